@@ -1,0 +1,84 @@
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Unit, User
+from accounts.services import grant_role
+from accounts.unitfile import import_units
+from tasks.models import Campaign
+from tasks.services.plans import import_plan
+
+SEEDS = Path(settings.BASE_DIR) / "seeds"
+DEMO_PASSWORD = "demo-2026"
+CAMPAIGN = {
+    "name": "江城市公安机关夏季治安打击整治“百日行动”",
+    "code": "XJ2026",
+    "start": "2026-07-01",
+    "end": "2026-10-08",
+    "owner": "3303",
+}
+
+
+class Command(BaseCommand):
+    help = "Load the demo: the city bureau's unit tree, demo users for every role, and the 77-item plan (published)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--plan", default="plan.xlsx", help="Which seed plan file to import (plan.xlsx, plan.docx, plan.yaml)"
+        )
+        parser.add_argument("--quiet", action="store_true")
+
+    def handle(self, *args, plan, quiet, **options):
+        with transaction.atomic():
+            units = import_units(SEEDS / "units.csv")
+            users = self._users()
+            if not User.objects.filter(username="admin").exists():
+                User.objects.create_superuser("admin", password=DEMO_PASSWORD, name="系统管理员")
+            result = import_plan(SEEDS / plan, publish=True, **CAMPAIGN)
+        if quiet:
+            return
+        self.stdout.write(
+            f"单位 {Unit.objects.count()} 个（新增 {len(units.created)}），用户 {User.objects.count()} 个（新增 {users}）；"
+            f"行动 {result.campaign}：{result.items} 项清单，{result.assignments} 条任务分配。"
+        )
+        self.stdout.write(f"\n演示账号（密码均为 {DEMO_PASSWORD}）：")
+        self.stdout.write(f"  {'admin':<14} 系统管理员（超级用户）")
+        seen_roles = set()
+        for user in (
+            User.objects.filter(username__in=self._seed_usernames()).select_related("unit").prefetch_related("grants")
+        ):
+            roles = {g.role for g in user.grants.all()}
+            key = (frozenset(roles), user.unit.kind if user.unit else "")
+            if key in seen_roles:
+                continue
+            seen_roles.add(key)
+            labels = "、".join(g.get_role_display() for g in user.grants.all())
+            self.stdout.write(f"  {user.username:<14} {user.name} · {user.unit} {user.title} · {labels}")
+        if Campaign.objects.exists():
+            call_command("check", verbosity=0)
+
+    def _seed_usernames(self) -> list[str]:
+        return [row["username"] for row in yaml.safe_load((SEEDS / "users.yaml").read_text(encoding="utf-8"))]
+
+    def _users(self) -> int:
+        created = 0
+        password = make_password(DEMO_PASSWORD)  # hashed once: a million PBKDF2 rounds per user adds up
+        units = {u.code: u for u in Unit.objects.all()}
+        for row in yaml.safe_load((SEEDS / "users.yaml").read_text(encoding="utf-8")):
+            user = User.objects.filter(username=row["username"]).first()
+            if user is None:
+                user = User(username=row["username"])
+                user.password = password
+                created += 1
+            user.name = row["name"]
+            user.unit = units[str(row["unit"])]
+            user.title = row.get("title", "")
+            user.save()
+            for grant in row.get("roles", []):
+                grant_role(user=user, role=grant["role"], unit=units[str(grant["unit"])], source="load_demo")
+        return created

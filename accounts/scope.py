@@ -1,0 +1,142 @@
+"""The one answer to "what may this user see or change".
+
+Every view, API endpoint, board, export and query that returns rows to a user starts from
+``restrict()`` (or ``Scope.q()``); nothing else decides visibility. A user's reach is the union of
+the unit subtrees of their role grants, and each *action* is open to some roles only:
+
+=========  =====================================================================
+view       read anything in scope                         hq, unit_lead, inspector, leader
+report     act for the unit: status, progress, answers    unit_lead
+manage     headquarters work: plans, publishing, accept   hq
+inspect    inspections, findings, notices, verification   inspector, hq
+=========  =====================================================================
+
+Outside the scope an object does not exist for the user (views answer 404, not 403).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from .models import Role, RoleGrant, Unit
+
+STEP = Unit.steplen
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    REPORT = "report"
+    MANAGE = "manage"
+    INSPECT = "inspect"
+
+
+ROLES_FOR: dict[Action, frozenset[str]] = {
+    Action.VIEW: frozenset({Role.HQ, Role.UNIT_LEAD, Role.INSPECTOR, Role.LEADER}),
+    Action.REPORT: frozenset({Role.UNIT_LEAD}),
+    Action.MANAGE: frozenset({Role.HQ}),
+    Action.INSPECT: frozenset({Role.INSPECTOR, Role.HQ}),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The unit subtrees a user may act on for one action."""
+
+    everything: bool
+    paths: tuple[str, ...]  # roots of the subtrees; none is inside another
+
+    def __bool__(self) -> bool:
+        return self.everything or bool(self.paths)
+
+    def q(self, field: str = "unit", *, with_ancestors: bool = False) -> Q:
+        """A filter for rows whose ``field`` (a FK to Unit, or "" for Unit itself) is in scope.
+
+        ``with_ancestors`` also admits the units above the scope: a campaign owned by the city
+        bureau concerns a station lead even though the bureau is outside the lead's subtree.
+        """
+        if self.everything:
+            return Q()
+        prefix = f"{field}__" if field else ""
+        if not self.paths:
+            return Q(pk__in=[])
+        q = Q()
+        for path in self.paths:
+            q |= Q(**{f"{prefix}path__startswith": path})
+        if with_ancestors:
+            above = {p[:end] for p in self.paths for end in range(STEP, len(p), STEP)}
+            if above:
+                q |= Q(**{f"{prefix}path__in": sorted(above)})
+        return q
+
+    def contains(self, unit: Unit | None) -> bool:
+        if self.everything:
+            return True
+        return unit is not None and any(unit.path.startswith(p) for p in self.paths)
+
+
+NOTHING = Scope(everything=False, paths=())
+EVERYTHING = Scope(everything=True, paths=())
+
+
+def _minimal_roots(paths: set[str]) -> tuple[str, ...]:
+    roots: list[str] = []
+    for path in sorted(paths):  # a parent sorts before its descendants
+        if not any(path.startswith(root) for root in roots):
+            roots.append(path)
+    return tuple(roots)
+
+
+def scope_for(user, action: Action | str) -> Scope:
+    """The subtrees ``user`` may act on for ``action``; computed once per user object."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOTHING
+    if user.is_superuser:
+        return EVERYTHING
+    action = Action(action)
+    cache = user.__dict__.setdefault("_scope_cache", {})
+    if "grants" not in cache:
+        cache["grants"] = list(RoleGrant.objects.filter(user=user).values_list("role", "unit__path"))
+    if action not in cache:
+        allowed = ROLES_FOR[action]
+        cache[action] = Scope(False, _minimal_roots({path for role, path in cache["grants"] if role in allowed}))
+    return cache[action]
+
+
+def forget(user) -> None:
+    """Drop the cached scope, e.g. after the user's grants change."""
+    user.__dict__.pop("_scope_cache", None)
+
+
+def restrict(qs: QuerySet, user, action: Action | str = Action.VIEW, *, via: str = "unit") -> QuerySet:
+    """``qs`` narrowed to rows whose unit (reached through ``via``) is in the user's scope."""
+    scope = scope_for(user, action)
+    if not scope:
+        return qs.none()
+    return qs.filter(scope.q(via))
+
+
+def units(user, action: Action | str = Action.VIEW) -> QuerySet[Unit]:
+    return restrict(Unit.objects.all(), user, action, via="")
+
+
+def can(user, action: Action | str, unit: Unit | None) -> bool:
+    return scope_for(user, action).contains(unit)
+
+
+def get_or_404(qs: QuerySet, user, action: Action | str = Action.VIEW, *, via: str = "unit", **lookup):
+    """Fetch one object the user may act on, or 404 whether it is missing or out of scope."""
+    try:
+        return restrict(qs, user, action, via=via).get(**lookup)
+    except qs.model.DoesNotExist:
+        raise Http404 from None
+
+
+def roles_of(user) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    scope_for(user, Action.VIEW)  # fills the cache
+    return {role for role, _ in user.__dict__["_scope_cache"]["grants"]}

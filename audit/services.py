@@ -1,0 +1,64 @@
+"""Recording the history of changes. Call inside the transaction that makes the change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from .models import AuditEvent
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, (list, tuple, set, models.QuerySet)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool, dict)):
+        return value
+    return str(value)
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for the fields whose value changed."""
+    return {
+        key: [_plain(before.get(key)), _plain(after.get(key))]
+        for key in after
+        if _plain(before.get(key)) != _plain(after.get(key))
+    }
+
+
+def event(
+    obj: models.Model,
+    verb: str,
+    *,
+    actor=None,
+    changes: dict | None = None,
+    unit=None,
+    source: str = "",
+) -> AuditEvent:
+    """An unsaved event; pass a batch of them to ``record``."""
+    return AuditEvent(
+        actor=actor,
+        verb=verb,
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=obj.pk,
+        object_repr=str(obj)[:200],
+        unit=unit,
+        changes={k: _plain(v) for k, v in (changes or {}).items()},
+        source=source[:200],
+    )
+
+
+def record(events: Iterable[AuditEvent]) -> int:
+    rows = list(events)
+    AuditEvent.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)

@@ -1,0 +1,163 @@
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts import scope
+from ops.adminkit import AuditedAdminMixin, ScopedAdminMixin
+
+from .models import Action, Assignment, Campaign, CampaignStatus, Item, Responsibility
+from .services.plans import publish_campaign
+
+
+class ActionInline(admin.TabularInline):
+    model = Action
+    extra = 0
+    fields = ["code", "name", "leader_name", "leader"]
+    raw_id_fields = ["leader"]
+
+
+class ItemInline(admin.TabularInline):
+    model = Item
+    extra = 0
+    fields = ["code", "action", "title", "target_text", "lead_text", "deadline_text", "is_active"]
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "code", "owner", "start", "end", "status", "item_count", "assignment_count"]
+    list_filter = ["status", "start"]
+    search_fields = ["name", "code", "owner__name"]
+    autocomplete_fields = ["owner"]
+    readonly_fields = ["status", "published_at", "created_by", "created_at", "updated_at", "source_name"]
+    inlines = [ActionInline, ItemInline]
+    actions = ["publish"]
+
+    def get_queryset(self, request):
+        qs = admin.ModelAdmin.get_queryset(self, request).select_related("owner")
+        # A campaign concerns every unit under its owner, so a station sees its city's campaign.
+        qs = qs.filter(scope.scope_for(request.user, scope.Action.VIEW).q("owner", with_ancestors=True))
+        return qs.annotate(
+            n_items=Count("items", filter=Q(items__is_active=True), distinct=True),
+        )
+
+    @admin.display(description=_("items"), ordering="n_items")
+    def item_count(self, obj):
+        return obj.n_items
+
+    @admin.display(description=_("assignments"))
+    def assignment_count(self, obj):
+        return obj.assignments.filter(is_active=True).count()
+
+    @admin.action(description=_("Publish: create every unit's assignments"))
+    def publish(self, request, queryset):
+        for campaign in queryset.filter(status=CampaignStatus.DRAFT):
+            if not scope.can(request.user, scope.Action.MANAGE, campaign.owner):
+                self.message_user(request, _("You may not publish %s.") % campaign, messages.ERROR)
+                continue
+            result = publish_campaign(campaign, actor=request.user, source="admin")
+            self.message_user(
+                request, _("%(c)s published: %(n)d assignments.") % {"c": campaign, "n": result.created["assignments"]}
+            )
+
+
+class ResponsibilityInline(admin.TabularInline):
+    model = Responsibility
+    extra = 0
+    fields = ["role", "scope", "unit", "unit_kind", "text"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AssignmentInline(admin.TabularInline):
+    model = Assignment
+    extra = 0
+    fields = ["unit", "role", "due_date", "status", "is_active"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return scope.restrict(super().get_queryset(request).select_related("unit"), request.user)
+
+
+@admin.register(Item)
+class ItemAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "code",
+        "title",
+        "action",
+        "campaign",
+        "target_text",
+        "lead_text",
+        "deadline_text",
+        "due_date",
+        "is_active",
+    ]
+    list_display_links = ["code", "title"]
+    list_filter = ["campaign", "action", "deadline_kind", "is_active"]
+    search_fields = ["code", "title", "measures", "lead_text", "cooperating_text", "leader_name"]
+    list_select_related = ["action", "campaign"]
+    raw_id_fields = ["leader"]
+    readonly_fields = ["campaign", "source_location", "created_at", "updated_at"]
+    inlines = [ResponsibilityInline, AssignmentInline]
+    fieldsets = [
+        (None, {"fields": ["campaign", "action", "code", "title", "measures", "acceptance", "is_active"]}),
+        (
+            _("Target"),
+            {
+                "fields": [
+                    "target_text",
+                    "target_metric",
+                    "target_comparator",
+                    "target_value",
+                    "target_unit",
+                    "target_basis",
+                    "target_direction",
+                ]
+            },
+        ),
+        (_("Responsibility"), {"fields": ["lead_text", "cooperating_text", "leader_name", "leader"]}),
+        (
+            _("Deadline"),
+            {"fields": ["deadline_text", "deadline_kind", "due_date", "cadence_weekday", "cadence_day", "milestones"]},
+        ),
+        (_("Source"), {"fields": ["source_location", "created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs.filter(scope.scope_for(request.user, scope.Action.VIEW).q("campaign__owner", with_ancestors=True))
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["item", "unit", "role", "due_date", "status", "is_active", "updated_at"]
+    list_filter = ["campaign", "status", "role", "is_active", "item__action", "unit__kind"]
+    search_fields = ["item__code", "item__title", "unit__name", "unit__code"]
+    list_select_related = ["item", "unit"]
+    raw_id_fields = ["item", "unit"]
+    readonly_fields = ["campaign", "item", "unit", "role", "is_active", "created_at", "updated_at"]
+    date_hierarchy = "due_date"
+    show_full_result_count = False
+
+    # Status and progress change only through the workflow services, which keep the history.
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,229 @@
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Unit, UnitKind
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    CLOSED = "closed", _("Closed")
+
+
+class Campaign(models.Model):
+    """A time-boxed special operation (专项行动) run by a headquarters, e.g. a 100-day summer campaign."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    owner = models.ForeignKey(
+        Unit, verbose_name=_("owning headquarters"), on_delete=models.PROTECT, related_name="campaigns"
+    )
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end"))
+    status = models.CharField(_("status"), max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    source_name = models.CharField(_("plan file"), max_length=255, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-start", "code"]
+        constraints = [models.CheckConstraint(condition=models.Q(end__gte=models.F("start")), name="campaign_period")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+class Action(models.Model):
+    """A line of action (e.g. “清患”行动) of a campaign, with the leader in charge (分管领导)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="actions", verbose_name=_("campaign"))
+    code = models.CharField(_("number"), max_length=20)
+    seq = models.PositiveIntegerField(_("order"), default=0)
+    name = models.CharField(_("name"), max_length=200)
+    leader_name = models.CharField(_("leader in charge"), max_length=100, blank=True)
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("leader account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("line of action")
+        verbose_name_plural = _("lines of action")
+        ordering = ["campaign", "seq"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "code"], name="uniq_action_code")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Comparator(models.TextChoices):
+    GE = "ge", "≥"
+    GT = "gt", ">"
+    LE = "le", "≤"
+    LT = "lt", "<"
+    EQ = "eq", "="
+
+
+class DeadlineKind(models.TextChoices):
+    DATE = "date", _("By a date")
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+    DAILY = "daily", _("Daily")
+    ONGOING = "ongoing", _("Throughout the campaign")
+
+
+class Item(models.Model):
+    """A numbered entry of the responsibility checklist (量化责任清单): a task with a measurable target.
+
+    The plan's own words are kept beside what was parsed from them (``*_text`` fields).
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="items", verbose_name=_("campaign"))
+    action = models.ForeignKey(Action, on_delete=models.PROTECT, related_name="items", verbose_name=_("line of action"))
+    code = models.CharField(_("number"), max_length=20)
+    seq = models.PositiveIntegerField(_("order"), default=0)
+    title = models.TextField(_("task"))
+    measures = models.TextField(_("measures"), blank=True)
+    target_text = models.CharField(_("target"), max_length=500, blank=True)
+    target_metric = models.CharField(_("target metric"), max_length=100, blank=True)
+    target_comparator = models.CharField(_("comparator"), max_length=2, choices=Comparator.choices, blank=True)
+    target_value = models.DecimalField(_("target value"), max_digits=14, decimal_places=2, null=True, blank=True)
+    target_unit = models.CharField(_("target unit"), max_length=20, blank=True)
+    target_basis = models.CharField(_("target basis"), max_length=8, blank=True, help_text=_("yoy / mom"))
+    target_direction = models.CharField(_("direction"), max_length=8, blank=True, help_text=_("up / down"))
+    lead_text = models.CharField(_("lead units"), max_length=500)
+    cooperating_text = models.CharField(_("cooperating units"), max_length=500, blank=True)
+    leader_name = models.CharField(_("responsible leader"), max_length=100, blank=True)
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("leader account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    deadline_text = models.CharField(_("deadline"), max_length=200)
+    deadline_kind = models.CharField(_("deadline kind"), max_length=8, choices=DeadlineKind.choices)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    cadence_weekday = models.PositiveSmallIntegerField(_("weekday"), null=True, blank=True, help_text=_("1 = Monday"))
+    cadence_day = models.PositiveSmallIntegerField(
+        _("day of month"), null=True, blank=True, help_text=_("0 = last day of the month")
+    )
+    milestones = models.JSONField(_("milestones"), default=list, blank=True)
+    acceptance = models.TextField(_("acceptance criteria"), blank=True)
+    source_location = models.CharField(_("location in the plan file"), max_length=200, blank=True)
+    is_active = models.BooleanField(
+        _("in the plan"), default=True, help_text=_("Cleared when a re-imported plan no longer has the item.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+        ordering = ["campaign", "seq"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "code"], name="uniq_item_code")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title[:40]}"
+
+    def assignment_due(self) -> date:
+        """The due date every unit's assignment starts with: the item's date, else the campaign's end."""
+        return self.due_date or self.campaign.end
+
+
+class AssignmentRole(models.TextChoices):
+    LEAD = "lead", _("Lead")
+    COOPERATING = "coop", _("Cooperating")
+
+
+class ResponsibilityScope(models.TextChoices):
+    UNIT = "unit", _("A named unit")
+    KIND = "kind", _("Every unit of a kind under the owner")
+    CHILDREN = "children", _("The owner's direct subordinates")
+
+
+class Responsibility(models.Model):
+    """One unit, or one group of units, that the plan names for an item ("治安支队", "各派出所").
+
+    Expanded into assignments when the campaign is published, so the plan keeps the office's own
+    wording and the unit tree can change until then.
+    """
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="responsibilities")
+    role = models.CharField(_("role"), max_length=4, choices=AssignmentRole.choices)
+    scope = models.CharField(_("scope"), max_length=8, choices=ResponsibilityScope.choices)
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("unit"))
+    unit_kind = models.CharField(_("unit kind"), max_length=16, choices=UnitKind.choices, blank=True)
+    text = models.CharField(_("as written"), max_length=100)
+
+    class Meta:
+        verbose_name = _("named responsibility")
+        verbose_name_plural = _("named responsibilities")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class AssignmentStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    IN_PROGRESS = "in_progress", _("In progress")
+    SUBMITTED = "submitted", _("Submitted for acceptance")
+    ACCEPTED = "accepted", _("Accepted")
+    RETURNED = "returned", _("Returned")
+
+
+class Assignment(models.Model):
+    """One checklist item as one unit's work: the row a unit lead updates and HQ tracks.
+
+    ``is_active`` is cleared, never deleted, when a corrected plan stops naming the unit, so the
+    unit's reported progress and history survive and come back if the unit is named again.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="assignments", editable=False)
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("item"))
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("unit"))
+    role = models.CharField(_("role"), max_length=4, choices=AssignmentRole.choices)
+    due_date = models.DateField(_("due date"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=AssignmentStatus.choices, default=AssignmentStatus.PENDING
+    )
+    is_active = models.BooleanField(_("in the plan"), default=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        ordering = ["due_date", "id"]
+        constraints = [models.UniqueConstraint(fields=["item", "unit"], name="uniq_assignment")]
+        indexes = [
+            models.Index(fields=["unit", "status", "due_date"]),
+            models.Index(fields=["campaign", "status", "due_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item.code} · {self.unit}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_active and self.status != AssignmentStatus.ACCEPTED and self.due_date < timezone.localdate()

@@ -1,0 +1,428 @@
+"""Writing a checked plan into a campaign, publishing it, and keeping assignments in step.
+
+Everything runs in one transaction: a plan with any error writes nothing, and a dry run does the
+whole import and then rolls it back, so what it reports is exactly what a real run would do.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Unit, User
+from audit import services as audit
+from ops.db import bulk_insert
+from ops.tables import FileProblems, Location, Problem
+from tasks.models import (
+    Action,
+    Assignment,
+    AssignmentRole,
+    Campaign,
+    CampaignStatus,
+    Item,
+    Responsibility,
+    ResponsibilityScope,
+)
+from tasks.planfile.compiler import ItemSpec, PlanSpec, campaign_spec, compile_plan
+from tasks.planfile.reader import read_plan
+
+
+@dataclass
+class PlanImportResult:
+    campaign: str = ""
+    actions: int = 0
+    items: int = 0
+    assignments: int = 0
+    created: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    updated: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    withdrawn: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    changes: list[str] = field(default_factory=list)
+    published: bool = False
+    dry_run: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "campaign": self.campaign,
+            "actions": self.actions,
+            "items": self.items,
+            "assignments": self.assignments,
+            "created": dict(self.created),
+            "updated": dict(self.updated),
+            "withdrawn": dict(self.withdrawn),
+            "published": self.published,
+            "dry_run": self.dry_run,
+            "changes": self.changes,
+            "errors": [],
+        }
+
+
+class _Rollback(Exception):
+    pass
+
+
+def import_plan(
+    path: Path | str,
+    *,
+    name: str | None = None,
+    code: str | None = None,
+    start=None,
+    end=None,
+    owner: str | None = None,
+    publish: bool = False,
+    dry_run: bool = False,
+    actor: User | None = None,
+    display_name: str | None = None,
+) -> PlanImportResult:
+    """Read, check and write a plan file. Raises ``FileProblems`` (nothing written) on any error."""
+    raw = read_plan(path, display_name=display_name)
+    meta_code = code or (str(raw.meta["code"].value) if "code" in raw.meta else None)
+    meta_name = name or (str(raw.meta["name"].value) if "name" in raw.meta else None)
+    existing = _find_campaign(meta_code, meta_name)
+    defaults = (
+        {
+            "name": existing.name,
+            "code": existing.code,
+            "start": existing.start,
+            "end": existing.end,
+            "owner": existing.owner.code,
+        }
+        if existing
+        else {}
+    )
+    spec = compile_plan(
+        raw, campaign_spec(raw, name=name, code=code, start=start, end=end, owner=owner, defaults=defaults)
+    )
+    result = PlanImportResult(dry_run=dry_run)
+    source = f"import_plan {display_name or Path(path).name}"
+    try:
+        with transaction.atomic():
+            campaign = _write(spec, existing, result, actor, source)
+            if publish and campaign.status == CampaignStatus.DRAFT:
+                publish_campaign(campaign, actor=actor, source=source, result=result)
+            elif campaign.status == CampaignStatus.PUBLISHED:
+                sync_assignments(campaign, actor=actor, source=source, result=result)
+            result.campaign = campaign.code
+            result.actions = campaign.actions.count()
+            result.items = campaign.items.filter(is_active=True).count()
+            result.assignments = campaign.assignments.filter(is_active=True).count()
+            result.published = campaign.status == CampaignStatus.PUBLISHED
+            if dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    return result
+
+
+def _find_campaign(code: str | None, name: str | None) -> Campaign | None:
+    if code:
+        return Campaign.objects.filter(code=code).select_related("owner").first()
+    if name:
+        return Campaign.objects.filter(name=name).select_related("owner").order_by("-start").first()
+    return None
+
+
+def _new_code(spec: PlanSpec) -> str:
+    base = spec.campaign.code or f"{spec.campaign.owner.code}-{spec.campaign.start:%Y%m%d}"
+    code, n = base, 1
+    while Campaign.objects.filter(code=code).exists():
+        n += 1
+        code = f"{base}-{n}"
+    return code
+
+
+def _leaders(names: set[str]) -> dict[str, User]:
+    """Leader accounts by full name, where the name is unique among users."""
+    found: dict[str, list[User]] = defaultdict(list)
+    for user in User.objects.filter(name__in=names - {""}):
+        found[user.name].append(user)
+    return {n: users[0] for n, users in found.items() if len(users) == 1}
+
+
+def _write(spec: PlanSpec, existing: Campaign | None, result: PlanImportResult, actor, source: str) -> Campaign:
+    events = []
+    c = spec.campaign
+    if existing:
+        campaign = Campaign.objects.select_for_update().select_related("owner").get(pk=existing.pk)
+        if campaign.status == CampaignStatus.CLOSED:
+            raise FileProblems([Problem(Location(spec.file), f"行动“{campaign.name}”已结束，不能再导入方案")])
+        if campaign.status == CampaignStatus.PUBLISHED and campaign.owner_id != c.owner.pk:
+            raise FileProblems([Problem(Location(spec.file, label="--owner"), "已发布的行动不能更换牵头指挥部")])
+        new = {"name": c.name, "start": c.start, "end": c.end, "owner": c.owner}
+        changes = audit.diff({k: getattr(campaign, k) for k in new}, new)
+        if changes:
+            for key, value in new.items():
+                setattr(campaign, key, value)
+            campaign.save()
+            result.updated["campaign"] += 1
+            result.changes.append(f"修改行动信息：{', '.join(changes)}")
+            events.append(
+                audit.event(
+                    campaign, "campaign.updated", actor=actor, changes=changes, unit=campaign.owner, source=source
+                )
+            )
+    else:
+        campaign = Campaign.objects.create(
+            code=_new_code(spec),
+            name=c.name,
+            start=c.start,
+            end=c.end,
+            owner=c.owner,
+            source_name=spec.file,
+            created_by=actor,
+        )
+        result.created["campaign"] += 1
+        result.changes.append(f"新建行动“{campaign.name}”（{campaign.code}）")
+        events.append(
+            audit.event(
+                campaign,
+                "campaign.created",
+                actor=actor,
+                unit=campaign.owner,
+                source=source,
+                changes={"name": c.name, "start": c.start, "end": c.end},
+            )
+        )
+    leaders = _leaders({a.leader_name for a in spec.actions} | {i.leader_name for i in spec.items})
+
+    actions = {a.code: a for a in campaign.actions.all()}
+    for a in spec.actions:
+        fields = {"seq": a.seq, "name": a.name, "leader_name": a.leader_name, "leader": leaders.get(a.leader_name)}
+        action = actions.get(a.code)
+        if action is None:
+            actions[a.code] = Action.objects.create(campaign=campaign, code=a.code, **fields)
+            result.created["actions"] += 1
+            result.changes.append(f"新增行动 {a.code} {a.name}")
+            continue
+        changes = audit.diff({k: getattr(action, k) for k in fields}, fields)
+        if changes:
+            Action.objects.filter(pk=action.pk).update(**fields)
+            result.updated["actions"] += 1
+            result.changes.append(f"修改行动 {a.code}：{', '.join(changes)}")
+            events.append(
+                audit.event(action, "action.updated", actor=actor, changes=changes, unit=campaign.owner, source=source)
+            )
+
+    items = {i.code: i for i in campaign.items.all()}
+    named = defaultdict(set)
+    for r in Responsibility.objects.filter(item__campaign=campaign):
+        named[r.item_id].add((r.role, r.scope, r.unit_id, r.unit_kind, r.text))
+    old_due = {i.pk: i.assignment_due() for i in items.values()}
+    wanted_named: dict[int, set] = {}
+    new_items: list[tuple[Item, ItemSpec]] = []
+    for spec_item in spec.items:
+        fields = _item_fields(spec_item, actions, leaders, campaign)
+        item = items.get(spec_item.code)
+        rules = {(role, n.scope, n.unit_id, n.kind, text) for role, n, text in spec_item.named}
+        if item is None:
+            item = Item(campaign=campaign, code=spec_item.code, **fields)
+            new_items.append((item, spec_item))
+            items[item.code] = item
+            continue
+        changes = audit.diff({k: getattr(item, k) for k in fields}, fields)
+        changes.pop("source_location", None)  # where the item sits in this file, not a change of the plan
+        if changes:
+            for key, value in fields.items():
+                setattr(item, key, value)
+            item.save()
+            result.updated["items"] += 1
+            result.changes.append(f"修改清单项 {item.code}：{', '.join(sorted(changes))}")
+            events.append(
+                audit.event(item, "item.updated", actor=actor, changes=changes, unit=campaign.owner, source=source)
+            )
+        if named[item.pk] != rules:
+            wanted_named[item.pk] = rules
+    Item.objects.bulk_create([i for i, _ in new_items])
+    for item, spec_item in new_items:
+        wanted_named[item.pk] = {(role, n.scope, n.unit_id, n.kind, text) for role, n, text in spec_item.named}
+        result.created["items"] += 1
+        result.changes.append(f"新增清单项 {item.code} {item.title[:30]}")
+    Responsibility.objects.filter(item_id__in=list(wanted_named)).delete()
+    Responsibility.objects.bulk_create(
+        Responsibility(item_id=pk, role=role, scope=scope, unit_id=unit_id, unit_kind=kind or "", text=text[:100])
+        for pk, rules in wanted_named.items()
+        for role, scope, unit_id, kind, text in rules
+    )
+
+    in_file = {i.code for i in spec.items}
+    gone = [i for code, i in items.items() if code not in in_file and i.is_active]
+    back = [i for code, i in items.items() if code in in_file and not i.is_active]
+    for item, active, verb in [(i, False, "item.withdrawn") for i in gone] + [(i, True, "item.restored") for i in back]:
+        Item.objects.filter(pk=item.pk).update(is_active=active)
+        item.is_active = active
+        events.append(audit.event(item, verb, actor=actor, unit=campaign.owner, source=source))
+        result.changes.append(f"{'撤销' if not active else '恢复'}清单项 {item.code}")
+    result.withdrawn["items"] += len(gone)
+    result.updated["items"] += len(back)
+    audit.record(events)
+    campaign._old_due = old_due  # read by sync_assignments in this same import
+    return campaign
+
+
+def _item_fields(spec_item: ItemSpec, actions: dict[str, Action], leaders: dict[str, User], campaign: Campaign) -> dict:
+    d, t = spec_item.deadline, spec_item.target
+    return {
+        "action": actions[spec_item.action_code],
+        "seq": spec_item.seq,
+        "title": spec_item.title,
+        "measures": spec_item.measures,
+        "target_text": t.text[:500],
+        "target_metric": t.metric[:100],
+        "target_comparator": t.comparator,
+        "target_value": _fit_decimal(t.value),
+        "target_unit": t.unit[:20],
+        "target_basis": t.basis,
+        "target_direction": t.direction,
+        "lead_text": spec_item.lead_text[:500],
+        "cooperating_text": spec_item.cooperating_text[:500],
+        "leader_name": spec_item.leader_name[:100],
+        "leader": leaders.get(spec_item.leader_name),
+        "deadline_text": d.text[:200],
+        "deadline_kind": d.kind,
+        "due_date": d.due,
+        "cadence_weekday": d.weekday,
+        "cadence_day": d.day,
+        "milestones": [m.isoformat() for m in d.milestones],
+        "acceptance": spec_item.acceptance,
+        "source_location": str(spec_item.location)[:200],
+        "is_active": True,
+    }
+
+
+def _fit_decimal(value: Decimal | None) -> Decimal | None:
+    """The parsed number as the column stores it (2 places), or None when it cannot fit; the text is kept."""
+    if value is None:
+        return None
+    value = value.quantize(Decimal("0.01"))
+    return value if abs(value) < Decimal(10) ** 12 else None
+
+
+def publish_campaign(
+    campaign: Campaign, *, actor=None, source: str = "", result: PlanImportResult | None = None
+) -> PlanImportResult:
+    """Draft → published: every item's named units get their assignments."""
+    result = result or PlanImportResult()
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.status != CampaignStatus.DRAFT:
+            raise ValueError(f"campaign {campaign.code} is {campaign.status}, not draft")
+        campaign.status = CampaignStatus.PUBLISHED
+        campaign.published_at = timezone.now()
+        campaign.save(update_fields=["status", "published_at", "updated_at"])
+        sync_assignments(campaign, actor=actor, source=source, result=result)
+        audit.record(
+            [
+                audit.event(
+                    campaign,
+                    "campaign.published",
+                    actor=actor,
+                    unit=campaign.owner,
+                    source=source,
+                    changes={"assignments": result.created.get("assignments", 0)},
+                )
+            ]
+        )
+    return result
+
+
+def expand(campaign: Campaign) -> dict[tuple[int, int], str]:
+    """(item id, unit id) → role for every active item: what the plan's names cover today.
+
+    One query per distinct unit group (a kind, or the owner's children), not per item or unit.
+    """
+    owner = campaign.owner
+    groups: dict[tuple[str, str], list[int]] = {}
+
+    def group(scope: str, kind: str) -> list[int]:
+        if (scope, kind) not in groups:
+            units = Unit.objects.filter(path__startswith=owner.path, is_active=True).exclude(pk=owner.pk)
+            units = (
+                units.filter(kind=kind) if scope == ResponsibilityScope.KIND else units.filter(depth=owner.depth + 1)
+            )
+            groups[(scope, kind)] = list(units.values_list("id", flat=True))
+        return groups[(scope, kind)]
+
+    wanted: dict[tuple[int, int], str] = {}
+    rules = Responsibility.objects.filter(item__campaign=campaign, item__is_active=True).values_list(
+        "item_id", "role", "scope", "unit_id", "unit_kind"
+    )
+    # Leads first, so a unit named both lead and cooperating stays lead.
+    for item_id, role, scope, unit_id, kind in sorted(rules, key=lambda r: r[1] != AssignmentRole.LEAD):
+        unit_ids = [unit_id] if scope == ResponsibilityScope.UNIT else group(scope, kind)
+        for uid in unit_ids:
+            wanted.setdefault((item_id, uid), role)
+    return wanted
+
+
+def sync_assignments(
+    campaign: Campaign, *, actor=None, source: str = "", result: PlanImportResult | None = None
+) -> PlanImportResult:
+    """Create, update, withdraw or restore assignments so they match the plan. Progress is never lost."""
+    result = result or PlanImportResult()
+    now = timezone.now()
+    wanted = expand(campaign)
+    items = {pk: due or campaign.end for pk, due in campaign.items.values_list("id", "due_date")}
+    old_due: dict[int, date] = getattr(campaign, "_old_due", {})
+    existing = {
+        (item_id, unit_id): (pk, role, active)
+        for pk, item_id, unit_id, role, active in campaign.assignments.values_list(
+            "id", "item_id", "unit_id", "role", "is_active"
+        )
+    }
+    new_rows = [
+        (campaign.pk, item_id, unit_id, role, items[item_id], "pending", True, 1, now, now)
+        for (item_id, unit_id), role in wanted.items()
+        if (item_id, unit_id) not in existing
+    ]
+    bulk_insert(
+        Assignment,
+        ["campaign", "item", "unit", "role", "due_date", "status", "is_active", "version", "created_at", "updated_at"],
+        new_rows,
+    )
+    result.created["assignments"] += len(new_rows)
+
+    by_role: dict[str, list[int]] = defaultdict(list)
+    withdraw, restore = [], []
+    for key, (pk, role, active) in existing.items():
+        want = wanted.get(key)
+        if want is None and active:
+            withdraw.append(pk)
+        elif want is not None and not active:
+            restore.append(pk)
+        if want is not None and want != role:
+            by_role[want].append(pk)
+    events = []
+    for role, pks in by_role.items():
+        Assignment.objects.filter(pk__in=pks).update(role=role, updated_at=now)
+        events += _assignment_events(pks, "assignment.role_changed", {"role": role}, actor, source)
+    for pks, active, verb in ((withdraw, False, "assignment.withdrawn"), (restore, True, "assignment.restored")):
+        if pks:
+            Assignment.objects.filter(pk__in=pks).update(is_active=active, updated_at=now)
+            events += _assignment_events(pks, verb, {"is_active": active}, actor, source)
+    # A new deadline moves the assignments still on the old one; individually extended ones stay.
+    moved = 0
+    for item_id, due in items.items():
+        before = old_due.get(item_id)
+        if before and before != due:
+            qs = Assignment.objects.filter(item_id=item_id, due_date=before)
+            pks = list(qs.values_list("pk", flat=True))
+            moved += qs.update(due_date=due, updated_at=now)
+            events += _assignment_events(pks, "assignment.due_changed", {"due_date": [before, due]}, actor, source)
+    audit.record(events)
+    result.updated["assignments"] += len({pk for pks in by_role.values() for pk in pks} | set(restore)) + moved
+    result.withdrawn["assignments"] += len(withdraw)
+    if new_rows:
+        result.changes.append(f"新增任务分配 {len(new_rows)} 条")
+    if withdraw:
+        result.changes.append(f"撤销任务分配 {len(withdraw)} 条（已填报的进度保留）")
+    return result
+
+
+def _assignment_events(pks: list[int], verb: str, changes: dict, actor, source: str):
+    rows = Assignment.objects.filter(pk__in=pks).select_related("item", "unit")
+    return [audit.event(a, verb, actor=actor, changes=changes, unit=a.unit, source=source) for a in rows]

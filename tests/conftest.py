@@ -1,0 +1,88 @@
+"""Shared fixtures: a small city with two branches, and named people in every role.
+
+江城市公安局 3303 (市局)
+├── 治安支队 330302 (支队)
+├── 城东分局 330310 (分局)
+│   ├── 城关派出所 33031001
+│   ├── 东湖派出所 33031002
+│   └── 城东交警大队 33031003 (大队)
+└── 城西分局 330320 (分局)
+    └── 西山派出所 33032001
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from accounts.models import Role, Unit, UnitKind, User
+from accounts.services import grant_role
+
+TREE = [
+    ("3303", "江城市公安局", None, UnitKind.CITY),
+    ("330302", "治安支队", "3303", UnitKind.DETACHMENT),
+    ("330310", "城东分局", "3303", UnitKind.SUBBUREAU),
+    ("33031001", "城关派出所", "330310", UnitKind.STATION),
+    ("33031002", "东湖派出所", "330310", UnitKind.STATION),
+    ("33031003", "城东交警大队", "330310", UnitKind.BRIGADE),
+    ("330320", "城西分局", "3303", UnitKind.SUBBUREAU),
+    ("33032001", "西山派出所", "330320", UnitKind.STATION),
+]
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # PBKDF2's million rounds cost half a second per user; tests are not about hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class City:
+    units: dict[str, Unit]
+    people: dict[str, User]
+
+    def __getitem__(self, key: str):
+        return self.people.get(key) or self.units[key]
+
+
+def build_tree() -> dict[str, Unit]:
+    units: dict[str, Unit] = {}
+    for code, name, parent, kind in TREE:
+        unit = Unit(code=code, name=name, kind=kind)
+        if parent is None:
+            units[code] = Unit.objects.add_root(instance=unit)
+        else:
+            units[parent].refresh_from_db()
+            units[code] = Unit.objects.add_child(units[parent], instance=unit)
+    for unit in units.values():
+        unit.refresh_from_db()
+    return units
+
+
+def make_user(username: str, unit: Unit, *grants: tuple[str, Unit], name: str = "") -> User:
+    user = User.objects.create_user(username, password="pw-" + username, name=name or username, unit=unit)
+    for role, scope_unit in grants:
+        grant_role(user=user, role=role, unit=scope_unit)
+    user.refresh_from_db()
+    return user
+
+
+@pytest.fixture
+def city(db) -> City:
+    u = build_tree()
+    people = {
+        # HQ office staff at the city bureau
+        "hq": make_user("hq", u["3303"], (Role.HQ, u["3303"]), name="王晓燕"),
+        # the sub-bureau lead of 城东分局, and a station lead under it
+        "east_lead": make_user("east_lead", u["330310"], (Role.UNIT_LEAD, u["330310"]), name="李东"),
+        "station_lead": make_user("station_lead", u["33031001"], (Role.UNIT_LEAD, u["33031001"]), name="赵关"),
+        # a city inspector, and the sub-bureau's leader (read-only)
+        "inspector": make_user("inspector", u["3303"], (Role.INSPECTOR, u["3303"]), name="孙督"),
+        "east_leader": make_user("east_leader", u["330310"], (Role.LEADER, u["330310"]), name="钱局"),
+        # the outsider: lead of the other branch
+        "west_lead": make_user("west_lead", u["330320"], (Role.UNIT_LEAD, u["330320"]), name="周西"),
+        # a user with no role at all
+        "nobody": make_user("nobody", u["330310"]),
+    }
+    return City(u, people)
