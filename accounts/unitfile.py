@@ -200,7 +200,7 @@ def _apply(rows: list[UnitRow], result: UnitImportResult, actor, source: str) ->
         before = {k: getattr(unit, k) for k in fields}
         changes = audit.diff(before, fields)
         unit.refresh_from_db(fields=["path", "depth", "numchild"])
-        current_parent = unit.get_parent()
+        current_parent = Unit.objects.get_parent(unit)
         if (current_parent.code if current_parent else "") != row.parent_code:
             if parent is None:
                 root = Unit.objects.get_last_root_node()

@@ -105,6 +105,7 @@ def import_plan(
             campaign = _write(spec, existing, result, actor, source)
             if publish and campaign.status == CampaignStatus.DRAFT:
                 publish_campaign(campaign, actor=actor, source=source, result=result)
+                campaign.refresh_from_db(fields=["status", "published_at"])
             elif campaign.status == CampaignStatus.PUBLISHED:
                 sync_assignments(campaign, actor=actor, source=source, result=result)
             result.campaign = campaign.code

@@ -1,0 +1,67 @@
+"""The demo, end to end: what `scripts/demo` loads, and the back-office pages HQ staff use."""
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from accounts.models import Unit, User
+from tasks.models import Assignment, Campaign, Item
+from tasks.services.plans import import_plan
+
+pytestmark = [pytest.mark.smoke, pytest.mark.django_db]
+
+
+@pytest.fixture
+def demo(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("load_demo", quiet=True)
+    return Campaign.objects.get(code="XJ2026")
+
+
+def test_demo_loads_the_city_and_its_77_item_plan(demo):
+    assert Unit.objects.count() == 80
+    assert Item.objects.filter(campaign=demo).count() == 77
+    assert demo.actions.count() == 6 and demo.status == "published"
+    stations = Unit.objects.filter(kind="station").count()
+    assert Assignment.objects.filter(campaign=demo, unit__kind="station").values("unit").distinct().count() == stations
+    # running it again changes nothing
+    before = Assignment.objects.count(), User.objects.count()
+    call_command("load_demo", quiet=True)
+    assert (Assignment.objects.count(), User.objects.count()) == before
+
+
+@pytest.mark.parametrize("seed", ["plan.docx", "plan.yaml"])
+def test_word_and_yaml_plans_give_the_same_campaign(demo, settings, seed):
+    result = import_plan(settings.BASE_DIR / "seeds" / seed, code="XJ2026", dry_run=True)
+    assert result.changes == []
+    assert (result.items, result.assignments) == (77, Assignment.objects.filter(campaign=demo).count())
+
+
+def test_admin_pages_for_hq_in_chinese(demo, client):
+    client.force_login(User.objects.get(username="hq_wang"))
+    item = demo.items.get(code="1.1")
+    for url in [
+        reverse("admin:index"),
+        reverse("admin:tasks_campaign_changelist"),
+        reverse("admin:tasks_campaign_change", args=[demo.pk]),
+        reverse("admin:tasks_item_change", args=[item.pk]),
+        reverse("admin:tasks_assignment_changelist") + "?status=pending",
+        reverse("admin:accounts_unit_changelist"),
+        reverse("admin:accounts_user_changelist"),
+        reverse("admin:audit_auditevent_changelist"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+    page = client.get(reverse("admin:tasks_campaign_changelist")).content.decode()
+    assert "专项行动" in page and "XJ2026" in page
+
+
+def test_station_lead_sees_only_own_assignments_in_admin(demo, client):
+    lead = User.objects.get(username="lead_chengguan")
+    client.force_login(lead)
+    response = client.get(reverse("admin:tasks_assignment_changelist"))
+    assert response.status_code == 200
+    shown = {a.unit_id for a in response.context["cl"].result_list}
+    assert shown == {lead.unit_id}
+    other = Assignment.objects.exclude(unit=lead.unit).first()
+    assert client.get(reverse("admin:tasks_assignment_change", args=[other.pk])).status_code == 302  # "doesn't exist"
