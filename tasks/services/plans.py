@@ -102,12 +102,12 @@ def import_plan(
     source = f"import_plan {display_name or Path(path).name}"
     try:
         with transaction.atomic():
-            campaign = _write(spec, existing, result, actor, source)
+            campaign, old_due = _write(spec, existing, result, actor, source)
             if publish and campaign.status == CampaignStatus.DRAFT:
                 publish_campaign(campaign, actor=actor, source=source, result=result)
                 campaign.refresh_from_db(fields=["status", "published_at"])
             elif campaign.status == CampaignStatus.PUBLISHED:
-                sync_assignments(campaign, actor=actor, source=source, result=result)
+                sync_assignments(campaign, actor=actor, source=source, result=result, old_due=old_due)
             result.campaign = campaign.code
             result.actions = campaign.actions.count()
             result.items = campaign.items.filter(is_active=True).count()
@@ -145,7 +145,10 @@ def _leaders(names: set[str]) -> dict[str, User]:
     return {n: users[0] for n, users in found.items() if len(users) == 1}
 
 
-def _write(spec: PlanSpec, existing: Campaign | None, result: PlanImportResult, actor, source: str) -> Campaign:
+def _write(
+    spec: PlanSpec, existing: Campaign | None, result: PlanImportResult, actor, source: str
+) -> tuple[Campaign, dict[int, date]]:
+    """Upsert the campaign, actions, items and named responsibilities; return the items' previous due dates."""
     events = []
     c = spec.campaign
     if existing:
@@ -261,8 +264,7 @@ def _write(spec: PlanSpec, existing: Campaign | None, result: PlanImportResult, 
     result.withdrawn["items"] += len(gone)
     result.updated["items"] += len(back)
     audit.record(events)
-    campaign._old_due = old_due  # read by sync_assignments in this same import
-    return campaign
+    return campaign, old_due
 
 
 def _item_fields(spec_item: ItemSpec, actions: dict[str, Action], leaders: dict[str, User], campaign: Campaign) -> dict:
@@ -361,14 +363,23 @@ def expand(campaign: Campaign) -> dict[tuple[int, int], str]:
 
 
 def sync_assignments(
-    campaign: Campaign, *, actor=None, source: str = "", result: PlanImportResult | None = None
+    campaign: Campaign,
+    *,
+    actor=None,
+    source: str = "",
+    result: PlanImportResult | None = None,
+    old_due: dict[int, date] | None = None,
 ) -> PlanImportResult:
-    """Create, update, withdraw or restore assignments so they match the plan. Progress is never lost."""
+    """Create, update, withdraw or restore assignments so they match the plan. Progress is never lost.
+
+    ``old_due`` (item id → due date before this import) lets a changed deadline move the assignments
+    that were still on the old date, leaving individually extended ones alone.
+    """
     result = result or PlanImportResult()
+    old_due = old_due or {}
     now = timezone.now()
     wanted = expand(campaign)
     items = {pk: due or campaign.end for pk, due in campaign.items.values_list("id", "due_date")}
-    old_due: dict[int, date] = getattr(campaign, "_old_due", {})
     existing = {
         (item_id, unit_id): (pk, role, active)
         for pk, item_id, unit_id, role, active in campaign.assignments.values_list(
