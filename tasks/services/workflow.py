@@ -1,0 +1,119 @@
+"""The assignment workflow: pending → in progress → submitted → accepted, or returned → in progress.
+
+Every transition locks the row, checks who may make it, writes the new status with a bumped version
+and records the audit event in the same transaction, so two people acting at once never lose an
+update and the history always matches the row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import scope
+from accounts.scope import Action
+from audit import services as audit
+from tasks.models import Assignment, AssignmentRole, AssignmentStatus
+
+S = AssignmentStatus
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: frozenset[str]
+    target: str
+    reviewer: bool  # made by HQ (or the item's lead unit) rather than by the unit itself
+    needs_reason: bool = False
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in [
+        Transition("start", frozenset({S.PENDING}), S.IN_PROGRESS, reviewer=False),
+        Transition("submit", frozenset({S.PENDING, S.IN_PROGRESS}), S.SUBMITTED, reviewer=False),
+        Transition("resume", frozenset({S.RETURNED}), S.IN_PROGRESS, reviewer=False),
+        Transition("accept", frozenset({S.SUBMITTED}), S.ACCEPTED, reviewer=True),
+        Transition("return", frozenset({S.SUBMITTED}), S.RETURNED, reviewer=True, needs_reason=True),
+        Transition("reopen", frozenset({S.ACCEPTED}), S.IN_PROGRESS, reviewer=True, needs_reason=True),
+    ]
+}
+
+
+class TransitionError(Exception):
+    """The transition is not possible from the assignment's state; says which ones are."""
+
+    def __init__(self, message: str, allowed: list[str]):
+        super().__init__(message)
+        self.message = message
+        self.allowed = allowed
+
+
+class VersionConflict(Exception):
+    """Someone else changed the assignment since the caller read it."""
+
+    def __init__(self, current: int):
+        super().__init__(f"该任务已被他人修改（当前版本 {current}），请刷新后重试")
+        self.current = current
+
+
+def may_review(user, assignment: Assignment) -> bool:
+    """HQ over the unit, or — for a cooperating unit's work — a lead of one of the item's lead units."""
+    if scope.can(user, Action.MANAGE, assignment.unit):
+        return True
+    if assignment.role != AssignmentRole.COOPERATING:
+        return False
+    reach = scope.scope_for(user, Action.REPORT)
+    if not reach:
+        return False
+    leads = Assignment.objects.filter(item_id=assignment.item_id, role=AssignmentRole.LEAD, is_active=True)
+    return leads.filter(reach.q("unit")).exists()
+
+
+def may_act(user, assignment: Assignment, transition: Transition) -> bool:
+    if transition.reviewer:
+        return may_review(user, assignment)
+    return scope.can(user, Action.REPORT, assignment.unit)
+
+
+def allowed_transitions(user, assignment: Assignment) -> list[str]:
+    """The transitions this user may make on this assignment now."""
+    if not assignment.is_active:
+        return []
+    return [t.name for t in TRANSITIONS.values() if assignment.status in t.sources and may_act(user, assignment, t)]
+
+
+def assignment_transition(
+    *, assignment: Assignment, name: str, by, note: str = "", expected_version: int | None = None
+) -> Assignment:
+    """Make transition ``name``; raises TransitionError, PermissionDenied or VersionConflict."""
+    transition = TRANSITIONS.get(name)
+    if transition is None:
+        raise TransitionError(f"未知操作“{name}”", sorted(TRANSITIONS))
+    with transaction.atomic():
+        locked = Assignment.objects.select_for_update().select_related("unit", "item").get(pk=assignment.pk)
+        if expected_version is not None and locked.version != expected_version:
+            raise VersionConflict(locked.version)
+        if not may_act(by, locked, transition):
+            raise PermissionDenied("无权对该任务执行此操作")
+        if not locked.is_active:
+            raise TransitionError("该任务已从方案中撤销，不能再办理", [])
+        if locked.status not in transition.sources:
+            allowed = allowed_transitions(by, locked)
+            current = S(locked.status).label
+            raise TransitionError(f"当前状态为“{current}”，不能执行“{name}”", allowed)
+        if transition.needs_reason and not note.strip():
+            raise TransitionError("退回或重新打开须写明理由", allowed_transitions(by, locked))
+        before = locked.status
+        locked.status = transition.target
+        locked.version += 1
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=["status", "version", "updated_at"])
+        changes = {"status": [before, locked.status]}
+        if note:
+            changes["note"] = note
+        audit.record([audit.event(locked, f"assignment.{name}", actor=by, changes=changes, unit=locked.unit)])
+    return locked
