@@ -41,8 +41,17 @@ def bulk_insert(
     if fast_paths():
         columns = [model._meta.get_field(f).column for f in fields]
         buffer = io.StringIO()
+        # Rows repeat the same few values (a campaign id, a date, a timestamp): format each once.
+        seen: dict[tuple[type, object], str] = {}
+
+        def text(value) -> str:
+            key = (type(value), value)
+            if (found := seen.get(key)) is None:
+                found = seen[key] = _copy_value(value)
+            return found
+
         for row in rows:
-            buffer.write("\t".join(_copy_value(v) for v in row))
+            buffer.write("\t".join(map(text, row)))
             buffer.write("\n")
         buffer.seek(0)
         quote = connection.ops.quote_name

@@ -174,6 +174,9 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# PostgreSQL fast paths (COPY for bulk writes); off = the portable path SQLite uses. See ops/db.py.
+DB_FAST_PATHS = env_bool("DB_FAST_PATHS", True)
+
 # Settings for the plan importer.
 PLAN_IMPORT_MAX_BYTES = int(os.environ.get("PLAN_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
 

@@ -198,9 +198,17 @@ class Assignment(models.Model):
     unit's reported progress and history survive and come back if the unit is named again.
     """
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="assignments", editable=False)
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("item"))
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("unit"))
+    # No single-column indexes: the composite indexes and the unique constraint below lead with these
+    # columns, and every extra index slows the 100,000-row publish.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="assignments", editable=False, db_index=False
+    )
+    item = models.ForeignKey(
+        Item, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("item"), db_index=False
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("unit"), db_index=False
+    )
     role = models.CharField(_("role"), max_length=4, choices=AssignmentRole.choices)
     due_date = models.DateField(_("due date"))
     status = models.CharField(

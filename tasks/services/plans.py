@@ -212,7 +212,7 @@ def _write(
                 audit.event(action, "action.updated", actor=actor, changes=changes, unit=campaign.owner, source=source)
             )
 
-    items = {i.code: i for i in campaign.items.all()}
+    items = {i.code: i for i in campaign.items.select_related("action", "leader")}
     named = defaultdict(set)
     for r in Responsibility.objects.filter(item__campaign=campaign):
         named[r.item_id].add((r.role, r.scope, r.unit_id, r.unit_kind, r.text))
