@@ -3,14 +3,12 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Unit, User
 from accounts.services import grant_role
 from accounts.unitfile import import_units
-from tasks.models import Campaign
 from tasks.services.plans import import_plan
 
 SEEDS = Path(settings.BASE_DIR) / "seeds"
@@ -59,8 +57,6 @@ class Command(BaseCommand):
             seen_roles.add(key)
             labels = "、".join(g.get_role_display() for g in user.grants.all())
             self.stdout.write(f"  {user.username:<14} {user.name} · {user.unit} {user.title} · {labels}")
-        if Campaign.objects.exists():
-            call_command("check", verbosity=0)
 
     def _seed_usernames(self) -> list[str]:
         return [row["username"] for row in yaml.safe_load((SEEDS / "users.yaml").read_text(encoding="utf-8"))]
