@@ -16,16 +16,23 @@ class ActionInline(admin.TabularInline):
     raw_id_fields = ["leader"]
 
 
-class ItemInline(admin.TabularInline):
-    model = Item
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent for reading; they change through imports and services."""
+
     extra = 0
-    fields = ["code", "action", "title", "target_text", "lead_text", "deadline_text", "is_active"]
-    readonly_fields = fields
-    show_change_link = True
     can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class ItemInline(ReadOnlyInline):
+    model = Item
+    fields = ["code", "action", "title", "target_text", "lead_text", "deadline_text", "is_active"]
+    show_change_link = True
 
 
 @admin.register(Campaign)
@@ -66,27 +73,15 @@ class CampaignAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
             )
 
 
-class ResponsibilityInline(admin.TabularInline):
+class ResponsibilityInline(ReadOnlyInline):
     model = Responsibility
-    extra = 0
     fields = ["role", "scope", "unit", "unit_kind", "text"]
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class AssignmentInline(admin.TabularInline):
+class AssignmentInline(ReadOnlyInline):
     model = Assignment
-    extra = 0
     fields = ["unit", "role", "due_date", "status", "is_active"]
-    readonly_fields = fields
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return scope.restrict(super().get_queryset(request).select_related("unit"), request.user)

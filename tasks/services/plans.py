@@ -151,6 +151,20 @@ def _write(
     """Upsert the campaign, actions, items and named responsibilities; return the items' previous due dates."""
     events = []
     c = spec.campaign
+
+    def update(obj, fields: dict, verb: str, quiet: frozenset[str] | set[str] = frozenset()) -> dict:
+        """Write the fields that differ and queue their audit event; the changes, or {} when none."""
+        changes = audit.diff({k: getattr(obj, k) for k in fields}, fields)
+        if not changes:
+            return {}
+        for key, value in fields.items():
+            setattr(obj, key, value)
+        obj.save()
+        changes = {k: v for k, v in changes.items() if k not in quiet}
+        if changes:
+            events.append(audit.event(obj, verb, actor=actor, changes=changes, unit=campaign.owner, source=source))
+        return changes
+
     if existing:
         campaign = Campaign.objects.select_for_update().select_related("owner").get(pk=existing.pk)
         if campaign.status == CampaignStatus.CLOSED:
@@ -158,18 +172,9 @@ def _write(
         if campaign.status == CampaignStatus.PUBLISHED and campaign.owner_id != c.owner.pk:
             raise FileProblems([Problem(Location(spec.file, label="--owner"), "已发布的行动不能更换牵头指挥部")])
         new = {"name": c.name, "start": c.start, "end": c.end, "owner": c.owner}
-        changes = audit.diff({k: getattr(campaign, k) for k in new}, new)
-        if changes:
-            for key, value in new.items():
-                setattr(campaign, key, value)
-            campaign.save()
+        if changes := update(campaign, new, "campaign.updated"):
             result.updated["campaign"] += 1
             result.changes.append(f"修改行动信息：{', '.join(changes)}")
-            events.append(
-                audit.event(
-                    campaign, "campaign.updated", actor=actor, changes=changes, unit=campaign.owner, source=source
-                )
-            )
     else:
         campaign = Campaign.objects.create(
             code=_new_code(spec),
@@ -203,14 +208,9 @@ def _write(
             result.created["actions"] += 1
             result.changes.append(f"新增行动 {a.code} {a.name}")
             continue
-        changes = audit.diff({k: getattr(action, k) for k in fields}, fields)
-        if changes:
-            Action.objects.filter(pk=action.pk).update(**fields)
+        if changes := update(action, fields, "action.updated"):
             result.updated["actions"] += 1
             result.changes.append(f"修改行动 {a.code}：{', '.join(changes)}")
-            events.append(
-                audit.event(action, "action.updated", actor=actor, changes=changes, unit=campaign.owner, source=source)
-            )
 
     items = {i.code: i for i in campaign.items.select_related("action", "leader")}
     named = defaultdict(set)
@@ -228,17 +228,10 @@ def _write(
             new_items.append((item, spec_item))
             items[item.code] = item
             continue
-        changes = audit.diff({k: getattr(item, k) for k in fields}, fields)
-        changes.pop("source_location", None)  # where the item sits in this file, not a change of the plan
-        if changes:
-            for key, value in fields.items():
-                setattr(item, key, value)
-            item.save()
+        # where the item sits in this file is refreshed quietly: it is not a change of the plan
+        if changes := update(item, fields, "item.updated", quiet={"source_location"}):
             result.updated["items"] += 1
             result.changes.append(f"修改清单项 {item.code}：{', '.join(sorted(changes))}")
-            events.append(
-                audit.event(item, "item.updated", actor=actor, changes=changes, unit=campaign.owner, source=source)
-            )
         if named[item.pk] != rules:
             wanted_named[item.pk] = rules
     Item.objects.bulk_create([i for i, _ in new_items])
