@@ -2,12 +2,31 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from accounts.api import UnitViewSet, UserViewSet
+from tasks.api import ActionViewSet, AssignmentViewSet, CampaignViewSet, ItemViewSet
 
 admin.site.site_header = admin.site.site_title = settings.SITE_TITLE
 admin.site.index_title = settings.SITE_TITLE
+
+router = DefaultRouter()
+router.register("units", UnitViewSet, basename="unit")
+router.register("users", UserViewSet, basename="user")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("actions", ActionViewSet, basename="action")
+router.register("items", ItemViewSet, basename="item")
+router.register("assignments", AssignmentViewSet, basename="assignment")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include(router.urls)),
+    path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="schema-ui"),
+    path("api/schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="schema-redoc"),
 ]

@@ -1,0 +1,58 @@
+"""REST endpoints for units and users, read-only and scoped by ``accounts.scope``."""
+
+from django_filters import rest_framework as filters
+from rest_framework import serializers, viewsets
+
+from . import scope
+from .models import Unit, User
+
+
+class UnitSerializer(serializers.ModelSerializer):
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = Unit
+        fields = ["id", "code", "name", "short_name", "kind", "kind_display", "depth", "is_active"]
+
+
+class UnitFilter(filters.FilterSet):
+    under = filters.CharFilter(method="filter_under", label="单位编码：该单位及其全部下级")
+    kind = filters.CharFilter()
+
+    def filter_under(self, queryset, name, value):
+        root = Unit.objects.filter(code=value).first()
+        return queryset.filter(path__startswith=root.path) if root else queryset.none()
+
+    class Meta:
+        model = Unit
+        fields = ["under", "kind", "is_active"]
+
+
+class UnitViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = UnitSerializer
+    filterset_class = UnitFilter
+    search_fields = ["name", "code", "short_name"]
+
+    def get_queryset(self):
+        return scope.units(self.request.user).order_by("path")
+
+
+class UserSerializer(serializers.ModelSerializer):
+    unit = UnitSerializer(read_only=True)
+    roles = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name", "title", "unit", "roles"]
+
+    def get_roles(self, obj: User) -> list[dict]:
+        return [{"role": g.role, "unit": g.unit.code} for g in obj.grants.all()]
+
+
+class UserViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = UserSerializer
+    search_fields = ["username", "name"]
+
+    def get_queryset(self):
+        qs = User.objects.filter(is_active=True).select_related("unit").prefetch_related("grants__unit")
+        return scope.restrict(qs, self.request.user).order_by("unit__path", "username")

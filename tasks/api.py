@@ -1,0 +1,233 @@
+"""REST endpoints for campaigns, checklist items and assignments.
+
+Every queryset starts from ``accounts.scope``; writes go through ``tasks.services``. An object
+outside the user's scope is a 404.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+from rest_framework.response import Response
+
+from accounts import scope
+from accounts.api import UnitSerializer
+from accounts.models import Unit
+
+from .models import Action, Assignment, AssignmentStatus, Campaign, Item
+from .services.workflow import TRANSITIONS, TransitionError, VersionConflict, allowed_transitions, assignment_transition
+
+
+def campaigns_for(user):
+    """Campaigns that concern the user: owned inside, or above, the user's scope."""
+    return Campaign.objects.filter(scope.scope_for(user, scope.Action.VIEW).q("owner", with_ancestors=True))
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.code", read_only=True)
+
+    class Meta:
+        model = Campaign
+        fields = ["id", "code", "name", "owner", "start", "end", "status", "published_at"]
+
+
+class ActionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Action
+        fields = ["id", "campaign", "code", "seq", "name", "leader_name"]
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    action_code = serializers.CharField(source="action.code", read_only=True)
+
+    class Meta:
+        model = Item
+        fields = [
+            "id", "campaign", "action", "action_code", "code", "title", "measures",
+            "target_text", "target_metric", "target_comparator", "target_value", "target_unit",
+            "target_basis", "target_direction", "lead_text", "cooperating_text", "leader_name",
+            "deadline_text", "deadline_kind", "due_date", "cadence_weekday", "cadence_day", "milestones",
+            "acceptance", "is_active",
+        ]  # fmt: skip
+
+
+class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = CampaignSerializer
+    filterset_fields = ["status"]
+    search_fields = ["name", "code"]
+
+    def get_queryset(self):
+        return campaigns_for(self.request.user).select_related("owner")
+
+
+class ActionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ActionSerializer
+    filterset_fields = ["campaign"]
+
+    def get_queryset(self):
+        return Action.objects.filter(campaign__in=campaigns_for(self.request.user)).order_by("campaign", "seq")
+
+
+class ItemViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ItemSerializer
+    filterset_fields = ["campaign", "action", "deadline_kind", "is_active"]
+    search_fields = ["code", "title", "lead_text"]
+
+    def get_queryset(self):
+        qs = Item.objects.filter(campaign__in=campaigns_for(self.request.user)).select_related("action")
+        return qs.order_by("campaign", "seq")
+
+
+class ItemBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Item
+        fields = ["id", "code", "title", "target_text", "deadline_text", "action"]
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    item = ItemBriefSerializer(read_only=True)
+    unit = UnitSerializer(read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id", "campaign", "item", "unit", "role", "due_date", "status", "status_display",
+            "is_overdue", "is_active", "version", "updated_at",
+        ]  # fmt: skip
+
+
+class AssignmentDetailSerializer(AssignmentSerializer):
+    allowed_transitions = serializers.SerializerMethodField()
+
+    class Meta(AssignmentSerializer.Meta):
+        fields = [*AssignmentSerializer.Meta.fields, "allowed_transitions"]
+
+    def get_allowed_transitions(self, obj) -> list[str]:
+        return allowed_transitions(self.context["request"].user, obj)
+
+
+class AssignmentFilter(filters.FilterSet):
+    mine = filters.BooleanFilter(method="filter_mine", label="只看本单位")
+    unit = filters.CharFilter(method="filter_unit", label="单位编码：该单位及其全部下级")
+    overdue = filters.BooleanFilter(method="filter_overdue", label="已逾期")
+    due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
+    due_after = filters.DateFilter(field_name="due_date", lookup_expr="gte")
+    action = filters.NumberFilter(field_name="item__action")
+    status = filters.MultipleChoiceFilter(choices=AssignmentStatus.choices)
+
+    class Meta:
+        model = Assignment
+        fields = ["campaign", "item", "role", "is_active", "status"]
+
+    def filter_mine(self, queryset, name, value):
+        unit = self.request.user.unit_id
+        return queryset.filter(unit_id=unit) if value else queryset.exclude(unit_id=unit)
+
+    def filter_unit(self, queryset, name, value):
+        root = Unit.objects.filter(code=value).first()
+        return queryset.filter(unit__path__startswith=root.path) if root else queryset.none()
+
+    def filter_overdue(self, queryset, name, value):
+        late = Q(is_active=True, due_date__lt=timezone.localdate()) & ~Q(status=AssignmentStatus.ACCEPTED)
+        return queryset.filter(late) if value else queryset.exclude(late)
+
+
+TransitionRequest = inline_serializer(
+    "TransitionRequest",
+    {
+        "name": serializers.ChoiceField(choices=sorted(TRANSITIONS)),
+        "note": serializers.CharField(required=False, allow_blank=True),
+        "version": serializers.IntegerField(required=False, help_text="The version read; refused if it changed"),
+    },
+)
+
+
+class TransitionSerializer(serializers.Serializer):
+    name = serializers.ChoiceField(choices=sorted(TRANSITIONS))
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    version = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class BulkTransitionSerializer(TransitionSerializer):
+    id = serializers.IntegerField()
+
+
+class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
+    filterset_class = AssignmentFilter
+    search_fields = ["item__code", "item__title", "unit__name"]
+    ordering_fields = ["due_date", "updated_at", "status"]
+
+    def get_queryset(self):
+        qs = Assignment.objects.select_related("item", "unit")
+        return scope.restrict(qs, self.request.user).order_by("due_date", "id")
+
+    def get_serializer_class(self):
+        return AssignmentDetailSerializer if self.action != "list" else AssignmentSerializer
+
+    def _transition(self, assignment, data):
+        try:
+            return assignment_transition(
+                assignment=assignment, name=data["name"], by=self.request.user, note=data["note"],
+                expected_version=data["version"],
+            )  # fmt: skip
+        except PermissionDenied as exc:
+            raise ApiPermissionDenied(str(exc)) from exc
+
+    @extend_schema(request=TransitionSerializer, responses=AssignmentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Move the assignment on: start, submit, resume (unit); accept, return, reopen (reviewer)."""
+        assignment = self.get_object()
+        body = TransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            assignment = self._transition(assignment, body.validated_data)
+        except TransitionError as exc:
+            return Response({"detail": exc.message, "allowed": exc.allowed}, status=status.HTTP_400_BAD_REQUEST)
+        except VersionConflict as exc:
+            return Response({"detail": str(exc), "version": exc.current}, status=status.HTTP_409_CONFLICT)
+        return Response(AssignmentDetailSerializer(assignment, context={"request": request}).data)
+
+    @extend_schema(request=BulkTransitionSerializer(many=True), responses=AssignmentSerializer(many=True))
+    @action(detail=False, methods=["post"], url_path="bulk-transition")
+    def bulk_transition(self, request):
+        """Several transitions in one request: all are made, or none (the first refusal is reported)."""
+        body = BulkTransitionSerializer(data=request.data, many=True)
+        body.is_valid(raise_exception=True)
+        visible = self.get_queryset()
+        done = []
+        try:
+            with transaction.atomic():
+                for index, row in enumerate(body.validated_data):
+                    assignment = visible.filter(pk=row["id"]).first()
+                    if assignment is None:
+                        raise _Refused(index, row, "任务不存在或不在您的范围内", status.HTTP_404_NOT_FOUND)
+                    try:
+                        done.append(self._transition(assignment, row))
+                    except TransitionError as exc:
+                        raise _Refused(index, row, exc.message, status.HTTP_400_BAD_REQUEST, allowed=exc.allowed)
+                    except VersionConflict as exc:
+                        raise _Refused(index, row, str(exc), status.HTTP_409_CONFLICT, version=exc.current)
+                    except ApiPermissionDenied as exc:
+                        raise _Refused(index, row, str(exc.detail), status.HTTP_403_FORBIDDEN)
+        except _Refused as refused:
+            return Response(refused.body, status=refused.code)
+        return Response(AssignmentSerializer(done, many=True).data)
+
+
+class _Refused(Exception):
+    """One row of a bulk request was refused; raised inside the transaction so all of it rolls back."""
+
+    def __init__(self, index: int, row: dict, message: str, code: int, **extra):
+        super().__init__(message)
+        self.code = code
+        self.body = {"detail": message, "index": index, "id": row["id"], **extra}
