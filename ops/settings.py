@@ -207,3 +207,8 @@ DB_FAST_PATHS = env_bool("DB_FAST_PATHS", True)
 PLAN_IMPORT_MAX_BYTES = int(os.environ.get("PLAN_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
 
 SITE_TITLE = _("Campaign task tracking")
+
+# Uploads (evidence): checked by content, limited in size, served only through a permission check.
+UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
+UPLOAD_MAX_EXPANDED_BYTES = int(os.environ.get("UPLOAD_MAX_EXPANDED_BYTES", 200 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -5,7 +5,17 @@ from django.utils.translation import gettext_lazy as _
 from accounts import scope
 from ops.adminkit import AuditedAdminMixin, ScopedAdminMixin
 
-from .models import Action, Assignment, Campaign, CampaignStatus, Item, Responsibility
+from .models import (
+    Action,
+    Assignment,
+    Campaign,
+    CampaignStatus,
+    Comment,
+    Evidence,
+    Item,
+    ProgressReport,
+    Responsibility,
+)
 from .services.plans import publish_campaign
 
 
@@ -136,9 +146,25 @@ class ItemAdmin(AuditedAdminMixin, admin.ModelAdmin):
         return qs.filter(scope.scope_for(request.user, scope.Action.VIEW).q("campaign__owner", with_ancestors=True))
 
 
+class ReportInline(ReadOnlyInline):
+    model = ProgressReport
+    fields = ["reported_at", "reported_by", "value", "text"]
+
+
+class EvidenceInline(ReadOnlyInline):
+    model = Evidence
+    fields = ["uploaded_at", "uploaded_by", "name", "content_type", "size"]
+
+
+class CommentInline(ReadOnlyInline):
+    model = Comment
+    fields = ["created_at", "author", "text"]
+
+
 @admin.register(Assignment)
 class AssignmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["item", "unit", "role", "due_date", "status", "is_active", "updated_at"]
+    inlines = [ReportInline, EvidenceInline, CommentInline]
+    list_display = ["item", "unit", "role", "due_date", "status", "progress", "is_active", "updated_at"]
     list_filter = ["campaign", "status", "role", "is_active", "item__action", "unit__kind"]
     search_fields = ["item__code", "item__title", "unit__name", "unit__code"]
     list_select_related = ["item", "unit"]

@@ -9,19 +9,23 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
+from django.http import FileResponse
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts import scope
 from accounts.api import UnitSerializer
 from accounts.models import Unit
+from ops.uploads import UploadRejected
 
-from .models import Action, Assignment, AssignmentStatus, Campaign, Item
+from .models import Action, Assignment, AssignmentStatus, Campaign, Comment, Evidence, Item, ProgressReport
+from .services.progress import ReportError, add_comment, report_progress, timeline
 from .services.workflow import TRANSITIONS, TransitionError, VersionConflict, allowed_transitions, assignment_transition
 
 
@@ -96,12 +100,13 @@ class AssignmentSerializer(serializers.ModelSerializer):
     unit = UnitSerializer(read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
+    target_value = serializers.DecimalField(source="item.target_value", max_digits=14, decimal_places=2, read_only=True)
 
     class Meta:
         model = Assignment
         fields = [
             "id", "campaign", "item", "unit", "role", "due_date", "status", "status_display",
-            "is_overdue", "is_active", "version", "updated_at",
+            "is_overdue", "is_active", "progress", "target_value", "version", "updated_at",
         ]  # fmt: skip
 
 
@@ -113,6 +118,70 @@ class AssignmentDetailSerializer(AssignmentSerializer):
 
     def get_allowed_transitions(self, obj) -> list[str]:
         return allowed_transitions(self.context["request"].user, obj)
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = ["id", "name", "content_type", "size", "sha256", "uploaded_at", "download"]
+
+    def get_download(self, obj) -> str:
+        return f"/api/v1/evidence/{obj.pk}/download/"
+
+
+class ProgressReportSerializer(serializers.ModelSerializer):
+    reported_by = serializers.CharField(source="reported_by.get_full_name", read_only=True)
+    evidence = EvidenceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ProgressReport
+        fields = ["id", "value", "text", "reported_by", "reported_at", "evidence"]
+
+
+class ReportRequestSerializer(serializers.Serializer):
+    value = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
+    text = serializers.CharField(required=False, allow_blank=True, default="")
+    version = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class ReportRequestDoc(ReportRequestSerializer):
+    # Only for the schema: the files are read from request.FILES and checked by ops.uploads, whose
+    # messages (type from content, size limit) are the ones users see.
+    files = serializers.ListField(child=serializers.FileField(), required=False, help_text="Evidence files")
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.get_full_name", read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "author", "text", "created_at"]
+        read_only_fields = ["id", "author", "created_at"]
+
+
+class EventSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    verb = serializers.CharField()
+    actor = serializers.CharField(source="actor.get_full_name", default="", allow_null=True)
+    changes = serializers.JSONField()
+
+
+def service_errors(call):
+    """Run a service call; map its refusals to API answers. Returns (result, None) or (None, response)."""
+    try:
+        return call(), None
+    except PermissionDenied as exc:
+        return None, Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+    except TransitionError as exc:
+        return None, Response({"detail": exc.message, "allowed": exc.allowed}, status=status.HTTP_400_BAD_REQUEST)
+    except VersionConflict as exc:
+        return None, Response({"detail": str(exc), "version": exc.current}, status=status.HTTP_409_CONFLICT)
+    except UploadRejected as exc:
+        return None, Response({"detail": str(exc), "file": exc.name}, status=status.HTTP_400_BAD_REQUEST)
+    except ReportError as exc:
+        return None, Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
 
 
 class AssignmentFilter(filters.FilterSet):
@@ -189,13 +258,61 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         assignment = self.get_object()
         body = TransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            assignment = self._transition(assignment, body.validated_data)
-        except TransitionError as exc:
-            return Response({"detail": exc.message, "allowed": exc.allowed}, status=status.HTTP_400_BAD_REQUEST)
-        except VersionConflict as exc:
-            return Response({"detail": str(exc), "version": exc.current}, status=status.HTTP_409_CONFLICT)
-        return Response(AssignmentDetailSerializer(assignment, context={"request": request}).data)
+        data = body.validated_data
+        assignment, refused = service_errors(
+            lambda: assignment_transition(
+                assignment=assignment,
+                name=data["name"],
+                by=request.user,
+                note=data["note"],
+                expected_version=data["version"],
+            )
+        )
+        return refused or Response(AssignmentDetailSerializer(assignment, context={"request": request}).data)
+
+    @extend_schema(methods=["GET"], responses=ProgressReportSerializer(many=True))
+    @extend_schema(methods=["POST"], request=ReportRequestDoc, responses={201: ProgressReportSerializer})
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
+    def reports(self, request, pk=None):
+        """The unit's progress reports; POST (multipart, files in "files") adds one."""
+        assignment = self.get_object()
+        if request.method == "GET":
+            reports = assignment.reports.select_related("reported_by").prefetch_related("evidence")
+            return Response(ProgressReportSerializer(reports, many=True).data)
+        body = ReportRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        report, refused = service_errors(
+            lambda: report_progress(
+                assignment=assignment,
+                by=request.user,
+                value=data.get("value"),
+                text=data["text"],
+                files=request.FILES.getlist("files"),
+                expected_version=data["version"],
+            )
+        )
+        return refused or Response(ProgressReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], responses=CommentSerializer(many=True))
+    @extend_schema(methods=["POST"], request=CommentSerializer, responses={201: CommentSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def comments(self, request, pk=None):
+        assignment = self.get_object()
+        if request.method == "GET":
+            return Response(CommentSerializer(assignment.comments.select_related("author"), many=True).data)
+        body = CommentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        comment, refused = service_errors(
+            lambda: add_comment(assignment=assignment, by=request.user, text=body.validated_data["text"])
+        )
+        return refused or Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=EventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, pk=None):
+        """Every recorded event of the assignment, oldest first: who, when, what changed."""
+        return Response(EventSerializer(timeline(self.get_object()), many=True).data)
 
     @extend_schema(request=BulkTransitionSerializer(many=True), responses=AssignmentSerializer(many=True))
     @action(detail=False, methods=["post"], url_path="bulk-transition")
@@ -231,3 +348,22 @@ class _Refused(Exception):
         super().__init__(message)
         self.code = code
         self.body = {"detail": message, "index": index, "id": row["id"], **extra}
+
+
+class EvidenceViewSet(viewsets.ReadOnlyModelViewSet):
+    """Evidence files; the download goes through the same scope check as the assignment."""
+
+    serializer_class = EvidenceSerializer
+
+    def get_queryset(self):
+        return scope.restrict(Evidence.objects.all(), self.request.user, via="assignment__unit")
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        evidence = self.get_object()
+        response = FileResponse(
+            evidence.file.open("rb"), as_attachment=True, filename=evidence.name, content_type=evidence.content_type
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

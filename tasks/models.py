@@ -1,3 +1,4 @@
+import uuid
 from datetime import date
 
 from django.conf import settings
@@ -215,6 +216,9 @@ class Assignment(models.Model):
         _("status"), max_length=16, choices=AssignmentStatus.choices, default=AssignmentStatus.PENDING
     )
     is_active = models.BooleanField(_("in the plan"), default=True)
+    progress = models.DecimalField(
+        _("progress"), max_digits=14, decimal_places=2, default=0, help_text=_("Sum of the reported values")
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
@@ -235,3 +239,68 @@ class Assignment(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.is_active and self.status != AssignmentStatus.ACCEPTED and self.due_date < timezone.localdate()
+
+
+class ProgressReport(models.Model):
+    """A unit's report on its assignment: how much more was done toward the target, and what."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="reports")
+    value = models.DecimalField(
+        _("amount done"), max_digits=14, decimal_places=2, null=True, blank=True, help_text=_("Since the last report")
+    )
+    text = models.TextField(_("what was done"), blank=True)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("reported by"))
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("progress report")
+        verbose_name_plural = _("progress reports")
+        ordering = ["assignment", "reported_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} @ {self.reported_at:%Y-%m-%d}"
+
+
+def evidence_path(instance: "Evidence", filename: str) -> str:
+    # The stored name is ours (a random stem and the extension of the detected type), never the user's.
+    return f"evidence/{instance.assignment.campaign_id}/{instance.assignment_id}/{uuid.uuid4().hex}{instance.extension}"
+
+
+class Evidence(models.Model):
+    """A file proving the work (photo, PDF, Office document). Served only through a permission check."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="evidence")
+    report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, null=True, blank=True, related_name="evidence")
+    file = models.FileField(_("file"), upload_to=evidence_path, max_length=200)
+    name = models.CharField(_("file name"), max_length=150)
+    content_type = models.CharField(_("type"), max_length=100)
+    extension = models.CharField(max_length=8)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("uploaded by"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Comment(models.Model):
+    """A remark on an assignment by anyone who can see it (a leader's instruction, HQ's question)."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("author"))
+    text = models.TextField(_("comment"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["assignment", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:40]

@@ -380,13 +380,25 @@ def sync_assignments(
         )
     }
     new_rows = [
-        (campaign.pk, item_id, unit_id, role, items[item_id], "pending", True, 1, now, now)
+        (campaign.pk, item_id, unit_id, role, items[item_id], "pending", True, 0, 1, now, now)
         for (item_id, unit_id), role in wanted.items()
         if (item_id, unit_id) not in existing
     ]
     bulk_insert(
         Assignment,
-        ["campaign", "item", "unit", "role", "due_date", "status", "is_active", "version", "created_at", "updated_at"],
+        [
+            "campaign",
+            "item",
+            "unit",
+            "role",
+            "due_date",
+            "status",
+            "is_active",
+            "progress",
+            "version",
+            "created_at",
+            "updated_at",
+        ],
         new_rows,
     )
     result.created["assignments"] += len(new_rows)

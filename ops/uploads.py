@@ -1,0 +1,106 @@
+"""Checking uploaded files by their content, not their name: what it is, how big, whether to accept it."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+OLE_TYPES = {".doc": "application/msword", ".xls": "application/vnd.ms-excel", ".ppt": "application/vnd.ms-powerpoint"}
+OOXML = {
+    "word/": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
+    "xl/": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
+    "ppt/": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", ".pptx"),
+}
+ACCEPTED = "图片（JPG、PNG、GIF、WebP、HEIC）、PDF、Word、Excel、PowerPoint 文件"
+
+
+class UploadRejected(ValueError):
+    def __init__(self, name: str, message: str):
+        super().__init__(f"{name}：{message}")
+        self.name = name
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Checked:
+    name: str  # safe display name
+    content_type: str
+    extension: str
+    size: int
+    sha256: str
+
+
+def safe_name(name: str) -> str:
+    """The file's own name without any path, control characters or leading dots."""
+    name = unicodedata.normalize("NFC", PurePath(name.replace("\\", "/")).name)
+    name = re.sub(r"[\x00-\x1f\x7f/:*?\"<>|]", "_", name).strip(" .")
+    return name[:120] or "file"
+
+
+def _zip_type(upload: UploadedFile) -> tuple[str, str] | None:
+    upload.seek(0)
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            infos = archive.infolist()
+            # An archive that would expand far beyond what was sent is refused (a "zip bomb").
+            if sum(i.file_size for i in infos) > settings.UPLOAD_MAX_EXPANDED_BYTES:
+                return None
+            names = [i.filename for i in infos]
+    except zipfile.BadZipFile:
+        return None
+    if "[Content_Types].xml" not in names:
+        return None
+    for prefix, found in OOXML.items():
+        if any(n.startswith(prefix) for n in names):
+            return found
+    return None
+
+
+def sniff(upload: UploadedFile, name: str) -> tuple[str, str] | None:
+    upload.seek(0)
+    head = upload.read(32)
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg", ".jpg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png", ".png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif", ".gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp", ".webp"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"heim"):
+        return "image/heic", ".heic"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf", ".pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_type(upload)
+    if head.startswith(OLE):
+        ext = PurePath(name).suffix.lower()
+        return (OLE_TYPES[ext], ext) if ext in OLE_TYPES else None
+    return None
+
+
+def check_upload(upload: UploadedFile) -> Checked:
+    name = safe_name(upload.name or "")
+    limit = settings.UPLOAD_MAX_BYTES
+    if upload.size > limit:
+        raise UploadRejected(name, f"文件大小 {upload.size / 1048576:.1f} MB 超过上限 {limit / 1048576:.0f} MB")
+    if upload.size == 0:
+        raise UploadRejected(name, "文件为空")
+    found = sniff(upload, name)
+    if found is None:
+        raise UploadRejected(name, f"文件内容不是可接受的类型：应为{ACCEPTED}")
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    content_type, extension = found
+    return Checked(name, content_type, extension, upload.size, digest.hexdigest())

@@ -1,0 +1,114 @@
+"""Progress reports with evidence, and comments, on an assignment.
+
+A report locks the assignment, adds its value to the running total, stores its files through
+Django's storage API (so S3-compatible storage can replace the disk) and records one audit event,
+all in one transaction; files already stored are removed again if anything fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import scope
+from accounts.scope import Action
+from audit import services as audit
+from audit.models import AuditEvent
+from ops.uploads import Checked, check_upload
+from tasks.models import Assignment, AssignmentStatus, Comment, Evidence, ProgressReport
+
+from .workflow import TransitionError, VersionConflict, allowed_transitions
+
+OPEN_FOR_REPORTS = {AssignmentStatus.PENDING, AssignmentStatus.IN_PROGRESS, AssignmentStatus.RETURNED}
+
+
+class ReportError(ValueError):
+    pass
+
+
+def report_progress(
+    *,
+    assignment: Assignment,
+    by,
+    value: Decimal | None = None,
+    text: str = "",
+    files: Sequence[UploadedFile] = (),
+    expected_version: int | None = None,
+) -> ProgressReport:
+    """Record what the unit did; a first report on a pending assignment puts it in progress."""
+    text = (text or "").strip()
+    if value is None and not text and not files:
+        raise ReportError("请填写完成数量、情况说明或上传佐证材料")
+    if value is not None and value < 0:
+        raise ReportError("完成数量不能为负数")
+    checked: list[tuple[UploadedFile, Checked]] = [(f, check_upload(f)) for f in files]  # before any write
+    stored: list[Evidence] = []
+    try:
+        with transaction.atomic():
+            locked = Assignment.objects.select_for_update().select_related("unit").get(pk=assignment.pk)
+            if not scope.can(by, Action.REPORT, locked.unit):
+                raise PermissionDenied("无权为该单位填报进度")
+            if expected_version is not None and locked.version != expected_version:
+                raise VersionConflict(locked.version)
+            if not locked.is_active or locked.status not in OPEN_FOR_REPORTS:
+                raise TransitionError(
+                    f"当前状态为“{AssignmentStatus(locked.status).label}”，不能填报进度",
+                    allowed_transitions(by, locked),
+                )
+            now = timezone.now()
+            report = ProgressReport.objects.create(
+                assignment=locked, value=value, text=text, reported_by=by, reported_at=now
+            )
+            for upload, info in checked:
+                evidence = Evidence(
+                    assignment=locked, report=report, name=info.name, content_type=info.content_type,
+                    extension=info.extension, size=info.size, sha256=info.sha256, uploaded_by=by, uploaded_at=now,
+                )  # fmt: skip
+                evidence.file.save(info.name, upload, save=False)
+                stored.append(evidence)
+                evidence.save()
+            before = {"status": locked.status, "progress": locked.progress}
+            if value:
+                locked.progress += value
+            if locked.status == AssignmentStatus.PENDING:
+                locked.status = AssignmentStatus.IN_PROGRESS
+            locked.version += 1
+            locked.updated_at = now
+            locked.save(update_fields=["progress", "status", "version", "updated_at"])
+            changes = audit.diff(before, {"status": locked.status, "progress": locked.progress})
+            changes.update({"report": report.pk, "value": value, "text": text, "files": [e.name for e in stored]})
+            audit.record([audit.event(locked, "assignment.reported", actor=by, changes=changes, unit=locked.unit)])
+    except BaseException:
+        for evidence in stored:
+            evidence.file.delete(save=False)
+        raise
+    return report
+
+
+def add_comment(*, assignment: Assignment, by, text: str) -> Comment:
+    text = (text or "").strip()
+    if not text:
+        raise ReportError("批注内容不能为空")
+    if not scope.can(by, Action.VIEW, assignment.unit):
+        raise PermissionDenied("无权查看该任务")
+    with transaction.atomic():
+        comment = Comment.objects.create(assignment=assignment, author=by, text=text)
+        audit.record([audit.event(assignment, "assignment.commented", actor=by, unit=assignment.unit,
+                                  changes={"comment": comment.pk, "text": text})])  # fmt: skip
+    return comment
+
+
+def timeline(assignment: Assignment):
+    """Everything that happened to the assignment, oldest first: the recorded events."""
+    return (
+        AuditEvent.objects.filter(
+            content_type__app_label="tasks", content_type__model="assignment", object_id=assignment.pk
+        )
+        .select_related("actor")
+        .order_by("at", "id")
+    )
