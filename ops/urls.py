@@ -7,7 +7,14 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import UnitViewSet, UserViewSet
-from tasks.api import ActionViewSet, AssignmentViewSet, CampaignViewSet, EvidenceViewSet, ItemViewSet
+from tasks.api import (
+    ActionViewSet,
+    AssignmentViewSet,
+    CampaignViewSet,
+    EvidenceViewSet,
+    ExtensionRequestViewSet,
+    ItemViewSet,
+)
 
 admin.site.site_header = admin.site.site_title = settings.SITE_TITLE
 admin.site.index_title = settings.SITE_TITLE
@@ -20,6 +27,7 @@ router.register("actions", ActionViewSet, basename="action")
 router.register("items", ItemViewSet, basename="item")
 router.register("assignments", AssignmentViewSet, basename="assignment")
 router.register("evidence", EvidenceViewSet, basename="evidence")
+router.register("extension-requests", ExtensionRequestViewSet, basename="extension-request")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),

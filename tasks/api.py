@@ -24,8 +24,21 @@ from accounts.api import UnitSerializer
 from accounts.models import Unit
 from ops.uploads import UploadRejected
 
-from .models import Action, Assignment, AssignmentStatus, Campaign, Comment, Evidence, Item, ProgressReport
-from .services.progress import ReportError, add_comment, report_progress, timeline
+from .models import (
+    Action,
+    Assignment,
+    AssignmentStatus,
+    Campaign,
+    Comment,
+    Evidence,
+    ExtensionRequest,
+    Item,
+    ProgressReport,
+)
+from .services.cascade import Share, pass_down
+from .services.errors import ReportError
+from .services.extensions import decide_extension, request_extension
+from .services.progress import add_comment, report_progress, timeline
 from .services.workflow import TRANSITIONS, TransitionError, VersionConflict, allowed_transitions, assignment_transition
 
 
@@ -92,7 +105,7 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
 class ItemBriefSerializer(serializers.ModelSerializer):
     class Meta:
         model = Item
-        fields = ["id", "code", "title", "target_text", "deadline_text", "action"]
+        fields = ["id", "code", "title", "target_text", "target_value", "deadline_text", "action"]
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
@@ -100,13 +113,14 @@ class AssignmentSerializer(serializers.ModelSerializer):
     unit = UnitSerializer(read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
-    target_value = serializers.DecimalField(source="item.target_value", max_digits=14, decimal_places=2, read_only=True)
+    target = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    behind_pace = serializers.BooleanField(source="is_behind_pace", read_only=True)
 
     class Meta:
         model = Assignment
         fields = [
-            "id", "campaign", "item", "unit", "role", "due_date", "status", "status_display",
-            "is_overdue", "is_active", "progress", "target_value", "version", "updated_at",
+            "id", "campaign", "item", "unit", "role", "due_date", "status", "status_display", "is_overdue",
+            "is_active", "progress", "target", "behind_pace", "parent", "extensions", "version", "updated_at",
         ]  # fmt: skip
 
 
@@ -195,7 +209,7 @@ class AssignmentFilter(filters.FilterSet):
 
     class Meta:
         model = Assignment
-        fields = ["campaign", "item", "role", "is_active", "status"]
+        fields = ["campaign", "item", "role", "is_active", "status", "parent"]
 
     def filter_mine(self, queryset, name, value):
         unit = self.request.user.unit_id
@@ -220,6 +234,33 @@ TransitionRequest = inline_serializer(
 )
 
 
+class ShareSerializer(serializers.Serializer):
+    unit = serializers.CharField(help_text="Unit code")
+    target = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+
+
+class ExtensionRequestSerializer(serializers.ModelSerializer):
+    requested_by = serializers.CharField(source="requested_by.get_full_name", read_only=True)
+    decided_by = serializers.CharField(source="decided_by.get_full_name", read_only=True, default=None)
+
+    class Meta:
+        model = ExtensionRequest
+        fields = [
+            "id", "assignment", "requested_due", "previous_due", "reason", "requested_by", "requested_at",
+            "status", "decided_by", "decided_at", "decision_note",
+        ]  # fmt: skip
+        read_only_fields = [
+            "id", "assignment", "previous_due", "requested_by", "requested_at", "status", "decided_by",
+            "decided_at", "decision_note",
+        ]  # fmt: skip
+
+
+class DecisionSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
 class TransitionSerializer(serializers.Serializer):
     name = serializers.ChoiceField(choices=sorted(TRANSITIONS))
     note = serializers.CharField(required=False, allow_blank=True, default="")
@@ -236,7 +277,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["due_date", "updated_at", "status"]
 
     def get_queryset(self):
-        qs = Assignment.objects.select_related("item", "unit")
+        qs = Assignment.objects.select_related("item", "unit", "campaign")
         return scope.restrict(qs, self.request.user).order_by("due_date", "id")
 
     def get_serializer_class(self):
@@ -308,6 +349,43 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         )
         return refused or Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=ShareSerializer(many=True), responses={201: AssignmentSerializer(many=True)})
+    @action(detail=True, methods=["post"], url_path="pass-down")
+    def pass_down(self, request, pk=None):
+        """Split this assignment among units under it (逐级分解): unit code, share of the target, due date."""
+        assignment = self.get_object()
+        body = ShareSerializer(data=request.data, many=True)
+        body.is_valid(raise_exception=True)
+        codes = [row["unit"] for row in body.validated_data]
+        units = {u.code: u for u in scope.units(request.user, scope.Action.REPORT).filter(code__in=codes)}
+        if unknown := [c for c in codes if c not in units]:
+            return Response({"detail": f"单位不存在或不在您的范围内：{'、'.join(unknown)}"}, status=400)
+        shares = [Share(units[r["unit"]], r.get("target"), r.get("due_date")) for r in body.validated_data]
+        children, refused = service_errors(lambda: pass_down(assignment=assignment, by=request.user, shares=shares))
+        if refused:
+            return refused
+        rows = self.get_queryset().filter(pk__in=[c.pk for c in children])
+        return Response(AssignmentSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], responses=ExtensionRequestSerializer(many=True))
+    @extend_schema(methods=["POST"], request=ExtensionRequestSerializer, responses={201: ExtensionRequestSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def extensions(self, request, pk=None):
+        """Deadline extension requests (延期申请) of this assignment; POST asks for one."""
+        assignment = self.get_object()
+        if request.method == "GET":
+            rows = assignment.extension_requests.select_related("requested_by", "decided_by")
+            return Response(ExtensionRequestSerializer(rows, many=True).data)
+        body = ExtensionRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        made, refused = service_errors(
+            lambda: request_extension(
+                assignment=assignment, by=request.user, due=data["requested_due"], reason=data["reason"]
+            )
+        )
+        return refused or Response(ExtensionRequestSerializer(made).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(responses=EventSerializer(many=True))
     @action(detail=True, methods=["get"])
     def timeline(self, request, pk=None):
@@ -367,3 +445,25 @@ class EvidenceViewSet(viewsets.ReadOnlyModelViewSet):
         )
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+class ExtensionRequestViewSet(viewsets.ReadOnlyModelViewSet):
+    """Extension requests in the user's scope; reviewers decide them."""
+
+    serializer_class = ExtensionRequestSerializer
+    filterset_fields = ["status", "assignment"]
+
+    def get_queryset(self):
+        qs = ExtensionRequest.objects.select_related("requested_by", "decided_by")
+        return scope.restrict(qs, self.request.user, via="assignment__unit")
+
+    @extend_schema(request=DecisionSerializer, responses=ExtensionRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        extension = self.get_object()
+        body = DecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        decided, refused = service_errors(
+            lambda: decide_extension(request=extension, by=request.user, **body.validated_data)
+        )
+        return refused or Response(ExtensionRequestSerializer(decided).data)

@@ -1,5 +1,6 @@
 import uuid
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -219,6 +220,17 @@ class Assignment(models.Model):
     progress = models.DecimalField(
         _("progress"), max_digits=14, decimal_places=2, default=0, help_text=_("Sum of the reported values")
     )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("passed down from"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text=_("The superior unit's assignment this share was split from (逐级分解)"),
+    )
+    target_share = models.DecimalField(_("share of the target"), max_digits=14, decimal_places=2, null=True, blank=True)
+    extensions = models.PositiveSmallIntegerField(_("extensions granted"), default=0, db_default=0)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
@@ -235,6 +247,30 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item.code} · {self.unit}"
+
+    @property
+    def target(self) -> Decimal | None:
+        """The amount this unit must reach: its passed-down share, else the item's target."""
+        return self.target_share if self.target_share is not None else self.item.target_value
+
+    def expected_share(self, today: date | None = None) -> Decimal:
+        """序时进度: the share of the target due by ``today``, linear from the campaign start to the due date."""
+        today = today or timezone.localdate()
+        start, end = self.campaign.start, self.due_date
+        if today >= end:
+            return Decimal(1)
+        if today <= start or end <= start:
+            return Decimal(0)
+        return Decimal((today - start).days) / Decimal((end - start).days)
+
+    def is_behind_pace(self, today: date | None = None) -> bool:
+        """Behind the planned pace: less done than the linear share of a "at least" target by today."""
+        target = self.target
+        if not target or self.item.target_comparator not in (Comparator.GE, Comparator.GT) or self.item.target_basis:
+            return False
+        if self.status == AssignmentStatus.ACCEPTED or not self.is_active:
+            return False
+        return self.progress < (target * self.expected_share(today)).quantize(Decimal("0.01"))
 
     @property
     def is_overdue(self) -> bool:
@@ -304,3 +340,45 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return self.text[:40]
+
+
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting decision")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+class ExtensionRequest(models.Model):
+    """A unit's request for a later deadline (延期申请), decided by HQ or the item's lead unit."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="extension_requests")
+    requested_due = models.DateField(_("requested due date"))
+    previous_due = models.DateField(_("due date when requested"))
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("decided by"),
+    )  # fmt: skip
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+        ordering = ["-requested_at"]
+        constraints = [
+            # one open request per assignment at a time
+            models.UniqueConstraint(
+                fields=["assignment"], condition=models.Q(status="pending"), name="one_pending_extension"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} → {self.requested_due}"

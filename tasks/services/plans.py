@@ -373,10 +373,12 @@ def sync_assignments(
     now = timezone.now()
     wanted = expand(campaign)
     items = {pk: due or campaign.end for pk, due in campaign.items.values_list("id", "due_date")}
+    # Shares a unit passed down itself (parent set) are the unit's business, not the plan's: they are
+    # never withdrawn or re-roled here, only kept from being created twice.
     existing = {
-        (item_id, unit_id): (pk, role, active)
-        for pk, item_id, unit_id, role, active in campaign.assignments.values_list(
-            "id", "item_id", "unit_id", "role", "is_active"
+        (item_id, unit_id): (pk, role, active, parent_id)
+        for pk, item_id, unit_id, role, active, parent_id in campaign.assignments.values_list(
+            "id", "item_id", "unit_id", "role", "is_active", "parent_id"
         )
     }
     new_rows = [
@@ -405,7 +407,9 @@ def sync_assignments(
 
     by_role: dict[str, list[int]] = defaultdict(list)
     withdraw, restore = [], []
-    for key, (pk, role, active) in existing.items():
+    for key, (pk, role, active, parent_id) in existing.items():
+        if parent_id is not None:
+            continue
         want = wanted.get(key)
         if want is None and active:
             withdraw.append(pk)

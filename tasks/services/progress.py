@@ -22,13 +22,11 @@ from audit.models import AuditEvent
 from ops.uploads import Checked, check_upload
 from tasks.models import Assignment, AssignmentStatus, Comment, Evidence, ProgressReport
 
+from .cascade import roll_up
+from .errors import ReportError
 from .workflow import TransitionError, VersionConflict, allowed_transitions
 
 OPEN_FOR_REPORTS = {AssignmentStatus.PENDING, AssignmentStatus.IN_PROGRESS, AssignmentStatus.RETURNED}
-
-
-class ReportError(ValueError):
-    pass
 
 
 def report_progress(
@@ -75,6 +73,7 @@ def report_progress(
             before = {"status": locked.status, "progress": locked.progress}
             if value:
                 locked.progress += value
+                roll_up(locked, value)
             if locked.status == AssignmentStatus.PENDING:
                 locked.status = AssignmentStatus.IN_PROGRESS
             locked.version += 1

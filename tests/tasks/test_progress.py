@@ -53,7 +53,7 @@ def test_report_with_evidence_adds_up_and_starts_the_work(city, published, cheng
     chengguan.refresh_from_db()
     assert chengguan.progress == Decimal("320") and chengguan.status == "in_progress" and chengguan.version == 3
     detail = api(lead).get(f"/api/v1/assignments/{chengguan.pk}/").json()
-    assert (detail["progress"], detail["target_value"]) == ("320.00", "300.00")
+    assert (detail["progress"], detail["target"]) == ("320.00", "300.00")
     stored = Evidence.objects.get(name="台账.docx")
     assert stored.content_type.endswith("wordprocessingml.document")
     assert stored.file.name.startswith(f"evidence/{chengguan.campaign_id}/{chengguan.pk}/")

@@ -1,0 +1,94 @@
+"""Pass-down (逐级分解): a unit splits its assignment among the units under it.
+
+Each share becomes an assignment of its own (same item, a unit in the subtree, a share of the
+target, a due date no later than the parent's); the parent's progress rolls up from its children.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts import scope
+from accounts.models import Unit
+from accounts.scope import Action
+from audit import services as audit
+from tasks.models import Assignment
+
+from .errors import ReportError
+
+
+@dataclass(frozen=True)
+class Share:
+    unit: Unit
+    target: Decimal | None
+    due_date: date | None = None  # default: the parent's
+
+
+def pass_down(*, assignment: Assignment, by, shares: list[Share]) -> list[Assignment]:
+    """Create (or adjust) the children of ``assignment``; all or nothing."""
+    if not shares:
+        raise ReportError("请至少分解给一个下级单位")
+    with transaction.atomic():
+        parent = Assignment.objects.select_for_update().select_related("unit", "item").get(pk=assignment.pk)
+        if not scope.can(by, Action.REPORT, parent.unit):
+            raise PermissionDenied("无权分解该单位的任务")
+        if not parent.is_active:
+            raise ReportError("该任务已从方案中撤销，不能再分解")
+        units = [s.unit for s in shares]
+        if len({u.pk for u in units}) != len(units):
+            raise ReportError("同一单位不能重复分解")
+        existing = {a.unit_id: a for a in Assignment.objects.filter(item_id=parent.item_id, unit__in=units)}
+        now = timezone.now()
+        children, events = [], []
+        for share in shares:
+            unit = share.unit
+            if unit.pk == parent.unit_id or not unit.path.startswith(parent.unit.path):
+                raise ReportError(f"“{unit.name}”不是{parent.unit.name}的下级单位")
+            due = share.due_date or parent.due_date
+            if due > parent.due_date:
+                raise ReportError(f"“{unit.name}”的完成时限 {due} 晚于上级的 {parent.due_date}")
+            if share.target is not None and share.target < 0:
+                raise ReportError("分解的指标不能为负数")
+            child = existing.get(unit.pk)
+            if child is not None and child.parent_id != parent.pk:
+                raise ReportError(f"“{unit.name}”已直接承担此项任务，不能再由{parent.unit.name}分解")
+            if child is None:
+                child = Assignment.objects.create(
+                    campaign_id=parent.campaign_id, item_id=parent.item_id, unit=unit, role=parent.role,
+                    due_date=due, parent=parent, target_share=share.target, created_at=now, updated_at=now,
+                )  # fmt: skip
+                events.append(audit.event(child, "assignment.created_by_pass_down", actor=by, unit=unit,
+                                          changes={"parent": parent.pk, "target_share": share.target, "due_date": due}))  # fmt: skip
+            else:
+                changes = audit.diff(
+                    {"target_share": child.target_share, "due_date": child.due_date},
+                    {"target_share": share.target, "due_date": due},
+                )
+                if changes:
+                    Assignment.objects.filter(pk=child.pk).update(
+                        target_share=share.target, due_date=due, version=F("version") + 1, updated_at=now
+                    )
+                    child.refresh_from_db()
+                    events.append(audit.event(child, "assignment.share_changed", actor=by, unit=unit, changes=changes))
+            children.append(child)
+        events.append(audit.event(parent, "assignment.passed_down", actor=by, unit=parent.unit,
+                                  changes={"to": [c.unit.code for c in children]}))  # fmt: skip
+        audit.record(events)
+    return children
+
+
+def roll_up(child: Assignment, delta: Decimal) -> None:
+    """Add ``delta`` to every ancestor's progress (a few levels at most: bureau → sub-bureau → station)."""
+    ancestors, parent_id = [], child.parent_id
+    while parent_id:
+        ancestors.append(parent_id)
+        parent_id = Assignment.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+    if ancestors:
+        Assignment.objects.filter(pk__in=ancestors).update(progress=F("progress") + delta)
