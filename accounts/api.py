@@ -15,13 +15,19 @@ class UnitSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "short_name", "kind", "kind_display", "depth", "is_active"]
 
 
+def under(queryset, code: str, via: str = ""):
+    """``queryset`` narrowed to the unit with ``code`` and everything under it (nothing if unknown)."""
+    root = Unit.objects.filter(code=code).first()
+    prefix = f"{via}__" if via else ""
+    return queryset.filter(**{f"{prefix}path__startswith": root.path}) if root else queryset.none()
+
+
 class UnitFilter(filters.FilterSet):
     under = filters.CharFilter(method="filter_under", label="单位编码：该单位及其全部下级")
     kind = filters.CharFilter()
 
     def filter_under(self, queryset, name, value):
-        root = Unit.objects.filter(code=value).first()
-        return queryset.filter(path__startswith=root.path) if root else queryset.none()
+        return under(queryset, value)
 
     class Meta:
         model = Unit

@@ -73,10 +73,6 @@ class Unit(MP_Node):
         qs = Unit.objects.filter(path__startswith=self.path)
         return qs if include_self else qs.exclude(pk=self.pk)
 
-    def is_within(self, other: "Unit") -> bool:
-        """True when self is other or one of its descendants."""
-        return self.path.startswith(other.path)
-
 
 class User(AbstractUser):
     """A person using the system; belongs to one unit and holds roles scoped to unit subtrees."""

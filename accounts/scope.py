@@ -133,10 +133,3 @@ def get_or_404(qs: QuerySet, user, action: Action | str = Action.VIEW, *, via: s
         return restrict(qs, user, action, via=via).get(**lookup)
     except qs.model.DoesNotExist:
         raise Http404 from None
-
-
-def roles_of(user) -> set[str]:
-    if not user.is_authenticated:
-        return set()
-    scope_for(user, Action.VIEW)  # fills the cache
-    return {role for role, _ in user.__dict__["_scope_cache"]["grants"]}

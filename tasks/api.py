@@ -15,13 +15,11 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts import scope
-from accounts.api import UnitSerializer
-from accounts.models import Unit
+from accounts.api import UnitSerializer, under
 from ops.uploads import UploadRejected
 
 from .models import (
@@ -216,8 +214,7 @@ class AssignmentFilter(filters.FilterSet):
         return queryset.filter(unit_id=unit) if value else queryset.exclude(unit_id=unit)
 
     def filter_unit(self, queryset, name, value):
-        root = Unit.objects.filter(code=value).first()
-        return queryset.filter(unit__path__startswith=root.path) if root else queryset.none()
+        return under(queryset, value, via="unit")
 
     def filter_overdue(self, queryset, name, value):
         late = Q(is_active=True, due_date__lt=timezone.localdate()) & ~Q(status=AssignmentStatus.ACCEPTED)
@@ -284,13 +281,10 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         return AssignmentDetailSerializer if self.action != "list" else AssignmentSerializer
 
     def _transition(self, assignment, data):
-        try:
-            return assignment_transition(
-                assignment=assignment, name=data["name"], by=self.request.user, note=data["note"],
-                expected_version=data["version"],
-            )  # fmt: skip
-        except PermissionDenied as exc:
-            raise ApiPermissionDenied(str(exc)) from exc
+        return assignment_transition(
+            assignment=assignment, name=data["name"], by=self.request.user, note=data["note"],
+            expected_version=data["version"],
+        )  # fmt: skip
 
     @extend_schema(request=TransitionSerializer, responses=AssignmentDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -299,16 +293,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         assignment = self.get_object()
         body = TransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        data = body.validated_data
-        assignment, refused = service_errors(
-            lambda: assignment_transition(
-                assignment=assignment,
-                name=data["name"],
-                by=request.user,
-                note=data["note"],
-                expected_version=data["version"],
-            )
-        )
+        assignment, refused = service_errors(lambda: self._transition(assignment, body.validated_data))
         return refused or Response(AssignmentDetailSerializer(assignment, context={"request": request}).data)
 
     @extend_schema(methods=["GET"], responses=ProgressReportSerializer(many=True))
@@ -412,8 +397,8 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
                         raise _Refused(index, row, exc.message, status.HTTP_400_BAD_REQUEST, allowed=exc.allowed)
                     except VersionConflict as exc:
                         raise _Refused(index, row, str(exc), status.HTTP_409_CONFLICT, version=exc.current)
-                    except ApiPermissionDenied as exc:
-                        raise _Refused(index, row, str(exc.detail), status.HTTP_403_FORBIDDEN)
+                    except PermissionDenied as exc:
+                        raise _Refused(index, row, str(exc), status.HTTP_403_FORBIDDEN)
         except _Refused as refused:
             return Response(refused.body, status=refused.code)
         return Response(AssignmentSerializer(done, many=True).data)

@@ -44,10 +44,6 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
 
 class Action(models.Model):
     """A line of action (e.g. “清患”行动) of a campaign, with the leader in charge (分管领导)."""
