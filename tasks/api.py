@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.http import FileResponse
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -33,6 +33,7 @@ from .models import (
     Item,
     ProgressReport,
 )
+from .services import checkins
 from .services.cascade import Share, pass_down
 from .services.errors import ReportError
 from .services.extensions import decide_extension, request_extension
@@ -122,14 +123,43 @@ class AssignmentSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+class CheckInSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    start = serializers.DateField()
+    due = serializers.DateField()
+    status = serializers.ChoiceField(choices=[s.value for s in checkins.CheckInStatus])
+    status_display = serializers.CharField(source="status.label")
+    reported_at = serializers.DateTimeField(allow_null=True)
+
+
+class CheckInSummarySerializer(serializers.Serializer):
+    periods = serializers.IntegerField()
+    missed = serializers.IntegerField()
+    next_due = serializers.DateField(allow_null=True)
+
+
 class AssignmentDetailSerializer(AssignmentSerializer):
     allowed_transitions = serializers.SerializerMethodField()
+    checkins = serializers.SerializerMethodField(help_text="Cadence items only: periods, missed, next due")
 
     class Meta(AssignmentSerializer.Meta):
-        fields = [*AssignmentSerializer.Meta.fields, "allowed_transitions"]
+        fields = [*AssignmentSerializer.Meta.fields, "allowed_transitions", "checkins"]
 
     def get_allowed_transitions(self, obj) -> list[str]:
         return allowed_transitions(self.context["request"].user, obj)
+
+    @extend_schema_field(CheckInSummarySerializer(allow_null=True))
+    def get_checkins(self, obj):
+        if not checkins.has_cadence(obj.item):
+            return None
+        rows = checkins.checkins(obj)
+        S = checkins.CheckInStatus
+        upcoming = [c.due for c in rows if c.status in (S.DUE, S.UPCOMING)]
+        return {
+            "periods": len(rows),
+            "missed": sum(c.status == S.MISSED for c in rows),
+            "next_due": upcoming[0] if upcoming else None,
+        }
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
@@ -149,12 +179,16 @@ class ProgressReportSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ProgressReport
-        fields = ["id", "value", "text", "reported_by", "reported_at", "evidence"]
+        fields = ["id", "value", "text", "period", "reported_by", "reported_at", "evidence"]
 
 
 class ReportRequestSerializer(serializers.Serializer):
     value = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
     text = serializers.CharField(required=False, allow_blank=True, default="")
+    period = serializers.DateField(
+        required=False, allow_null=True, default=None,
+        help_text="Cadence items: the due date of the check-in period answered (default: the running one)",
+    )  # fmt: skip
     version = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 
@@ -316,6 +350,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
                 text=data["text"],
                 files=request.FILES.getlist("files"),
                 expected_version=data["version"],
+                period=data["period"],
             )
         )
         return refused or Response(ProgressReportSerializer(report).data, status=status.HTTP_201_CREATED)
@@ -370,6 +405,12 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
             )
         )
         return refused or Response(ExtensionRequestSerializer(made).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=CheckInSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="check-ins")
+    def check_ins(self, request, pk=None):
+        """The periodic check-ins of a cadence item (每周/每月/每日报送): due date and status of each period."""
+        return Response(CheckInSerializer(checkins.checkins(self.get_object()), many=True).data)
 
     @extend_schema(responses=EventSerializer(many=True))
     @action(detail=True, methods=["get"])

@@ -283,11 +283,18 @@ class ProgressReport(models.Model):
     text = models.TextField(_("what was done"), blank=True)
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("reported by"))
     reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
+    period = models.DateField(
+        _("check-in period"),
+        null=True,
+        blank=True,
+        help_text=_("For items with a cadence: the due date of the period this report answers"),
+    )
 
     class Meta:
         verbose_name = _("progress report")
         verbose_name_plural = _("progress reports")
         ordering = ["assignment", "reported_at", "id"]
+        indexes = [models.Index(fields=["assignment", "period"], name="report_period")]
 
     def __str__(self) -> str:
         return f"{self.assignment} @ {self.reported_at:%Y-%m-%d}"

@@ -8,6 +8,7 @@ all in one transaction; files already stored are removed again if anything fails
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
@@ -22,6 +23,7 @@ from audit.models import AuditEvent
 from ops.uploads import Checked, check_upload
 from tasks.models import Assignment, AssignmentStatus, Comment, Evidence, ProgressReport
 
+from . import checkins
 from .cascade import roll_up
 from .errors import ReportError
 from .workflow import TransitionError, VersionConflict, allowed_transitions
@@ -37,8 +39,13 @@ def report_progress(
     text: str = "",
     files: Sequence[UploadedFile] = (),
     expected_version: int | None = None,
+    period: date | None = None,
 ) -> ProgressReport:
-    """Record what the unit did; a first report on a pending assignment puts it in progress."""
+    """Record what the unit did; a first report on a pending assignment puts it in progress.
+
+    For an item with a cadence the report answers one check-in period: ``period`` (its due date),
+    by default the period running today.
+    """
     text = (text or "").strip()
     if value is None and not text and not files:
         raise ReportError("请填写完成数量、情况说明或上传佐证材料")
@@ -59,8 +66,9 @@ def report_progress(
                     allowed_transitions(by, locked),
                 )
             now = timezone.now()
+            period = _check_period(locked, period, timezone.localdate(now))
             report = ProgressReport.objects.create(
-                assignment=locked, value=value, text=text, reported_by=by, reported_at=now
+                assignment=locked, value=value, text=text, reported_by=by, reported_at=now, period=period
             )
             for upload, info in checked:
                 evidence = Evidence(
@@ -81,12 +89,33 @@ def report_progress(
             locked.save(update_fields=["progress", "status", "version", "updated_at"])
             changes = audit.diff(before, {"status": locked.status, "progress": locked.progress})
             changes.update({"report": report.pk, "value": value, "text": text, "files": [e.name for e in stored]})
+            if period:
+                changes["period"] = period
             audit.record([audit.event(locked, "assignment.reported", actor=by, changes=changes, unit=locked.unit)])
     except BaseException:
         for evidence in stored:
             evidence.file.delete(save=False)
         raise
     return report
+
+
+def _check_period(assignment: Assignment, period: date | None, today: date) -> date | None:
+    if not checkins.has_cadence(assignment.item):
+        if period is not None:
+            raise ReportError("该事项没有周期性报送要求，不能指定报送周期")
+        return None
+    if period is None:
+        current = checkins.current_period(assignment, today)
+        return current.due if current else None
+    found = {p.due: p for p in checkins.assignment_periods(assignment)}
+    if period not in found:
+        listed = "、".join(f"{d.month}月{d.day}日" for d in list(found)[:6])
+        more = "等" if len(found) > 6 else ""
+        raise ReportError(f"{period.month}月{period.day}日不是该任务的报送截止日，应为：{listed}{more}")
+    if found[period].start > today:
+        start = found[period].start
+        raise ReportError(f"该报送周期自{start.month}月{start.day}日开始，尚不能报送")
+    return period
 
 
 def add_comment(*, assignment: Assignment, by, text: str) -> Comment:

@@ -1,0 +1,140 @@
+"""Periodic check-ins of cadence items: the periods, their derived status, reporting one, the API."""
+
+from datetime import date, timedelta
+from itertools import pairwise
+
+import pytest
+import time_machine
+from rest_framework.test import APIClient
+
+from tasks.models import Assignment, DeadlineKind, Item
+from tasks.services import checkins
+from tasks.services.errors import ReportError
+from tasks.services.progress import report_progress
+
+START, END = date(2026, 7, 1), date(2026, 10, 8)  # a Wednesday to a Thursday
+
+
+def item(kind: str, weekday: int | None = None, day: int | None = None) -> Item:
+    return Item(deadline_kind=kind, cadence_weekday=weekday, cadence_day=day)
+
+
+def dues(found) -> list[date]:
+    return [p.due for p in found]
+
+
+def test_weekly_periods_end_on_the_weekday_and_tile_the_window():
+    found = checkins.periods(item(DeadlineKind.WEEKLY, weekday=5), START, END)
+    assert found[0].start == START and found[0].due == date(2026, 7, 3)  # the first, short week
+    assert found[-1].due == date(2026, 10, 2)  # 10月8日 is a Thursday: no Friday after 2 October
+    assert len(found) == 14
+    assert all(d.weekday() == 4 for d in dues(found))
+    for before, after in pairwise(found):
+        assert after.start == before.due + timedelta(days=1)
+        assert after.seq == before.seq + 1
+
+
+@pytest.mark.parametrize(
+    "day, expected",
+    [
+        (5, [date(2026, 7, 5), date(2026, 8, 5), date(2026, 9, 5), date(2026, 10, 5)]),
+        (0, [date(2026, 7, 31), date(2026, 8, 31), date(2026, 9, 30)]),  # 每月底
+        (31, [date(2026, 7, 31), date(2026, 8, 31), date(2026, 9, 30)]),  # September has 30 days
+        (1, [date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)]),
+    ],
+)
+def test_monthly_periods(day, expected):
+    assert dues(checkins.periods(item(DeadlineKind.MONTHLY, day=day), START, END)) == expected
+
+
+def test_daily_periods_and_items_without_cadence():
+    assert len(checkins.periods(item(DeadlineKind.DAILY), START, END)) == 100
+    assert checkins.periods(item(DeadlineKind.DATE), START, END) == []
+    assert checkins.periods(item(DeadlineKind.ONGOING), START, END) == []
+    assert checkins.periods(item(DeadlineKind.WEEKLY, weekday=5), END, START) == []
+
+
+def test_monthly_over_a_year_end():
+    found = checkins.periods(item(DeadlineKind.MONTHLY, day=5), date(2026, 11, 20), date(2027, 2, 10))
+    assert dues(found) == [date(2026, 12, 5), date(2027, 1, 5), date(2027, 2, 5)]
+
+
+# --- on the published test plan: item 2.1 "每周五前", led by 城东分局 and 城西分局 -------------------------
+
+
+@pytest.fixture
+def weekly(published) -> Assignment:
+    return Assignment.objects.select_related("item", "campaign").get(item__code="2.1", unit__code="330310")
+
+
+@pytest.mark.django_db
+def test_reports_answer_the_running_period_by_default(city, weekly):
+    lead = city["east_lead"]
+    with time_machine.travel(date(2026, 7, 9), tick=False):  # Thursday of the second week
+        report = report_progress(assignment=weekly, by=lead, text="本周破案 3 起")
+        assert report.period == date(2026, 7, 10)
+        rows = checkins.checkins(weekly)
+    status = {c.due: c.status for c in rows}
+    S = checkins.CheckInStatus
+    assert status[date(2026, 7, 3)] == S.MISSED
+    assert status[date(2026, 7, 10)] == S.REPORTED
+    assert status[date(2026, 7, 17)] == S.UPCOMING
+
+
+@pytest.mark.django_db
+def test_a_late_report_for_a_missed_period_is_marked_late(city, weekly):
+    lead = city["east_lead"]
+    with time_machine.travel(date(2026, 7, 14), tick=False):
+        report_progress(assignment=weekly, by=lead, text="补报第一周", period=date(2026, 7, 3))
+        rows = {c.due: c for c in checkins.checkins(weekly)}
+    assert rows[date(2026, 7, 3)].status == checkins.CheckInStatus.LATE
+    assert rows[date(2026, 7, 10)].status == checkins.CheckInStatus.MISSED
+    assert rows[date(2026, 7, 17)].status == checkins.CheckInStatus.DUE
+
+
+@pytest.mark.django_db
+def test_period_must_be_one_of_the_assignment_and_started(city, weekly):
+    lead = city["east_lead"]
+    with time_machine.travel(date(2026, 7, 9), tick=False):
+        with pytest.raises(ReportError, match="不是该任务的报送截止日"):
+            report_progress(assignment=weekly, by=lead, text="x", period=date(2026, 7, 8))
+        with pytest.raises(ReportError, match="尚不能报送"):
+            report_progress(assignment=weekly, by=lead, text="x", period=date(2026, 7, 24))
+    dated = Assignment.objects.get(item__code="1.1", unit__code="33031001")
+    with pytest.raises(ReportError, match="没有周期性报送要求"):
+        report_progress(assignment=dated, by=city["station_lead"], text="x", period=date(2026, 7, 3))
+    assert not weekly.reports.exists()
+
+
+@pytest.mark.django_db
+def test_an_extension_lengthens_the_series(city, weekly):
+    before = len(checkins.assignment_periods(weekly))
+    weekly.due_date = date(2026, 10, 20)
+    assert len(checkins.assignment_periods(weekly)) == before + 2  # 10月9日, 10月16日
+
+
+@pytest.mark.django_db
+def test_check_ins_api_and_detail_summary(city, weekly):
+    client = APIClient()
+    client.force_authenticate(city["east_lead"])
+    with time_machine.travel(date(2026, 7, 20), tick=False):
+        posted = client.post(
+            f"/api/v1/assignments/{weekly.pk}/reports/", {"text": "第二周", "period": "2026-07-10"}, format="json"
+        )
+        assert posted.status_code == 201, posted.content
+        assert posted.json()["period"] == "2026-07-10"
+        bad = client.post(f"/api/v1/assignments/{weekly.pk}/reports/", {"text": "x", "period": "2026-07-11"})
+        assert bad.status_code == 400 and "7月11日不是该任务的报送截止日" in bad.json()["detail"]
+        rows = client.get(f"/api/v1/assignments/{weekly.pk}/check-ins/").json()
+        detail = client.get(f"/api/v1/assignments/{weekly.pk}/").json()
+    assert [r["status"] for r in rows[:4]] == ["missed", "late", "missed", "due"]
+    assert rows[1]["status_display"] and rows[1]["reported_at"]
+    assert detail["checkins"] == {"periods": 14, "missed": 2, "next_due": "2026-07-24"}
+    # not a cadence item: no summary, no periods
+    dated = Assignment.objects.get(item__code="1.1", unit__code="33031001")
+    client.force_authenticate(city["station_lead"])
+    assert client.get(f"/api/v1/assignments/{dated.pk}/").json()["checkins"] is None
+    assert client.get(f"/api/v1/assignments/{dated.pk}/check-ins/").json() == []
+    # out of scope: the other branch's lead sees nothing
+    client.force_authenticate(city["west_lead"])
+    assert client.get(f"/api/v1/assignments/{weekly.pk}/check-ins/").status_code == 404
