@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
 from django.http import FileResponse
-from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status, viewsets
@@ -33,17 +31,13 @@ from .models import (
     Item,
     ProgressReport,
 )
+from .queries import campaigns_for, overdue_q
 from .services import checkins
 from .services.cascade import Share, pass_down
 from .services.errors import ReportError
 from .services.extensions import decide_extension, request_extension
 from .services.progress import add_comment, report_progress, timeline
 from .services.workflow import TRANSITIONS, TransitionError, VersionConflict, allowed_transitions, assignment_transition
-
-
-def campaigns_for(user):
-    """Campaigns that concern the user: owned inside, or above, the user's scope."""
-    return Campaign.objects.filter(scope.scope_for(user, scope.Action.VIEW).q("owner", with_ancestors=True))
 
 
 class CampaignSerializer(serializers.ModelSerializer):
@@ -251,8 +245,7 @@ class AssignmentFilter(filters.FilterSet):
         return under(queryset, value, via="unit")
 
     def filter_overdue(self, queryset, name, value):
-        late = Q(is_active=True, due_date__lt=timezone.localdate()) & ~Q(status=AssignmentStatus.ACCEPTED)
-        return queryset.filter(late) if value else queryset.exclude(late)
+        return queryset.filter(overdue_q()) if value else queryset.exclude(overdue_q())
 
 
 TransitionRequest = inline_serializer(
@@ -374,6 +367,9 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     def pass_down(self, request, pk=None):
         """Split this assignment among units under it (逐级分解): unit code, share of the target, due date."""
         assignment = self.get_object()
+        if not scope.can(request.user, scope.Action.REPORT, assignment.unit):
+            # before resolving the share units, which are looked up in the caller's report scope
+            return Response({"detail": "无权分解该单位的任务"}, status=status.HTTP_403_FORBIDDEN)
         body = ShareSerializer(data=request.data, many=True)
         body.is_valid(raise_exception=True)
         codes = [row["unit"] for row in body.validated_data]

@@ -18,6 +18,8 @@ import pytest
 
 from accounts.models import Role, Unit, UnitKind, User
 from accounts.services import grant_role
+from tasks.models import Campaign
+from tasks.services.plans import import_plan
 
 TREE = [
     ("3303", "江城市公安局", None, UnitKind.CITY),
@@ -91,3 +93,13 @@ def city(db) -> City:
         "nobody": make_user("nobody", u["330310"]),
     }
     return City(u, people)
+
+
+@pytest.fixture
+def published(city, tmp_path) -> Campaign:
+    """The small test plan of tests/tasks/planfiles.py, published over the test city (12 assignments)."""
+    from tests.tasks.planfiles import CAMPAIGN, write_xlsx
+
+    opts = {k: CAMPAIGN[k] for k in ("name", "code", "start", "end", "owner")}
+    import_plan(write_xlsx(tmp_path / "plan.xlsx"), publish=True, **opts)
+    return Campaign.objects.get(code=CAMPAIGN["code"])

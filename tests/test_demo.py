@@ -65,3 +65,21 @@ def test_station_lead_sees_only_own_assignments_in_admin(demo, client):
     assert shown == {lead.unit_id}
     other = Assignment.objects.exclude(unit=lead.unit).first()
     assert client.get(reverse("admin:tasks_assignment_change", args=[other.pk])).status_code == 302  # "doesn't exist"
+
+
+def test_pages_on_the_demo(demo, client):
+    """The phone pages with the demo's people: the lead reports and submits, HQ accepts."""
+    lead = User.objects.get(username="lead_chengguan")
+    client.force_login(lead)
+    page = client.get("/my/")
+    assert page.status_code == 200 and "我的任务" in page.content.decode()
+    work = Assignment.objects.filter(unit=lead.unit, item__deadline_kind="date").order_by("item__seq").first()
+    assert client.get(f"/assignments/{work.pk}/").status_code == 200
+    assert client.post(f"/assignments/{work.pk}/report/", {"value": "3", "text": "演示填报"}).status_code == 302
+    assert client.post(f"/assignments/{work.pk}/transition/", {"name": "submit"}).status_code == 302
+    client.force_login(User.objects.get(username="hq_wang"))
+    for url in ["/review/", "/items/", f"/items/{work.item_id}/"]:
+        assert client.get(url).status_code == 200, url
+    assert client.post(f"/assignments/{work.pk}/transition/", {"name": "accept"}).status_code == 302
+    work.refresh_from_db()
+    assert work.status == "accepted" and work.progress == 3

@@ -61,13 +61,17 @@ class VersionConflict(Exception):
 
 
 def may_review(user, assignment: Assignment) -> bool:
-    """HQ over the unit, or — for a cooperating unit's work — a lead of one of the item's lead units."""
+    """HQ over the unit, or — for a cooperating unit's work — a lead of one of the item's lead units.
+
+    Never a unit's own lead: whoever may report for the unit cannot also accept its work, even when
+    one of the item's lead units is under it.
+    """
     if scope.can(user, Action.MANAGE, assignment.unit):
         return True
     if assignment.role != AssignmentRole.COOPERATING:
         return False
     reach = scope.scope_for(user, Action.REPORT)
-    if not reach:
+    if not reach or reach.contains(assignment.unit):
         return False
     leads = Assignment.objects.filter(item_id=assignment.item_id, role=AssignmentRole.LEAD, is_active=True)
     return leads.filter(reach.q("unit")).exists()

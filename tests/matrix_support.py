@@ -1,0 +1,287 @@
+"""The world and the oracle behind tests/test_api_matrix.py (the access-control matrix of the REST API).
+
+The world is the ``city`` and ``published`` fixtures (called once per module, inside a transaction
+that is rolled back at the end; each test runs in a savepoint of it) plus, made through the services:
+a campaign owned by 城西分局 (XS), pass-down shares to two stations, and on each of four *sites*
+(城东分局, 城关派出所, 城西分局, 西山派出所) a "work" assignment (a progress report with a PNG, a
+comment, a pending extension request) and a "review" assignment (submitted, waiting for acceptance);
+and two pieces of cooperating work (submitted, with a pending extension request): 城东分局's on XJ 1.2
+(led by 治安支队) and 城西分局's on XS 1.2 (led by 西山派出所, a station under it).
+
+The oracle says who may see or do what from the fixture's persona table and the unit tree alone,
+without asking ``accounts.scope``, so the tests compare the app against the documented rules rather
+than against itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import struct
+import zlib
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Model
+from django.test import override_settings
+
+from accounts.models import Role, Unit, User
+from tasks.models import Action, Assignment, Campaign, Comment, Evidence, ExtensionRequest, Item
+from tasks.services.cascade import Share, pass_down
+from tasks.services.extensions import request_extension
+from tasks.services.plans import import_plan
+from tasks.services.progress import add_comment, report_progress
+from tasks.services.workflow import assignment_transition
+
+from . import conftest as city_conftest
+from .tasks.planfiles import write_xlsx
+
+# --- personas: who holds which role over which unit (as made by the ``city`` fixture) -------------
+
+
+@dataclass(frozen=True)
+class Persona:
+    name: str
+    role: str | None  # None: no role at all
+    anchor: str | None  # the unit the role is held over (for "nobody": the user's own unit)
+
+    @property
+    def anonymous(self) -> bool:
+        return self.name == "anonymous"
+
+
+PERSONAS = {
+    p.name: p
+    for p in [
+        Persona("hq", Role.HQ, "3303"),
+        Persona("east_lead", Role.UNIT_LEAD, "330310"),
+        Persona("station_lead", Role.UNIT_LEAD, "33031001"),
+        Persona("inspector", Role.INSPECTOR, "3303"),
+        Persona("east_leader", Role.LEADER, "330310"),
+        Persona("west_lead", Role.UNIT_LEAD, "330320"),
+        Persona("nobody", None, "330310"),
+        Persona("anonymous", None, None),
+    ]
+}
+
+VIEW_ROLES = {Role.HQ, Role.UNIT_LEAD, Role.INSPECTOR, Role.LEADER}
+
+# --- the unit tree, from the fixture's own table ---------------------------------------------------
+
+PARENT = {code: parent for code, _name, parent, _kind in city_conftest.TREE}
+NAME = {code: name for code, name, _parent, _kind in city_conftest.TREE}
+
+
+def is_under(code: str | None, root: str | None) -> bool:
+    """``code`` is ``root`` or below it."""
+    while code is not None and root is not None:
+        if code == root:
+            return True
+        code = PARENT[code]
+    return False
+
+
+def relation(persona: Persona, code: str) -> str:
+    """How an object's unit stands to the persona's unit: own, sub, parent or other (branch)."""
+    if persona.anchor is None:
+        return "any"
+    if code == persona.anchor:
+        return "own"
+    if is_under(code, persona.anchor):
+        return "sub"
+    if is_under(persona.anchor, code):
+        return "parent"
+    return "other"
+
+
+def sees_unit(persona: Persona, code: str | None) -> bool:
+    """The view rule: a role in the view set, and the unit in that role's subtree."""
+    return persona.role in VIEW_ROLES and is_under(code, persona.anchor)
+
+
+def sees_campaign(persona: Persona, owner: str) -> bool:
+    """Campaigns concern the units under their owner: owned inside, or above, the persona's subtree."""
+    return persona.role in VIEW_ROLES and (is_under(owner, persona.anchor) or is_under(persona.anchor, owner))
+
+
+def may_report(persona: Persona, code: str) -> bool:
+    return persona.role == Role.UNIT_LEAD and is_under(code, persona.anchor)
+
+
+def may_review(persona: Persona, assignment: Assignment) -> bool:
+    """HQ over the unit; for a cooperating unit's work, also a lead over one of the item's lead units,
+    but never someone who acts for the unit itself: no one accepts their own work."""
+    if persona.role == Role.HQ and is_under(assignment.unit.code, persona.anchor):
+        return True
+    if assignment.role != "coop" or persona.role != Role.UNIT_LEAD or may_report(persona, assignment.unit.code):
+        return False
+    leads = Assignment.objects.filter(item_id=assignment.item_id, role="lead", is_active=True)
+    return any(is_under(code, persona.anchor) for code in leads.values_list("unit__code", flat=True))
+
+
+# --- the world -------------------------------------------------------------------------------------
+
+SITES = ("330310", "33031001", "330320", "33032001")  # a sub-bureau and a station of each branch
+LEAD_OF = {"330310": "east_lead", "33031001": "station_lead", "330320": "west_lead", "33032001": "west_lead"}
+# cooperating work (submitted, with a pending extension request), by unit, and the units leading its item
+COOP = {"330310": ("XJ", "1.2"), "330320": ("XS", "1.2")}
+COOP_LEADS = {"330310": ("330302",), "330320": ("33032001",)}
+# the unit a site's work is passed down to in the pass-down case (a station has none under it)
+PASS_DOWN_TO = {"330310": "33031002", "330320": "33032001", "33031001": None, "33032001": None}
+
+
+def png_bytes() -> bytes:
+    """A valid 1×1 grey PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\x80")) + chunk(b"IEND", b"")
+    )
+
+
+PNG = png_bytes()
+
+
+def png_upload(name: str = "现场.png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PNG, content_type="application/octet-stream")
+
+
+def mark(site: str, what: str) -> str:
+    """A text that must never show up in an answer to someone who may not see ``site``."""
+    return f"MATRIX-{what}-{site}"
+
+
+# a campaign of the other branch: only 城西分局's people (and those above) may see it
+WEST_PLAN = [
+    (
+        "一、“西山”行动（分管领导：周西）",
+        [
+            ("1", "西山夜巡", "夜间巡逻", "巡逻不少于10次", "各派出所", "", "周西", "8月底前", "台账完整"),
+            # led by the station, with the sub-bureau cooperating: 330320's own work is "coop"
+            ("2", "西山联防", "群防群治", "建立联防队", "各派出所", "城西分局", "周西", "9月底前", ""),
+        ],
+    )
+]
+WEST_CAMPAIGN = {
+    "name": "城西夜巡专项行动",
+    "code": "XS",
+    "start": "2026-07-01",
+    "end": "2026-10-08",
+    "owner": "330320",
+}
+
+
+@dataclass
+class World:
+    people: dict[str, User]
+    units: dict[str, Unit]
+    campaigns: dict[str, Campaign]  # by code: XJ (owner 3303), XS (owner 330320)
+    work: dict[str, Assignment]  # by site
+    review: dict[str, Assignment]  # by site, submitted
+    evidence: dict[str, Evidence]
+    extension: dict[str, ExtensionRequest]  # pending, on work[site]
+    coop: dict[str, Assignment]  # cooperating work by unit (see COOP), submitted
+    coop_extension: dict[str, ExtensionRequest]  # pending, on coop[unit]
+    comment: dict[str, Comment]
+    media_root: Path
+
+    def user(self, persona: Persona) -> User | None:
+        return None if persona.anonymous else self.people[persona.name]
+
+    def object(self, kind: str, key: str) -> Model:
+        """The object a case acts on: ``kind`` (work, review, evidence, …) and its key (site, code, name)."""
+        if kind in ("work", "review", "evidence", "extension", "comment", "coop", "coop_extension"):
+            return getattr(self, kind)[key]
+        if kind == "unit":
+            return self.units[key]
+        if kind == "user":
+            return self.people[key]
+        if kind == "campaign":
+            return self.campaigns[key]
+        if kind == "action":
+            return Action.objects.filter(campaign=self.campaigns[key]).order_by("seq").first()
+        if kind == "item":
+            return Item.objects.filter(campaign=self.campaigns[key]).order_by("seq").first()
+        raise KeyError(kind)
+
+
+def unit_code_of(kind: str, key: str) -> str:
+    """The unit deciding the visibility of an object of ``kind``/``key``, known without the database."""
+    if kind == "user":
+        return {"hq": "3303", "east_lead": "330310", "station_lead": "33031001", "west_lead": "330320"}[key]
+    if kind in ("campaign", "action", "item"):
+        return {"XJ": "3303", "XS": "330320"}[key]
+    return key  # sites and units are unit codes
+
+
+def fixture_body(name: str):
+    """The plain function behind a shared pytest fixture, to build the same data once per module."""
+    for module in ("tests.conftest", "tests.tasks.conftest"):
+        try:
+            found = getattr(importlib.import_module(module), name, None)
+        except ModuleNotFoundError:
+            continue
+        if found is not None:
+            return inspect.unwrap(found)
+    raise LookupError(f"no fixture {name!r} in tests/conftest.py or tests/tasks/conftest.py")
+
+
+def get(item: str, unit: str, campaign: str = "XJ") -> Assignment:
+    return Assignment.objects.select_related("unit", "item", "campaign").get(
+        campaign__code=campaign, item__code=item, unit__code=unit
+    )
+
+
+def build_world(tmp: Path, media_root: Path) -> World:
+    with override_settings(
+        MEDIA_ROOT=str(media_root), PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+    ):
+        city = fixture_body("city")(None)
+        fixture_body("published")(city, tmp)
+        import_plan(write_xlsx(tmp / "west.xlsx", plan=WEST_PLAN), publish=True, **WEST_CAMPAIGN)
+        p = city.people
+        # shares passed down to a station of each branch: the stations' second assignment
+        pass_down(assignment=get("2.2", "330310"), by=p["east_lead"], shares=[Share(city.units["33031001"], None)])
+        pass_down(assignment=get("2.2", "330320"), by=p["west_lead"], shares=[Share(city.units["33032001"], None)])
+        work = {"330310": get("2.1", "330310"), "330320": get("2.1", "330320")}
+        work |= {"33031001": get("1.1", "33031001"), "33032001": get("1.1", "33032001")}
+        review = {site: get("2.2", site) for site in SITES}
+        evidence, extension, comment = {}, {}, {}
+        for site in SITES:
+            lead = p[LEAD_OF[site]]
+            report = report_progress(
+                assignment=work[site], by=lead, value=1, text=mark(site, "report"), files=[png_upload()]
+            )
+            evidence[site] = report.evidence.get()
+            comment[site] = add_comment(assignment=work[site], by=lead, text=mark(site, "comment"))
+            extension[site] = request_extension(
+                assignment=work[site], by=lead, due=work[site].due_date + timedelta(days=7), reason=mark(site, "reason")
+            )
+            assignment_transition(assignment=review[site], name="submit", by=lead)
+        coop, coop_extension = {}, {}
+        for unit, (campaign, item) in COOP.items():
+            lead = p[LEAD_OF[unit]]
+            coop[unit] = get(item, unit, campaign)
+            due = coop[unit].due_date + timedelta(days=7)
+            coop_extension[unit] = request_extension(
+                assignment=coop[unit], by=lead, due=due, reason=mark(unit, "reason")
+            )
+            assignment_transition(assignment=coop[unit], name="submit", by=lead)
+        return World(
+            people=p,
+            units=city.units,
+            campaigns={c.code: c for c in Campaign.objects.all()},
+            work={site: get(a.item.code, site) for site, a in work.items()},
+            review={site: get("2.2", site) for site in SITES},
+            evidence=evidence,
+            extension=extension,
+            comment=comment,
+            coop={unit: get(item, unit, campaign) for unit, (campaign, item) in COOP.items()},
+            coop_extension=coop_extension,
+            media_root=media_root,
+        )

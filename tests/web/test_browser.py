@@ -1,0 +1,149 @@
+"""In a real headless Chromium (Debian's package, driven by Playwright) on a 375-px phone screen:
+a demo station lead reports progress with a photo and submits; HQ accepts it.
+
+Needs /usr/bin/chromium (``apt-get install chromium``; scripts/test installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+
+from accounts.models import User
+from audit.models import AuditEvent
+from tasks.models import Assignment, AssignmentStatus, Evidence
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# As the machine's own probe starts it: no sandbox (root), no GPU, and no background calls out.
+FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]  # fmt: skip
+PHONE = {"width": 375, "height": 812}
+
+
+def png(path: Path) -> Path:
+    """A real 8×8 PNG (the upload check reads the bytes)."""
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * 8 for _ in range(8))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    )
+    return path
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (scripts/test does)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def demo(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("load_demo", quiet=True)
+
+
+def sign_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "demo-2026")
+    page.click("main button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def fits_the_phone(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_station_lead_reports_and_submits_then_hq_accepts(live_server, browser, demo, tmp_path):
+    base = live_server.url
+    lead = User.objects.get(username="lead_chengguan")
+    work = (
+        Assignment.objects.filter(unit=lead.unit, item__target_value__isnull=False, item__deadline_kind="date")
+        .select_related("item")
+        .order_by("item__seq")
+        .first()
+    )
+    outside: list[str] = []
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
+    context.on("request", lambda r: None if r.url.startswith(base) else outside.append(r.url))
+    page = context.new_page()
+
+    # --- the station lead, on a phone ---
+    sign_in(page, base, "lead_chengguan")
+    assert page.url.endswith("/my/")
+    assert page.locator("h1").inner_text() == "我的任务"
+    assert fits_the_phone(page)
+    everything = page.locator("#task-list a.title").count()
+    assert everything == Assignment.objects.filter(unit=lead.unit, is_active=True).count()
+    page.fill("#id_q", work.item.title[:6])  # htmx narrows the list as the lead types
+    page.wait_for_function(f"document.querySelectorAll('#task-list a.title').length < {everything}")
+    assert "q=" in page.url  # the search is in the address, so back and reload keep it
+    page.locator(f'#task-list a[href="/assignments/{work.pk}/"]').click()
+    page.wait_for_url(f"**/assignments/{work.pk}/")
+    assert fits_the_phone(page)
+    page.fill("#id_value", "120")
+    page.fill("#id_text", "本周清查重点场所 120 家次")
+    page.set_input_files("#id_files", str(png(tmp_path / "现场照片.png")))
+    page.click("#report button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "进度已填报" in page.locator(".messages").inner_text()
+    assert "现场照片.png" in page.locator("#reports").inner_text()
+    assert "120" in page.locator("#progress").inner_text()
+    page.click('button[data-transition="submit"]')
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#status").inner_text() == "已提交验收"
+    page.screenshot(path=str(tmp_path / "lead.png"), full_page=True)
+    page.click("header button:has-text('退出')")
+    page.wait_for_url("**/accounts/login/")
+
+    # --- headquarters ---
+    sign_in(page, base, "hq_wang")
+    assert page.url.endswith("/review/")
+    page.click(f'a[href="/assignments/{work.pk}/"]')
+    page.wait_for_url(f"**/assignments/{work.pk}/")
+    assert "现场照片.png" in page.locator("#reports").inner_text()
+    page.click('button[data-transition="accept"]')
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#status").inner_text() == "已验收"
+    timeline = page.locator("#timeline").inner_text()
+    assert "填报进度" in timeline and "已提交验收" in timeline and "已验收 王晓燕" in timeline
+    context.close()
+
+    work.refresh_from_db()
+    assert work.status == AssignmentStatus.ACCEPTED and work.progress == 120
+    assert Evidence.objects.get(assignment=work).name == "现场照片.png"
+    verbs = list(
+        AuditEvent.objects.filter(object_id=work.pk, verb__startswith="assignment.").values_list(
+            "verb", "actor__username"
+        )
+    )
+    assert ("assignment.reported", "lead_chengguan") in verbs
+    assert ("assignment.submit", "lead_chengguan") in verbs
+    assert ("assignment.accept", "hq_wang") in verbs
+    assert outside == []  # offline: nothing but the app itself was asked for
+    # Queries made while Playwright's loop runs get a connection of their own context (asgiref's
+    # Local); close it here, or it outlives the test and blocks dropping the test database.
+    connections.close_all()

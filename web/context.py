@@ -1,0 +1,13 @@
+from accounts import scope
+from accounts.scope import Action
+
+
+def navigation(request):
+    """What the page header offers the signed-in user (computed lazily, once per request)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav_report": bool(scope.scope_for(user, Action.REPORT)),
+        "nav_manage": bool(scope.scope_for(user, Action.MANAGE)),
+    }

@@ -1,0 +1,130 @@
+"""Words the pages show for codes: transitions, timeline events, groups, refusals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ops.uploads import UploadRejected
+from tasks.models import AssignmentStatus
+from tasks.services.workflow import TRANSITIONS, TransitionError
+
+TASK_GROUPS = [
+    ("overdue", gettext_lazy("Overdue")),
+    ("week", gettext_lazy("Due this week")),
+    ("later", gettext_lazy("Later")),
+    ("done", gettext_lazy("Submitted or accepted")),
+]
+
+_TRANSITIONS = {
+    "start": (gettext_lazy("Start work"), gettext_lazy("Work started."), "secondary"),
+    "submit": (gettext_lazy("Submit for acceptance"), gettext_lazy("Submitted for acceptance."), "primary"),
+    "resume": (gettext_lazy("Resume work"), gettext_lazy("Work resumed."), "secondary"),
+    "accept": (gettext_lazy("Accept"), gettext_lazy("Accepted."), "primary"),
+    "return": (gettext_lazy("Return for rework"), gettext_lazy("Returned."), "danger"),
+    "reopen": (gettext_lazy("Reopen"), gettext_lazy("Reopened."), "danger"),
+}
+
+
+@dataclass(frozen=True)
+class TransitionLabel:
+    name: str
+    label: str
+    done: str
+    style: str
+    needs_reason: bool
+
+
+def transition(name: str) -> TransitionLabel:
+    label, done, style = _TRANSITIONS[name]
+    return TransitionLabel(name, str(label), str(done), style, TRANSITIONS[name].needs_reason)
+
+
+_EVENTS = {
+    "assignment.created": gettext_lazy("Assigned"),
+    "assignment.start": gettext_lazy("Work started"),
+    "assignment.submit": gettext_lazy("Submitted for acceptance"),
+    "assignment.resume": gettext_lazy("Work resumed"),
+    "assignment.accept": gettext_lazy("Accepted"),
+    "assignment.return": gettext_lazy("Returned for rework"),
+    "assignment.reopen": gettext_lazy("Reopened"),
+    "assignment.reported": gettext_lazy("Progress reported"),
+    "assignment.commented": gettext_lazy("Comment"),
+    "assignment.passed_down": gettext_lazy("Passed down"),
+    "assignment.created_by_pass_down": gettext_lazy("Received as a share"),
+    "assignment.share_changed": gettext_lazy("Share changed"),
+    "assignment.due_changed": gettext_lazy("Due date changed"),
+    "assignment.extension_requested": gettext_lazy("Extension requested"),
+    "assignment.extension_approved": gettext_lazy("Extension approved"),
+    "assignment.extension_refused": gettext_lazy("Extension refused"),
+    "assignment.withdrawn": gettext_lazy("Withdrawn from the plan"),
+    "assignment.restored": gettext_lazy("Restored to the plan"),
+    "assignment.role_changed": gettext_lazy("Role changed"),
+}
+
+_FIELDS = {
+    "status": gettext_lazy("status"),
+    "progress": gettext_lazy("progress"),
+    "due_date": gettext_lazy("due date"),
+    "target_share": gettext_lazy("share of the target"),
+    "role": gettext_lazy("role"),
+}
+_STATUS = dict(AssignmentStatus.choices)
+
+
+def _value(field: str, value) -> str:
+    if field == "status":
+        return str(_STATUS.get(value, value))
+    return "—" if value in (None, "") else str(value)
+
+
+@dataclass(frozen=True)
+class Event:
+    at: object
+    actor: str
+    title: str
+    details: list[str]
+
+
+def event(e) -> Event:
+    """One audit event as a line of the timeline: what happened, and before → after of each field."""
+    details = []
+    for key, change in (e.changes or {}).items():
+        if key in _FIELDS and isinstance(change, list) and len(change) == 2:
+            details.append(f"{_FIELDS[key]}：{_value(key, change[0])} → {_value(key, change[1])}")
+        elif key in ("note", "text", "reason") and change:
+            details.append(str(change))
+        elif key == "value" and change not in (None, ""):
+            details.append(_("amount: %(value)s") % {"value": change})
+        elif key == "files" and change:
+            details.append(_("files: %(names)s") % {"names": "、".join(change)})
+        elif key == "period" and change:
+            details.append(_("check-in period due %(due)s") % {"due": change})
+    actor = e.actor.get_full_name() if e.actor else _("the system")
+    return Event(e.at, actor, str(_EVENTS.get(e.verb, e.verb)), details)
+
+
+def refusal(exc: Exception) -> str:
+    if isinstance(exc, TransitionError) and exc.allowed:
+        names = "、".join(transition(n).label for n in exc.allowed)
+        return _("%(message)s. Possible now: %(allowed)s") % {"message": exc.message, "allowed": names}
+    if isinstance(exc, TransitionError):
+        return exc.message
+    if isinstance(exc, UploadRejected):
+        return f"{exc.name}：{exc}" if exc.name else str(exc)
+    return str(exc) or _("Not allowed.")
+
+
+def percent(done, target) -> int | None:
+    if not target:
+        return None
+    return int(min(Decimal(done or 0) / Decimal(target), Decimal(1)) * 100)
+
+
+def period_label(c) -> str:
+    return _("No. %(seq)s, due %(month)s/%(day)s (%(status)s)") % {
+        "seq": c.seq, "month": c.due.month, "day": c.due.day, "status": c.status.label,
+    }  # fmt: skip
