@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "tasks",
+    "inspections",
     "web",
 ]
 

@@ -87,7 +87,11 @@ def sniff(upload: UploadedFile, name: str) -> tuple[str, str] | None:
     return None
 
 
-def check_upload(upload: UploadedFile) -> Checked:
+IMAGES_AND_PDF = "图片（JPG、PNG、GIF、WebP、HEIC）或 PDF"
+
+
+def check_upload(upload: UploadedFile, *, images_and_pdf: bool = False) -> Checked:
+    """Check one upload by its bytes; ``images_and_pdf`` narrows it to photos and scans."""
     name = safe_name(upload.name or "")
     limit = settings.UPLOAD_MAX_BYTES
     if upload.size > limit:
@@ -97,6 +101,8 @@ def check_upload(upload: UploadedFile) -> Checked:
     found = sniff(upload, name)
     if found is None:
         raise UploadRejected(name, f"文件内容不是可接受的类型：应为{ACCEPTED}")
+    if images_and_pdf and not (found[0].startswith("image/") or found[0] == "application/pdf"):
+        raise UploadRejected(name, f"文件内容不是可接受的类型：应为{IMAGES_AND_PDF}")
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():
