@@ -4,11 +4,15 @@ from django_filters import rest_framework as filters
 from rest_framework import serializers, viewsets
 
 from . import scope
-from .models import Unit, User
+from .models import Unit, UnitKind, User
 
 
 class UnitSerializer(serializers.ModelSerializer):
-    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    kind_display = serializers.SerializerMethodField()
+
+    def get_kind_display(self, obj) -> str:
+        labels = self.context.setdefault("_kind_labels", {k: str(v) for k, v in UnitKind.choices})
+        return labels.get(obj.kind, obj.kind)
 
     class Meta:
         model = Unit

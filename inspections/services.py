@@ -23,6 +23,7 @@ from accounts import scope
 from accounts.models import Unit
 from accounts.scope import Action
 from audit import services as audit
+from ops.errors import Refused
 from ops.uploads import check_upload
 from tasks.models import Campaign, Item
 
@@ -45,7 +46,7 @@ from .models import (
 FS = FindingStatus
 
 
-class InspectionError(ValueError):
+class InspectionError(Refused):
     """A request the rules refuse (bad state, bad date, wrong unit); the message says why."""
 
 
@@ -279,7 +280,7 @@ def _next_number(issuing_unit: Unit, year: int) -> tuple[int, str]:
     NoticeSequence.objects.get_or_create(unit=issuing_unit, year=year)
     NoticeSequence.objects.filter(unit=issuing_unit, year=year).update(last=F("last") + 1)
     seq = NoticeSequence.objects.get(unit=issuing_unit, year=year).last
-    prefix = (issuing_unit.short_name or issuing_unit.name).removesuffix("公安局") + "督"
+    prefix = issuing_unit.doc_prefix or (issuing_unit.short_name or issuing_unit.name).removesuffix("公安局") + "督"
     return seq, f"{prefix}〔{year}〕{seq}号"
 
 

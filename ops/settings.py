@@ -191,6 +191,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CampaignStatusEnum": "tasks.models.CampaignStatus",
         "AssignmentStatusEnum": "tasks.models.AssignmentStatus",
+        "InspectionStatusEnum": "inspections.models.InspectionStatus",
+        "InspectionKindEnum": "inspections.models.InspectionKind",
+        "FindingStatusEnum": "inspections.models.FindingStatus",
+        "NoticeStatusEnum": "inspections.models.NoticeStatus",
+        "HotspotStatusEnum": "inspections.models.Hotspot.Status",
+        "UnitKindEnum": "accounts.models.UnitKind",
     },
 }
 

@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.models import Unit, User
+from inspections.models import Finding, Notice
 from tasks.models import Assignment, Campaign, Item
 from tasks.services.plans import import_plan
 
@@ -24,10 +25,15 @@ def test_demo_loads_the_city_and_its_77_item_plan(demo):
     assert demo.actions.count() == 6 and demo.status == "published"
     stations = Unit.objects.filter(kind="station").count()
     assert Assignment.objects.filter(campaign=demo, unit__kind="station").values("unit").distinct().count() == stations
+    # the supervision records: two listed hotspots, inspections, findings, a notice half answered
+    assert demo.hotspots.count() == 2 and demo.inspections.count() == 2
+    notice = Notice.objects.get(campaign=demo)
+    assert notice.number == "江公督〔2026〕1号" and notice.findings.count() == 2
+    assert Finding.objects.filter(campaign=demo).count() == 4
     # running it again changes nothing
-    before = Assignment.objects.count(), User.objects.count()
+    before = Assignment.objects.count(), User.objects.count(), Finding.objects.count()
     call_command("load_demo", quiet=True)
-    assert (Assignment.objects.count(), User.objects.count()) == before
+    assert (Assignment.objects.count(), User.objects.count(), Finding.objects.count()) == before
 
 
 @pytest.mark.parametrize("seed", ["plan.docx", "plan.yaml"])

@@ -23,11 +23,11 @@ from django.views.decorators.http import require_POST
 
 from accounts import scope
 from accounts.scope import Action
+from ops.errors import Refused
 from ops.uploads import UploadRejected
 from tasks.models import Assignment, AssignmentStatus, ExtensionRequest, ExtensionStatus, Item
 from tasks.queries import campaigns_for, overdue_q, progress_counts
 from tasks.services import checkins
-from tasks.services.errors import ReportError
 from tasks.services.extensions import decide_extension, request_extension
 from tasks.services.progress import add_comment, report_progress, timeline
 from tasks.services.workflow import (
@@ -45,7 +45,7 @@ from .forms import CommentForm, DecisionForm, ExtensionForm, ReportForm, TaskFil
 S = AssignmentStatus
 MY_TASKS_LIMIT = 300
 PAGE_SIZE = 50
-REFUSALS = (PermissionDenied, TransitionError, VersionConflict, UploadRejected, ReportError)
+REFUSALS = (PermissionDenied, TransitionError, VersionConflict, UploadRejected, Refused)
 
 
 def _assignments():

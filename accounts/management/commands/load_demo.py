@@ -9,6 +9,8 @@ from django.db import transaction
 from accounts.models import Unit, User
 from accounts.services import grant_role
 from accounts.unitfile import import_units
+from inspections.demo import seed_supervision
+from tasks.models import Campaign
 from tasks.services.plans import import_plan
 
 SEEDS = Path(settings.BASE_DIR) / "seeds"
@@ -38,6 +40,7 @@ class Command(BaseCommand):
             if not User.objects.filter(username="admin").exists():
                 User.objects.create_superuser("admin", password=DEMO_PASSWORD, name="系统管理员")
             result = import_plan(SEEDS / plan, publish=True, **CAMPAIGN)
+            seed_supervision(Campaign.objects.get(code=CAMPAIGN["code"]))
         if quiet:
             return
         self.stdout.write(

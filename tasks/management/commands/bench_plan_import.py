@@ -71,6 +71,7 @@ ASSIGNMENT_FIELDS = (
     "due_date",
     "status",
     "is_active",
+    "progress",
     "version",
     "created_at",
     "updated_at",
