@@ -16,4 +16,6 @@ urlpatterns = [
     path("review/", views.review, name="review"),
     path("items/", views.items, name="items"),
     path("items/<int:pk>/", views.item, name="item"),
+    path("notices/<int:pk>/print/", views.notice_print, name="notice-print"),
+    path("notices/<int:pk>/pdf/", views.notice_pdf, name="notice-pdf"),
 ]

@@ -23,6 +23,8 @@ from django.views.decorators.http import require_POST
 
 from accounts import scope
 from accounts.scope import Action
+from inspections import notice_pdf as notice_doc
+from inspections.models import Notice
 from ops.errors import Refused
 from ops.uploads import UploadRejected
 from tasks.models import Assignment, AssignmentStatus, ExtensionRequest, ExtensionStatus, Item
@@ -344,3 +346,22 @@ def _get_item(request: HttpRequest, pk: int) -> Item:
     if found is None:
         raise Http404
     return found
+
+
+# --- Supervision documents -------------------------------------------------------------------------
+
+
+def _notice(request: HttpRequest, pk: int) -> Notice:
+    qs = Notice.objects.select_related("issuing_unit", "unit", "inspection")
+    return scope.get_or_404(qs, request.user, pk=pk)  # view over the addressee; 404 outside the scope
+
+
+@login_required
+def notice_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """责令整改通知书 as a printable page laid out like the paper form."""
+    return notice_doc.print_response(request, _notice(request, pk), reverse("web:notice-pdf", args=[pk]))
+
+
+@login_required
+def notice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    return notice_doc.pdf_response(_notice(request, pk))
