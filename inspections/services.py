@@ -127,11 +127,16 @@ def plan_inspection(
     return inspection
 
 
+def may_act_for(by, inspection: Inspection) -> bool:
+    """Acting for an inspection (start, complete, issue under its office's number) needs the inspect
+    right over every unit it visits, as planning it did."""
+    return all(scope.can(by, Action.INSPECT, u) for u in inspection.units.all())
+
+
 def _locked_inspection(inspection: Inspection, by) -> Inspection:
     locked = Inspection.objects.select_for_update().get(pk=inspection.pk)
-    units = list(locked.units.all())
-    if not any(scope.can(by, Action.INSPECT, u) for u in units):
-        raise PermissionDenied("无权办理该检查")
+    if not may_act_for(by, locked):
+        raise PermissionDenied("无权办理该检查：检查涉及您职责范围以外的单位")
     return locked
 
 
@@ -303,6 +308,8 @@ def issue_notice(
     today = timezone.localdate()
     if deadline < today:
         raise InspectionError(f"整改期限{_d(deadline)}早于今天")
+    if inspection is not None and not may_act_for(by, inspection):
+        raise PermissionDenied("无权以该检查的名义下发通知书：检查涉及您职责范围以外的单位")
     if inspection is not None and deadline < inspection.planned_on:
         raise InspectionError(f"整改期限{_d(deadline)}早于检查日期{_d(inspection.planned_on)}")
     issuing_unit = issuing_unit or (inspection.issuing_unit if inspection else by.unit)

@@ -7,6 +7,14 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import UnitViewSet, UserViewSet
+from inspections.api import (
+    FindingViewSet,
+    HotspotViewSet,
+    InspectionCountsView,
+    InspectionViewSet,
+    NoticeViewSet,
+    PhotoViewSet,
+)
 from tasks.api import (
     ActionViewSet,
     AssignmentViewSet,
@@ -28,6 +36,11 @@ router.register("items", ItemViewSet, basename="item")
 router.register("assignments", AssignmentViewSet, basename="assignment")
 router.register("evidence", EvidenceViewSet, basename="evidence")
 router.register("extension-requests", ExtensionRequestViewSet, basename="extension-request")
+router.register("inspections", InspectionViewSet, basename="inspection")
+router.register("findings", FindingViewSet, basename="finding")
+router.register("finding-photos", PhotoViewSet, basename="finding-photo")
+router.register("notices", NoticeViewSet, basename="notice")
+router.register("hotspots", HotspotViewSet, basename="hotspot")
 
 urlpatterns = [
     path("", include("web.urls")),
@@ -37,6 +50,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/v1/inspection-counts/", InspectionCountsView.as_view(), name="inspection-counts"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/schema/ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="schema-ui"),
     path("api/schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="schema-redoc"),

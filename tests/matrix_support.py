@@ -8,6 +8,18 @@ comment, a pending extension request) and a "review" assignment (submitted, wait
 and two pieces of cooperating work (submitted, with a pending extension request): 城东分局's on XJ 1.2
 (led by 治安支队) and 城西分局's on XS 1.2 (led by 西山派出所, a station under it).
 
+Supervision (``inspections``), all in campaign XJ and dated from ``timezone.localdate()``: on each site a
+planned inspection by the city inspector visiting that unit only; an open finding of it with a PNG
+photo; a finding self-reported by the unit's lead and ordered by a rectification notice; a third one
+in the same notice, answered by the lead (with a photo) and waiting for verification; a listed hotspot.
+Besides: a planned tour of 城关派出所 and 西山派出所 (one inspection of units of both branches); for the
+lists and the counts, a completed tour of the same two stations with an overdue ordered finding at 城关
+and a verified (closed) one at 西山, and a hotspot of 城西分局 de-listed by a passed joint acceptance.
+
+One persona is made here rather than by the ``city`` fixture: ``west_inspector``, an inspector of
+城西分局 only (the city's inspector and HQ inspect everything, so they cannot tell "inspect over the
+unit" from "inspect anywhere").
+
 The oracle says who may see or do what from the fixture's persona table and the unit tree alone,
 without asking ``accounts.scope``, so the tests compare the app against the documented rules rather
 than against itself.
@@ -23,11 +35,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Model
 from django.test import override_settings
+from django.utils import timezone
 
 from accounts.models import Role, Unit, User
+from inspections import services as supervision
+from inspections.models import Finding, Hotspot, Inspection, InspectionKind, Notice, Photo
 from tasks.models import Action, Assignment, Campaign, Comment, Evidence, ExtensionRequest, Item
 from tasks.services.cascade import Share, pass_down
 from tasks.services.extensions import request_extension
@@ -63,6 +79,7 @@ PERSONAS = {
         Persona("west_lead", Role.UNIT_LEAD, "330320"),
         Persona("nobody", None, "330310"),
         Persona("anonymous", None, None),
+        Persona("west_inspector", Role.INSPECTOR, "330320"),  # made by build_world, not by ``city``
     ]
 }
 
@@ -108,6 +125,14 @@ def sees_campaign(persona: Persona, owner: str) -> bool:
 
 def may_report(persona: Persona, code: str) -> bool:
     return persona.role == Role.UNIT_LEAD and is_under(code, persona.anchor)
+
+
+INSPECT_ROLES = {Role.HQ, Role.INSPECTOR}
+
+
+def may_inspect(persona: Persona, code: str) -> bool:
+    """Inspections, findings found by them, notices, verification, hotspots: inspector or HQ over the unit."""
+    return persona.role in INSPECT_ROLES and is_under(code, persona.anchor)
 
 
 def may_review(persona: Persona, assignment: Assignment) -> bool:
@@ -176,6 +201,102 @@ WEST_CAMPAIGN = {
 }
 
 
+# --- supervision (inspections): on the four sites, plus a tour of two stations of both branches -------
+
+TOUR = ("33031001", "33032001")  # the units both tours visit: a station of each branch
+DELISTED_AT = "330320"  # the unit of the hotspot de-listed by a joint acceptance
+
+
+def finding_photo(site: str) -> SimpleUploadedFile:
+    return png_upload(f"{mark(site, 'photo')}.png")
+
+
+@dataclass
+class Supervision:
+    inspection: dict[str, Inspection]  # by site: planned, visiting the site only
+    finding: dict[str, Finding]  # open, found by inspection[site], with a photo
+    ordered: dict[str, Finding]  # self-reported by the lead, in notice[site]
+    submitted: dict[str, Finding]  # in notice[site], answered by the lead (with a photo)
+    notice: dict[str, Notice]  # issued to the site (ordered + submitted)
+    photo: dict[str, Photo]  # of finding[site]
+    hotspot: dict[str, Hotspot]  # listed
+    tour: dict[str, Inspection]  # by "tour": planned, visiting TOUR (a mapping, as the other targets)
+    past_tour: Inspection  # completed, visited TOUR
+
+
+def build_supervision(people: dict[str, User], units: dict[str, Unit], xj: Campaign) -> Supervision:
+    """The supervision objects, through ``inspections.services`` only, dated from today."""
+    today = timezone.localdate()
+    inspector, hq = people["inspector"], people["hq"]
+    # the past tour: ten days ago, with a notice due three days ago (overdue now) and a finding rectified
+    with time_machine.travel(today - timedelta(days=10), tick=False):
+        past = supervision.plan_inspection(
+            by=inspector, campaign=xj, units=[units[c] for c in TOUR], planned_on=today - timedelta(days=10)
+        )
+        late = supervision.log_finding(
+            by=inspector, inspection=past, unit=units[TOUR[0]], place=mark(TOUR[0], "place"),
+            description=mark(TOUR[0], "finding"),
+        )  # fmt: skip
+        fixed = supervision.log_finding(
+            by=inspector, inspection=past, unit=units[TOUR[1]], place=mark(TOUR[1], "place"),
+            description=mark(TOUR[1], "finding"),
+        )  # fmt: skip
+        for finding, due in ((late, today - timedelta(days=3)), (fixed, today + timedelta(days=3))):
+            supervision.issue_notice(
+                by=inspector, unit=finding.unit, findings=[finding], deadline=due, inspection=past,
+                requirements=mark(finding.unit.code, "requirements"),
+            )  # fmt: skip
+    supervision.answer_finding(finding=fixed, by=people[LEAD_OF[TOUR[1]]], text=mark(TOUR[1], "answer"))
+    supervision.verify_finding(finding=fixed, by=inspector, accept=True)
+    past = supervision.complete_inspection(inspection=past, by=inspector, summary="矩阵测试巡查")
+    tour = supervision.plan_inspection(by=inspector, campaign=xj, units=[units[c] for c in TOUR], planned_on=today)
+    s = Supervision({}, {}, {}, {}, {}, {}, {}, {"tour": tour}, past)
+    # a hotspot de-listed by a joint acceptance that passed
+    spot = supervision.list_hotspot(
+        by=hq, campaign=xj, unit=units[DELISTED_AT], name=mark(DELISTED_AT, "hotspot"), problems="矩阵测试",
+        responsible_name="周西", deadline=today + timedelta(days=30), criteria=["无占道经营"],
+    )  # fmt: skip
+    joint = supervision.plan_inspection(
+        by=hq, campaign=xj, units=[], hotspot=spot, planned_on=today, kind=InspectionKind.JOINT
+    )
+    verdicts = [supervision.Judgement(c.pk, True) for c in spot.criteria.all()]
+    supervision.complete_inspection(inspection=joint, by=hq, verdicts=verdicts)
+    for site in SITES:
+        unit, lead = units[site], people[LEAD_OF[site]]
+        visit = supervision.plan_inspection(by=inspector, campaign=xj, units=[unit], planned_on=today)
+        s.inspection[site] = visit
+        s.finding[site] = supervision.log_finding(
+            by=inspector, inspection=visit, unit=unit, place=mark(site, "place"), description=mark(site, "finding"),
+            severity="serious", photos=[finding_photo(site)],
+        )  # fmt: skip
+        s.photo[site] = s.finding[site].photos.get()
+        s.ordered[site] = supervision.log_finding(
+            by=lead, campaign=xj, unit=unit, place=mark(site, "place"), description=mark(site, "self-report")
+        )
+        s.submitted[site] = supervision.log_finding(
+            by=inspector, inspection=visit, unit=unit, place=mark(site, "place"), description=mark(site, "finding")
+        )
+        s.notice[site] = supervision.issue_notice(
+            by=inspector, unit=unit, findings=[s.ordered[site], s.submitted[site]], inspection=visit,
+            deadline=today + timedelta(days=14), requirements=mark(site, "requirements"),
+        )  # fmt: skip
+        supervision.answer_finding(
+            finding=s.submitted[site], by=lead, text=mark(site, "answer"), files=[finding_photo(site)]
+        )
+        s.hotspot[site] = supervision.list_hotspot(
+            by=inspector, campaign=xj, unit=unit, name=mark(site, "hotspot"), problems=mark(site, "problems"),
+            responsible_name=NAME[site], deadline=today + timedelta(days=30), criteria=["警情同比下降30%"],
+        )  # fmt: skip
+    # as they are now (the cases' bodies read a finding's unit, an inspection's units: loaded once here)
+    for kind in ("finding", "ordered", "submitted", "notice", "hotspot", "inspection", "tour"):
+        table = getattr(s, kind)
+        model = type(next(iter(table.values())))
+        rows = model.objects.prefetch_related("units") if model is Inspection else model.objects.select_related("unit")
+        fresh = rows.in_bulk([o.pk for o in table.values()])
+        table.update({site: fresh[o.pk] for site, o in table.items()})
+    return s
+
+
 @dataclass
 class World:
     people: dict[str, User]
@@ -189,6 +310,7 @@ class World:
     coop_extension: dict[str, ExtensionRequest]  # pending, on coop[unit]
     comment: dict[str, Comment]
     media_root: Path
+    supervision: Supervision
 
     def user(self, persona: Persona) -> User | None:
         return None if persona.anonymous else self.people[persona.name]
@@ -197,7 +319,9 @@ class World:
         """The object a case acts on: ``kind`` (work, review, evidence, …) and its key (site, code, name)."""
         if kind in ("work", "review", "evidence", "extension", "comment", "coop", "coop_extension"):
             return getattr(self, kind)[key]
-        if kind == "unit":
+        if kind in SUPERVISION_KINDS:
+            return getattr(self.supervision, kind)[key]
+        if kind in ("unit", "site"):  # site: a unit where a creation is tried
             return self.units[key]
         if kind == "user":
             return self.people[key]
@@ -210,13 +334,23 @@ class World:
         raise KeyError(kind)
 
 
+SUPERVISION_KINDS = ("inspection", "finding", "ordered", "submitted", "notice", "photo", "hotspot", "tour")
+
+
 def unit_code_of(kind: str, key: str) -> str:
     """The unit deciding the visibility of an object of ``kind``/``key``, known without the database."""
     if kind == "user":
         return {"hq": "3303", "east_lead": "330310", "station_lead": "33031001", "west_lead": "330320"}[key]
     if kind in ("campaign", "action", "item"):
         return {"XJ": "3303", "XS": "330320"}[key]
+    if kind == "tour":
+        return TOUR[0]  # the first; see units_of
     return key  # sites and units are unit codes
+
+
+def units_of(kind: str, key: str) -> tuple[str, ...]:
+    """Every unit deciding an object's visibility: an inspection is seen from each unit it visits."""
+    return TOUR if kind == "tour" else (unit_code_of(kind, key),)
 
 
 def fixture_body(name: str):
@@ -245,6 +379,10 @@ def build_world(tmp: Path, media_root: Path) -> World:
         fixture_body("published")(city, tmp)
         import_plan(write_xlsx(tmp / "west.xlsx", plan=WEST_PLAN), publish=True, **WEST_CAMPAIGN)
         p = city.people
+        # the one persona the city fixture does not make (see PERSONAS)
+        p["west_inspector"] = city_conftest.make_user(
+            "west_inspector", city.units["330320"], (Role.INSPECTOR, city.units["330320"]), name="吴督"
+        )
         # shares passed down to a station of each branch: the stations' second assignment
         pass_down(assignment=get("2.2", "330310"), by=p["east_lead"], shares=[Share(city.units["33031001"], None)])
         pass_down(assignment=get("2.2", "330320"), by=p["west_lead"], shares=[Share(city.units["33032001"], None)])
@@ -284,4 +422,5 @@ def build_world(tmp: Path, media_root: Path) -> World:
             coop={unit: get(item, unit, campaign) for unit, (campaign, item) in COOP.items()},
             coop_extension=coop_extension,
             media_root=media_root,
+            supervision=build_supervision(p, city.units, Campaign.objects.get(code="XJ")),
         )

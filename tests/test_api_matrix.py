@@ -12,6 +12,12 @@ persona table and the unit tree, not ``accounts.scope``):
   an id that does not exist, and nothing written;
 - in scope without the right: 403 and nothing written (a list shows only the rows in scope);
 - in scope with the right: the rule's success answer, or the business refusal the rule names.
+
+Creating an object (POST to a list URL: inspections, findings, notices, hotspots) names its unit by code
+in the body: a unit out of the view scope is refused with 400 "不在您的职责范围内", the same answer as for
+a code that does not exist (the unit is not disclosed either way); a campaign named in the body that the
+persona cannot see is a 404, as any reference out of scope. The supervision figures
+(``/inspection-counts/``) must count exactly the rows in scope.
 """
 
 from __future__ import annotations
@@ -23,9 +29,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model, QuerySet
 from django.urls import URLResolver, get_resolver
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -33,21 +40,37 @@ from rest_framework.test import APIClient
 from accounts import scope
 from accounts.models import Unit, User
 from audit.models import AuditEvent
+from inspections.models import (
+    Answer,
+    Finding,
+    FindingStatus,
+    Hotspot,
+    Inspection,
+    InspectionStatus,
+    Notice,
+    NoticeStatus,
+    Photo,
+)
 from tasks.models import Action, Assignment, Campaign, Evidence, ExtensionRequest, Item
 
 from .matrix_support import (
     COOP,
     COOP_LEADS,
+    DELISTED_AT,
+    LEAD_OF,
     NAME,
     PASS_DOWN_TO,
     PERSONAS,
     PNG,
     SITES,
+    TOUR,
     Persona,
     World,
     build_world,
+    finding_photo,
     is_under,
     mark,
+    may_inspect,
     may_report,
     may_review,
     png_upload,
@@ -55,11 +78,13 @@ from .matrix_support import (
     sees_campaign,
     sees_unit,
     unit_code_of,
+    units_of,
 )
 
 pytestmark = pytest.mark.django_db
 
 GHOST = 2_000_000_007  # an id no row has
+GHOST_UNIT = "99887766"  # a unit code no unit has
 
 
 # --- the rules -------------------------------------------------------------------------------------
@@ -80,8 +105,10 @@ class Do:
     """One way of calling an object-bound endpoint."""
 
     target: str  # a key of TARGETS: work, review, coop, evidence, extension, unit, user, campaign …
-    right: str = "view"  # view | report | review
+    right: str = "view"  # view | report | review | inspect | log (inspect or report)
     ok: int = 200
+    hidden: int = 404  # the answer out of the view scope: 400 when the body names the unit (creation)
+    campaign: str | None = None  # the campaign the body names (creation): not seen → 404 before anything
     body: Body | None = None
     label: str = ""
     fmt: str = "json"
@@ -104,9 +131,16 @@ class Listing:
 
     rows: Callable[[], QuerySet]  # every row
     scoped: Callable[[User], QuerySet]  # what accounts.scope lets the user see
-    unit: Callable[[Any], str | None]  # the unit code deciding a row's visibility
+    unit: Callable[[Any], str | tuple[str, ...] | None]  # the unit code(s) deciding a row's visibility (any)
     from_above: bool = False  # campaigns (and their actions, items) are seen from below the owner too
     filters: tuple[tuple[str, Callable[[World], str], Callable[[World, Any], bool]], ...] = ()
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Counts over the rows in scope: ``?campaign=`` (required, a campaign seen) and ``?unit=`` (in scope)."""
+
+    oracle: Callable[[Persona, Campaign, str | None], dict[str, int]]  # (persona, campaign, unit code)
 
 
 @dataclass(frozen=True)
@@ -193,13 +227,134 @@ def in_campaign_xs(query: str = "campaign"):
     )
 
 
+# --- supervision (inspections) --------------------------------------------------------------------
+
+
+def after_days(days: int) -> str:
+    return str(timezone.localdate() + timedelta(days=days))
+
+
+def xj() -> int:
+    return Campaign.objects.values_list("pk", flat=True).get(code="XJ")
+
+
+def site_of(obj: Model) -> str:
+    """The unit a creation is about: the site itself, the unit an inspection visits, a finding's unit."""
+    if isinstance(obj, Unit):
+        return obj.code
+    if isinstance(obj, Inspection):
+        (unit,) = obj.units.all()  # prefetched by matrix_support
+        return unit.code
+    return obj.unit.code
+
+
+def named_unit(obj: Model, pk: int) -> str:
+    """The unit code a creation names: the object's site, or (``pk`` is GHOST) a code no unit has."""
+    return GHOST_UNIT if pk == GHOST else site_of(obj)
+
+
+def plan_body(unit: Unit, pk: int):
+    return {"campaign": xj(), "units": [named_unit(unit, pk)], "planned_on": after_days(1)}
+
+
+def found_body(visit: Inspection, pk: int):
+    """A finding of the site's planned inspection, with a photo."""
+    unit = named_unit(visit, pk)
+    return {
+        "inspection": visit.pk, "unit": unit, "place": "矩阵测试地点", "description": "矩阵测试问题",
+        "severity": "major", "photos": [finding_photo(unit)],
+    }  # fmt: skip
+
+
+def self_report_body(unit: Unit, pk: int):
+    """A finding the unit reports itself: no inspection, the campaign named."""
+    return {
+        "campaign": xj(), "unit": named_unit(unit, pk), "place": "矩阵测试地点",
+        "description": "矩阵测试自查", "photos": [png_upload()],
+    }  # fmt: skip
+
+
+def notice_body(finding: Finding, pk: int):
+    """A notice to the unit of an open finding of its inspection."""
+    return {
+        "unit": named_unit(finding, pk), "findings": [finding.pk], "deadline": after_days(7),
+        "requirements": "矩阵测试整改要求", "inspection": finding.inspection_id,
+    }  # fmt: skip
+
+
+def hotspot_body(unit: Unit, pk: int):
+    return {
+        "campaign": xj(), "unit": named_unit(unit, pk), "name": "矩阵测试整治点", "problems": "占道经营",
+        "responsible_name": "矩阵", "deadline": after_days(30), "criteria": ["无占道经营"],
+    }  # fmt: skip
+
+
+def summary(visit: Inspection, pk: int):
+    return {"summary": "矩阵测试检查小结"}
+
+
+def answer_body(finding: Finding, pk: int):
+    return {"text": "矩阵测试整改情况", "files": [png_upload("整改后.png")]}
+
+
+def creation(**expected):
+    """A creation's answer: about the site's unit, with the fields given (values, or functions of the object)."""
+
+    def check(response, obj, key):
+        got = response.json()
+        assert (got["units"] if "units" in got else [got["unit"]]) == [key], got
+        for field, value in expected.items():
+            want = value(obj) if callable(value) else value
+            assert got[field] == want, f"{field}: {got[field]!r}, expected {want!r}"
+
+    return check
+
+
+def logged(response, obj, key):
+    """A new finding: open, of the site's inspection (or none, self-reported), with its one PNG."""
+    creation(status="open", inspection=lambda o: o.pk if isinstance(o, Inspection) else None)(response, obj, key)
+    (photo,) = response.json()["photos"]
+    assert photo["content_type"] == "image/png" and photo["size"] == len(PNG), photo
+
+
+def answered(response, obj, key):
+    got = response.json()
+    assert (got["round"], got["text"], got["accepted"]) == (1, "矩阵测试整改情况", None), got
+    assert Answer.objects.get(finding=obj, round=1).photos.count() == 1
+
+
+def supervision_figures(persona: Persona, campaign: Campaign, unit: str | None) -> dict[str, int]:
+    """The figures of ``/inspection-counts/`` from the rows and the unit tree (not accounts.scope)."""
+    today = timezone.localdate()
+
+    def counted(code: str) -> bool:
+        return sees_unit(persona, code) and (unit is None or is_under(code, unit))
+
+    done = Inspection.objects.filter(campaign=campaign, status=InspectionStatus.COMPLETED).prefetch_related("units")
+    visits = {(i.pk, u.code) for i in done for u in i.units.all() if counted(u.code)}
+    findings = [f for f in Finding.objects.filter(campaign=campaign).select_related("unit") if counted(f.unit.code)]
+    notices = [n for n in Notice.objects.filter(campaign=campaign).select_related("unit") if counted(n.unit.code)]
+    hotspots = [h for h in Hotspot.objects.filter(campaign=campaign).select_related("unit") if counted(h.unit.code)]
+    waiting = (FindingStatus.OPEN, FindingStatus.ORDERED)
+    return {
+        "inspections": len({pk for pk, _ in visits}),
+        "units_inspected": len({code for _, code in visits}),
+        "findings": len(findings),
+        "rectified": sum(f.status == FindingStatus.CLOSED for f in findings),
+        "overdue": sum(f.status in waiting and f.deadline is not None and f.deadline < today for f in findings),
+        "notices": len(notices),
+        "hotspots_listed": len(hotspots),
+        "hotspots_delisted": sum(h.status == Hotspot.Status.DELISTED for h in hotspots),
+    }
+
+
 V1 = "/api/v1"
 # Targets (see TARGETS, matrix_support.World): work = an in-progress assignment of each site with a
 # report + PNG, a comment and a pending extension request; review = a submitted one; coop = submitted
 # cooperating work; evidence, extension, coop_extension hang on those. Rights: view (a role in scope),
 # report (unit lead over the unit), review (HQ over the unit, or — for cooperating work — a lead over
 # one of the item's lead units who does not report for the unit itself).
-EXPECTED: dict[tuple[str, str], Object | Listing | TokenAuth | Root] = {
+EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root] = {
     (f"{V1}/", "GET"): Root(),
     (f"{V1}/auth/token/", "POST"): TokenAuth(),
     # units and users: read-only, the subtree
@@ -330,6 +485,159 @@ EXPECTED: dict[tuple[str, str], Object | Listing | TokenAuth | Root] = {
             ),
         )
     ),
+    # supervision. Inspections are seen by everyone who sees one of the units they visit; findings,
+    # their photos, notices and hotspots by their unit. Rights: inspect (inspector or HQ over the unit)
+    # plans, logs what an inspection finds, issues notices, verifies, lists hotspots, starts and
+    # completes; report (the unit's lead) answers a notice; a finding without an inspection may be
+    # logged by the unit's lead (self-reported) or by an inspector (log = report or inspect).
+    (f"{V1}/inspections/", "GET"): Listing(
+        rows=lambda: Inspection.objects.prefetch_related("units"),
+        scoped=lambda user: Inspection.objects.filter(units__in=scope.units(user)).distinct(),
+        unit=lambda i: tuple(u.code for u in i.units.all()),
+        filters=(
+            (
+                "status=completed",
+                lambda w: "status=completed",
+                lambda w, i: i.status == InspectionStatus.COMPLETED,
+            ),
+        ),
+    ),
+    # the campaign is looked up before the units (a campaign not seen: 404)
+    (f"{V1}/inspections/", "POST"): Object(
+        (
+            Do(
+                "site",
+                "inspect",
+                ok=201,
+                hidden=400,
+                campaign="XJ",
+                body=plan_body,
+                writes=True,
+                check=creation(status="planned", planned_on=lambda u: after_days(1)),
+            ),
+        )
+    ),
+    (f"{V1}/inspections/{{id}}/", "GET"): Object(
+        (Do("inspection", check=same_id), Do("tour", label="tour", check=same_id))
+    ),
+    (f"{V1}/inspections/{{id}}/start/", "POST"): Object(
+        (
+            Do("inspection", "inspect", writes=True, check=status_is("in_progress")),
+            Do(
+                "tour",
+                "inspect",
+                label="tour",
+                writes=True,
+                check=status_is("in_progress"),
+            ),
+        )
+    ),
+    (f"{V1}/inspections/{{id}}/complete/", "POST"): Object(
+        (
+            Do("inspection", "inspect", body=summary, writes=True, check=status_is("completed")),
+            Do(
+                "tour",
+                "inspect",
+                label="tour",
+                body=summary,
+                writes=True,
+                check=status_is("completed"),
+            ),
+        )
+    ),
+    (f"{V1}/findings/", "GET"): Listing(
+        rows=lambda: Finding.objects.select_related("unit"),
+        scoped=lambda user: scope.restrict(Finding.objects.all(), user),
+        unit=lambda f: f.unit.code,
+        filters=(
+            ("unit=330320", lambda w: "unit=330320", lambda w, f: is_under(f.unit.code, "330320")),
+            ("status=submitted", lambda w: "status=submitted", lambda w, f: f.status == FindingStatus.SUBMITTED),
+        ),
+    ),
+    # the unit is looked up first (not in the view scope: 400), then the inspection or the campaign
+    (f"{V1}/findings/", "POST"): Object(
+        (
+            Do(
+                "inspection",
+                "inspect",
+                ok=201,
+                hidden=400,
+                body=found_body,
+                fmt="multipart",
+                label="found",
+                writes=True,
+                check=logged,
+            ),
+            Do(
+                "site",
+                "log",
+                ok=201,
+                hidden=400,
+                body=self_report_body,
+                fmt="multipart",
+                label="self-reported",
+                writes=True,
+                check=logged,
+            ),
+        )
+    ),
+    (f"{V1}/findings/{{id}}/", "GET"): Object((Do("finding", check=contains("finding")),)),
+    (f"{V1}/findings/{{id}}/answer/", "POST"): Object(
+        (Do("ordered", "report", ok=201, body=answer_body, fmt="multipart", writes=True, check=answered),)
+    ),
+    (f"{V1}/findings/{{id}}/verify/", "POST"): Object(
+        (Do("submitted", "inspect", body=lambda f, pk: {"accept": True}, writes=True, check=status_is("closed")),)
+    ),
+    (f"{V1}/finding-photos/", "GET"): Listing(
+        rows=lambda: Photo.objects.select_related("finding__unit"),
+        scoped=lambda user: scope.restrict(Photo.objects.all(), user, via="finding__unit"),
+        unit=lambda p: p.finding.unit.code,
+    ),
+    (f"{V1}/finding-photos/{{id}}/", "GET"): Object((Do("photo", check=contains("photo")),)),
+    (f"{V1}/finding-photos/{{id}}/download/", "GET"): Object((Do("photo", check=png_download),)),
+    (f"{V1}/notices/", "GET"): Listing(
+        rows=lambda: Notice.objects.select_related("unit"),
+        scoped=lambda user: scope.restrict(Notice.objects.all(), user),
+        unit=lambda n: n.unit.code,
+        filters=(("status=issued", lambda w: "status=issued", lambda w, n: n.status == NoticeStatus.ISSUED),),
+    ),
+    (f"{V1}/notices/", "POST"): Object(
+        (
+            Do(
+                "finding",
+                "inspect",
+                ok=201,
+                hidden=400,
+                body=notice_body,
+                writes=True,
+                check=creation(status="issued", findings=lambda f: [f.pk], inspection=lambda f: f.inspection_id),
+            ),
+        )
+    ),
+    (f"{V1}/notices/{{id}}/", "GET"): Object((Do("notice", check=contains("requirements")),)),
+    (f"{V1}/hotspots/", "GET"): Listing(
+        rows=lambda: Hotspot.objects.select_related("unit"),
+        scoped=lambda user: scope.restrict(Hotspot.objects.all(), user),
+        unit=lambda h: h.unit.code,
+        filters=(("status=delisted", lambda w: "status=delisted", lambda w, h: h.status == Hotspot.Status.DELISTED),),
+    ),
+    # the campaign is looked up before the unit (a campaign not seen: 404)
+    (f"{V1}/hotspots/", "POST"): Object(
+        (
+            Do(
+                "site",
+                "inspect",
+                ok=201,
+                hidden=400,
+                campaign="XJ",
+                body=hotspot_body,
+                writes=True,
+                check=creation(status="listed", listed_on=lambda u: str(timezone.localdate())),
+            ),
+        )
+    ),
+    (f"{V1}/hotspots/{{id}}/", "GET"): Object((Do("hotspot", check=contains("hotspot")),)),
+    (f"{V1}/inspection-counts/", "GET"): Figures(oracle=supervision_figures),
 }
 
 # endpoints the schema leaves out on purpose (the router's index); everything else must be in it
@@ -348,6 +656,16 @@ TARGETS = {
     "campaign": ("XJ", "XS"),
     "action": ("XJ", "XS"),
     "item": ("XJ", "XS"),
+    # supervision (matrix_support.Supervision), and the units where a creation is tried
+    "inspection": SITES,
+    "finding": SITES,
+    "ordered": SITES,
+    "submitted": SITES,
+    "photo": SITES,
+    "notice": SITES,
+    "hotspot": SITES,
+    "site": SITES,
+    "tour": ("tour",),
 }
 CAMPAIGN_KINDS = {"campaign", "action", "item"}
 
@@ -368,6 +686,9 @@ def shared_world(django_db_setup, django_db_blocker, tmp_path_factory):
         outer.__enter__()
         try:
             made = build_world(tmp_path_factory.mktemp("matrix-plan"), tmp_path_factory.mktemp("matrix-media"))
+            # Fire the world's deferred foreign-key checks now, once: left pending, each case's teardown
+            # (``SET CONSTRAINTS ALL IMMEDIATE``, then the rollback of its savepoint) would run them again.
+            connection.check_constraints()
         except BaseException:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
@@ -400,8 +721,9 @@ def short(path: str) -> str:
 
 
 def visible(persona: Persona, kind: str, key: str) -> bool:
-    code = unit_code_of(kind, key)
-    return sees_campaign(persona, code) if kind in CAMPAIGN_KINDS else sees_unit(persona, code)
+    if kind in CAMPAIGN_KINDS:
+        return sees_campaign(persona, unit_code_of(kind, key))
+    return any(sees_unit(persona, code) for code in units_of(kind, key))
 
 
 def object_cases():
@@ -412,7 +734,8 @@ def object_cases():
             for persona in PERSONAS.values():
                 for key in TARGETS[do.target]:
                     label = f"[{do.label}]" if do.label else ""
-                    where = f"{relation(persona, unit_code_of(do.target, key))}:{do.target}@{key}"
+                    near = "+".join(relation(persona, code) for code in units_of(do.target, key))
+                    where = f"{near}:{do.target}@{key}"
                     yield pytest.param(
                         path, method, do, persona, key, id=f"{method} {short(path)}{label} {persona.name} {where}"
                     )
@@ -431,14 +754,21 @@ def list_cases():
 def expected_answer(do: Do, persona: Persona, obj: Model, key: str) -> tuple[set[int], str]:
     if persona.anonymous:
         return {401, 403}, "anonymous"
+    if do.campaign and not sees_campaign(persona, unit_code_of("campaign", do.campaign)):
+        return {404}, "the body's campaign out of scope"
     if not visible(persona, do.target, key):
-        return {404}, "out of scope"
+        return {do.hidden}, "out of scope"
     code = unit_code_of(do.target, key)
     if do.right == "report":
         allowed = may_report(persona, code)
     elif do.right == "review":
         allowed = may_review(persona, obj.assignment if isinstance(obj, ExtensionRequest) else obj)
+    elif do.right == "inspect":  # over the unit; an inspection visiting several: over each of them
+        allowed = all(may_inspect(persona, unit) for unit in units_of(do.target, key))
+    elif do.right == "log":
+        allowed = may_inspect(persona, code) or may_report(persona, code)
     else:
+        assert do.right == "view", do.right
         allowed = True
     if not allowed:
         return {403}, f"in scope, no {do.right} right"
@@ -456,10 +786,17 @@ def call(client: APIClient, path: str, method: str, do: Do, obj: Model, pk: int)
     return client.post(url, body, format=do.fmt)
 
 
+# the texts the world writes on each site (matrix_support.mark)
+MARKS = (
+    "report", "comment", "reason", "finding", "place", "self-report", "answer", "requirements", "hotspot", "problems",
+    "photo",
+)  # fmt: skip
+
+
 def secrets(world: World, do: Do, obj: Model, key: str) -> list[str]:
     """Texts of the object an answer to an outsider must not contain."""
-    code = unit_code_of(do.target, key)
-    found = [NAME[code], f'"{code}"', mark(key, "report"), mark(key, "comment"), mark(key, "reason")]
+    codes = units_of(do.target, key)
+    found = [*(NAME[code] for code in codes), *(f'"{code}"' for code in codes), *(mark(key, what) for what in MARKS)]
     if isinstance(obj, Assignment):
         found.append(obj.item.title)
     return found
@@ -479,6 +816,7 @@ def test_object_endpoint(world, path, method, do, persona, key):
     want, why = expected_answer(do, persona, obj, key)
     client = client_for(world, persona)
     events = AuditEvent.objects.count()
+    before = fingerprint() if method == "POST" else None
     response = call(client, path, method, do, obj, obj.pk)
     if bug := do.known_bug(persona, key):
         # xfail, but only with the very answer the bug gives: another answer (a worse one) fails, and so
@@ -495,19 +833,59 @@ def test_object_endpoint(world, path, method, do, persona, key):
     written = AuditEvent.objects.count() - events
     if response.status_code >= 400:
         assert written == 0, f"a refused call wrote {written} audit events"
+        if before is not None:
+            assert fingerprint() == before, "a refused call changed rows"
         body = response.content.decode()
-        if not visible(persona, do.target, key):
+        hidden = not visible(persona, do.target, key)
+        if hidden:
             for secret in secrets(world, do, obj, key):
                 assert secret not in body, f"the {response.status_code} answer leaks {secret!r}: {body[:300]}"
         if response.status_code == 404:
             ghost = call(client, path, method, do, obj, GHOST)
             assert ghost.status_code == 404
             assert swap(ghost.json(), GHOST, obj.pk) == response.json(), "out of scope differs from missing"
+        elif hidden and response.status_code == do.hidden == 400:
+            # a creation naming a unit out of scope: the answer for a unit that does not exist
+            assert "不在您的职责范围内" in body, body
+            ghost = call(client, path, method, do, obj, GHOST)
+            assert ghost.status_code == 400
+            code = unit_code_of(do.target, key)
+            assert ghost.content.decode().replace(GHOST_UNIT, code) == body, "out of scope differs from missing"
     else:
         if do.writes:
             assert written >= 1, "a change without an audit event"
         if do.check:
             do.check(response, obj, key)
+
+
+# tables a refused call must leave alone: rows, versions and states of every writable model
+FINGERPRINT = (
+    (Assignment, ("version",)),
+    (ExtensionRequest, ("status",)),
+    (Evidence, ()),
+    (Inspection, ("version",)),
+    (Finding, ("version",)),
+    (Notice, ("status",)),
+    (Hotspot, ("version",)),
+    (Photo, ()),
+    (Answer, ("accepted",)),
+)
+
+
+def fingerprint() -> tuple:
+    """Row counts and a digest of the mutable columns of the writable tables, in one query."""
+    if connection.vendor != "postgresql":
+        return tuple(tuple(model.objects.order_by("id").values_list("id", *fields)) for model, fields in FINGERPRINT)
+    parts = []
+    for model, fields in FINGERPRINT:
+        table = connection.ops.quote_name(model._meta.db_table)
+        digest = " || ',' || ".join(f"coalesce({connection.ops.quote_name(f)}::text, '-')" for f in ("id", *fields))
+        parts.append(
+            f"(SELECT count(*) || ':' || coalesce(md5(string_agg({digest}, ';' ORDER BY id)), '') FROM {table})"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        return cursor.fetchone()
 
 
 def all_ids(client: APIClient, url: str) -> list[int]:
@@ -534,7 +912,12 @@ def test_list_endpoint(world, path, rule, flt, persona):
     assert len(got) == len(set(got)), "a row listed twice"
     keep = (lambda row: flt[2](world, row)) if flt else (lambda row: True)
     seen = sees_campaign if rule.from_above else sees_unit
-    oracle = {row.pk for row in rule.rows() if keep(row) and seen(persona, rule.unit(row))}
+
+    def shown(row) -> bool:  # a row with several units (an inspection): seen through any of them
+        units = rule.unit(row)
+        return any(seen(persona, code) for code in (units if isinstance(units, tuple) else (units,)))
+
+    oracle = {row.pk for row in rule.rows() if keep(row) and shown(row)}
     scoped = {row.pk for row in rule.scoped(world.user(persona)) if keep(row)}
     assert set(got) == scoped, (
         f"the list differs from accounts.scope: extra {set(got) - scoped}, missing {scoped - set(got)}"
@@ -544,6 +927,49 @@ def test_list_endpoint(world, path, rule, flt, persona):
     )
     if persona.role is None:
         assert got == []
+
+
+def figures_cases():
+    for (path, method), rule in EXPECTED.items():
+        if not isinstance(rule, Figures):
+            continue
+        for campaign, unit in ((None, None), ("XJ", None), ("XS", None), *(("XJ", site) for site in SITES)):
+            for persona in PERSONAS.values():
+                query = "&".join(f"{k}={v}" for k, v in (("campaign", campaign), ("unit", unit)) if v)
+                where = f" {relation(persona, unit)}" if unit else ""
+                yield pytest.param(
+                    path, rule, campaign, unit, persona, id=f"{method} {short(path)}?{query} {persona.name}{where}"
+                )
+
+
+@pytest.mark.parametrize(("path", "rule", "campaign", "unit", "persona"), list(figures_cases()))
+def test_figures_endpoint(world, path, rule, campaign, unit, persona):
+    """Figures over the rows in scope; a campaign or a unit out of scope is a 404 like a missing one."""
+
+    def ask(campaign_pk, code):
+        query = {"campaign": campaign_pk, "unit": code}
+        return client.get(path, {k: v for k, v in query.items() if v is not None})
+
+    client = client_for(world, persona)
+    pk = world.campaigns[campaign].pk if campaign else None
+    response = ask(pk, unit)
+    if persona.anonymous:
+        assert response.status_code in (401, 403)
+        return
+    if campaign is None:
+        assert response.status_code == 400 and "campaign" in response.json()["detail"]
+        return
+    if not sees_campaign(persona, unit_code_of("campaign", campaign)):
+        assert response.status_code == 404, response.content[:300]
+        assert swap(ask(GHOST, unit).json(), GHOST, pk) == response.json(), "out of scope differs from missing"
+        return
+    if unit and not sees_unit(persona, unit):
+        assert response.status_code == 404, response.content[:300]
+        assert NAME[unit] not in response.content.decode()
+        assert ask(pk, GHOST_UNIT).json() == response.json(), "out of scope differs from missing"
+        return
+    assert response.status_code == 200, response.content[:300]
+    assert response.json() == rule.oracle(persona, world.campaigns[campaign], unit)
 
 
 @pytest.mark.parametrize("persona", list(PERSONAS.values()), ids=list(PERSONAS))
@@ -634,7 +1060,8 @@ def test_every_object_rule_is_tried_on_every_persona_and_relation():
 
 
 def test_the_personas_are_the_city_fixtures(world):
-    """The oracle's persona table matches the grants the ``city`` fixture made."""
+    """The oracle's persona table matches the grants the ``city`` fixture (and, for west_inspector,
+    ``build_world``) made."""
     for persona in PERSONAS.values():
         if persona.anonymous:
             continue
@@ -655,3 +1082,27 @@ def test_the_world_has_what_the_cases_need(world):
     for unit, coop in world.coop.items():
         leads = Assignment.objects.filter(item=coop.item, role="lead").values_list("unit__code", flat=True)
         assert (coop.role, set(leads)) == ("coop", set(COOP_LEADS[unit]))
+    # supervision: every object where the cases need it, in the state they need
+    s = world.supervision
+    for site in SITES:
+        visit = Inspection.objects.get(pk=s.inspection[site].pk)
+        assert visit.status == InspectionStatus.PLANNED and [u.code for u in visit.units.all()] == [site]
+        assert [site] == [u.code for u in s.inspection[site].units.all()]  # prefetched for the bodies
+        for kind, status in (("finding", "open"), ("ordered", "ordered"), ("submitted", "submitted")):
+            finding = Finding.objects.get(pk=getattr(s, kind)[site].pk)
+            assert (finding.unit.code, finding.status) == (site, status), (kind, site)
+        assert s.finding[site].inspection_id == visit.pk and s.ordered[site].inspection_id is None
+        assert s.ordered[site].reported_by == world.people[LEAD_OF[site]]
+        assert Notice.objects.get(pk=s.notice[site].pk).status == NoticeStatus.ISSUED
+        assert s.photo[site].finding_id == s.finding[site].pk and s.photo[site].content_type == "image/png"
+        assert s.hotspot[site].status == Hotspot.Status.LISTED
+        assert s.notice[site].deadline >= timezone.localdate()  # still valid: only the past tour's is overdue
+    past, tour = s.past_tour, Inspection.objects.get(pk=s.tour["tour"].pk)
+    assert [u.code for u in past.units.order_by("code")] == sorted(TOUR) and past.status == "completed"
+    assert [u.code for u in tour.units.order_by("code")] == sorted(TOUR) and tour.status == "planned"
+    assert Hotspot.objects.get(unit__code=DELISTED_AT, status=Hotspot.Status.DELISTED)
+    hq = supervision_figures(PERSONAS["hq"], world.campaigns["XJ"], None)
+    assert hq == {
+        "inspections": 2, "units_inspected": 3, "findings": 14, "rectified": 1, "overdue": 1, "notices": 6,
+        "hotspots_listed": 5, "hotspots_delisted": 1,
+    }  # fmt: skip

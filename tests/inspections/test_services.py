@@ -322,3 +322,28 @@ def test_counts_in_one_query_and_by_scope(city, published, visit, django_assert_
     assert west["findings"] == 1 and west["inspections"] == 0 and west["notices"] == 0
     east = svc.counts(published, hq, unit=city.units["330320"])
     assert east["findings"] == 1
+
+
+def test_acting_for_an_inspection_needs_every_unit_it_visits(city, published, west_inspector):
+    tour = svc.plan_inspection(
+        by=city["inspector"], campaign=published, units=[city.units["33031001"], city.units["33032001"]],
+        planned_on=TODAY,
+    )  # fmt: skip
+    finding = svc.log_finding(
+        by=west_inspector, inspection=tour, unit=city.units["33032001"], place="p", description="d"
+    )
+    for act in (
+        lambda: svc.start_inspection(inspection=tour, by=west_inspector),
+        lambda: svc.complete_inspection(inspection=tour, by=west_inspector),
+        lambda: svc.issue_notice(
+            by=west_inspector,
+            unit=city.units["33032001"],
+            findings=[finding],
+            deadline=TODAY,
+            requirements="r",
+            inspection=tour,
+        ),
+    ):
+        with pytest.raises(PermissionDenied):
+            act()
+    assert not Notice.objects.exists()

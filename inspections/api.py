@@ -1,0 +1,498 @@
+"""REST endpoints for supervision: inspections, findings (with photos), notices, hotspots, counts.
+
+Same rules as the rest of the API: every queryset starts from ``accounts.scope`` (out of scope is a
+404), writes go through ``inspections.services``, and their refusals map to 400/403.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action as rest_action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import scope
+from accounts.api import under
+from accounts.models import Unit, User
+from accounts.scope import Action
+from tasks.api import service_errors
+from tasks.models import Campaign, Item
+from tasks.queries import campaigns_for
+
+from . import services as svc
+from .models import (
+    Answer,
+    Finding,
+    FindingStatus,
+    Hotspot,
+    HotspotCriterion,
+    Inspection,
+    InspectionKind,
+    Notice,
+    Photo,
+)
+
+
+def _units_in_scope(user, codes: list[str], action: Action) -> tuple[list[Unit], Response | None]:
+    found = {u.code: u for u in scope.units(user, action).filter(code__in=codes)}
+    if unknown := [c for c in codes if c not in found]:
+        return [], Response({"detail": f"单位不存在或不在您的职责范围内：{'、'.join(unknown)}"}, status=400)
+    return [found[c] for c in codes], None
+
+
+def _campaign(user, pk) -> Campaign:
+    return get_object_or_404(campaigns_for(user), pk=pk)
+
+
+class PhotoSerializer(serializers.ModelSerializer):
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Photo
+        fields = ["id", "name", "content_type", "size", "uploaded_at", "answer", "download"]
+
+    def get_download(self, obj) -> str:
+        return f"/api/v1/finding-photos/{obj.pk}/download/"
+
+
+class AnswerSerializer(serializers.ModelSerializer):
+    answered_by = serializers.CharField(source="answered_by.get_full_name", read_only=True)
+    verified_by = serializers.CharField(source="verified_by.get_full_name", read_only=True, default=None)
+
+    class Meta:
+        model = Answer
+        fields = [
+            "round",
+            "text",
+            "answered_by",
+            "answered_at",
+            "accepted",
+            "verified_by",
+            "verified_at",
+            "verdict_note",
+        ]
+
+
+class FindingSerializer(serializers.ModelSerializer):
+    unit = serializers.CharField(source="unit.code", read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    notice_number = serializers.CharField(source="notice.number", read_only=True, default=None)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Finding
+        fields = [
+            "id", "campaign", "inspection", "unit", "unit_name", "item", "hotspot", "category", "severity", "place",
+            "description", "status", "status_display", "is_overdue", "deadline", "rounds", "notice", "notice_number",
+            "found_at", "closed_at", "version",
+        ]  # fmt: skip
+
+
+class FindingDetailSerializer(FindingSerializer):
+    photos = PhotoSerializer(many=True, read_only=True)
+    answers = AnswerSerializer(many=True, read_only=True)
+
+    class Meta(FindingSerializer.Meta):
+        fields = [*FindingSerializer.Meta.fields, "photos", "answers"]
+
+
+class FindingCreateSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField(required=False, allow_null=True)
+    inspection = serializers.IntegerField(required=False, allow_null=True)
+    unit = serializers.CharField(help_text="Unit code of the unit responsible")
+    item = serializers.IntegerField(required=False, allow_null=True)
+    hotspot = serializers.IntegerField(required=False, allow_null=True)
+    category = serializers.ChoiceField(choices=Finding._meta.get_field("category").choices, default="order")
+    severity = serializers.ChoiceField(choices=Finding._meta.get_field("severity").choices, default="general")
+    place = serializers.CharField(max_length=200)
+    description = serializers.CharField()
+    photos = serializers.ListField(child=serializers.FileField(), required=False, help_text="Images or PDF")
+
+
+class AnswerRequest(serializers.Serializer):
+    text = serializers.CharField()
+    files = serializers.ListField(child=serializers.FileField(), required=False, help_text="Images or PDF")
+
+
+class VerifyRequest(serializers.Serializer):
+    accept = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    new_deadline = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class FindingFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=FindingStatus.choices)
+    unit = filters.CharFilter(method="filter_unit", label="单位编码：该单位及其全部下级")
+    overdue = filters.BooleanFilter(method="filter_overdue", label="整改逾期")
+    mine = filters.BooleanFilter(method="filter_mine", label="只看本单位")
+
+    class Meta:
+        model = Finding
+        fields = ["campaign", "inspection", "notice", "hotspot", "severity", "category", "status"]
+
+    def filter_unit(self, queryset, name, value):
+        return under(queryset, value, via="unit")
+
+    def filter_overdue(self, queryset, name, value):
+        late = Q(status__in=[FindingStatus.OPEN, FindingStatus.ORDERED], deadline__lt=timezone.localdate())
+        return queryset.filter(late) if value else queryset.exclude(late)
+
+    def filter_mine(self, queryset, name, value):
+        unit = self.request.user.unit_id
+        return queryset.filter(unit_id=unit) if value else queryset.exclude(unit_id=unit)
+
+
+class FindingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Findings (发现问题/隐患) of the units in scope; POST logs one (multipart, photos in "photos")."""
+
+    filterset_class = FindingFilter
+    search_fields = ["place", "description", "unit__name"]
+    ordering_fields = ["found_at", "deadline", "status"]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self):
+        qs = Finding.objects.select_related("unit", "notice")
+        if self.action == "retrieve":
+            qs = qs.prefetch_related("photos", "answers__answered_by", "answers__verified_by")
+        return scope.restrict(qs, self.request.user).order_by("-found_at", "-id")
+
+    def get_serializer_class(self):
+        return FindingDetailSerializer if self.action != "list" else FindingSerializer
+
+    @extend_schema(request=FindingCreateSerializer, responses={201: FindingDetailSerializer})
+    def create(self, request, *args, **kwargs):
+        body = FindingCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        user = request.user
+        units, refused = _units_in_scope(user, [data["unit"]], Action.VIEW)
+        if refused:
+            return refused
+        unit = units[0]
+        inspection = None
+        if data.get("inspection"):
+            inspection = get_object_or_404(InspectionViewSet.scoped(user), pk=data["inspection"])
+        campaign = _campaign(user, data["campaign"]) if data.get("campaign") else None
+        item = get_object_or_404(Item, pk=data["item"], campaign__in=campaigns_for(user)) if data.get("item") else None
+        hotspot = (
+            get_object_or_404(scope.restrict(Hotspot.objects.all(), user), pk=data["hotspot"])
+            if data.get("hotspot")
+            else None
+        )
+        finding, refused = service_errors(
+            lambda: svc.log_finding(
+                by=user, unit=unit, place=data["place"], description=data["description"], campaign=campaign,
+                inspection=inspection, category=data["category"], severity=data["severity"], item=item,
+                hotspot=hotspot, photos=request.FILES.getlist("photos"),
+            )
+        )  # fmt: skip
+        if refused:
+            return refused
+        return Response(FindingDetailSerializer(self.get_queryset().get(pk=finding.pk)).data, status=201)
+
+    @extend_schema(request=AnswerRequest, responses={201: AnswerSerializer})
+    @rest_action(detail=True, methods=["post"])
+    def answer(self, request, pk=None):
+        """The unit's rectification answer (整改情况) with evidence (multipart, files in "files")."""
+        finding = self.get_object()
+        body = AnswerRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        answer, refused = service_errors(
+            lambda: svc.answer_finding(
+                finding=finding, by=request.user, text=body.validated_data["text"], files=request.FILES.getlist("files")
+            )
+        )
+        return refused or Response(AnswerSerializer(answer).data, status=201)
+
+    @extend_schema(request=VerifyRequest, responses=FindingDetailSerializer)
+    @rest_action(detail=True, methods=["post"])
+    def verify(self, request, pk=None):
+        """The inspector's verdict on the latest answer: closed, or back to the unit with a new deadline."""
+        finding = self.get_object()
+        body = VerifyRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        done, refused = service_errors(
+            lambda: svc.verify_finding(finding=finding, by=request.user, **body.validated_data)
+        )
+        return refused or Response(FindingDetailSerializer(self.get_queryset().get(pk=done.pk)).data)
+
+
+class PhotoViewSet(viewsets.ReadOnlyModelViewSet):
+    """Photos of findings and of their rectification; served only through the finding's scope."""
+
+    serializer_class = PhotoSerializer
+
+    def get_queryset(self):
+        return scope.restrict(Photo.objects.all(), self.request.user, via="finding__unit")
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @rest_action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        photo = self.get_object()
+        response = FileResponse(photo.file.open("rb"), as_attachment=True, filename=photo.name,
+                                content_type=photo.content_type)  # fmt: skip
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class NoticeSerializer(serializers.ModelSerializer):
+    unit = serializers.CharField(source="unit.code", read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    issuing_unit = serializers.CharField(source="issuing_unit.code", read_only=True)
+    issued_by = serializers.CharField(source="issued_by.get_full_name", read_only=True)
+    findings = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Notice
+        fields = [
+            "id", "campaign", "number", "issuing_unit", "unit", "unit_name", "inspection", "requirements", "deadline",
+            "status", "issued_by", "issued_at", "findings",
+        ]  # fmt: skip
+
+
+class NoticeRequest(serializers.Serializer):
+    unit = serializers.CharField(help_text="Unit code of the addressee")
+    findings = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    deadline = serializers.DateField()
+    requirements = serializers.CharField()
+    inspection = serializers.IntegerField(required=False, allow_null=True)
+
+
+class NoticeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Rectification notices (责令整改通知书) to units in scope; POST issues one under the next number."""
+
+    filterset_fields = ["campaign", "status", "inspection"]
+    search_fields = ["number", "unit__name"]
+    serializer_class = NoticeSerializer
+
+    def get_queryset(self):
+        qs = Notice.objects.select_related("unit", "issuing_unit", "issued_by").prefetch_related("findings")
+        return scope.restrict(qs, self.request.user).order_by("-issued_at", "-id")
+
+    @extend_schema(request=NoticeRequest, responses={201: NoticeSerializer})
+    def create(self, request, *args, **kwargs):
+        body = NoticeRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        user = request.user
+        units, refused = _units_in_scope(user, [data["unit"]], Action.VIEW)
+        if refused:
+            return refused
+        unit = units[0]
+        findings = list(scope.restrict(Finding.objects.all(), user).filter(pk__in=data["findings"]))
+        if len(findings) != len(set(data["findings"])):
+            return Response({"detail": "所列问题不存在或不在您的职责范围内"}, status=400)
+        inspection = None
+        if data.get("inspection"):
+            inspection = get_object_or_404(InspectionViewSet.scoped(user), pk=data["inspection"])
+        notice, refused = service_errors(
+            lambda: svc.issue_notice(
+                by=user, unit=unit, findings=findings, deadline=data["deadline"], requirements=data["requirements"],
+                inspection=inspection,
+            )
+        )  # fmt: skip
+        return refused or Response(NoticeSerializer(self.get_queryset().get(pk=notice.pk)).data, status=201)
+
+
+class InspectionSerializer(serializers.ModelSerializer):
+    units = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    team = serializers.SlugRelatedField(many=True, read_only=True, slug_field="username")
+    issuing_unit = serializers.CharField(source="issuing_unit.code", read_only=True)
+
+    class Meta:
+        model = Inspection
+        fields = [
+            "id", "campaign", "kind", "status", "issuing_unit", "units", "team", "items", "hotspot", "planned_on",
+            "started_at", "completed_at", "summary", "passed", "version",
+        ]  # fmt: skip
+
+
+class InspectionRequest(serializers.Serializer):
+    campaign = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=InspectionKind.choices, default=InspectionKind.ROUTINE)
+    units = serializers.ListField(child=serializers.CharField(), required=False, default=list, help_text="Unit codes")
+    team = serializers.ListField(child=serializers.CharField(), required=False, default=list, help_text="Usernames")
+    items = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    hotspot = serializers.IntegerField(required=False, allow_null=True)
+    planned_on = serializers.DateField()
+
+
+class JudgementSerializer(serializers.Serializer):
+    criterion = serializers.IntegerField()
+    passed = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CompleteRequest(serializers.Serializer):
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    verdicts = JudgementSerializer(many=True, required=False, default=list)
+    extend_to = serializers.DateField(required=False, allow_null=True, default=None)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class InspectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Inspections that visited a unit in scope; POST plans one, then start and complete it."""
+
+    serializer_class = InspectionSerializer
+    filterset_fields = ["campaign", "status", "kind", "hotspot"]
+
+    @staticmethod
+    def scoped(user):
+        reach = scope.scope_for(user, Action.VIEW)
+        if not reach:
+            return Inspection.objects.none()
+        visited = Inspection.units.through.objects.filter(Q(reach.q("unit")), inspection=OuterRef("pk"))
+        return Inspection.objects.filter(Exists(visited))
+
+    def get_queryset(self):
+        qs = self.scoped(self.request.user).select_related("issuing_unit").prefetch_related("units", "team", "items")
+        return qs.order_by("-planned_on", "-id")
+
+    @extend_schema(request=InspectionRequest, responses={201: InspectionSerializer})
+    def create(self, request, *args, **kwargs):
+        body = InspectionRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        user = request.user
+        campaign = _campaign(user, data["campaign"])
+        units, refused = _units_in_scope(user, data["units"], Action.VIEW)
+        if refused:
+            return refused
+        team = list(User.objects.filter(username__in=data["team"], is_active=True))
+        if len(team) != len(set(data["team"])):
+            return Response({"detail": "检查组成员不存在"}, status=400)
+        items = list(Item.objects.filter(campaign=campaign, pk__in=data["items"]))
+        hotspot = (
+            get_object_or_404(scope.restrict(Hotspot.objects.all(), user), pk=data["hotspot"])
+            if data.get("hotspot")
+            else None
+        )
+        made, refused = service_errors(
+            lambda: svc.plan_inspection(
+                by=user, campaign=campaign, units=units, planned_on=data["planned_on"], kind=data["kind"],
+                team=team, items=items, hotspot=hotspot,
+            )
+        )  # fmt: skip
+        return refused or Response(InspectionSerializer(self.get_queryset().get(pk=made.pk)).data, status=201)
+
+    @extend_schema(request=None, responses=InspectionSerializer)
+    @rest_action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        done, refused = service_errors(lambda: svc.start_inspection(inspection=self.get_object(), by=request.user))
+        return refused or Response(InspectionSerializer(self.get_queryset().get(pk=done.pk)).data)
+
+    @extend_schema(request=CompleteRequest, responses=InspectionSerializer)
+    @rest_action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        """Close the inspection; a joint acceptance gives a verdict per criterion of its hotspot."""
+        inspection = self.get_object()
+        body = CompleteRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        verdicts = [svc.Judgement(v["criterion"], v["passed"], v["note"]) for v in data["verdicts"]]
+        done, refused = service_errors(
+            lambda: svc.complete_inspection(
+                inspection=inspection, by=request.user, summary=data["summary"], verdicts=verdicts,
+                extend_to=data["extend_to"], reason=data["reason"],
+            )
+        )  # fmt: skip
+        return refused or Response(InspectionSerializer(self.get_queryset().get(pk=done.pk)).data)
+
+
+class CriterionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = HotspotCriterion
+        fields = ["id", "seq", "text"]
+
+
+class HotspotSerializer(serializers.ModelSerializer):
+    unit = serializers.CharField(source="unit.code", read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    criteria = CriterionSerializer(many=True, read_only=True)
+    missed_inspections = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Hotspot
+        fields = [
+            "id", "campaign", "name", "area", "problems", "unit", "unit_name", "responsible_name", "listed_on",
+            "deadline", "inspect_every_days", "status", "delisted_on", "extensions", "criteria", "missed_inspections",
+        ]  # fmt: skip
+
+    def get_missed_inspections(self, obj) -> int:
+        return svc.missed_inspections(obj)
+
+
+class HotspotRequest(serializers.Serializer):
+    campaign = serializers.IntegerField()
+    unit = serializers.CharField(help_text="Unit code of the responsible unit")
+    name = serializers.CharField(max_length=200)
+    area = serializers.CharField(required=False, allow_blank=True, default="")
+    problems = serializers.CharField()
+    responsible_name = serializers.CharField(max_length=50)
+    listed_on = serializers.DateField(required=False, allow_null=True, default=None)
+    deadline = serializers.DateField()
+    inspect_every_days = serializers.IntegerField(required=False, default=7)
+    criteria = serializers.ListField(child=serializers.CharField(), min_length=1)
+
+
+class HotspotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Listed hotspots (挂牌整治) of units in scope, with missed weekly inspections; POST lists one."""
+
+    serializer_class = HotspotSerializer
+    filterset_fields = ["campaign", "status"]
+
+    def get_queryset(self):
+        qs = Hotspot.objects.select_related("unit").prefetch_related("criteria")
+        return scope.restrict(qs, self.request.user).order_by("status", "deadline", "id")
+
+    @extend_schema(request=HotspotRequest, responses={201: HotspotSerializer})
+    def create(self, request, *args, **kwargs):
+        body = HotspotRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        user = request.user
+        campaign = _campaign(user, data["campaign"])
+        units, refused = _units_in_scope(user, [data["unit"]], Action.VIEW)
+        if refused:
+            return refused
+        unit = units[0]
+        made, refused = service_errors(
+            lambda: svc.list_hotspot(
+                by=user, campaign=campaign, unit=unit, name=data["name"], area=data["area"], problems=data["problems"],
+                responsible_name=data["responsible_name"], listed_on=data["listed_on"], deadline=data["deadline"],
+                inspect_every_days=data["inspect_every_days"], criteria=data["criteria"],
+            )
+        )  # fmt: skip
+        return refused or Response(HotspotSerializer(self.get_queryset().get(pk=made.pk)).data, status=201)
+
+
+CountsSerializer = inline_serializer("InspectionCounts", {name: serializers.IntegerField() for name in svc.COUNT_NAMES})
+
+
+class InspectionCountsView(APIView):
+    """检查单位X个、发现问题X处、整改X处 …: the figures of a campaign over the user's scope."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("campaign", int, required=True),
+            OpenApiParameter("unit", str, description="Unit code: that unit and everything under it"),
+        ],
+        responses=CountsSerializer,
+    )
+    def get(self, request):
+        wanted = request.query_params.get("campaign", "")
+        if not wanted.isdigit():
+            return Response({"detail": "请用 campaign 参数指定专项行动（编号）"}, status=400)
+        campaign = _campaign(request.user, wanted)
+        unit = None
+        if code := request.query_params.get("unit"):
+            unit = get_object_or_404(scope.units(request.user), code=code)
+        return Response(svc.counts(campaign, request.user, unit))
