@@ -252,12 +252,13 @@ def log_finding(
     """Record a problem: by an inspection (inspect right over the unit) or self-reported by the unit."""
     if not place.strip() or not description.strip():
         raise InspectionError("请填写地点和问题描述")
+    inspector = scope.can(by, Action.INSPECT, unit)
     if inspection is not None:
         _require(by, Action.INSPECT, unit, "登记该单位的问题")
         if inspection.status == InspectionStatus.COMPLETED:
             raise InspectionError("该检查已结束，不能再登记问题")
         campaign = inspection.campaign
-    elif not scope.can(by, Action.INSPECT, unit):
+    elif not inspector:
         _require(by, Action.REPORT, unit, "登记该单位的自查问题")
     if campaign is None:
         raise InspectionError("请指定专项行动")
@@ -270,7 +271,7 @@ def log_finding(
             )  # fmt: skip
             names = files.save(finding, by)
             audit.record([audit.event(finding, "finding.logged", actor=by, unit=unit, changes={
-                "inspection": inspection.pk if inspection else None, "self_reported": inspection is None,
+                "inspection": inspection.pk if inspection else None, "self_reported": not inspector,
                 "severity": severity, "category": category, "place": finding.place, "photos": names,
             })])  # fmt: skip
     except BaseException:

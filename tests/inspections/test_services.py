@@ -60,6 +60,7 @@ def test_finding_with_photo_and_history(city, visit):
     assert Photo.objects.get(finding=finding).content_type == "image/png"
     event = AuditEvent.objects.get(verb="finding.logged", object_id=finding.pk)
     assert event.actor == city["inspector"] and event.changes["photos"] == ["现场.png"]
+    assert event.changes["self_reported"] is False
 
 
 def test_only_images_and_pdf_and_nothing_half_written(city, visit):
@@ -76,6 +77,7 @@ def test_self_reported_finding_by_the_unit_only(city, published):
         by=city["station_lead"], campaign=published, unit=city.units["33031001"], place="所内", description="台账缺页"
     )
     assert own.inspection is None
+    assert AuditEvent.objects.get(verb="finding.logged", object_id=own.pk).changes["self_reported"] is True
     with pytest.raises(PermissionDenied):
         svc.log_finding(
             by=city["west_lead"], campaign=published, unit=city.units["33031001"], place="x", description="y"
