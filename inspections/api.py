@@ -7,7 +7,6 @@ Same rules as the rest of the API: every queryset starts from ``accounts.scope``
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -22,6 +21,7 @@ from accounts import scope
 from accounts.api import under
 from accounts.models import Unit, User
 from accounts.scope import Action
+from ops.uploads import attachment
 from tasks.api import service_errors
 from tasks.models import Campaign, Item
 from tasks.queries import campaigns_for
@@ -45,6 +45,11 @@ def _units_in_scope(user, codes: list[str], action: Action) -> tuple[list[Unit],
     if unknown := [c for c in codes if c not in found]:
         return [], Response({"detail": f"单位不存在或不在您的职责范围内：{'、'.join(unknown)}"}, status=400)
     return [found[c] for c in codes], None
+
+
+def _unit_in_scope(user, code: str) -> tuple[Unit | None, Response | None]:
+    units, refused = _units_in_scope(user, [code], Action.VIEW)
+    return (units[0] if units else None), refused
 
 
 def _campaign(user, pk) -> Campaign:
@@ -173,10 +178,9 @@ class FindingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         user = request.user
-        units, refused = _units_in_scope(user, [data["unit"]], Action.VIEW)
+        unit, refused = _unit_in_scope(user, data["unit"])
         if refused:
             return refused
-        unit = units[0]
         inspection = None
         if data.get("inspection"):
             inspection = get_object_or_404(InspectionViewSet.scoped(user), pk=data["inspection"])
@@ -236,11 +240,7 @@ class PhotoViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     @rest_action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        photo = self.get_object()
-        response = FileResponse(photo.file.open("rb"), as_attachment=True, filename=photo.name,
-                                content_type=photo.content_type)  # fmt: skip
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return attachment(self.get_object())
 
 
 class NoticeSerializer(serializers.ModelSerializer):
@@ -283,10 +283,9 @@ class NoticeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         user = request.user
-        units, refused = _units_in_scope(user, [data["unit"]], Action.VIEW)
+        unit, refused = _unit_in_scope(user, data["unit"])
         if refused:
             return refused
-        unit = units[0]
         findings = list(scope.restrict(Finding.objects.all(), user).filter(pk__in=data["findings"]))
         if len(findings) != len(set(data["findings"])):
             return Response({"detail": "所列问题不存在或不在您的职责范围内"}, status=400)
@@ -460,10 +459,9 @@ class HotspotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = body.validated_data
         user = request.user
         campaign = _campaign(user, data["campaign"])
-        units, refused = _units_in_scope(user, [data["unit"]], Action.VIEW)
+        unit, refused = _unit_in_scope(user, data["unit"])
         if refused:
             return refused
-        unit = units[0]
         made, refused = service_errors(
             lambda: svc.list_hotspot(
                 by=user, campaign=campaign, unit=unit, name=data["name"], area=data["area"], problems=data["problems"],

@@ -11,6 +11,7 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 OLE_TYPES = {".doc": "application/msword", ".xls": "application/vnd.ms-excel", ".ppt": "application/vnd.ms-powerpoint"}
@@ -110,3 +111,13 @@ def check_upload(upload: UploadedFile, *, images_and_pdf: bool = False) -> Check
     upload.seek(0)
     content_type, extension = found
     return Checked(name, content_type, extension, upload.size, digest.hexdigest())
+
+
+def attachment(stored) -> FileResponse:
+    """Serve a stored upload (``file``, ``name``, ``content_type``) as a download the browser will not
+    render: always an attachment, with nosniff. Call it only after the permission check."""
+    response = FileResponse(
+        stored.file.open("rb"), as_attachment=True, filename=stored.name, content_type=stored.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

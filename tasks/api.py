@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import FileResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status, viewsets
@@ -19,7 +18,7 @@ from rest_framework.response import Response
 from accounts import scope
 from accounts.api import UnitSerializer, under
 from ops.errors import Refused
-from ops.uploads import UploadRejected
+from ops.uploads import UploadRejected, attachment
 
 from .models import (
     Action,
@@ -471,12 +470,7 @@ class EvidenceViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        evidence = self.get_object()
-        response = FileResponse(
-            evidence.file.open("rb"), as_attachment=True, filename=evidence.name, content_type=evidence.content_type
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return attachment(self.get_object())
 
 
 class ExtensionRequestViewSet(viewsets.ReadOnlyModelViewSet):

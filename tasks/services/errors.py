@@ -1,6 +1,5 @@
 """Refusals the task services raise, mapped to answers by the API and the pages."""
 
-
 from ops.errors import Refused
 
 
