@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
@@ -50,6 +49,11 @@ def _units_in_scope(user, codes: list[str], action: Action) -> tuple[list[Unit],
 def _unit_in_scope(user, code: str) -> tuple[Unit | None, Response | None]:
     units, refused = _units_in_scope(user, [code], Action.VIEW)
     return (units[0] if units else None), refused
+
+
+def _optional(qs, pk):
+    """The object ``pk`` of ``qs`` (the caller's scoped rows), None when no id was given; 404 if not there."""
+    return get_object_or_404(qs, pk=pk) if pk else None
 
 
 def _campaign(user, pk) -> Campaign:
@@ -147,8 +151,7 @@ class FindingFilter(filters.FilterSet):
         return under(queryset, value, via="unit")
 
     def filter_overdue(self, queryset, name, value):
-        late = Q(status__in=[FindingStatus.OPEN, FindingStatus.ORDERED], deadline__lt=timezone.localdate())
-        return queryset.filter(late) if value else queryset.exclude(late)
+        return queryset.filter(Finding.overdue_q()) if value else queryset.exclude(Finding.overdue_q())
 
     def filter_mine(self, queryset, name, value):
         unit = self.request.user.unit_id
@@ -181,16 +184,10 @@ class FindingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         unit, refused = _unit_in_scope(user, data["unit"])
         if refused:
             return refused
-        inspection = None
-        if data.get("inspection"):
-            inspection = get_object_or_404(InspectionViewSet.scoped(user), pk=data["inspection"])
-        campaign = _campaign(user, data["campaign"]) if data.get("campaign") else None
-        item = get_object_or_404(Item, pk=data["item"], campaign__in=campaigns_for(user)) if data.get("item") else None
-        hotspot = (
-            get_object_or_404(scope.restrict(Hotspot.objects.all(), user), pk=data["hotspot"])
-            if data.get("hotspot")
-            else None
-        )
+        inspection = _optional(InspectionViewSet.scoped(user), data.get("inspection"))
+        campaign = _optional(campaigns_for(user), data.get("campaign"))
+        item = _optional(Item.objects.filter(campaign__in=campaigns_for(user)), data.get("item"))
+        hotspot = _optional(scope.restrict(Hotspot.objects.all(), user), data.get("hotspot"))
         finding, refused = service_errors(
             lambda: svc.log_finding(
                 by=user, unit=unit, place=data["place"], description=data["description"], campaign=campaign,
@@ -289,9 +286,7 @@ class NoticeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         findings = list(scope.restrict(Finding.objects.all(), user).filter(pk__in=data["findings"]))
         if len(findings) != len(set(data["findings"])):
             return Response({"detail": "所列问题不存在或不在您的职责范围内"}, status=400)
-        inspection = None
-        if data.get("inspection"):
-            inspection = get_object_or_404(InspectionViewSet.scoped(user), pk=data["inspection"])
+        inspection = _optional(InspectionViewSet.scoped(user), data.get("inspection"))
         notice, refused = service_errors(
             lambda: svc.issue_notice(
                 by=user, unit=unit, findings=findings, deadline=data["deadline"], requirements=data["requirements"],
@@ -369,11 +364,7 @@ class InspectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if len(team) != len(set(data["team"])):
             return Response({"detail": "检查组成员不存在"}, status=400)
         items = list(Item.objects.filter(campaign=campaign, pk__in=data["items"]))
-        hotspot = (
-            get_object_or_404(scope.restrict(Hotspot.objects.all(), user), pk=data["hotspot"])
-            if data.get("hotspot")
-            else None
-        )
+        hotspot = _optional(scope.restrict(Hotspot.objects.all(), user), data.get("hotspot"))
         made, refused = service_errors(
             lambda: svc.plan_inspection(
                 by=user, campaign=campaign, units=units, planned_on=data["planned_on"], kind=data["kind"],
@@ -449,7 +440,7 @@ class HotspotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["campaign", "status"]
 
     def get_queryset(self):
-        qs = Hotspot.objects.select_related("unit").prefetch_related("criteria")
+        qs = Hotspot.objects.select_related("unit").prefetch_related("criteria", svc.COMPLETED_VISITS)
         return scope.restrict(qs, self.request.user).order_by("status", "deadline", "id")
 
     @extend_schema(request=HotspotRequest, responses={201: HotspotSerializer})

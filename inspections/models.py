@@ -262,8 +262,15 @@ class Finding(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        open_states = (FindingStatus.ORDERED, FindingStatus.OPEN)
-        return self.status in open_states and self.deadline is not None and self.deadline < timezone.localdate()
+        return self.status in UNFIXED and self.deadline is not None and self.deadline < timezone.localdate()
+
+    @staticmethod
+    def overdue_q(today=None) -> models.Q:
+        """Overdue, derived: not yet fixed and past its rectification deadline (lists and counts)."""
+        return models.Q(status__in=UNFIXED, deadline__lt=today or timezone.localdate())
+
+
+UNFIXED = (FindingStatus.OPEN, FindingStatus.ORDERED)
 
 
 class Answer(models.Model):

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -472,15 +472,23 @@ class Window:
     inspected: bool
 
 
+COMPLETED_VISITS = Prefetch(
+    "inspections",
+    queryset=Inspection.objects.filter(status=InspectionStatus.COMPLETED).only("completed_at", "hotspot_id"),
+    to_attr="completed_visits",
+)
+
+
 def inspection_windows(hotspot: Hotspot, today: date | None = None) -> list[Window]:
     """The hotspot's required inspection windows (every ``inspect_every_days`` from listing) up to
     today or de-listing, each with whether a completed inspection of the hotspot fell in it."""
     today = today or timezone.localdate()
     last = min(today, hotspot.delisted_on or today)
-    done = sorted(
-        timezone.localdate(at)
-        for at in hotspot.inspections.filter(status=InspectionStatus.COMPLETED).values_list("completed_at", flat=True)
-    )
+    # prefetched by lists (COMPLETED_VISITS), else one query for this hotspot
+    visits = getattr(hotspot, "completed_visits", None)
+    if visits is None:
+        visits = hotspot.inspections.filter(status=InspectionStatus.COMPLETED).only("completed_at")
+    done = sorted(timezone.localdate(v.completed_at) for v in visits)
     step = timedelta(days=hotspot.inspect_every_days)
     windows, start = [], hotspot.listed_on
     while start <= last:
@@ -529,7 +537,7 @@ def counts(campaign: Campaign, user, unit: Unit | None = None) -> dict[str, int]
         "units_inspected": total(visits, "inspection__campaign", "unit"),
         "findings": total(findings),
         "rectified": total(findings.filter(status=FS.CLOSED)),
-        "overdue": total(findings.filter(status__in=[FS.OPEN, FS.ORDERED], deadline__lt=today)),
+        "overdue": total(findings.filter(Finding.overdue_q(today))),
         "notices": total(notices),
         "hotspots_listed": total(hotspots),
         "hotspots_delisted": total(hotspots.filter(status=Hotspot.Status.DELISTED)),

@@ -93,14 +93,6 @@ Body = Callable[[Model, int], Any]  # (the object, the id to put in the body) ->
 
 
 @dataclass(frozen=True)
-class Bug:
-    """A known permission bug of the app: the answer it gives instead of the expected one, and why."""
-
-    status: int
-    reason: str
-
-
-@dataclass(frozen=True)
 class Do:
     """One way of calling an object-bound endpoint."""
 
@@ -114,7 +106,6 @@ class Do:
     fmt: str = "json"
     writes: bool = False  # a success records an audit event
     refusal: Callable[[str], int | None] = lambda key: None  # a legitimate business refusal (by target key)
-    known_bug: Callable[[Persona, str], Bug | None] = lambda persona, key: None  # see test_object_endpoint
     check: Callable[[Any, Model, str], None] | None = None  # more assertions on a success (response, obj, key)
 
 
@@ -818,14 +809,6 @@ def test_object_endpoint(world, path, method, do, persona, key):
     events = AuditEvent.objects.count()
     before = fingerprint() if method == "POST" else None
     response = call(client, path, method, do, obj, obj.pk)
-    if bug := do.known_bug(persona, key):
-        # xfail, but only with the very answer the bug gives: another answer (a worse one) fails, and so
-        # does the right one (fixed: drop the known_bug of the rule)
-        assert response.status_code not in want, f"fixed? {bug.reason}: now {response.status_code}, drop known_bug"
-        assert response.status_code == bug.status, (
-            f"expected {sorted(want)} (known bug: {bug.status}), got {response.status_code}"
-        )
-        pytest.xfail(f"{persona.name} on {do.target} {key}: got {bug.status}, expected {sorted(want)}. {bug.reason}")
     assert response.status_code in want, (
         f"{persona.name} {method} {path} on {do.target} {key} ({why}): expected {sorted(want)}, "
         f"got {response.status_code} {response.content[:300]!r}"

@@ -33,7 +33,6 @@ from tasks.services import checkins
 from tasks.services.extensions import decide_extension, request_extension
 from tasks.services.progress import add_comment, report_progress, timeline
 from tasks.services.workflow import (
-    TRANSITIONS,
     TransitionError,
     VersionConflict,
     allowed_transitions,
@@ -184,69 +183,71 @@ def _refused(request: HttpRequest, a: Assignment, exc: Exception, **bound) -> Ht
     return _page(request, a, status=code, **bound)
 
 
+def _submit(request: HttpRequest, a: Assignment, form, key: str, call) -> HttpResponse:
+    """Validate ``form`` and run ``call(data)``, which returns the success message. A refusal shows the
+    page again with the message and the form as typed (under ``key``); success goes back to the page."""
+    if not form.is_valid():
+        return _page(request, a, status=400, **{key: form})
+    try:
+        message = call(form.cleaned_data)
+    except REFUSALS as exc:
+        return _refused(request, a, exc, **{key: form})
+    return _done(request, a, message)
+
+
 @login_required
 @require_POST
 def report(request: HttpRequest, pk: int) -> HttpResponse:
     a = _get_assignment(request, pk)
     _series, choices, current = _period_choices(a) if checkins.has_cadence(a.item) else ([], [], None)
-    form = ReportForm(request.POST, request.FILES, periods=choices, default_period=current)
-    if not form.is_valid():
-        return _page(request, a, status=400, report_form=form)
-    data = form.cleaned_data
-    try:
+
+    def call(data):
         report_progress(
             assignment=a, by=request.user, value=data["value"], text=data["text"], files=data["files"],
             expected_version=data["version"], period=data.get("period") or None,
         )  # fmt: skip
-    except REFUSALS as exc:
-        return _refused(request, a, exc, report_form=form)
-    return _done(request, a, _("Progress reported."))
+        return _("Progress reported.")
+
+    form = ReportForm(request.POST, request.FILES, periods=choices, default_period=current)
+    return _submit(request, a, form, "report_form", call)
 
 
 @login_required
 @require_POST
 def transition(request: HttpRequest, pk: int) -> HttpResponse:
     a = _get_assignment(request, pk)
-    form = TransitionForm(request.POST)
-    if not form.is_valid() or form.cleaned_data["name"] not in TRANSITIONS:
-        return _page(request, a, status=400)
-    data = form.cleaned_data
-    try:
+
+    def call(data):
         assignment_transition(
             assignment=a, name=data["name"], by=request.user, note=data["note"], expected_version=data["version"]
         )
-    except REFUSALS as exc:
-        return _refused(request, a, exc, transition_form=form)
-    return _done(request, a, labels.transition(data["name"]).done)
+        return labels.transition(data["name"]).done
+
+    return _submit(request, a, TransitionForm(request.POST), "transition_form", call)
 
 
 @login_required
 @require_POST
 def comment(request: HttpRequest, pk: int) -> HttpResponse:
     a = _get_assignment(request, pk)
-    form = CommentForm(request.POST)
-    if not form.is_valid():
-        return _page(request, a, status=400, comment_form=form)
-    try:
-        add_comment(assignment=a, by=request.user, text=form.cleaned_data["text"])
-    except REFUSALS as exc:
-        return _refused(request, a, exc, comment_form=form)
-    return _done(request, a, _("Comment added."))
+
+    def call(data):
+        add_comment(assignment=a, by=request.user, text=data["text"])
+        return _("Comment added.")
+
+    return _submit(request, a, CommentForm(request.POST), "comment_form", call)
 
 
 @login_required
 @require_POST
 def extension(request: HttpRequest, pk: int) -> HttpResponse:
     a = _get_assignment(request, pk)
-    form = ExtensionForm(request.POST)
-    if not form.is_valid():
-        return _page(request, a, status=400, extension_form=form)
-    data = form.cleaned_data
-    try:
+
+    def call(data):
         request_extension(assignment=a, by=request.user, due=data["requested_due"], reason=data["reason"])
-    except REFUSALS as exc:
-        return _refused(request, a, exc, extension_form=form)
-    return _done(request, a, _("Extension requested."))
+        return _("Extension requested.")
+
+    return _submit(request, a, ExtensionForm(request.POST), "extension_form", call)
 
 
 @login_required

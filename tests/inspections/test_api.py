@@ -139,3 +139,26 @@ def test_notice_print_view_and_pdf_are_scoped(city, published):
     outsider.force_login(city["west_lead"])
     assert outsider.get(f"/notices/{notice.pk}/print/").status_code == 404
     assert outsider.get(f"/notices/{notice.pk}/pdf/").status_code == 404
+
+
+def test_hotspot_list_queries_do_not_grow_with_hotspots(city, published):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from inspections import services as svc
+
+    def list_one():
+        svc.list_hotspot(by=city["inspector"], campaign=published, unit=city.units["33031001"], name="片区",
+                         problems="p", responsible_name="r", listed_on=date(2026, 7, 1), deadline=date(2026, 8, 31),
+                         criteria=["c"])  # fmt: skip
+
+    client = api(city["hq"])
+    list_one()
+    client.get("/api/v1/hotspots/")  # the user's scope is read once
+    with CaptureQueriesContext(connection) as one:
+        assert len(ok(client.get("/api/v1/hotspots/"))["results"]) == 1
+    list_one()
+    list_one()
+    with CaptureQueriesContext(connection) as three:
+        assert len(ok(client.get("/api/v1/hotspots/"))["results"]) == 3
+    assert len(one) == len(three)
