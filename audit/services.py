@@ -62,3 +62,12 @@ def record(events: Iterable[AuditEvent]) -> int:
     rows = list(events)
     AuditEvent.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
+
+
+def history(obj: models.Model) -> models.QuerySet[AuditEvent]:
+    """Everything recorded about ``obj``, oldest first, with the actors."""
+    return (
+        AuditEvent.objects.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk)
+        .select_related("actor")
+        .order_by("at", "id")
+    )

@@ -96,6 +96,12 @@ def city(db) -> City:
 
 
 @pytest.fixture
+def west_inspector(city) -> User:
+    """An inspector of the west sub-bureau only (the city inspector's scope is the whole city)."""
+    return make_user("west_insp", city.units["330320"], (Role.INSPECTOR, city.units["330320"]), name="吴督")
+
+
+@pytest.fixture
 def published(city, tmp_path) -> Campaign:
     """The small test plan of tests/tasks/planfiles.py, published over the test city (12 assignments)."""
     from tests.tasks.planfiles import CAMPAIGN, write_xlsx

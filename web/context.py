@@ -10,4 +10,5 @@ def navigation(request):
     return {
         "nav_report": bool(scope.scope_for(user, Action.REPORT)),
         "nav_manage": bool(scope.scope_for(user, Action.MANAGE)),
+        "nav_inspect": bool(scope.scope_for(user, Action.INSPECT)),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from inspections.models import Category, FindingStatus, InspectionKind, Severity
 from tasks.models import AssignmentStatus
 
 # What the evidence picker offers; ops.uploads decides from the bytes what is actually accepted.
@@ -14,7 +15,18 @@ EVIDENCE_ACCEPT = "image/*,application/pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.wps
 class Form(forms.Form):
     """Labels without Django's trailing colon: the pages lay labels out above their fields."""
 
-    label_suffix = ""
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker; its value is always ISO (yyyy-mm-dd), whatever the language."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -65,7 +77,7 @@ class CommentForm(Form):
 
 
 class ExtensionForm(Form):
-    requested_due = forms.DateField(label=_("New due date"), widget=forms.DateInput(attrs={"type": "date"}))
+    requested_due = forms.DateField(label=_("New due date"), widget=DateInput())
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -85,4 +97,166 @@ class TaskFilterForm(Form):
     def __init__(self, *args, campaigns=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("All statuses")), *AssignmentStatus.choices]
+        self.fields["campaign"].choices = [("", _("All campaigns")), *((c.pk, c.name) for c in campaigns)]
+
+
+# --- Supervision -------------------------------------------------------------------------------------
+
+# What the photo pickers offer; ops.uploads accepts only images and PDF for findings, from the bytes.
+PHOTO_ACCEPT = "image/*,application/pdf"
+
+
+def photo_field(label, *, camera: bool) -> MultipleFileField:
+    """A photo picker; ``camera`` opens the phone's rear camera straight away (``capture``)."""
+    attrs = {"accept": PHOTO_ACCEPT}
+    if camera:
+        attrs["capture"] = "environment"
+    return MultipleFileField(label=label, required=False, widget=MultipleFileInput(attrs=attrs))
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    """A unit by its code: a select for a few units, a type-ahead list (datalist) for a whole scope."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("to_field_name", "code")
+        kwargs.setdefault("empty_label", _("Choose a unit"))
+        super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class FindingForm(Form):
+    """Logging a finding on a phone: the unit, where, what, a photo. Everything else has a default."""
+
+    inspection = forms.TypedChoiceField(label=_("Inspection"), required=False, coerce=int, empty_value=None)
+    unit = UnitChoiceField(queryset=None, label=_("Unit responsible"))
+    place = forms.CharField(label=_("Place"), max_length=200)
+    description = forms.CharField(label=_("Problem found"), widget=forms.Textarea(attrs={"rows": 3}))
+    camera = photo_field(_("Take a photo"), camera=True)
+    photos = photo_field(_("Or choose photos"), camera=False)
+    category = forms.ChoiceField(label=_("Category"))
+    severity = forms.ChoiceField(label=_("Severity"))
+    campaign = forms.TypedChoiceField(label=_("Campaign"), coerce=int)
+
+    def __init__(self, *args, units, inspections=(), campaigns=(), datalist=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units
+        if datalist:
+            self.fields["unit"].widget = forms.TextInput(attrs={"list": "unit-options", "autocomplete": "off"})
+        self.fields["category"].choices = Category.choices
+        self.fields["severity"].choices = Severity.choices
+        if inspections:
+            self.fields["inspection"].choices = [("", _("None (ad hoc)")), *inspections]
+        else:
+            del self.fields["inspection"]
+        self.fields["campaign"].choices = [(c.pk, c.name) for c in campaigns]
+        if len(campaigns) == 1:
+            self.fields["campaign"].widget = forms.HiddenInput()
+            self.fields["campaign"].initial = campaigns[0].pk
+
+    @property
+    def files_chosen(self):
+        return [*self.cleaned_data.get("camera", []), *self.cleaned_data.get("photos", [])]
+
+
+class AnswerForm(Form):
+    text = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 3}))
+    camera = photo_field(_("Take a photo"), camera=True)
+    files = photo_field(_("Or choose photos or a PDF"), camera=False)
+
+
+class VerifyForm(Form):
+    accept = forms.TypedChoiceField(choices=[("1", _("Verified")), ("0", _("Not fixed"))], coerce=lambda v: v == "1")
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    new_deadline = forms.DateField(label=_("New deadline"), required=False, widget=DateInput())
+
+
+class NoticeForm(Form):
+    findings = forms.TypedMultipleChoiceField(
+        label=_("Findings to rectify"), coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    deadline = forms.DateField(label=_("Rectification deadline"), widget=DateInput())
+    requirements = forms.CharField(label=_("Requirements"), widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, findings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["findings"].choices = [(f.pk, f"{f.place}：{f.description}") for f in findings]
+
+
+class InspectionForm(Form):
+    kind = forms.ChoiceField(label=_("Kind"))
+    planned_on = forms.DateField(label=_("Date"), widget=DateInput())
+    units = forms.ModelMultipleChoiceField(
+        queryset=None, label=_("Units to inspect"), to_field_name="code", widget=forms.SelectMultiple(attrs={"size": 8})
+    )
+    hotspot = forms.TypedChoiceField(label=_("Listed hotspot"), required=False, coerce=int, empty_value=None)
+    campaign = forms.TypedChoiceField(label=_("Campaign"), coerce=int)
+
+    def __init__(self, *args, units, hotspots=(), campaigns=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = InspectionKind.choices
+        self.fields["units"].queryset = units
+        self.fields["units"].label_from_instance = lambda u: u.name
+        self.fields["hotspot"].choices = [("", _("None")), *((h.pk, f"{h.name}（{h.unit.name}）") for h in hotspots)]
+        self.fields["campaign"].choices = [(c.pk, c.name) for c in campaigns]
+        if len(campaigns) == 1:
+            self.fields["campaign"].widget = forms.HiddenInput()
+            self.fields["campaign"].initial = campaigns[0].pk
+
+
+class CompleteForm(Form):
+    summary = forms.CharField(label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    extend_to = forms.DateField(label=_("If not accepted: new deadline"), required=False, widget=DateInput())
+    reason = forms.CharField(label=_("Reason for the extension"), required=False)
+
+    def __init__(self, *args, criteria=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criteria = list(criteria)
+        for c in self.criteria:
+            self.fields[f"passed_{c.pk}"] = forms.TypedChoiceField(
+                label=c.text, choices=[("1", _("Pass")), ("0", _("Fail"))], coerce=lambda v: v == "1",
+                widget=forms.RadioSelect,
+            )  # fmt: skip
+            self.fields[f"note_{c.pk}"] = forms.CharField(label=_("Note"), required=False)
+        if not self.criteria:
+            del self.fields["extend_to"], self.fields["reason"]
+
+    def verdict_fields(self):
+        return [(self[f"passed_{c.pk}"], self[f"note_{c.pk}"]) for c in self.criteria]
+
+
+class HotspotForm(Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    area = forms.CharField(label=_("Area"), max_length=300, required=False)
+    unit = UnitChoiceField(queryset=None, label=_("Responsible unit"))
+    responsible_name = forms.CharField(label=_("Responsible person"), max_length=50)
+    problems = forms.CharField(label=_("Problems"), widget=forms.Textarea(attrs={"rows": 3}))
+    criteria = forms.CharField(label=_("Acceptance criteria (one per line)"), widget=forms.Textarea(attrs={"rows": 3}))
+    listed_on = forms.DateField(label=_("Listed on"), widget=DateInput())
+    deadline = forms.DateField(label=_("Deadline"), widget=DateInput())
+    inspect_every_days = forms.IntegerField(label=_("Inspect every (days)"), initial=7, min_value=1, max_value=90)
+    campaign = forms.TypedChoiceField(label=_("Campaign"), coerce=int)
+
+    def __init__(self, *args, units, campaigns=(), datalist=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units
+        if datalist:
+            self.fields["unit"].widget = forms.TextInput(attrs={"list": "unit-options", "autocomplete": "off"})
+        self.fields["campaign"].choices = [(c.pk, c.name) for c in campaigns]
+        if len(campaigns) == 1:
+            self.fields["campaign"].widget = forms.HiddenInput()
+            self.fields["campaign"].initial = campaigns[0].pk
+
+
+class FindingFilterForm(Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    mine = forms.BooleanField(label=_("My unit only"), required=False)
+    campaign = forms.TypedChoiceField(label=_("Campaign"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, campaigns=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("All statuses")), *FindingStatus.choices]
         self.fields["campaign"].choices = [("", _("All campaigns")), *((c.pk, c.name) for c in campaigns)]

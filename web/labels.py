@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from inspections.models import FindingStatus, Hotspot, InspectionStatus
 from ops.uploads import UploadRejected
 from tasks.models import AssignmentStatus
 from tasks.services.workflow import TRANSITIONS, TransitionError
@@ -63,6 +64,18 @@ _EVENTS = {
     "assignment.withdrawn": gettext_lazy("Withdrawn from the plan"),
     "assignment.restored": gettext_lazy("Restored to the plan"),
     "assignment.role_changed": gettext_lazy("Role changed"),
+    "finding.logged": gettext_lazy("Finding logged"),
+    "finding.ordered": gettext_lazy("Rectification ordered"),
+    "finding.answered": gettext_lazy("Rectification answered"),
+    "finding.verified": gettext_lazy("Verified and closed"),
+    "finding.rejected": gettext_lazy("Rectification rejected"),
+    "notice.issued": gettext_lazy("Notice issued"),
+    "inspection.planned": gettext_lazy("Inspection planned"),
+    "inspection.started": gettext_lazy("Inspection started"),
+    "inspection.completed": gettext_lazy("Inspection completed"),
+    "hotspot.listed": gettext_lazy("Listed"),
+    "hotspot.delisted": gettext_lazy("De-listed after joint acceptance"),
+    "hotspot.extended": gettext_lazy("Deadline extended after joint acceptance"),
 }
 
 _FIELDS = {
@@ -71,13 +84,18 @@ _FIELDS = {
     "due_date": gettext_lazy("due date"),
     "target_share": gettext_lazy("share of the target"),
     "role": gettext_lazy("role"),
+    "deadline": gettext_lazy("deadline"),
+    "rounds": gettext_lazy("rectification round"),
 }
-_STATUS = dict(AssignmentStatus.choices)
+_STATUS = {
+    **dict(AssignmentStatus.choices), **dict(InspectionStatus.choices), **dict(Hotspot.Status.choices),
+}  # fmt: skip
+_STATUS_OF = {"finding": dict(FindingStatus.choices)}
 
 
-def _value(field: str, value) -> str:
+def _value(field: str, value, statuses: dict) -> str:
     if field == "status":
-        return str(_STATUS.get(value, value))
+        return str(statuses.get(value, value))
     return "—" if value in (None, "") else str(value)
 
 
@@ -92,14 +110,15 @@ class Event:
 def event(e) -> Event:
     """One audit event as a line of the timeline: what happened, and before → after of each field."""
     details = []
+    statuses = _STATUS_OF.get(e.verb.partition(".")[0], _STATUS)
     for key, change in (e.changes or {}).items():
         if key in _FIELDS and isinstance(change, list) and len(change) == 2:
-            details.append(f"{_FIELDS[key]}：{_value(key, change[0])} → {_value(key, change[1])}")
-        elif key in ("note", "text", "reason") and change:
+            details.append(f"{_FIELDS[key]}：{_value(key, change[0], statuses)} → {_value(key, change[1], statuses)}")
+        elif key in ("note", "text", "reason", "summary", "number", "place") and change:
             details.append(str(change))
         elif key == "value" and change not in (None, ""):
             details.append(_("amount: %(value)s") % {"value": change})
-        elif key == "files" and change:
+        elif key in ("files", "photos") and change:
             details.append(_("files: %(names)s") % {"names": "、".join(change)})
         elif key == "period" and change:
             details.append(_("check-in period due %(due)s") % {"due": change})

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import supervision, views
 
 app_name = "web"
 
@@ -16,6 +16,24 @@ urlpatterns = [
     path("review/", views.review, name="review"),
     path("items/", views.items, name="items"),
     path("items/<int:pk>/", views.item, name="item"),
-    path("notices/<int:pk>/print/", views.notice_print, name="notice-print"),
-    path("notices/<int:pk>/pdf/", views.notice_pdf, name="notice-pdf"),
+    # supervision
+    path("findings/", supervision.findings, name="findings"),
+    path("findings/new/", supervision.finding_new, name="finding-new"),
+    path("findings/<int:pk>/", supervision.finding, name="finding"),
+    path("findings/<int:pk>/answer/", supervision.finding_answer, name="finding-answer"),
+    path("findings/<int:pk>/verify/", supervision.finding_verify, name="finding-verify"),
+    path("rectification/", supervision.rectification, name="rectification"),
+    path("notices/", supervision.notices, name="notices"),
+    path("notices/new/", supervision.notice_new, name="notice-new"),
+    path("notices/<int:pk>/", supervision.notice, name="notice"),
+    path("notices/<int:pk>/print/", supervision.notice_print, name="notice-print"),
+    path("notices/<int:pk>/pdf/", supervision.notice_pdf, name="notice-pdf"),
+    path("inspections/", supervision.inspections, name="inspections"),
+    path("inspections/new/", supervision.inspection_new, name="inspection-new"),
+    path("inspections/<int:pk>/", supervision.inspection, name="inspection"),
+    path("inspections/<int:pk>/start/", supervision.inspection_start, name="inspection-start"),
+    path("inspections/<int:pk>/complete/", supervision.inspection_complete, name="inspection-complete"),
+    path("hotspots/", supervision.hotspots, name="hotspots"),
+    path("hotspots/new/", supervision.hotspot_new, name="hotspot-new"),
+    path("hotspots/<int:pk>/", supervision.hotspot, name="hotspot"),
 ]

@@ -23,8 +23,6 @@ from django.views.decorators.http import require_POST
 
 from accounts import scope
 from accounts.scope import Action
-from inspections import notice_pdf as notice_doc
-from inspections.models import Notice
 from ops.errors import Refused
 from ops.uploads import UploadRejected
 from tasks.models import Assignment, AssignmentStatus, ExtensionRequest, ExtensionStatus, Item
@@ -55,12 +53,15 @@ def _assignments():
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Each role lands on its own work: leads on their tasks, HQ on what awaits acceptance."""
+    """Each role lands on its own work: leads on their tasks, HQ on what awaits acceptance,
+    inspectors on their inspections."""
     user = request.user
     if scope.scope_for(user, Action.REPORT):
         return redirect("web:my")
     if scope.scope_for(user, Action.MANAGE):
         return redirect("web:review")
+    if scope.scope_for(user, Action.INSPECT):
+        return redirect("web:inspections")
     return redirect("web:items")
 
 
@@ -177,22 +178,36 @@ def _done(request: HttpRequest, a: Assignment, message: str) -> HttpResponse:
     return redirect(reverse("web:assignment", args=[a.pk]))
 
 
+def refusal_status(exc: Exception) -> int:
+    return 409 if isinstance(exc, VersionConflict) else 403 if isinstance(exc, PermissionDenied) else 400
+
+
+def submit(request: HttpRequest, form, call, *, page, key: str) -> HttpResponse:
+    """Validate ``form`` and run ``call(data)``, which returns ``(message, url)``. A refusal renders
+    ``page(status, **{key: form})`` again with the message and the form as typed; success redirects
+    to ``url`` with the message. Every form of the pages posts through here."""
+    if not form.is_valid():
+        return page(400, **{key: form})
+    try:
+        message, url = call(form.cleaned_data)
+    except REFUSALS as exc:
+        messages.error(request, labels.refusal(exc))
+        return page(refusal_status(exc), **{key: form})
+    messages.success(request, message)
+    return redirect(url)
+
+
 def _refused(request: HttpRequest, a: Assignment, exc: Exception, **bound) -> HttpResponse:
     messages.error(request, labels.refusal(exc))
-    code = 409 if isinstance(exc, VersionConflict) else 403 if isinstance(exc, PermissionDenied) else 400
-    return _page(request, a, status=code, **bound)
+    return _page(request, a, status=refusal_status(exc), **bound)
 
 
 def _submit(request: HttpRequest, a: Assignment, form, key: str, call) -> HttpResponse:
-    """Validate ``form`` and run ``call(data)``, which returns the success message. A refusal shows the
-    page again with the message and the form as typed (under ``key``); success goes back to the page."""
-    if not form.is_valid():
-        return _page(request, a, status=400, **{key: form})
-    try:
-        message = call(form.cleaned_data)
-    except REFUSALS as exc:
-        return _refused(request, a, exc, **{key: form})
-    return _done(request, a, message)
+    """``submit`` on the assignment page: ``call(data)`` returns the success message."""
+    return submit(
+        request, form, lambda data: (call(data), reverse("web:assignment", args=[a.pk])),
+        page=lambda status, **bound: _page(request, a, status=status, **bound), key=key,
+    )  # fmt: skip
 
 
 @login_required
@@ -347,22 +362,3 @@ def _get_item(request: HttpRequest, pk: int) -> Item:
     if found is None:
         raise Http404
     return found
-
-
-# --- Supervision documents -------------------------------------------------------------------------
-
-
-def _notice(request: HttpRequest, pk: int) -> Notice:
-    qs = Notice.objects.select_related("issuing_unit", "unit", "inspection")
-    return scope.get_or_404(qs, request.user, pk=pk)  # view over the addressee; 404 outside the scope
-
-
-@login_required
-def notice_print(request: HttpRequest, pk: int) -> HttpResponse:
-    """责令整改通知书 as a printable page laid out like the paper form."""
-    return notice_doc.print_response(request, _notice(request, pk), reverse("web:notice-pdf", args=[pk]))
-
-
-@login_required
-def notice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    return notice_doc.pdf_response(_notice(request, pk))

@@ -19,7 +19,6 @@ from django.utils import timezone
 from accounts import scope
 from accounts.scope import Action
 from audit import services as audit
-from audit.models import AuditEvent
 from ops.uploads import Checked, check_upload
 from tasks.models import Assignment, AssignmentStatus, Comment, Evidence, ProgressReport
 
@@ -133,10 +132,4 @@ def add_comment(*, assignment: Assignment, by, text: str) -> Comment:
 
 def timeline(assignment: Assignment):
     """Everything that happened to the assignment, oldest first: the recorded events."""
-    return (
-        AuditEvent.objects.filter(
-            content_type__app_label="tasks", content_type__model="assignment", object_id=assignment.pk
-        )
-        .select_related("actor")
-        .order_by("at", "id")
-    )
+    return audit.history(assignment)

@@ -12,12 +12,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 
-from accounts.models import Role
 from audit.models import AuditEvent
 from inspections import services as svc
 from inspections.models import Finding, FindingStatus, Hotspot, InspectionKind, Notice, NoticeStatus, Photo
 from ops.uploads import UploadRejected
-from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 7, 20)
@@ -32,11 +30,6 @@ def photo(name="现场.png", content=PNG):
 def _in_the_campaign():
     with time_machine.travel(TODAY, tick=False):
         yield
-
-
-@pytest.fixture
-def west_inspector(city):
-    return make_user("west_insp", city.units["330320"], (Role.INSPECTOR, city.units["330320"]), name="吴督")
 
 
 @pytest.fixture

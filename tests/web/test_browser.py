@@ -1,5 +1,7 @@
 """In a real headless Chromium (Debian's package, driven by Playwright) on a 375-px phone screen:
-a demo station lead reports progress with a photo and submits; HQ accepts it.
+a demo station lead reports progress with a photo and submits; HQ accepts it. An inspector logs a
+finding with a camera photo and orders it fixed; the lead answers; the inspector rejects once, then
+verifies.
 
 Needs /usr/bin/chromium (``apt-get install chromium``; scripts/test installs it).
 """
@@ -146,4 +148,118 @@ def test_station_lead_reports_and_submits_then_hq_accepts(live_server, browser, 
     assert outside == []  # offline: nothing but the app itself was asked for
     # Queries made while Playwright's loop runs get a connection of their own context (asgiref's
     # Local); close it here, or it outlives the test and blocks dropping the test database.
+    connections.close_all()
+
+
+def sign_out(page) -> None:
+    page.click("header button:has-text('退出')")
+    page.wait_for_url("**/accounts/login/")
+
+
+def submit(page, selector: str) -> None:
+    page.click(selector)
+    page.wait_for_load_state("networkidle")
+
+
+def test_inspector_logs_and_orders_lead_answers_inspector_rejects_once_then_verifies(
+    live_server, browser, demo, tmp_path
+):
+    from django.utils import timezone
+
+    from inspections.models import Finding, FindingStatus, Inspection, InspectionStatus, Notice, NoticeStatus
+
+    base = live_server.url
+    night = Inspection.objects.get(status=InspectionStatus.IN_PROGRESS)
+    outside: list[str] = []
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
+    context.on("request", lambda r: None if r.url.startswith(base) else outside.append(r.url))
+    page = context.new_page()
+    photo = str(png(tmp_path / "现场.png"))
+
+    # --- the inspector, on the spot: log a finding with a camera photo, then order it fixed ---
+    sign_in(page, base, "insp_huang")
+    assert page.url.endswith("/inspections/")
+    page.locator(f'a[href="/inspections/{night.pk}/"]').first.click()
+    page.wait_for_url(f"**/inspections/{night.pk}/")
+    submit(page, f'a[href="/findings/new/?inspection={night.pk}"]')
+    assert page.locator("#id_inspection").input_value() == str(night.pk)
+    assert page.locator("#id_camera").get_attribute("capture") == "environment"
+    assert fits_the_phone(page)
+    page.select_option("#id_unit", "33031101")
+    page.fill("#id_place", "解放路夜市8号大排档")
+    page.fill("#id_description", "液化气罐放置在人员密集通道")
+    page.set_input_files("#id_camera", photo)
+    submit(page, "#finding-form button[type=submit]")
+    finding = Finding.objects.get(place="解放路夜市8号大排档")
+    assert page.url.endswith(f"/findings/{finding.pk}/")
+    assert "问题已登记" in page.locator(".messages").inner_text()
+    assert page.locator(".photos img").count() == 1
+    assert page.evaluate("document.querySelector('.photos img').naturalWidth") == 8  # the photo is served back
+    submit(page, "#order a.button")
+    assert page.locator("input[name=findings]:checked").count() == 1  # just this finding
+    assert fits_the_phone(page)
+    submit(page, "#notice-form button[type=submit]")
+    notice = Notice.objects.get(findings=finding)
+    assert page.locator("#number").inner_text() == notice.number == "江公督〔2026〕2号"
+    pdf = page.request.get(f"{base}/notices/{notice.pk}/pdf/")
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body()[:5] == b"%PDF-"
+    sign_out(page)
+
+    # --- the station lead answers with evidence ---
+    sign_in(page, base, "lead_chengguan")
+    page.click("header a:has-text('整改')")
+    page.wait_for_url("**/rectification/")
+    assert fits_the_phone(page)
+    submit(page, f'section[data-group="ordered"] a[href="/findings/{finding.pk}/"]')
+
+    def answer(text: str) -> None:
+        page.fill("#answer textarea[name=text]", text)
+        page.set_input_files("#answer input[name=camera]", photo)
+        submit(page, "#answer button[type=submit]")
+        assert page.locator("#status").inner_text() == "已报整改"
+
+    answer("已将液化气罐移至室外专用存放点")
+    sign_out(page)
+
+    # --- the inspector rejects it once, with a reason and a new deadline ---
+    sign_in(page, base, "insp_huang")
+    page.goto(f"{base}/findings/{finding.pk}/")
+    page.click("#verify summary")
+    page.fill("#verify textarea[name=note]", "存放点未设防护围栏")
+    new_deadline = timezone.localdate() + timezone.timedelta(days=3)
+    page.fill("#verify input[name=new_deadline]", new_deadline.isoformat())
+    submit(page, 'button[data-verdict="reject"]')
+    assert page.locator("#status").inner_text() == "已责令整改"
+    assert page.locator("#rounds").inner_text() == "2"
+    sign_out(page)
+
+    sign_in(page, base, "lead_chengguan")
+    page.goto(f"{base}/findings/{finding.pk}/")
+    answer("已加装防护围栏")
+    sign_out(page)
+
+    # --- and verifies the second answer ---
+    sign_in(page, base, "insp_huang")
+    page.goto(f"{base}/findings/{finding.pk}/")
+    submit(page, 'button[data-verdict="accept"]')
+    assert page.locator("#status").inner_text() == "已验证销号"
+    timeline = page.locator("#timeline").inner_text()
+    assert timeline.count("答复整改情况") == 2 and "整改不到位，退回" in timeline and "存放点未设防护围栏" in timeline
+    page.screenshot(path=str(tmp_path / "finding.png"), full_page=True)
+    context.close()
+
+    finding.refresh_from_db()
+    assert (finding.status, finding.rounds, finding.deadline) == (FindingStatus.CLOSED, 2, new_deadline)
+    assert Notice.objects.get(pk=notice.pk).status == NoticeStatus.CLOSED
+    assert finding.photos.count() == 3  # at discovery, and one with each answer
+    verbs = list(
+        AuditEvent.objects.filter(object_id=finding.pk, verb__startswith="finding.")
+        .order_by("at", "id")
+        .values_list("verb", "actor__username")
+    )
+    assert verbs == [
+        ("finding.logged", "insp_huang"), ("finding.ordered", "insp_huang"), ("finding.answered", "lead_chengguan"),
+        ("finding.rejected", "insp_huang"), ("finding.answered", "lead_chengguan"), ("finding.verified", "insp_huang"),
+    ]  # fmt: skip
+    assert outside == []
     connections.close_all()

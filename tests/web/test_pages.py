@@ -48,7 +48,8 @@ def test_login_and_landing_by_role(city):
     assert response.status_code == 302
     assert client.get("/").url == "/my/"
     assert login(city["hq"]).get("/").url == "/review/"
-    assert login(city["inspector"]).get("/").url == "/items/"
+    assert login(city["inspector"]).get("/").url == "/inspections/"
+    assert login(city["east_leader"]).get("/").url == "/items/"
     assert login(city["east_lead"]).get("/review/").status_code == 403
 
 
