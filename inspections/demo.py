@@ -1,4 +1,5 @@
-"""Demo supervision data: two listed hotspots, a few inspections with findings, a notice in progress.
+"""Demo supervision data: two listed hotspots (one visited weekly but for two missed weeks, one never),
+a night inspection with findings, a notice in progress, a self-inspection finding.
 
 Written through the services like real use (so the history is there too); run once per campaign.
 Deadlines the rules check against today are set from today, since the demo campaign may be over.
@@ -6,15 +7,37 @@ Deadlines the rules check against today are set from today, since the demo campa
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from accounts.models import Unit, User
+from audit.models import AuditEvent
 from tasks.models import Campaign
 
 from . import services as svc
-from .models import InspectionKind
+from .models import Hotspot, Inspection, InspectionKind
+
+
+def _weekly_visits(hotspot: Hotspot, by, office: Unit, today, skip: set[int]) -> None:
+    """The hotspot's weekly supervision, two days into each window so far except the ``skip``-th
+    ones (so the board shows a missed week or two). Seeded today, then dated back to their day."""
+    step = timedelta(days=hotspot.inspect_every_days)
+    day, n = hotspot.listed_on + timedelta(days=2), 0
+    while day < today:
+        if n not in skip:
+            visit = svc.plan_inspection(
+                by=by, campaign=hotspot.campaign, units=[hotspot.unit], hotspot=hotspot, planned_on=day,
+                issuing_unit=office,
+            )  # fmt: skip
+            svc.complete_inspection(inspection=visit, by=by, summary="挂牌乱点周督导：现场检查夜市摊点")
+            at = timezone.make_aware(datetime.combine(day, time(21, 30)))
+            Inspection.objects.filter(pk=visit.pk).update(started_at=at, completed_at=at)
+            AuditEvent.objects.filter(
+                content_type=ContentType.objects.get_for_model(Inspection), object_id=visit.pk
+            ).update(at=at)
+        day, n = day + step, n + 1
 
 
 def seed_supervision(campaign: Campaign) -> bool:
@@ -42,11 +65,7 @@ def seed_supervision(campaign: Campaign) -> bool:
         criteria=["盗窃警情同比下降20%以上", "黑车揽客整治到位"],
     )  # fmt: skip
 
-    weekly = svc.plan_inspection(
-        by=inspector, campaign=campaign, units=[units["33031101"]], hotspot=night_market,
-        planned_on=start + timedelta(days=8), issuing_unit=units["3303"],
-    )  # fmt: skip
-    svc.complete_inspection(inspection=weekly, by=inspector, summary="挂牌乱点周督导：现场检查夜市摊点12家")
+    _weekly_visits(night_market, inspector, units["3303"], today, skip={2, 5})
 
     night = svc.plan_inspection(
         by=inspector, campaign=campaign, units=[units["33031101"], units["33031102"]], kind=InspectionKind.NIGHT,

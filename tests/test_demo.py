@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from accounts.models import Unit, User
 from inspections.models import Finding, Notice
+from inspections.services import inspection_windows
 from tasks.models import Assignment, Campaign, Item
 from tasks.services.plans import import_plan
 
@@ -26,7 +27,10 @@ def test_demo_loads_the_city_and_its_77_item_plan(demo):
     stations = Unit.objects.filter(kind="station").count()
     assert Assignment.objects.filter(campaign=demo, unit__kind="station").values("unit").distinct().count() == stations
     # the supervision records: two listed hotspots, inspections, findings, a notice half answered
-    assert demo.hotspots.count() == 2 and demo.inspections.count() == 2
+    assert demo.hotspots.count() == 2 and demo.inspections.filter(kind="night").count() == 1
+    night_market = demo.hotspots.get(name="城关夜市片区")
+    windows = inspection_windows(night_market)
+    assert [i for i, w in enumerate(windows) if not w.inspected and w.end < windows[-1].start] == [2, 5]
     notice = Notice.objects.get(campaign=demo)
     assert notice.number == "江公督〔2026〕1号" and notice.findings.count() == 2
     assert Finding.objects.filter(campaign=demo).count() == 4
