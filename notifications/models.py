@@ -1,0 +1,206 @@
+"""Reminders (what was decided, once per key) and their messages (the outbox, one per channel).
+
+See docs/reminders.md: a sweep inserts ``Reminder`` rows set-based, unique on (kind, subject,
+occurrence, recipient); the same transaction adds one ``Message`` per channel; a drain delivers
+messages and logs every ``DeliveryAttempt``.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Unit
+from tasks.models import Campaign
+
+
+class Kind(models.TextChoices):
+    DUE_SOON = "due_soon", _("Due soon")
+    DUE_TODAY = "due_today", _("Due today")
+    OVERDUE = "overdue", _("Overdue")
+
+
+class Audience(models.TextChoices):
+    LEAD = "lead", _("Unit lead")
+    LEADER = "leader", _("Responsible leader")
+    SUPERIOR = "superior", _("Superior unit")
+    HQ = "hq", _("Headquarters")
+
+
+class Colour(models.TextChoices):
+    """三色督办: blue when a deadline is near, yellow when behind or returned, red when overdue."""
+
+    BLUE = "blue", _("Blue: deadline near")
+    YELLOW = "yellow", _("Yellow: behind or returned")
+    RED = "red", _("Red: overdue")
+
+
+class Channel(models.TextChoices):
+    INBOX = "inbox", _("In-app inbox")
+    EMAIL = "email", _("Email")
+    WEBHOOK = "webhook", _("Webhook (SMS gateway, messaging bot)")
+
+
+def default_before() -> list[int]:
+    return [3, 1]
+
+
+def default_ladder() -> list[dict]:
+    return [
+        {"day": 1, "audience": Audience.LEAD},
+        {"day": 3, "audience": Audience.LEADER},
+        {"day": 3, "audience": Audience.SUPERIOR},
+        {"day": 7, "audience": Audience.HQ},
+    ]
+
+
+class Policy(models.Model):
+    """The reminder rules of a campaign (the one with no campaign is the default for all others)."""
+
+    campaign = models.OneToOneField(
+        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="reminder_policy",
+        verbose_name=_("campaign"), help_text=_("Empty: the default for campaigns without their own rules"),
+    )  # fmt: skip
+    before_days = models.JSONField(
+        _("days before the due date"), default=default_before, help_text=_("e.g. [3, 1]: three days and one day before")
+    )
+    on_the_day = models.BooleanField(_("remind on the due date"), default=True)
+    ladder = models.JSONField(
+        _("escalation ladder"), default=default_ladder,
+        help_text=_('Days overdue from which each audience is reminded daily, e.g. {"day": 3, "audience": "superior"}'),
+    )  # fmt: skip
+    quiet_start = models.TimeField(_("quiet hours from"), default=time(22, 0))
+    quiet_end = models.TimeField(_("quiet hours until"), default=time(7, 30))
+
+    class Meta:
+        verbose_name = _("reminder rules")
+        verbose_name_plural = _("reminder rules")
+
+    def __str__(self) -> str:
+        return str(self.campaign) if self.campaign_id else str(_("Default rules"))
+
+
+class Reminder(models.Model):
+    """One decided reminder: about what (subject), to whom, for which occurrence. Never twice."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    subject_type = models.CharField(_("subject type"), max_length=12)  # "assignment", later "finding" …
+    subject_id = models.BigIntegerField(_("subject id"))
+    occurrence = models.CharField(_("occurrence"), max_length=40)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("recipient")
+    )
+    audience = models.CharField(_("as"), max_length=10, choices=Audience.choices)
+    colour = models.CharField(_("colour"), max_length=6, choices=Colour.choices)
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", verbose_name=_("unit"))
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    due_date = models.DateField(_("due date"))
+    batch = models.CharField(max_length=32, db_index=True, editable=False)
+    created_at = models.DateTimeField(_("decided at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject_type", "subject_id", "occurrence", "recipient"], name="reminder_once"
+            )
+        ]
+        indexes = [models.Index(fields=["subject_type", "subject_id", "recipient"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject_type}#{self.subject_id} {self.occurrence} → {self.recipient_id}"
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    DEAD = "dead", _("Failed (dead letter)")
+    SUPERSEDED = "superseded", _("Superseded")
+
+
+class Message(models.Model):
+    """The outbox: one reminder on one channel. Marked sent only after the send."""
+
+    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="messages")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages")
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    status = models.CharField(_("status"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
+    not_before = models.DateTimeField(_("not before"), default=timezone.now)
+    lease = models.CharField(max_length=32, blank=True, editable=False)
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        constraints = [models.UniqueConstraint(fields=["reminder", "channel"], name="message_once_per_channel")]
+        indexes = [
+            models.Index(fields=["status", "not_before"], name="message_due"),
+            models.Index(fields=["recipient", "channel", "status", "read_at"], name="message_inbox"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.reminder_id}"
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable across retries: what a receiver uses to drop a repeat."""
+        return f"reminder-{self.reminder_id}-{self.channel}"
+
+
+class DeliveryAttempt(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
+    at = models.DateTimeField(default=timezone.now)
+    ok = models.BooleanField()
+    detail = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+        ordering = ["message", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {'ok' if self.ok else 'failed'} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class Preference(models.Model):
+    """How a user wants reminders: the inbox always; email and webhook by choice."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_preference")
+    email = models.BooleanField(_("by email"), default=True)
+    webhook = models.BooleanField(_("by SMS / messaging bot"), default=False)
+
+    class Meta:
+        verbose_name = _("reminder preference")
+        verbose_name_plural = _("reminder preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class MessageTemplate(models.Model):
+    """The words of a reminder, editable by HQ: Django template syntax over the reminder's facts."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    audience = models.CharField(_("to"), max_length=10, choices=Audience.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"))
+
+    class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        constraints = [models.UniqueConstraint(fields=["kind", "audience"], name="one_template_per_kind_audience")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.get_audience_display()}"
