@@ -197,8 +197,9 @@ def deliver(token: str, messages: list[Message], result: Drained | None = None) 
         elapsed = int((time.monotonic() - started) * 1000)
         with transaction.atomic():
             Message.objects.filter(pk=message.pk, lease=token).update(
-                status=MessageStatus.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
-            )
+                status=MessageStatus.SENT, sent_at=timezone.now(), lease_until=None, last_error="",
+                subject=subject[:300], body=body,
+            )  # fmt: skip
             DeliveryAttempt.objects.create(message=message, ok=True, detail=sent.detail, duration_ms=elapsed)
         result.sent += 1
     return result

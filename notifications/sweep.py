@@ -159,8 +159,9 @@ def _queue(cursor, batch: str, now: datetime, push_from: datetime) -> Counter:
         cursor.execute(
             f"""
             INSERT INTO notifications_message
-                (reminder_id, recipient_id, channel, status, not_before, lease, attempts, last_error, created_at)
-            SELECT r.id, r.recipient_id, %(channel)s, %(pending)s, %(not_before)s, '', 0, '', %(now)s
+                (reminder_id, recipient_id, channel, status, not_before, lease, attempts, last_error, subject, body,
+                 created_at)
+            SELECT r.id, r.recipient_id, %(channel)s, %(pending)s, %(not_before)s, '', 0, '', '', '', %(now)s
             FROM notifications_reminder r
             JOIN accounts_user usr ON usr.id = r.recipient_id
             LEFT JOIN notifications_preference p ON p.user_id = r.recipient_id

@@ -15,6 +15,7 @@ from inspections.api import (
     NoticeViewSet,
     PhotoViewSet,
 )
+from notifications.api import InboxViewSet
 from tasks.api import (
     ActionViewSet,
     AssignmentViewSet,
@@ -41,6 +42,7 @@ router.register("findings", FindingViewSet, basename="finding")
 router.register("finding-photos", PhotoViewSet, basename="finding-photo")
 router.register("notices", NoticeViewSet, basename="notice")
 router.register("hotspots", HotspotViewSet, basename="hotspot")
+router.register("inbox", InboxViewSet, basename="inbox")
 
 urlpatterns = [
     path("", include("web.urls")),

@@ -51,6 +51,7 @@ from inspections.models import (
     NoticeStatus,
     Photo,
 )
+from notifications.models import Message, Reminder
 from tasks.models import Action, Assignment, Campaign, Evidence, ExtensionRequest, Item
 
 from .matrix_support import (
@@ -142,6 +143,13 @@ class TokenAuth:
 @dataclass(frozen=True)
 class Root:
     """The router's index of endpoints: any authenticated user."""
+
+
+@dataclass(frozen=True)
+class Own:
+    """The caller's own rows only (the inbox): whatever the role, another user's row does not exist."""
+
+    kind: str  # list | detail | read | read_all
 
 
 def status_is(status: str):
@@ -345,7 +353,7 @@ V1 = "/api/v1"
 # cooperating work; evidence, extension, coop_extension hang on those. Rights: view (a role in scope),
 # report (unit lead over the unit), review (HQ over the unit, or — for cooperating work — a lead over
 # one of the item's lead units who does not report for the unit itself).
-EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root] = {
+EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | Own] = {
     (f"{V1}/", "GET"): Root(),
     (f"{V1}/auth/token/", "POST"): TokenAuth(),
     # units and users: read-only, the subtree
@@ -629,6 +637,11 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root] =
     ),
     (f"{V1}/hotspots/{{id}}/", "GET"): Object((Do("hotspot", check=contains("hotspot")),)),
     (f"{V1}/inspection-counts/", "GET"): Figures(oracle=supervision_figures),
+    # reminders: one's own inbox, nobody else's (not even HQ's)
+    (f"{V1}/inbox/", "GET"): Own("list"),
+    (f"{V1}/inbox/{{id}}/", "GET"): Own("detail"),
+    (f"{V1}/inbox/{{id}}/read/", "POST"): Own("read"),
+    (f"{V1}/inbox/read-all/", "POST"): Own("read_all"),
 }
 
 # endpoints the schema leaves out on purpose (the router's index); everything else must be in it
@@ -975,6 +988,65 @@ def test_api_root(world, persona):
     assert isinstance(EXPECTED[(f"{V1}/", "GET")], Root)
     response = client_for(world, persona).get(f"{V1}/")
     assert response.status_code in ({401, 403} if persona.anonymous else {200})
+
+
+def delivered_to(user: User, unit: Unit, n: int) -> list[int]:
+    """``n`` inbox messages delivered to ``user`` (as the drain leaves them), one of them read."""
+    ids = []
+    for i in range(n):
+        reminder = Reminder.objects.create(
+            kind="overdue", subject_type="assignment", subject_id=GHOST + i, occurrence=f"matrix {i}", recipient=user,
+            audience="lead", colour="red", unit=unit, campaign=Campaign.objects.get(code="XJ"),
+            due_date=timezone.localdate(), batch="matrix",
+        )  # fmt: skip
+        ids.append(
+            Message.objects.create(
+                reminder=reminder, recipient=user, channel="inbox", status="sent", sent_at=timezone.now(),
+                subject=f"{user.username} {i}", read_at=timezone.now() if i == 0 else None,
+            ).pk
+        )  # fmt: skip
+    return ids
+
+
+def own_cases():
+    for (path, method), rule in EXPECTED.items():
+        if isinstance(rule, Own):
+            for persona in PERSONAS.values():
+                yield pytest.param(path, method, rule, persona, id=f"{method} {short(path)} {persona.name}")
+
+
+@pytest.mark.parametrize(("path", "method", "rule", "persona"), list(own_cases()))
+def test_own_endpoint(world, path, method, rule, persona):
+    """Each persona's inbox holds its own messages only; another's message answers like a missing one."""
+    people = [world.user(p) for p in PERSONAS.values() if not p.anonymous]
+    owned = {u.pk: delivered_to(u, u.unit, 3) for u in people}
+    client = client_for(world, persona)
+    me = None if persona.anonymous else world.user(persona)
+    mine = owned[me.pk] if me else []
+    others = [pk for uid, pks in owned.items() if me is None or uid != me.pk for pk in pks]
+    url = lambda pk: path.replace("{id}", str(pk))  # noqa: E731
+    send = client.get if method == "GET" else client.post
+    if persona.anonymous:
+        assert send(url(others[0])).status_code in (401, 403)
+        assert Message.objects.filter(pk__in=others, read_at=None).count() == len(others) - len(people)
+        return
+    if rule.kind == "list":
+        assert sorted(all_ids(client, path)) == sorted(mine)
+        return
+    if rule.kind == "read_all":
+        assert send(path).json() == {"marked": 2}
+        assert not Message.objects.filter(pk__in=mine, read_at=None).exists()
+        assert Message.objects.filter(pk__in=others, read_at=None).count() == 2 * (len(people) - 1)
+        return
+    ghost = send(url(GHOST))
+    assert ghost.status_code == 404
+    for pk in others[:3]:
+        response = send(url(pk))
+        assert response.status_code == 404 and response.json() == ghost.json()
+    assert Message.objects.filter(pk__in=others, read_at=None).count() == 2 * (len(people) - 1)
+    response = send(url(mine[1]))
+    assert response.status_code == 200 and response.json()["id"] == mine[1]
+    assert (response.json()["read_at"] is not None) == (rule.kind == "read")
 
 
 # --- no endpoint without a rule --------------------------------------------------------------------

@@ -1,5 +1,8 @@
+from django.utils.functional import SimpleLazyObject
+
 from accounts import scope
 from accounts.scope import Action
+from notifications.inbox import unread
 
 
 def navigation(request):
@@ -11,4 +14,5 @@ def navigation(request):
         "nav_report": bool(scope.scope_for(user, Action.REPORT)),
         "nav_manage": bool(scope.scope_for(user, Action.MANAGE)),
         "nav_inspect": bool(scope.scope_for(user, Action.INSPECT)),
+        "nav_unread": SimpleLazyObject(lambda: unread(user).count()),
     }

@@ -16,6 +16,9 @@ urlpatterns = [
     path("review/", views.review, name="review"),
     path("items/", views.items, name="items"),
     path("items/<int:pk>/", views.item, name="item"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:pk>/read/", views.inbox_read, name="inbox-read"),
+    path("inbox/read-all/", views.inbox_read_all, name="inbox-read-all"),
     # supervision
     path("findings/", supervision.findings, name="findings"),
     path("findings/new/", supervision.finding_new, name="finding-new"),

@@ -23,6 +23,8 @@ from django.views.decorators.http import require_POST
 
 from accounts import scope
 from accounts.scope import Action
+from notifications import inbox as notifications
+from notifications.models import Message
 from ops.errors import Refused
 from ops.uploads import UploadRejected
 from tasks.models import Assignment, AssignmentStatus, ExtensionRequest, ExtensionStatus, Item
@@ -362,3 +364,33 @@ def _get_item(request: HttpRequest, pk: int) -> Item:
     if found is None:
         raise Http404
     return found
+
+
+# --- Inbox ----------------------------------------------------------------------------------------
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The user's own reminders (督办提醒), newest first, the unread ones marked."""
+    page = Paginator(notifications.inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    for m in page:
+        m.link = notifications.link(m)
+    return render(request, "web/inbox.html", {"page": page})
+
+
+@login_required
+@require_POST
+def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open a message: it is marked read and the user goes to what it is about."""
+    message = notifications.inbox(request.user).filter(pk=pk).first()
+    if message is None:
+        raise Http404
+    notifications.mark_read(Message.objects.filter(pk=message.pk))
+    return redirect(notifications.link(message) or reverse("web:inbox"))
+
+
+@login_required
+@require_POST
+def inbox_read_all(request: HttpRequest) -> HttpResponse:
+    notifications.mark_read(notifications.inbox(request.user))
+    return redirect("web:inbox")

@@ -1,0 +1,59 @@
+"""The inbox over REST: ``/api/v1/inbox/`` lists the caller's own messages; mark one or all read."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from .inbox import inbox, link, mark_read
+from .models import Message
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(source="reminder.kind", read_only=True)
+    colour = serializers.CharField(source="reminder.colour", read_only=True)
+    unit = serializers.CharField(source="reminder.unit.code", read_only=True)
+    subject_type = serializers.CharField(source="reminder.subject_type", read_only=True)
+    subject_id = serializers.IntegerField(source="reminder.subject_id", read_only=True)
+    due_date = serializers.DateField(source="reminder.due_date", read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = [
+            "id", "kind", "colour", "unit", "subject_type", "subject_id", "due_date", "subject", "body", "sent_at",
+            "read_at", "url",
+        ]  # fmt: skip
+
+    def get_url(self, obj) -> str | None:
+        return link(obj)
+
+
+Marked = inline_serializer("Marked", {"marked": serializers.IntegerField()})
+
+
+class InboxViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The caller's in-app reminders (督办提醒), newest first; ``?unread=true`` for the unread ones."""
+
+    serializer_class = MessageSerializer
+
+    def get_queryset(self):
+        qs = inbox(self.request.user)
+        if self.action == "list" and self.request.query_params.get("unread") in ("1", "true"):
+            qs = qs.filter(read_at=None)
+        return qs
+
+    @extend_schema(request=None, responses=MessageSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        message = self.get_object()
+        mark_read(Message.objects.filter(pk=message.pk))
+        message.refresh_from_db(fields=["read_at"])
+        return Response(MessageSerializer(message).data)
+
+    @extend_schema(request=None, responses=Marked)
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        return Response({"marked": mark_read(inbox(request.user))})
