@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import scope
 from accounts.scope import Action
+from notifications import colours
 from notifications import inbox as notifications
 from notifications.models import Message
 from ops.errors import Refused
@@ -93,6 +94,7 @@ def _annotate_due(rows: list[Assignment], today) -> None:
         else:
             a.group = "later"
         a.days_late = (today - a.due_date).days if a.due_date < today else 0
+        a.slip = colours.slip(a, today)
 
 
 @login_required
@@ -166,6 +168,7 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
         "percent": labels.percent(a.progress, a.target),
         "expected_percent": round(a.expected_share() * 100) if a.target else None,
         "behind": a.is_behind_pace(),
+        "slip": colours.slip(a),
     }
     return render(request, "web/assignment.html", context, status=status)
 

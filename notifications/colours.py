@@ -1,0 +1,31 @@
+"""三色督办单: the colour of an assignment's supervision slip, the same rule the reminders use.
+
+Red when overdue; yellow when returned for quality or behind the planned pace (序时进度); blue when
+the due date is near (within the first "days before" step of the rules). Finished, submitted and
+withdrawn work has no slip.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.utils import timezone
+
+from tasks.models import Assignment, AssignmentStatus
+
+from .models import Colour
+
+NEAR_DAYS = 3
+
+
+def slip(a: Assignment, today: date | None = None, near_days: int = NEAR_DAYS) -> str | None:
+    today = today or timezone.localdate()
+    if not a.is_active or a.status in (AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED):
+        return None
+    if a.due_date < today:
+        return Colour.RED
+    if a.status == AssignmentStatus.RETURNED or a.is_behind_pace(today):
+        return Colour.YELLOW
+    if (a.due_date - today).days <= near_days:
+        return Colour.BLUE
+    return None
