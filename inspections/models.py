@@ -255,6 +255,9 @@ class Finding(models.Model):
         indexes = [
             models.Index(fields=["campaign", "status", "deadline"]),
             models.Index(fields=["unit", "status"]),
+            # Lists show the newest first: read backwards, the first page stops after 50 rows
+            # instead of sorting every finding that matches (HQ's province-wide lists).
+            models.Index(fields=["found_at", "id"], name="finding_newest_first"),
         ]
 
     def __str__(self) -> str:

@@ -280,14 +280,19 @@ def log_finding(
     return finding
 
 
+def notice_number(issuing_unit: Unit, year: int, seq: int) -> str:
+    """江公督〔2026〕1号: the unit's 发文代字 (doc_prefix, else its short name + 督), year and number."""
+    prefix = issuing_unit.doc_prefix or (issuing_unit.short_name or issuing_unit.name).removesuffix("公安局") + "督"
+    return f"{prefix}〔{year}〕{seq}号"
+
+
 def _next_number(issuing_unit: Unit, year: int) -> tuple[int, str]:
     """The next number of the office sequence; the row stays locked until the caller commits, so
     concurrent issuers queue, and a failed issue rolls its number back with it (no gap)."""
     NoticeSequence.objects.get_or_create(unit=issuing_unit, year=year)
     NoticeSequence.objects.filter(unit=issuing_unit, year=year).update(last=F("last") + 1)
     seq = NoticeSequence.objects.get(unit=issuing_unit, year=year).last
-    prefix = issuing_unit.doc_prefix or (issuing_unit.short_name or issuing_unit.name).removesuffix("公安局") + "督"
-    return seq, f"{prefix}〔{year}〕{seq}号"
+    return seq, notice_number(issuing_unit, year, seq)
 
 
 def issue_notice(

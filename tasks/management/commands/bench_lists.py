@@ -10,6 +10,10 @@ request, which must not depend on the number of rows.
 "Today" is moved inside the campaign with ``time_machine`` (``--today``, default 2026-09-01) for
 the whole measuring phase, so ``overdue`` means what it would mean mid-campaign; the due dates are
 the plan's own (7月15日前 → 07-15, 8月底前 → 08-31, weekly and ongoing items → the campaign end).
+
+The building and timing steps are module functions (``import_province``, ``create_personas``,
+``session_clients``, ``time_page``, ``explain_page`` and the table printers) so that other list
+benchmarks (``inspections``' ``bench_supervision``) measure and print the same way.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import statistics
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
@@ -43,7 +47,7 @@ from accounts.services import grant_role
 from accounts.unitfile import import_units
 from audit.models import AuditEvent
 from tasks.models import Action, Assignment, AssignmentStatus, Campaign, Item, Responsibility
-from tasks.services.plans import import_plan
+from tasks.services.plans import PlanImportResult, import_plan
 
 from .bench_plan_import import (
     END,
@@ -124,7 +128,7 @@ class Timed:
     target: Target
     url: str
     status: int
-    rows: int
+    rows: int | None  # the JSON "count" (1 without one); None for a page that is not JSON
     times_ms: list[float]
     queries: int  # CaptureQueriesContext on one more request
     queries_seen: list[int]  # distinct counts over the timed requests (an execute wrapper)
@@ -198,6 +202,196 @@ def _spread_sql() -> tuple[str, list[Any]]:
     hashed = f"SELECT id, (id * 7919) %% 100 AS h FROM {table} WHERE campaign_id = %s"  # noqa: S608
     sql = f"UPDATE {table} a SET status = CASE WHEN a.due_date < %s THEN {past} ELSE {future} END, version = a.version + 1 FROM ({hashed}) s WHERE a.id = s.id"  # noqa: S608
     return sql, params
+
+
+# --- Shared steps: building the province, personas, timing a page, printing the table ----------
+
+
+def import_province(
+    tmp: Path, rows: list, *, items: int, cities: int, name: str, code: str, progress: Callable[[str], None]
+) -> PlanImportResult:
+    """The units of ``rows`` and a published ``items``-item plan for them, through the real importers."""
+    started = time.perf_counter()
+    units_csv, plan_xlsx = tmp / UNITS_FILE, tmp / PLAN_FILE
+    write_units_csv(units_csv, rows)
+    import_units(units_csv)
+    progress(f"units imported ({time.perf_counter() - started:.1f} s)")
+    write_plan_xlsx(plan_xlsx, items, cities)
+    result = import_plan(plan_xlsx, name=name, code=code, start=START, end=END, owner=HQ_CODE, publish=True)
+    progress(f"plan imported and published: {result.assignments} assignments")
+    return result
+
+
+def create_personas(personas: dict[str, tuple[str, str, str]], prefix: str, source: str) -> dict[str, User]:
+    """One user per persona (no password), belonging to its unit and granted its role there."""
+    units = {u.code: u for u in Unit.objects.filter(code__in=[code for _, code, _ in personas.values()])}
+    made = {}
+    for persona, (role, code, name) in personas.items():
+        made[persona] = user = User.objects.create_user(prefix + persona, name=name, unit=units[code])
+        grant_role(user=user, role=role, unit=units[code], source=source)
+    return made
+
+
+def session_clients(users: Iterable[User], prefix: str) -> dict[str, Client]:
+    """A logged-in test client per user, keyed by persona (the username without ``prefix``)."""
+    clients: dict[str, Client] = {}
+    for user in users:
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(user)  # a real session: each request reads it and the user, as in production
+        clients[user.username.removeprefix(prefix)] = client
+    return clients
+
+
+def time_page(target: Target, url: str, client: Client, n: int) -> Timed:
+    """``n`` timed GETs of ``url`` after ``WARMUP`` untimed ones, then one with its queries captured."""
+    for _ in range(WARMUP):
+        client.get(url)
+    seen: Counter[int] = Counter()
+    executed, in_sql = 0, 0.0
+
+    def count(execute: Callable, sql: str, params: Any, many: bool, context: dict) -> Any:
+        nonlocal executed, in_sql
+        executed += 1
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            in_sql += time.perf_counter() - started
+
+    statuses: set[int] = set()
+    times: list[float] = []
+    sql_ms: list[float] = []
+    gc.collect()
+    with connection.execute_wrapper(count):
+        for _ in range(n):
+            executed, in_sql = 0, 0.0
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append(_ms(time.perf_counter() - started))
+            statuses.add(response.status_code)
+            seen[executed] += 1
+            sql_ms.append(_ms(in_sql))
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    statuses.add(response.status_code)
+    rows: int | None = 0
+    if response.status_code == 200:
+        is_json = response.get("Content-Type", "").startswith("application/json")
+        rows = response.json().get("count", 1) if is_json else None
+    return Timed(
+        target=target,
+        url=url,
+        status=next((s for s in sorted(statuses) if s != 200), 200),  # any failure shows
+        rows=rows,
+        times_ms=times,
+        queries=len(ctx.captured_queries),
+        queries_seen=sorted(set(seen) | {len(ctx.captured_queries)}),
+        sql_ms=sql_ms,
+        statements=[statement_shape(q["sql"]) for q in ctx.captured_queries],
+        response_kb=len(response.content) / 1024,
+    )
+
+
+def explain_page(number: int, url: str, client: Client, tables: Iterable[str]) -> list[Explained]:
+    """The plans of the statements the page ran that read one of ``tables`` (count, page, prefetch)."""
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(url)
+    wanted = [f'FROM "{table}"' for table in tables]
+    done = []
+    for query in ctx.captured_queries:
+        if not any(w in query["sql"] for w in wanted):
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+            plan = [row[0] for row in cursor.fetchall()]
+        done.append(Explained(number, query["sql"], plan))
+    return done
+
+
+def target_summary(timed: list[Timed]) -> list[dict[str, Any]]:
+    return [
+        {
+            "n": n,
+            "name": t.target.name,
+            "persona": t.target.persona,
+            "url": t.url,
+            "status": t.status,
+            "rows": t.rows,
+            "requests": len(t.times_ms),
+            "p50_ms": round(t.p50, 2),
+            "p95_ms": round(t.pct(95), 2),
+            "max_ms": round(max(t.times_ms), 2),
+            "queries": t.queries,
+            "queries_seen": t.queries_seen,
+            "sql_p50_ms": round(statistics.median(t.sql_ms), 2),
+            "response_kb": round(t.response_kb, 1),
+            "goal_p95_ms": t.target.goal_ms,
+            "goal_met": t.met,
+            "statements": t.statements,
+        }
+        for n, t in enumerate(timed, start=1)
+    ]
+
+
+def explain_summary(explained: list[Explained]) -> list[dict[str, Any]]:
+    return [
+        {
+            "target": e.target,
+            "sql": e.statement,
+            "top": e.top,
+            "planning": e.timing("Planning Time"),
+            "execution": e.timing("Execution Time"),
+            "plan": e.plan,
+        }
+        for e in explained
+    ]
+
+
+def run_lines(requests: int, load: list[list[float]]) -> list[str]:
+    """How the pages were requested, and the load on the machine around it."""
+    return [
+        f"{requests} requests per page after {WARMUP} warm-up, in-process "
+        "(test Client, session login, DEBUG off); SQL p50 = ms inside cursor.execute per request",
+        f"load average (1/5/15 min) before {load[0]}, after {load[-1]} "
+        f"on {os.cpu_count()} CPUs: other work on the machine shows in the figures",
+    ]
+
+
+def target_lines(targets: list[dict[str, Any]]) -> list[str]:
+    """The figures table, the URLs behind its numbers and a warning for any varying query count."""
+    lines = [
+        f"{'#':>2} {'page':36}{'rows':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'queries':>9}{'SQL p50':>9}"
+        f"{'HTTP':>6}{'KB':>7}  goal p95",
+    ]
+    for t in targets:
+        goal = "—" if t["goal_p95_ms"] is None else f"< {t['goal_p95_ms']:g} {'ok' if t['goal_met'] else 'MISSED'}"
+        rows = "—" if t["rows"] is None else f"{t['rows']:,}"
+        lines.append(
+            f"{t['n']:>2} {t['name'][:35]:36}{rows:>8}{t['p50_ms']:>9.1f}{t['p95_ms']:>9.1f}"
+            f"{t['max_ms']:>9.1f}{t['queries']:>9}{t['sql_p50_ms']:>9.1f}{t['status']:>6}{t['response_kb']:>7.1f}"
+            f"  {goal}"
+        )
+    lines.append("")
+    for t in targets:
+        lines.append(f"{t['n']:>2} GET {t['url']}  ({t['persona']})")
+    for t in targets:
+        if len(t["queries_seen"]) != 1:
+            lines.append(f"WARNING {t['n']}: query count varied between requests: {t['queries_seen']}")
+    return lines
+
+
+def explain_lines(explained: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for e in explained:
+        kind = "count" if "COUNT(" in e["sql"] else "page"
+        lines += [
+            "",
+            f"EXPLAIN (ANALYZE, BUFFERS), target {e['target']}, {kind} query: "
+            f"planning {e['planning']}, execution {e['execution']}",
+            f"  top: {e['top']}",
+            *(f"  scan: {line}" for line in Explained(e["target"], e["sql"], e["plan"]).scans),
+        ]
+    return lines
 
 
 class Command(BaseCommand):
@@ -316,19 +510,11 @@ class Command(BaseCommand):
 
     def _build(self, tmp: Path, rows: list, options: dict[str, Any], report: Report) -> None:
         started = time.perf_counter()
-        units_csv, plan_xlsx = tmp / UNITS_FILE, tmp / PLAN_FILE
-        write_units_csv(units_csv, rows)
-        import_units(units_csv)
-        self._progress(f"units imported ({time.perf_counter() - started:.1f} s)")
-        write_plan_xlsx(plan_xlsx, options["items"], options["cities"])
-        result = import_plan(
-            plan_xlsx, name=CAMPAIGN_NAME, code=CODE, start=START, end=END, owner=HQ_CODE, publish=True
-        )
-        self._progress(f"plan imported and published: {result.assignments} assignments")
-        units = {u.code: u for u in Unit.objects.filter(code__in=[code for _, code, _ in PERSONAS.values()])}
-        for persona, (role, code, name) in PERSONAS.items():
-            user = User.objects.create_user(USER_PREFIX + persona, name=name, unit=units[code])  # no password
-            grant_role(user=user, role=role, unit=units[code], source="bench_lists")
+        import_province(
+            tmp, rows, items=options["items"], cities=options["cities"], name=CAMPAIGN_NAME, code=CODE,
+            progress=self._progress,
+        )  # fmt: skip
+        create_personas(PERSONAS, USER_PREFIX, "bench_lists")
         campaign = Campaign.objects.get(code=CODE)
         sql, params = _spread_sql()
         with connection.cursor() as cursor:
@@ -361,85 +547,22 @@ class Command(BaseCommand):
 
     def _measure(self, report: Report, n: int, explain: list[int]) -> None:
         fill = self._placeholders()
-        clients: dict[str, Client] = {}
-        for user in self._users():
-            client = Client(HTTP_HOST="localhost")
-            client.force_login(user)  # a real session: each request reads it and the user, as in production
-            clients[user.username.removeprefix(USER_PREFIX)] = client
+        clients = session_clients(self._users(), USER_PREFIX)
         try:
             for number, target in enumerate(TARGETS, start=1):
                 url = target.url.format(**fill)
-                timed = self._time(target, url, clients[target.persona], n)
+                timed = time_page(target, url, clients[target.persona], n)
                 report.timed.append(timed)
                 self._progress(
                     f"{number}. {target.name}: p50 {timed.p50:.1f} ms, p95 {timed.pct(95):.1f} ms, "
                     f"{timed.queries} queries, HTTP {timed.status}"
                 )
                 if number in explain:
-                    report.explained.extend(self._explain(number, url, clients[target.persona]))
+                    tables = [Assignment._meta.db_table]
+                    report.explained.extend(explain_page(number, url, clients[target.persona], tables))
         finally:
             for client in clients.values():
                 client.logout()
-
-    def _time(self, target: Target, url: str, client: Client, n: int) -> Timed:
-        for _ in range(WARMUP):
-            client.get(url)
-        seen: Counter[int] = Counter()
-        executed, in_sql = 0, 0.0
-
-        def count(execute: Callable, sql: str, params: Any, many: bool, context: dict) -> Any:
-            nonlocal executed, in_sql
-            executed += 1
-            started = time.perf_counter()
-            try:
-                return execute(sql, params, many, context)
-            finally:
-                in_sql += time.perf_counter() - started
-
-        statuses: set[int] = set()
-        times: list[float] = []
-        sql_ms: list[float] = []
-        gc.collect()
-        with connection.execute_wrapper(count):
-            for _ in range(n):
-                executed, in_sql = 0, 0.0
-                started = time.perf_counter()
-                response = client.get(url)
-                times.append(_ms(time.perf_counter() - started))
-                statuses.add(response.status_code)
-                seen[executed] += 1
-                sql_ms.append(_ms(in_sql))
-        with CaptureQueriesContext(connection) as ctx:
-            response = client.get(url)
-        statuses.add(response.status_code)
-        body = response.json() if response.status_code == 200 else {}
-        return Timed(
-            target=target,
-            url=url,
-            status=next((s for s in sorted(statuses) if s != 200), 200),  # any failure shows
-            rows=body.get("count", 1) if body else 0,
-            times_ms=times,
-            queries=len(ctx.captured_queries),
-            queries_seen=sorted(set(seen) | {len(ctx.captured_queries)}),
-            sql_ms=sql_ms,
-            statements=[statement_shape(q["sql"]) for q in ctx.captured_queries],
-            response_kb=len(response.content) / 1024,
-        )
-
-    def _explain(self, number: int, url: str, client: Client) -> list[Explained]:
-        """The plans of the statements the page ran on the assignment table (count and page)."""
-        with CaptureQueriesContext(connection) as ctx:
-            client.get(url)
-        table = f'FROM "{Assignment._meta.db_table}"'
-        done = []
-        for query in ctx.captured_queries:
-            if table not in query["sql"]:
-                continue
-            with connection.cursor() as cursor:
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
-                plan = [row[0] for row in cursor.fetchall()]
-            done.append(Explained(number, query["sql"], plan))
-        return done
 
     def _cleanup(self, unit_codes: list[str]) -> None:
         """Delete what the run created, children before parents (Item.action and Unit FKs PROTECT)."""
@@ -473,39 +596,8 @@ class Command(BaseCommand):
             "statuses": r.statuses,
             "overdue": r.overdue,
             "loadavg_before_after": [[round(x, 2) for x in load] for load in r.load],
-            "targets": [
-                {
-                    "n": n,
-                    "name": t.target.name,
-                    "persona": t.target.persona,
-                    "url": t.url,
-                    "status": t.status,
-                    "rows": t.rows,
-                    "requests": len(t.times_ms),
-                    "p50_ms": round(t.p50, 2),
-                    "p95_ms": round(t.pct(95), 2),
-                    "max_ms": round(max(t.times_ms), 2),
-                    "queries": t.queries,
-                    "queries_seen": t.queries_seen,
-                    "sql_p50_ms": round(statistics.median(t.sql_ms), 2),
-                    "response_kb": round(t.response_kb, 1),
-                    "goal_p95_ms": t.target.goal_ms,
-                    "goal_met": t.met,
-                    "statements": t.statements,
-                }
-                for n, t in enumerate(r.timed, start=1)
-            ],
-            "explain": [
-                {
-                    "target": e.target,
-                    "sql": e.statement,
-                    "top": e.top,
-                    "planning": e.timing("Planning Time"),
-                    "execution": e.timing("Execution Time"),
-                    "plan": e.plan,
-                }
-                for e in r.explained
-            ],
+            "targets": target_summary(r.timed),
+            "explain": explain_summary(r.explained),
         }
 
     def _print(self, r: Report, today: date) -> None:
@@ -518,34 +610,9 @@ class Command(BaseCommand):
             f"database {s['database']}: {s['units']:,} units, {s['items']} items, {s['assignments']:,} assignments"
             + (f" (built in {s['build_s']} s)" if r.build_s else " (reused)"),
             f"today = {s['today']} (time_machine); statuses: {statuses}; overdue {s['overdue']:,}",
-            f"{len(r.timed[0].times_ms) if r.timed else 0} requests per page after {WARMUP} warm-up, in-process "
-            "(test Client, session login, DEBUG off); SQL p50 = ms inside cursor.execute per request",
-            f"load average (1/5/15 min) before {s['loadavg_before_after'][0]}, after {s['loadavg_before_after'][-1]} "
-            f"on {os.cpu_count()} CPUs: other work on the machine shows in the figures",
+            *run_lines(len(r.timed[0].times_ms) if r.timed else 0, s["loadavg_before_after"]),
             "",
-            f"{'#':>2} {'page':36}{'rows':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'queries':>9}{'SQL p50':>9}"
-            f"{'HTTP':>6}{'KB':>7}  goal p95",
+            *target_lines(s["targets"]),
+            *explain_lines(s["explain"]),
         ]
-        for t in s["targets"]:
-            goal = "—" if t["goal_p95_ms"] is None else f"< {t['goal_p95_ms']:g} {'ok' if t['goal_met'] else 'MISSED'}"
-            lines.append(
-                f"{t['n']:>2} {t['name'][:35]:36}{t['rows']:>8,}{t['p50_ms']:>9.1f}{t['p95_ms']:>9.1f}"
-                f"{t['max_ms']:>9.1f}{t['queries']:>9}{t['sql_p50_ms']:>9.1f}{t['status']:>6}{t['response_kb']:>7.1f}"
-                f"  {goal}"
-            )
-        lines.append("")
-        for t in s["targets"]:
-            lines.append(f"{t['n']:>2} GET {t['url']}  ({t['persona']})")
-        for t in s["targets"]:
-            if len(t["queries_seen"]) != 1:
-                lines.append(f"WARNING {t['n']}: query count varied between requests: {t['queries_seen']}")
-        for e in s["explain"]:
-            kind = "count" if "COUNT(" in e["sql"] else "page"
-            lines += [
-                "",
-                f"EXPLAIN (ANALYZE, BUFFERS), target {e['target']}, {kind} query: "
-                f"planning {e['planning']}, execution {e['execution']}",
-                f"  top: {e['top']}",
-                *(f"  scan: {line}" for line in Explained(e["target"], e["sql"], e["plan"]).scans),
-            ]
         self.stdout.write("\n".join(lines))
