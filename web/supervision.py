@@ -107,15 +107,24 @@ def findings(request: HttpRequest) -> HttpResponse:
     if campaign:
         qs = qs.filter(campaign=campaign)
     page = Paginator(qs.order_by("-found_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    shown = campaign or (campaigns[0] if campaigns else None)
     context = {
         "form": form,
         "page": page,
-        "counts_campaign": shown,
-        "counts": svc.counts(shown, user) if shown else None,
+        "counts_campaign": campaign or (campaigns[0] if campaigns else None),
         "can_log": bool(scope.scope_for(user, Action.INSPECT) or scope.scope_for(user, Action.REPORT)),
     }
     return render(request, "supervision/findings.html", context)
+
+
+@login_required
+def finding_counts(request: HttpRequest) -> HttpResponse:
+    """The campaign's figures over the user's scope, as a fragment the findings page loads after
+    itself (htmx): the list does not wait for eight counts over the province."""
+    user = request.user
+    _require(user, Action.VIEW)
+    campaign = get_object_or_404(campaigns_for(user).exclude(status="draft"), pk=_pk(request.GET.get("campaign")))
+    context = {"counts_campaign": campaign, "counts": svc.counts(campaign, user)}
+    return render(request, "supervision/_counts.html", context)
 
 
 @login_required

@@ -22,6 +22,7 @@ urlpatterns = [
     # supervision
     path("findings/", supervision.findings, name="findings"),
     path("findings/new/", supervision.finding_new, name="finding-new"),
+    path("findings/counts/", supervision.finding_counts, name="finding-counts"),
     path("findings/<int:pk>/", supervision.finding, name="finding"),
     path("findings/<int:pk>/answer/", supervision.finding_answer, name="finding-answer"),
     path("findings/<int:pk>/verify/", supervision.finding_verify, name="finding-verify"),

@@ -246,6 +246,10 @@ def test_inspector_logs_and_orders_lead_answers_inspector_rejects_once_then_veri
     timeline = page.locator("#timeline").inner_text()
     assert timeline.count("答复整改情况") == 2 and "整改不到位，退回" in timeline and "存放点未设防护围栏" in timeline
     page.screenshot(path=str(tmp_path / "finding.png"), full_page=True)
+    page.goto(f"{base}/findings/")
+    page.wait_for_selector("#counts")  # the figures arrive after the list (htmx)
+    assert "发现问题" in page.locator("#counts").inner_text()
+    assert fits_the_phone(page)
     context.close()
 
     finding.refresh_from_db()

@@ -276,10 +276,14 @@ def test_the_findings_list_filters_and_counts(city, visit):
     client = login(city["hq"])
     with time_machine.travel(TODAY + timedelta(days=3), tick=False):
         overdue = client.get("/findings/?status=ordered&overdue=on")
-        counts = overdue.context["counts"]
+        slot = f"/findings/counts/?campaign={visit.campaign_id}"
+        assert slot in overdue.content.decode()  # loaded after the page (htmx)
+        counts = client.get(slot).context["counts"]
     assert [f.pk for f in overdue.context["page"]] == [late.pk]
     assert counts["findings"] == 2 and counts["overdue"] == 1 and counts["notices"] == 2
     assert [f.pk for f in client.get("/findings/?q=乙").context["page"]] == [fresh.pk]
+    assert login(city["west_lead"]).get(slot).context["counts"]["findings"] == 0  # over the scope only
+    assert client.get("/findings/counts/?campaign=999999").status_code == 404
 
 
 def test_the_findings_list_takes_the_same_queries_for_many_rows(city, visit):
