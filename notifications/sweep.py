@@ -123,6 +123,13 @@ def quiet_until(policy: Policy, now: datetime) -> datetime:
     return timezone.make_aware(datetime.combine(morning, end))
 
 
+def _db(value: datetime):
+    """A datetime as a parameter of the raw SQL, stored as the ORM stores it. On SQLite that is naive
+    UTC text: an aware value would keep its offset ("…+08:00"), and the drain's text comparison with
+    ``not_before`` would be off by it (quiet-hour mail held eight hours too long)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
 def run(now: datetime | None = None) -> Outcome:
     """Decide every reminder due at ``now`` and queue its messages; safe to run any number of times."""
     now = now or timezone.now()
@@ -138,7 +145,7 @@ def run(now: datetime | None = None) -> Outcome:
             for step in steps(policy, today):
                 sql = INSERT_REMINDERS.format(joins=RECIPIENTS[step.audience], when=step.when, campaigns=campaigns)
                 params = {"kind": step.kind, "occurrence": step.occurrence, "audience": step.audience,
-                          "batch": outcome.batch, "now": now, "day": step.day}  # fmt: skip
+                          "batch": outcome.batch, "now": _db(now), "day": step.day}  # fmt: skip
                 cursor.execute(sql, params)
                 outcome.reminders[(step.kind, step.audience)] += max(cursor.rowcount, 0)
         if outcome.total:
@@ -171,8 +178,8 @@ def _queue(cursor, batch: str, now: datetime, push_from: datetime) -> Counter:
             {
                 "channel": channel,
                 "pending": MessageStatus.PENDING,
-                "not_before": not_before,
-                "now": now,
+                "not_before": _db(not_before),
+                "now": _db(now),
                 "batch": batch,
             },
         )
