@@ -9,6 +9,7 @@ exponential backoff, then left ``dead`` for HQ to see and retry. Every attempt i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -35,7 +36,7 @@ from .models import Channel, DeliveryAttempt, Message, MessageStatus, MessageTem
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(minutes=5)  # renewed before each push send, so a slow batch keeps what it still holds
 BATCH = 200
 
 
@@ -62,10 +63,10 @@ def claim(now: datetime | None = None, limit: int = BATCH) -> tuple[str, list[Me
             Message.objects.filter(claimable(now), id__in=ids).update(
                 status=MessageStatus.SENDING, lease=token, lease_until=now + LEASE, attempts=F("attempts") + 1
             )
-    leased = list(
-        Message.objects.filter(lease=token, status=MessageStatus.SENDING).select_related("reminder", "recipient")
-    )
-    return token, leased
+    if not ids:
+        return token, []
+    leased = Message.objects.filter(id__in=ids, lease=token, status=MessageStatus.SENDING)
+    return token, list(leased.select_related("reminder", "recipient").order_by("id"))
 
 
 # --- Words ------------------------------------------------------------------------------------------
@@ -84,6 +85,11 @@ DEFAULT_BODY = (
 
 def _templates() -> dict[tuple[str, str], MessageTemplate]:
     return {(t.kind, t.audience): t for t in MessageTemplate.objects.all()}
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str) -> Template:
+    return Template(source)
 
 
 def render(message: Message, subjects: dict[int, Assignment], templates: dict) -> tuple[str, str]:
@@ -107,7 +113,7 @@ def render(message: Message, subjects: dict[int, Assignment], templates: dict) -
     chosen = templates.get((r.kind, r.audience)) or templates.get((r.kind, "lead"))
     subject = chosen.subject if chosen else DEFAULT_SUBJECT.get(r.kind, "【督办提醒】")
     body = chosen.body if chosen else DEFAULT_BODY
-    return Template(subject).render(context).strip(), Template(body).render(context).strip()
+    return _compiled(subject).render(context).strip(), _compiled(body).render(context).strip()
 
 
 # --- Channels ---------------------------------------------------------------------------------------
@@ -120,10 +126,6 @@ class DeliveryFailed(Exception):
 @dataclass(frozen=True)
 class Sent:
     detail: str = ""
-
-
-def send_inbox(message: Message, subject: str, body: str) -> Sent:
-    return Sent("inbox")  # marking it sent is what puts it in the inbox
 
 
 def send_email(message: Message, subject: str, body: str) -> Sent:
@@ -164,7 +166,8 @@ def send_webhook(message: Message, subject: str, body: str) -> Sent:
         raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
 
 
-SENDERS = {Channel.INBOX: send_inbox, Channel.EMAIL: send_email, Channel.WEBHOOK: send_webhook}
+# push channels; the inbox needs no sending: marking a message sent is what puts it in the inbox
+SENDERS = {Channel.EMAIL: send_email, Channel.WEBHOOK: send_webhook}
 
 
 # --- The drain ------------------------------------------------------------------------------------------
@@ -183,13 +186,32 @@ def _subjects(messages: list[Message]) -> dict[int, Assignment]:
     return {a.pk: a for a in rows}
 
 
+def _renew(message: Message, token: str) -> bool:
+    """Still ours? Extend the lease before a push send; False if another drain took the message over
+    (our lease expired), so it is not sent twice by us."""
+    return bool(
+        Message.objects.filter(pk=message.pk, lease=token, status=MessageStatus.SENDING).update(
+            lease_until=timezone.now() + LEASE
+        )
+    )
+
+
 def deliver(token: str, messages: list[Message], result: Drained | None = None) -> Drained:
+    """Send each leased message. Inbox messages need no sending: they are marked sent together at the
+    end of the batch (two statements); a push message is sent and marked one by one."""
     result = result or Drained()
     subjects, templates = _subjects(messages), _templates()
+    inbox: list[Message] = []
     for message in messages:
         started = time.monotonic()
         try:
             subject, body = render(message, subjects, templates)
+            if message.channel == Channel.INBOX:
+                message.subject, message.body = subject[:300], body
+                inbox.append(message)
+                continue
+            if not _renew(message, token):
+                continue
             sent = SENDERS[message.channel](message, subject, body)
         except Exception as exc:  # every failure is logged on the message, never lost
             _failed(message, token, exc, started, result)
@@ -202,7 +224,25 @@ def deliver(token: str, messages: list[Message], result: Drained | None = None) 
             )  # fmt: skip
             DeliveryAttempt.objects.create(message=message, ok=True, detail=sent.detail, duration_ms=elapsed)
         result.sent += 1
+    if inbox:
+        result.sent += _inbox_delivered(inbox, token)
     return result
+
+
+def _inbox_delivered(messages: list[Message], token: str) -> int:
+    now = timezone.now()
+    with transaction.atomic():
+        ours = set(
+            Message.objects.select_for_update()
+            .filter(pk__in=[m.pk for m in messages], lease=token, status=MessageStatus.SENDING)
+            .values_list("pk", flat=True)
+        )
+        done = [m for m in messages if m.pk in ours]
+        for m in done:
+            m.status, m.sent_at, m.lease_until, m.last_error = MessageStatus.SENT, now, None, ""
+        Message.objects.bulk_update(done, ["status", "sent_at", "lease_until", "last_error", "subject", "body"])
+        DeliveryAttempt.objects.bulk_create(DeliveryAttempt(message=m, ok=True, detail="inbox", at=now) for m in done)
+    return len(done)
 
 
 def _failed(message: Message, token: str, exc: Exception, started: float, result: Drained) -> None:

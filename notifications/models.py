@@ -79,6 +79,12 @@ class Policy(models.Model):
     class Meta:
         verbose_name = _("reminder rules")
         verbose_name_plural = _("reminder rules")
+        constraints = [  # one default (no campaign); a campaign has at most one by its one-to-one key
+            models.UniqueConstraint(
+                models.functions.Coalesce("campaign", 0), name="one_default_policy",
+                violation_error_message=_("There are already default rules."),
+            )
+        ]  # fmt: skip
 
     def __str__(self) -> str:
         return str(self.campaign) if self.campaign_id else str(_("Default rules"))

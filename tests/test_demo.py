@@ -1,12 +1,19 @@
 """The demo, end to end: what `scripts/demo` loads, and the back-office pages HQ staff use."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Unit, User
 from inspections.models import Finding, Notice
 from inspections.services import inspection_windows
+from notifications import delivery, sweep
+from notifications.models import Message
 from tasks.models import Assignment, Campaign, Item
 from tasks.services.plans import import_plan
 
@@ -93,3 +100,18 @@ def test_pages_on_the_demo(demo, client):
     assert client.post(f"/assignments/{work.pk}/transition/", {"name": "accept"}).status_code == 302
     work.refresh_from_db()
     assert work.status == "accepted" and work.progress == 3
+
+
+def test_the_demo_leads_reminders_arrive_in_the_inbox(demo):
+    """A sweep the day after the 7月15日 deadlines, then a drain: the demo station lead has red slips."""
+    with time_machine.travel(datetime(2026, 7, 16, 9, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        outcome = sweep.run()
+        drained = delivery.drain()
+    lead = User.objects.get(username="lead_chengguan")
+    mine = Message.objects.filter(recipient=lead, channel="inbox", status="sent")
+    assert outcome.total == drained.sent and mine.exists()
+    assert {m.reminder.colour for m in mine} == {"red"} and all("逾期" in m.subject for m in mine)
+    client = Client()
+    client.force_login(lead)
+    page = client.get("/inbox/").content.decode()
+    assert f'id="unread">{mine.count()}<' in page and mine.first().subject in page
