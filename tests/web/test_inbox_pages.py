@@ -6,20 +6,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.test import Client
 
 from notifications import delivery, sweep
 from notifications.models import Channel, Message
 from tasks.models import Assignment
+from tests.web.pages import login
 
 pytestmark = pytest.mark.django_db
 NINE = datetime.combine(date(2026, 9, 3), time(9), tzinfo=ZoneInfo("Asia/Shanghai"))
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

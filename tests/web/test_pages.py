@@ -12,20 +12,11 @@ from django.test.utils import CaptureQueriesContext
 
 from tasks.models import Assignment, AssignmentStatus, Evidence, ExtensionRequest, ProgressReport
 from tasks.services.cascade import Share, pass_down
+from tests.web.pages import login, text
 
 pytestmark = pytest.mark.django_db
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def text(response) -> str:
-    return response.content.decode()
 
 
 @pytest.fixture

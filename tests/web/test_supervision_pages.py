@@ -10,7 +10,6 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
@@ -26,21 +25,12 @@ from inspections.models import (
     NoticeStatus,
     Photo,
 )
+from tests.web.pages import login, text
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 7, 20)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 STATION = "33031001"
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def text(response) -> str:
-    return response.content.decode()
 
 
 def errors(response) -> list[str]:
