@@ -6,7 +6,6 @@ Same rules as the rest of the API: every queryset starts from ``accounts.scope``
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -37,6 +36,7 @@ from .models import (
     Notice,
     Photo,
 )
+from .queries import inspections_for
 
 
 def _units_in_scope(user, codes: list[str], action: Action) -> tuple[list[Unit], Response | None]:
@@ -186,7 +186,7 @@ class FindingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         unit, refused = _unit_in_scope(user, data["unit"])
         if refused:
             return refused
-        inspection = _optional(InspectionViewSet.scoped(user), data.get("inspection"))
+        inspection = _optional(inspections_for(user), data.get("inspection"))
         campaign = _optional(campaigns_for(user), data.get("campaign"))
         item = _optional(Item.objects.filter(campaign__in=campaigns_for(user)), data.get("item"))
         hotspot = _optional(scope.restrict(Hotspot.objects.all(), user), data.get("hotspot"))
@@ -288,7 +288,7 @@ class NoticeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         findings = list(scope.restrict(Finding.objects.all(), user).filter(pk__in=data["findings"]))
         if len(findings) != len(set(data["findings"])):
             return Response({"detail": "所列问题不存在或不在您的职责范围内"}, status=400)
-        inspection = _optional(InspectionViewSet.scoped(user), data.get("inspection"))
+        inspection = _optional(inspections_for(user), data.get("inspection"))
         notice, refused = service_errors(
             lambda: svc.issue_notice(
                 by=user, unit=unit, findings=findings, deadline=data["deadline"], requirements=data["requirements"],
@@ -340,16 +340,10 @@ class InspectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = InspectionSerializer
     filterset_fields = ["campaign", "status", "kind", "hotspot"]
 
-    @staticmethod
-    def scoped(user):
-        reach = scope.scope_for(user, Action.VIEW)
-        if not reach:
-            return Inspection.objects.none()
-        visited = Inspection.units.through.objects.filter(Q(reach.q("unit")), inspection=OuterRef("pk"))
-        return Inspection.objects.filter(Exists(visited))
-
     def get_queryset(self):
-        qs = self.scoped(self.request.user).select_related("issuing_unit").prefetch_related("units", "team", "items")
+        qs = (
+            inspections_for(self.request.user).select_related("issuing_unit").prefetch_related("units", "team", "items")
+        )
         return qs.order_by("-planned_on", "-id")
 
     @extend_schema(request=InspectionRequest, responses={201: InspectionSerializer})

@@ -503,10 +503,14 @@ def inspection_windows(hotspot: Hotspot, today: date | None = None) -> list[Wind
     return windows
 
 
-def missed_inspections(hotspot: Hotspot, today: date | None = None) -> int:
+def missed(windows: Sequence[Window], today: date) -> int:
     """Windows already over with no inspection (the running one is not missed yet)."""
+    return sum(1 for w in windows if not w.inspected and w.end < today)
+
+
+def missed_inspections(hotspot: Hotspot, today: date | None = None) -> int:
     today = today or timezone.localdate()
-    return sum(1 for w in inspection_windows(hotspot, today) if not w.inspected and w.end < today)
+    return missed(inspection_windows(hotspot, today), today)
 
 
 # --- Counts people quote -------------------------------------------------------------------------------

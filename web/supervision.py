@@ -527,7 +527,7 @@ def hotspots(request: HttpRequest) -> HttpResponse:
     for h in rows:
         windows = svc.inspection_windows(h, today)
         h.windows = windows[-WINDOWS_SHOWN:]
-        h.missed = sum(1 for w in windows if not w.inspected and w.end < today)
+        h.missed = svc.missed(windows, today)
         h.days_late = max(0, (today - h.deadline).days)
     context = {
         "rows": rows,
@@ -548,7 +548,7 @@ def hotspot(request: HttpRequest, pk: int) -> HttpResponse:
         "h": h,
         "today": today,
         "windows": windows[::-1],
-        "missed": sum(1 for w in windows if not w.inspected and w.end < today),
+        "missed": svc.missed(windows, today),
         "inspections": _inspection_rows(h.inspections.all()).order_by("-planned_on", "-id"),
         "findings": h.findings.select_related("unit").order_by("-found_at", "-id")[:LIST_LIMIT],
         "can_inspect": h.status == Hotspot.Status.LISTED and scope.can(request.user, Action.INSPECT, h.unit),
