@@ -106,6 +106,13 @@ def scope_for(user, action: Action | str) -> Scope:
     return cache[action]
 
 
+def scope_of_roles(user, roles) -> Scope:
+    """The subtrees of the user's grants of ``roles`` only (e.g. what a leader leads, whatever else
+    it may also hold)."""
+    paths = RoleGrant.objects.filter(user=user, role__in=roles).values_list("unit__path", flat=True)
+    return Scope(False, _minimal_roots(set(paths)))
+
+
 def forget(user) -> None:
     """Drop the cached scope, e.g. after the user's grants change."""
     user.__dict__.pop("_scope_cache", None)

@@ -12,12 +12,12 @@ from .models import Message
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    kind = serializers.CharField(source="reminder.kind", read_only=True)
-    colour = serializers.CharField(source="reminder.colour", read_only=True)
-    unit = serializers.CharField(source="reminder.unit.code", read_only=True)
-    subject_type = serializers.CharField(source="reminder.subject_type", read_only=True)
-    subject_id = serializers.IntegerField(source="reminder.subject_id", read_only=True)
-    due_date = serializers.DateField(source="reminder.due_date", read_only=True)
+    kind = serializers.SerializerMethodField(help_text="due_soon, due_today, overdue, behind; or digest_daily/weekly")
+    colour = serializers.CharField(read_only=True)
+    unit = serializers.CharField(source="unit.code", read_only=True, default=None)
+    subject_type = serializers.CharField(source="reminder.subject_type", read_only=True, default=None)
+    subject_id = serializers.IntegerField(source="reminder.subject_id", read_only=True, default=None)
+    due_date = serializers.DateField(source="reminder.due_date", read_only=True, default=None)
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -26,6 +26,9 @@ class MessageSerializer(serializers.ModelSerializer):
             "id", "kind", "colour", "unit", "subject_type", "subject_id", "due_date", "subject", "body", "sent_at",
             "read_at", "url",
         ]  # fmt: skip
+
+    def get_kind(self, obj) -> str:
+        return obj.reminder.kind if obj.reminder_id else f"digest_{obj.digest.kind}"
 
     def get_url(self, obj) -> str | None:
         return link(obj)

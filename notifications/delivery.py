@@ -29,10 +29,12 @@ from django.template import Context, Template
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from inspections.models import Finding, Hotspot
 from ops.db import fast_paths
 from tasks.models import Assignment
 
-from .models import Channel, DeliveryAttempt, Message, MessageStatus, MessageTemplate
+from . import texts
+from .models import Audience, Channel, DeliveryAttempt, Kind, Message, MessageStatus, MessageTemplate, Subject
 
 log = logging.getLogger(__name__)
 
@@ -66,25 +68,14 @@ def claim(now: datetime | None = None, limit: int = BATCH) -> tuple[str, list[Me
     if not ids:
         return token, []
     leased = Message.objects.filter(id__in=ids, lease=token, status=MessageStatus.SENDING)
-    return token, list(leased.select_related("reminder", "recipient").order_by("id"))
+    return token, list(leased.select_related("reminder", "digest", "recipient").order_by("id"))
 
 
 # --- Words ------------------------------------------------------------------------------------------
 
-DEFAULT_SUBJECT = {
-    "due_soon": "【督办提醒】{{ item.code }} {{ item.title|truncatechars:30 }} 将于{{ due }}到期",
-    "due_today": "【督办提醒】{{ item.code }} {{ item.title|truncatechars:30 }} 今天到期",
-    "overdue": "【逾期督办】{{ unit.name }} {{ item.code }} 已逾期{{ days_late }}天",
-}
-DEFAULT_BODY = (
-    "{{ recipient.get_full_name }}：\n{{ campaign.name }}第{{ item.code }}项“{{ item.title }}”，"
-    "责任单位{{ unit.name }}，完成时限{{ due }}{% if days_late %}，已逾期{{ days_late }}天{% endif %}。"
-    "请抓紧落实并及时报送进展。"
-)
 
-
-def _templates() -> dict[tuple[str, str], MessageTemplate]:
-    return {(t.kind, t.audience): t for t in MessageTemplate.objects.all()}
+def _templates() -> dict[tuple[str, str, str], MessageTemplate]:
+    return {(t.subject_type, t.kind, t.audience): t for t in MessageTemplate.objects.all()}
 
 
 @functools.lru_cache(maxsize=256)
@@ -92,27 +83,48 @@ def _compiled(source: str) -> Template:
     return Template(source)
 
 
-def render(message: Message, subjects: dict[int, Assignment], templates: dict) -> tuple[str, str]:
+def _facts(messages: list[Message]) -> dict[tuple[str, int], dict]:
+    """What the batch's reminders are about, by (subject type, id): a few queries per batch."""
+    wanted: dict[str, set[int]] = {}
+    for m in messages:
+        if m.reminder_id:
+            wanted.setdefault(m.reminder.subject_type, set()).add(m.reminder.subject_id)
+    found: dict[tuple[str, int], dict] = {}
+    ids = wanted.get(Subject.ASSIGNMENT, set()) | wanted.get(Subject.CHECKIN, set())
+    for a in Assignment.objects.filter(pk__in=ids).select_related("item", "unit", "campaign"):
+        facts = {"assignment": a, "item": a.item, "unit": a.unit, "campaign": a.campaign}
+        found[(Subject.ASSIGNMENT, a.pk)] = found[(Subject.CHECKIN, a.pk)] = facts
+    for f in Finding.objects.filter(pk__in=wanted.get(Subject.FINDING, ())).select_related(
+        "unit", "campaign", "notice"
+    ):
+        found[(Subject.FINDING, f.pk)] = {"finding": f, "notice": f.notice, "unit": f.unit, "campaign": f.campaign}
+    for h in Hotspot.objects.filter(pk__in=wanted.get(Subject.HOTSPOT, ())).select_related("unit", "campaign"):
+        found[(Subject.HOTSPOT, h.pk)] = {"hotspot": h, "unit": h.unit, "campaign": h.campaign}
+    return found
+
+
+def render(message: Message, facts: dict[tuple[str, int], dict], templates: dict) -> tuple[str, str]:
+    """The message's subject and body: a digest's as written, a reminder's from its template."""
+    if message.digest_id:
+        return message.digest.subject, message.digest.body
     r = message.reminder
-    a = subjects.get(r.subject_id)
     today = timezone.localdate()
-    context = Context(
-        {
-            "recipient": message.recipient,
-            "reminder": r,
-            "colour": r.get_colour_display(),
-            "item": a.item if a else None,
-            "unit": a.unit if a else None,
-            "campaign": a.campaign if a else None,
-            "assignment": a,
-            "due": date_format(r.due_date, "MONTH_DAY_FORMAT"),
-            "days_late": max(0, (today - r.due_date).days),
-        },
-        autoescape=False,
+    context = {
+        "recipient": message.recipient,
+        "reminder": r,
+        "colour": r.get_colour_display(),
+        "due": date_format(r.due_date, "MONTH_DAY_FORMAT"),
+        "days_late": max(0, (today - r.due_date).days),
+        **facts.get((r.subject_type, r.subject_id), {}),
+    }
+    if r.kind == Kind.BEHIND and "assignment" in context:
+        a = context["assignment"]
+        context["expected"] = (a.target or 0) * a.expected_share(today)
+    chosen = templates.get((r.subject_type, r.kind, r.audience)) or templates.get(
+        (r.subject_type, r.kind, texts.FIRST.get(r.subject_type, Audience.LEAD))
     )
-    chosen = templates.get((r.kind, r.audience)) or templates.get((r.kind, "lead"))
-    subject = chosen.subject if chosen else DEFAULT_SUBJECT.get(r.kind, "【督办提醒】")
-    body = chosen.body if chosen else DEFAULT_BODY
+    subject, body = (chosen.subject, chosen.body) if chosen else texts.text(r.subject_type, r.kind, r.audience)
+    context = Context(context, autoescape=False)
     return _compiled(subject).render(context).strip(), _compiled(body).render(context).strip()
 
 
@@ -141,13 +153,13 @@ def send_webhook(message: Message, subject: str, body: str) -> Sent:
     url = settings.NOTIFY_WEBHOOK_URL
     if not url:
         raise DeliveryFailed("NOTIFY_WEBHOOK_URL is not set")
-    r = message.reminder
+    kind = message.reminder.kind if message.reminder_id else f"digest_{message.digest.kind}"
     payload = json.dumps(
         {
             "id": message.idempotency_key,
             "to": {"username": message.recipient.username, "name": message.recipient.get_full_name(),
                    "phone": message.recipient.phone},
-            "colour": r.colour, "kind": r.kind, "subject": subject, "body": body,
+            "colour": message.colour, "kind": kind, "subject": subject, "body": body,
         },
         ensure_ascii=False,
     ).encode()  # fmt: skip
@@ -180,12 +192,6 @@ class Drained:
     dead: int = 0
 
 
-def _subjects(messages: list[Message]) -> dict[int, Assignment]:
-    ids = {m.reminder.subject_id for m in messages if m.reminder.subject_type == "assignment"}
-    rows = Assignment.objects.filter(pk__in=ids).select_related("item", "unit", "campaign")
-    return {a.pk: a for a in rows}
-
-
 def _renew(message: Message, token: str) -> bool:
     """Still ours? Extend the lease before a push send; False if another drain took the message over
     (our lease expired), so it is not sent twice by us."""
@@ -200,12 +206,12 @@ def deliver(token: str, messages: list[Message], result: Drained | None = None) 
     """Send each leased message. Inbox messages need no sending: they are marked sent together at the
     end of the batch (two statements); a push message is sent and marked one by one."""
     result = result or Drained()
-    subjects, templates = _subjects(messages), _templates()
+    facts, templates = _facts(messages), _templates()
     inbox: list[Message] = []
     for message in messages:
         started = time.monotonic()
         try:
-            subject, body = render(message, subjects, templates)
+            subject, body = render(message, facts, templates)
             if message.channel == Channel.INBOX:
                 message.subject, message.body = subject[:300], body
                 inbox.append(message)

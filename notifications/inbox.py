@@ -6,14 +6,14 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import Channel, Message, MessageStatus
+from .models import Channel, Message, MessageStatus, Subject
 
 
 def inbox(user) -> QuerySet[Message]:
     """The messages delivered to ``user``'s inbox, newest first (superseded ones are left out)."""
     return (
         Message.objects.filter(recipient=user, channel=Channel.INBOX, status=MessageStatus.SENT)
-        .select_related("reminder", "reminder__unit")
+        .select_related("reminder", "unit", "digest")
         .order_by("-sent_at", "-id")
     )
 
@@ -26,8 +26,16 @@ def mark_read(messages: QuerySet[Message]) -> int:
     return messages.filter(read_at=None).update(read_at=timezone.now())
 
 
+PAGES = {
+    Subject.ASSIGNMENT: "web:assignment",
+    Subject.CHECKIN: "web:assignment",
+    Subject.FINDING: "web:finding",
+    Subject.HOTSPOT: "web:hotspot",
+}
+
+
 def link(message: Message) -> str | None:
-    """The page of what the message is about."""
-    if message.reminder.subject_type == "assignment":
-        return reverse("web:assignment", args=[message.reminder.subject_id])
-    return None
+    """The page of what the message is about (a digest is read where it is)."""
+    if not message.reminder_id:
+        return None
+    return reverse(PAGES[message.reminder.subject_type], args=[message.reminder.subject_id])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import transaction
 
-from . import delivery, sweep
+from . import delivery, digest, sweep
 
 
 @shared_task(name="notifications.sweep", acks_late=True)
@@ -24,3 +24,19 @@ def sweep_reminders() -> dict:
 def deliver_messages() -> dict:
     result = delivery.drain()
     return {"sent": result.sent, "failed": result.failed, "dead": result.dead}
+
+
+@shared_task(name="notifications.daily_digest", acks_late=True)
+def daily_digest() -> dict:
+    written = digest.daily()
+    if written:
+        transaction.on_commit(deliver_messages.delay)
+    return {"digests": written}
+
+
+@shared_task(name="notifications.weekly_summary", acks_late=True)
+def weekly_summary() -> dict:
+    written = digest.weekly()
+    if written:
+        transaction.on_commit(deliver_messages.delay)
+    return {"digests": written}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import time
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +23,16 @@ class Kind(models.TextChoices):
     DUE_SOON = "due_soon", _("Due soon")
     DUE_TODAY = "due_today", _("Due today")
     OVERDUE = "overdue", _("Overdue")
+    BEHIND = "behind", _("Behind the planned pace")
+
+
+class Subject(models.TextChoices):
+    """What a reminder is about (see ``sweep.SOURCES``)."""
+
+    ASSIGNMENT = "assignment", _("Checklist item deadline")
+    CHECKIN = "checkin", _("Periodic check-in")
+    FINDING = "finding", _("Rectification deadline")
+    HOTSPOT = "hotspot", _("Hotspot inspection")
 
 
 class Audience(models.TextChoices):
@@ -29,6 +40,7 @@ class Audience(models.TextChoices):
     LEADER = "leader", _("Responsible leader")
     SUPERIOR = "superior", _("Superior unit")
     HQ = "hq", _("Headquarters")
+    INSPECTOR = "inspector", _("Inspector")
 
 
 class Colour(models.TextChoices):
@@ -73,6 +85,10 @@ class Policy(models.Model):
         _("escalation ladder"), default=default_ladder,
         help_text=_('Days overdue from which each audience is reminded daily, e.g. {"day": 3, "audience": "superior"}'),
     )  # fmt: skip
+    behind_weekday = models.PositiveSmallIntegerField(
+        _("behind-pace reminder on"), default=1, validators=[MinValueValidator(0), MaxValueValidator(7)],
+        help_text=_("Weekday of the weekly yellow reminder to units behind the planned pace (1 = Monday, 0 = never)"),
+    )  # fmt: skip
     quiet_start = models.TimeField(_("quiet hours from"), default=time(22, 0))
     quiet_end = models.TimeField(_("quiet hours until"), default=time(7, 30))
 
@@ -94,7 +110,7 @@ class Reminder(models.Model):
     """One decided reminder: about what (subject), to whom, for which occurrence. Never twice."""
 
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
-    subject_type = models.CharField(_("subject type"), max_length=12)  # "assignment", later "finding" …
+    subject_type = models.CharField(_("about"), max_length=12, choices=Subject.choices)
     subject_id = models.BigIntegerField(_("subject id"))
     occurrence = models.CharField(_("occurrence"), max_length=40)
     recipient = models.ForeignKey(
@@ -107,6 +123,10 @@ class Reminder(models.Model):
     due_date = models.DateField(_("due date"))
     batch = models.CharField(max_length=32, db_index=True, editable=False)
     created_at = models.DateTimeField(_("decided at"), default=timezone.now)
+    digest = models.ForeignKey(
+        "Digest", null=True, blank=True, on_delete=models.SET_NULL, related_name="reminders", editable=False,
+        verbose_name=_("in digest"),
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("reminder")
@@ -122,6 +142,34 @@ class Reminder(models.Model):
         return f"{self.kind} {self.subject_type}#{self.subject_id} {self.occurrence} → {self.recipient_id}"
 
 
+class DigestKind(models.TextChoices):
+    DAILY = "daily", _("Daily digest of reminders")
+    WEEKLY = "weekly", _("Weekly summary of the scope")
+
+
+class Digest(models.Model):
+    """One message gathering many: a user's reminders of a day, or the weekly summary of a scope.
+    Written once per (recipient, kind, period) with its words; delivered like any message."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests")
+    kind = models.CharField(_("kind"), max_length=8, choices=DigestKind.choices)
+    period = models.CharField(_("period"), max_length=12, help_text=_("2026-07-16, or 2026-W29"))
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", verbose_name=_("unit"))
+    colour = models.CharField(_("colour"), max_length=6, choices=Colour.choices, blank=True)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("body"))
+    figures = models.JSONField(_("figures"), default=dict)
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("digest")
+        verbose_name_plural = _("digests")
+        constraints = [models.UniqueConstraint(fields=["recipient", "kind", "period"], name="digest_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.period} → {self.recipient_id}"
+
+
 class MessageStatus(models.TextChoices):
     PENDING = "pending", _("Queued")
     SENDING = "sending", _("Sending")
@@ -133,8 +181,13 @@ class MessageStatus(models.TextChoices):
 class Message(models.Model):
     """The outbox: one reminder on one channel. Marked sent only after the send."""
 
-    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="messages")
+    reminder = models.ForeignKey(Reminder, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
+    digest = models.ForeignKey(Digest, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages")
+    unit = models.ForeignKey(
+        Unit, null=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("unit"),
+        help_text=_("The unit the message is about (for HQ's scoped view)"),
+    )  # fmt: skip
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     status = models.CharField(_("status"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
     not_before = models.DateTimeField(_("not before"), default=timezone.now)
@@ -151,19 +204,31 @@ class Message(models.Model):
     class Meta:
         verbose_name = _("message")
         verbose_name_plural = _("messages")
-        constraints = [models.UniqueConstraint(fields=["reminder", "channel"], name="message_once_per_channel")]
+        constraints = [
+            models.UniqueConstraint(fields=["reminder", "channel"], name="message_once_per_channel"),
+            models.UniqueConstraint(fields=["digest", "channel"], name="digest_once_per_channel"),
+            models.CheckConstraint(
+                condition=models.Q(reminder__isnull=True) ^ models.Q(digest__isnull=True), name="message_of_one_thing"
+            ),
+        ]
         indexes = [
             models.Index(fields=["status", "not_before"], name="message_due"),
             models.Index(fields=["recipient", "channel", "status", "read_at"], name="message_inbox"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.channel}:{self.reminder_id}"
+        return f"{self.channel}:{self.reminder_id or f'digest {self.digest_id}'}"
 
     @property
     def idempotency_key(self) -> str:
         """Stable across retries: what a receiver uses to drop a repeat."""
+        if self.digest_id:
+            return f"digest-{self.digest_id}-{self.channel}"
         return f"reminder-{self.reminder_id}-{self.channel}"
+
+    @property
+    def colour(self) -> str:
+        return self.reminder.colour if self.reminder_id else self.digest.colour
 
 
 class DeliveryAttempt(models.Model):
@@ -188,6 +253,11 @@ class Preference(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_preference")
     email = models.BooleanField(_("by email"), default=True)
     webhook = models.BooleanField(_("by SMS / messaging bot"), default=False)
+    digest = models.BooleanField(
+        _("one daily digest"), null=True, blank=True,
+        help_text=_("Empty: single messages as a unit lead, one daily digest as a leader or HQ"),
+    )  # fmt: skip
+    weekly = models.BooleanField(_("weekly summary"), default=True, help_text=_("For HQ and leaders: their scope"))
 
     class Meta:
         verbose_name = _("reminder preference")
@@ -200,6 +270,7 @@ class Preference(models.Model):
 class MessageTemplate(models.Model):
     """The words of a reminder, editable by HQ: Django template syntax over the reminder's facts."""
 
+    subject_type = models.CharField(_("about"), max_length=12, choices=Subject.choices, default=Subject.ASSIGNMENT)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     audience = models.CharField(_("to"), max_length=10, choices=Audience.choices)
     subject = models.CharField(_("subject"), max_length=200)
@@ -208,7 +279,9 @@ class MessageTemplate(models.Model):
     class Meta:
         verbose_name = _("message template")
         verbose_name_plural = _("message templates")
-        constraints = [models.UniqueConstraint(fields=["kind", "audience"], name="one_template_per_kind_audience")]
+        constraints = [
+            models.UniqueConstraint(fields=["subject_type", "kind", "audience"], name="one_template_per_kind_audience")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.get_audience_display()}"
+        return f"{self.get_subject_type_display()} · {self.get_kind_display()} · {self.get_audience_display()}"

@@ -6,8 +6,11 @@ makes a second run, or a concurrent one, add nothing. The SQL is portable (SQLit
 PostgreSQL): ``SUBSTR``, ``LENGTH``, ``LIKE``, ``||``, ``COALESCE``.
 """
 
+# ruff: noqa: S608 (every piece of SQL text here is a constant of this module; values go as parameters)
+
 from __future__ import annotations
 
+import calendar
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,49 +22,168 @@ from django.utils import timezone
 
 from accounts.models import Unit
 
-from .models import Audience, Channel, Kind, Message, MessageStatus, Policy, Reminder
+from .models import Audience, Channel, Kind, Message, MessageStatus, Policy, Reminder, Subject
 
 STEP = Unit.steplen
+OPEN = "('pending', 'in_progress', 'returned')"  # assignments a reminder can still help
 
-# Who gets an assignment's reminder, as joins that yield ``recipient`` (a user id).
+# Who gets a reminder, as joins on the source row ``s`` that yield ``usr`` (the recipient).
 RECIPIENTS = {
     Audience.LEAD: """
-        JOIN accounts_rolegrant g ON g.unit_id = a.unit_id AND g.role = 'unit_lead'
+        JOIN accounts_rolegrant g ON g.unit_id = s.unit_id AND g.role = 'unit_lead'
         JOIN accounts_user usr ON usr.id = g.user_id AND usr.is_active""",
     Audience.SUPERIOR: f"""
-        JOIN accounts_unit u ON u.id = a.unit_id
+        JOIN accounts_unit u ON u.id = s.unit_id
         JOIN accounts_unit sup ON sup.path = SUBSTR(u.path, 1, LENGTH(u.path) - {STEP})
         JOIN accounts_rolegrant g ON g.unit_id = sup.id AND g.role = 'unit_lead'
         JOIN accounts_user usr ON usr.id = g.user_id AND usr.is_active""",
     Audience.LEADER: """
-        JOIN tasks_item i ON i.id = a.item_id
-        JOIN tasks_action act ON act.id = i.action_id
-        JOIN accounts_user usr ON usr.id = COALESCE(i.leader_id, act.leader_id) AND usr.is_active""",
+        JOIN accounts_user usr ON usr.id = s.leader_id AND usr.is_active""",
     Audience.HQ: """
-        JOIN accounts_unit u ON u.id = a.unit_id
+        JOIN accounts_unit u ON u.id = s.unit_id
         JOIN accounts_rolegrant g ON g.role = 'hq'
         JOIN accounts_unit gu ON gu.id = g.unit_id AND u.path LIKE gu.path || '%%'
         JOIN accounts_user usr ON usr.id = g.user_id AND usr.is_active""",
+    Audience.INSPECTOR: """
+        JOIN accounts_user usr ON usr.id = s.owner_id AND usr.is_active""",
 }
 
 INSERT_REMINDERS = """
 INSERT INTO notifications_reminder
     (kind, subject_type, subject_id, occurrence, recipient_id, audience, colour, unit_id, campaign_id, due_date,
      batch, created_at)
-SELECT DISTINCT %(kind)s, 'assignment', a.id, %(occurrence)s, usr.id, %(audience)s,
-    CASE WHEN %(kind)s = 'overdue' THEN 'red' WHEN a.status = 'returned' THEN 'yellow' ELSE 'blue' END,
-    a.unit_id, a.campaign_id, a.due_date, %(batch)s, %(now)s
-FROM tasks_assignment a
-JOIN tasks_campaign c ON c.id = a.campaign_id AND c.status = 'published'
+SELECT DISTINCT %(kind)s, %(subject_type)s, s.id, %(occurrence)s, usr.id, %(audience)s,
+    CASE WHEN %(kind)s = 'overdue' THEN 'red' WHEN %(kind)s = 'behind' OR s.returned THEN 'yellow' ELSE 'blue' END,
+    s.unit_id, s.campaign_id, s.due_date, %(batch)s, %(now)s
+FROM ({source}) s
 {joins}
-WHERE a.is_active AND a.status IN ('pending', 'in_progress', 'returned') AND {when} {campaigns}
 ON CONFLICT DO NOTHING
 """
 
 
+def _days(later: str, earlier: str) -> str:
+    """SQL for the whole days from ``earlier`` to ``later`` (two date expressions)."""
+    if connection.vendor == "postgresql":
+        return f"(CAST({later} AS date) - CAST({earlier} AS date))"
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+def _local_date(column: str) -> str:
+    """SQL for the local date (``TIME_ZONE``) of a stored datetime, as Django's ``TruncDate`` does it."""
+    tz = timezone.get_current_timezone_name().replace("'", "")
+    if connection.vendor == "postgresql":
+        return f"CAST({column} AT TIME ZONE '{tz}' AS date)"
+    return f"django_datetime_cast_date({column}, '{tz}', 'UTC')"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Rows reminders can be about, as a SELECT of ``id, unit_id, campaign_id, due_date, returned,
+    leader_id, owner_id`` with ``{when}`` (the step's condition) and ``{campaigns}`` to fill in.
+
+    ``dated``: the rows have a due date column (``due``), reminded before, on and daily after it.
+    Otherwise the source finds, for the step's day, the rows whose recurring date (a check-in, the
+    end of a hotspot's inspection window) falls on it unanswered; overdue ones are reminded once per
+    rung of the ladder, on the rung's day.
+    """
+
+    subject_type: str
+    select: str
+    due: str = ""
+    campaign: str = "s0.campaign_id"
+    lead: str = Audience.LEAD  # who is reminded first: the unit's leads, or the inspector
+    before: bool = True
+
+    @property
+    def dated(self) -> bool:
+        return bool(self.due)
+
+    def sql(self, step: Step, campaigns: str) -> str:
+        when = f"{self.due} {'<=' if step.kind == Kind.OVERDUE else '='} %(day)s" if self.dated else "1 = 1"
+        if step.kind == Kind.BEHIND:
+            when = _behind()
+        return self.select.format(when=when, campaigns=campaigns.format(column=self.campaign))
+
+
+ASSIGNMENT_ROWS = f"""
+    SELECT s0.id, s0.unit_id, s0.campaign_id, s0.due_date, s0.status = 'returned' AS returned,
+        COALESCE(i.leader_id, act.leader_id) AS leader_id, CAST(NULL AS BIGINT) AS owner_id
+    FROM tasks_assignment s0
+    JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
+    JOIN tasks_item i ON i.id = s0.item_id
+    JOIN tasks_action act ON act.id = i.action_id
+    WHERE s0.is_active AND s0.status IN {OPEN} AND {{when}} {{campaigns}}"""
+
+
+def _behind() -> str:
+    """序时进度: less done than the linear share of an "at least" target by %(day)s, compared
+    multiplied out (``Assignment.is_behind_pace`` rounds the share to cents; the edge can differ)."""
+    target = "COALESCE(s0.target_share, i.target_value)"
+    return f"""s0.due_date > %(day)s AND c.start < %(day)s AND i.target_comparator IN ('ge', 'gt')
+        AND i.target_basis = '' AND {target} > 0
+        AND s0.progress * {_days("s0.due_date", "c.start")} < {target} * {_days("%(day)s", "c.start")}"""
+
+
+# A check-in falls on %(day)s: daily items every day, weekly ones on their weekday (Friday when not
+# given), monthly ones on their day (the month's last when not given or past it); answered by a
+# progress report for that period (``tasks.services.checkins``).
+CHECKIN_ROWS = f"""
+    SELECT s0.id, s0.unit_id, s0.campaign_id, %(day)s AS due_date, s0.status = 'returned' AS returned,
+        COALESCE(i.leader_id, act.leader_id) AS leader_id, CAST(NULL AS BIGINT) AS owner_id
+    FROM tasks_assignment s0
+    JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
+    JOIN tasks_item i ON i.id = s0.item_id
+    JOIN tasks_action act ON act.id = i.action_id
+    WHERE s0.is_active AND s0.status IN {OPEN} AND c.start <= %(day)s AND s0.due_date >= %(day)s {{campaigns}}
+        AND ((i.deadline_kind = 'daily' AND %(daily)s)
+             OR (i.deadline_kind = 'weekly' AND COALESCE(i.cadence_weekday, 5) = %(weekday)s)
+             OR (i.deadline_kind = 'monthly' AND (i.cadence_day = %(monthday)s
+                 OR (%(last_day)s AND (COALESCE(i.cadence_day, 0) = 0 OR i.cadence_day > %(monthday)s)))))
+        AND NOT EXISTS (SELECT 1 FROM tasks_progressreport p WHERE p.assignment_id = s0.id AND p.period = %(day)s)
+        AND {{when}}"""
+
+FINDING_ROWS = """
+    SELECT s0.id, s0.unit_id, s0.campaign_id, s0.deadline AS due_date, s0.rounds > 1 AS returned,
+        COALESCE(i.leader_id, act.leader_id) AS leader_id, s0.reported_by_id AS owner_id
+    FROM inspections_finding s0
+    JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
+    LEFT JOIN tasks_item i ON i.id = s0.item_id
+    LEFT JOIN tasks_action act ON act.id = i.action_id
+    WHERE s0.status = 'ordered' AND s0.deadline IS NOT NULL AND {when} {campaigns}"""
+
+
+def _hotspot_rows() -> str:
+    """Listed hotspots whose inspection window (every ``inspect_every_days`` from listing) ends on
+    %(day)s with no completed inspection of the hotspot in it (``inspections.services.inspection_windows``)."""
+    since = _days("%(day)s", "s0.listed_on")
+    visited = _days("%(day)s", _local_date("v.completed_at"))
+    return f"""
+    SELECT s0.id, s0.unit_id, s0.campaign_id, %(day)s AS due_date, FALSE AS returned,
+        s0.responsible_id AS leader_id, s0.listed_by_id AS owner_id
+    FROM inspections_hotspot s0
+    JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
+    WHERE s0.status = 'listed' AND s0.listed_on <= %(day)s AND s0.deadline >= %(day)s {{campaigns}}
+        AND ({since} + 1) %% s0.inspect_every_days = 0
+        AND NOT EXISTS (SELECT 1 FROM inspections_inspection v WHERE v.hotspot_id = s0.id AND v.status = 'completed'
+                        AND {visited} BETWEEN 0 AND s0.inspect_every_days - 1)
+        AND {{when}}"""
+
+
+DATED = [Subject.ASSIGNMENT, Subject.FINDING]  # the sources with a due date column (``Source.dated``)
+
+
+def sources() -> list[Source]:
+    return [
+        Source(Subject.ASSIGNMENT, ASSIGNMENT_ROWS, due="s0.due_date"),
+        Source(Subject.CHECKIN, CHECKIN_ROWS),
+        Source(Subject.FINDING, FINDING_ROWS, due="s0.deadline"),
+        Source(Subject.HOTSPOT, _hotspot_rows(), lead=Audience.INSPECTOR),
+    ]
+
+
 @dataclass
 class Outcome:
-    """What one sweep decided: reminders per (kind, audience), messages per channel."""
+    """What one sweep decided: reminders per (subject, kind, audience), messages per channel."""
 
     batch: str
     reminders: Counter = field(default_factory=Counter)
@@ -78,8 +200,7 @@ class Step:
     kind: str
     occurrence: str
     audience: str
-    when: str  # the condition on ``a.due_date``
-    day: date
+    day: date  # the due date asked about (before, on the day), or the latest one overdue
 
 
 def _policies() -> tuple[Policy, dict[int, Policy]]:
@@ -88,27 +209,38 @@ def _policies() -> tuple[Policy, dict[int, Policy]]:
     return default, {p.campaign_id: p for p in rules if p.campaign_id is not None}
 
 
-def steps(policy: Policy, today: date) -> list[Step]:
-    """The statements a policy asks for today: before, on the day, overdue rung by rung."""
-    out = [
-        Step(Kind.DUE_SOON, f"due {today + timedelta(days=d)} -{d}", Audience.LEAD, "a.due_date = %(day)s",
-             today + timedelta(days=d))
-        for d in sorted({int(d) for d in policy.before_days if int(d) > 0})
-    ]  # fmt: skip
+def steps(policy: Policy, today: date, source: Source | None = None) -> list[Step]:
+    """The statements a policy asks of a source today: before, on the day, overdue rung by rung,
+    and (dated sources, on the policy's weekday) behind the planned pace."""
+    source = source or sources()[0]
+    out: list[Step] = []
+    if source.before:
+        for d in sorted({int(d) for d in policy.before_days if int(d) > 0}):
+            day = today + timedelta(days=d)
+            out.append(Step(Kind.DUE_SOON, f"due {day} -{d}", source.lead, day))
     if policy.on_the_day:
-        out.append(Step(Kind.DUE_TODAY, f"due {today}", Audience.LEAD, "a.due_date = %(day)s", today))
+        out.append(Step(Kind.DUE_TODAY, f"due {today}", source.lead, today))
     for rung in policy.ladder:
         days = max(1, int(rung["day"]))
-        out.append(
-            Step(
-                Kind.OVERDUE,
-                f"overdue {today}",
-                rung["audience"],
-                "a.due_date <= %(day)s",
-                today - timedelta(days=days),
-            )
-        )
+        audience = source.lead if rung["audience"] == Audience.LEAD else rung["audience"]
+        day = today - timedelta(days=days)
+        # dated rows: daily while overdue; recurring dates: once per rung for the missed date
+        occurrence = f"overdue {today}" if source.dated else f"missed {day}"
+        out.append(Step(Kind.OVERDUE, occurrence, audience, day))
+    if source.subject_type == Subject.ASSIGNMENT and policy.behind_weekday == today.isoweekday():
+        out.append(Step(Kind.BEHIND, f"behind {today}", Audience.LEAD, today))
     return out
+
+
+def _params(step: Step, source: Source, batch: str, now: datetime) -> dict:
+    day = step.day
+    last = calendar.monthrange(day.year, day.month)[1]
+    return {
+        "kind": step.kind, "subject_type": source.subject_type, "occurrence": step.occurrence,
+        "audience": step.audience, "batch": batch, "now": _db(now), "day": day,
+        "daily": step.kind != Kind.DUE_SOON, "weekday": day.isoweekday(), "monthday": day.day,
+        "last_day": day.day == last,
+    }  # fmt: skip
 
 
 def quiet_until(policy: Policy, now: datetime) -> datetime:
@@ -139,46 +271,53 @@ def run(now: datetime | None = None) -> Outcome:
     with transaction.atomic(), connection.cursor() as cursor:
         # campaigns with their own rules are swept by them; the default covers all the others
         ids = ",".join(str(int(cid)) for cid in own)
-        groups = [(default, f"AND a.campaign_id NOT IN ({ids})" if own else "")]
-        groups += [(policy, f"AND a.campaign_id = {int(cid)}") for cid, policy in own.items()]
+        groups = [(default, f"AND {{column}} NOT IN ({ids})" if own else "")]
+        groups += [(policy, f"AND {{column}} = {int(cid)}") for cid, policy in own.items()]
         for policy, campaigns in groups:
-            for step in steps(policy, today):
-                sql = INSERT_REMINDERS.format(joins=RECIPIENTS[step.audience], when=step.when, campaigns=campaigns)
-                params = {"kind": step.kind, "occurrence": step.occurrence, "audience": step.audience,
-                          "batch": outcome.batch, "now": _db(now), "day": step.day}  # fmt: skip
-                cursor.execute(sql, params)
-                outcome.reminders[(step.kind, step.audience)] += max(cursor.rowcount, 0)
+            for source in sources():
+                for step in steps(policy, today, source):
+                    sql = INSERT_REMINDERS.format(source=source.sql(step, campaigns), joins=RECIPIENTS[step.audience])
+                    cursor.execute(sql, _params(step, source, outcome.batch, now))
+                    outcome.reminders[(source.subject_type, step.kind, step.audience)] += max(cursor.rowcount, 0)
         if outcome.total:
             outcome.messages = _queue(cursor, outcome.batch, now, quiet_until(default, now))
             outcome.superseded = _supersede(outcome.batch)
     return outcome
 
 
+# Whether a reminder goes into the recipient's daily digest instead of its own messages: the user's
+# choice, else by the role it is addressed in (leaders and HQ get a digest, unit leads single messages).
+DIGESTED = f"""CASE WHEN p.digest IS NULL THEN r.audience IN ('{Audience.LEADER}', '{Audience.HQ}') ELSE p.digest END"""
+
+CHANNELS = {
+    Channel.INBOX: "",
+    Channel.EMAIL: "AND usr.email <> '' AND (p.id IS NULL OR p.email)",
+    Channel.WEBHOOK: "AND p.webhook",
+}
+
+
 def _queue(cursor, batch: str, now: datetime, push_from: datetime) -> Counter:
-    """One message per channel the recipient takes, for the reminders of ``batch``."""
+    """One message per channel the recipient takes, for the reminders of ``batch`` that are not
+    kept for a daily digest (``digest.daily`` gathers those)."""
     counts: Counter = Counter()
-    channels = {
-        Channel.INBOX: ("", now),
-        Channel.EMAIL: ("AND usr.email <> '' AND (p.id IS NULL OR p.email)", push_from),
-        Channel.WEBHOOK: ("AND p.webhook", push_from),
-    }
-    for channel, (condition, not_before) in channels.items():
+    for channel, condition in CHANNELS.items():
         cursor.execute(
             f"""
             INSERT INTO notifications_message
-                (reminder_id, recipient_id, channel, status, not_before, lease, attempts, last_error, subject, body,
-                 created_at)
-            SELECT r.id, r.recipient_id, %(channel)s, %(pending)s, %(not_before)s, '', 0, '', '', '', %(now)s
+                (reminder_id, recipient_id, unit_id, channel, status, not_before, lease, attempts, last_error, subject,
+                 body, created_at)
+            SELECT r.id, r.recipient_id, r.unit_id, %(channel)s, %(pending)s, %(not_before)s, '', 0, '', '', '',
+                %(now)s
             FROM notifications_reminder r
             JOIN accounts_user usr ON usr.id = r.recipient_id
             LEFT JOIN notifications_preference p ON p.user_id = r.recipient_id
-            WHERE r.batch = %(batch)s {condition}
+            WHERE r.batch = %(batch)s AND NOT ({DIGESTED}) {condition}
             ON CONFLICT DO NOTHING
-            """,  # noqa: S608 (the condition is one of the constants above; values go as parameters)
+            """,
             {
                 "channel": channel,
                 "pending": MessageStatus.PENDING,
-                "not_before": _db(not_before),
+                "not_before": _db(now if channel == Channel.INBOX else push_from),
                 "now": _db(now),
                 "batch": batch,
             },
@@ -189,8 +328,10 @@ def _queue(cursor, batch: str, now: datetime, push_from: datetime) -> Counter:
 
 def _supersede(batch: str) -> int:
     """A newer reminder about the same subject for the same person replaces the older one's unread
-    inbox message and its unsent push messages (one UPDATE)."""
+    inbox message and its unsent push messages (one UPDATE). For recurring dates (check-ins, hotspot
+    windows) only about the same date: next week's check-in does not hide a missed one."""
     newer = Reminder.objects.filter(
+        Q(subject_type__in=DATED) | Q(due_date=OuterRef("reminder__due_date")),
         batch=batch,
         subject_type=OuterRef("reminder__subject_type"),
         subject_id=OuterRef("reminder__subject_id"),

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from notifications.models import Preference
 from tasks.models import Assignment
 
 SECRET = "webhook-test-secret"
@@ -20,10 +21,12 @@ SECRET = "webhook-test-secret"
 def one_assignment(city, published) -> Assignment:
     """The station's share of item 1.1 (8月底前), the only active assignment, its item led by the
     sub-bureau's leader: three days overdue it reminds the station lead, the leader and the lead of
-    城东分局 — three people."""
+    城东分局 — three people, each by single messages (the leader chose them over its default, the
+    daily digest: ``test_digest``)."""
     a = Assignment.objects.select_related("item").get(item__code="1.1", unit__code="33031001")
     a.item.leader = city["east_leader"]
     a.item.save(update_fields=["leader"])
+    Preference.objects.create(user=city["east_leader"], digest=False)
     Assignment.objects.exclude(pk=a.pk).update(is_active=False)
     return a
 

@@ -327,7 +327,7 @@ def test_redis_restarted_during_delivery_loses_nothing(city, overdue_now, start_
     own.start()
     try:
         for name in ("station_lead", "east_lead", "east_leader"):
-            Preference.objects.create(user=city[name], email=False, webhook=True)
+            Preference.objects.update_or_create(user=city[name], defaults={"email": False, "webhook": True})
         webhook.open.clear()  # the receiver holds the first request until told
         worker = start_worker(concurrency=1, on=own.url, NOTIFY_WEBHOOK_URL=webhook.url, NOTIFY_WEBHOOK_SECRET=SECRET)
         with sender(own.url) as app:
