@@ -260,3 +260,42 @@ class FindingFilterForm(Form):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("All statuses")), *FindingStatus.choices]
         self.fields["campaign"].choices = [("", _("All campaigns")), *((c.pk, c.name) for c in campaigns)]
+
+
+class PreferenceForm(Form):
+    """How a user takes its reminders. The in-app inbox always gets them (or the digest)."""
+
+    DIGEST = {"": None, "1": True, "0": False}
+
+    email = forms.BooleanField(label=_("Also by email"), required=False)
+    webhook = forms.BooleanField(label=_("Also by SMS / messaging bot"), required=False)
+    digest = forms.TypedChoiceField(
+        label=_("Single messages or a digest"),
+        choices=[
+            ("", _("As my role suggests: single messages as a unit lead, one daily digest as a leader or HQ")),
+            ("1", _("One daily digest at 8:30")),
+            ("0", _("Every reminder as it comes")),
+        ],
+        coerce=DIGEST.get, empty_value=None, required=False, widget=forms.RadioSelect,
+    )  # fmt: skip
+    weekly = forms.BooleanField(label=_("The weekly summary of my scope (Mondays)"), required=False)
+
+    @classmethod
+    def initial_of(cls, pref) -> dict:
+        digest = next(k for k, v in cls.DIGEST.items() if v is pref.digest)
+        return {"email": pref.email, "webhook": pref.webhook, "digest": digest, "weekly": pref.weekly}
+
+
+class OutboxFilterForm(Form):
+    q = forms.CharField(label=_("Recipient"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    channel = forms.ChoiceField(label=_("Channel"), required=False)
+    about = forms.ChoiceField(label=_("About"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from notifications.models import Channel, MessageStatus, Subject
+
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("All statuses")), *MessageStatus.choices]
+        self.fields["channel"].choices = [("", _("All channels")), *Channel.choices]
+        self.fields["about"].choices = [("", _("Everything")), *Subject.choices, ("digest", _("Digests"))]

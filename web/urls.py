@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import supervision, views
+from . import reminders, supervision, views
 
 app_name = "web"
 
@@ -19,6 +19,10 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:pk>/read/", views.inbox_read, name="inbox-read"),
     path("inbox/read-all/", views.inbox_read_all, name="inbox-read-all"),
+    path("inbox/settings/", reminders.preferences, name="preferences"),
+    path("outbox/", reminders.outbox_page, name="outbox"),
+    path("outbox/retry/", reminders.outbox_retry, name="outbox-retry"),
+    path("outbox/<int:pk>/", reminders.outbox_message, name="outbox-message"),
     # supervision
     path("findings/", supervision.findings, name="findings"),
     path("findings/new/", supervision.finding_new, name="finding-new"),

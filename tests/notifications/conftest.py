@@ -74,13 +74,13 @@ class _Handler(BaseHTTPRequestHandler):
         if hook.delay:
             time.sleep(hook.delay)  # a slow receiver, past the sender's timeout
         status = hook.replies.pop(0) if hook.replies else 200
+        got.status = status  # before answering: the sender may check it as soon as the answer is out
         try:
             self.send_response(status)
             self.end_headers()
             self.wfile.write(b"ok")
-            got.status = status
         except OSError:  # the sender gave up (timeout) and closed the connection
-            pass
+            got.status = 0
 
     def log_message(self, format, *args):
         pass
