@@ -212,7 +212,12 @@ class Message(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "not_before"], name="message_due"),
+            # the drain's queue: only queued and leased rows, in id order (sent ones pile up for ever)
+            models.Index(
+                fields=["id"],
+                name="message_queue",
+                condition=models.Q(status__in=[MessageStatus.PENDING, MessageStatus.SENDING]),
+            ),
             models.Index(fields=["recipient", "channel", "status", "read_at"], name="message_inbox"),
         ]
 

@@ -93,6 +93,7 @@ class Source:
     campaign: str = "s0.campaign_id"
     lead: str = Audience.LEAD  # who is reminded first: the unit's leads, or the inspector
     before: bool = True
+    nearest_only: bool = False  # of the "days before" steps, only the nearest (recurring dates)
 
     @property
     def dated(self) -> bool:
@@ -175,7 +176,7 @@ DATED = [Subject.ASSIGNMENT, Subject.FINDING]  # the sources with a due date col
 def sources() -> list[Source]:
     return [
         Source(Subject.ASSIGNMENT, ASSIGNMENT_ROWS, due="s0.due_date"),
-        Source(Subject.CHECKIN, CHECKIN_ROWS),
+        Source(Subject.CHECKIN, CHECKIN_ROWS, nearest_only=True),
         Source(Subject.FINDING, FINDING_ROWS, due="s0.deadline"),
         Source(Subject.HOTSPOT, _hotspot_rows(), lead=Audience.INSPECTOR),
     ]
@@ -214,8 +215,11 @@ def steps(policy: Policy, today: date, source: Source | None = None) -> list[Ste
     and (dated sources, on the policy's weekday) behind the planned pace."""
     source = source or sources()[0]
     out: list[Step] = []
+    before = sorted({int(d) for d in policy.before_days if int(d) > 0})
+    if source.nearest_only:  # a weekly check-in is announced once, not three times a week
+        before = before[:1]
     if source.before:
-        for d in sorted({int(d) for d in policy.before_days if int(d) > 0}):
+        for d in before:
             day = today + timedelta(days=d)
             out.append(Step(Kind.DUE_SOON, f"due {day} -{d}", source.lead, day))
     if policy.on_the_day:
@@ -280,7 +284,9 @@ def run(now: datetime | None = None) -> Outcome:
                     cursor.execute(sql, _params(step, source, outcome.batch, now))
                     outcome.reminders[(source.subject_type, step.kind, step.audience)] += max(cursor.rowcount, 0)
         if outcome.total:
-            outcome.messages = _queue(cursor, outcome.batch, now, quiet_until(default, now))
+            for policy, campaigns in groups:  # each campaign's own quiet hours
+                reminders = campaigns.format(column="r.campaign_id")
+                outcome.messages.update(_queue(cursor, outcome.batch, now, quiet_until(policy, now), reminders))
             outcome.superseded = _supersede(outcome.batch)
     return outcome
 
@@ -296,7 +302,7 @@ CHANNELS = {
 }
 
 
-def _queue(cursor, batch: str, now: datetime, push_from: datetime) -> Counter:
+def _queue(cursor, batch: str, now: datetime, push_from: datetime, campaigns: str = "") -> Counter:
     """One message per channel the recipient takes, for the reminders of ``batch`` that are not
     kept for a daily digest (``digest.daily`` gathers those)."""
     counts: Counter = Counter()
@@ -311,7 +317,7 @@ def _queue(cursor, batch: str, now: datetime, push_from: datetime) -> Counter:
             FROM notifications_reminder r
             JOIN accounts_user usr ON usr.id = r.recipient_id
             LEFT JOIN notifications_preference p ON p.user_id = r.recipient_id
-            WHERE r.batch = %(batch)s AND NOT ({DIGESTED}) {condition}
+            WHERE r.batch = %(batch)s AND NOT ({DIGESTED}) {condition} {campaigns}
             ON CONFLICT DO NOTHING
             """,
             {

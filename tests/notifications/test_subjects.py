@@ -95,9 +95,11 @@ def test_a_weekly_check_in_is_announced_and_a_missed_one_escalated_once(city, we
 
 def test_check_ins_follow_the_cadence_and_stop_at_the_campaign_window(city, weekly):
     run(date(2026, 6, 26))  # a Friday before the campaign (7月1日–10月8日): no check-in to announce
-    run(date(2026, 6, 30))  # the first one, Friday 7月3日, is three days away
+    run(date(2026, 6, 30))  # the first one, Friday 7月3日, is three days away: announced the day before only
+    assert about("checkin") == set()
+    run(date(2026, 7, 2))
     assert {(r[1], r[3]) for r in about("checkin")} == {
-        ("due 2026-07-03 -3", "east_lead"), ("due 2026-07-03 -3", "west_lead"),
+        ("due 2026-07-03 -1", "east_lead"), ("due 2026-07-03 -1", "west_lead"),
     }  # fmt: skip
     Reminder.objects.all().delete()
     run(date(2026, 7, 5))  # Sunday: no check-in on Monday (1 day) or Wednesday (3 days), none missed 1, 3, 7 days ago

@@ -122,6 +122,19 @@ def test_messages_per_channel_and_quiet_hours(city, work):
     assert east == {Channel.INBOX, Channel.WEBHOOK}
 
 
+def test_a_campaign_with_its_own_quiet_hours_holds_its_mail_by_them(city, work):
+    city["station_lead"].email = "lead@example.cn"
+    city["station_lead"].save(update_fields=["email"])
+    Policy.objects.create(campaign=work.campaign, quiet_start=time(20), quiet_end=time(8))
+    run(date(2026, 9, 3), hour=21)  # quiet for this campaign, not by the default rules (22:00)
+    mail = Message.objects.get(reminder__subject_id=work.pk, channel=Channel.EMAIL)
+    assert mail.not_before == datetime(2026, 9, 4, 8, 0, tzinfo=TZ)
+    Policy.objects.filter(campaign=work.campaign).delete()
+    Reminder.objects.all().delete()
+    run(date(2026, 9, 4), hour=21)
+    assert Message.objects.get(channel=Channel.EMAIL).not_before == at(date(2026, 9, 4), 21)
+
+
 def test_quiet_hours_edges():
     policy = Policy()
     assert sweep.quiet_until(policy, at(date(2026, 9, 3), 12)) == at(date(2026, 9, 3), 12)
