@@ -7,6 +7,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import UnitViewSet, UserViewSet
+from boards.api import BattleBoardView
 from inspections.api import (
     FindingViewSet,
     HotspotViewSet,
@@ -53,6 +54,7 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/v1/inspection-counts/", InspectionCountsView.as_view(), name="inspection-counts"),
+    path("api/v1/boards/battle/", BattleBoardView.as_view(), name="board-battle"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/schema/ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="schema-ui"),
     path("api/schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="schema-redoc"),

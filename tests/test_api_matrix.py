@@ -60,6 +60,7 @@ from .matrix_support import (
     DELISTED_AT,
     LEAD_OF,
     NAME,
+    PARENT,
     PASS_DOWN_TO,
     PERSONAS,
     PNG,
@@ -143,6 +144,12 @@ class TokenAuth:
 @dataclass(frozen=True)
 class Root:
     """The router's index of endpoints: any authenticated user."""
+
+
+@dataclass(frozen=True)
+class Board:
+    """A board over the rows in scope: ``?campaign=`` (default the latest seen) and ``?unit=`` (in
+    scope; default the campaign's owner when seen, else the top of the persona's own subtree)."""
 
 
 @dataclass(frozen=True)
@@ -353,7 +360,7 @@ V1 = "/api/v1"
 # cooperating work; evidence, extension, coop_extension hang on those. Rights: view (a role in scope),
 # report (unit lead over the unit), review (HQ over the unit, or — for cooperating work — a lead over
 # one of the item's lead units who does not report for the unit itself).
-EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | Own] = {
+EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | Own | Board] = {
     (f"{V1}/", "GET"): Root(),
     (f"{V1}/auth/token/", "POST"): TokenAuth(),
     # units and users: read-only, the subtree
@@ -638,6 +645,7 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     (f"{V1}/hotspots/{{id}}/", "GET"): Object((Do("hotspot", check=contains("hotspot")),)),
     (f"{V1}/inspection-counts/", "GET"): Figures(oracle=supervision_figures),
     # reminders: one's own inbox, nobody else's (not even HQ's)
+    (f"{V1}/boards/battle/", "GET"): Board(),
     (f"{V1}/inbox/", "GET"): Own("list"),
     (f"{V1}/inbox/{{id}}/", "GET"): Own("detail"),
     (f"{V1}/inbox/{{id}}/read/", "POST"): Own("read"),
@@ -1089,6 +1097,58 @@ def routed_endpoints() -> set[tuple[str, str]]:
 
     walk(get_resolver().url_patterns, "/")
     return found
+
+
+def board_cases():
+    for (path, method), rule in EXPECTED.items():
+        if not isinstance(rule, Board):
+            continue
+        for campaign, unit in (("XJ", None), ("XS", None), *(("XJ", site) for site in SITES)):
+            for persona in PERSONAS.values():
+                where = f" {relation(persona, unit)}" if unit else ""
+                yield pytest.param(
+                    path, campaign, unit, persona, id=f"{method} {short(path)} {campaign} {persona.name}{where}"
+                )
+
+
+@pytest.mark.parametrize(("path", "campaign", "unit", "persona"), list(board_cases()))
+def test_board_endpoint(world, path, campaign, unit, persona):
+    """The board counts exactly the persona's rows under the unit asked (or the default); a campaign or
+    unit out of scope is a 404 like a missing one, and no column is a unit the persona cannot see."""
+
+    def ask(campaign_pk, code):
+        return client.get(path, {k: v for k, v in {"campaign": campaign_pk, "unit": code}.items() if v is not None})
+
+    client = client_for(world, persona)
+    xc = world.campaigns[campaign]
+    owner = unit_code_of("campaign", campaign)
+    response = ask(xc.pk, unit)
+    if persona.anonymous:
+        assert response.status_code in (401, 403)
+        return
+    if not sees_campaign(persona, owner):
+        assert response.status_code == 404, response.content[:300]
+        assert ask(GHOST, unit).json() == response.json(), "out of scope differs from missing"
+        return
+    if unit and not sees_unit(persona, unit):
+        assert response.status_code == 404, response.content[:300]
+        assert NAME[unit] not in response.content.decode()
+        assert ask(xc.pk, GHOST_UNIT).json() == response.json(), "out of scope differs from missing"
+        return
+    assert response.status_code == 200, response.content[:300]
+    got = response.json()
+    root = unit or (owner if sees_unit(persona, owner) else persona.anchor)
+    assert got["unit"]["code"] == root
+    counted = [
+        a for a in Assignment.objects.filter(campaign=xc, is_active=True).select_related("unit")
+        if is_under(a.unit.code, root) and sees_unit(persona, a.unit.code)
+    ]  # fmt: skip
+    assert got["total"]["total"] == len(counted)
+    assert got["total"]["done"] == sum(a.status == "accepted" for a in counted)
+    assert all(
+        (sees_unit(persona, c["code"]) and PARENT.get(c["code"]) in (root, None)) or c["own"] for c in got["columns"]
+    )
+    assert sum(c["total"] for c in got["column_totals"]) == len(counted)
 
 
 def test_every_endpoint_has_a_rule():

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import reminders, supervision, views
+from . import boards, reminders, supervision, views
 
 app_name = "web"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("review/", views.review, name="review"),
     path("items/", views.items, name="items"),
     path("items/<int:pk>/", views.item, name="item"),
+    path("board/", boards.battle, name="board"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:pk>/read/", views.inbox_read, name="inbox-read"),
     path("inbox/read-all/", views.inbox_read_all, name="inbox-read-all"),

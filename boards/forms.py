@@ -1,0 +1,65 @@
+"""What a board is asked for (campaign, unit, action, due by), checked once for the page and the API:
+out of scope is a 404, malformed is a 400 saying which parameter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django import forms
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from accounts import scope
+from accounts.models import Unit
+from tasks.models import Action, Campaign, CampaignStatus
+from tasks.queries import campaigns_for
+
+from .queries import default_unit
+
+
+class BoardForm(forms.Form):
+    campaign = forms.IntegerField(label=_("Campaign"), required=False, min_value=1)
+    unit = forms.CharField(label=_("Unit"), required=False, max_length=40, help_text=_("Unit code"))
+    action = forms.IntegerField(label=_("Line of action"), required=False, min_value=1)
+    due_by = forms.DateField(label=_("Due by"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+@dataclass
+class Asked:
+    campaigns: list[Campaign]
+    campaign: Campaign | None
+    unit: Unit | None
+    action: Action | None
+    due_by: date | None
+
+
+def asked(user, data) -> tuple[BoardForm, Asked | None]:
+    """The form and what it asks, or ``None`` when it is malformed (see ``form.errors``)."""
+    form = BoardForm(data)
+    if not form.is_valid():
+        return form, None
+    d = form.cleaned_data
+    campaigns = list(
+        campaigns_for(user).exclude(status=CampaignStatus.DRAFT).select_related("owner").order_by("-start")
+    )
+    if d["campaign"]:
+        campaign = next((c for c in campaigns if c.pk == d["campaign"]), None)
+        if campaign is None:
+            raise Http404
+    else:
+        campaign = campaigns[0] if campaigns else None
+    if campaign is None:
+        return form, Asked(campaigns, None, None, None, None)
+    if d["unit"]:
+        unit = scope.units(user).filter(code=d["unit"]).first()
+        if unit is None:
+            raise Http404
+    else:
+        unit = default_unit(user, campaign)
+    action = None
+    if d["action"]:
+        action = campaign.actions.filter(pk=d["action"]).first()
+        if action is None:
+            raise Http404
+    return form, Asked(campaigns, campaign, unit, action, d["due_by"])

@@ -1,0 +1,120 @@
+"""The battle board (挂图作战): lines of action × the units under a chosen one, in one query.
+
+See docs/boards.md. A cell rolls up the column unit's whole subtree: the assignments are grouped by
+the prefix of their unit's path that names the column (``SUBSTR(path, 1, len(chosen) + STEP)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, IntegerField, Q
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from accounts import scope
+from accounts.models import Unit
+from accounts.scope import Action as Can
+from tasks.models import Action, Assignment, AssignmentStatus, Campaign
+from tasks.queries import overdue_q
+
+STEP = Unit.steplen
+RED_SHARE = 0.2  # a fifth or more of the work overdue
+
+
+@dataclass
+class Cell:
+    total: int = 0
+    done: int = 0
+    overdue: int = 0
+
+    def add(self, other: Cell) -> None:
+        self.total += other.total
+        self.done += other.done
+        self.overdue += other.overdue
+
+    @property
+    def percent(self) -> float | None:
+        return round(self.done * 100 / self.total, 1) if self.total else None
+
+    @property
+    def colour(self) -> str:
+        if not self.total:
+            return "grey"
+        if not self.overdue:
+            return "green"
+        return "red" if self.overdue >= RED_SHARE * self.total else "yellow"
+
+
+@dataclass
+class Board:
+    campaign: Campaign
+    unit: Unit
+    columns: list[Unit]  # the chosen unit first when it has work of its own (本级), then its children
+    rows: list[Action]
+    cells: dict[tuple[int, int], Cell]
+    row_totals: dict[int, Cell] = field(default_factory=dict)
+    column_totals: dict[int, Cell] = field(default_factory=dict)
+    total: Cell = field(default_factory=Cell)
+
+    def cell(self, action_id: int, unit_id: int) -> Cell:
+        return self.cells.get((action_id, unit_id)) or Cell()
+
+
+def default_unit(user, campaign: Campaign) -> Unit | None:
+    """The campaign owner when the user sees it, else the top of the user's own scope."""
+    reach = scope.scope_for(user, Can.VIEW)
+    if reach.contains(campaign.owner):
+        return campaign.owner
+    return Unit.objects.filter(path__in=reach.paths).order_by("path").first()
+
+
+def trail(user, unit: Unit) -> list[Unit]:
+    """``unit`` and the units above it the user may open a board on (its scope's roots and below)."""
+    reach = scope.scope_for(user, Can.VIEW)
+    above = [unit.path[:end] for end in range(STEP, len(unit.path), STEP)]
+    seen = [p for p in above if reach.everything or any(p.startswith(root) for root in reach.paths)]
+    return list(Unit.objects.filter(path__in=[*seen, unit.path]).order_by("path"))
+
+
+def battle_board(
+    user, campaign: Campaign, unit: Unit, *, action: Action | None = None, due_by: date | None = None, today=None
+) -> Board:
+    """The board under ``unit`` (which the caller has checked is in the user's scope)."""
+    today = today or timezone.localdate()
+    work = scope.restrict(
+        Assignment.objects.filter(campaign=campaign, is_active=True, unit__path__startswith=unit.path), user
+    )
+    if action is not None:
+        work = work.filter(item__action=action)
+    if due_by is not None:
+        work = work.filter(due_date__lte=due_by)
+    grouped = (
+        work.order_by()
+        .annotate(branch=Substr("unit__path", 1, len(unit.path) + STEP))
+        .values("item__action_id", "branch")
+        .annotate(
+            total=Count("id"),
+            done=Count("id", filter=Q(status=AssignmentStatus.ACCEPTED)),
+            overdue=Count("id", filter=overdue_q(today), output_field=IntegerField()),
+        )
+    )
+    children = scope.restrict(Unit.objects.filter(depth=unit.depth + 1, path__startswith=unit.path), user, via="")
+    by_path = {u.path: u for u in children.order_by("path")}
+    by_path.setdefault(unit.path, unit)
+    cells: dict[tuple[int, int], Cell] = {}
+    for row in grouped:
+        column = by_path.get(row["branch"])
+        if column is None:  # a child outside the user's scope cannot hold work the user sees
+            continue
+        cells[(row["item__action_id"], column.pk)] = Cell(row["total"], row["done"], row["overdue"])
+    rows = list(campaign.actions.order_by("seq", "id") if action is None else [action])
+    own = any(key[1] == unit.pk for key in cells)
+    columns = ([unit] if own else []) + [u for p, u in sorted(by_path.items()) if p != unit.path]
+    board = Board(campaign, unit, columns, rows, cells)
+    for (action_id, unit_id), c in cells.items():
+        board.row_totals.setdefault(action_id, Cell()).add(c)
+        board.column_totals.setdefault(unit_id, Cell()).add(c)
+        board.total.add(c)
+    return board
