@@ -5,22 +5,13 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
-from notifications import delivery, sweep
 from notifications.models import Channel, Message
 from tasks.models import Assignment
 from tests.web.pages import login
 
 pytestmark = pytest.mark.django_db
 NINE = datetime.combine(date(2026, 9, 3), time(9), tzinfo=ZoneInfo("Asia/Shanghai"))
-
-
-@pytest.fixture
-def delivered(city, published):
-    with time_machine.travel(NINE, tick=False):
-        sweep.run()
-        delivery.drain()
 
 
 def test_the_lead_reads_its_reminders(city, published, delivered):

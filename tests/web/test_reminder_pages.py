@@ -6,25 +6,15 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from accounts.models import Role
 from audit.models import AuditEvent
-from notifications import delivery, sweep
 from notifications.models import Channel, DeliveryAttempt, Message, MessageStatus, Preference
 from tests.conftest import make_user
 from tests.web.pages import login, text
 
 pytestmark = pytest.mark.django_db
 NINE = datetime.combine(date(2026, 9, 3), time(9), tzinfo=ZoneInfo("Asia/Shanghai"))
-
-
-@pytest.fixture
-def delivered(city, published):
-    with time_machine.travel(NINE, tick=False):
-        sweep.run()
-        delivery.drain()
-    return Message.objects.all()
 
 
 def test_a_lead_chooses_a_daily_digest_and_no_mail(city):

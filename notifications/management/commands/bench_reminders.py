@@ -67,7 +67,7 @@ from accounts.models import Role, RoleGrant, Unit, User
 from audit.models import AuditEvent
 from notifications import sweep
 from notifications.models import Channel, DeliveryAttempt, Message, MessageStatus, Preference, Reminder
-from tasks.management.commands.bench_lists import create_personas, import_province
+from tasks.management.commands.bench_lists import create_personas, delete_province, import_province
 from tasks.management.commands.bench_plan_import import HQ_CODE, SECTIONS, SOURCES, province_rows, statement_shape
 from tasks.models import Action, Assignment, AssignmentStatus, Campaign, Item, Responsibility
 
@@ -915,24 +915,13 @@ class Command(BaseCommand):
                 time.sleep(0.1)
 
     def _cleanup(self, unit_codes: list[str]) -> None:
-        """Delete what the run created, children before parents (Item.action and Unit FKs PROTECT)."""
-        campaigns = Campaign.objects.filter(code=CODE)
         users = self._users()
-        with transaction.atomic():
-            DeliveryAttempt.objects.filter(message__recipient__in=users).delete()
-            Message.objects.filter(recipient__in=users).delete()
-            Reminder.objects.filter(recipient__in=users).delete()
-            Assignment.objects.filter(campaign__in=campaigns).delete()
-            Responsibility.objects.filter(item__campaign__in=campaigns).delete()
-            Item.objects.filter(campaign__in=campaigns).delete()
-            Action.objects.filter(campaign__in=campaigns).delete()
-            campaigns.delete()
-            AuditEvent.objects.filter(
-                Q(source__in=[*SOURCES, SOURCE]) | Q(unit__code__in=unit_codes) | Q(actor__in=users)
-            ).delete()
-            RoleGrant.objects.filter(user__in=users).delete()
-            users.delete()
-            Unit.objects.filter(code=HQ_CODE).delete()  # treebeard deletes the whole subtree
+        mine = [
+            DeliveryAttempt.objects.filter(message__recipient__in=users),
+            Message.objects.filter(recipient__in=users),
+            Reminder.objects.filter(recipient__in=users),
+        ]
+        delete_province(CODE, users, unit_codes, [*SOURCES, SOURCE], before=mine)
         self._progress("cleaned up (pass --keep to leave the data in place)")
 
     # --- output ---

@@ -207,6 +207,25 @@ def _spread_sql() -> tuple[str, list[Any]]:
 # --- Shared steps: building the province, personas, timing a page, printing the table ----------
 
 
+def delete_province(code: str, users, unit_codes: list[str], sources: list[str], before=()) -> None:
+    """Delete what a benchmark run created, children before parents (Item.action and Unit FKs
+    PROTECT): first the querysets in ``before`` (rows of other apps pointing at these), then the
+    campaign, its audit events, the users and the province's units."""
+    campaigns = Campaign.objects.filter(code=code)
+    with transaction.atomic():
+        for qs in before:
+            qs.delete()
+        Assignment.objects.filter(campaign__in=campaigns).delete()
+        Responsibility.objects.filter(item__campaign__in=campaigns).delete()
+        Item.objects.filter(campaign__in=campaigns).delete()
+        Action.objects.filter(campaign__in=campaigns).delete()
+        campaigns.delete()
+        AuditEvent.objects.filter(Q(source__in=sources) | Q(unit__code__in=unit_codes) | Q(actor__in=users)).delete()
+        RoleGrant.objects.filter(user__in=users).delete()
+        users.delete()
+        Unit.objects.filter(code=HQ_CODE).delete()  # treebeard deletes the whole subtree
+
+
 def import_province(
     tmp: Path, rows: list, *, items: int, cities: int, name: str, code: str, progress: Callable[[str], None]
 ) -> PlanImportResult:
@@ -565,21 +584,7 @@ class Command(BaseCommand):
                 client.logout()
 
     def _cleanup(self, unit_codes: list[str]) -> None:
-        """Delete what the run created, children before parents (Item.action and Unit FKs PROTECT)."""
-        campaigns = Campaign.objects.filter(code=CODE)
-        users = self._users()
-        with transaction.atomic():
-            Assignment.objects.filter(campaign__in=campaigns).delete()
-            Responsibility.objects.filter(item__campaign__in=campaigns).delete()
-            Item.objects.filter(campaign__in=campaigns).delete()
-            Action.objects.filter(campaign__in=campaigns).delete()
-            campaigns.delete()
-            AuditEvent.objects.filter(
-                Q(source__in=[*SOURCES, "bench_lists"]) | Q(unit__code__in=unit_codes) | Q(actor__in=users)
-            ).delete()
-            RoleGrant.objects.filter(user__in=users).delete()
-            users.delete()
-            Unit.objects.filter(code=HQ_CODE).delete()  # treebeard deletes the whole subtree
+        delete_province(CODE, self._users(), unit_codes, [*SOURCES, "bench_lists"])
         self._progress("cleaned up (pass --keep to leave the data in place)")
 
     # --- output ---
