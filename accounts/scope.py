@@ -106,11 +106,16 @@ def scope_for(user, action: Action | str) -> Scope:
     return cache[action]
 
 
-def scope_of_roles(user, roles) -> Scope:
-    """The subtrees of the user's grants of ``roles`` only (e.g. what a leader leads, whatever else
-    it may also hold)."""
-    paths = RoleGrant.objects.filter(user=user, role__in=roles).values_list("unit__path", flat=True)
-    return Scope(False, _minimal_roots(set(paths)))
+def scopes_of_roles(users, roles) -> dict[int, tuple[Scope, int | None]]:
+    """For each user, the subtrees of its grants of ``roles`` only (e.g. what a leader leads, whatever
+    else it may also hold) and the unit of its first such grant; one query for all the users."""
+    paths: dict[int, set[str]] = {u.pk: set() for u in users}
+    first: dict[int, int] = {}
+    grants = RoleGrant.objects.filter(user__in=paths, role__in=roles).order_by("pk")
+    for user_id, path, unit_id in grants.values_list("user_id", "unit__path", "unit_id"):
+        paths[user_id].add(path)
+        first.setdefault(user_id, unit_id)
+    return {uid: (Scope(False, _minimal_roots(found)), first.get(uid)) for uid, found in paths.items()}
 
 
 def forget(user) -> None:

@@ -19,18 +19,18 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from accounts.models import Role, RoleGrant, User
-from accounts.scope import scope_of_roles
+from accounts.models import Role, User
+from accounts.scope import scopes_of_roles
 from inspections.models import Finding, FindingStatus, Hotspot
 from tasks.models import Assignment, AssignmentStatus, CampaignStatus
 
-from .models import Channel, Colour, Digest, DigestKind, Kind, Message, MessageStatus, Policy, Preference, Reminder
-from .sweep import quiet_until
+from .models import Colour, Digest, DigestKind, Kind, Message, Policy, Reminder
+from .sweep import queue, quiet_until
 
 RECENT = timedelta(days=7)  # reminders older than this and still undigested are left out (stale)
 WORST = 10  # lines listed per digest
@@ -71,14 +71,13 @@ def daily(now: datetime | None = None) -> int:
             return 0
         users = User.objects.in_bulk(per_user)
         labels = _labels([r for rows in per_user.values() for r in _worst(rows)])
-        digests = [
-            _daily_digest(users[uid], rows, today, now, labels) for uid, rows in per_user.items() if uid in users
-        ]
+        digests = [_daily_digest(users[uid], rows, today, now, labels) for uid, rows in per_user.items()]
         Digest.objects.bulk_create(digests)
-        written = {d.recipient_id: d for d in Digest.objects.filter(kind=DigestKind.DAILY, period=str(today))}
-        for uid, rows in per_user.items():
-            Reminder.objects.filter(pk__in=[r.pk for r in rows]).update(digest=written[uid])
-        _queue(list(written[uid] for uid in per_user if uid in written), now)
+        todays = Digest.objects.filter(recipient=OuterRef("recipient"), kind=DigestKind.DAILY, period=str(today))
+        Reminder.objects.filter(pk__in=[r.pk for rows in per_user.values() for r in rows]).update(
+            digest=Subquery(todays.values("pk")[:1])
+        )
+        _queue(DigestKind.DAILY, str(today), now)
     return len(digests)
 
 
@@ -195,17 +194,18 @@ def weekly(now: datetime | None = None) -> int:
             .distinct()
             .order_by("pk")
         )
+        scopes = scopes_of_roles(users, [Role.HQ, Role.LEADER])  # one query for all of them
         cache: dict[tuple[str, ...], Summary] = {}
         digests = []
         for user in users:
-            scope = scope_of_roles(user, [Role.HQ, Role.LEADER])
+            scope, first_unit = scopes[user.pk]
             if scope.paths not in cache:
                 cache[scope.paths] = summary(scope, today)
-            s = cache[scope.paths]
-            unit_id = user.unit_id or RoleGrant.objects.filter(user=user).values_list("unit_id", flat=True).first()
-            digests.append(_weekly_digest(user, s, period, week, monday, unit_id, now))
+            digests.append(
+                _weekly_digest(user, cache[scope.paths], period, week, monday, user.unit_id or first_unit, now)
+            )
         Digest.objects.bulk_create(digests)
-        _queue(list(Digest.objects.filter(kind=DigestKind.WEEKLY, period=period, recipient__in=users)), now)
+        _queue(DigestKind.WEEKLY, period, now)
     return len(digests)
 
 
@@ -232,31 +232,12 @@ def _weekly_digest(user, s: Summary, period: str, week: int, monday: date, unit_
 # --- Messages of digests ----------------------------------------------------------------------------
 
 
-def _queue(digests: list[Digest], now: datetime) -> int:
-    """One message per channel the recipient takes (inbox always), the push ones after quiet hours."""
+def _queue(kind: str, period: str, now: datetime) -> None:
+    """The period's digests on their recipients' channels, as the sweep queues reminders (the push
+    ones after the default rules' quiet hours: a digest spans campaigns)."""
     default = Policy.objects.filter(campaign=None).first() or Policy()
-    push_from = quiet_until(default, now)
-    prefs = Preference.objects.in_bulk([d.recipient_id for d in digests], field_name="user_id")
-    users = User.objects.in_bulk([d.recipient_id for d in digests])
-    messages = []
-    for d in digests:
-        pref, user = prefs.get(d.recipient_id), users[d.recipient_id]
-        channels = [Channel.INBOX]
-        if user.email and (pref is None or pref.email):
-            channels.append(Channel.EMAIL)
-        if pref is not None and pref.webhook:
-            channels.append(Channel.WEBHOOK)
-        for channel in channels:
-            messages.append(
-                Message(
-                    digest=d,
-                    recipient_id=d.recipient_id,
-                    unit_id=d.unit_id,
-                    channel=channel,
-                    status=MessageStatus.PENDING,
-                    not_before=now if channel == Channel.INBOX else push_from,
-                    created_at=now,
-                )
-            )
-    Message.objects.bulk_create(messages, ignore_conflicts=True)
-    return len(messages)
+    where = "r.kind = %(kind)s AND r.period = %(period)s"
+    with connection.cursor() as cursor:
+        queue(
+            cursor, now, quiet_until(default, now), where=where, params={"kind": kind, "period": period}, digests=True
+        )

@@ -210,10 +210,9 @@ def _policies() -> tuple[Policy, dict[int, Policy]]:
     return default, {p.campaign_id: p for p in rules if p.campaign_id is not None}
 
 
-def steps(policy: Policy, today: date, source: Source | None = None) -> list[Step]:
+def steps(policy: Policy, today: date, source: Source) -> list[Step]:
     """The statements a policy asks of a source today: before, on the day, overdue rung by rung,
     and (dated sources, on the policy's weekday) behind the planned pace."""
-    source = source or sources()[0]
     out: list[Step] = []
     before = sorted({int(d) for d in policy.before_days if int(d) > 0})
     if source.nearest_only:  # a weekly check-in is announced once, not three times a week
@@ -302,34 +301,48 @@ CHANNELS = {
 }
 
 
-def _queue(cursor, batch: str, now: datetime, push_from: datetime, campaigns: str = "") -> Counter:
-    """One message per channel the recipient takes, for the reminders of ``batch`` that are not
-    kept for a daily digest (``digest.daily`` gathers those)."""
+QUEUE = """
+INSERT INTO notifications_message
+    (reminder_id, digest_id, recipient_id, unit_id, channel, status, not_before, lease, attempts, last_error, subject,
+     body, created_at)
+SELECT {reminder}, {digest}, r.recipient_id, r.unit_id, %(channel)s, %(pending)s, %(not_before)s, '', 0, '', '', '',
+    %(now)s
+FROM {table} r
+JOIN accounts_user usr ON usr.id = r.recipient_id
+LEFT JOIN notifications_preference p ON p.user_id = r.recipient_id
+WHERE {where} {condition}
+ON CONFLICT DO NOTHING
+"""
+
+
+def queue(cursor, now: datetime, push_from: datetime, *, where: str, params: dict, digests: bool = False) -> Counter:
+    """One message per channel the recipient takes (``CHANNELS``), for the reminders — or, with
+    ``digests``, the digests — that ``where`` picks (a condition on ``r``); push channels not before
+    ``push_from`` (the end of the quiet hours), the inbox at once."""
     counts: Counter = Counter()
+    reminder, digest = ("CAST(NULL AS BIGINT)", "r.id") if digests else ("r.id", "CAST(NULL AS BIGINT)")
+    table = "notifications_digest" if digests else "notifications_reminder"
     for channel, condition in CHANNELS.items():
+        sql = QUEUE.format(reminder=reminder, digest=digest, table=table, where=where, condition=condition)
         cursor.execute(
-            f"""
-            INSERT INTO notifications_message
-                (reminder_id, recipient_id, unit_id, channel, status, not_before, lease, attempts, last_error, subject,
-                 body, created_at)
-            SELECT r.id, r.recipient_id, r.unit_id, %(channel)s, %(pending)s, %(not_before)s, '', 0, '', '', '',
-                %(now)s
-            FROM notifications_reminder r
-            JOIN accounts_user usr ON usr.id = r.recipient_id
-            LEFT JOIN notifications_preference p ON p.user_id = r.recipient_id
-            WHERE r.batch = %(batch)s AND NOT ({DIGESTED}) {condition} {campaigns}
-            ON CONFLICT DO NOTHING
-            """,
+            sql,
             {
+                **params,
                 "channel": channel,
                 "pending": MessageStatus.PENDING,
                 "not_before": _db(now if channel == Channel.INBOX else push_from),
                 "now": _db(now),
-                "batch": batch,
             },
         )
         counts[channel] += max(cursor.rowcount, 0)
     return counts
+
+
+def _queue(cursor, batch: str, now: datetime, push_from: datetime, campaigns: str = "") -> Counter:
+    """The messages of the reminders of ``batch`` that are not kept for a daily digest
+    (``digest.daily`` gathers those)."""
+    where = f"r.batch = %(batch)s AND NOT ({DIGESTED}) {campaigns}"
+    return queue(cursor, now, push_from, where=where, params={"batch": batch})
 
 
 def _supersede(batch: str) -> int:
