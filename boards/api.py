@@ -1,13 +1,18 @@
-"""The boards as JSON under ``/api/v1/boards/`` (scoped like every other read)."""
+"""The boards as JSON under ``/api/v1/boards/`` (scoped like every other read), and the user's own
+exports under ``/api/v1/exports/``."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action as rest_action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .exports import XLSX_TYPE, ExportError, download_response, export_request, exports_of, title_of
 from .forms import asked
+from .models import Export, ExportStatus
 from .queries import Board, Cell, battle_board
 
 
@@ -89,3 +94,80 @@ class BattleBoardView(APIView):
             return Response({"detail": "没有可查看的专项行动"}, status=404)
         board = battle_board(request.user, a.campaign, a.unit, action=a.action, due_by=a.due_by)
         return Response(board_json(board))
+
+
+# --- exports -----------------------------------------------------------------------------------------
+
+
+class ExportSerializer(serializers.ModelSerializer):
+    title = serializers.SerializerMethodField(help_text="What the kind is called, in the user's language")
+    download = serializers.SerializerMethodField(help_text="The file's URL once the export is done")
+
+    class Meta:
+        model = Export
+        fields = [
+            "id", "kind", "title", "params", "status", "progress", "message", "filename", "size", "created_at",
+            "finished_at", "download",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_title(self, obj) -> str:
+        return title_of(obj.kind)
+
+    def get_download(self, obj) -> str | None:
+        return f"/api/v1/exports/{obj.pk}/download/" if obj.status == ExportStatus.DONE else None
+
+
+class ExportRequestSerializer(serializers.Serializer):
+    kind = serializers.CharField(max_length=40, help_text="battle (挂图作战) or ledger (任务台账)")
+    params = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="battle: campaign, unit (code), action, due_by — as for /api/v1/boards/battle/; ledger: campaign. "
+        "Checked against the caller's scope now: a campaign or unit out of it is a 404.",
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(description="The caller's own exports, newest first (nobody else's, whatever the role)."),
+    retrieve=extend_schema(description="One of the caller's exports: status, progress (0–100), message."),
+)
+class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """导出: spreadsheets (XLSX) of the boards and ledgers, made in the background for the caller."""
+
+    serializer_class = ExportSerializer
+
+    def get_queryset(self):
+        return exports_of(self.request.user)
+
+    @extend_schema(
+        request=ExportRequestSerializer,
+        responses={
+            201: ExportSerializer,
+            400: OpenApiResponse(description="Unknown kind, malformed parameters, too many exports waiting"),
+            404: OpenApiResponse(description="The campaign or unit is out of the caller's scope (or missing)"),
+        },
+        description="Queue an export; poll it (or the list) until its status is done, then download it.",
+    )
+    def create(self, request):
+        body = ExportRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            export = export_request(user=request.user, **body.validated_data)
+        except ExportError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(ExportSerializer(export).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={
+            (200, XLSX_TYPE): OpenApiTypes.BINARY,
+            409: OpenApiResponse(description="Not done yet (or failed): see status and message"),
+        },
+        description="The spreadsheet as an attachment (nosniff); only its owner's — anyone else gets a 404.",
+    )
+    @rest_action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        export = self.get_object()
+        if export.status != ExportStatus.DONE:
+            return Response({"detail": "导出尚未完成", "status": export.status}, status=status.HTTP_409_CONFLICT)
+        return download_response(export)

@@ -8,10 +8,12 @@ from datetime import date
 
 from django import forms
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import scope
 from accounts.models import Unit
+from stats.queries import Window, window
 from tasks.models import Action, Campaign, CampaignStatus
 from tasks.queries import campaigns_for
 
@@ -25,6 +27,20 @@ class BoardForm(forms.Form):
     due_by = forms.DateField(label=_("Due by"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
+class StatsForm(BoardForm):
+    """The statistics' window: a round, or from–to (default: the campaign so far)."""
+
+    round = forms.IntegerField(label=_("Operation round"), required=False, min_value=1)
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", _("The end is before the start."))
+        return data
+
+
 @dataclass
 class Asked:
     campaigns: list[Campaign]
@@ -32,11 +48,23 @@ class Asked:
     unit: Unit | None
     action: Action | None
     due_by: date | None
+    window: Window | None = None
 
 
-def asked(user, data) -> tuple[BoardForm, Asked | None]:
+def _window(campaign: Campaign, d: dict) -> Window | None:
+    if "round" not in d:
+        return None
+    if d["round"]:
+        chosen = campaign.rounds.filter(pk=d["round"]).first()
+        if chosen is None:
+            raise Http404
+        return window(campaign, round=chosen)
+    return window(campaign, start=d["start"], end=d["end"], today=timezone.localdate())
+
+
+def asked(user, data, form_class: type[BoardForm] = BoardForm) -> tuple[BoardForm, Asked | None]:
     """The form and what it asks, or ``None`` when it is malformed (see ``form.errors``)."""
-    form = BoardForm(data)
+    form = form_class(data)
     if not form.is_valid():
         return form, None
     d = form.cleaned_data
@@ -62,4 +90,4 @@ def asked(user, data) -> tuple[BoardForm, Asked | None]:
         action = campaign.actions.filter(pk=d["action"]).first()
         if action is None:
             raise Http404
-    return form, Asked(campaigns, campaign, unit, action, d["due_by"])
+    return form, Asked(campaigns, campaign, unit, action, d["due_by"], _window(campaign, d))

@@ -29,8 +29,11 @@ from django.template import Context, Template
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from accounts.models import Unit
 from inspections.models import Finding, Hotspot
+from ops.cn import cn_day, cn_range
 from ops.db import fast_paths
+from stats.models import Round
 from tasks.models import Assignment
 
 from . import texts
@@ -85,12 +88,16 @@ def _compiled(source: str) -> Template:
     return Template(source)
 
 
-def _facts(messages: list[Message]) -> dict[tuple[str, int], dict]:
-    """What the batch's reminders are about, by (subject type, id): a few queries per batch."""
+def _facts(messages: list[Message]) -> dict[tuple, dict]:
+    """What the batch's reminders are about, by (subject type, id) — for a round, which many units
+    share, by (subject type, id, unit id): a few queries per batch."""
     wanted: dict[str, set[int]] = {}
+    round_units: set[tuple[int, int]] = set()
     for m in messages:
         if m.reminder_id:
             wanted.setdefault(m.reminder.subject_type, set()).add(m.reminder.subject_id)
+            if m.reminder.subject_type == Subject.ROUND:
+                round_units.add((m.reminder.subject_id, m.reminder.unit_id))
     found: dict[tuple[str, int], dict] = {}
     ids = wanted.get(Subject.ASSIGNMENT, set()) | wanted.get(Subject.CHECKIN, set())
     for a in Assignment.objects.filter(pk__in=ids).select_related("item", "unit", "campaign"):
@@ -102,10 +109,20 @@ def _facts(messages: list[Message]) -> dict[tuple[str, int], dict]:
         found[(Subject.FINDING, f.pk)] = {"finding": f, "notice": f.notice, "unit": f.unit, "campaign": f.campaign}
     for h in Hotspot.objects.filter(pk__in=wanted.get(Subject.HOTSPOT, ())).select_related("unit", "campaign"):
         found[(Subject.HOTSPOT, h.pk)] = {"hotspot": h, "unit": h.unit, "campaign": h.campaign}
+    if round_units:
+        rounds = Round.objects.select_related("campaign").in_bulk({r for r, _ in round_units})
+        units = Unit.objects.in_bulk({u for _, u in round_units})
+        for round_id, unit_id in round_units:
+            r = rounds.get(round_id)
+            if r is not None and unit_id in units:
+                found[(Subject.ROUND, round_id, unit_id)] = {
+                    "round": r, "unit": units[unit_id], "campaign": r.campaign,
+                    "period": cn_range(r.start, r.end), "day": cn_day(r.end),
+                }  # fmt: skip
     return found
 
 
-def render(message: Message, facts: dict[tuple[str, int], dict], templates: dict) -> tuple[str, str]:
+def render(message: Message, facts: dict[tuple, dict], templates: dict) -> tuple[str, str]:
     """The message's subject and body: a digest's as written, a reminder's from its template."""
     if message.digest_id:
         return message.digest.subject, message.digest.body
@@ -117,7 +134,7 @@ def render(message: Message, facts: dict[tuple[str, int], dict], templates: dict
         "colour": r.get_colour_display(),
         "due": date_format(r.due_date, "MONTH_DAY_FORMAT"),
         "days_late": max(0, (today - r.due_date).days),
-        **facts.get((r.subject_type, r.subject_id), {}),
+        **(facts.get((r.subject_type, r.subject_id, r.unit_id)) or facts.get((r.subject_type, r.subject_id), {})),
     }
     if r.kind == Kind.BEHIND and "assignment" in context:
         a = context["assignment"]

@@ -27,6 +27,7 @@ from django.utils.formats import date_format
 from accounts.models import Role, User
 from accounts.scope import scopes_of_roles
 from inspections.models import Finding, FindingStatus, Hotspot
+from stats.models import Round
 from tasks.models import Assignment, AssignmentStatus, CampaignStatus
 
 from .models import Colour, Digest, DigestKind, Kind, Message, Policy, Reminder
@@ -100,6 +101,8 @@ def _labels(rows: list[Reminder]) -> dict[tuple[str, int], str]:
         found[("finding", pk)] = f"{place}问题整改"
     for pk, name in Hotspot.objects.filter(pk__in=ids["hotspot"]).values_list("pk", "name"):
         found[("hotspot", pk)] = f"挂牌点位“{name}”督导检查"
+    for pk, name in Round.objects.filter(pk__in=ids["round"]).values_list("pk", "name"):
+        found[("round", pk)] = f"{name}战果报送"
     return found
 
 

@@ -31,11 +31,17 @@ PAGES = {
     Subject.CHECKIN: "web:assignment",
     Subject.FINDING: "web:finding",
     Subject.HOTSPOT: "web:hotspot",
+    Subject.ROUND: "web:stats-round-report",
 }
 
 
 def link(message: Message) -> str | None:
-    """The page of what the message is about (a digest is read where it is)."""
+    """The page of what the message is about (a digest is read where it is); for a round, which many
+    units share, the page of the message's unit."""
     if not message.reminder_id:
         return None
-    return reverse(PAGES[message.reminder.subject_type], args=[message.reminder.subject_id])
+    r = message.reminder
+    url = reverse(PAGES[r.subject_type], args=[r.subject_id])
+    if r.subject_type == Subject.ROUND and message.unit_id:
+        url += f"?unit={message.unit_id}"
+    return url

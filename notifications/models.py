@@ -27,12 +27,13 @@ class Kind(models.TextChoices):
 
 
 class Subject(models.TextChoices):
-    """What a reminder is about (see ``sweep.SOURCES``)."""
+    """What a reminder is about (see ``sweep.sources``)."""
 
     ASSIGNMENT = "assignment", _("Checklist item deadline")
     CHECKIN = "checkin", _("Periodic check-in")
     FINDING = "finding", _("Rectification deadline")
     HOTSPOT = "hotspot", _("Hotspot inspection")
+    ROUND = "round", _("Round statistics")
 
 
 class Audience(models.TextChoices):

@@ -52,7 +52,7 @@ INSERT_REMINDERS = """
 INSERT INTO notifications_reminder
     (kind, subject_type, subject_id, occurrence, recipient_id, audience, colour, unit_id, campaign_id, due_date,
      batch, created_at)
-SELECT DISTINCT %(kind)s, %(subject_type)s, s.id, %(occurrence)s, usr.id, %(audience)s,
+SELECT DISTINCT %(kind)s, %(subject_type)s, s.id, {occurrence}, usr.id, %(audience)s,
     CASE WHEN %(kind)s = 'overdue' THEN 'red' WHEN %(kind)s = 'behind' OR s.returned THEN 'yellow' ELSE 'blue' END,
     s.unit_id, s.campaign_id, s.due_date, %(batch)s, %(now)s
 FROM ({source}) s
@@ -76,6 +76,13 @@ def _local_date(column: str) -> str:
     return f"django_datetime_cast_date({column}, '{tz}', 'UTC')"
 
 
+def _next_day(column: str) -> str:
+    """SQL for the day after a date column (``date + 1`` on PostgreSQL, SQLite's ``date(…, '+1 day')``)."""
+    if connection.vendor == "postgresql":
+        return f"(CAST({column} AS date) + 1)"
+    return f"date({column}, '+1 day')"
+
+
 @dataclass(frozen=True)
 class Source:
     """Rows reminders can be about, as a SELECT of ``id, unit_id, campaign_id, due_date, returned,
@@ -94,6 +101,9 @@ class Source:
     lead: str = Audience.LEAD  # who is reminded first: the unit's leads, or the inspector
     before: bool = True
     nearest_only: bool = False  # of the "days before" steps, only the nearest (recurring dates)
+    # the subject is shared by many units (a round): the occurrence names the unit, so that a superior
+    # or HQ over several of them gets one reminder per unit, not one for whichever came first
+    per_unit: bool = False
 
     @property
     def dated(self) -> bool:
@@ -104,6 +114,13 @@ class Source:
         if step.kind == Kind.BEHIND:
             when = _behind()
         return self.select.format(when=when, campaigns=campaigns.format(column=self.campaign))
+
+    @property
+    def occurrence(self) -> str:
+        """SQL for the occurrence of the reminder key: the step's, with the unit for shared subjects."""
+        if self.per_unit:
+            return "%(occurrence)s || ' #' || CAST(s.unit_id AS VARCHAR(20))"
+        return "%(occurrence)s"
 
 
 ASSIGNMENT_ROWS = f"""
@@ -170,7 +187,29 @@ def _hotspot_rows() -> str:
         AND {{when}}"""
 
 
-DATED = [Subject.ASSIGNMENT, Subject.FINDING]  # the sources with a due date column (``Source.dated``)
+def _round_rows() -> str:
+    """集中统一行动: each round of a published campaign, for each unit expected to report (active, holding
+    active work in the campaign: ``stats.queries.reporting_units``) with no figure dated the round's last
+    day (``stats.queries.non_reporters``); due the morning after. The rounds are few and filtered first
+    (``{when}``, the campaign); then the units holding active work in the campaign (a semi-join on the
+    assignments), each kept by one equality probe per indicator of the campaign into the figures' unique
+    (unit, indicator, day) index."""
+    return f"""
+    SELECT s0.id, u.id AS unit_id, s0.campaign_id, {_next_day('s0."end"')} AS due_date, FALSE AS returned,
+        CAST(NULL AS BIGINT) AS leader_id, CAST(NULL AS BIGINT) AS owner_id
+    FROM stats_round s0
+    JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
+    JOIN accounts_unit u ON u.is_active
+    WHERE {{when}} {{campaigns}}
+        AND EXISTS (SELECT 1 FROM tasks_assignment a
+                    WHERE a.unit_id = u.id AND a.campaign_id = s0.campaign_id AND a.is_active)
+        AND NOT EXISTS (SELECT 1 FROM stats_indicator ind
+                        JOIN stats_figure f ON f.unit_id = u.id AND f.indicator_id = ind.id AND f.day = s0."end"
+                        WHERE ind.campaign_id = s0.campaign_id)"""
+
+
+# the sources with a due date column (``Source.dated``)
+DATED = [Subject.ASSIGNMENT, Subject.FINDING, Subject.ROUND]
 
 
 def sources() -> list[Source]:
@@ -179,6 +218,7 @@ def sources() -> list[Source]:
         Source(Subject.CHECKIN, CHECKIN_ROWS, nearest_only=True),
         Source(Subject.FINDING, FINDING_ROWS, due="s0.deadline"),
         Source(Subject.HOTSPOT, _hotspot_rows(), lead=Audience.INSPECTOR),
+        Source(Subject.ROUND, _round_rows(), due=_next_day('s0."end"'), per_unit=True),
     ]
 
 
@@ -279,7 +319,11 @@ def run(now: datetime | None = None) -> Outcome:
         for policy, campaigns in groups:
             for source in sources():
                 for step in steps(policy, today, source):
-                    sql = INSERT_REMINDERS.format(source=source.sql(step, campaigns), joins=RECIPIENTS[step.audience])
+                    sql = INSERT_REMINDERS.format(
+                        source=source.sql(step, campaigns),
+                        joins=RECIPIENTS[step.audience],
+                        occurrence=source.occurrence,
+                    )
                     cursor.execute(sql, _params(step, source, outcome.batch, now))
                     outcome.reminders[(source.subject_type, step.kind, step.audience)] += max(cursor.rowcount, 0)
         if outcome.total:
@@ -348,9 +392,12 @@ def _queue(cursor, batch: str, now: datetime, push_from: datetime, campaigns: st
 def _supersede(batch: str) -> int:
     """A newer reminder about the same subject for the same person replaces the older one's unread
     inbox message and its unsent push messages (one UPDATE). For recurring dates (check-ins, hotspot
-    windows) only about the same date: next week's check-in does not hide a missed one."""
+    windows) only about the same date: next week's check-in does not hide a missed one; for a subject
+    many units share (a round) only about the same unit."""
+    shared = [s.subject_type for s in sources() if s.per_unit]
     newer = Reminder.objects.filter(
         Q(subject_type__in=DATED) | Q(due_date=OuterRef("reminder__due_date")),
+        ~Q(subject_type__in=shared) | Q(unit_id=OuterRef("reminder__unit_id")),
         batch=batch,
         subject_type=OuterRef("reminder__subject_type"),
         subject_id=OuterRef("reminder__subject_id"),

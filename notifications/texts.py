@@ -5,7 +5,8 @@ its own text, to the first person reminded's).
 
 Each is Django template syntax over: ``recipient``, ``reminder``, ``colour``, ``unit``, ``campaign``,
 ``due`` (e.g. 7月15日), ``days_late``, and per subject ``item``/``assignment`` (checklist items and
-check-ins, with ``expected`` for the planned pace), ``finding``/``notice`` or ``hotspot``.
+check-ins, with ``expected`` for the planned pace), ``finding``/``notice``, ``hotspot``, or ``round`` with
+``period`` (7月7日至9日) and ``day`` (its last day, the date its totals are reported under).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ ITEM = "{{ campaign.name }}第{{ item.code }}项“{{ item.title }}”"
 FINDING = "“{{ finding.description|truncatechars:60 }}”（{{ finding.place }}）"
 NOTICE = "{% if notice %}按《责令整改通知书》{{ notice.number }}，{% endif %}"
 HOTSPOT = "挂牌整治点位“{{ hotspot.name }}”"
+ROUND = "{{ campaign.name }}{{ round.name }}（{{ period }}）"
+AS_ROUND = "（按轮次汇总填报，统计日期为{{ day }}）"
 
 TEXTS: dict[tuple[str, str, str], tuple[str, str]] = {
     # checklist item deadlines
@@ -118,6 +121,33 @@ TEXTS: dict[tuple[str, str, str], tuple[str, str]] = {
     ("hotspot", "overdue", "hq"): (
         "【挂牌督导·红】{{ hotspot.name }}{{ due }}截止的周期未检查",
         HOTSPOT + "（责任单位{{ unit.name }}）截至{{ due }}的检查周期未开展督导检查，已逾期{{ days_late }}天。",
+    ),
+    # results statistics of a round of concentrated operations (集中统一行动战果报送)
+    ("round", "due_soon", "lead"): (
+        "【战果报送·蓝】{{ round.name }}（{{ period }}）战果请于{{ due }}前报送",
+        HI + ROUND + "结束后，{{ unit.name }}战果请于{{ due }}前报送" + AS_ROUND + "。",
+    ),
+    ("round", "due_today", "lead"): (
+        "【战果报送·蓝】{{ round.name }}（{{ period }}）战果今天截止报送",
+        HI + ROUND + "，{{ unit.name }}战果今天（{{ due }}）截止报送，请于今日内报送" + AS_ROUND + "。",
+    ),
+    ("round", "overdue", "lead"): (
+        "【战果督办·红】{{ round.name }}（{{ period }}）战果逾期未报送",
+        HI
+        + ROUND
+        + "，{{ unit.name }}战果应于{{ due }}前报送，已逾期{{ days_late }}天未报送，请立即补报"
+        + AS_ROUND
+        + "。",
+    ),
+    ("round", "overdue", "superior"): (
+        "【战果督办·红】下级单位{{ unit.name }}{{ round.name }}战果逾期未报送",
+        HI + "下级单位{{ unit.name }}" + ROUND + "战果应于{{ due }}前报送，已逾期{{ days_late }}天未报送，请督促补报。",
+    ),
+    ("round", "overdue", "hq"): (
+        "【战果督办·红】{{ unit.name }}{{ round.name }}战果逾期{{ days_late }}天未报送",
+        "{{ unit.name }}"
+        + ROUND
+        + "战果应于{{ due }}前报送，已逾期{{ days_late }}天未报送，已提醒单位负责人和上级单位。",
     ),
 }
 

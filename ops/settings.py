@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "tasks",
     "inspections",
     "notifications",
+    "stats",
     "boards",
     "web",
 ]

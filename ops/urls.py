@@ -7,7 +7,8 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import UnitViewSet, UserViewSet
-from boards.api import BattleBoardView
+from boards import statsapi
+from boards.api import BattleBoardView, ExportViewSet
 from inspections.api import (
     FindingViewSet,
     HotspotViewSet,
@@ -44,6 +45,7 @@ router.register("finding-photos", PhotoViewSet, basename="finding-photo")
 router.register("notices", NoticeViewSet, basename="notice")
 router.register("hotspots", HotspotViewSet, basename="hotspot")
 router.register("inbox", InboxViewSet, basename="inbox")
+router.register("exports", ExportViewSet, basename="export")
 
 urlpatterns = [
     path("", include("web.urls")),
@@ -55,6 +57,12 @@ urlpatterns = [
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/v1/inspection-counts/", InspectionCountsView.as_view(), name="inspection-counts"),
     path("api/v1/boards/battle/", BattleBoardView.as_view(), name="board-battle"),
+    path("api/v1/boards/ranking/", statsapi.RankingView.as_view(), name="board-ranking"),
+    path("api/v1/stats/catalogue/", statsapi.CatalogueView.as_view(), name="stats-catalogue"),
+    path("api/v1/stats/totals/", statsapi.TotalsView.as_view(), name="stats-totals"),
+    path("api/v1/stats/non-reporters/", statsapi.NonReportersView.as_view(), name="stats-non-reporters"),
+    path("api/v1/stats/figures/", statsapi.FiguresView.as_view(), name="stats-figures"),
+    path("api/v1/stats/figures/upload/", statsapi.SheetUploadView.as_view(), name="stats-upload"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/schema/ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="schema-ui"),
     path("api/schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="schema-redoc"),

@@ -28,6 +28,15 @@ class Campaign(models.Model):
     end = models.DateField(_("end"))
     status = models.CharField(_("status"), max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
     source_name = models.CharField(_("plan file"), max_length=255, blank=True)
+    compare_to = models.ForeignKey(
+        "self",
+        verbose_name=_("compare with"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Last year's campaign for year-over-year figures (同比), matched by day of the campaign"),
+    )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.PROTECT
@@ -227,6 +236,9 @@ class Assignment(models.Model):
     )
     target_share = models.DecimalField(_("share of the target"), max_digits=14, decimal_places=2, null=True, blank=True)
     extensions = models.PositiveSmallIntegerField(_("extensions granted"), default=0, db_default=0)
+    submitted_on = models.DateField(
+        _("submitted on"), null=True, blank=True, help_text=_("When the work last went for acceptance (on time?)")
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)

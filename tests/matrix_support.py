@@ -44,6 +44,8 @@ from django.utils import timezone
 from accounts.models import Role, Unit, User
 from inspections import services as supervision
 from inspections.models import Finding, Hotspot, Inspection, InspectionKind, Notice, Photo
+from stats.models import Indicator
+from stats.services import report_figures
 from tasks.models import Action, Assignment, Campaign, Comment, Evidence, ExtensionRequest, Item
 from tasks.services.cascade import Share, pass_down
 from tasks.services.extensions import request_extension
@@ -199,6 +201,16 @@ WEST_CAMPAIGN = {
     "end": "2026-10-08",
     "owner": "330320",
 }
+
+
+# --- results statistics: one indicator of XJ, reported by each site on the campaign's first day ---------
+
+
+def build_statistics(people: dict[str, User], units: dict[str, Unit], xj: Campaign) -> None:
+    """XJ's catalogue (出动警力) and a figure from each site (its place in SITES + 1), through the service."""
+    police = Indicator.objects.create(campaign=xj, code="police", name="出动警力", measure="人次", seq=1)
+    for n, site in enumerate(SITES, start=1):
+        report_figures(campaign=xj, unit=units[site], day=xj.start, values={police.pk: n}, by=people[LEAD_OF[site]])
 
 
 # --- supervision (inspections): on the four sites, plus a tour of two stations of both branches -------
@@ -410,6 +422,7 @@ def build_world(tmp: Path, media_root: Path) -> World:
                 assignment=coop[unit], by=lead, due=due, reason=mark(unit, "reason")
             )
             assignment_transition(assignment=coop[unit], name="submit", by=lead)
+        build_statistics(p, city.units, Campaign.objects.get(code="XJ"))
         return World(
             people=p,
             units=city.units,

@@ -29,6 +29,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.db.models import Model, QuerySet
 from django.urls import URLResolver, get_resolver
@@ -40,6 +42,7 @@ from rest_framework.test import APIClient
 from accounts import scope
 from accounts.models import Unit, User
 from audit.models import AuditEvent
+from boards.models import Export
 from inspections.models import (
     Answer,
     Finding,
@@ -52,6 +55,7 @@ from inspections.models import (
     Photo,
 )
 from notifications.models import Message, Reminder
+from stats.models import Figure
 from tasks.models import Action, Assignment, Campaign, Evidence, ExtensionRequest, Item
 
 from .matrix_support import (
@@ -149,14 +153,19 @@ class Root:
 @dataclass(frozen=True)
 class Board:
     """A board over the rows in scope: ``?campaign=`` (default the latest seen) and ``?unit=`` (in
-    scope; default the campaign's owner when seen, else the top of the persona's own subtree)."""
+    scope; default the campaign's owner when seen, else the top of the persona's own subtree).
+    ``check(got, persona, campaign, root)`` compares the answer with the rows the persona may see."""
+
+    check: Callable[[dict, Persona, Campaign, str], None]
 
 
 @dataclass(frozen=True)
 class Own:
-    """The caller's own rows only (the inbox): whatever the role, another user's row does not exist."""
+    """The caller's own rows only (the inbox, exports): whatever the role, another user's row does not
+    exist. Asking for an export checks its campaign against the caller's scope (out of it: 404)."""
 
-    kind: str  # list | detail | read | read_all
+    kind: str  # inbox: list | detail | read | read_all; exports: list | create | detail | download
+    of: str = "inbox"  # inbox | exports
 
 
 def status_is(status: str):
@@ -360,6 +369,73 @@ V1 = "/api/v1"
 # cooperating work; evidence, extension, coop_extension hang on those. Rights: view (a role in scope),
 # report (unit lead over the unit), review (HQ over the unit, or — for cooperating work — a lead over
 # one of the item's lead units who does not report for the unit itself).
+# --- boards and statistics: what a board counts, from the rows and the tree ------------------------
+
+
+def counted_work(persona: Persona, campaign: Campaign, root: str) -> list[Assignment]:
+    return [
+        a for a in Assignment.objects.filter(campaign=campaign, is_active=True).select_related("unit")
+        if is_under(a.unit.code, root) and sees_unit(persona, a.unit.code)
+    ]  # fmt: skip
+
+
+def battle_counts(got: dict, persona: Persona, campaign: Campaign, root: str) -> None:
+    counted = counted_work(persona, campaign, root)
+    assert got["unit"]["code"] == root
+    assert got["total"]["total"] == len(counted)
+    assert got["total"]["done"] == sum(a.status == "accepted" for a in counted)
+    assert all(
+        (sees_unit(persona, c["code"]) and PARENT.get(c["code"]) in (root, None)) or c["own"] for c in got["columns"]
+    )
+    assert sum(c["total"] for c in got["column_totals"]) == len(counted)
+
+
+def ranking_counts(got: dict, persona: Persona, campaign: Campaign, root: str) -> None:
+    """The children of the root the persona sees, each with the work of its subtree."""
+    assert got["unit"]["code"] == root
+    below = [a for a in counted_work(persona, campaign, root) if a.unit.code != root]
+    assert {s["unit"]["code"] for s in got["standings"]} == {
+        code for code, parent in PARENT.items() if parent == root and sees_unit(persona, code)
+    }
+    assert sum(s["total"] for s in got["standings"]) == len(below)
+
+
+def figures_counted(persona: Persona, campaign: Campaign, root: str) -> list[Figure]:
+    return [
+        f for f in Figure.objects.filter(campaign=campaign).select_related("unit")
+        if is_under(f.unit.code, root) and sees_unit(persona, f.unit.code)
+    ]  # fmt: skip
+
+
+def stats_totals(got: dict, persona: Persona, campaign: Campaign, root: str) -> None:
+    assert got["unit"]["code"] == root
+    counted = figures_counted(persona, campaign, root)
+    assert sum(line["total"] for line in got["lines"]) == sum(f.value for f in counted)
+    assert all(c["code"] == root or (sees_unit(persona, c["code"]) and PARENT.get(c["code"]) == root)
+               for c in got["columns"])  # fmt: skip
+
+
+def stats_missing(got: dict, persona: Persona, campaign: Campaign, root: str) -> None:
+    holding = {a.unit.code for a in counted_work(persona, campaign, root)}
+    reported = {f.unit.code for f in figures_counted(persona, campaign, root) if str(f.day) == got["day"]}
+    assert got["expected"] == len(holding)
+    assert {u["code"] for u in got["missing"]} == holding - reported
+
+
+def stats_catalogue(got: dict, persona: Persona, campaign: Campaign, root: str) -> None:
+    assert [i["code"] for i in got["indicators"]] == list(campaign.indicators.values_list("code", flat=True))
+
+
+def figures_body(unit: Unit, pk: int):
+    return {"campaign": xj(), "unit": named_unit(unit, pk), "day": str(Campaign.objects.get(code="XJ").start
+            + timedelta(days=1)), "values": {"police": 9}}  # fmt: skip
+
+
+def sheet_body(unit: Unit, pk: int):
+    sheet = "日期,出动警力（人次）\n2026-07-02,9\n".encode()
+    return {"campaign": xj(), "unit": named_unit(unit, pk), "file": SimpleUploadedFile("战果.csv", sheet, "text/csv")}
+
+
 EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | Own | Board] = {
     (f"{V1}/", "GET"): Root(),
     (f"{V1}/auth/token/", "POST"): TokenAuth(),
@@ -645,11 +721,26 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     (f"{V1}/hotspots/{{id}}/", "GET"): Object((Do("hotspot", check=contains("hotspot")),)),
     (f"{V1}/inspection-counts/", "GET"): Figures(oracle=supervision_figures),
     # reminders: one's own inbox, nobody else's (not even HQ's)
-    (f"{V1}/boards/battle/", "GET"): Board(),
+    (f"{V1}/boards/battle/", "GET"): Board(battle_counts),
+    (f"{V1}/boards/ranking/", "GET"): Board(ranking_counts),
+    (f"{V1}/stats/totals/", "GET"): Board(stats_totals),
+    (f"{V1}/stats/non-reporters/", "GET"): Board(stats_missing),
+    (f"{V1}/stats/catalogue/", "GET"): Board(stats_catalogue),
+    (f"{V1}/stats/figures/", "POST"): Object(
+        (Do("site", "report", ok=201, hidden=400, campaign="XJ", body=figures_body, writes=True),)
+    ),
+    (f"{V1}/stats/figures/upload/", "POST"): Object(
+        (Do("site", "report", ok=201, hidden=400, campaign="XJ", body=sheet_body, fmt="multipart", writes=True),)
+    ),
     (f"{V1}/inbox/", "GET"): Own("list"),
     (f"{V1}/inbox/{{id}}/", "GET"): Own("detail"),
     (f"{V1}/inbox/{{id}}/read/", "POST"): Own("read"),
     (f"{V1}/inbox/read-all/", "POST"): Own("read_all"),
+    # exports: one's own, nobody else's (not even HQ's)
+    (f"{V1}/exports/", "GET"): Own("list", of="exports"),
+    (f"{V1}/exports/", "POST"): Own("create", of="exports"),
+    (f"{V1}/exports/{{id}}/", "GET"): Own("detail", of="exports"),
+    (f"{V1}/exports/{{id}}/download/", "GET"): Own("download", of="exports"),
 }
 
 # endpoints the schema leaves out on purpose (the router's index); everything else must be in it
@@ -873,6 +964,7 @@ FINGERPRINT = (
     (Hotspot, ("version",)),
     (Photo, ()),
     (Answer, ("accepted",)),
+    (Figure, ("value",)),
 )
 
 
@@ -1016,14 +1108,14 @@ def delivered_to(user: User, unit: Unit, n: int) -> list[int]:
     return ids
 
 
-def own_cases():
+def own_cases(of: str):
     for (path, method), rule in EXPECTED.items():
-        if isinstance(rule, Own):
+        if isinstance(rule, Own) and rule.of == of:
             for persona in PERSONAS.values():
                 yield pytest.param(path, method, rule, persona, id=f"{method} {short(path)} {persona.name}")
 
 
-@pytest.mark.parametrize(("path", "method", "rule", "persona"), list(own_cases()))
+@pytest.mark.parametrize(("path", "method", "rule", "persona"), list(own_cases("inbox")))
 def test_own_endpoint(world, path, method, rule, persona):
     """Each persona's inbox holds its own messages only; another's message answers like a missing one."""
     people = [world.user(p) for p in PERSONAS.values() if not p.anonymous]
@@ -1055,6 +1147,78 @@ def test_own_endpoint(world, path, method, rule, persona):
     response = send(url(mine[1]))
     assert response.status_code == 200 and response.json()["id"] == mine[1]
     assert (response.json()["read_at"] is not None) == (rule.kind == "read")
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def exports_of(user: User) -> list[int]:
+    """Three exports of ``user``: done (with its file), waiting, failed."""
+    data = f"MATRIX-xlsx-{user.username}".encode()
+    done = Export.objects.create(
+        user=user, kind="ledger", status="done", progress=100, filename=f"{user.username}台账.xlsx", size=len(data)
+    )
+    done.file.save("matrix.xlsx", ContentFile(data))
+    waiting = Export.objects.create(user=user, kind="ledger", params={"campaign": 1})
+    failed = Export.objects.create(user=user, kind="battle", status="failed", message="矩阵测试失败")
+    return [done.pk, waiting.pk, failed.pk]
+
+
+@pytest.mark.parametrize(("path", "method", "rule", "persona"), list(own_cases("exports")))
+def test_own_export_endpoint(world, path, method, rule, persona):
+    """Each persona's exports are its own: another's answers like a missing one and is never served.
+    Asking for one names a campaign: seen → 201 (queued, audited); not seen → 404 like a missing one."""
+    people = [world.user(p) for p in PERSONAS.values() if not p.anonymous]
+    owned = {u.pk: exports_of(u) for u in people}
+    client = client_for(world, persona)
+    me = None if persona.anonymous else world.user(persona)
+    mine = owned[me.pk] if me else []
+    others = [pk for uid, pks in owned.items() if me is None or uid != me.pk for pk in pks]
+    url = lambda pk: path.replace("{id}", str(pk))  # noqa: E731
+
+    def ask(kind: str, campaign: int):
+        return client.post(path, {"kind": kind, "params": {"campaign": campaign}}, format="json")
+
+    if persona.anonymous:
+        response = ask("ledger", world.campaigns["XJ"].pk) if method == "POST" else client.get(url(others[0]))
+        assert response.status_code in (401, 403)
+        assert Export.objects.count() == 3 * len(people)
+        return
+    if rule.kind == "list":
+        assert sorted(all_ids(client, path)) == sorted(mine)
+        return
+    if rule.kind == "create":
+        for kind, code in (("ledger", "XJ"), ("battle", "XS")):
+            campaign, events, before = world.campaigns[code], AuditEvent.objects.count(), Export.objects.count()
+            response = ask(kind, campaign.pk)
+            if sees_campaign(persona, unit_code_of("campaign", code)):
+                assert response.status_code == 201, response.content[:300]
+                got = Export.objects.get(pk=response.json()["id"])
+                assert (got.user, got.kind, got.status, got.params["campaign"]) == (me, kind, "queued", campaign.pk)
+                assert AuditEvent.objects.count() == events + 1
+            else:
+                assert response.status_code == 404, response.content[:300]
+                assert ask(kind, GHOST).json() == response.json(), "out of scope differs from missing"
+                assert (Export.objects.count(), AuditEvent.objects.count()) == (before, events)
+        assert ask("no-such-kind", world.campaigns["XJ"].pk).status_code == 400
+        return
+    ghost = client.get(url(GHOST))
+    assert ghost.status_code == 404
+    for pk in others[:3]:  # another's done, waiting and failed export
+        response = client.get(url(pk))
+        assert response.status_code == 404 and response.json() == ghost.json()
+    done, waiting, failed = mine
+    if rule.kind == "detail":
+        got = client.get(url(failed)).json()
+        assert (got["id"], got["status"], got["message"], got["download"]) == (failed, "failed", "矩阵测试失败", None)
+        assert client.get(url(done)).json()["download"] == f"{V1}/exports/{done}/download/"
+        return
+    assert rule.kind == "download"
+    response = client.get(url(done))
+    assert response.status_code == 200 and response["Content-Type"] == XLSX
+    assert b"".join(response.streaming_content) == f"MATRIX-xlsx-{me.username}".encode()
+    assert response["X-Content-Type-Options"] == "nosniff" and "attachment" in response["Content-Disposition"]
+    assert client.get(url(waiting)).status_code == 409
 
 
 # --- no endpoint without a rule --------------------------------------------------------------------
@@ -1136,19 +1300,8 @@ def test_board_endpoint(world, path, campaign, unit, persona):
         assert ask(xc.pk, GHOST_UNIT).json() == response.json(), "out of scope differs from missing"
         return
     assert response.status_code == 200, response.content[:300]
-    got = response.json()
     root = unit or (owner if sees_unit(persona, owner) else persona.anchor)
-    assert got["unit"]["code"] == root
-    counted = [
-        a for a in Assignment.objects.filter(campaign=xc, is_active=True).select_related("unit")
-        if is_under(a.unit.code, root) and sees_unit(persona, a.unit.code)
-    ]  # fmt: skip
-    assert got["total"]["total"] == len(counted)
-    assert got["total"]["done"] == sum(a.status == "accepted" for a in counted)
-    assert all(
-        (sees_unit(persona, c["code"]) and PARENT.get(c["code"]) in (root, None)) or c["own"] for c in got["columns"]
-    )
-    assert sum(c["total"] for c in got["column_totals"]) == len(counted)
+    EXPECTED[(path, "GET")].check(response.json(), persona, xc, root)
 
 
 def test_every_endpoint_has_a_rule():

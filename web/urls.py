@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import boards, reminders, supervision, views
+from . import boards, exports, reminders, stats, stats_links, supervision, views
 
 app_name = "web"
 
@@ -17,6 +17,18 @@ urlpatterns = [
     path("items/", views.items, name="items"),
     path("items/<int:pk>/", views.item, name="item"),
     path("board/", boards.battle, name="board"),
+    path("exports/", exports.exports, name="exports"),
+    path("exports/new/", exports.export_new, name="export-new"),
+    path("exports/status/", exports.export_status, name="export-status"),
+    path("exports/<int:pk>/download/", exports.export_download, name="export-download"),
+    path("board/ranking/", stats.ranking_page, name="ranking"),
+    path("board/bulletin/", stats.bulletin_page, name="bulletin"),
+    path("board/bulletin/pdf/", stats.bulletin_pdf, name="bulletin-pdf"),
+    path("stats/", stats.statistics, name="stats"),
+    path("stats/report/", stats.report, name="stats-report"),
+    path("stats/upload/", stats.upload, name="stats-upload"),
+    path("stats/sheet/", stats.sheet, name="stats-sheet"),
+    path("stats/rounds/<int:pk>/report/", stats_links.round_report, name="stats-round-report"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:pk>/read/", views.inbox_read, name="inbox-read"),
     path("inbox/read-all/", views.inbox_read_all, name="inbox-read-all"),

@@ -115,7 +115,11 @@ def assignment_transition(
         locked.status = transition.target
         locked.version += 1
         locked.updated_at = timezone.now()
-        locked.save(update_fields=["status", "version", "updated_at"])
+        fields = ["status", "version", "updated_at"]
+        if transition.target == S.SUBMITTED:
+            locked.submitted_on = timezone.localdate()
+            fields.append("submitted_on")
+        locked.save(update_fields=fields)
         changes = {"status": [before, locked.status]}
         if note:
             changes["note"] = note

@@ -10,6 +10,8 @@ from accounts.models import Unit, User
 from accounts.services import grant_role
 from accounts.unitfile import import_units
 from inspections.demo import seed_supervision
+from stats.demo import seed_statistics
+from tasks.demo import seed_progress
 from tasks.models import Campaign
 from tasks.services.plans import import_plan
 
@@ -40,7 +42,10 @@ class Command(BaseCommand):
             if not User.objects.filter(username="admin").exists():
                 User.objects.create_superuser("admin", password=DEMO_PASSWORD, name="系统管理员")
             result = import_plan(SEEDS / plan, publish=True, **CAMPAIGN)
-            seed_supervision(Campaign.objects.get(code=CAMPAIGN["code"]))
+            campaign = Campaign.objects.get(code=CAMPAIGN["code"])
+            seed_progress(campaign)
+            seed_supervision(campaign)
+            seed_statistics(campaign)
         if quiet:
             return
         self.stdout.write(

@@ -1,0 +1,320 @@
+"""The bulletin (工作通报) of a period — a week of the campaign or a round — as a print page and an A4 PDF.
+
+``bulletin_context`` gathers what both show, in the words and order of an official 通报: the red
+header (专项行动工作通报, 第N期, the issuing office and date), the title, the overall progress, the
+results statistics with 同比/环比, the ranking, the laggards called in (通报约谈), overdue work,
+supervision findings, and the requirements for the next period. Every figure is read as the
+requesting user (``accounts.scope``), so a sub-bureau's bulletin covers its subtree only.
+
+The PDF reuses the notice's CJK font and red header (``inspections.notice_pdf``); the charts are the
+PNGs of ``boards.charts``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from io import BytesIO
+from urllib.parse import quote
+from xml.sax.saxutils import escape
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.http import HttpResponse
+from django.utils import timezone
+from reportlab.lib.colors import Color, black
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from accounts import scope
+from accounts.models import Unit
+from inspections import notice_pdf as paper
+from inspections.models import Finding, FindingStatus, Inspection, InspectionStatus
+from ops.cn import cn_date, cn_percent, cn_range
+from stats import queries as stats
+from tasks.models import Assignment, AssignmentStatus, Campaign
+
+from .charts import Chart, Series, png
+from .ranking import ranking
+
+OVERDUE_SHOWN = 20
+FINDINGS_SHOWN = 10
+REQUIREMENTS = [
+    "一要压实工作责任。各单位主要负责人要亲自研究部署，对照责任清单逐项抓好落实，确保按时保质完成。",
+    "二要抓好问题整改。对督导检查发现的问题，要建立台账、限期整改、逐项销号，整改情况按时报送。",
+    "三要严格报送纪律。各单位要按时报送工作进展和战果统计数据，确保数据真实准确，杜绝迟报、漏报。",
+]
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a bulletin covers: a week of the campaign (Monday to Sunday) or a round."""
+
+    start: date
+    end: date
+    number: int  # 第N期
+    label: str  # 第3周（7月13日至19日） / 第一轮集中统一行动（7月7日至9日）
+    round_id: int | None = None
+
+
+def week_of(campaign: Campaign, day: date) -> Period:
+    """The campaign week holding ``day``: weeks run Monday to Sunday, the first from the campaign's start."""
+    day = min(max(day, campaign.start), campaign.end)
+    first_monday = campaign.start - timedelta(days=campaign.start.weekday())
+    n = (day - first_monday).days // 7 + 1
+    start = max(first_monday + timedelta(days=7 * (n - 1)), campaign.start)
+    end = min(first_monday + timedelta(days=7 * n - 1), campaign.end)
+    return Period(start, end, n, f"第{n}周（{cn_range(start, end)}）")
+
+
+def default_period(campaign: Campaign, today: date | None = None) -> Period:
+    """The last whole week before today (the week in progress when the campaign is in its first)."""
+    today = today or timezone.localdate()
+    week = week_of(campaign, today)
+    if week.end >= today and week.start > campaign.start:
+        week = week_of(campaign, week.start - timedelta(days=1))
+    return week
+
+
+def round_period(campaign: Campaign, round_) -> Period:
+    rounds = list(campaign.rounds.values_list("pk", flat=True))
+    return Period(
+        round_.start,
+        round_.end,
+        rounds.index(round_.pk) + 1,
+        f"{round_.name}（{cn_range(round_.start, round_.end)}）",
+        round_.pk,
+    )
+
+
+def _completion_chart(user, campaign: Campaign, unit: Unit, until: date) -> Chart:
+    """Completion over time: the share of the work accepted by each week's end (by the day it was submitted)."""
+    work = scope.restrict(
+        Assignment.objects.filter(campaign=campaign, is_active=True, unit__path__startswith=unit.path), user
+    )
+    total = work.count()
+    by_day = dict(
+        work.filter(status=AssignmentStatus.ACCEPTED, submitted_on__isnull=False)
+        .order_by()
+        .values("submitted_on")
+        .annotate(n=Count("id"))
+        .values_list("submitted_on", "n")
+    )
+    x, values, done, day = [], [], 0, campaign.start
+    weeks = []
+    while day <= until:
+        weeks.append(week_of(campaign, day))
+        day = weeks[-1].end + timedelta(days=1)
+    for w in weeks:
+        done += sum(n for d, n in by_day.items() if w.start <= d <= w.end or (d < campaign.start and w.number == 1))
+        x.append(f"第{w.number}周")
+        values.append(round(done * 100 / total, 1) if total else None)
+    return Chart(title="任务完成率（%）", x=x, series=[Series("完成率", values)], percent=True)
+
+
+def _findings_chart(user, campaign: Campaign, unit: Unit, until: date) -> Chart:
+    """Findings opened and closed per week."""
+    found = scope.restrict(Finding.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user).order_by()
+    opened = dict(found.annotate(d=TruncDate("found_at")).values("d").annotate(n=Count("id")).values_list("d", "n"))
+    closed = dict(
+        found.filter(closed_at__isnull=False).annotate(d=TruncDate("closed_at")).values("d").annotate(n=Count("id"))
+        .values_list("d", "n")
+    )  # fmt: skip
+    weeks, day = [], campaign.start
+    while day <= until:
+        weeks.append(week_of(campaign, day))
+        day = weeks[-1].end + timedelta(days=1)
+
+    def per_week(counts):
+        return [sum(n for d, n in counts.items() if w.start <= d <= w.end) for w in weeks]
+
+    return Chart(
+        title="督导发现问题与整改销号（处）",
+        x=[f"第{w.number}周" for w in weeks],
+        series=[Series("发现", per_week(opened), kind="bar"), Series("整改销号", per_week(closed), kind="bar")],
+    )
+
+
+def charts(user, campaign: Campaign, unit: Unit, until: date) -> list[Chart]:
+    return [_completion_chart(user, campaign, unit, until), _findings_chart(user, campaign, unit, until)]
+
+
+def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, issued: date | None = None) -> dict:
+    """Everything the print page and the PDF show, in order; read as ``user``."""
+    issued = issued or timezone.localdate()
+    as_of = min(period.end, issued)
+    work = scope.restrict(
+        Assignment.objects.filter(campaign=campaign, is_active=True, unit__path__startswith=unit.path), user
+    )
+    # as of the period's end: work accepted since counts as done on the day it was submitted
+    done_by_then = Q(status=AssignmentStatus.ACCEPTED, submitted_on__lte=as_of)
+    counts = work.aggregate(
+        total=Count("id"),
+        done=Count("id", filter=done_by_then),
+        overdue=Count("id", filter=Q(due_date__lte=as_of) & ~done_by_then),
+        units=Count("unit", distinct=True),
+    )
+    pct = counts["done"] * 100 / counts["total"] if counts["total"] else None
+    overview = (
+        f"截至{cn_date(as_of)}，{unit.name}{counts['units']}个单位共承担任务{counts['total']}项，"
+        f"已完成{counts['done']}项，完成率{cn_percent(round(pct, 1) if pct is not None else None)}"
+        + (f"；逾期未完成{counts['overdue']}项。" if counts["overdue"] else "，无逾期任务。")
+    )
+    window = stats.Window(
+        period.start, period.end, campaign.rounds.filter(pk=period.round_id).first() if period.round_id else None
+    )
+    totals = stats.totals(user, campaign, unit, window)
+    parts = []
+    for line in totals.lines:
+        compared = "，".join(filter(None, [line.yoy, line.mom]))
+        parts.append(
+            f"{line.indicator.name}{line.total}{line.indicator.measure}" + (f"（{compared}）" if compared else "")
+        )
+    results = f"{period.label}，{unit.name}共" + "；".join(parts) + "。" if parts else ""
+    r = ranking(user, campaign, unit, today=issued)
+    standings = [
+        {"rank": s.rank, "unit": s.unit.name, "score": s.score, "completion": s.completion, "overdue": s.overdue,
+         "open_findings": s.open_findings}
+        for s in r.standings if s.rank
+    ]  # fmt: skip
+    laggards = [{"unit": s.unit.name, "reasons": "，".join(s.reasons())} for s in r.laggards]
+    called = (
+        f"经综合评分，{'、'.join(x['unit'] for x in laggards)}排名靠后，予以通报。请上述单位主要负责人于"
+        f"{cn_date(issued + timedelta(days=3))}前到领导小组办公室说明情况，并书面报送整改措施。"
+        if laggards else ""
+    )  # fmt: skip
+    overdue = [
+        {"unit": a.unit.name, "item": f"{a.item.code} {a.item.title}", "due": cn_date(a.due_date)}
+        for a in work.filter(Q(due_date__lte=as_of) & ~done_by_then).select_related("unit", "item").order_by("due_date", "unit__path")[:OVERDUE_SHOWN]
+    ]  # fmt: skip
+    findings = scope.restrict(Finding.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user)
+    in_period = Q(found_at__date__gte=period.start, found_at__date__lte=period.end)
+    f_counts = findings.aggregate(
+        found=Count("id", filter=in_period),
+        closed=Count("id", filter=Q(closed_at__date__gte=period.start, closed_at__date__lte=period.end)),
+        open=Count("id", filter=~Q(status=FindingStatus.CLOSED)),
+        late=Count("id", filter=Finding.overdue_q(as_of + timedelta(days=1))),
+    )
+    visits = scope.restrict(
+        Inspection.objects.filter(campaign=campaign, status=InspectionStatus.COMPLETED, planned_on__gte=period.start,
+                                  planned_on__lte=period.end, units__path__startswith=unit.path),
+        user, via="units",
+    ).distinct().count()  # fmt: skip
+    supervision = (
+        f"{period.label}共开展督导检查{visits}次，发现问题{f_counts['found']}处，整改销号{f_counts['closed']}处；"
+        f"截至{cn_date(as_of)}尚有{f_counts['open']}处问题未整改完毕，其中超过整改期限{f_counts['late']}处。"
+    )
+    late_findings = [
+        {"unit": f.unit.name, "place": f.place, "description": f.description[:60], "deadline": cn_date(f.deadline)}
+        for f in findings.filter(Finding.overdue_q(as_of + timedelta(days=1))).select_related("unit").order_by("deadline")[:FINDINGS_SHOWN]
+    ]  # fmt: skip
+    issuer = f"{campaign.owner.name}专项行动领导小组办公室"
+    return {
+        "masthead": "专项行动工作通报",
+        "number": f"第{period.number}期",
+        "issuer": issuer,
+        "issue_date": cn_date(issued),
+        "title": f"关于{campaign.name}{period.label}工作情况的通报",
+        "addressee": f"{unit.name}各单位：",
+        "opening": f"现将{campaign.name}{period.label}工作情况通报如下：",
+        "overview": overview,
+        "results": results,
+        "standings": standings,
+        "laggards": laggards,
+        "called": called,
+        "overdue": overdue,
+        "overdue_more": max(counts["overdue"] - len(overdue), 0),
+        "supervision": supervision,
+        "late_findings": late_findings,
+        "requirements": REQUIREMENTS,
+        "charts": charts(user, campaign, unit, as_of),
+        "filename": f"{campaign.name}工作通报（第{period.number}期）.pdf",
+        "period": period,
+    }
+
+
+def render_pdf(ctx: dict) -> bytes:
+    """The bulletin as an A4 PDF: red header, sections with headings (一、二、…), the ranking as a table."""
+    font = paper.font_name()
+    buffer = BytesIO()
+    doc = SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=26 * mm, rightMargin=24 * mm, topMargin=22 * mm, bottomMargin=26 * mm,
+        title=ctx["title"], author=ctx["issuer"], creator="专项行动任务督办系统", lang="zh-CN", initialFontName=font,
+    )  # fmt: skip
+    size, leading = 15, 26
+    body = ParagraphStyle("b", fontName=font, fontSize=size, leading=leading, wordWrap="CJK", alignment=TA_JUSTIFY,
+                          firstLineIndent=2 * size)  # fmt: skip
+    flat = ParagraphStyle("f", parent=body, firstLineIndent=0)
+    heading = ParagraphStyle("h", parent=flat, fontSize=size + 1, leading=leading + 2, spaceBefore=6)
+    small = ParagraphStyle("s", parent=flat, fontSize=11, leading=15)
+    centre = ParagraphStyle("c", parent=small, alignment=TA_CENTER)
+
+    def p(text, style=body):
+        return Paragraph(escape(text), style)
+
+    meta = Table([[p(ctx["issuer"], small), p(ctx["issue_date"], ParagraphStyle("r", parent=small, alignment=2))]],
+                 colWidths=[doc.width * 0.6, doc.width * 0.4])  # fmt: skip
+    meta.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    story = [
+        paper._Centred(ctx["masthead"], font, 32, paper.RED, space=4, after=4),
+        p(ctx["number"], centre),
+        meta,
+        paper._RedRule(),
+        paper._Centred(ctx["title"], font, 20, black, space=1, before=10, after=12),
+        p(ctx["addressee"], flat),
+        p(ctx["opening"]),
+        p("一、总体进展", heading),
+        p(ctx["overview"]),
+    ]
+    if ctx["results"]:
+        story += [p("二、战果统计", heading), p(ctx["results"])]
+    story.append(p("三、综合排名（截至发文之日）", heading))
+    if ctx["standings"]:
+        rows = [["名次", "单位", "综合得分", "完成率", "逾期任务", "未整改问题"]] + [
+            [s["rank"], s["unit"], f"{s['score']:g}", cn_percent(s["completion"]), s["overdue"], s["open_findings"]]
+            for s in ctx["standings"]
+        ]
+        table = Table([[Paragraph(escape(str(c)), centre) for c in row] for row in rows],
+                      colWidths=[doc.width * w for w in (0.1, 0.34, 0.14, 0.14, 0.14, 0.14)], repeatRows=1)  # fmt: skip
+        table.setStyle(TableStyle([
+            ("GRID", (0, 0), (-1, -1), 0.5, black), ("BACKGROUND", (0, 0), (-1, 0), Color(0.9, 0.92, 0.95)),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ]))  # fmt: skip
+        story.append(table)
+    if ctx["called"]:
+        story += [Spacer(0, 6), p(ctx["called"])]
+        story += [p(f"{n}．{x['unit']}：{x['reasons']}。") for n, x in enumerate(ctx["laggards"], start=1)]
+    story.append(p("四、逾期未完成任务", heading))
+    if ctx["overdue"]:
+        story += [p(f"{n}．{o['unit']}：{o['item']}（时限{o['due']}）", small) for n, o in enumerate(ctx["overdue"], 1)]
+        if ctx["overdue_more"]:
+            story.append(p(f"另有{ctx['overdue_more']}项逾期任务，详见任务台账。", small))
+    else:
+        story.append(p("无逾期未完成任务。"))
+    story += [p("五、督导检查", heading), p(ctx["supervision"])]
+    story += [p(f"{n}．{f['unit']} {f['place']}：{f['description']}（整改期限{f['deadline']}）", small)
+              for n, f in enumerate(ctx["late_findings"], 1)]  # fmt: skip
+    for chart in ctx["charts"]:
+        story += [
+            Spacer(0, 6),
+            Image(BytesIO(png(chart, width=900, height=380)), width=doc.width, height=doc.width * 380 / 900),
+        ]
+    story.append(p("六、下步工作要求", heading))
+    story += [p(line) for line in ctx["requirements"]]
+    story += [Spacer(0, 18), p(ctx["issuer"], ParagraphStyle("sig", parent=flat, alignment=2)),
+              p(ctx["issue_date"], ParagraphStyle("sig2", parent=flat, alignment=2))]  # fmt: skip
+    doc.build(story, canvasmaker=paper._canvas_class(font))
+    return buffer.getvalue()
+
+
+def pdf_response(ctx: dict) -> HttpResponse:
+    response = HttpResponse(render_pdf(ctx), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"bulletin.pdf\"; filename*=utf-8''{quote(ctx['filename'])}"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,17 @@
+"""Celery tasks of the boards: making an export in the background (see boards/exports.py).
+
+Safe to run twice or at once: the export is claimed with a conditional UPDATE and every later write
+holds that claim. With ``acks_late`` a task whose worker died is delivered again, and takes the export
+over once its claim is older than the hard time limit.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from .exports import SOFT_TIME_LIMIT, TIME_LIMIT, export_run
+
+
+@shared_task(name="boards.run_export", acks_late=True, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
+def run_export(export_id: int) -> dict:
+    return {"export": export_id, "outcome": export_run(export_id)}

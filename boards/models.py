@@ -1,0 +1,88 @@
+"""What HQ sets for its boards (the ranking's weights), and the exports users ask for."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tasks.models import Campaign
+
+
+class Weights(models.Model):
+    """How HQ weighs the ranking of units (排名权重) in one campaign; the score is the weighted mean of
+    each measure as a percentage (see ``boards.ranking``)."""
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="weights")
+    completion = models.PositiveSmallIntegerField(_("completion"), default=40)
+    on_time = models.PositiveSmallIntegerField(_("on time"), default=20)
+    overdue = models.PositiveSmallIntegerField(_("nothing overdue"), default=20)
+    rectification = models.PositiveSmallIntegerField(_("rectified in time"), default=10)
+    findings = models.PositiveSmallIntegerField(_("few findings"), default=10)
+    laggards = models.PositiveSmallIntegerField(
+        _("laggards called in"), default=3, help_text=_("How many of the lowest-ranked units the bulletin names")
+    )
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    MEASURES = ("completion", "on_time", "overdue", "rectification", "findings")
+
+    class Meta:
+        verbose_name = _("ranking weights")
+        verbose_name_plural = _("ranking weights")
+
+    def __str__(self) -> str:
+        return f"{self.campaign} · " + " ".join(f"{m}={getattr(self, m)}" for m in self.MEASURES)
+
+    def as_dict(self) -> dict[str, int]:
+        return {m: getattr(self, m) for m in self.MEASURES}
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Being prepared")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class Export(models.Model):
+    """A spreadsheet a user asked for (导出: a board or a ledger as XLSX), made in the background.
+
+    The file is the user's own: stored under ``exports/%Y/%m/`` with a random name, never served by a
+    media URL, downloaded only by the one who asked (anyone else gets a 404). ``params`` are the
+    request as checked against the user's scope; the job builds the file with the same user's scope.
+    ``message`` is what the user is told when it fails (never a traceback).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports", verbose_name=_("requested by")
+    )
+    kind = models.SlugField(_("kind"), max_length=40)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", max_length=200, blank=True)
+    filename = models.CharField(_("file name"), max_length=200, blank=True)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(
+        _("started at"), null=True, blank=True, help_text=_("When the running job claimed it (its lease)")
+    )
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="export_user_recent")]
+        constraints = [models.CheckConstraint(condition=models.Q(progress__lte=100), name="export_progress_le_100")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} · {self.filename or self.get_status_display()}"
+
+    @property
+    def is_pending(self) -> bool:
+        """Still to come: waiting or being prepared."""
+        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)

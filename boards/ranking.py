@@ -1,0 +1,186 @@
+"""Ranking the units under a chosen one (排名) by a score HQ weighs, and the laggards it calls in (通报约谈).
+
+Each unit's measures cover its whole subtree, as on the battle board, from two grouped queries (the
+assignments and the findings, each grouped by the unit's path prefix), whatever the number of units:
+
+- completion: accepted ÷ assigned;
+- on time: of the work due by today, the share submitted by its due date (and not sent back since);
+- nothing overdue: 100 − the overdue share;
+- rectified in time: of the findings whose deadline has passed or that are closed, the share closed
+  by the deadline;
+- few findings: findings per 100 assignments, scaled against the unit with the most (the most → 0).
+
+The score is the weighted mean of the measures a unit has (a unit with no findings due has no
+rectification measure: its weight is left out rather than counted as 0 or 100). Ties go to the higher
+completion, then to the unit's code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, F, IntegerField, Q
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from accounts import scope
+from accounts.models import Unit
+from inspections.models import Finding, FindingStatus
+from tasks.models import Assignment, AssignmentStatus, Campaign
+from tasks.queries import overdue_q
+
+from .models import Weights
+
+STEP = Unit.steplen
+MEASURES = Weights.MEASURES
+
+
+@dataclass
+class Standing:
+    unit: Unit
+    total: int = 0
+    done: int = 0
+    due: int = 0
+    in_time: int = 0
+    overdue: int = 0
+    findings: int = 0
+    findings_due: int = 0
+    rectified_in_time: int = 0
+    open_findings: int = 0
+    measures: dict[str, float | None] = field(default_factory=dict)
+    score: float | None = None
+    rank: int | None = None
+
+    @property
+    def completion(self) -> float | None:
+        return round(self.done * 100 / self.total, 1) if self.total else None
+
+    def reasons(self) -> list[str]:
+        """Why a laggard is called in, in a bulletin's words."""
+        out = []
+        if self.completion is not None:
+            out.append(f"完成率{self.completion:g}%")
+        if self.overdue:
+            out.append(f"逾期未完成{self.overdue}项")
+        late = self.findings_due - self.rectified_in_time
+        if late:
+            out.append(f"问题整改超期{late}处")
+        if self.open_findings:
+            out.append(f"未整改问题{self.open_findings}处")
+        return out
+
+
+@dataclass
+class Ranking:
+    campaign: Campaign
+    unit: Unit
+    weights: dict[str, int]
+    standings: list[Standing]  # ranked, best first; units with no work last, unranked
+    laggards: list[Standing]
+
+
+def weights_for(campaign: Campaign) -> Weights:
+    """HQ's weights for the campaign, or the defaults (unsaved) when HQ has set none."""
+    return Weights.objects.filter(campaign=campaign).first() or Weights(campaign=campaign)
+
+
+def _branch(unit: Unit, field_name: str = "unit__path"):
+    return Substr(field_name, 1, len(unit.path) + STEP)
+
+
+def standings(user, campaign: Campaign, unit: Unit, *, today: date | None = None) -> dict[str, Standing]:
+    """Raw counts per child of ``unit`` (by path), over each child's subtree: two queries."""
+    today = today or timezone.localdate()
+    children = scope.restrict(Unit.objects.filter(depth=unit.depth + 1, path__startswith=unit.path), user, via="")
+    out = {u.path: Standing(u) for u in children.order_by("path")}
+    S = AssignmentStatus
+    work = scope.restrict(
+        Assignment.objects.filter(campaign=campaign, is_active=True, unit__path__startswith=unit.path), user
+    )
+    due = Q(due_date__lt=today)
+    for row in (
+        work.order_by()
+        .annotate(branch=_branch(unit))
+        .values("branch")
+        .annotate(
+            total=Count("id"),
+            done=Count("id", filter=Q(status=S.ACCEPTED)),
+            due=Count("id", filter=due),
+            in_time=Count(
+                "id",
+                filter=due & Q(status__in=[S.SUBMITTED, S.ACCEPTED], submitted_on__lte=F("due_date")),
+            ),
+            overdue=Count("id", filter=overdue_q(today), output_field=IntegerField()),
+        )
+    ):
+        s = out.get(row["branch"])
+        if s is not None:
+            s.total, s.done, s.due, s.in_time, s.overdue = (
+                row["total"], row["done"], row["due"], row["in_time"], row["overdue"]
+            )  # fmt: skip
+    F_ = FindingStatus
+    findings = scope.restrict(Finding.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user)
+    closed_in_time = Q(status=F_.CLOSED, deadline__isnull=False, closed_at__date__lte=F("deadline"))
+    for row in (
+        findings.order_by()
+        .annotate(branch=_branch(unit))
+        .values("branch")
+        .annotate(
+            findings=Count("id"),
+            findings_due=Count("id", filter=Q(deadline__isnull=False) & (Q(status=F_.CLOSED) | Q(deadline__lt=today))),
+            rectified_in_time=Count("id", filter=closed_in_time),
+            open_findings=Count("id", filter=~Q(status=F_.CLOSED)),
+        )
+    ):
+        s = out.get(row["branch"])
+        if s is not None:
+            s.findings, s.findings_due = row["findings"], row["findings_due"]
+            s.rectified_in_time, s.open_findings = row["rectified_in_time"], row["open_findings"]
+    return out
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return part * 100 / whole if whole else None
+
+
+def score(rows: list[Standing], weights: dict[str, int]) -> None:
+    """Fill each standing's measures and score (0–100, one decimal)."""
+    density = {id(s): s.findings * 100 / s.total for s in rows if s.total}
+    worst = max(density.values(), default=0)
+    for s in rows:
+        if not s.total:
+            s.measures = dict.fromkeys(MEASURES)
+            s.score = None
+            continue
+        s.measures = {
+            "completion": _pct(s.done, s.total),
+            "on_time": _pct(s.in_time, s.due),
+            "overdue": 100 - s.overdue * 100 / s.total,
+            "rectification": _pct(s.rectified_in_time, s.findings_due),
+            "findings": 100 - density[id(s)] * 100 / worst if worst else 100.0,
+        }
+        counted = [(weights[m], v) for m, v in s.measures.items() if v is not None and weights[m]]
+        total_weight = sum(w for w, _ in counted)
+        s.score = round(sum(w * v for w, v in counted) / total_weight, 1) if total_weight else None
+
+
+def ranking(user, campaign: Campaign, unit: Unit, *, weights: dict[str, int] | None = None, today=None) -> Ranking:
+    """The children of ``unit`` (in the user's scope, checked by the caller) ranked; laggards last."""
+    setting = weights_for(campaign)
+    weights = weights or setting.as_dict()
+    rows = list(standings(user, campaign, unit, today=today).values())
+    score(rows, weights)
+    ranked = sorted(
+        (s for s in rows if s.score is not None),
+        key=lambda s: (-s.score, -(s.completion or 0), s.unit.code),
+    )
+    previous = None
+    for position, s in enumerate(ranked, start=1):
+        s.rank = previous.rank if previous and previous.score == s.score else position
+        previous = s
+    unranked = [s for s in rows if s.score is None]
+    # the last few, never more than a third of the units ranked (of three units, one is called in)
+    called = min(setting.laggards, max(1, len(ranked) // 3)) if len(ranked) > 1 else 0
+    laggards = list(reversed(ranked[-called:])) if called else []
+    return Ranking(campaign, unit, weights, ranked + unranked, laggards)

@@ -1,0 +1,313 @@
+"""The ranking under ``/api/v1/boards/ranking/`` and the results statistics under ``/api/v1/stats/``,
+scoped like every other read: a campaign or unit out of scope is a 404 like a missing one."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import scope
+from ops.tables import FileProblems
+from stats import queries as stats
+from stats import services as figures
+from stats.models import Indicator, Round
+from tasks.api import service_errors
+from tasks.models import CampaignStatus
+from tasks.queries import campaigns_for
+
+from .forms import StatsForm, asked
+from .ranking import MEASURES, ranking
+
+BOARD_PARAMETERS = [
+    OpenApiParameter("campaign", int, description="Default: the latest campaign the user sees"),
+    OpenApiParameter("unit", str, description="Unit code; its children are ranked / are the columns"),
+]
+WINDOW_PARAMETERS = [
+    OpenApiParameter("round", int, description="A round of concentrated operations: its dates"),
+    OpenApiParameter("start", str, description="First day (yyyy-mm-dd); default the campaign's first"),
+    OpenApiParameter("end", str, description="Last day (yyyy-mm-dd); default today or the campaign's last"),
+]
+MAX_SHEET = 5 * 1024 * 1024
+
+
+def _asked(request, form_class=StatsForm):
+    """What was asked, or the 400/404 answer."""
+    form, a = asked(request.user, request.query_params, form_class)
+    if a is None:
+        return None, Response(form.errors, status=400)
+    if a.campaign is None or a.unit is None:
+        return None, Response({"detail": "没有可查看的专项行动"}, status=404)
+    return a, None
+
+
+def _unit(u) -> dict:
+    return {"id": u.pk, "code": u.code, "name": u.name}
+
+
+class UnitRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class StandingSerializer(serializers.Serializer):
+    unit = UnitRef()
+    rank = serializers.IntegerField(allow_null=True, help_text="Null: no work to rank")
+    score = serializers.FloatField(allow_null=True)
+    measures = serializers.DictField(child=serializers.FloatField(allow_null=True), help_text="Each 0–100")
+    total = serializers.IntegerField()
+    done = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    due = serializers.IntegerField(help_text="Work due before today")
+    in_time = serializers.IntegerField(help_text="Of the work due, submitted by its due date")
+    findings = serializers.IntegerField()
+    open_findings = serializers.IntegerField()
+    reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="A laggard's reasons, as a bulletin words them"
+    )
+
+
+class RankingSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField()
+    unit = UnitRef()
+    weights = serializers.DictField(child=serializers.IntegerField())
+    standings = StandingSerializer(many=True)
+    laggards = StandingSerializer(many=True)
+
+
+def standing_json(s) -> dict:
+    return {
+        "unit": _unit(s.unit), "rank": s.rank, "score": s.score,
+        "measures": {m: (round(v, 1) if v is not None else None) for m, v in s.measures.items()},
+        "total": s.total, "done": s.done, "overdue": s.overdue, "due": s.due, "in_time": s.in_time,
+        "findings": s.findings, "open_findings": s.open_findings, "reasons": s.reasons(),
+    }  # fmt: skip
+
+
+class RankingView(APIView):
+    """排名: the units under ``unit`` ranked by HQ's weighted score, and the laggards (通报约谈)."""
+
+    @extend_schema(parameters=BOARD_PARAMETERS, responses=RankingSerializer)
+    def get(self, request):
+        a, refused = _asked(request)
+        if refused:
+            return refused
+        r = ranking(request.user, a.campaign, a.unit)
+        return Response(
+            {
+                "campaign": a.campaign.pk,
+                "unit": _unit(a.unit),
+                "weights": {m: r.weights[m] for m in MEASURES},
+                "standings": [standing_json(s) for s in r.standings],
+                "laggards": [standing_json(s) for s in r.laggards],
+            }
+        )
+
+
+class LineSerializer(serializers.Serializer):
+    indicator = inline_serializer(
+        "IndicatorRef", {"id": serializers.IntegerField(), "code": serializers.CharField(),
+                         "name": serializers.CharField(), "measure": serializers.CharField()},
+    )  # fmt: skip
+    total = serializers.IntegerField()
+    last_year = serializers.IntegerField(allow_null=True, help_text="Same days of the campaign compared with")
+    previous = serializers.IntegerField(allow_null=True, help_text="The window of equal length just before")
+    yoy = serializers.CharField(help_text="e.g. 同比上升24.8%; empty when there is nothing to compare")
+    mom = serializers.CharField(help_text="e.g. 环比下降3%")
+    by_unit = serializers.DictField(child=serializers.IntegerField(), help_text="Column unit id → total")
+
+
+class TotalsSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField()
+    unit = UnitRef()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    round = serializers.IntegerField(allow_null=True)
+    compared_with = serializers.IntegerField(
+        allow_null=True, help_text="The campaign 同比 reads; null: any a year before"
+    )
+    last_year_start = serializers.DateField()
+    last_year_end = serializers.DateField()
+    columns = UnitRef(many=True)
+    lines = LineSerializer(many=True)
+
+
+def totals_json(t: stats.Totals) -> dict:
+    return {
+        "campaign": t.campaign.pk, "unit": _unit(t.unit), "start": t.window.start, "end": t.window.end,
+        "round": t.window.round.pk if t.window.round else None,
+        "compared_with": t.compared_with.pk if t.compared_with else None,
+        "last_year_start": t.last_year_window.start, "last_year_end": t.last_year_window.end,
+        "columns": [_unit(u) for u in t.columns],
+        "lines": [
+            {
+                "indicator": {"id": ln.indicator.pk, "code": ln.indicator.code, "name": ln.indicator.name,
+                              "measure": ln.indicator.measure},
+                "total": ln.total, "last_year": ln.last_year, "previous": ln.previous, "yoy": ln.yoy,
+                "mom": ln.mom, "by_unit": {str(k): v for k, v in ln.by_unit.items()},
+            }
+            for ln in t.lines
+        ],
+    }  # fmt: skip
+
+
+class TotalsView(APIView):
+    """战果统计: each indicator's total under ``unit`` in a window (a round, or from–to), per column unit,
+    with 同比 and 环比."""
+
+    @extend_schema(parameters=BOARD_PARAMETERS + WINDOW_PARAMETERS, responses=TotalsSerializer)
+    def get(self, request):
+        a, refused = _asked(request)
+        if refused:
+            return refused
+        return Response(totals_json(stats.totals(request.user, a.campaign, a.unit, a.window)))
+
+
+class NonReportersView(APIView):
+    """The units under ``unit`` holding work in the campaign that have no figure for the window's last day
+    (a round: its totals)."""
+
+    @extend_schema(
+        parameters=BOARD_PARAMETERS + WINDOW_PARAMETERS,
+        responses=inline_serializer(
+            "NonReporters",
+            {"day": serializers.DateField(), "expected": serializers.IntegerField(), "missing": UnitRef(many=True)},
+        ),
+    )
+    def get(self, request):
+        a, refused = _asked(request)
+        if refused:
+            return refused
+        day = a.window.end
+        missing = list(stats.non_reporters(request.user, a.campaign, a.unit, day))
+        expected = stats.reporting_units(request.user, a.campaign, a.unit).count()
+        return Response({"day": day, "expected": expected, "missing": [_unit(u) for u in missing]})
+
+
+class CatalogueSerializer(serializers.Serializer):
+    indicators = inline_serializer(
+        "Indicator", {"id": serializers.IntegerField(), "code": serializers.CharField(), "name": serializers.CharField(),
+                      "measure": serializers.CharField()}, many=True,
+    )  # fmt: skip
+    rounds = inline_serializer(
+        "Round", {"id": serializers.IntegerField(), "name": serializers.CharField(), "start": serializers.DateField(),
+                  "end": serializers.DateField()}, many=True,
+    )  # fmt: skip
+
+
+class CatalogueView(APIView):
+    """A campaign's indicators and rounds (what a unit reports, and when it reports per round)."""
+
+    @extend_schema(parameters=BOARD_PARAMETERS[:1], responses=CatalogueSerializer)
+    def get(self, request):
+        a, refused = _asked(request)
+        if refused:
+            return refused
+        return Response(
+            {
+                "indicators": list(
+                    Indicator.objects.filter(campaign=a.campaign, is_active=True).values(
+                        "id", "code", "name", "measure"
+                    )
+                ),
+                "rounds": list(Round.objects.filter(campaign=a.campaign).values("id", "name", "start", "end")),
+            }
+        )
+
+
+class ReportSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField()
+    unit = serializers.CharField(help_text="Unit code")
+    day = serializers.DateField(help_text="The day reported; in a round, its last day")
+    values = serializers.DictField(child=serializers.IntegerField(min_value=0), help_text="Indicator code → value")
+
+
+def _reporting(request, campaign_pk, unit_code):
+    """The campaign (404 when not seen) and the unit (None when out of the view scope or missing)."""
+    campaign = campaigns_for(request.user).exclude(status=CampaignStatus.DRAFT).filter(pk=campaign_pk).first()
+    if campaign is None:
+        raise Http404
+    return campaign, scope.units(request.user).filter(code=unit_code).first()
+
+
+NOT_YOURS = {"unit": ["不在您的职责范围内"]}
+
+
+class FiguresView(APIView):
+    """A unit's figures for one day (a round: its last day); a unit lead reports for its subtree.
+    A figure already there is replaced (the history keeps the old value)."""
+
+    @extend_schema(
+        request=ReportSerializer,
+        responses=inline_serializer("Reported", {"changed": serializers.IntegerField()}),
+    )
+    def post(self, request):
+        body = ReportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        d = body.validated_data
+        campaign, unit = _reporting(request, d["campaign"], d["unit"])
+        if unit is None:
+            return Response(NOT_YOURS, status=400)
+        codes = dict(campaign.indicators.filter(is_active=True).values_list("code", "pk"))
+        unknown = sorted(set(d["values"]) - codes.keys())
+        if unknown:
+            return Response({"values": [f"未知指标：{'、'.join(unknown)}；应为 {'、'.join(codes)}"]}, status=400)
+        values = {codes[c]: v for c, v in d["values"].items()}
+        changed, refused = service_errors(
+            lambda: figures.report_figures(campaign=campaign, unit=unit, day=d["day"], values=values, by=request.user,
+                                           source="api")
+        )  # fmt: skip
+        return refused or Response({"changed": changed}, status=status.HTTP_201_CREATED)
+
+
+class SheetUploadView(APIView):
+    """A unit's whole statistics sheet (XLSX or CSV: a row per day or round, a column per indicator).
+    Every problem is listed with sheet, row, column and field; nothing is written unless all is right."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request=inline_serializer(
+            "SheetUpload",
+            {"campaign": serializers.IntegerField(), "unit": serializers.CharField(), "file": serializers.FileField()},
+        ),
+        responses=inline_serializer("SheetLoaded", {"changed": serializers.IntegerField()}),
+    )
+    def post(self, request):
+        upload = request.FILES.get("file")
+        try:
+            campaign_pk = int(request.data.get("campaign", ""))
+        except ValueError:
+            return Response({"campaign": ["应为行动编号"]}, status=400)
+        campaign, unit = _reporting(request, campaign_pk, request.data.get("unit", ""))
+        if unit is None:
+            return Response(NOT_YOURS, status=400)
+        if upload is None:
+            return Response({"file": ["请附上战果统计表（.xlsx 或 .csv）"]}, status=400)
+        if upload.size > MAX_SHEET:
+            return Response({"file": [f"文件过大：不应超过{MAX_SHEET // 1024 // 1024}MB"]}, status=400)
+        return load_sheet(request.user, campaign, unit, upload)
+
+
+def load_sheet(user, campaign, unit, upload):
+    """Spool the upload and import it; the answer for the API (the page shows the same problems)."""
+    suffix = Path(upload.name).suffix.lower()
+    with tempfile.NamedTemporaryFile(suffix=suffix) as spool:
+        for chunk in upload.chunks():
+            spool.write(chunk)
+        spool.flush()
+        try:
+            changed, refused = service_errors(
+                lambda: figures.import_sheet(spool.name, campaign=campaign, unit=unit, by=user,
+                                             display_name=upload.name)
+            )  # fmt: skip
+        except FileProblems as exc:
+            return Response({"problems": [p.as_dict() for p in exc.problems]}, status=400)
+    return refused or Response({"changed": changed}, status=status.HTTP_201_CREATED)

@@ -1,0 +1,117 @@
+"""Demo results statistics: the catalogue, three rounds, last year's campaign with its figures, and
+this year's figures from every unit holding work — so 同比 and 环比 have something to compare and
+one or two units have not reported the last day.
+
+Figures are drawn from a fixed random seed (the same demo every time) and written in bulk: they stand
+for what units reported, not for edits made in the app, so no audit events are written for them.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, RoleGrant
+from tasks.models import Assignment, Campaign, CampaignStatus
+
+from .models import Figure, Indicator, Round
+
+# code, name, measure, a unit's daily mean this year, last year's level relative to this year's
+CATALOGUE = [
+    ("police", "出动警力", "人次", 24, 0.93),
+    ("places", "检查场所", "家次", 11, 0.88),
+    ("violations", "查处违法行为", "起", 3, 0.87),
+    ("fugitives", "抓获逃犯", "名", 0.15, 1.1),
+    ("hazards", "整改隐患", "处", 4, 0.95),
+    ("leaflets", "发放宣传资料", "份", 70, 1.2),
+]
+ROUNDS = [
+    ("第一轮集中统一行动", (7, 7), (7, 9)),
+    ("第二轮集中统一行动", (8, 4), (8, 6)),
+    ("第三轮集中统一行动", (9, 8), (9, 10)),
+]
+ROUND_INTENSITY = 2.5  # a round's days see this much more work than an ordinary day
+
+
+def _catalogue(campaign: Campaign) -> list[Indicator]:
+    return [
+        Indicator.objects.get_or_create(campaign=campaign, code=code, defaults={"name": name, "measure": m, "seq": n})[
+            0
+        ]
+        for n, (code, name, m, _mean, _ly) in enumerate(CATALOGUE, start=1)
+    ]
+
+
+def _rounds(campaign: Campaign) -> list[Round]:
+    year = campaign.start.year
+    return [
+        Round.objects.get_or_create(
+            campaign=campaign, name=name, defaults={"start": date(year, *a), "end": date(year, *b)}
+        )[0]
+        for name, a, b in ROUNDS
+    ]
+
+
+def _figures(campaign, units, reporters, *, level: dict[str, float], last_day: date, draw, skip=()) -> list[Figure]:
+    indicators = _catalogue(campaign)
+    rounds = _rounds(campaign)
+    in_round = {r.start + timedelta(days=i): r for r in rounds for i in range((r.end - r.start).days + 1)}
+    rows = []
+    size = {u: draw.uniform(0.5, 1.6) for u in units}
+    day = campaign.start
+    while day <= last_day:
+        r = in_round.get(day)
+        if r is not None and day != r.end:
+            day += timedelta(days=1)
+            continue  # a round is reported once, as its totals on its last day
+        span = (r.end - r.start).days + 1 if r else 1
+        boost = ROUND_INTENSITY if r else 1.0
+        for unit in units:
+            if (unit, day) in skip:
+                continue
+            for indicator, (_code, _name, _m, mean, _ly) in zip(indicators, CATALOGUE, strict=True):
+                expected = mean * level[indicator.code] * size[unit] * span * boost * draw.uniform(0.6, 1.4)
+                value = int(expected) + (1 if draw.random() < expected - int(expected) else 0)
+                rows.append(
+                    Figure(campaign=campaign, indicator=indicator, unit_id=unit, day=day, value=value,
+                           reported_by_id=reporters.get(unit) or reporters[None])
+                )  # fmt: skip
+        day += timedelta(days=1)
+    return rows
+
+
+def seed_statistics(campaign: Campaign, *, seed: int = 7) -> bool:
+    """Seed the statistics of ``campaign`` and of last year's; False if it already has indicators."""
+    if campaign.indicators.exists():
+        return False
+    draw = random.Random(seed)
+    units = sorted(set(Assignment.objects.filter(campaign=campaign, is_active=True).values_list("unit_id", flat=True)))
+    reporters = dict(RoleGrant.objects.filter(role=Role.UNIT_LEAD).values_list("unit_id", "user_id"))
+    reporters[None] = RoleGrant.objects.filter(role=Role.HQ).values_list("user_id", flat=True).first()
+    start, end = campaign.start, campaign.end
+    with transaction.atomic():
+        last_year, _ = Campaign.objects.get_or_create(
+            code=f"{campaign.code}-{start.year - 1}",
+            defaults={
+                "name": campaign.name.replace(str(start.year), str(start.year - 1)) + f"（{start.year - 1}年）",
+                "owner": campaign.owner, "start": start.replace(year=start.year - 1),
+                "end": end.replace(year=end.year - 1), "status": CampaignStatus.CLOSED,
+            },
+        )  # fmt: skip
+        campaign.compare_to = last_year
+        campaign.save(update_fields=["compare_to"])
+        this_year = {code: 1.0 for code, *_ in CATALOGUE}
+        before = {code: ly for code, _n, _m, _mean, ly in CATALOGUE}
+        today = timezone.localdate()
+        last_day = min(end, today)
+        late = set(draw.sample(units, k=min(3, len(units) // 10)))  # not yet reported the last day
+        rows = _figures(last_year, units, reporters, level=before, last_day=last_year.end, draw=draw)
+        rows += _figures(
+            campaign, units, reporters, level=this_year, last_day=last_day, draw=draw,
+            skip={(u, last_day) for u in late},
+        )  # fmt: skip
+        Figure.objects.bulk_create(rows, batch_size=2000)
+    return True

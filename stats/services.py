@@ -1,0 +1,247 @@
+"""Writing results statistics: a unit's figures for a day or a round, from the page, the API or a
+whole sheet uploaded as XLSX. Every write is checked, audited and atomic.
+
+The rules: a figure is a whole number ≥ 0 for an indicator the campaign reports; its day lies in the
+campaign and not in the future; a day inside a round is reported as the round's totals, dated the
+round's last day (集中统一行动 report once per round). The unit must be in the reporter's scope
+(unit leads, for their subtree).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import scope
+from accounts.models import Unit
+from audit import services as audit
+from ops.cn import cn_date, cn_range
+from ops.errors import Refused
+from ops.tables import FileProblems, Location, Problem, find_header, normalise_header, read_tables
+from tasks.models import Campaign, CampaignStatus
+
+from .models import Figure, Indicator, Round
+
+MAX_VALUE = 2_000_000_000  # fits the column; no unit reports more in a day
+
+
+class StatsError(Refused):
+    """A figure that breaks the rules (a day outside the campaign, inside a round, a negative number …)."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    indicator: Indicator
+    day: date
+    value: int
+
+
+def may_report(user, unit: Unit) -> bool:
+    return scope.can(user, scope.Action.REPORT, unit)
+
+
+def check_day(campaign: Campaign, day: date, rounds: list[Round], today: date | None = None) -> str | None:
+    """What is wrong with reporting for ``day``, or None."""
+    today = today or timezone.localdate()
+    if not campaign.start <= day <= campaign.end:
+        return f"{cn_date(day)}不在行动期间（{cn_date(campaign.start)}至{cn_date(campaign.end)}）"
+    if day > today:
+        return f"{cn_date(day)}尚未到来，不能预报战果"
+    for r in rounds:
+        if r.start <= day <= r.end and day != r.end:
+            return f"{r.name}（{cn_range(r.start, r.end)}）按轮次汇总上报，日期应为{cn_date(r.end)}"
+    return None
+
+
+def check_value(value) -> tuple[int | None, str | None]:
+    """The value as a whole number ≥ 0, or what is wrong with it."""
+    if isinstance(value, bool):
+        return None, "应为不小于0的整数"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str):
+        text = value.strip().replace(",", "").replace("，", "")
+        if not re.fullmatch(r"\d+", text):
+            return None, f"“{value}”不是数字：应为不小于0的整数"
+        value = int(text)
+    if not isinstance(value, int) or value < 0:
+        return None, f"“{value}”应为不小于0的整数"
+    if value > MAX_VALUE:
+        return None, f"{value}超出合理范围"
+    return value, None
+
+
+def _write(*, campaign: Campaign, unit: Unit, entries: list[Entry], by, source: str) -> int:
+    """Upsert ``entries`` for ``unit`` and audit each changed figure; returns how many changed."""
+    if campaign.status == CampaignStatus.DRAFT:
+        raise StatsError("行动方案尚未发布，不能填报战果")
+    if not may_report(by, unit):
+        raise PermissionDenied("无权为该单位填报战果")
+    now = timezone.now()
+    with transaction.atomic():
+        keys = {(e.indicator.pk, e.day) for e in entries}
+        days = {e.day for e in entries}
+        before = {
+            (f.indicator_id, f.day): f
+            for f in Figure.objects.select_for_update().filter(unit=unit, day__in=days, indicator__campaign=campaign)
+            if (f.indicator_id, f.day) in keys
+        }
+        changed = [e for e in entries if (old := before.get((e.indicator.pk, e.day))) is None or old.value != e.value]
+        if not changed:
+            return 0
+        rows = [
+            Figure(campaign=campaign, indicator=e.indicator, unit=unit, day=e.day, value=e.value, reported_by=by,
+                   reported_at=now)
+            for e in changed
+        ]  # fmt: skip
+        Figure.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["unit", "indicator", "day"],
+            update_fields=["value", "reported_by", "reported_at"],
+        )
+        saved = {
+            (f.indicator_id, f.day): f
+            for f in Figure.objects.filter(unit=unit, day__in={e.day for e in changed}, indicator__campaign=campaign)
+        }
+        events = []
+        for e in changed:
+            old = before.get((e.indicator.pk, e.day))
+            changes = {"indicator": e.indicator.code, "day": e.day, "value": [old.value if old else None, e.value]}
+            events.append(
+                audit.event(saved[(e.indicator.pk, e.day)], "figure.report", actor=by, changes=changes, unit=unit,
+                            source=source)
+            )  # fmt: skip
+        audit.record(events)
+    return len(changed)
+
+
+def report_figures(
+    *, campaign: Campaign, unit: Unit, day: date, values: dict[int, object], by, source: str = ""
+) -> int:
+    """A unit's figures for one day (a round: its last day), ``values`` by indicator id; blanks are
+    skipped. Raises StatsError with every wrong field named, or PermissionDenied."""
+    if not may_report(by, unit):
+        raise PermissionDenied("无权为该单位填报战果")
+    problem = check_day(campaign, day, list(campaign.rounds.all()))
+    if problem:
+        raise StatsError(problem)
+    indicators = {i.pk: i for i in campaign.indicators.filter(is_active=True)}
+    entries, wrong = [], []
+    for key, raw in values.items():
+        indicator = indicators.get(int(key))
+        if indicator is None:
+            wrong.append(f"指标{key}不属于该行动或已停用")
+            continue
+        if raw is None or raw == "":
+            continue
+        value, problem = check_value(raw)
+        if problem:
+            wrong.append(f"{indicator.name}：{problem}")
+        else:
+            entries.append(Entry(indicator, day, value))
+    if wrong:
+        raise StatsError("；".join(wrong))
+    return _write(campaign=campaign, unit=unit, entries=entries, by=by, source=source)
+
+
+# --- a whole sheet -------------------------------------------------------------------------------
+
+DAY_HEADERS = ("日期", "统计日期", "时间", "轮次", "date", "day")
+_DATE = re.compile(r"^(?:(\d{4})\s*[年./-]\s*)?(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?$")
+
+
+def _headers(indicators: list[Indicator]) -> dict[str, tuple[str, ...]]:
+    words = {"day": DAY_HEADERS}
+    for i in indicators:
+        words[i.code] = (f"{i.name}（{i.measure}）", i.name, i.code)
+    return words
+
+
+def parse_day(cell, campaign: Campaign, rounds: list[Round]) -> date | None:
+    """A date cell, "2026-07-07", "2026年7月7日", "7月7日" (the campaign's year) or a round's name."""
+    if isinstance(cell, datetime):
+        return cell.date()
+    if isinstance(cell, date):
+        return cell
+    text = str(cell).strip()
+    for r in rounds:
+        if normalise_header(text).startswith(normalise_header(r.name)):
+            return r.end
+    m = _DATE.match(text)
+    if not m:
+        return None
+    year = int(m.group(1)) if m.group(1) else campaign.start.year
+    try:
+        return date(year, int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+def import_sheet(path: Path | str, *, campaign: Campaign, unit: Unit, by, display_name: str | None = None) -> int:
+    """A unit's statistics sheet (a row per day or round, a column per indicator): every problem found,
+    with sheet, row, column and field, or every figure written. Returns how many changed."""
+    name = display_name or Path(path).name
+    if not may_report(by, unit):
+        raise PermissionDenied("无权为该单位填报战果")
+    indicators = list(campaign.indicators.filter(is_active=True))
+    rounds = list(campaign.rounds.all())
+    synonyms = _headers(indicators)
+    tables = read_tables(path, display_name=name)
+    header = None
+    for table in tables:
+        header = find_header(table, synonyms, ["day"])
+        if header and len(header.columns) > 1:
+            break
+        header = None
+    if header is None:
+        expected = "、".join(["日期", *(f"{i.name}（{i.measure}）" for i in indicators[:3])])
+        raise FileProblems([Problem(Location(name), f"找不到战果统计表的表头：第一行应为 {expected} 等列")])
+    problems: list[Problem] = []
+    entries: dict[tuple[int, date], Entry] = {}
+    seen_rows: dict[date, int] = {}
+    by_code = {i.code: i for i in indicators}
+    today = timezone.localdate()
+    for row in table.rows[header.row.number :]:
+        if row.is_blank():
+            continue
+        day_col = header.columns["day"]
+        where_day = row.location.at(column=day_col, label=header.labels["day"])
+        cell = row.cells[day_col] if day_col < len(row.cells) else None
+        if cell in (None, ""):
+            if any(c not in (None, "") for i, c in enumerate(row.cells) if i != day_col):
+                problems.append(Problem(where_day, "缺少日期：应写统计日期（如2026-07-07或7月7日）或轮次名称"))
+            continue
+        if isinstance(cell, str) and normalise_header(cell) in ("合计", "总计", "小计", "total"):
+            continue  # a totals row the office added: ours are computed
+        day = parse_day(cell, campaign, rounds)
+        if day is None:
+            problems.append(Problem(where_day, f"“{cell}”不是日期：应写2026-07-07、7月7日或轮次名称"))
+            continue
+        problem = check_day(campaign, day, rounds, today)
+        if problem:
+            problems.append(Problem(where_day, problem))
+            continue
+        if day in seen_rows:
+            problems.append(Problem(where_day, f"{cn_date(day)}与第{seen_rows[day]}行重复"))
+            continue
+        seen_rows[day] = row.number
+        for code, col in header.columns.items():
+            if code == "day" or col >= len(row.cells) or row.cells[col] in (None, ""):
+                continue
+            value, problem = check_value(row.cells[col])
+            if problem:
+                problems.append(Problem(row.location.at(column=col, label=header.labels[code]), problem))
+                continue
+            entries[(by_code[code].pk, day)] = Entry(by_code[code], day, value)
+    if problems:
+        raise FileProblems(problems)
+    if not entries:
+        raise FileProblems([Problem(Location(name, "sheet", table.name), "表中没有填写任何战果数字")])
+    return _write(campaign=campaign, unit=unit, entries=list(entries.values()), by=by, source=name)

@@ -1,0 +1,321 @@
+"""Exports (导出): the spreadsheet writer's layout; the battle board's figures in the XLSX equal the
+board's; a ledger holds exactly the user's rows; the job runs (Celery eager), writes progress and
+fails with a message for the user; only the owner downloads; the page polls while something is
+being made; every request is audited."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from io import BytesIO
+from urllib.parse import quote
+
+import pytest
+import time_machine
+from django.db import connection
+from django.http import Http404
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
+from PIL import Image as PILImage
+
+from audit.models import AuditEvent
+from boards import exports, jobs, xlsx
+from boards.exports import KINDS, XLSX_TYPE, ExportError, Kind, export_request, export_run
+from boards.models import Export, ExportStatus
+from boards.queries import battle_board
+from ops.celery import app as celery_app
+from tasks.models import Assignment, AssignmentStatus
+from tests.web.pages import login, text
+
+pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
+TODAY = date(2026, 9, 1)
+
+
+@pytest.fixture(autouse=True)
+def _mid_campaign():
+    with time_machine.travel(TODAY, tick=False):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _eager(monkeypatch):
+    """Jobs run in-process whatever REDIS_URL says (scripts/test sets it: the worker tests need Redis)."""
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+
+
+@pytest.fixture
+def spread(published):
+    """Some work accepted, some not: a board with something to show."""
+    for n, a in enumerate(Assignment.objects.order_by("id")):
+        if n % 3 == 0:
+            Assignment.objects.filter(pk=a.pk).update(status=AssignmentStatus.ACCEPTED)
+    return published
+
+
+def made(django_capture_on_commit_callbacks, user, kind: str, **params) -> Export:
+    """Ask for an export and let its job run, as the commit would."""
+    with django_capture_on_commit_callbacks(execute=True):
+        export = export_request(user=user, kind=kind, params=params)
+    export.refresh_from_db()
+    return export
+
+
+def opened(export: Export):
+    with export.file.open("rb") as f:
+        return load_workbook(BytesIO(f.read()))
+
+
+# --- the writer -------------------------------------------------------------------------------------
+
+
+def png(width: int = 40, height: int = 30) -> bytes:
+    buffer = BytesIO()
+    PILImage.new("RGB", (width, height), "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_the_writer_lays_out_a_titled_table():
+    book = Workbook()
+    columns = [
+        xlsx.Column("单位", 20),
+        xlsx.Column("检查场所", 12, xlsx.INTEGER),
+        xlsx.Column("完成率", 10, xlsx.PERCENT),
+        xlsx.Column("完成时限", 16, xlsx.CN_DATE, key="due"),
+    ]
+    rows = [["城关派出所", 1234, 0.5, date(2026, 7, 15)], {"due": date(2026, 8, 31)}]
+    ws = xlsx.sheet(
+        book,
+        title="夏季行动 统计表",
+        subtitle="统计时间：2026年7月1日至7月9日  制表单位：市局指挥部",
+        columns=columns,
+        rows=iter(rows),
+        totals=lambda: ["合计", 1234, 0.5, None],
+        name="统计:表/1",
+    )
+    xlsx.image(ws, png(), "F3")
+    book = load_workbook(BytesIO(xlsx.workbook_bytes(book)))
+    ws = book.worksheets[0]
+    assert book.sheetnames == ["统计_表_1"]  # the default sheet was reused; the name made legal
+    assert {str(r) for r in ws.merged_cells.ranges} == {"A1:D1", "A2:D2"}
+    assert ws["A1"].value == "夏季行动 统计表" and ws["A1"].font.b and ws["A1"].font.sz == 16
+    assert ws["A1"].alignment.horizontal == "center"
+    assert ws["A2"].value.startswith("统计时间")
+    assert [c.value for c in ws[3]] == ["单位", "检查场所", "完成率", "完成时限"]
+    assert all(c.font.b and c.fill.fgColor.rgb.endswith("D9E1F2") and c.border.top.style == "thin" for c in ws[3])
+    assert ws.freeze_panes == "A4"
+    assert [ws.column_dimensions[c].width for c in "ABCD"] == [20, 12, 10, 16]
+    assert (ws["B4"].value, ws["B4"].number_format) == (1234, "#,##0")
+    assert (ws["C4"].value, ws["C4"].number_format) == (0.5, "0.0%")
+    assert ws["D4"].value.date() == date(2026, 7, 15) and ws["D4"].number_format == 'yyyy"年"m"月"d"日"'
+    assert ws["A5"].value is None and ws["D5"].value.date() == date(2026, 8, 31)  # a mapping row, by key
+    assert ws["A6"].value == "合计" and ws["A6"].font.b and not ws["A4"].font.b
+    assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+    assert ws.print_title_rows == "$3:$3"
+    assert len(ws._images) == 1
+
+
+# --- the kinds ---------------------------------------------------------------------------------------
+
+
+def test_the_battle_export_holds_the_boards_figures(city, spread, django_capture_on_commit_callbacks):
+    hq = city["hq"]
+    export = made(django_capture_on_commit_callbacks, hq, "battle", campaign=spread.pk)
+    assert (export.status, export.progress, export.message) == (ExportStatus.DONE, 100, "")
+    assert export.filename == f"{spread.name}_挂图作战_江城市公安局_20260901.xlsx"
+    assert export.size == export.file.size > 0 and re.fullmatch(
+        r"exports/\d{4}/\d\d/[0-9a-f]{32}\.xlsx", export.file.name
+    )
+    assert export.params == {"campaign": spread.pk, "unit": "3303", "action": None, "due_by": None}
+    ws = opened(export).active
+    board = battle_board(hq, spread, city.units["3303"], today=TODAY)
+    width = 1 + 2 * len(board.columns) + 2
+    assert str(next(iter(ws.merged_cells.ranges))) == f"A1:{get_column_letter(width)}1"
+    assert ws["A1"].value == f"{spread.name} 挂图作战进度表"
+    assert "江城市公安局" in ws["A2"].value and "2026年9月1日" in ws["A2"].value
+    header = [c.value for c in ws[3]][:width]
+    assert header[0] == "行动" and header[-2:] == ["合计\n完成率", "合计\n逾期"]
+    assert ws.column_dimensions["A"].width == 30
+    for i, action in enumerate(board.rows):
+        row = [c.value for c in ws[4 + i]][:width]
+        assert row[0] == f"{action.code} {action.name}"
+        for j, unit in enumerate(board.columns):
+            cell = board.cell(action.pk, unit.pk)
+            got = row[1 + 2 * j : 3 + 2 * j]
+            assert got == ([round(cell.percent / 100, 4), cell.overdue] if cell.total else [None, None]), (action, unit)
+        total = board.row_totals[action.pk]
+        assert row[-2:] == [round(total.percent / 100, 4), total.overdue]
+    last = [c.value for c in ws[4 + len(board.rows)]][:width]
+    assert last[0] == "合计" and last[-2:] == [round(board.total.percent / 100, 4), board.total.overdue]
+    assert ws[4 + len(board.rows)][0].font.b
+    assert ws.cell(4, 2).number_format == "0.0%" and ws.cell(4, 3).number_format == "#,##0"
+
+
+def ledger_rows(export: Export) -> list[list]:
+    ws = opened(export).active
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=4)]
+    assert rows[-1][0] == "合计"
+    return rows[:-1]
+
+
+def test_a_ledger_holds_exactly_the_users_rows(city, spread, django_capture_on_commit_callbacks):
+    everything = Assignment.objects.filter(campaign=spread, is_active=True)
+    hq = ledger_rows(made(django_capture_on_commit_callbacks, city["hq"], "ledger", campaign=spread.pk))
+    station = ledger_rows(made(django_capture_on_commit_callbacks, city["station_lead"], "ledger", campaign=spread.pk))
+    assert len(hq) == everything.count() > len(station) > 0
+    assert len(station) == everything.filter(unit__code="33031001").count()
+    assert {r[3] for r in station} == {"城关派出所"}
+    assert [r[0] for r in hq] == list(range(1, len(hq) + 1))
+    header = [c.value for c in opened(Export.objects.filter(kind="ledger").first()).active[3]]
+    assert header == ["序号", "行动", "工作任务", "责任单位", "角色", "完成时限", "状态", "进度", "是否逾期"]
+    overdue = everything.filter(due_date__lt=TODAY).exclude(status=AssignmentStatus.ACCEPTED).count()
+    assert sum(r[8] == "是" for r in hq) == overdue > 0
+    assert {r[4] for r in hq} <= {"牵头", "配合"} and {r[6] for r in hq} <= {"未开始", "已验收"}
+    assert all(r[5].date() <= date(2026, 10, 8) for r in hq)
+
+
+def test_out_of_scope_and_malformed_requests_are_refused(city, spread):
+    station = city["station_lead"]
+    with pytest.raises(ExportError):
+        export_request(user=station, kind="pie-chart", params={})
+    with pytest.raises(ExportError):
+        export_request(user=station, kind="battle", params={"due_by": "soon"})
+    with pytest.raises(Http404):
+        export_request(user=station, kind="battle", params={"unit": "330320"})
+    with pytest.raises(Http404):
+        export_request(user=city["west_lead"], kind="ledger", params={"campaign": 2_000_000_007})
+    assert not Export.objects.exists() and not AuditEvent.objects.filter(verb="export.requested").exists()
+
+
+# --- the job -----------------------------------------------------------------------------------------
+
+
+def test_the_job_writes_progress_and_finishes(city, spread, django_capture_on_commit_callbacks, monkeypatch):
+    monkeypatch.setattr(exports, "LEDGER_CHUNK", 2)  # a progress call every two rows
+    export = export_request(user=city["hq"], kind="ledger", params={"campaign": spread.pk})
+    assert (export.status, export.progress) == (ExportStatus.QUEUED, 0)
+    seen = []
+    real = exports._Reporter.__call__
+
+    def spy(self, percent):
+        real(self, percent)
+        seen.append(Export.objects.get(pk=export.pk).progress)
+
+    monkeypatch.setattr(exports._Reporter, "__call__", spy)
+    with CaptureQueriesContext(connection) as ctx:
+        assert jobs.run_export.delay(export.pk).get() == {"export": export.pk, "outcome": "done"}
+    export.refresh_from_db()
+    assert (export.status, export.progress, export.finished_at is not None) == (ExportStatus.DONE, 100, True)
+    assert seen == sorted(seen) and 0 < max(seen) < 100  # forward only, 100 with the file
+    updates = [q for q in ctx.captured_queries if q["sql"].startswith("UPDATE") and "progress" in q["sql"]]
+    assert len(updates) <= 100 // exports.PROGRESS_STEP + 2
+    assert export_run(export.pk) == "skipped"  # a second delivery changes nothing
+
+
+def test_a_failure_is_a_message_not_a_traceback(city, spread, django_capture_on_commit_callbacks, monkeypatch):
+    def broken(user, params, progress):
+        progress(40)
+        raise ZeroDivisionError("internal detail at line 42")
+
+    monkeypatch.setitem(KINDS, "broken", Kind("broken", "broken", broken))
+    export = made(django_capture_on_commit_callbacks, city["hq"], "broken")
+    assert export.status == ExportStatus.FAILED and export.progress == 40 and not export.file
+    assert export.message == "导出失败，请稍后重试；仍然失败请联系系统管理员"
+    page = text(login(city["hq"]).get("/exports/"))
+    assert export.message in page and "internal detail" not in page and "Traceback" not in page
+    assert AuditEvent.objects.filter(verb="export.failed", object_id=export.pk).exists()
+
+
+def test_a_user_who_lost_the_scope_gets_a_failure(city, spread, django_capture_on_commit_callbacks):
+    lead = city["station_lead"]
+    export = export_request(user=lead, kind="battle", params={"campaign": spread.pk, "unit": "33031001"})
+    lead.grants.all().delete()
+    assert export_run(export.pk) == "failed"
+    export.refresh_from_db()
+    assert export.message == "要导出的专项行动或单位已不在您的职责范围内"
+
+
+def test_too_many_waiting_exports_are_refused(city, spread):
+    for _ in range(exports.MAX_PENDING):
+        export_request(user=city["hq"], kind="ledger", params={})
+    with pytest.raises(ExportError, match="正在生成"):
+        export_request(user=city["hq"], kind="ledger", params={})
+    assert export_request(user=city["east_lead"], kind="ledger", params={})  # per user
+
+
+# --- pages and downloads -----------------------------------------------------------------------------
+
+
+def test_the_battle_page_exports_and_only_the_owner_downloads(city, spread, django_capture_on_commit_callbacks):
+    hq = login(city["hq"])
+    board = text(hq.get(f"/board/?campaign={spread.pk}&unit=330310"))
+    assert 'id="export-form"' in board and 'name="kind" value="battle"' in board and 'value="330310"' in board
+    with django_capture_on_commit_callbacks(execute=True):
+        response = hq.post("/exports/new/", {"kind": "battle", "campaign": spread.pk, "unit": "330310"})
+    assert response.status_code == 302 and response["Location"] == "/exports/"
+    export = Export.objects.get()
+    assert (export.user, export.status, export.params["unit"]) == (city["hq"], ExportStatus.DONE, "330310")
+    url = f"/exports/{export.pk}/download/"
+    page = text(hq.get("/exports/"))
+    assert url in page and export.filename in page and "hx-trigger" not in page  # nothing to wait for
+
+    got = hq.get(url)
+    assert got.status_code == 200 and got["Content-Type"] == XLSX_TYPE
+    assert got["X-Content-Type-Options"] == "nosniff"
+    assert got["Content-Disposition"].startswith("attachment;")
+    assert f"filename*=UTF-8''{quote(export.filename)}" in got["Content-Disposition"]
+    assert load_workbook(BytesIO(b"".join(got.streaming_content))).active["A1"].value.endswith("挂图作战进度表")
+
+    for other in ("east_lead", "inspector", "nobody"):  # HQ's own colleague or not: it does not exist
+        assert login(city[other]).get(url).status_code == 404
+        assert login(city[other]).get(f"/api/v1/exports/{export.pk}/download/").status_code == 404
+        assert login(city[other]).get(f"/api/v1/exports/{export.pk}/").status_code == 404
+    api = hq.get(f"/api/v1/exports/{export.pk}/download/")
+    assert api.status_code == 200 and api["X-Content-Type-Options"] == "nosniff"
+    assert hq.get("/api/v1/exports/").json()["results"][0]["download"] == f"/api/v1/exports/{export.pk}/download/"
+
+
+def test_the_list_polls_while_an_export_is_being_made(city, spread):
+    client = login(city["east_lead"])
+    assert client.post("/exports/new/", {"kind": "ledger"}).status_code == 302  # queued: no commit in a test
+    export = Export.objects.get()
+    Export.objects.filter(pk=export.pk).update(status=ExportStatus.RUNNING, progress=35)
+    page = text(client.get("/exports/"))
+    assert '<progress value="35" max="100">' in page
+    assert 'hx-get="/exports/status/"' in page and 'hx-trigger="every 2s"' in page
+    assert "<script" not in page.split("</head>", 1)[1]  # htmx attributes, no inline script
+    partial = text(client.get("/exports/status/"))
+    assert partial.startswith('<div id="export-rows"') and "every 2s" in partial
+    assert client.get(f"/exports/{export.pk}/download/").status_code == 404  # not ready
+    assert client.get(f"/api/v1/exports/{export.pk}/download/").status_code == 409
+    Export.objects.filter(pk=export.pk).update(status=ExportStatus.FAILED, message="范围太大")
+    partial = text(client.get("/exports/status/"))
+    assert "hx-trigger" not in partial and "范围太大" in partial  # polling stops
+
+
+def test_the_request_needs_csrf_and_post(city, spread):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(city["hq"])
+    assert strict.post("/exports/new/", {"kind": "battle"}).status_code == 403
+    assert login(city["hq"]).get("/exports/new/?kind=battle").status_code == 405
+    assert not Export.objects.exists()
+
+
+def test_out_of_scope_on_the_page_is_a_404_and_a_bad_kind_a_message(city, spread):
+    lead = login(city["station_lead"])
+    assert lead.post("/exports/new/", {"kind": "battle", "unit": "330320"}).status_code == 404
+    response = lead.post("/exports/new/", {"kind": "nonsense"}, follow=True)
+    assert "没有这种导出" in text(response) and not Export.objects.exists()
+
+
+def test_the_request_is_audited(city, spread):
+    client = login(city["east_leader"])
+    response = client.post("/api/v1/exports/", {"kind": "ledger", "params": {}}, content_type="application/json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["kind"], body["status"], body["progress"], body["download"]) == ("ledger", "queued", 0, None)
+    event = AuditEvent.objects.get(verb="export.requested")
+    assert (event.actor, event.object_id, event.unit) == (city["east_leader"], body["id"], city.units["330310"])
+    assert event.changes == {"kind": "ledger", "params": {"campaign": spread.pk}}

@@ -1,0 +1,333 @@
+"""Results statistics (战果统计): reporting by day and by round, the sheet upload with every problem
+located, totals rolled up the tree against a brute-force sum, 同比 and 环比 as reports word them,
+non-reporters, the scope of a leader, constant queries, and the pages."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from openpyxl import Workbook, load_workbook
+
+from accounts.models import Unit
+from audit.models import AuditEvent
+from ops.tables import FileProblems
+from stats import queries as q
+from stats.models import Figure, Indicator, Round
+from stats.services import StatsError, import_sheet, report_figures
+from stats.sheets import unit_sheet
+from tasks.models import Campaign, CampaignStatus
+from tests.web.pages import login, text
+
+pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
+TODAY = date(2026, 9, 1)
+
+
+@pytest.fixture(autouse=True)
+def _mid_campaign():
+    with time_machine.travel(TODAY, tick=False):
+        yield
+
+
+@pytest.fixture
+def catalogue(published):
+    police = Indicator.objects.create(campaign=published, code="police", name="出动警力", measure="人次", seq=1)
+    places = Indicator.objects.create(campaign=published, code="places", name="检查场所", measure="家次", seq=2)
+    first = Round.objects.create(campaign=published, name="第一轮", start=date(2026, 7, 7), end=date(2026, 7, 9))
+    second = Round.objects.create(campaign=published, name="第二轮", start=date(2026, 8, 4), end=date(2026, 8, 6))
+    return {"campaign": published, "police": police, "places": places, "first": first, "second": second}
+
+
+def report(city, who, unit, day, **values):
+    c = Campaign.objects.get(code="XJ")
+    ids = {i.code: i.pk for i in c.indicators.all()}
+    return report_figures(
+        campaign=c, unit=city.units[unit], day=day, values={ids[k]: v for k, v in values.items()}, by=city[who]
+    )
+
+
+def test_a_lead_reports_a_day_and_a_correction_keeps_the_history(city, catalogue):
+    assert report(city, "station_lead", "33031001", date(2026, 7, 2), police=12, places=3) == 2
+    assert report(city, "station_lead", "33031001", date(2026, 7, 2), police=15, places=3) == 1  # only the change
+    f = Figure.objects.get(unit__code="33031001", indicator__code="police", day=date(2026, 7, 2))
+    assert f.value == 15 and f.campaign == catalogue["campaign"]
+    history = AuditEvent.objects.filter(verb="figure.report", object_id=f.pk).order_by("at", "id")
+    assert [e.changes["value"] for e in history] == [[None, 12], [12, 15]]
+    assert {e.actor for e in history} == {city["station_lead"]}
+
+
+@pytest.mark.parametrize(
+    ("who", "unit", "day", "values", "error"),
+    [
+        ("station_lead", "33031001", date(2026, 7, 8), {"police": 1}, "按轮次汇总上报，日期应为2026年7月9日"),
+        ("station_lead", "33031001", date(2026, 6, 30), {"police": 1}, "不在行动期间"),
+        ("station_lead", "33031001", date(2026, 9, 2), {"police": 1}, "尚未到来"),
+        ("station_lead", "33031001", date(2026, 7, 2), {"police": -1}, "不小于0的整数"),
+        ("station_lead", "33031001", date(2026, 7, 2), {"police": "十二"}, "不是数字"),
+    ],
+)
+def test_wrong_figures_are_refused_with_the_reason(city, catalogue, who, unit, day, values, error):
+    with pytest.raises(StatsError, match=error):
+        report(city, who, unit, day, **values)
+    assert not Figure.objects.exists()
+
+
+def test_only_a_lead_of_the_unit_reports(city, catalogue):
+    for who, unit in (("west_lead", "33031001"), ("hq", "33031001"), ("east_leader", "330310"), ("inspector", "3303")):
+        with pytest.raises(PermissionDenied):
+            report(city, who, unit, date(2026, 7, 2), police=1)
+    assert report(city, "east_lead", "33031001", date(2026, 7, 2), police=1) == 1  # its subtree
+    assert not Figure.objects.exclude(unit__code="33031001").exists()
+
+
+def test_a_draft_campaign_takes_no_figures(city, catalogue):
+    Campaign.objects.filter(code="XJ").update(status=CampaignStatus.DRAFT)
+    with pytest.raises(StatsError, match="尚未发布"):
+        report(city, "station_lead", "33031001", date(2026, 7, 2), police=1)
+
+
+# --- the sheet -----------------------------------------------------------------------------------
+
+
+def sheet(tmp_path, rows, header=("日期", "出动警力（人次）", "检查场所（家次）"), name="城关.xlsx"):
+    book = Workbook()
+    ws = book.active
+    ws.title = "战果"
+    ws.append(["城关派出所战果统计表"])
+    ws.append(list(header))
+    for row in rows:
+        ws.append(list(row))
+    path = tmp_path / name
+    book.save(path)
+    return path
+
+
+def test_a_sheet_loads_days_and_rounds(city, catalogue, tmp_path):
+    path = sheet(tmp_path, [("2026-07-01", 10, 2), ("7月2日", 11, None), (date(2026, 7, 3), 0, 1),
+                            ("第一轮集中统一行动（7月7日至9日）", 90, 30), ("合计", 111, 33)])  # fmt: skip
+    changed = import_sheet(path, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"])
+    got = {(f.indicator.code, f.day): f.value for f in Figure.objects.select_related("indicator")}
+    assert changed == 7 == len(got)
+    assert got[("police", date(2026, 7, 9))] == 90 and got[("places", date(2026, 7, 3))] == 1
+    assert ("places", date(2026, 7, 2)) not in got  # a blank is not a zero
+    assert AuditEvent.objects.filter(verb="figure.report", source="城关.xlsx").count() == 7
+
+
+def test_a_sheet_with_problems_writes_nothing_and_says_where(city, catalogue, tmp_path):
+    path = sheet(tmp_path, [("2026-07-01", 10, 2), ("2026-07-08", 5, 1), ("明天", 1, 1), ("2026-07-02", -3, "x"),
+                            ("2026-07-01", 1, 1), (None, 4, 4)])  # fmt: skip
+    with pytest.raises(FileProblems) as caught:
+        import_sheet(path, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"])
+    where = [(p.location.row, p.location.as_dict()["column"], p.location.label) for p in caught.value.problems]
+    assert where == [
+        (4, "A", "日期"), (5, "A", "日期"), (6, "B", "出动警力（人次）"), (6, "C", "检查场所（家次）"),
+        (7, "A", "日期"), (8, "A", "日期"),
+    ]  # fmt: skip
+    messages = [str(p) for p in caught.value.problems]
+    assert "城关.xlsx 工作表“战果” 第4行 A列（日期）" in messages[0] and "日期应为2026年7月9日" in messages[0]
+    assert "与第3行重复" in messages[4]
+    assert not Figure.objects.exists() and not AuditEvent.objects.filter(verb="figure.report").exists()
+
+
+def test_a_sheet_without_the_header_is_refused(city, catalogue, tmp_path):
+    path = sheet(tmp_path, [("2026-07-01", 1)], header=("时间段", "数量"))
+    with pytest.raises(FileProblems, match="找不到战果统计表的表头"):
+        import_sheet(path, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"])
+
+
+def test_the_downloaded_sheet_loads_back(city, catalogue, tmp_path):
+    report(city, "station_lead", "33031001", date(2026, 7, 2), police=12)
+    body = unit_sheet(catalogue["campaign"], city.units["33031001"], until=TODAY)
+    path = tmp_path / "back.xlsx"
+    path.write_bytes(body)
+    ws = load_workbook(path).active
+    assert ws["A1"].value == "城关派出所战果统计表" and "A1:C1" in {str(r) for r in ws.merged_cells.ranges}
+    labels = [ws.cell(r, 1).value for r in range(4, ws.max_row + 1)]
+    assert "第一轮（7月7日至9日）" in labels and "2026-07-08" not in labels and labels[0] == "2026-07-01"
+    assert ws.cell(5, 2).value == 12  # its figures so far
+    ws.cell(4, 2, 20)
+    load = tmp_path / "filled.xlsx"
+    ws.parent.save(load)
+    assert import_sheet(load, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"]) == 1
+
+
+# --- totals --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def reported(city, catalogue):
+    """Figures from three stations and the sub-bureau itself, this year and last."""
+    c = catalogue["campaign"]
+    last = Campaign.objects.create(code="XJ25", name="去年", owner=c.owner, start=date(2025, 7, 1),
+                                   end=date(2025, 10, 8), status=CampaignStatus.CLOSED)  # fmt: skip
+    for i in c.indicators.all():
+        Indicator.objects.create(campaign=last, code=i.code, name=i.name, measure=i.measure)
+    rows = []
+    for n, code in enumerate(["33031001", "33031002", "330310", "33032001"], start=1):
+        unit = city.units[code]
+        for d in range(0, 40):
+            day = date(2026, 7, 1) + timedelta(days=d)
+            for i, ind in enumerate(c.indicators.order_by("seq"), start=1):
+                rows.append(Figure(campaign=c, indicator=ind, unit=unit, day=day, value=n * i + d % 5,
+                                   reported_by=city["hq"]))  # fmt: skip
+            for ind in last.indicators.all():
+                rows.append(Figure(campaign=last, indicator=ind, unit=unit, day=date(2025, 7, 1) + timedelta(days=d),
+                                   value=n, reported_by=city["hq"]))  # fmt: skip
+    Figure.objects.bulk_create(rows)
+    c.compare_to = last
+    c.save()
+    return c
+
+
+def brute(campaign, root: Unit, start, end, user_units=None) -> dict[tuple[str, str], int]:
+    """(indicator code, column code) → sum, from the rows and the tree."""
+    out: dict[tuple[str, str], int] = {}
+    for f in Figure.objects.filter(campaign=campaign).select_related("unit", "indicator"):
+        if not (f.unit.path.startswith(root.path) and start <= f.day <= end):
+            continue
+        if user_units is not None and f.unit.code not in user_units:
+            continue
+        column = f.unit if f.unit.path == root.path else Unit.objects.get(path=f.unit.path[: len(root.path) + 4])
+        key = (f.indicator.code, column.code)
+        out[key] = out.get(key, 0) + f.value
+    return out
+
+
+def test_totals_roll_up_the_tree_with_yoy_and_mom(city, reported):
+    w = q.Window(date(2026, 7, 11), date(2026, 7, 20))
+    for root in (city.units["3303"], city.units["330310"]):
+        t = q.totals(city["hq"], reported, root, w)
+        got = {(ln.indicator.code, u.code): ln.by_unit[u.pk] for ln in t.lines for u in t.columns if u.pk in ln.by_unit}
+        assert got == brute(reported, root, w.start, w.end)
+        for ln in t.lines:
+            assert ln.total == sum(ln.by_unit.values())
+            year_ago = brute(reported.compare_to, root, date(2025, 7, 11), date(2025, 7, 20))
+            assert ln.last_year == sum(v for (code, _), v in year_ago.items() if code == ln.indicator.code)
+            before = brute(reported, root, date(2026, 7, 1), date(2026, 7, 10))
+            assert ln.previous == sum(v for (code, _), v in before.items() if code == ln.indicator.code)
+            pct = round((ln.total - ln.last_year) * 100 / ln.last_year, 1)
+            assert ln.yoy == f"同比上升{pct:g}%"
+    east = q.totals(city["hq"], reported, city.units["330310"], w)
+    assert [u.code for u in east.columns] == ["330310", "33031001", "33031002", "33031003"]  # 本级 first
+
+
+def test_a_round_compares_with_the_round_before(city, reported, catalogue):
+    w = q.window(reported, round=catalogue["second"])
+    t = q.totals(city["hq"], reported, city.units["3303"], w)
+    assert q.previous_window(reported, w) == q.Window(date(2026, 7, 7), date(2026, 7, 9), catalogue["first"])
+    first = brute(reported, city.units["3303"], date(2026, 7, 7), date(2026, 7, 9))
+    assert t.lines[0].previous == sum(v for (code, _), v in first.items() if code == "police")
+    assert q.previous_window(reported, q.window(reported, round=catalogue["first"])) is None
+
+
+def test_without_a_compared_campaign_yoy_reads_the_same_dates_a_year_before(city, reported):
+    reported.compare_to = None
+    reported.save()
+    t = q.totals(city["hq"], reported, city.units["3303"], q.Window(date(2026, 7, 1), date(2026, 7, 5)))
+    assert t.compared_with is None and t.last_year_window == q.Window(date(2025, 7, 1), date(2025, 7, 5))
+    assert t.lines[0].last_year == 5 * (1 + 2 + 3 + 4)  # five days of four units reporting n each
+
+
+@pytest.mark.parametrize(
+    ("now", "before", "words"),
+    [(124, 100, "同比上升24%"), (69, 100, "同比下降31%"), (1000, 800, "同比上升25%"), (100, 100, "同比持平"),
+     (5, 0, ""), (5, None, ""), (752, 1000, "同比下降24.8%")],
+)  # fmt: skip
+def test_the_words_of_a_comparison(now, before, words):
+    assert q.words("同比", now, before) == words
+
+
+def test_a_leader_sees_only_its_subtree(city, reported):
+    w = q.Window(date(2026, 7, 1), date(2026, 8, 9))
+    t = q.totals(city["east_leader"], reported, city.units["330310"], w)
+    east = {"330310", "33031001", "33031002", "33031003"}
+    assert {(ln.indicator.code, u.code): ln.by_unit[u.pk] for ln in t.lines for u in t.columns
+            if u.pk in ln.by_unit} == brute(reported, city.units["330310"], w.start, w.end, east)  # fmt: skip
+    client = login(city["east_leader"])
+    assert client.get("/api/v1/stats/totals/?unit=3303").status_code == 404
+    assert client.get("/api/v1/stats/totals/?unit=330320").status_code == 404
+    api = client.get("/api/v1/stats/totals/?unit=330310&start=2026-07-01&end=2026-08-09").json()
+    assert api["lines"][0]["total"] == t.lines[0].total
+
+
+def test_non_reporters_are_the_units_with_work_and_no_figure(city, reported):
+    expected = set(q.reporting_units(city["hq"], reported, city.units["3303"]).values_list("code", flat=True))
+    missing = set(
+        q.non_reporters(city["hq"], reported, city.units["3303"], date(2026, 7, 5)).values_list("code", flat=True)
+    )
+    reported_units = {"33031001", "33031002", "330310", "33032001"}
+    assert missing == expected - reported_units and missing
+    late = set(
+        q.non_reporters(city["hq"], reported, city.units["3303"], date(2026, 8, 20)).values_list("code", flat=True)
+    )
+    assert late == expected  # nobody reported that day
+
+
+def test_the_query_count_does_not_depend_on_the_level(city, reported):
+    client = login(city["hq"])
+    counts = []
+    for unit in ("3303", "330310", "33031001"):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/api/v1/stats/totals/?unit={unit}").status_code == 200
+        counts.append(len(ctx))
+    assert len(set(counts)) == 1, counts
+
+
+# --- API and pages -------------------------------------------------------------------------------
+
+
+def test_the_api_reports_and_uploads(city, catalogue, tmp_path):
+    client = login(city["station_lead"])
+    c = catalogue["campaign"]
+    ok = client.post("/api/v1/stats/figures/", {"campaign": c.pk, "unit": "33031001", "day": "2026-07-02",
+                                                 "values": {"police": 7}}, content_type="application/json")  # fmt: skip
+    assert ok.status_code == 201 and ok.json() == {"changed": 1}
+    unknown = client.post("/api/v1/stats/figures/", {"campaign": c.pk, "unit": "33031001", "day": "2026-07-02",
+                                                      "values": {"arrests": 7}}, content_type="application/json")  # fmt: skip
+    assert unknown.status_code == 400 and "未知指标" in unknown.json()["values"][0]
+    other = client.post("/api/v1/stats/figures/", {"campaign": c.pk, "unit": "33032001", "day": "2026-07-02",
+                                                    "values": {"police": 7}}, content_type="application/json")  # fmt: skip
+    assert other.status_code == 400 and other.json() == {"unit": ["不在您的职责范围内"]}
+    path = sheet(tmp_path, [("2026-07-08", 1, 1)])
+    with path.open("rb") as fh:
+        bad = client.post("/api/v1/stats/figures/upload/", {"campaign": c.pk, "unit": "33031001", "file": fh})
+    assert bad.status_code == 400
+    (problem,) = bad.json()["problems"]
+    assert (problem["sheet"], problem["row"], problem["column"], problem["field"]) == ("战果", 3, "A", "日期")
+    catalogue_json = client.get(f"/api/v1/stats/catalogue/?campaign={c.pk}").json()
+    assert [i["code"] for i in catalogue_json["indicators"]] == ["police", "places"]
+    assert [r["name"] for r in catalogue_json["rounds"]] == ["第一轮", "第二轮"]
+
+
+def test_the_pages(city, reported, tmp_path):
+    hq = login(city["hq"])
+    page = hq.get("/stats/?start=2026-07-01&end=2026-07-31")
+    assert page.status_code == 200
+    html = text(page)
+    assert "同比上升" in html and "城东分局" in html and "&amp;unit=330310" in html
+    assert page.context["missing"]  # units that have not reported the last day are listed
+    assert hq.get("/stats/?unit=330310").status_code == 200
+    assert hq.get("/stats/?start=2026-08-01&end=2026-07-01").status_code == 400
+    assert hq.get("/stats/report/").status_code == 403  # HQ does not report a unit's figures
+    lead = login(city["station_lead"])
+    form = lead.get("/stats/report/?day=2026-07-08")
+    assert form.context["day"] == date(2026, 7, 9) and form.context["round"].name == "第一轮"
+    ind = reported.indicators.get(code="police")
+    saved = lead.post("/stats/report/", {"campaign": reported.pk, "unit": "33031001", "day": "2026-07-09",
+                                         f"v{ind.pk}": "77"})  # fmt: skip
+    assert saved.status_code == 302
+    assert Figure.objects.get(unit__code="33031001", indicator=ind, day=date(2026, 7, 9)).value == 77
+    refused = lead.post("/stats/report/", {"campaign": reported.pk, "unit": "33031001", "day": "2026-07-09",
+                                           f"v{ind.pk}": "-2"})  # fmt: skip
+    assert refused.status_code == 400 and "不小于0" in text(refused)
+    assert lead.get("/stats/report/?unit=33032001").status_code == 404
+    download = lead.get(f"/stats/sheet/?campaign={reported.pk}&unit=33031001")
+    assert download.status_code == 200 and download["X-Content-Type-Options"] == "nosniff"
+    path = sheet(tmp_path, [("2026-07-02", "many", 1)])
+    with path.open("rb") as fh:
+        bad = lead.post("/stats/upload/", {"campaign": reported.pk, "unit": "33031001", "file": fh})
+    assert bad.status_code == 400 and "第3行 B列（出动警力（人次））" in text(bad)
