@@ -46,7 +46,7 @@ from tasks.models import AssignmentRole, AssignmentStatus, Comparator
 
 from . import xlsx
 from .charts import Chart, Series, png
-from .forms import Asked, StatsForm, asked
+from .forms import Asked, BoardForm, StatsForm, asked
 from .models import Export, ExportStatus
 from .queries import Cell, battle_board
 from .ranking import MEASURES, ranking
@@ -229,9 +229,9 @@ def download_response(export: Export) -> FileResponse:
 # --- the kinds: the battle board and the task ledger -------------------------------------------------
 
 
-def _asked(user, params: dict) -> Asked:
+def _asked(user, params: dict, form_class: type[BoardForm] = BoardForm) -> Asked:
     """What a board's parameters ask, checked as the page checks them; no campaign to show is refused."""
-    form, a = asked(user, {k: v for k, v in params.items() if v not in (None, "")})
+    form, a = asked(user, {k: v for k, v in params.items() if v not in (None, "")}, form_class)
     if a is None:
         problems = "；".join(f"{field}：{' '.join(errors)}" for field, errors in form.errors.items())
         raise ExportError(f"导出参数有误：{problems}")
@@ -384,16 +384,6 @@ register(Kind("ledger", _("Task ledger"), build_ledger, validate=ledger_params))
 # --- the ranking and the results statistics --------------------------------------------------------
 
 
-def _stats_asked(user, params: dict) -> Asked:
-    form, a = asked(user, {k: v for k, v in params.items() if v not in (None, "")}, StatsForm)
-    if a is None:
-        problems = "；".join(f"{field}：{' '.join(errors)}" for field, errors in form.errors.items())
-        raise ExportError(f"导出参数有误：{problems}")
-    if a.campaign is None or a.unit is None:
-        raise ExportError("没有可导出的专项行动")
-    return a
-
-
 def ranking_params(user, params: dict) -> dict:
     a = _asked(user, params)
     return {"campaign": a.campaign.pk, "unit": a.unit.code}
@@ -438,7 +428,7 @@ def build_ranking(user, params: dict, progress: Progress, *, today: date | None 
 
 
 def stats_params(user, params: dict) -> dict:
-    a = _stats_asked(user, params)
+    a = _asked(user, params, StatsForm)
     w = a.window
     return {"campaign": a.campaign.pk, "unit": a.unit.code, "round": w.round.pk if w.round else None,
             "start": None if w.round else w.start.isoformat(), "end": None if w.round else w.end.isoformat()}  # fmt: skip
@@ -451,7 +441,7 @@ def _change(now: int, before: int | None) -> float | None:
 def build_stats(user, params: dict, progress: Progress) -> tuple[str, bytes]:
     """战果统计表: per indicator the total, last year's, 同比 and 环比, and per column unit; the rounds; every
     day; and the daily chart as a picture."""
-    a = _stats_asked(user, params)
+    a = _asked(user, params, StatsForm)
     w = a.window
     t = stats.totals(user, a.campaign, a.unit, w)
     progress(30)

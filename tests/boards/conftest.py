@@ -5,12 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from inspections.models import Finding, FindingStatus
 from tasks.models import Assignment, AssignmentStatus
 
 S = AssignmentStatus
+TODAY = date(2026, 9, 1)  # a Tuesday, two months into the test campaign (2026-07-01 to 10-08)
+
+
+@pytest.fixture
+def mid_campaign():
+    """The boards' tests run on TODAY: part of the work is due, part is not."""
+    with time_machine.travel(TODAY, tick=False):
+        yield TODAY
 
 
 @pytest.fixture

@@ -8,23 +8,16 @@ from collections import Counter
 from datetime import date
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Unit
 from boards.queries import battle_board
 from tasks.models import Assignment, AssignmentStatus
+from tests.boards.conftest import TODAY
 from tests.web.pages import login, text
 
-pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
-TODAY = date(2026, 9, 1)
-
-
-@pytest.fixture(autouse=True)
-def _mid_campaign():
-    with time_machine.travel(TODAY, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.smoke, pytest.mark.usefixtures("mid_campaign")]
 
 
 @pytest.fixture

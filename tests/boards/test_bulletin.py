@@ -8,7 +8,6 @@ import subprocess
 from datetime import date
 
 import pytest
-import time_machine
 
 from boards.bulletin import bulletin_context, default_period, render_pdf, round_period, week_of
 from boards.ranking import ranking
@@ -16,14 +15,7 @@ from stats.models import Round
 from tasks.models import Assignment
 from tests.web.pages import login, text
 
-pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
-TODAY = date(2026, 9, 1)  # a Tuesday
-
-
-@pytest.fixture(autouse=True)
-def _mid_campaign():
-    with time_machine.travel(TODAY, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.smoke, pytest.mark.usefixtures("mid_campaign")]
 
 
 def test_weeks_run_monday_to_sunday_from_the_campaign_start(published):

@@ -11,7 +11,6 @@ from io import BytesIO
 from urllib.parse import quote
 
 import pytest
-import time_machine
 from django.db import connection
 from django.http import Http404
 from django.test import Client
@@ -27,16 +26,10 @@ from boards.models import Export, ExportStatus
 from boards.queries import battle_board
 from ops.celery import app as celery_app
 from tasks.models import Assignment, AssignmentStatus
+from tests.boards.conftest import TODAY
 from tests.web.pages import login, text
 
-pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
-TODAY = date(2026, 9, 1)
-
-
-@pytest.fixture(autouse=True)
-def _mid_campaign():
-    with time_machine.travel(TODAY, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.smoke, pytest.mark.usefixtures("mid_campaign")]
 
 
 @pytest.fixture(autouse=True)

@@ -4,10 +4,7 @@ the query count does not depend on the level, and the page."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
-import time_machine
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -20,17 +17,11 @@ from boards.services import weights_save
 from inspections.models import Finding, FindingStatus
 from ops.errors import Refused
 from tasks.models import Assignment, AssignmentStatus
+from tests.boards.conftest import TODAY
 from tests.web.pages import login, text
 
-pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
-TODAY = date(2026, 9, 1)
+pytestmark = [pytest.mark.django_db, pytest.mark.smoke, pytest.mark.usefixtures("mid_campaign")]
 S = AssignmentStatus
-
-
-@pytest.fixture(autouse=True)
-def _mid_campaign():
-    with time_machine.travel(TODAY, tick=False):
-        yield
 
 
 def brute(campaign, root: Unit) -> dict[str, dict[str, int]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-import time_machine
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -21,16 +20,10 @@ from stats.models import Figure, Indicator, Round
 from stats.services import StatsError, import_sheet, report_figures
 from stats.sheets import unit_sheet
 from tasks.models import Campaign, CampaignStatus
+from tests.boards.conftest import TODAY
 from tests.web.pages import login, text
 
-pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
-TODAY = date(2026, 9, 1)
-
-
-@pytest.fixture(autouse=True)
-def _mid_campaign():
-    with time_machine.travel(TODAY, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.smoke, pytest.mark.usefixtures("mid_campaign")]
 
 
 @pytest.fixture
