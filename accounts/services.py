@@ -21,6 +21,7 @@ ADMIN_MODELS = {
     "accounts": ["unit", "user", "rolegrant"],
     "tasks": ["campaign", "action", "item", "assignment", "responsibility"],
     "audit": ["auditevent"],
+    "stats": ["indicator", "round"],
 }
 
 
@@ -28,7 +29,7 @@ def ensure_group(role: str) -> Group:
     """The admin group of a role, created with its permissions the first time it is needed."""
     name, verbs = ADMIN_GROUPS[role]
     group, created = Group.objects.get_or_create(name=name)
-    if created:
+    if created or not group.permissions.filter(content_type__app_label="stats").exists():  # new apps' models too
         codenames = [f"{verb}_{model}" for models in ADMIN_MODELS.values() for model in models for verb in verbs]
         group.permissions.set(
             Permission.objects.filter(codename__in=codenames, content_type__app_label__in=ADMIN_MODELS)

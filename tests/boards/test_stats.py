@@ -324,3 +324,19 @@ def test_the_pages(city, reported, tmp_path):
     with path.open("rb") as fh:
         bad = lead.post("/stats/upload/", {"campaign": reported.pk, "unit": "33031001", "file": fh})
     assert bad.status_code == 400 and "第3行 B列（出动警力（人次））" in text(bad)
+
+
+def test_hq_adds_an_indicator_in_the_admin_and_it_is_audited(city, catalogue):
+    hq = login(city["hq"])
+    assert hq.get("/admin/stats/indicator/").status_code == 200
+    added = hq.post(
+        "/admin/stats/indicator/add/",
+        {"campaign": catalogue["campaign"].pk, "code": "leaflets", "name": "发放宣传资料", "measure": "份", "seq": 3,
+         "is_active": "on"},
+    )  # fmt: skip
+    assert added.status_code == 302, text(added)[:500]
+    made = Indicator.objects.get(code="leaflets")
+    assert AuditEvent.objects.filter(verb="indicator.created", object_id=made.pk, actor=city["hq"]).exists()
+    lead = login(city["station_lead"])
+    assert "发放宣传资料" not in text(lead.get("/admin/stats/indicator/"))  # HQ's catalogue, not a lead's
+    assert lead.get("/admin/stats/indicator/add/").status_code == 403

@@ -1,0 +1,34 @@
+"""HQ keeps each campaign's statistics catalogue here: indicators (HQ can add its own) and rounds."""
+
+from django.contrib import admin
+
+from accounts import scope
+from ops.adminkit import AuditedAdminMixin, ScopedAdminMixin
+from tasks.models import Campaign
+
+from .models import Indicator, Round
+
+
+class CatalogueAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """Rows of the campaigns the user's HQ runs; a new one only for such a campaign."""
+
+    scope_via = "campaign__owner"
+    scope_action = scope.Action.MANAGE
+    list_filter = ["campaign"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "campaign":
+            kwargs["queryset"] = Campaign.objects.filter(scope.scope_for(request.user, scope.Action.MANAGE).q("owner"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(CatalogueAdmin):
+    list_display = ["name", "measure", "code", "campaign", "seq", "is_active"]
+    list_editable = ["seq", "is_active"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Round)
+class RoundAdmin(CatalogueAdmin):
+    list_display = ["name", "start", "end", "campaign"]
