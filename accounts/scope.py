@@ -135,6 +135,12 @@ def units(user, action: Action | str = Action.VIEW) -> QuerySet[Unit]:
     return restrict(Unit.objects.all(), user, action, via="")
 
 
+def children(user, unit: Unit, action: Action | str = Action.VIEW) -> QuerySet[Unit]:
+    """The units directly under ``unit`` that the user may act on (a board's columns), by path."""
+    below = Unit.objects.filter(depth=unit.depth + 1, path__startswith=unit.path)
+    return restrict(below, user, action, via="").order_by("path")
+
+
 def can(user, action: Action | str, unit: Unit | None) -> bool:
     return scope_for(user, action).contains(unit)
 

@@ -11,9 +11,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .exports import XLSX_TYPE, ExportError, download_response, export_request, exports_of, title_of
-from .forms import asked
+from .forms import BoardForm, StatsForm, asked
 from .models import Export, ExportStatus
 from .queries import Board, Cell, battle_board
+
+
+def asked_or_refused(request, form_class: type[BoardForm] = StatsForm):
+    """What a board's query asks, or the answer refusing it: 400 naming the malformed parameter, 404
+    for a campaign or unit out of scope (like a missing one) or no campaign to show."""
+    form, a = asked(request.user, request.query_params, form_class)
+    if a is None:
+        return None, Response(form.errors, status=400)
+    if a.campaign is None or a.unit is None:
+        return None, Response({"detail": "没有可查看的专项行动"}, status=404)
+    return a, None
 
 
 class UnitColumn(serializers.Serializer):
@@ -87,11 +98,9 @@ class BattleBoardView(APIView):
         responses=BoardSerializer,
     )
     def get(self, request):
-        form, a = asked(request.user, request.query_params)
-        if a is None:
-            return Response(form.errors, status=400)
-        if a.campaign is None or a.unit is None:
-            return Response({"detail": "没有可查看的专项行动"}, status=404)
+        a, refused = asked_or_refused(request, BoardForm)
+        if refused:
+            return refused
         board = battle_board(request.user, a.campaign, a.unit, action=a.action, due_by=a.due_by)
         return Response(board_json(board))
 

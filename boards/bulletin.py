@@ -70,6 +70,15 @@ def week_of(campaign: Campaign, day: date) -> Period:
     return Period(start, end, n, f"第{n}周（{cn_range(start, end)}）")
 
 
+def weeks(campaign: Campaign, until: date) -> list[Period]:
+    """The campaign's weeks from its start to the one holding ``until`` (or its end)."""
+    out, day = [], campaign.start
+    while day <= min(until, campaign.end):
+        out.append(week_of(campaign, day))
+        day = out[-1].end + timedelta(days=1)
+    return out
+
+
 def default_period(campaign: Campaign, today: date | None = None) -> Period:
     """The last whole week before today (the week in progress when the campaign is in its first)."""
     today = today or timezone.localdate()
@@ -103,12 +112,8 @@ def _completion_chart(user, campaign: Campaign, unit: Unit, until: date) -> Char
         .annotate(n=Count("id"))
         .values_list("submitted_on", "n")
     )
-    x, values, done, day = [], [], 0, campaign.start
-    weeks = []
-    while day <= until:
-        weeks.append(week_of(campaign, day))
-        day = weeks[-1].end + timedelta(days=1)
-    for w in weeks:
+    x, values, done = [], [], 0
+    for w in weeks(campaign, until):
         done += sum(n for d, n in by_day.items() if w.start <= d <= w.end or (d < campaign.start and w.number == 1))
         x.append(f"第{w.number}周")
         values.append(round(done * 100 / total, 1) if total else None)
@@ -123,17 +128,14 @@ def _findings_chart(user, campaign: Campaign, unit: Unit, until: date) -> Chart:
         found.filter(closed_at__isnull=False).annotate(d=TruncDate("closed_at")).values("d").annotate(n=Count("id"))
         .values_list("d", "n")
     )  # fmt: skip
-    weeks, day = [], campaign.start
-    while day <= until:
-        weeks.append(week_of(campaign, day))
-        day = weeks[-1].end + timedelta(days=1)
+    shown = weeks(campaign, until)
 
     def per_week(counts):
-        return [sum(n for d, n in counts.items() if w.start <= d <= w.end) for w in weeks]
+        return [sum(n for d, n in counts.items() if w.start <= d <= w.end) for w in shown]
 
     return Chart(
         title="督导发现问题与整改销号（处）",
-        x=[f"第{w.number}周" for w in weeks],
+        x=[f"第{w.number}周" for w in shown],
         series=[Series("发现", per_week(opened), kind="bar"), Series("整改销号", per_week(closed), kind="bar")],
     )
 

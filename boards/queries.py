@@ -100,8 +100,7 @@ def battle_board(
             overdue=Count("id", filter=overdue_q(today), output_field=IntegerField()),
         )
     )
-    children = scope.restrict(Unit.objects.filter(depth=unit.depth + 1, path__startswith=unit.path), user, via="")
-    by_path = {u.path: u for u in children.order_by("path")}
+    by_path = {u.path: u for u in scope.children(user, unit)}
     by_path.setdefault(unit.path, unit)
     cells: dict[tuple[int, int], Cell] = {}
     for row in grouped:

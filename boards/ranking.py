@@ -92,8 +92,7 @@ def _branch(unit: Unit, field_name: str = "unit__path"):
 def standings(user, campaign: Campaign, unit: Unit, *, today: date | None = None) -> dict[str, Standing]:
     """Raw counts per child of ``unit`` (by path), over each child's subtree: two queries."""
     today = today or timezone.localdate()
-    children = scope.restrict(Unit.objects.filter(depth=unit.depth + 1, path__startswith=unit.path), user, via="")
-    out = {u.path: Standing(u) for u in children.order_by("path")}
+    out = {u.path: Standing(u) for u in scope.children(user, unit)}
     S = AssignmentStatus
     work = scope.restrict(
         Assignment.objects.filter(campaign=campaign, is_active=True, unit__path__startswith=unit.path), user

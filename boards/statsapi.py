@@ -3,9 +3,6 @@ scoped like every other read: a campaign or unit out of scope is a 404 like a mi
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -22,7 +19,7 @@ from tasks.api import service_errors
 from tasks.models import CampaignStatus
 from tasks.queries import campaigns_for
 
-from .forms import StatsForm, asked
+from .api import asked_or_refused
 from .ranking import MEASURES, ranking
 
 BOARD_PARAMETERS = [
@@ -34,17 +31,6 @@ WINDOW_PARAMETERS = [
     OpenApiParameter("start", str, description="First day (yyyy-mm-dd); default the campaign's first"),
     OpenApiParameter("end", str, description="Last day (yyyy-mm-dd); default today or the campaign's last"),
 ]
-MAX_SHEET = 5 * 1024 * 1024
-
-
-def _asked(request, form_class=StatsForm):
-    """What was asked, or the 400/404 answer."""
-    form, a = asked(request.user, request.query_params, form_class)
-    if a is None:
-        return None, Response(form.errors, status=400)
-    if a.campaign is None or a.unit is None:
-        return None, Response({"detail": "没有可查看的专项行动"}, status=404)
-    return a, None
 
 
 def _unit(u) -> dict:
@@ -96,7 +82,7 @@ class RankingView(APIView):
 
     @extend_schema(parameters=BOARD_PARAMETERS, responses=RankingSerializer)
     def get(self, request):
-        a, refused = _asked(request)
+        a, refused = asked_or_refused(request)
         if refused:
             return refused
         r = ranking(request.user, a.campaign, a.unit)
@@ -164,7 +150,7 @@ class TotalsView(APIView):
 
     @extend_schema(parameters=BOARD_PARAMETERS + WINDOW_PARAMETERS, responses=TotalsSerializer)
     def get(self, request):
-        a, refused = _asked(request)
+        a, refused = asked_or_refused(request)
         if refused:
             return refused
         return Response(totals_json(stats.totals(request.user, a.campaign, a.unit, a.window)))
@@ -182,7 +168,7 @@ class NonReportersView(APIView):
         ),
     )
     def get(self, request):
-        a, refused = _asked(request)
+        a, refused = asked_or_refused(request)
         if refused:
             return refused
         day = a.window.end
@@ -207,7 +193,7 @@ class CatalogueView(APIView):
 
     @extend_schema(parameters=BOARD_PARAMETERS[:1], responses=CatalogueSerializer)
     def get(self, request):
-        a, refused = _asked(request)
+        a, refused = asked_or_refused(request)
         if refused:
             return refused
         return Response(
@@ -291,23 +277,12 @@ class SheetUploadView(APIView):
             return Response(NOT_YOURS, status=400)
         if upload is None:
             return Response({"file": ["请附上战果统计表（.xlsx 或 .csv）"]}, status=400)
-        if upload.size > MAX_SHEET:
-            return Response({"file": [f"文件过大：不应超过{MAX_SHEET // 1024 // 1024}MB"]}, status=400)
-        return load_sheet(request.user, campaign, unit, upload)
-
-
-def load_sheet(user, campaign, unit, upload):
-    """Spool the upload and import it; the answer for the API (the page shows the same problems)."""
-    suffix = Path(upload.name).suffix.lower()
-    with tempfile.NamedTemporaryFile(suffix=suffix) as spool:
-        for chunk in upload.chunks():
-            spool.write(chunk)
-        spool.flush()
+        if upload.size > figures.MAX_SHEET:
+            return Response({"file": [f"文件过大：不应超过{figures.MAX_SHEET // 1024 // 1024}MB"]}, status=400)
         try:
             changed, refused = service_errors(
-                lambda: figures.import_sheet(spool.name, campaign=campaign, unit=unit, by=user,
-                                             display_name=upload.name)
-            )  # fmt: skip
+                lambda: figures.import_upload(upload, campaign=campaign, unit=unit, by=request.user)
+            )
         except FileProblems as exc:
             return Response({"problems": [p.as_dict() for p in exc.problems]}, status=400)
-    return refused or Response({"changed": changed}, status=status.HTTP_201_CREATED)
+        return refused or Response({"changed": changed}, status=status.HTTP_201_CREATED)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 import threading
-from datetime import date
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import quote
@@ -41,6 +40,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 from reportlab.platypus import paragraph as rl_paragraph
+
+from ops.cn import cn_date
 
 from .models import Notice
 
@@ -80,11 +81,6 @@ class NoticeFontMissing(ImproperlyConfigured):
 
 
 # --- The words --------------------------------------------------------------------------------------
-
-
-def cn_date(day: date) -> str:
-    """2026年7月20日: how a Chinese office writes a date (no leading zeros)."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _own_name(unit_name: str) -> str:

@@ -23,6 +23,7 @@ from accounts import scope
 from accounts.models import Unit
 from accounts.scope import Action
 from audit import services as audit
+from ops.cn import cn_date as _d
 from ops.errors import Refused
 from ops.uploads import check_upload
 from tasks.models import Campaign, Item
@@ -53,10 +54,6 @@ class InspectionError(Refused):
 def _require(user, action: Action, unit: Unit, what: str) -> None:
     if not scope.can(user, action, unit):
         raise PermissionDenied(f"无权{what}：{unit.name}不在您的职责范围内")
-
-
-def _d(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 class _Files:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import connection
-from django.db.models import Count, Sum
+from django.db.models import Sum
 from django.db.models.functions import Substr
 
 from accounts import scope
@@ -115,9 +115,6 @@ class Line:
 
     def yoy_change(self) -> tuple[str, float | None]:
         return change(self.total, self.last_year)
-
-    def mom_change(self) -> tuple[str, float | None]:
-        return change(self.total, self.previous)
 
 
 @dataclass
@@ -234,8 +231,7 @@ def totals(user, campaign: Campaign, unit: Unit, w: Window) -> Totals:
             .values("indicator_id", "branch")
             .annotate(total=Sum("value"))
         )
-    children = scope.restrict(Unit.objects.filter(depth=unit.depth + 1, path__startswith=unit.path), user, via="")
-    by_path = {u.path: u for u in children.order_by("path")}
+    by_path = {u.path: u for u in scope.children(user, unit)}
     own = False
     for row in grouped:
         line = lines.get(row["indicator_id"])
@@ -308,17 +304,6 @@ def non_reporters(user, campaign: Campaign, unit: Unit, day: date):
     """Units under ``unit`` expected to report that have no figure for ``day`` (a round: its last day)."""
     reported = Figure.objects.filter(campaign=campaign, day=day).values("unit_id")
     return reporting_units(user, campaign, unit).exclude(pk__in=reported)
-
-
-def reporting_counts(user, campaign: Campaign, unit: Unit, days: list[date]) -> dict[date, int]:
-    """How many units under ``unit`` reported on each of ``days`` (one query)."""
-    rows = (
-        _figures(user, unit, Window(min(days), max(days)), campaign=campaign)
-        .filter(day__in=days)
-        .values("day")
-        .annotate(units=Count("unit_id", distinct=True))
-    )
-    return {row["day"]: row["units"] for row in rows}
 
 
 def round_for(campaign: Campaign, day: date) -> Round | None:

@@ -10,6 +10,7 @@ round's last day (集中统一行动 report once per round). The unit must be in
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from tasks.models import Campaign, CampaignStatus
 
 from .models import Figure, Indicator, Round
 
+MAX_SHEET = 5 * 1024 * 1024  # a unit's sheet for a whole campaign is well under 1 MB
 MAX_VALUE = 2_000_000_000  # fits the column; no unit reports more in a day
 
 
@@ -245,3 +247,13 @@ def import_sheet(path: Path | str, *, campaign: Campaign, unit: Unit, by, displa
     if not entries:
         raise FileProblems([Problem(Location(name, "sheet", table.name), "表中没有填写任何战果数字")])
     return _write(campaign=campaign, unit=unit, entries=list(entries.values()), by=by, source=name)
+
+
+def import_upload(upload, *, campaign: Campaign, unit: Unit, by) -> int:
+    """``import_sheet`` for an uploaded file (the page's and the API's): spooled to a temporary file
+    with its extension, named in every problem by the name it was uploaded under."""
+    with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix.lower()) as spool:
+        for chunk in upload.chunks():
+            spool.write(chunk)
+        spool.flush()
+        return import_sheet(spool.name, campaign=campaign, unit=unit, by=by, display_name=upload.name)

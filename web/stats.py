@@ -4,7 +4,6 @@ round, or uploads its whole sheet."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from urllib.parse import quote
 
 from django import forms
@@ -27,16 +26,15 @@ from boards.models import Weights
 from boards.queries import trail
 from boards.ranking import MEASURES, ranking, weights_for
 from boards.services import weights_save
-from boards.statsapi import load_sheet
 from ops.cn import cn_date, cn_range
+from ops.tables import FileProblems
 from stats import queries as stats
 from stats.models import Figure
-from stats.services import report_figures
+from stats.services import MAX_SHEET, import_upload, report_figures
 from stats.sheets import report_days, unit_sheet
 
 from .views import REFUSALS, refusal_status
 
-MAX_SHEET = 5 * 1024 * 1024
 MEASURE_LABELS = {
     "completion": gettext_lazy("Completion"),
     "on_time": gettext_lazy("On time"),
@@ -145,12 +143,10 @@ def _report_context(request, a, day, round_, **bound):
         "round": round_,
         "day_words": f"{round_.name}（{cn_range(round_.start, round_.end)}）" if round_ else cn_date(day),
         "fields": [(i, posted.get(f"v{i.pk}", have.get(i.pk))) for i in indicators],
-        "days": [(d, label) for d, label in report_days(campaign, timezone.localdate())][::-1][:40],
+        "days": report_days(campaign, timezone.localdate())[::-1][:40],
         "sheet_form": bound.get("sheet_form") or SheetForm(),
         "problems": bound.get("problems") or [],
-        "reportable": scope.units(request.user, Action.REPORT)
-        .filter(path__startswith=unit.path[:4])
-        .order_by("path")[:200],
+        "reportable": scope.units(request.user, Action.REPORT).order_by("path")[:200],
     }
 
 
@@ -210,13 +206,15 @@ def upload(request: HttpRequest) -> HttpResponse:
     if sheet_form.is_valid() and sheet_form.cleaned_data["file"].size > MAX_SHEET:
         sheet_form.add_error("file", _("The file is too large (at most 5 MB)."))
     if sheet_form.is_valid():
-        answer = load_sheet(request.user, a.campaign, a.unit, sheet_form.cleaned_data["file"])
-        if answer.status_code == 201:
-            messages.success(request, _("Sheet loaded: %(n)d figures saved.") % {"n": answer.data["changed"]})
+        try:
+            changed = import_upload(sheet_form.cleaned_data["file"], campaign=a.campaign, unit=a.unit, by=request.user)
+        except FileProblems as exc:
+            problems = [str(p) for p in exc.problems]
+        except REFUSALS as exc:
+            problems = [str(exc)]
+        else:
+            messages.success(request, _("Sheet loaded: %(n)d figures saved.") % {"n": changed})
             return redirect(reverse("web:stats-report") + f"?campaign={a.campaign.pk}&unit={a.unit.code}")
-        problems = [p["where"] + "：" + p["message"] for p in answer.data.get("problems", [])] or [
-            answer.data.get("detail", "")
-        ]
     ctx = _report_context(request, a, day, stats.round_for(a.campaign, day), sheet_form=sheet_form, problems=problems)
     return render(request, "boards/stats_report.html", ctx, status=400)
 
@@ -312,11 +310,7 @@ def _bulletin(request: HttpRequest):
             day = None
         period = bulletin.week_of(campaign, day) if day else bulletin.default_period(campaign)
     ctx = bulletin.bulletin_context(request.user, campaign, a.unit, period)
-    weeks, day = [], campaign.start
-    while day <= min(campaign.end, timezone.localdate()):
-        w = bulletin.week_of(campaign, day)
-        weeks.append((f"w{w.start.isoformat()}", w.label))
-        day = w.end + timedelta(days=1)
+    weeks = [(f"w{w.start.isoformat()}", w.label) for w in bulletin.weeks(campaign, timezone.localdate())]
     ctx["periods"] = weeks[::-1] + [(f"r{r.pk}", bulletin.round_period(campaign, r).label) for r in rounds]
     ctx["chosen"] = f"r{period.round_id}" if period.round_id else f"w{period.start.isoformat()}"
     ctx["keep"] = [("campaign", campaign.pk), ("unit", a.unit.code)]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from ops.cn import cn_date
+
 __all__ = ["Deadline", "PhraseError", "Target", "parse_deadline", "parse_target", "section_heading", "split_units"]
 
 
@@ -28,10 +30,6 @@ def _norm(text: str) -> str:
 
 def _quote(text: str) -> str:
     return text if len(text) <= 40 else text[:40] + "…"
-
-
-def _cn_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 # --- Chinese numerals ----------------------------------------------------------------------------
@@ -113,7 +111,7 @@ def _place(raw: str, year: int | None, month: int, day: int | str, prev: date | 
     inside = [d for d in valid if start <= d <= end]
     if not inside:
         raise PhraseError(
-            f"完成时限“{_quote(raw)}”中的日期“{label}”不在行动期间（{_cn_date(start)}至{_cn_date(end)}）内："
+            f"完成时限“{_quote(raw)}”中的日期“{label}”不在行动期间（{cn_date(start)}至{cn_date(end)}）内："
             "应写行动期间内的日期"
         )
     # A campaign longer than a year may fit a date twice: take the first one after the previous milestone.
@@ -142,7 +140,7 @@ def _milestones(raw: str, text: str, start: date, end: date) -> list[date]:
         placed = _place(raw, year, month, day, prev, start, end)
         if prev is not None and placed < prev:
             raise PhraseError(
-                f"完成时限“{_quote(raw)}”中的时间节点{_cn_date(placed)}早于前一节点{_cn_date(prev)}：应按先后顺序书写"
+                f"完成时限“{_quote(raw)}”中的时间节点{cn_date(placed)}早于前一节点{cn_date(prev)}：应按先后顺序书写"
             )
         found.append(placed)
     if found and _STRAY_MONTH.search(_DATE_TOKEN.sub("，", text)):
@@ -153,7 +151,7 @@ def _milestones(raw: str, text: str, start: date, end: date) -> list[date]:
 def parse_deadline(text: str | date | datetime, start: date, end: date) -> Deadline:
     """Read a 完成时限 cell; dates are checked against the campaign period [start, end]."""
     if start > end:
-        raise PhraseError(f"行动期间有误：开始日期{_cn_date(start)}晚于结束日期{_cn_date(end)}")
+        raise PhraseError(f"行动期间有误：开始日期{cn_date(start)}晚于结束日期{cn_date(end)}")
     if isinstance(text, datetime):
         text = text.date()
     if isinstance(text, date):  # an Excel date cell
