@@ -1,12 +1,59 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
-from ops.adminkit import AuditedAdminMixin, ScopedAdminMixin
+from ops.adminkit import AuditedAdminMixin, ManagedChoicesMixin, ScopedAdminMixin
 
+from . import scope
 from .models import RoleGrant, Unit, User
+
+CHILD_POSITIONS = ("first-child", "last-child", "sorted-child", "child")
+OUT_OF_PLACE = "只能把单位放在您负责的单位之下"
+
+
+def _pk(value) -> int | None:
+    return int(value) if str(value or "").isdigit() else None
+
+
+def _new_parent(ref: Unit | None, position: str) -> Unit | None:
+    """Where a unit placed ``position`` of ``ref`` ends up: under ``ref``, or beside it."""
+    if ref is None:
+        return None  # a root
+    return ref if position in CHILD_POSITIONS else Unit.objects.get_parent(ref)
+
+
+def _placed_in_scope(form_class, user):
+    """The unit form of someone who is not a superuser: it places a unit only under a unit the user is
+    HQ over, and lists only those (not the whole tree: the other branches' units are not its business)."""
+    managed = scope.units(user, scope.Action.MANAGE)
+
+    class PlacedInScope(form_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            parent = Unit.objects.get_parent(self.instance) if self.instance.pk else None
+            field = self.fields["treebeard_ref_node"]
+            field.queryset = Unit.objects.filter(Q(pk__in=managed.values("pk")) | Q(pk=getattr(parent, "pk", None)))
+            field.required, field.empty_label = not self.instance.pk, None
+            if parent is not None:  # "first child of its parent": names no sibling, moves nothing unless changed
+                self.initial.update(treebeard_ref_node=parent.pk, treebeard_position="first-child")
+
+        def clean(self):
+            data = super().clean()
+            moved = {"treebeard_ref_node", "treebeard_position"} & set(self.changed_data)
+            if self.instance.pk and not moved:
+                return data
+            parent = _new_parent(data.get("treebeard_ref_node"), data.get("treebeard_position", ""))
+            if parent is None or not scope.can(user, scope.Action.MANAGE, parent):
+                raise forms.ValidationError(OUT_OF_PLACE)
+            return data
+
+    return PlacedInScope
 
 
 @admin.register(Unit)
@@ -17,8 +64,30 @@ class UnitAdmin(AuditedAdminMixin, ScopedAdminMixin, TreeAdmin):
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "code", "short_name"]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return form if request.user.is_superuser else _placed_in_scope(form, request.user)
 
-class RoleGrantInline(admin.TabularInline):
+    def move_node(self, request):
+        """Drag and drop in the tree: HQ over the unit moved (``has_change_permission``) and over the
+        unit it lands under (moving a branch under one's own would widen one's scope)."""
+        target = Unit.objects.filter(pk=_pk(request.POST.get("target"))).first()
+        position = "child" if request.POST.get("relation") == "child" else "sibling"
+        if target is not None and not request.user.is_superuser:
+            parent = _new_parent(target, position)
+            if parent is None or not scope.can(request.user, scope.Action.MANAGE, parent):
+                raise PermissionDenied
+        return super().move_node(request)
+
+    def children_view(self, request, parent_id):
+        """The children of a unit in scope (treebeard looks the parent up unscoped: a unit of another
+        branch would answer with an empty list instead of "missing")."""
+        if not self.get_queryset(request).filter(pk=_pk(parent_id)).exists():
+            raise Http404
+        return super().children_view(request, parent_id)
+
+
+class RoleGrantInline(ManagedChoicesMixin, admin.TabularInline):
     model = RoleGrant
     extra = 1
     autocomplete_fields = ["unit"]
@@ -41,6 +110,14 @@ class UserAdmin(AuditedAdminMixin, ScopedAdminMixin, BaseUserAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("unit").prefetch_related("grants__unit")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            # admin access follows the role grants (accounts.services.grant_role); only a superuser
+            # makes superusers or hands out groups beside them
+            fields += ["is_staff", "is_superuser", "groups"]
+        return fields
 
     @admin.display(description=_("roles"))
     def roles(self, obj: User) -> str:

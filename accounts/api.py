@@ -1,7 +1,13 @@
 """REST endpoints for units and users, read-only and scoped by ``accounts.scope``."""
 
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from ops.openapi import refusal
 
 from . import scope
 from .models import Unit, UnitKind, User
@@ -66,3 +72,26 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         qs = User.objects.filter(is_active=True).select_related("unit").prefetch_related("grants__unit")
         return scope.restrict(qs, self.request.user).order_by("unit__path", "username")
+
+
+@extend_schema_view(
+    post=extend_schema(
+        responses={
+            200: inline_serializer("AuthToken", {"token": serializers.CharField()}),
+            429: refusal(429, "Too many wrong passwords for this user from this address: locked for a while"),
+        }
+    )
+)
+class TokenView(ObtainAuthToken):
+    """POST user name and password for an API token, behind the same sign-in lock as the pages.
+
+    django-axes marks the request it was given; under DRF that is this view's request, which the
+    axes middleware never sees, so the lock-out answer (429) is given here."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except ValidationError:
+            if getattr(request, "axes_locked_out", False):
+                return Response({"detail": "连续输错密码次数过多，此用户在本机的登录已暂停，请稍后再试。"}, status=429)
+            raise

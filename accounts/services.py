@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 
 from audit import services as audit
 
@@ -25,15 +26,23 @@ ADMIN_MODELS = {
 }
 
 
+# HQ also reads the security events and django-axes' sign-in locks, and lifts a lock by deleting it.
+EXTRA_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
+    Role.HQ: [("audit", "view_securityevent"), ("axes", "view_accessattempt"), ("axes", "delete_accessattempt")],
+}
+
+
 def ensure_group(role: str) -> Group:
-    """The admin group of a role, created with its permissions the first time it is needed."""
+    """The admin group of a role, with exactly its permissions (kept in step when models are added)."""
     name, verbs = ADMIN_GROUPS[role]
-    group, created = Group.objects.get_or_create(name=name)
-    if created or not group.permissions.filter(content_type__app_label="stats").exists():  # new apps' models too
-        codenames = [f"{verb}_{model}" for models in ADMIN_MODELS.values() for model in models for verb in verbs]
-        group.permissions.set(
-            Permission.objects.filter(codename__in=codenames, content_type__app_label__in=ADMIN_MODELS)
-        )
+    group, _ = Group.objects.get_or_create(name=name)
+    codenames = [f"{verb}_{model}" for models in ADMIN_MODELS.values() for model in models for verb in verbs]
+    wanted = Q(codename__in=codenames, content_type__app_label__in=ADMIN_MODELS)
+    for app, codename in EXTRA_PERMISSIONS.get(role, []):
+        wanted |= Q(codename=codename, content_type__app_label=app)
+    expected = set(Permission.objects.filter(wanted).values_list("pk", flat=True))
+    if set(group.permissions.values_list("pk", flat=True)) != expected:
+        group.permissions.set(expected)
     return group
 
 

@@ -34,3 +34,38 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.verb} {self.object_repr}"
+
+
+class SecurityEvent(models.Model):
+    """A sign-in, a sign-out, a failed or locked-out sign-in, or a refused request: who (or which user
+    name was tried), when, from where, on which path. Insert-only, like ``AuditEvent``."""
+
+    class Kind(models.TextChoices):
+        SIGNED_IN = "signed_in", _("signed in")
+        SIGNED_OUT = "signed_out", _("signed out")
+        SIGN_IN_FAILED = "sign_in_failed", _("sign-in failed")
+        LOCKED_OUT = "locked_out", _("locked out")
+        REFUSED = "refused", _("request refused")
+
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    kind = models.CharField(_("what"), max_length=20, choices=Kind.choices, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    username = models.CharField(_("user name"), max_length=150, blank=True, db_index=True)
+    unit = models.ForeignKey(
+        "accounts.Unit", verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    address = models.CharField(_("from"), max_length=64, blank=True, db_index=True)
+    method = models.CharField(_("method"), max_length=10, blank=True)
+    path = models.CharField(_("path"), max_length=300, blank=True)
+    status = models.PositiveSmallIntegerField(_("answer"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()} {self.username}"

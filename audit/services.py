@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from . import origin
 from .models import AuditEvent
 
 
@@ -45,7 +46,9 @@ def event(
     unit=None,
     source: str = "",
 ) -> AuditEvent:
-    """An unsaved event; pass a batch of them to ``record``."""
+    """An unsaved event; pass a batch of them to ``record``. Made during a request, its source also
+    names the client's address (``audit.origin``)."""
+    source = " ".join(part for part in (source, origin.current()) if part)
     return AuditEvent(
         actor=actor,
         verb=verb,

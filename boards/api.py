@@ -10,6 +10,8 @@ from rest_framework.decorators import action as rest_action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ops.openapi import refusal
+
 from .exports import XLSX_TYPE, ExportError, download_response, export_request, exports_of, title_of
 from .forms import BoardForm, StatsForm, asked
 from .models import Export, ExportStatus
@@ -49,8 +51,8 @@ class CellSerializer(serializers.Serializer):
 
 
 class PlacedCell(CellSerializer):
-    action = serializers.IntegerField()
-    unit = serializers.IntegerField()
+    action = serializers.IntegerField(allow_null=True, help_text="Null in a column total")
+    unit = serializers.IntegerField(allow_null=True, help_text="Null in a row total")
 
 
 class BoardSerializer(serializers.Serializer):
@@ -95,7 +97,7 @@ class BattleBoardView(APIView):
             OpenApiParameter("action", int, description="Only this line of action"),
             OpenApiParameter("due_by", str, description="Only work due by this date (yyyy-mm-dd)"),
         ],
-        responses=BoardSerializer,
+        responses={200: BoardSerializer, 404: refusal(404, "The campaign or unit named, or no campaign to show")},
     )
     def get(self, request):
         a, refused = asked_or_refused(request, BoardForm)

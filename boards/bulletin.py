@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from io import BytesIO
-from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from django.db.models import Count, Q
@@ -34,6 +33,7 @@ from accounts.models import Unit
 from inspections import notice_pdf as paper
 from inspections.models import Finding, FindingStatus, Inspection, InspectionStatus
 from ops.cn import cn_date, cn_percent, cn_range
+from ops.uploads import download
 from stats import queries as stats
 from tasks.models import Assignment, AssignmentStatus, Campaign
 
@@ -314,9 +314,4 @@ def render_pdf(ctx: dict) -> bytes:
 
 def pdf_response(ctx: dict) -> HttpResponse:
     response = HttpResponse(render_pdf(ctx), content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"bulletin.pdf\"; filename*=utf-8''{quote(ctx['filename'])}"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return download(response, ctx["filename"], fallback="bulletin.pdf")

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 from typing import Any
-from urllib.parse import quote
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -39,7 +38,7 @@ from accounts import scope
 from audit import services as audit
 from ops.cn import cn_date, cn_range
 from ops.errors import Refused
-from ops.uploads import safe_name
+from ops.uploads import download, safe_name
 from stats import queries as stats
 from tasks.models import Assignment as Work
 from tasks.models import AssignmentRole, AssignmentStatus, Comparator
@@ -216,14 +215,33 @@ class _Superseded(Exception):
     """Another run took the export over (this one's lease expired)."""
 
 
+def purge_expired(*, now=None) -> int:
+    """Clear the files of exports finished more than ``EXPORT_KEEP_DAYS`` ago: a spreadsheet of police
+    data should not lie on disk for ever. The row stays (who exported what, when) as EXPIRED; the file
+    goes after the commit, so a failed transaction never leaves a row pointing at nothing."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.EXPORT_KEEP_DAYS)
+    storage = Export._meta.get_field("file").storage
+    old = Export.objects.filter(status=ExportStatus.DONE, finished_at__lt=cutoff)
+    cleared = 0
+    while batch := list(old.order_by("pk").only("pk", "kind", "filename", "file")[:500]):
+        with transaction.atomic():
+            Export.objects.filter(pk__in=[e.pk for e in batch], status=ExportStatus.DONE).update(
+                status=ExportStatus.EXPIRED, file="", message="文件已过保存期限并已清除，如需请重新导出"
+            )
+            audit.record(
+                audit.event(e, "export.expired", changes={"file": e.file.name}, source="boards.purge_exports")
+                for e in batch
+            )
+            names = [e.file.name for e in batch if e.file]
+            transaction.on_commit(lambda names=names: [storage.delete(name) for name in names])
+        cleared += len(batch)
+    return cleared
+
+
 def download_response(export: Export) -> FileResponse:
     """The file as a download the browser will not render. Call it only for the export's owner."""
     response = FileResponse(export.file.open("rb"), content_type=XLSX_TYPE)
-    fallback = f"export-{export.pk}.xlsx"
-    response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(export.filename)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return download(response, export.filename, fallback=f"export-{export.pk}.xlsx")
 
 
 # --- the kinds: the battle board and the task ledger -------------------------------------------------

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .exports import SOFT_TIME_LIMIT, TIME_LIMIT, export_run
+from .exports import SOFT_TIME_LIMIT, TIME_LIMIT, export_run, purge_expired
 
 
 @shared_task(name="boards.run_export", acks_late=True, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
 def run_export(export_id: int) -> dict:
     return {"export": export_id, "outcome": export_run(export_id)}
+
+
+@shared_task(name="boards.purge_exports")
+def purge_exports() -> dict:
+    """Daily (03:30): clear the files of old exports."""
+    return {"expired": purge_expired()}

@@ -44,6 +44,7 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", _("Being prepared")
     DONE = "done", _("Ready")
     FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired")  # the file was cleared after EXPORT_KEEP_DAYS; the record stays
 
 
 class Export(models.Model):

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import scope
+from ops.openapi import refusal
 from ops.tables import FileProblems
 from stats import queries as stats
 from stats import services as figures
@@ -26,6 +27,8 @@ BOARD_PARAMETERS = [
     OpenApiParameter("campaign", int, description="Default: the latest campaign the user sees"),
     OpenApiParameter("unit", str, description="Unit code; its children are ranked / are the columns"),
 ]
+# asked_or_refused: a campaign or unit out of scope, or none to show
+NOT_SEEN = {404: refusal(404, "The campaign or unit named, or no campaign to show")}
 WINDOW_PARAMETERS = [
     OpenApiParameter("round", int, description="A round of concentrated operations: its dates"),
     OpenApiParameter("start", str, description="First day (yyyy-mm-dd); default the campaign's first"),
@@ -80,7 +83,7 @@ def standing_json(s) -> dict:
 class RankingView(APIView):
     """排名: the units under ``unit`` ranked by HQ's weighted score, and the laggards (通报约谈)."""
 
-    @extend_schema(parameters=BOARD_PARAMETERS, responses=RankingSerializer)
+    @extend_schema(parameters=BOARD_PARAMETERS, responses={200: RankingSerializer, **NOT_SEEN})
     def get(self, request):
         a, refused = asked_or_refused(request)
         if refused:
@@ -148,7 +151,7 @@ class TotalsView(APIView):
     """战果统计: each indicator's total under ``unit`` in a window (a round, or from–to), per column unit,
     with 同比 and 环比."""
 
-    @extend_schema(parameters=BOARD_PARAMETERS + WINDOW_PARAMETERS, responses=TotalsSerializer)
+    @extend_schema(parameters=BOARD_PARAMETERS + WINDOW_PARAMETERS, responses={200: TotalsSerializer, **NOT_SEEN})
     def get(self, request):
         a, refused = asked_or_refused(request)
         if refused:
@@ -162,10 +165,13 @@ class NonReportersView(APIView):
 
     @extend_schema(
         parameters=BOARD_PARAMETERS + WINDOW_PARAMETERS,
-        responses=inline_serializer(
-            "NonReporters",
-            {"day": serializers.DateField(), "expected": serializers.IntegerField(), "missing": UnitRef(many=True)},
-        ),
+        responses={
+            200: inline_serializer(
+                "NonReporters",
+                {"day": serializers.DateField(), "expected": serializers.IntegerField(), "missing": UnitRef(many=True)},
+            ),
+            **NOT_SEEN,
+        },
     )
     def get(self, request):
         a, refused = asked_or_refused(request)
@@ -191,7 +197,7 @@ class CatalogueSerializer(serializers.Serializer):
 class CatalogueView(APIView):
     """A campaign's indicators and rounds (what a unit reports, and when it reports per round)."""
 
-    @extend_schema(parameters=BOARD_PARAMETERS[:1], responses=CatalogueSerializer)
+    @extend_schema(parameters=BOARD_PARAMETERS[:1], responses={200: CatalogueSerializer, **NOT_SEEN})
     def get(self, request):
         a, refused = asked_or_refused(request)
         if refused:
@@ -232,7 +238,11 @@ class FiguresView(APIView):
 
     @extend_schema(
         request=ReportSerializer,
-        responses=inline_serializer("Reported", {"changed": serializers.IntegerField()}),
+        # 201 as for a new row; a figure replaced answers the same (its history keeps the old value)
+        responses={
+            201: inline_serializer("Reported", {"changed": serializers.IntegerField()}),
+            404: refusal(404, "The campaign named (published, seen by the caller)"),
+        },
     )
     def post(self, request):
         body = ReportSerializer(data=request.data)
@@ -253,6 +263,13 @@ class FiguresView(APIView):
         return refused or Response({"changed": changed}, status=status.HTTP_201_CREATED)
 
 
+class SheetUploadForm(serializers.Serializer):
+    # Parsed rather than read raw: a NUL in the unit (PostgreSQL refuses it in a query) made a 500, and a
+    # campaign sent as a file part would have; now they are 400s naming the field.
+    campaign = serializers.IntegerField(error_messages={"required": "应为行动编号", "invalid": "应为行动编号"})
+    unit = serializers.CharField(required=False, allow_blank=True, default="")
+
+
 class SheetUploadView(APIView):
     """A unit's whole statistics sheet (XLSX or CSV: a row per day or round, a column per indicator).
     Every problem is listed with sheet, row, column and field; nothing is written unless all is right."""
@@ -264,15 +281,17 @@ class SheetUploadView(APIView):
             "SheetUpload",
             {"campaign": serializers.IntegerField(), "unit": serializers.CharField(), "file": serializers.FileField()},
         ),
-        responses=inline_serializer("SheetLoaded", {"changed": serializers.IntegerField()}),
+        responses={
+            201: inline_serializer("SheetLoaded", {"changed": serializers.IntegerField()}),
+            404: refusal(404, "The campaign named (published, seen by the caller)"),
+        },
     )
     def post(self, request):
         upload = request.FILES.get("file")
-        try:
-            campaign_pk = int(request.data.get("campaign", ""))
-        except ValueError:
-            return Response({"campaign": ["应为行动编号"]}, status=400)
-        campaign, unit = _reporting(request, campaign_pk, request.data.get("unit", ""))
+        form = SheetUploadForm(data=request.data)
+        if not form.is_valid():
+            return Response(form.errors, status=400)
+        campaign, unit = _reporting(request, form.validated_data["campaign"], form.validated_data["unit"])
         if unit is None:
             return Response(NOT_YOURS, status=400)
         if upload is None:

@@ -19,6 +19,7 @@ from accounts import scope
 from accounts.api import under
 from accounts.models import Unit, User
 from accounts.scope import Action
+from ops.openapi import IMAGE_AND_PDF_TYPES, download_responses, refusal
 from ops.uploads import attachment
 from tasks.api import service_errors
 from tasks.models import Campaign, Item
@@ -73,7 +74,13 @@ class PhotoSerializer(serializers.ModelSerializer):
 
 class AnswerSerializer(serializers.ModelSerializer):
     answered_by = serializers.CharField(source="answered_by.get_full_name", read_only=True)
-    verified_by = serializers.CharField(source="verified_by.get_full_name", read_only=True, default=None)
+    verified_by = serializers.CharField(
+        source="verified_by.get_full_name",
+        read_only=True,
+        default=None,
+        allow_null=True,
+        help_text="Null until verified",
+    )
 
     class Meta:
         model = Answer
@@ -92,7 +99,13 @@ class AnswerSerializer(serializers.ModelSerializer):
 class FindingSerializer(serializers.ModelSerializer):
     unit = serializers.CharField(source="unit.code", read_only=True)
     unit_name = serializers.CharField(source="unit.name", read_only=True)
-    notice_number = serializers.CharField(source="notice.number", read_only=True, default=None)
+    notice_number = serializers.CharField(
+        source="notice.number",
+        read_only=True,
+        default=None,
+        allow_null=True,
+        help_text="Null until ordered by a notice",
+    )
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
 
@@ -177,7 +190,10 @@ class FindingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return FindingDetailSerializer if self.action != "list" else FindingSerializer
 
-    @extend_schema(request=FindingCreateSerializer, responses={201: FindingDetailSerializer})
+    @extend_schema(
+        request=FindingCreateSerializer,
+        responses={201: FindingDetailSerializer, 404: refusal(404, "The campaign, inspection, item or hotspot named")},
+    )
     def create(self, request, *args, **kwargs):
         body = FindingCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -236,7 +252,7 @@ class PhotoViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return scope.restrict(Photo.objects.all(), self.request.user, via="finding__unit")
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(responses=download_responses(IMAGE_AND_PDF_TYPES))
     @rest_action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         return attachment(self.get_object())
@@ -276,7 +292,7 @@ class NoticeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         qs = Notice.objects.select_related("unit", "issuing_unit", "issued_by").prefetch_related("findings")
         return scope.restrict(qs, self.request.user).order_by("-issued_at", "-id")
 
-    @extend_schema(request=NoticeRequest, responses={201: NoticeSerializer})
+    @extend_schema(request=NoticeRequest, responses={201: NoticeSerializer, 404: refusal(404, "The inspection named")})
     def create(self, request, *args, **kwargs):
         body = NoticeRequest(data=request.data)
         body.is_valid(raise_exception=True)
@@ -346,7 +362,10 @@ class InspectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         return qs.order_by("-planned_on", "-id")
 
-    @extend_schema(request=InspectionRequest, responses={201: InspectionSerializer})
+    @extend_schema(
+        request=InspectionRequest,
+        responses={201: InspectionSerializer, 404: refusal(404, "The campaign or hotspot named")},
+    )
     def create(self, request, *args, **kwargs):
         body = InspectionRequest(data=request.data)
         body.is_valid(raise_exception=True)
@@ -369,7 +388,9 @@ class InspectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )  # fmt: skip
         return refused or Response(InspectionSerializer(self.get_queryset().get(pk=made.pk)).data, status=201)
 
-    @extend_schema(request=None, responses=InspectionSerializer)
+    @extend_schema(
+        request=None, responses={200: InspectionSerializer, 400: refusal(400, "Not planned any more: started or done")}
+    )
     @rest_action(detail=True, methods=["post"])
     def start(self, request, pk=None):
         done, refused = service_errors(lambda: svc.start_inspection(inspection=self.get_object(), by=request.user))
@@ -439,7 +460,7 @@ class HotspotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         qs = Hotspot.objects.select_related("unit").prefetch_related("criteria", svc.COMPLETED_VISITS)
         return scope.restrict(qs, self.request.user).order_by("status", "deadline", "id")
 
-    @extend_schema(request=HotspotRequest, responses={201: HotspotSerializer})
+    @extend_schema(request=HotspotRequest, responses={201: HotspotSerializer, 404: refusal(404, "The campaign named")})
     def create(self, request, *args, **kwargs):
         body = HotspotRequest(data=request.data)
         body.is_valid(raise_exception=True)
@@ -462,6 +483,16 @@ class HotspotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 CountsSerializer = inline_serializer("InspectionCounts", {name: serializers.IntegerField() for name in svc.COUNT_NAMES})
 
 
+class CountsQuery(serializers.Serializer):
+    # Parsed rather than read raw: a NUL in ?unit= (PostgreSQL refuses it in a query) or ?campaign=² (a digit
+    # to str.isdigit, not to int) made a 500; now they are 400s naming the parameter.
+    campaign = serializers.IntegerField()
+    unit = serializers.CharField(required=False, allow_blank=True)
+
+
+CAMPAIGN_WANTED = "请用 campaign 参数指定专项行动（编号）"
+
+
 class InspectionCountsView(APIView):
     """检查单位X个、发现问题X处、整改X处 …: the figures of a campaign over the user's scope."""
 
@@ -470,14 +501,15 @@ class InspectionCountsView(APIView):
             OpenApiParameter("campaign", int, required=True),
             OpenApiParameter("unit", str, description="Unit code: that unit and everything under it"),
         ],
-        responses=CountsSerializer,
+        responses={200: CountsSerializer, 404: refusal(404, "The campaign or unit named")},
     )
     def get(self, request):
-        wanted = request.query_params.get("campaign", "")
-        if not wanted.isdigit():
-            return Response({"detail": "请用 campaign 参数指定专项行动（编号）"}, status=400)
-        campaign = _campaign(request.user, wanted)
+        query = CountsQuery(data=request.query_params)
+        if not query.is_valid():
+            # the campaign's refusal as it always read (it names the parameter); the unit's located by DRF
+            return Response({"detail": CAMPAIGN_WANTED} if "campaign" in query.errors else query.errors, status=400)
+        campaign = _campaign(request.user, query.validated_data["campaign"])
         unit = None
-        if code := request.query_params.get("unit"):
+        if code := query.validated_data.get("unit"):
             unit = get_object_or_404(scope.units(request.user), code=code)
         return Response(svc.counts(campaign, request.user, unit))

@@ -21,7 +21,6 @@ import re
 import threading
 from io import BytesIO
 from pathlib import Path
-from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from django.conf import settings
@@ -42,6 +41,7 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTempl
 from reportlab.platypus import paragraph as rl_paragraph
 
 from ops.cn import cn_date
+from ops.uploads import download
 
 from .models import Notice
 
@@ -364,6 +364,4 @@ def pdf_response(notice: Notice) -> HttpResponse:
     """The PDF as a download named after the notice's number."""
     notice = _load(notice)
     response = HttpResponse(render_pdf(notice), content_type="application/pdf")
-    fallback = f"notice-{notice.year}-{notice.seq}.pdf"
-    response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=utf-8''{quote(filename(notice))}"
-    return _private(response)
+    return download(response, filename(notice), fallback=f"notice-{notice.year}-{notice.seq}.pdf")

@@ -7,11 +7,51 @@ from accounts.models import Unit
 from audit import services as audit
 
 
-class ScopedAdminMixin:
-    """Admin lists show only what ``accounts.scope`` lets the signed-in user see."""
+class ManagedChoicesMixin:
+    """Forms offer only the units and people the user is HQ over: a unit above or beside its own is
+    not a choice (otherwise HQ over a sub-bureau could grant itself a role over the city, or file a
+    campaign under it, by posting that unit's id)."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        from accounts.models import User  # the app registry is ready when a form is built
+
+        if db_field.related_model is Unit:
+            kwargs["queryset"] = scope.units(request.user, scope.Action.MANAGE)
+        elif db_field.related_model is User:
+            kwargs["queryset"] = scope.restrict(User.objects.all(), request.user, scope.Action.MANAGE)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ManagedWritesMixin(ManagedChoicesMixin):
+    """Changing or deleting a row from the admin needs HQ over the row's unit (reached through
+    ``write_via``), whatever the row's visibility: a row seen from below (the city's campaign, seen by
+    HQ over a sub-bureau) opens read-only."""
+
+    write_via = "unit"
+
+    def _manages(self, request, obj) -> bool:
+        rows = type(obj)._default_manager.filter(pk=obj.pk)
+        return scope.restrict(rows, request.user, scope.Action.MANAGE, via=self.write_via).exists()
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or self._manages(request, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or self._manages(request, obj))
+
+
+class ScopedAdminMixin(ManagedWritesMixin):
+    """Admin lists show only what ``accounts.scope`` lets the signed-in user see; writes need HQ over
+    the row (``ManagedWritesMixin``, through ``scope_via`` unless ``write_via`` says otherwise)."""
 
     scope_via = "unit"
     scope_action = scope.Action.VIEW
+
+    @property
+    def write_via(self) -> str:
+        return self.scope_via
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

@@ -7,6 +7,7 @@ SECRET_KEY stops the process instead of falling back to a key that differs per w
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -67,6 +68,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "treebeard",
     "django_celery_beat",
+    "csp",
+    "axes",
     "accounts",
     "audit",
     "tasks",
@@ -87,6 +90,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # the database out of reach (restart, failover): 503 + Retry-After, not a 500; a full disk: 507 (ops/outage.py)
+    "ops.outage.OutageMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "audit.middleware.SecurityEventMiddleware",
+    # last: it turns a locked-out sign-in into the lock-out page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ops.urls"
@@ -131,9 +140,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: a locked (user, address) pair is refused before the password is checked
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -153,7 +167,8 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # uploads and exports: a file is stored whole or not at all; a full disk is a clear refusal (ops/storage.py)
+    "default": {"BACKEND": "ops.storage.MediaStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -179,6 +194,16 @@ CELERY_TASK_TIME_LIMIT = 900
 
 # Reminders (docs/reminders.md): channels and retries.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The intranet mail relay (smtp backend), or the directory of the file backend (the load test counts
+# each reminder's mail there).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)  # a hung relay must not hold a delivery batch for ever
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "督办系统 <duban@tracker.local>")
 NOTIFY_MAIL_DOMAIN = os.environ.get("NOTIFY_MAIL_DOMAIN", "tracker.local")
 NOTIFY_WEBHOOK_URL = os.environ.get("NOTIFY_WEBHOOK_URL", "")
@@ -200,12 +225,16 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, plus the refusals (400/403/404) every operation can answer: ops/openapi.py
+    "DEFAULT_SCHEMA_CLASS": "ops.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "专项行动任务督办系统 API",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies get components of their own, so an upload reads as a binary file (a FileField is
+    # a URL in answers) and read-only fields are not offered as input.
+    "COMPONENT_SPLIT_REQUEST": True,
     # The intranet has no CDN: Swagger UI and Redoc are served from drf-spectacular-sidecar.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -231,11 +260,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
 
 # PostgreSQL fast paths (COPY for bulk writes); off = the portable path SQLite uses. See ops/db.py.
 DB_FAST_PATHS = env_bool("DB_FAST_PATHS", True)
+
+# Exported spreadsheets are kept this many days, then their files are cleared (boards.purge_exports).
+EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
 
 # Settings for the plan importer.
 PLAN_IMPORT_MAX_BYTES = int(os.environ.get("PLAN_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
@@ -246,3 +278,51 @@ SITE_TITLE = _("Campaign task tracking")
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
 UPLOAD_MAX_EXPANDED_BYTES = int(os.environ.get("UPLOAD_MAX_EXPANDED_BYTES", 200 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Security (docs/trust.md) -----------------------------------------------------------------------
+# Production (DEBUG=0) is HTTPS-only: secure cookies, HSTS, redirect to https. Behind a proxy that ends
+# TLS, set SECURE_PROXY_SSL_HEADER=1 (the proxy must overwrite X-Forwarded-Proto); a plain-HTTP loopback
+# test run may switch single parts off (SECURE_SSL_REDIRECT=0, SECURE_COOKIES=0).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]  # the load balancer's probe speaks plain HTTP to each host
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# A session lasts a working day at most and ends when the browser closes (shared workstations).
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 10 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_HTTPONLY = True  # the pages send the token from the form, never read from the cookie
+# Behind N proxies, the client's address is the Nth from the right of X-Forwarded-For (audit, lock-out).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Content-Security-Policy (django-csp): everything from this server, no inline script or style, no
+# frames; images also as data: (ECharts' "save as image") and blob: (photo previews before upload).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Sign-in throttling (django-axes): 5 wrong passwords lock the pair (user name, address) for 15 minutes.
+# Locking the pair, not the user, means someone elsewhere cannot lock a real user out of their own
+# workstation by guessing; HQ sees and lifts locks in the admin (访问尝试).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "audit.origin.client_ip"
+AXES_VERBOSE = False

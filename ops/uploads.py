@@ -8,10 +8,11 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 OLE_TYPES = {".doc": "application/msword", ".xls": "application/vnd.ms-excel", ".ppt": "application/vnd.ms-powerpoint"}
@@ -90,6 +91,27 @@ def sniff(upload: UploadedFile, name: str) -> tuple[str, str] | None:
 
 IMAGES_AND_PDF = "图片（JPG、PNG、GIF、WebP、HEIC）或 PDF"
 
+# A photo or a scan that also reads as a web page or a script (a "polyglot") is refused: served
+# inline by any mistake it would run in the system's origin. Markers are long enough that compressed
+# image data does not produce them by chance (about one 20 MB photo in 10⁵); a PDF with its own
+# JavaScript or launch actions too.
+POLYGLOT = re.compile(rb"<(?:script|html|body|iframe|svg|object|embed)[\s>/]|<!doctype\s+html|<\?php\s", re.I)
+PDF_ACTIVE = re.compile(rb"/(?:JavaScript|Launch)\b")
+
+
+def _carries_markup(upload: UploadedFile, content_type: str) -> bool:
+    pattern = POLYGLOT
+    if content_type == "application/pdf":
+        pattern = re.compile(POLYGLOT.pattern + rb"|" + PDF_ACTIVE.pattern, re.I)
+    tail = b""
+    upload.seek(0)
+    for chunk in upload.chunks():
+        window = tail + chunk
+        if pattern.search(window):
+            return True
+        tail = window[-32:]  # a marker split across two chunks
+    return False
+
 
 def check_upload(upload: UploadedFile, *, images_and_pdf: bool = False) -> Checked:
     """Check one upload by its bytes; ``images_and_pdf`` narrows it to photos and scans."""
@@ -104,6 +126,8 @@ def check_upload(upload: UploadedFile, *, images_and_pdf: bool = False) -> Check
         raise UploadRejected(name, f"文件内容不是可接受的类型：应为{ACCEPTED}")
     if images_and_pdf and not (found[0].startswith("image/") or found[0] == "application/pdf"):
         raise UploadRejected(name, f"文件内容不是可接受的类型：应为{IMAGES_AND_PDF}")
+    if (found[0].startswith("image/") or found[0] == "application/pdf") and _carries_markup(upload, found[0]):
+        raise UploadRejected(name, "文件中夹带网页或脚本内容，不予接收：请重新导出或拍照后上传")
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():
@@ -113,11 +137,18 @@ def check_upload(upload: UploadedFile, *, images_and_pdf: bool = False) -> Check
     return Checked(name, content_type, extension, upload.size, digest.hexdigest())
 
 
-def attachment(stored) -> FileResponse:
-    """Serve a stored upload (``file``, ``name``, ``content_type``) as a download the browser will not
-    render: always an attachment, with nosniff. Call it only after the permission check."""
-    response = FileResponse(
-        stored.file.open("rb"), as_attachment=True, filename=stored.name, content_type=stored.content_type
-    )
+def download(response: HttpResponse, filename: str, *, fallback: str) -> HttpResponse:
+    """``response`` as a private download the browser will not render: an attachment named
+    ``filename`` (``fallback`` for old clients), nosniff, never cached, and should a browser render
+    it anyway, a sandbox with no script and no origin. Call it only after the permission check."""
+    response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, no-store"
     return response
+
+
+def attachment(stored) -> FileResponse:
+    """Serve a stored upload (``file``, ``name``, ``content_type``) as a private download."""
+    response = FileResponse(stored.file.open("rb"), content_type=stored.content_type)
+    return download(response, stored.name, fallback=f"file{PurePath(stored.name).suffix}")

@@ -1,12 +1,12 @@
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from accounts.api import UnitViewSet, UserViewSet
+from accounts.api import TokenView, UnitViewSet, UserViewSet
 from boards import statsapi
 from boards.api import BattleBoardView, ExportViewSet
 from inspections.api import (
@@ -18,6 +18,7 @@ from inspections.api import (
     PhotoViewSet,
 )
 from notifications.api import InboxViewSet
+from ops.health import healthz
 from tasks.api import (
     ActionViewSet,
     AssignmentViewSet,
@@ -49,12 +50,13 @@ router.register("exports", ExportViewSet, basename="export")
 
 urlpatterns = [
     path("", include("web.urls")),
+    path("healthz/", healthz, name="healthz"),  # anonymous: the load balancer's probe (ops/health.py)
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
-    path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/v1/auth/token/", TokenView.as_view(), name="api-token"),
     path("api/v1/inspection-counts/", InspectionCountsView.as_view(), name="inspection-counts"),
     path("api/v1/boards/battle/", BattleBoardView.as_view(), name="board-battle"),
     path("api/v1/boards/ranking/", statsapi.RankingView.as_view(), name="board-ranking"),
@@ -64,6 +66,19 @@ urlpatterns = [
     path("api/v1/stats/figures/", statsapi.FiguresView.as_view(), name="stats-figures"),
     path("api/v1/stats/figures/upload/", statsapi.SheetUploadView.as_view(), name="stats-upload"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/schema/ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="schema-ui"),
-    path("api/schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="schema-redoc"),
+    # Swagger UI's start-up script as a file (the split view), so the CSP needs no inline script;
+    # Redoc injects its styles at run time, so its page alone allows inline style (never script).
+    path("api/schema/ui/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="schema-ui"),
+    path(
+        "api/schema/redoc/",
+        csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(
+            SpectacularRedocView.as_view(url_name="schema")
+        ),
+        name="schema-redoc",
+    ),
 ]
+
+# Unmatched paths under /api/ answer JSON like the API (ops/handlers.py); pages keep Django's 404.
+handler404 = "ops.handlers.not_found"
+# The database out of reach or the disk full, met outside a view: 503 / 507 as in the views (ops/outage.py).
+handler500 = "ops.outage.server_error"

@@ -14,7 +14,7 @@ class CatalogueAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
     scope_via = "campaign__owner"
     scope_action = scope.Action.MANAGE
-    list_filter = ["campaign"]
+    list_filter = [("campaign", admin.RelatedOnlyFieldListFilter)]  # not every campaign: the rows' own
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "campaign":

@@ -91,7 +91,7 @@ def _write(*, campaign: Campaign, unit: Unit, entries: list[Entry], by, source: 
         days = {e.day for e in entries}
         before = {
             (f.indicator_id, f.day): f
-            for f in Figure.objects.select_for_update().filter(unit=unit, day__in=days, indicator__campaign=campaign)
+            for f in Figure.objects.select_for_update(of=("self",)).filter(unit=unit, day__in=days, indicator__campaign=campaign)
             if (f.indicator_id, f.day) in keys
         }
         changed = [e for e in entries if (old := before.get((e.indicator.pk, e.day))) is None or old.value != e.value]

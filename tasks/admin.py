@@ -3,7 +3,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts import scope
-from ops.adminkit import AuditedAdminMixin, ScopedAdminMixin
+from ops.adminkit import AuditedAdminMixin, ManagedWritesMixin, ScopedAdminMixin
 
 from .models import (
     Action,
@@ -47,6 +47,7 @@ class ItemInline(ReadOnlyInline):
 
 @admin.register(Campaign)
 class CampaignAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    write_via = "owner"  # seen from below the owner too, changed only by HQ over the owner
     list_display = ["name", "code", "owner", "start", "end", "status", "item_count", "assignment_count"]
     list_filter = ["status", "start"]
     search_fields = ["name", "code", "owner__name"]
@@ -62,6 +63,12 @@ class CampaignAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         return qs.annotate(
             n_items=Count("items", filter=Q(items__is_active=True), distinct=True),
         )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "compare_to":  # last year's campaign: one of those the user sees
+            visible = scope.scope_for(request.user, scope.Action.VIEW).q("owner", with_ancestors=True)
+            kwargs["queryset"] = Campaign.objects.filter(visible)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description=_("items"), ordering="n_items")
     def item_count(self, obj):
@@ -98,7 +105,8 @@ class AssignmentInline(ReadOnlyInline):
 
 
 @admin.register(Item)
-class ItemAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class ItemAdmin(AuditedAdminMixin, ManagedWritesMixin, admin.ModelAdmin):
+    write_via = "campaign__owner"
     list_display = [
         "code",
         "title",
@@ -111,7 +119,11 @@ class ItemAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "is_active",
     ]
     list_display_links = ["code", "title"]
-    list_filter = ["campaign", "action", "deadline_kind", "is_active"]
+    # only the campaigns and lines of action of the rows shown: a plain filter would list them all
+    list_filter = [
+        ("campaign", admin.RelatedOnlyFieldListFilter), ("action", admin.RelatedOnlyFieldListFilter), "deadline_kind",
+        "is_active",
+    ]  # fmt: skip
     search_fields = ["code", "title", "measures", "lead_text", "cooperating_text", "leader_name"]
     list_select_related = ["action", "campaign"]
     raw_id_fields = ["leader"]
@@ -165,7 +177,10 @@ class CommentInline(ReadOnlyInline):
 class AssignmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     inlines = [ReportInline, EvidenceInline, CommentInline]
     list_display = ["item", "unit", "role", "due_date", "status", "progress", "is_active", "updated_at"]
-    list_filter = ["campaign", "status", "role", "is_active", "item__action", "unit__kind"]
+    list_filter = [
+        ("campaign", admin.RelatedOnlyFieldListFilter), "status", "role", "is_active",
+        ("item__action", admin.RelatedOnlyFieldListFilter), "unit__kind",
+    ]  # fmt: skip
     search_fields = ["item__code", "item__title", "unit__name", "unit__code"]
     list_select_related = ["item", "unit"]
     raw_id_fields = ["item", "unit"]

@@ -18,6 +18,8 @@ from rest_framework.response import Response
 from accounts import scope
 from accounts.api import UnitSerializer, under
 from ops.errors import Refused
+from ops.openapi import UPLOAD_TYPES, download_responses, refusal
+from ops.storage import StorageFull
 from ops.uploads import UploadRejected, attachment
 
 from .models import (
@@ -105,7 +107,8 @@ class AssignmentSerializer(serializers.ModelSerializer):
     unit = UnitSerializer(read_only=True)
     status_display = serializers.SerializerMethodField()
     is_overdue = serializers.BooleanField(read_only=True)
-    target = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    # null: a qualitative item (建立长效机制) has no number to reach
+    target = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, allow_null=True)
     behind_pace = serializers.SerializerMethodField()
 
     def get_status_display(self, obj) -> str:
@@ -229,6 +232,8 @@ def service_errors(call):
         return None, Response({"detail": str(exc), "file": exc.name}, status=status.HTTP_400_BAD_REQUEST)
     except Refused as exc:
         return None, Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+    except StorageFull as exc:  # the server's fault, not the request's: 507, nothing was written
+        return None, Response({"detail": exc.message}, status=status.HTTP_507_INSUFFICIENT_STORAGE)
 
 
 class AssignmentFilter(filters.FilterSet):
@@ -275,7 +280,9 @@ class ShareSerializer(serializers.Serializer):
 
 class ExtensionRequestSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by.get_full_name", read_only=True)
-    decided_by = serializers.CharField(source="decided_by.get_full_name", read_only=True, default=None)
+    decided_by = serializers.CharField(
+        source="decided_by.get_full_name", read_only=True, default=None, allow_null=True, help_text="Null until decided"
+    )
 
     class Meta:
         model = ExtensionRequest
@@ -304,6 +311,11 @@ class BulkTransitionSerializer(TransitionSerializer):
     id = serializers.IntegerField()
 
 
+# An assignment's own lists (reports, comments, …) answer whole, as a JSON list: no pages, and no list
+# filters, which would only narrow the lookup of the one assignment named in the path.
+WHOLE = {"pagination_class": None, "filter_backends": []}
+
+
 class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = AssignmentFilter
     search_fields = ["item__code", "item__title", "unit__name"]
@@ -322,7 +334,11 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
             expected_version=data["version"],
         )  # fmt: skip
 
-    @extend_schema(request=TransitionSerializer, responses=AssignmentDetailSerializer)
+    @extend_schema(
+        request=TransitionSerializer,
+        responses={200: AssignmentDetailSerializer, 400: refusal(400, "Not allowed now: the transitions allowed"),
+                   409: refusal(409, "The version sent is stale: the current one")},
+    )  # fmt: skip
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
         """Move the assignment on: start, submit, resume (unit); accept, return, reopen (reviewer)."""
@@ -333,8 +349,11 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         return refused or Response(AssignmentDetailSerializer(assignment, context={"request": request}).data)
 
     @extend_schema(methods=["GET"], responses=ProgressReportSerializer(many=True))
-    @extend_schema(methods=["POST"], request=ReportRequestDoc, responses={201: ProgressReportSerializer})
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
+    @extend_schema(
+        methods=["POST"], request=ReportRequestDoc,
+        responses={201: ProgressReportSerializer, 409: refusal(409, "The version sent is stale: the current one")},
+    )  # fmt: skip
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, JSONParser], **WHOLE)
     def reports(self, request, pk=None):
         """The unit's progress reports; POST (multipart, files in "files") adds one."""
         assignment = self.get_object()
@@ -359,7 +378,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(methods=["GET"], responses=CommentSerializer(many=True))
     @extend_schema(methods=["POST"], request=CommentSerializer, responses={201: CommentSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], **WHOLE)
     def comments(self, request, pk=None):
         assignment = self.get_object()
         if request.method == "GET":
@@ -372,7 +391,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         return refused or Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ShareSerializer(many=True), responses={201: AssignmentSerializer(many=True)})
-    @action(detail=True, methods=["post"], url_path="pass-down")
+    @action(detail=True, methods=["post"], url_path="pass-down", **WHOLE)
     def pass_down(self, request, pk=None):
         """Split this assignment among units under it (逐级分解): unit code, share of the target, due date."""
         assignment = self.get_object()
@@ -394,7 +413,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(methods=["GET"], responses=ExtensionRequestSerializer(many=True))
     @extend_schema(methods=["POST"], request=ExtensionRequestSerializer, responses={201: ExtensionRequestSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], **WHOLE)
     def extensions(self, request, pk=None):
         """Deadline extension requests (延期申请) of this assignment; POST asks for one."""
         assignment = self.get_object()
@@ -412,19 +431,29 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         return refused or Response(ExtensionRequestSerializer(made).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=CheckInSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="check-ins")
+    @action(detail=True, methods=["get"], url_path="check-ins", **WHOLE)
     def check_ins(self, request, pk=None):
         """The periodic check-ins of a cadence item (每周/每月/每日报送): due date and status of each period."""
         return Response(CheckInSerializer(checkins.checkins(self.get_object()), many=True).data)
 
     @extend_schema(responses=EventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], **WHOLE)
     def timeline(self, request, pk=None):
         """Every recorded event of the assignment, oldest first: who, when, what changed."""
         return Response(EventSerializer(timeline(self.get_object()), many=True).data)
 
-    @extend_schema(request=BulkTransitionSerializer(many=True), responses=AssignmentSerializer(many=True))
-    @action(detail=False, methods=["post"], url_path="bulk-transition")
+    @extend_schema(
+        request=BulkTransitionSerializer(many=True),
+        responses={
+            200: AssignmentSerializer(many=True),
+            400: refusal(400, "A row is not allowed now (its index, id and the transitions allowed); nothing done"),
+            403: refusal(403, "A row needs a right the caller lacks (its index and id); nothing done"),
+            404: refusal(404, "A row's assignment is missing or out of scope (its index and id); nothing done"),
+            409: refusal(409, "A row's version is stale (its index, id and the current version); nothing done"),
+        },
+    )
+    # the rows done, in the order asked: one list (the ids are in the body, list filters do not apply)
+    @action(detail=False, methods=["post"], url_path="bulk-transition", **WHOLE)
     def bulk_transition(self, request):
         """Several transitions in one request: all are made, or none (the first refusal is reported)."""
         body = BulkTransitionSerializer(data=request.data, many=True)
@@ -467,7 +496,7 @@ class EvidenceViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return scope.restrict(Evidence.objects.all(), self.request.user, via="assignment__unit")
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(responses=download_responses(UPLOAD_TYPES))
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         return attachment(self.get_object())

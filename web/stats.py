@@ -28,6 +28,7 @@ from boards.ranking import MEASURES, ranking, weights_for
 from boards.services import weights_save
 from ops.cn import cn_date, cn_range
 from ops.tables import FileProblems
+from ops.uploads import download
 from stats import queries as stats
 from stats.models import Figure
 from stats.services import MAX_SHEET, import_upload, report_figures
@@ -233,9 +234,7 @@ def sheet(request: HttpRequest) -> HttpResponse:
     body = unit_sheet(a.campaign, a.unit, until=min(timezone.localdate(), a.campaign.end))
     name = f"{a.unit.name}战果统计表.xlsx"
     response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f"attachment; filename=\"stats.xlsx\"; filename*=UTF-8''{quote(name)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download(response, name, fallback="stats.xlsx")
 
 
 # --- ranking -------------------------------------------------------------------------------------

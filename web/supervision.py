@@ -409,7 +409,11 @@ def _get_inspection(request: HttpRequest, pk: int) -> Inspection:
 def _inspection_page(request: HttpRequest, i: Inspection, status: int = 200, **bound) -> HttpResponse:
     user = request.user
     units = list(i.units.order_by("path"))
-    found = list(i.findings.select_related("unit", "notice").order_by("unit__path", "found_at", "id"))
+    # A tour may visit units of several branches: the user sees the inspection through one of them,
+    # but the findings and notices of the others stay out of its scope, as on their own pages.
+    found = list(
+        scope.restrict(i.findings.select_related("unit", "notice"), user).order_by("unit__path", "found_at", "id")
+    )
     may_act = svc.may_act_for(user, i)
     criteria = list(i.hotspot.criteria.all()) if i.kind == InspectionKind.JOINT and i.hotspot_id else []
     for unit in units:
@@ -419,7 +423,7 @@ def _inspection_page(request: HttpRequest, i: Inspection, status: int = 200, **b
         "units": units,
         "team": i.team.order_by("username"),
         "findings": found,
-        "notices": i.notices.select_related("unit").order_by("seq"),
+        "notices": scope.restrict(i.notices.select_related("unit"), user).order_by("seq"),
         "verdicts": i.verdicts.select_related("criterion").order_by("criterion__seq"),
         "may_act": may_act,
         "running": i.status == InspectionStatus.IN_PROGRESS,

@@ -27,6 +27,7 @@ from notifications import colours
 from notifications import inbox as notifications
 from notifications.models import Message
 from ops.errors import Refused
+from ops.storage import StorageFull
 from ops.uploads import UploadRejected
 from tasks.models import Assignment, AssignmentStatus, ExtensionRequest, ExtensionStatus, Item
 from tasks.queries import campaigns_for, overdue_q, progress_counts
@@ -47,7 +48,7 @@ from .forms import CommentForm, DecisionForm, ExtensionForm, ReportForm, TaskFil
 S = AssignmentStatus
 MY_TASKS_LIMIT = 300
 PAGE_SIZE = 50
-REFUSALS = (PermissionDenied, TransitionError, VersionConflict, UploadRejected, Refused)
+REFUSALS = (PermissionDenied, TransitionError, VersionConflict, UploadRejected, Refused, StorageFull)
 
 
 def _assignments():
@@ -149,6 +150,10 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
     context = {
         "a": a,
         "item": a.item,
+        # a share's page names the assignment it was passed down from, but links to it only for those
+        # who may open it (a station lead usually may not see its sub-bureau's own assignment)
+        "parent_link": bool(a.parent_id)
+        and scope.restrict(Assignment.objects.filter(pk=a.parent_id), user).exists(),
         "today": timezone.localdate(),
         "can_report": can_report and a.is_active and a.status in (S.PENDING, S.IN_PROGRESS, S.RETURNED),
         "can_extend": can_report and a.is_active and a.status != S.ACCEPTED,
@@ -184,6 +189,8 @@ def _done(request: HttpRequest, a: Assignment, message: str) -> HttpResponse:
 
 
 def refusal_status(exc: Exception) -> int:
+    if isinstance(exc, StorageFull):  # the form comes back as typed; the disk, not the user, is at fault
+        return 507
     return 409 if isinstance(exc, VersionConflict) else 403 if isinstance(exc, PermissionDenied) else 400
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from accounts.models import Unit
 from ops.tables import FileProblems, Location, Problem
-from tasks.models import AssignmentRole
+from tasks.models import Action, AssignmentRole, Campaign, Item
 
 from .phrases import Deadline, PhraseError, Target, parse_deadline, parse_target, split_units
 from .reader import RawItem, RawPlan
@@ -58,6 +58,20 @@ class PlanSpec:
     campaign: CampaignSpec
     actions: list[ActionSpec] = field(default_factory=list)
     items: list[ItemSpec] = field(default_factory=list)
+
+
+def _limit(model, field: str) -> int:
+    return model._meta.get_field(field).max_length
+
+
+def _too_long(text: str, model, field: str, what: str, example: str = "") -> str | None:
+    """The problem with ``text`` if its column cannot hold it: said, rather than cut short or left to
+    fail the whole import (PostgreSQL refuses an over-long value)."""
+    limit = _limit(model, field)
+    if len(text) <= limit:
+        return None
+    shown = text if len(text) <= 40 else text[:40] + "…"
+    return f"{what}“{shown}”过长（{len(text)}个字）：应不超过{limit}个字{example}"
 
 
 def _as_date(value: Any, location: Location, problems: list[Problem]) -> date | None:
@@ -108,6 +122,9 @@ def campaign_spec(
     end_d = _as_date(values["end"][0], values["end"][1], problems)
     if start_d and end_d and end_d < start_d:
         problems.append(Problem(values["end"][1], f"结束日期 {end_d} 早于开始日期 {start_d}"))
+    for key, what in (("name", "行动名称"), ("code", "行动编号")):
+        if message := _too_long(str(values[key][0] or "").strip(), Campaign, key, what):
+            problems.append(Problem(values[key][1], message))
     owner_unit = Unit.objects.filter(code=str(values["owner"][0]).strip()).first()
     if owner_unit is None:
         problems.append(
@@ -141,6 +158,13 @@ def compile_plan(plan: RawPlan, campaign: CampaignSpec) -> PlanSpec:
             )
             continue
         seen_codes[code] = raw.location
+        for value, fld, what in (
+            (code, "code", "行动编号"),
+            (raw.name, "name", "行动名称"),
+            (raw.leader, "leader_name", "分管领导"),
+        ):
+            if message := _too_long(value, Action, fld, what):
+                problems.append(Problem(raw.location, message))  # its items still belong to it: no more problems
         action_code[raw.key] = code
         if raw.name != raw.key:
             action_code.setdefault(raw.name, code)
@@ -192,6 +216,8 @@ def _compile_item(
     before = len(problems)
     if not code:
         problems.append(Problem(raw.where("code"), "序号为空：每个清单项应有序号，如“3.12”"))
+    elif message := _too_long(code, Item, "code", "序号", "，如“3.12”"):
+        problems.append(Problem(raw.where("code"), message))
     title = raw.text("task")
     if not title:
         problems.append(Problem(raw.where("task"), "工作任务为空：应写明要完成的任务"))

@@ -212,6 +212,13 @@ def _read_structured(path: Path, name: str) -> RawPlan:
             item.action_key = item.text("action")
         plan.items.append(item)
 
+    def items_of(parent: dict, path: str) -> list:
+        # items: true, or a number, is a mistake to point at, not a list to walk
+        items = parent.get("items") or []
+        if not isinstance(items, list):
+            _fail(loc(parent, path), f"{path} 应为列表，每项为一个清单项：code、task、lead、deadline ……")
+        return items
+
     actions = data.get("actions") or []
     if not isinstance(actions, list):
         _fail(loc(data, "actions"), "actions 应为列表")
@@ -230,9 +237,9 @@ def _read_structured(path: Path, name: str) -> RawPlan:
                 number,
             )
         )
-        for i_index, item in enumerate(entry.get("items") or []):
+        for i_index, item in enumerate(items_of(entry, f"actions[{a_index}].items")):
             add_item(item, f"actions[{a_index}].items[{i_index}]", key)
-    for i_index, item in enumerate(data.get("items") or []):
+    for i_index, item in enumerate(items_of(data, "items")):
         add_item(item, f"items[{i_index}]", None)
     _actions_from_column(plan)
     return plan

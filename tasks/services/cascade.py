@@ -36,7 +36,7 @@ def pass_down(*, assignment: Assignment, by, shares: list[Share]) -> list[Assign
     if not shares:
         raise ReportError("请至少分解给一个下级单位")
     with transaction.atomic():
-        parent = Assignment.objects.select_for_update().select_related("unit", "item").get(pk=assignment.pk)
+        parent = Assignment.objects.select_for_update(of=("self",)).select_related("unit", "item").get(pk=assignment.pk)
         if not scope.can(by, Action.REPORT, parent.unit):
             raise PermissionDenied("无权分解该单位的任务")
         if not parent.is_active:

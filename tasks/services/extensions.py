@@ -23,7 +23,7 @@ def request_extension(*, assignment: Assignment, by, due: date, reason: str) -> 
     if not reason:
         raise ReportError("申请延期须写明理由")
     with transaction.atomic():
-        locked = Assignment.objects.select_for_update().select_related("unit", "campaign").get(pk=assignment.pk)
+        locked = Assignment.objects.select_for_update(of=("self",)).select_related("unit", "campaign").get(pk=assignment.pk)
         if not scope.can(by, Action.REPORT, locked.unit):
             raise PermissionDenied("无权为该单位申请延期")
         if locked.status == AssignmentStatus.ACCEPTED or not locked.is_active:
@@ -45,7 +45,7 @@ def request_extension(*, assignment: Assignment, by, due: date, reason: str) -> 
 def decide_extension(*, request: ExtensionRequest, by, approve: bool, note: str = "") -> ExtensionRequest:
     with transaction.atomic():
         request = ExtensionRequest.objects.select_for_update().get(pk=request.pk)
-        assignment = Assignment.objects.select_for_update().select_related("unit", "item").get(pk=request.assignment_id)
+        assignment = Assignment.objects.select_for_update(of=("self",)).select_related("unit", "item").get(pk=request.assignment_id)
         if not may_review(by, assignment):
             raise PermissionDenied("无权审批该延期申请")
         if request.status != ExtensionStatus.PENDING:

@@ -166,7 +166,7 @@ def _write(
         return changes
 
     if existing:
-        campaign = Campaign.objects.select_for_update().select_related("owner").get(pk=existing.pk)
+        campaign = Campaign.objects.select_for_update(of=("self",)).select_related("owner").get(pk=existing.pk)
         if campaign.status == CampaignStatus.CLOSED:
             raise FileProblems([Problem(Location(spec.file), f"行动“{campaign.name}”已结束，不能再导入方案")])
         if campaign.status == CampaignStatus.PUBLISHED and campaign.owner_id != c.owner.pk:
@@ -292,7 +292,8 @@ def _item_fields(spec_item: ItemSpec, actions: dict[str, Action], leaders: dict[
 
 def _fit_decimal(value: Decimal | None) -> Decimal | None:
     """The parsed number as the column stores it (2 places), or None when it cannot fit; the text is kept."""
-    if value is None:
+    # too big for the column, and for quantize too (1E+26 to 0.01 needs more than its 28 digits: it raised)
+    if value is None or not value.is_finite() or abs(value) >= Decimal(10) ** 12:
         return None
     value = value.quantize(Decimal("0.01"))
     return value if abs(value) < Decimal(10) ** 12 else None

@@ -54,7 +54,7 @@ def report_progress(
     stored: list[Evidence] = []
     try:
         with transaction.atomic():
-            locked = Assignment.objects.select_for_update().select_related("unit").get(pk=assignment.pk)
+            locked = Assignment.objects.select_for_update(of=("self",)).select_related("unit").get(pk=assignment.pk)
             if not scope.can(by, Action.REPORT, locked.unit):
                 raise PermissionDenied("无权为该单位填报进度")
             if expected_version is not None and locked.version != expected_version:

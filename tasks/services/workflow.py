@@ -98,7 +98,7 @@ def assignment_transition(
     if transition is None:
         raise TransitionError(f"未知操作“{name}”", sorted(TRANSITIONS))
     with transaction.atomic():
-        locked = Assignment.objects.select_for_update().select_related("unit", "item").get(pk=assignment.pk)
+        locked = Assignment.objects.select_for_update(of=("self",)).select_related("unit", "item").get(pk=assignment.pk)
         if expected_version is not None and locked.version != expected_version:
             raise VersionConflict(locked.version)
         if not may_act(by, locked, transition):

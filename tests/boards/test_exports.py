@@ -312,3 +312,33 @@ def test_the_request_is_audited(city, spread):
     event = AuditEvent.objects.get(verb="export.requested")
     assert (event.actor, event.object_id, event.unit) == (city["east_leader"], body["id"], city.units["330310"])
     assert event.changes == {"kind": "ledger", "params": {"campaign": spread.pk}}
+
+
+def test_old_files_are_cleared_and_the_record_kept(city, spread, django_capture_on_commit_callbacks, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old = made(django_capture_on_commit_callbacks, city["hq"], "battle")
+    recent = made(django_capture_on_commit_callbacks, city["hq"], "battle")
+    failed = made(django_capture_on_commit_callbacks, city["hq"], "battle")
+    Export.objects.filter(pk=failed.pk).update(status=ExportStatus.FAILED)
+    long_ago = timezone.now() - timedelta(days=settings.EXPORT_KEEP_DAYS, hours=1)
+    Export.objects.filter(pk__in=[old.pk, failed.pk]).update(finished_at=long_ago)
+    storage = old.file.storage
+    assert storage.exists(old.file.name)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.purge_exports.delay().get() == {"expired": 1}
+    old_file = old.file.name
+    old.refresh_from_db()
+    assert old.status == ExportStatus.EXPIRED and not old.file and "已过保存期限" in old.message
+    assert not storage.exists(old_file) and storage.exists(recent.file.name)
+    assert Export.objects.get(pk=recent.pk).status == ExportStatus.DONE
+    event = AuditEvent.objects.get(verb="export.expired")
+    assert event.object_id == old.pk and event.changes == {"file": old_file}
+    client = login(city["hq"])
+    assert client.get(f"/exports/{old.pk}/download/").status_code == 404
+    assert client.get(f"/api/v1/exports/{old.pk}/download/").status_code in (404, 409)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert exports.purge_expired() == 0  # nothing twice

@@ -255,5 +255,5 @@ def test_responses(notice):
     assert pdf["X-Content-Type-Options"] == "nosniff"
     assert "private" in pdf["Cache-Control"]
     disposition = pdf["Content-Disposition"]
-    assert disposition.startswith("attachment; filename=\"notice-2026-1.pdf\"; filename*=utf-8''")
+    assert disposition.startswith("attachment; filename=\"notice-2026-1.pdf\"; filename*=UTF-8''")
     assert "%E8%B4%A3%E4%BB%A4" in disposition  # 责令 … percent-encoded

@@ -13,6 +13,7 @@ import pytest
 
 from notifications.models import Preference
 from tasks.models import Assignment
+from tests.processes import broker, start_worker  # noqa: F401 (fixtures of test_worker, shared with tests/faults)
 
 SECRET = "webhook-test-secret"
 

@@ -11,34 +11,23 @@ push messages go out whatever the hour the suite runs.
 
 from __future__ import annotations
 
-import ast
 import os
-import re
 import shutil
 import signal
-import subprocess
-import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import time as clock_time
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import quote
 
-import psycopg2
 import pytest
 import redis
-from celery import Celery
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from notifications import sweep
 from notifications.models import DeliveryAttempt, Message, MessageStatus, Policy, Preference, Reminder
 from tasks.models import Assignment
 from tests.notifications.conftest import SECRET
+from tests.processes import OWN_REDIS_PORT, OwnRedis, sender, table_locked, until, waiting
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -47,193 +36,6 @@ pytestmark = [
         reason="a worker process shares the test database: PostgreSQL (SQLite's is in memory)",
     ),
 ]
-ROOT = Path(__file__).resolve().parents[2]
-# each xdist process its own Redis database (12, 13 …) and its own port for a throwaway Redis
-NODE = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-SHARED_REDIS = f"redis://127.0.0.1:6379/{12 + NODE % 4}"
-OWN_REDIS_PORT = 6390 + NODE
-
-
-def until(predicate: Callable, what: str, timeout: float = 20):
-    """Poll (a subprocess is at work, not a clock to travel) until ``predicate`` gives something true."""
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-    return value
-
-
-# --- PostgreSQL: the test database, seen from outside ---------------------------------------------------
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    auth = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def lock_waits() -> list[str]:
-    """The statements of this database's sessions that wait for a lock."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return [query for (query,) in cursor.fetchall()]
-
-
-def waiting(table: str, count: int = 1) -> Callable[[], bool]:
-    return lambda: sum(f"INSERT INTO {table}" in q for q in lock_waits()) >= count
-
-
-@contextmanager
-def table_locked(table: str) -> Iterator[None]:
-    """Another session holds ``table`` in EXCLUSIVE mode until the block ends: writers wait."""
-    db = connection.settings_dict
-    other = psycopg2.connect(
-        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"]
-    )
-    try:
-        with other.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
-        yield
-    finally:
-        other.rollback()
-        other.close()
-
-
-def others_gone() -> None:
-    """Wait for the sessions of killed processes to end (a session blocked on a lock notices its client
-    is gone only when it runs again); end what is left, so the database can be flushed and dropped."""
-    query = "SELECT {} FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-    with connection.cursor() as cursor:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            cursor.execute(query.format("count(*)"))
-            if not cursor.fetchone()[0]:
-                return
-            time.sleep(0.05)
-        cursor.execute(query.format("pg_terminate_backend(pid)"))
-
-
-# --- Redis and the worker ---------------------------------------------------------------------------------
-
-
-class OwnRedis:
-    """A throwaway redis-server that keeps nothing on disk, to be restarted (the shared one is not)."""
-
-    def __init__(self, port: int, directory: Path):
-        self.port, self.directory = port, directory
-        self.url = f"redis://127.0.0.1:{port}/12"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        until(self.up, f"redis-server on port {self.port}", timeout=10)
-
-    def up(self) -> bool:
-        try:
-            return redis.Redis(port=self.port, socket_timeout=0.5).ping()
-        except redis.ConnectionError:
-            return False
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-
-class Worker:
-    """``celery -A ops worker`` in its own process group, on the test database and ``broker``."""
-
-    def __init__(self, broker: str, log: Path, concurrency: int, env: dict[str, str]):
-        self.log = log
-        self.name = f"w{NODE}-{uuid.uuid4().hex[:6]}"
-        environment = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "ops.settings",
-            "DATABASE_URL": database_url(),
-            "CONN_MAX_AGE": "0",
-            "REDIS_URL": broker,
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-            "TIME_ZONE": settings.TIME_ZONE,
-            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            **env,
-        }
-        command = [sys.executable, "-m", "celery", "-A", "ops", "worker", "--pool=prefork", "-c", str(concurrency),
-                   "-l", "info", "-n", f"{self.name}@%h", "--without-mingle", "--without-gossip",
-                   "--without-heartbeat"]  # fmt: skip
-        with log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        until(lambda: self.proc.poll() is not None or self.ready(), f"worker {self.name} ready")
-        assert self.proc.poll() is None, self.text()
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def ready(self) -> bool:
-        return f"{self.name}@" in (text := self.text()) and " ready." in text
-
-    def results(self, task: str) -> list[dict]:
-        found = re.findall(rf"Task {re.escape(task)}\[[\w-]+\] succeeded in [\d.]+s: (\{{.*\}})", self.text())
-        return [ast.literal_eval(r) for r in found]
-
-    def wait_results(self, task: str, count: int) -> list[dict]:
-        return until(lambda: len(r := self.results(task)) >= count and r, f"{count} × {task} done in {self.log}")
-
-    def children(self) -> list[int]:
-        return [int(pid) for pid in Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()]
-
-    def kill(self) -> None:
-        """SIGKILL to the main process and its pool: nothing is acknowledged, nothing cleaned up."""
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-
-
-@pytest.fixture
-def broker() -> Iterator[str]:
-    """This xdist process's database on the shared Redis, empty before and after."""
-    r = redis.Redis.from_url(SHARED_REDIS)
-    r.flushdb()
-    yield SHARED_REDIS
-    r.flushdb()
-
-
-@pytest.fixture
-def start_worker(transactional_db, broker, tmp_path) -> Iterator[Callable[..., Worker]]:
-    """Start workers (on the shared Redis unless told otherwise); all are killed at the end."""
-    started: list[Worker] = []
-
-    def start(*, concurrency: int = 2, on: str = broker, **env: str) -> Worker:
-        worker = Worker(on, tmp_path / f"worker-{len(started)}.log", concurrency, env)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.kill()
-    others_gone()
-
-
-@contextmanager
-def sender(url: str) -> Iterator[Celery]:
-    """What beat or a web process does: put tasks in the queue by name."""
-    app = Celery("sender", broker=url, set_as_current=False)
-    try:
-        yield app
-    finally:
-        app.close()
 
 
 @pytest.fixture

@@ -67,6 +67,7 @@ def test_evidence_is_served_only_in_scope(city, published, chengguan):
     response = api(city["hq"]).get(url)
     assert response.status_code == 200 and b"".join(response.streaming_content) == JPEG
     assert response["X-Content-Type-Options"] == "nosniff" and "attachment" in response["Content-Disposition"]
+    assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
     assert api(city["west_lead"]).get(url).status_code == 404
     assert api(city["east_leader"]).get(url).status_code == 200
 

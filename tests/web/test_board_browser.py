@@ -16,7 +16,7 @@ DESKTOP = {"width": 1400, "height": 900}
 
 
 def test_hq_drills_down_the_board_and_reads_the_statistics(live_server, browser, demo):  # noqa: F811
-    page = browser.new_page(viewport=DESKTOP, locale="zh-CN")
+    page = browser.new_context(viewport=DESKTOP, locale="zh-CN").new_page()
     outside = []
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(live_server.url) else None)
     sign_in(page, live_server.url, "hq_wang")
@@ -43,7 +43,7 @@ def test_hq_drills_down_the_board_and_reads_the_statistics(live_server, browser,
     assert page.locator("#trail b").inner_text() == "江城市公安局"
 
     page.goto(f"{live_server.url}/stats/")
-    page.wait_for_function("document.querySelectorAll('.chart canvas').length >= 2")
+    page.locator(".chart canvas").nth(1).wait_for()
     assert "同比" in page.locator("#totals").inner_text()
     assert page.locator("#non-reporters .badge").count() >= 1  # the demo's late units
     page.locator("#totals thead th a", has_text="城东分局").click()
@@ -54,6 +54,6 @@ def test_hq_drills_down_the_board_and_reads_the_statistics(live_server, browser,
     assert page.locator("#ranking tbody tr").count() > 5 and page.locator("#laggards li").count() >= 1
 
     page.goto(f"{live_server.url}/board/bulletin/")
-    page.wait_for_function("document.querySelectorAll('.chart canvas').length >= 1")
+    page.locator(".chart canvas").first.wait_for()
     assert "专项行动工作通报" in page.locator(".masthead").inner_text()
     assert not outside, f"requests left the machine: {outside[:5]}"

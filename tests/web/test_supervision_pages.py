@@ -263,8 +263,8 @@ def test_the_findings_list_filters_and_counts(city, visit):
     late, fresh = log(city, visit, "甲"), log(city, visit, "乙")
     order(city, [late], days=1)
     order(city, [fresh], days=30)
-    client = login(city["hq"])
     with time_machine.travel(TODAY + timedelta(days=3), tick=False):
+        client = login(city["hq"])  # signed in that day: a session lasts a working day
         overdue = client.get("/findings/?status=ordered&overdue=on")
         slot = f"/findings/counts/?campaign={visit.campaign_id}"
         assert slot in overdue.content.decode()  # loaded after the page (htmx)

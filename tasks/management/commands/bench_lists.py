@@ -45,7 +45,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from accounts.models import Role, RoleGrant, Unit, User
 from accounts.services import grant_role
 from accounts.unitfile import import_units
-from audit.models import AuditEvent
+from audit.models import AuditEvent, SecurityEvent
 from tasks.models import Action, Assignment, AssignmentStatus, Campaign, Item, Responsibility
 from tasks.services.plans import PlanImportResult, import_plan
 
@@ -221,6 +221,7 @@ def delete_province(code: str, users, unit_codes: list[str], sources: list[str],
         Action.objects.filter(campaign__in=campaigns).delete()
         campaigns.delete()
         AuditEvent.objects.filter(Q(source__in=sources) | Q(unit__code__in=unit_codes) | Q(actor__in=users)).delete()
+        SecurityEvent.objects.filter(user__in=users).delete()  # the benchmark's own sign-ins
         RoleGrant.objects.filter(user__in=users).delete()
         users.delete()
         Unit.objects.filter(code=HQ_CODE).delete()  # treebeard deletes the whole subtree

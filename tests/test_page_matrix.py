@@ -1,0 +1,1775 @@
+"""The access-control matrix of the pages: every URL pattern outside /api/ (the pages of ``web``, sign-in and
+sign-out, the language switch, the admin) × every persona × objects of the persona's own unit, a
+subordinate unit, a parent unit and the other branch.
+
+``EXPECTED`` holds one rule per pattern (its name, or its route when it has none); the admin's rules are
+generated from ``admin.site._registry`` and ``ADMIN_MODELS`` below. ``test_every_page_has_a_rule``
+compares them with the URL conf, so a page added without a rule fails the suite by name. Expected
+answers come from the oracle in ``matrix_support`` (the persona table and the unit tree), never from
+``accounts.scope``:
+
+- anonymous: a redirect to ``/accounts/login/?next=…`` (the admin's own login for the admin); only
+  sign-in, the language switch, the health probe and treebeard's static translation catalogue answer
+  without a session;
+- an object out of the persona's view scope: 404, the same body as for an id that does not exist, with
+  none of the object's texts, and nothing written;
+- in scope without the right: 403 and nothing written. A page of one role (HQ's review and outbox, the
+  lead's rectification and statistics report, the inspector's "new" forms) asks for that role before it
+  looks at any object: without it, 403 whatever the id. Where a view deliberately hides instead, the
+  rule says so with ``refused=404``: a notice for a unit the user may not inspect, statistics of a unit
+  it may not report for, a message about a unit HQ does not manage — as the API does for the same
+  (and the retry of such a message redirects as every retry does, having retried nothing);
+- a creation naming a unit the form does not offer is a 400 ("not one of the choices"), the same as an
+  unknown code, so the unit is not disclosed;
+- in scope with the right: 200 (GET) or the success redirect (POST), with an audit event for a write.
+
+Every page shown is also read: it may link only to objects the persona may see, offer only units it
+may see, and carry no marked text (``matrix_support.mark``) of a unit out of its scope.
+
+The admin: a user without a role is not staff (redirected to the admin's login); a role holder is staff
+with the view permission of the models of its work (HQ also add and change), rows scoped by
+``ops.adminkit.ScopedAdminMixin``; an object out of scope is "missing" (Django's redirect to the admin
+index), and a write needs HQ over the object's unit (``ops.adminkit.ManagedWritesMixin``), its forms
+offering only such units and people. Nobody deletes from the admin but HQ lifting a sign-in lock of
+its people; the audit trail is read-only even for a superuser.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from importlib import import_module
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.apps import apps
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
+from django.db.models import Model
+from django.test import Client, RequestFactory, override_settings
+from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
+from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask, SolarSchedule
+from rest_framework.authtoken.models import Token, TokenProxy
+
+from accounts.models import Role, RoleGrant, Unit, User
+from audit.models import AuditEvent, SecurityEvent
+from boards.models import Export, Weights
+from inspections.models import Answer, Finding, Hotspot, Inspection, Notice, Photo
+from notifications.models import Message, MessageTemplate, Policy, Preference, Reminder
+from stats.models import Figure, Indicator, Round
+from tasks.models import Assignment, Campaign, Comment, Evidence, ExtensionRequest, Item, ProgressReport
+
+from . import conftest as city_conftest
+from .matrix_support import (
+    LEAD_OF,
+    NAME,
+    PNG,
+    SITES,
+    TOUR,
+    WEST_CAMPAIGN,
+    Persona,
+    World,
+    build_world,
+    is_under,
+    mark,
+    may_inspect,
+    may_report,
+    may_review,
+    relation,
+    sees_campaign,
+    sees_unit,
+    unit_code_of,
+)
+from .matrix_support import PERSONAS as API_PERSONAS
+
+pytestmark = pytest.mark.django_db
+
+GHOST = 2_000_000_007  # an id no row has
+GHOST_UNIT = "99887766"  # a unit code no unit has
+LOGIN = "/accounts/login/"
+ADMIN_LOGIN = "/admin/login/"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+# The API matrix's personas, and HQ over one branch: the only persona whose HQ rights stop somewhere,
+# so the only one that can tell "HQ" from "HQ over this unit" (review, outbox, weights, admin writes).
+PERSONAS = {**API_PERSONAS, "east_hq": Persona("east_hq", Role.HQ, "330310")}
+STAFF = {name for name, p in PERSONAS.items() if p.role is not None}  # grant_role makes a role holder staff
+
+
+# --- the oracle beyond matrix_support ---------------------------------------------------------------
+
+
+def may_manage(persona: Persona, code: str | None) -> bool:
+    """HQ over the unit: reviews, the outbox, ranking weights, admin writes."""
+    return persona.role == Role.HQ and code is not None and is_under(code, persona.anchor)
+
+
+def holds(persona: Persona, right: str) -> bool:
+    """The role a page asks for before it looks at anything (somewhere, over any unit)."""
+    return {
+        "view": persona.role in (Role.HQ, Role.UNIT_LEAD, Role.INSPECTOR, Role.LEADER),
+        "report": persona.role == Role.UNIT_LEAD,
+        "inspect": persona.role in (Role.HQ, Role.INSPECTOR),
+        "manage": persona.role == Role.HQ,
+        "log": persona.role in (Role.HQ, Role.INSPECTOR, Role.UNIT_LEAD),
+    }[right]
+
+
+CAMPAIGN_KINDS = {"campaign", "item", "round"}
+
+
+def codes_of(kind: str, key: str) -> tuple[str, ...]:
+    """The units deciding an object's visibility (an inspection: each unit it visits)."""
+    if kind in ("tour", "past_tour"):
+        return TOUR
+    if kind in CAMPAIGN_KINDS:
+        return (unit_code_of("campaign", key),)
+    return (key,)  # sites, and everything hanging on one
+
+
+def visible(persona: Persona, kind: str, key: str) -> bool:
+    if kind in CAMPAIGN_KINDS:
+        return sees_campaign(persona, codes_of(kind, key)[0])
+    return any(sees_unit(persona, code) for code in codes_of(kind, key))
+
+
+def where(persona: Persona, kind: str, key: str) -> str:
+    """A case id's relation part, e.g. ``sub:finding@33031001``."""
+    near = "+".join(relation(persona, code) for code in codes_of(kind, key))
+    return f"{near}:{kind}@{key}"
+
+
+# --- the world: matrix_support's, plus what the pages need ------------------------------------------
+
+
+@dataclass
+class PageWorld:
+    base: World
+    rounds: dict[str, Round]  # by campaign code
+    indicators: dict[str, Indicator]  # by campaign code
+    messages: dict[str, Message]  # by site: a dead e-mail about the site (HQ's outbox)
+    inbox: dict[str, list[int]]  # by username: two inbox messages, about work the user sees
+    exports: dict[str, Export]  # by username: a finished export with its file
+    clerks: dict[str, User]  # by site: a user of the unit with a leader's grant over it (admin rows)
+    security: dict[str, SecurityEvent] = field(default_factory=dict)  # by site: a refusal of the clerk
+    locks: dict[str, AccessAttempt] = field(default_factory=dict)  # by site: the clerk locked out
+    extra: dict[str, Model] = field(default_factory=dict)  # one row of each unscoped admin model
+    links: dict[str, dict[Any, tuple]] = field(default_factory=dict)  # see link_table
+    sessions: dict[str, str] = field(default_factory=dict)  # by persona: a signed-in session's key
+
+    def user(self, persona: Persona) -> User | None:
+        return None if persona.anonymous else self.base.people[persona.name]
+
+    def object(self, kind: str, key: str) -> Model:
+        if kind == "past_tour":
+            return self.base.supervision.past_tour
+        if kind == "round":
+            return self.rounds[key]
+        if kind == "message":
+            return self.messages[key]
+        return self.base.object(kind, key)
+
+
+def first_item(code: str) -> Item:
+    return Item.objects.filter(campaign__code=code).order_by("seq").first()
+
+
+def build_page_world(tmp, media) -> PageWorld:
+    base = build_world(tmp, media)
+    with override_settings(MEDIA_ROOT=str(media)):
+        return _more(base)
+
+
+def _more(base: World) -> PageWorld:
+    units, people = base.units, base.people
+    people["east_hq"] = city_conftest.make_user("east_hq", units["330310"], (Role.HQ, units["330310"]), name="冯东")
+    xj, xs = base.campaigns["XJ"], base.campaigns["XS"]
+    # a round a month in (the days the statistics cases report, the campaign's second, stay plain days)
+    rounds = {
+        c.code: Round.objects.create(
+            campaign=c, name=f"第一轮{c.code}", start=c.start + timedelta(days=30), end=c.start + timedelta(days=32)
+        )
+        for c in (xj, xs)
+    }
+    indicators = {
+        "XJ": Indicator.objects.get(campaign=xj, code="police"),
+        "XS": Indicator.objects.create(campaign=xs, code="patrol", name="夜巡", measure="次", seq=1),
+    }
+    today = timezone.localdate()
+    messages = {}
+    for site in SITES:
+        reminder = Reminder.objects.create(
+            kind="overdue", subject_type="assignment", subject_id=base.work[site].pk, occurrence="page matrix",
+            recipient=people[LEAD_OF[site]], audience="lead", colour="red", unit=units[site], campaign=xj,
+            due_date=today, batch="pages",
+        )  # fmt: skip
+        messages[site] = Message.objects.create(
+            reminder=reminder, recipient=people[LEAD_OF[site]], unit=units[site], channel="email", status="dead",
+            subject=mark(site, "message"), attempts=6, last_error="矩阵测试：投递失败",
+        )  # fmt: skip
+    inbox: dict[str, list[int]] = {}
+    exports: dict[str, Export] = {}
+    for name, persona in PERSONAS.items():
+        if persona.anonymous:
+            continue
+        user = people[name]
+        exports[name] = done = Export.objects.create(
+            user=user, kind="ledger", status="done", progress=100, filename=f"{name}台账.xlsx", size=9
+        )
+        done.file.save("matrix.xlsx", ContentFile(f"XLSX-{name}".encode()))
+        seen = next((s for s in SITES if sees_unit(persona, s)), None)
+        if seen is None:
+            continue  # nobody gets no reminders: it is responsible for nothing
+        inbox[name] = []
+        for i in range(2):
+            reminder = Reminder.objects.create(
+                kind="overdue", subject_type="assignment", subject_id=base.work[seen].pk, occurrence=f"inbox {i}",
+                recipient=user, audience="lead", colour="red", unit=units[seen], campaign=xj, due_date=today,
+                batch="pages",
+            )  # fmt: skip
+            inbox[name].append(
+                Message.objects.create(
+                    reminder=reminder, recipient=user, unit=units[seen], channel="inbox", status="sent",
+                    sent_at=timezone.now(), subject=f"INBOX-{name}-{i}",
+                ).pk
+            )  # fmt: skip
+    clerks = {
+        site: city_conftest.make_user(f"clerk{site}", units[site], (Role.LEADER, units[site]), name=mark(site, "user"))
+        for site in SITES
+    }
+    world = PageWorld(base, rounds, indicators, messages, inbox, exports, clerks)
+    for site, clerk in clerks.items():
+        world.security[site] = SecurityEvent.objects.create(
+            kind="refused", user=clerk, username=clerk.username, unit=units[site], address="10.0.0.9", method="GET",
+            path=f"/assignments/{GHOST}/", status=404,
+        )  # fmt: skip
+        world.locks[site] = AccessAttempt.objects.create(
+            username=clerk.username, ip_address="10.0.0.9", user_agent="matrix", http_accept="*/*",
+            path_info="/accounts/login/", get_data="", post_data="", failures_since_start=5,
+        )  # fmt: skip
+    world.extra = unscoped_rows(people["hq"])
+    world.links = link_table()
+    world.sessions = sessions({name: people[name] for name in PERSONAS if name != "anonymous"})
+    return world
+
+
+def unscoped_rows(hq: User) -> dict[str, Model]:
+    """One row of each admin model that is not scoped by unit (nobody but a superuser may open them)."""
+    interval = IntervalSchedule.objects.first() or IntervalSchedule.objects.create(every=1, period="hours")
+    return {
+        "auth.group": Group.objects.order_by("pk").first(),
+        "authtoken.tokenproxy": TokenProxy.objects.get(key=Token.objects.create(user=hq).key),
+        "django_celery_beat.intervalschedule": interval,
+        "django_celery_beat.crontabschedule": CrontabSchedule.objects.first()
+        or CrontabSchedule.objects.create(minute="5"),
+        "django_celery_beat.solarschedule": SolarSchedule.objects.create(
+            event="sunrise", latitude="30.00", longitude="120.00"
+        ),
+        "django_celery_beat.clockedschedule": ClockedSchedule.objects.create(clocked_time=timezone.now()),
+        "django_celery_beat.periodictask": PeriodicTask.objects.first()
+        or PeriodicTask.objects.create(name="矩阵测试", task="matrix", interval=interval),
+        "notifications.policy": Policy.objects.first() or Policy.objects.create(),
+        "notifications.messagetemplate": MessageTemplate.objects.first()
+        or MessageTemplate.objects.create(kind="overdue", audience="lead", subject="矩阵", body="矩阵"),
+        "notifications.preference": Preference.objects.create(user=hq),
+        "axes.accesslog": AccessLog.objects.create(username="hq", ip_address="10.0.0.9", user_agent="matrix",
+                                                   http_accept="*/*", path_info="/accounts/login/"),
+        "axes.accessfailurelog": AccessFailureLog.objects.create(username="hq", ip_address="10.0.0.9",
+                                                                 user_agent="matrix", http_accept="*/*",
+                                                                 path_info="/accounts/login/"),
+    }  # fmt: skip
+
+
+# --- links: every object a page may point to, and who may follow the link ---------------------------
+
+LINKS = [
+    (re.compile(r"^/assignments/(\d+)/"), "assignment"),
+    (re.compile(r"^/extensions/(\d+)/decide/"), "extension"),
+    (re.compile(r"^/items/(\d+)/"), "item"),
+    (re.compile(r"^/findings/(\d+)/"), "finding"),
+    (re.compile(r"^/notices/(\d+)/"), "notice"),
+    (re.compile(r"^/inspections/(\d+)/"), "inspection"),
+    (re.compile(r"^/hotspots/(\d+)/"), "hotspot"),
+    (re.compile(r"^/outbox/(\d+)/"), "message"),
+    (re.compile(r"^/exports/(\d+)/download/"), "export"),
+    (re.compile(r"^/inbox/(\d+)/read/"), "inbox"),
+    (re.compile(r"^/stats/rounds/(\d+)/report/"), "round"),
+    (re.compile(r"^/api/v1/evidence/(\d+)/download/"), "evidence"),
+    (re.compile(r"^/api/v1/finding-photos/(\d+)/download/"), "photo"),
+]
+
+
+def link_table() -> dict[str, dict[int, tuple]]:
+    """For each kind of link, each row's unit codes (or owner): read once, after the world is built."""
+
+    def by_unit(qs, path="unit__code"):
+        return {pk: (code,) for pk, code in qs.values_list("pk", path)}
+
+    inspections: dict[int, tuple] = {}
+    for pk, code in Inspection.units.through.objects.values_list("inspection_id", "unit__code"):
+        inspections[pk] = (*inspections.get(pk, ()), code)
+    return {
+        "assignment": by_unit(Assignment.objects),
+        "extension": by_unit(ExtensionRequest.objects, "assignment__unit__code"),
+        "item": by_unit(Item.objects, "campaign__owner__code"),
+        "round": by_unit(Round.objects, "campaign__owner__code"),
+        "finding": by_unit(Finding.objects),
+        "notice": by_unit(Notice.objects),
+        "inspection": inspections,
+        "hotspot": by_unit(Hotspot.objects),
+        "message": by_unit(Message.objects),
+        "evidence": by_unit(Evidence.objects, "assignment__unit__code"),
+        "photo": by_unit(Photo.objects, "finding__unit__code"),
+        "export": {pk: (name,) for pk, name in Export.objects.values_list("pk", "user__username")},
+        "inbox": {pk: (name,) for pk, name in Message.objects.values_list("pk", "recipient__username")},
+    }
+
+
+def may_follow(persona: Persona, kind: str, owners: tuple) -> bool:
+    if kind in ("export", "inbox"):
+        return owners == (persona.name,)
+    if kind in ("item", "round"):
+        return sees_campaign(persona, owners[0])
+    if kind == "message":
+        return may_manage(persona, owners[0])
+    return any(sees_unit(persona, code) for code in owners)
+
+
+MARK = re.compile(r"MATRIX-([a-z-]+?)-(\d{4,8})(?!\d)")
+HREF = re.compile(r'(?:href|action|hx-get|hx-post|src)="([^"]*)"')
+OPTION = re.compile(r'<option value="(\d{4,8})"')
+
+
+def assert_in_scope(body: str, persona: Persona, world: PageWorld) -> None:
+    """A page shows the persona nothing out of its scope: no marked text of a unit it may not see, no
+    link to an object it may not open, no unit it may not see offered in a form."""
+    for found in MARK.finditer(body):
+        assert sees_unit(persona, found.group(2)), f"the page shows {found.group(0)} to {persona.name}"
+    for url in HREF.findall(body):
+        path = urlsplit(url.replace("&amp;", "&")).path
+        for pattern, kind in LINKS:
+            if matched := pattern.match(path):
+                owners = world.links[kind].get(int(matched.group(1)))
+                assert owners is not None, f"a link to a {kind} the matrix does not know: {url}"
+                assert may_follow(persona, kind, owners), f"the page links {persona.name} to {url} ({kind} {owners})"
+    for code in OPTION.findall(body):
+        if code in NAME:
+            assert sees_unit(persona, code), f"the page offers {persona.name} the unit {code} {NAME[code]}"
+    if not sees_campaign(persona, WEST_CAMPAIGN["owner"]):
+        assert WEST_CAMPAIGN["name"] not in body, f"the page names campaign XS to {persona.name}"
+
+
+# --- the rules --------------------------------------------------------------------------------------
+
+Body = Callable[[PageWorld, Model, str], dict]  # (world, the object, its key) -> form data
+
+
+@dataclass(frozen=True)
+class Do:
+    """One way of calling a page about one object (``<pk>`` in the path, or named in the query/body)."""
+
+    target: str  # past_tour, round, message, or a matrix_support kind: work, review, finding, site …
+    right: str = "view"  # view | report | review | inspect | log | manage
+    method: str = "GET"
+    gate: str | None = None  # a role asked for before the object is looked at (403 without it)
+    ok: int = 200
+    hidden: int = 404  # out of the view scope
+    refused: int = 403  # in scope without the right
+    query: Callable[[PageWorld, Model, str], str] | None = None  # the object named in the query string
+    path_pk: bool = True  # the pattern has <pk>: the object's id (else the query or body names it)
+    body: Body | None = None
+    label: str = ""
+    writes: bool = False  # a success records an audit event
+    to: Callable[[PageWorld, Model, str], str] | None = None  # where a success redirects (a prefix)
+    check: Callable[[Any, PageWorld, Model, str], None] | None = None  # more on a success
+
+
+@dataclass(frozen=True)
+class Obj:
+    does: tuple[Do, ...]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A page listing rows: shows exactly ``rows`` (those the persona may see) and nothing else out of
+    scope. ``gate``: the role asked for (403 without it)."""
+
+    gate: str | None = None
+    queries: tuple[str, ...] = ("",)
+    rows: Callable[[Persona, str], set[str]] | None = None  # (persona, query) -> links it must show
+
+
+@dataclass(frozen=True)
+class Board:
+    """A page over a campaign and a unit (``?campaign=&unit=``): out of scope → 404."""
+
+    kind: str  # board | bulletin | counts
+
+
+@dataclass(frozen=True)
+class Landing:
+    """The home page sends each role to its own work."""
+
+
+@dataclass(frozen=True)
+class Own:
+    """The user's own rows only (inbox, settings, exports): another user's row does not exist."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
+class Public:
+    """Open without a session: sign-in, sign-out, the language switch."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
+class AdminView:
+    """A generated rule: ``view`` (changelist, add, change, delete, history, object) of one model."""
+
+    view: str
+    label: str  # app_label.model_name
+
+
+@dataclass(frozen=True)
+class AdminSite:
+    """The admin's own pages (index, login, app index …) and the extra views of some model admins."""
+
+    kind: str
+
+
+def after(days: int) -> str:
+    return str(timezone.localdate() + timedelta(days=days))
+
+
+def at_assignment(w, obj, key) -> str:
+    return f"/assignments/{obj.pk}/"
+
+
+def at_assignment_of(w, x: ExtensionRequest, key) -> str:
+    return f"/assignments/{x.assignment_id}/"
+
+
+def at(name: str) -> Callable:
+    return lambda w, obj, key: reverse(name, args=[obj.pk])
+
+
+def prefix(url: str) -> Callable:
+    return lambda w, obj, key: url
+
+
+def xj_pk(w: PageWorld) -> int:
+    return w.base.campaigns["XJ"].pk
+
+
+def finding_body(w, unit: Unit, key):
+    return {
+        "unit": unit.code, "place": "矩阵测试地点", "description": "矩阵测试问题", "category": "order",
+        "severity": "general", "campaign": xj_pk(w),
+    }  # fmt: skip
+
+
+def notice_query(w, f: Finding, key) -> str:
+    return f"?unit={f.unit.code}"
+
+
+def notice_body(w, f: Finding, key):
+    return {
+        "unit": f.unit.code, "inspection": f.inspection_id, "findings": [f.pk], "deadline": after(7),
+        "requirements": "矩阵测试整改要求",
+    }  # fmt: skip
+
+
+def inspection_body(w, unit: Unit, key):
+    return {"kind": "routine", "planned_on": after(1), "units": [unit.code], "campaign": xj_pk(w), "hotspot": ""}
+
+
+def hotspot_body(w, unit: Unit, key):
+    return {
+        "name": "矩阵测试整治点", "area": "", "unit": unit.code, "responsible_name": "矩阵", "problems": "占道经营",
+        "criteria": "无占道经营", "listed_on": after(0), "deadline": after(30), "inspect_every_days": "7",
+        "campaign": xj_pk(w),
+    }  # fmt: skip
+
+
+def report_query(w, unit: Unit, key) -> str:
+    return f"?campaign={xj_pk(w)}&unit={unit.code}"
+
+
+def figures_body(w, unit: Unit, key):
+    day = w.base.campaigns["XJ"].start + timedelta(days=1)
+    return {"campaign": xj_pk(w), "unit": unit.code, "day": str(day), f"v{w.indicators['XJ'].pk}": "9"}
+
+
+def sheet_body(w, unit: Unit, key):
+    sheet = "日期,出动警力（人次）\n2026-07-02,9\n".encode()
+    return {"campaign": xj_pk(w), "unit": unit.code, "file": SimpleUploadedFile("战果.csv", sheet, "text/csv")}
+
+
+def weights_body(w, c: Campaign, key):
+    return {
+        "campaign": c.pk,
+        "completion": "50",
+        "on_time": "20",
+        "overdue": "10",
+        "rectification": "10",
+        "findings": "10",
+        "laggards": "2",
+    }
+
+
+def campaign_query(w, c: Campaign, key) -> str:
+    return f"?campaign={c.pk}"
+
+
+def export_body(w, c: Campaign, key):
+    return {"kind": "ledger", "campaign": c.pk}
+
+
+def attachment_of(content_type: str) -> Callable:
+    def check(response, w, obj, key):
+        assert response["Content-Type"].startswith(content_type), response["Content-Type"]
+        assert "attachment" in response["Content-Disposition"], response["Content-Disposition"]
+        assert response["X-Content-Type-Options"] == "nosniff"
+
+    return check
+
+
+def to_round_page(response, w: PageWorld, r: Round, key) -> None:
+    """A reminder's link to a round: the report page for a unit lead, the statistics for anyone else."""
+    location, persona = response["Location"], PERSONAS[response.wsgi_request.user.username]
+    assert location.startswith("/stats/report/?" if persona.role == Role.UNIT_LEAD else "/stats/?"), location
+
+
+def export_queued(response, w: PageWorld, c: Campaign, key) -> None:
+    user = response.wsgi_request.user
+    made = Export.objects.filter(user=user).exclude(pk=w.exports[user.username].pk).get()
+    assert (made.kind, made.params["campaign"]) == ("ledger", c.pk)
+
+
+def weights_saved(response, w, c: Campaign, key) -> None:
+    assert Weights.objects.get(campaign=c).completion == 50
+
+
+OUTBOX = "/outbox/"
+
+# fmt: off
+EXPECTED: dict[str, Any] = {
+    "web:home": Landing(),
+    # a unit lead's tasks and the assignment page; every form posts to one service
+    "web:my": Listing(queries=("", "below=on", "q=MATRIX")),
+    "web:assignment": Obj((Do("work"), Do("coop", label="coop"))),
+    "web:report": Obj(
+        (Do("work", "report", "POST", ok=302, body=lambda w, a, k: {"value": "2", "text": "矩阵测试填报"},
+            writes=True, to=at_assignment),)
+    ),
+    "web:transition": Obj(
+        (
+            Do("work", "report", "POST", ok=302, body=lambda w, a, k: {"name": "submit"}, label="submit",
+               writes=True, to=at_assignment),
+            Do("review", "review", "POST", ok=302, body=lambda w, a, k: {"name": "accept"}, label="accept",
+               writes=True, to=at_assignment),
+            Do("coop", "review", "POST", ok=302, body=lambda w, a, k: {"name": "accept"}, label="accept coop",
+               writes=True, to=at_assignment),
+        )
+    ),
+    "web:comment": Obj(
+        (Do("work", "view", "POST", ok=302, body=lambda w, a, k: {"text": "矩阵测试批注"}, writes=True,
+            to=at_assignment),)
+    ),
+    "web:extension": Obj(
+        (Do("review", "report", "POST", ok=302, writes=True, to=at_assignment,
+            body=lambda w, a, k: {"requested_due": str(a.due_date + timedelta(days=7)), "reason": "矩阵测试延期"}),)
+    ),
+    "web:decide": Obj(
+        (
+            Do("extension", "review", "POST", ok=302, body=lambda w, x, k: {"approve": "1", "note": "同意"},
+               writes=True, to=at_assignment_of),
+            Do("coop_extension", "review", "POST", ok=302, body=lambda w, x, k: {"approve": "1", "note": "同意"},
+               label="coop", writes=True, to=at_assignment_of),
+        )
+    ),
+    # HQ: what awaits acceptance in the units it manages
+    "web:review": Listing(
+        gate="manage",
+        rows=lambda p, q: {
+            f"/assignments/{pk}/" for pk, code in
+            Assignment.objects.filter(status="submitted", is_active=True).values_list("pk", "unit__code")
+            if may_manage(p, code)
+        },
+    ),
+    "web:items": Listing(queries=("", "campaign=XS")),
+    "web:item": Obj((Do("item"),)),
+    # boards, statistics, bulletin, exports
+    "web:board": Board("board"),
+    "web:ranking": Obj(
+        (
+            Do("campaign", "manage", "POST", ok=302, path_pk=False, query=campaign_query, body=weights_body,
+               writes=True, to=prefix("/board/ranking/?"), check=weights_saved),
+        )
+    ),  # GET: a board (BOARDS below)
+    "web:bulletin": Board("bulletin"),
+    "web:bulletin-pdf": Board("bulletin"),
+    "web:stats": Board("board"),
+    "web:stats-report": Obj(
+        (
+            Do("site", "report", gate="report", refused=404, path_pk=False, query=report_query),
+            Do("site", "report", "POST", gate="report", refused=404, ok=302, path_pk=False, body=figures_body,
+               writes=True, to=prefix("/stats/report/?")),
+        )
+    ),
+    "web:stats-upload": Obj(
+        (Do("site", "report", "POST", refused=404, ok=302, path_pk=False, body=sheet_body, writes=True,
+            to=prefix("/stats/report/?")),)
+    ),
+    "web:stats-sheet": Obj(
+        (Do("site", "report", refused=404, path_pk=False, query=report_query,
+            check=attachment_of("application/vnd.openxmlformats")),)
+    ),
+    "web:stats-round-report": Obj((Do("round", ok=302, check=to_round_page),)),
+    "web:exports": Own("exports"),
+    "web:export-status": Own("exports"),
+    "web:export-new": Obj(
+        (Do("campaign", "view", "POST", ok=302, path_pk=False, body=export_body, writes=True, to=prefix("/exports/"),
+            check=export_queued),)
+    ),
+    "web:export-download": Own("export-download"),
+    # reminders
+    "web:inbox": Own("inbox"),
+    "web:inbox-read": Own("inbox-read"),
+    "web:inbox-read-all": Own("inbox-read-all"),
+    "web:preferences": Own("preferences"),
+    "web:outbox": Listing(
+        gate="manage",
+        queries=("", "status=dead"),
+        rows=lambda p, q: {
+            f"/outbox/{pk}/" for pk, code, status in
+            Message.objects.filter(unit__isnull=False).values_list("pk", "unit__code", "status")
+            if may_manage(p, code) and (not q or status == "dead")
+        },
+    ),
+    "web:outbox-message": Obj((Do("message", "manage", gate="manage", refused=404),)),
+    "web:outbox-retry": Obj(
+        (Do("message", "manage", "POST", gate="manage", path_pk=False, hidden=302, refused=302, ok=302, writes=True,
+            body=lambda w, m, k: {"message": m.pk}, to=at("web:outbox-message")),)
+    ),
+    # supervision
+    "web:findings": Listing(
+        gate="view",
+        queries=("", "status=submitted"),
+        rows=lambda p, q: {
+            f"/findings/{pk}/" for pk, code, status in Finding.objects.values_list("pk", "unit__code", "status")
+            if sees_unit(p, code) and (not q or status == "submitted")
+        },
+    ),
+    "web:finding-new": Obj(
+        (Do("site", "log", "POST", gate="log", hidden=400, refused=400, ok=302, path_pk=False, body=finding_body,
+            writes=True, to=prefix("/findings/")),)
+    ),  # GET: the form of a role (FORMS below)
+    "web:finding-counts": Board("counts"),
+    "web:finding": Obj((Do("finding"), Do("submitted", label="answered"))),
+    "web:finding-answer": Obj(
+        (Do("ordered", "report", "POST", ok=302, body=lambda w, f, k: {"text": "矩阵测试整改情况"}, writes=True,
+            to=at("web:finding")),)
+    ),
+    "web:finding-verify": Obj(
+        (Do("submitted", "inspect", "POST", ok=302, body=lambda w, f, k: {"accept": "1"}, writes=True,
+            to=at("web:finding")),)
+    ),
+    "web:rectification": Listing(
+        gate="report",
+        rows=lambda p, q: {
+            f"/findings/{pk}/" for pk, code in
+            Finding.objects.filter(status__in=["open", "ordered", "submitted"]).values_list("pk", "unit__code")
+            if may_report(p, code)
+        },
+    ),
+    "web:notices": Listing(
+        gate="view",
+        rows=lambda p, q: {f"/notices/{pk}/" for pk, code in Notice.objects.values_list("pk", "unit__code")
+                           if sees_unit(p, code)},
+    ),
+    "web:notice-new": Obj(
+        (
+            Do("finding", "inspect", gate="inspect", refused=404, path_pk=False, query=notice_query),
+            Do("finding", "inspect", "POST", gate="inspect", refused=404, ok=302, path_pk=False, body=notice_body,
+               writes=True, to=prefix("/notices/")),
+        )
+    ),
+    "web:notice": Obj((Do("notice"),)),
+    "web:notice-print": Obj((Do("notice"),)),
+    "web:notice-pdf": Obj((Do("notice", check=attachment_of("application/pdf")),)),
+    "web:inspections": Listing(
+        gate="view",
+        queries=("", "status=completed"),
+        rows=lambda p, q: {
+            f"/inspections/{pk}/" for pk, status in Inspection.objects.values_list("pk", "status")
+            if (not q or status == "completed")
+            and any(sees_unit(p, u) for u in Inspection.objects.get(pk=pk).units.values_list("code", flat=True))
+        },
+    ),
+    "web:inspection-new": Obj(
+        (Do("site", "inspect", "POST", gate="inspect", hidden=400, refused=400, ok=302, path_pk=False,
+            body=inspection_body, writes=True, to=prefix("/inspections/")),)
+    ),
+    "web:inspection": Obj((Do("inspection"), Do("tour", label="tour"), Do("past_tour", label="past tour"))),
+    "web:inspection-start": Obj(
+        (
+            Do("inspection", "inspect", "POST", ok=302, writes=True, to=at("web:inspection")),
+            Do("tour", "inspect", "POST", ok=302, label="tour", writes=True, to=at("web:inspection")),
+        )
+    ),
+    "web:inspection-complete": Obj(
+        (
+            Do("inspection", "inspect", "POST", ok=302, body=lambda w, i, k: {"summary": "矩阵测试小结"}, writes=True,
+               to=at("web:inspection")),
+            Do("tour", "inspect", "POST", ok=302, body=lambda w, i, k: {"summary": "矩阵测试小结"}, label="tour",
+               writes=True, to=at("web:inspection")),
+        )
+    ),
+    "web:hotspots": Listing(
+        gate="view",
+        queries=("", "status=delisted"),
+        rows=lambda p, q: {
+            f"/hotspots/{pk}/" for pk, code, status in Hotspot.objects.values_list("pk", "unit__code", "status")
+            if sees_unit(p, code) and status == ("delisted" if q else "listed")
+        },
+    ),
+    "web:hotspot-new": Obj(
+        (Do("site", "inspect", "POST", gate="inspect", hidden=400, refused=400, ok=302, path_pk=False,
+            body=hotspot_body, writes=True, to=prefix("/hotspots/")),)
+    ),
+    "web:hotspot": Obj((Do("hotspot"),)),
+    # signing in and out, the language
+    "login": Public("login"),
+    "logout": Public("logout"),
+    "set_language": Public("set_language"),
+    "healthz": Public("healthz"),
+}
+# fmt: on
+
+# GET forms of a role (no object): 200 with it, 403 without; the POSTs are object rules above
+FORMS = {"web:finding-new": "log", "web:inspection-new": "inspect", "web:hotspot-new": "inspect"}
+# the GET of pages whose POST is an object rule above, asked as a board
+BOARDS = {"web:ranking": "board"}
+
+# the objects each kind of target is tried on
+TARGETS = {
+    "work": SITES, "review": SITES, "extension": SITES, "coop": ("330310", "330320"),
+    "coop_extension": ("330310", "330320"), "item": ("XJ", "XS"), "campaign": ("XJ", "XS"), "round": ("XJ", "XS"),
+    "inspection": SITES, "tour": ("tour",), "past_tour": ("past",), "finding": SITES, "ordered": SITES,
+    "submitted": SITES, "notice": SITES, "hotspot": SITES, "site": SITES, "message": SITES,
+}  # fmt: skip
+
+
+# --- the admin: what each role may do there, and how each model is scoped ---------------------------
+
+
+ROLES = frozenset({Role.HQ, Role.UNIT_LEAD, Role.INSPECTOR, Role.LEADER})
+HQ = frozenset({Role.HQ})
+NONE: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class AdminModel:
+    """How one registered model should behave in the admin (the test's statement, not the app's)."""
+
+    scope: str | None  # whose rows: unit (the row's unit in the view scope) | campaign (also seen from
+    #                    below the owner) | manage (HQ over the row's unit or campaign owner) | None (all)
+    view: frozenset[str]  # the roles with the view permission
+    write: frozenset[str]  # the roles that add and change (HQ: over the row's unit)
+    targets: tuple[str, ...]  # keys of the rows the object views are tried on
+    row: Callable[[PageWorld, str], Model]
+    code: Callable[[Model], str | None]  # the unit deciding a row's visibility
+    query: str = ""  # the changelist's query: a flat list of the rows the cases use
+    delete: frozenset[str] = NONE  # the roles that delete (HQ: over the row's unit)
+
+
+def _site_event(w: PageWorld, site: str) -> AuditEvent:
+    return AuditEvent.objects.get(unit__code=site, verb="hotspot.listed", object_id=w.base.supervision.hotspot[site].pk)
+
+
+CAMPAIGN_CODES = ("XJ", "XS")
+UNSCOPED = (
+    "auth.group", "authtoken.tokenproxy", "django_celery_beat.periodictask", "django_celery_beat.clockedschedule",
+    "django_celery_beat.crontabschedule", "django_celery_beat.solarschedule", "django_celery_beat.intervalschedule",
+    "notifications.policy", "notifications.messagetemplate", "notifications.preference", "axes.accesslog",
+    "axes.accessfailurelog",
+)  # fmt: skip
+ADMIN_MODELS: dict[str, AdminModel] = {
+    "accounts.unit": AdminModel("unit", ROLES, HQ, SITES, lambda w, k: w.base.units[k], lambda u: u.code,
+                                query="is_active__exact=1"),
+    "accounts.user": AdminModel("unit", ROLES, HQ, SITES, lambda w, k: w.clerks[k], lambda u: u.unit.code,
+                                query="q=clerk"),
+    "accounts.rolegrant": AdminModel("unit", ROLES, HQ, SITES, lambda w, k: w.clerks[k].grants.get(),
+                                     lambda g: g.unit.code, query="q=clerk"),
+    "audit.auditevent": AdminModel("unit", ROLES, NONE, SITES, _site_event, lambda e: e.unit.code if e.unit else None,
+                                   query="q=MATRIX-hotspot"),
+    "audit.securityevent": AdminModel("manage", HQ, NONE, SITES, lambda w, k: w.security[k],
+                                      lambda e: e.unit.code if e.unit else None, query="q=clerk"),
+    "axes.accessattempt": AdminModel("manage", HQ, NONE, SITES, lambda w, k: w.locks[k],
+                                     lambda a: User.objects.get(username=a.username).unit.code, query="q=clerk",
+                                     delete=HQ),
+    "tasks.campaign": AdminModel("campaign", ROLES, HQ, CAMPAIGN_CODES, lambda w, k: w.base.campaigns[k],
+                                 lambda c: c.owner.code),
+    "tasks.item": AdminModel("campaign", ROLES, HQ, CAMPAIGN_CODES, lambda w, k: first_item(k),
+                             lambda i: i.campaign.owner.code),
+    "tasks.assignment": AdminModel("unit", ROLES, NONE, SITES, lambda w, k: w.base.work[k], lambda a: a.unit.code),
+    "stats.indicator": AdminModel("manage", ROLES, HQ, CAMPAIGN_CODES, lambda w, k: w.indicators[k],
+                                  lambda i: i.campaign.owner.code),
+    "stats.round": AdminModel("manage", ROLES, HQ, CAMPAIGN_CODES, lambda w, k: w.rounds[k],
+                              lambda r: r.campaign.owner.code),
+    "notifications.message": AdminModel("unit", NONE, NONE, SITES, lambda w, k: w.messages[k],
+                                        lambda m: m.reminder.unit.code if m.reminder_id else None),
+    "notifications.reminder": AdminModel("unit", NONE, NONE, SITES, lambda w, k: w.messages[k].reminder,
+                                         lambda r: r.unit.code),
+    **{
+        label: AdminModel(None, NONE, NONE, ("any",), lambda w, k, label=label: w.extra[label], lambda r: None)
+        for label in UNSCOPED
+    },
+}  # fmt: skip
+ADMIN_VIEWS = ("changelist", "add", "change", "delete", "history", "object")
+
+
+def admin_code(model: AdminModel, key: str) -> str:
+    return unit_code_of("campaign", key) if key in CAMPAIGN_CODES else key
+
+
+def admin_sees(persona: Persona, model: AdminModel, key: str) -> bool:
+    """Whether the row is in the persona's admin queryset (a row of an unscoped model always is)."""
+    if model.scope is None:
+        return True
+    code = admin_code(model, key)
+    if model.scope == "campaign":
+        return sees_campaign(persona, code)
+    if model.scope == "manage":
+        return may_manage(persona, code)
+    return sees_unit(persona, code)
+
+
+def admin_may(persona: Persona, roles: frozenset[str], model: AdminModel, key: str | None) -> bool:
+    """The permission (``key`` None), or the permission over this row: HQ over the row's unit."""
+    if persona.role not in roles:
+        return False
+    return key is None or key == "any" or may_manage(persona, admin_code(model, key))
+
+
+def admin_rules() -> dict[str, AdminView | AdminSite]:
+    """One rule per pattern of every registered model (named by Django's ``app_model_view``)."""
+    rules: dict[str, AdminView | AdminSite] = {}
+    for model in admin.site._registry:
+        label, (app, name) = model._meta.label_lower, model._meta.label_lower.split(".")
+        for view in ADMIN_VIEWS:
+            key = f"admin/{app}/{name}/<path:object_id>/" if view == "object" else f"admin:{app}_{name}_{view}"
+            rules[key] = AdminView(view, label)
+    rules.update(
+        {
+            "admin:index": AdminSite("index"),
+            "admin:login": AdminSite("login"),
+            "admin:logout": AdminSite("logout"),
+            "admin:password_change": AdminSite("password_change"),
+            "admin:password_change_done": AdminSite("password_change"),
+            "admin:autocomplete": AdminSite("autocomplete"),
+            "admin:jsi18n": AdminSite("jsi18n"),
+            "admin:view_on_site": AdminSite("view_on_site"),
+            "admin:app_list": AdminSite("app_list"),
+            "admin/(?P<url>.*)$": AdminSite("catch_all"),
+            # extra views of UserAdmin and treebeard's TreeAdmin (UnitAdmin)
+            "admin:auth_user_password_change": AdminSite("user_password"),
+            "admin/accounts/unit/move/": AdminSite("unit_move"),
+            "admin/accounts/unit/children/<str:parent_id>/": AdminSite("unit_children"),
+            "admin:javascript-catalog": AdminSite("public_catalogue"),
+        }
+    )
+    return rules
+
+
+# --- the world, built once per module (as in test_api_matrix) ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The API matrix's world plus the pages' extras, in a transaction rolled back after the module; each
+    case runs in a savepoint of it (``world``)."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            made = build_page_world(tmp_path_factory.mktemp("pages-plan"), tmp_path_factory.mktemp("pages-media"))
+            connection.check_constraints()  # fire the deferred FK checks once, not in every case's teardown
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    yield made
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def world(shared_world, db, settings) -> PageWorld:
+    settings.MEDIA_ROOT = str(shared_world.base.media_root)
+    return shared_world
+
+
+def client_for(world: PageWorld, persona: Persona) -> Client:
+    """A client signed in as the persona, with the session made once for the module (``sessions``):
+    signing in per case would cost a session, a ``last_login`` update and the sign-in's records."""
+    client = Client()
+    if not persona.anonymous:
+        client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[persona.name]
+    return client
+
+
+def sessions(people: dict[str, User]) -> dict[str, str]:
+    """A signed-in session per persona, as ``django.contrib.auth.login`` would store it."""
+    keys = {}
+    for name, user in people.items():
+        store = import_module(settings.SESSION_ENGINE).SessionStore()
+        store[SESSION_KEY], store[BACKEND_SESSION_KEY] = str(user.pk), MODEL_BACKEND
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        keys[name] = store.session_key
+    return keys
+
+
+def to_login(response, path: str, login: str = LOGIN) -> None:
+    assert response.status_code == 302, (path, response.status_code)
+    assert response["Location"].startswith(f"{login}?next="), response["Location"]
+
+
+# tables a refused request must leave alone: rows, and the columns a write changes
+FINGERPRINT = (
+    (Assignment, ("version", "status", "due_date")),
+    (ExtensionRequest, ("status",)),
+    (ProgressReport, ()),
+    (Evidence, ()),
+    (Comment, ()),
+    (Inspection, ("version", "status")),
+    (Finding, ("version", "status")),
+    (Notice, ("status",)),
+    (Hotspot, ("version", "status")),
+    (Photo, ()),
+    (Answer, ("accepted",)),
+    (Figure, ("value",)),
+    (Export, ("status",)),
+    (Weights, ("completion", "laggards")),
+    (Message, ("status", "read_at")),
+    (Preference, ("email", "webhook", "digest", "weekly")),
+    (Unit, ("path", "name")),
+    (User, ("is_superuser", "is_staff", "unit_id", "name")),
+    (RoleGrant, ("role", "unit_id")),
+    (Campaign, ("name", "status", "owner_id")),
+    (Item, ("title",)),
+    (Indicator, ("name",)),
+    (Round, ("name",)),
+    (AuditEvent, ()),
+    (AccessAttempt, ("failures_since_start",)),
+)  # (not SecurityEvent: a refusal is recorded there, by design)
+
+
+def fingerprint() -> tuple:
+    """Row counts and a digest of the columns above, in one query (any database: the rows)."""
+    if connection.vendor != "postgresql":
+        return tuple(tuple(model.objects.order_by("pk").values_list("pk", *cols)) for model, cols in FINGERPRINT)
+    parts = []
+    for model, cols in FINGERPRINT:
+        table, pk = connection.ops.quote_name(model._meta.db_table), model._meta.pk.column
+        names = [model._meta.get_field(c.removesuffix("_id")).column for c in (pk, *cols)]
+        digest = " || ',' || ".join(f"coalesce({connection.ops.quote_name(n)}::text, '-')" for n in names)
+        parts.append(f"(SELECT count(*) || ':' || coalesce(md5(string_agg({digest}, ';' ORDER BY {pk})), '') "
+                     f"FROM {table})")  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        return cursor.fetchone()
+
+
+# --- the object pages --------------------------------------------------------------------------------
+
+
+def object_cases():
+    for name, rule in EXPECTED.items():
+        if not isinstance(rule, Obj):
+            continue
+        for do in rule.does:
+            for persona in PERSONAS.values():
+                for key in TARGETS[do.target]:
+                    label = f"[{do.label}]" if do.label else ""
+                    yield pytest.param(
+                        name,
+                        do,
+                        persona,
+                        key,
+                        id=f"{do.method} {name}{label} {persona.name} {where(persona, do.target, key)}",
+                    )
+
+
+def allowed(do: Do, persona: Persona, obj: Model, key: str) -> bool:
+    codes = codes_of(do.target, key)
+    if do.right == "view":
+        return True
+    if do.right == "report":
+        return may_report(persona, codes[0])
+    if do.right == "review":
+        return may_review(persona, obj.assignment if isinstance(obj, ExtensionRequest) else obj)
+    if do.right == "inspect":  # an inspection visiting several units: over each of them
+        return all(may_inspect(persona, code) for code in codes)
+    if do.right == "log":
+        return may_inspect(persona, codes[0]) or may_report(persona, codes[0])
+    assert do.right == "manage", do.right
+    return may_manage(persona, codes[0])
+
+
+def expected_answer(do: Do, persona: Persona, obj: Model, key: str) -> tuple[int, str]:
+    if persona.anonymous:
+        return 302, "anonymous"
+    if do.gate and not holds(persona, do.gate):
+        return 403, f"no {do.gate} role"
+    if not visible(persona, do.target, key):
+        return do.hidden, "out of scope"
+    if not allowed(do, persona, obj, key):
+        return do.refused, f"in scope, no {do.right} right"
+    return do.ok, "allowed"
+
+
+def url_of(name: str, do: Do, world: PageWorld, obj: Model, key: str, pk: int) -> str:
+    url = reverse(name, args=[pk]) if do.path_pk else reverse(name)
+    if do.query:
+        query = do.query(world, obj, key)
+        url += query if pk == obj.pk else re.sub(r"=[^&]*", f"={pk}", query)  # the ghost: every value unknown
+    return url
+
+
+def send(client: Client, name: str, do: Do, world: PageWorld, obj: Model, key: str, pk: int):
+    url = url_of(name, do, world, obj, key, pk)
+    if do.method == "GET":
+        return client.get(url)
+    body = do.body(world, obj, key) if do.body else {}
+    if pk != obj.pk and not do.path_pk:  # the ghost of an object named in the body: every reference unknown
+        ghosts = {"unit": GHOST_UNIT, "message": pk, "campaign": pk, "findings": [pk], "units": [GHOST_UNIT]}
+        body = {k: ghosts.get(k, v) for k, v in body.items()}
+    return client.post(url, body)
+
+
+def secrets(world: PageWorld, do: Do, obj: Model, key: str) -> list[str]:
+    """What an answer about an object the persona may not see must not contain."""
+    found = [NAME[code] for code in codes_of(do.target, key) if code in NAME]
+    found += [mark(code, what) for code in codes_of(do.target, key) for what in ("finding", "hotspot", "message")]
+    if isinstance(obj, Assignment):
+        found.append(obj.item.title)
+    if isinstance(obj, Notice):
+        found.append(obj.number)
+    if isinstance(obj, Campaign | Round):
+        found.append(obj.name)
+    return found
+
+
+@pytest.mark.parametrize(("name", "do", "persona", "key"), list(object_cases()))
+def test_object_page(world, name, do, persona, key):
+    obj = world.object(do.target, key)
+    want, why = expected_answer(do, persona, obj, key)
+    client = client_for(world, persona)
+    before = fingerprint() if do.method == "POST" else None
+    events = AuditEvent.objects.count()
+    response = send(client, name, do, world, obj, key, obj.pk)
+    got = response.status_code
+    assert got == want, (
+        f"{persona.name} {do.method} {name} on {do.target} {key} ({why}): expected {want}, got {got} "
+        f"{response.get('Location', '')} {response.content[:300]!r}"
+    )
+    if persona.anonymous:
+        to_login(response, name)
+    if why != "allowed":
+        if before is not None:
+            assert fingerprint() == before, "a refused request changed rows"
+        body = response.content.decode(errors="replace")
+        if why == "out of scope":
+            for secret in secrets(world, do, obj, key):
+                assert secret not in body, f"the {got} answer leaks {secret!r}"
+            if got == 404:  # the same answer as for an id that does not exist
+                ghost = send(client, name, do, world, obj, key, GHOST)
+                assert ghost.status_code == 404 and ghost.content == response.content, "out of scope ≠ missing"
+        if got in (200, 400, 403) and "text/html" in response["Content-Type"]:
+            assert_in_scope(body, persona, world)
+        return
+    if do.method == "POST":
+        assert fingerprint() != before, "an accepted request wrote nothing"
+        if do.writes:
+            assert AuditEvent.objects.count() > events, "a change without an audit event"
+    if do.to:
+        assert response["Location"].startswith(do.to(world, obj, key)), response["Location"]
+    if got == 200 and "text/html" in response["Content-Type"]:
+        assert_in_scope(response.content.decode(), persona, world)
+    if do.check:
+        do.check(response, world, obj, key)
+
+
+def test_the_fingerprint_sees_a_write(world):
+    """The fingerprint sees a change of each kind the cases make (so "nothing written" means something)."""
+    before = fingerprint()
+    Message.objects.filter(pk=world.messages["330310"].pk).update(status="pending")
+    assert fingerprint() != before
+
+
+# --- lists, forms of a role, boards ---------------------------------------------------------------------
+
+
+def list_cases():
+    for name, rule in EXPECTED.items():
+        if isinstance(rule, Listing):
+            for query in rule.queries:
+                for persona in PERSONAS.values():
+                    yield pytest.param(name, rule, query, persona, id=f"GET {name}?{query} {persona.name}")
+    for name, gate in FORMS.items():
+        for persona in PERSONAS.values():
+            yield pytest.param(name, Listing(gate=gate), "", persona, id=f"GET {name} {persona.name}")
+
+
+@pytest.mark.parametrize(("name", "rule", "query", "persona"), list(list_cases()))
+def test_list_page(world, name, rule, query, persona):
+    """A list shows exactly the rows in the persona's scope; a page of a role is a 403 without it."""
+    asked = query.replace("campaign=XS", f"campaign={world.base.campaigns['XS'].pk}")
+    response = client_for(world, persona).get(reverse(name) + (f"?{asked}" if asked else ""))
+    if persona.anonymous:
+        return to_login(response, name)
+    if rule.gate and not holds(persona, rule.gate):
+        assert response.status_code == 403, response.content[:300]
+        return
+    assert response.status_code == 200, response.content[:300]
+    body = response.content.decode()
+    assert_in_scope(body, persona, world)
+    if rule.rows:
+        shown = set(re.findall(r'href="(/[a-z]+/\d+/)', body))
+        assert not rule.rows(persona, query) - shown, "rows in scope missing from the list"
+
+
+def board_cases():
+    for name, rule in [*((n, r) for n, r in EXPECTED.items() if isinstance(r, Board)),
+                       *((n, Board(k)) for n, k in BOARDS.items())]:  # fmt: skip
+        combos = [(None,), ("XJ",), ("XS",)] if rule.kind == "counts" else [
+            (None, None), ("XJ", None), ("XS", None), *(("XJ", site) for site in SITES)
+        ]  # fmt: skip
+        for combo in combos:
+            campaign, unit = (*combo, None)[:2]
+            for persona in PERSONAS.values():
+                if name == "web:bulletin-pdf" and (campaign, unit) != ("XJ", None) and board_answer(
+                    rule, persona, campaign, unit
+                ) == 200:
+                    continue  # the PDF of what the page shows (same checks): drawn once per persona
+                near = f" {relation(persona, unit)}:unit@{unit}" if unit else ""
+                yield pytest.param(name, rule, campaign, unit, persona,
+                                   id=f"GET {name}?campaign={campaign} {persona.name}{near}")  # fmt: skip
+
+
+def board_answer(rule: Board, persona: Persona, campaign: str | None, unit: str | None) -> int:
+    if persona.anonymous:
+        return 302
+    if rule.kind == "counts" and not holds(persona, "view"):
+        return 403
+    hidden = (campaign and not sees_campaign(persona, unit_code_of("campaign", campaign))) or (
+        unit and not sees_unit(persona, unit)
+    )
+    nothing = campaign is None and (rule.kind == "counts" or (rule.kind == "bulletin" and not holds(persona, "view")))
+    return 404 if hidden or nothing else 200
+
+
+@pytest.mark.parametrize(("name", "rule", "campaign", "unit", "persona"), list(board_cases()))
+def test_board_page(world, name, rule, campaign, unit, persona):
+    """A board of a campaign the persona does not see, or of a unit out of its scope, is a 404 like a
+    missing one; otherwise it shows the persona's rows only."""
+    client = client_for(world, persona)
+
+    def ask(campaign_pk, code):
+        query = {k: v for k, v in (("campaign", campaign_pk), ("unit", code)) if v is not None}
+        return client.get(reverse(name), query)
+
+    pk = world.base.campaigns[campaign].pk if campaign else None
+    response = ask(pk, unit)
+    want = board_answer(rule, persona, campaign, unit)
+    if persona.anonymous:
+        return to_login(response, name)
+    if want == 403:
+        assert response.status_code == 403
+        return
+    if want == 404:
+        assert response.status_code == 404, response.content[:300]
+        ghost_campaign = GHOST if campaign and not sees_campaign(persona, unit_code_of("campaign", campaign)) else pk
+        assert ask(ghost_campaign, GHOST_UNIT if unit else None).content == response.content
+        if unit:
+            assert NAME[unit] not in response.content.decode()
+        return
+    assert response.status_code == 200, response.content[:300]
+    if response["Content-Type"].startswith("text/html"):
+        assert_in_scope(response.content.decode(), persona, world)
+    else:
+        assert response["Content-Type"] == "application/pdf" and "attachment" in response["Content-Disposition"]
+
+
+# --- the home page, one's own rows, sign-in ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", list(PERSONAS.values()), ids=list(PERSONAS))
+def test_landing(world, persona):
+    assert isinstance(EXPECTED["web:home"], Landing)
+    response = client_for(world, persona).get("/")
+    if persona.anonymous:
+        return to_login(response, "/")
+    landing = {Role.UNIT_LEAD: "/my/", Role.HQ: "/review/", Role.INSPECTOR: "/inspections/"}
+    assert (response.status_code, response["Location"]) == (302, landing.get(persona.role, "/items/"))
+
+
+def own_cases():
+    for name, rule in EXPECTED.items():
+        if isinstance(rule, Own):
+            for persona in PERSONAS.values():
+                yield pytest.param(name, rule, persona, id=f"{name} {persona.name}")
+
+
+@pytest.mark.parametrize(("name", "rule", "persona"), list(own_cases()))
+def test_own_page(world, name, rule, persona):
+    """One's inbox, settings and exports: one's own only, whatever the role; another's row answers like
+    a missing one and is left alone."""
+    client = client_for(world, persona)
+    mine = world.inbox.get(persona.name, [])
+    others = [pk for user, pks in world.inbox.items() if user != persona.name for pk in pks]
+    theirs = [e for user, e in world.exports.items() if user != persona.name]
+    before = fingerprint()
+    if rule.kind == "inbox-read":
+        response = client.post(reverse(name, args=[others[0]]))
+        if persona.anonymous:
+            return to_login(response, name)
+        assert response.status_code == 404 and fingerprint() == before
+        assert client.post(reverse(name, args=[GHOST])).content == response.content
+        if mine:
+            response = client.post(reverse(name, args=[mine[0]]))
+            assert response.status_code == 302 and response["Location"].startswith("/assignments/")
+            assert Message.objects.get(pk=mine[0]).read_at is not None
+        return
+    if rule.kind == "inbox-read-all":
+        response = client.post(reverse(name))
+        if persona.anonymous:
+            return to_login(response, name)
+        assert response.status_code == 302
+        assert not Message.objects.filter(pk__in=mine, read_at=None).exists()
+        assert Message.objects.filter(pk__in=others, read_at=None).count() == len(others)
+        return
+    if rule.kind == "export-download":
+        response = client.get(reverse(name, args=[theirs[0].pk]))
+        if persona.anonymous:
+            return to_login(response, name)
+        assert response.status_code == 404
+        assert client.get(reverse(name, args=[GHOST])).content == response.content
+        response = client.get(reverse(name, args=[world.exports[persona.name].pk]))
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content) == f"XLSX-{persona.name}".encode()
+        assert "attachment" in response["Content-Disposition"] and response["X-Content-Type-Options"] == "nosniff"
+        return
+    if rule.kind == "preferences":
+        others_before = set(Preference.objects.exclude(user__username=persona.name).values_list("pk", "webhook"))
+        response = client.post(reverse(name), {"email": "on", "webhook": "on", "digest": "1"})
+        if persona.anonymous:
+            return to_login(response, name)
+        assert response.status_code == 302
+        me = world.user(persona)
+        assert Preference.objects.get(user=me).webhook is True
+        assert set(Preference.objects.exclude(user=me).values_list("pk", "webhook")) == others_before
+    response = client.get(reverse(name))
+    if persona.anonymous:
+        return to_login(response, name)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert_in_scope(body, persona, world)
+    if rule.kind == "inbox":
+        assert all(f"INBOX-{persona.name}-{i}" in body for i in range(len(mine)))
+        assert "INBOX-" not in body.replace(f"INBOX-{persona.name}-", "")
+    if rule.kind == "exports":
+        assert f">{persona.name}台账.xlsx<" in body
+        assert not any(f">{e.filename}<" in body for e in theirs)
+
+
+@pytest.mark.parametrize("persona", list(PERSONAS.values()), ids=list(PERSONAS))
+def test_sign_in_and_out(world, persona):
+    """Sign-in: open to all, a signed-in user is sent on; ``next`` cannot leave the site. Sign-out: POST
+    only. The language switch: open to all, and its ``next`` cannot leave the site either."""
+    assert {EXPECTED[k].kind for k in ("login", "logout", "set_language")} == {"login", "logout", "set_language"}
+    client = client_for(world, persona)
+    response = client.get(LOGIN)
+    if persona.anonymous:
+        assert response.status_code == 200
+        response = client.post(f"{LOGIN}?next=https://evil.example/", {"username": "hq", "password": "pw-hq"})
+        assert (response.status_code, response["Location"]) == (302, "/")
+    else:
+        assert (response.status_code, response["Location"]) == (302, "/")
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "https://evil.example/"})
+    assert (response.status_code, response["Location"]) == (302, "/")
+    assert client.get("/accounts/logout/").status_code == 405  # a link cannot sign anyone out
+    response = client.post("/accounts/logout/")
+    assert (response.status_code, response["Location"]) == (302, LOGIN)
+    to_login(client.get("/my/"), "/my/")
+
+
+# POST-only patterns (the forms with a GET page are in FORMS and BOARDS; the sheet upload's GET goes back
+# to the report page)
+POST_ONLY = sorted(
+    n for n, r in EXPECTED.items()
+    if isinstance(r, Obj) and {d.method for d in r.does} == {"POST"} and n not in FORMS | BOARDS
+    and n != "web:stats-upload"
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("persona", list(PERSONAS.values()), ids=list(PERSONAS))
+def test_health_probe_is_open_and_says_nothing(world, persona):
+    """The load balancer's probe answers without a session (200, or 503 naming what failed) and holds
+    no data: no unit, no user, nothing marked."""
+    assert EXPECTED["healthz"].kind == "healthz"
+    response = client_for(world, persona).get(reverse("healthz"))
+    assert response.status_code in (200, 503)
+    body = response.content.decode()
+    assert_in_scope(body, PERSONAS["nobody"], world)
+    assert not any(name in body for name in NAME.values()) and not any(u in body for u in world.base.people)
+
+
+@pytest.mark.parametrize("name", POST_ONLY)
+def test_post_only_pages_refuse_get(world, name):
+    """A link (GET) never changes anything: the pages that write answer 405 to it."""
+    do = EXPECTED[name].does[0]
+    key = TARGETS[do.target][0]
+    obj = world.object(do.target, key)
+    before = fingerprint()
+    response = client_for(world, PERSONAS["hq"]).get(url_of(name, do, world, obj, key, obj.pk))
+    assert response.status_code == 405 and fingerprint() == before
+
+
+# --- files ------------------------------------------------------------------------------------------------
+
+
+def stored_files(world: PageWorld) -> list[tuple[str, str, str, str]]:
+    """(what, storage name, the download URL, its site or owner) of every kind of file the app keeps."""
+    s = world.base.supervision
+    files = []
+    for site in SITES:
+        evidence, photo = world.base.evidence[site], s.photo[site]
+        files.append(("evidence", evidence.file.name, reverse("evidence-download", args=[evidence.pk]), site))
+        files.append(("photo", photo.file.name, reverse("finding-photo-download", args=[photo.pk]), site))
+    for name, export in world.exports.items():
+        files.append(("export", export.file.name, reverse("web:export-download", args=[export.pk]), name))
+    return files
+
+
+@pytest.mark.parametrize("persona", list(PERSONAS.values()), ids=list(PERSONAS))
+def test_files_only_through_their_views(world, persona):
+    """No URL serves MEDIA_ROOT: a stored file's path answers 404 to everyone, its owner included; the
+    scoped views are the only way, as attachments the browser will not sniff or render."""
+    client = client_for(world, persona)
+    media = "/" + (settings.MEDIA_URL or "").strip("/")
+    for what, stored, download, owner in stored_files(world):
+        assert (world.base.media_root / stored).is_file(), stored
+        for url in {f"{media}/{stored}".replace("//", "/"), f"/media/{stored}", f"/{stored}"}:
+            response = client.get(url)
+            assert response.status_code == 404, url
+            assert PNG not in response.content and b"XLSX-" not in response.content
+        response = client.get(download)
+        may = owner == persona.name if what == "export" else sees_unit(persona, owner)
+        if persona.anonymous:
+            assert response.status_code in (302, 401, 403)
+        elif not may:
+            assert response.status_code == 404, (what, download)
+        else:
+            assert response.status_code == 200, (what, download)
+            assert "attachment" in response["Content-Disposition"] and response["X-Content-Type-Options"] == "nosniff"
+            b"".join(response.streaming_content)
+    notice = world.base.supervision.notice["330310"]
+    response = client.get(reverse("web:notice-pdf", args=[notice.pk]))
+    if sees_unit(persona, "330310"):
+        assert response.status_code == 200 and response.content.startswith(b"%PDF")
+        assert "attachment" in response["Content-Disposition"] and response["X-Content-Type-Options"] == "nosniff"
+
+
+# --- the admin --------------------------------------------------------------------------------------------
+
+
+def admin_url(rule: AdminView, obj: Model | None, pk: Any = None) -> str:
+    app, name = rule.label.split(".")
+    view = {"object": "change"}.get(rule.view, rule.view)
+    if rule.view in ("changelist", "add"):
+        return reverse(f"admin:{app}_{name}_{view}")
+    url = reverse(f"admin:{app}_{name}_{view}", args=[pk if pk is not None else obj.pk])
+    return url.removesuffix("change/") if rule.view == "object" else url
+
+
+# Who is tried where. Every role but HQ holds the same admin rights (the view permission of the same
+# models: ``test_admin_permissions_are_the_tables``), so the leader and the west inspector, whose scopes
+# other personas share, are left out here. A model no role may open is tried on HQ, a lead and the two
+# without a role (only the role matters there). Where Django checks the permission before it looks
+# the row up (change, delete, the redirect), a persona without it is tried on one row only, and
+# without the permission to add or delete only the POST is tried (the GET asks the same question).
+ADMIN_PERSONAS = tuple(n for n in PERSONAS if n not in ("east_leader", "west_inspector"))
+FEW = ("hq", "east_lead", "nobody", "anonymous")
+
+
+def admin_cases():
+    for key, rule in admin_rules().items():
+        if not isinstance(rule, AdminView) or rule.label not in ADMIN_MODELS:
+            continue
+        model = ADMIN_MODELS[rule.label]
+        opened = model.view | model.write | model.delete
+        for persona in (PERSONAS[n] for n in (ADMIN_PERSONAS if opened else FEW)):
+            staff = persona.name in STAFF
+            methods = ("GET", "POST") if staff and rule.view in ("add", "change", "delete") else ("GET",)
+            if staff and persona.role not in {"add": model.write, "delete": model.delete}.get(rule.view, ROLES):
+                methods = ("POST",)
+            for method in methods:
+                if rule.view in ("changelist", "add"):
+                    keys: tuple = (None,)
+                elif not staff or rule.view == "object" or (rule.view == "change" and persona.role not in (model.write if method == "POST" else opened)) or (rule.view == "delete" and persona.role not in model.delete):
+                    keys = model.targets[:1]
+                else:
+                    keys = model.targets
+                for target in keys:
+                    scoped = "campaign" if target in CAMPAIGN_CODES else "site"
+                    near = f" {where(persona, scoped, target)}" if target not in (None, "any") else ""
+                    yield pytest.param(key, rule, persona, method, target, id=f"{method} {key} {persona.name}{near}")
+
+
+def admin_expected(rule: AdminView, model: AdminModel, persona: Persona, method: str, key: str | None) -> int:
+    """What Django's admin answers, given the permissions and scope the test expects (see the docstring)."""
+    if persona.name not in STAFF:
+        return 302  # to the admin's login
+    if rule.view == "object":
+        return 302  # to the change page, whatever the id: that page decides
+    sees = key is None or admin_sees(persona, model, key)
+    may_view = admin_may(persona, model.view | model.write, model, None)
+    if rule.view == "changelist":
+        return 200 if may_view else 403
+    if rule.view == "add":
+        return 200 if admin_may(persona, model.write, model, None) else 403  # POSTed empty: the form again
+    if rule.view == "history":  # Django looks the row up first here
+        return 302 if not sees else 200 if may_view else 403
+    if rule.view == "delete":
+        if not admin_may(persona, model.delete, model, None):
+            return 403
+        return 302 if not sees else (302 if method == "POST" else 200) if admin_may(persona, model.delete, model,
+                                                                                     key) else 403  # fmt: skip
+    assert rule.view == "change"
+    if method == "GET":
+        return 403 if not may_view else 302 if not sees else 200
+    if not admin_may(persona, model.write, model, None):
+        return 403
+    return 302 if not sees else 200 if admin_may(persona, model.write, model, key) else 403
+
+
+UNIT_ADMIN = ("accounts.unit", "accounts.user", "accounts.rolegrant")
+
+
+def assert_no_other_branch(body: str, persona: Persona) -> None:
+    """The unit and people pages name no unit beside the persona's line (its units, the ones above)."""
+    for code, name in NAME.items():
+        if not sees_unit(persona, code) and not is_under(persona.anchor, code):
+            assert name not in body, f"the page names {name} ({code}) to {persona.name}"
+
+
+@pytest.mark.parametrize(("key", "rule", "persona", "method", "target"), list(admin_cases()))
+def test_admin_page(world, key, rule, persona, method, target):
+    model = ADMIN_MODELS[rule.label]
+    obj = model.row(world, target) if target is not None else None
+    want = admin_expected(rule, model, persona, method, target)
+    client = client_for(world, persona)
+    url = admin_url(rule, obj)
+    before = fingerprint() if method == "POST" else None
+    if method == "GET":
+        query = model.query if rule.view == "changelist" else ""
+        response = client.get(url + (f"?{query}" if query else ""))
+    else:
+        response = client.post(url, {"post": "yes"} if rule.view == "delete" else {})
+    got = response.status_code
+    assert got == want, f"{persona.name} {method} {url}: expected {want}, got {got} {response.get('Location', '')}"
+    deleted = rule.view == "delete" and method == "POST" and got == 302 and admin_sees(persona, model, target)
+    if before is not None:  # POSTed empty: nothing may be saved (a delete confirmed by its owner aside)
+        assert (fingerprint() != before) == deleted, "an admin POST changed rows" if not deleted else "not deleted"
+    if persona.name not in STAFF:
+        return to_login(response, url, ADMIN_LOGIN)
+    if got == 302:
+        location = response["Location"]
+        if rule.view == "object":
+            assert location == url + "change/", location
+        elif deleted:  # to the list, or to the index for someone who may not change the rows
+            assert location in (admin_url(AdminView("changelist", rule.label), None), "/admin/"), location
+        else:  # out of scope: "missing", exactly as an id no row has
+            assert location == "/admin/", location
+            again = client.post if method == "POST" else client.get
+            missing = again(admin_url(rule, obj, pk=GHOST), {"post": "yes"} if rule.view == "delete" else {})
+            assert missing.status_code == 302 and missing["Location"] == location, "out of scope ≠ missing"
+        return
+    body = response.content.decode(errors="replace")
+    assert_in_scope(body, persona, world)
+    if rule.label in UNIT_ADMIN:
+        assert_no_other_branch(body, persona)
+    if rule.view == "changelist" and got == 200 and model.scope:
+        app, name = rule.label.split(".")
+        listed = {int(pk) for pk in re.findall(rf'href="/admin/{app}/{name}/(\d+)/change/', body)}
+        rows = type(model.row(world, model.targets[0]))._default_manager.filter(pk__in=listed)
+        for row in rows:
+            code = model.code(row)
+            seen = code is not None and (
+                sees_campaign(persona, code) if model.scope == "campaign"
+                else may_manage(persona, code) if model.scope == "manage" else sees_unit(persona, code)
+            )  # fmt: skip
+            assert seen, f"the changelist shows {persona.name} {row!r} of {code}"
+        for target in model.targets:
+            if admin_sees(persona, model, target):
+                assert model.row(world, target).pk in listed, f"{rule.label} {target} missing from the changelist"
+
+
+def admin_site_cases():
+    for key, rule in admin_rules().items():
+        if isinstance(rule, AdminSite):
+            for persona in PERSONAS.values():
+                yield pytest.param(key, rule, persona, id=f"{key} {persona.name}")
+
+
+@pytest.mark.parametrize(("key", "rule", "persona"), list(admin_site_cases()))
+def test_admin_site_page(world, key, rule, persona):
+    """The admin's own pages: staff only (its login and treebeard's static catalogue aside); the app
+    index of an app with nothing for the persona is missing; lookups (autocomplete, children, view on
+    site) answer only with rows in scope."""
+    client = client_for(world, persona)
+    staff = persona.name in STAFF
+    kind = rule.kind
+    if kind == "login":
+        response = client.get(ADMIN_LOGIN)
+        assert response.status_code == (302 if staff else 200)
+        return
+    if kind == "logout":
+        response = client.post("/admin/logout/")
+        assert response.status_code in (200, 302)
+        to_login(client.get("/admin/"), "/admin/", ADMIN_LOGIN)
+        return
+    if kind == "public_catalogue":
+        assert client.get("/admin/accounts/unit/jsi18n/").status_code == 200
+        return
+    urls = {
+        "index": ["/admin/"],
+        "password_change": ["/admin/password_change/", "/admin/password_change/done/"],
+        "jsi18n": ["/admin/jsi18n/"],
+        "catch_all": ["/admin/no-such-page/"],
+        "app_list": [f"/admin/{app}/" for app in sorted({m._meta.app_label for m in admin.site._registry})],
+        "autocomplete": [
+            "/admin/autocomplete/?app_label=accounts&model_name=rolegrant&field_name=unit&term=",
+            "/admin/autocomplete/?app_label=accounts&model_name=rolegrant&field_name=user&term=clerk",
+            "/admin/autocomplete/?app_label=tasks&model_name=campaign&field_name=owner&term=",
+        ],
+        "view_on_site": [
+            f"/admin/r/{ContentType.objects.get_for_model(Assignment).pk}/{world.base.work[site].pk}/" for site in SITES
+        ],
+        "user_password": [f"/admin/accounts/user/{world.clerks[site].pk}/password/" for site in SITES],
+        "unit_children": [f"/admin/accounts/unit/children/{world.base.units[site].pk}/" for site in SITES],
+        "unit_move": ["move"],
+    }[kind]
+    for url in urls:
+        if url == "move":
+            return check_unit_move(world, client, persona)
+        response = client.get(url)
+        if not staff:
+            to_login(response, url, ADMIN_LOGIN)
+            continue
+        got = response.status_code
+        body = response.content.decode(errors="replace")
+        if kind in ("index", "password_change", "jsi18n"):
+            assert got == 200, url
+        elif kind == "catch_all":
+            assert got == 404
+        elif kind == "app_list":
+            app = url.split("/")[2]
+            viewable = {label.split(".")[0] for label, m in ADMIN_MODELS.items() if persona.role in m.view | m.write}
+            assert got == (200 if app in viewable else 404), url
+        elif kind == "autocomplete":
+            assert got == 200, url
+            for row in response.json()["results"]:
+                code = Unit.objects.get(pk=row["id"]).code if "field_name=user" not in url else \
+                    User.objects.get(pk=row["id"]).unit.code  # fmt: skip
+                assert sees_unit(persona, code), f"autocomplete offers {persona.name} {row}"
+        elif kind == "view_on_site":
+            assert got == 404, url  # no model has a page of its own on the site: nothing to redirect to
+        elif kind == "user_password":
+            site = next(s for s in SITES if str(world.clerks[s].pk) in url)
+            want = 403 if persona.role != Role.HQ else 200 if may_manage(persona, site) else 404
+            assert got == want, (url, got)
+        elif kind == "unit_children":
+            site = next(s for s in SITES if f"/{world.base.units[s].pk}/" in url)
+            assert got == (200 if sees_unit(persona, site) else 404), (url, got)
+        if got == 200:
+            json_body = "json" in response["Content-Type"]
+            assert_in_scope(json.dumps(response.json(), ensure_ascii=False) if json_body else body, persona, world)
+
+
+def check_unit_move(world: PageWorld, client: Client, persona: Persona) -> None:
+    """Moving a unit in the tree (treebeard's drag and drop): HQ over the unit and over its new place."""
+    units = world.base.units
+    for site in SITES:
+        before = fingerprint()
+        response = client.post("/admin/accounts/unit/move/",
+                               {"node": units[site].pk, "target": units["330302"].pk, "relation": "child"})  # fmt: skip
+        if persona.name not in STAFF:
+            to_login(response, "move", ADMIN_LOGIN)
+            continue
+        if may_manage(persona, site) and may_manage(persona, "330302"):
+            assert response.status_code == 200, response.content[:200]
+            assert Unit.objects.get(pk=units[site].pk).path.startswith(Unit.objects.get(code="330302").path)
+            return  # one move is enough: the tree has changed under the next ones
+        assert response.status_code == 403, (persona.name, site, response.status_code)
+        assert fingerprint() == before
+
+
+@pytest.mark.parametrize("persona", [p for p in PERSONAS.values() if p.role == Role.HQ], ids=lambda p: p.name)
+def test_admin_writes_stay_in_scope(world, persona):
+    """HQ's admin forms offer and accept only units and users it is HQ over: it cannot grant itself (or
+    anyone) a role over a unit above or beside its own, nor make anyone a superuser."""
+    client = client_for(world, persona)
+    me = world.user(persona)
+    units = world.base.units
+    for code in ("3303", "330320", "330310"):
+        before = fingerprint()
+        response = client.post(
+            reverse("admin:accounts_rolegrant_add"), {"user": me.pk, "role": Role.LEADER, "unit": units[code].pk}
+        )
+        if may_manage(persona, code):
+            assert response.status_code == 302, response.content[:300]
+            assert RoleGrant.objects.filter(user=me, unit=units[code]).exists()
+        else:
+            assert response.status_code == 200 and fingerprint() == before, f"{persona.name} granted itself {code}"
+    response = client.get(reverse("admin:accounts_user_change", args=[me.pk]))
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert "is_superuser" not in form.fields, "HQ may make someone a superuser"
+    # a new unit: under a unit HQ is over, not beside its own top unit nor in another branch
+    for n, (ref, position) in enumerate((("330310", "first-child"), ("330310", "right"), ("330320", "first-child"))):
+        parent = ref if position == "first-child" else "3303"
+        response = client.post(reverse("admin:accounts_unit_add"), {
+            "code": f"9{n}", "name": f"矩阵新单位{n}", "kind": "other", "is_active": "on",
+            "treebeard_ref_node": units[ref].pk, "treebeard_position": position,
+        })  # fmt: skip
+        made = Unit.objects.filter(code=f"9{n}").first()
+        assert (made is not None) == may_manage(persona, parent), (ref, position, response.status_code)
+        if made is not None:
+            assert Unit.objects.get_parent(made).code == parent
+    for code in ("3303", "330320"):
+        response = client.post(reverse("admin:tasks_campaign_add"), {
+            "name": "矩阵测试行动", "code": f"MX{code}", "owner": units[code].pk, "start": "2026-07-01", "end": "2026-08-01",
+            "actions-TOTAL_FORMS": 0, "actions-INITIAL_FORMS": 0, "items-TOTAL_FORMS": 0, "items-INITIAL_FORMS": 0,
+        })  # fmt: skip
+        made = Campaign.objects.filter(code=f"MX{code}", owner=units[code]).exists()
+        assert made == may_manage(persona, code), (code, response.status_code)
+
+
+def test_admin_permissions_are_the_tables(world):
+    """The admin rights each role holds are the ones ``ADMIN_MODELS`` states (so the matrix may try one
+    view-only persona per scope: every role but HQ holds the same)."""
+    for name in STAFF:
+        persona, user = PERSONAS[name], world.base.people[name]
+        held = user.get_all_permissions()
+        for label, model in ADMIN_MODELS.items():
+            app, model_name = label.split(".")
+            for verb, roles in (("view", model.view), ("change", model.write), ("delete", model.delete)):
+                has = f"{app}.{verb}_{model_name}" in held
+                # add/change may be held where the admin itself forbids them (the audit trail, assignments)
+                if verb == "change" and has and persona.role not in roles:
+                    assert not admin.site._registry[apps.get_model(label)].has_change_permission(_request(user))
+                    continue
+                assert has == (persona.role in roles) or (verb == "view" and persona.role in model.write), (
+                    f"{name}: {verb} {label}"
+                )
+
+
+def _request(user: User):
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    return request
+
+
+def test_audit_trail_is_read_only_even_for_a_superuser(world):
+    root = User.objects.create_superuser("matrix_root", password="pw-matrix-root")
+    client = Client()
+    client.force_login(root, backend=MODEL_BACKEND)
+    event = _site_event(world, "330320")
+    events = AuditEvent.objects.count()
+    assert client.get(reverse("admin:audit_auditevent_changelist")).status_code == 200
+    assert client.get(reverse("admin:audit_auditevent_change", args=[event.pk])).status_code == 200
+    assert client.get(reverse("admin:audit_auditevent_add")).status_code == 403
+    assert client.post(reverse("admin:audit_auditevent_add"), {"verb": "forged"}).status_code == 403
+    assert client.post(reverse("admin:audit_auditevent_change", args=[event.pk]), {"verb": "x"}).status_code == 403
+    assert client.post(reverse("admin:audit_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    response = client.post(reverse("admin:audit_auditevent_changelist"),
+                           {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"})  # fmt: skip
+    assert response.status_code in (200, 302, 403)
+    assert AuditEvent.objects.count() == events and AuditEvent.objects.get(pk=event.pk).verb == "hotspot.listed"
+
+
+# --- no page without a rule ---------------------------------------------------------------------------------
+
+
+def routed_pages() -> set[str]:
+    """Every pattern outside /api/: its name (namespaced), or its route when it has none."""
+    found: set[str] = set()
+
+    def walk(patterns, prefix: str, namespace: str):
+        for entry in patterns:
+            route = prefix + str(entry.pattern)
+            if isinstance(entry, URLResolver):
+                walk(entry.url_patterns, route, f"{namespace}{entry.namespace}:" if entry.namespace else namespace)
+            elif not route.startswith("api/"):
+                found.add(f"{namespace}{entry.name}" if entry.name else route)
+
+    walk(get_resolver().url_patterns, "", "")
+    return found
+
+
+def test_every_page_has_a_rule():
+    rules = EXPECTED.keys() | admin_rules().keys()
+    routed = routed_pages()
+    missing = sorted(routed - rules)
+    assert not missing, "pages without an access rule in EXPECTED (tests/test_page_matrix.py): " + ", ".join(missing)
+    stale = sorted(rules - routed)
+    assert not stale, "rules for pages that no longer exist: " + ", ".join(stale)
+    unknown = sorted({m._meta.label_lower for m in admin.site._registry} - ADMIN_MODELS.keys())
+    assert not unknown, "admin models without a rule in ADMIN_MODELS: " + ", ".join(unknown)
+    gone = sorted(ADMIN_MODELS.keys() - {m._meta.label_lower for m in admin.site._registry})
+    assert not gone, "ADMIN_MODELS names models no longer in the admin: " + ", ".join(gone)
+    for name, rule in EXPECTED.items():
+        if isinstance(rule, Obj):
+            assert all(do.target in TARGETS for do in rule.does), name
+
+
+def test_every_object_rule_is_tried_on_every_persona_and_relation():
+    relations = {relation(p, k) for p in PERSONAS.values() for k in SITES}
+    assert relations == {"own", "sub", "parent", "other", "any"}
+    tried = {(c.values[0], c.values[2].name) for c in object_cases()}
+    assert tried == {(n, p) for n, r in EXPECTED.items() if isinstance(r, Obj) for p in PERSONAS}
+
+
+def test_the_world_has_what_the_pages_need(world):
+    people = world.base.people
+    for persona in PERSONAS.values():
+        if persona.role is None:
+            continue
+        user = people[persona.name]
+        assert {(g.role, g.unit.code) for g in user.grants.select_related("unit")} == {(persona.role, persona.anchor)}
+        assert user.is_staff and not user.is_superuser, persona.name
+    assert not people["nobody"].is_staff
+    assert {m.status for m in world.messages.values()} == {"dead"}
+    assert {s.code for s in Inspection.objects.get(pk=world.base.supervision.past_tour.pk).units.all()} == set(TOUR)
+    assert all(w.file for w in world.exports.values())

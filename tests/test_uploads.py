@@ -1,0 +1,124 @@
+"""Uploads are judged by their bytes (ops/uploads.py): the type from magic bytes, the size on the
+server, Office archives that would expand too far, photos and scans that also read as a web page or
+carry script (polyglots), and names with paths; stored files go out only as sandboxed attachments."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
+
+from ops.uploads import UploadRejected, check_upload, safe_name
+
+
+def png(extra_chunks: list[tuple[bytes, bytes]] = ()) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + b"\x10\x80\xf0" * 8 for _ in range(8))
+    body = chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+    body += b"".join(chunk(kind, data) for kind, data in extra_chunks)
+    return b"\x89PNG\r\n\x1a\n" + body + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(256)) * 4 + b"\xff\xd9"
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def office(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def upload(name: str, content: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "kind"),
+    [
+        ("现场照片.png", png(), "image/png"),
+        ("photo.jpg", JPEG, "image/jpeg"),
+        ("scan.pdf", PDF, "application/pdf"),
+        ("台账.xlsx", office({"xl/workbook.xml": b"<workbook/>"}), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("renamed.txt", png(), "image/png"),  # the name does not decide the type
+    ],
+)  # fmt: skip
+def test_real_files_are_accepted_by_their_bytes(name, content, kind):
+    assert check_upload(upload(name, content)).content_type == kind
+
+
+POLYGLOTS = {
+    "png with a page in a text chunk": ("a.png", png([(b"tEXt", b"Comment\x00<html><script>alert(1)</script>")])),
+    "jpeg with a script after its end": ("a.jpg", JPEG + b"<script>fetch('/api/v1/users/')</script>"),
+    "gif that is also a script": ("a.gif", b"GIF89a/*\x01\x00\x01\x00*/=1;<SCRIPT src=x></SCRIPT>"),
+    "svg dressed as png": ("a.png", b"\x89PNG\r\n\x1a\n<svg xmlns='http://www.w3.org/2000/svg' onload='x()'/>"),
+    "pdf with javascript": (
+        "a.pdf",
+        PDF.replace(b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript >>"),
+    ),
+    "pdf that launches a program": ("a.pdf", PDF.replace(b"/Type /Catalog", b"/OpenAction << /S /Launch /F (cmd) >>")),
+    "php in a jpeg": ("a.jpg", JPEG[:20] + b"<?php system($_GET['c']); ?>" + JPEG[20:]),
+}
+
+
+@pytest.mark.parametrize("name,content", POLYGLOTS.values(), ids=POLYGLOTS.keys())
+def test_polyglots_are_refused(name, content):
+    with pytest.raises(UploadRejected, match="夹带网页或脚本"):
+        check_upload(upload(name, content))
+
+
+def test_a_marker_across_two_chunks_is_still_found():
+    """A file on disk is read in 64 KiB chunks; the marker straddles the first boundary."""
+    size = TemporaryUploadedFile.DEFAULT_CHUNK_SIZE
+    content = JPEG + b"\x00" * (size - len(JPEG) - 3) + b"<script>x</script>"
+    file = TemporaryUploadedFile("a.jpg", "image/jpeg", len(content), None)
+    file.write(content)
+    file.seek(0)
+    assert next(len(c) for c in file.chunks()) == size
+    with pytest.raises(UploadRejected, match="夹带网页或脚本"):
+        check_upload(file)
+    file.close()
+
+
+def test_an_archive_bomb_is_refused(settings):
+    settings.UPLOAD_MAX_EXPANDED_BYTES = 10 * 1024 * 1024
+    bomb = office({"word/document.xml": b"<w/>", "word/media/blank.bin": b"\x00" * (11 * 1024 * 1024)})
+    assert len(bomb) < 100 * 1024  # a small file …
+    with pytest.raises(UploadRejected, match="不是可接受的类型"):  # … that would expand past the limit
+        check_upload(upload("report.docx", bomb))
+
+
+def test_an_html_page_or_a_script_is_never_accepted():
+    for name, content in [("x.html", b"<!doctype html><p>x"), ("x.js", b"alert(1)"), ("x.svg", b"<svg/>")]:
+        with pytest.raises(UploadRejected):
+            check_upload(upload(name, content))
+
+
+def test_the_size_limit_is_checked_on_the_server(settings):
+    settings.UPLOAD_MAX_BYTES = 1024
+    with pytest.raises(UploadRejected, match="超过上限"):
+        check_upload(upload("big.jpg", JPEG + b"\x00" * 1024))
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("../../etc/passwd.jpg", "passwd.jpg"),
+        ("..\\..\\windows\\win.ini", "win.ini"),
+        ("/var/www/现场照片.png", "现场照片.png"),
+        ("a\x00b\x1f<c>|d.png", "a_b__c__d.png"),
+        ("....", "file"),
+        (".htaccess", "htaccess"),
+    ],
+)
+def test_names_lose_their_paths_and_control_characters(given, kept):
+    assert safe_name(given) == kept
