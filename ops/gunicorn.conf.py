@@ -33,8 +33,10 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)  # a restart lets runni
 # (The load test saw the race with gunicorn's default of 5 s: connections reset under locust.)
 keepalive = _int("GUNICORN_KEEPALIVE", 75)
 backlog = _int("GUNICORN_BACKLOG", 2048)
-# Workers are recycled now and then, so memory that matplotlib or a big import kept is given back.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+# Recycling workers after N requests is off: a recycled worker closes its kept-alive connections under
+# clients that are sending on them (the load test saw a GET reset and a POST left unanswered, once each
+# per 5-minute run; behind nginx a POST would be a 502). Turn it on only if a worker's memory grows.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = max_requests // 10
 
 # The worker heartbeat file is touched every second: on a disk that can block under I/O, in memory never.

@@ -391,7 +391,8 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         return refused or Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ShareSerializer(many=True), responses={201: AssignmentSerializer(many=True)})
-    @action(detail=True, methods=["post"], url_path="pass-down", **WHOLE)
+    # a list body is JSON only: a form cannot carry one (DRF read it as no shares at all)
+    @action(detail=True, methods=["post"], url_path="pass-down", parser_classes=[JSONParser], **WHOLE)
     def pass_down(self, request, pk=None):
         """Split this assignment among units under it (逐级分解): unit code, share of the target, due date."""
         assignment = self.get_object()
@@ -453,7 +454,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         },
     )
     # the rows done, in the order asked: one list (the ids are in the body, list filters do not apply)
-    @action(detail=False, methods=["post"], url_path="bulk-transition", **WHOLE)
+    @action(detail=False, methods=["post"], url_path="bulk-transition", parser_classes=[JSONParser], **WHOLE)
     def bulk_transition(self, request):
         """Several transitions in one request: all are made, or none (the first refusal is reported)."""
         body = BulkTransitionSerializer(data=request.data, many=True)

@@ -269,7 +269,11 @@ def coherent(label: str, body: Any, refs: Refs) -> Any:
     user, no stale version …), so that the writes' success paths run as well as their refusals. Fields
     not set here stay as generated."""
     pick = refs.pick
-    if isinstance(body, list):  # pass-down shares, bulk transitions: each row
+    if label == "POST /api/v1/assignments/{id}/pass-down/" and isinstance(body, list):
+        # shares to one or two stations, each once (a unit twice, or none, is refused before anything)
+        units = refs.data.draw(st.lists(st.sampled_from(refs.every["station"]), min_size=1, max_size=2, unique=True))
+        return [{"unit": unit} for unit in units]
+    if isinstance(body, list):  # bulk transitions: each row
         return [coherent(label, row, refs) for row in body]
     if not isinstance(body, dict):
         return body
@@ -291,8 +295,6 @@ def coherent(label: str, body: Any, refs: Refs) -> Any:
             unit = Unit.objects.get(code=pick("unit"))
             sheet = unit_sheet(Campaign.objects.get(pk=refs.every["xj"][0]), unit, until=timezone.localdate())
             fields = {"campaign": refs.every["xj"][0], "unit": unit.code, "file": sheet}
-        case "POST /api/v1/assignments/{id}/pass-down/":
-            fields = {"unit": pick("station"), "target": None, "due_date": None}
         case "POST /api/v1/assignments/{id}/reports/":
             fields = {"period": None, "version": None, "value": refs.data.draw(st.integers(0, 100))}
         case "POST /api/v1/assignments/{id}/transition/" | "POST /api/v1/assignments/bulk-transition/":
