@@ -225,7 +225,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    # drf-spectacular's, plus the refusals (400/403/404) every operation can answer: ops/openapi.py
+    # drf-spectacular's, plus the refusals (400/403/404/415) every operation can answer: ops/openapi.py
     "DEFAULT_SCHEMA_CLASS": "ops.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
