@@ -96,13 +96,11 @@ IMAGES_AND_PDF = "图片（JPG、PNG、GIF、WebP、HEIC）或 PDF"
 # image data does not produce them by chance (about one 20 MB photo in 10⁵); a PDF with its own
 # JavaScript or launch actions too.
 POLYGLOT = re.compile(rb"<(?:script|html|body|iframe|svg|object|embed)[\s>/]|<!doctype\s+html|<\?php\s", re.I)
-PDF_ACTIVE = re.compile(rb"/(?:JavaScript|Launch)\b")
+PDF_MARKUP = re.compile(POLYGLOT.pattern + rb"|/(?:JavaScript|Launch)\b", re.I)
 
 
 def _carries_markup(upload: UploadedFile, content_type: str) -> bool:
-    pattern = POLYGLOT
-    if content_type == "application/pdf":
-        pattern = re.compile(POLYGLOT.pattern + rb"|" + PDF_ACTIVE.pattern, re.I)
+    pattern = PDF_MARKUP if content_type == "application/pdf" else POLYGLOT
     tail = b""
     upload.seek(0)
     for chunk in upload.chunks():

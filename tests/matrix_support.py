@@ -31,12 +31,15 @@ import importlib
 import inspect
 import struct
 import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
 from django.db.models import Model
 from django.test import override_settings
 from django.utils import timezone
@@ -437,3 +440,27 @@ def build_world(tmp: Path, media_root: Path) -> World:
             media_root=media_root,
             supervision=build_supervision(p, city.units, Campaign.objects.get(code="XJ")),
         )
+
+
+@contextmanager
+def kept_for_the_module(django_db_blocker, build: Callable[[], object]) -> Iterator:
+    """``build()`` once, inside a transaction rolled back when the module is done; each case runs in a
+    savepoint of it (pytest-django's ``db``), as with Django's ``TestCase.setUpTestData``."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            made = build()
+            # Fire the world's deferred foreign-key checks now, once: left pending, each case's teardown
+            # (``SET CONSTRAINTS ALL IMMEDIATE``, then the rollback of its savepoint) would run them again.
+            connection.check_constraints()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield made
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)

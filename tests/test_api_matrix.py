@@ -26,12 +26,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Model, QuerySet
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
@@ -75,6 +76,7 @@ from .matrix_support import (
     build_world,
     finding_photo,
     is_under,
+    kept_for_the_module,
     mark,
     may_inspect,
     may_report,
@@ -784,22 +786,9 @@ def shared_world(django_db_setup, django_db_blocker, tmp_path_factory):
     (``world`` below), as with Django's ``TestCase.setUpTestData``, so a case costs little more than its
     requests. (``city`` and ``published`` are function-scoped: rebuilt per case they would cost 0.25 s.)
     """
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            made = build_world(tmp_path_factory.mktemp("matrix-plan"), tmp_path_factory.mktemp("matrix-media"))
-            # Fire the world's deferred foreign-key checks now, once: left pending, each case's teardown
-            # (``SET CONSTRAINTS ALL IMMEDIATE``, then the rollback of its savepoint) would run them again.
-            connection.check_constraints()
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    yield made
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    build = partial(build_world, tmp_path_factory.mktemp("matrix-plan"), tmp_path_factory.mktemp("matrix-media"))
+    with kept_for_the_module(django_db_blocker, build) as made:
+        yield made
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from importlib import import_module
 from typing import Any
 from urllib.parse import urlsplit
@@ -55,7 +56,7 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Model
 from django.test import Client, RequestFactory, override_settings
 from django.urls import URLResolver, get_resolver, reverse
@@ -83,6 +84,7 @@ from .matrix_support import (
     World,
     build_world,
     is_under,
+    kept_for_the_module,
     mark,
     may_inspect,
     may_report,
@@ -905,20 +907,9 @@ def admin_rules() -> dict[str, AdminView | AdminSite]:
 def shared_world(django_db_setup, django_db_blocker, tmp_path_factory):
     """The API matrix's world plus the pages' extras, in a transaction rolled back after the module; each
     case runs in a savepoint of it (``world``)."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            made = build_page_world(tmp_path_factory.mktemp("pages-plan"), tmp_path_factory.mktemp("pages-media"))
-            connection.check_constraints()  # fire the deferred FK checks once, not in every case's teardown
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    yield made
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    build = partial(build_page_world, tmp_path_factory.mktemp("pages-plan"), tmp_path_factory.mktemp("pages-media"))
+    with kept_for_the_module(django_db_blocker, build) as made:
+        yield made
 
 
 @pytest.fixture
