@@ -23,6 +23,10 @@ from ops.storage import StorageFull
 from ops.uploads import UploadRejected, attachment
 
 from .models import (
+    AMOUNT_DIGITS,
+    AMOUNT_MAX,
+    AMOUNT_PLACES,
+    AMOUNT_TOO_LARGE,
     Action,
     Assignment,
     AssignmentStatus,
@@ -186,8 +190,17 @@ class ProgressReportSerializer(serializers.ModelSerializer):
         fields = ["id", "value", "text", "period", "reported_by", "reported_at", "evidence"]
 
 
+def amount_field(**kwargs) -> serializers.DecimalField:
+    """An amount as the columns hold it; too many digits or too large says the limit (``AMOUNT_MAX``)."""
+    too_large = {code: AMOUNT_TOO_LARGE for code in ("max_digits", "max_whole_digits", "max_value")}
+    return serializers.DecimalField(
+        max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, max_value=AMOUNT_MAX, error_messages=too_large,
+        **kwargs,
+    )  # fmt: skip
+
+
 class ReportRequestSerializer(serializers.Serializer):
-    value = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
+    value = amount_field(required=False, allow_null=True)
     text = serializers.CharField(required=False, allow_blank=True, default="")
     period = serializers.DateField(
         required=False, allow_null=True, default=None,
@@ -274,7 +287,7 @@ TransitionRequest = inline_serializer(
 
 class ShareSerializer(serializers.Serializer):
     unit = serializers.CharField(help_text="Unit code")
-    target = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
+    target = amount_field(required=False, allow_null=True)
     due_date = serializers.DateField(required=False, allow_null=True)
 
 

@@ -5,9 +5,30 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit, UnitKind
+
+# Every amount (a target, a share of one, a report, a running total) is numeric(14, 2): at most
+# 999,999,999,999.99. PostgreSQL refuses more with "numeric field overflow"; SQLite stores it and then
+# fails to read it back (decimal.InvalidOperation), on every page that shows the row. So whatever adds
+# to an amount checks the result with ``amount_fits`` before writing.
+AMOUNT_DIGITS = 14
+AMOUNT_PLACES = 2
+AMOUNT_MAX = Decimal(10) ** (AMOUNT_DIGITS - AMOUNT_PLACES) - Decimal(10) ** -AMOUNT_PLACES
+AMOUNT_LIMIT = f"{AMOUNT_MAX:,}"  # as messages write it
+AMOUNT_TOO_LARGE = format_lazy(_("An amount may be at most {limit}"), limit=AMOUNT_LIMIT)
+
+
+def amount_fits(value: Decimal | int) -> bool:
+    """``value`` can be stored in an amount column (sign aside: a negative amount is refused elsewhere)."""
+    value = Decimal(value)
+    return value.is_finite() and abs(value) <= AMOUNT_MAX
+
+
+def amount_field(verbose_name, **kwargs) -> models.DecimalField:
+    return models.DecimalField(verbose_name, max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, **kwargs)
 
 
 class CampaignStatus(models.TextChoices):
@@ -52,6 +73,14 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def latest_due(self) -> date:
+        """The latest due date an extension may set: one year after the campaign's end. Work that slips
+        further belongs to another campaign (and a date like 9999-12-31 would only be a typo)."""
+        try:
+            return self.end.replace(year=self.end.year + 1)
+        except ValueError:  # 29 February
+            return self.end.replace(year=self.end.year + 1, day=28)
 
 
 class Action(models.Model):
@@ -112,7 +141,7 @@ class Item(models.Model):
     target_text = models.CharField(_("target"), max_length=500, blank=True)
     target_metric = models.CharField(_("target metric"), max_length=100, blank=True)
     target_comparator = models.CharField(_("comparator"), max_length=2, choices=Comparator.choices, blank=True)
-    target_value = models.DecimalField(_("target value"), max_digits=14, decimal_places=2, null=True, blank=True)
+    target_value = amount_field(_("target value"), null=True, blank=True)
     target_unit = models.CharField(_("target unit"), max_length=20, blank=True)
     target_basis = models.CharField(_("target basis"), max_length=8, blank=True, help_text=_("yoy / mom"))
     target_direction = models.CharField(_("direction"), max_length=8, blank=True, help_text=_("up / down"))
@@ -222,9 +251,7 @@ class Assignment(models.Model):
         _("status"), max_length=16, choices=AssignmentStatus.choices, default=AssignmentStatus.PENDING
     )
     is_active = models.BooleanField(_("in the plan"), default=True)
-    progress = models.DecimalField(
-        _("progress"), max_digits=14, decimal_places=2, default=0, help_text=_("Sum of the reported values")
-    )
+    progress = amount_field(_("progress"), default=0, help_text=_("Sum of the reported values"))
     parent = models.ForeignKey(
         "self",
         verbose_name=_("passed down from"),
@@ -234,7 +261,7 @@ class Assignment(models.Model):
         related_name="children",
         help_text=_("The superior unit's assignment this share was split from (逐级分解)"),
     )
-    target_share = models.DecimalField(_("share of the target"), max_digits=14, decimal_places=2, null=True, blank=True)
+    target_share = amount_field(_("share of the target"), null=True, blank=True)
     extensions = models.PositiveSmallIntegerField(_("extensions granted"), default=0, db_default=0)
     submitted_on = models.DateField(
         _("submitted on"), null=True, blank=True, help_text=_("When the work last went for acceptance (on time?)")
@@ -291,9 +318,7 @@ class ProgressReport(models.Model):
     """A unit's report on its assignment: how much more was done toward the target, and what."""
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="reports")
-    value = models.DecimalField(
-        _("amount done"), max_digits=14, decimal_places=2, null=True, blank=True, help_text=_("Since the last report")
-    )
+    value = amount_field(_("amount done"), null=True, blank=True, help_text=_("Since the last report"))
     text = models.TextField(_("what was done"), blank=True)
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("reported by"))
     reported_at = models.DateTimeField(_("reported at"), default=timezone.now)

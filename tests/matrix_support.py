@@ -16,9 +16,10 @@ Besides: a planned tour of 城关派出所 and 西山派出所 (one inspection o
 lists and the counts, a completed tour of the same two stations with an overdue ordered finding at 城关
 and a verified (closed) one at 西山, and a hotspot of 城西分局 de-listed by a passed joint acceptance.
 
-One persona is made here rather than by the ``city`` fixture: ``west_inspector``, an inspector of
+Two personas are made here rather than by the ``city`` fixture: ``west_inspector``, an inspector of
 城西分局 only (the city's inspector and HQ inspect everything, so they cannot tell "inspect over the
-unit" from "inspect anywhere").
+unit" from "inspect anywhere"); and ``guan_hq``, who holds two roles: lead of 城关派出所 and HQ over
+城东分局, so that "no one reviews their own unit's work" is tried against a grant that would allow it.
 
 The oracle says who may see or do what from the fixture's persona table and the unit tree alone,
 without asking ``accounts.scope``, so the tests compare the app against the documented rules rather
@@ -67,10 +68,25 @@ class Persona:
     name: str
     role: str | None  # None: no role at all
     anchor: str | None  # the unit the role is held over (for "nobody": the user's own unit)
+    # further grants (role, unit code), for a persona holding two roles; ``anchor`` stays the top of its
+    # reach, so relations and default boards read from there
+    also: tuple[tuple[str, str], ...] = ()
 
     @property
     def anonymous(self) -> bool:
         return self.name == "anonymous"
+
+    @property
+    def grants(self) -> tuple[tuple[str, str], ...]:
+        return (((self.role, self.anchor),) if self.role else ()) + self.also
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(role for role, _ in self.grants)
+
+    def over(self, roles, code: str | None) -> bool:
+        """A grant of one of ``roles`` whose subtree holds ``code``."""
+        return any(role in roles and is_under(code, unit) for role, unit in self.grants)
 
 
 PERSONAS = {
@@ -85,6 +101,9 @@ PERSONAS = {
         Persona("nobody", None, "330310"),
         Persona("anonymous", None, None),
         Persona("west_inspector", Role.INSPECTOR, "330320"),  # made by build_world, not by ``city``
+        # two roles: 城关派出所's lead who is also HQ over 城东分局 (made by build_world): HQ over its own
+        # station too, yet it never accepts its station's work or decides its extensions (may_review)
+        Persona("guan_hq", Role.HQ, "330310", also=((Role.UNIT_LEAD, "33031001"),)),
     ]
 }
 
@@ -120,16 +139,16 @@ def relation(persona: Persona, code: str) -> str:
 
 def sees_unit(persona: Persona, code: str | None) -> bool:
     """The view rule: a role in the view set, and the unit in that role's subtree."""
-    return persona.role in VIEW_ROLES and is_under(code, persona.anchor)
+    return persona.over(VIEW_ROLES, code)
 
 
 def sees_campaign(persona: Persona, owner: str) -> bool:
     """Campaigns concern the units under their owner: owned inside, or above, the persona's subtree."""
-    return persona.role in VIEW_ROLES and (is_under(owner, persona.anchor) or is_under(persona.anchor, owner))
+    return any(role in VIEW_ROLES and (is_under(owner, unit) or is_under(unit, owner)) for role, unit in persona.grants)
 
 
 def may_report(persona: Persona, code: str) -> bool:
-    return persona.role == Role.UNIT_LEAD and is_under(code, persona.anchor)
+    return persona.over({Role.UNIT_LEAD}, code)
 
 
 INSPECT_ROLES = {Role.HQ, Role.INSPECTOR}
@@ -137,18 +156,20 @@ INSPECT_ROLES = {Role.HQ, Role.INSPECTOR}
 
 def may_inspect(persona: Persona, code: str) -> bool:
     """Inspections, findings found by them, notices, verification, hotspots: inspector or HQ over the unit."""
-    return persona.role in INSPECT_ROLES and is_under(code, persona.anchor)
+    return persona.over(INSPECT_ROLES, code)
 
 
 def may_review(persona: Persona, assignment: Assignment) -> bool:
-    """HQ over the unit; for a cooperating unit's work, also a lead over one of the item's lead units,
-    but never someone who acts for the unit itself: no one accepts their own work."""
-    if persona.role == Role.HQ and is_under(assignment.unit.code, persona.anchor):
+    """HQ over the unit; for a cooperating unit's work, also a lead over one of the item's lead units;
+    but never someone who acts for the unit itself, whatever else it holds: no one accepts their own work."""
+    if may_report(persona, assignment.unit.code):
+        return False
+    if persona.over({Role.HQ}, assignment.unit.code):
         return True
-    if assignment.role != "coop" or persona.role != Role.UNIT_LEAD or may_report(persona, assignment.unit.code):
+    if assignment.role != "coop":
         return False
     leads = Assignment.objects.filter(item_id=assignment.item_id, role="lead", is_active=True)
-    return any(is_under(code, persona.anchor) for code in leads.values_list("unit__code", flat=True))
+    return any(may_report(persona, code) for code in leads.values_list("unit__code", flat=True))
 
 
 # --- the world -------------------------------------------------------------------------------------
@@ -398,6 +419,10 @@ def build_world(tmp: Path, media_root: Path) -> World:
         p["west_inspector"] = city_conftest.make_user(
             "west_inspector", city.units["330320"], (Role.INSPECTOR, city.units["330320"]), name="吴督"
         )
+        p["guan_hq"] = city_conftest.make_user(
+            "guan_hq", city.units["33031001"], *((r, city.units[u]) for r, u in PERSONAS["guan_hq"].grants),
+            name="郑关",
+        )  # fmt: skip
         # shares passed down to a station of each branch: the stations' second assignment
         pass_down(assignment=get("2.2", "330310"), by=p["east_lead"], shares=[Share(city.units["33031001"], None)])
         pass_down(assignment=get("2.2", "330320"), by=p["west_lead"], shares=[Share(city.units["33032001"], None)])

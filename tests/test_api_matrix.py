@@ -370,7 +370,7 @@ V1 = "/api/v1"
 # report + PNG, a comment and a pending extension request; review = a submitted one; coop = submitted
 # cooperating work; evidence, extension, coop_extension hang on those. Rights: view (a role in scope),
 # report (unit lead over the unit), review (HQ over the unit, or — for cooperating work — a lead over
-# one of the item's lead units who does not report for the unit itself).
+# one of the item's lead units; never anyone who reports for the unit itself, whatever else it holds).
 # --- boards and statistics: what a board counts, from the rows and the tree ------------------------
 
 
@@ -1317,14 +1317,14 @@ def test_every_object_rule_is_tried_on_every_persona_and_relation():
 
 
 def test_the_personas_are_the_city_fixtures(world):
-    """The oracle's persona table matches the grants the ``city`` fixture (and, for west_inspector,
-    ``build_world``) made."""
+    """The oracle's persona table matches the grants the ``city`` fixture (and, for west_inspector and
+    guan_hq, ``build_world``) made."""
     for persona in PERSONAS.values():
         if persona.anonymous:
             continue
         user = world.user(persona)
         grants = {(g.role, g.unit.code) for g in user.grants.select_related("unit")}
-        assert grants == ({(persona.role, persona.anchor)} if persona.role else set()), persona.name
+        assert grants == set(persona.grants), persona.name
         assert user.unit.code == (persona.anchor if persona.role is None else user.unit.code)
 
 

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from inspections.models import Category, FindingStatus, InspectionKind, Severity
-from tasks.models import AssignmentStatus
+from tasks.models import AMOUNT_MAX, AMOUNT_PLACES, AMOUNT_TOO_LARGE, AssignmentStatus
 
 # What the evidence picker offers; ops.uploads decides from the bytes what is actually accepted.
 EVIDENCE_ACCEPT = "image/*,application/pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.wps,.et"
@@ -48,8 +48,10 @@ class MultipleFileField(forms.FileField):
 
 
 class ReportForm(Form):
+    # bounded by its value, not by a count of digits, so that one message says the limit
     value = forms.DecimalField(
-        label=_("Amount done since the last report"), required=False, min_value=0, max_digits=14, decimal_places=2,
+        label=_("Amount done since the last report"), required=False, min_value=0, max_value=AMOUNT_MAX,
+        decimal_places=AMOUNT_PLACES, error_messages={"max_value": AMOUNT_TOO_LARGE},
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
     )  # fmt: skip
     text = forms.CharField(label=_("What was done"), required=False, widget=forms.Textarea(attrs={"rows": 3}))

@@ -39,6 +39,7 @@ from tasks.services.workflow import (
     VersionConflict,
     allowed_transitions,
     assignment_transition,
+    awaiting_review,
     may_review,
 )
 
@@ -304,14 +305,13 @@ def review(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not scope.scope_for(user, Action.MANAGE):
         raise PermissionDenied
-    submitted = scope.restrict(_assignments().filter(status=S.SUBMITTED, is_active=True), user, Action.MANAGE)
+    submitted = awaiting_review(_assignments().filter(status=S.SUBMITTED, is_active=True), user)
     page = Paginator(submitted.order_by("updated_at", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    pending = scope.restrict(
+    pending = awaiting_review(
         ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).select_related(
             "assignment__item", "assignment__unit", "requested_by"
         ),
         user,
-        Action.MANAGE,
         via="assignment__unit",
     )[:PAGE_SIZE]
     return render(request, "web/review.html", {"page": page, "extensions": pending})

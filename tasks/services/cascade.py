@@ -14,14 +14,15 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import scope
 from accounts.models import Unit
 from accounts.scope import Action
 from audit import services as audit
-from tasks.models import Assignment
+from tasks.models import AMOUNT_TOO_LARGE, Assignment, amount_fits
 
-from .errors import ReportError
+from .errors import AmountTooLarge, ReportError
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,8 @@ def pass_down(*, assignment: Assignment, by, shares: list[Share]) -> list[Assign
             due = share.due_date or parent.due_date
             if due > parent.due_date:
                 raise ReportError(f"“{unit.name}”的完成时限 {due} 晚于上级的 {parent.due_date}")
-            if share.target is not None and share.target < 0:
-                raise ReportError("分解的指标不能为负数")
+            if share.target is not None:
+                _check_share_target(parent, unit, share.target)
             child = existing.get(unit.pk)
             if child is not None and child.parent_id != parent.pk:
                 raise ReportError(f"“{unit.name}”已直接承担此项任务，不能再由{parent.unit.name}分解")
@@ -84,11 +85,42 @@ def pass_down(*, assignment: Assignment, by, shares: list[Share]) -> list[Assign
     return children
 
 
-def roll_up(child: Assignment, delta: Decimal) -> None:
-    """Add ``delta`` to every ancestor's progress (a few levels at most: bureau → sub-bureau → station)."""
-    ancestors, parent_id = [], child.parent_id
+def _check_share_target(parent: Assignment, unit: Unit, target: Decimal) -> None:
+    """A share is part of its parent's number: no more than the parent's target (its own share, else the
+    item's). The shares together may come to more (offices over-assign on purpose), but one unit's share
+    above the whole is a typo. Without a number on the parent, the share must still fit an amount column."""
+    if target < 0:
+        raise ReportError("分解的指标不能为负数")
+    limit = parent.target
+    if limit is not None and target > limit:
+        raise ReportError(
+            gettext("The share of “%(unit)s” (%(share)s) may not exceed the target of %(parent)s (%(target)s)")
+            % {"unit": unit.name, "share": f"{target:,.2f}", "parent": parent.unit.name, "target": f"{limit:,.2f}"}
+        )
+    if not amount_fits(target):
+        raise ReportError(str(AMOUNT_TOO_LARGE))
+
+
+def lock_chain(assignment: Assignment, delta: Decimal | None) -> list[int]:
+    """Lock the assignments ``assignment`` rolls up into (a few levels at most: bureau → sub-bureau →
+    station) and check that adding ``delta`` keeps every running total — its own and theirs — within
+    an amount column, before anything is written. Returns their ids, nearest first, for ``roll_up``.
+
+    ``assignment`` is already locked by the caller; the chain is locked upwards, child before parent."""
+    if not delta:
+        return []
+    chain, parent_id = [assignment], assignment.parent_id
     while parent_id:
-        ancestors.append(parent_id)
-        parent_id = Assignment.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+        parent = Assignment.objects.select_for_update(of=("self",)).select_related("unit").get(pk=parent_id)
+        chain.append(parent)
+        parent_id = parent.parent_id
+    for a in chain:
+        if not amount_fits(a.progress + delta):
+            raise AmountTooLarge(unit=a.unit.name, total=a.progress + delta)
+    return [a.pk for a in chain[1:]]
+
+
+def roll_up(ancestors: list[int], delta: Decimal) -> None:
+    """Add ``delta`` to the progress of every assignment ``lock_chain`` returned (and checked)."""
     if ancestors:
         Assignment.objects.filter(pk__in=ancestors).update(progress=F("progress") + delta)

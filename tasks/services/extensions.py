@@ -7,7 +7,8 @@ from datetime import date
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 
 from accounts import scope
 from accounts.scope import Action
@@ -30,6 +31,7 @@ def request_extension(*, assignment: Assignment, by, due: date, reason: str) -> 
             raise ReportError("该任务已验收或已撤销，无需延期")
         if due <= locked.due_date:
             raise ReportError(f"申请的完成时限应晚于现在的 {locked.due_date}")
+        _check_within_campaign(locked, due)
         try:
             with transaction.atomic():
                 request = ExtensionRequest.objects.create(
@@ -42,16 +44,31 @@ def request_extension(*, assignment: Assignment, by, due: date, reason: str) -> 
     return request
 
 
+def _check_within_campaign(assignment: Assignment, due: date) -> None:
+    latest = assignment.campaign.latest_due()
+    if due > latest:
+        raise ReportError(
+            gettext("The new due date may be at most one year after the campaign's end (%(latest)s)")
+            % {"latest": formats.date_format(latest)}
+        )
+
+
 def decide_extension(*, request: ExtensionRequest, by, approve: bool, note: str = "") -> ExtensionRequest:
     with transaction.atomic():
         request = ExtensionRequest.objects.select_for_update().get(pk=request.pk)
-        assignment = Assignment.objects.select_for_update(of=("self",)).select_related("unit", "item").get(pk=request.assignment_id)
+        assignment = (
+            Assignment.objects.select_for_update(of=("self",))
+            .select_related("unit", "item", "campaign")
+            .get(pk=request.assignment_id)
+        )
         if not may_review(by, assignment):
             raise PermissionDenied("无权审批该延期申请")
         if request.status != ExtensionStatus.PENDING:
             raise ReportError("该申请已审批")
         if not approve and not note.strip():
             raise ReportError("不同意延期须写明理由")
+        if approve:  # a request made before the bound existed may still ask for too much
+            _check_within_campaign(assignment, request.requested_due)
         now = timezone.now()
         request.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
         request.decided_by, request.decided_at, request.decision_note = by, now, note.strip()

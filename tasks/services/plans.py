@@ -28,6 +28,7 @@ from tasks.models import (
     Item,
     Responsibility,
     ResponsibilityScope,
+    amount_fits,
 )
 from tasks.planfile.compiler import ItemSpec, PlanSpec, campaign_spec, compile_plan
 from tasks.planfile.reader import read_plan
@@ -293,10 +294,10 @@ def _item_fields(spec_item: ItemSpec, actions: dict[str, Action], leaders: dict[
 def _fit_decimal(value: Decimal | None) -> Decimal | None:
     """The parsed number as the column stores it (2 places), or None when it cannot fit; the text is kept."""
     # too big for the column, and for quantize too (1E+26 to 0.01 needs more than its 28 digits: it raised)
-    if value is None or not value.is_finite() or abs(value) >= Decimal(10) ** 12:
+    if value is None or not amount_fits(value):
         return None
     value = value.quantize(Decimal("0.01"))
-    return value if abs(value) < Decimal(10) ** 12 else None
+    return value if amount_fits(value) else None
 
 
 def publish_campaign(

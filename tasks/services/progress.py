@@ -23,7 +23,7 @@ from ops.uploads import Checked, check_upload
 from tasks.models import Assignment, AssignmentStatus, Comment, Evidence, ProgressReport
 
 from . import checkins
-from .cascade import roll_up
+from .cascade import lock_chain, roll_up
 from .errors import ReportError
 from .workflow import TransitionError, VersionConflict, allowed_transitions
 
@@ -66,6 +66,7 @@ def report_progress(
                 )
             now = timezone.now()
             period = _check_period(locked, period, timezone.localdate(now))
+            ancestors = lock_chain(locked, value)  # every running total checked before anything is written
             report = ProgressReport.objects.create(
                 assignment=locked, value=value, text=text, reported_by=by, reported_at=now, period=period
             )
@@ -80,7 +81,7 @@ def report_progress(
             before = {"status": locked.status, "progress": locked.progress}
             if value:
                 locked.progress += value
-                roll_up(locked, value)
+                roll_up(ancestors, value)
             if locked.status == AssignmentStatus.PENDING:
                 locked.status = AssignmentStatus.IN_PROGRESS
             locked.version += 1

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts import scope
@@ -64,17 +65,27 @@ def may_review(user, assignment: Assignment) -> bool:
     """HQ over the unit, or — for a cooperating unit's work — a lead of one of the item's lead units.
 
     Never a unit's own lead: whoever may report for the unit cannot also accept its work, even when
-    one of the item's lead units is under it.
+    one of the item's lead units is under it, and even when another grant (HQ over a unit above) would
+    allow it. This rule is checked first, so it wins whatever roles the user holds. (A superuser holds
+    no grant: it reaches every unit for every action, and reviews as HQ does.)
     """
+    reach = scope.scope_for(user, Action.REPORT)
+    if reach.contains(assignment.unit) and not reach.everything:
+        return False
     if scope.can(user, Action.MANAGE, assignment.unit):
         return True
-    if assignment.role != AssignmentRole.COOPERATING:
-        return False
-    reach = scope.scope_for(user, Action.REPORT)
-    if not reach or reach.contains(assignment.unit):
+    if assignment.role != AssignmentRole.COOPERATING or not reach:
         return False
     leads = Assignment.objects.filter(item_id=assignment.item_id, role=AssignmentRole.LEAD, is_active=True)
     return leads.filter(reach.q("unit")).exists()
+
+
+def awaiting_review(qs: QuerySet, user, *, via: str = "unit") -> QuerySet:
+    """``qs`` narrowed to the rows HQ's queue shows ``user``: its manage scope, without the units it
+    reports for itself (the same rule as ``may_review``: no one reviews their own unit's work)."""
+    rows = scope.restrict(qs, user, Action.MANAGE, via=via)
+    own = scope.scope_for(user, Action.REPORT)
+    return rows.exclude(own.q(via)) if own and not own.everything else rows
 
 
 def may_act(user, assignment: Assignment, transition: Transition) -> bool:

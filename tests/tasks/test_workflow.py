@@ -104,6 +104,34 @@ def test_lead_unit_reviews_a_cooperating_unit(city, published):
 
 
 @pytest.mark.django_db
+def test_no_one_accepts_their_own_units_work_whatever_else_they_hold(city, published):
+    """城关's lead who is also HQ over 城东分局 submits 城关's work: the HQ grant does not let it accept it,
+    return it, or decide its own extension request; 东湖's work (under its HQ grant only) it reviews."""
+    from datetime import timedelta
+
+    from accounts.models import Role
+    from tasks.services.extensions import decide_extension, request_extension
+    from tests.conftest import make_user
+
+    both = make_user(
+        "guan_hq", city.units["33031001"], (Role.UNIT_LEAD, city.units["33031001"]), (Role.HQ, city.units["330310"])
+    )
+    own = assignment_transition(assignment=get("1.1", "33031001"), name="submit", by=both)
+    assert allowed_transitions(both, own) == []
+    for name in ("accept", "return"):
+        with pytest.raises(PermissionDenied):
+            assignment_transition(assignment=own, name=name, by=both, note="自己验收")
+    asked = request_extension(assignment=own, by=both, due=own.due_date + timedelta(days=7), reason="雨季")
+    with pytest.raises(PermissionDenied):
+        decide_extension(request=asked, by=both, approve=True)
+    assert get("1.1", "33031001").status == S.SUBMITTED and asked.status == "pending"
+    # HQ over 城东分局 still reviews the work of a unit it does not report for
+    other = assignment_transition(assignment=get("1.1", "33031002"), name="submit", by=city["east_lead"])
+    assert allowed_transitions(both, other) == ["accept", "return"]
+    assert decide_extension(request=asked, by=city["hq"], approve=True).status == "approved"
+
+
+@pytest.mark.django_db
 def test_stale_version_is_refused(city, published):
     a = get("1.1", "33031001")
     assignment_transition(assignment=a, name="start", by=city["station_lead"], expected_version=1)

@@ -177,6 +177,30 @@ def test_comment_and_extension_through_the_page(city, chengguan):
     assert "已部署警力" in page and "已延期 1 次" in page and "汛期警力抽调" in page
 
 
+def test_review_queue_leaves_out_the_reviewers_own_units_work(city, published, chengguan):
+    """城关's lead who is also HQ over 城东分局: its queue and the assignment page offer no acceptance of
+    城关's own work or extension, and the page refuses it; 东湖's work it reviews as HQ."""
+    from accounts.models import Role
+    from tests.conftest import make_user
+
+    both = make_user(
+        "guan_hq", city.units["33031001"], (Role.UNIT_LEAD, city.units["33031001"]), (Role.HQ, city.units["330310"])
+    )
+    page = login(both)
+    donghu = Assignment.objects.get(item__code="1.1", unit__code="33031002")
+    assert page.post(f"/assignments/{chengguan.pk}/transition/", {"name": "submit"}).status_code == 302
+    page.post(f"/assignments/{chengguan.pk}/extension/", {"requested_due": "2026-09-15", "reason": "汛期"})
+    login(city["east_lead"]).post(f"/assignments/{donghu.pk}/transition/", {"name": "submit"})
+    queue = text(page.get("/review/"))
+    assert f"/assignments/{chengguan.pk}/" not in queue and f"/assignments/{donghu.pk}/" in queue
+    own = text(page.get(f"/assignments/{chengguan.pk}/"))
+    assert 'data-transition="accept"' not in own
+    assert page.post(f"/assignments/{chengguan.pk}/transition/", {"name": "accept"}).status_code == 403
+    ext = ExtensionRequest.objects.get(assignment=chengguan)
+    assert page.post(f"/extensions/{ext.pk}/decide/", {"approve": "1"}).status_code == 403
+    assert 'data-transition="accept"' in text(page.get(f"/assignments/{donghu.pk}/"))
+
+
 def test_cadence_item_reports_a_chosen_period(city, published):
     weekly = Assignment.objects.get(item__code="2.1", unit__code="330310")
     lead = login(city["east_lead"])
