@@ -145,6 +145,16 @@ def can(user, action: Action | str, unit: Unit | None) -> bool:
     return scope_for(user, action).contains(unit)
 
 
+def judges(user, action: Action | str, unit: Unit | None) -> bool:
+    """``user`` may judge ``unit``'s work with ``action`` (accept it, verify its rectification): the right
+    over the unit, and never someone who may report for the unit itself, whatever else they hold — no one
+    judges their own work. (A superuser holds no grant and judges everywhere.)"""
+    own = scope_for(user, Action.REPORT)
+    if own.contains(unit) and not own.everything:
+        return False
+    return can(user, action, unit)
+
+
 def get_or_404(qs: QuerySet, user, action: Action | str = Action.VIEW, *, via: str = "unit", **lookup):
     """Fetch one object the user may act on, or 404 whether it is missing or out of scope."""
     try:

@@ -393,7 +393,8 @@ def verify_finding(*, finding: Finding, by, accept: bool, note: str = "", new_de
     """The inspector checks the fix: closed, or rejected back to the unit with a new deadline."""
     with transaction.atomic():
         locked = _locked_finding(finding)
-        _require(by, Action.INSPECT, locked.unit, "验证该单位的整改")
+        if not scope.judges(by, Action.INSPECT, locked.unit):  # never one's own unit's rectification
+            raise PermissionDenied("无权验证该单位的整改")
         if locked.status != FS.SUBMITTED:
             raise InspectionError(f"问题当前为“{locked.get_status_display()}”，没有待验证的整改")
         answer = locked.answers.select_for_update().get(round=locked.rounds)

@@ -159,6 +159,12 @@ def may_inspect(persona: Persona, code: str) -> bool:
     return persona.over(INSPECT_ROLES, code)
 
 
+def may_verify(persona: Persona, code: str) -> bool:
+    """Verifying a rectification: inspecting over the unit, and never the unit's own lead, whatever else
+    it holds (no one judges their own work)."""
+    return may_inspect(persona, code) and not may_report(persona, code)
+
+
 def may_review(persona: Persona, assignment: Assignment) -> bool:
     """HQ over the unit; for a cooperating unit's work, also a lead over one of the item's lead units;
     but never someone who acts for the unit itself, whatever else it holds: no one accepts their own work."""

@@ -81,6 +81,7 @@ from .matrix_support import (
     may_inspect,
     may_report,
     may_review,
+    may_verify,
     png_upload,
     relation,
     sees_campaign,
@@ -670,7 +671,7 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
         (Do("ordered", "report", ok=201, body=answer_body, fmt="multipart", writes=True, check=answered),)
     ),
     (f"{V1}/findings/{{id}}/verify/", "POST"): Object(
-        (Do("submitted", "inspect", body=lambda f, pk: {"accept": True}, writes=True, check=status_is("closed")),)
+        (Do("submitted", "verify", body=lambda f, pk: {"accept": True}, writes=True, check=status_is("closed")),)
     ),
     (f"{V1}/finding-photos/", "GET"): Listing(
         rows=lambda: Photo.objects.select_related("finding__unit"),
@@ -857,6 +858,8 @@ def expected_answer(do: Do, persona: Persona, obj: Model, key: str) -> tuple[set
         allowed = may_review(persona, obj.assignment if isinstance(obj, ExtensionRequest) else obj)
     elif do.right == "inspect":  # over the unit; an inspection visiting several: over each of them
         allowed = all(may_inspect(persona, unit) for unit in units_of(do.target, key))
+    elif do.right == "verify":
+        allowed = may_verify(persona, code)
     elif do.right == "log":
         allowed = may_inspect(persona, code) or may_report(persona, code)
     else:

@@ -89,6 +89,7 @@ from .matrix_support import (
     may_inspect,
     may_report,
     may_review,
+    may_verify,
     relation,
     sees_campaign,
     sees_unit,
@@ -703,7 +704,7 @@ EXPECTED: dict[str, Any] = {
             to=at("web:finding")),)
     ),
     "web:finding-verify": Obj(
-        (Do("submitted", "inspect", "POST", ok=302, body=lambda w, f, k: {"accept": "1"}, writes=True,
+        (Do("submitted", "verify", "POST", ok=302, body=lambda w, f, k: {"accept": "1"}, writes=True,
             to=at("web:finding")),)
     ),
     "web:rectification": Listing(
@@ -1034,6 +1035,8 @@ def allowed(do: Do, persona: Persona, obj: Model, key: str) -> bool:
         return may_review(persona, obj.assignment if isinstance(obj, ExtensionRequest) else obj)
     if do.right == "inspect":  # an inspection visiting several units: over each of them
         return all(may_inspect(persona, code) for code in codes)
+    if do.right == "verify":
+        return may_verify(persona, codes[0])
     if do.right == "log":
         return may_inspect(persona, codes[0]) or may_report(persona, codes[0])
     assert do.right == "manage", do.right

@@ -229,7 +229,7 @@ def _finding_page(request: HttpRequest, f: Finding, status: int = 200, **bound) 
         "found_photos": [p for p in f.photos.all() if p.answer_id is None],
         "answers": answers,
         "can_answer": f.status == FS.ORDERED and scope.can(user, Action.REPORT, f.unit),
-        "can_verify": f.status == FS.SUBMITTED and scope.can(user, Action.INSPECT, f.unit),
+        "can_verify": f.status == FS.SUBMITTED and scope.judges(user, Action.INSPECT, f.unit),
         "can_order": f.status == FS.OPEN and scope.can(user, Action.INSPECT, f.unit),
         "answer_form": bound.get("answer_form") or AnswerForm(),
         "verify_form": bound.get("verify_form") or VerifyForm(),

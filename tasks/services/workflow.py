@@ -69,12 +69,10 @@ def may_review(user, assignment: Assignment) -> bool:
     allow it. This rule is checked first, so it wins whatever roles the user holds. (A superuser holds
     no grant: it reaches every unit for every action, and reviews as HQ does.)
     """
-    reach = scope.scope_for(user, Action.REPORT)
-    if reach.contains(assignment.unit) and not reach.everything:
-        return False
-    if scope.can(user, Action.MANAGE, assignment.unit):
+    if scope.judges(user, Action.MANAGE, assignment.unit):
         return True
-    if assignment.role != AssignmentRole.COOPERATING or not reach:
+    reach = scope.scope_for(user, Action.REPORT)
+    if assignment.role != AssignmentRole.COOPERATING or not reach or reach.contains(assignment.unit):
         return False
     leads = Assignment.objects.filter(item_id=assignment.item_id, role=AssignmentRole.LEAD, is_active=True)
     return leads.filter(reach.q("unit")).exists()

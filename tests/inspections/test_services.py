@@ -342,3 +342,29 @@ def test_acting_for_an_inspection_needs_every_unit_it_visits(city, published, we
         with pytest.raises(PermissionDenied):
             act()
     assert not Notice.objects.exists()
+
+
+def test_no_one_verifies_their_own_units_rectification(city, visit):
+    """A station lead who is also HQ over its sub-bureau answers its station's finding: it cannot then
+    verify (close or send back) that answer; an inspector can."""
+    from accounts.models import Role
+    from tests.conftest import make_user
+
+    both = make_user(
+        "guan_hq", city.units["33031001"], (Role.UNIT_LEAD, city.units["33031001"]), (Role.HQ, city.units["330310"])
+    )
+    finding = find(city, visit)
+    svc.issue_notice(
+        by=city["inspector"], unit=city.units["33031001"], findings=[finding], deadline=date(2026, 7, 27),
+        requirements="立即整改",
+    )  # fmt: skip
+    svc.answer_finding(finding=finding, by=both, text="已整改")
+    for accept, extra in ((True, {}), (False, {"note": "不合格", "new_deadline": date(2026, 7, 31)})):
+        with pytest.raises(PermissionDenied):
+            svc.verify_finding(finding=finding, by=both, accept=accept, **extra)
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.SUBMITTED
+    assert not AuditEvent.objects.filter(object_id=finding.pk, verb="finding.verified").exists()
+    svc.verify_finding(finding=finding, by=city["inspector"], accept=True)
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.CLOSED
