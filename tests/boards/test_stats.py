@@ -4,7 +4,7 @@ non-reporters, the scope of a leader, constant queries, and the pages."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -16,7 +16,7 @@ from accounts.models import Unit
 from audit.models import AuditEvent
 from ops.tables import FileProblems
 from stats import queries as q
-from stats.models import Figure, Indicator, Round
+from stats.models import Figure, Indicator
 from stats.services import StatsError, import_sheet, report_figures
 from stats.sheets import unit_sheet
 from tasks.models import Campaign, CampaignStatus
@@ -24,15 +24,6 @@ from tests.boards.conftest import TODAY
 from tests.web.pages import login, text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.smoke, pytest.mark.usefixtures("mid_campaign")]
-
-
-@pytest.fixture
-def catalogue(published):
-    police = Indicator.objects.create(campaign=published, code="police", name="出动警力", measure="人次", seq=1)
-    places = Indicator.objects.create(campaign=published, code="places", name="检查场所", measure="家次", seq=2)
-    first = Round.objects.create(campaign=published, name="第一轮", start=date(2026, 7, 7), end=date(2026, 7, 9))
-    second = Round.objects.create(campaign=published, name="第二轮", start=date(2026, 8, 4), end=date(2026, 8, 6))
-    return {"campaign": published, "police": police, "places": places, "first": first, "second": second}
 
 
 def report(city, who, unit, day, **values):
@@ -149,31 +140,6 @@ def test_the_downloaded_sheet_loads_back(city, catalogue, tmp_path):
 
 
 # --- totals --------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def reported(city, catalogue):
-    """Figures from three stations and the sub-bureau itself, this year and last."""
-    c = catalogue["campaign"]
-    last = Campaign.objects.create(code="XJ25", name="去年", owner=c.owner, start=date(2025, 7, 1),
-                                   end=date(2025, 10, 8), status=CampaignStatus.CLOSED)  # fmt: skip
-    for i in c.indicators.all():
-        Indicator.objects.create(campaign=last, code=i.code, name=i.name, measure=i.measure)
-    rows = []
-    for n, code in enumerate(["33031001", "33031002", "330310", "33032001"], start=1):
-        unit = city.units[code]
-        for d in range(0, 40):
-            day = date(2026, 7, 1) + timedelta(days=d)
-            for i, ind in enumerate(c.indicators.order_by("seq"), start=1):
-                rows.append(Figure(campaign=c, indicator=ind, unit=unit, day=day, value=n * i + d % 5,
-                                   reported_by=city["hq"]))  # fmt: skip
-            for ind in last.indicators.all():
-                rows.append(Figure(campaign=last, indicator=ind, unit=unit, day=date(2025, 7, 1) + timedelta(days=d),
-                                   value=n, reported_by=city["hq"]))  # fmt: skip
-    Figure.objects.bulk_create(rows)
-    c.compare_to = last
-    c.save()
-    return c
 
 
 def brute(campaign, root: Unit, start, end, user_units=None) -> dict[tuple[str, str], int]:
