@@ -236,6 +236,54 @@ def test_the_stats_export_holds_the_statistics(city, reported, django_capture_on
     assert daily.max_row == 2 + 31
 
 
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "\tbad", "\rbad"]
+
+
+def test_the_writer_writes_text_that_reads_as_a_formula_as_text():
+    """OWASP's rule, in the one place every workbook is saved (ops.office): such text is a string cell
+    with Excel's quote prefix; other text, numbers and dates are left as they are."""
+    book = Workbook()
+    columns = [xlsx.Column("单位", 20), xlsx.Column("数", 8, xlsx.INTEGER)]
+    xlsx.sheet(book, title=FORMULAS[0], columns=columns, rows=[[f, -3] for f in [*FORMULAS, "#N/A", "城关派出所"]])
+    ws = load_workbook(BytesIO(xlsx.workbook_bytes(book))).active
+    assert (ws["A1"].value, ws["A1"].data_type, ws["A1"].quotePrefix) == (FORMULAS[0], "s", True)  # the title too
+    cells = [(ws.cell(r, 1).value, ws.cell(r, 1).data_type, ws.cell(r, 1).quotePrefix) for r in range(3, 11)]
+    assert cells == [(f, "s", True) for f in [*FORMULAS, "#N/A"]] + [("城关派出所", "s", False)]
+    assert {(ws.cell(r, 2).value, ws.cell(r, 2).data_type) for r in range(3, 11)} == {(-3, "n")}
+
+
+def _as_text(book, name: str) -> list[str]:
+    """The cells holding ``name`` (alone or at their start): each is text shown as written; no cell is a formula."""
+    found = []
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str) and cell.value.startswith(name):
+                    assert cell.data_type == "s" and cell.quotePrefix, (ws.title, cell.coordinate, cell.value)
+                    found.append(cell.value)
+    return found
+
+
+def test_a_unit_named_as_a_formula_comes_out_as_text(city, reported, django_capture_on_commit_callbacks):
+    """A unit renamed =HYPERLINK(…) in the admin by a city HQ comes out of every export as the text it is."""
+    from accounts.models import Unit
+
+    name = FORMULAS[0]
+    Unit.objects.filter(code__in=["33031001", "330310"]).update(name=name, short_name=name)
+    Assignment.objects.filter(campaign=reported).update(status=AssignmentStatus.ACCEPTED)
+    hq = city["hq"]
+    ledger = made(django_capture_on_commit_callbacks, hq, "ledger", campaign=reported.pk)
+    battle = made(django_capture_on_commit_callbacks, hq, "battle", campaign=reported.pk)
+    ranked = made(django_capture_on_commit_callbacks, hq, "ranking", campaign=reported.pk)
+    figures = made(django_capture_on_commit_callbacks, hq, "stats", campaign=reported.pk, unit="330310")
+    assert [e.status for e in (ledger, battle, ranked, figures)] == [ExportStatus.DONE] * 4
+    assert name in _as_text(opened(ledger), name)  # the unit column
+    assert f"{name}\n完成率" in _as_text(opened(battle), name)  # a column header
+    assert name in _as_text(opened(ranked), name)
+    assert name in _as_text(opened(figures), name)  # a station's column
+
+
 def test_out_of_scope_and_malformed_requests_are_refused(city, spread):
     station = city["station_lead"]
     with pytest.raises(ExportError):

@@ -5,6 +5,7 @@ non-reporters, the scope of a leader, constant queries, and the pages."""
 from __future__ import annotations
 
 from datetime import date
+from io import BytesIO
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -138,6 +139,15 @@ def test_the_downloaded_sheet_loads_back(city, catalogue, tmp_path):
     ws.parent.save(load)
     assert import_sheet(load, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"]) == 1
 
+
+
+def test_the_sheet_writes_names_that_read_as_formulas_as_text(city, catalogue, tmp_path):
+    Unit.objects.filter(code="33031001").update(name='=HYPERLINK("http://x","y")')
+    Indicator.objects.filter(code="police").update(name="@SUM(A1:A9)")
+    ws = load_workbook(BytesIO(unit_sheet(catalogue["campaign"], Unit.objects.get(code="33031001"), until=TODAY))).active
+    title, header = ws["A1"], ws["B3"]
+    assert (title.value, title.data_type, title.quotePrefix) == ('=HYPERLINK("http://x","y")战果统计表', "s", True)
+    assert (header.value, header.data_type, header.quotePrefix) == ("@SUM(A1:A9)（人次）", "s", True)
 
 # --- totals --------------------------------------------------------------------------------------
 
