@@ -90,11 +90,16 @@ def test_a_marker_across_two_chunks_is_still_found():
 
 
 def test_an_archive_bomb_is_refused(settings):
-    settings.UPLOAD_MAX_EXPANDED_BYTES = 10 * 1024 * 1024
+    settings.OFFICE_MAX_EXPANDED_BYTES = 10 * 1024 * 1024
     bomb = office({"word/document.xml": b"<w/>", "word/media/blank.bin": b"\x00" * (11 * 1024 * 1024)})
     assert len(bomb) < 100 * 1024  # a small file …
-    with pytest.raises(UploadRejected, match="不是可接受的类型"):  # … that would expand past the limit
+    with pytest.raises(UploadRejected, match=r"解压后.*倍，超过上限100倍"):  # … that would expand far
         check_upload(upload("report.docx", bomb))
+    settings.OFFICE_MAX_RATIO = 10**5
+    with pytest.raises(UploadRejected, match=r"^report\.docx：文件解压后有11 MB，超过上限10 MB，不予读取$"):
+        check_upload(upload("report.docx", bomb))
+    settings.OFFICE_MAX_EXPANDED_BYTES = 20 * 1024 * 1024
+    assert check_upload(upload("report.docx", bomb)).extension == ".docx"  # within every limit it is evidence
 
 
 def test_an_html_page_or_a_script_is_never_accepted():

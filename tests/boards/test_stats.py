@@ -4,11 +4,13 @@ non-reporters, the scope of a leader, constant queries, and the pages."""
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from io import BytesIO
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook, load_workbook
@@ -23,6 +25,7 @@ from stats.sheets import unit_sheet
 from tasks.models import Campaign, CampaignStatus
 from tests.boards.conftest import TODAY
 from tests.web.pages import login, text
+from tests.zipbombs import sheet_bomb
 
 pytestmark = [pytest.mark.django_db, pytest.mark.smoke, pytest.mark.usefixtures("mid_campaign")]
 
@@ -300,6 +303,35 @@ def test_the_pages(city, reported, tmp_path):
     with path.open("rb") as fh:
         bad = lead.post("/stats/upload/", {"campaign": reported.pk, "unit": "33031001", "file": fh})
     assert bad.status_code == 400 and "第3行 B列（出动警力（人次））" in text(bad)
+
+
+def test_a_zip_bomb_sheet_is_refused_fast_on_the_api_and_the_page(city, catalogue):
+    """The tester's 64 KB sheet that unpacks to 16 MB held a process for 63 s; now one sentence, at once."""
+    c = catalogue["campaign"]
+    client = login(city["station_lead"])
+    for url in ("/api/v1/stats/figures/upload/", "/stats/upload/"):
+        started = time.monotonic()
+        response = client.post(url, {"campaign": c.pk, "unit": "33031001",
+                                     "file": SimpleUploadedFile("城关.xlsx", sheet_bomb())})  # fmt: skip
+        assert time.monotonic() - started < 5, url
+        assert response.status_code == 400
+        said = response.json()["problems"][0]["message"] if url.startswith("/api/") else text(response)
+        assert "疑为恶意构造的压缩文件，不予读取" in said, url
+    assert not Figure.objects.exists()
+
+
+def test_a_file_that_is_not_a_sheet_is_named_in_words(city, catalogue):
+    c = catalogue["campaign"]
+    client = login(city["station_lead"])
+    page = client.post("/stats/upload/", {"campaign": c.pk, "unit": "33031001",
+                                          "file": SimpleUploadedFile("城关.xlsx", b"PK\x03\x04 not a zip")})  # fmt: skip
+    assert page.status_code == 400
+    html = text(page)
+    assert "城关.xlsx：不是有效的 Excel 文件（无法解压读取）" in html and "BadZipFile" not in html
+    api = client.post("/api/v1/stats/figures/upload/", {"campaign": c.pk, "unit": "33031001",
+                                                         "file": SimpleUploadedFile("城关.xlsx", b"%PDF-1.4")})  # fmt: skip
+    (problem,) = api.json()["problems"]
+    assert problem["message"].startswith("不是有效的 Excel 文件") and problem["file"] == "城关.xlsx"
 
 
 def test_hq_adds_an_indicator_in_the_admin_and_it_is_audited(city, catalogue):
