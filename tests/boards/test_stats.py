@@ -121,6 +121,26 @@ def test_a_sheet_with_problems_writes_nothing_and_says_where(city, catalogue, tm
     assert not Figure.objects.exists() and not AuditEvent.objects.filter(verb="figure.report").exists()
 
 
+def test_a_sheet_reports_every_bad_cell_even_in_a_row_whose_day_is_wrong(city, catalogue, tmp_path):
+    path = sheet(tmp_path, [("明天", "x", -1), ("2026-07-08", "many", 2), ("2026-07-02", 3, "y"),
+                            ("2026-07-02", "z", 4), ("2026-09-30", 1.5, 1)])  # fmt: skip
+    with pytest.raises(FileProblems) as caught:
+        import_sheet(path, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"])
+    assert [(p.location.row, p.location.as_dict()["column"], p.message) for p in caught.value.problems] == [
+        (3, "A", "“明天”不是日期：应写2026-07-07、7月7日或轮次名称"),
+        (3, "B", "“x”不是数字：应为不小于0的整数"),
+        (3, "C", "“-1”应为不小于0的整数"),
+        (4, "A", "第一轮（7月7日至9日）按轮次汇总上报，日期应为2026年7月9日"),
+        (4, "B", "“many”不是数字：应为不小于0的整数"),
+        (5, "C", "“y”不是数字：应为不小于0的整数"),
+        (6, "A", "2026年7月2日与第5行重复"),
+        (6, "B", "“z”不是数字：应为不小于0的整数"),
+        (7, "A", "2026年9月30日尚未到来，不能预报战果"),
+        (7, "B", "“1.5”应为不小于0的整数"),
+    ]
+    assert not Figure.objects.exists()
+
+
 def test_a_sheet_without_the_header_is_refused(city, catalogue, tmp_path):
     path = sheet(tmp_path, [("2026-07-01", 1)], header=("时间段", "数量"))
     with pytest.raises(FileProblems, match="找不到战果统计表的表头"):
