@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, HttpResponse
 
-from . import office
+from . import office, pdfs
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 OLE_TYPES = {".doc": "application/msword", ".xls": "application/vnd.ms-excel", ".ppt": "application/vnd.ms-powerpoint"}
@@ -89,25 +89,55 @@ def sniff(upload: UploadedFile, name: str) -> tuple[str, str] | None:
 
 
 IMAGES_AND_PDF = "图片（JPG、PNG、GIF、WebP、HEIC）或 PDF"
+CARRIES_SCRIPT = "文件中夹带网页或脚本内容，不予接收：请重新导出或拍照后上传"
 
 # A photo or a scan that also reads as a web page or a script (a "polyglot") is refused: served
 # inline by any mistake it would run in the system's origin. Markers are long enough that compressed
-# image data does not produce them by chance (about one 20 MB photo in 10⁵); a PDF with its own
-# JavaScript or launch actions too.
+# image data does not produce them by chance (about one 20 MB photo in 10⁵). What a PDF would do
+# when opened is decided by parsing it (ops/pdfs.py).
 POLYGLOT = re.compile(rb"<(?:script|html|body|iframe|svg|object|embed)[\s>/]|<!doctype\s+html|<\?php\s", re.I)
-PDF_MARKUP = re.compile(POLYGLOT.pattern + rb"|/(?:JavaScript|Launch)\b", re.I)
 
 
-def _carries_markup(upload: UploadedFile, content_type: str) -> bool:
-    pattern = PDF_MARKUP if content_type == "application/pdf" else POLYGLOT
+def _carries_markup(upload: UploadedFile) -> bool:
     tail = b""
     upload.seek(0)
     for chunk in upload.chunks():
         window = tail + chunk
-        if pattern.search(window):
+        if POLYGLOT.search(window):
             return True
         tail = window[-32:]  # a marker split across two chunks
     return False
+
+
+def _check_pdf(upload: UploadedFile, name: str) -> None:
+    upload.seek(0)
+    try:
+        found = pdfs.active_content(upload)
+    except pdfs.Unreadable:
+        raise UploadRejected(name, "无法解析该 PDF 文件（已损坏、加密或结构异常），不予接收：请重新导出或扫描后上传") from None
+    if found:
+        raise UploadRejected(name, CARRIES_SCRIPT)
+
+
+# The extension a download gets from the type its bytes were found to be (with the other spellings
+# of the same type): a PDF uploaded as "report.html" is served as "report.pdf", never as a page.
+EXTENSIONS = {
+    "image/jpeg": (".jpg", ".jpeg", ".jpe"), "image/png": (".png",), "image/gif": (".gif",),
+    "image/webp": (".webp",), "image/heic": (".heic", ".heif"), "application/pdf": (".pdf",),
+    **{content_type: (ext,) for content_type, ext in OOXML.values()},
+    **{content_type: (ext,) for ext, content_type in OLE_TYPES.items()},
+}  # fmt: skip
+
+
+def named_as(name: str, content_type: str) -> str:
+    """``name`` ending as its decided type does ("report.html" as a PDF: "report.pdf"); a type the
+    system never decided gets no extension at all."""
+    extensions = EXTENSIONS.get(content_type, ("",))
+    path = PurePath(name)
+    if path.suffix.lower() in extensions and path.suffix.lower() != "":
+        return name
+    stem = path.stem if path.suffix else name
+    return f"{stem or 'file'}{extensions[0]}"
 
 
 def check_upload(upload: UploadedFile, *, images_and_pdf: bool = False) -> Checked:
@@ -126,15 +156,17 @@ def check_upload(upload: UploadedFile, *, images_and_pdf: bool = False) -> Check
         raise UploadRejected(name, f"文件内容不是可接受的类型：应为{ACCEPTED}")
     if images_and_pdf and not (found[0].startswith("image/") or found[0] == "application/pdf"):
         raise UploadRejected(name, f"文件内容不是可接受的类型：应为{IMAGES_AND_PDF}")
-    if (found[0].startswith("image/") or found[0] == "application/pdf") and _carries_markup(upload, found[0]):
-        raise UploadRejected(name, "文件中夹带网页或脚本内容，不予接收：请重新导出或拍照后上传")
+    if (found[0].startswith("image/") or found[0] == "application/pdf") and _carries_markup(upload):
+        raise UploadRejected(name, CARRIES_SCRIPT)
+    if found[0] == "application/pdf":
+        _check_pdf(upload, name)
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
     content_type, extension = found
-    return Checked(name, content_type, extension, upload.size, digest.hexdigest())
+    return Checked(named_as(name, content_type), content_type, extension, upload.size, digest.hexdigest())
 
 
 def download(response: HttpResponse, filename: str, *, fallback: str) -> HttpResponse:
@@ -149,6 +181,8 @@ def download(response: HttpResponse, filename: str, *, fallback: str) -> HttpRes
 
 
 def attachment(stored) -> FileResponse:
-    """Serve a stored upload (``file``, ``name``, ``content_type``) as a private download."""
+    """Serve a stored upload (``file``, ``name``, ``content_type``) as a private download, named with
+    the extension of its decided type (files kept before names followed the type too)."""
     response = FileResponse(stored.file.open("rb"), content_type=stored.content_type)
-    return download(response, stored.name, fallback=f"file{PurePath(stored.name).suffix}")
+    name = named_as(stored.name, stored.content_type)
+    return download(response, name, fallback=f"file{PurePath(name).suffix}")
