@@ -493,7 +493,7 @@ def build_stats(user, params: dict, progress: Progress) -> tuple[str, bytes]:
     dates = sorted({d for per in days.values() for d in per})
     xlsx.sheet(
         book, title="每日战果",
-        columns=[xlsx.Column("日期", 14, xlsx.DATE), *(xlsx.Column(ln.indicator.name, 11, xlsx.INTEGER) for ln in t.lines)],
+        columns=[xlsx.Column("日期", 16, xlsx.CN_DATE), *(xlsx.Column(ln.indicator.name, 11, xlsx.INTEGER) for ln in t.lines)],
         rows=[[d, *(days.get(ln.indicator.pk, {}).get(d) for ln in t.lines)] for d in dates],
         name="每日",
     )  # fmt: skip

@@ -16,6 +16,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from . import office
+
 Cell = str | date | None
 
 
@@ -133,64 +135,107 @@ def normalise_header(text: Cell) -> str:
 
 
 def read_tables(path: Path | str, *, display_name: str | None = None) -> list[Table]:
+    """Every table of the file at ``path``; an Office file passes ``ops.office``'s gate before any
+    parser opens it, and every reader counts the cells it makes against the same limit."""
     path = Path(path)
     name = display_name or path.name
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path, name)
-    if suffix == ".docx":
-        return _read_docx(path, name)
-    if suffix in (".csv", ".txt"):
-        return [_read_csv(path.read_bytes(), name)]
+    readers = {".xlsx": _read_xlsx, ".xlsm": _read_xlsx, ".docx": _read_docx}
+    try:
+        if suffix in readers:
+            office.check_tables(path)
+            return readers[suffix](path, name, office.Cells())
+        if suffix in (".csv", ".txt"):
+            return [_read_csv(path.read_bytes(), name, office.Cells())]
+    except office.OfficeRefused as exc:
+        raise FileProblems([Problem(Location(name), str(exc))]) from exc
     raise FileProblems(
         [Problem(Location(name), f"不支持的文件类型“{suffix or '无扩展名'}”：应为 .xlsx、.docx 或 .csv")]
     )
 
 
-def _read_xlsx(path: Path, name: str) -> list[Table]:
+def _read_xlsx(path: Path, name: str, cells: office.Cells) -> list[Table]:
+    """Read-only (streaming) mode: rows come from the sheet's XML as it is parsed, so the memory is
+    that of the rows kept, not of openpyxl's cell objects; merged ranges are read from the XML apart."""
     from openpyxl import load_workbook
 
     try:
-        # Not read-only: merged ranges are only available on a fully loaded sheet.
-        book = load_workbook(path, data_only=True)
+        book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise FileProblems(
-            [Problem(Location(name), f"无法作为 Excel 文件打开（{exc.__class__.__name__}）：应为 .xlsx 格式")]
-        ) from exc
-    tables = []
-    for sheet in book.worksheets:
-        grid = [[clean(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        # A merged range shows its value in every cell it covers, as the user sees it.
-        for rng in sheet.merged_cells.ranges:
-            top = grid[rng.min_row - 1][rng.min_col - 1] if rng.min_row - 1 < len(grid) else None
-            for r in range(rng.min_row - 1, min(rng.max_row, len(grid))):
-                for c in range(rng.min_col - 1, rng.max_col):
-                    if c < len(grid[r]):
-                        grid[r][c] = top
-        table = Table(sheet.title, "sheet", name)
-        for i, cells in enumerate(grid, start=1):
-            table.rows.append(Row(i, cells, Location(name, "sheet", sheet.title, i)))
-        tables.append(table)
-    return tables
+        raise office.not_readable(path.suffix) from exc
+    try:
+        return [_sheet_table(sheet, name, cells) for sheet in book.worksheets]
+    except office.OfficeRefused:
+        raise
+    except Exception as exc:  # a damaged sheet shows only once it is read
+        raise office.not_readable(path.suffix) from exc
+    finally:
+        book.close()
 
 
-def _read_docx(path: Path, name: str) -> list[Table]:
+def _sheet_table(sheet, name: str, cells: office.Cells) -> Table:
+    sheet.reset_dimensions()  # the stated size may lie: rows are as long as their last cell
+    grid: list[list[Cell]] = []
+    for row in sheet.iter_rows(values_only=True):
+        cells.take(len(row))
+        grid.append([clean(v) for v in row])
+    width = max((len(row) for row in grid), default=0)  # every row as wide as the sheet, as Excel shows it
+    # A merged range shows its value in every cell it covers, as the user sees it (within the sheet's
+    # width: a title merged across a whole row adds no columns).
+    for rng in _merged_ranges(sheet):
+        if rng.min_row > len(grid) or rng.min_col > width:
+            continue
+        first = grid[rng.min_row - 1]
+        top = first[rng.min_col - 1] if rng.min_col - 1 < len(first) else None
+        last = min(rng.max_col, width)
+        for row in grid[rng.min_row - 1 : rng.max_row]:
+            if len(row) < last:
+                cells.take(last - len(row))
+                row.extend([None] * (last - len(row)))
+            row[rng.min_col - 1 : last] = [top] * (last - rng.min_col + 1)
+    for row in grid:
+        if len(row) < width:
+            cells.take(width - len(row))
+            row.extend([None] * (width - len(row)))
+    table = Table(sheet.title, "sheet", name)
+    for i, values in enumerate(grid, start=1):
+        table.rows.append(Row(i, values, Location(name, "sheet", sheet.title, i)))
+    return table
+
+
+def _merged_ranges(sheet) -> list:
+    """The merged ranges of a read-only sheet (openpyxl keeps none in that mode), streamed from its XML."""
+    from openpyxl.worksheet.cell_range import CellRange
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse
+
+    tag = f"{{{SHEET_MAIN_NS}}}mergeCell"
+    ranges = []
+    with sheet._get_source() as source:
+        for _event, element in iterparse(source):
+            if element.tag == tag and element.get("ref"):
+                ranges.append(CellRange(element.get("ref")))
+            element.clear()  # as openpyxl's own parser does: only empty shells stay
+    return ranges
+
+
+def _read_docx(path: Path, name: str, cells: office.Cells) -> list[Table]:
     import docx
 
     try:
         document = docx.Document(str(path))
     except Exception as exc:
-        raise FileProblems(
-            [Problem(Location(name), f"无法作为 Word 文件打开（{exc.__class__.__name__}）：应为 .docx 格式")]
-        ) from exc
+        raise office.not_readable(path.suffix) from exc
     tables = []
     for t_index, wt in enumerate(document.tables, start=1):
         table = Table(str(t_index), "table", name)
         for r_index, wrow in enumerate(wt.rows, start=1):
             # python-docx repeats a merged cell in every grid column it spans, like the merged
             # Excel cells above, so a section row reads as the same text across the row.
-            cells = [clean(cell.text) for cell in wrow.cells]
-            table.rows.append(Row(r_index, cells, Location(name, "table", str(t_index), r_index)))
+            found = wrow.cells
+            cells.take(len(found))
+            texts = [clean(cell.text) for cell in found]
+            table.rows.append(Row(r_index, texts, Location(name, "table", str(t_index), r_index)))
         tables.append(table)
     return tables
 
@@ -205,7 +250,7 @@ def decode_text(data: bytes, name: str) -> str:
     raise FileProblems([Problem(Location(name), "无法识别文件编码：应为 UTF-8 或 GBK 编码的文本")])
 
 
-def _read_csv(data: bytes, name: str) -> Table:
+def _read_csv(data: bytes, name: str, cells: office.Cells) -> Table:
     text = decode_text(data, name)
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
@@ -214,8 +259,9 @@ def _read_csv(data: bytes, name: str) -> Table:
     table = Table(name, "csv", name)
     reader = csv.reader(io.StringIO(text), dialect)
     start = 1
-    for cells in reader:
-        table.rows.append(Row(start, [clean(c) for c in cells], Location(name, "csv", "", start)))
+    for values in reader:
+        cells.take(len(values))
+        table.rows.append(Row(start, [clean(c) for c in values], Location(name, "csv", "", start)))
         start = reader.line_num + 1
     return table
 

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, HttpResponse
 
+from . import office, pdfs
+
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 OLE_TYPES = {".doc": "application/msword", ".xls": "application/vnd.ms-excel", ".ppt": "application/vnd.ms-powerpoint"}
 OOXML = {
@@ -51,11 +53,8 @@ def _zip_type(upload: UploadedFile) -> tuple[str, str] | None:
     upload.seek(0)
     try:
         with zipfile.ZipFile(upload) as archive:
-            infos = archive.infolist()
-            # An archive that would expand far beyond what was sent is refused (a "zip bomb").
-            if sum(i.file_size for i in infos) > settings.UPLOAD_MAX_EXPANDED_BYTES:
-                return None
-            names = [i.filename for i in infos]
+            office.check_archive(archive)  # one that would expand too far (a "zip bomb"): OfficeRefused
+            names = archive.namelist()
     except zipfile.BadZipFile:
         return None
     if "[Content_Types].xml" not in names:
@@ -90,25 +89,55 @@ def sniff(upload: UploadedFile, name: str) -> tuple[str, str] | None:
 
 
 IMAGES_AND_PDF = "图片（JPG、PNG、GIF、WebP、HEIC）或 PDF"
+CARRIES_SCRIPT = "文件中夹带网页或脚本内容，不予接收：请重新导出或拍照后上传"
 
 # A photo or a scan that also reads as a web page or a script (a "polyglot") is refused: served
 # inline by any mistake it would run in the system's origin. Markers are long enough that compressed
-# image data does not produce them by chance (about one 20 MB photo in 10⁵); a PDF with its own
-# JavaScript or launch actions too.
+# image data does not produce them by chance (about one 20 MB photo in 10⁵). What a PDF would do
+# when opened is decided by parsing it (ops/pdfs.py).
 POLYGLOT = re.compile(rb"<(?:script|html|body|iframe|svg|object|embed)[\s>/]|<!doctype\s+html|<\?php\s", re.I)
-PDF_MARKUP = re.compile(POLYGLOT.pattern + rb"|/(?:JavaScript|Launch)\b", re.I)
 
 
-def _carries_markup(upload: UploadedFile, content_type: str) -> bool:
-    pattern = PDF_MARKUP if content_type == "application/pdf" else POLYGLOT
+def _carries_markup(upload: UploadedFile) -> bool:
     tail = b""
     upload.seek(0)
     for chunk in upload.chunks():
         window = tail + chunk
-        if pattern.search(window):
+        if POLYGLOT.search(window):
             return True
         tail = window[-32:]  # a marker split across two chunks
     return False
+
+
+def _check_pdf(upload: UploadedFile, name: str) -> None:
+    upload.seek(0)
+    try:
+        found = pdfs.active_content(upload)
+    except pdfs.Unreadable:
+        raise UploadRejected(name, "无法解析该 PDF 文件（已损坏、加密或结构异常），不予接收：请重新导出或扫描后上传") from None
+    if found:
+        raise UploadRejected(name, CARRIES_SCRIPT)
+
+
+# The extension a download gets from the type its bytes were found to be (with the other spellings
+# of the same type): a PDF uploaded as "report.html" is served as "report.pdf", never as a page.
+EXTENSIONS = {
+    "image/jpeg": (".jpg", ".jpeg", ".jpe"), "image/png": (".png",), "image/gif": (".gif",),
+    "image/webp": (".webp",), "image/heic": (".heic", ".heif"), "application/pdf": (".pdf",),
+    **{content_type: (ext,) for content_type, ext in OOXML.values()},
+    **{content_type: (ext,) for ext, content_type in OLE_TYPES.items()},
+}  # fmt: skip
+
+
+def named_as(name: str, content_type: str) -> str:
+    """``name`` ending as its decided type does ("report.html" as a PDF: "report.pdf"); a type the
+    system never decided gets no extension at all."""
+    extensions = EXTENSIONS.get(content_type, ("",))
+    path = PurePath(name)
+    if path.suffix.lower() in extensions and path.suffix.lower() != "":
+        return name
+    stem = path.stem if path.suffix else name
+    return f"{stem or 'file'}{extensions[0]}"
 
 
 def check_upload(upload: UploadedFile, *, images_and_pdf: bool = False) -> Checked:
@@ -119,20 +148,25 @@ def check_upload(upload: UploadedFile, *, images_and_pdf: bool = False) -> Check
         raise UploadRejected(name, f"文件大小 {upload.size / 1048576:.1f} MB 超过上限 {limit / 1048576:.0f} MB")
     if upload.size == 0:
         raise UploadRejected(name, "文件为空")
-    found = sniff(upload, name)
+    try:
+        found = sniff(upload, name)
+    except office.OfficeRefused as exc:
+        raise UploadRejected(name, str(exc)) from exc
     if found is None:
         raise UploadRejected(name, f"文件内容不是可接受的类型：应为{ACCEPTED}")
     if images_and_pdf and not (found[0].startswith("image/") or found[0] == "application/pdf"):
         raise UploadRejected(name, f"文件内容不是可接受的类型：应为{IMAGES_AND_PDF}")
-    if (found[0].startswith("image/") or found[0] == "application/pdf") and _carries_markup(upload, found[0]):
-        raise UploadRejected(name, "文件中夹带网页或脚本内容，不予接收：请重新导出或拍照后上传")
+    if (found[0].startswith("image/") or found[0] == "application/pdf") and _carries_markup(upload):
+        raise UploadRejected(name, CARRIES_SCRIPT)
+    if found[0] == "application/pdf":
+        _check_pdf(upload, name)
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
     content_type, extension = found
-    return Checked(name, content_type, extension, upload.size, digest.hexdigest())
+    return Checked(named_as(name, content_type), content_type, extension, upload.size, digest.hexdigest())
 
 
 def download(response: HttpResponse, filename: str, *, fallback: str) -> HttpResponse:
@@ -147,6 +181,8 @@ def download(response: HttpResponse, filename: str, *, fallback: str) -> HttpRes
 
 
 def attachment(stored) -> FileResponse:
-    """Serve a stored upload (``file``, ``name``, ``content_type``) as a private download."""
+    """Serve a stored upload (``file``, ``name``, ``content_type``) as a private download, named with
+    the extension of its decided type (files kept before names followed the type too)."""
     response = FileResponse(stored.file.open("rb"), content_type=stored.content_type)
-    return download(response, stored.name, fallback=f"file{PurePath(stored.name).suffix}")
+    name = named_as(stored.name, stored.content_type)
+    return download(response, name, fallback=f"file{PurePath(name).suffix}")

@@ -70,6 +70,8 @@ def check_value(value) -> tuple[int | None, str | None]:
     if isinstance(value, str):
         text = value.strip().replace(",", "").replace("，", "")
         if not re.fullmatch(r"\d+", text):
+            if re.fullmatch(r"[-+]?\d+(?:\.\d+)?", text):  # a number, but signed or with a fraction
+                return None, f"“{value}”应为不小于0的整数"
             return None, f"“{value}”不是数字：应为不小于0的整数"
         value = int(text)
     if not isinstance(value, int) or value < 0:
@@ -225,23 +227,22 @@ def import_sheet(path: Path | str, *, campaign: Campaign, unit: Unit, by, displa
         day = parse_day(cell, campaign, rounds)
         if day is None:
             problems.append(Problem(where_day, f"“{cell}”不是日期：应写2026-07-07、7月7日或轮次名称"))
-            continue
-        problem = check_day(campaign, day, rounds, today)
-        if problem:
+        elif problem := check_day(campaign, day, rounds, today):
             problems.append(Problem(where_day, problem))
-            continue
-        if day in seen_rows:
+            day = None
+        elif day in seen_rows:
             problems.append(Problem(where_day, f"{cn_date(day)}与第{seen_rows[day]}行重复"))
-            continue
-        seen_rows[day] = row.number
-        for code, col in header.columns.items():
+            day = None
+        else:
+            seen_rows[day] = row.number
+        for code, col in header.columns.items():  # every figure is checked, whatever is wrong with the day
             if code == "day" or col >= len(row.cells) or row.cells[col] in (None, ""):
                 continue
             value, problem = check_value(row.cells[col])
             if problem:
                 problems.append(Problem(row.location.at(column=col, label=header.labels[code]), problem))
-                continue
-            entries[(by_code[code].pk, day)] = Entry(by_code[code], day, value)
+            elif day is not None:
+                entries[(by_code[code].pk, day)] = Entry(by_code[code], day, value)
     if problems:
         raise FileProblems(problems)
     if not entries:

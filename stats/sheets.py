@@ -4,13 +4,13 @@ is one row, named by the round), a column per indicator, its figures so far alre
 from __future__ import annotations
 
 from datetime import date, timedelta
-from io import BytesIO
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from accounts.models import Unit
+from ops import office
 from ops.cn import cn_date, cn_range
 from tasks.models import Campaign
 
@@ -64,6 +64,4 @@ def unit_sheet(campaign: Campaign, unit: Unit, *, until: date) -> bytes:
             cell = ws.cell(row, col, value)
             cell.number_format = "#,##0"
     ws.freeze_panes = "B4"
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return office.workbook_bytes(book)

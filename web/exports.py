@@ -14,7 +14,7 @@ from boards.exports import ExportError, download_response, export_request, expor
 from boards.models import ExportStatus
 
 LIST_LIMIT = 50
-BOARD_PARAMS = ("campaign", "unit", "action", "due_by")
+BOARD_PARAMS = ("campaign", "unit", "action", "due_by", "round", "start", "end")  # a board's, and the statistics' window
 
 
 def _context(user) -> dict:

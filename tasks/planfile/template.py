@@ -7,6 +7,8 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
+from ops import office
+
 from .reader import FIELD_LABELS, HEADERS
 
 COLUMNS = ["code", "task", "measures", "target", "lead", "cooperating", "leader", "deadline", "acceptance"]
@@ -70,5 +72,5 @@ def write_template(path: Path | str) -> Path:
     for row in notes.iter_rows():
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    book.save(path)
+    path.write_bytes(office.workbook_bytes(book))
     return path

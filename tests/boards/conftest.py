@@ -1,4 +1,4 @@
-"""Fixtures of the boards' tests: a campaign part-way done, with findings."""
+"""Fixtures of the boards' tests: a campaign part-way done, with findings; statistics reported."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import time_machine
 from django.utils import timezone
 
 from inspections.models import Finding, FindingStatus
-from tasks.models import Assignment, AssignmentStatus
+from stats.models import Figure, Indicator, Round
+from tasks.models import Assignment, AssignmentStatus, Campaign, CampaignStatus
 
 S = AssignmentStatus
 TODAY = date(2026, 9, 1)  # a Tuesday, two months into the test campaign (2026-07-01 to 10-08)
@@ -44,3 +45,37 @@ def worked(city, published):
             closed_at=timezone.make_aware(datetime.combine(closed, datetime.min.time())) if closed else None,
         )  # fmt: skip
     return published
+
+
+@pytest.fixture
+def catalogue(published):
+    police = Indicator.objects.create(campaign=published, code="police", name="出动警力", measure="人次", seq=1)
+    places = Indicator.objects.create(campaign=published, code="places", name="检查场所", measure="家次", seq=2)
+    first = Round.objects.create(campaign=published, name="第一轮", start=date(2026, 7, 7), end=date(2026, 7, 9))
+    second = Round.objects.create(campaign=published, name="第二轮", start=date(2026, 8, 4), end=date(2026, 8, 6))
+    return {"campaign": published, "police": police, "places": places, "first": first, "second": second}
+
+
+@pytest.fixture
+def reported(city, catalogue):
+    """Figures from three stations and the sub-bureau itself, this year and last."""
+    c = catalogue["campaign"]
+    last = Campaign.objects.create(code="XJ25", name="去年", owner=c.owner, start=date(2025, 7, 1),
+                                   end=date(2025, 10, 8), status=CampaignStatus.CLOSED)  # fmt: skip
+    for i in c.indicators.all():
+        Indicator.objects.create(campaign=last, code=i.code, name=i.name, measure=i.measure)
+    rows = []
+    for n, code in enumerate(["33031001", "33031002", "330310", "33032001"], start=1):
+        unit = city.units[code]
+        for d in range(0, 40):
+            day = date(2026, 7, 1) + timedelta(days=d)
+            for i, ind in enumerate(c.indicators.order_by("seq"), start=1):
+                rows.append(Figure(campaign=c, indicator=ind, unit=unit, day=day, value=n * i + d % 5,
+                                   reported_by=city["hq"]))  # fmt: skip
+            for ind in last.indicators.all():
+                rows.append(Figure(campaign=last, indicator=ind, unit=unit, day=date(2025, 7, 1) + timedelta(days=d),
+                                   value=n, reported_by=city["hq"]))  # fmt: skip
+    Figure.objects.bulk_create(rows)
+    c.compare_to = last
+    c.save()
+    return c

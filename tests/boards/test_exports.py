@@ -24,7 +24,9 @@ from boards import exports, jobs, xlsx
 from boards.exports import KINDS, XLSX_TYPE, ExportError, Kind, export_request, export_run
 from boards.models import Export, ExportStatus
 from boards.queries import battle_board
+from boards.ranking import MEASURES, ranking
 from ops.celery import app as celery_app
+from stats import queries as stats_queries
 from tasks.models import Assignment, AssignmentStatus
 from tests.boards.conftest import TODAY
 from tests.web.pages import login, text
@@ -169,6 +171,119 @@ def test_a_ledger_holds_exactly_the_users_rows(city, spread, django_capture_on_c
     assert all(r[5].date() <= date(2026, 10, 8) for r in hq)
 
 
+def test_the_ranking_export_holds_the_rankings_figures(city, worked, django_capture_on_commit_callbacks):
+    hq = city["hq"]
+    export = made(django_capture_on_commit_callbacks, hq, "ranking", campaign=worked.pk)
+    assert (export.status, export.message) == (ExportStatus.DONE, "")
+    assert export.filename == f"{worked.name}_综合排名_江城市公安局_20260901.xlsx"
+    book = opened(export)
+    assert book.sheetnames == ["综合排名", "通报约谈"]
+    ws = book["综合排名"]
+    r = ranking(hq, worked, city.units["3303"], today=TODAY)
+    assert ws["A1"].value == f"{worked.name} 单位综合排名" and "江城市公安局" in ws["A2"].value
+    header = [c.value for c in ws[3]]
+    assert header[:3] == ["名次", "单位", "综合得分"] and header[-5:] == ["任务数", "已完成", "逾期", "发现问题", "未整改"]
+    assert header[3] == f"完成率\n权重{r.weights['completion']}"
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=4)]
+    assert len(rows) == len(r.standings) > 1
+    for got, s in zip(rows, r.standings, strict=True):
+        measures = [None if s.measures.get(m) is None else round(s.measures[m] / 100, 4) for m in MEASURES]
+        assert got == [s.rank, s.unit.name, s.score, *measures, s.total, s.done, s.overdue, s.findings,
+                       s.open_findings], s.unit.code  # fmt: skip
+    called = book["通报约谈"]
+    assert called["A1"].value == "通报约谈单位"
+    assert [[c.value for c in row] for row in called.iter_rows(min_row=3)] == [
+        [n, s.unit.name, s.rank, s.score, "，".join(s.reasons())] for n, s in enumerate(r.laggards, start=1)
+    ]
+
+
+def test_the_stats_export_holds_the_statistics(city, reported, django_capture_on_commit_callbacks):
+    hq, east = city["hq"], city.units["330310"]
+    export = made(django_capture_on_commit_callbacks, hq, "stats", campaign=reported.pk, unit="330310",
+                  start="2026-07-01", end="2026-07-31")  # fmt: skip
+    assert (export.status, export.message) == (ExportStatus.DONE, "")
+    assert export.params == {"campaign": reported.pk, "unit": "330310", "round": None, "start": "2026-07-01",
+                             "end": "2026-07-31"}  # fmt: skip
+    assert export.filename == f"{reported.name}_战果统计_城东分局_0701-0731.xlsx"
+    book = opened(export)
+    assert book.sheetnames == ["战果统计", "分轮次", "每日"]
+    w = stats_queries.window(reported, start=date(2026, 7, 1), end=date(2026, 7, 31))
+    t = stats_queries.totals(hq, reported, east, w)
+    ws = book["战果统计"]
+    assert ws["A1"].value == f"{reported.name} 战果统计表"
+    assert "城东分局" in ws["A2"].value and "2026年7月1日至2026年7月31日" in ws["A2"].value
+    header = [c.value for c in ws[3]]
+    assert header[:7] == ["指标", "计量", "合计", "去年同期", "同比", "上期", "环比"]
+    assert header[7:] == ["本级" if u.pk == east.pk else (u.short_name or u.name) for u in t.columns]
+    for row, line in zip(ws.iter_rows(min_row=4, max_row=3 + len(t.lines)), t.lines, strict=True):
+        got = [c.value for c in row]
+        assert got[:4] == [line.indicator.name, line.indicator.measure, line.total, line.last_year] and line.total > 0
+        assert got[4] == round((line.total - line.last_year) / line.last_year, 4)
+        assert got[7:] == [line.by_unit.get(u.pk) for u in t.columns]
+    assert len(ws._images) == 1  # the daily chart
+    by_round = stats_queries.per_round(hq, reported, east)
+    rounds = [[c.value for c in row] for row in book["分轮次"].iter_rows(min_row=3)]
+    assert rounds == [
+        [r.name, f"{r.start.month}月{r.start.day}日至{r.end.day}日",
+         *(by_round.get(r.pk, {}).get(ln.indicator.pk) for ln in t.lines)]
+        for r in reported.rounds.all()
+    ]  # fmt: skip
+    days = stats_queries.series(hq, reported, east, w)
+    daily = book["每日"]
+    first = [c.value for c in daily[3]]
+    assert first[0].date() == date(2026, 7, 1) and daily["A3"].number_format == xlsx.CN_DATE
+    assert first[1:] == [days[ln.indicator.pk][date(2026, 7, 1)] for ln in t.lines]
+    assert daily.max_row == 2 + 31
+
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "\tbad", "\rbad"]
+
+
+def test_the_writer_writes_text_that_reads_as_a_formula_as_text():
+    """OWASP's rule, in the one place every workbook is saved (ops.office): such text is a string cell
+    with Excel's quote prefix; other text, numbers and dates are left as they are."""
+    book = Workbook()
+    columns = [xlsx.Column("单位", 20), xlsx.Column("数", 8, xlsx.INTEGER)]
+    xlsx.sheet(book, title=FORMULAS[0], columns=columns, rows=[[f, -3] for f in [*FORMULAS, "#N/A", "城关派出所"]])
+    ws = load_workbook(BytesIO(xlsx.workbook_bytes(book))).active
+    assert (ws["A1"].value, ws["A1"].data_type, ws["A1"].quotePrefix) == (FORMULAS[0], "s", True)  # the title too
+    cells = [(ws.cell(r, 1).value, ws.cell(r, 1).data_type, ws.cell(r, 1).quotePrefix) for r in range(3, 11)]
+    assert cells == [(f, "s", True) for f in [*FORMULAS, "#N/A"]] + [("城关派出所", "s", False)]
+    assert {(ws.cell(r, 2).value, ws.cell(r, 2).data_type) for r in range(3, 11)} == {(-3, "n")}
+
+
+def _as_text(book, name: str) -> list[str]:
+    """The cells holding ``name`` (alone or at their start): each is text shown as written; no cell is a formula."""
+    found = []
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str) and cell.value.startswith(name):
+                    assert cell.data_type == "s" and cell.quotePrefix, (ws.title, cell.coordinate, cell.value)
+                    found.append(cell.value)
+    return found
+
+
+def test_a_unit_named_as_a_formula_comes_out_as_text(city, reported, django_capture_on_commit_callbacks):
+    """A unit renamed =HYPERLINK(…) in the admin by a city HQ comes out of every export as the text it is."""
+    from accounts.models import Unit
+
+    name = FORMULAS[0]
+    Unit.objects.filter(code__in=["33031001", "330310"]).update(name=name, short_name=name)
+    Assignment.objects.filter(campaign=reported).update(status=AssignmentStatus.ACCEPTED)
+    hq = city["hq"]
+    ledger = made(django_capture_on_commit_callbacks, hq, "ledger", campaign=reported.pk)
+    battle = made(django_capture_on_commit_callbacks, hq, "battle", campaign=reported.pk)
+    ranked = made(django_capture_on_commit_callbacks, hq, "ranking", campaign=reported.pk)
+    figures = made(django_capture_on_commit_callbacks, hq, "stats", campaign=reported.pk, unit="330310")
+    assert [e.status for e in (ledger, battle, ranked, figures)] == [ExportStatus.DONE] * 4
+    assert name in _as_text(opened(ledger), name)  # the unit column
+    assert f"{name}\n完成率" in _as_text(opened(battle), name)  # a column header
+    assert name in _as_text(opened(ranked), name)
+    assert name in _as_text(opened(figures), name)  # a station's column
+
+
 def test_out_of_scope_and_malformed_requests_are_refused(city, spread):
     station = city["station_lead"]
     with pytest.raises(ExportError):
@@ -268,6 +383,32 @@ def test_the_battle_page_exports_and_only_the_owner_downloads(city, spread, djan
     api = hq.get(f"/api/v1/exports/{export.pk}/download/")
     assert api.status_code == 200 and api["X-Content-Type-Options"] == "nosniff"
     assert hq.get("/api/v1/exports/").json()["results"][0]["download"] == f"/api/v1/exports/{export.pk}/download/"
+
+
+def test_the_ranking_and_stats_pages_offer_their_exports(city, reported, django_capture_on_commit_callbacks):
+    hq = login(city["hq"])
+    first = reported.rounds.get(name="第一轮")
+    for page, kind, post in (
+        (f"/board/ranking/?campaign={reported.pk}&unit=330310", "ranking", {"unit": "330310"}),
+        (f"/stats/?campaign={reported.pk}&unit=330310&round={first.pk}", "stats", {"unit": "330310", "round": first.pk}),
+        (f"/stats/?campaign={reported.pk}&start=2026-07-02&end=2026-07-20", "stats",
+         {"start": "2026-07-02", "end": "2026-07-20"}),
+    ):  # fmt: skip
+        html = text(hq.get(page))
+        form = html.split('id="export-form"', 1)[1].split("</form>", 1)[0]
+        assert f'name="kind" value="{kind}"' in form, page
+        for key, value in (post | {"campaign": reported.pk}).items():
+            assert f'name="{key}" value="{value}"' in form, (page, key)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = hq.post("/exports/new/", post | {"campaign": reported.pk, "kind": kind})
+        assert response.status_code == 302 and response["Location"] == "/exports/"
+        export = Export.objects.latest("pk")
+        assert (export.kind, export.status, export.message) == (kind, ExportStatus.DONE, ""), page
+    ranked, by_round, by_dates = Export.objects.order_by("pk")
+    assert ranked.params == {"campaign": reported.pk, "unit": "330310"}
+    assert by_round.params == {"campaign": reported.pk, "unit": "330310", "round": first.pk, "start": None, "end": None}
+    assert (by_dates.params["start"], by_dates.params["end"]) == ("2026-07-02", "2026-07-20")
+    assert opened(by_round)["战果统计"]["A2"].value.count("第一轮") == 1
 
 
 def test_the_list_polls_while_an_export_is_being_made(city, spread):

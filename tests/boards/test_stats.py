@@ -4,10 +4,13 @@ non-reporters, the scope of a leader, constant queries, and the pages."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import time
+from datetime import date
+from io import BytesIO
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook, load_workbook
@@ -16,23 +19,15 @@ from accounts.models import Unit
 from audit.models import AuditEvent
 from ops.tables import FileProblems
 from stats import queries as q
-from stats.models import Figure, Indicator, Round
+from stats.models import Figure, Indicator
 from stats.services import StatsError, import_sheet, report_figures
 from stats.sheets import unit_sheet
 from tasks.models import Campaign, CampaignStatus
 from tests.boards.conftest import TODAY
 from tests.web.pages import login, text
+from tests.zipbombs import sheet_bomb
 
 pytestmark = [pytest.mark.django_db, pytest.mark.smoke, pytest.mark.usefixtures("mid_campaign")]
-
-
-@pytest.fixture
-def catalogue(published):
-    police = Indicator.objects.create(campaign=published, code="police", name="出动警力", measure="人次", seq=1)
-    places = Indicator.objects.create(campaign=published, code="places", name="检查场所", measure="家次", seq=2)
-    first = Round.objects.create(campaign=published, name="第一轮", start=date(2026, 7, 7), end=date(2026, 7, 9))
-    second = Round.objects.create(campaign=published, name="第二轮", start=date(2026, 8, 4), end=date(2026, 8, 6))
-    return {"campaign": published, "police": police, "places": places, "first": first, "second": second}
 
 
 def report(city, who, unit, day, **values):
@@ -126,6 +121,26 @@ def test_a_sheet_with_problems_writes_nothing_and_says_where(city, catalogue, tm
     assert not Figure.objects.exists() and not AuditEvent.objects.filter(verb="figure.report").exists()
 
 
+def test_a_sheet_reports_every_bad_cell_even_in_a_row_whose_day_is_wrong(city, catalogue, tmp_path):
+    path = sheet(tmp_path, [("明天", "x", -1), ("2026-07-08", "many", 2), ("2026-07-02", 3, "y"),
+                            ("2026-07-02", "z", 4), ("2026-09-30", 1.5, 1)])  # fmt: skip
+    with pytest.raises(FileProblems) as caught:
+        import_sheet(path, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"])
+    assert [(p.location.row, p.location.as_dict()["column"], p.message) for p in caught.value.problems] == [
+        (3, "A", "“明天”不是日期：应写2026-07-07、7月7日或轮次名称"),
+        (3, "B", "“x”不是数字：应为不小于0的整数"),
+        (3, "C", "“-1”应为不小于0的整数"),
+        (4, "A", "第一轮（7月7日至9日）按轮次汇总上报，日期应为2026年7月9日"),
+        (4, "B", "“many”不是数字：应为不小于0的整数"),
+        (5, "C", "“y”不是数字：应为不小于0的整数"),
+        (6, "A", "2026年7月2日与第5行重复"),
+        (6, "B", "“z”不是数字：应为不小于0的整数"),
+        (7, "A", "2026年9月30日尚未到来，不能预报战果"),
+        (7, "B", "“1.5”应为不小于0的整数"),
+    ]
+    assert not Figure.objects.exists()
+
+
 def test_a_sheet_without_the_header_is_refused(city, catalogue, tmp_path):
     path = sheet(tmp_path, [("2026-07-01", 1)], header=("时间段", "数量"))
     with pytest.raises(FileProblems, match="找不到战果统计表的表头"):
@@ -148,32 +163,16 @@ def test_the_downloaded_sheet_loads_back(city, catalogue, tmp_path):
     assert import_sheet(load, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"]) == 1
 
 
+
+def test_the_sheet_writes_names_that_read_as_formulas_as_text(city, catalogue, tmp_path):
+    Unit.objects.filter(code="33031001").update(name='=HYPERLINK("http://x","y")')
+    Indicator.objects.filter(code="police").update(name="@SUM(A1:A9)")
+    ws = load_workbook(BytesIO(unit_sheet(catalogue["campaign"], Unit.objects.get(code="33031001"), until=TODAY))).active
+    title, header = ws["A1"], ws["B3"]
+    assert (title.value, title.data_type, title.quotePrefix) == ('=HYPERLINK("http://x","y")战果统计表', "s", True)
+    assert (header.value, header.data_type, header.quotePrefix) == ("@SUM(A1:A9)（人次）", "s", True)
+
 # --- totals --------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def reported(city, catalogue):
-    """Figures from three stations and the sub-bureau itself, this year and last."""
-    c = catalogue["campaign"]
-    last = Campaign.objects.create(code="XJ25", name="去年", owner=c.owner, start=date(2025, 7, 1),
-                                   end=date(2025, 10, 8), status=CampaignStatus.CLOSED)  # fmt: skip
-    for i in c.indicators.all():
-        Indicator.objects.create(campaign=last, code=i.code, name=i.name, measure=i.measure)
-    rows = []
-    for n, code in enumerate(["33031001", "33031002", "330310", "33032001"], start=1):
-        unit = city.units[code]
-        for d in range(0, 40):
-            day = date(2026, 7, 1) + timedelta(days=d)
-            for i, ind in enumerate(c.indicators.order_by("seq"), start=1):
-                rows.append(Figure(campaign=c, indicator=ind, unit=unit, day=day, value=n * i + d % 5,
-                                   reported_by=city["hq"]))  # fmt: skip
-            for ind in last.indicators.all():
-                rows.append(Figure(campaign=last, indicator=ind, unit=unit, day=date(2025, 7, 1) + timedelta(days=d),
-                                   value=n, reported_by=city["hq"]))  # fmt: skip
-    Figure.objects.bulk_create(rows)
-    c.compare_to = last
-    c.save()
-    return c
 
 
 def brute(campaign, root: Unit, start, end, user_units=None) -> dict[tuple[str, str], int]:
@@ -324,6 +323,35 @@ def test_the_pages(city, reported, tmp_path):
     with path.open("rb") as fh:
         bad = lead.post("/stats/upload/", {"campaign": reported.pk, "unit": "33031001", "file": fh})
     assert bad.status_code == 400 and "第3行 B列（出动警力（人次））" in text(bad)
+
+
+def test_a_zip_bomb_sheet_is_refused_fast_on_the_api_and_the_page(city, catalogue):
+    """The tester's 64 KB sheet that unpacks to 16 MB held a process for 63 s; now one sentence, at once."""
+    c = catalogue["campaign"]
+    client = login(city["station_lead"])
+    for url in ("/api/v1/stats/figures/upload/", "/stats/upload/"):
+        started = time.monotonic()
+        response = client.post(url, {"campaign": c.pk, "unit": "33031001",
+                                     "file": SimpleUploadedFile("城关.xlsx", sheet_bomb())})  # fmt: skip
+        assert time.monotonic() - started < 5, url
+        assert response.status_code == 400
+        said = response.json()["problems"][0]["message"] if url.startswith("/api/") else text(response)
+        assert "疑为恶意构造的压缩文件，不予读取" in said, url
+    assert not Figure.objects.exists()
+
+
+def test_a_file_that_is_not_a_sheet_is_named_in_words(city, catalogue):
+    c = catalogue["campaign"]
+    client = login(city["station_lead"])
+    page = client.post("/stats/upload/", {"campaign": c.pk, "unit": "33031001",
+                                          "file": SimpleUploadedFile("城关.xlsx", b"PK\x03\x04 not a zip")})  # fmt: skip
+    assert page.status_code == 400
+    html = text(page)
+    assert "城关.xlsx：不是有效的 Excel 文件（无法解压读取）" in html and "BadZipFile" not in html
+    api = client.post("/api/v1/stats/figures/upload/", {"campaign": c.pk, "unit": "33031001",
+                                                         "file": SimpleUploadedFile("城关.xlsx", b"%PDF-1.4")})  # fmt: skip
+    (problem,) = api.json()["problems"]
+    assert problem["message"].startswith("不是有效的 Excel 文件") and problem["file"] == "城关.xlsx"
 
 
 def test_hq_adds_an_indicator_in_the_admin_and_it_is_audited(city, catalogue):

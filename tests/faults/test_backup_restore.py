@@ -21,6 +21,7 @@ from inspections.models import Photo
 from inspections.services import log_finding
 from tasks.models import Assignment, Evidence
 from tasks.services.progress import report_progress
+from tests import pdffiles
 from tests.faults.test_disk_full import png
 from tests.processes import ROOT, database_url
 
@@ -88,7 +89,7 @@ def seeded(city, published) -> list[tuple[str, str]]:
         )
         a = Assignment.objects.get(item__code="1.1", unit__code=code)
         report_progress(assignment=a, by=lead, value=n + 1, text=f"第{n + 1}次",
-                        files=[SimpleUploadedFile(f"现场{n}.png", png(5000, n)), SimpleUploadedFile("表.pdf", b"%PDF-1.4 x" * 50)])  # fmt: skip
+                        files=[SimpleUploadedFile(f"现场{n}.png", png(5000, n)), SimpleUploadedFile("表.pdf", pdffiles.blank())])  # fmt: skip
         log_finding(by=city["inspector"], unit=a.unit, place=f"场所{n}", description="灭火器过期", campaign=published,
                     photos=[SimpleUploadedFile(f"问题{n}.png", png(3000, 10 + n))])  # fmt: skip
     stored = [*Evidence.objects.values_list("file", "sha256"), *Photo.objects.values_list("file", "sha256")]

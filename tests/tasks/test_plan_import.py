@@ -1,6 +1,7 @@
 """Importing a campaign plan: formats, located errors, atomicity, idempotence, corrected files."""
 
 import json
+import time
 from datetime import date
 
 import pytest
@@ -14,6 +15,7 @@ from audit.models import AuditEvent
 from ops.tables import FileProblems
 from tasks.models import Assignment, AssignmentRole, AssignmentStatus, Campaign, CampaignStatus, Item
 from tasks.services.plans import import_plan, publish_campaign
+from tests.zipbombs import docx_bomb, sheet_bomb
 
 from .planfiles import CAMPAIGN, PLAN, with_row, write_docx, write_xlsx, write_yaml
 
@@ -311,3 +313,19 @@ def test_the_template_imports_as_it_is(city, tmp_path):
     assert (result.actions, result.items) == (1, 3)
     item = Item.objects.get(code="1.2")
     assert item.milestones == ["2026-07-20", "2026-08-31"] and item.due_date == date(2026, 8, 31)
+
+
+@pytest.mark.parametrize(("name", "bomb"), [("plan.xlsx", sheet_bomb), ("plan.docx", docx_bomb)])
+def test_a_zip_bomb_plan_is_refused_before_it_is_read(city, tmp_path, name, bomb):
+    """The plan import passes the same gate as the statistics sheet (ops/office.py)."""
+    before = snapshot()
+    path = tmp_path / name
+    path.write_bytes(bomb())
+    started = time.monotonic()
+    with pytest.raises(CommandError, match="方案有 1 处错误"):
+        call_command("import_plan", str(path), "--campaign", OPTS["name"], "--start", "2026-07-01",
+                     "--end", "2026-10-08", "--owner", OPTS["owner"])  # fmt: skip
+    assert time.monotonic() - started < 5
+    with pytest.raises(FileProblems, match=f"^{name}：文件解压后.*疑为恶意构造的压缩文件，不予读取$"):
+        import_plan(path, **OPTS)
+    assert snapshot() == before
