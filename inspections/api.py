@@ -20,6 +20,7 @@ from accounts.api import under
 from accounts.models import Unit, User
 from accounts.scope import Action
 from ops.openapi import IMAGE_AND_PDF_TYPES, download_responses, refusal
+from ops.params import ApiDateField
 from ops.uploads import attachment
 from tasks.api import service_errors
 from tasks.models import Campaign, Item
@@ -147,7 +148,7 @@ class AnswerRequest(serializers.Serializer):
 class VerifyRequest(serializers.Serializer):
     accept = serializers.BooleanField()
     note = serializers.CharField(required=False, allow_blank=True, default="")
-    new_deadline = serializers.DateField(required=False, allow_null=True, default=None)
+    new_deadline = ApiDateField(required=False, allow_null=True, default=None)
 
 
 class FindingFilter(filters.FilterSet):
@@ -276,7 +277,7 @@ class NoticeSerializer(serializers.ModelSerializer):
 class NoticeRequest(serializers.Serializer):
     unit = serializers.CharField(help_text="Unit code of the addressee")
     findings = serializers.ListField(child=serializers.IntegerField(), min_length=1)
-    deadline = serializers.DateField()
+    deadline = ApiDateField()
     requirements = serializers.CharField()
     inspection = serializers.IntegerField(required=False, allow_null=True)
 
@@ -334,7 +335,7 @@ class InspectionRequest(serializers.Serializer):
     team = serializers.ListField(child=serializers.CharField(), required=False, default=list, help_text="Usernames")
     items = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     hotspot = serializers.IntegerField(required=False, allow_null=True)
-    planned_on = serializers.DateField()
+    planned_on = ApiDateField()
 
 
 class JudgementSerializer(serializers.Serializer):
@@ -346,7 +347,7 @@ class JudgementSerializer(serializers.Serializer):
 class CompleteRequest(serializers.Serializer):
     summary = serializers.CharField(required=False, allow_blank=True, default="")
     verdicts = JudgementSerializer(many=True, required=False, default=list)
-    extend_to = serializers.DateField(required=False, allow_null=True, default=None)
+    extend_to = ApiDateField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -444,8 +445,8 @@ class HotspotRequest(serializers.Serializer):
     area = serializers.CharField(required=False, allow_blank=True, default="")
     problems = serializers.CharField()
     responsible_name = serializers.CharField(max_length=50)
-    listed_on = serializers.DateField(required=False, allow_null=True, default=None)
-    deadline = serializers.DateField()
+    listed_on = ApiDateField(required=False, allow_null=True, default=None)
+    deadline = ApiDateField()
     inspect_every_days = serializers.IntegerField(required=False, default=7)
     criteria = serializers.ListField(child=serializers.CharField(), min_length=1)
 
