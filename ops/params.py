@@ -15,6 +15,7 @@ from datetime import date
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from rest_framework import serializers
@@ -70,3 +71,39 @@ class DateFilter(filters.DateFilter):
     """A date filter of an API list, within ``EARLIEST``..``LATEST``."""
 
     field_class = DateField
+
+
+class IdFilter(filters.NumberFilter):
+    """A filter by the id of a related row (``?campaign=``, ``?parent=``, ``?notice=`` …): a whole number in
+    the range of a key, matched against the caller's already scoped list. An id out of the caller's scope
+    and one that no row has answer alike — the same empty list — where a choice among all rows of the
+    table (django-filter's default for a foreign key) answered 400 only for the one that does not exist."""
+
+    field_class = IdField
+
+
+class ScopedFilterSet(filters.FilterSet):
+    """The base of every API list's filters (``ops.params.FilterBackend`` builds ``filterset_fields`` on it
+    too): a foreign key filters by id, never by a choice among the table's rows; a date stays in range."""
+
+    FILTER_DEFAULTS = {
+        **filters.FilterSet.FILTER_DEFAULTS,
+        **{
+            field: {"filter_class": IdFilter}
+            for field in (
+                models.ForeignKey,
+                models.OneToOneField,
+                models.OneToOneRel,
+                models.ManyToManyField,
+                models.ManyToOneRel,
+                models.ManyToManyRel,
+            )
+        },
+        models.DateField: {"filter_class": DateFilter},
+    }
+
+
+class FilterBackend(filters.DjangoFilterBackend):
+    """DRF's django-filter backend with ``ScopedFilterSet`` as the base of the filters it generates."""
+
+    filterset_base = ScopedFilterSet

@@ -19,7 +19,7 @@ from accounts import scope
 from accounts.api import UnitSerializer, under
 from ops.errors import Refused
 from ops.openapi import UPLOAD_TYPES, download_responses, refusal
-from ops.params import ApiDateField, DateFilter
+from ops.params import ApiDateField, DateFilter, IdFilter, ScopedFilterSet
 from ops.storage import StorageFull
 from ops.uploads import UploadRejected, attachment
 
@@ -237,13 +237,13 @@ def service_errors(call):
         return None, Response({"detail": exc.message}, status=status.HTTP_507_INSUFFICIENT_STORAGE)
 
 
-class AssignmentFilter(filters.FilterSet):
+class AssignmentFilter(ScopedFilterSet):
     mine = filters.BooleanFilter(method="filter_mine", label="只看本单位")
     unit = filters.CharFilter(method="filter_unit", label="单位编码：该单位及其全部下级")
     overdue = filters.BooleanFilter(method="filter_overdue", label="已逾期")
     due_before = DateFilter(field_name="due_date", lookup_expr="lte")
     due_after = DateFilter(field_name="due_date", lookup_expr="gte")
-    action = filters.NumberFilter(field_name="item__action")
+    action = IdFilter(field_name="item__action")
     # distinct=False: status is the row's own column; DISTINCT over 60 joined columns made the
     # HQ list sort wide rows on disk instead of walking the (due_date, id) index.
     status = filters.MultipleChoiceFilter(choices=AssignmentStatus.choices, distinct=False)

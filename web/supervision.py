@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -370,8 +370,13 @@ def notice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Inspections ---------------------------------------------------------------------------------
 
 
-def _inspection_rows(qs):
-    return qs.select_related("issuing_unit", "hotspot").prefetch_related("units").annotate(n_findings=Count("findings"))
+def _inspection_rows(qs, user):
+    """An inspection list's rows: of the units each visited, those the user may see (``units_seen``), and
+    the count of their findings only — a tour of two branches shows a station lead its own station."""
+    reach = scope.scope_for(user, Action.VIEW)
+    seen = Prefetch("units", queryset=scope.units(user).order_by("path"), to_attr="units_seen")
+    counted = Count("findings", filter=reach.q("findings__unit") or None)
+    return qs.select_related("issuing_unit", "hotspot").prefetch_related(seen).annotate(n_findings=counted)
 
 
 @login_required
@@ -380,10 +385,10 @@ def inspections(request: HttpRequest) -> HttpResponse:
     user = request.user
     _require(user, Action.VIEW)
     visible = inspections_for(user)
-    mine = _inspection_rows(visible.filter(team=user).exclude(status=InspectionStatus.COMPLETED))
+    mine = _inspection_rows(visible.filter(team=user).exclude(status=InspectionStatus.COMPLETED), user)
     status = request.GET.get("status", "")
     listed = visible.filter(status=status) if status in InspectionStatus.values else visible
-    page = Paginator(_inspection_rows(listed).order_by("-planned_on", "-id"), PAGE_SIZE).get_page(
+    page = Paginator(_inspection_rows(listed, user).order_by("-planned_on", "-id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     context = {
@@ -410,9 +415,9 @@ def _get_inspection(request: HttpRequest, pk: int) -> Inspection:
 
 def _inspection_page(request: HttpRequest, i: Inspection, status: int = 200, **bound) -> HttpResponse:
     user = request.user
-    units = list(i.units.order_by("path"))
     # A tour may visit units of several branches: the user sees the inspection through one of them,
-    # but the findings and notices of the others stay out of its scope, as on their own pages.
+    # but the others, their findings and notices stay out of its scope, as on their own pages.
+    units = list(scope.units(user).filter(inspections=i).order_by("path"))
     found = list(
         scope.restrict(i.findings.select_related("unit", "notice"), user).order_by("unit__path", "found_at", "id")
     )
@@ -556,7 +561,7 @@ def hotspot(request: HttpRequest, pk: int) -> HttpResponse:
         "today": today,
         "windows": windows[::-1],
         "missed": svc.missed(windows, today),
-        "inspections": _inspection_rows(h.inspections.all()).order_by("-planned_on", "-id"),
+        "inspections": _inspection_rows(h.inspections.all(), request.user).order_by("-planned_on", "-id"),
         "findings": h.findings.select_related("unit").order_by("-found_at", "-id")[:LIST_LIMIT],
         "can_inspect": h.status == Hotspot.Status.LISTED and scope.can(request.user, Action.INSPECT, h.unit),
         "events": _events(h),
