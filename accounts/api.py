@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from ops.openapi import refusal
+from ops.params import ScopedFilterSet
 
 from . import scope
 from .models import Unit, UnitKind, User
@@ -32,7 +33,7 @@ def under(queryset, code: str, via: str = ""):
     return queryset.filter(**{f"{prefix}path__startswith": root.path}) if root else queryset.none()
 
 
-class UnitFilter(filters.FilterSet):
+class UnitFilter(ScopedFilterSet):
     under = filters.CharFilter(method="filter_under", label="单位编码：该单位及其全部下级")
     kind = filters.CharFilter()
 

@@ -1,5 +1,6 @@
 """What a board is asked for (campaign, unit, action, due by), checked once for the page and the API:
-out of scope is a 404, malformed is a 400 saying which parameter."""
+out of scope is a 404, malformed (a date outside ``ops.params``' range included) is a 400 saying which
+parameter."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import scope
 from accounts.models import Unit
+from ops.params import CodeField, DateField, IdField
 from stats.queries import Window, window
 from tasks.models import Action, Campaign, CampaignStatus
 from tasks.queries import campaigns_for
@@ -21,18 +23,19 @@ from .queries import default_unit
 
 
 class BoardForm(forms.Form):
-    campaign = forms.IntegerField(label=_("Campaign"), required=False, min_value=1)
-    unit = forms.CharField(label=_("Unit"), required=False, max_length=40, help_text=_("Unit code"))
-    action = forms.IntegerField(label=_("Line of action"), required=False, min_value=1)
-    due_by = forms.DateField(label=_("Due by"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    campaign = IdField(label=_("Campaign"))
+    unit = CodeField(label=_("Unit"), help_text=_("Unit code"))
+    action = IdField(label=_("Line of action"))
+    due_by = DateField(label=_("Due by"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class StatsForm(BoardForm):
     """The statistics' window: a round, or from–to (default: the campaign so far)."""
 
-    round = forms.IntegerField(label=_("Operation round"), required=False, min_value=1)
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    round = IdField(label=_("Operation round"))
+    # bounded (ops.params): 同比 reads a year before the window, 环比 the window before it
+    start = DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self):
         data = super().clean()

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts import scope
 from ops.openapi import refusal
+from ops.params import ApiDateField
 from ops.tables import FileProblems
 from stats import queries as stats
 from stats import services as figures
@@ -217,7 +218,7 @@ class CatalogueView(APIView):
 class ReportSerializer(serializers.Serializer):
     campaign = serializers.IntegerField()
     unit = serializers.CharField(help_text="Unit code")
-    day = serializers.DateField(help_text="The day reported; in a round, its last day")
+    day = ApiDateField(help_text="The day reported; in a round, its last day")
     values = serializers.DictField(child=serializers.IntegerField(min_value=0), help_text="Indicator code → value")
 
 

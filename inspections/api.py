@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action as rest_action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -20,6 +20,7 @@ from accounts.api import under
 from accounts.models import Unit, User
 from accounts.scope import Action
 from ops.openapi import IMAGE_AND_PDF_TYPES, download_responses, refusal
+from ops.params import ApiDateField, ScopedFilterSet
 from ops.uploads import attachment
 from tasks.api import service_errors
 from tasks.models import Campaign, Item
@@ -147,10 +148,10 @@ class AnswerRequest(serializers.Serializer):
 class VerifyRequest(serializers.Serializer):
     accept = serializers.BooleanField()
     note = serializers.CharField(required=False, allow_blank=True, default="")
-    new_deadline = serializers.DateField(required=False, allow_null=True, default=None)
+    new_deadline = ApiDateField(required=False, allow_null=True, default=None)
 
 
-class FindingFilter(filters.FilterSet):
+class FindingFilter(ScopedFilterSet):
     # distinct=False: status is the row's own column; DISTINCT over every column of the finding, its
     # unit and its notice made HQ's list hash all 8,000 open findings of a province for one page.
     status = filters.MultipleChoiceFilter(choices=FindingStatus.choices, distinct=False)
@@ -276,7 +277,7 @@ class NoticeSerializer(serializers.ModelSerializer):
 class NoticeRequest(serializers.Serializer):
     unit = serializers.CharField(help_text="Unit code of the addressee")
     findings = serializers.ListField(child=serializers.IntegerField(), min_length=1)
-    deadline = serializers.DateField()
+    deadline = ApiDateField()
     requirements = serializers.CharField()
     inspection = serializers.IntegerField(required=False, allow_null=True)
 
@@ -315,7 +316,7 @@ class NoticeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class InspectionSerializer(serializers.ModelSerializer):
-    units = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    units = serializers.SerializerMethodField(help_text="Codes of the units visited that the caller may see")
     team = serializers.SlugRelatedField(many=True, read_only=True, slug_field="username")
     issuing_unit = serializers.CharField(source="issuing_unit.code", read_only=True)
 
@@ -326,6 +327,12 @@ class InspectionSerializer(serializers.ModelSerializer):
             "started_at", "completed_at", "summary", "passed", "version",
         ]  # fmt: skip
 
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_units(self, obj) -> list[str]:
+        # a tour of several branches is seen through one of them: the others are not named
+        reach = scope.scope_for(self.context["request"].user, Action.VIEW)
+        return [u.code for u in obj.units.all() if reach.contains(u)]
+
 
 class InspectionRequest(serializers.Serializer):
     campaign = serializers.IntegerField()
@@ -334,7 +341,7 @@ class InspectionRequest(serializers.Serializer):
     team = serializers.ListField(child=serializers.CharField(), required=False, default=list, help_text="Usernames")
     items = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     hotspot = serializers.IntegerField(required=False, allow_null=True)
-    planned_on = serializers.DateField()
+    planned_on = ApiDateField()
 
 
 class JudgementSerializer(serializers.Serializer):
@@ -346,7 +353,7 @@ class JudgementSerializer(serializers.Serializer):
 class CompleteRequest(serializers.Serializer):
     summary = serializers.CharField(required=False, allow_blank=True, default="")
     verdicts = JudgementSerializer(many=True, required=False, default=list)
-    extend_to = serializers.DateField(required=False, allow_null=True, default=None)
+    extend_to = ApiDateField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -375,9 +382,10 @@ class InspectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         units, refused = _units_in_scope(user, data["units"], Action.VIEW)
         if refused:
             return refused
-        team = list(User.objects.filter(username__in=data["team"], is_active=True))
+        # people out of the planner's scope answer as names nobody has: the refusal tells nothing of them
+        team = list(scope.restrict(User.objects.filter(username__in=data["team"], is_active=True), user))
         if len(team) != len(set(data["team"])):
-            return Response({"detail": "检查组成员不存在"}, status=400)
+            return Response({"detail": "检查组成员不存在或不在您的职责范围内"}, status=400)
         items = list(Item.objects.filter(campaign=campaign, pk__in=data["items"]))
         hotspot = _optional(scope.restrict(Hotspot.objects.all(), user), data.get("hotspot"))
         made, refused = service_errors(
@@ -386,7 +394,7 @@ class InspectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 team=team, items=items, hotspot=hotspot,
             )
         )  # fmt: skip
-        return refused or Response(InspectionSerializer(self.get_queryset().get(pk=made.pk)).data, status=201)
+        return refused or Response(self.get_serializer(self.get_queryset().get(pk=made.pk)).data, status=201)
 
     @extend_schema(
         request=None, responses={200: InspectionSerializer, 400: refusal(400, "Not planned any more: started or done")}
@@ -394,7 +402,7 @@ class InspectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @rest_action(detail=True, methods=["post"])
     def start(self, request, pk=None):
         done, refused = service_errors(lambda: svc.start_inspection(inspection=self.get_object(), by=request.user))
-        return refused or Response(InspectionSerializer(self.get_queryset().get(pk=done.pk)).data)
+        return refused or Response(self.get_serializer(self.get_queryset().get(pk=done.pk)).data)
 
     @extend_schema(request=CompleteRequest, responses=InspectionSerializer)
     @rest_action(detail=True, methods=["post"])
@@ -411,7 +419,7 @@ class InspectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 extend_to=data["extend_to"], reason=data["reason"],
             )
         )  # fmt: skip
-        return refused or Response(InspectionSerializer(self.get_queryset().get(pk=done.pk)).data)
+        return refused or Response(self.get_serializer(self.get_queryset().get(pk=done.pk)).data)
 
 
 class CriterionSerializer(serializers.ModelSerializer):
@@ -444,8 +452,8 @@ class HotspotRequest(serializers.Serializer):
     area = serializers.CharField(required=False, allow_blank=True, default="")
     problems = serializers.CharField()
     responsible_name = serializers.CharField(max_length=50)
-    listed_on = serializers.DateField(required=False, allow_null=True, default=None)
-    deadline = serializers.DateField()
+    listed_on = ApiDateField(required=False, allow_null=True, default=None)
+    deadline = ApiDateField()
     inspect_every_days = serializers.IntegerField(required=False, default=7)
     criteria = serializers.ListField(child=serializers.CharField(), min_length=1)
 

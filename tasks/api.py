@@ -19,6 +19,7 @@ from accounts import scope
 from accounts.api import UnitSerializer, under
 from ops.errors import Refused
 from ops.openapi import UPLOAD_TYPES, download_responses, refusal
+from ops.params import ApiDateField, DateFilter, IdFilter, ScopedFilterSet
 from ops.storage import StorageFull
 from ops.uploads import UploadRejected, attachment
 
@@ -202,7 +203,7 @@ def amount_field(**kwargs) -> serializers.DecimalField:
 class ReportRequestSerializer(serializers.Serializer):
     value = amount_field(required=False, allow_null=True)
     text = serializers.CharField(required=False, allow_blank=True, default="")
-    period = serializers.DateField(
+    period = ApiDateField(
         required=False, allow_null=True, default=None,
         help_text="Cadence items: the due date of the check-in period answered (default: the running one)",
     )  # fmt: skip
@@ -249,13 +250,13 @@ def service_errors(call):
         return None, Response({"detail": exc.message}, status=status.HTTP_507_INSUFFICIENT_STORAGE)
 
 
-class AssignmentFilter(filters.FilterSet):
+class AssignmentFilter(ScopedFilterSet):
     mine = filters.BooleanFilter(method="filter_mine", label="只看本单位")
     unit = filters.CharFilter(method="filter_unit", label="单位编码：该单位及其全部下级")
     overdue = filters.BooleanFilter(method="filter_overdue", label="已逾期")
-    due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
-    due_after = filters.DateFilter(field_name="due_date", lookup_expr="gte")
-    action = filters.NumberFilter(field_name="item__action")
+    due_before = DateFilter(field_name="due_date", lookup_expr="lte")
+    due_after = DateFilter(field_name="due_date", lookup_expr="gte")
+    action = IdFilter(field_name="item__action")
     # distinct=False: status is the row's own column; DISTINCT over 60 joined columns made the
     # HQ list sort wide rows on disk instead of walking the (due_date, id) index.
     status = filters.MultipleChoiceFilter(choices=AssignmentStatus.choices, distinct=False)
@@ -288,10 +289,11 @@ TransitionRequest = inline_serializer(
 class ShareSerializer(serializers.Serializer):
     unit = serializers.CharField(help_text="Unit code")
     target = amount_field(required=False, allow_null=True)
-    due_date = serializers.DateField(required=False, allow_null=True)
+    due_date = ApiDateField(required=False, allow_null=True)
 
 
 class ExtensionRequestSerializer(serializers.ModelSerializer):
+    requested_due = ApiDateField()
     requested_by = serializers.CharField(source="requested_by.get_full_name", read_only=True)
     decided_by = serializers.CharField(
         source="decided_by.get_full_name", read_only=True, default=None, allow_null=True, help_text="Null until decided"

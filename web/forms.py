@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from inspections.models import Category, FindingStatus, InspectionKind, Severity
+from ops.params import CodeField, DateField, IdField
 from tasks.models import AMOUNT_MAX, AMOUNT_PLACES, AMOUNT_TOO_LARGE, AssignmentStatus
 
 # What the evidence picker offers; ops.uploads decides from the bytes what is actually accepted.
@@ -18,6 +21,73 @@ class Form(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+    @classmethod
+    def parsed(cls, data) -> dict:
+        """The well-formed fields of ``data``: a malformed one is left out, as if it had not been sent
+        (what a query form of a page does with ``?inspection=²``: the page as without it)."""
+        form = cls(data)
+        form.is_valid()
+        return form.cleaned_data
+
+
+# --- what the pages' queries name (parsed, never read by hand: ``ops.params``) ------------------------
+
+
+class PickQuery(Form):
+    """The finding form's preselection: the running inspection and the unit."""
+
+    inspection = IdField()
+    unit = CodeField()
+
+
+class NoticeQuery(Form):
+    """A notice to issue: for the unit, from an inspection's findings or one finding."""
+
+    unit = CodeField()
+    inspection = IdField()
+    finding = IdField()
+
+
+class InspectionQuery(Form):
+    """An inspection to plan, about a listed hotspot."""
+
+    hotspot = IdField()
+    kind = forms.ChoiceField(choices=InspectionKind.choices, required=False)
+
+
+class PeriodForm(Form):
+    """The bulletin's period: "w<yyyy-mm-dd>" (the week holding that day) or "r<round id>" (ASCII digits)."""
+
+    period = forms.RegexField(regex=r"\A(?:r[0-9]{1,18}|w[0-9]{4}-[0-9]{2}-[0-9]{2})\Z", required=False)
+
+    def clean_period(self) -> tuple[str, int | date] | None:
+        value = self.cleaned_data["period"]
+        if not value:
+            return None
+        if value.startswith("r"):
+            return "round", int(value[1:])
+        return "week", DateField().clean(value[1:])
+
+
+class DayQuery(Form):
+    """The day a unit reports its figures for."""
+
+    day = DateField(required=False)
+
+
+class CampaignQuery(Form):
+    campaign = IdField()
+
+
+class UnitIdQuery(Form):
+    unit = IdField()
+
+
+class RetryForm(Form):
+    """HQ's retry of one dead letter (``message``), else of those the filter shows."""
+
+    message = IdField()
 
 
 class DateInput(forms.DateInput):
@@ -79,7 +149,7 @@ class CommentForm(Form):
 
 
 class ExtensionForm(Form):
-    requested_due = forms.DateField(label=_("New due date"), widget=DateInput())
+    requested_due = DateField(label=_("New due date"), widget=DateInput())
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -171,14 +241,14 @@ class AnswerForm(Form):
 class VerifyForm(Form):
     accept = forms.TypedChoiceField(choices=[("1", _("Verified")), ("0", _("Not fixed"))], coerce=lambda v: v == "1")
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    new_deadline = forms.DateField(label=_("New deadline"), required=False, widget=DateInput())
+    new_deadline = DateField(label=_("New deadline"), required=False, widget=DateInput())
 
 
 class NoticeForm(Form):
     findings = forms.TypedMultipleChoiceField(
         label=_("Findings to rectify"), coerce=int, widget=forms.CheckboxSelectMultiple
     )
-    deadline = forms.DateField(label=_("Rectification deadline"), widget=DateInput())
+    deadline = DateField(label=_("Rectification deadline"), widget=DateInput())
     requirements = forms.CharField(label=_("Requirements"), widget=forms.Textarea(attrs={"rows": 4}))
 
     def __init__(self, *args, findings=(), **kwargs):
@@ -188,7 +258,7 @@ class NoticeForm(Form):
 
 class InspectionForm(Form):
     kind = forms.ChoiceField(label=_("Kind"))
-    planned_on = forms.DateField(label=_("Date"), widget=DateInput())
+    planned_on = DateField(label=_("Date"), widget=DateInput())
     units = forms.ModelMultipleChoiceField(
         queryset=None, label=_("Units to inspect"), to_field_name="code", widget=forms.SelectMultiple(attrs={"size": 8})
     )
@@ -209,7 +279,7 @@ class InspectionForm(Form):
 
 class CompleteForm(Form):
     summary = forms.CharField(label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    extend_to = forms.DateField(label=_("If not accepted: new deadline"), required=False, widget=DateInput())
+    extend_to = DateField(label=_("If not accepted: new deadline"), required=False, widget=DateInput())
     reason = forms.CharField(label=_("Reason for the extension"), required=False)
 
     def __init__(self, *args, criteria=(), **kwargs):
@@ -235,8 +305,8 @@ class HotspotForm(Form):
     responsible_name = forms.CharField(label=_("Responsible person"), max_length=50)
     problems = forms.CharField(label=_("Problems"), widget=forms.Textarea(attrs={"rows": 3}))
     criteria = forms.CharField(label=_("Acceptance criteria (one per line)"), widget=forms.Textarea(attrs={"rows": 3}))
-    listed_on = forms.DateField(label=_("Listed on"), widget=DateInput())
-    deadline = forms.DateField(label=_("Deadline"), widget=DateInput())
+    listed_on = DateField(label=_("Listed on"), widget=DateInput())
+    deadline = DateField(label=_("Deadline"), widget=DateInput())
     inspect_every_days = forms.IntegerField(label=_("Inspect every (days)"), initial=7, min_value=1, max_value=90)
     campaign = forms.TypedChoiceField(label=_("Campaign"), coerce=int)
 

@@ -20,7 +20,7 @@ from accounts.scope import Action
 from notifications import outbox
 from notifications.models import MessageStatus
 
-from .forms import OutboxFilterForm, PreferenceForm
+from .forms import OutboxFilterForm, PreferenceForm, RetryForm
 from .views import submit
 
 PAGE_SIZE = 50
@@ -103,11 +103,14 @@ def outbox_retry(request: HttpRequest) -> HttpResponse:
     """Queue again the dead letters shown by the filter (or the one message posted as ``message``)."""
     _manager(request)
     _form, rows = _filtered(request)
-    one = request.POST.get("message", "")
-    if one.isdigit():
-        rows = rows.filter(pk=int(one))
+    retry = RetryForm(request.POST)
+    one = retry.cleaned_data["message"] if retry.is_valid() else None
+    if one is not None:
+        rows = rows.filter(pk=one)
+    elif request.POST.get("message"):  # malformed: retry nothing rather than every message the filter shows
+        rows = rows.none()
     n = outbox.retry(rows, by=request.user)
     messages.success(request, _("%(n)d message(s) queued again.") % {"n": n})
-    if one.isdigit():
-        return redirect("web:outbox-message", int(one))
+    if one is not None:
+        return redirect("web:outbox-message", one)
     return redirect(f"{reverse('web:outbox')}?{request.GET.urlencode()}")

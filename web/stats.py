@@ -34,6 +34,7 @@ from stats.models import Figure
 from stats.services import MAX_SHEET, import_upload, report_figures
 from stats.sheets import report_days, unit_sheet
 
+from .forms import DayQuery, PeriodForm
 from .views import REFUSALS, refusal_status
 
 MEASURE_LABELS = {
@@ -165,10 +166,7 @@ def report(request: HttpRequest) -> HttpResponse:
         a.unit = own or scope.units(request.user, Action.REPORT).order_by("path").first()
     if not scope.can(request.user, Action.REPORT, a.unit):
         raise Http404
-    try:
-        day = forms.DateField().clean(data.get("day") or None) if data.get("day") else None
-    except forms.ValidationError:
-        day = None
+    day = DayQuery.parsed(data).get("day")  # malformed or out of range: the default day
     today = timezone.localdate()
     day = day or min(today, a.campaign.end)
     round_ = stats.round_for(a.campaign, day)
@@ -295,19 +293,16 @@ def _bulletin(request: HttpRequest):
     if a is None or a.campaign is None or a.unit is None:
         raise Http404
     campaign = a.campaign
-    chosen = request.GET.get("period") or ""
+    # a malformed period is left out (the default week), as a week outside the campaign is clamped to it
+    kind, chosen = PeriodForm.parsed(request.GET).get("period") or ("", None)
     rounds = list(campaign.rounds.all())
-    if chosen.startswith("r") and chosen[1:].isdigit():
-        round_ = next((r for r in rounds if r.pk == int(chosen[1:])), None)
+    if kind == "round":
+        round_ = next((r for r in rounds if r.pk == chosen), None)
         if round_ is None:
             raise Http404
         period = bulletin.round_period(campaign, round_)
     else:
-        try:
-            day = forms.DateField().clean(chosen[1:]) if chosen.startswith("w") else None
-        except forms.ValidationError:
-            day = None
-        period = bulletin.week_of(campaign, day) if day else bulletin.default_period(campaign)
+        period = bulletin.week_of(campaign, chosen) if chosen else bulletin.default_period(campaign)
     ctx = bulletin.bulletin_context(request.user, campaign, a.unit, period)
     weeks = [(f"w{w.start.isoformat()}", w.label) for w in bulletin.weeks(campaign, timezone.localdate())]
     ctx["periods"] = weeks[::-1] + [(f"r{r.pk}", bulletin.round_period(campaign, r).label) for r in rounds]

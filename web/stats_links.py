@@ -15,6 +15,8 @@ from accounts.scope import Action
 from stats.models import Round
 from tasks.queries import campaigns_for
 
+from .forms import UnitIdQuery
+
 
 @login_required
 def round_report(request: HttpRequest, pk: int) -> HttpResponse:
@@ -23,7 +25,7 @@ def round_report(request: HttpRequest, pk: int) -> HttpResponse:
     for no unit (HQ, a leader) gets the round's statistics instead, with the units not reported.
     404 unless the round's campaign concerns the user."""
     round_ = get_object_or_404(Round.objects.filter(campaign__in=campaigns_for(request.user)), pk=pk)
-    asked = request.GET.get("unit", "")
+    asked = UnitIdQuery.parsed(request.GET).get("unit")
     query = {"campaign": round_.campaign_id}
     if scope.scope_for(request.user, Action.REPORT):
         query["day"] = round_.end.isoformat()
@@ -31,7 +33,7 @@ def round_report(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         query["round"] = round_.pk
         action, page = Action.VIEW, "web:stats"
-    unit = scope.units(request.user, action).filter(pk=int(asked)).first() if asked.isdigit() else None
+    unit = scope.units(request.user, action).filter(pk=asked).first() if asked else None
     if unit is not None:
         query["unit"] = unit.code
     return redirect(reverse(page) + "?" + urlencode(query))

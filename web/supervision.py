@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -43,13 +43,17 @@ from tasks.queries import campaigns_for
 from . import labels
 from .forms import (
     AnswerForm,
+    CampaignQuery,
     CompleteForm,
     FindingFilterForm,
     FindingForm,
     Form,
     HotspotForm,
     InspectionForm,
+    InspectionQuery,
     NoticeForm,
+    NoticeQuery,
+    PickQuery,
     VerifyForm,
 )
 from .views import PAGE_SIZE, submit
@@ -77,10 +81,6 @@ def _unit_picker(units) -> tuple[bool, list]:
     """Whether to type the unit (datalist), and the options to list."""
     options = list(units.only("code", "name", "path").order_by("path"))
     return len(options) > SELECT_MAX_UNITS, options
-
-
-def _pk(value) -> int | None:
-    return int(value) if str(value or "").isdigit() else None
 
 
 # --- Findings ------------------------------------------------------------------------------------
@@ -122,7 +122,8 @@ def finding_counts(request: HttpRequest) -> HttpResponse:
     itself (htmx): the list does not wait for eight counts over the province."""
     user = request.user
     _require(user, Action.VIEW)
-    campaign = get_object_or_404(campaigns_for(user).exclude(status="draft"), pk=_pk(request.GET.get("campaign")))
+    wanted = CampaignQuery.parsed(request.GET).get("campaign")
+    campaign = get_object_or_404(campaigns_for(user).exclude(status="draft"), pk=wanted)
     context = {"counts_campaign": campaign, "counts": svc.counts(campaign, user)}
     return render(request, "supervision/_counts.html", context)
 
@@ -173,7 +174,8 @@ def finding_new(request: HttpRequest) -> HttpResponse:
         _require(user, Action.REPORT)
     campaigns = _open_campaigns(user)
     running = _running_inspections(user) if inspector else []
-    wanted = _pk(request.POST.get("inspection") or request.GET.get("inspection"))
+    asked = PickQuery.parsed(request.GET)
+    wanted = PickQuery.parsed(request.POST).get("inspection") or asked.get("inspection")
     chosen = next((i for i in running if i.pk == wanted), running[0] if len(running) == 1 and not wanted else None)
     if chosen is not None:
         units = scope.units(user, Action.INSPECT).filter(inspections=chosen)
@@ -185,7 +187,7 @@ def finding_new(request: HttpRequest) -> HttpResponse:
         return FindingForm(
             data, files, units=units, datalist=datalist, campaigns=campaigns,
             inspections=[(i.pk, f"{i.get_kind_display()} {date_format(i.planned_on, 'MONTH_DAY_FORMAT')}") for i in running],
-            initial={"inspection": chosen.pk if chosen else None, "unit": request.GET.get("unit")},
+            initial={"inspection": chosen.pk if chosen else None, "unit": asked.get("unit")},
         )  # fmt: skip
 
     def page(status=200, finding_form=None):
@@ -312,13 +314,13 @@ def notice_new(request: HttpRequest) -> HttpResponse:
     requirements; the number is drawn when it is issued."""
     user = request.user
     _require(user, Action.INSPECT)
-    params = request.POST if request.method == "POST" else request.GET
-    unit = get_object_or_404(scope.units(user, Action.INSPECT), code=params.get("unit", ""))
+    asked = NoticeQuery.parsed(request.POST if request.method == "POST" else request.GET)
+    unit = get_object_or_404(scope.units(user, Action.INSPECT), code=asked.get("unit") or "")
     inspection = None
-    if wanted := _pk(params.get("inspection")):
+    if wanted := asked.get("inspection"):
         inspection = get_object_or_404(inspections_for(user), pk=wanted)
     candidates = list(findings_for(user, Action.INSPECT).filter(unit=unit, status=FS.OPEN).order_by("found_at", "id"))
-    if one := _pk(request.GET.get("finding")):
+    if one := NoticeQuery.parsed(request.GET).get("finding"):
         picked = [one]
     elif inspection is not None:
         picked = [f.pk for f in candidates if f.inspection_id == inspection.pk]
@@ -368,8 +370,13 @@ def notice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Inspections ---------------------------------------------------------------------------------
 
 
-def _inspection_rows(qs):
-    return qs.select_related("issuing_unit", "hotspot").prefetch_related("units").annotate(n_findings=Count("findings"))
+def _inspection_rows(qs, user):
+    """An inspection list's rows: of the units each visited, those the user may see (``units_seen``), and
+    the count of their findings only — a tour of two branches shows a station lead its own station."""
+    reach = scope.scope_for(user, Action.VIEW)
+    seen = Prefetch("units", queryset=scope.units(user).order_by("path"), to_attr="units_seen")
+    counted = Count("findings", filter=reach.q("findings__unit") or None)
+    return qs.select_related("issuing_unit", "hotspot").prefetch_related(seen).annotate(n_findings=counted)
 
 
 @login_required
@@ -378,10 +385,10 @@ def inspections(request: HttpRequest) -> HttpResponse:
     user = request.user
     _require(user, Action.VIEW)
     visible = inspections_for(user)
-    mine = _inspection_rows(visible.filter(team=user).exclude(status=InspectionStatus.COMPLETED))
+    mine = _inspection_rows(visible.filter(team=user).exclude(status=InspectionStatus.COMPLETED), user)
     status = request.GET.get("status", "")
     listed = visible.filter(status=status) if status in InspectionStatus.values else visible
-    page = Paginator(_inspection_rows(listed).order_by("-planned_on", "-id"), PAGE_SIZE).get_page(
+    page = Paginator(_inspection_rows(listed, user).order_by("-planned_on", "-id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     context = {
@@ -408,9 +415,9 @@ def _get_inspection(request: HttpRequest, pk: int) -> Inspection:
 
 def _inspection_page(request: HttpRequest, i: Inspection, status: int = 200, **bound) -> HttpResponse:
     user = request.user
-    units = list(i.units.order_by("path"))
     # A tour may visit units of several branches: the user sees the inspection through one of them,
-    # but the findings and notices of the others stay out of its scope, as on their own pages.
+    # but the others, their findings and notices stay out of its scope, as on their own pages.
+    units = list(scope.units(user).filter(inspections=i).order_by("path"))
     found = list(
         scope.restrict(i.findings.select_related("unit", "notice"), user).order_by("unit__path", "found_at", "id")
     )
@@ -486,8 +493,9 @@ def inspection_new(request: HttpRequest) -> HttpResponse:
     campaigns = _open_campaigns(user)
     units = scope.units(user, Action.INSPECT).order_by("path")
     hotspots = list(hotspots_for(user).filter(status=Hotspot.Status.LISTED, campaign__in=campaigns))
-    hotspot = next((h for h in hotspots if h.pk == _pk(request.GET.get("hotspot"))), None)
-    initial = {"planned_on": timezone.localdate(), "kind": request.GET.get("kind") or InspectionKind.ROUTINE}
+    asked = InspectionQuery.parsed(request.GET)
+    hotspot = next((h for h in hotspots if h.pk == asked.get("hotspot")), None)
+    initial = {"planned_on": timezone.localdate(), "kind": asked.get("kind") or InspectionKind.ROUTINE}
     if hotspot is not None:
         initial.update(hotspot=hotspot.pk, units=[hotspot.unit.code], campaign=hotspot.campaign_id)
 
@@ -553,7 +561,7 @@ def hotspot(request: HttpRequest, pk: int) -> HttpResponse:
         "today": today,
         "windows": windows[::-1],
         "missed": svc.missed(windows, today),
-        "inspections": _inspection_rows(h.inspections.all()).order_by("-planned_on", "-id"),
+        "inspections": _inspection_rows(h.inspections.all(), request.user).order_by("-planned_on", "-id"),
         "findings": h.findings.select_related("unit").order_by("-found_at", "-id")[:LIST_LIMIT],
         "can_inspect": h.status == Hotspot.Status.LISTED and scope.can(request.user, Action.INSPECT, h.unit),
         "events": _events(h),

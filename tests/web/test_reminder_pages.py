@@ -79,3 +79,18 @@ def test_only_hq_over_the_unit_sees_or_retries_a_message(city, delivered):
     assert about_east.pk not in [m.pk for m in west.get("/outbox/").context["page"]]
     west.post("/outbox/retry/", {"message": about_east.pk})
     assert Message.objects.get(pk=about_east.pk).status == MessageStatus.DEAD
+
+
+def test_a_malformed_message_to_retry_retries_nothing(city, delivered):
+    """``message=²`` (a digit to ``str.isdigit``, not to ``int``) made a 500; now it is a message that
+    does not exist: nothing retried — not every dead letter the filter shows."""
+    dead = delivered.filter(channel=Channel.INBOX).first()
+    Message.objects.filter(pk=dead.pk).update(status=MessageStatus.DEAD)
+    hq = login(city["hq"])
+    for malformed in ("²", "①", "-1", "9" * 30, "1\x00"):
+        response = hq.post("/outbox/retry/?status=dead", {"message": malformed})
+        assert response.status_code == 302 and response.url == "/outbox/?status=dead"
+    assert Message.objects.get(pk=dead.pk).status == MessageStatus.DEAD
+    assert not AuditEvent.objects.filter(verb="message.retried").exists()
+    response = hq.post("/outbox/retry/", {"message": dead.pk})
+    assert response.url == f"/outbox/{dead.pk}/" and Message.objects.get(pk=dead.pk).status == MessageStatus.PENDING

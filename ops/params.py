@@ -1,0 +1,109 @@
+"""What an id, a unit code or a date may be when a request names one: the fields every page form, query form,
+API serializer and list filter parses them with, so a parameter is never read by hand.
+
+Why: ``"²".isdigit()`` is true and ``int("²")`` fails, so a hand-made ``int(x) if x.isdigit()`` made a 500;
+a date of year 1 or 9999 is valid to ``date.fromisoformat`` and then overflows when 同比 moves it a year
+back or 环比 a window before (``OverflowError``, ``ValueError``). Here an id is an ASCII-or-Unicode whole
+number in the range of a database key, a code has no NUL (PostgreSQL refuses it in a query), and a date is
+between ``EARLIEST`` and ``LATEST`` — far outside any campaign, far inside what date arithmetic can reach.
+A value outside is a form error (a page) or a 400 naming the field (the API).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+from rest_framework import serializers
+
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2099, 12, 31)
+MAX_ID = 2**63 - 1  # a BigAutoField key
+
+OUT_OF_RANGE = _("Enter a date between 2000-01-01 and 2099-12-31.")
+
+
+def date_validators() -> list:
+    return [
+        MinValueValidator(EARLIEST, message=OUT_OF_RANGE),
+        MaxValueValidator(LATEST, message=OUT_OF_RANGE),
+    ]
+
+
+class DateField(forms.DateField):
+    """A date of a page's form or query, within ``EARLIEST``..``LATEST``."""
+
+    default_validators = date_validators()
+
+
+class IdField(forms.IntegerField):
+    """The id of a row a page's query names (an inspection, a hotspot, a message …)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+
+class CodeField(forms.CharField):
+    """A unit code in a page's query (Django's CharField already refuses NUL)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+
+class ApiDateField(serializers.DateField):
+    """A date in an API body, within ``EARLIEST``..``LATEST`` (400 naming the field outside)."""
+
+    def __init__(self, **kwargs):
+        kwargs["validators"] = [*kwargs.get("validators", ()), *date_validators()]
+        super().__init__(**kwargs)
+
+
+class DateFilter(filters.DateFilter):
+    """A date filter of an API list, within ``EARLIEST``..``LATEST``."""
+
+    field_class = DateField
+
+
+class IdFilter(filters.NumberFilter):
+    """A filter by the id of a related row (``?campaign=``, ``?parent=``, ``?notice=`` …): a whole number in
+    the range of a key, matched against the caller's already scoped list. An id out of the caller's scope
+    and one that no row has answer alike — the same empty list — where a choice among all rows of the
+    table (django-filter's default for a foreign key) answered 400 only for the one that does not exist."""
+
+    field_class = IdField
+
+
+class ScopedFilterSet(filters.FilterSet):
+    """The base of every API list's filters (``ops.params.FilterBackend`` builds ``filterset_fields`` on it
+    too): a foreign key filters by id, never by a choice among the table's rows; a date stays in range."""
+
+    FILTER_DEFAULTS = {
+        **filters.FilterSet.FILTER_DEFAULTS,
+        **{
+            field: {"filter_class": IdFilter}
+            for field in (
+                models.ForeignKey,
+                models.OneToOneField,
+                models.OneToOneRel,
+                models.ManyToManyField,
+                models.ManyToOneRel,
+                models.ManyToManyRel,
+            )
+        },
+        models.DateField: {"filter_class": DateFilter},
+    }
+
+
+class FilterBackend(filters.DjangoFilterBackend):
+    """DRF's django-filter backend with ``ScopedFilterSet`` as the base of the filters it generates."""
+
+    filterset_base = ScopedFilterSet

@@ -1,0 +1,383 @@
+"""Odd input never makes a server error (issue 15, defect 6): every page and API endpoint that takes
+parameters is fed odd Unicode digits (², ٣, ①, fullwidth １ …: digits to ``str.isdigit``, not to ``int``),
+huge and negative numbers, NUL, dates of year 1 and 9999, spreadsheet formulas, mixed with real values
+so the deeper paths run too, as HQ and as a station lead; every answer must be below 500.
+
+The pages come from the URL conf (``PAGE_PARAMS`` must name every page of ``web``: a page added without
+an entry fails ``test_every_page_is_listed``); the API's operations and their parameters (query and body)
+come from its OpenAPI schema, so a new endpoint is fuzzed without being listed. The examples are
+derandomized (the same ones every run) and few per endpoint, so the module runs in a few minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlencode
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, get_resolver
+from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from boards.ranking import MEASURES
+from notifications.models import Message
+from stats.models import Indicator, Round
+
+from ..matrix_support import World, build_world, kept_for_the_module
+
+pytestmark = pytest.mark.django_db
+
+EXAMPLES = 6  # per (persona, endpoint, method), besides the explicit ones below
+PERSONAS = ("hq", "station_lead")
+SITE = "33031001"  # the station lead's own unit: its objects are seen by both personas
+
+# Digits to str.isdigit() that int() refuses (superscript, circled, Kharosthi), digits int() takes from
+# other scripts (Arabic-Indic, fullwidth, N'Ko, Lao, mathematical bold)
+ODD_DIGITS = ["²", "³", "①", "𐩀", "٣", "１", "߃", "໓", "𝟙"]
+ATOMS = [
+    *ODD_DIGITS, "１２", "٣٣", "²²", "-1", "0", "00", "+1", "1.5", "1e999", "NaN", "Infinity", "0x10",
+    "2147483648", str(2**63), "9" * 30, "9" * 5000, "\x00", "1\x00", "0001-01-01", "9999-12-31",
+    "0000-01-01", "2026-02-30", "10000-01-01", "２０２６-０７-０１", "=1+1", "=HYPERLINK(\"http://x\")",
+    "@SUM(A1)", "", " ", "%", "'", "🙂", "true", "[]", "{}",
+]  # fmt: skip
+PREFIXES = ["", "r", "w", "w0001-01-0", "-", "1", "v"]
+odd = st.one_of(
+    st.sampled_from(ATOMS),
+    st.tuples(st.sampled_from(PREFIXES), st.sampled_from(ATOMS)).map("".join),
+    st.text(st.sampled_from([*ODD_DIGITS, *"0123456789-"]), min_size=1, max_size=12),
+)
+# Explicit examples, besides the generated ones: every parameter alone set to each of ALONE (the others
+# absent, so that a malformed neighbour does not hide it), and all parameters at once to each of UNIFORM.
+ALONE = ["²", "0001-01-01", "9999-12-31"]
+UNIFORM = ["①", "٣", "１", "r²", "w9999-12-31", "\x00", "9" * 30, "-1"]
+
+
+def explicit(check, first: str, firsts, second: str, seconds, lists=frozenset()):
+    """``check`` with the examples of ALONE and UNIFORM over its two dictionaries of parameters."""
+
+    def one(names, atom):
+        return {n: [atom] if n in lists else atom for n in names}
+
+    for atom in UNIFORM:
+        check = example(**{first: one(firsts, atom), second: one(seconds, atom)})(check)
+    for atom in ALONE:
+        for name in firsts:
+            check = example(**{first: one([name], atom), second: {}})(check)
+        for name in seconds:
+            check = example(**{first: {}, second: one([name], atom)})(check)
+    return check
+
+
+# --- the pages: every page of ``web`` and the parameters it reads (GET, then POST) -------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    get: tuple[str, ...] = ()
+    post: tuple[str, ...] | None = None  # None: not a form; () a form without fields
+
+
+BOARD = ("campaign", "unit", "action", "due_by")
+WINDOW = (*BOARD, "round", "start", "end")
+PAGE_PARAMS: dict[str, Page] = {
+    "web:home": Page(),
+    "web:my": Page(("q", "status", "campaign", "below")),
+    "web:assignment": Page(),
+    "web:report": Page(post=("value", "text", "period", "version")),
+    "web:transition": Page(post=("name", "note", "version")),
+    "web:comment": Page(post=("text",)),
+    "web:extension": Page(post=("requested_due", "reason")),
+    "web:decide": Page(post=("approve", "note")),
+    "web:review": Page(("page",)),
+    "web:items": Page(("campaign",)),
+    "web:item": Page(("status", "overdue", "page")),
+    "web:board": Page(BOARD),
+    "web:exports": Page(),
+    "web:export-new": Page(post=("kind", *BOARD)),
+    "web:export-status": Page(),
+    "web:export-download": Page(),
+    "web:ranking": Page(("campaign", "unit"), post=("campaign", "unit", *MEASURES, "laggards")),
+    "web:bulletin": Page(("campaign", "unit", "period")),
+    "web:bulletin-pdf": Page(("campaign", "unit", "period")),
+    "web:stats": Page(WINDOW),
+    "web:stats-report": Page(("campaign", "unit", "day"), post=("campaign", "unit", "day", "v{indicator}")),
+    "web:stats-upload": Page(post=("campaign", "unit")),
+    "web:stats-sheet": Page(("campaign", "unit")),
+    "web:stats-round-report": Page(("unit",)),
+    "web:inbox": Page(("page",)),
+    "web:inbox-read": Page(post=()),
+    "web:inbox-read-all": Page(post=()),
+    "web:preferences": Page(post=("email", "webhook", "digest", "weekly")),
+    "web:outbox": Page(("q", "status", "channel", "about", "page")),
+    "web:outbox-retry": Page(("q", "status", "channel", "about"), post=("message",)),
+    "web:outbox-message": Page(),
+    "web:findings": Page(("q", "status", "overdue", "mine", "campaign", "page")),
+    "web:finding-new": Page(
+        ("inspection", "unit"),
+        post=("inspection", "unit", "place", "description", "category", "severity", "campaign"),
+    ),
+    "web:finding-counts": Page(("campaign",)),
+    "web:finding": Page(),
+    "web:finding-answer": Page(post=("text",)),
+    "web:finding-verify": Page(post=("accept", "note", "new_deadline")),
+    "web:rectification": Page(),
+    "web:notices": Page(("status", "page")),
+    "web:notice-new": Page(
+        ("unit", "inspection", "finding"), post=("unit", "inspection", "findings", "deadline", "requirements")
+    ),
+    "web:notice": Page(),
+    "web:notice-print": Page(),
+    "web:notice-pdf": Page(),
+    "web:inspections": Page(("status", "page")),
+    "web:inspection-new": Page(("hotspot", "kind"), post=("kind", "planned_on", "units", "hotspot", "campaign")),
+    "web:inspection": Page(),
+    "web:inspection-start": Page(post=()),
+    "web:inspection-complete": Page(post=("summary", "extend_to", "reason", "passed_{criterion}", "note_{criterion}")),
+    "web:hotspots": Page(("status",)),
+    "web:hotspot-new": Page(
+        post=(
+            "name",
+            "area",
+            "unit",
+            "responsible_name",
+            "problems",
+            "criteria",
+            "listed_on",
+            "deadline",
+            "inspect_every_days",
+            "campaign",
+        ),
+    ),
+    "web:hotspot": Page(),
+}
+
+
+def web_patterns() -> dict[str, URLPattern]:
+    resolver = get_resolver()
+    web = next(r for r in resolver.url_patterns if getattr(r, "namespace", None) == "web")
+    return {f"web:{p.name}": p for p in web.url_patterns}
+
+
+def test_every_page_is_listed():
+    assert set(web_patterns()) == set(PAGE_PARAMS)
+
+
+# --- the API: operations and parameters from the schema ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    query: tuple[str, ...]
+    body: tuple[str, ...]
+    lists: frozenset[str]  # body fields that are lists
+    multipart: bool
+
+
+def api_operations() -> list[Operation]:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema.get("components", {}).get("schemas", {})
+
+    def properties(media) -> dict:
+        ref = media.get("schema", {})
+        if "$ref" in ref:
+            ref = components[ref["$ref"].rsplit("/", 1)[1]]
+        if ref.get("type") == "array":  # many=True bodies (bulk transition, pass-down): one row
+            ref = ref.get("items", {})
+            if "$ref" in ref:
+                ref = components[ref["$ref"].rsplit("/", 1)[1]]
+        return ref.get("properties", {})
+
+    found = []
+    for path, item in schema["paths"].items():
+        for method, op in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            query = tuple(p["name"] for p in op.get("parameters", []) if p["in"] == "query")
+            content = op.get("requestBody", {}).get("content", {})
+            media = content.get("application/json") or content.get("multipart/form-data") or {}
+            props = properties(media)
+            found.append(
+                Operation(
+                    method,
+                    path,
+                    query,
+                    tuple(props),
+                    frozenset(k for k, v in props.items() if v.get("type") == "array"),
+                    "application/json" not in content and bool(content),
+                )
+            )
+    return found
+
+
+OPERATIONS = api_operations()
+
+# --- the world: the API matrix's, plus a round of concentrated operations -----------------------
+
+
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    def build():
+        world = build_world(tmp_path_factory.mktemp("odd-plan"), tmp_path_factory.mktemp("odd-media"))
+        xj = world.campaigns["XJ"]
+        Round.objects.create(campaign=xj, name="第一轮", start=date(2026, 7, 7), end=date(2026, 7, 9))
+        return world
+
+    with kept_for_the_module(django_db_blocker, build) as made:
+        yield made
+
+
+@pytest.fixture
+def world(shared_world, db, settings) -> World:
+    settings.MEDIA_ROOT = str(shared_world.media_root)
+    return shared_world
+
+
+def objects(w: World) -> dict[str, int]:
+    """The id put in a path, by what the path is about: objects of the station seen by both personas."""
+    s = w.supervision
+    xj = w.campaigns["XJ"]
+    message = Message.objects.filter(recipient=w.people["station_lead"]).first()
+    return {
+        "assignment": w.work[SITE].pk, "assignments": w.work[SITE].pk, "item": xj.items.first().pk,
+        "items": xj.items.first().pk, "extension": w.extension[SITE].pk, "extension-requests": w.extension[SITE].pk,
+        "evidence": w.evidence[SITE].pk, "finding": s.finding[SITE].pk, "findings": s.finding[SITE].pk,
+        "notice": s.notice[SITE].pk, "notices": s.notice[SITE].pk, "inspection": s.tour["tour"].pk,
+        "inspections": s.tour["tour"].pk, "hotspot": s.hotspot[SITE].pk, "hotspots": s.hotspot[SITE].pk,
+        "finding-photos": s.photo[SITE].pk, "campaigns": xj.pk, "actions": xj.actions.first().pk,
+        "units": w.units[SITE].pk, "users": w.people["station_lead"].pk, "round": xj.rounds.first().pk,
+        "inbox": message.pk if message else 1, "outbox": message.pk if message else 1, "export": 1, "exports": 1,
+    }  # fmt: skip
+
+
+def real_values(w: World) -> dict[str, list[str]]:
+    """Real values of the parameters, drawn besides the odd ones so that the deeper paths run."""
+    xj = w.campaigns["XJ"]
+    s = w.supervision
+    r = xj.rounds.first()
+    return {
+        "campaign": [str(xj.pk)], "unit": [SITE, "3303", "330310"], "units": [SITE], "action": [str(xj.actions.first().pk)],
+        "round": [str(r.pk)], "period": [f"r{r.pk}", "w2026-07-06"], "day": ["2026-07-08", "2026-07-02"],
+        "start": ["2026-07-01"], "end": ["2026-07-20"], "due_by": ["2026-08-01"], "inspection": [str(s.tour["tour"].pk)],
+        "hotspot": [str(s.hotspot[SITE].pk)], "finding": [str(s.finding[SITE].pk)],
+        "findings": [str(s.finding[SITE].pk)], "kind": ["battle", "routine", "joint"], "status": ["open", "pending"],
+        "message": [str(objects(w)["outbox"])], "name": ["start", "submit"], "approve": ["1"], "accept": ["0", "1"],
+        "team": ["station_lead", "inspector"], "place": ["夜市"], "description": ["占道"], "text": ["整改完毕"],
+        "requirements": ["立即整改"], "criteria": ["无占道经营"], "responsible_name": ["赵关"],
+    }  # fmt: skip
+
+
+def params(names, real: dict[str, list[str]], *, lists=frozenset()) -> st.SearchStrategy[dict]:
+    """Each parameter absent, real or odd; a list parameter may be one odd value in a list."""
+
+    def value(name):
+        plain = st.one_of(odd, st.sampled_from(real[name])) if name in real else odd
+        return st.one_of(plain, st.lists(plain, min_size=1, max_size=2)) if name in lists else plain
+
+    return st.fixed_dictionaries({}, optional={n: value(n) for n in names})
+
+
+def client_for(w: World, persona: str) -> Client:
+    client = Client()
+    client.force_login(w.people[persona])
+    return client
+
+
+def fill(name: str, w: World) -> list[str]:
+    """A page's parameter names with the world's ids (``v{indicator}``, ``passed_{criterion}``)."""
+    indicator = Indicator.objects.filter(campaign=w.campaigns["XJ"]).first()
+    criterion = w.supervision.hotspot[SITE].criteria.first()
+    return name.format(indicator=indicator.pk if indicator else 0, criterion=criterion.pk if criterion else 0)
+
+
+def answered(response, what) -> None:
+    assert response.status_code < 500, (what, response.status_code, response.content[:300])
+
+
+SETTINGS = settings(
+    max_examples=EXAMPLES, derandomize=True, deadline=None, database=None, print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)  # fmt: skip
+
+
+def page_cases():
+    return [(name, persona) for name in PAGE_PARAMS for persona in PERSONAS if PAGE_PARAMS[name] != Page()]
+
+
+@pytest.mark.parametrize(("name", "persona"), page_cases())
+def test_page_takes_odd_parameters(world, name, persona):
+    pattern = web_patterns()[name]
+    route = str(pattern.pattern)
+    ids = objects(world)
+    key = name.removeprefix("web:").split("-")[0]
+    path = "/" + re.sub(r"<int:pk>", str(ids.get(key, 1)), route)
+    page = PAGE_PARAMS[name]
+    client = client_for(world, persona)
+    real = real_values(world)
+    gets = [fill(n, world) for n in page.get]
+    posts = [fill(n, world) for n in page.post or ()]
+
+    @SETTINGS
+    @given(query=params(gets, real), form=params(posts, real, lists={"units", "findings"}))
+    def check(query, form):
+        if page.get:
+            answered(client.get(path, query), (path, query))
+        if page.post is not None:
+            answered(client.post(f"{path}?{urlencode(query)}", form), (path, query, form))
+
+    explicit(check, "query", gets, "form", posts, lists={"units", "findings"})()
+
+
+def api_cases():
+    return [(op, persona) for op in OPERATIONS for persona in PERSONAS if op.query or op.body]
+
+
+@pytest.mark.parametrize(
+    ("op", "persona"), api_cases(), ids=lambda v: f"{v.method} {v.path}" if isinstance(v, Operation) else v
+)
+def test_api_takes_odd_parameters(world, op, persona):
+    ids = objects(world)
+    parts = op.path.strip("/").split("/")
+    path = re.sub(r"\{id\}", str(ids.get(parts[2], 1)), op.path)
+    client = client_for(world, persona)
+    real = real_values(world)
+
+    @SETTINGS
+    @given(query=params(op.query, real), body=params(op.body, real, lists=op.lists))
+    def check(query, body):
+        send = getattr(client, op.method)
+        if op.method == "get":
+            answered(send(path, query), (op.method, path, query))
+        elif op.multipart:
+            answered(send(path, {k: v for k, v in body.items()}), (op.method, path, body))
+        else:
+            answered(send(path, json.dumps(body), content_type="application/json"), (op.method, path, body))
+
+    explicit(check, "query", op.query, "body", op.body, lists=op.lists)()
+
+
+def test_what_the_tester_sent_is_answered_without_an_error(world):
+    """The requests the outside tester saw answered with a 500: a malformed id or period a page only picks
+    with is left out (the page as without it); a date outside 2000–2099 in a board's window is a 400
+    naming the parameter, on the page as in the API."""
+    hq, lead = client_for(world, "hq"), client_for(world, "station_lead")
+    r = world.campaigns["XJ"].rounds.first()
+    bulletin = hq.get("/board/bulletin/?period=r²")
+    assert bulletin.status_code == 200 and bulletin.context["chosen"].startswith("w")  # the default week
+    to_report = lead.get(f"/stats/rounds/{r.pk}/report/?unit=²")
+    assert to_report.status_code == 302 and "unit=" not in to_report["Location"]
+    assert to_report["Location"].startswith("/stats/report/?")
+    new = hq.get("/findings/new/?inspection=²")
+    assert new.status_code == 200 and new.context["inspection"] is None
+    for parameter, day in (("start", "0001-01-01"), ("end", "9999-12-31")):
+        api = hq.get(f"/api/v1/stats/totals/?{parameter}={day}")
+        assert api.status_code == 400 and list(api.json()) == [parameter], api.content
+        assert "2000-01-01" in api.json()[parameter][0]
+        page = hq.get(f"/stats/?{parameter}={day}")
+        assert page.status_code == 400 and list(page.context["form"].errors) == [parameter]
