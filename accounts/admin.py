@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -10,7 +11,7 @@ from treebeard.forms import movenodeform_factory
 
 from ops.adminkit import AuditedAdminMixin, ManagedChoicesMixin, ScopedAdminMixin
 
-from . import scope
+from . import scope, services
 from .models import RoleGrant, Unit, User
 
 CHILD_POSITIONS = ("first-child", "last-child", "sorted-child", "child")
@@ -123,6 +124,35 @@ class UserAdmin(AuditedAdminMixin, ScopedAdminMixin, BaseUserAdmin):
     def roles(self, obj: User) -> str:
         return "；".join(f"{g.get_role_display()}@{g.unit.name}" for g in obj.grants.all())
 
+    def save_formset(self, request, form, formset, change):
+        """The role grants of the inline go through ``grant_role`` / ``revoke_role`` (the admin group,
+        the audit event, the scope cache), never a plain save; a grant changed is one revoked and one granted."""
+        if formset.model is not RoleGrant:
+            return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline in formset.deleted_forms:
+            if inline.instance.pk:
+                services.revoke_role(grant=inline.instance, by=request.user, source="admin")
+                formset.deleted_objects.append(inline.instance)
+        for inline in formset.forms:
+            if inline in formset.deleted_forms or not inline.has_changed():
+                continue
+            data = inline.cleaned_data
+            grant = _regrant(inline.instance, request.user, user=form.instance, role=data["role"], unit=data["unit"])
+            if inline.instance.pk:
+                formset.changed_objects.append((grant, inline.changed_data))
+            else:
+                formset.new_objects.append(grant)
+
+
+def _regrant(old: RoleGrant, by: User, *, user: User, role: str, unit: Unit) -> RoleGrant:
+    """``user`` gets ``role`` over ``unit``, instead of ``old`` when that is a grant already saved."""
+    if old.pk:
+        services.revoke_role(
+            grant=RoleGrant.objects.select_related("user", "unit").get(pk=old.pk), by=by, source="admin"
+        )
+    return services.grant_role(user=user, role=role, unit=unit, by=by, source="admin")
+
 
 @admin.register(RoleGrant)
 class RoleGrantAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
@@ -131,3 +161,20 @@ class RoleGrantAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["user__username", "user__name", "unit__name"]
     autocomplete_fields = ["user", "unit"]
     list_select_related = ["user", "unit"]
+
+    def save_model(self, request, obj, form, change):
+        """Granted through ``grant_role``; a grant changed is the old one revoked and the new one granted."""
+        with transaction.atomic():
+            old = RoleGrant(pk=obj.pk) if change else RoleGrant()
+            if change and not form.changed_data:
+                return
+            grant = _regrant(old, request.user, user=obj.user, role=obj.role, unit=obj.unit)
+            obj.pk, obj.created_at = grant.pk, grant.created_at
+
+    def delete_model(self, request, obj):
+        services.revoke_role(grant=obj, by=request.user, source="admin")
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for grant in queryset.select_related("user", "unit"):
+                services.revoke_role(grant=grant, by=request.user, source="admin")

@@ -64,3 +64,20 @@ def grant_role(*, user: User, role: str, unit: Unit, by: User | None = None, sou
         )
         scope.forget(user)
     return grant
+
+
+@transaction.atomic
+def revoke_role(*, grant: RoleGrant, by: User | None = None, source: str = "") -> None:
+    """Take a role grant away; the role's admin group goes too when the user holds that role nowhere else."""
+    user, role, unit = grant.user, grant.role, grant.unit
+    RoleGrant.objects.filter(pk=grant.pk).delete()
+    if not RoleGrant.objects.filter(user=user, role=role).exists():
+        user.groups.remove(ensure_group(role))
+    audit.record(
+        [
+            audit.event(
+                user, "role.revoked", actor=by, unit=unit, source=source, changes={"role": role, "unit": unit.code}
+            )
+        ]
+    )
+    scope.forget(user)
