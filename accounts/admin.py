@@ -1,17 +1,24 @@
+import copy
+from functools import partial
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.admin import TokenAdmin as BaseTokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
 from ops.adminkit import AuditedAdminMixin, ManagedChoicesMixin, ScopedAdminMixin
 
-from . import scope, services
+from . import scope, services, tokens
 from .models import RoleGrant, Unit, User
 
 CHILD_POSITIONS = ("first-child", "last-child", "sorted-child", "child")
@@ -88,6 +95,19 @@ class UnitAdmin(AuditedAdminMixin, ScopedAdminMixin, TreeAdmin):
         return super().children_view(request, parent_id)
 
 
+class PasswordForm(AdminPasswordChangeForm):
+    """The admin's password form for ``by``: the new password (or none) is set by the service."""
+
+    def __init__(self, user, *args, by: User, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.by = by
+
+    def save(self, commit=True):
+        usable = self.cleaned_data.get("set_usable_password", True)
+        password = self.cleaned_data["password1"] if usable else None
+        return services.change_password(user=self.user, password=password, by=self.by, source="admin")
+
+
 class RoleGrantInline(ManagedChoicesMixin, admin.TabularInline):
     model = RoleGrant
     extra = 1
@@ -111,6 +131,20 @@ class UserAdmin(AuditedAdminMixin, ScopedAdminMixin, BaseUserAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("unit").prefetch_related("grants__unit")
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if change and "is_active" in form.changed_data and not obj.is_active:
+                services.revoke_tokens(user=obj, by=request.user, reason="deactivated", source="admin")
+
+    def user_change_password(self, request, id, form_url=""):
+        """Django's page, with a form that saves through ``accounts.services.change_password`` (audited,
+        the user's API tokens revoked) on behalf of whoever is signed in."""
+        page = copy.copy(self)  # the admin is shared by every request: the form is this one's
+        page.change_password_form = partial(PasswordForm, by=request.user)
+        with transaction.atomic():
+            return BaseUserAdmin.user_change_password(page, request, id, form_url)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -178,3 +212,20 @@ class RoleGrantAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         with transaction.atomic():
             for grant in queryset.select_related("user", "unit"):
                 services.revoke_role(grant=grant, by=request.user, source="admin")
+
+
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class TokenAdmin(BaseTokenAdmin):
+    """DRF's token list (a superuser's), with each token's expiry; deleting one is a revocation, audited."""
+
+    list_display = ["key", "user", "created", "expires"]
+
+    @admin.display(description=_("expires"))
+    def expires(self, obj) -> str:
+        return formats.date_format(timezone.localtime(tokens.expires(obj)), "DATETIME_FORMAT")
+
+    def delete_model(self, request, obj):
+        services.revoke_tokens(user=obj.user, by=request.user, reason="admin", source="admin")

@@ -215,7 +215,7 @@ NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 6)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -295,6 +295,13 @@ X_FRAME_OPTIONS = "DENY"
 # A session lasts a working day at most and ends when the browser closes (shared workstations).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 10 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# An API token lives 12 hours from when it was issued (accounts/tokens.py): a client running all day (a
+# figures script, a phone) signs in once in the morning, and a token copied or left behind is dead by
+# the next working day. Shorter would make scripts send the password (and count against the sign-in
+# lock) several times a day; longer comes back to "never". A password change or deactivation ends it at once.
+API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 12)
+if API_TOKEN_TTL_HOURS < 1:
+    raise ImproperlyConfigured("API_TOKEN_TTL_HOURS must be at least 1 (tokens that never expire are not offered)")
 CSRF_COOKIE_HTTPONLY = True  # the pages send the token from the form, never read from the cookie
 # Behind N proxies, the client's address is the Nth from the right of X-Forwarded-For (audit, lock-out).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
