@@ -69,7 +69,7 @@ INSTALLED_APPS = [
     "treebeard",
     "django_celery_beat",
     "csp",
-    "axes",
+    "audit.axes_app.SignInLocksConfig",  # django-axes, named in Chinese in the admin
     "accounts",
     "audit",
     "tasks",
@@ -165,6 +165,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files a browser asks for at the site's root whatever the page says (/favicon.ico: the admin, a PDF)
+WHITENOISE_ROOT = BASE_DIR / "static" / "site-root"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
     # uploads and exports: a file is stored whole or not at all; a full disk is a clear refusal (ops/storage.py)
@@ -325,7 +327,7 @@ CONTENT_SECURITY_POLICY = {
 
 # Sign-in throttling (django-axes): 5 wrong passwords lock the pair (user name, address) for 15 minutes.
 # Locking the pair, not the user, means someone elsewhere cannot lock a real user out of their own
-# workstation by guessing; HQ sees and lifts locks in the admin (访问尝试).
+# workstation by guessing; HQ sees and lifts locks in the admin (登录锁定 · 登录尝试).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
