@@ -44,6 +44,7 @@ def test_a_missing_page_is_a_chinese_page_in_the_layout_the_same_for_every_id(ci
     assert first.status_code == second.status_code == 404
     assert in_the_layout(text(first)) and "页面不存在" in text(first) and "Not Found" not in text(first)
     assert first.content == second.content  # the path is not in the page: out of scope reads as missing
+    assert "城关派出所" not in text(first)  # no unit at all, not even the user's own
 
 
 def test_a_server_error_is_a_chinese_page_in_the_layout_without_the_database(city, django_assert_num_queries):
