@@ -1,16 +1,24 @@
+import copy
+from functools import partial
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.admin import TokenAdmin as BaseTokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
 from ops.adminkit import AuditedAdminMixin, ManagedChoicesMixin, ScopedAdminMixin
 
-from . import scope
+from . import scope, services, tokens
 from .models import RoleGrant, Unit, User
 
 CHILD_POSITIONS = ("first-child", "last-child", "sorted-child", "child")
@@ -87,6 +95,19 @@ class UnitAdmin(AuditedAdminMixin, ScopedAdminMixin, TreeAdmin):
         return super().children_view(request, parent_id)
 
 
+class PasswordForm(AdminPasswordChangeForm):
+    """The admin's password form for ``by``: the new password (or none) is set by the service."""
+
+    def __init__(self, user, *args, by: User, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.by = by
+
+    def save(self, commit=True):
+        usable = self.cleaned_data.get("set_usable_password", True)
+        password = self.cleaned_data["password1"] if usable else None
+        return services.change_password(user=self.user, password=password, by=self.by, source="admin")
+
+
 class RoleGrantInline(ManagedChoicesMixin, admin.TabularInline):
     model = RoleGrant
     extra = 1
@@ -111,6 +132,20 @@ class UserAdmin(AuditedAdminMixin, ScopedAdminMixin, BaseUserAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("unit").prefetch_related("grants__unit")
 
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if change and "is_active" in form.changed_data and not obj.is_active:
+                services.revoke_tokens(user=obj, by=request.user, reason="deactivated", source="admin")
+
+    def user_change_password(self, request, id, form_url=""):
+        """Django's page, with a form that saves through ``accounts.services.change_password`` (audited,
+        the user's API tokens revoked) on behalf of whoever is signed in."""
+        page = copy.copy(self)  # the admin is shared by every request: the form is this one's
+        page.change_password_form = partial(PasswordForm, by=request.user)
+        with transaction.atomic():
+            return BaseUserAdmin.user_change_password(page, request, id, form_url)
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
@@ -123,6 +158,35 @@ class UserAdmin(AuditedAdminMixin, ScopedAdminMixin, BaseUserAdmin):
     def roles(self, obj: User) -> str:
         return "；".join(f"{g.get_role_display()}@{g.unit.name}" for g in obj.grants.all())
 
+    def save_formset(self, request, form, formset, change):
+        """The role grants of the inline go through ``grant_role`` / ``revoke_role`` (the admin group,
+        the audit event, the scope cache), never a plain save; a grant changed is one revoked and one granted."""
+        if formset.model is not RoleGrant:
+            return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline in formset.deleted_forms:
+            if inline.instance.pk:
+                services.revoke_role(grant=inline.instance, by=request.user, source="admin")
+                formset.deleted_objects.append(inline.instance)
+        for inline in formset.forms:
+            if inline in formset.deleted_forms or not inline.has_changed():
+                continue
+            data = inline.cleaned_data
+            grant = _regrant(inline.instance, request.user, user=form.instance, role=data["role"], unit=data["unit"])
+            if inline.instance.pk:
+                formset.changed_objects.append((grant, inline.changed_data))
+            else:
+                formset.new_objects.append(grant)
+
+
+def _regrant(old: RoleGrant, by: User, *, user: User, role: str, unit: Unit) -> RoleGrant:
+    """``user`` gets ``role`` over ``unit``, instead of ``old`` when that is a grant already saved."""
+    if old.pk:
+        services.revoke_role(
+            grant=RoleGrant.objects.select_related("user", "unit").get(pk=old.pk), by=by, source="admin"
+        )
+    return services.grant_role(user=user, role=role, unit=unit, by=by, source="admin")
+
 
 @admin.register(RoleGrant)
 class RoleGrantAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
@@ -131,3 +195,37 @@ class RoleGrantAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["user__username", "user__name", "unit__name"]
     autocomplete_fields = ["user", "unit"]
     list_select_related = ["user", "unit"]
+
+    def save_model(self, request, obj, form, change):
+        """Granted through ``grant_role``; a grant changed is the old one revoked and the new one granted."""
+        with transaction.atomic():
+            old = RoleGrant(pk=obj.pk) if change else RoleGrant()
+            if change and not form.changed_data:
+                return
+            grant = _regrant(old, request.user, user=obj.user, role=obj.role, unit=obj.unit)
+            obj.pk, obj.created_at = grant.pk, grant.created_at
+
+    def delete_model(self, request, obj):
+        services.revoke_role(grant=obj, by=request.user, source="admin")
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for grant in queryset.select_related("user", "unit"):
+                services.revoke_role(grant=grant, by=request.user, source="admin")
+
+
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class TokenAdmin(BaseTokenAdmin):
+    """DRF's token list (a superuser's), with each token's expiry; deleting one is a revocation, audited."""
+
+    list_display = ["key", "user", "created", "expires"]
+
+    @admin.display(description=_("expires"))
+    def expires(self, obj) -> str:
+        return formats.date_format(timezone.localtime(tokens.expires(obj)), "DATETIME_FORMAT")
+
+    def delete_model(self, request, obj):
+        services.revoke_tokens(user=obj.user, by=request.user, reason="admin", source="admin")

@@ -1,8 +1,9 @@
-"""REST endpoints for units and users, read-only and scoped by ``accounts.scope``."""
+"""REST endpoints for units and users, read-only and scoped by ``accounts.scope``; the caller's API tokens."""
 
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
-from rest_framework import serializers, viewsets
+from rest_framework import generics, serializers, viewsets
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -10,7 +11,7 @@ from rest_framework.response import Response
 from ops.openapi import refusal
 from ops.params import ScopedFilterSet
 
-from . import scope
+from . import scope, services, tokens
 from .models import Unit, UnitKind, User
 
 
@@ -78,21 +79,73 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
 @extend_schema_view(
     post=extend_schema(
         responses={
-            200: inline_serializer("AuthToken", {"token": serializers.CharField()}),
+            200: inline_serializer(
+                "AuthToken", {"token": serializers.CharField(), "expires": serializers.DateTimeField()}
+            ),
             429: refusal(429, "Too many wrong passwords for this user from this address: locked for a while"),
         }
     )
 )
 class TokenView(ObtainAuthToken):
-    """POST user name and password for an API token, behind the same sign-in lock as the pages.
+    """POST user name and password for an API token, behind the same sign-in lock as the pages. The
+    token is the user's live one, or a new one once it has expired (``API_TOKEN_TTL_HOURS``).
 
     django-axes marks the request it was given; under DRF that is this view's request, which the
     axes middleware never sees, so the lock-out answer (429) is given here."""
 
     def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
         try:
-            return super().post(request, *args, **kwargs)
+            serializer.is_valid(raise_exception=True)
         except ValidationError:
             if getattr(request, "axes_locked_out", False):
                 return Response({"detail": "连续输错密码次数过多，此用户在本机的登录已暂停，请稍后再试。"}, status=429)
             raise
+        token = services.issue_token(user=serializer.validated_data["user"])
+        return Response({"token": token.key, "expires": ExpiryField().to_representation(tokens.expires(token))})
+
+
+class ExpiryField(serializers.DateTimeField):
+    """When a token stops working, in the server's time zone like every other date of the API."""
+
+    def get_attribute(self, token):
+        return tokens.expires(token)
+
+
+class OwnTokenSerializer(serializers.Serializer):
+    """One of the caller's tokens, without its secret: the first characters tell which it is."""
+
+    prefix = serializers.SerializerMethodField()
+    created = serializers.DateTimeField()
+    expires = ExpiryField(read_only=True)
+    expired = serializers.SerializerMethodField()
+    current = serializers.SerializerMethodField(help_text="the token this request was made with")
+
+    def get_prefix(self, token) -> str:
+        return token.key[:6]
+
+    def get_expired(self, token) -> bool:
+        return tokens.is_expired(token)
+
+    def get_current(self, token) -> bool:
+        return getattr(self.context["request"].auth, "pk", None) == token.pk
+
+
+class OwnTokensView(generics.GenericAPIView):
+    """The caller's own API tokens: see them (GET), or revoke them all (DELETE, audited)."""
+
+    serializer_class = OwnTokenSerializer
+    pagination_class = None
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return Token.objects.filter(user=self.request.user).order_by("created")
+
+    @extend_schema(responses=OwnTokenSerializer(many=True))
+    def get(self, request):
+        return Response(self.get_serializer(self.get_queryset(), many=True).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request):
+        services.revoke_tokens(user=request.user, by=request.user, reason="revoked_by_owner", source="api")
+        return Response(status=204)

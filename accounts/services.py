@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Q
+from rest_framework.authtoken.models import Token
 
 from audit import services as audit
 
-from . import scope
+from . import scope, tokens
 from .models import Role, RoleGrant, Unit, User
 
 # Django-admin permissions that go with each role; what a user may *see* is still decided by scope.
@@ -64,3 +65,65 @@ def grant_role(*, user: User, role: str, unit: Unit, by: User | None = None, sou
         )
         scope.forget(user)
     return grant
+
+
+@transaction.atomic
+def revoke_role(*, grant: RoleGrant, by: User | None = None, source: str = "") -> None:
+    """Take a role grant away; the role's admin group goes too when the user holds that role nowhere else."""
+    user, role, unit = grant.user, grant.role, grant.unit
+    RoleGrant.objects.filter(pk=grant.pk).delete()
+    if not RoleGrant.objects.filter(user=user, role=role).exists():
+        user.groups.remove(ensure_group(role))
+    audit.record(
+        [
+            audit.event(
+                user, "role.revoked", actor=by, unit=unit, source=source, changes={"role": role, "unit": unit.code}
+            )
+        ]
+    )
+    scope.forget(user)
+
+
+# --- API tokens and passwords -----------------------------------------------------------------------
+
+
+def issue_token(*, user: User) -> Token:
+    """The user's live API token: the one it holds, or a new one when it has none or it has expired."""
+    with transaction.atomic():
+        token = Token.objects.select_for_update().filter(user=user).first()
+        if token is not None and not tokens.is_expired(token):
+            return token
+        if token is not None:
+            token.delete()
+        return Token.objects.create(user=user)
+
+
+def revoke_tokens(*, user: User, by: User | None, reason: str, source: str = "") -> int:
+    """End the user's API tokens now, each recorded (``reason``: password_changed, deactivated,
+    revoked_by_owner, admin). Returns how many there were."""
+    with transaction.atomic():
+        held = list(Token.objects.select_for_update().filter(user=user))
+        if not held:
+            return 0
+        Token.objects.filter(pk__in=[t.pk for t in held]).delete()
+        audit.record(
+            audit.event(
+                user, "token.revoked", actor=by, unit=user.unit, source=source,
+                changes={"reason": reason, "created": t.created, "expires": tokens.expires(t)},
+            )
+            for t in held
+        )  # fmt: skip
+    return len(held)
+
+
+@transaction.atomic
+def change_password(*, user: User, password: str | None, by: User | None, source: str = "") -> User:
+    """Set the user's password (``None``: no password sign-in at all); its API tokens end with the old one."""
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    audit.record([audit.event(user, "user.password_changed", actor=by, unit=user.unit, source=source)])
+    revoke_tokens(user=user, by=by, reason="password_changed", source=source)
+    return user

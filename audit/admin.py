@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from accounts import scope
 from accounts.models import Unit, User
-from ops.adminkit import ScopedAdminMixin
+from ops.adminkit import AuditedDeletesMixin, ScopedAdminMixin
 
 from .models import AuditEvent, SecurityEvent
 
@@ -68,9 +68,14 @@ admin.site.unregister(AccessAttempt)
 
 
 @admin.register(AccessAttempt)
-class LockAdmin(AccessAttemptAdmin):
+class LockAdmin(AuditedDeletesMixin, AccessAttemptAdmin):
     """django-axes' failed-sign-in counters, scoped like the security events: HQ sees who is locked
-    out and lifts a lock by deleting its row (删除)."""
+    out and lifts a lock by deleting its row (删除), which the audit trail records."""
+
+    def audit_unit(self, obj) -> Unit | None:
+        """The unit of the person the lock held (none for a user name that does not exist)."""
+        user = User.objects.filter(username=obj.username).select_related("unit").first()
+        return user.unit if user else None
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

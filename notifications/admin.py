@@ -45,6 +45,9 @@ class MessageAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # the delivery history: kept, like the audit trail
+
     @admin.action(description=_("Retry the selected dead letters"))
     def retry_dead(self, request, queryset):
         n = delivery.retry(queryset)
@@ -62,6 +65,9 @@ class ReminderAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a reminder is the key that keeps it from being sent twice: deleting it would resend
 
 
 @admin.register(Policy)

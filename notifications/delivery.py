@@ -31,7 +31,7 @@ from django.utils.formats import date_format
 
 from accounts.models import Unit
 from inspections.models import Finding, Hotspot
-from ops.cn import cn_day, cn_range
+from ops.cn import cn_day, cn_range, nest_quotes
 from ops.db import fast_paths
 from stats.models import Round
 from tasks.models import Assignment
@@ -125,7 +125,7 @@ def _facts(messages: list[Message]) -> dict[tuple, dict]:
 def render(message: Message, facts: dict[tuple, dict], templates: dict) -> tuple[str, str]:
     """The message's subject and body: a digest's as written, a reminder's from its template."""
     if message.digest_id:
-        return message.digest.subject, message.digest.body
+        return nest_quotes(message.digest.subject), nest_quotes(message.digest.body)
     r = message.reminder
     today = timezone.localdate()
     context = {
@@ -144,7 +144,8 @@ def render(message: Message, facts: dict[tuple, dict], templates: dict) -> tuple
     )
     subject, body = (chosen.subject, chosen.body) if chosen else texts.text(r.subject_type, r.kind, r.audience)
     context = Context(context, autoescape=False)
-    return _compiled(subject).render(context).strip(), _compiled(body).render(context).strip()
+    # a title quoted in a text may have quotes of its own: the inner ones become ‘ ’ (HQ's own texts too)
+    return nest_quotes(_compiled(subject).render(context).strip()), nest_quotes(_compiled(body).render(context).strip())
 
 
 # --- Channels ---------------------------------------------------------------------------------------

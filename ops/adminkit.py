@@ -1,5 +1,6 @@
 """What every admin page shares: rows scoped by ``accounts.scope`` and edits kept in the audit trail."""
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from accounts import scope
@@ -67,8 +68,45 @@ def _unit_of(obj) -> Unit | None:
     return campaign.owner if campaign is not None else getattr(obj, "owner", None)
 
 
-class AuditedAdminMixin:
-    """Saves from the admin are recorded like any other change: who, when, before → after."""
+class AuditedDeletesMixin:
+    """Deletes from the admin leave a trail, one event per object in the deleting transaction, and
+    spare what the domain keeps: while an object has rows in one of ``kept_while`` (related names: a
+    campaign's assignments, an indicator's figures) no one deletes it here, not even a superuser."""
+
+    kept_while: tuple[str, ...] = ()
+
+    def audit_unit(self, obj) -> Unit | None:
+        return _unit_of(obj)
+
+    def _kept(self, obj) -> bool:
+        return any(getattr(obj, name).exists() for name in self.kept_while)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or not self._kept(obj))
+
+    def _deleted(self, request, obj):
+        return audit.event(
+            obj, f"{obj._meta.model_name}.deleted", actor=request.user, unit=self.audit_unit(obj), source="admin"
+        )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            audit.record([self._deleted(request, obj)])  # before the row goes: the event needs its id
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        """The bulk "delete selected" action: the same rule and trail as one by one."""
+        with transaction.atomic():
+            rows = list(queryset)
+            if any(self._kept(obj) for obj in rows):
+                raise PermissionDenied
+            audit.record([self._deleted(request, obj) for obj in rows])
+            super().delete_queryset(request, queryset)
+
+
+class AuditedAdminMixin(AuditedDeletesMixin):
+    """Saves and deletes from the admin are recorded like any other change: who, when, before → after."""
 
     def save_model(self, request, obj, form, change):
         with transaction.atomic():

@@ -29,3 +29,24 @@ def cn_percent(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:.1f}".rstrip("0").rstrip(".") + "%"
+
+
+OPEN, CLOSE = "“‘", "”’"  # double quotes outside, single inside, alternating further in (GB/T 15834)
+
+
+def nest_quotes(text: str) -> str:
+    """Quotes inside quotes as offices write them: 第1项“建立风险隐患‘见底清零’台账”, not “…“见底清零”…”.
+
+    A text that quotes a title which has quotes of its own gets the inner pair as ‘ ’. Only “ ” are
+    counted (’ is also an apostrophe); a text with a quote opened and never closed is left as written."""
+    out, depth = [], 0
+    for ch in text:
+        if ch == "“":
+            out.append(OPEN[depth % 2])
+            depth += 1
+        elif ch == "”" and depth:
+            depth -= 1
+            out.append(CLOSE[depth % 2])
+        else:
+            out.append(ch)
+    return text if depth else "".join(out)

@@ -69,7 +69,7 @@ INSTALLED_APPS = [
     "treebeard",
     "django_celery_beat",
     "csp",
-    "axes",
+    "audit.axes_app.SignInLocksConfig",  # django-axes, named in Chinese in the admin
     "accounts",
     "audit",
     "tasks",
@@ -165,6 +165,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files a browser asks for at the site's root whatever the page says (/favicon.ico: the admin, a PDF)
+WHITENOISE_ROOT = BASE_DIR / "static" / "site-root"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
     # uploads and exports: a file is stored whole or not at all; a full disk is a clear refusal (ops/storage.py)
@@ -215,7 +217,7 @@ NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 6)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -302,6 +304,13 @@ X_FRAME_OPTIONS = "DENY"
 # A session lasts a working day at most and ends when the browser closes (shared workstations).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 10 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# An API token lives 12 hours from when it was issued (accounts/tokens.py): a client running all day (a
+# figures script, a phone) signs in once in the morning, and a token copied or left behind is dead by
+# the next working day. Shorter would make scripts send the password (and count against the sign-in
+# lock) several times a day; longer comes back to "never". A password change or deactivation ends it at once.
+API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 12)
+if API_TOKEN_TTL_HOURS < 1:
+    raise ImproperlyConfigured("API_TOKEN_TTL_HOURS must be at least 1 (tokens that never expire are not offered)")
 CSRF_COOKIE_HTTPONLY = True  # the pages send the token from the form, never read from the cookie
 # Behind N proxies, the client's address is the Nth from the right of X-Forwarded-For (audit, lock-out).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
@@ -325,7 +334,7 @@ CONTENT_SECURITY_POLICY = {
 
 # Sign-in throttling (django-axes): 5 wrong passwords lock the pair (user name, address) for 15 minutes.
 # Locking the pair, not the user, means someone elsewhere cannot lock a real user out of their own
-# workstation by guessing; HQ sees and lifts locks in the admin (访问尝试).
+# workstation by guessing; HQ sees and lifts locks in the admin (登录锁定 · 登录尝试).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

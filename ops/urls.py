@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from accounts.api import TokenView, UnitViewSet, UserViewSet
+from accounts.api import OwnTokensView, TokenView, UnitViewSet, UserViewSet
 from boards import statsapi
 from boards.api import BattleBoardView, ExportViewSet
 from inspections.api import (
@@ -57,6 +57,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", TokenView.as_view(), name="api-token"),
+    path("api/v1/auth/tokens/", OwnTokensView.as_view(), name="api-own-tokens"),
     path("api/v1/inspection-counts/", InspectionCountsView.as_view(), name="inspection-counts"),
     path("api/v1/boards/battle/", BattleBoardView.as_view(), name="board-battle"),
     path("api/v1/boards/ranking/", statsapi.RankingView.as_view(), name="board-ranking"),

@@ -24,6 +24,7 @@ class CatalogueAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Indicator)
 class IndicatorAdmin(CatalogueAdmin):
+    kept_while = ("figures",)  # reported results are never deleted with their line
     list_display = ["name", "measure", "code", "campaign", "seq", "is_active"]
     list_editable = ["seq", "is_active"]
     search_fields = ["name", "code"]

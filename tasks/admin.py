@@ -16,6 +16,7 @@ from .models import (
     ProgressReport,
     Responsibility,
 )
+from .services.items import update_item
 from .services.plans import publish_campaign
 
 
@@ -48,6 +49,7 @@ class ItemInline(ReadOnlyInline):
 @admin.register(Campaign)
 class CampaignAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     write_via = "owner"  # seen from below the owner too, changed only by HQ over the owner
+    kept_while = ("assignments",)  # a draft may go; published work is never deleted
     list_display = ["name", "code", "owner", "start", "end", "status", "item_count", "assignment_count"]
     list_filter = ["status", "start"]
     search_fields = ["name", "code", "owner__name"]
@@ -107,6 +109,7 @@ class AssignmentInline(ReadOnlyInline):
 @admin.register(Item)
 class ItemAdmin(AuditedAdminMixin, ManagedWritesMixin, admin.ModelAdmin):
     write_via = "campaign__owner"
+    kept_while = ("assignments",)  # once published an item is withdrawn by the plan (is_active), not deleted
     list_display = [
         "code",
         "title",
@@ -156,6 +159,14 @@ class ItemAdmin(AuditedAdminMixin, ManagedWritesMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         return qs.filter(scope.scope_for(request.user, scope.Action.VIEW).q("campaign__owner", with_ancestors=True))
+
+    def save_model(self, request, obj, form, change):
+        """A change goes through ``update_item``: a new deadline moves the item's assignments too."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        changes = {name: getattr(obj, name) for name in form.changed_data}
+        saved = update_item(item=obj, by=request.user, source="admin", **changes)
+        obj.updated_at = saved.updated_at
 
 
 class ReportInline(ReadOnlyInline):

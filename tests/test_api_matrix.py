@@ -42,6 +42,7 @@ from rest_framework.test import APIClient
 
 from accounts import scope
 from accounts.models import Unit, User
+from accounts.services import issue_token
 from audit.models import AuditEvent
 from boards.models import Export
 from inspections.models import (
@@ -744,6 +745,9 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     (f"{V1}/exports/", "POST"): Own("create", of="exports"),
     (f"{V1}/exports/{{id}}/", "GET"): Own("detail", of="exports"),
     (f"{V1}/exports/{{id}}/download/", "GET"): Own("download", of="exports"),
+    # API tokens: one's own, seen without the key and revoked; nobody else's
+    (f"{V1}/auth/tokens/", "GET"): Own("list", of="tokens"),
+    (f"{V1}/auth/tokens/", "DELETE"): Own("revoke", of="tokens"),
 }
 
 # endpoints the schema leaves out on purpose (the router's index); everything else must be in it
@@ -1211,6 +1215,28 @@ def test_own_export_endpoint(world, path, method, rule, persona):
     assert b"".join(response.streaming_content) == f"MATRIX-xlsx-{me.username}".encode()
     assert response["X-Content-Type-Options"] == "nosniff" and "attachment" in response["Content-Disposition"]
     assert client.get(url(waiting)).status_code == 409
+
+
+@pytest.mark.parametrize(("path", "method", "rule", "persona"), list(own_cases("tokens")))
+def test_own_token_endpoint(world, path, method, rule, persona):
+    """Each persona sees its own API token (never a key) and revokes its own only, audited."""
+    people = [world.user(p) for p in PERSONAS.values() if not p.anonymous]
+    keys = {u.pk: issue_token(user=u).key for u in people}
+    client = client_for(world, persona)
+    response = client.get(path) if method == "GET" else client.delete(path)
+    if persona.anonymous:
+        assert response.status_code in (401, 403)
+        assert Token.objects.filter(user__in=people).count() == len(people)
+        return
+    me = world.user(persona)
+    assert not any(key in response.content.decode() for key in keys.values())
+    if rule.kind == "list":
+        assert response.status_code == 200
+        assert [t["prefix"] for t in response.json()] == [keys[me.pk][:6]]
+        return
+    assert response.status_code == 204
+    assert set(Token.objects.filter(user__in=people).values_list("user_id", flat=True)) == set(keys) - {me.pk}
+    assert AuditEvent.objects.filter(verb="token.revoked", object_id=me.pk, actor=me).count() == 1
 
 
 # --- no endpoint without a rule --------------------------------------------------------------------

@@ -65,6 +65,7 @@ from django_celery_beat.models import ClockedSchedule, CrontabSchedule, Interval
 from rest_framework.authtoken.models import Token, TokenProxy
 
 from accounts.models import Role, RoleGrant, Unit, User
+from accounts.services import issue_token
 from audit.models import AuditEvent, SecurityEvent
 from boards.models import Export, Weights
 from inspections.models import Answer, Finding, Hotspot, Inspection, Notice, Photo
@@ -670,6 +671,7 @@ EXPECTED: dict[str, Any] = {
     "web:inbox-read": Own("inbox-read"),
     "web:inbox-read-all": Own("inbox-read-all"),
     "web:preferences": Own("preferences"),
+    "web:tokens": Own("tokens"),
     "web:outbox": Listing(
         gate="manage",
         queries=("", "status=dead"),
@@ -1288,6 +1290,19 @@ def test_own_page(world, name, rule, persona):
         assert response.status_code == 200
         assert b"".join(response.streaming_content) == f"XLSX-{persona.name}".encode()
         assert "attachment" in response["Content-Disposition"] and response["X-Content-Type-Options"] == "nosniff"
+        return
+    if rule.kind == "tokens":
+        people = [world.user(p) for p in PERSONAS.values() if not p.anonymous]
+        keys = {u.pk: issue_token(user=u).key for u in people}
+        response = client.get(reverse(name))
+        if persona.anonymous:
+            return to_login(response, name)
+        me, body = world.user(persona), response.content.decode()
+        assert response.status_code == 200 and f"{keys[me.pk][:6]}…" in body
+        assert not any(key in body for key in keys.values())  # a key is never shown again
+        assert_in_scope(body, persona, world)
+        assert client.post(reverse(name)).status_code == 302
+        assert set(Token.objects.filter(user__in=people).values_list("user_id", flat=True)) == set(keys) - {me.pk}
         return
     if rule.kind == "preferences":
         others_before = set(Preference.objects.exclude(user__username=persona.name).values_list("pk", "webhook"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import boards, exports, reminders, stats, stats_links, supervision, views
+from . import account, boards, exports, reminders, stats, stats_links, supervision, views
 
 app_name = "web"
 
@@ -33,6 +33,7 @@ urlpatterns = [
     path("inbox/<int:pk>/read/", views.inbox_read, name="inbox-read"),
     path("inbox/read-all/", views.inbox_read_all, name="inbox-read-all"),
     path("inbox/settings/", reminders.preferences, name="preferences"),
+    path("account/tokens/", account.api_tokens, name="tokens"),
     path("outbox/", reminders.outbox_page, name="outbox"),
     path("outbox/retry/", reminders.outbox_retry, name="outbox-retry"),
     path("outbox/<int:pk>/", reminders.outbox_message, name="outbox-message"),

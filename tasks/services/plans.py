@@ -32,6 +32,7 @@ from tasks.models import (
 )
 from tasks.planfile.compiler import ItemSpec, PlanSpec, campaign_spec, compile_plan
 from tasks.planfile.reader import read_plan
+from tasks.services.items import follow_deadline
 
 
 @dataclass
@@ -427,16 +428,13 @@ def sync_assignments(
         if pks:
             Assignment.objects.filter(pk__in=pks).update(is_active=active, updated_at=now)
             events += _assignment_events(pks, verb, {"is_active": active}, actor, source)
-    # A new deadline moves the assignments still on the old one; individually extended ones stay.
-    moved = 0
-    for item_id, due in items.items():
-        before = old_due.get(item_id)
-        if before and before != due:
-            qs = Assignment.objects.filter(item_id=item_id, due_date=before)
-            pks = list(qs.values_list("pk", flat=True))
-            moved += qs.update(due_date=due, updated_at=now)
-            events += _assignment_events(pks, "assignment.due_changed", {"due_date": [before, due]}, actor, source)
     audit.record(events)
+    # A new deadline moves the assignments still on the old one; individually extended ones stay.
+    moved = sum(
+        follow_deadline(item_id=item_id, before=old_due[item_id], after=due, actor=actor, source=source)
+        for item_id, due in items.items()
+        if old_due.get(item_id)
+    )
     result.updated["assignments"] += len({pk for pks in by_role.values() for pk in pks} | set(restore)) + moved
     result.withdrawn["assignments"] += len(withdraw)
     if new_rows:
