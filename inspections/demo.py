@@ -184,7 +184,10 @@ def seed_supervision(campaign: Campaign, *, today: date, seed: int = 11) -> int:
             if day >= today:
                 break
             unit = units[VISITED[visit % len(VISITED)]]
-            visit += 1
+            if n == 0 and week + timedelta(days=9) >= today:
+                unit = units[WALKTHROUGH]  # last week: the walkthrough's station, with a notice to answer
+            else:
+                visit += 1
             problems = draw.sample(PROBLEMS, k=draw.randint(1, 3))
             hotspot = night_market if unit.code == WALKTHROUGH and day >= listed else None
             inspection, found = _inspect(campaign, inspector, office, unit, day, problems, hotspot=hotspot)

@@ -31,7 +31,7 @@ from pathlib import Path
 import yaml
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Role, RoleGrant, Unit
@@ -302,13 +302,27 @@ def seed_progress(campaign: Campaign, *, today: date, seed: int = 2026, evidence
                 last = by_assignment[a.pk][-1]
                 if evidence:
                     files.append(_evidence(a, last, photo, digest))
-        Assignment.objects.bulk_update(
-            [a for a in rows if plans[a.pk].status != S.PENDING],
-            ["status", "progress", "submitted_on", "version", "updated_at"], batch_size=500,
-        )  # fmt: skip
+        _update([a for a in rows if plans[a.pk].status != S.PENDING])
         Evidence.objects.bulk_create(files, batch_size=500)
         audit.record(events)
     return sum(plans[a.pk].status != S.PENDING for a in rows)
+
+
+def _update(rows: list[Assignment]) -> None:
+    """The moved assignments written back in one prepared statement (``bulk_update``'s CASE per row is
+    ten times slower on a few thousand rows)."""
+    ops = connection.ops
+    table = Assignment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET status = %s, progress = %s, submitted_on = %s, version = %s, updated_at = %s "  # noqa: S608
+            "WHERE id = %s",
+            [
+                (a.status, ops.adapt_decimalfield_value(a.progress, 14, 2), ops.adapt_datefield_value(a.submitted_on),
+                 a.version, ops.adapt_datetimefield_value(a.updated_at), a.pk)
+                for a in rows
+            ],
+        )  # fmt: skip
 
 
 def _minute(pk: int, day: date) -> int:
