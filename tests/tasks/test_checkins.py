@@ -181,3 +181,24 @@ def test_a_daily_target_under_the_whole_campaign_is_a_daily_check_in(city, tmp_p
         assert a.progress == 20 and a.progress / a.target == Decimal("0.1")  # 10 days of 100
         # a target per day is judged day by day at the check-ins, not against the campaign's line
         assert not a.is_behind_pace()
+
+
+@pytest.mark.django_db
+def test_the_reminder_sweep_keeps_the_first_week_rule(city, tmp_path):
+    """A campaign starting on a Friday: no 每周五前 check-in is reminded on its first day, the next Friday is."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from notifications import sweep
+    from notifications.models import Reminder, Subject
+    from tasks.services.plans import import_plan
+    from tests.tasks.planfiles import CAMPAIGN, write_xlsx
+
+    import_plan(write_xlsx(tmp_path / "plan.xlsx"), publish=True, **{**CAMPAIGN, "start": "2026-07-03"})
+    weekly = Assignment.objects.filter(item__code="2.1")
+    tz = ZoneInfo("Asia/Shanghai")
+    for day in (date(2026, 7, 3), date(2026, 7, 10)):
+        with time_machine.travel(datetime(day.year, day.month, day.day, 9, tzinfo=tz), tick=False):
+            sweep.run()
+    reminded = Reminder.objects.filter(subject_type=Subject.CHECKIN, subject_id__in=weekly, kind="due_today")
+    assert sorted({r.due_date for r in reminded}) == [date(2026, 7, 10)]
