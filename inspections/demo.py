@@ -5,7 +5,8 @@ missed its third week, the bus station its last one); a routine inspection or tw
 finding logged on the day of its inspection; a rectification notice a day or two later; the units'
 answers before the deadline (one late, one still unanswered past it); verification a day or two after
 the answer (one sent back for a second round); last week's findings still being answered; a
-self-inspection (自查) finding; a night inspection planned for tomorrow.
+self-inspection (自查) finding; a visit under way this morning and a night inspection planned for
+tomorrow.
 
 Everything is written through the services like real use (so the history is there too), then dated
 back to its day: the services stamp "now", so the rows and their audit events are moved afterwards.
@@ -205,6 +206,15 @@ def seed_supervision(campaign: Campaign, *, today: date, seed: int = 11) -> int:
             description="自查发现2家网吧未落实上网人员实名登记", category="management",
         )  # fmt: skip
     Finding.objects.filter(pk=own.pk).update(found_at=at)
+    # this morning's visit to the walkthrough's station and its neighbour, under way
+    at = min(timezone.now(), _at(today, 9))
+    with on(at):
+        visit = svc.plan_inspection(
+            by=inspector, campaign=campaign, units=[units[WALKTHROUGH], units["33031102"]], planned_on=today,
+            issuing_unit=office,
+        )  # fmt: skip
+        svc.start_inspection(inspection=visit, by=inspector)
+    Inspection.objects.filter(pk=visit.pk).update(started_at=at, created_at=at - timedelta(days=1))
     # tonight's night inspection of the walkthrough's station and its neighbour, planned the day before
     with on(_at(today - timedelta(days=1), 15)):
         svc.plan_inspection(

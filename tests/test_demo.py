@@ -140,6 +140,7 @@ def test_demo_loads_the_city_and_its_77_item_plan(demo):
     assert Assignment.objects.filter(campaign=demo, unit__kind="station").values("unit").distinct().count() == stations
     # supervision: two listed hotspots, weekly inspections with findings, numbered notices, a night inspection coming
     assert demo.hotspots.count() == 2 and demo.inspections.filter(kind="night", status="planned").count() == 1
+    assert demo.inspections.filter(status="in_progress", planned_on=TODAY).count() == 1  # under way this morning
     night_market = demo.hotspots.get(name="城关夜市片区")
     windows = inspection_windows(night_market)
     assert [i for i, w in enumerate(windows) if not w.inspected and w.end < windows[-1].start] == [2]
