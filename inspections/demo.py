@@ -1,96 +1,254 @@
-"""Demo supervision data: two listed hotspots (one visited weekly but for two missed weeks, one never),
-a night inspection with findings, a notice in progress, a self-inspection finding.
+"""Demo supervision, from the campaign's start to ``today``, in the order it happens.
 
-Written through the services like real use (so the history is there too); run once per campaign.
-Deadlines the rules check against today are set from today, since the demo campaign may be over.
+Two listed hotspots (挂牌整治) from the end of the first week, each inspected weekly (the night market
+missed its third week, the bus station its last one); a routine inspection or two every week, each
+finding logged on the day of its inspection; a rectification notice a day or two later; the units'
+answers before the deadline (one late, one still unanswered past it); verification a day or two after
+the answer (one sent back for a second round); last week's findings still being answered; a
+self-inspection (自查) finding; a visit under way this morning and a night inspection planned for
+tomorrow.
+
+Everything is written through the services like real use (so the history is there too), then dated
+back to its day: the services stamp "now", so the rows and their audit events are moved afterwards.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+import random
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
 
-from django.contrib.contenttypes.models import ContentType
+from django.db.models import Max
 from django.utils import timezone
 
-from accounts.models import Unit, User
+from accounts.models import Role, RoleGrant, Unit, User
 from audit.models import AuditEvent
 from tasks.models import Campaign
 
 from . import services as svc
-from .models import Hotspot, Inspection, InspectionKind
+from .models import Answer, Finding, Hotspot, Inspection, InspectionKind, Notice
+
+OFFICE = "3303"
+WALKTHROUGH = "33031101"  # 城关派出所 (lead_chengguan)
+# stations and brigades visited in turn, the walkthrough's station among the first
+VISITED = [
+    "33031101", "33031401", "33031301", "33031201", "33031102", "33031501", "33031202", "33031103",
+    "33031302", "33031402", "33031104", "33031203",
+]  # fmt: skip
+# (place, problem, category, severity)
+PROBLEMS = [
+    ("辖区KTV", "未落实营业场所治安登记制度，从业人员信息登记不全", "management", "general"),
+    ("夜宵摊聚集区", "占道经营，夜间酒后滋事警情集中，巡逻盘查记录缺失", "order", "general"),
+    ("某宾馆", "未按规定登记住宿旅客身份信息", "records", "serious"),
+    ("某加油站", "散装汽油销售未落实实名登记", "dangerous", "serious"),
+    ("出租屋集中区", "群租房消防通道堵塞，电动车室内充电", "fire", "serious"),
+    ("派出所值班室", "重点场所清查台账未按日更新", "records", "general"),
+    ("寄递网点", "收寄验视制度未落实，过机安检记录缺失", "management", "general"),
+    ("网吧", "未落实上网人员实名登记", "management", "general"),
+    ("校园周边", "上下学时段护学岗警力不足", "order", "general"),
+    ("废品收购站", "收购生产性废旧金属未登记", "records", "general"),
+]
+REQUIREMENTS = "请对所列问题逐项整改，建立整改台账，整改完毕后附照片等佐证材料书面报告督察支队。"
 
 
-def _weekly_visits(hotspot: Hotspot, by, office: Unit, today, skip: set[int]) -> None:
-    """The hotspot's weekly supervision, two days into each window so far except the ``skip``-th
-    ones (so the board shows a missed week or two). Seeded today, then dated back to their day."""
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+@contextmanager
+def on(at: datetime):
+    """What the services record inside happened at ``at``: their audit events are dated so."""
+    last = AuditEvent.objects.aggregate(m=Max("id"))["m"] or 0
+    yield
+    AuditEvent.objects.filter(id__gt=last).update(at=at)
+
+
+def _visit(hotspot: Hotspot, by, office: Unit, day: date) -> None:
+    at = _at(day, 21, 30)
+    with on(at):
+        visit = svc.plan_inspection(
+            by=by, campaign=hotspot.campaign, units=[hotspot.unit], hotspot=hotspot, planned_on=day,
+            issuing_unit=office,
+        )  # fmt: skip
+        svc.complete_inspection(inspection=visit, by=by, summary=f"挂牌乱点周督导：现场检查{hotspot.name}整治情况")
+    Inspection.objects.filter(pk=visit.pk).update(started_at=at, completed_at=at, created_at=at - timedelta(days=2))
+
+
+def _weekly_visits(hotspot: Hotspot, by, office: Unit, today: date, skip: set[int]) -> None:
+    """The hotspot's weekly supervision, two days into each window so far, except the ``skip``-th
+    windows (so the board shows a missed week)."""
     step = timedelta(days=hotspot.inspect_every_days)
     day, n = hotspot.listed_on + timedelta(days=2), 0
     while day < today:
         if n not in skip:
-            visit = svc.plan_inspection(
-                by=by, campaign=hotspot.campaign, units=[hotspot.unit], hotspot=hotspot, planned_on=day,
-                issuing_unit=office,
-            )  # fmt: skip
-            svc.complete_inspection(inspection=visit, by=by, summary="挂牌乱点周督导：现场检查夜市摊点")
-            at = timezone.make_aware(datetime.combine(day, time(21, 30)))
-            Inspection.objects.filter(pk=visit.pk).update(started_at=at, completed_at=at)
-            AuditEvent.objects.filter(
-                content_type=ContentType.objects.get_for_model(Inspection), object_id=visit.pk
-            ).update(at=at)
+            _visit(hotspot, by, office, day)
         day, n = day + step, n + 1
 
 
-def seed_supervision(campaign: Campaign) -> bool:
-    """Seed the demo's supervision records; False if the campaign already has some."""
-    if campaign.inspections.exists() or campaign.hotspots.exists():
-        return False
-    units = {u.code: u for u in Unit.objects.filter(code__in=["3303", "33031101", "33031201", "33031102"])}
-    Unit.objects.filter(code="3303").update(doc_prefix="江公督")
-    units["3303"].refresh_from_db()
+def _inspect(campaign, by, office, unit, day, problems, *, hotspot=None) -> tuple[Inspection, list[Finding]]:
+    """A routine inspection of ``unit`` on ``day`` logging ``problems``, completed that evening."""
+    with on(_at(day, 9)):
+        inspection = svc.plan_inspection(by=by, campaign=campaign, units=[unit], planned_on=day, issuing_unit=office)
+    with on(_at(day, 14)):
+        svc.start_inspection(inspection=inspection, by=by)
+    found = []
+    for n, (place, problem, category, severity) in enumerate(problems):
+        at = _at(day, 15, 10 * n)
+        with on(at):
+            finding = svc.log_finding(
+                by=by, inspection=inspection, unit=unit, place=f"{unit.name[:-3]}{place}", description=problem,
+                category=category, severity=severity, hotspot=hotspot,
+            )  # fmt: skip
+        Finding.objects.filter(pk=finding.pk).update(found_at=at)
+        found.append(finding)
+    at = _at(day, 17, 30)
+    with on(at):
+        svc.complete_inspection(inspection=inspection, by=by, summary=f"督导检查{unit.name}，发现问题{len(found)}处")
+    Inspection.objects.filter(pk=inspection.pk).update(
+        started_at=_at(day, 14), completed_at=at, created_at=_at(day - timedelta(days=2), 9)
+    )
+    return inspection, found
+
+
+def _order(by, inspection, unit, findings, day, deadline, today) -> Notice:
+    """The notice for ``findings``, issued on ``day`` with ``deadline`` (the service refuses a past
+    deadline, so it is set back after)."""
+    with on(_at(day, 10)):
+        notice = svc.issue_notice(
+            by=by, unit=unit, findings=findings, deadline=max(deadline, today, timezone.localdate()), requirements=REQUIREMENTS,
+            inspection=inspection,
+        )  # fmt: skip
+    Notice.objects.filter(pk=notice.pk).update(issued_at=_at(day, 10), deadline=deadline)
+    Finding.objects.filter(notice=notice).update(deadline=deadline)
+    return notice
+
+
+def _answer(finding: Finding, by, day: date) -> None:
+    with on(_at(day, 16)):
+        answer = svc.answer_finding(
+            finding=finding, by=by, text="已按通知书要求整改到位，整改前后照片见附件，台账已更新。"
+        )
+    Answer.objects.filter(pk=answer.pk).update(answered_at=_at(day, 16))
+
+
+def _verify(finding: Finding, by, day: date, today: date, *, accept: bool = True, again: date | None = None) -> None:
+    at = _at(day, 11)
+    with on(at):
+        svc.verify_finding(
+            finding=finding, by=by, accept=accept, note="" if accept else "整改不彻底，复查仍有问题，限期重新整改",
+            new_deadline=None if accept else max(again, today, timezone.localdate()),
+        )  # fmt: skip
+    Answer.objects.filter(finding=finding, verified_at__isnull=False, verified_by=by).update(verified_at=at)
+    if accept:
+        Finding.objects.filter(pk=finding.pk).update(closed_at=at)
+    else:
+        Finding.objects.filter(pk=finding.pk).update(deadline=again)
+
+
+def seed_supervision(campaign: Campaign, *, today: date, seed: int = 11) -> int:
+    """Seed the campaign's supervision as of ``today``; returns how many findings. Run on a fresh campaign."""
+    draw = random.Random(seed)
+    units = {u.code: u for u in Unit.objects.filter(code__in=[OFFICE, *VISITED])}
+    Unit.objects.filter(code=OFFICE).update(doc_prefix="江公督")
+    office = units[OFFICE]
+    office.refresh_from_db()
     inspector = User.objects.get(username="insp_huang")
     lead = User.objects.get(username="lead_chengguan")
-    today = timezone.localdate()
+    leads = {g.unit.code: g.user for g in RoleGrant.objects.filter(role=Role.UNIT_LEAD).select_related("unit", "user")}
     start = campaign.start
+    listed = start + timedelta(days=4)
 
-    night_market = svc.list_hotspot(
-        by=inspector, campaign=campaign, unit=units["33031101"], name="城关夜市片区",
-        area="解放路至人民路夜市一带", problems="夜间打架斗殴警情集中；占道经营；消防通道堵塞",
-        responsible_name="田志勇", responsible=lead, listed_on=start, deadline=max(campaign.end, today + timedelta(days=30)),
-        criteria=["夜间警情同比下降30%以上", "无占道经营", "消防通道全部畅通"],
-    )  # fmt: skip
-    svc.list_hotspot(
-        by=inspector, campaign=campaign, unit=units["33031201"], name="西门客运站周边",
-        area="西门客运站及周边200米", problems="黑车揽客；盗窃警情多发", responsible_name="西门派出所所长",
-        listed_on=start, deadline=max(campaign.end, today + timedelta(days=30)),
-        criteria=["盗窃警情同比下降20%以上", "黑车揽客整治到位"],
-    )  # fmt: skip
+    with on(_at(listed, 10)):
+        night_market = svc.list_hotspot(
+            by=inspector, campaign=campaign, unit=units[WALKTHROUGH], name="城关夜市片区",
+            area="解放路至人民路夜市一带", problems="夜间打架斗殴警情集中；占道经营；消防通道堵塞",
+            responsible_name="田志勇", responsible=lead, listed_on=listed, deadline=start + timedelta(days=74),
+            criteria=["夜间警情同比下降30%以上", "无占道经营", "消防通道全部畅通"],
+        )  # fmt: skip
+        bus_station = svc.list_hotspot(
+            by=inspector, campaign=campaign, unit=units["33031201"], name="西门客运站周边",
+            area="西门客运站及周边200米", problems="黑车揽客；盗窃警情多发", responsible_name="西门派出所所长",
+            listed_on=listed, deadline=start + timedelta(days=74),
+            criteria=["盗窃警情同比下降20%以上", "黑车揽客整治到位"],
+        )  # fmt: skip
+    _weekly_visits(night_market, inspector, office, today, skip={2})
+    windows = (today - listed).days // 7  # whole windows so far; the last complete one is missed
+    _weekly_visits(bus_station, inspector, office, today, skip={windows - 1})
 
-    _weekly_visits(night_market, inspector, units["3303"], today, skip={2, 5})
+    # routine inspections: one or two a week, from the campaign's second week to last week
+    findings = 0
+    visit = 0
+    week = start + timedelta(days=7)
+    while week + timedelta(days=2) < today:
+        for n in range(1 + (draw.random() < 0.5)):
+            day = week + timedelta(days=1 + 2 * n)
+            if day >= today:
+                break
+            unit = units[VISITED[visit % len(VISITED)]]
+            if n == 0 and week + timedelta(days=9) >= today:
+                unit = units[WALKTHROUGH]  # last week: the walkthrough's station, with a notice to answer
+            else:
+                visit += 1
+            problems = draw.sample(PROBLEMS, k=draw.randint(1, 3))
+            hotspot = night_market if unit.code == WALKTHROUGH and day >= listed else None
+            inspection, found = _inspect(campaign, inspector, office, unit, day, problems, hotspot=hotspot)
+            findings += len(found)
+            # the unit's lead answers, else the lead of the unit above it (a sub-bureau for its station)
+            answerer = next(leads[c] for c in (unit.code, unit.code[:-2], unit.code[:-4]) if c in leads)
+            _follow_up(inspection, unit, found, day, today, inspector, answerer, draw)
+        week += timedelta(days=7)
 
-    night = svc.plan_inspection(
-        by=inspector, campaign=campaign, units=[units["33031101"], units["33031102"]], kind=InspectionKind.NIGHT,
-        planned_on=min(today, campaign.end), issuing_unit=units["3303"],
-    )  # fmt: skip
-    svc.start_inspection(inspection=night, by=inspector)
-    blocked = svc.log_finding(
-        by=inspector, inspection=night, unit=units["33031101"], place="解放路夜市12号烧烤店",
-        description="后厨消防通道堆放杂物，灭火器过期", category="fire", severity="serious", hotspot=night_market,
-    )  # fmt: skip
-    ledger = svc.log_finding(
-        by=inspector, inspection=night, unit=units["33031101"], place="城关派出所值班室",
-        description="重点场所清查台账未按日更新", category="records",
-    )  # fmt: skip
-    svc.log_finding(
-        by=inspector, inspection=night, unit=units["33031102"], place="东湖KTV",
-        description="未落实营业场所治安登记制度", category="management",
-    )  # fmt: skip
-    notice = svc.issue_notice(
-        by=inspector, unit=units["33031101"], findings=[blocked, ledger], deadline=today + timedelta(days=7),
-        requirements="立即清理消防通道、更换过期灭火器；补齐清查台账并落实日更新制度。", inspection=night,
-    )  # fmt: skip
-    svc.answer_finding(finding=ledger, by=lead, text="已补齐7月以来清查台账，明确内勤每日更新。")
-    svc.log_finding(
-        by=lead, campaign=campaign, unit=units["33031101"], place="辖区网吧",
-        description="自查发现2家网吧未落实实名登记", category="management",
-    )  # fmt: skip
-    return notice is not None
+    # the station's own self-inspection, two days ago
+    at = _at(today - timedelta(days=2), 10)
+    with on(at):
+        own = svc.log_finding(
+            by=lead, campaign=campaign, unit=units[WALKTHROUGH], place="辖区网吧",
+            description="自查发现2家网吧未落实上网人员实名登记", category="management",
+        )  # fmt: skip
+    Finding.objects.filter(pk=own.pk).update(found_at=at)
+    # this morning's visit to the walkthrough's station and its neighbour, under way
+    at = min(timezone.now(), _at(today, 9))
+    with on(at):
+        visit = svc.plan_inspection(
+            by=inspector, campaign=campaign, units=[units[WALKTHROUGH], units["33031102"]], planned_on=today,
+            issuing_unit=office,
+        )  # fmt: skip
+        svc.start_inspection(inspection=visit, by=inspector)
+    Inspection.objects.filter(pk=visit.pk).update(started_at=at, created_at=at - timedelta(days=1))
+    # tonight's night inspection of the walkthrough's station and its neighbour, planned the day before
+    with on(_at(today - timedelta(days=1), 15)):
+        svc.plan_inspection(
+            by=inspector, campaign=campaign, units=[units[WALKTHROUGH], units["33031102"]], kind=InspectionKind.NIGHT,
+            planned_on=today + timedelta(days=1), issuing_unit=office,
+        )  # fmt: skip
+    return findings + 1
+
+
+def _follow_up(inspection, unit, found, day, today, inspector, lead, draw) -> None:
+    """The notice a day or two after the inspection, the answers and their verification, as far as
+    ``today`` has got: old findings closed, last week's answered or still open."""
+    issued = day + timedelta(days=draw.randint(1, 2))
+    if issued >= today:
+        return  # found this week: not yet ordered
+    deadline = issued + timedelta(days=10)
+    _order(inspector, inspection, unit, found, issued, deadline, today)
+    for n, finding in enumerate(found):
+        finding.refresh_from_db()
+        answered = issued + timedelta(days=draw.randint(3, 9))
+        if unit.code == "33031401" and n == 0:
+            continue  # a laggard station: no answer even past its deadline
+        if answered >= today:
+            continue
+        _answer(finding, lead, answered)
+        verified = answered + timedelta(days=draw.randint(1, 2))
+        if verified >= today:
+            continue
+        finding.refresh_from_db()
+        if unit.code == "33031301" and n == 0:  # sent back once: a second round, answered again
+            _verify(finding, inspector, verified, today, accept=False, again=verified + timedelta(days=7))
+            again = verified + timedelta(days=4)
+            if again < today:
+                finding.refresh_from_db()
+                _answer(finding, lead, again)
+            continue
+        _verify(finding, inspector, verified, today)

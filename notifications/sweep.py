@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Unit
+from tasks.services import checkins
 
 from .models import Audience, Channel, Kind, Message, MessageStatus, Policy, Reminder, Subject
 
@@ -138,14 +139,16 @@ def _behind() -> str:
     multiplied out (``Assignment.is_behind_pace`` rounds the share to cents; the edge can differ)."""
     target = "COALESCE(s0.target_share, i.target_value)"
     return f"""s0.due_date > %(day)s AND c.start < %(day)s AND i.target_comparator IN ('ge', 'gt')
-        AND i.target_basis = '' AND {target} > 0
+        AND i.target_basis = '' AND i.target_per = '' AND {target} > 0
         AND s0.progress * {_days("s0.due_date", "c.start")} < {target} * {_days("%(day)s", "c.start")}"""
 
 
-# A check-in falls on %(day)s: daily items every day, weekly ones on their weekday (Friday when not
-# given), monthly ones on their day (the month's last when not given or past it); answered by a
-# progress report for that period (``tasks.services.checkins``).
-CHECKIN_ROWS = f"""
+def _checkin_rows() -> str:
+    """A check-in falls on %(day)s: daily items every day, weekly ones on their weekday (Friday when not
+    given) once the first week is long enough (``checkins.FIRST_WEEK_MIN_DAYS``), monthly ones on their
+    day (the month's last when not given or past it); answered by a progress report for that period
+    (``tasks.services.checkins``)."""
+    return f"""
     SELECT s0.id, s0.unit_id, s0.campaign_id, %(day)s AS due_date, s0.status = 'returned' AS returned,
         COALESCE(i.leader_id, act.leader_id) AS leader_id, CAST(NULL AS BIGINT) AS owner_id
     FROM tasks_assignment s0
@@ -154,11 +157,13 @@ CHECKIN_ROWS = f"""
     JOIN tasks_action act ON act.id = i.action_id
     WHERE s0.is_active AND s0.status IN {OPEN} AND c.start <= %(day)s AND s0.due_date >= %(day)s {{campaigns}}
         AND ((i.deadline_kind = 'daily' AND %(daily)s)
-             OR (i.deadline_kind = 'weekly' AND COALESCE(i.cadence_weekday, 5) = %(weekday)s)
+             OR (i.deadline_kind = 'weekly' AND COALESCE(i.cadence_weekday, 5) = %(weekday)s
+                 AND {_days("%(day)s", "c.start")} >= {checkins.FIRST_WEEK_MIN_DAYS - 1})
              OR (i.deadline_kind = 'monthly' AND (i.cadence_day = %(monthday)s
                  OR (%(last_day)s AND (COALESCE(i.cadence_day, 0) = 0 OR i.cadence_day > %(monthday)s)))))
         AND NOT EXISTS (SELECT 1 FROM tasks_progressreport p WHERE p.assignment_id = s0.id AND p.period = %(day)s)
         AND {{when}}"""
+
 
 FINDING_ROWS = """
     SELECT s0.id, s0.unit_id, s0.campaign_id, s0.deadline AS due_date, s0.rounds > 1 AS returned,
@@ -215,7 +220,7 @@ DATED = [Subject.ASSIGNMENT, Subject.FINDING, Subject.ROUND]
 def sources() -> list[Source]:
     return [
         Source(Subject.ASSIGNMENT, ASSIGNMENT_ROWS, due="s0.due_date"),
-        Source(Subject.CHECKIN, CHECKIN_ROWS, nearest_only=True),
+        Source(Subject.CHECKIN, _checkin_rows(), nearest_only=True),
         Source(Subject.FINDING, FINDING_ROWS, due="s0.deadline"),
         Source(Subject.HOTSPOT, _hotspot_rows(), lead=Audience.INSPECTOR),
         Source(Subject.ROUND, _round_rows(), due=_next_day('s0."end"'), per_unit=True),

@@ -112,7 +112,7 @@ def est_lines(text, width):
     return max(1, math.ceil(units / max(1, (width - 1))))
 
 
-def build_xlsx(plan):
+def build_xlsx(plan, path=XLSX):
     campaign = plan["campaign"]
     ncol = len(COLUMNS)
     last = get_column_letter(ncol)
@@ -208,7 +208,7 @@ def build_xlsx(plan):
     # ExcelWriter directly: openpyxl's save_workbook() would stamp "modified" with now()
     writer = ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED))
     writer.save()
-    XLSX.write_bytes(normalise_zip(buf.getvalue()))
+    path.write_bytes(normalise_zip(buf.getvalue()))
 
 
 # --------------------------------------------------------------------------- docx
@@ -257,7 +257,7 @@ def mark_header_row(row):
     trpr.append(el)
 
 
-def build_docx(plan):
+def build_docx(plan, path=DOCX):
     campaign = plan["campaign"]
     actions = plan["actions"]
     n_items = sum(len(a["items"]) for a in actions)
@@ -377,7 +377,7 @@ def build_docx(plan):
 
     buf = io.BytesIO()
     doc.save(buf)
-    DOCX.write_bytes(normalise_zip(buf.getvalue()))
+    path.write_bytes(normalise_zip(buf.getvalue()))
 
 
 def main():

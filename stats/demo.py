@@ -1,9 +1,11 @@
 """Demo results statistics: the catalogue, three rounds, last year's campaign with its figures, and
-this year's figures from every unit holding work — so 同比 and 环比 have something to compare and
-one or two units have not reported the last day.
+this year's figures from every unit holding work up to yesterday — so 同比 and 环比 have something to
+compare, and one or two units have not reported yesterday yet.
 
-Figures are drawn from a fixed random seed (the same demo every time) and written in bulk: they stand
-for what units reported, not for edits made in the app, so no audit events are written for them.
+The rounds fall where the seed plan has them (第一轮7月7日至9日 …), moved with the campaign: the first
+two are over and reported, the third is still to come (no figures). Last year's campaign starts on the
+same day of the year and has the whole of its 100 days. Figures are drawn from a fixed random seed and
+written in bulk: they stand for what units reported, not for edits made in the app, so no audit events.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import random
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import Role, RoleGrant
 from tasks.models import Assignment, Campaign, CampaignStatus
@@ -28,10 +29,10 @@ CATALOGUE = [
     ("hazards", "整改隐患", "处", 4, 0.95),
     ("leaflets", "发放宣传资料", "份", 70, 1.2),
 ]
-ROUNDS = [
-    ("第一轮集中统一行动", (7, 7), (7, 9)),
-    ("第二轮集中统一行动", (8, 4), (8, 6)),
-    ("第三轮集中统一行动", (9, 8), (9, 10)),
+ROUNDS = [  # days of the campaign, first and last (the seed plan's 7月7日至9日 for a 1 July start)
+    ("第一轮集中统一行动", 6, 8),
+    ("第二轮集中统一行动", 34, 36),
+    ("第三轮集中统一行动", 69, 71),
 ]
 ROUND_INTENSITY = 2.5  # a round's days see this much more work than an ordinary day
 
@@ -46,13 +47,14 @@ def _catalogue(campaign: Campaign) -> list[Indicator]:
 
 
 def _rounds(campaign: Campaign) -> list[Round]:
-    year = campaign.start.year
+    day = campaign.start
     return [
         Round.objects.get_or_create(
-            campaign=campaign, name=name, defaults={"start": date(year, *a), "end": date(year, *b)}
+            campaign=campaign, name=name,
+            defaults={"start": day + timedelta(days=a), "end": day + timedelta(days=b)},
         )[0]
         for name, a, b in ROUNDS
-    ]
+    ]  # fmt: skip
 
 
 def _figures(campaign, units, reporters, *, level: dict[str, float], last_day: date, draw, skip=()) -> list[Figure]:
@@ -64,7 +66,7 @@ def _figures(campaign, units, reporters, *, level: dict[str, float], last_day: d
     day = campaign.start
     while day <= last_day:
         r = in_round.get(day)
-        if r is not None and day != r.end:
+        if r is not None and (day != r.end or r.end > last_day):
             day += timedelta(days=1)
             continue  # a round is reported once, as its totals on its last day
         span = (r.end - r.start).days + 1 if r else 1
@@ -83,8 +85,8 @@ def _figures(campaign, units, reporters, *, level: dict[str, float], last_day: d
     return rows
 
 
-def seed_statistics(campaign: Campaign, *, seed: int = 7) -> bool:
-    """Seed the statistics of ``campaign`` and of last year's; False if it already has indicators."""
+def seed_statistics(campaign: Campaign, *, today: date, seed: int = 7) -> bool:
+    """Seed the statistics of ``campaign`` and of last year's as of ``today``; False if it already has indicators."""
     if campaign.indicators.exists():
         return False
     draw = random.Random(seed)
@@ -92,21 +94,21 @@ def seed_statistics(campaign: Campaign, *, seed: int = 7) -> bool:
     reporters = dict(RoleGrant.objects.filter(role=Role.UNIT_LEAD).values_list("unit_id", "user_id"))
     reporters[None] = RoleGrant.objects.filter(role=Role.HQ).values_list("user_id", flat=True).first()
     start, end = campaign.start, campaign.end
+    ly_start = start.replace(year=start.year - 1, day=min(start.day, 28) if start.month == 2 else start.day)
     with transaction.atomic():
         last_year, _ = Campaign.objects.get_or_create(
             code=f"{campaign.code}-{start.year - 1}",
             defaults={
                 "name": campaign.name.replace(str(start.year), str(start.year - 1)) + f"（{start.year - 1}年）",
-                "owner": campaign.owner, "start": start.replace(year=start.year - 1),
-                "end": end.replace(year=end.year - 1), "status": CampaignStatus.CLOSED,
+                "owner": campaign.owner, "start": ly_start, "end": ly_start + (end - start),
+                "status": CampaignStatus.CLOSED,
             },
         )  # fmt: skip
         campaign.compare_to = last_year
         campaign.save(update_fields=["compare_to"])
         this_year = {code: 1.0 for code, *_ in CATALOGUE}
         before = {code: ly for code, _n, _m, _mean, ly in CATALOGUE}
-        today = timezone.localdate()
-        last_day = min(end, today)
+        last_day = min(end, today - timedelta(days=1))  # today's figures come in this evening
         late = set(draw.sample(units, k=min(3, len(units) // 10)))  # not yet reported the last day
         rows = _figures(last_year, units, reporters, level=before, last_day=last_year.end, draw=draw)
         rows += _figures(

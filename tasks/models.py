@@ -145,6 +145,14 @@ class Item(models.Model):
     target_unit = models.CharField(_("target unit"), max_length=20, blank=True)
     target_basis = models.CharField(_("target basis"), max_length=8, blank=True, help_text=_("yoy / mom"))
     target_direction = models.CharField(_("direction"), max_length=8, blank=True, help_text=_("up / down"))
+    target_per = models.CharField(
+        _("target per"),
+        max_length=8,
+        blank=True,
+        default="",
+        choices=[(k.value, k.label) for k in (DeadlineKind.DAILY, DeadlineKind.WEEKLY, DeadlineKind.MONTHLY)],
+        help_text=_("The target value is per day, week or month (每日巡逻不少于2次); empty: for the whole campaign"),
+    )
     lead_text = models.CharField(_("lead units"), max_length=500)
     cooperating_text = models.CharField(_("cooperating units"), max_length=500, blank=True)
     leader_name = models.CharField(_("responsible leader"), max_length=100, blank=True)
@@ -287,8 +295,16 @@ class Assignment(models.Model):
 
     @property
     def target(self) -> Decimal | None:
-        """The amount this unit must reach: its passed-down share, else the item's target."""
-        return self.target_share if self.target_share is not None else self.item.target_value
+        """The amount this unit must reach: its passed-down share, else the item's target — a target
+        written per period (每日巡逻不少于2次) times the periods of the assignment's window."""
+        if self.target_share is not None:
+            return self.target_share
+        value = self.item.target_value
+        if value is None or not self.item.target_per:
+            return value
+        from tasks.services.checkins import target_periods  # the services import the models
+
+        return value * target_periods(self.item, self.campaign.start, self.due_date)
 
     def expected_share(self, today: date | None = None) -> Decimal:
         """序时进度: the share of the target due by ``today``, linear from the campaign start to the due date."""
@@ -304,6 +320,8 @@ class Assignment(models.Model):
         """Behind the planned pace: less done than the linear share of a "at least" target by today."""
         target = self.target
         if not target or self.item.target_comparator not in (Comparator.GE, Comparator.GT) or self.item.target_basis:
+            return False
+        if self.item.target_per:  # a target per period is checked at each check-in, not on a line
             return False
         if self.status == AssignmentStatus.ACCEPTED or not self.is_active:
             return False

@@ -1,6 +1,8 @@
-"""The demo, end to end: what `scripts/demo` loads, and the back-office pages HQ staff use."""
+"""The demo, end to end: what `scripts/demo` loads, and the back-office pages HQ staff use.
 
-from datetime import datetime
+The demo is built around the day it is loaded (``load_demo --today``): a campaign some weeks in."""
+
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,21 +12,124 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Unit, User
-from inspections.models import Finding, Notice
+from boards import bulletin
+from inspections.models import Finding, Inspection, Notice
 from inspections.services import inspection_windows
-from notifications import delivery, sweep
-from notifications.models import Message
-from tasks.models import Assignment, Campaign, Item
+from notifications.inbox import unread
+from notifications.models import Message, Reminder
+from stats.models import Figure
+from tasks.demo import write_plan
+from tasks.models import Assignment, Campaign, Item, ProgressReport
 from tasks.services.plans import import_plan
 
 pytestmark = [pytest.mark.smoke, pytest.mark.django_db]
+
+TZ = ZoneInfo("Asia/Shanghai")
+TODAY = date(2026, 8, 12)  # a Wednesday
+# HQ's reminders come as one daily digest (and a weekly summary): the week's are read but the last few
+HQ_UNREAD_AT_MOST = 10
+
+
+def load(day: date) -> Campaign:
+    """The demo as loaded on ``day`` at half past nine."""
+    with time_machine.travel(datetime.combine(day, time(9, 30), tzinfo=TZ), tick=False):
+        call_command("load_demo", quiet=True, today=day)
+    return Campaign.objects.get(code="XJ2026")
 
 
 @pytest.fixture
 def demo(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("load_demo", quiet=True)
-    return Campaign.objects.get(code="XJ2026")
+    campaign = load(TODAY)
+    with time_machine.travel(datetime.combine(TODAY, time(10), tzinfo=TZ), tick=True):
+        yield campaign
+
+
+def picture(campaign: Campaign) -> dict:
+    """What a visitor sees, in numbers."""
+    return {
+        "assignments": Assignment.objects.filter(campaign=campaign).count(),
+        "by status": sorted(Assignment.objects.filter(campaign=campaign).values_list("status", flat=True)),
+        "reports": ProgressReport.objects.filter(assignment__campaign=campaign).count(),
+        "findings": sorted(Finding.objects.filter(campaign=campaign).values_list("status", flat=True)),
+        "notices": sorted(Notice.objects.filter(campaign=campaign).values_list("number", flat=True)),
+        "inspections": Inspection.objects.filter(campaign=campaign).count(),
+        "figures": Figure.objects.filter(campaign=campaign).count(),
+        "reminders": Reminder.objects.filter(campaign=campaign).count(),
+        "users": User.objects.count(),
+        "units": Unit.objects.count(),
+    }
+
+
+@pytest.mark.parametrize("today", [date(2026, 8, 12), date(2027, 3, 1)])
+def test_the_demo_is_a_campaign_in_progress_on_the_day_it_is_loaded(settings, today):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    campaign = load(today)
+    with time_machine.travel(datetime.combine(today, time(10), tzinfo=TZ), tick=False):
+        age = (today - campaign.start).days
+        assert campaign.start < today < campaign.end and 35 <= age <= 45
+        assert (campaign.end - campaign.start).days == 99  # a hundred days
+        work = list(Assignment.objects.filter(campaign=campaign, is_active=True).select_related("item", "campaign"))
+        # most of it in progress, some done; a few overdue, none by more than the campaign's age
+        overdue = [a for a in work if a.is_overdue]
+        assert 0 < len(overdue) < 0.05 * len(work)
+        assert max((today - a.due_date).days for a in overdue) <= age
+        assert sum(a.status == "in_progress" for a in work) > len(work) / 2
+        assert 0 < sum(a.is_behind_pace(today) for a in work) < 0.05 * len(work)
+        # accepted work has reports adding up to its target, and evidence
+        accepted = [a for a in work if a.status == "accepted"]
+        assert len(accepted) > 0.05 * len(work)
+        assert all(a.progress >= (a.target or 0) for a in accepted)
+        assert all(a.evidence.exists() for a in accepted[:50])
+        # the plan's dates moved with the campaign: inside it, and the texts say the due dates
+        for item in Item.objects.filter(campaign=campaign, deadline_kind="date"):
+            assert campaign.start <= item.due_date <= campaign.end
+            assert f"{item.due_date.month}月{item.due_date.day}日" in item.deadline_text
+        # daily check-ins reported for most past days
+        daily = [a for a in work if a.item.deadline_kind == "daily"]
+        days = (today - campaign.start).days
+        answered = ProgressReport.objects.filter(assignment__in=daily, period__lt=today).count()
+        assert answered >= 0.9 * len(daily) * days
+        # supervision in order: the inspection, its findings, the notice, the answers, their verification
+        for f in Finding.objects.filter(campaign=campaign).select_related("inspection", "notice"):
+            assert f.found_at.astimezone(TZ).date() < today
+            if f.inspection:
+                assert f.found_at.astimezone(TZ).date() >= f.inspection.planned_on
+            if f.notice:
+                assert f.notice.issued_at > f.found_at
+            for answer in f.answers.all():
+                assert f.notice.issued_at < answer.answered_at and answer.answered_at.astimezone(TZ).date() < today
+                assert answer.verified_at is None or answer.verified_at > answer.answered_at
+            assert f.closed_at is None or f.closed_at > f.found_at
+        # hotspots visited weekly, one missed week each
+        for hotspot in campaign.hotspots.all():
+            windows = inspection_windows(hotspot, today)
+            assert sum(not w.inspected for w in windows[:-1]) == 1, hotspot
+        # statistics: past days and past rounds only, last year's campaign over the same days for 同比
+        figures = Figure.objects.filter(campaign=campaign)
+        assert figures.exists() and not figures.filter(day__gte=today).exists()
+        rounds = list(campaign.rounds.all())
+        past, coming = [r for r in rounds if r.end < today], [r for r in rounds if r.start > today]
+        assert past and coming and not figures.filter(day__gte=coming[0].start).exists()
+        assert all(figures.filter(day=r.end).exists() for r in past)
+        last_year = campaign.compare_to
+        assert last_year.start.year == campaign.start.year - 1
+        assert last_year.end - last_year.start == campaign.end - campaign.start
+        assert Figure.objects.filter(campaign=last_year, day=last_year.end).exists()
+        # the bulletin of the last complete week reports supervision
+        hq = User.objects.get(username="hq_wang")
+        week = bulletin.default_period(campaign, today)
+        text = bulletin.bulletin_context(hq, campaign, campaign.owner, week, issued=today)["supervision"]
+        assert week.end < today and "督导检查0次" not in text and "发现问题0处" not in text, text
+        # the inboxes look like a week: HQ a digest a day, the station lead a few lines; no flood
+        assert 0 < unread(hq).count() <= HQ_UNREAD_AT_MOST
+        assert Reminder.objects.filter(recipient=hq).count() < 150
+        lead = User.objects.get(username="lead_chengguan")
+        lines = Message.objects.filter(recipient=lead, channel="inbox", status="sent")
+        assert 1 <= lines.count() <= 15 and lines.filter(reminder__colour="red").exists()
+    # loading it again gives the same picture
+    before = picture(campaign)
+    assert picture(load(today)) == before
 
 
 def test_demo_loads_the_city_and_its_77_item_plan(demo):
@@ -33,23 +138,21 @@ def test_demo_loads_the_city_and_its_77_item_plan(demo):
     assert demo.actions.count() == 6 and demo.status == "published"
     stations = Unit.objects.filter(kind="station").count()
     assert Assignment.objects.filter(campaign=demo, unit__kind="station").values("unit").distinct().count() == stations
-    # the supervision records: two listed hotspots, inspections, findings, a notice half answered
-    assert demo.hotspots.count() == 2 and demo.inspections.filter(kind="night").count() == 1
+    # supervision: two listed hotspots, weekly inspections with findings, numbered notices, a night inspection coming
+    assert demo.hotspots.count() == 2 and demo.inspections.filter(kind="night", status="planned").count() == 1
+    assert demo.inspections.filter(status="in_progress", planned_on=TODAY).count() == 1  # under way this morning
     night_market = demo.hotspots.get(name="城关夜市片区")
     windows = inspection_windows(night_market)
-    assert [i for i, w in enumerate(windows) if not w.inspected and w.end < windows[-1].start] == [2, 5]
-    notice = Notice.objects.get(campaign=demo)
-    assert notice.number == "江公督〔2026〕1号" and notice.findings.count() == 2
-    assert Finding.objects.filter(campaign=demo).count() == 4
-    # running it again changes nothing
-    before = Assignment.objects.count(), User.objects.count(), Finding.objects.count()
-    call_command("load_demo", quiet=True)
-    assert (Assignment.objects.count(), User.objects.count(), Finding.objects.count()) == before
+    assert [i for i, w in enumerate(windows) if not w.inspected and w.end < windows[-1].start] == [2]
+    first = Notice.objects.get(campaign=demo, seq=1)
+    assert first.number == f"江公督〔{TODAY.year}〕1号" and first.findings.exists()
+    assert Finding.objects.filter(campaign=demo, inspection=None).count() == 1  # the self-inspection
 
 
 @pytest.mark.parametrize("seed", ["plan.docx", "plan.yaml"])
-def test_word_and_yaml_plans_give_the_same_campaign(demo, settings, seed):
-    result = import_plan(settings.BASE_DIR / "seeds" / seed, code="XJ2026", dry_run=True)
+def test_word_and_yaml_plans_give_the_same_campaign(demo, settings, seed, tmp_path):
+    moved = write_plan(settings.BASE_DIR / "seeds", seed, demo.start, tmp_path)  # the seed plan, moved
+    result = import_plan(moved, code="XJ2026", dry_run=True)
     assert result.changes == []
     assert (result.items, result.assignments) == (77, Assignment.objects.filter(campaign=demo).count())
 
@@ -96,6 +199,7 @@ def test_pages_on_the_demo(demo, client):
         .first()
     )
     assert client.get(f"/assignments/{work.pk}/").status_code == 200
+    before = work.progress
     assert client.post(f"/assignments/{work.pk}/report/", {"value": "3", "text": "演示填报"}).status_code == 302
     assert client.post(f"/assignments/{work.pk}/transition/", {"name": "submit"}).status_code == 302
     client.force_login(User.objects.get(username="hq_wang"))
@@ -103,20 +207,16 @@ def test_pages_on_the_demo(demo, client):
         assert client.get(url).status_code == 200, url
     assert client.post(f"/assignments/{work.pk}/transition/", {"name": "accept"}).status_code == 302
     work.refresh_from_db()
-    assert work.status == "accepted" and work.progress == 3
+    assert work.status == "accepted" and work.progress == before + 3
 
 
 def test_the_demo_leads_reminders_arrive_in_the_inbox(demo):
-    """A sweep the day after the 7月15日 deadlines, then a drain: the demo station lead has red slips."""
-    with time_machine.travel(datetime(2026, 7, 16, 9, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
-        outcome = sweep.run()
-        drained = delivery.drain()
+    """The week's sweeps left the station lead a few reminders: last week's forgotten weekly report in red."""
     lead = User.objects.get(username="lead_chengguan")
     mine = Message.objects.filter(recipient=lead, channel="inbox", status="sent")
-    assert sum(outcome.messages.values()) == drained.sent and mine.exists()
-    red = [m for m in mine if m.reminder.colour == "red"]
-    assert red and all("逾期" in m.subject for m in red)
+    red = [m for m in mine if m.reminder and m.reminder.colour == "red"]
+    assert red, [m.subject for m in mine]
     client = Client()
     client.force_login(lead)
     page = client.get("/inbox/").content.decode()
-    assert f'id="unread">{mine.count()}<' in page and mine.first().subject in page
+    assert f'id="unread">{unread(lead).count()}<' in page and red[0].subject in page

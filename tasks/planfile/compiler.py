@@ -255,18 +255,29 @@ def _compile_item(
         problems.append(Problem(raw.where("deadline"), str(exc)))
     if len(problems) > before:
         return None
+    target = parse_target(raw.values["target"].value if "target" in raw.values else None)
     return ItemSpec(
         code=code,
         seq=seq,
         action_code=action,
         title=title,
         measures=raw.text("measures"),
-        target=parse_target(raw.values["target"].value if "target" in raw.values else None),
+        target=target,
         lead_text=lead_text,
         cooperating_text=coop_text,
         leader_name=raw.text("leader"),
-        deadline=deadline,
+        deadline=_per_period(deadline, target),
         acceptance=raw.text("acceptance"),
         named=named,
         location=raw.location,
     )
+
+
+def _per_period(deadline: Deadline, target: Target) -> Deadline:
+    """每日巡逻不少于2次 throughout the campaign (行动期间): a daily check-in of 2, not 2 in all. A target
+    written per day, week or month makes an item without a cadence of its own report on that cadence
+    (weekly by Friday, monthly by the month's end, as 每周 and 每月 alone read)."""
+    if not target.per or deadline.kind != "ongoing":
+        return deadline
+    weekday, day = (5, None) if target.per == "weekly" else (None, 0) if target.per == "monthly" else (None, None)
+    return Deadline(deadline.text, target.per, None, weekday, day)

@@ -198,6 +198,9 @@ class Target:
     unit: str = ""
     basis: str = ""  # "" absolute | "yoy" 同比 | "mom" 环比
     direction: str = ""  # "" | "down" | "up"
+    # "daily" | "weekly" | "monthly": written per period (每日巡逻不少于2次), the value is each period's;
+    # "" the value is the whole campaign's
+    per: str = ""
 
 
 _COMPARATORS = {
@@ -228,6 +231,9 @@ _UNITS = [
     "周", "月", "年",
 ]  # fmt: skip
 _CN_NUMBER = "零〇一二两三四五六七八九十百千"
+_MEASURE_WORD = rf"(?![以之及内左和与并或的等不次{_CN_NUMBER}万])[\u4e00-\u9fff]"
+# 每日巡逻不少于2次: the number is each day's (week's, month's); 每处, 每轮 count places and rounds, not periods.
+_PER = re.compile(r"每\s*(?:个\s*)?(?:(?P<daily>(?:工作\s*)?[日天])|(?P<weekly>周|星期|礼拜)|(?P<monthly>月))")
 
 
 def _alternation(words) -> str:
@@ -238,8 +244,9 @@ _QUANTITY = re.compile(
     rf"(?P<dir>{_alternation(_DOWN + _UP)})?(?P<to>[至到])?了?\s*(?P<cmp>{_alternation(_COMPARATOR_OF)})?\s*"
     rf"(?:(?<![\d.])(?P<num>\d+(?:,\d{{3}}(?!\d))*(?:\.\d+)?)|(?P<cn>[{_CN_NUMBER}]{{1,12}}))\s*"
     rf"(?P<mult>[万千亿](?![克米瓦]))?[余多]?\s*"
+    # A measure word with 次 counts times (台次, 架次, 辆次: vehicles checked, flights), one unit, known or not.
     # An unknown measure word is one character, so 20起并移送 does not swallow the words after it.
-    rf"(?P<unit>{_alternation(_UNITS)}|(?![以之及内左和与并或的等不{_CN_NUMBER}万])[\u4e00-\u9fff])?\s*"
+    rf"(?P<unit>{_MEASURE_WORD}次|{_alternation(_UNITS)}|{_MEASURE_WORD})?\s*"
     rf"(?P<after>{_alternation(_AFTER)})?",
     re.ASCII,
 )
@@ -295,6 +302,10 @@ def _from_quantity(raw: str, s: str, match: re.Match) -> Target:
         number = number.to_integral_value()  # 1.5万 → 15000, not 15000.0
     unit = match["unit"] or ""
     clause = _clause_before(s, match.start())
+    per = ""
+    if found := _PER.search(clause):
+        per = found.lastgroup
+        clause = clause[: found.start()] + clause[found.end() :]
     metric, basis = _metric(clause), _basis(clause)
     direction = "down" if match["dir"] in _DOWN else "up" if match["dir"] in _UP else ""
     comparator = _COMPARATOR_OF.get(match["cmp"] or "") or _AFTER.get(match["after"] or "") or "ge"  # plain = minimum
@@ -303,7 +314,7 @@ def _from_quantity(raw: str, s: str, match: re.Match) -> Target:
         direction = ""
     if unit == "%" and s[match.end() :].startswith("覆盖") and not metric.endswith("覆盖率"):
         metric += "覆盖率"  # 100%覆盖
-    return Target(raw, metric, comparator, number, unit, basis, direction)
+    return Target(raw, metric, comparator, number, unit, basis, direction, per)
 
 
 def parse_target(text: str | int | float | None) -> Target:

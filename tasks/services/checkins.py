@@ -23,6 +23,10 @@ from django.utils.translation import gettext_lazy as _
 from tasks.models import Assignment, DeadlineKind, Item, ProgressReport
 
 CADENCES = {DeadlineKind.DAILY, DeadlineKind.WEEKLY, DeadlineKind.MONTHLY}
+# A weekly item's first period runs at least this many days (the campaign's first day included): a
+# campaign starting on a Thursday or Friday reports 每周五前 first on the following Friday, one starting
+# on a Wednesday on its first Friday. The reminder sweep's SQL (``notifications.sweep``) reads it too.
+FIRST_WEEK_MIN_DAYS = 3
 
 
 class CheckInStatus(StrEnum):
@@ -85,6 +89,8 @@ def _occurrences(item: Item, start: date, end: date) -> Iterable[date]:
     elif item.deadline_kind == DeadlineKind.WEEKLY:
         weekday = (item.cadence_weekday or 5) - 1  # stored 1 = Monday; date.weekday() 0 = Monday
         day = start + timedelta(days=(weekday - start.weekday()) % 7)
+        if (day - start).days + 1 < FIRST_WEEK_MIN_DAYS:
+            day += timedelta(days=7)  # too short a first week: it joins the next one
         while day <= end:
             yield day
             day += timedelta(days=7)
@@ -109,6 +115,16 @@ def periods(item: Item, start: date, end: date) -> list[Period]:
         out.append(Period(seq, begin, due))
         begin = due + timedelta(days=1)
     return out
+
+
+def target_periods(item: Item, start: date, end: date) -> int:
+    """How many times a per-period target (每日巡逻不少于2次: ``Item.target_per``) is due between
+    ``start`` and ``end``: the periods of its own cadence, which is the item's when they agree."""
+    if not item.target_per:
+        return 1
+    if item.target_per == item.deadline_kind:
+        return len(periods(item, start, end))
+    return len(periods(Item(deadline_kind=item.target_per), start, end))
 
 
 def assignment_periods(assignment: Assignment) -> list[Period]:

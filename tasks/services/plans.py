@@ -276,6 +276,7 @@ def _item_fields(spec_item: ItemSpec, actions: dict[str, Action], leaders: dict[
         "target_unit": t.unit[:20],
         "target_basis": t.basis,
         "target_direction": t.direction,
+        "target_per": t.per,
         "lead_text": spec_item.lead_text[:500],
         "cooperating_text": spec_item.cooperating_text[:500],
         "leader_name": spec_item.leader_name[:100],

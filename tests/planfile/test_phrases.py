@@ -551,6 +551,43 @@ def test_target_value_is_integral_after_a_multiplier():
     assert str(parse_target("1.5万人次").value) == "15000"
 
 
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [
+        ("检查车辆不少于5000台次", "台次"),
+        ("起降不少于20架次", "架次"),
+        ("盘查车辆1.2万辆次", "辆次"),
+        ("检查船舶不少于80艘次", "艘次"),
+        ("检查场所不少于300家次", "家次"),
+        ("开展宣讲不少于10场次", "场次"),
+        ("走访不少于500户次", "户次"),
+        ("夜查不少于2次", "次"),
+        ("查处20起以上", "起"),
+    ],
+)
+def test_a_measure_word_followed_by_ci_is_one_compound_unit(text, unit):
+    """台次, 架次, 辆次: a measure word and 次 count times (visits of vehicles, flights), not the things."""
+    assert parse_target(text).unit == unit
+
+
+@pytest.mark.parametrize(
+    ("text", "per", "value", "unit"),
+    [
+        ("每日巡逻不少于2次", "daily", Decimal(2), "次"),
+        ("每天开展巡查1次", "daily", Decimal(1), "次"),
+        ("每处乱点每周督导不少于1次", "weekly", Decimal(1), "次"),
+        ("研判报告每周1期", "weekly", Decimal(1), "期"),
+        ("每月通报不少于1次", "monthly", Decimal(1), "次"),
+        ("检查场所不少于300家次", "", Decimal(300), "家次"),
+        ("每处乱点明确1名责任人", "", Decimal(1), "名"),  # 每处 counts places, not periods
+        ("每轮出动警力不少于3000人次", "", Decimal(3000), "人次"),  # a round is no check-in period
+    ],
+)
+def test_a_target_written_per_day_week_or_month_is_per_period(text, per, value, unit):
+    target = parse_target(text)
+    assert (target.per, target.value, target.unit) == (per, value, unit)
+
+
 def test_target_is_frozen():
     with pytest.raises(FrozenInstanceError):
         parse_target("800家").value = Decimal(1)

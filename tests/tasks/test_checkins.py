@@ -1,6 +1,7 @@
 """Periodic check-ins of cadence items: the periods, their derived status, reporting one, the API."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 from itertools import pairwise
 
 import pytest
@@ -32,6 +33,22 @@ def test_weekly_periods_end_on_the_weekday_and_tile_the_window():
     for before, after in pairwise(found):
         assert after.start == before.due + timedelta(days=1)
         assert after.seq == before.seq + 1
+
+
+@pytest.mark.parametrize(
+    ("start", "first_due"),
+    [
+        (date(2026, 7, 3), date(2026, 7, 10)),  # starts on a Friday: not due the first day, the next Friday
+        (date(2026, 7, 2), date(2026, 7, 10)),  # starts on a Thursday: a one-day-old campaign reports nothing
+        (date(2026, 7, 1), date(2026, 7, 3)),  # starts on a Wednesday: three days make a first report
+        (date(2026, 6, 29), date(2026, 7, 3)),  # starts on a Monday: the first week is a whole week
+    ],
+)
+def test_the_first_weekly_check_in_leaves_the_campaign_a_few_days(start, first_due):
+    found = checkins.periods(item(DeadlineKind.WEEKLY, weekday=5), start, END)
+    assert found[0].start == start and found[0].due == first_due
+    assert (found[0].due - found[0].start).days + 1 >= checkins.FIRST_WEEK_MIN_DAYS
+    assert all(p.due.weekday() == 4 for p in found)
 
 
 @pytest.mark.parametrize(
@@ -138,3 +155,50 @@ def test_check_ins_api_and_detail_summary(city, weekly):
     # out of scope: the other branch's lead sees nothing
     client.force_authenticate(city["west_lead"])
     assert client.get(f"/api/v1/assignments/{weekly.pk}/check-ins/").status_code == 404
+
+
+# --- a target written per day: "每日巡逻不少于2次", deadline 行动期间 ------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_daily_target_under_the_whole_campaign_is_a_daily_check_in(city, tmp_path):
+    from tasks.services.plans import import_plan
+    from tests.tasks.planfiles import CAMPAIGN, write_xlsx
+
+    plan = [("一、“铁拳”行动（分管领导：李振华）",
+             [("1", "街面巡逻", "武装巡逻", "每日巡逻不少于2次", "城东分局", "", "李振华", "行动期间", "")])]  # fmt: skip
+    import_plan(write_xlsx(tmp_path / "plan.xlsx", plan), publish=True, **CAMPAIGN)
+    patrol = Item.objects.get(campaign__code="XJ", code="1.1")
+    assert (patrol.deadline_kind, patrol.target_per, patrol.target_value) == (DeadlineKind.DAILY, "daily", 2)
+    a = Assignment.objects.select_related("item", "campaign").get(item=patrol)
+    assert len(checkins.assignment_periods(a)) == 100
+    assert a.target == 200  # 2 a day over the campaign's 100 days, not 2 in all
+    lead = city["east_lead"]
+    with time_machine.travel(date(2026, 7, 10), tick=False):  # the tenth day
+        for day in range(1, 11):
+            report_progress(assignment=a, by=lead, value=2, text="巡逻2次", period=date(2026, 7, day))
+        a.refresh_from_db()
+        assert a.progress == 20 and a.progress / a.target == Decimal("0.1")  # 10 days of 100
+        # a target per day is judged day by day at the check-ins, not against the campaign's line
+        assert not a.is_behind_pace()
+
+
+@pytest.mark.django_db
+def test_the_reminder_sweep_keeps_the_first_week_rule(city, tmp_path):
+    """A campaign starting on a Friday: no 每周五前 check-in is reminded on its first day, the next Friday is."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from notifications import sweep
+    from notifications.models import Reminder, Subject
+    from tasks.services.plans import import_plan
+    from tests.tasks.planfiles import CAMPAIGN, write_xlsx
+
+    import_plan(write_xlsx(tmp_path / "plan.xlsx"), publish=True, **{**CAMPAIGN, "start": "2026-07-03"})
+    weekly = Assignment.objects.filter(item__code="2.1")
+    tz = ZoneInfo("Asia/Shanghai")
+    for day in (date(2026, 7, 3), date(2026, 7, 10)):
+        with time_machine.travel(datetime(day.year, day.month, day.day, 9, tzinfo=tz), tick=False):
+            sweep.run()
+    reminded = Reminder.objects.filter(subject_type=Subject.CHECKIN, subject_id__in=weekly, kind="due_today")
+    assert sorted({r.due_date for r in reminded}) == [date(2026, 7, 10)]

@@ -1,3 +1,5 @@
+import tempfile
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import yaml
@@ -5,49 +7,68 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Unit, User
 from accounts.services import grant_role
 from accounts.unitfile import import_units
-from inspections.demo import seed_supervision
+from inspections.demo import on, seed_supervision
+from notifications.demo import seed_reminders
 from stats.demo import seed_statistics
-from tasks.demo import seed_progress
+from tasks.demo import demo_dates, seed_progress, write_plan
 from tasks.models import Campaign
 from tasks.services.plans import import_plan
 
+from ._demo_reset import reset_demo
+
 SEEDS = Path(settings.BASE_DIR) / "seeds"
 DEMO_PASSWORD = "demo-2026"
-CAMPAIGN = {
-    "name": "江城市公安机关夏季治安打击整治“百日行动”",
-    "code": "XJ2026",
-    "start": "2026-07-01",
-    "end": "2026-10-08",
-    "owner": "3303",
-}
+CAMPAIGN = {"name": "江城市公安机关夏季治安打击整治“百日行动”", "code": "XJ2026", "owner": "3303"}
 
 
 class Command(BaseCommand):
-    help = "Load the demo: the city bureau's unit tree, demo users for every role, and the 77-item plan (published)."
+    help = (
+        "Load the demo: the city bureau's unit tree, demo users for every role, and the 77-item plan published "
+        "as a campaign some weeks in on the given day (default today), with its work, supervision, statistics "
+        "and a week of reminders. Run again (any day), it builds the same picture afresh for that day."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--plan", default="plan.xlsx", help="Which seed plan file to import (plan.xlsx, plan.docx, plan.yaml)"
         )
         parser.add_argument("--quiet", action="store_true")
+        parser.add_argument(
+            "--today",
+            type=date.fromisoformat,
+            default=None,
+            help="The day the demo is as of (YYYY-MM-DD; default today)",
+        )
 
-    def handle(self, *args, plan, quiet, **options):
-        with transaction.atomic():
+    def handle(self, *args, plan, quiet, today, **options):
+        today = today or timezone.localdate()
+        start, end = demo_dates(today)
+        with transaction.atomic(), tempfile.TemporaryDirectory() as folder:
             units = import_units(SEEDS / "units.csv")
             users = self._users()
             if not User.objects.filter(username="admin").exists():
                 User.objects.create_superuser("admin", password=DEMO_PASSWORD, name="系统管理员")
-            result = import_plan(SEEDS / plan, publish=True, **CAMPAIGN)
+            reset_demo(CAMPAIGN["code"], usernames=self._seed_usernames())
+            path = write_plan(SEEDS, plan, start, Path(folder))
+            # imported and published the Friday before the start, when the plan went out to the units
+            published = timezone.make_aware(datetime.combine(start - timedelta(days=3), time(17)))
+            with on(published):
+                result = import_plan(path, publish=True, start=start, end=end, display_name=plan, **CAMPAIGN)
             campaign = Campaign.objects.get(code=CAMPAIGN["code"])
-            seed_progress(campaign)
-            seed_supervision(campaign)
-            seed_statistics(campaign)
+            Campaign.objects.filter(pk=campaign.pk).update(published_at=published, created_at=published)
+            campaign.assignments.update(created_at=published, updated_at=published)
+            seed_progress(campaign, today=today)
+            seed_supervision(campaign, today=today)
+            seed_statistics(campaign, today=today)
+            seed_reminders(today=today)
         if quiet:
             return
+        self.stdout.write(f"演示日期 {today}：行动 {start} 至 {end}，第 {(today - start).days + 1} 天。")
         self.stdout.write(
             f"单位 {Unit.objects.count()} 个（新增 {len(units.created)}），用户 {User.objects.count()} 个（新增 {users}）；"
             f"行动 {result.campaign}：{result.items} 项清单，{result.assignments} 条任务分配。"
