@@ -42,6 +42,22 @@ from django.urls import NoReverseMatch, reverse
 
 from accounts.models import Role, RoleGrant, Unit, UnitKind, User
 from audit.models import AuditEvent
+from bench.lists import (
+    Explained,
+    Target,
+    Timed,
+    create_personas,
+    explain_lines,
+    explain_page,
+    explain_summary,
+    import_province,
+    run_lines,
+    session_clients,
+    target_lines,
+    target_summary,
+    time_page,
+)
+from bench.plan_import import HQ_CODE, START, _city_name, province_rows
 from inspections.models import (
     Answer,
     Category,
@@ -60,22 +76,6 @@ from inspections.models import (
     Verdict,
 )
 from inspections.services import notice_number
-from tasks.management.commands.bench_lists import (
-    Explained,
-    Target,
-    Timed,
-    create_personas,
-    explain_lines,
-    explain_page,
-    explain_summary,
-    import_province,
-    run_lines,
-    session_clients,
-    target_lines,
-    target_summary,
-    time_page,
-)
-from tasks.management.commands.bench_plan_import import HQ_CODE, START, _city_name, province_rows
 from tasks.models import Action, Assignment, Campaign, Item, Responsibility
 
 SCRATCH_URL = "postgres://postgres@127.0.0.1:5432/tracker_bench_supervision"

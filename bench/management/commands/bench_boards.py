@@ -4,7 +4,7 @@ On the synthetic province of ``bench_plan_import`` (≈1,650 units, the 77-item 
 status mix and submission dates (one UPDATE), ``bench_supervision``'s 20,000 findings, 10 indicators,
 3 rounds, last year's closed campaign (``compare_to``) and a figure per unit × day × indicator for
 both years (≈3.3 million, COPY on PostgreSQL), it times, as HQ at the province and as a city's leader,
-the battle board, the ranking and the statistics totals with 同比/环比 (see ``boards.bench.PROBES``)
+the battle board, the ranking and the statistics totals with 同比/环比 (see ``bench.boards.PROBES``)
 through the whole Django stack (test ``Client``, session login): p50/p95 over ``--repeat`` requests
 and the SQL queries per request; and, in the same run on the same connection, the hand-written SQL
 aggregate that computes the same numbers (checked equal to the API's), as many times. The queries
@@ -37,7 +37,9 @@ from django.test.utils import CaptureQueriesContext, override_settings
 
 from accounts.models import RoleGrant, Unit, User
 from audit.models import AuditEvent
-from boards import bench
+from bench import boards as bench
+from bench.lists import create_personas, import_province, session_clients
+from bench.plan_import import END, START, province_rows
 from boards.models import Export, Weights
 from inspections.models import (
     Answer,
@@ -51,8 +53,6 @@ from inspections.models import (
     Verdict,
 )
 from stats.models import Figure, Indicator, Round
-from tasks.management.commands.bench_lists import create_personas, import_province, session_clients
-from tasks.management.commands.bench_plan_import import END, START, province_rows
 from tasks.models import Action, Assignment, Campaign, Item, Responsibility
 
 

@@ -65,10 +65,10 @@ from django.test.utils import CaptureQueriesContext, override_settings
 
 from accounts.models import Role, RoleGrant, Unit, User
 from audit.models import AuditEvent
+from bench.lists import create_personas, delete_province, import_province
+from bench.plan_import import HQ_CODE, SECTIONS, SOURCES, province_rows, statement_shape
 from notifications import sweep
 from notifications.models import Channel, DeliveryAttempt, Message, MessageStatus, Preference, Reminder
-from tasks.management.commands.bench_lists import create_personas, delete_province, import_province
-from tasks.management.commands.bench_plan_import import HQ_CODE, SECTIONS, SOURCES, province_rows, statement_shape
 from tasks.models import Action, Assignment, AssignmentStatus, Campaign, Item, Responsibility
 
 SCRATCH_URL = "postgres://postgres@127.0.0.1:5432/tracker_bench_reminders"

@@ -46,10 +46,7 @@ from accounts.models import Role, RoleGrant, Unit, User
 from accounts.services import grant_role
 from accounts.unitfile import import_units
 from audit.models import AuditEvent, SecurityEvent
-from tasks.models import Action, Assignment, AssignmentStatus, Campaign, Item, Responsibility
-from tasks.services.plans import PlanImportResult, import_plan
-
-from .bench_plan_import import (
+from bench.plan_import import (
     END,
     HQ_CODE,
     PLAN_FILE,
@@ -61,6 +58,8 @@ from .bench_plan_import import (
     write_plan_xlsx,
     write_units_csv,
 )
+from tasks.models import Action, Assignment, AssignmentStatus, Campaign, Item, Responsibility
+from tasks.services.plans import PlanImportResult, import_plan
 
 SCRATCH_URL = "postgres://postgres@127.0.0.1:5432/tracker_bench_lists"
 CAMPAIGN_NAME = "全省公安机关夏季治安打击整治“百日行动”（列表基准测试）"

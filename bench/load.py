@@ -37,14 +37,13 @@ from rest_framework.authtoken.models import Token
 from accounts.models import Role, Unit, User
 from accounts.services import grant_role
 from accounts.unitfile import import_units
+from bench.plan_import import TARGETS, TOPICS, write_units_csv
 from notifications.models import Policy
 from stats.demo import seed_statistics
 from stats.models import Round
 from tasks.demo import seed_progress
 from tasks.models import Campaign
 from tasks.services.plans import import_plan
-
-from .bench_plan_import import TARGETS, TOPICS, write_units_csv
 
 CITY = "3303"
 CODE = "LOAD"

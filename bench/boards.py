@@ -36,14 +36,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role, Unit, User
-from inspections.management.commands.bench_supervision import Seeder
-from inspections.management.commands.bench_supervision import Size as SupervisionSize
-from inspections.management.commands.bench_supervision import people as supervision_people
+from bench.lists import WARMUP, Target, Timed, time_page
+from bench.plan_import import END, HQ_CODE, _city_name
+from bench.supervision import Seeder
+from bench.supervision import Size as SupervisionSize
+from bench.supervision import people as supervision_people
 from inspections.models import Finding, FindingStatus
 from ops.db import fast_paths
 from stats.models import Figure, Indicator, Round
-from tasks.management.commands.bench_lists import WARMUP, Target, Timed, time_page
-from tasks.management.commands.bench_plan_import import END, HQ_CODE, _city_name
 from tasks.models import Assignment, AssignmentStatus, Campaign, CampaignStatus, Item
 
 SCRATCH_URL = "postgres://postgres@127.0.0.1:5432/tracker_bench_boards"
