@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "stats",
     "boards",
     "web",
+    "bench",  # benchmarks and synthetic data (manage.py bench_*, seed_load): no models
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,6 @@
 """Benchmark: the reminder sweep and the delivery of its messages (``manage.py bench_reminders``), issue 5.
 
-On the synthetic province of ``bench_plan_import`` (≈1,650 units, the 77-item plan published to
+On the synthetic province (``bench.province``: ≈1,650 units, the 77-item plan published to
 ≈114,000 assignments) every unit gets a unit lead, every line of action a responsible leader and the
 province a few HQ users. The leads are written with ``bulk_create`` (1,650 service calls would take
 minutes and measure nothing here); the leaders and HQ users go through ``create_personas``. One
@@ -28,56 +28,65 @@ ahead, today, overdue by 1, 3 and 7+ days); the others are due later, or past du
 from __future__ import annotations
 
 import argparse
-import ast
 import gc
-import hashlib
-import hmac
-import json
 import os
 import re
 import secrets
-import signal
-import subprocess
-import sys
 import tempfile
-import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.sessions.models import Session
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import connection, reset_queries, transaction
 from django.db.models import Count, Max, Q
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from accounts.models import Role, RoleGrant, Unit, User
-from audit.models import AuditEvent
+from bench.province import (
+    HQ_CODE,
+    PROVINCE,
+    SECTIONS,
+    SOURCES,
+    Scratch,
+    claim_scratch,
+    create_personas,
+    delete_province,
+    import_province,
+    local_time,
+    province_rows,
+    vacuum_analyze,
+)
+from bench.timing import BenchCommand, load_line, load_summary, statement_shape
+from bench.worker import CpuMeter, Receiver, Worker, database_url, postgres_pids
 from notifications import sweep
 from notifications.models import Channel, DeliveryAttempt, Message, MessageStatus, Preference, Reminder
-from tasks.management.commands.bench_lists import create_personas, delete_province, import_province
-from tasks.management.commands.bench_plan_import import HQ_CODE, SECTIONS, SOURCES, province_rows, statement_shape
-from tasks.models import Action, Assignment, AssignmentStatus, Campaign, Item, Responsibility
+from tasks.models import Action, Assignment, AssignmentStatus, Campaign
 
-SCRATCH_URL = "postgres://postgres@127.0.0.1:5432/tracker_bench_reminders"
 REDIS_URL = "redis://127.0.0.1:6379/9"  # a database of its own: emptied before and after the run
 CAMPAIGN_NAME = "全省公安机关夏季治安打击整治“百日行动”（提醒基准测试）"
 CODE = "BENCH-REMINDERS"
 TODAY = date(2026, 9, 1)  # day 63 of 100, as the other benchmarks
 AT = dtime(9, 0)  # the sweep's hour: outside the default quiet hours, so push messages may go at once
 USER_PREFIX = "bench_rem_"
+SCRATCH = Scratch(
+    command="bench_reminders",
+    database="tracker_bench_reminders",
+    table=Message._meta.db_table,
+    wipe=(Session, DeliveryAttempt, Message, Reminder, Preference, *PROVINCE),
+    wiped="every reminder, message, assignment, campaign, unit and bench user",
+    user_prefix=USER_PREFIX,
+    held=(Unit, Campaign, Reminder),
+)
 SOURCE = "bench_reminders"
 GOAL_S = 5.0  # the issue's target for the sweep's decision step
 DELIVER = "notifications.deliver"
@@ -99,7 +108,6 @@ POLL_S = 0.2
 TRANSACTION_CONTROL = re.compile(
     r"^\s*(?:BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.IGNORECASE
 )
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 # --- Building -------------------------------------------------------------------------------------
@@ -268,159 +276,6 @@ class _Rollback(Exception):
 # --- Delivering -------------------------------------------------------------------------------------
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.server.receiver.got(
-            self.headers.get("X-Idempotency-Key", ""), self.headers.get("X-Signature-SHA256", ""), body
-        )
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, format, *args):
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-
-class Receiver:
-    """The webhook's far end (an SMS gateway, a messaging bot) on 127.0.0.1: answers 200 at once,
-    counts each idempotency key and checks each signature."""
-
-    def __init__(self, secret: str):
-        self.secret = secret.encode()
-        self.lock = threading.Lock()
-        self.keys: Counter[str] = Counter()
-        self.unsigned = 0
-        self.server = _Server(("127.0.0.1", 0), _Handler)
-        self.server.receiver = self
-        self.url = f"http://127.0.0.1:{self.server.server_port}/notify"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def got(self, key: str, signature: str, body: bytes) -> None:
-        expected = hmac.new(self.secret, body, hashlib.sha256).hexdigest()
-        with self.lock:
-            self.keys[key] += 1
-            self.unsigned += not hmac.compare_digest(expected, signature)
-
-    def reset(self) -> None:
-        with self.lock:
-            self.keys, self.unsigned = Counter(), 0
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def _cpu_by_pid(pids: list[int]) -> dict[int, float]:
-    """User + system CPU seconds of each process (Linux /proc); processes gone are left out."""
-    seconds = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            seconds[pid] = (int(fields[11]) + int(fields[12])) / TICK
-        except (OSError, IndexError, ValueError):
-            pass
-    return seconds
-
-
-def _postgres_pids() -> list[int]:
-    """The local PostgreSQL server's processes (none when it runs elsewhere)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    pids.append(int(entry.name))
-            except OSError:
-                pass
-    return pids
-
-
-class CpuMeter:
-    """CPU seconds of a set of processes over a stretch of time, sampled as it goes (a process may
-    end before the stretch does: a worker closes a database connection older than CONN_MAX_AGE)."""
-
-    def __init__(self, pids):
-        self.pids = pids  # a callable giving the processes to follow
-        self.before = _cpu_by_pid(pids())
-        self.seen = dict(self.before)
-
-    def sample(self) -> None:
-        self.seen.update(_cpu_by_pid(self.pids()))
-
-    def total(self) -> float:
-        self.sample()
-        return sum(cpu - self.before.get(pid, 0.0) for pid, cpu in self.seen.items())
-
-
-def database_url() -> str:
-    """This connection's database as a DATABASE_URL for the worker process."""
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "", safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{quote(db['NAME'], safe='')}"
-
-
-class Worker:
-    """``celery -A ops worker`` (prefork, concurrency 1) in its own process group."""
-
-    def __init__(self, directory: Path, env: dict[str, str]):
-        self.log = directory / "worker.log"
-        self.name = f"bench-reminders-{uuid.uuid4().hex[:6]}"
-        command = [
-            sys.executable, "-m", "celery", "-A", "ops", "worker", "--pool=prefork", "-c", "1", "-l", "info",
-            "-n", f"{self.name}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat",
-        ]  # fmt: skip
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(  # noqa: S603 (this interpreter, fixed arguments)
-                command, cwd=settings.BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        deadline = time.monotonic() + 60
-        while not self.ready():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise CommandError(f"the Celery worker did not start:\n{self.tail()}")
-            time.sleep(0.1)
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def tail(self, chars: int = 4000) -> str:
-        return self.text()[-chars:]
-
-    def ready(self) -> bool:
-        return f"{self.name}@" in (text := self.text()) and " ready." in text
-
-    def results(self) -> list[dict]:
-        """What each finished ``notifications.deliver`` returned, in order (from the worker's log)."""
-        found = re.findall(rf"Task {re.escape(DELIVER)}\[[\w-]+\] succeeded in [\d.]+s: (\{{.*\}})", self.text())
-        return [ast.literal_eval(r) for r in found]
-
-    def failures(self) -> int:
-        return len(re.findall(rf"Task {re.escape(DELIVER)}\[[\w-]+\] raised", self.text()))
-
-    def pids(self) -> list[int]:
-        try:
-            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
-        except OSError:
-            children = []
-        return [self.proc.pid, *map(int, children)]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)  # warm shutdown: its own process group only
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-
-
 @dataclass
 class Pass:
     """One delivery run: the messages of ``channels`` queued at its start, until the last is sent."""
@@ -499,7 +354,7 @@ class Delivery:
             "NOTIFY_WEBHOOK_SECRET": secret,
         }
         try:
-            self.worker = Worker(directory, env)
+            self.worker = Worker(directory, env, DELIVER)
         except BaseException:
             self.close()
             raise
@@ -516,7 +371,7 @@ class Delivery:
         queued_ids = dict(_ours(channel__in=channels, status=MessageStatus.PENDING).values_list("pk", "channel"))
         self.receiver.reset()
         done_before = len(worker.results())
-        postgres, cpu = CpuMeter(_postgres_pids), CpuMeter(worker.pids)
+        postgres, cpu = CpuMeter(postgres_pids), CpuMeter(worker.pids)
         own = time.process_time()
         left = _ours(channel__in=channels, status__in=[MessageStatus.PENDING, MessageStatus.SENDING])
         started_at, started = time.time(), time.perf_counter()
@@ -608,13 +463,6 @@ def requeue(channel: str, now: datetime) -> int:
     )
 
 
-def _vacuum(*models) -> None:
-    """What autovacuum would have done by now: statistics and the visibility map (outside a transaction)."""
-    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
-    with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM (ANALYZE) {tables}")
-
-
 # --- Report -----------------------------------------------------------------------------------------
 
 
@@ -644,7 +492,8 @@ def _fraction_label(fraction: float) -> str:
     return known.get(fraction, f"{fraction:.0%}")
 
 
-class Command(BaseCommand):
+class Command(BenchCommand):
+    scratch = SCRATCH
     help = (
         "Benchmark the reminders on the synthetic province of bench_plan_import (≈114,000 assignments, "
         "≈5% open and due on a step of the default rules around --today) in a scratch PostgreSQL "
@@ -653,17 +502,12 @@ class Command(BaseCommand):
         "(concurrency 1, a Redis database of its own, emptied before and after) to the in-app inbox, "
         "Django's locmem mail backend and a local webhook server, in messages per second overall and per "
         "channel. It builds its own units and users, so it refuses a database that already holds units or "
-        "campaigns (--reset deletes them, scratch databases only). "
-        f"Example: createdb -h 127.0.0.1 -U postgres tracker_bench_reminders; DATABASE_URL={SCRATCH_URL} "
-        "manage.py migrate; DATABASE_URL=… manage.py bench_reminders [--json]."
+        "campaigns (--reset deletes them, scratch databases only). " + SCRATCH.example("[--json]")
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--today", type=date.fromisoformat, default=TODAY, help=f"Default {TODAY} (swept at 09:00)")
-        parser.add_argument("--stations", type=int, default=1500)
-        parser.add_argument("--cities", type=int, default=11)
-        parser.add_argument("--subbureaus", type=int, default=120)
-        parser.add_argument("--items", type=int, default=77)
+        self.province_arguments(parser)
         parser.add_argument("--hq", type=int, default=3, help="HQ users over the whole province (default 3)")
         parser.add_argument(
             "--due-pct", type=float, default=5.0, help="%% of the assignments open and due on a step (default 5)"
@@ -687,25 +531,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--timeout", type=float, default=900, help="Seconds a delivery pass may take (default 900)")
         parser.add_argument("--keep", action="store_true", help="Leave the data in place")
-        parser.add_argument(
-            "--reset",
-            action="store_true",
-            help="Delete every reminder, message, assignment, campaign, role grant, audit event and unit first "
-            "(scratch databases only)",
-        )
-        parser.add_argument("--json", action="store_true", help="Print one JSON object instead of the table")
+        self.output_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.as_json = options["json"]
-        try:
-            import time_machine
-        except ImportError:
-            raise CommandError("bench_reminders needs time_machine: pip install -r requirements-dev.txt") from None
+        time_machine = self.time_machine()
         import redis
 
-        for name in ("stations", "cities", "subbureaus", "items"):
-            if options[name] < 1:
-                raise CommandError(f"--{name} must be at least 1")
+        self.at_least_one(options, ("stations", "cities", "subbureaus", "items"))
         for name in ("due_pct", "email_pct", "webhook_pct"):
             if not 0 <= options[name] <= 100:
                 raise CommandError(f"--{name.replace('_', '-')} must be between 0 and 100")
@@ -717,7 +550,7 @@ class Command(BaseCommand):
             raise CommandError("--fractions: numbers between 0 and 1, e.g. 0.25,0.5") from None
         if any(not 0 < f <= 1 for f in fractions):
             raise CommandError("--fractions: numbers above 0, at most 1 (all the units)")
-        self.now = datetime.combine(options["today"], AT, tzinfo=ZoneInfo(settings.TIME_ZONE))
+        self.now = local_time(options["today"], AT.hour, AT.minute)
         if self.now.timestamp() > time.time():
             # the worker runs on the real clock: messages due at a later moment would not be claimed yet
             raise CommandError(
@@ -731,12 +564,12 @@ class Command(BaseCommand):
             store.ping()
         except redis.RedisError as exc:
             raise CommandError(f"Redis at {options['redis_url']}: {exc}") from None
-        self._check_database(reset=options["reset"])
+        claim_scratch(self.scratch, reset=options["reset"], progress=self.progress)
         report = Report()
         try:
             # DEBUG off throughout: Django would keep every query of the build and the sweeps in memory
             with tempfile.TemporaryDirectory(prefix="bench-reminders-") as tmp, override_settings(DEBUG=False):
-                self._build(Path(tmp), rows, options, report)
+                self._build(rows, options, report)
                 report.load.append(os.getloadavg())
                 with tasks_queued_to(options["redis_url"]):
                     with time_machine.travel(self.now, tick=True):
@@ -754,43 +587,11 @@ class Command(BaseCommand):
 
     # --- steps ---
 
-    def _progress(self, text: str) -> None:
-        (self.stderr if self.as_json else self.stdout).write(text)
-
-    def _users(self):
-        return User.objects.filter(username__startswith=USER_PREFIX)
-
-    def _check_database(self, *, reset: bool) -> None:
-        hint = f"Point it at a scratch database: DATABASE_URL={SCRATCH_URL} (createdb, then manage.py migrate)."
-        if connection.vendor != "postgresql":
-            raise CommandError(f"bench_reminders measures PostgreSQL; this database is {connection.vendor}. {hint}")
-        if Message._meta.db_table not in connection.introspection.table_names():
-            raise CommandError(f"The database is not migrated. Run manage.py migrate first. {hint}")
-        if not (Unit.objects.exists() or Campaign.objects.exists() or Reminder.objects.exists()):
-            return
-        if not reset:
-            raise CommandError(
-                f"The database already holds units, campaigns or reminders; the benchmark builds its own. {hint} "
-                "Or pass --reset to delete them (scratch databases only)."
-            )
-        others = User.objects.filter(unit__isnull=False).exclude(username__startswith=USER_PREFIX)
-        if others.exists():
-            raise CommandError(f"--reset refused: users belong to units, this is not a scratch database. {hint}")
-        with transaction.atomic():
-            Session.objects.all().delete()
-            for model in (DeliveryAttempt, Message, Reminder, Preference):
-                model.objects.all().delete()
-            for model in (Assignment, Responsibility, Item, Action, Campaign, RoleGrant, AuditEvent):
-                model.objects.all().delete()
-            self._users().delete()
-            Unit.objects.all().delete()
-        self._progress("--reset: deleted every reminder, message, assignment, campaign, unit and bench user.")
-
-    def _build(self, tmp: Path, rows: list, options: dict[str, Any], report: Report) -> None:
+    def _build(self, rows: list, options: dict[str, Any], report: Report) -> None:
         started = time.perf_counter()
         import_province(
-            tmp, rows, items=options["items"], cities=options["cities"], name=CAMPAIGN_NAME, code=CODE,
-            progress=self._progress,
+            rows, items=options["items"], cities=options["cities"], name=CAMPAIGN_NAME, code=CODE,
+            progress=self.progress,
         )  # fmt: skip
         campaign = Campaign.objects.get(code=CODE)
         made = create_personas(people(options["hq"]), USER_PREFIX, SOURCE)
@@ -804,21 +605,21 @@ class Command(BaseCommand):
         Action.objects.bulk_update(actions, ["leader"])
         leads = create_leads(USER_PREFIX, options["email_pct"], options["webhook_pct"])
         report.recipients = {**leads, "leaders": len(leaders), "hq": options["hq"]}
-        self._progress(
+        self.progress(
             f"{leads['unit_leads']:,} unit leads ({leads['with_email']:,} with email, {leads['by_webhook']:,} by "
             f"webhook), {len(leaders)} leaders over {len(actions)} lines of action, {options['hq']} HQ users"
         )
         table = connection.ops.quote_name(Assignment._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(_spread_sql(table), _spread_params(campaign, self.today, options["due_pct"]))
-            self._progress(f"due dates and statuses spread over {cursor.rowcount:,} assignments (one UPDATE)")
-            cursor.execute("VACUUM (ANALYZE)")
+            self.progress(f"due dates and statuses spread over {cursor.rowcount:,} assignments (one UPDATE)")
+        vacuum_analyze()
         report.build_s = time.perf_counter() - started
         report.units = Unit.objects.count()
         report.items = campaign.items.count()
         report.assignments = Assignment.objects.filter(campaign=campaign).count()
         report.due = _count_due(campaign, self.today)
-        self._progress(
+        self.progress(
             f"{report.assignments:,} assignments, {report.due['active']:,} active, {report.due['open']:,} open; "
             f"due on a step of the rules: {report.due['due']:,}"
         )
@@ -841,11 +642,11 @@ class Command(BaseCommand):
             except _Rollback:
                 pass
             report.sizes.append(run)
-            self._progress(
+            self.progress(
                 f"sweep, {run.label}: {run.reminders:,} reminders in {run.wall_s:.2f} s, {run.queries} queries"
             )
         # the rolled-back rows are dead tuples now: vacuum them as autovacuum would
-        _vacuum(Assignment, Reminder, Message)
+        vacuum_analyze(Assignment, Reminder, Message)
         due = report.due
         outcome, wall, statements = timed_sweep(self.now)
         report.sizes.append(self._run("all units: first sweep", 1.0, True, due, outcome, wall, statements))
@@ -856,13 +657,13 @@ class Command(BaseCommand):
             .order_by("subject_type")
         )
         report.without_message = Reminder.objects.filter(batch=outcome.batch, messages__isnull=True).count()
-        self._progress(
+        self.progress(
             f"sweep, all units: {outcome.total:,} reminders, {sum(outcome.messages.values()):,} messages in "
             f"{wall:.2f} s, {len(statements)} queries"
         )
         outcome, wall, statements = timed_sweep(self.now)
         report.second = self._run("all units: second sweep, same now", 1.0, True, due, outcome, wall, statements)
-        self._progress(f"sweep again: {outcome.total:,} reminders in {wall:.2f} s, {len(statements)} queries")
+        self.progress(f"sweep again: {outcome.total:,} reminders in {wall:.2f} s, {len(statements)} queries")
 
     @staticmethod
     def _run(label, fraction, committed, due, outcome, wall, statements) -> SweepRun:
@@ -876,27 +677,27 @@ class Command(BaseCommand):
         )  # fmt: skip
 
     def _deliver(self, tmp: Path, report: Report, options: dict[str, Any]) -> None:
-        _vacuum(Reminder, Message)
+        vacuum_analyze(Reminder, Message)
         queued = dict(
             _ours(status=MessageStatus.PENDING).values_list("channel").annotate(n=Count("id")).order_by("channel")
         )
         if not queued:
-            self._progress("delivery: nothing queued")
+            self.progress("delivery: nothing queued")
             return
-        self._progress(f"delivery: starting one Celery worker on {options['redis_url']} …")
+        self.progress(f"delivery: starting one Celery worker on {options['redis_url']} …")
         delivery = Delivery(tmp, options["redis_url"], options["timeout"])
         report.webhook_url = delivery.receiver.url
         try:
             done = delivery.run("all at once", list(queued))
             report.passes.append(done)
-            self._progress(f"delivered {done.messages:,} messages in {done.wall_s:.1f} s: {done.per_s:.0f}/s")
+            self.progress(f"delivered {done.messages:,} messages in {done.wall_s:.1f} s: {done.per_s:.0f}/s")
             if options["by_channel"]:
                 for channel in queued:
                     requeue(channel, self.now)
-                    _vacuum(Message, DeliveryAttempt)
+                    vacuum_analyze(Message, DeliveryAttempt)
                     done = delivery.run(channel, [channel])
                     report.passes.append(done)
-                    self._progress(f"{channel}: {done.messages:,} messages in {done.wall_s:.1f} s: {done.per_s:.0f}/s")
+                    self.progress(f"{channel}: {done.messages:,} messages in {done.wall_s:.1f} s: {done.per_s:.0f}/s")
         finally:
             delivery.close()
             self._sessions_gone()
@@ -915,14 +716,14 @@ class Command(BaseCommand):
                 time.sleep(0.1)
 
     def _cleanup(self, unit_codes: list[str]) -> None:
-        users = self._users()
+        users = SCRATCH.users()
         mine = [
             DeliveryAttempt.objects.filter(message__recipient__in=users),
             Message.objects.filter(recipient__in=users),
             Reminder.objects.filter(recipient__in=users),
         ]
-        delete_province(CODE, users, unit_codes, [*SOURCES, SOURCE], before=mine)
-        self._progress("cleaned up (pass --keep to leave the data in place)")
+        delete_province([CODE], users, unit_codes, [*SOURCES, SOURCE], before=mine)
+        self.progress("cleaned up (pass --keep to leave the data in place)")
 
     # --- output ---
 
@@ -1002,14 +803,13 @@ class Command(BaseCommand):
                 "sent_once": bool(r.passes) and all(p.sent_once for p in r.passes),
                 "webhooks_ok": bool(r.passes) and all(p.webhooks_ok for p in r.passes),
             },
-            "loadavg_before_after": [[round(x, 2) for x in load] for load in r.load],
+            "loadavg_before_after": load_summary(r.load),
             "problems": self._problems(r),
         }
 
     def _print(self, r: Report) -> None:
         s = self._summary(r)
-        if self.as_json:
-            self.stdout.write(json.dumps(s, ensure_ascii=False))
+        if self.printed_json(s):
             return
         n = "{:,}".format
         steps = ", ".join(f"{k} {n(v)}" for k, v in (s["due_by_step"] or {}).items())
@@ -1104,8 +904,7 @@ class Command(BaseCommand):
             )
         lines += [
             "",
-            f"load average (1/5/15 min) before {s['loadavg_before_after'][0]}, after {s['loadavg_before_after'][-1]} "
-            f"on {os.cpu_count()} CPUs: other work on the machine shows in the figures",
+            load_line(s["loadavg_before_after"]),
         ]
         if s["problems"]:
             lines += ["", *(f"PROBLEM: {p}" for p in s["problems"])]

@@ -3,7 +3,7 @@
 江城市公安局 (3303) → 指挥中心, 督察支队 → 10 分局 → 20 派出所 each: 200 stations. One unit lead per
 station (``lead_001`` …, with an e-mail address so reminders go out by mail too), 20 city inspectors
 (``insp_01`` …), 10 HQ users (``hq_01`` …), all with the same known password. Everything goes through
-the real importers and services: ``import_units`` (a CSV written like ``bench_plan_import``'s),
+the real importers and services: ``import_units`` (a CSV written by ``bench.province.write_units_csv``),
 ``import_plan`` (a YAML plan whose deadlines are placed around today: work overdue, due in one and
 three days, weekly check-ins, the rest due at the end), ``grant_role``, then the demo generators
 for progress (``tasks.demo.seed_progress``) and results statistics (``stats.demo.seed_statistics``),
@@ -37,14 +37,13 @@ from rest_framework.authtoken.models import Token
 from accounts.models import Role, Unit, User
 from accounts.services import grant_role
 from accounts.unitfile import import_units
+from bench.province import PLAN_TARGETS, TOPICS, write_units_csv
 from notifications.models import Policy
 from stats.demo import seed_statistics
 from stats.models import Round
 from tasks.demo import seed_progress
 from tasks.models import Campaign
 from tasks.services.plans import import_plan
-
-from .bench_plan_import import TARGETS, TOPICS, write_units_csv
 
 CITY = "3303"
 CODE = "LOAD"
@@ -93,7 +92,7 @@ def plan(items: int, today: date) -> dict[str, Any]:
             "code": f"{k % len(actions) + 1}.{n}",
             "task": f"{action['name'].strip('“”')}：{topic}（第{n}项）",
             "measures": f"围绕{topic}逐单位建立台账，每周汇总进展。",
-            "target": TARGETS[k % len(TARGETS)] or "检查重点场所不少于100家次",
+            "target": PLAN_TARGETS[k % len(PLAN_TARGETS)] or "检查重点场所不少于100家次",
             "lead": "各派出所",
             "leader": action["leader"],
             "deadline": deadlines[k % len(deadlines)],

@@ -1,18 +1,22 @@
-"""The boards benchmark (``manage.py bench_boards``): building the data and measuring the requests.
+"""Benchmark: the HQ boards (``manage.py bench_boards``), issue 6: building the data and measuring the requests.
 
-Data: the synthetic province of ``bench_plan_import`` (≈1,650 units, the 77-item plan published
-through the real importers), its assignments given a status mix and submission dates by one UPDATE,
-the findings (with inspections, notices and hotspots) of ``bench_supervision``'s ``Seeder``, a
-catalogue of indicators and three rounds, last year's closed campaign with the same indicator codes
-(``compare_to``), and a figure per unit × day × indicator for both campaigns, written with COPY on
-PostgreSQL (``ops.db.fast_paths()``), with ``bulk_create`` elsewhere.
+On the synthetic province (``bench.province``: ≈1,650 units, the 77-item plan published through the
+real importers), its assignments given a status mix and submission dates by one UPDATE, the findings
+(with inspections, notices and hotspots) of ``bench_supervision``'s ``Seeder``, a catalogue of 10
+indicators and three rounds, last year's closed campaign with the same indicator codes
+(``compare_to``), and a figure per unit × day × indicator for both years (≈3.3 million, COPY on
+PostgreSQL, ``ops.db.fast_paths()``, with ``bulk_create`` elsewhere), it times, as HQ at the province
+and as a city's leader, the battle board, the ranking and the statistics totals with 同比/环比
+(``PROBES``) through the whole Django stack (``bench.timing.time_page``: test ``Client``, a real
+session, DRF, scope, serialisation): p50/p95 over ``--repeat`` requests and the SQL queries per
+request; and, in the same run on the same connection, the hand-written SQL aggregate that computes
+the same numbers (``bench.aggregates``), as many times. The API's numbers are checked against an
+aggregate over the source rows. The queries per request must be the same under the province, a city
+and a county.
 
-Measuring: each request goes through the whole Django stack in-process (``bench_lists.time_page``:
-test ``Client``, a real session, DRF, scope, serialisation), and beside it the one hand-written SQL
-aggregate that computes the same numbers, timed as many times on the same connection (the totals'
-reads ``stats_rollup`` on PostgreSQL, as the app does; the same totals from the figures alone are
-timed too, to show what the rollup saves); the API's numbers are checked against an aggregate over
-the source rows.
+"Today" is the campaign's last day (``time_machine``): every day has been reported, and the default
+window of the totals is the whole campaign. The data is kept: the next run reuses it; ``--reset``
+builds it again.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from itertools import islice
@@ -31,27 +35,68 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.management.base import CommandError, CommandParser
 from django.db import connection, transaction
+from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role, Unit, User
-from inspections.management.commands.bench_supervision import Seeder
-from inspections.management.commands.bench_supervision import Size as SupervisionSize
-from inspections.management.commands.bench_supervision import people as supervision_people
-from inspections.models import Finding, FindingStatus
+from bench.aggregates import (
+    BARE,
+    PATHS,
+    Ask,
+    Bare,
+    api_numbers,
+    bare_numbers,
+    time_bare,
+    totals_figures_sql,
+)
+from bench.province import (
+    END,
+    HQ_CODE,
+    NOT_YET_DUE,
+    PAST_DUE,
+    PROVINCE,
+    START,
+    Scratch,
+    city_name,
+    claim_scratch,
+    create_personas,
+    import_province,
+    local_time,
+    province_rows,
+    session_clients,
+    status_case,
+    vacuum_analyze,
+)
+from bench.supervision import SUPERVISION, Seeder
+from bench.supervision import Size as SupervisionSize
+from bench.supervision import people as supervision_people
+from bench.timing import WARMUP, BenchCommand, Target, Timed, explain, explain_page, load_line, load_summary, time_page
+from boards.models import Export, Weights
+from inspections.models import Finding
 from ops.db import fast_paths
 from stats.models import Figure, Indicator, Round
-from tasks.management.commands.bench_lists import WARMUP, Target, Timed, time_page
-from tasks.management.commands.bench_plan_import import END, HQ_CODE, _city_name
-from tasks.models import Assignment, AssignmentStatus, Campaign, CampaignStatus, Item
+from tasks.models import Assignment, Campaign, CampaignStatus
 
-SCRATCH_URL = "postgres://postgres@127.0.0.1:5432/tracker_bench_boards"
 CAMPAIGN_NAME = "全省公安机关夏季治安打击整治“百日行动”（看板基准测试）"
 CODE = "BENCH-BOARDS"
 LAST_YEAR_CODE = "BENCH-BOARDS-2025"
 USER_PREFIX = "bench_boards_"
 SOURCE = "bench_boards"
+SCRATCH = Scratch(
+    command="bench_boards",
+    database="tracker_bench_boards",
+    table=Figure._meta.db_table,
+    wipe=(Session, Figure, Indicator, Round, Weights, Export, *SUPERVISION, *PROVINCE),
+    wiped="every unit, campaign, figure and record",
+    user_prefix=USER_PREFIX,
+    postgresql=False,  # it runs on SQLite too (the smoke tests), without the rollup
+    truncate=(Figure,),
+    vacuum_full=True,
+)
 TODAY = END  # the campaign's last day: all 100 days reported, the "campaign so far" is the whole campaign
 SEED = 2026
 CITY_CODE = f"{HQ_CODE}01"  # the city leader's city (江城)
@@ -81,12 +126,8 @@ ROUNDS = (
 )
 ROUND_INTENSITY = 2.5  # a round's days see this much more work than an ordinary day
 
-# Assignments: statuses by a fixed hash of the id (percentages, cumulative in this order), as
-# bench_lists spreads them; those that went for acceptance got a submission date, most by the due date.
-PAST_DUE = ((AssignmentStatus.ACCEPTED, 50), (AssignmentStatus.SUBMITTED, 15), (AssignmentStatus.RETURNED, 10),
-            (AssignmentStatus.IN_PROGRESS, 15), (AssignmentStatus.PENDING, 10))  # fmt: skip
-NOT_YET_DUE = ((AssignmentStatus.ACCEPTED, 10), (AssignmentStatus.SUBMITTED, 15), (AssignmentStatus.RETURNED, 5),
-               (AssignmentStatus.IN_PROGRESS, 40), (AssignmentStatus.PENDING, 30))  # fmt: skip
+# Assignments: statuses spread as bench_lists spreads them (``PAST_DUE`` / ``NOT_YET_DUE``); those that
+# went for acceptance got a submission date, most by the due date.
 IN_TIME_PCT = 75  # of the past-due work that was submitted, the share submitted by its due date
 
 
@@ -113,19 +154,10 @@ class Size:
 def personas(cities: int) -> dict[str, tuple[str, str, str]]:
     """bench_supervision's people (HQ, an inspector and a liaison per city: the findings need them)
     and the city's leader, who is measured beside HQ."""
-    return supervision_people(cities) | {"city_leader": (Role.LEADER, CITY_CODE, f"{_city_name(0)}市局领导（基准）")}
+    return supervision_people(cities) | {"city_leader": (Role.LEADER, CITY_CODE, f"{city_name(0)}市局领导（基准）")}
 
 
 MEASURED = ("hq", "city_leader")
-
-
-def _ms(seconds: float) -> float:
-    return seconds * 1000
-
-
-def nearest_rank(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 # --- Building ---------------------------------------------------------------------------------------
@@ -149,16 +181,7 @@ def spread_work(campaign: Campaign, today: date) -> int:
     table = connection.ops.quote_name(Assignment._meta.db_table)
     h = "((id * 7919) %% 100)"
     params: list[Any] = []
-
-    def status(spread) -> str:
-        whens, upto = [], 0
-        for value, share in spread:
-            upto += share
-            whens.append(f"WHEN {h} < %s THEN %s")
-            params.extend([upto, str(value)])
-        return "CASE " + " ".join(whens) + " END"
-
-    past, future = status(PAST_DUE), status(NOT_YET_DUE)
+    past, future = status_case(PAST_DUE, h, params), status_case(NOT_YET_DUE, h, params)
     went = {spread: sum(s for v, s in spread[:3]) for spread in (PAST_DUE, NOT_YET_DUE)}  # accepted … returned
     in_time = _plus_days("due_date", "-(id %% 10)")
     late = _least(_plus_days("due_date", "1 + id %% 9"), "%s")
@@ -303,282 +326,6 @@ def build_statistics(campaign: Campaign, size: Size, by: User, progress: Callabl
     return {"figures": written, "figures_s": round(seconds, 1), "copy": fast_paths()}
 
 
-def analyze() -> None:
-    """What a live database's autovacuum would have done: planner statistics and the visibility map."""
-    with connection.cursor() as cursor:
-        # VACUUM cannot run in a transaction (a test's): ANALYZE then
-        if connection.vendor == "postgresql" and not connection.in_atomic_block:
-            cursor.execute("VACUUM (ANALYZE)")
-        else:
-            cursor.execute("ANALYZE")
-
-
-# --- The bare SQL ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Ask:
-    """What one request asks: a board (battle, ranking, totals) under a unit, for a window (totals)."""
-
-    board: str
-    unit: Unit
-    campaign: Campaign
-    today: date
-    start: date | None = None  # totals: the window (None: the campaign so far)
-    end: date | None = None
-    round: Round | None = None
-
-    @property
-    def window(self) -> tuple[date, date]:
-        if self.round is not None:
-            return self.round.start, self.round.end
-        return self.start or self.campaign.start, self.end or min(self.campaign.end, self.today)
-
-    def query(self) -> str:
-        q = f"campaign={self.campaign.pk}&unit={self.unit.code}"
-        if self.round is not None:
-            q += f"&round={self.round.pk}"
-        if self.start:
-            q += f"&start={self.start}"
-        if self.end:
-            q += f"&end={self.end}"
-        return q
-
-
-PATHS = {"battle": "/api/v1/boards/battle/", "ranking": "/api/v1/boards/ranking/", "totals": "/api/v1/stats/totals/"}
-
-
-def _tables() -> dict[str, str]:
-    quote = connection.ops.quote_name
-    models = {"a": Assignment, "i": Item, "u": Unit, "f": Figure, "ind": Indicator, "fd": Finding}
-    return {k: quote(m._meta.db_table) for k, m in models.items()}
-
-
-def _local_date(column: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"({column} AT TIME ZONE %s)::date"
-    return f"django_datetime_cast_date({column}, %s, 'UTC')"
-
-
-def battle_sql(ask: Ask) -> tuple[str, list[Any]]:
-    """Per line of action × column unit (the prefix of the path): total, accepted, overdue."""
-    t, width = _tables(), len(ask.unit.path) + Unit.steplen
-    sql = f"""
-        SELECT i.action_id, SUBSTR(u.path, 1, %s) AS branch, COUNT(*),
-               COUNT(CASE WHEN a.status = %s THEN 1 END),
-               COUNT(CASE WHEN a.due_date < %s AND a.status <> %s THEN 1 END)
-        FROM {t["a"]} a JOIN {t["i"]} i ON i.id = a.item_id JOIN {t["u"]} u ON u.id = a.unit_id
-        WHERE a.campaign_id = %s AND a.is_active = %s AND u.path LIKE %s
-        GROUP BY i.action_id, SUBSTR(u.path, 1, %s)"""  # noqa: S608
-    accepted = AssignmentStatus.ACCEPTED.value
-    return sql, [width, accepted, ask.today, accepted, ask.campaign.pk, True, ask.unit.path + "%", width]
-
-
-def ranking_sql(ask: Ask) -> tuple[str, list[Any]]:
-    """Per column unit: the assignments' total, accepted, due, submitted in time, overdue; then the
-    findings' count, due for rectification, rectified in time, open — one statement (UNION ALL)."""
-    t, width = _tables(), len(ask.unit.path) + Unit.steplen
-    S, F_ = AssignmentStatus, FindingStatus
-    sql = f"""
-        SELECT 'a', SUBSTR(u.path, 1, %s), COUNT(*),
-               COUNT(CASE WHEN a.status = %s THEN 1 END),
-               COUNT(CASE WHEN a.due_date < %s THEN 1 END),
-               COUNT(CASE WHEN a.due_date < %s AND a.status IN (%s, %s) AND a.submitted_on <= a.due_date THEN 1 END),
-               COUNT(CASE WHEN a.due_date < %s AND a.status <> %s THEN 1 END)
-        FROM {t["a"]} a JOIN {t["u"]} u ON u.id = a.unit_id
-        WHERE a.campaign_id = %s AND a.is_active = %s AND u.path LIKE %s
-        GROUP BY SUBSTR(u.path, 1, %s)
-        UNION ALL
-        SELECT 'f', SUBSTR(u.path, 1, %s), COUNT(*),
-               COUNT(CASE WHEN f.deadline IS NOT NULL AND (f.status = %s OR f.deadline < %s) THEN 1 END),
-               COUNT(CASE WHEN f.status = %s AND f.deadline IS NOT NULL
-                          AND {_local_date("f.closed_at")} <= f.deadline THEN 1 END),
-               COUNT(CASE WHEN f.status <> %s THEN 1 END),
-               0
-        FROM {t["fd"]} f JOIN {t["u"]} u ON u.id = f.unit_id
-        WHERE f.campaign_id = %s AND u.path LIKE %s
-        GROUP BY SUBSTR(u.path, 1, %s)"""  # noqa: S608
-    like, today = ask.unit.path + "%", ask.today
-    params = [
-        width, S.ACCEPTED.value, today, today, S.SUBMITTED.value, S.ACCEPTED.value, today, S.ACCEPTED.value,
-        ask.campaign.pk, True, like, width,
-        width, F_.CLOSED.value, today, F_.CLOSED.value, settings.TIME_ZONE, F_.CLOSED.value, ask.campaign.pk, like, width,
-    ]  # fmt: skip
-    return sql, params
-
-
-def totals_windows(ask: Ask) -> tuple[tuple[date, date], Campaign | None, tuple[date, date], tuple[date, date] | None]:
-    """By hand, as docs/boards.md states them: the window; 同比 the compared campaign's same days of
-    the campaign; 环比 the round before a round, else the window of equal length just before (none when
-    that starts before the campaign)."""
-    start, end = ask.window
-    c = ask.campaign
-    other = c.compare_to
-    shift = (other.start - c.start) if other else None
-    last = (
-        (start + shift, end + shift) if other else (start.replace(year=start.year - 1), end.replace(year=end.year - 1))
-    )
-    previous = None
-    if ask.round is not None:
-        earlier = Round.objects.filter(campaign=c, end__lt=ask.round.start).order_by("-start").first()
-        previous = (earlier.start, earlier.end) if earlier else None
-    else:
-        days = (end - start).days + 1
-        if start - timedelta(days=days) >= c.start:
-            previous = (start - timedelta(days=days), start - timedelta(days=1))
-    return (start, end), other, last, previous
-
-
-def totals_figures_sql(ask: Ask) -> tuple[str, list[Any]]:
-    """From the figures alone: per indicator, the window's sums per column unit, last year's (by
-    indicator code, keyed by this year's indicator) and the previous window's — one statement (UNION
-    ALL). The truth the API's numbers are checked against; on PostgreSQL also timed, to show what the
-    rollup saves."""
-    t, width = _tables(), len(ask.unit.path) + Unit.steplen
-    (start, end), other, (ly_start, ly_end), previous = totals_windows(ask)
-    like = ask.unit.path + "%"
-    parts = [
-        f"""SELECT 'now', f.indicator_id, SUBSTR(u.path, 1, %s), SUM(f.value)
-        FROM {t["f"]} f JOIN {t["u"]} u ON u.id = f.unit_id
-        WHERE f.campaign_id = %s AND f.day BETWEEN %s AND %s AND u.path LIKE %s
-        GROUP BY f.indicator_id, SUBSTR(u.path, 1, %s)""",  # noqa: S608
-        f"""SELECT 'last_year', mine.id, '', SUM(f.value)
-        FROM {t["f"]} f JOIN {t["u"]} u ON u.id = f.unit_id JOIN {t["ind"]} theirs ON theirs.id = f.indicator_id
-        JOIN {t["ind"]} mine ON mine.code = theirs.code AND mine.campaign_id = %s
-        WHERE f.campaign_id = %s AND f.day BETWEEN %s AND %s AND u.path LIKE %s
-        GROUP BY mine.id""",  # noqa: S608
-    ]
-    params: list[Any] = [width, ask.campaign.pk, start, end, like, width]
-    params += [ask.campaign.pk, other.pk if other else None, ly_start, ly_end, like]
-    if previous:
-        parts.append(
-            f"""SELECT 'previous', f.indicator_id, '', SUM(f.value)
-            FROM {t["f"]} f JOIN {t["u"]} u ON u.id = f.unit_id
-            WHERE f.campaign_id = %s AND f.day BETWEEN %s AND %s AND u.path LIKE %s
-            GROUP BY f.indicator_id"""  # noqa: S608
-        )
-        params += [ask.campaign.pk, *previous, like]
-    return "\nUNION ALL\n".join(parts), params
-
-
-def totals_rollup_sql(ask: Ask) -> tuple[str, list[Any]]:
-    """The same numbers from ``stats_rollup`` (PostgreSQL, stats migration 0002): a column's subtree is
-    the column unit's rollup rows plus its own figures; the whole subtree, the chosen unit's."""
-    t, depth = _tables(), ask.unit.depth + 1
-    (start, end), other, (ly_start, ly_end), previous = totals_windows(ask)
-    like, unit, rollup = ask.unit.path + "%", ask.unit.pk, connection.ops.quote_name("stats_rollup")
-
-    def subtree(campaign_id: int | None, first: date, last: date) -> tuple[str, list[Any]]:
-        sql = f"""(SELECT r.indicator_id, r.total FROM {rollup} r
-            WHERE r.campaign_id = %s AND r.ancestor_id = %s AND r.day BETWEEN %s AND %s
-            UNION ALL
-            SELECT f.indicator_id, f.value FROM {t["f"]} f
-            WHERE f.campaign_id = %s AND f.unit_id = %s AND f.day BETWEEN %s AND %s)"""  # noqa: S608
-        return sql, [campaign_id, unit, first, last, campaign_id, unit, first, last]
-
-    now = f"""SELECT 'now', x.indicator_id, x.branch, SUM(x.total) FROM (
-            SELECT r.indicator_id, c.path AS branch, r.total FROM {rollup} r JOIN {t["u"]} c ON c.id = r.ancestor_id
-            WHERE r.campaign_id = %s AND r.day BETWEEN %s AND %s AND c.path LIKE %s AND c.depth = %s
-            UNION ALL
-            SELECT f.indicator_id, u.path, f.value FROM {t["f"]} f JOIN {t["u"]} u ON u.id = f.unit_id
-            WHERE f.campaign_id = %s AND f.day BETWEEN %s AND %s AND u.path LIKE %s AND u.depth <= %s
-        ) x GROUP BY x.indicator_id, x.branch"""  # noqa: S608
-    params: list[Any] = [ask.campaign.pk, start, end, like, depth, ask.campaign.pk, start, end, like, depth]
-    below, more = subtree(other.pk if other else None, ly_start, ly_end)
-    last_year = f"""SELECT 'last_year', mine.id, '', SUM(x.total) FROM {below} x
-        JOIN {t["ind"]} theirs ON theirs.id = x.indicator_id
-        JOIN {t["ind"]} mine ON mine.code = theirs.code AND mine.campaign_id = %s
-        GROUP BY mine.id"""  # noqa: S608
-    parts, params = [now, last_year], [*params, *more, ask.campaign.pk]
-    if previous:
-        below, more = subtree(ask.campaign.pk, *previous)
-        parts.append(f"SELECT 'previous', x.indicator_id, '', SUM(x.total) FROM {below} x GROUP BY x.indicator_id")  # noqa: S608
-        params += more
-    return "\nUNION ALL\n".join(parts), params
-
-
-def totals_sql(ask: Ask) -> tuple[str, list[Any]]:
-    """The bare SQL of the totals as the app computes them: from the rollup on PostgreSQL's fast path,
-    from the figures elsewhere."""
-    return totals_rollup_sql(ask) if fast_paths() else totals_figures_sql(ask)
-
-
-BARE = {"battle": battle_sql, "ranking": ranking_sql, "totals": totals_sql}
-
-
-def bare_numbers(ask: Ask, rows: list[tuple], columns: dict[str, int]) -> dict:
-    """The bare SQL's rows as the numbers the API answers (column paths → unit ids via ``columns``)."""
-    out: dict = {}
-    if ask.board == "battle":
-        for action, branch, total, done, overdue in rows:
-            if branch in columns:
-                out[(action, columns[branch])] = (total, done, overdue)
-    elif ask.board == "ranking":
-        for part, branch, *counts in rows:
-            if branch in columns and branch != ask.unit.path:
-                known = out.setdefault(columns[branch], {"a": (0, 0, 0, 0, 0), "f": (0, 0, 0, 0)})
-                known[part] = tuple(counts[:5] if part == "a" else counts[:4])
-        out = {unit: (*v["a"], v["f"][0], v["f"][3]) for unit, v in out.items()}
-    else:
-        for part, indicator, branch, total in rows:
-            line = out.setdefault(indicator, {"total": 0, "last_year": None, "previous": None, "by_unit": {}})
-            if part == "now" and branch in columns:
-                line["by_unit"][columns[branch]] = int(total)
-                line["total"] += int(total)
-            elif part != "now":
-                line[part] = int(total)
-        _, _, _, previous = totals_windows(ask)
-        if previous:
-            for line in out.values():
-                line["previous"] = line["previous"] or 0
-    return out
-
-
-def api_numbers(ask: Ask, body: dict) -> dict:
-    """The same numbers from the API's JSON."""
-    if ask.board == "battle":
-        return {(c["action"], c["unit"]): (c["total"], c["done"], c["overdue"]) for c in body["cells"]}
-    if ask.board == "ranking":
-        keys = ("total", "done", "due", "in_time", "overdue", "findings", "open_findings")
-        return {s["unit"]["id"]: tuple(s[k] for k in keys) for s in body["standings"] if any(s[k] for k in keys)}
-    return {
-        line["indicator"]["id"]: {
-            "total": line["total"], "last_year": line["last_year"], "previous": line["previous"],
-            "by_unit": {int(k): v for k, v in line["by_unit"].items()},
-        }
-        for line in body["lines"]
-        if line["total"] or line["last_year"] or line["previous"]
-    }  # fmt: skip
-
-
-@dataclass
-class Bare:
-    sql: str
-    times_ms: list[float]
-    rows: int
-
-    @property
-    def p50(self) -> float:
-        return statistics.median(self.times_ms)
-
-    @property
-    def p95(self) -> float:
-        return nearest_rank(self.times_ms, 95)
-
-
-def time_bare(sql: str, params: list[Any], n: int) -> tuple[Bare, list[tuple]]:
-    """``n`` timed runs (execute + fetch) after ``WARMUP`` untimed ones, on the same connection."""
-    times, rows = [], []
-    with connection.cursor() as cursor:
-        for k in range(WARMUP + n):
-            started = time.perf_counter()
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-            if k >= WARMUP:
-                times.append(_ms(time.perf_counter() - started))
-    return Bare(sql, times, len(rows)), rows
-
-
 # --- Measuring ------------------------------------------------------------------------------------------
 
 
@@ -681,12 +428,6 @@ def queries_by_level(board: str, campaign: Campaign, client: Client, today: date
     return out
 
 
-def explain(sql: str, params: list[Any]) -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-        return [row[0] for row in cursor.fetchall()]
-
-
 # --- Output -----------------------------------------------------------------------------------------------
 
 
@@ -773,3 +514,237 @@ def level_lines(levels: dict[str, dict[str, int]]) -> list[str]:
         text = ", ".join(f"{level} {q}" for level, q in counts.items())
         lines.append(f"   {board:8} {text}{'' if same else '  DIFFER'}")
     return lines
+
+
+@dataclass
+class Report:
+    units: int = 0
+    items: int = 0
+    assignments: int = 0
+    province_s: float = 0.0  # 0: reused
+    work_s: float = 0.0
+    data: dict[str, Any] = field(default_factory=dict)
+    measured: list[Measured] = field(default_factory=list)
+    levels: dict[str, dict[str, int]] = field(default_factory=dict)
+    explained: list[dict[str, Any]] = field(default_factory=list)
+    load: list[tuple[float, float, float]] = field(default_factory=list)
+
+
+class Command(BenchCommand):
+    scratch = SCRATCH
+    help = (
+        "Benchmark the HQ boards — battle board, ranking, statistics totals with 同比/环比 — as HQ (the "
+        "province) and a city's leader, on the synthetic province of bench_plan_import with findings and "
+        "≈3.3 million figures (this year and last), in a scratch PostgreSQL database: p50/p95 over in-process "
+        "requests, SQL queries per request (the same under a province, a city and a county), and beside each "
+        "the bare SQL aggregate computing the same numbers, timed as often in the same run. The data is kept "
+        "and reused; --reset deletes every unit, campaign and record first (scratch databases only). "
+        + SCRATCH.example("[--repeat 30] [--explain] [--json]")
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--repeat", type=int, default=30, help="Timed requests per board (default 30)")
+        for name, default in asdict(Size()).items():
+            parser.add_argument(f"--{name}", type=int, default=default, help=f"Default {default:,} (a build only)")
+        parser.add_argument(
+            "--explain",
+            type=int,
+            nargs="*",
+            metavar="N",
+            help="EXPLAIN (ANALYZE, BUFFERS) the statements of request N (1-based; default all) and its bare SQL",
+        )
+        self.output_arguments(parser, rebuild=True)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.as_json = options["json"]
+        self.time_machine()  # needed to measure: missing, say so before building
+        size = Size(**{name: options[name] for name in asdict(Size())})
+        self.at_least_one(options, ("repeat", *asdict(size)))
+        if size.indicators > len(CATALOGUE):
+            raise CommandError(f"--indicators: at most {len(CATALOGUE)}")
+        explain = self.explained(options["explain"], range(1, len(PROBES) + 1), len(PROBES), "request")
+        if explain and connection.vendor != "postgresql":
+            raise CommandError("--explain needs PostgreSQL")
+        report = Report()
+        today = TODAY
+        if claim_scratch(
+            self.scratch, reset=options["reset"], progress=self.progress, reuse=lambda: self._reused(size)
+        ):
+            self._build(report, size, today)
+        campaign = Campaign.objects.select_related("compare_to").get(code=CODE)
+        self._describe(report, campaign)
+        moment = local_time(today, 9)
+        with self.measuring(moment, report.load):
+            self._measure(report, campaign, options["repeat"], explain, today)
+        self._print(report, today)
+        if problems := self._problems(report):
+            raise CommandError("; ".join(problems))
+
+    # --- steps ---
+
+    @staticmethod
+    def _reused(size: Size) -> bool:
+        """An earlier run's data is measured again if it has this size; other data of ours is refused."""
+        ours = Campaign.objects.filter(code=CODE)
+        if not ours.exists():
+            return False
+        units = len(province_rows(size.cities, size.subbureaus, size.stations))
+        days = (END - START).days + 1
+        expected = units * days * size.indicators
+        figures = Figure.objects.filter(campaign__in=ours).count()
+        if figures == expected and Unit.objects.count() == units and Finding.objects.count() == size.findings:
+            return True
+        raise CommandError(
+            f"The benchmark's data here has another size ({figures:,} figures this year, {expected:,} asked) "
+            "or its build did not finish; pass --reset."
+        )
+
+    def _build(self, report: Report, size: Size, today: date) -> None:
+        started = time.perf_counter()
+        rows = province_rows(size.cities, size.subbureaus, size.stations)
+        import_province(
+            rows, items=size.items, cities=size.cities, name=CAMPAIGN_NAME, code=CODE, progress=self.progress
+        )
+        users = create_personas(personas(size.cities), USER_PREFIX, SOURCE)
+        report.province_s = time.perf_counter() - started
+        started = time.perf_counter()
+        campaign = Campaign.objects.get(code=CODE)
+        spread = spread_work(campaign, today)
+        self.progress(f"statuses and submission dates spread over {spread:,} assignments (one UPDATE)")
+        created = seed_findings(campaign, users, size, today)
+        self.progress("supervision seeded (bulk_create): " + ", ".join(f"{n:,} {m}" for m, n in created.items()))
+        report.work_s = time.perf_counter() - started
+        report.data["build"] = build_statistics(campaign, size, users["hq"], self.progress)
+        started = time.perf_counter()
+        vacuum_analyze()
+        self.progress(f"VACUUM (ANALYZE) in {time.perf_counter() - started:.1f} s")
+
+    def _describe(self, report: Report, campaign: Campaign) -> None:
+        report.units = Unit.objects.count()
+        report.items = campaign.items.count()
+        work = Assignment.objects.filter(campaign=campaign)
+        report.assignments = work.count()
+        report.data |= {
+            "statuses": dict(work.values_list("status").annotate(n=Count("id")).order_by("status")),
+            "submitted_on": work.filter(submitted_on__isnull=False).count(),
+            "findings": dict(
+                Finding.objects.filter(campaign=campaign)
+                .values_list("status")
+                .annotate(n=Count("id"))
+                .order_by("status")
+            ),
+            "indicators": campaign.indicators.count(),
+            "rounds": [f"{r.name} {r.start:%m-%d}..{r.end:%m-%d}" for r in campaign.rounds.order_by("start")],
+            "figures_this_year": Figure.objects.filter(campaign=campaign).count(),
+            "figures_last_year": Figure.objects.filter(campaign=campaign.compare_to).count(),
+            "compare_to": campaign.compare_to and campaign.compare_to.code,
+        }
+
+    def _measure(self, report: Report, campaign: Campaign, n: int, explain: list[int], today: date) -> None:
+        users = SCRATCH.users().filter(username__in=[USER_PREFIX + p for p in MEASURED])
+        clients = session_clients(users, USER_PREFIX)
+        try:
+            for number, probe in enumerate(PROBES, start=1):
+                m = measure(probe, campaign, clients[probe.persona], n, today)
+                report.measured.append(m)
+                self.progress(
+                    f"{number}. {probe.name}: p50 {m.timed.p50:.1f} ms, p95 {m.timed.pct(95):.1f} ms, "
+                    f"{m.timed.queries} queries; bare SQL p50 {m.bare.p50:.1f} ms, p95 {m.bare.p95:.1f} ms; "
+                    f"HTTP {m.timed.status}{'' if m.same else '; NUMBERS DIFFER'}"
+                )
+                if number in explain:
+                    report.explained += self._explain(number, m, clients[probe.persona])
+            for board in PATHS:
+                report.levels[board] = queries_by_level(board, campaign, clients["hq"], today)
+        finally:
+            for client in clients.values():
+                client.logout()
+
+    @staticmethod
+    def _explain(number: int, m: Measured, client) -> list[dict[str, Any]]:
+        """The plans of the request's statements that read the big tables, then of its bare SQL."""
+        big = [model._meta.db_table for model in (Assignment, Finding, Figure)]
+        out = [
+            {"n": number, "what": "request", "sql": e.statement, "plan": e.plan}
+            for e in explain_page(number, m.url, client, big)
+        ]
+        sql, params = BARE[m.probe.board](ask_for(m.probe, Campaign.objects.get(code=CODE), TODAY))
+        out.append({"n": number, "what": "bare SQL", "sql": sql, "plan": explain(sql, params)})
+        return out
+
+    # --- output ---
+
+    @staticmethod
+    def _problems(r: Report) -> list[str]:
+        problems = [
+            f"{m.probe.name}: HTTP {m.timed.status}, query counts {m.timed.queries_seen}"
+            for m in r.measured
+            if m.timed.status != 200 or len(m.timed.queries_seen) != 1
+        ]
+        problems += [
+            f"{m.probe.name}: numbers differ from the bare SQL: {m.differences}" for m in r.measured if not m.same
+        ]
+        problems += [f"{b}: queries differ by level {q}" for b, q in r.levels.items() if len(set(q.values())) != 1]
+        return problems
+
+    def _summary(self, r: Report, today: date) -> dict[str, Any]:
+        return {
+            "database": connection.settings_dict["NAME"],
+            "vendor": connection.vendor,
+            "units": r.units,
+            "items": r.items,
+            "assignments": r.assignments,
+            "province_s": round(r.province_s, 1),
+            "work_s": round(r.work_s, 1),
+            "today": today.isoformat(),
+            "today_by": "time_machine",
+            **r.data,
+            "loadavg_before_after": load_summary(r.load),
+            "requests": measured_summary(r.measured),
+            "queries_by_level": r.levels,
+            "explain": r.explained,
+            "problems": self._problems(r),
+        }
+
+    def _print(self, r: Report, today: date) -> None:
+        s = self._summary(r, today)
+        if self.printed_json(s, default=str):
+            return
+
+        def spread(counts: dict[str, int]) -> str:
+            return ", ".join(f"{k} {v:,}" for k, v in counts.items())
+
+        build = s.get("build")
+        built = (
+            f"province built in {s['province_s']} s, work and findings in {s['work_s']} s, figures in "
+            f"{build['figures_s']} s ({'COPY' if build['copy'] else 'bulk_create'})"
+            if build
+            else "reused"
+        )
+        n = len(r.measured[0].timed.times_ms) if r.measured else 0
+        lines = [
+            f"database {s['database']} ({s['vendor']}): {s['units']:,} units, {s['items']} items, "
+            f"{s['assignments']:,} assignments ({built})",
+            f"today = {s['today']}, the campaign's last day (time_machine); statuses: {spread(s['statuses'])}; "
+            f"with a submission date {s['submitted_on']:,}",
+            f"findings: {spread(s['findings'])}",
+            f"statistics: {s['indicators']} indicators, rounds {'; '.join(s['rounds'])}; figures this year "
+            f"{s['figures_this_year']:,}, last year ({s['compare_to']}) {s['figures_last_year']:,}",
+            f"{n} requests per board after {WARMUP} warm-up, in-process (test Client, session login, DEBUG off); "
+            "in SQL = ms inside cursor.execute per request (p50); bare = the hand-written aggregate, as many runs, "
+            "same connection; × bare = p95 ÷ bare p95; same = the API's numbers (and the bare SQL's) are those of an "
+            "aggregate over the source rows (the totals: the figures alone, no rollup)",
+            load_line(s["loadavg_before_after"]),
+            "",
+            *table_lines(s["requests"]),
+            "",
+            *level_lines(s["queries_by_level"]),
+            "",
+            "for README:",
+            *readme_lines(s["requests"]),
+        ]
+        for e in s["explain"]:
+            lines += ["", f"EXPLAIN (ANALYZE, BUFFERS), request {e['n']}, {e['what']}:", *(f"  {x}" for x in e["plan"])]
+        if s["problems"]:
+            lines += ["", *(f"PROBLEM: {p}" for p in s["problems"])]
+        self.stdout.write("\n".join(lines))

@@ -1,6 +1,6 @@
 """Benchmark: the supervision lists and counts (``manage.py bench_supervision``), issue 4.
 
-On the synthetic province of ``bench_plan_import`` (≈1,650 units, the 77-item plan published) it
+On the synthetic province (``bench.province``: ≈1,650 units, the 77-item plan published) it
 seeds 20,000 findings and 3,000 rectification notices, with the inspections that found them and a
 few hundred listed hotspots, then times as HQ (the whole province) and as a city's inspector: the
 findings list by status and overdue, the notices, the counts and a finding, as ``bench_lists``
@@ -17,31 +17,52 @@ kept: the next run reuses it; ``--reset`` builds it again.
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import random
-import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from datetime import time as dtime
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import connection, transaction
 from django.db.models import Count
 from django.test import Client
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 
-from accounts.models import Role, RoleGrant, Unit, UnitKind, User
-from audit.models import AuditEvent
+from accounts.models import Role, Unit, UnitKind, User
+from bench.province import (
+    HQ_CODE,
+    PROVINCE,
+    START,
+    Scratch,
+    city_name,
+    claim_scratch,
+    create_personas,
+    import_province,
+    local_time,
+    province_rows,
+    session_clients,
+    vacuum_analyze,
+)
+from bench.timing import (
+    BenchCommand,
+    Explained,
+    Target,
+    Timed,
+    explain_lines,
+    explain_page,
+    explain_summary,
+    load_summary,
+    run_lines,
+    target_lines,
+    target_summary,
+    time_page,
+)
 from inspections.models import (
     Answer,
     Category,
@@ -60,29 +81,23 @@ from inspections.models import (
     Verdict,
 )
 from inspections.services import notice_number
-from tasks.management.commands.bench_lists import (
-    Explained,
-    Target,
-    Timed,
-    create_personas,
-    explain_lines,
-    explain_page,
-    explain_summary,
-    import_province,
-    run_lines,
-    session_clients,
-    target_lines,
-    target_summary,
-    time_page,
-)
-from tasks.management.commands.bench_plan_import import HQ_CODE, START, _city_name, province_rows
-from tasks.models import Action, Assignment, Campaign, Item, Responsibility
+from tasks.models import Assignment, Campaign, Item
 
-SCRATCH_URL = "postgres://postgres@127.0.0.1:5432/tracker_bench_supervision"
 CAMPAIGN_NAME = "全省公安机关夏季治安打击整治“百日行动”（督导基准测试）"
 CODE = "BENCH-SUPERVISION"
 TODAY = date(2026, 9, 1)  # day 63 of 100
 USER_PREFIX = "bench_sup_"
+# What its --reset deletes of the supervision, children first (bench_boards deletes it too).
+SUPERVISION = (Photo, Answer, Verdict, Finding, Notice, NoticeSequence, Inspection, HotspotCriterion, Hotspot)
+SCRATCH = Scratch(
+    command="bench_supervision",
+    database="tracker_bench_supervision",
+    table=Finding._meta.db_table,
+    wipe=(Session, *SUPERVISION, *PROVINCE),
+    wiped="every unit, campaign and supervision record",
+    user_prefix=USER_PREFIX,
+    vacuum_full=True,  # the counts read every finding and join the units 8 times
+)
 SEED = 2026  # the same data on every build
 CITY_CODE = f"{HQ_CODE}01"  # the measured inspector's city (江城)
 PAGE = settings.REST_FRAMEWORK["PAGE_SIZE"]
@@ -118,12 +133,12 @@ def people(cities: int) -> dict[str, tuple[str, str, str]]:
     """
     made = {
         "hq": (Role.HQ, HQ_CODE, "省厅督察（基准）"),
-        "city_inspector": (Role.INSPECTOR, CITY_CODE, f"{_city_name(0)}督察（基准）"),
+        "city_inspector": (Role.INSPECTOR, CITY_CODE, f"{city_name(0)}督察（基准）"),
     }
     for c in range(1, cities):
-        made[f"inspector_{c + 1:02d}"] = (Role.INSPECTOR, f"{HQ_CODE}{c + 1:02d}", f"{_city_name(c)}督察（基准）")
+        made[f"inspector_{c + 1:02d}"] = (Role.INSPECTOR, f"{HQ_CODE}{c + 1:02d}", f"{city_name(c)}督察（基准）")
     for c in range(cities):
-        made[f"liaison_{c + 1:02d}"] = (Role.UNIT_LEAD, f"{HQ_CODE}{c + 1:02d}", f"{_city_name(c)}整改联络员（基准）")
+        made[f"liaison_{c + 1:02d}"] = (Role.UNIT_LEAD, f"{HQ_CODE}{c + 1:02d}", f"{city_name(c)}整改联络员（基准）")
     return made
 
 
@@ -169,10 +184,6 @@ class Report:
 
 
 # --- Seeding -------------------------------------------------------------------------------------
-
-
-def _at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, dtime(hour, minute), tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
 class Seeder:
@@ -318,12 +329,12 @@ class Seeder:
             status = InspectionStatus.PLANNED
         elif passed is None and planned > self.today - timedelta(days=2):
             status = InspectionStatus.IN_PROGRESS
-        started = _at(planned, 9) if status != InspectionStatus.PLANNED else None
+        started = local_time(planned, 9) if status != InspectionStatus.PLANNED else None
         return Inspection(
             campaign=self.campaign, kind=kind, status=status, issuing_unit=issuer, hotspot=hotspot, planned_on=planned,
-            started_at=started, completed_at=_at(planned, 17) if status == InspectionStatus.COMPLETED else None,
+            started_at=started, completed_at=local_time(planned, 17) if status == InspectionStatus.COMPLETED else None,
             summary="现场检查，问题已当场反馈" if status == InspectionStatus.COMPLETED else "", passed=passed,
-            created_by=user, created_at=_at(planned - timedelta(days=3), 10),
+            created_by=user, created_at=local_time(planned - timedelta(days=3), 10),
         )  # fmt: skip
 
     def findings_and_notices(self, visits: list[tuple[Inspection, Unit]]) -> None:
@@ -347,7 +358,7 @@ class Seeder:
 
         for _ in range(total - self_reported):
             inspection, unit = rng.choice(visits)
-            found = _at(inspection.planned_on, rng.randint(9, 16), rng.randint(0, 59))
+            found = local_time(inspection.planned_on, rng.randint(9, 16), rng.randint(0, 59))
             user = (
                 self.users["hq"]
                 if inspection.issuing_unit_id == self.hq.pk
@@ -357,7 +368,7 @@ class Seeder:
         for _ in range(self_reported):
             city = rng.choice(self.cities)
             unit = self.visit_units(city, 1)[0]
-            finding(unit, None, _at(self.day(START, today), rng.randint(8, 20)), self.inspector[city.pk])
+            finding(unit, None, local_time(self.day(START, today), rng.randint(8, 20)), self.inspector[city.pk])
 
         by_pk = {i.pk: i for i, _ in visits}
         several = [key for key, found in groups.items() if len(found) >= 2]
@@ -373,7 +384,7 @@ class Seeder:
             notice = Notice(
                 campaign=self.campaign, issuing_unit_id=inspection.issuing_unit_id, year=issued.year, unit_id=key[1],
                 inspection=inspection, requirements="立即整改所列问题，逐项销号，按期书面报告整改情况。", deadline=deadline,
-                issued_by=inspection.created_by, issued_at=_at(issued, 17, rng.randint(0, 59)),
+                issued_by=inspection.created_by, issued_at=local_time(issued, 17, rng.randint(0, 59)),
             )  # fmt: skip
             notices.append((notice, listed))
         self._number(notices)
@@ -420,8 +431,8 @@ class Seeder:
         if rng.random() < 0.1:  # a first rectification rejected, a new deadline given
             answered = self.day(issued, min(notice.deadline, today))
             answers.append(Answer(
-                finding=f, round=1, text="已初步整改。", answered_by=liaison, answered_at=_at(answered, 10),
-                accepted=False, verified_by=inspector, verified_at=_at(answered, 16), verdict_note="整改不彻底",
+                finding=f, round=1, text="已初步整改。", answered_by=liaison, answered_at=local_time(answered, 10),
+                accepted=False, verified_by=inspector, verified_at=local_time(answered, 16), verdict_note="整改不彻底",
             ))  # fmt: skip
             f.rounds, f.deadline = 2, max(answered, notice.deadline) + timedelta(days=rng.choice((7, 14)))
             issued = answered
@@ -429,10 +440,10 @@ class Seeder:
             answered = self.day(issued, min(f.deadline, today))
             answer = Answer(
                 finding=f, round=f.rounds, text="已按要求整改完毕，附整改前后照片。", answered_by=liaison,
-                answered_at=_at(answered, 11),
+                answered_at=local_time(answered, 11),
             )  # fmt: skip
             if f.status == FindingStatus.CLOSED:
-                closed = _at(min(answered + timedelta(days=rng.randint(0, 3)), today), 15)
+                closed = local_time(min(answered + timedelta(days=rng.randint(0, 3)), today), 15)
                 answer.accepted, answer.verified_by, answer.verified_at = True, inspector, closed
                 f.closed_at = closed
             answers.append(answer)
@@ -467,7 +478,8 @@ def _describe(campaign: Campaign, today: date) -> dict[str, Any]:
 # --- The command -------------------------------------------------------------------------------
 
 
-class Command(BaseCommand):
+class Command(BenchCommand):
+    scratch = SCRATCH
     help = (
         "Benchmark the supervision API as HQ (whole province) and a city's inspector: findings by "
         "status and overdue, notices, counts, a finding, on the synthetic province of "
@@ -475,8 +487,7 @@ class Command(BaseCommand):
         "p50/p95/max over in-process requests and SQL queries per request, which must be the same on "
         "every page and for both users. The data is kept and reused; --reset deletes every unit, "
         "campaign and supervision record first (scratch databases only) and builds it again. "
-        f"Example: createdb -h 127.0.0.1 -U postgres tracker_bench_supervision; DATABASE_URL={SCRATCH_URL} "
-        "manage.py migrate; DATABASE_URL=… manage.py bench_supervision [--explain] [--json]."
+        + SCRATCH.example("[--explain] [--json]")
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -491,47 +502,32 @@ class Command(BaseCommand):
             help="EXPLAIN (ANALYZE, BUFFERS) the finding and notice queries of target N (1-based; "
             f"default {' '.join(map(str, EXPLAIN_DEFAULT))})",
         )
-        parser.add_argument(
-            "--reset",
-            action="store_true",
-            help="Delete every unit, campaign and supervision record first and build again (scratch databases only)",
-        )
-        parser.add_argument("--json", action="store_true", help="Print one JSON object instead of the table")
+        self.output_arguments(parser, rebuild=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.as_json = options["json"]
-        try:
-            import time_machine
-        except ImportError:
-            raise CommandError("bench_supervision needs time_machine: pip install -r requirements-dev.txt") from None
+        self.time_machine()  # needed to measure: missing, say so before building
         size = Size(**{name: options[name] for name in asdict(Size())})
-        for name in ("requests", *asdict(size)):
-            if options[name] < 1:
-                raise CommandError(f"--{name} must be at least 1")
+        self.at_least_one(options, ("requests", *asdict(size)))
         try:
             findings_page = reverse(WEB_FINDINGS)
         except NoReverseMatch:
             findings_page = None
         self.targets = targets(with_page=findings_page is not None)
-        explain = options["explain"]
-        if explain is not None:
-            explain = explain or list(EXPLAIN_DEFAULT)
-            if bad := [n for n in explain if not 1 <= n <= len(self.targets)]:
-                raise CommandError(f"--explain: no target {bad}; there are {len(self.targets)}")
+        explain = self.explained(options["explain"], EXPLAIN_DEFAULT, len(self.targets), "target")
         report = Report()
-        if self._check_database(size, reset=options["reset"]):
+        if claim_scratch(
+            self.scratch, reset=options["reset"], progress=self.progress, reuse=lambda: self._reused(size)
+        ):
             self._build(report, size)
         campaign = Campaign.objects.get(code=CODE)
         report.units = Unit.objects.count()
         report.items = campaign.items.count()
         report.assignments = Assignment.objects.filter(campaign=campaign).count()
         report.data = _describe(campaign, TODAY)
-        moment = datetime.combine(TODAY, dtime(9, 0), tzinfo=ZoneInfo(settings.TIME_ZONE))
-        # DEBUG off: Django would otherwise log every query of every request.
-        with override_settings(DEBUG=False), time_machine.travel(moment, tick=True):
-            report.load.append(os.getloadavg())
-            self._measure(report, campaign, findings_page, options["requests"], explain or [])
-            report.load.append(os.getloadavg())
+        moment = local_time(TODAY, 9)
+        with self.measuring(moment, report.load):
+            self._measure(report, campaign, findings_page, options["requests"], explain)
         self._print(report)
         failed = [
             f"{t.target.name}: HTTP {t.status}, query counts {t.queries_seen}"
@@ -547,75 +543,32 @@ class Command(BaseCommand):
 
     # --- steps ---
 
-    def _progress(self, text: str) -> None:
-        (self.stderr if self.as_json else self.stdout).write(text)
-
-    def _users(self):
-        return User.objects.filter(username__startswith=USER_PREFIX)
-
-    def _check_database(self, size: Size, *, reset: bool) -> bool:
-        """Whether to build: not when an earlier run's data of this size is here (unless --reset)."""
-        hint = f"Point it at a scratch database: DATABASE_URL={SCRATCH_URL} (createdb, then manage.py migrate)."
-        if connection.vendor != "postgresql":
-            raise CommandError(f"bench_supervision measures PostgreSQL; this database is {connection.vendor}. {hint}")
-        if Finding._meta.db_table not in connection.introspection.table_names():
-            raise CommandError(f"The database is not migrated. Run manage.py migrate first. {hint}")
+    @staticmethod
+    def _reused(size: Size) -> bool:
+        """An earlier run's data is measured again if it has this size; other data of ours is refused."""
         ours = Campaign.objects.filter(code=CODE)
-        if not reset:
-            if ours.exists():
-                units = len(province_rows(size.cities, size.subbureaus, size.stations))
-                if Finding.objects.filter(campaign__in=ours).count() == size.findings and Unit.objects.count() == units:
-                    return False
-                raise CommandError(
-                    "The benchmark's data here has another size (or its seeding did not finish); pass --reset."
-                )
-            if not (Unit.objects.exists() or Campaign.objects.exists()):
-                return True
-            raise CommandError(
-                f"The database already holds units or campaigns; the benchmark builds its own. {hint} "
-                "Or pass --reset to delete them (scratch databases only)."
-            )
-        others = User.objects.filter(unit__isnull=False).exclude(username__startswith=USER_PREFIX)
-        if others.exists():
-            raise CommandError(f"--reset refused: users belong to units, this is not a scratch database. {hint}")
-        started = time.perf_counter()
-        with transaction.atomic():
-            Session.objects.all().delete()
-            for model in (
-                Photo, Answer, Verdict, Finding, Notice, NoticeSequence, Inspection, HotspotCriterion, Hotspot,
-                Assignment, Responsibility, Item, Action, Campaign, RoleGrant, AuditEvent,
-            ):  # fmt: skip
-                model.objects.all().delete()
-            self._users().delete()
-            Unit.objects.all().delete()
-        with connection.cursor() as cursor:
-            # Hand back the deleted rows' pages: a rebuilt province must scan like a fresh one, not
-            # through twice the pages (the counts read every finding and join the units 8 times).
-            cursor.execute("VACUUM FULL")
-        self._progress(
-            f"--reset: deleted every unit, campaign and supervision record, VACUUM FULL ({time.perf_counter() - started:.1f} s)"
-        )
-        return True
+        if not ours.exists():
+            return False
+        units = len(province_rows(size.cities, size.subbureaus, size.stations))
+        if Finding.objects.filter(campaign__in=ours).count() == size.findings and Unit.objects.count() == units:
+            return True
+        raise CommandError("The benchmark's data here has another size (or its seeding did not finish); pass --reset.")
 
     def _build(self, report: Report, size: Size) -> None:
         started = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix="bench-supervision-") as tmp:
-            rows = province_rows(size.cities, size.subbureaus, size.stations)
-            import_province(
-                Path(tmp), rows, items=size.items, cities=size.cities, name=CAMPAIGN_NAME, code=CODE,
-                progress=self._progress,
-            )  # fmt: skip
+        rows = province_rows(size.cities, size.subbureaus, size.stations)
+        import_province(
+            rows, items=size.items, cities=size.cities, name=CAMPAIGN_NAME, code=CODE, progress=self.progress
+        )
         users = create_personas(people(size.cities), USER_PREFIX, "bench_supervision")
         report.province_s = time.perf_counter() - started
         started = time.perf_counter()
         created = Seeder(Campaign.objects.get(code=CODE), users, size, TODAY).run()
         report.seed_s = time.perf_counter() - started
-        self._progress(
+        self.progress(
             f"seeded in {report.seed_s:.1f} s (bulk_create): " + ", ".join(f"{n:,} {m}" for m, n in created.items())
         )
-        with connection.cursor() as cursor:
-            # What a live database's autovacuum would have done: statistics and the visibility map.
-            cursor.execute("VACUUM (ANALYZE)")
+        vacuum_analyze()
 
     def _placeholders(self, campaign: Campaign, findings_page: str | None) -> dict[str, Any]:
         """A finding both users see, with photos and two rounds of answers (a rejected one first)."""
@@ -632,13 +585,13 @@ class Command(BaseCommand):
         self, report: Report, campaign: Campaign, findings_page: str | None, n: int, explain: list[int]
     ) -> None:
         fill = self._placeholders(campaign, findings_page)
-        clients = session_clients(self._users().filter(username__in=[USER_PREFIX + p for p in MEASURED]), USER_PREFIX)
+        clients = session_clients(SCRATCH.users().filter(username__in=[USER_PREFIX + p for p in MEASURED]), USER_PREFIX)
         try:
             for number, target in enumerate(self.targets, start=1):
                 url = target.url.format(**fill)
                 timed = time_page(target, url, clients[target.persona], n)
                 report.timed.append(timed)
-                self._progress(
+                self.progress(
                     f"{number}. {target.name}: p50 {timed.p50:.1f} ms, p95 {timed.pct(95):.1f} ms, "
                     f"{timed.queries} queries, HTTP {timed.status}"
                 )
@@ -682,7 +635,7 @@ class Command(BaseCommand):
             "today": TODAY.isoformat(),
             "today_by": "time_machine",
             **r.data,
-            "loadavg_before_after": [[round(x, 2) for x in load] for load in r.load],
+            "loadavg_before_after": load_summary(r.load),
             "targets": target_summary(r.timed),
             "queries_by_page": r.pages,
             "queries_by_user": self._by_persona(r),
@@ -691,8 +644,7 @@ class Command(BaseCommand):
 
     def _print(self, r: Report) -> None:
         s = self._summary(r)
-        if self.as_json:
-            self.stdout.write(json.dumps(s, ensure_ascii=False))
+        if self.printed_json(s):
             return
 
         def spread(counts: dict[str, int]) -> str:

@@ -1,62 +1,17 @@
-"""bench_boards on a tiny province, on whichever database the tests run on: it builds, measures every
-board and prints its table; the boards' numbers are the bare SQL's; queries per request are the same
-under a province, a city and a county; a second run reuses the data. Timings are printed, never
-asserted. On PostgreSQL, the statistics rollup (stats migration 0002) against the figures after every
-kind of write."""
+"""The statistics rollup (stats migration 0002, PostgreSQL) against the figures after every kind of
+write."""
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import date
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 
 from accounts.models import Unit
-from boards import bench
 from stats.models import Figure, Indicator
 
 pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
-TINY = {"cities": 1, "subbureaus": 2, "stations": 4, "items": 6, "findings": 30, "indicators": 3, "repeat": 2}
-NUMBER = r"\d+(?:\.\d+)?"
-
-
-def test_the_benchmark_runs_on_a_tiny_province_and_a_second_run_reuses_it():
-    out = StringIO()
-    call_command("bench_boards", stdout=out, **TINY)
-    text = out.getvalue()
-    assert "figures (10 units × 100 days × 3 indicators × 2 campaigns)" in text
-    table = text[text.index(" # request") :]
-    for n, probe in enumerate(bench.PROBES, start=1):
-        row = re.search(rf"^\s*{n} {re.escape(probe.name)}\s+(.*)$", table, re.MULTILINE)
-        assert row, probe.name
-        # p50, p95, queries, in SQL, bare p50, bare p95, × bare, same
-        assert re.match(rf"({NUMBER}\s+){{6}}{NUMBER}×\s+yes\b", row.group(1)), row.group(0)
-    for board in bench.PATHS:
-        counts = re.search(rf"^\s+{board}\s+province (\d+), city (\d+), county (\d+)$", text, re.MULTILINE)
-        assert counts and len(set(counts.groups())) == 1, board
-    assert "DIFFER" not in text and "PROBLEM" not in text and "WARNING" not in text
-    readme = text[text.index("for README:") :].splitlines()[1:]
-    assert readme[0].startswith("| request | p50 | p95 | queries |")
-    assert len([line for line in readme if line.startswith("| ") and " ms | " in line]) == len(bench.PROBES)
-
-    again = StringIO()
-    call_command("bench_boards", "--json", stdout=again, stderr=StringIO(), **TINY)
-    s = json.loads(again.getvalue())
-    assert "build" not in s  # reused
-    assert s["figures_this_year"] == s["figures_last_year"] == 10 * 100 * 3
-    assert len(s["requests"]) == len(bench.PROBES)
-    for r in s["requests"]:
-        assert r["status"] == 200 and len(r["queries_seen"]) == 1 and r["same_numbers"], r
-        assert r["p50_ms"] > 0 and r["p95_ms"] >= r["p50_ms"] and r["bare_p95_ms"] >= 0
-    assert all(len(set(q.values())) == 1 for q in s["queries_by_level"].values()), s["queries_by_level"]
-    assert s["problems"] == []
-
-
-# --- The rollup (PostgreSQL) ----------------------------------------------------------------------------
 
 STORED = "SELECT campaign_id, ancestor_id, indicator_id, day, total, figures FROM stats_rollup"
 FROM_FIGURES = """

@@ -1,0 +1,5 @@
+"""``manage.py bench_reminders``: see ``bench.reminders``."""
+
+from bench.reminders import Command
+
+__all__ = ["Command"]

@@ -1,0 +1,5 @@
+"""``manage.py seed_load``: see ``bench.load``."""
+
+from bench.load import Command
+
+__all__ = ["Command"]
