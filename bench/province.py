@@ -336,6 +336,7 @@ def claim_scratch(
                 cursor.execute(f"TRUNCATE {connection.ops.quote_name(model._meta.db_table)}")
         for model in scratch.wipe:
             model.objects.all().delete()
+        SecurityEvent.objects.filter(user__in=scratch.users()).delete()  # a kept run's sign-ins protect its users
         scratch.users().delete()
         Unit.objects.all().delete()
     vacuumed = scratch.vacuum_full and postgresql

@@ -156,7 +156,10 @@ class TestExtensionDates:
         a = get("1.1", "33031001")  # campaign 2026-07-01 → 2026-10-08
         url = f"/api/v1/assignments/{a.pk}/extensions/"
         lead = api(city["station_lead"])
-        far = lead.post(url, {"requested_due": "9999-12-31", "reason": "无限期"})
+        # a date no campaign could mean is refused by the field (ops.params: 2000–2099) …
+        assert lead.post(url, {"requested_due": "9999-12-31", "reason": "无限期"}).status_code == 400
+        # … and a plausible one too far from this campaign by the service
+        far = lead.post(url, {"requested_due": "2030-12-31", "reason": "过远"})
         assert far.status_code == 400, far.content
         assert far.json()["detail"] == "申请的完成时限不能晚于行动结束后一年（2027年10月8日）"
         assert lead.post(url, {"requested_due": "2027-10-09", "reason": "晚一天"}).status_code == 400
@@ -181,7 +184,7 @@ class TestExtensionDates:
     def test_the_page_form_path(self, city, published):
         a = get("1.1", "33031001")
         response = login(city["station_lead"]).post(
-            f"/assignments/{a.pk}/extension/", {"requested_due": "9999-12-31", "reason": "保留理由"}
+            f"/assignments/{a.pk}/extension/", {"requested_due": "2030-12-31", "reason": "保留理由"}
         )
         assert response.status_code == 400 and "2027年10月8日" in text(response) and "保留理由" in text(response)
         assert not ExtensionRequest.objects.exists()

@@ -116,6 +116,7 @@ PAGE_PARAMS: dict[str, Page] = {
     "web:outbox": Page(("q", "status", "channel", "about", "page")),
     "web:outbox-retry": Page(("q", "status", "channel", "about"), post=("message",)),
     "web:outbox-message": Page(),
+    "web:tokens": Page(post=()),
     "web:findings": Page(("q", "status", "overdue", "mine", "campaign", "page")),
     "web:finding-new": Page(
         ("inspection", "unit"),
