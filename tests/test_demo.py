@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from accounts.models import Unit, User
@@ -21,6 +21,7 @@ from stats.models import Figure
 from tasks.demo import write_plan
 from tasks.models import Assignment, Campaign, Item, ProgressReport
 from tasks.services.plans import import_plan
+from tests.matrix_support import kept_for_the_module
 
 pytestmark = [pytest.mark.smoke, pytest.mark.django_db]
 
@@ -37,12 +38,24 @@ def load(day: date) -> Campaign:
     return Campaign.objects.get(code="XJ2026")
 
 
+@pytest.fixture(scope="module")
+def loaded_once(django_db_blocker, tmp_path_factory):
+    """The demo loaded on ``TODAY`` once for the module (a load takes half a minute), rolled back at
+    its end; each test runs in a savepoint of it."""
+    media = tmp_path_factory.mktemp("demo-media")
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with (
+        override_settings(MEDIA_ROOT=media, PASSWORD_HASHERS=fast),
+        kept_for_the_module(django_db_blocker, lambda: load(TODAY).pk) as pk,
+    ):
+        yield pk
+
+
 @pytest.fixture
-def demo(settings):
+def demo(loaded_once, settings, db):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    campaign = load(TODAY)
     with time_machine.travel(datetime.combine(TODAY, time(10), tzinfo=TZ), tick=True):
-        yield campaign
+        yield Campaign.objects.get(pk=loaded_once)
 
 
 def picture(campaign: Campaign) -> dict:

@@ -329,3 +329,28 @@ def test_a_zip_bomb_plan_is_refused_before_it_is_read(city, tmp_path, name, bomb
     with pytest.raises(FileProblems, match=f"^{name}：文件解压后.*疑为恶意构造的压缩文件，不予读取$"):
         import_plan(path, **OPTS)
     assert snapshot() == before
+
+
+def test_the_command_speaks_to_a_clerk(city, tmp_path):
+    """Text output: a dry run says nothing is written and writes nothing; the import lists what it
+    changed and the totals; importing the same file again says there is nothing to change."""
+    from io import StringIO
+
+    xlsx = write_xlsx(tmp_path / "plan.xlsx")
+
+    def run(*extra: str) -> str:
+        out = StringIO()
+        call_command("import_plan", str(xlsx), *extra, *_argv(OPTS), stdout=out)
+        return out.getvalue()
+
+    dry = run("--dry-run")
+    assert dry.startswith("试运行：以下变更不会写入。") and not Campaign.objects.exists()
+    first = run("--publish")
+    campaign = Campaign.objects.get(code=OPTS["code"])
+    assert f"行动 {campaign.code}（已发布）：" in first
+    assert "  新建行动“夏季治安打击整治‘百日行动’”（XJ）" in first  # a quoted name's own quotes become ‘ ’
+    assert f"{Item.objects.filter(campaign=campaign).count()} 项清单" in first
+    assert f"{Assignment.objects.filter(campaign=campaign).count()} 条任务分配" in first
+    assert first.splitlines()[0].startswith("  ")  # each change on its own indented line
+    again = run()
+    assert "与已导入的方案相同，没有变更。" in again and "（已发布）" in again

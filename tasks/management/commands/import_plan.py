@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ops.cn import nest_quotes
 from ops.tables import FileProblems
 from tasks.services.plans import import_plan
 
@@ -50,7 +51,7 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write("试运行：以下变更不会写入。")
         for line in result.changes:
-            self.stdout.write(f"  {line}")
+            self.stdout.write(f"  {nest_quotes(line)}")
         if not result.changes:
             self.stdout.write("  与已导入的方案相同，没有变更。")
         state = "已发布" if result.published else "草稿"
