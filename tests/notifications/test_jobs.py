@@ -11,10 +11,17 @@ import time_machine
 
 from notifications import jobs
 from notifications.models import Message, MessageStatus, Reminder
+from ops.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
 OVERDUE = datetime(2026, 9, 3, 9, tzinfo=TZ)  # item 1.1 (8月底前) three days late
+
+
+@pytest.fixture(autouse=True)
+def _eager(monkeypatch):
+    """The queued delivery runs in-process whatever REDIS_URL says (scripts/test sets it)."""
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
 
 
 def test_the_sweep_queues_its_delivery_and_a_second_sweep_nothing(one_assignment, django_capture_on_commit_callbacks):
