@@ -78,6 +78,7 @@ from bench.timing import WARMUP, BenchCommand, Target, Timed, explain, explain_p
 from boards.models import Export, Weights
 from inspections.models import Finding
 from ops.db import fast_paths
+from stats.demo import CATALOGUE as DEMO_CATALOGUE
 from stats.models import Figure, Indicator, Round
 from tasks.models import Assignment, Campaign, CampaignStatus
 
@@ -107,13 +108,8 @@ FIGURES_RUNS = 10  # totals on PostgreSQL: runs of the figures-only aggregate (�
 COPY_CHUNK = 200_000  # figure rows per COPY (each its own transaction: the deferred FK checks stay small)
 
 # code, name, measure, a unit's daily mean this year, last year's level relative to this year's
-CATALOGUE = (
-    ("police", "出动警力", "人次", 24, 0.93),
-    ("places", "检查场所", "家次", 11, 0.88),
-    ("violations", "查处违法行为", "起", 3, 0.87),
-    ("fugitives", "抓获逃犯", "名", 0.15, 1.1),
-    ("hazards", "整改隐患", "处", 4, 0.95),
-    ("leaflets", "发放宣传资料", "份", 70, 1.2),
+CATALOGUE = (  # the demo's indicators (one catalogue), then four more a province reports
+    *DEMO_CATALOGUE,
     ("cases", "破获刑事案件", "起", 0.6, 0.9),
     ("suspects", "抓获犯罪嫌疑人", "名", 0.9, 0.92),
     ("disputes", "化解矛盾纠纷", "起", 2, 1.05),
