@@ -66,7 +66,6 @@ def _placed_in_scope(form_class, user):
 
 @admin.register(Unit)
 class UnitAdmin(AuditedAdminMixin, ScopedAdminMixin, TreeAdmin):
-    scope_via = ""
     form = movenodeform_factory(Unit, exclude=["path", "depth", "numchild"])
     list_display = ["name", "code", "kind", "is_active"]
     list_filter = ["kind", "is_active"]

@@ -27,9 +27,11 @@ class UnitSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "short_name", "kind", "kind_display", "depth", "is_active"]
 
 
-def under(queryset, code: str, via: str = ""):
-    """``queryset`` narrowed to the unit with ``code`` and everything under it (nothing if unknown)."""
+def under(queryset, code: str):
+    """``queryset`` narrowed to the rows of the unit with ``code`` and everything under it, reached
+    through the model's ``scope_via`` (nothing if unknown)."""
     root = Unit.objects.filter(code=code).first()
+    via = scope.path_to_unit(queryset.model)
     prefix = f"{via}__" if via else ""
     return queryset.filter(**{f"{prefix}path__startswith": root.path}) if root else queryset.none()
 

@@ -1,7 +1,28 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from treebeard.mp_tree import MP_Node
+from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
+
+
+class ScopedQuerySet(models.QuerySet):
+    """The rows of a model that declares how it reaches the unit that scopes it (``scope_via``: "" for
+    Unit itself, "unit", "assignment__unit", …), narrowed the one way ``accounts.scope`` decides.
+
+    Every scoped model's manager is built from it, so a list starts from
+    ``Model.objects.visible_to(user, action)`` and never spells its path (cf. NetBox's
+    ``RestrictedQuerySet.restrict``). It lives here, not in ``scope``, because ``scope`` imports the models.
+    """
+
+    def visible_to(self, user, action: str = "view") -> "ScopedQuerySet":
+        """These rows narrowed to those ``user`` may act on for ``action`` (an ``accounts.scope.Action``)."""
+        from . import scope
+
+        return scope.restrict(self, user, action)
+
+    def mine(self, user, wanted: bool = True) -> "ScopedQuerySet":
+        """The "mine" filter of the lists: the rows of ``user``'s own unit, or (``wanted`` false) the others."""
+        own = models.Q(**{self.model.scope_via or "pk": user.unit_id})
+        return self.filter(own) if wanted else self.exclude(own)
 
 
 class UnitKind(models.TextChoices):
@@ -46,6 +67,16 @@ class UnitKind(models.TextChoices):
         return {key: str(value) for key, value in words.items()}
 
 
+class UnitQuerySet(ScopedQuerySet, MP_NodeQuerySet):
+    pass
+
+
+class UnitManager(MP_NodeManager.from_queryset(UnitQuerySet)):
+    def get_queryset(self) -> UnitQuerySet:
+        """treebeard's queryset, ordered by path as treebeard orders it, that also knows the scope."""
+        return UnitQuerySet(self.model, using=self._db).order_by("path")
+
+
 class Unit(MP_Node):
     """A unit of the police hierarchy: provincial HQ, city bureau, sub-bureau, detachment, station.
 
@@ -64,6 +95,9 @@ class Unit(MP_Node):
     is_active = models.BooleanField(_("active"), default=True)
 
     node_order_by: list[str] = []
+    scope_via = ""  # a unit is in scope itself
+
+    objects = UnitManager()
 
     class Meta:
         verbose_name = _("unit")
@@ -87,6 +121,10 @@ class User(AbstractUser):
     )
     title = models.CharField(_("title"), max_length=50, blank=True, help_text=_("Position, e.g. deputy director"))
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+
+    # scoped by its unit; no ``visible_to`` (``scope.restrict`` reads ``scope_via``): the manager
+    # stays Django's own, which the migrations name
+    scope_via = "unit"
 
     objects = UserManager()
 
@@ -115,6 +153,10 @@ class RoleGrant(models.Model):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="grants", verbose_name=_("scope"))
     created_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+
+    scope_via = "unit"
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("role grant")

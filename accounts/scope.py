@@ -1,8 +1,10 @@
 """The one answer to "what may this user see or change".
 
 Every view, API endpoint, board, export and query that returns rows to a user starts from
-``restrict()`` (or ``Scope.q()``); nothing else decides visibility. A user's reach is the union of
-the unit subtrees of their role grants, and each *action* is open to some roles only:
+``Model.objects.visible_to(user, action)`` or ``restrict()`` (or ``Scope.q()``); nothing else decides
+visibility. Each scoped model declares how it reaches its unit (``scope_via``: "" for Unit, "unit",
+"assignment__unit", "finding__unit", "units" …); no caller spells that path. A user's reach is the
+union of the unit subtrees of their role grants, and each *action* is open to some roles only:
 
 =========  =====================================================================
 view       read anything in scope                         hq, unit_lead, inspector, leader
@@ -19,7 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from .models import Role, RoleGrant, Unit
@@ -40,6 +43,10 @@ ROLES_FOR: dict[Action, frozenset[str]] = {
     Action.MANAGE: frozenset({Role.HQ}),
     Action.INSPECT: frozenset({Role.INSPECTOR, Role.HQ}),
 }
+
+# Those who answer for the results under their units, HQ running them and leaders leading them: they
+# read the weekly summary of their subtrees.
+OVERSEERS: frozenset[str] = frozenset({Role.HQ, Role.LEADER})
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,11 @@ class Scope:
     def contains(self, unit: Unit | None) -> bool:
         if self.everything:
             return True
-        return unit is not None and any(unit.path.startswith(p) for p in self.paths)
+        return unit is not None and self.covers(unit.path)
+
+    def covers(self, path: str) -> bool:
+        """The unit at ``path`` (a materialised path) lies in one of the subtrees."""
+        return self.everything or any(path.startswith(p) for p in self.paths)
 
 
 NOTHING = Scope(everything=False, paths=())
@@ -123,22 +134,64 @@ def forget(user) -> None:
     user.__dict__.pop("_scope_cache", None)
 
 
-def restrict(qs: QuerySet, user, action: Action | str = Action.VIEW, *, via: str = "unit") -> QuerySet:
-    """``qs`` narrowed to rows whose unit (reached through ``via``) is in the user's scope."""
+def path_to_unit(model) -> str:
+    """How rows of ``model`` reach the unit that scopes them, as the model declares it (``scope_via``)."""
+    try:
+        return model.scope_via
+    except AttributeError:
+        raise ImproperlyConfigured(f"{model.__name__} declares no scope_via: how its rows reach their unit") from None
+
+
+def _rows_in(model, via: str, scope: Scope, *, with_ancestors: bool = False) -> Q | Exists:
+    """The condition on ``model``'s rows whose unit, reached through ``via``, is in ``scope``.
+
+    A path that starts with a many-to-many relation (an inspection's ``units``) is an EXISTS over the
+    link rows: a row is in scope when one of its units is, and is not repeated for each of them.
+    """
+    first, _, rest = via.partition("__")
+    field = model._meta.get_field(first) if first else None
+    if field is None or not field.many_to_many or field.auto_created:
+        return scope.q(via, with_ancestors=with_ancestors)
+    link = field.remote_field.through.objects.filter(
+        scope.q("__".join(filter(None, [field.m2m_reverse_field_name(), rest])), with_ancestors=with_ancestors),
+        **{field.m2m_field_name(): OuterRef("pk")},
+    )
+    return Exists(link)
+
+
+def restrict(qs: QuerySet, user, action: Action | str = Action.VIEW, *, via: str | None = None) -> QuerySet:
+    """``qs`` narrowed to rows whose unit is in the user's scope for ``action``.
+
+    The unit is reached through the model's declared ``scope_via``; a model that is ``scope_seen_from_below``
+    (a campaign concerns every unit under its owner) is also seen, for viewing only, by the units under
+    it. ``via`` names another path instead: an admin that scopes a row by what it is about.
+    """
     scope = scope_for(user, action)
     if not scope:
         return qs.none()
-    return qs.filter(scope.q(via))
+    from_below = False
+    if via is None:
+        via = path_to_unit(qs.model)
+        from_below = Action(action) is Action.VIEW and getattr(qs.model, "scope_seen_from_below", False)
+    return qs.filter(_rows_in(qs.model, via, scope, with_ancestors=from_below))
 
 
 def units(user, action: Action | str = Action.VIEW) -> QuerySet[Unit]:
-    return restrict(Unit.objects.all(), user, action, via="")
+    return Unit.objects.visible_to(user, action)
+
+
+def units_by_code(user, action: Action | str, codes: list[str]) -> tuple[dict[str, Unit], list[str]]:
+    """The units named by ``codes`` that ``user`` may act on for ``action`` (by code, one query), and
+    the codes asked for that are missing or out of that scope, in the order asked: the caller refuses
+    those with its own words, which say nothing of which it was."""
+    found = {u.code: u for u in units(user, action).filter(code__in=codes)}
+    return found, [c for c in codes if c not in found]
 
 
 def children(user, unit: Unit, action: Action | str = Action.VIEW) -> QuerySet[Unit]:
     """The units directly under ``unit`` that the user may act on (a board's columns), by path."""
     below = Unit.objects.filter(depth=unit.depth + 1, path__startswith=unit.path)
-    return restrict(below, user, action, via="").order_by("path")
+    return below.visible_to(user, action).order_by("path")
 
 
 def can(user, action: Action | str, unit: Unit | None) -> bool:
@@ -155,8 +208,9 @@ def judges(user, action: Action | str, unit: Unit | None) -> bool:
     return can(user, action, unit)
 
 
-def get_or_404(qs: QuerySet, user, action: Action | str = Action.VIEW, *, via: str = "unit", **lookup):
-    """Fetch one object the user may act on, or 404 whether it is missing or out of scope."""
+def get_or_404(qs: QuerySet, user, action: Action | str = Action.VIEW, *, via: str | None = None, **lookup):
+    """Fetch one object the user may act on (through its model's ``scope_via``, as ``restrict``), or 404
+    whether it is missing or out of scope."""
     try:
         return restrict(qs, user, action, via=via).get(**lookup)
     except qs.model.DoesNotExist:

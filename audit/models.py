@@ -4,6 +4,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import ScopedQuerySet
+
 
 class AuditEvent(models.Model):
     """One recorded change: who did what to which object, when, from where, before → after.
@@ -25,6 +27,10 @@ class AuditEvent(models.Model):
     )
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     source = models.CharField(_("source"), max_length=200, blank=True, help_text=_("IP address or command"))
+
+    scope_via = "unit"
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit event")

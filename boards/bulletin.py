@@ -200,11 +200,18 @@ def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, is
         open=Count("id", filter=~Q(status=FindingStatus.CLOSED)),
         late=Count("id", filter=Finding.overdue_q(as_of + timedelta(days=1))),
     )
-    visits = scope.restrict(
-        Inspection.objects.filter(campaign=campaign, status=InspectionStatus.COMPLETED, planned_on__gte=period.start,
-                                  planned_on__lte=period.end, units__path__startswith=unit.path),
-        user, via="units",
-    ).distinct().count()  # fmt: skip
+    visits = (
+        Inspection.objects.filter(
+            campaign=campaign,
+            status=InspectionStatus.COMPLETED,
+            planned_on__gte=period.start,
+            planned_on__lte=period.end,
+            units__path__startswith=unit.path,
+        )
+        .visible_to(user)
+        .distinct()
+        .count()
+    )
     supervision = (
         f"{period.label}共开展督导检查{visits}次，发现问题{f_counts['found']}处，整改销号{f_counts['closed']}处；"
         f"截至{cn_date(as_of)}尚有{f_counts['open']}处问题未整改完毕，其中超过整改期限{f_counts['late']}处。"

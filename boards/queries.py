@@ -74,7 +74,7 @@ def trail(user, unit: Unit) -> list[Unit]:
     """``unit`` and the units above it the user may open a board on (its scope's roots and below)."""
     reach = scope.scope_for(user, Can.VIEW)
     above = [unit.path[:end] for end in range(STEP, len(unit.path), STEP)]
-    seen = [p for p in above if reach.everything or any(p.startswith(root) for root in reach.paths)]
+    seen = [p for p in above if reach.covers(p)]
     return list(Unit.objects.filter(path__in=[*seen, unit.path]).order_by("path"))
 
 

@@ -42,8 +42,8 @@ from .queries import inspections_for
 
 
 def _units_in_scope(user, codes: list[str], action: Action) -> tuple[list[Unit], Response | None]:
-    found = {u.code: u for u in scope.units(user, action).filter(code__in=codes)}
-    if unknown := [c for c in codes if c not in found]:
+    found, unknown = scope.units_by_code(user, action, codes)
+    if unknown:
         return [], Response({"detail": f"单位不存在或不在您的职责范围内：{'、'.join(unknown)}"}, status=400)
     return [found[c] for c in codes], None
 
@@ -164,14 +164,13 @@ class FindingFilter(ScopedFilterSet):
         fields = ["campaign", "inspection", "notice", "hotspot", "severity", "category", "status"]
 
     def filter_unit(self, queryset, name, value):
-        return under(queryset, value, via="unit")
+        return under(queryset, value)
 
     def filter_overdue(self, queryset, name, value):
         return queryset.filter(Finding.overdue_q()) if value else queryset.exclude(Finding.overdue_q())
 
     def filter_mine(self, queryset, name, value):
-        unit = self.request.user.unit_id
-        return queryset.filter(unit_id=unit) if value else queryset.exclude(unit_id=unit)
+        return queryset.mine(self.request.user, value)
 
 
 class FindingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -251,7 +250,7 @@ class PhotoViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PhotoSerializer
 
     def get_queryset(self):
-        return scope.restrict(Photo.objects.all(), self.request.user, via="finding__unit")
+        return Photo.objects.visible_to(self.request.user)
 
     @extend_schema(responses=download_responses(IMAGE_AND_PDF_TYPES))
     @rest_action(detail=True, methods=["get"])

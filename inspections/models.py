@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Unit
+from accounts.models import ScopedQuerySet, Unit
 from tasks.models import Campaign, Item
 
 
@@ -61,6 +61,10 @@ class Hotspot(models.Model):
     extensions = models.PositiveSmallIntegerField(_("deadline extensions"), default=0)
     listed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     version = models.PositiveIntegerField(default=1, editable=False)
+
+    scope_via = "unit"
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("listed hotspot")
@@ -118,6 +122,10 @@ class Inspection(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     version = models.PositiveIntegerField(default=1, editable=False)
+
+    scope_via = "units"  # the units it visits: in scope when one of them is
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("inspection")
@@ -181,6 +189,10 @@ class Notice(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=NoticeStatus.choices, default=NoticeStatus.ISSUED)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+
+    scope_via = "unit"  # the addressee
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("rectification notice")
@@ -247,6 +259,10 @@ class Finding(models.Model):
     found_at = models.DateTimeField(_("found at"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
+
+    scope_via = "unit"
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("finding")
@@ -318,6 +334,10 @@ class Photo(models.Model):
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
+
+    scope_via = "finding__unit"
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("photo")

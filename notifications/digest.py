@@ -24,8 +24,8 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from accounts.models import Role, User
-from accounts.scope import scopes_of_roles
+from accounts.models import User
+from accounts.scope import OVERSEERS, scopes_of_roles
 from inspections.models import Finding, FindingStatus, Hotspot
 from stats.models import Round
 from tasks.models import Assignment, AssignmentStatus, CampaignStatus
@@ -190,14 +190,15 @@ def weekly(now: datetime | None = None) -> int:
     monday = today - timedelta(days=weekday - 1)
     with transaction.atomic():
         _lock()
+        readers = sorted(OVERSEERS)  # HQ and leaders
         users = list(
-            User.objects.filter(is_active=True, grants__role__in=[Role.HQ, Role.LEADER])
+            User.objects.filter(is_active=True, grants__role__in=readers)
             .exclude(reminder_preference__weekly=False)
             .exclude(digests__kind=DigestKind.WEEKLY, digests__period=period)
             .distinct()
             .order_by("pk")
         )
-        scopes = scopes_of_roles(users, [Role.HQ, Role.LEADER])  # one query for all of them
+        scopes = scopes_of_roles(users, readers)  # one query for all of them
         cache: dict[tuple[str, ...], Summary] = {}
         digests = []
         for user in users:

@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Unit
+from accounts.models import ScopedQuerySet, Unit
 from tasks.models import Campaign
 
 
@@ -129,6 +129,10 @@ class Reminder(models.Model):
         verbose_name=_("in digest"),
     )  # fmt: skip
 
+    scope_via = "unit"
+
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("reminder")
         verbose_name_plural = _("reminders")
@@ -201,6 +205,10 @@ class Message(models.Model):
     created_at = models.DateTimeField(_("queued at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    scope_via = "unit"  # what a reminder is about, or a digest's recipient's unit
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("message")

@@ -8,8 +8,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 
 from accounts import scope
-from accounts.models import Role
-from accounts.scope import Action
+from accounts.scope import OVERSEERS, Action
 from audit.services import diff, event, record
 
 from . import delivery
@@ -50,7 +49,7 @@ def preference(user) -> Preference:
 
 def takes_weekly(user) -> bool:
     """Whether the weekly summary is offered: HQ and leaders get one for their scope."""
-    return user.grants.filter(role__in=[Role.HQ, Role.LEADER]).exists()
+    return user.grants.filter(role__in=sorted(OVERSEERS)).exists()
 
 
 def save_preference(user, **choices) -> Preference:

@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Unit
+from accounts.scope import ROLES_FOR, Action
 from tasks.services import checkins
 
 from .models import Audience, Channel, Kind, Message, MessageStatus, Policy, Reminder, Subject
@@ -28,21 +29,35 @@ from .models import Audience, Channel, Kind, Message, MessageStatus, Policy, Rem
 STEP = Unit.steplen
 OPEN = "('pending', 'in_progress', 'returned')"  # assignments a reminder can still help
 
+# The roles of the grants a reminder follows, as parameters: those allowed to act for a unit (its leads,
+# ``Action.REPORT``) and those allowed to manage it (HQ, ``Action.MANAGE``), from ``accounts.scope``.
+ROLE_PARAMS = {
+    f"{action}_role{i}": role
+    for action in (Action.REPORT, Action.MANAGE)
+    for i, role in enumerate(sorted(ROLES_FOR[action]))
+}
+
+
+def _role_of(action: Action) -> str:
+    """SQL for "the grant ``g`` is of a role allowed ``action``", its roles as ``ROLE_PARAMS``."""
+    return f"g.role IN ({', '.join(f'%({action}_role{i})s' for i in range(len(ROLES_FOR[action])))})"
+
+
 # Who gets a reminder, as joins on the source row ``s`` that yield ``usr`` (the recipient).
 RECIPIENTS = {
-    Audience.LEAD: """
-        JOIN accounts_rolegrant g ON g.unit_id = s.unit_id AND g.role = 'unit_lead'
+    Audience.LEAD: f"""
+        JOIN accounts_rolegrant g ON g.unit_id = s.unit_id AND {_role_of(Action.REPORT)}
         JOIN accounts_user usr ON usr.id = g.user_id AND usr.is_active""",
     Audience.SUPERIOR: f"""
         JOIN accounts_unit u ON u.id = s.unit_id
         JOIN accounts_unit sup ON sup.path = SUBSTR(u.path, 1, LENGTH(u.path) - {STEP})
-        JOIN accounts_rolegrant g ON g.unit_id = sup.id AND g.role = 'unit_lead'
+        JOIN accounts_rolegrant g ON g.unit_id = sup.id AND {_role_of(Action.REPORT)}
         JOIN accounts_user usr ON usr.id = g.user_id AND usr.is_active""",
     Audience.LEADER: """
         JOIN accounts_user usr ON usr.id = s.leader_id AND usr.is_active""",
-    Audience.HQ: """
+    Audience.HQ: f"""
         JOIN accounts_unit u ON u.id = s.unit_id
-        JOIN accounts_rolegrant g ON g.role = 'hq'
+        JOIN accounts_rolegrant g ON {_role_of(Action.MANAGE)}
         JOIN accounts_unit gu ON gu.id = g.unit_id AND u.path LIKE gu.path || '%%'
         JOIN accounts_user usr ON usr.id = g.user_id AND usr.is_active""",
     Audience.INSPECTOR: """
@@ -287,7 +302,7 @@ def _params(step: Step, source: Source, batch: str, now: datetime) -> dict:
         "kind": step.kind, "subject_type": source.subject_type, "occurrence": step.occurrence,
         "audience": step.audience, "batch": batch, "now": _db(now), "day": day,
         "daily": step.kind != Kind.DUE_SOON, "weekday": day.isoweekday(), "monthday": day.day,
-        "last_day": day.day == last,
+        "last_day": day.day == last, **ROLE_PARAMS,
     }  # fmt: skip
 
 

@@ -24,11 +24,11 @@ class ManagedChoicesMixin:
 
 
 class ManagedWritesMixin(ManagedChoicesMixin):
-    """Changing or deleting a row from the admin needs HQ over the row's unit (reached through
-    ``write_via``), whatever the row's visibility: a row seen from below (the city's campaign, seen by
-    HQ over a sub-bureau) opens read-only."""
+    """Changing or deleting a row from the admin needs HQ over the row's unit (reached through the
+    model's ``scope_via``, or ``write_via`` when set), whatever the row's visibility: a row seen from
+    below (the city's campaign, seen by HQ over a sub-bureau) opens read-only."""
 
-    write_via = "unit"
+    write_via: str | None = None  # None: the model's own path to its unit
 
     def _manages(self, request, obj) -> bool:
         rows = type(obj)._default_manager.filter(pk=obj.pk)
@@ -44,14 +44,15 @@ class ManagedWritesMixin(ManagedChoicesMixin):
 
 
 class ScopedAdminMixin(ManagedWritesMixin):
-    """Admin lists show only what ``accounts.scope`` lets the signed-in user see; writes need HQ over
-    the row (``ManagedWritesMixin``, through ``scope_via`` unless ``write_via`` says otherwise)."""
+    """Admin lists show only what ``accounts.scope`` lets the signed-in user see, through the model's
+    ``scope_via`` unless the admin's ``scope_via`` names another path; writes need HQ over the row
+    (``ManagedWritesMixin``, through the same path)."""
 
-    scope_via = "unit"
+    scope_via: str | None = None  # None: the model's own path to its unit
     scope_action = scope.Action.VIEW
 
     @property
-    def write_via(self) -> str:
+    def write_via(self) -> str | None:
         return self.scope_via
 
     def get_queryset(self, request):

@@ -12,13 +12,12 @@ from .models import Indicator, Round
 class CatalogueAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     """Rows of the campaigns the user's HQ runs; a new one only for such a campaign."""
 
-    scope_via = "campaign__owner"
     scope_action = scope.Action.MANAGE
     list_filter = [("campaign", admin.RelatedOnlyFieldListFilter)]  # not every campaign: the rows' own
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "campaign":
-            kwargs["queryset"] = Campaign.objects.filter(scope.scope_for(request.user, scope.Action.MANAGE).q("owner"))
+            kwargs["queryset"] = Campaign.objects.visible_to(request.user, scope.Action.MANAGE)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

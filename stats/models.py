@@ -13,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Unit
+from accounts.models import ScopedQuerySet, Unit
 from tasks.models import Campaign
 
 
@@ -30,6 +30,11 @@ class Indicator(models.Model):
     measure = models.CharField(_("unit of measure"), max_length=10, help_text=_("人次, 家次, 起, 名, 处, 份 …"))
     seq = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("reported"), default=True)
+
+    scope_via = "campaign__owner"
+    scope_seen_from_below = True  # as its campaign
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("indicator")
@@ -52,6 +57,11 @@ class Round(models.Model):
     name = models.CharField(_("name"), max_length=60)
     start = models.DateField(_("first day"))
     end = models.DateField(_("last day"))
+
+    scope_via = "campaign__owner"
+    scope_seen_from_below = True  # as its campaign
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("round")
@@ -77,6 +87,10 @@ class Figure(models.Model):
     value = models.PositiveIntegerField(_("value"))
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
+
+    scope_via = "unit"
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("figure")

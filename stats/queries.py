@@ -295,9 +295,11 @@ def per_round(user, campaign: Campaign, unit: Unit) -> dict[int, dict[int, int]]
 def reporting_units(user, campaign: Campaign, unit: Unit):
     """The units expected to report: those under ``unit`` holding work in the campaign."""
     holding = Assignment.objects.filter(campaign=campaign, is_active=True).values("unit_id")
-    return scope.restrict(
-        Unit.objects.filter(path__startswith=unit.path, pk__in=holding, is_active=True), user, via=""
-    ).order_by("path")
+    return (
+        Unit.objects.filter(path__startswith=unit.path, pk__in=holding, is_active=True)
+        .visible_to(user)
+        .order_by("path")
+    )
 
 
 def non_reporters(user, campaign: Campaign, unit: Unit, day: date):

@@ -48,7 +48,6 @@ class ItemInline(ReadOnlyInline):
 
 @admin.register(Campaign)
 class CampaignAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
-    write_via = "owner"  # seen from below the owner too, changed only by HQ over the owner
     kept_while = ("assignments",)  # a draft may go; published work is never deleted
     list_display = ["name", "code", "owner", "start", "end", "status", "item_count", "assignment_count"]
     list_filter = ["status", "start"]
@@ -59,17 +58,16 @@ class CampaignAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     actions = ["publish"]
 
     def get_queryset(self, request):
-        qs = admin.ModelAdmin.get_queryset(self, request).select_related("owner")
-        # A campaign concerns every unit under its owner, so a station sees its city's campaign.
-        qs = qs.filter(scope.scope_for(request.user, scope.Action.VIEW).q("owner", with_ancestors=True))
+        # seen from below the owner too (a station sees its city's campaign), changed only by HQ over the
+        # owner: ``Campaign.scope_seen_from_below``
+        qs = super().get_queryset(request).select_related("owner")
         return qs.annotate(
             n_items=Count("items", filter=Q(items__is_active=True), distinct=True),
         )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "compare_to":  # last year's campaign: one of those the user sees
-            visible = scope.scope_for(request.user, scope.Action.VIEW).q("owner", with_ancestors=True)
-            kwargs["queryset"] = Campaign.objects.filter(visible)
+            kwargs["queryset"] = Campaign.objects.visible_to(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description=_("items"), ordering="n_items")
@@ -108,7 +106,6 @@ class AssignmentInline(ReadOnlyInline):
 
 @admin.register(Item)
 class ItemAdmin(AuditedAdminMixin, ManagedWritesMixin, admin.ModelAdmin):
-    write_via = "campaign__owner"
     kept_while = ("assignments",)  # once published an item is withdrawn by the plan (is_active), not deleted
     list_display = [
         "code",
@@ -157,8 +154,7 @@ class ItemAdmin(AuditedAdminMixin, ManagedWritesMixin, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        return qs.filter(scope.scope_for(request.user, scope.Action.VIEW).q("campaign__owner", with_ancestors=True))
+        return super().get_queryset(request).visible_to(request.user)  # seen from below, as its campaign
 
     def save_model(self, request, obj, form, change):
         """A change goes through ``update_item``: a new deadline moves the item's assignments too."""

@@ -266,11 +266,10 @@ class AssignmentFilter(ScopedFilterSet):
         fields = ["campaign", "item", "role", "is_active", "status", "parent"]
 
     def filter_mine(self, queryset, name, value):
-        unit = self.request.user.unit_id
-        return queryset.filter(unit_id=unit) if value else queryset.exclude(unit_id=unit)
+        return queryset.mine(self.request.user, value)
 
     def filter_unit(self, queryset, name, value):
-        return under(queryset, value, via="unit")
+        return under(queryset, value)
 
     def filter_overdue(self, queryset, name, value):
         return queryset.filter(overdue_q()) if value else queryset.exclude(overdue_q())
@@ -417,8 +416,8 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         body = ShareSerializer(data=request.data, many=True)
         body.is_valid(raise_exception=True)
         codes = [row["unit"] for row in body.validated_data]
-        units = {u.code: u for u in scope.units(request.user, scope.Action.REPORT).filter(code__in=codes)}
-        if unknown := [c for c in codes if c not in units]:
+        units, unknown = scope.units_by_code(request.user, scope.Action.REPORT, codes)
+        if unknown:
             return Response({"detail": f"单位不存在或不在您的范围内：{'、'.join(unknown)}"}, status=400)
         shares = [Share(units[r["unit"]], r.get("target"), r.get("due_date")) for r in body.validated_data]
         children, refused = service_errors(lambda: pass_down(assignment=assignment, by=request.user, shares=shares))
@@ -510,7 +509,7 @@ class EvidenceViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = EvidenceSerializer
 
     def get_queryset(self):
-        return scope.restrict(Evidence.objects.all(), self.request.user, via="assignment__unit")
+        return Evidence.objects.visible_to(self.request.user)
 
     @extend_schema(responses=download_responses(UPLOAD_TYPES))
     @action(detail=True, methods=["get"])
@@ -525,8 +524,7 @@ class ExtensionRequestViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["status", "assignment"]
 
     def get_queryset(self):
-        qs = ExtensionRequest.objects.select_related("requested_by", "decided_by")
-        return scope.restrict(qs, self.request.user, via="assignment__unit")
+        return ExtensionRequest.objects.select_related("requested_by", "decided_by").visible_to(self.request.user)
 
     @extend_schema(request=DecisionSerializer, responses=ExtensionRequestSerializer)
     @action(detail=True, methods=["post"])

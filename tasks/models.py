@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Unit, UnitKind
+from accounts.models import ScopedQuerySet, Unit, UnitKind
 
 # Every amount (a target, a share of one, a report, a running total) is numeric(14, 2): at most
 # 999,999,999,999.99. PostgreSQL refuses more with "numeric field overflow"; SQLite stores it and then
@@ -64,6 +64,11 @@ class Campaign(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    scope_via = "owner"
+    scope_seen_from_below = True  # a campaign concerns every unit under its owner: a station sees its city's
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("campaign")
@@ -180,6 +185,11 @@ class Item(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    scope_via = "campaign__owner"
+    scope_seen_from_below = True  # as its campaign
+
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("checklist item")
         verbose_name_plural = _("checklist items")
@@ -277,6 +287,10 @@ class Assignment(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    scope_via = "unit"
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("assignment")
@@ -376,6 +390,10 @@ class Evidence(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("uploaded by"))
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
 
+    scope_via = "assignment__unit"
+
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("evidence")
         verbose_name_plural = _("evidence")
@@ -428,6 +446,10 @@ class ExtensionRequest(models.Model):
     )  # fmt: skip
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
+
+    scope_via = "assignment__unit"
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("extension request")

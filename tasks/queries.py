@@ -5,13 +5,12 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from accounts import scope
 from tasks.models import Assignment, AssignmentStatus, Campaign
 
 
 def campaigns_for(user) -> QuerySet[Campaign]:
-    """Campaigns that concern the user: owned inside, or above, the user's scope."""
-    return Campaign.objects.filter(scope.scope_for(user, scope.Action.VIEW).q("owner", with_ancestors=True))
+    """Campaigns that concern the user: owned inside, or above, the user's scope (``Campaign.scope_seen_from_below``)."""
+    return Campaign.objects.visible_to(user)
 
 
 def overdue_q(today=None) -> Q:

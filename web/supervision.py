@@ -102,7 +102,7 @@ def findings(request: HttpRequest) -> HttpResponse:
     if data.get("overdue"):
         qs = qs.filter(Finding.overdue_q())
     if data.get("mine"):
-        qs = qs.filter(unit_id=user.unit_id)
+        qs = qs.mine(user)
     campaign = next((c for c in campaigns if c.pk == data.get("campaign")), None)
     if campaign:
         qs = qs.filter(campaign=campaign)

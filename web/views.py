@@ -109,7 +109,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     if data.get("below"):
         qs = scope.restrict(qs, user, Action.REPORT) if scope.scope_for(user, Action.REPORT) else qs
     else:
-        qs = qs.filter(unit_id=user.unit_id)
+        qs = qs.mine(user)
     if q := (data.get("q") or "").strip():
         qs = qs.filter(Q(item__code__icontains=q) | Q(item__title__icontains=q) | Q(unit__name__icontains=q))
     if data.get("status"):
@@ -281,9 +281,7 @@ def extension(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
-    ext = scope.get_or_404(
-        ExtensionRequest.objects.select_related("assignment"), request.user, via="assignment__unit", pk=pk
-    )
+    ext = scope.get_or_404(ExtensionRequest.objects.select_related("assignment"), request.user, pk=pk)
     a = _get_assignment(request, ext.assignment_id)
     form = DecisionForm(request.POST)
     if not form.is_valid():
@@ -312,7 +310,6 @@ def review(request: HttpRequest) -> HttpResponse:
             "assignment__item", "assignment__unit", "requested_by"
         ),
         user,
-        via="assignment__unit",
     )[:PAGE_SIZE]
     return render(request, "web/review.html", {"page": page, "extensions": pending})
 

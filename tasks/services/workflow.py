@@ -78,12 +78,13 @@ def may_review(user, assignment: Assignment) -> bool:
     return leads.filter(reach.q("unit")).exists()
 
 
-def awaiting_review(qs: QuerySet, user, *, via: str = "unit") -> QuerySet:
+def awaiting_review(qs: QuerySet, user) -> QuerySet:
     """``qs`` narrowed to the rows HQ's queue shows ``user``: its manage scope, without the units it
-    reports for itself (the same rule as ``may_review``: no one reviews their own unit's work)."""
-    rows = scope.restrict(qs, user, Action.MANAGE, via=via)
+    reports for itself (the same rule as ``may_review``: no one reviews their own unit's work). The
+    rows reach their unit through their model's ``scope_via``."""
+    rows = scope.restrict(qs, user, Action.MANAGE)
     own = scope.scope_for(user, Action.REPORT)
-    return rows.exclude(own.q(via)) if own and not own.everything else rows
+    return rows.exclude(own.q(scope.path_to_unit(qs.model))) if own and not own.everything else rows
 
 
 def may_act(user, assignment: Assignment, transition: Transition) -> bool:
