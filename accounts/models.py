@@ -1,7 +1,12 @@
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
+
+if TYPE_CHECKING:
+    from .scope import Action
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -13,15 +18,17 @@ class ScopedQuerySet(models.QuerySet):
     ``RestrictedQuerySet.restrict``). It lives here, not in ``scope``, because ``scope`` imports the models.
     """
 
-    def visible_to(self, user, action: str = "view") -> "ScopedQuerySet":
-        """These rows narrowed to those ``user`` may act on for ``action`` (an ``accounts.scope.Action``)."""
+    def visible_to(self, user, action: "Action | str" = "view") -> "ScopedQuerySet":
+        """These rows narrowed to those ``user`` may act on for ``action`` (by default ``Action.VIEW``)."""
         from . import scope
 
         return scope.restrict(self, user, action)
 
     def mine(self, user, wanted: bool = True) -> "ScopedQuerySet":
         """The "mine" filter of the lists: the rows of ``user``'s own unit, or (``wanted`` false) the others."""
-        own = models.Q(**{self.model.scope_via or "pk": user.unit_id})
+        from . import scope
+
+        own = models.Q(**{scope.path_to_unit(self.model) or "pk": user.unit_id})
         return self.filter(own) if wanted else self.exclude(own)
 
 

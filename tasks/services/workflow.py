@@ -75,7 +75,7 @@ def may_review(user, assignment: Assignment) -> bool:
     if assignment.role != AssignmentRole.COOPERATING or not reach or reach.contains(assignment.unit):
         return False
     leads = Assignment.objects.filter(item_id=assignment.item_id, role=AssignmentRole.LEAD, is_active=True)
-    return leads.filter(reach.q("unit")).exists()
+    return leads.visible_to(user, Action.REPORT).exists()
 
 
 def awaiting_review(qs: QuerySet, user) -> QuerySet:
