@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from ops.openapi import refusal
 
-from .exports import XLSX_TYPE, ExportError, download_response, export_request, exports_of, title_of
+from .exports import XLSX_TYPE, download_response, export_request, exports_of, title_of
 from .forms import BoardForm, StatsForm, asked
 from .models import Export, ExportStatus
 from .queries import Board, Cell, battle_board
@@ -163,10 +163,7 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def create(self, request):
         body = ExportRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            export = export_request(user=request.user, **body.validated_data)
-        except ExportError as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        export = export_request(user=request.user, **body.validated_data)
         return Response(ExportSerializer(export).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -151,9 +151,14 @@ class _Reporter:
         self.written = percent
 
 
+def _refused(exc: BaseException) -> bool:
+    """The rules refused the export: its words are for the user. A full disk (507) is the server's fault."""
+    return isinstance(exc, Refused) and exc.status_code < 500
+
+
 def _failure(exc: BaseException) -> str:
     """What the user reads when a build fails: the refusal's own words, else a plain sentence."""
-    if isinstance(exc, Refused):
+    if _refused(exc):
         return str(exc)[:500]
     if isinstance(exc, (Http404, PermissionDenied)):
         return "要导出的专项行动或单位已不在您的职责范围内"
@@ -201,7 +206,7 @@ def export_run(export_id: int) -> str:
         if stored:
             storage.delete(stored)
         message = _failure(exc)
-        if not isinstance(exc, (Refused, Http404, PermissionDenied, SoftTimeLimitExceeded)):
+        if not (_refused(exc) or isinstance(exc, (Http404, PermissionDenied, SoftTimeLimitExceeded))):
             log.exception("export %s (%s) failed", export_id, export.kind)
         with transaction.atomic():
             if mine.update(status=ExportStatus.FAILED, message=message, finished_at=timezone.now()):

@@ -1,7 +1,7 @@
 """REST endpoints for supervision: inspections, findings (with photos), notices, hotspots, counts.
 
 Same rules as the rest of the API: every queryset starts from ``accounts.scope`` (out of scope is a
-404), writes go through ``inspections.services``, and their refusals map to 400/403.
+404), writes go through ``inspections.services``, and their refusals are answered by ``ops.handlers``.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from accounts import scope
 from accounts.api import under
 from accounts.models import Unit, User
 from accounts.scope import Action
+from ops.errors import Refused
 from ops.openapi import IMAGE_AND_PDF_TYPES, download_responses, refusal
 from ops.params import ApiDateField, ScopedFilterSet
 from ops.uploads import attachment
-from tasks.api import service_errors
 from tasks.models import Campaign, Item
 from tasks.queries import campaigns_for
 
@@ -41,16 +41,16 @@ from .models import (
 from .queries import inspections_for
 
 
-def _units_in_scope(user, codes: list[str], action: Action) -> tuple[list[Unit], Response | None]:
+def _units_in_scope(user, codes: list[str], action: Action) -> list[Unit]:
+    """The units of ``codes`` in the user's ``action`` scope; refused (400) naming those not there."""
     found, unknown = scope.units_by_code(user, action, codes)
     if unknown:
-        return [], Response({"detail": f"单位不存在或不在您的职责范围内：{'、'.join(unknown)}"}, status=400)
-    return [found[c] for c in codes], None
+        raise Refused(f"单位不存在或不在您的职责范围内：{'、'.join(unknown)}")
+    return [found[c] for c in codes]
 
 
-def _unit_in_scope(user, code: str) -> tuple[Unit | None, Response | None]:
-    units, refused = _units_in_scope(user, [code], Action.VIEW)
-    return (units[0] if units else None), refused
+def _unit_in_scope(user, code: str) -> Unit:
+    return _units_in_scope(user, [code], Action.VIEW)[0]
 
 
 def _optional(qs, pk):
@@ -199,22 +199,16 @@ class FindingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         user = request.user
-        unit, refused = _unit_in_scope(user, data["unit"])
-        if refused:
-            return refused
+        unit = _unit_in_scope(user, data["unit"])
         inspection = _optional(inspections_for(user), data.get("inspection"))
         campaign = _optional(campaigns_for(user), data.get("campaign"))
         item = _optional(Item.objects.filter(campaign__in=campaigns_for(user)), data.get("item"))
         hotspot = _optional(scope.restrict(Hotspot.objects.all(), user), data.get("hotspot"))
-        finding, refused = service_errors(
-            lambda: svc.log_finding(
-                by=user, unit=unit, place=data["place"], description=data["description"], campaign=campaign,
-                inspection=inspection, category=data["category"], severity=data["severity"], item=item,
-                hotspot=hotspot, photos=request.FILES.getlist("photos"),
-            )
+        finding = svc.log_finding(
+            by=user, unit=unit, place=data["place"], description=data["description"], campaign=campaign,
+            inspection=inspection, category=data["category"], severity=data["severity"], item=item,
+            hotspot=hotspot, photos=request.FILES.getlist("photos"),
         )  # fmt: skip
-        if refused:
-            return refused
         return Response(FindingDetailSerializer(self.get_queryset().get(pk=finding.pk)).data, status=201)
 
     @extend_schema(request=AnswerRequest, responses={201: AnswerSerializer})
@@ -224,12 +218,10 @@ class FindingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         finding = self.get_object()
         body = AnswerRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        answer, refused = service_errors(
-            lambda: svc.answer_finding(
-                finding=finding, by=request.user, text=body.validated_data["text"], files=request.FILES.getlist("files")
-            )
+        answer = svc.answer_finding(
+            finding=finding, by=request.user, text=body.validated_data["text"], files=request.FILES.getlist("files")
         )
-        return refused or Response(AnswerSerializer(answer).data, status=201)
+        return Response(AnswerSerializer(answer).data, status=201)
 
     @extend_schema(request=VerifyRequest, responses=FindingDetailSerializer)
     @rest_action(detail=True, methods=["post"])
@@ -238,10 +230,8 @@ class FindingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         finding = self.get_object()
         body = VerifyRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        done, refused = service_errors(
-            lambda: svc.verify_finding(finding=finding, by=request.user, **body.validated_data)
-        )
-        return refused or Response(FindingDetailSerializer(self.get_queryset().get(pk=done.pk)).data)
+        done = svc.verify_finding(finding=finding, by=request.user, **body.validated_data)
+        return Response(FindingDetailSerializer(self.get_queryset().get(pk=done.pk)).data)
 
 
 class PhotoViewSet(viewsets.ReadOnlyModelViewSet):
@@ -298,20 +288,16 @@ class NoticeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         user = request.user
-        unit, refused = _unit_in_scope(user, data["unit"])
-        if refused:
-            return refused
+        unit = _unit_in_scope(user, data["unit"])
         findings = list(scope.restrict(Finding.objects.all(), user).filter(pk__in=data["findings"]))
         if len(findings) != len(set(data["findings"])):
-            return Response({"detail": "所列问题不存在或不在您的职责范围内"}, status=400)
+            raise Refused("所列问题不存在或不在您的职责范围内")
         inspection = _optional(inspections_for(user), data.get("inspection"))
-        notice, refused = service_errors(
-            lambda: svc.issue_notice(
-                by=user, unit=unit, findings=findings, deadline=data["deadline"], requirements=data["requirements"],
-                inspection=inspection,
-            )
+        notice = svc.issue_notice(
+            by=user, unit=unit, findings=findings, deadline=data["deadline"], requirements=data["requirements"],
+            inspection=inspection,
         )  # fmt: skip
-        return refused or Response(NoticeSerializer(self.get_queryset().get(pk=notice.pk)).data, status=201)
+        return Response(NoticeSerializer(self.get_queryset().get(pk=notice.pk)).data, status=201)
 
 
 class InspectionSerializer(serializers.ModelSerializer):
@@ -378,30 +364,26 @@ class InspectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = body.validated_data
         user = request.user
         campaign = _campaign(user, data["campaign"])
-        units, refused = _units_in_scope(user, data["units"], Action.VIEW)
-        if refused:
-            return refused
+        units = _units_in_scope(user, data["units"], Action.VIEW)
         # people out of the planner's scope answer as names nobody has: the refusal tells nothing of them
         team = list(scope.restrict(User.objects.filter(username__in=data["team"], is_active=True), user))
         if len(team) != len(set(data["team"])):
-            return Response({"detail": "检查组成员不存在或不在您的职责范围内"}, status=400)
+            raise Refused("检查组成员不存在或不在您的职责范围内")
         items = list(Item.objects.filter(campaign=campaign, pk__in=data["items"]))
         hotspot = _optional(scope.restrict(Hotspot.objects.all(), user), data.get("hotspot"))
-        made, refused = service_errors(
-            lambda: svc.plan_inspection(
-                by=user, campaign=campaign, units=units, planned_on=data["planned_on"], kind=data["kind"],
-                team=team, items=items, hotspot=hotspot,
-            )
+        made = svc.plan_inspection(
+            by=user, campaign=campaign, units=units, planned_on=data["planned_on"], kind=data["kind"],
+            team=team, items=items, hotspot=hotspot,
         )  # fmt: skip
-        return refused or Response(self.get_serializer(self.get_queryset().get(pk=made.pk)).data, status=201)
+        return Response(self.get_serializer(self.get_queryset().get(pk=made.pk)).data, status=201)
 
     @extend_schema(
         request=None, responses={200: InspectionSerializer, 400: refusal(400, "Not planned any more: started or done")}
     )
     @rest_action(detail=True, methods=["post"])
     def start(self, request, pk=None):
-        done, refused = service_errors(lambda: svc.start_inspection(inspection=self.get_object(), by=request.user))
-        return refused or Response(self.get_serializer(self.get_queryset().get(pk=done.pk)).data)
+        done = svc.start_inspection(inspection=self.get_object(), by=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=done.pk)).data)
 
     @extend_schema(request=CompleteRequest, responses=InspectionSerializer)
     @rest_action(detail=True, methods=["post"])
@@ -412,13 +394,11 @@ class InspectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         verdicts = [svc.Judgement(v["criterion"], v["passed"], v["note"]) for v in data["verdicts"]]
-        done, refused = service_errors(
-            lambda: svc.complete_inspection(
-                inspection=inspection, by=request.user, summary=data["summary"], verdicts=verdicts,
-                extend_to=data["extend_to"], reason=data["reason"],
-            )
+        done = svc.complete_inspection(
+            inspection=inspection, by=request.user, summary=data["summary"], verdicts=verdicts,
+            extend_to=data["extend_to"], reason=data["reason"],
         )  # fmt: skip
-        return refused or Response(self.get_serializer(self.get_queryset().get(pk=done.pk)).data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=done.pk)).data)
 
 
 class CriterionSerializer(serializers.ModelSerializer):
@@ -474,17 +454,13 @@ class HotspotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = body.validated_data
         user = request.user
         campaign = _campaign(user, data["campaign"])
-        unit, refused = _unit_in_scope(user, data["unit"])
-        if refused:
-            return refused
-        made, refused = service_errors(
-            lambda: svc.list_hotspot(
-                by=user, campaign=campaign, unit=unit, name=data["name"], area=data["area"], problems=data["problems"],
-                responsible_name=data["responsible_name"], listed_on=data["listed_on"], deadline=data["deadline"],
-                inspect_every_days=data["inspect_every_days"], criteria=data["criteria"],
-            )
+        unit = _unit_in_scope(user, data["unit"])
+        made = svc.list_hotspot(
+            by=user, campaign=campaign, unit=unit, name=data["name"], area=data["area"], problems=data["problems"],
+            responsible_name=data["responsible_name"], listed_on=data["listed_on"], deadline=data["deadline"],
+            inspect_every_days=data["inspect_every_days"], criteria=data["criteria"],
         )  # fmt: skip
-        return refused or Response(HotspotSerializer(self.get_queryset().get(pk=made.pk)).data, status=201)
+        return Response(HotspotSerializer(self.get_queryset().get(pk=made.pk)).data, status=201)
 
 
 CountsSerializer = inline_serializer("InspectionCounts", {name: serializers.IntegerField() for name in svc.COUNT_NAMES})

@@ -1,11 +1,26 @@
-"""Error answers outside the views: under ``/api/`` a JSON body like every other API answer, so a
-client (and the schema, ``ops/openapi.py``) sees one kind of 404; elsewhere Django's own page."""
+"""Error answers: a service's refusal under the API (DRF's ``EXCEPTION_HANDLER``), and the answers outside
+the views — under ``/api/`` a JSON body like every other API answer, so a client (and the schema,
+``ops/openapi.py``) sees one kind of 404; elsewhere Django's own page."""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import exception_handler, set_rollback
+
+from .errors import Refused, payload_of, status_of
+
+
+def api_exception(exc: Exception, context: dict) -> Response | None:
+    """A refusal (``ops.errors``) as its status and body, so the views call services straight; anything
+    else as DRF answers it. A bare PermissionDenied (no reason given) keeps DRF's own sentence."""
+    if isinstance(exc, Refused) or (isinstance(exc, PermissionDenied) and str(exc)):
+        set_rollback()  # as DRF does for its own refusals: a no-op unless ATOMIC_REQUESTS
+        return Response(payload_of(exc), status=status_of(exc))
+    return exception_handler(exc, context)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -28,6 +28,8 @@ from typing import IO
 from django.conf import settings
 from openpyxl import Workbook
 
+from .errors import Refused
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -64,7 +66,7 @@ _ELEMENT = re.compile(rb"<(?:\w{1,16}:)?(?:c|row|tc|tr|gridCol)[\s/>]")
 _CHUNK = 1024 * 1024
 
 
-class OfficeRefused(ValueError):
+class OfficeRefused(Refused):
     """An Office file the system will not read; the message says why, for the user."""
 
 

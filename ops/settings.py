@@ -230,6 +230,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     # drf-spectacular's, plus the refusals (400/403/404/415) every operation can answer: ops/openapi.py
     "DEFAULT_SCHEMA_CLASS": "ops.openapi.AutoSchema",
+    # a service's refusal (ops.errors) as its status and body; everything else as DRF answers it
+    "EXCEPTION_HANDLER": "ops.handlers.api_exception",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "专项行动任务督办系统 API",

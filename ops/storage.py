@@ -15,12 +15,17 @@ import os
 
 from django.core.files.storage import FileSystemStorage
 
+from .errors import Refused
+
 FULL = {errno.ENOSPC, errno.EDQUOT}
 MESSAGE = "服务器存储空间已满，文件未能保存，本次提交未生效。请稍后再试，或联系系统管理员。"
 
 
-class StorageFull(Exception):
-    """The server's file storage has no room: nothing was saved; the user should try later."""
+class StorageFull(Refused):
+    """The server's file storage has no room: nothing was saved; the user should try later. 507: the
+    disk, not the request, is at fault."""
+
+    status_code = 507
 
     def __init__(self, message: str = MESSAGE):
         super().__init__(message)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import office
+from .errors import Refused
 
 Cell = str | date | None
 
@@ -84,12 +85,15 @@ class Problem:
         return {"where": str(self.location), **self.location.as_dict(), "message": self.message}
 
 
-class FileProblems(Exception):
-    """Raised with every problem found; nothing has been written."""
+class FileProblems(Refused):
+    """Raised with every problem found; nothing has been written. The API answers every problem located."""
 
     def __init__(self, problems: Iterable[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    def payload(self) -> dict[str, Any]:
+        return {"problems": [p.as_dict() for p in self.problems]}
 
 
 @dataclass

@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, HttpResponse
 
 from . import office, pdfs
+from .errors import Refused
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 OLE_TYPES = {".doc": "application/msword", ".xls": "application/vnd.ms-excel", ".ppt": "application/vnd.ms-powerpoint"}
@@ -26,11 +27,16 @@ OOXML = {
 ACCEPTED = "图片（JPG、PNG、GIF、WebP、HEIC）、PDF、Word、Excel、PowerPoint 文件"
 
 
-class UploadRejected(ValueError):
+class UploadRejected(Refused):
+    """A file refused for what it is (its type from its bytes, its size, its expansion): names the file."""
+
     def __init__(self, name: str, message: str):
         super().__init__(f"{name}：{message}")
         self.name = name
         self.message = message
+
+    def payload(self) -> dict:
+        return {"detail": str(self), "file": self.name}
 
 
 @dataclass(frozen=True)

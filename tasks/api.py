@@ -17,11 +17,10 @@ from rest_framework.response import Response
 
 from accounts import scope
 from accounts.api import UnitSerializer, under
-from ops.errors import Refused
+from ops.errors import REFUSALS, InRow, Missing, Refused
 from ops.openapi import UPLOAD_TYPES, download_responses, refusal
 from ops.params import ApiDateField, DateFilter, IdFilter, ScopedFilterSet
-from ops.storage import StorageFull
-from ops.uploads import UploadRejected, attachment
+from ops.uploads import attachment
 
 from .models import (
     AMOUNT_DIGITS,
@@ -43,7 +42,7 @@ from .services import checkins
 from .services.cascade import Share, pass_down
 from .services.extensions import decide_extension, request_extension
 from .services.progress import add_comment, report_progress, timeline
-from .services.workflow import TRANSITIONS, TransitionError, VersionConflict, allowed_transitions, assignment_transition
+from .services.workflow import TRANSITIONS, allowed_transitions, assignment_transition
 
 
 class CampaignSerializer(serializers.ModelSerializer):
@@ -232,24 +231,6 @@ class EventSerializer(serializers.Serializer):
     changes = serializers.JSONField()
 
 
-def service_errors(call):
-    """Run a service call; map its refusals to API answers. Returns (result, None) or (None, response)."""
-    try:
-        return call(), None
-    except PermissionDenied as exc:
-        return None, Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
-    except TransitionError as exc:
-        return None, Response({"detail": exc.message, "allowed": exc.allowed}, status=status.HTTP_400_BAD_REQUEST)
-    except VersionConflict as exc:
-        return None, Response({"detail": str(exc), "version": exc.current}, status=status.HTTP_409_CONFLICT)
-    except UploadRejected as exc:
-        return None, Response({"detail": str(exc), "file": exc.name}, status=status.HTTP_400_BAD_REQUEST)
-    except Refused as exc:
-        return None, Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
-    except StorageFull as exc:  # the server's fault, not the request's: 507, nothing was written
-        return None, Response({"detail": exc.message}, status=status.HTTP_507_INSUFFICIENT_STORAGE)
-
-
 class AssignmentFilter(ScopedFilterSet):
     mine = filters.BooleanFilter(method="filter_mine", label="只看本单位")
     unit = filters.CharFilter(method="filter_unit", label="单位编码：该单位及其全部下级")
@@ -359,8 +340,8 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         assignment = self.get_object()
         body = TransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        assignment, refused = service_errors(lambda: self._transition(assignment, body.validated_data))
-        return refused or Response(AssignmentDetailSerializer(assignment, context={"request": request}).data)
+        assignment = self._transition(assignment, body.validated_data)
+        return Response(AssignmentDetailSerializer(assignment, context={"request": request}).data)
 
     @extend_schema(methods=["GET"], responses=ProgressReportSerializer(many=True))
     @extend_schema(
@@ -377,18 +358,16 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         body = ReportRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        report, refused = service_errors(
-            lambda: report_progress(
-                assignment=assignment,
-                by=request.user,
-                value=data.get("value"),
-                text=data["text"],
-                files=request.FILES.getlist("files"),
-                expected_version=data["version"],
-                period=data["period"],
-            )
+        report = report_progress(
+            assignment=assignment,
+            by=request.user,
+            value=data.get("value"),
+            text=data["text"],
+            files=request.FILES.getlist("files"),
+            expected_version=data["version"],
+            period=data["period"],
         )
-        return refused or Response(ProgressReportSerializer(report).data, status=status.HTTP_201_CREATED)
+        return Response(ProgressReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], responses=CommentSerializer(many=True))
     @extend_schema(methods=["POST"], request=CommentSerializer, responses={201: CommentSerializer})
@@ -399,10 +378,8 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
             return Response(CommentSerializer(assignment.comments.select_related("author"), many=True).data)
         body = CommentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        comment, refused = service_errors(
-            lambda: add_comment(assignment=assignment, by=request.user, text=body.validated_data["text"])
-        )
-        return refused or Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        comment = add_comment(assignment=assignment, by=request.user, text=body.validated_data["text"])
+        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ShareSerializer(many=True), responses={201: AssignmentSerializer(many=True)})
     # a list body is JSON only: a form cannot carry one (DRF read it as no shares at all)
@@ -412,17 +389,15 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         assignment = self.get_object()
         if not scope.can(request.user, scope.Action.REPORT, assignment.unit):
             # before resolving the share units, which are looked up in the caller's report scope
-            return Response({"detail": "无权分解该单位的任务"}, status=status.HTTP_403_FORBIDDEN)
+            raise PermissionDenied("无权分解该单位的任务")
         body = ShareSerializer(data=request.data, many=True)
         body.is_valid(raise_exception=True)
         codes = [row["unit"] for row in body.validated_data]
         units, unknown = scope.units_by_code(request.user, scope.Action.REPORT, codes)
         if unknown:
-            return Response({"detail": f"单位不存在或不在您的范围内：{'、'.join(unknown)}"}, status=400)
+            raise Refused(f"单位不存在或不在您的范围内：{'、'.join(unknown)}")
         shares = [Share(units[r["unit"]], r.get("target"), r.get("due_date")) for r in body.validated_data]
-        children, refused = service_errors(lambda: pass_down(assignment=assignment, by=request.user, shares=shares))
-        if refused:
-            return refused
+        children = pass_down(assignment=assignment, by=request.user, shares=shares)
         rows = self.get_queryset().filter(pk__in=[c.pk for c in children])
         return Response(AssignmentSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
 
@@ -438,12 +413,10 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         body = ExtensionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        made, refused = service_errors(
-            lambda: request_extension(
-                assignment=assignment, by=request.user, due=data["requested_due"], reason=data["reason"]
-            )
+        made = request_extension(
+            assignment=assignment, by=request.user, due=data["requested_due"], reason=data["reason"]
         )
-        return refused or Response(ExtensionRequestSerializer(made).data, status=status.HTTP_201_CREATED)
+        return Response(ExtensionRequestSerializer(made).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=CheckInSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="check-ins", **WHOLE)
@@ -475,32 +448,16 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         body.is_valid(raise_exception=True)
         visible = self.get_queryset()
         done = []
-        try:
-            with transaction.atomic():
-                for index, row in enumerate(body.validated_data):
+        with transaction.atomic():  # a row refused (InRow, raised in here) rolls back the rows before it
+            for index, row in enumerate(body.validated_data):
+                try:
                     assignment = visible.filter(pk=row["id"]).first()
                     if assignment is None:
-                        raise _Refused(index, row, "任务不存在或不在您的范围内", status.HTTP_404_NOT_FOUND)
-                    try:
-                        done.append(self._transition(assignment, row))
-                    except TransitionError as exc:
-                        raise _Refused(index, row, exc.message, status.HTTP_400_BAD_REQUEST, allowed=exc.allowed)
-                    except VersionConflict as exc:
-                        raise _Refused(index, row, str(exc), status.HTTP_409_CONFLICT, version=exc.current)
-                    except PermissionDenied as exc:
-                        raise _Refused(index, row, str(exc), status.HTTP_403_FORBIDDEN)
-        except _Refused as refused:
-            return Response(refused.body, status=refused.code)
+                        raise Missing("任务不存在或不在您的范围内")
+                    done.append(self._transition(assignment, row))
+                except REFUSALS as exc:
+                    raise InRow(exc, index=index, id=row["id"]) from exc
         return Response(AssignmentSerializer(done, many=True).data)
-
-
-class _Refused(Exception):
-    """One row of a bulk request was refused; raised inside the transaction so all of it rolls back."""
-
-    def __init__(self, index: int, row: dict, message: str, code: int, **extra):
-        super().__init__(message)
-        self.code = code
-        self.body = {"detail": message, "index": index, "id": row["id"], **extra}
 
 
 class EvidenceViewSet(viewsets.ReadOnlyModelViewSet):
@@ -532,7 +489,5 @@ class ExtensionRequestViewSet(viewsets.ReadOnlyModelViewSet):
         extension = self.get_object()
         body = DecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        decided, refused = service_errors(
-            lambda: decide_extension(request=extension, by=request.user, **body.validated_data)
-        )
-        return refused or Response(ExtensionRequestSerializer(decided).data)
+        decided = decide_extension(request=extension, by=request.user, **body.validated_data)
+        return Response(ExtensionRequestSerializer(decided).data)

@@ -27,6 +27,7 @@ from boards.queries import trail
 from boards.ranking import MEASURES, ranking, weights_for
 from boards.services import weights_save
 from ops.cn import cn_date, cn_range
+from ops.errors import REFUSALS
 from ops.tables import FileProblems
 from ops.uploads import download
 from stats import queries as stats
@@ -35,7 +36,7 @@ from stats.services import MAX_SHEET, import_upload, report_figures
 from stats.sheets import report_days, unit_sheet
 
 from .forms import DayQuery, PeriodForm
-from .views import REFUSALS, refusal_status
+from .views import refused
 
 MEASURE_LABELS = {
     "completion": gettext_lazy("Completion"),
@@ -178,9 +179,9 @@ def report(request: HttpRequest) -> HttpResponse:
             changed = report_figures(campaign=a.campaign, unit=a.unit, day=day, values=values, by=request.user,
                                      source="web")  # fmt: skip
         except REFUSALS as exc:
-            messages.error(request, str(exc))
+            status = refused(request, exc)
             ctx = _report_context(request, a, day, round_, posted=request.POST)
-            return render(request, "boards/stats_report.html", ctx, status=refusal_status(exc))
+            return render(request, "boards/stats_report.html", ctx, status=status)
         messages.success(request, _("%(n)d figures saved.") % {"n": changed} if changed else _("Nothing changed."))
         return redirect(reverse("web:stats-report") + f"?campaign={a.campaign.pk}&unit={a.unit.code}&day={day}")
     return render(request, "boards/stats_report.html", _report_context(request, a, day, round_))
@@ -264,8 +265,7 @@ def ranking_page(request: HttpRequest) -> HttpResponse:
             try:
                 weights_save(campaign=a.campaign, by=request.user, values=weights_form.cleaned_data)
             except REFUSALS as exc:
-                messages.error(request, str(exc))
-                status = refusal_status(exc)
+                status = refused(request, exc)
             else:
                 messages.success(request, _("Weights saved."))
                 return redirect(reverse("web:ranking") + f"?campaign={a.campaign.pk}&unit={a.unit.code}")

@@ -26,17 +26,13 @@ from accounts.scope import Action
 from notifications import colours
 from notifications import inbox as notifications
 from notifications.models import Message
-from ops.errors import Refused
-from ops.storage import StorageFull
-from ops.uploads import UploadRejected
+from ops.errors import REFUSALS, status_of
 from tasks.models import Assignment, AssignmentStatus, ExtensionRequest, ExtensionStatus, Item
 from tasks.queries import campaigns_for, overdue_q, progress_counts
 from tasks.services import checkins
 from tasks.services.extensions import decide_extension, request_extension
 from tasks.services.progress import add_comment, report_progress, timeline
 from tasks.services.workflow import (
-    TransitionError,
-    VersionConflict,
     allowed_transitions,
     assignment_transition,
     awaiting_review,
@@ -49,7 +45,6 @@ from .forms import CommentForm, DecisionForm, ExtensionForm, ReportForm, TaskFil
 S = AssignmentStatus
 MY_TASKS_LIMIT = 300
 PAGE_SIZE = 50
-REFUSALS = (PermissionDenied, TransitionError, VersionConflict, UploadRejected, Refused, StorageFull)
 
 
 def _assignments():
@@ -189,10 +184,12 @@ def _done(request: HttpRequest, a: Assignment, message: str) -> HttpResponse:
     return redirect(reverse("web:assignment", args=[a.pk]))
 
 
-def refusal_status(exc: Exception) -> int:
-    if isinstance(exc, StorageFull):  # the form comes back as typed; the disk, not the user, is at fault
-        return 507
-    return 409 if isinstance(exc, VersionConflict) else 403 if isinstance(exc, PermissionDenied) else 400
+def refused(request: HttpRequest, exc: Exception) -> int:
+    """A service's refusal (``ops.errors.REFUSALS``) on a page: its words as the page's error message.
+    Returns the status the page answers with, the refusal's own (``ops.errors.status_of``): 400, 403
+    without the right, 409 on a stale version, 507 on a full disk (the form comes back as typed)."""
+    messages.error(request, labels.refusal(exc))
+    return status_of(exc)
 
 
 def submit(request: HttpRequest, form, call, *, page, key: str) -> HttpResponse:
@@ -204,15 +201,9 @@ def submit(request: HttpRequest, form, call, *, page, key: str) -> HttpResponse:
     try:
         message, url = call(form.cleaned_data)
     except REFUSALS as exc:
-        messages.error(request, labels.refusal(exc))
-        return page(refusal_status(exc), **{key: form})
+        return page(refused(request, exc), **{key: form})
     messages.success(request, message)
     return redirect(url)
-
-
-def _refused(request: HttpRequest, a: Assignment, exc: Exception, **bound) -> HttpResponse:
-    messages.error(request, labels.refusal(exc))
-    return _page(request, a, status=refusal_status(exc), **bound)
 
 
 def _submit(request: HttpRequest, a: Assignment, form, key: str, call) -> HttpResponse:
@@ -290,7 +281,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         decide_extension(request=ext, by=request.user, **form.cleaned_data)
     except REFUSALS as exc:
-        return _refused(request, a, exc)
+        return _page(request, a, status=refused(request, exc))
     return _done(request, a, _("Decision recorded."))
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts import scope
 from accounts.scope import Action
 from audit import services as audit
+from ops.errors import Refused
 from tasks.models import Assignment, AssignmentRole, AssignmentStatus
 
 S = AssignmentStatus
@@ -44,7 +45,7 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
-class TransitionError(Exception):
+class TransitionError(Refused):
     """The transition is not possible from the assignment's state; says which ones are."""
 
     def __init__(self, message: str, allowed: list[str]):
@@ -52,13 +53,21 @@ class TransitionError(Exception):
         self.message = message
         self.allowed = allowed
 
+    def payload(self) -> dict:
+        return {"detail": self.message, "allowed": self.allowed}
 
-class VersionConflict(Exception):
-    """Someone else changed the assignment since the caller read it."""
+
+class VersionConflict(Refused):
+    """Someone else changed the assignment since the caller read it: 409 with the current version."""
+
+    status_code = 409
 
     def __init__(self, current: int):
         super().__init__(f"该任务已被他人修改（当前版本 {current}），请刷新后重试")
         self.current = current
+
+    def payload(self) -> dict:
+        return {"detail": str(self), "version": self.current}
 
 
 def may_review(user, assignment: Assignment) -> bool:
