@@ -301,7 +301,7 @@ class SheetUploadView(APIView):
             return Response({"file": [f"文件过大：不应超过{figures.MAX_SHEET // 1024 // 1024}MB"]}, status=400)
         try:
             changed, refused = service_errors(
-                lambda: figures.import_upload(upload, campaign=campaign, unit=unit, by=request.user)
+                lambda: figures.import_upload(upload=upload, campaign=campaign, unit=unit, by=request.user)
             )
         except FileProblems as exc:
             return Response({"problems": [p.as_dict() for p in exc.problems]}, status=400)

@@ -38,9 +38,9 @@ from tasks.services.workflow import (
     TransitionError,
     VersionConflict,
     allowed_transitions,
-    assignment_transition,
     awaiting_review,
     may_review,
+    transition_assignment,
 )
 
 from . import labels
@@ -246,7 +246,7 @@ def transition(request: HttpRequest, pk: int) -> HttpResponse:
     a = _get_assignment(request, pk)
 
     def call(data):
-        assignment_transition(
+        transition_assignment(
             assignment=a, name=data["name"], by=request.user, note=data["note"], expected_version=data["version"]
         )
         return labels.transition(data["name"]).done
@@ -395,12 +395,12 @@ def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
     message = notifications.inbox(request.user).filter(pk=pk).first()
     if message is None:
         raise Http404
-    notifications.mark_read(Message.objects.filter(pk=message.pk))
+    notifications.mark_read(messages=Message.objects.filter(pk=message.pk))
     return redirect(notifications.link(message) or reverse("web:inbox"))
 
 
 @login_required
 @require_POST
 def inbox_read_all(request: HttpRequest) -> HttpResponse:
-    notifications.mark_read(notifications.inbox(request.user))
+    notifications.mark_read(messages=notifications.inbox(request.user))
     return redirect("web:inbox")
