@@ -33,7 +33,7 @@ EXTRA_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def ensure_group(role: str) -> Group:
+def ensure_group(*, role: str) -> Group:
     """The admin group of a role, with exactly its permissions (kept in step when models are added)."""
     name, verbs = ADMIN_GROUPS[role]
     group, _ = Group.objects.get_or_create(name=name)
@@ -52,7 +52,7 @@ def grant_role(*, user: User, role: str, unit: Unit, by: User | None = None, sou
     """Give ``user`` ``role`` over ``unit``'s subtree (idempotent) and the admin access that goes with it."""
     grant, created = RoleGrant.objects.get_or_create(user=user, role=role, unit=unit)
     if created:
-        user.groups.add(ensure_group(role))
+        user.groups.add(ensure_group(role=role))
         if not user.is_staff:
             User.objects.filter(pk=user.pk).update(is_staff=True)
             user.is_staff = True
@@ -73,7 +73,7 @@ def revoke_role(*, grant: RoleGrant, by: User | None = None, source: str = "") -
     user, role, unit = grant.user, grant.role, grant.unit
     RoleGrant.objects.filter(pk=grant.pk).delete()
     if not RoleGrant.objects.filter(user=user, role=role).exists():
-        user.groups.remove(ensure_group(role))
+        user.groups.remove(ensure_group(role=role))
     audit.record(
         [
             audit.event(

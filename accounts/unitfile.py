@@ -14,7 +14,7 @@ from django.db import transaction
 from audit import services as audit
 from ops.tables import FileProblems, Location, Problem, describe_headers, find_header, read_tables
 
-from .models import Unit, UnitKind
+from .models import Unit, UnitKind, User
 
 HEADERS = {
     "code": ("单位编码", "单位代码", "编码", "code"),
@@ -164,14 +164,16 @@ def _depth(code: str, parent_of: dict[str, str]) -> int:
 
 
 def import_units(
-    path: Path | str, *, actor=None, dry_run: bool = False, display_name: str | None = None
+    *, path: Path | str, by: User | None = None, dry_run: bool = False, display_name: str | None = None
 ) -> UnitImportResult:
+    """Create, rename and move units as the file says, audited; ``by`` ``None`` is the system (the command
+    line, the demo). A dry run does it all and rolls it back."""
     rows = read_rows(path, display_name)
     result = UnitImportResult()
     source = f"import_units {display_name or Path(path).name}"
     try:
         with transaction.atomic():
-            _apply(rows, result, actor, source)
+            _apply(rows, result, by, source)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -179,7 +181,7 @@ def import_units(
     return result
 
 
-def _apply(rows: list[UnitRow], result: UnitImportResult, actor, source: str) -> None:
+def _apply(rows: list[UnitRow], result: UnitImportResult, by: User | None, source: str) -> None:
     units = {u.code: u for u in Unit.objects.select_for_update().all()}
     parent_of = {r.code: r.parent_code for r in rows}
     events = []
@@ -195,7 +197,7 @@ def _apply(rows: list[UnitRow], result: UnitImportResult, actor, source: str) ->
                 Unit.objects.add_child(parent, instance=unit)
             units[row.code] = unit
             result.created.append(row.code)
-            events.append(audit.event(unit, "unit.created", actor=actor, changes=fields, unit=unit, source=source))
+            events.append(audit.event(unit, "unit.created", actor=by, changes=fields, unit=unit, source=source))
             continue
         before = {k: getattr(unit, k) for k in fields}
         changes = audit.diff(before, fields)
@@ -216,7 +218,7 @@ def _apply(rows: list[UnitRow], result: UnitImportResult, actor, source: str) ->
             Unit.objects.filter(pk=unit.pk).update(**fields)
             if set(changes) - {"parent_code"}:
                 result.updated.append(row.code)
-            events.append(audit.event(unit, "unit.updated", actor=actor, changes=changes, unit=unit, source=source))
+            events.append(audit.event(unit, "unit.updated", actor=by, changes=changes, unit=unit, source=source))
         else:
             result.unchanged += 1
     audit.record(events)

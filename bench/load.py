@@ -126,10 +126,10 @@ class Command(BaseCommand):
             write_units_csv(units_csv, city_rows(options["leads"]))
             plan_yaml.write_text(yaml.safe_dump(plan(options["items"], today), allow_unicode=True), encoding="utf-8")
             with transaction.atomic():
-                import_units(units_csv)
+                import_units(path=units_csv)
                 people = self._users(options)
                 result = import_plan(
-                    plan_yaml, name=CAMPAIGN_NAME, code=CODE, start=start, end=end, owner=CITY, publish=True
+                    path=plan_yaml, name=CAMPAIGN_NAME, code=CODE, start=start, end=end, owner=CITY, publish=True
                 )
         campaign = Campaign.objects.get(code=CODE)
         moved = seed_progress(campaign)

@@ -181,7 +181,7 @@ class Command(BenchCommand):
     def _run(self, tmp: Path, rows: list[UnitRow], options: dict[str, Any], report: Report) -> None:
         units_csv, plan_xlsx = tmp / UNITS_FILE, tmp / PLAN_FILE
         write_units_csv(units_csv, rows)
-        report.units_import = measure(lambda: import_units(units_csv))
+        report.units_import = measure(lambda: import_units(path=units_csv))
         if report.units_import.logged < report.units_import.queries:
             report.notes.append(
                 f"unit import: CaptureQueriesContext kept {report.units_import.logged} of "
@@ -193,7 +193,7 @@ class Command(BenchCommand):
 
         def run(code: str, *, dry_run: bool = False) -> PlanImportResult:
             return import_plan(
-                plan_xlsx,
+                path=plan_xlsx,
                 name=CAMPAIGN_NAME,
                 code=code,
                 start=START,

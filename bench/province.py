@@ -173,10 +173,10 @@ def import_province(
     with tempfile.TemporaryDirectory(prefix="bench-province-") as tmp:
         units_csv, plan_xlsx = Path(tmp) / UNITS_FILE, Path(tmp) / PLAN_FILE
         write_units_csv(units_csv, rows)
-        import_units(units_csv)
+        import_units(path=units_csv)
         progress(f"units imported ({time.perf_counter() - started:.1f} s)")
         write_plan_xlsx(plan_xlsx, items, cities)
-        result = import_plan(plan_xlsx, name=name, code=code, start=START, end=END, owner=HQ_CODE, publish=True)
+        result = import_plan(path=plan_xlsx, name=name, code=code, start=START, end=END, owner=HQ_CODE, publish=True)
     progress(f"plan imported and published: {result.assignments} assignments")
     return result
 

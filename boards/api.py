@@ -12,10 +12,11 @@ from rest_framework.views import APIView
 
 from ops.openapi import refusal
 
-from .exports import XLSX_TYPE, download_response, export_request, exports_of, title_of
+from .exports import XLSX_TYPE, download_response, exports_of, title_of
 from .forms import BoardForm, StatsForm, asked
 from .models import Export, ExportStatus
 from .queries import Board, Cell, battle_board
+from .services import request_export
 
 
 def asked_or_refused(request, form_class: type[BoardForm] = StatsForm):
@@ -163,7 +164,7 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def create(self, request):
         body = ExportRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        export = export_request(user=request.user, **body.validated_data)
+        export = request_export(by=request.user, **body.validated_data)
         return Response(ExportSerializer(export).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -1,4 +1,6 @@
-"""Background XLSX exports (导出): the kinds a user may ask for, the request, the job's work, the download.
+"""Background XLSX exports (导出): the kinds a user may ask for, the job's work, the download. The
+request that queues the job is ``boards.services.request_export``: this module is below the job
+(``boards.jobs`` imports it, never the reverse).
 
 A *kind* checks its parameters against the user's scope when asked (``validate``: out of scope is a
 404, malformed a refusal saying why) and builds the file later in the job, as the same user: every
@@ -18,8 +20,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
-from functools import partial
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -101,37 +102,7 @@ def exports_of(user) -> QuerySet[Export]:
     return Export.objects.filter(user=user).order_by("-created_at", "-id")
 
 
-# --- the request and the job -------------------------------------------------------------------------
-
-
-def export_request(*, user, kind: str, params: dict | None = None) -> Export:
-    """Queue an export of ``kind`` for ``user``: the parameters are checked now, against the user's
-    scope (a campaign or unit out of it: ``Http404``; malformed: ``ExportError``), and the job is
-    queued when the transaction commits."""
-    found = KINDS.get(kind)
-    if found is None:
-        raise ExportError(f"没有这种导出：{str(kind)[:40]}")
-    if params is None:
-        params = {}
-    if not isinstance(params, dict):
-        raise ExportError("导出参数应为键值对象")
-    kept = found.validate(user, params) if found.validate else {}
-    from . import jobs  # the job module imports this one
-
-    with transaction.atomic():
-        if exports_of(user).filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]).count() >= MAX_PENDING:
-            raise ExportError(f"您已有{MAX_PENDING}个导出正在生成，请等其完成后再导出")
-        export = Export.objects.create(user=user, kind=kind, params=kept)
-        audit.record(
-            [
-                audit.event(
-                    export, "export.requested", actor=user, unit=getattr(user, "unit", None),
-                    changes={"kind": kind, "params": kept},
-                )
-            ]
-        )  # fmt: skip
-        transaction.on_commit(partial(jobs.run_export.delay, export.pk))
-    return export
+# --- the job -----------------------------------------------------------------------------------------
 
 
 class _Reporter:
@@ -167,7 +138,7 @@ def _failure(exc: BaseException) -> str:
     return "导出失败，请稍后重试；仍然失败请联系系统管理员"
 
 
-def export_run(export_id: int) -> str:
+def make_export(*, export_id: int) -> str:
     """The job's work: claim the export, build the file as the requesting user, store it. Returns what
     happened: done, failed, or skipped (already taken, finished, or gone)."""
     lease = timezone.now()
@@ -220,7 +191,7 @@ class _Superseded(Exception):
     """Another run took the export over (this one's lease expired)."""
 
 
-def purge_expired(*, now=None) -> int:
+def expire_exports(*, now: datetime | None = None) -> int:
     """Clear the files of exports finished more than ``EXPORT_KEEP_DAYS`` ago: a spreadsheet of police
     data should not lie on disk for ever. The row stays (who exported what, when) as EXPIRED; the file
     goes after the commit, so a failed transaction never leaves a row pointing at nothing."""

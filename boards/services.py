@@ -1,19 +1,28 @@
-"""HQ's settings for its boards: the ranking's weights, audited."""
+"""The boards' writes: HQ's settings (the ranking's weights), and a user's request for an export, audited.
+
+The request queues the export's job, so this module imports ``boards.jobs``, which imports
+``boards.exports`` (the kinds and the job's work): the dependency runs one way.
+"""
 
 from __future__ import annotations
+
+from functools import partial
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from accounts import scope
+from accounts.models import User
 from audit import services as audit
 from ops.errors import Refused
 from tasks.models import Campaign
 
-from .models import Weights
+from . import jobs
+from .exports import KINDS, MAX_PENDING, ExportError, exports_of
+from .models import Export, ExportStatus, Weights
 
 
-def weights_save(*, campaign: Campaign, by, values: dict[str, int]) -> Weights:
+def save_weights(*, campaign: Campaign, by: User, values: dict[str, int]) -> Weights:
     """Set the ranking weights (0–100 each, not all 0) and how many laggards the bulletin names."""
     if not scope.can(by, scope.Action.MANAGE, campaign.owner):
         raise PermissionDenied("只有行动牵头的领导小组办公室可以设置排名权重")
@@ -33,3 +42,31 @@ def weights_save(*, campaign: Campaign, by, values: dict[str, int]) -> Weights:
         if changes:
             audit.record([audit.event(weights, "ranking.weights", actor=by, changes=changes, unit=campaign.owner)])
     return weights
+
+
+def request_export(*, by: User, kind: str, params: dict | None = None) -> Export:
+    """Queue an export of ``kind`` for ``by`` (whose export it is, and who may download it): the
+    parameters are checked now, against ``by``'s scope (a campaign or unit out of it: ``Http404``;
+    malformed: ``ExportError``), and the job is queued when the transaction commits."""
+    found = KINDS.get(kind)
+    if found is None:
+        raise ExportError(f"没有这种导出：{str(kind)[:40]}")
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise ExportError("导出参数应为键值对象")
+    kept = found.validate(by, params) if found.validate else {}
+    with transaction.atomic():
+        if exports_of(by).filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]).count() >= MAX_PENDING:
+            raise ExportError(f"您已有{MAX_PENDING}个导出正在生成，请等其完成后再导出")
+        export = Export.objects.create(user=by, kind=kind, params=kept)
+        audit.record(
+            [
+                audit.event(
+                    export, "export.requested", actor=by, unit=getattr(by, "unit", None),
+                    changes={"kind": kind, "params": kept},
+                )
+            ]
+        )  # fmt: skip
+        transaction.on_commit(partial(jobs.run_export.delay, export.pk))
+    return export

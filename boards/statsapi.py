@@ -296,5 +296,5 @@ class SheetUploadView(APIView):
         if upload.size > figures.MAX_SHEET:
             return Response({"file": [f"文件过大：不应超过{figures.MAX_SHEET // 1024 // 1024}MB"]}, status=400)
         # every problem of the file located: ops.tables.FileProblems, answered {"problems": […]}
-        changed = figures.import_upload(upload, campaign=campaign, unit=unit, by=request.user)
+        changed = figures.import_upload(upload=upload, campaign=campaign, unit=unit, by=request.user)
         return Response({"changed": changed}, status=status.HTTP_201_CREATED)

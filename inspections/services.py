@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts import scope
-from accounts.models import Unit
+from accounts.models import Unit, User
 from accounts.scope import Action
 from audit import services as audit
 from ops.cn import cn_date as _d
@@ -63,7 +63,7 @@ class _Files:
         self.checked = [(f, check_upload(f, images_and_pdf=True)) for f in files]
         self.stored: list[Photo] = []
 
-    def save(self, finding: Finding, by, answer: Answer | None = None) -> list[str]:
+    def save(self, finding: Finding, by: User, answer: Answer | None = None) -> list[str]:
         now = timezone.now()
         for upload, info in self.checked:
             photo = Photo(
@@ -85,7 +85,7 @@ class _Files:
 
 def plan_inspection(
     *,
-    by,
+    by: User,
     campaign: Campaign,
     units: Iterable[Unit],
     planned_on: date,
@@ -124,20 +124,20 @@ def plan_inspection(
     return inspection
 
 
-def may_act_for(by, inspection: Inspection) -> bool:
+def may_act_for(by: User, inspection: Inspection) -> bool:
     """Acting for an inspection (start, complete, issue under its office's number) needs the inspect
     right over every unit it visits, as planning it did."""
     return all(scope.can(by, Action.INSPECT, u) for u in inspection.units.all())
 
 
-def _locked_inspection(inspection: Inspection, by) -> Inspection:
+def _locked_inspection(inspection: Inspection, by: User) -> Inspection:
     locked = Inspection.objects.select_for_update().get(pk=inspection.pk)
     if not may_act_for(by, locked):
         raise PermissionDenied("无权办理该检查：检查涉及您职责范围以外的单位")
     return locked
 
 
-def start_inspection(*, inspection: Inspection, by) -> Inspection:
+def start_inspection(*, inspection: Inspection, by: User) -> Inspection:
     with transaction.atomic():
         locked = _locked_inspection(inspection, by)
         if locked.status != InspectionStatus.PLANNED:
@@ -160,7 +160,7 @@ class Judgement:
 def complete_inspection(
     *,
     inspection: Inspection,
-    by,
+    by: User,
     summary: str = "",
     verdicts: Sequence[Judgement] = (),
     extend_to: date | None = None,
@@ -206,7 +206,7 @@ def _judge(inspection: Inspection, hotspot: Hotspot, verdicts: Sequence[Judgemen
     return all(v.passed for v in given.values())
 
 
-def _hotspot_outcome(hotspot: Hotspot, by, passed: bool, extend_to: date | None, reason: str, inspection):
+def _hotspot_outcome(hotspot: Hotspot, by: User, passed: bool, extend_to: date | None, reason: str, inspection):
     if hotspot.status != Hotspot.Status.LISTED:
         raise InspectionError("该整治点已摘牌")
     if passed:
@@ -234,7 +234,7 @@ def _hotspot_outcome(hotspot: Hotspot, by, passed: bool, extend_to: date | None,
 
 def log_finding(
     *,
-    by,
+    by: User,
     unit: Unit,
     place: str,
     description: str,
@@ -294,7 +294,7 @@ def _next_number(issuing_unit: Unit, year: int) -> tuple[int, str]:
 
 def issue_notice(
     *,
-    by,
+    by: User,
     unit: Unit,
     findings: Sequence[Finding],
     deadline: date,
@@ -363,7 +363,7 @@ def _sync_notice(notice_id: int | None) -> None:
     Notice.objects.filter(pk=notice_id).exclude(status=status).update(status=status)
 
 
-def answer_finding(*, finding: Finding, by, text: str, files: Sequence[UploadedFile] = ()) -> Answer:
+def answer_finding(*, finding: Finding, by: User, text: str, files: Sequence[UploadedFile] = ()) -> Answer:
     """The unit says what it did to fix the finding, with evidence; the inspector verifies next."""
     if not text.strip():
         raise InspectionError("请填写整改情况")
@@ -389,7 +389,9 @@ def answer_finding(*, finding: Finding, by, text: str, files: Sequence[UploadedF
     return answer
 
 
-def verify_finding(*, finding: Finding, by, accept: bool, note: str = "", new_deadline: date | None = None) -> Finding:
+def verify_finding(
+    *, finding: Finding, by: User, accept: bool, note: str = "", new_deadline: date | None = None
+) -> Finding:
     """The inspector checks the fix: closed, or rejected back to the unit with a new deadline."""
     with transaction.atomic():
         locked = _locked_finding(finding)
@@ -429,7 +431,7 @@ def verify_finding(*, finding: Finding, by, accept: bool, note: str = "", new_de
 
 def list_hotspot(
     *,
-    by,
+    by: User,
     campaign: Campaign,
     unit: Unit,
     name: str,

@@ -55,11 +55,11 @@ class InboxViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
         message = self.get_object()
-        mark_read(Message.objects.filter(pk=message.pk))
+        mark_read(messages=Message.objects.filter(pk=message.pk))
         message.refresh_from_db(fields=["read_at"])
         return Response(MessageSerializer(message).data)
 
     @extend_schema(request=None, responses=Marked)
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request):
-        return Response({"marked": mark_read(inbox(request.user))})
+        return Response({"marked": mark_read(messages=inbox(request.user))})

@@ -22,7 +22,8 @@ def unread(user) -> QuerySet[Message]:
     return Message.objects.filter(recipient=user, channel=Channel.INBOX, status=MessageStatus.SENT, read_at=None)
 
 
-def mark_read(messages: QuerySet[Message]) -> int:
+def mark_read(*, messages: QuerySet[Message]) -> int:
+    """Mark ``messages`` read now (those not read yet); the caller passes the user's own, from ``inbox``."""
     return messages.filter(read_at=None).update(read_at=timezone.now())
 
 

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 
 from accounts import scope
+from accounts.models import User
 from accounts.scope import OVERSEERS, Action
 from audit.services import diff, event, record
 
@@ -30,7 +31,7 @@ def status_counts(messages: QuerySet[Message]) -> dict[str, int]:
     return {s.value: found[s.value] for s in MessageStatus}
 
 
-def retry(messages: QuerySet[Message], by) -> int:
+def retry_messages(*, messages: QuerySet[Message], by: User) -> int:
     """Queue the dead letters among ``messages`` again, with a history entry each."""
     with transaction.atomic():
         dead = list(messages.filter(status=MessageStatus.DEAD).select_for_update(of=("self",)))
@@ -52,8 +53,9 @@ def takes_weekly(user) -> bool:
     return user.grants.filter(role__in=sorted(OVERSEERS)).exists()
 
 
-def save_preference(user, **choices) -> Preference:
-    pref = preference(user)
+def save_preference(*, by: User, **choices) -> Preference:
+    """``by``'s own channel and digest choices (the fields of ``Preference``), audited when they change."""
+    pref = preference(by)
     before = {k: getattr(pref, k) for k in choices}
     for k, v in choices.items():
         setattr(pref, k, v)
@@ -61,5 +63,5 @@ def save_preference(user, **choices) -> Preference:
         pref.save()
         changes = diff(before, choices)
         if changes:
-            record([event(pref, "preference.changed", actor=user, unit=user.unit, changes=changes)])
+            record([event(pref, "preference.changed", actor=by, unit=by.unit, changes=changes)])
     return pref

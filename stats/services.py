@@ -16,11 +16,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from accounts import scope
-from accounts.models import Unit
+from accounts.models import Unit, User
 from audit import services as audit
 from ops.cn import cn_date, cn_range
 from ops.errors import Refused
@@ -81,7 +82,7 @@ def check_value(value) -> tuple[int | None, str | None]:
     return value, None
 
 
-def _write(*, campaign: Campaign, unit: Unit, entries: list[Entry], by, source: str) -> int:
+def _write(*, campaign: Campaign, unit: Unit, entries: list[Entry], by: User, source: str) -> int:
     """Upsert ``entries`` for ``unit`` and audit each changed figure; returns how many changed."""
     if campaign.status == CampaignStatus.DRAFT:
         raise StatsError("行动方案尚未发布，不能填报战果")
@@ -127,7 +128,7 @@ def _write(*, campaign: Campaign, unit: Unit, entries: list[Entry], by, source: 
 
 
 def report_figures(
-    *, campaign: Campaign, unit: Unit, day: date, values: dict[int, object], by, source: str = ""
+    *, campaign: Campaign, unit: Unit, day: date, values: dict[int, object], by: User, source: str = ""
 ) -> int:
     """A unit's figures for one day (a round: its last day), ``values`` by indicator id; blanks are
     skipped. Raises StatsError with every wrong field named, or PermissionDenied."""
@@ -188,7 +189,9 @@ def parse_day(cell, campaign: Campaign, rounds: list[Round]) -> date | None:
         return None
 
 
-def import_sheet(path: Path | str, *, campaign: Campaign, unit: Unit, by, display_name: str | None = None) -> int:
+def import_sheet(
+    *, path: Path | str, campaign: Campaign, unit: Unit, by: User, display_name: str | None = None
+) -> int:
     """A unit's statistics sheet (a row per day or round, a column per indicator): every problem found,
     with sheet, row, column and field, or every figure written. Returns how many changed."""
     name = display_name or Path(path).name
@@ -250,11 +253,11 @@ def import_sheet(path: Path | str, *, campaign: Campaign, unit: Unit, by, displa
     return _write(campaign=campaign, unit=unit, entries=list(entries.values()), by=by, source=name)
 
 
-def import_upload(upload, *, campaign: Campaign, unit: Unit, by) -> int:
+def import_upload(*, upload: UploadedFile, campaign: Campaign, unit: Unit, by: User) -> int:
     """``import_sheet`` for an uploaded file (the page's and the API's): spooled to a temporary file
     with its extension, named in every problem by the name it was uploaded under."""
     with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix.lower()) as spool:
         for chunk in upload.chunks():
             spool.write(chunk)
         spool.flush()
-        return import_sheet(spool.name, campaign=campaign, unit=unit, by=by, display_name=upload.name)
+        return import_sheet(path=spool.name, campaign=campaign, unit=unit, by=by, display_name=upload.name)

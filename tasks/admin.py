@@ -1,9 +1,11 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts import scope
 from ops.adminkit import AuditedAdminMixin, ManagedWritesMixin, ScopedAdminMixin
+from ops.errors import Refused
 
 from .models import (
     Action,
@@ -81,10 +83,14 @@ class CampaignAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Publish: create every unit's assignments"))
     def publish(self, request, queryset):
         for campaign in queryset.filter(status=CampaignStatus.DRAFT):
-            if not scope.can(request.user, scope.Action.MANAGE, campaign.owner):
+            try:  # the service checks the right (manage over the owner) and that it is still a draft
+                result = publish_campaign(campaign=campaign, by=request.user, source="admin")
+            except PermissionDenied:
                 self.message_user(request, _("You may not publish %s.") % campaign, messages.ERROR)
                 continue
-            result = publish_campaign(campaign, actor=request.user, source="admin")
+            except Refused as exc:  # published meanwhile by someone else
+                self.message_user(request, str(exc), messages.ERROR)
+                continue
             self.message_user(
                 request, _("%(c)s published: %(n)d assignments.") % {"c": campaign, "n": result.created["assignments"]}
             )

@@ -42,7 +42,7 @@ from .services import checkins
 from .services.cascade import Share, pass_down
 from .services.extensions import decide_extension, request_extension
 from .services.progress import add_comment, report_progress, timeline
-from .services.workflow import TRANSITIONS, allowed_transitions, assignment_transition
+from .services.workflow import TRANSITIONS, allowed_transitions, transition_assignment
 
 
 class CampaignSerializer(serializers.ModelSerializer):
@@ -324,7 +324,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         return AssignmentDetailSerializer if self.action != "list" else AssignmentSerializer
 
     def _transition(self, assignment, data):
-        return assignment_transition(
+        return transition_assignment(
             assignment=assignment, name=data["name"], by=self.request.user, note=data["note"],
             expected_version=data["version"],
         )  # fmt: skip

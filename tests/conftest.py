@@ -107,5 +107,5 @@ def published(city, tmp_path) -> Campaign:
     from tests.tasks.planfiles import CAMPAIGN, write_xlsx
 
     opts = {k: CAMPAIGN[k] for k in ("name", "code", "start", "end", "owner")}
-    import_plan(write_xlsx(tmp_path / "plan.xlsx"), publish=True, **opts)
+    import_plan(path=write_xlsx(tmp_path / "plan.xlsx"), publish=True, **opts)
     return Campaign.objects.get(code=CAMPAIGN["code"])

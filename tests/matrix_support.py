@@ -55,7 +55,7 @@ from tasks.services.cascade import Share, pass_down
 from tasks.services.extensions import request_extension
 from tasks.services.plans import import_plan
 from tasks.services.progress import add_comment, report_progress
-from tasks.services.workflow import assignment_transition
+from tasks.services.workflow import transition_assignment
 
 from . import conftest as city_conftest
 from .tasks.planfiles import write_xlsx
@@ -419,7 +419,7 @@ def build_world(tmp: Path, media_root: Path) -> World:
     ):
         city = fixture_body("city")(None)
         fixture_body("published")(city, tmp)
-        import_plan(write_xlsx(tmp / "west.xlsx", plan=WEST_PLAN), publish=True, **WEST_CAMPAIGN)
+        import_plan(path=write_xlsx(tmp / "west.xlsx", plan=WEST_PLAN), publish=True, **WEST_CAMPAIGN)
         p = city.people
         # the one persona the city fixture does not make (see PERSONAS)
         p["west_inspector"] = city_conftest.make_user(
@@ -446,7 +446,7 @@ def build_world(tmp: Path, media_root: Path) -> World:
             extension[site] = request_extension(
                 assignment=work[site], by=lead, due=work[site].due_date + timedelta(days=7), reason=mark(site, "reason")
             )
-            assignment_transition(assignment=review[site], name="submit", by=lead)
+            transition_assignment(assignment=review[site], name="submit", by=lead)
         coop, coop_extension = {}, {}
         for unit, (campaign, item) in COOP.items():
             lead = p[LEAD_OF[unit]]
@@ -455,7 +455,7 @@ def build_world(tmp: Path, media_root: Path) -> World:
             coop_extension[unit] = request_extension(
                 assignment=coop[unit], by=lead, due=due, reason=mark(unit, "reason")
             )
-            assignment_transition(assignment=coop[unit], name="submit", by=lead)
+            transition_assignment(assignment=coop[unit], name="submit", by=lead)
         build_statistics(p, city.units, Campaign.objects.get(code="XJ"))
         return World(
             people=p,

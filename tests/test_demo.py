@@ -165,7 +165,7 @@ def test_demo_loads_the_city_and_its_77_item_plan(demo):
 @pytest.mark.parametrize("seed", ["plan.docx", "plan.yaml"])
 def test_word_and_yaml_plans_give_the_same_campaign(demo, settings, seed, tmp_path):
     moved = write_plan(settings.BASE_DIR / "seeds", seed, demo.start, tmp_path)  # the seed plan, moved
-    result = import_plan(moved, code="XJ2026", dry_run=True)
+    result = import_plan(path=moved, code="XJ2026", dry_run=True)
     assert result.changes == []
     assert (result.items, result.assignments) == (77, Assignment.objects.filter(campaign=demo).count())
 

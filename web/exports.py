@@ -10,8 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from boards.exports import ExportError, download_response, export_request, exports_of, title_of
+from boards.exports import ExportError, download_response, exports_of, title_of
 from boards.models import ExportStatus
+from boards.services import request_export
 
 LIST_LIMIT = 50
 BOARD_PARAMS = ("campaign", "unit", "action", "due_by", "round", "start", "end")  # a board's, and the statistics' window
@@ -41,7 +42,7 @@ def export_new(request: HttpRequest) -> HttpResponse:
     """Queue an export of ``kind`` with the board's parameters (out of scope: 404, as on the board)."""
     params = {k: request.POST[k] for k in BOARD_PARAMS if request.POST.get(k)}
     try:
-        export_request(user=request.user, kind=request.POST.get("kind", ""), params=params)
+        request_export(by=request.user, kind=request.POST.get("kind", ""), params=params)
     except ExportError as exc:
         messages.error(request, str(exc))
     else:

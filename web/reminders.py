@@ -46,7 +46,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         choices = {k: data[k] for k in ("email", "webhook", "digest")}
         if weekly:
             choices["weekly"] = data["weekly"]
-        outbox.save_preference(user, **choices)
+        outbox.save_preference(by=user, **choices)
         return _("Settings saved."), reverse("web:preferences")
 
     return submit(request, PreferenceForm(request.POST), call, page=page, key="form")
@@ -109,7 +109,7 @@ def outbox_retry(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(pk=one)
     elif request.POST.get("message"):  # malformed: retry nothing rather than every message the filter shows
         rows = rows.none()
-    n = outbox.retry(rows, by=request.user)
+    n = outbox.retry_messages(messages=rows, by=request.user)
     messages.success(request, _("%(n)d message(s) queued again.") % {"n": n})
     if one is not None:
         return redirect("web:outbox-message", one)

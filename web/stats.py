@@ -25,7 +25,7 @@ from boards.forms import StatsForm, asked
 from boards.models import Weights
 from boards.queries import trail
 from boards.ranking import MEASURES, ranking, weights_for
-from boards.services import weights_save
+from boards.services import save_weights
 from ops.cn import cn_date, cn_range
 from ops.errors import REFUSALS
 from ops.tables import FileProblems
@@ -207,7 +207,8 @@ def upload(request: HttpRequest) -> HttpResponse:
         sheet_form.add_error("file", _("The file is too large (at most 5 MB)."))
     if sheet_form.is_valid():
         try:
-            changed = import_upload(sheet_form.cleaned_data["file"], campaign=a.campaign, unit=a.unit, by=request.user)
+            upload = sheet_form.cleaned_data["file"]
+            changed = import_upload(upload=upload, campaign=a.campaign, unit=a.unit, by=request.user)
         except FileProblems as exc:
             problems = [str(p) for p in exc.problems]
         except REFUSALS as exc:
@@ -263,7 +264,7 @@ def ranking_page(request: HttpRequest) -> HttpResponse:
         weights_form = WeightsForm(request.POST, instance=Weights(campaign=a.campaign))
         if weights_form.is_valid():
             try:
-                weights_save(campaign=a.campaign, by=request.user, values=weights_form.cleaned_data)
+                save_weights(campaign=a.campaign, by=request.user, values=weights_form.cleaned_data)
             except REFUSALS as exc:
                 status = refused(request, exc)
             else:

@@ -34,9 +34,9 @@ from tasks.services.extensions import decide_extension, request_extension
 from tasks.services.progress import add_comment, report_progress, timeline
 from tasks.services.workflow import (
     allowed_transitions,
-    assignment_transition,
     awaiting_review,
     may_review,
+    transition_assignment,
 )
 
 from . import labels
@@ -237,7 +237,7 @@ def transition(request: HttpRequest, pk: int) -> HttpResponse:
     a = _get_assignment(request, pk)
 
     def call(data):
-        assignment_transition(
+        transition_assignment(
             assignment=a, name=data["name"], by=request.user, note=data["note"], expected_version=data["version"]
         )
         return labels.transition(data["name"]).done
@@ -383,12 +383,12 @@ def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
     message = notifications.inbox(request.user).filter(pk=pk).first()
     if message is None:
         raise Http404
-    notifications.mark_read(Message.objects.filter(pk=message.pk))
+    notifications.mark_read(messages=Message.objects.filter(pk=message.pk))
     return redirect(notifications.link(message) or reverse("web:inbox"))
 
 
 @login_required
 @require_POST
 def inbox_read_all(request: HttpRequest) -> HttpResponse:
-    notifications.mark_read(notifications.inbox(request.user))
+    notifications.mark_read(messages=notifications.inbox(request.user))
     return redirect("web:inbox")

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts import scope
-from accounts.models import Unit
+from accounts.models import Unit, User
 from accounts.scope import Action
 from audit import services as audit
 from tasks.models import AMOUNT_TOO_LARGE, Assignment, amount_fits
@@ -32,7 +32,7 @@ class Share:
     due_date: date | None = None  # default: the parent's
 
 
-def pass_down(*, assignment: Assignment, by, shares: list[Share]) -> list[Assignment]:
+def pass_down(*, assignment: Assignment, by: User, shares: list[Share]) -> list[Assignment]:
     """Create (or adjust) the children of ``assignment``; all or nothing."""
     if not shares:
         raise ReportError("请至少分解给一个下级单位")

@@ -172,12 +172,3 @@ def current_period(assignment: Assignment, today: date | None = None) -> Period 
             return period
     past = [p for p in found if p.due < today]
     return past[-1] if past else None
-
-
-def open_period(assignment: Assignment, period_due: date, today: date | None = None) -> Period | None:
-    """The period due on ``period_due`` if it has started by ``today``; None if there is no such period."""
-    today = today or timezone.localdate()
-    for period in assignment_periods(assignment):
-        if period.due == period_due:
-            return period if period.start <= today else None
-    return None

@@ -11,6 +11,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 from accounts import scope
+from accounts.models import User
 from accounts.scope import Action
 from audit import services as audit
 from tasks.models import Assignment, AssignmentStatus, ExtensionRequest, ExtensionStatus
@@ -19,7 +20,7 @@ from .errors import ReportError
 from .workflow import may_review
 
 
-def request_extension(*, assignment: Assignment, by, due: date, reason: str) -> ExtensionRequest:
+def request_extension(*, assignment: Assignment, by: User, due: date, reason: str) -> ExtensionRequest:
     reason = (reason or "").strip()
     if not reason:
         raise ReportError("申请延期须写明理由")
@@ -53,7 +54,7 @@ def _check_within_campaign(assignment: Assignment, due: date) -> None:
         )
 
 
-def decide_extension(*, request: ExtensionRequest, by, approve: bool, note: str = "") -> ExtensionRequest:
+def decide_extension(*, request: ExtensionRequest, by: User, approve: bool, note: str = "") -> ExtensionRequest:
     with transaction.atomic():
         request = ExtensionRequest.objects.select_for_update().get(pk=request.pk)
         assignment = (

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import User
 from audit import services as audit
 from tasks.models import Assignment, Item
 
@@ -20,7 +21,7 @@ EDITABLE = frozenset(
 
 
 @transaction.atomic
-def update_item(*, item: Item, by, source: str = "", **changes) -> Item:
+def update_item(*, item: Item, by: User, source: str = "", **changes) -> Item:
     """Change ``item``'s fields. When its deadline moves (due date, deadline kind or text), the assignments
     still on the old date follow it (``follow_deadline``); one an approved extension moved keeps its date."""
     unknown = set(changes) - EDITABLE
@@ -36,11 +37,11 @@ def update_item(*, item: Item, by, source: str = "", **changes) -> Item:
     locked.save(update_fields=[*changes, "updated_at"])
     owner = locked.campaign.owner
     audit.record([audit.event(locked, "item.updated", actor=by, changes=diff, unit=owner, source=source)])
-    follow_deadline(item_id=locked.pk, before=old_due, after=locked.assignment_due(), actor=by, source=source)
+    follow_deadline(item_id=locked.pk, before=old_due, after=locked.assignment_due(), by=by, source=source)
     return locked
 
 
-def follow_deadline(*, item_id: int, before: date, after: date, actor=None, source: str = "") -> int:
+def follow_deadline(*, item_id: int, before: date, after: date, by: User | None = None, source: str = "") -> int:
     """Move an item's assignments from its old deadline to the new one, audited; returns how many moved.
 
     Only those still on the old date and never extended move: a date an approved extension set, or one a
@@ -55,7 +56,7 @@ def follow_deadline(*, item_id: int, before: date, after: date, actor=None, sour
     Assignment.objects.filter(pk__in=pks).update(due_date=after, version=F("version") + 1, updated_at=timezone.now())
     moved = Assignment.objects.filter(pk__in=pks).select_related("unit")
     audit.record(
-        audit.event(a, "assignment.due_changed", actor=actor, changes={"due_date": [before, after]}, unit=a.unit,
+        audit.event(a, "assignment.due_changed", actor=by, changes={"due_date": [before, after]}, unit=a.unit,
                     source=source)
         for a in moved
     )  # fmt: skip

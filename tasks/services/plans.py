@@ -12,12 +12,15 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import scope
 from accounts.models import Unit, User
 from audit import services as audit
 from ops.db import bulk_insert
+from ops.errors import Refused
 from ops.tables import FileProblems, Location, Problem
 from tasks.models import (
     Action,
@@ -69,8 +72,8 @@ class _Rollback(Exception):
 
 
 def import_plan(
-    path: Path | str,
     *,
+    path: Path | str,
     name: str | None = None,
     code: str | None = None,
     start=None,
@@ -78,10 +81,12 @@ def import_plan(
     owner: str | None = None,
     publish: bool = False,
     dry_run: bool = False,
-    actor: User | None = None,
+    by: User | None = None,
     display_name: str | None = None,
 ) -> PlanImportResult:
-    """Read, check and write a plan file. Raises ``FileProblems`` (nothing written) on any error."""
+    """Read, check and write a plan file. Raises ``FileProblems`` (nothing written) on any error.
+
+    ``by`` is who imports; ``None`` is the system (the command line, the demo), which checks no right."""
     raw = read_plan(path, display_name=display_name)
     meta_code = code or (str(raw.meta["code"].value) if "code" in raw.meta else None)
     meta_name = name or (str(raw.meta["name"].value) if "name" in raw.meta else None)
@@ -104,12 +109,12 @@ def import_plan(
     source = f"import_plan {display_name or Path(path).name}"
     try:
         with transaction.atomic():
-            campaign, old_due = _write(spec, existing, result, actor, source)
+            campaign, old_due = _write(spec, existing, result, by, source)
             if publish and campaign.status == CampaignStatus.DRAFT:
-                publish_campaign(campaign, actor=actor, source=source, result=result)
+                publish_campaign(campaign=campaign, by=by, source=source, result=result)
                 campaign.refresh_from_db(fields=["status", "published_at"])
             elif campaign.status == CampaignStatus.PUBLISHED:
-                sync_assignments(campaign, actor=actor, source=source, result=result, old_due=old_due)
+                sync_assignments(campaign=campaign, by=by, source=source, result=result, old_due=old_due)
             result.campaign = campaign.code
             result.actions = campaign.actions.count()
             result.items = campaign.items.filter(is_active=True).count()
@@ -148,7 +153,7 @@ def _leaders(names: set[str]) -> dict[str, User]:
 
 
 def _write(
-    spec: PlanSpec, existing: Campaign | None, result: PlanImportResult, actor, source: str
+    spec: PlanSpec, existing: Campaign | None, result: PlanImportResult, by: User | None, source: str
 ) -> tuple[Campaign, dict[int, date]]:
     """Upsert the campaign, actions, items and named responsibilities; return the items' previous due dates."""
     events = []
@@ -164,7 +169,7 @@ def _write(
         obj.save()
         changes = {k: v for k, v in changes.items() if k not in quiet}
         if changes:
-            events.append(audit.event(obj, verb, actor=actor, changes=changes, unit=campaign.owner, source=source))
+            events.append(audit.event(obj, verb, actor=by, changes=changes, unit=campaign.owner, source=source))
         return changes
 
     if existing:
@@ -185,7 +190,7 @@ def _write(
             end=c.end,
             owner=c.owner,
             source_name=spec.file,
-            created_by=actor,
+            created_by=by,
         )
         result.created["campaign"] += 1
         result.changes.append(f"新建行动“{campaign.name}”（{campaign.code}）")
@@ -193,7 +198,7 @@ def _write(
             audit.event(
                 campaign,
                 "campaign.created",
-                actor=actor,
+                actor=by,
                 unit=campaign.owner,
                 source=source,
                 changes={"name": c.name, "start": c.start, "end": c.end},
@@ -254,7 +259,7 @@ def _write(
     for item, active, verb in [(i, False, "item.withdrawn") for i in gone] + [(i, True, "item.restored") for i in back]:
         Item.objects.filter(pk=item.pk).update(is_active=active)
         item.is_active = active
-        events.append(audit.event(item, verb, actor=actor, unit=campaign.owner, source=source))
+        events.append(audit.event(item, verb, actor=by, unit=campaign.owner, source=source))
         result.changes.append(f"{'撤销' if not active else '恢复'}清单项 {item.code}")
     result.withdrawn["items"] += len(gone)
     result.updated["items"] += len(back)
@@ -303,24 +308,30 @@ def _fit_decimal(value: Decimal | None) -> Decimal | None:
 
 
 def publish_campaign(
-    campaign: Campaign, *, actor=None, source: str = "", result: PlanImportResult | None = None
+    *, campaign: Campaign, by: User | None, source: str = "", result: PlanImportResult | None = None
 ) -> PlanImportResult:
-    """Draft → published: every item's named units get their assignments."""
+    """Draft → published: every item's named units get their assignments.
+
+    ``by`` needs the manage right over the campaign's owner (``PermissionDenied``); ``None`` is the
+    system, as in ``import_plan``: the command line and the demo, which run as no user. A campaign
+    that is no longer a draft is refused (``Refused``)."""
     result = result or PlanImportResult()
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        campaign = Campaign.objects.select_for_update(of=("self",)).select_related("owner").get(pk=campaign.pk)
+        if by is not None and not scope.can(by, scope.Action.MANAGE, campaign.owner):
+            raise PermissionDenied("只有行动牵头的领导小组办公室可以发布方案")
         if campaign.status != CampaignStatus.DRAFT:
-            raise ValueError(f"campaign {campaign.code} is {campaign.status}, not draft")
+            raise Refused(f"行动“{campaign.name}”当前为“{campaign.get_status_display()}”，只有草稿可以发布")
         campaign.status = CampaignStatus.PUBLISHED
         campaign.published_at = timezone.now()
         campaign.save(update_fields=["status", "published_at", "updated_at"])
-        sync_assignments(campaign, actor=actor, source=source, result=result)
+        sync_assignments(campaign=campaign, by=by, source=source, result=result)
         audit.record(
             [
                 audit.event(
                     campaign,
                     "campaign.published",
-                    actor=actor,
+                    actor=by,
                     unit=campaign.owner,
                     source=source,
                     changes={"assignments": result.created.get("assignments", 0)},
@@ -352,17 +363,17 @@ def expand(campaign: Campaign) -> dict[tuple[int, int], str]:
         "item_id", "role", "scope", "unit_id", "unit_kind"
     )
     # Leads first, so a unit named both lead and cooperating stays lead.
-    for item_id, role, scope, unit_id, kind in sorted(rules, key=lambda r: r[1] != AssignmentRole.LEAD):
-        unit_ids = [unit_id] if scope == ResponsibilityScope.UNIT else group(scope, kind)
+    for item_id, role, reach, unit_id, kind in sorted(rules, key=lambda r: r[1] != AssignmentRole.LEAD):
+        unit_ids = [unit_id] if reach == ResponsibilityScope.UNIT else group(reach, kind)
         for uid in unit_ids:
             wanted.setdefault((item_id, uid), role)
     return wanted
 
 
 def sync_assignments(
-    campaign: Campaign,
     *,
-    actor=None,
+    campaign: Campaign,
+    by: User | None = None,
     source: str = "",
     result: PlanImportResult | None = None,
     old_due: dict[int, date] | None = None,
@@ -424,15 +435,15 @@ def sync_assignments(
     events = []
     for role, pks in by_role.items():
         Assignment.objects.filter(pk__in=pks).update(role=role, updated_at=now)
-        events += _assignment_events(pks, "assignment.role_changed", {"role": role}, actor, source)
+        events += _assignment_events(pks, "assignment.role_changed", {"role": role}, by, source)
     for pks, active, verb in ((withdraw, False, "assignment.withdrawn"), (restore, True, "assignment.restored")):
         if pks:
             Assignment.objects.filter(pk__in=pks).update(is_active=active, updated_at=now)
-            events += _assignment_events(pks, verb, {"is_active": active}, actor, source)
+            events += _assignment_events(pks, verb, {"is_active": active}, by, source)
     audit.record(events)
     # A new deadline moves the assignments still on the old one; individually extended ones stay.
     moved = sum(
-        follow_deadline(item_id=item_id, before=old_due[item_id], after=due, actor=actor, source=source)
+        follow_deadline(item_id=item_id, before=old_due[item_id], after=due, by=by, source=source)
         for item_id, due in items.items()
         if old_due.get(item_id)
     )
@@ -445,6 +456,6 @@ def sync_assignments(
     return result
 
 
-def _assignment_events(pks: list[int], verb: str, changes: dict, actor, source: str):
+def _assignment_events(pks: list[int], verb: str, changes: dict, by: User | None, source: str):
     rows = Assignment.objects.filter(pk__in=pks).select_related("item", "unit")
-    return [audit.event(a, verb, actor=actor, changes=changes, unit=a.unit, source=source) for a in rows]
+    return [audit.event(a, verb, actor=by, changes=changes, unit=a.unit, source=source) for a in rows]

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import scope
+from accounts.models import User
 from accounts.scope import Action
 from audit import services as audit
 from ops.uploads import Checked, check_upload
@@ -33,7 +34,7 @@ OPEN_FOR_REPORTS = {AssignmentStatus.PENDING, AssignmentStatus.IN_PROGRESS, Assi
 def report_progress(
     *,
     assignment: Assignment,
-    by,
+    by: User,
     value: Decimal | None = None,
     text: str = "",
     files: Sequence[UploadedFile] = (),
@@ -118,7 +119,7 @@ def _check_period(assignment: Assignment, period: date | None, today: date) -> d
     return period
 
 
-def add_comment(*, assignment: Assignment, by, text: str) -> Comment:
+def add_comment(*, assignment: Assignment, by: User, text: str) -> Comment:
     text = (text or "").strip()
     if not text:
         raise ReportError("批注内容不能为空")

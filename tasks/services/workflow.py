@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts import scope
+from accounts.models import User
 from accounts.scope import Action
 from audit import services as audit
 from ops.errors import Refused
@@ -109,8 +110,8 @@ def allowed_transitions(user, assignment: Assignment) -> list[str]:
     return [t.name for t in TRANSITIONS.values() if assignment.status in t.sources and may_act(user, assignment, t)]
 
 
-def assignment_transition(
-    *, assignment: Assignment, name: str, by, note: str = "", expected_version: int | None = None
+def transition_assignment(
+    *, assignment: Assignment, name: str, by: User, note: str = "", expected_version: int | None = None
 ) -> Assignment:
     """Make transition ``name``; raises TransitionError, PermissionDenied or VersionConflict."""
     transition = TRANSITIONS.get(name)

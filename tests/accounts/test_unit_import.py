@@ -27,7 +27,7 @@ def write(tmp_path, text, name="units.csv", encoding="utf-8"):
 
 @pytest.mark.django_db
 def test_csv_builds_the_tree(tmp_path):
-    result = import_units(write(tmp_path, CSV))
+    result = import_units(path=write(tmp_path, CSV))
     assert len(result.created) == 5
     east = Unit.objects.get(code="330310")
     assert set(east.subtree().values_list("code", flat=True)) == {"330310", "33031001", "33031002"}
@@ -45,19 +45,19 @@ def test_xlsx_with_english_headers_and_title_row(tmp_path):
     sheet.append(["1", "Province HQ", None, "province"])
     sheet.append([11, "City", 1, "市局"])  # codes typed as numbers
     book.save(tmp_path / "u.xlsx")
-    import_units(tmp_path / "u.xlsx")
+    import_units(path=tmp_path / "u.xlsx")
     assert Unit.objects.get_parent(Unit.objects.get(code="11")).code == "1"
 
 
 @pytest.mark.django_db
 def test_rerun_updates_never_duplicates(tmp_path):
-    import_units(write(tmp_path, CSV))
-    again = import_units(write(tmp_path, CSV))
+    import_units(path=write(tmp_path, CSV))
+    again = import_units(path=write(tmp_path, CSV))
     assert Unit.objects.count() == 5 and again.unchanged == 5 and not again.created
     renamed = CSV.replace("城西分局,3303", "城西新区分局,3303").replace(
         "33031002,东湖派出所,330310", "33031002,东湖派出所,330320"
     )
-    result = import_units(write(tmp_path, renamed))
+    result = import_units(path=write(tmp_path, renamed))
     assert result.updated == ["330320"] and result.moved == ["33031002"]
     assert Unit.objects.get_parent(Unit.objects.get(code="33031002")).name == "城西新区分局"
     assert Unit.objects.count() == 5
@@ -78,7 +78,7 @@ def test_every_error_is_listed_with_its_row_and_nothing_is_written(tmp_path):
         ]
     )
     with pytest.raises(FileProblems) as exc:
-        import_units(write(tmp_path, bad))
+        import_units(path=write(tmp_path, bad))
     text = [str(p) for p in exc.value.problems]
     assert Unit.objects.count() == 0 and AuditEvent.objects.count() == 0
     assert any(t.startswith("units.csv 第9行 B列（单位名称）") and "单位名称为空" in t for t in text)
@@ -91,7 +91,7 @@ def test_every_error_is_listed_with_its_row_and_nothing_is_written(tmp_path):
 def test_tree_errors(tmp_path):
     bad = CSV + "330330,城南分局,9999,分局\n330310,城东分局二,3303,分局\nA,甲,B,分局\nB,乙,A,分局\n"
     with pytest.raises(FileProblems) as exc:
-        import_units(write(tmp_path, bad))
+        import_units(path=write(tmp_path, bad))
     text = "\n".join(str(p) for p in exc.value.problems)
     assert "第7行 C列（上级单位编码）：上级单位编码“9999”不存在" in text
     assert "第8行 A列（单位编码）：单位编码“330310”重复（第3行已有）" in text
@@ -101,7 +101,7 @@ def test_tree_errors(tmp_path):
 
 @pytest.mark.django_db
 def test_gbk_csv_from_excel(tmp_path):
-    import_units(write(tmp_path, CSV, encoding="gb18030"))
+    import_units(path=write(tmp_path, CSV, encoding="gb18030"))
     assert Unit.objects.get(code="3303").name == "江城市公安局"
 
 

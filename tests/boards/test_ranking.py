@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Unit
 from audit.models import AuditEvent
 from boards.ranking import ranking, score, standings
-from boards.services import weights_save
+from boards.services import save_weights
 from inspections.models import Finding, FindingStatus
 from ops.errors import Refused
 from tasks.models import Assignment, AssignmentStatus
@@ -100,11 +100,11 @@ def test_laggards_are_the_lowest_with_reasons(city, worked):
 def test_weights_are_set_by_the_owning_hq_and_audited(city, worked):
     values = {"completion": 10, "on_time": 10, "overdue": 10, "rectification": 60, "findings": 10, "laggards": 1}
     with pytest.raises(PermissionDenied):
-        weights_save(campaign=worked, by=city["east_leader"], values=values)
+        save_weights(campaign=worked, by=city["east_leader"], values=values)
     with pytest.raises(Refused):
-        weights_save(campaign=worked, by=city["hq"], values=values | {"completion": 0, "on_time": 0, "overdue": 0,
+        save_weights(campaign=worked, by=city["hq"], values=values | {"completion": 0, "on_time": 0, "overdue": 0,
                                                                         "rectification": 0, "findings": 0})  # fmt: skip
-    weights_save(campaign=worked, by=city["hq"], values=values)
+    save_weights(campaign=worked, by=city["hq"], values=values)
     (event,) = AuditEvent.objects.filter(verb="ranking.weights")
     assert event.changes["rectification"] == [10, 60] and event.actor == city["hq"]
     r = ranking(city["hq"], worked, city.units["3303"])

@@ -97,7 +97,9 @@ def sheet(tmp_path, rows, header=("日期", "出动警力（人次）", "检查�
 def test_a_sheet_loads_days_and_rounds(city, catalogue, tmp_path):
     path = sheet(tmp_path, [("2026-07-01", 10, 2), ("7月2日", 11, None), (date(2026, 7, 3), 0, 1),
                             ("第一轮集中统一行动（7月7日至9日）", 90, 30), ("合计", 111, 33)])  # fmt: skip
-    changed = import_sheet(path, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"])
+    changed = import_sheet(
+        path=path, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"]
+    )
     got = {(f.indicator.code, f.day): f.value for f in Figure.objects.select_related("indicator")}
     assert changed == 7 == len(got)
     assert got[("police", date(2026, 7, 9))] == 90 and got[("places", date(2026, 7, 3))] == 1
@@ -109,7 +111,7 @@ def test_a_sheet_with_problems_writes_nothing_and_says_where(city, catalogue, tm
     path = sheet(tmp_path, [("2026-07-01", 10, 2), ("2026-07-08", 5, 1), ("明天", 1, 1), ("2026-07-02", -3, "x"),
                             ("2026-07-01", 1, 1), (None, 4, 4)])  # fmt: skip
     with pytest.raises(FileProblems) as caught:
-        import_sheet(path, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"])
+        import_sheet(path=path, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"])
     where = [(p.location.row, p.location.as_dict()["column"], p.location.label) for p in caught.value.problems]
     assert where == [
         (4, "A", "日期"), (5, "A", "日期"), (6, "B", "出动警力（人次）"), (6, "C", "检查场所（家次）"),
@@ -125,7 +127,7 @@ def test_a_sheet_reports_every_bad_cell_even_in_a_row_whose_day_is_wrong(city, c
     path = sheet(tmp_path, [("明天", "x", -1), ("2026-07-08", "many", 2), ("2026-07-02", 3, "y"),
                             ("2026-07-02", "z", 4), ("2026-09-30", 1.5, 1)])  # fmt: skip
     with pytest.raises(FileProblems) as caught:
-        import_sheet(path, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"])
+        import_sheet(path=path, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"])
     assert [(p.location.row, p.location.as_dict()["column"], p.message) for p in caught.value.problems] == [
         (3, "A", "“明天”不是日期：应写2026-07-07、7月7日或轮次名称"),
         (3, "B", "“x”不是数字：应为不小于0的整数"),
@@ -144,7 +146,7 @@ def test_a_sheet_reports_every_bad_cell_even_in_a_row_whose_day_is_wrong(city, c
 def test_a_sheet_without_the_header_is_refused(city, catalogue, tmp_path):
     path = sheet(tmp_path, [("2026-07-01", 1)], header=("时间段", "数量"))
     with pytest.raises(FileProblems, match="找不到战果统计表的表头"):
-        import_sheet(path, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"])
+        import_sheet(path=path, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"])
 
 
 def test_the_downloaded_sheet_loads_back(city, catalogue, tmp_path):
@@ -160,7 +162,9 @@ def test_the_downloaded_sheet_loads_back(city, catalogue, tmp_path):
     ws.cell(4, 2, 20)
     load = tmp_path / "filled.xlsx"
     ws.parent.save(load)
-    assert import_sheet(load, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"]) == 1
+    assert import_sheet(
+        path=load, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"]
+    ) == 1
 
 
 

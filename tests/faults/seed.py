@@ -37,7 +37,7 @@ def seed(people: int) -> dict:
     units = build_tree()
     with tempfile.TemporaryDirectory() as tmp:
         opts = {k: CAMPAIGN[k] for k in ("name", "code", "start", "end", "owner")}
-        import_plan(write_xlsx(Path(tmp) / "plan.xlsx"), publish=True, **opts)
+        import_plan(path=write_xlsx(Path(tmp) / "plan.xlsx"), publish=True, **opts)
     campaign = Campaign.objects.get(code=CAMPAIGN["code"])
     found = []
     for n in range(people):

@@ -551,7 +551,7 @@ def run_import(data: bytes, suffix: str, display: str, **options):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"plan{suffix}"
         path.write_bytes(data)
-        return import_plan(path, display_name=display, **options)
+        return import_plan(path=path, display_name=display, **options)
 
 
 @pytest.mark.django_db

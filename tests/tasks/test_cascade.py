@@ -98,7 +98,7 @@ class TestPassDown:
             f"/api/v1/assignments/{counted.pk}/pass-down/", [{"unit": "33031001", "target": "60"}], format="json"
         )
         opts = {k: CAMPAIGN[k] for k in ("name", "code", "start", "end", "owner")}
-        result = import_plan(write_xlsx(tmp_path / "again.xlsx"), **opts)
+        result = import_plan(path=write_xlsx(tmp_path / "again.xlsx"), **opts)
         assert result.withdrawn.get("assignments", 0) == 0
         assert get("2.1", "33031001").is_active
 

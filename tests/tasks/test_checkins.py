@@ -167,7 +167,7 @@ def test_a_daily_target_under_the_whole_campaign_is_a_daily_check_in(city, tmp_p
 
     plan = [("一、“铁拳”行动（分管领导：李振华）",
              [("1", "街面巡逻", "武装巡逻", "每日巡逻不少于2次", "城东分局", "", "李振华", "行动期间", "")])]  # fmt: skip
-    import_plan(write_xlsx(tmp_path / "plan.xlsx", plan), publish=True, **CAMPAIGN)
+    import_plan(path=write_xlsx(tmp_path / "plan.xlsx", plan), publish=True, **CAMPAIGN)
     patrol = Item.objects.get(campaign__code="XJ", code="1.1")
     assert (patrol.deadline_kind, patrol.target_per, patrol.target_value) == (DeadlineKind.DAILY, "daily", 2)
     a = Assignment.objects.select_related("item", "campaign").get(item=patrol)
@@ -194,7 +194,7 @@ def test_the_reminder_sweep_keeps_the_first_week_rule(city, tmp_path):
     from tasks.services.plans import import_plan
     from tests.tasks.planfiles import CAMPAIGN, write_xlsx
 
-    import_plan(write_xlsx(tmp_path / "plan.xlsx"), publish=True, **{**CAMPAIGN, "start": "2026-07-03"})
+    import_plan(path=write_xlsx(tmp_path / "plan.xlsx"), publish=True, **{**CAMPAIGN, "start": "2026-07-03"})
     weekly = Assignment.objects.filter(item__code="2.1")
     tz = ZoneInfo("Asia/Shanghai")
     for day in (date(2026, 7, 3), date(2026, 7, 10)):

@@ -57,7 +57,7 @@ def spread_statuses() -> None:
 def grow(city, published: Campaign, tmp_path) -> None:
     """More rows everywhere: a second campaign, a pass-down to the stations, reports and comments."""
     opts = {k: CAMPAIGN[k] for k in ("start", "end", "owner")}
-    import_plan(write_xlsx(tmp_path / "more.xlsx", MORE), publish=True, name="加码行动", code="XJ2", **opts)
+    import_plan(path=write_xlsx(tmp_path / "more.xlsx", MORE), publish=True, name="加码行动", code="XJ2", **opts)
     parent = Assignment.objects.get(campaign=published, item__code="2.1", unit__code="330310")
     stations = [city.units[code] for code in ("33031001", "33031002", "33031003")]
     children = pass_down(

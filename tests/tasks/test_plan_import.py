@@ -5,6 +5,7 @@ import time
 from datetime import date
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -12,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Unit, UnitKind
 from audit.models import AuditEvent
+from ops.errors import Refused
 from ops.tables import FileProblems
 from tasks.models import Assignment, AssignmentRole, AssignmentStatus, Campaign, CampaignStatus, Item
 from tasks.services.plans import import_plan, publish_campaign
@@ -43,7 +45,7 @@ def xlsx(tmp_path):
 @pytest.mark.django_db
 class TestImport:
     def test_xlsx_with_sections_becomes_a_campaign(self, city, xlsx):
-        result = import_plan(xlsx, **OPTS)
+        result = import_plan(path=xlsx, **OPTS)
         campaign = Campaign.objects.get(code="XJ")
         assert (result.actions, result.items, result.assignments) == (2, 4, 0)
         assert campaign.status == CampaignStatus.DRAFT
@@ -64,7 +66,7 @@ class TestImport:
         assert "责任清单" in item.source_location and "第4行" in item.source_location
 
     def test_publish_assigns_every_named_unit_once(self, city, xlsx):
-        result = import_plan(xlsx, publish=True, **OPTS)
+        result = import_plan(path=xlsx, publish=True, **OPTS)
         campaign = Campaign.objects.get(code="XJ")
         assert campaign.status == CampaignStatus.PUBLISHED and result.published
         assert assignment_map(campaign) == {
@@ -103,9 +105,9 @@ class TestImport:
             )
             return sorted(items), assignment_map(campaign)
 
-        import_plan(write_xlsx(tmp_path / "p.xlsx"), publish=True, **{**OPTS, "code": "A"})
-        import_plan(write_docx(tmp_path / "p.docx"), publish=True, **{**OPTS, "code": "B", "name": "B"})
-        import_plan(write_yaml(tmp_path / "p.yaml", campaign={**CAMPAIGN, "code": "C", "name": "C"}), publish=True)
+        import_plan(path=write_xlsx(tmp_path / "p.xlsx"), publish=True, **{**OPTS, "code": "A"})
+        import_plan(path=write_docx(tmp_path / "p.docx"), publish=True, **{**OPTS, "code": "B", "name": "B"})
+        import_plan(path=write_yaml(tmp_path / "p.yaml", campaign={**CAMPAIGN, "code": "C", "name": "C"}), publish=True)
         assert content("A") == content("B") == content("C")
         assert len(content("A")[0]) == 4
 
@@ -119,7 +121,7 @@ class TestImport:
         )
         path = tmp_path / "plan.csv"
         path.write_bytes(text.encode("gb18030"))
-        result = import_plan(path, **OPTS)
+        result = import_plan(path=path, **OPTS)
         assert (result.actions, result.items) == (2, 3)
         campaign = Campaign.objects.get(code="XJ")
         assert list(campaign.actions.values_list("name", flat=True)) == ["清患行动", "铁拳行动"]
@@ -157,7 +159,7 @@ class TestErrors:
         path = write_xlsx(tmp_path / "bad.xlsx", bad)
         before = snapshot()
         with pytest.raises(FileProblems) as exc:
-            import_plan(path, publish=True, **OPTS)
+            import_plan(path=path, publish=True, **OPTS)
         messages = [str(p) for p in exc.value.problems]
         assert snapshot() == before
         assert len(messages) == 4, messages
@@ -171,7 +173,7 @@ class TestErrors:
     def test_errors_in_word_name_table_and_row(self, city, tmp_path):
         path = write_docx(tmp_path / "bad.docx", with_row(PLAN, 1, 1, lead="城南分局"))
         with pytest.raises(FileProblems) as exc:
-            import_plan(path, **OPTS)
+            import_plan(path=path, **OPTS)
         (problem,) = exc.value.problems
         assert str(problem).startswith("bad.docx 第1个表格 第7行 第5列（牵头单位）")
         assert problem.as_dict()["row"] == 7
@@ -179,7 +181,7 @@ class TestErrors:
     def test_errors_in_yaml_name_the_line(self, city, tmp_path):
         path = write_yaml(tmp_path / "bad.yaml", with_row(PLAN, 0, 1, deadline="2月30日前"))
         with pytest.raises(FileProblems) as exc:
-            import_plan(path)
+            import_plan(path=path)
         (problem,) = exc.value.problems
         assert problem.location.row and problem.location.label == "actions[0].items[1].deadline"
         assert f"第{problem.location.row}行" in str(problem)
@@ -187,18 +189,18 @@ class TestErrors:
     def test_missing_header_and_missing_options(self, city, tmp_path):
         path = write_xlsx(tmp_path / "plan.xlsx", header=["序号", "内容", "单位"])
         with pytest.raises(FileProblems, match="找不到责任清单的表头"):
-            import_plan(path, **OPTS)
+            import_plan(path=path, **OPTS)
         with pytest.raises(FileProblems, match="缺少开始日期"):
-            import_plan(write_xlsx(tmp_path / "ok.xlsx"), name="X", end="2026-10-08", owner="3303")
+            import_plan(path=write_xlsx(tmp_path / "ok.xlsx"), name="X", end="2026-10-08", owner="3303")
 
     def test_ambiguous_unit_name_asks_for_a_code(self, city, tmp_path):
         twin = Unit(code="33032009", name="城关派出所", kind=UnitKind.STATION)
         Unit.objects.add_child(Unit.objects.get(code="330320"), instance=twin)
         path = write_xlsx(tmp_path / "p.xlsx", with_row(PLAN, 0, 1, lead="城关派出所"))
         with pytest.raises(FileProblems, match=r"有重名.*33031001.*33032009"):
-            import_plan(path, **OPTS)
+            import_plan(path=path, **OPTS)
         # written by its code, it resolves
-        import_plan(write_xlsx(tmp_path / "q.xlsx", with_row(PLAN, 0, 1, lead="33032009")), **OPTS)
+        import_plan(path=write_xlsx(tmp_path / "q.xlsx", with_row(PLAN, 0, 1, lead="33032009")), **OPTS)
 
     def test_command_exits_non_zero_with_json_errors(self, city, tmp_path, capsys):
         path = write_xlsx(tmp_path / "bad.xlsx", with_row(PLAN, 0, 0, lead="不存在单位"))
@@ -210,29 +212,29 @@ class TestErrors:
         assert Campaign.objects.count() == 0
 
     def test_closed_campaign_refuses_import(self, city, xlsx):
-        import_plan(xlsx, **OPTS)
+        import_plan(path=xlsx, **OPTS)
         Campaign.objects.update(status=CampaignStatus.CLOSED)
         with pytest.raises(FileProblems, match="已结束"):
-            import_plan(xlsx, **OPTS)
+            import_plan(path=xlsx, **OPTS)
 
 
 @pytest.mark.django_db
 class TestReimport:
     def test_dry_run_reports_and_writes_nothing(self, city, xlsx):
         before = snapshot()
-        result = import_plan(xlsx, publish=True, dry_run=True, **OPTS)
+        result = import_plan(path=xlsx, publish=True, dry_run=True, **OPTS)
         assert snapshot() == before
         assert result.dry_run and result.created["assignments"] == 12 and result.items == 4
 
     def test_same_file_again_changes_nothing(self, city, xlsx):
-        import_plan(xlsx, publish=True, **OPTS)
+        import_plan(path=xlsx, publish=True, **OPTS)
         before = snapshot()
-        result = import_plan(xlsx, **OPTS)
+        result = import_plan(path=xlsx, **OPTS)
         assert snapshot() == before
         assert not any(result.created.values()) and not any(result.updated.values()) and result.changes == []
 
     def test_corrected_file_updates_by_code_and_keeps_progress(self, city, tmp_path, xlsx):
-        import_plan(xlsx, publish=True, **OPTS)
+        import_plan(path=xlsx, publish=True, **OPTS)
         campaign = Campaign.objects.get(code="XJ")
         # 西山派出所 has started on 1.1; 城关派出所 got an individual extension
         xishan = Assignment.objects.get(item__code="1.1", unit__code="33032001")
@@ -240,7 +242,7 @@ class TestReimport:
         Assignment.objects.filter(item__code="1.1", unit__code="33031001").update(due_date=date(2026, 9, 10))
 
         corrected = with_row(PLAN, 0, 0, lead="城东分局、城关派出所、东湖派出所", deadline="9月5日前")
-        result = import_plan(write_xlsx(tmp_path / "v2.xlsx", corrected), **OPTS)
+        result = import_plan(path=write_xlsx(tmp_path / "v2.xlsx", corrected), **OPTS)
 
         xishan.refresh_from_db()
         assert not xishan.is_active and xishan.status == AssignmentStatus.IN_PROGRESS  # withdrawn, not lost
@@ -258,16 +260,16 @@ class TestReimport:
         assert AuditEvent.objects.filter(verb="assignment.withdrawn", object_id=xishan.pk).exists()
 
         # named again in a later version: the same row comes back, with its progress
-        import_plan(xlsx, **OPTS)
+        import_plan(path=xlsx, **OPTS)
         xishan.refresh_from_db()
         assert xishan.is_active and xishan.status == AssignmentStatus.IN_PROGRESS
         assert Assignment.objects.filter(item__code="1.1", unit__code="33032001").count() == 1
         assert campaign.items.count() == 4
 
     def test_item_missing_from_a_new_version_is_withdrawn_not_deleted(self, city, tmp_path, xlsx):
-        import_plan(xlsx, publish=True, **OPTS)
+        import_plan(path=xlsx, publish=True, **OPTS)
         shorter = [(PLAN[0][0], PLAN[0][1]), (PLAN[1][0], PLAN[1][1][:1])]
-        result = import_plan(write_xlsx(tmp_path / "v2.xlsx", shorter), **OPTS)
+        result = import_plan(path=write_xlsx(tmp_path / "v2.xlsx", shorter), **OPTS)
         item = Item.objects.get(code="2.2")
         assert not item.is_active and result.withdrawn == {"items": 1, "assignments": 3}
         assert Assignment.objects.filter(item=item).count() == 3
@@ -282,10 +284,10 @@ class TestPublishScale:
             Unit.objects.add_child(east, instance=Unit(code=f"3303109{i:02d}", name=f"新{i}所", kind=UnitKind.STATION))
 
     def _publish_queries(self, xlsx, code):
-        import_plan(xlsx, **{**OPTS, "code": code, "name": code})
+        import_plan(path=xlsx, **{**OPTS, "code": code, "name": code})
         campaign = Campaign.objects.get(code=code)
         with CaptureQueriesContext(connection) as ctx:
-            publish_campaign(campaign)
+            publish_campaign(campaign=campaign, by=None)
         return len(ctx.captured_queries), campaign.assignments.count()
 
     def test_publish_query_count_does_not_grow_with_units(self, city, xlsx):
@@ -298,7 +300,7 @@ class TestPublishScale:
     @pytest.mark.parametrize("fast", [True, False])
     def test_both_write_paths_give_the_same_rows(self, city, xlsx, settings, fast):
         settings.DB_FAST_PATHS = fast
-        import_plan(xlsx, publish=True, **OPTS)
+        import_plan(path=xlsx, publish=True, **OPTS)
         rows = Assignment.objects.filter(campaign__code="XJ")
         assert rows.count() == 12
         assert set(rows.values_list("status", "is_active", "version")) == {("pending", True, 1)}
@@ -306,10 +308,25 @@ class TestPublishScale:
 
 
 @pytest.mark.django_db
+def test_publishing_needs_the_manage_right_over_the_owner_and_a_draft(city, xlsx):
+    """The service checks its caller itself: HQ over the owning bureau publishes, a sub-bureau's lead
+    does not; a campaign already published is refused (a ``Refused``, the API's and pages' 400)."""
+    import_plan(path=xlsx, **OPTS)
+    campaign = Campaign.objects.get(code="XJ")
+    before = snapshot()
+    with pytest.raises(PermissionDenied):
+        publish_campaign(campaign=campaign, by=city["east_lead"])
+    assert snapshot() == before
+    assert publish_campaign(campaign=campaign, by=city["hq"]).created["assignments"] == 12
+    assert AuditEvent.objects.get(verb="campaign.published").actor == city["hq"]
+    with pytest.raises(Refused, match="只有草稿可以发布"):
+        publish_campaign(campaign=campaign, by=city["hq"])
+
+@pytest.mark.django_db
 def test_the_template_imports_as_it_is(city, tmp_path):
     path = tmp_path / "template.xlsx"
     call_command("export_plan_template", str(path))
-    result = import_plan(path, **OPTS, publish=True)
+    result = import_plan(path=path, **OPTS, publish=True)
     assert (result.actions, result.items) == (1, 3)
     item = Item.objects.get(code="1.2")
     assert item.milestones == ["2026-07-20", "2026-08-31"] and item.due_date == date(2026, 8, 31)
@@ -327,7 +344,7 @@ def test_a_zip_bomb_plan_is_refused_before_it_is_read(city, tmp_path, name, bomb
                      "--end", "2026-10-08", "--owner", OPTS["owner"])  # fmt: skip
     assert time.monotonic() - started < 5
     with pytest.raises(FileProblems, match=f"^{name}：文件解压后.*疑为恶意构造的压缩文件，不予读取$"):
-        import_plan(path, **OPTS)
+        import_plan(path=path, **OPTS)
     assert snapshot() == before
 
 

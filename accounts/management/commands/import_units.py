@@ -16,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, dry_run, format, **options):
         try:
-            result = import_units(file, dry_run=dry_run)
+            result = import_units(path=file, dry_run=dry_run, by=None)  # the command line runs as the system
         except FileProblems as exc:
             if format == "json":
                 self.stdout.write(json.dumps({"errors": [p.as_dict() for p in exc.problems]}, ensure_ascii=False))

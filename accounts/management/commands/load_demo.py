@@ -49,7 +49,7 @@ class Command(BaseCommand):
         today = today or timezone.localdate()
         start, end = demo_dates(today)
         with transaction.atomic(), tempfile.TemporaryDirectory() as folder:
-            units = import_units(SEEDS / "units.csv")
+            units = import_units(path=SEEDS / "units.csv")
             users = self._users()
             if not User.objects.filter(username="admin").exists():
                 User.objects.create_superuser("admin", password=DEMO_PASSWORD, name="系统管理员")
@@ -58,7 +58,7 @@ class Command(BaseCommand):
             # imported and published the Friday before the start, when the plan went out to the units
             published = timezone.make_aware(datetime.combine(start - timedelta(days=3), time(17)))
             with on(published):
-                result = import_plan(path, publish=True, start=start, end=end, display_name=plan, **CAMPAIGN)
+                result = import_plan(path=path, publish=True, start=start, end=end, display_name=plan, **CAMPAIGN)
             campaign = Campaign.objects.get(code=CAMPAIGN["code"])
             Campaign.objects.filter(pk=campaign.pk).update(published_at=published, created_at=published)
             campaign.assignments.update(created_at=published, updated_at=published)
