@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from functools import partial
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from accounts import scope
 from accounts.models import User
 from audit import services as audit
-from ops.errors import Refused
+from ops.errors import Forbidden, Refused
 from tasks.models import Campaign
 
 from . import jobs
@@ -25,7 +24,7 @@ from .models import Export, ExportStatus, Weights
 def save_weights(*, campaign: Campaign, by: User, values: dict[str, int]) -> Weights:
     """Set the ranking weights (0–100 each, not all 0) and how many laggards the bulletin names."""
     if not scope.can(by, scope.Action.MANAGE, campaign.owner):
-        raise PermissionDenied("只有行动牵头的领导小组办公室可以设置排名权重")
+        raise Forbidden("只有行动牵头的领导小组办公室可以设置排名权重")
     fields = [*Weights.MEASURES, "laggards"]
     if any(not 0 <= int(values[f]) <= 100 for f in fields):
         raise Refused("权重应为0至100的整数")

@@ -2,7 +2,7 @@
 
 Who may do what follows ``accounts.scope``: inspecting (inspector, HQ) over the unit concerned for
 inspections, notices, verification and hotspots; reporting (the unit's lead) for self-reported
-findings and rectification answers. A refusal raises ``PermissionDenied`` or ``InspectionError``
+findings and rectification answers. A refusal raises ``Forbidden`` or ``InspectionError``
 before anything is written; files already stored are removed again if the transaction fails.
 """
 
@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
@@ -24,7 +23,7 @@ from accounts.models import Unit, User
 from accounts.scope import Action
 from audit import services as audit
 from ops.cn import cn_date as _d
-from ops.errors import Refused
+from ops.errors import Forbidden, Refused
 from ops.uploads import check_upload
 from tasks.models import Campaign, Item
 
@@ -53,7 +52,7 @@ class InspectionError(Refused):
 
 def _require(user, action: Action, unit: Unit, what: str) -> None:
     if not scope.can(user, action, unit):
-        raise PermissionDenied(f"无权{what}：{unit.name}不在您的职责范围内")
+        raise Forbidden(f"无权{what}：{unit.name}不在您的职责范围内")
 
 
 class _Files:
@@ -133,7 +132,7 @@ def may_act_for(by: User, inspection: Inspection) -> bool:
 def _locked_inspection(inspection: Inspection, by: User) -> Inspection:
     locked = Inspection.objects.select_for_update().get(pk=inspection.pk)
     if not may_act_for(by, locked):
-        raise PermissionDenied("无权办理该检查：检查涉及您职责范围以外的单位")
+        raise Forbidden("无权办理该检查：检查涉及您职责范围以外的单位")
     return locked
 
 
@@ -312,7 +311,7 @@ def issue_notice(
     if deadline < today:
         raise InspectionError(f"整改期限{_d(deadline)}早于今天")
     if inspection is not None and not may_act_for(by, inspection):
-        raise PermissionDenied("无权以该检查的名义下发通知书：检查涉及您职责范围以外的单位")
+        raise Forbidden("无权以该检查的名义下发通知书：检查涉及您职责范围以外的单位")
     if inspection is not None and deadline < inspection.planned_on:
         raise InspectionError(f"整改期限{_d(deadline)}早于检查日期{_d(inspection.planned_on)}")
     issuing_unit = issuing_unit or (inspection.issuing_unit if inspection else by.unit)
@@ -396,7 +395,7 @@ def verify_finding(
     with transaction.atomic():
         locked = _locked_finding(finding)
         if not scope.judges(by, Action.INSPECT, locked.unit):  # never one's own unit's rectification
-            raise PermissionDenied("无权验证该单位的整改")
+            raise Forbidden("无权验证该单位的整改")
         if locked.status != FS.SUBMITTED:
             raise InspectionError(f"问题当前为“{locked.get_status_display()}”，没有待验证的整改")
         answer = locked.answers.select_for_update().get(round=locked.rounds)

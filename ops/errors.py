@@ -31,6 +31,13 @@ class Refused(ValueError):
         return {"detail": str(self)}
 
 
+class Forbidden(Refused, PermissionDenied):
+    """The caller lacks the right (403). Also a ``PermissionDenied``, so Django answers it as a 403
+    wherever nobody catches it."""
+
+    status_code = 403
+
+
 class Missing(Refused):
     """Something the request names is missing or outside the caller's scope (the same answer for both)."""
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -24,7 +23,7 @@ from accounts import scope
 from accounts.models import Unit, User
 from audit import services as audit
 from ops.cn import cn_date, cn_range
-from ops.errors import Refused
+from ops.errors import Forbidden, Refused
 from ops.tables import FileProblems, Location, Problem, find_header, normalise_header, read_tables
 from tasks.models import Campaign, CampaignStatus
 
@@ -87,7 +86,7 @@ def _write(*, campaign: Campaign, unit: Unit, entries: list[Entry], by: User, so
     if campaign.status == CampaignStatus.DRAFT:
         raise StatsError("行动方案尚未发布，不能填报战果")
     if not may_report(by, unit):
-        raise PermissionDenied("无权为该单位填报战果")
+        raise Forbidden("无权为该单位填报战果")
     now = timezone.now()
     with transaction.atomic():
         keys = {(e.indicator.pk, e.day) for e in entries}
@@ -131,9 +130,9 @@ def report_figures(
     *, campaign: Campaign, unit: Unit, day: date, values: dict[int, object], by: User, source: str = ""
 ) -> int:
     """A unit's figures for one day (a round: its last day), ``values`` by indicator id; blanks are
-    skipped. Raises StatsError with every wrong field named, or PermissionDenied."""
+    skipped. Raises StatsError with every wrong field named, or Forbidden."""
     if not may_report(by, unit):
-        raise PermissionDenied("无权为该单位填报战果")
+        raise Forbidden("无权为该单位填报战果")
     problem = check_day(campaign, day, list(campaign.rounds.all()))
     if problem:
         raise StatsError(problem)
@@ -196,7 +195,7 @@ def import_sheet(
     with sheet, row, column and field, or every figure written. Returns how many changed."""
     name = display_name or Path(path).name
     if not may_report(by, unit):
-        raise PermissionDenied("无权为该单位填报战果")
+        raise Forbidden("无权为该单位填报战果")
     indicators = list(campaign.indicators.filter(is_active=True))
     rounds = list(campaign.rounds.all())
     synonyms = _headers(indicators)

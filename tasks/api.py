@@ -6,7 +6,6 @@ outside the user's scope is a 404.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
@@ -17,7 +16,7 @@ from rest_framework.response import Response
 
 from accounts import scope
 from accounts.api import UnitSerializer, under
-from ops.errors import REFUSALS, InRow, Missing, Refused
+from ops.errors import REFUSALS, Forbidden, InRow, Missing, Refused
 from ops.openapi import UPLOAD_TYPES, download_responses, refusal
 from ops.params import ApiDateField, DateFilter, IdFilter, ScopedFilterSet
 from ops.uploads import attachment
@@ -389,7 +388,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         assignment = self.get_object()
         if not scope.can(request.user, scope.Action.REPORT, assignment.unit):
             # before resolving the share units, which are looked up in the caller's report scope
-            raise PermissionDenied("无权分解该单位的任务")
+            raise Forbidden("无权分解该单位的任务")
         body = ShareSerializer(data=request.data, many=True)
         body.is_valid(raise_exception=True)
         codes = [row["unit"] for row in body.validated_data]

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -20,6 +19,7 @@ from accounts import scope
 from accounts.models import Unit, User
 from accounts.scope import Action
 from audit import services as audit
+from ops.errors import Forbidden
 from tasks.models import AMOUNT_TOO_LARGE, Assignment, amount_fits
 
 from .errors import AmountTooLarge, ReportError
@@ -39,7 +39,7 @@ def pass_down(*, assignment: Assignment, by: User, shares: list[Share]) -> list[
     with transaction.atomic():
         parent = Assignment.objects.select_for_update(of=("self",)).select_related("unit", "item").get(pk=assignment.pk)
         if not scope.can(by, Action.REPORT, parent.unit):
-            raise PermissionDenied("无权分解该单位的任务")
+            raise Forbidden("无权分解该单位的任务")
         if not parent.is_active:
             raise ReportError("该任务已从方案中撤销，不能再分解")
         units = [s.unit for s in shares]

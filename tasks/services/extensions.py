@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import formats, timezone
@@ -14,6 +13,7 @@ from accounts import scope
 from accounts.models import User
 from accounts.scope import Action
 from audit import services as audit
+from ops.errors import Forbidden
 from tasks.models import Assignment, AssignmentStatus, ExtensionRequest, ExtensionStatus
 
 from .errors import ReportError
@@ -27,7 +27,7 @@ def request_extension(*, assignment: Assignment, by: User, due: date, reason: st
     with transaction.atomic():
         locked = Assignment.objects.select_for_update(of=("self",)).select_related("unit", "campaign").get(pk=assignment.pk)
         if not scope.can(by, Action.REPORT, locked.unit):
-            raise PermissionDenied("无权为该单位申请延期")
+            raise Forbidden("无权为该单位申请延期")
         if locked.status == AssignmentStatus.ACCEPTED or not locked.is_active:
             raise ReportError("该任务已验收或已撤销，无需延期")
         if due <= locked.due_date:
@@ -63,7 +63,7 @@ def decide_extension(*, request: ExtensionRequest, by: User, approve: bool, note
             .get(pk=request.assignment_id)
         )
         if not may_review(by, assignment):
-            raise PermissionDenied("无权审批该延期申请")
+            raise Forbidden("无权审批该延期申请")
         if request.status != ExtensionStatus.PENDING:
             raise ReportError("该申请已审批")
         if not approve and not note.strip():

@@ -12,7 +12,6 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,7 +19,7 @@ from accounts import scope
 from accounts.models import Unit, User
 from audit import services as audit
 from ops.db import bulk_insert
-from ops.errors import Refused
+from ops.errors import Forbidden, Refused
 from ops.tables import FileProblems, Location, Problem
 from tasks.models import (
     Action,
@@ -312,14 +311,14 @@ def publish_campaign(
 ) -> PlanImportResult:
     """Draft → published: every item's named units get their assignments.
 
-    ``by`` needs the manage right over the campaign's owner (``PermissionDenied``); ``None`` is the
+    ``by`` needs the manage right over the campaign's owner (``Forbidden``); ``None`` is the
     system, as in ``import_plan``: the command line and the demo, which run as no user. A campaign
     that is no longer a draft is refused (``Refused``)."""
     result = result or PlanImportResult()
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update(of=("self",)).select_related("owner").get(pk=campaign.pk)
         if by is not None and not scope.can(by, scope.Action.MANAGE, campaign.owner):
-            raise PermissionDenied("只有行动牵头的领导小组办公室可以发布方案")
+            raise Forbidden("只有行动牵头的领导小组办公室可以发布方案")
         if campaign.status != CampaignStatus.DRAFT:
             raise Refused(f"行动“{campaign.name}”当前为“{campaign.get_status_display()}”，只有草稿可以发布")
         campaign.status = CampaignStatus.PUBLISHED

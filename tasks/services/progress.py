@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +19,7 @@ from accounts import scope
 from accounts.models import User
 from accounts.scope import Action
 from audit import services as audit
+from ops.errors import Forbidden
 from ops.uploads import Checked, check_upload
 from tasks.models import Assignment, AssignmentStatus, Comment, Evidence, ProgressReport
 
@@ -57,7 +57,7 @@ def report_progress(
         with transaction.atomic():
             locked = Assignment.objects.select_for_update(of=("self",)).select_related("unit").get(pk=assignment.pk)
             if not scope.can(by, Action.REPORT, locked.unit):
-                raise PermissionDenied("无权为该单位填报进度")
+                raise Forbidden("无权为该单位填报进度")
             if expected_version is not None and locked.version != expected_version:
                 raise VersionConflict(locked.version)
             if not locked.is_active or locked.status not in OPEN_FOR_REPORTS:
@@ -124,7 +124,7 @@ def add_comment(*, assignment: Assignment, by: User, text: str) -> Comment:
     if not text:
         raise ReportError("批注内容不能为空")
     if not scope.can(by, Action.VIEW, assignment.unit):
-        raise PermissionDenied("无权查看该任务")
+        raise Forbidden("无权查看该任务")
     with transaction.atomic():
         comment = Comment.objects.create(assignment=assignment, author=by, text=text)
         audit.record([audit.event(assignment, "assignment.commented", actor=by, unit=assignment.unit,

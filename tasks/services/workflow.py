@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -18,7 +17,7 @@ from accounts import scope
 from accounts.models import User
 from accounts.scope import Action
 from audit import services as audit
-from ops.errors import Refused
+from ops.errors import Forbidden, Refused
 from tasks.models import Assignment, AssignmentRole, AssignmentStatus
 
 S = AssignmentStatus
@@ -113,7 +112,7 @@ def allowed_transitions(user, assignment: Assignment) -> list[str]:
 def transition_assignment(
     *, assignment: Assignment, name: str, by: User, note: str = "", expected_version: int | None = None
 ) -> Assignment:
-    """Make transition ``name``; raises TransitionError, PermissionDenied or VersionConflict."""
+    """Make transition ``name``; raises TransitionError, Forbidden or VersionConflict."""
     transition = TRANSITIONS.get(name)
     if transition is None:
         raise TransitionError(f"未知操作“{name}”", sorted(TRANSITIONS))
@@ -122,7 +121,7 @@ def transition_assignment(
         if expected_version is not None and locked.version != expected_version:
             raise VersionConflict(locked.version)
         if not may_act(by, locked, transition):
-            raise PermissionDenied("无权对该任务执行此操作")
+            raise Forbidden("无权对该任务执行此操作")
         if not locked.is_active:
             raise TransitionError("该任务已从方案中撤销，不能再办理", [])
         if locked.status not in transition.sources:
