@@ -1,5 +1,5 @@
-"""The ranking under ``/api/v1/boards/ranking/`` and the results statistics under ``/api/v1/stats/``,
-scoped like every other read: a campaign or unit out of scope is a 404 like a missing one."""
+"""The results statistics under ``/api/v1/stats/``, scoped like every other read: a campaign or unit
+out of scope is a 404 like a missing one (the query is a board's: ``boards.api.asked_or_refused``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import scope
+from boards.api import BOARD_PARAMETERS, NOT_SEEN, UnitRef, asked_or_refused, unit_json
 from ops.openapi import refusal
 from ops.params import ApiDateField
 from ops.tables import FileProblems
@@ -21,84 +22,11 @@ from tasks.api import service_errors
 from tasks.models import CampaignStatus
 from tasks.queries import campaigns_for
 
-from .api import asked_or_refused
-from .ranking import MEASURES, ranking
-
-BOARD_PARAMETERS = [
-    OpenApiParameter("campaign", int, description="Default: the latest campaign the user sees"),
-    OpenApiParameter("unit", str, description="Unit code; its children are ranked / are the columns"),
-]
-# asked_or_refused: a campaign or unit out of scope, or none to show
-NOT_SEEN = {404: refusal(404, "The campaign or unit named, or no campaign to show")}
 WINDOW_PARAMETERS = [
     OpenApiParameter("round", int, description="A round of concentrated operations: its dates"),
     OpenApiParameter("start", str, description="First day (yyyy-mm-dd); default the campaign's first"),
     OpenApiParameter("end", str, description="Last day (yyyy-mm-dd); default today or the campaign's last"),
 ]
-
-
-def _unit(u) -> dict:
-    return {"id": u.pk, "code": u.code, "name": u.name}
-
-
-class UnitRef(serializers.Serializer):
-    id = serializers.IntegerField()
-    code = serializers.CharField()
-    name = serializers.CharField()
-
-
-class StandingSerializer(serializers.Serializer):
-    unit = UnitRef()
-    rank = serializers.IntegerField(allow_null=True, help_text="Null: no work to rank")
-    score = serializers.FloatField(allow_null=True)
-    measures = serializers.DictField(child=serializers.FloatField(allow_null=True), help_text="Each 0–100")
-    total = serializers.IntegerField()
-    done = serializers.IntegerField()
-    overdue = serializers.IntegerField()
-    due = serializers.IntegerField(help_text="Work due before today")
-    in_time = serializers.IntegerField(help_text="Of the work due, submitted by its due date")
-    findings = serializers.IntegerField()
-    open_findings = serializers.IntegerField()
-    reasons = serializers.ListField(
-        child=serializers.CharField(), help_text="A laggard's reasons, as a bulletin words them"
-    )
-
-
-class RankingSerializer(serializers.Serializer):
-    campaign = serializers.IntegerField()
-    unit = UnitRef()
-    weights = serializers.DictField(child=serializers.IntegerField())
-    standings = StandingSerializer(many=True)
-    laggards = StandingSerializer(many=True)
-
-
-def standing_json(s) -> dict:
-    return {
-        "unit": _unit(s.unit), "rank": s.rank, "score": s.score,
-        "measures": {m: (round(v, 1) if v is not None else None) for m, v in s.measures.items()},
-        "total": s.total, "done": s.done, "overdue": s.overdue, "due": s.due, "in_time": s.in_time,
-        "findings": s.findings, "open_findings": s.open_findings, "reasons": s.reasons(),
-    }  # fmt: skip
-
-
-class RankingView(APIView):
-    """排名: the units under ``unit`` ranked by HQ's weighted score, and the laggards (通报约谈)."""
-
-    @extend_schema(parameters=BOARD_PARAMETERS, responses={200: RankingSerializer, **NOT_SEEN})
-    def get(self, request):
-        a, refused = asked_or_refused(request)
-        if refused:
-            return refused
-        r = ranking(request.user, a.campaign, a.unit)
-        return Response(
-            {
-                "campaign": a.campaign.pk,
-                "unit": _unit(a.unit),
-                "weights": {m: r.weights[m] for m in MEASURES},
-                "standings": [standing_json(s) for s in r.standings],
-                "laggards": [standing_json(s) for s in r.laggards],
-            }
-        )
 
 
 class LineSerializer(serializers.Serializer):
@@ -131,11 +59,11 @@ class TotalsSerializer(serializers.Serializer):
 
 def totals_json(t: stats.Totals) -> dict:
     return {
-        "campaign": t.campaign.pk, "unit": _unit(t.unit), "start": t.window.start, "end": t.window.end,
+        "campaign": t.campaign.pk, "unit": unit_json(t.unit), "start": t.window.start, "end": t.window.end,
         "round": t.window.round.pk if t.window.round else None,
         "compared_with": t.compared_with.pk if t.compared_with else None,
         "last_year_start": t.last_year_window.start, "last_year_end": t.last_year_window.end,
-        "columns": [_unit(u) for u in t.columns],
+        "columns": [unit_json(u) for u in t.columns],
         "lines": [
             {
                 "indicator": {"id": ln.indicator.pk, "code": ln.indicator.code, "name": ln.indicator.name,
@@ -181,7 +109,7 @@ class NonReportersView(APIView):
         day = a.window.end
         missing = list(stats.non_reporters(request.user, a.campaign, a.unit, day))
         expected = stats.reporting_units(request.user, a.campaign, a.unit).count()
-        return Response({"day": day, "expected": expected, "missing": [_unit(u) for u in missing]})
+        return Response({"day": day, "expected": expected, "missing": [unit_json(u) for u in missing]})
 
 
 class CatalogueSerializer(serializers.Serializer):

@@ -110,7 +110,7 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 # so the only one that can tell "HQ" from "HQ over this unit" (review, outbox, weights, admin writes).
 PERSONAS = {**API_PERSONAS, "east_hq": Persona("east_hq", Role.HQ, "330310")}
 STAFF = {name for name, p in PERSONAS.items() if p.role is not None}  # grant_role makes a role holder staff
-# where the home page sends a role holder: the first of its roles in this order (web.views.home)
+# where the home page sends a role holder: the first of its roles in this order (web.pages.home)
 LANDING = ((Role.UNIT_LEAD, "/my/"), (Role.HQ, "/review/"), (Role.INSPECTOR, "/inspections/"))
 
 

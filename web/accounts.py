@@ -24,4 +24,4 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
         {"prefix": t.key[:6], "created": t.created, "expires": tokens.expires(t), "expired": tokens.is_expired(t)}
         for t in Token.objects.filter(user=request.user).order_by("created")
     ]
-    return render(request, "web/tokens.html", {"tokens": rows, "ttl_hours": settings.API_TOKEN_TTL_HOURS})
+    return render(request, "accounts/tokens.html", {"tokens": rows, "ttl_hours": settings.API_TOKEN_TTL_HOURS})

@@ -1,5 +1,5 @@
-"""Pages of the reminders beyond the inbox: a user's own settings, and HQ's outbox (what was sent to
-whom and when, what failed, what is queued) with the retry of dead letters."""
+"""The notifications pages: a user's inbox of reminders and own settings, and HQ's outbox (what was
+sent to whom and when, what failed, what is queued) with the retry of dead letters."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,13 +17,47 @@ from django.views.decorators.http import require_POST
 
 from accounts import scope
 from accounts.scope import Action
+from notifications import inbox as notifications
 from notifications import outbox
-from notifications.models import MessageStatus
+from notifications.models import Message, MessageStatus
 
 from .forms import OutboxFilterForm, PreferenceForm, RetryForm
-from .views import submit
+from .pages import submit
 
 PAGE_SIZE = 50
+
+
+# --- Inbox ----------------------------------------------------------------------------------------
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The user's own reminders (督办提醒), newest first, the unread ones marked."""
+    page = Paginator(notifications.inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    for m in page:
+        m.link = notifications.link(m)
+    return render(request, "notifications/inbox.html", {"page": page})
+
+
+@login_required
+@require_POST
+def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open a message: it is marked read and the user goes to what it is about."""
+    message = notifications.inbox(request.user).filter(pk=pk).first()
+    if message is None:
+        raise Http404
+    notifications.mark_read(Message.objects.filter(pk=message.pk))
+    return redirect(notifications.link(message) or reverse("web:inbox"))
+
+
+@login_required
+@require_POST
+def inbox_read_all(request: HttpRequest) -> HttpResponse:
+    notifications.mark_read(notifications.inbox(request.user))
+    return redirect("web:inbox")
+
+
+# --- Settings and the outbox ------------------------------------------------------------------------
 
 
 @login_required
@@ -37,7 +71,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
             "weekly_offered": weekly,
             "webhook_ready": bool(settings.NOTIFY_WEBHOOK_URL),
         }
-        return render(request, "reminders/preferences.html", context, status=status)
+        return render(request, "notifications/preferences.html", context, status=status)
 
     if request.method != "POST":
         return page()
@@ -86,7 +120,7 @@ def outbox_page(request: HttpRequest) -> HttpResponse:
         "statuses": MessageStatus,
         "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
     }
-    return render(request, "reminders/outbox.html", context)
+    return render(request, "notifications/outbox.html", context)
 
 
 @login_required
@@ -94,7 +128,7 @@ def outbox_message(request: HttpRequest, pk: int) -> HttpResponse:
     _manager(request)
     message = get_object_or_404(outbox.messages_for(request.user), pk=pk)
     context = {"m": message, "attempts": message.deliveries.all()}
-    return render(request, "reminders/message.html", context)
+    return render(request, "notifications/message.html", context)
 
 
 @login_required

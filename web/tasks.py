@@ -1,4 +1,4 @@
-"""The pages: a unit lead's tasks and assignment page, HQ's acceptance queue and item pages.
+"""The tasks pages: a unit lead's tasks and assignment page, HQ's acceptance queue and item pages.
 
 Every page reads through ``accounts.scope`` (out of scope is a 404) and every form posts to a view
 that calls one service from ``tasks.services``; a refusal is shown on the page with what was typed
@@ -24,50 +24,23 @@ from django.views.decorators.http import require_POST
 from accounts import scope
 from accounts.scope import Action
 from notifications import colours
-from notifications import inbox as notifications
-from notifications.models import Message
-from ops.errors import Refused
-from ops.storage import StorageFull
-from ops.uploads import UploadRejected
 from tasks.models import Assignment, AssignmentStatus, ExtensionRequest, ExtensionStatus, Item
 from tasks.queries import campaigns_for, overdue_q, progress_counts
 from tasks.services import checkins
 from tasks.services.extensions import decide_extension, request_extension
 from tasks.services.progress import add_comment, report_progress, timeline
-from tasks.services.workflow import (
-    TransitionError,
-    VersionConflict,
-    allowed_transitions,
-    assignment_transition,
-    awaiting_review,
-    may_review,
-)
+from tasks.services.workflow import allowed_transitions, assignment_transition, awaiting_review, may_review
 
 from . import labels
 from .forms import CommentForm, DecisionForm, ExtensionForm, ReportForm, TaskFilterForm, TransitionForm
+from .pages import PAGE_SIZE, REFUSALS, refusal_status, submit
 
 S = AssignmentStatus
 MY_TASKS_LIMIT = 300
-PAGE_SIZE = 50
-REFUSALS = (PermissionDenied, TransitionError, VersionConflict, UploadRejected, Refused, StorageFull)
 
 
 def _assignments():
     return Assignment.objects.select_related("item", "item__action", "campaign", "unit")
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Each role lands on its own work: leads on their tasks, HQ on what awaits acceptance,
-    inspectors on their inspections."""
-    user = request.user
-    if scope.scope_for(user, Action.REPORT):
-        return redirect("web:my")
-    if scope.scope_for(user, Action.MANAGE):
-        return redirect("web:review")
-    if scope.scope_for(user, Action.INSPECT):
-        return redirect("web:inspections")
-    return redirect("web:items")
 
 
 # --- My tasks ------------------------------------------------------------------------------------
@@ -122,7 +95,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     _annotate_due(rows, timezone.localdate())
     groups = [(key, title, [a for a in rows if a.group == key]) for key, title in labels.TASK_GROUPS]
     context = {"form": form, "groups": groups, "count": len(rows), "truncated": truncated, "limit": MY_TASKS_LIMIT}
-    template = "web/_task_list.html" if request.headers.get("HX-Request") else "web/my_tasks.html"
+    template = "tasks/_task_list.html" if request.headers.get("HX-Request") else "tasks/my_tasks.html"
     return render(request, template, context)
 
 
@@ -176,7 +149,7 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
         "behind": a.is_behind_pace(),
         "slip": colours.slip(a),
     }
-    return render(request, "web/assignment.html", context, status=status)
+    return render(request, "tasks/assignment.html", context, status=status)
 
 
 @login_required
@@ -187,27 +160,6 @@ def assignment(request: HttpRequest, pk: int) -> HttpResponse:
 def _done(request: HttpRequest, a: Assignment, message: str) -> HttpResponse:
     messages.success(request, message)
     return redirect(reverse("web:assignment", args=[a.pk]))
-
-
-def refusal_status(exc: Exception) -> int:
-    if isinstance(exc, StorageFull):  # the form comes back as typed; the disk, not the user, is at fault
-        return 507
-    return 409 if isinstance(exc, VersionConflict) else 403 if isinstance(exc, PermissionDenied) else 400
-
-
-def submit(request: HttpRequest, form, call, *, page, key: str) -> HttpResponse:
-    """Validate ``form`` and run ``call(data)``, which returns ``(message, url)``. A refusal renders
-    ``page(status, **{key: form})`` again with the message and the form as typed; success redirects
-    to ``url`` with the message. Every form of the pages posts through here."""
-    if not form.is_valid():
-        return page(400, **{key: form})
-    try:
-        message, url = call(form.cleaned_data)
-    except REFUSALS as exc:
-        messages.error(request, labels.refusal(exc))
-        return page(refusal_status(exc), **{key: form})
-    messages.success(request, message)
-    return redirect(url)
 
 
 def _refused(request: HttpRequest, a: Assignment, exc: Exception, **bound) -> HttpResponse:
@@ -314,7 +266,7 @@ def review(request: HttpRequest) -> HttpResponse:
         user,
         via="assignment__unit",
     )[:PAGE_SIZE]
-    return render(request, "web/review.html", {"page": page, "extensions": pending})
+    return render(request, "tasks/review.html", {"page": page, "extensions": pending})
 
 
 def _campaign_choice(request: HttpRequest):
@@ -338,7 +290,7 @@ def items(request: HttpRequest) -> HttpResponse:
             item.percent = labels.percent(item.counts["accepted"], item.counts["total"])
             rows.append(item)
     return render(
-        request, "web/items.html", {"campaigns": campaigns, "campaign": campaign, "rows": rows, "totals": totals}
+        request, "tasks/items.html", {"campaigns": campaigns, "campaign": campaign, "rows": rows, "totals": totals}
     )
 
 
@@ -362,7 +314,7 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
         "overdue": bool(request.GET.get("overdue")),
         "statuses": S.choices,
     }
-    return render(request, "web/item.html", context)
+    return render(request, "tasks/item.html", context)
 
 
 def _get_item(request: HttpRequest, pk: int) -> Item:
@@ -374,33 +326,3 @@ def _get_item(request: HttpRequest, pk: int) -> Item:
     if found is None:
         raise Http404
     return found
-
-
-# --- Inbox ----------------------------------------------------------------------------------------
-
-
-@login_required
-def inbox(request: HttpRequest) -> HttpResponse:
-    """The user's own reminders (督办提醒), newest first, the unread ones marked."""
-    page = Paginator(notifications.inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    for m in page:
-        m.link = notifications.link(m)
-    return render(request, "web/inbox.html", {"page": page})
-
-
-@login_required
-@require_POST
-def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
-    """Open a message: it is marked read and the user goes to what it is about."""
-    message = notifications.inbox(request.user).filter(pk=pk).first()
-    if message is None:
-        raise Http404
-    notifications.mark_read(Message.objects.filter(pk=message.pk))
-    return redirect(notifications.link(message) or reverse("web:inbox"))
-
-
-@login_required
-@require_POST
-def inbox_read_all(request: HttpRequest) -> HttpResponse:
-    notifications.mark_read(notifications.inbox(request.user))
-    return redirect("web:inbox")

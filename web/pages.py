@@ -1,0 +1,61 @@
+"""What every page module shares: the landing page, the page size, and ``submit`` — the one way a
+page's form reaches its service (a refusal is shown on the page with what was typed kept, never a 500).
+
+The pages themselves are one module (or package) per domain, named after its app: ``tasks``,
+``inspections/``, ``notifications``, ``stats``, ``boards``, ``accounts``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from accounts import scope
+from accounts.scope import Action
+from ops.errors import Refused
+from ops.storage import StorageFull
+from ops.uploads import UploadRejected
+from tasks.services.workflow import TransitionError, VersionConflict
+
+from . import labels
+
+PAGE_SIZE = 50
+REFUSALS = (PermissionDenied, TransitionError, VersionConflict, UploadRejected, Refused, StorageFull)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role lands on its own work: leads on their tasks, HQ on what awaits acceptance,
+    inspectors on their inspections."""
+    user = request.user
+    if scope.scope_for(user, Action.REPORT):
+        return redirect("web:my")
+    if scope.scope_for(user, Action.MANAGE):
+        return redirect("web:review")
+    if scope.scope_for(user, Action.INSPECT):
+        return redirect("web:inspections")
+    return redirect("web:items")
+
+
+def refusal_status(exc: Exception) -> int:
+    if isinstance(exc, StorageFull):  # the form comes back as typed; the disk, not the user, is at fault
+        return 507
+    return 409 if isinstance(exc, VersionConflict) else 403 if isinstance(exc, PermissionDenied) else 400
+
+
+def submit(request: HttpRequest, form, call, *, page, key: str) -> HttpResponse:
+    """Validate ``form`` and run ``call(data)``, which returns ``(message, url)``. A refusal renders
+    ``page(status, **{key: form})`` again with the message and the form as typed; success redirects
+    to ``url`` with the message. Every form of the pages posts through here."""
+    if not form.is_valid():
+        return page(400, **{key: form})
+    try:
+        message, url = call(form.cleaned_data)
+    except REFUSALS as exc:
+        messages.error(request, labels.refusal(exc))
+        return page(refusal_status(exc), **{key: form})
+    messages.success(request, message)
+    return redirect(url)
