@@ -19,7 +19,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         n = services.revoke_tokens(user=request.user, by=request.user, reason="revoked_by_owner", source="page")
         messages.success(request, _("API token revoked.") if n else _("You have no API token."))
-        return redirect("web:tokens")
+        return redirect("web:accounts-tokens")
     rows = [
         {"prefix": t.key[:6], "created": t.created, "expires": tokens.expires(t), "expired": tokens.is_expired(t)}
         for t in Token.objects.filter(user=request.user).order_by("created")

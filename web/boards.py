@@ -95,7 +95,7 @@ def ranking_page(request: HttpRequest) -> HttpResponse:
                 status = refusal_status(exc)
             else:
                 messages.success(request, _("Weights saved."))
-                return redirect(reverse("web:ranking") + f"?campaign={a.campaign.pk}&unit={a.unit.code}")
+                return redirect(reverse("web:boards-ranking") + f"?campaign={a.campaign.pk}&unit={a.unit.code}")
         else:
             status = 400
     r = ranking(request.user, a.campaign, a.unit)
@@ -136,7 +136,7 @@ def _bulletin(request: HttpRequest):
     ctx["chosen"] = f"r{period.round_id}" if period.round_id else f"w{period.start.isoformat()}"
     ctx["keep"] = [("campaign", campaign.pk), ("unit", a.unit.code)]
     query = f"?campaign={campaign.pk}&unit={quote(a.unit.code)}&period={ctx['chosen']}"
-    ctx["pdf_url"] = reverse("web:bulletin-pdf") + query
+    ctx["pdf_url"] = reverse("web:boards-bulletin-pdf") + query
     ctx["chart_options"] = [(f"bchart{n}", c.option()) for n, c in enumerate(ctx["charts"])]
     return ctx
 
@@ -188,7 +188,7 @@ def export_new(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The export is being prepared; it can be downloaded here when ready."))
-    return redirect("web:exports")
+    return redirect("web:boards-exports")
 
 
 @login_required

@@ -47,14 +47,14 @@ def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
     if message is None:
         raise Http404
     notifications.mark_read(Message.objects.filter(pk=message.pk))
-    return redirect(notifications.link(message) or reverse("web:inbox"))
+    return redirect(notifications.link(message) or reverse("web:notifications-inbox"))
 
 
 @login_required
 @require_POST
 def inbox_read_all(request: HttpRequest) -> HttpResponse:
     notifications.mark_read(notifications.inbox(request.user))
-    return redirect("web:inbox")
+    return redirect("web:notifications-inbox")
 
 
 # --- Settings and the outbox ------------------------------------------------------------------------
@@ -81,7 +81,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         if weekly:
             choices["weekly"] = data["weekly"]
         outbox.save_preference(user, **choices)
-        return _("Settings saved."), reverse("web:preferences")
+        return _("Settings saved."), reverse("web:notifications-preferences")
 
     return submit(request, PreferenceForm(request.POST), call, page=page, key="form")
 
@@ -146,5 +146,5 @@ def outbox_retry(request: HttpRequest) -> HttpResponse:
     n = outbox.retry(rows, by=request.user)
     messages.success(request, _("%(n)d message(s) queued again.") % {"n": n})
     if one is not None:
-        return redirect("web:outbox-message", one)
-    return redirect(f"{reverse('web:outbox')}?{request.GET.urlencode()}")
+        return redirect("web:notifications-outbox-message", one)
+    return redirect(f"{reverse('web:notifications-outbox')}?{request.GET.urlencode()}")

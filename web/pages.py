@@ -32,12 +32,12 @@ def home(request: HttpRequest) -> HttpResponse:
     inspectors on their inspections."""
     user = request.user
     if scope.scope_for(user, Action.REPORT):
-        return redirect("web:my")
+        return redirect("web:tasks-my")
     if scope.scope_for(user, Action.MANAGE):
-        return redirect("web:review")
+        return redirect("web:tasks-review")
     if scope.scope_for(user, Action.INSPECT):
         return redirect("web:inspections")
-    return redirect("web:items")
+    return redirect("web:tasks-items")
 
 
 def refusal_status(exc: Exception) -> int:

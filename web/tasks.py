@@ -159,7 +159,7 @@ def assignment(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _done(request: HttpRequest, a: Assignment, message: str) -> HttpResponse:
     messages.success(request, message)
-    return redirect(reverse("web:assignment", args=[a.pk]))
+    return redirect(reverse("web:tasks-assignment", args=[a.pk]))
 
 
 def _refused(request: HttpRequest, a: Assignment, exc: Exception, **bound) -> HttpResponse:
@@ -170,7 +170,7 @@ def _refused(request: HttpRequest, a: Assignment, exc: Exception, **bound) -> Ht
 def _submit(request: HttpRequest, a: Assignment, form, key: str, call) -> HttpResponse:
     """``submit`` on the assignment page: ``call(data)`` returns the success message."""
     return submit(
-        request, form, lambda data: (call(data), reverse("web:assignment", args=[a.pk])),
+        request, form, lambda data: (call(data), reverse("web:tasks-assignment", args=[a.pk])),
         page=lambda status, **bound: _page(request, a, status=status, **bound), key=key,
     )  # fmt: skip
 

@@ -155,7 +155,7 @@ def finding_new(request: HttpRequest) -> HttpResponse:
             by=user, unit=data["unit"], place=data["place"], description=data["description"], campaign=campaign,
             inspection=inspection, category=data["category"], severity=data["severity"], photos=form.files_chosen,
         )  # fmt: skip
-        return _("Finding logged."), reverse("web:finding", args=[finding.pk])
+        return _("Finding logged."), reverse("web:inspections-finding", args=[finding.pk])
 
     form = form_for(request.POST, request.FILES)
     return submit(request, form, call, page=page, key="finding_form")
@@ -194,7 +194,7 @@ def finding(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _on_finding(request: HttpRequest, f: Finding, form, key: str, call) -> HttpResponse:
     return submit(
-        request, form, lambda data: (call(data), reverse("web:finding", args=[f.pk])),
+        request, form, lambda data: (call(data), reverse("web:inspections-finding", args=[f.pk])),
         page=lambda status, **bound: _finding_page(request, f, status, **bound), key=key,
     )  # fmt: skip
 

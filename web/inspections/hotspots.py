@@ -99,6 +99,6 @@ def hotspot_new(request: HttpRequest) -> HttpResponse:
             deadline=data["deadline"], listed_on=data["listed_on"], inspect_every_days=data["inspect_every_days"],
             criteria=data["criteria"].splitlines(),
         )  # fmt: skip
-        return _("Hotspot listed."), reverse("web:hotspot", args=[made.pk])
+        return _("Hotspot listed."), reverse("web:inspections-hotspot", args=[made.pk])
 
     return submit(request, form_for(request.POST), call, page=page, key="hotspot_form")

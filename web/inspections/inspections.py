@@ -91,7 +91,7 @@ def inspection_start(request: HttpRequest, pk: int) -> HttpResponse:
 
     def call(_data):
         svc.start_inspection(inspection=i, by=request.user)
-        return _("Inspection started."), reverse("web:inspection", args=[i.pk])
+        return _("Inspection started."), reverse("web:inspections-inspection", args=[i.pk])
 
     return submit(
         request, Form({}), call, key="start_form",
@@ -117,7 +117,7 @@ def inspection_complete(request: HttpRequest, pk: int) -> HttpResponse:
             message = _("Joint acceptance failed: the hotspot's deadline is extended.")
         else:
             message = _("Inspection completed.")
-        return message, reverse("web:inspection", args=[i.pk])
+        return message, reverse("web:inspections-inspection", args=[i.pk])
 
     return submit(
         request, CompleteForm(request.POST, criteria=criteria), call, key="complete_form",
@@ -154,6 +154,6 @@ def inspection_new(request: HttpRequest) -> HttpResponse:
             planned_on=data["planned_on"], kind=data["kind"],
             hotspot=next((h for h in hotspots if h.pk == data.get("hotspot")), None),
         )  # fmt: skip
-        return _("Inspection planned."), reverse("web:inspection", args=[made.pk])
+        return _("Inspection planned."), reverse("web:inspections-inspection", args=[made.pk])
 
     return submit(request, form_for(request.POST), call, page=page, key="inspection_form")

@@ -98,7 +98,8 @@ def notice_new(request: HttpRequest) -> HttpResponse:
             by=user, unit=unit, findings=chosen, deadline=data["deadline"], requirements=data["requirements"],
             inspection=inspection,
         )  # fmt: skip
-        return _("Notice %(number)s issued.") % {"number": made.number}, reverse("web:notice", args=[made.pk])
+        message = _("Notice %(number)s issued.") % {"number": made.number}
+        return message, reverse("web:inspections-notice", args=[made.pk])
 
     return submit(request, NoticeForm(request.POST, findings=candidates), call, page=page, key="notice_form")
 
@@ -106,7 +107,8 @@ def notice_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def notice_print(request: HttpRequest, pk: int) -> HttpResponse:
     """责令整改通知书 as a printable page laid out like the paper form."""
-    return notice_doc.print_response(request, _get_notice(request, pk), reverse("web:notice-pdf", args=[pk]))
+    pdf_url = reverse("web:inspections-notice-pdf", args=[pk])
+    return notice_doc.print_response(request, _get_notice(request, pk), pdf_url)
 
 
 @login_required
