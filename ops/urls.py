@@ -20,12 +20,12 @@ from notifications.api import InboxViewSet
 from ops.health import healthz
 from stats.api import CatalogueView, FiguresView, NonReportersView, SheetUploadView, TotalsView
 from tasks.api import (
-    ActionViewSet,
     AssignmentViewSet,
     CampaignViewSet,
     EvidenceViewSet,
     ExtensionRequestViewSet,
     ItemViewSet,
+    LineOfActionViewSet,
 )
 
 admin.site.site_header = admin.site.site_title = settings.SITE_TITLE
@@ -35,7 +35,7 @@ router = DefaultRouter()
 router.register("units", UnitViewSet, basename="unit")
 router.register("users", UserViewSet, basename="user")
 router.register("campaigns", CampaignViewSet, basename="campaign")
-router.register("actions", ActionViewSet, basename="action")
+router.register("actions", LineOfActionViewSet, basename="action")
 router.register("items", ItemViewSet, basename="item")
 router.register("assignments", AssignmentViewSet, basename="assignment")
 router.register("evidence", EvidenceViewSet, basename="evidence")
