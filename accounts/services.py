@@ -21,7 +21,7 @@ ADMIN_GROUPS: dict[str, tuple[str, list[str]]] = {
 }
 ADMIN_MODELS = {
     "accounts": ["unit", "user", "rolegrant"],
-    "tasks": ["campaign", "action", "item", "assignment", "responsibility"],
+    "tasks": ["campaign", "lineofaction", "item", "assignment", "responsibility"],
     "audit": ["auditevent"],
     "stats": ["indicator", "round"],
 }

@@ -35,7 +35,7 @@ from accounts.models import RoleGrant, Unit, User
 from accounts.services import grant_role
 from accounts.unitfile import import_units
 from audit.models import AuditEvent, SecurityEvent
-from tasks.models import Action, Assignment, AssignmentStatus, Campaign, Item, Responsibility
+from tasks.models import Assignment, AssignmentStatus, Campaign, Item, LineOfAction, Responsibility
 from tasks.services.plans import PlanImportResult, import_plan
 
 START, END = date(2026, 7, 1), date(2026, 10, 8)
@@ -192,7 +192,7 @@ def delete_province(codes: Iterable[str], users, unit_codes: list[str], sources:
         Assignment.objects.filter(campaign__in=campaigns).delete()
         Responsibility.objects.filter(item__campaign__in=campaigns).delete()
         Item.objects.filter(campaign__in=campaigns).delete()
-        Action.objects.filter(campaign__in=campaigns).delete()
+        LineOfAction.objects.filter(campaign__in=campaigns).delete()
         campaigns.delete()
         AuditEvent.objects.filter(Q(source__in=sources) | Q(unit__code__in=unit_codes) | Q(actor__in=users)).delete()
         SecurityEvent.objects.filter(user__in=users).delete()  # the benchmark's own sign-ins
@@ -254,7 +254,7 @@ def session_clients(users: Iterable[User], prefix: str) -> dict[str, Client]:
 # --- The scratch database -----------------------------------------------------------------------
 
 # What every benchmark's --reset deletes of the province, children first (then its users, every unit).
-PROVINCE = (Assignment, Responsibility, Item, Action, Campaign, RoleGrant, AuditEvent)
+PROVINCE = (Assignment, Responsibility, Item, LineOfAction, Campaign, RoleGrant, AuditEvent)
 
 
 @dataclass(frozen=True)

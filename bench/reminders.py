@@ -70,7 +70,7 @@ from bench.timing import BenchCommand, load_line, load_summary, statement_shape
 from bench.worker import CpuMeter, Receiver, Worker, database_url, postgres_pids
 from notifications import sweep
 from notifications.models import Channel, DeliveryAttempt, Message, MessageStatus, Preference, Reminder
-from tasks.models import Action, Assignment, AssignmentStatus, Campaign
+from tasks.models import Assignment, AssignmentStatus, Campaign, LineOfAction
 
 REDIS_URL = "redis://127.0.0.1:6379/9"  # a database of its own: emptied before and after the run
 CAMPAIGN_NAME = "全省公安机关夏季治安打击整治“百日行动”（提醒基准测试）"
@@ -599,10 +599,10 @@ class Command(BenchCommand):
             user.email = f"{user.username.removeprefix(USER_PREFIX).replace('_', '-')}@bench.invalid"
         User.objects.bulk_update(made.values(), ["email"])
         leaders = [made[p] for p in made if p.startswith("leader_")]
-        actions = list(Action.objects.filter(campaign=campaign).order_by("seq", "id"))
+        actions = list(LineOfAction.objects.filter(campaign=campaign).order_by("seq", "id"))
         for n, action in enumerate(actions):
             action.leader = leaders[n % len(leaders)]
-        Action.objects.bulk_update(actions, ["leader"])
+        LineOfAction.objects.bulk_update(actions, ["leader"])
         leads = create_leads(USER_PREFIX, options["email_pct"], options["webhook_pct"])
         report.recipients = {**leads, "leaders": len(leaders), "hq": options["hq"]}
         self.progress(

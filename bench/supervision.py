@@ -6,7 +6,7 @@ few hundred listed hotspots, then times as HQ (the whole province) and as a city
 findings list by status and overdue, the notices, the counts and a finding, as ``bench_lists``
 does (same timing, same table): p50/p95/max over ``--requests`` in-process requests, and the SQL
 queries per request, which must not change with the page asked for or with the user's reach.
-The HTML findings page (``web:findings``) is timed too when the project has it.
+The HTML findings page (``web:inspections-findings``) is timed too when the project has it.
 
 The supervision records are written set-based with ``bulk_create``, shaped like what the services
 write (a notice's number from its issuing office's sequence, its findings' statuses and deadlines,
@@ -101,7 +101,7 @@ SCRATCH = Scratch(
 SEED = 2026  # the same data on every build
 CITY_CODE = f"{HQ_CODE}01"  # the measured inspector's city (江城)
 PAGE = settings.REST_FRAMEWORK["PAGE_SIZE"]
-WEB_FINDINGS = "web:findings"  # the HQ findings page, timed when the project has it
+WEB_FINDINGS = "web:inspections-findings"  # the HQ findings page, timed when the project has it
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""The boards as JSON under ``/api/v1/boards/`` (scoped like every other read), and the user's own
-exports under ``/api/v1/exports/``."""
+"""The boards as JSON under ``/api/v1/boards/`` (the battle board and the ranking, scoped like every
+other read), and the user's own exports under ``/api/v1/exports/``. A board's query (campaign, unit,
+window) is read here for ``/api/v1/stats/`` too."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from .exports import XLSX_TYPE, download_response, exports_of, title_of
 from .forms import BoardForm, StatsForm, asked
 from .models import Export, ExportStatus
 from .queries import Board, Cell, battle_board
+from .ranking import MEASURES, ranking
 from .services import request_export
 
 
@@ -28,6 +30,24 @@ def asked_or_refused(request, form_class: type[BoardForm] = StatsForm):
     if a.campaign is None or a.unit is None:
         return None, Response({"detail": "没有可查看的专项行动"}, status=404)
     return a, None
+
+
+BOARD_PARAMETERS = [
+    OpenApiParameter("campaign", int, description="Default: the latest campaign the user sees"),
+    OpenApiParameter("unit", str, description="Unit code; its children are ranked / are the columns"),
+]
+# asked_or_refused: a campaign or unit out of scope, or none to show
+NOT_SEEN = {404: refusal(404, "The campaign or unit named, or no campaign to show")}
+
+
+def unit_json(u) -> dict:
+    return {"id": u.pk, "code": u.code, "name": u.name}
+
+
+class UnitRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
 
 
 class UnitColumn(serializers.Serializer):
@@ -106,6 +126,63 @@ class BattleBoardView(APIView):
             return refused
         board = battle_board(request.user, a.campaign, a.unit, action=a.action, due_by=a.due_by)
         return Response(board_json(board))
+
+
+# --- ranking ---------------------------------------------------------------------------------------
+
+
+class StandingSerializer(serializers.Serializer):
+    unit = UnitRef()
+    rank = serializers.IntegerField(allow_null=True, help_text="Null: no work to rank")
+    score = serializers.FloatField(allow_null=True)
+    measures = serializers.DictField(child=serializers.FloatField(allow_null=True), help_text="Each 0–100")
+    total = serializers.IntegerField()
+    done = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    due = serializers.IntegerField(help_text="Work due before today")
+    in_time = serializers.IntegerField(help_text="Of the work due, submitted by its due date")
+    findings = serializers.IntegerField()
+    open_findings = serializers.IntegerField()
+    reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="A laggard's reasons, as a bulletin words them"
+    )
+
+
+class RankingSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField()
+    unit = UnitRef()
+    weights = serializers.DictField(child=serializers.IntegerField())
+    standings = StandingSerializer(many=True)
+    laggards = StandingSerializer(many=True)
+
+
+def standing_json(s) -> dict:
+    return {
+        "unit": unit_json(s.unit), "rank": s.rank, "score": s.score,
+        "measures": {m: (round(v, 1) if v is not None else None) for m, v in s.measures.items()},
+        "total": s.total, "done": s.done, "overdue": s.overdue, "due": s.due, "in_time": s.in_time,
+        "findings": s.findings, "open_findings": s.open_findings, "reasons": s.reasons(),
+    }  # fmt: skip
+
+
+class RankingView(APIView):
+    """排名: the units under ``unit`` ranked by HQ's weighted score, and the laggards (通报约谈)."""
+
+    @extend_schema(parameters=BOARD_PARAMETERS, responses={200: RankingSerializer, **NOT_SEEN})
+    def get(self, request):
+        a, refused = asked_or_refused(request)
+        if refused:
+            return refused
+        r = ranking(request.user, a.campaign, a.unit)
+        return Response(
+            {
+                "campaign": a.campaign.pk,
+                "unit": unit_json(a.unit),
+                "weights": {m: r.weights[m] for m in MEASURES},
+                "standings": [standing_json(s) for s in r.standings],
+                "laggards": [standing_json(s) for s in r.laggards],
+            }
+        )
 
 
 # --- exports -----------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from accounts import scope
 from accounts.models import Unit
 from ops.params import CodeField, DateField, IdField
 from stats.queries import Window, window
-from tasks.models import Action, Campaign, CampaignStatus
+from tasks.models import Campaign, CampaignStatus, LineOfAction
 from tasks.queries import campaigns_for
 
 from .queries import default_unit
@@ -49,7 +49,7 @@ class Asked:
     campaigns: list[Campaign]
     campaign: Campaign | None
     unit: Unit | None
-    action: Action | None
+    action: LineOfAction | None
     due_by: date | None
     window: Window | None = None
 

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from accounts import scope
 from accounts.models import Unit
-from accounts.scope import Action as Can
-from tasks.models import Action, Assignment, AssignmentStatus, Campaign
+from accounts.scope import Action
+from tasks.models import Assignment, AssignmentStatus, Campaign, LineOfAction
 from tasks.queries import overdue_q
 
 STEP = Unit.steplen
@@ -52,7 +52,7 @@ class Board:
     campaign: Campaign
     unit: Unit
     columns: list[Unit]  # the chosen unit first when it has work of its own (本级), then its children
-    rows: list[Action]
+    rows: list[LineOfAction]
     cells: dict[tuple[int, int], Cell]
     row_totals: dict[int, Cell] = field(default_factory=dict)
     column_totals: dict[int, Cell] = field(default_factory=dict)
@@ -64,7 +64,7 @@ class Board:
 
 def default_unit(user, campaign: Campaign) -> Unit | None:
     """The campaign owner when the user sees it, else the top of the user's own scope."""
-    reach = scope.scope_for(user, Can.VIEW)
+    reach = scope.scope_for(user, Action.VIEW)
     if reach.contains(campaign.owner):
         return campaign.owner
     return Unit.objects.filter(path__in=reach.paths).order_by("path").first()
@@ -72,14 +72,14 @@ def default_unit(user, campaign: Campaign) -> Unit | None:
 
 def trail(user, unit: Unit) -> list[Unit]:
     """``unit`` and the units above it the user may open a board on (its scope's roots and below)."""
-    reach = scope.scope_for(user, Can.VIEW)
+    reach = scope.scope_for(user, Action.VIEW)
     above = [unit.path[:end] for end in range(STEP, len(unit.path), STEP)]
     seen = [p for p in above if reach.covers(p)]
     return list(Unit.objects.filter(path__in=[*seen, unit.path]).order_by("path"))
 
 
 def battle_board(
-    user, campaign: Campaign, unit: Unit, *, action: Action | None = None, due_by: date | None = None, today=None
+    user, campaign: Campaign, unit: Unit, *, action: LineOfAction | None = None, due_by: date | None = None, today=None
 ) -> Board:
     """The board under ``unit`` (which the caller has checked is in the user's scope)."""
     today = today or timezone.localdate()

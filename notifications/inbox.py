@@ -28,10 +28,10 @@ def mark_read(*, messages: QuerySet[Message]) -> int:
 
 
 PAGES = {
-    Subject.ASSIGNMENT: "web:assignment",
-    Subject.CHECKIN: "web:assignment",
-    Subject.FINDING: "web:finding",
-    Subject.HOTSPOT: "web:hotspot",
+    Subject.ASSIGNMENT: "web:tasks-assignment",
+    Subject.CHECKIN: "web:tasks-assignment",
+    Subject.FINDING: "web:inspections-finding",
+    Subject.HOTSPOT: "web:inspections-hotspot",
     Subject.ROUND: "web:stats-round-report",
 }
 

@@ -145,7 +145,7 @@ ASSIGNMENT_ROWS = f"""
     FROM tasks_assignment s0
     JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
     JOIN tasks_item i ON i.id = s0.item_id
-    JOIN tasks_action act ON act.id = i.action_id
+    JOIN tasks_lineofaction act ON act.id = i.action_id
     WHERE s0.is_active AND s0.status IN {OPEN} AND {{when}} {{campaigns}}"""
 
 
@@ -169,7 +169,7 @@ def _checkin_rows() -> str:
     FROM tasks_assignment s0
     JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
     JOIN tasks_item i ON i.id = s0.item_id
-    JOIN tasks_action act ON act.id = i.action_id
+    JOIN tasks_lineofaction act ON act.id = i.action_id
     WHERE s0.is_active AND s0.status IN {OPEN} AND c.start <= %(day)s AND s0.due_date >= %(day)s {{campaigns}}
         AND ((i.deadline_kind = 'daily' AND %(daily)s)
              OR (i.deadline_kind = 'weekly' AND COALESCE(i.cadence_weekday, 5) = %(weekday)s
@@ -186,7 +186,7 @@ FINDING_ROWS = """
     FROM inspections_finding s0
     JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
     LEFT JOIN tasks_item i ON i.id = s0.item_id
-    LEFT JOIN tasks_action act ON act.id = i.action_id
+    LEFT JOIN tasks_lineofaction act ON act.id = i.action_id
     WHERE s0.status = 'ordered' AND s0.deadline IS NOT NULL AND {when} {campaigns}"""
 
 

@@ -3,12 +3,12 @@
 Every app's services raise a subclass of ``Refused`` with a message for the user. The class carries
 its HTTP meaning — ``status_code`` (400 unless it says otherwise: 404 ``Missing``, 409 a stale version,
 507 a full disk) and ``payload()``, the JSON body (``detail`` and the fields a client acts on: the
-transitions allowed, the current version, the file at fault). A service refuses a right the caller
-lacks with Django's ``PermissionDenied`` (403, also wherever nobody catches it), so ``REFUSALS`` is what a
-view catches of a service, and ``status_of`` / ``payload_of`` answer for either.
+transitions allowed, the current version, the file at fault). A right the caller lacks is ``Forbidden``
+(403), which is also Django's ``PermissionDenied``, so it is a 403 wherever nobody catches it. A view
+catches ``Refused`` of a service, and nothing else.
 
 Mapped once for the API (``ops.handlers.api_exception``, DRF's ``EXCEPTION_HANDLER``: views call the
-services straight) and once for the pages (``web.views.refused``: the message, the form as typed, the
+services straight) and once for the pages (``web.pages.refused``: the message, the form as typed, the
 status).
 """
 
@@ -44,29 +44,15 @@ class Missing(Refused):
     status_code = 404
 
 
-# What a view catches of a service: the family, and the PermissionDenied services raise for a right.
-REFUSALS = (Refused, PermissionDenied)
-
-
-def status_of(exc: Exception) -> int:
-    """The status a refusal (one of ``REFUSALS``) answers with."""
-    return exc.status_code if isinstance(exc, Refused) else 403
-
-
-def payload_of(exc: Exception) -> dict[str, Any]:
-    """The JSON body a refusal (one of ``REFUSALS``) answers with."""
-    return exc.payload() if isinstance(exc, Refused) else {"detail": str(exc)}
-
-
 class InRow(Refused):
     """One row of a bulk request refused: the row's refusal with its place (its index in the body and its
     id). Raised inside the request's transaction, so that all of the request rolls back."""
 
-    def __init__(self, refusal: Exception, *, index: int, id: int):
+    def __init__(self, refusal: Refused, *, index: int, id: int):
         super().__init__(str(refusal))
         self.refusal, self.index, self.id = refusal, index, id
-        self.status_code = status_of(refusal)
+        self.status_code = refusal.status_code
 
     def payload(self) -> dict[str, Any]:
-        body = payload_of(self.refusal)
+        body = self.refusal.payload()
         return {"detail": body.pop("detail"), "index": self.index, "id": self.id, **body}

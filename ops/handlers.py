@@ -4,22 +4,21 @@ the views — under ``/api/`` a JSON body like every other API answer, so a clie
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
-from .errors import Refused, payload_of, status_of
+from .errors import Refused
 
 
 def api_exception(exc: Exception, context: dict) -> Response | None:
     """A refusal (``ops.errors``) as its status and body, so the views call services straight; anything
-    else as DRF answers it. A bare PermissionDenied (no reason given) keeps DRF's own sentence."""
-    if isinstance(exc, Refused) or (isinstance(exc, PermissionDenied) and str(exc)):
+    else (a bare PermissionDenied too) as DRF answers it."""
+    if isinstance(exc, Refused):
         set_rollback()  # as DRF does for its own refusals: a no-op unless ATOMIC_REQUESTS
-        return Response(payload_of(exc), status=status_of(exc))
+        return Response(exc.payload(), status=exc.status_code)
     return exception_handler(exc, context)
 
 

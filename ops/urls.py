@@ -7,8 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import OwnTokensView, TokenView, UnitViewSet, UserViewSet
-from boards import statsapi
-from boards.api import BattleBoardView, ExportViewSet
+from boards.api import BattleBoardView, ExportViewSet, RankingView
 from inspections.api import (
     FindingViewSet,
     HotspotViewSet,
@@ -19,13 +18,14 @@ from inspections.api import (
 )
 from notifications.api import InboxViewSet
 from ops.health import healthz
+from stats.api import CatalogueView, FiguresView, NonReportersView, SheetUploadView, TotalsView
 from tasks.api import (
-    ActionViewSet,
     AssignmentViewSet,
     CampaignViewSet,
     EvidenceViewSet,
     ExtensionRequestViewSet,
     ItemViewSet,
+    LineOfActionViewSet,
 )
 
 admin.site.site_header = admin.site.site_title = settings.SITE_TITLE
@@ -35,7 +35,7 @@ router = DefaultRouter()
 router.register("units", UnitViewSet, basename="unit")
 router.register("users", UserViewSet, basename="user")
 router.register("campaigns", CampaignViewSet, basename="campaign")
-router.register("actions", ActionViewSet, basename="action")
+router.register("actions", LineOfActionViewSet, basename="action")
 router.register("items", ItemViewSet, basename="item")
 router.register("assignments", AssignmentViewSet, basename="assignment")
 router.register("evidence", EvidenceViewSet, basename="evidence")
@@ -60,12 +60,12 @@ urlpatterns = [
     path("api/v1/auth/tokens/", OwnTokensView.as_view(), name="api-own-tokens"),
     path("api/v1/inspection-counts/", InspectionCountsView.as_view(), name="inspection-counts"),
     path("api/v1/boards/battle/", BattleBoardView.as_view(), name="board-battle"),
-    path("api/v1/boards/ranking/", statsapi.RankingView.as_view(), name="board-ranking"),
-    path("api/v1/stats/catalogue/", statsapi.CatalogueView.as_view(), name="stats-catalogue"),
-    path("api/v1/stats/totals/", statsapi.TotalsView.as_view(), name="stats-totals"),
-    path("api/v1/stats/non-reporters/", statsapi.NonReportersView.as_view(), name="stats-non-reporters"),
-    path("api/v1/stats/figures/", statsapi.FiguresView.as_view(), name="stats-figures"),
-    path("api/v1/stats/figures/upload/", statsapi.SheetUploadView.as_view(), name="stats-upload"),
+    path("api/v1/boards/ranking/", RankingView.as_view(), name="board-ranking"),
+    path("api/v1/stats/catalogue/", CatalogueView.as_view(), name="stats-catalogue"),
+    path("api/v1/stats/totals/", TotalsView.as_view(), name="stats-totals"),
+    path("api/v1/stats/non-reporters/", NonReportersView.as_view(), name="stats-non-reporters"),
+    path("api/v1/stats/figures/", FiguresView.as_view(), name="stats-figures"),
+    path("api/v1/stats/figures/upload/", SheetUploadView.as_view(), name="stats-upload"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's start-up script as a file (the split view), so the CSP needs no inline script;
     # Redoc injects its styles at run time, so its page alone allows inline style (never script).

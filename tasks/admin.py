@@ -8,13 +8,13 @@ from ops.adminkit import AuditedAdminMixin, ManagedWritesMixin, ScopedAdminMixin
 from ops.errors import Refused
 
 from .models import (
-    Action,
     Assignment,
     Campaign,
     CampaignStatus,
     Comment,
     Evidence,
     Item,
+    LineOfAction,
     ProgressReport,
     Responsibility,
 )
@@ -22,8 +22,8 @@ from .services.items import update_item
 from .services.plans import publish_campaign
 
 
-class ActionInline(admin.TabularInline):
-    model = Action
+class LineOfActionInline(admin.TabularInline):
+    model = LineOfAction
     extra = 0
     fields = ["code", "name", "leader_name", "leader"]
     raw_id_fields = ["leader"]
@@ -56,7 +56,7 @@ class CampaignAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "code", "owner__name"]
     autocomplete_fields = ["owner"]
     readonly_fields = ["status", "published_at", "created_by", "created_at", "updated_at", "source_name"]
-    inlines = [ActionInline, ItemInline]
+    inlines = [LineOfActionInline, ItemInline]
     actions = ["publish"]
 
     def get_queryset(self, request):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from accounts import scope
 from accounts.api import UnitSerializer, under
-from ops.errors import REFUSALS, Forbidden, InRow, Missing, Refused
+from ops.errors import Forbidden, InRow, Missing, Refused
 from ops.openapi import UPLOAD_TYPES, download_responses, refusal
 from ops.params import ApiDateField, DateFilter, IdFilter, ScopedFilterSet
 from ops.uploads import attachment
@@ -26,7 +26,6 @@ from .models import (
     AMOUNT_MAX,
     AMOUNT_PLACES,
     AMOUNT_TOO_LARGE,
-    Action,
     Assignment,
     AssignmentStatus,
     Campaign,
@@ -34,6 +33,7 @@ from .models import (
     Evidence,
     ExtensionRequest,
     Item,
+    LineOfAction,
     ProgressReport,
 )
 from .queries import campaigns_for, overdue_q
@@ -52,9 +52,10 @@ class CampaignSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "owner", "start", "end", "status", "published_at"]
 
 
-class ActionSerializer(serializers.ModelSerializer):
+@extend_schema_serializer(component_name="Action")  # the API's word, as its path /actions/ and the items' action
+class LineOfActionSerializer(serializers.ModelSerializer):
     class Meta:
-        model = Action
+        model = LineOfAction
         fields = ["id", "campaign", "code", "seq", "name", "leader_name"]
 
 
@@ -81,12 +82,12 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
         return campaigns_for(self.request.user).select_related("owner")
 
 
-class ActionViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = ActionSerializer
+class LineOfActionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = LineOfActionSerializer
     filterset_fields = ["campaign"]
 
     def get_queryset(self):
-        return Action.objects.filter(campaign__in=campaigns_for(self.request.user)).order_by("campaign", "seq")
+        return LineOfAction.objects.filter(campaign__in=campaigns_for(self.request.user)).order_by("campaign", "seq")
 
 
 class ItemViewSet(viewsets.ReadOnlyModelViewSet):
@@ -454,7 +455,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
                     if assignment is None:
                         raise Missing("任务不存在或不在您的范围内")
                     done.append(self._transition(assignment, row))
-                except REFUSALS as exc:
+                except Refused as exc:
                     raise InRow(exc, index=index, id=row["id"]) from exc
         return Response(AssignmentSerializer(done, many=True).data)
 

@@ -88,7 +88,7 @@ class Campaign(models.Model):
             return self.end.replace(year=self.end.year + 1, day=28)
 
 
-class Action(models.Model):
+class LineOfAction(models.Model):
     """A line of action (e.g. “清患”行动) of a campaign, with the leader in charge (分管领导)."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="actions", verbose_name=_("campaign"))
@@ -138,7 +138,9 @@ class Item(models.Model):
     """
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="items", verbose_name=_("campaign"))
-    action = models.ForeignKey(Action, on_delete=models.PROTECT, related_name="items", verbose_name=_("line of action"))
+    action = models.ForeignKey(
+        LineOfAction, on_delete=models.PROTECT, related_name="items", verbose_name=_("line of action")
+    )
     code = models.CharField(_("number"), max_length=20)
     seq = models.PositiveIntegerField(_("order"), default=0)
     title = models.TextField(_("task"))

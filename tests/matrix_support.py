@@ -50,7 +50,7 @@ from inspections import services as supervision
 from inspections.models import Finding, Hotspot, Inspection, InspectionKind, Notice, Photo
 from stats.models import Indicator
 from stats.services import report_figures
-from tasks.models import Action, Assignment, Campaign, Comment, Evidence, ExtensionRequest, Item
+from tasks.models import Assignment, Campaign, Comment, Evidence, ExtensionRequest, Item, LineOfAction
 from tasks.services.cascade import Share, pass_down
 from tasks.services.extensions import request_extension
 from tasks.services.plans import import_plan
@@ -370,7 +370,7 @@ class World:
         if kind == "campaign":
             return self.campaigns[key]
         if kind == "action":
-            return Action.objects.filter(campaign=self.campaigns[key]).order_by("seq").first()
+            return LineOfAction.objects.filter(campaign=self.campaigns[key]).order_by("seq").first()
         if kind == "item":
             return Item.objects.filter(campaign=self.campaigns[key]).order_by("seq").first()
         raise KeyError(kind)

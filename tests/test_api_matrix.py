@@ -58,7 +58,7 @@ from inspections.models import (
 )
 from notifications.models import Message, Reminder
 from stats.models import Figure
-from tasks.models import Action, Assignment, Campaign, Evidence, ExtensionRequest, Item
+from tasks.models import Assignment, Campaign, Evidence, ExtensionRequest, Item, LineOfAction
 
 from .matrix_support import (
     COOP,
@@ -466,8 +466,8 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     ),
     (f"{V1}/campaigns/{{id}}/", "GET"): Object((Do("campaign", check=same_id),)),
     (f"{V1}/actions/", "GET"): Listing(
-        rows=lambda: Action.objects.select_related("campaign__owner"),
-        scoped=lambda user: Action.objects.filter(campaign__in=campaigns_scoped(user)),
+        rows=lambda: LineOfAction.objects.select_related("campaign__owner"),
+        scoped=lambda user: LineOfAction.objects.filter(campaign__in=campaigns_scoped(user)),
         unit=lambda a: a.campaign.owner.code,
         from_above=True,
         filters=in_campaign_xs(),

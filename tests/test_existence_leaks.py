@@ -22,7 +22,7 @@ from django.test import Client
 from accounts.models import User
 from inspections.models import Finding, Inspection
 from ops.urls import router
-from tasks.models import Action, Assignment, Campaign, Item
+from tasks.models import Assignment, Campaign, Item, LineOfAction
 
 from .matrix_support import World, build_world, kept_for_the_module
 
@@ -56,7 +56,7 @@ def out_of_scope(w: World, model: type[Model]) -> Model:
     s = w.supervision
     return {
         Campaign: w.campaigns["XS"],
-        Action: Action.objects.filter(campaign=w.campaigns["XS"]).first(),
+        LineOfAction: LineOfAction.objects.filter(campaign=w.campaigns["XS"]).first(),
         Item: Item.objects.filter(campaign=w.campaigns["XS"]).first(),
         Assignment: w.work[WEST],
         Inspection: s.inspection[WEST],

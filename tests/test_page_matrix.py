@@ -110,7 +110,7 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 # so the only one that can tell "HQ" from "HQ over this unit" (review, outbox, weights, admin writes).
 PERSONAS = {**API_PERSONAS, "east_hq": Persona("east_hq", Role.HQ, "330310")}
 STAFF = {name for name, p in PERSONAS.items() if p.role is not None}  # grant_role makes a role holder staff
-# where the home page sends a role holder: the first of its roles in this order (web.views.home)
+# where the home page sends a role holder: the first of its roles in this order (web.pages.home)
 LANDING = ((Role.UNIT_LEAD, "/my/"), (Role.HQ, "/review/"), (Role.INSPECTOR, "/inspections/"))
 
 
@@ -583,13 +583,13 @@ OUTBOX = "/outbox/"
 EXPECTED: dict[str, Any] = {
     "web:home": Landing(),
     # a unit lead's tasks and the assignment page; every form posts to one service
-    "web:my": Listing(queries=("", "below=on", "q=MATRIX")),
-    "web:assignment": Obj((Do("work"), Do("coop", label="coop"))),
-    "web:report": Obj(
+    "web:tasks-my": Listing(queries=("", "below=on", "q=MATRIX")),
+    "web:tasks-assignment": Obj((Do("work"), Do("coop", label="coop"))),
+    "web:tasks-report": Obj(
         (Do("work", "report", "POST", ok=302, body=lambda w, a, k: {"value": "2", "text": "矩阵测试填报"},
             writes=True, to=at_assignment),)
     ),
-    "web:transition": Obj(
+    "web:tasks-transition": Obj(
         (
             Do("work", "report", "POST", ok=302, body=lambda w, a, k: {"name": "submit"}, label="submit",
                writes=True, to=at_assignment),
@@ -599,15 +599,15 @@ EXPECTED: dict[str, Any] = {
                writes=True, to=at_assignment),
         )
     ),
-    "web:comment": Obj(
+    "web:tasks-comment": Obj(
         (Do("work", "view", "POST", ok=302, body=lambda w, a, k: {"text": "矩阵测试批注"}, writes=True,
             to=at_assignment),)
     ),
-    "web:extension": Obj(
+    "web:tasks-extension": Obj(
         (Do("review", "report", "POST", ok=302, writes=True, to=at_assignment,
             body=lambda w, a, k: {"requested_due": str(a.due_date + timedelta(days=7)), "reason": "矩阵测试延期"}),)
     ),
-    "web:decide": Obj(
+    "web:tasks-decide": Obj(
         (
             Do("extension", "review", "POST", ok=302, body=lambda w, x, k: {"approve": "1", "note": "同意"},
                writes=True, to=at_assignment_of),
@@ -617,7 +617,7 @@ EXPECTED: dict[str, Any] = {
     ),
     # HQ: what awaits acceptance in the units it manages, and the extension requests there; never the
     # work of a unit it reports for itself
-    "web:review": Listing(
+    "web:tasks-review": Listing(
         gate="manage",
         rows=lambda p, q: {
             f"/assignments/{pk}/" for pk, code in
@@ -630,18 +630,18 @@ EXPECTED: dict[str, Any] = {
             .values_list("pk", "unit__code") if not in_review_queue(p, code)
         },
     ),
-    "web:items": Listing(queries=("", "campaign=XS")),
-    "web:item": Obj((Do("item"),)),
+    "web:tasks-items": Listing(queries=("", "campaign=XS")),
+    "web:tasks-item": Obj((Do("item"),)),
     # boards, statistics, bulletin, exports
-    "web:board": Board("board"),
-    "web:ranking": Obj(
+    "web:boards-battle": Board("board"),
+    "web:boards-ranking": Obj(
         (
             Do("campaign", "manage", "POST", ok=302, path_pk=False, query=campaign_query, body=weights_body,
                writes=True, to=prefix("/board/ranking/?"), check=weights_saved),
         )
     ),  # GET: a board (BOARDS below)
-    "web:bulletin": Board("bulletin"),
-    "web:bulletin-pdf": Board("bulletin"),
+    "web:boards-bulletin": Board("bulletin"),
+    "web:boards-bulletin-pdf": Board("bulletin"),
     "web:stats": Board("board"),
     "web:stats-report": Obj(
         (
@@ -659,20 +659,20 @@ EXPECTED: dict[str, Any] = {
             check=attachment_of("application/vnd.openxmlformats")),)
     ),
     "web:stats-round-report": Obj((Do("round", ok=302, check=to_round_page),)),
-    "web:exports": Own("exports"),
-    "web:export-status": Own("exports"),
-    "web:export-new": Obj(
+    "web:boards-exports": Own("exports"),
+    "web:boards-export-status": Own("exports"),
+    "web:boards-export-new": Obj(
         (Do("campaign", "view", "POST", ok=302, path_pk=False, body=export_body, writes=True, to=prefix("/exports/"),
             check=export_queued),)
     ),
-    "web:export-download": Own("export-download"),
+    "web:boards-export-download": Own("export-download"),
     # reminders
-    "web:inbox": Own("inbox"),
-    "web:inbox-read": Own("inbox-read"),
-    "web:inbox-read-all": Own("inbox-read-all"),
-    "web:preferences": Own("preferences"),
-    "web:tokens": Own("tokens"),
-    "web:outbox": Listing(
+    "web:notifications-inbox": Own("inbox"),
+    "web:notifications-inbox-read": Own("inbox-read"),
+    "web:notifications-inbox-read-all": Own("inbox-read-all"),
+    "web:notifications-preferences": Own("preferences"),
+    "web:accounts-tokens": Own("tokens"),
+    "web:notifications-outbox": Listing(
         gate="manage",
         queries=("", "status=dead"),
         rows=lambda p, q: {
@@ -681,13 +681,13 @@ EXPECTED: dict[str, Any] = {
             if may_manage(p, code) and (not q or status == "dead")
         },
     ),
-    "web:outbox-message": Obj((Do("message", "manage", gate="manage", refused=404),)),
-    "web:outbox-retry": Obj(
+    "web:notifications-outbox-message": Obj((Do("message", "manage", gate="manage", refused=404),)),
+    "web:notifications-outbox-retry": Obj(
         (Do("message", "manage", "POST", gate="manage", path_pk=False, hidden=302, refused=302, ok=302, writes=True,
-            body=lambda w, m, k: {"message": m.pk}, to=at("web:outbox-message")),)
+            body=lambda w, m, k: {"message": m.pk}, to=at("web:notifications-outbox-message")),)
     ),
     # supervision
-    "web:findings": Listing(
+    "web:inspections-findings": Listing(
         gate="view",
         queries=("", "status=submitted"),
         rows=lambda p, q: {
@@ -695,21 +695,21 @@ EXPECTED: dict[str, Any] = {
             if sees_unit(p, code) and (not q or status == "submitted")
         },
     ),
-    "web:finding-new": Obj(
+    "web:inspections-finding-new": Obj(
         (Do("site", "log", "POST", gate="log", hidden=400, refused=400, ok=302, path_pk=False, body=finding_body,
             writes=True, to=prefix("/findings/")),)
     ),  # GET: the form of a role (FORMS below)
-    "web:finding-counts": Board("counts"),
-    "web:finding": Obj((Do("finding"), Do("submitted", label="answered"))),
-    "web:finding-answer": Obj(
+    "web:inspections-finding-counts": Board("counts"),
+    "web:inspections-finding": Obj((Do("finding"), Do("submitted", label="answered"))),
+    "web:inspections-finding-answer": Obj(
         (Do("ordered", "report", "POST", ok=302, body=lambda w, f, k: {"text": "矩阵测试整改情况"}, writes=True,
-            to=at("web:finding")),)
+            to=at("web:inspections-finding")),)
     ),
-    "web:finding-verify": Obj(
+    "web:inspections-finding-verify": Obj(
         (Do("submitted", "verify", "POST", ok=302, body=lambda w, f, k: {"accept": "1"}, writes=True,
-            to=at("web:finding")),)
+            to=at("web:inspections-finding")),)
     ),
-    "web:rectification": Listing(
+    "web:inspections-rectification": Listing(
         gate="report",
         rows=lambda p, q: {
             f"/findings/{pk}/" for pk, code in
@@ -717,21 +717,21 @@ EXPECTED: dict[str, Any] = {
             if may_report(p, code)
         },
     ),
-    "web:notices": Listing(
+    "web:inspections-notices": Listing(
         gate="view",
         rows=lambda p, q: {f"/notices/{pk}/" for pk, code in Notice.objects.values_list("pk", "unit__code")
                            if sees_unit(p, code)},
     ),
-    "web:notice-new": Obj(
+    "web:inspections-notice-new": Obj(
         (
             Do("finding", "inspect", gate="inspect", refused=404, path_pk=False, query=notice_query),
             Do("finding", "inspect", "POST", gate="inspect", refused=404, ok=302, path_pk=False, body=notice_body,
                writes=True, to=prefix("/notices/")),
         )
     ),
-    "web:notice": Obj((Do("notice"),)),
-    "web:notice-print": Obj((Do("notice"),)),
-    "web:notice-pdf": Obj((Do("notice", check=attachment_of("application/pdf")),)),
+    "web:inspections-notice": Obj((Do("notice"),)),
+    "web:inspections-notice-print": Obj((Do("notice"),)),
+    "web:inspections-notice-pdf": Obj((Do("notice", check=attachment_of("application/pdf")),)),
     "web:inspections": Listing(
         gate="view",
         queries=("", "status=completed"),
@@ -741,26 +741,26 @@ EXPECTED: dict[str, Any] = {
             and any(sees_unit(p, u) for u in Inspection.objects.get(pk=pk).units.values_list("code", flat=True))
         },
     ),
-    "web:inspection-new": Obj(
+    "web:inspections-inspection-new": Obj(
         (Do("site", "inspect", "POST", gate="inspect", hidden=400, refused=400, ok=302, path_pk=False,
             body=inspection_body, writes=True, to=prefix("/inspections/")),)
     ),
-    "web:inspection": Obj((Do("inspection"), Do("tour", label="tour"), Do("past_tour", label="past tour"))),
-    "web:inspection-start": Obj(
+    "web:inspections-inspection": Obj((Do("inspection"), Do("tour", label="tour"), Do("past_tour", label="past tour"))),
+    "web:inspections-inspection-start": Obj(
         (
-            Do("inspection", "inspect", "POST", ok=302, writes=True, to=at("web:inspection")),
-            Do("tour", "inspect", "POST", ok=302, label="tour", writes=True, to=at("web:inspection")),
+            Do("inspection", "inspect", "POST", ok=302, writes=True, to=at("web:inspections-inspection")),
+            Do("tour", "inspect", "POST", ok=302, label="tour", writes=True, to=at("web:inspections-inspection")),
         )
     ),
-    "web:inspection-complete": Obj(
+    "web:inspections-inspection-complete": Obj(
         (
             Do("inspection", "inspect", "POST", ok=302, body=lambda w, i, k: {"summary": "矩阵测试小结"}, writes=True,
-               to=at("web:inspection")),
+               to=at("web:inspections-inspection")),
             Do("tour", "inspect", "POST", ok=302, body=lambda w, i, k: {"summary": "矩阵测试小结"}, label="tour",
-               writes=True, to=at("web:inspection")),
+               writes=True, to=at("web:inspections-inspection")),
         )
     ),
-    "web:hotspots": Listing(
+    "web:inspections-hotspots": Listing(
         gate="view",
         queries=("", "status=delisted"),
         rows=lambda p, q: {
@@ -768,11 +768,11 @@ EXPECTED: dict[str, Any] = {
             if sees_unit(p, code) and status == ("delisted" if q else "listed")
         },
     ),
-    "web:hotspot-new": Obj(
+    "web:inspections-hotspot-new": Obj(
         (Do("site", "inspect", "POST", gate="inspect", hidden=400, refused=400, ok=302, path_pk=False,
             body=hotspot_body, writes=True, to=prefix("/hotspots/")),)
     ),
-    "web:hotspot": Obj((Do("hotspot"),)),
+    "web:inspections-hotspot": Obj((Do("hotspot"),)),
     # signing in and out, the language
     "login": Public("login"),
     "logout": Public("logout"),
@@ -782,9 +782,13 @@ EXPECTED: dict[str, Any] = {
 # fmt: on
 
 # GET forms of a role (no object): 200 with it, 403 without; the POSTs are object rules above
-FORMS = {"web:finding-new": "log", "web:inspection-new": "inspect", "web:hotspot-new": "inspect"}
+FORMS = {
+    "web:inspections-finding-new": "log",
+    "web:inspections-inspection-new": "inspect",
+    "web:inspections-hotspot-new": "inspect",
+}
 # the GET of pages whose POST is an object rule above, asked as a board
-BOARDS = {"web:ranking": "board"}
+BOARDS = {"web:boards-ranking": "board"}
 
 # the objects each kind of target is tried on
 TARGETS = {
@@ -1179,7 +1183,7 @@ def board_cases():
         for combo in combos:
             campaign, unit = (*combo, None)[:2]
             for persona in PERSONAS.values():
-                if name == "web:bulletin-pdf" and (campaign, unit) != ("XJ", None) and board_answer(
+                if name == "web:boards-bulletin-pdf" and (campaign, unit) != ("XJ", None) and board_answer(
                     rule, persona, campaign, unit
                 ) == 200:
                     continue  # the PDF of what the page shows (same checks): drawn once per persona
@@ -1392,7 +1396,7 @@ def stored_files(world: PageWorld) -> list[tuple[str, str, str, str]]:
         files.append(("evidence", evidence.file.name, reverse("evidence-download", args=[evidence.pk]), site))
         files.append(("photo", photo.file.name, reverse("finding-photo-download", args=[photo.pk]), site))
     for name, export in world.exports.items():
-        files.append(("export", export.file.name, reverse("web:export-download", args=[export.pk]), name))
+        files.append(("export", export.file.name, reverse("web:boards-export-download", args=[export.pk]), name))
     return files
 
 
@@ -1419,7 +1423,7 @@ def test_files_only_through_their_views(world, persona):
             assert "attachment" in response["Content-Disposition"] and response["X-Content-Type-Options"] == "nosniff"
             b"".join(response.streaming_content)
     notice = world.base.supervision.notice["330310"]
-    response = client.get(reverse("web:notice-pdf", args=[notice.pk]))
+    response = client.get(reverse("web:inspections-notice-pdf", args=[notice.pk]))
     if sees_unit(persona, "330310"):
         assert response.status_code == 200 and response.content.startswith(b"%PDF")
         assert "attachment" in response["Content-Disposition"] and response["X-Content-Type-Options"] == "nosniff"

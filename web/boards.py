@@ -1,14 +1,50 @@
-"""The battle board page (挂图作战): the same board as ``/api/v1/boards/battle/``, as a table to
-click through — a column or cell opens the level below, a row the checklist items of its action."""
+"""The boards pages: the battle board (挂图作战), the same board as ``/api/v1/boards/battle/`` as a
+table to click through — a column or cell opens the level below, a row the checklist items of its
+action; the ranking (排名, as ``/api/v1/boards/ranking/``) with HQ's weights; the bulletin (工作通报) as
+a print page and a PDF; and the user's exports (导出): the list with progress (refreshed by htmx while
+any is being made), the request from a board's "export" button, and the download — the owner's only;
+anyone else gets a 404."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from urllib.parse import quote
 
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts import scope
+from accounts.scope import Action
+from boards import bulletin
+from boards.exports import ExportError, download_response, exports_of, title_of
 from boards.forms import asked
+from boards.models import ExportStatus, Weights
 from boards.queries import battle_board, trail
+from boards.ranking import MEASURES, ranking, weights_for
+from boards.services import request_export, save_weights
+from ops.errors import Refused
+
+from .forms import PeriodForm
+from .pages import refused
+
+MEASURE_LABELS = {
+    "completion": gettext_lazy("Completion"),
+    "on_time": gettext_lazy("On time"),
+    "overdue": gettext_lazy("Nothing overdue"),
+    "rectification": gettext_lazy("Rectified in time"),
+    "findings": gettext_lazy("Few findings"),
+}
+
+
+# --- the battle board ---------------------------------------------------------------------------
 
 
 @login_required
@@ -25,3 +61,137 @@ def battle(request: HttpRequest) -> HttpResponse:
         board.trail = trail(request.user, a.unit)
     context = {"form": form, "asked": a, "board": board}
     return render(request, "boards/battle.html", context, status=400 if a is None else 200)
+
+
+# --- ranking -------------------------------------------------------------------------------------
+
+
+class WeightsForm(forms.ModelForm):
+    class Meta:
+        model = Weights
+        fields = [*Weights.MEASURES, "laggards"]
+        widgets = {f: forms.NumberInput(attrs={"min": 0, "max": 100, "class": "narrow"}) for f in fields}
+
+
+@login_required
+def ranking_page(request: HttpRequest) -> HttpResponse:
+    form, a = asked(request.user, request.GET if request.method == "GET" else request.POST)
+    if a is None or a.campaign is None or a.unit is None:
+        return render(
+            request, "boards/ranking.html", {"form": form, "asked": a, "r": None}, status=400 if a is None else 200
+        )
+    may_weigh = scope.can(request.user, Action.MANAGE, a.campaign.owner)
+    weights = weights_for(a.campaign)
+    weights_form = WeightsForm(instance=weights)
+    status = 200
+    if request.method == "POST":
+        if not may_weigh:
+            raise PermissionDenied
+        weights_form = WeightsForm(request.POST, instance=Weights(campaign=a.campaign))
+        if weights_form.is_valid():
+            try:
+                save_weights(campaign=a.campaign, by=request.user, values=weights_form.cleaned_data)
+            except Refused as exc:
+                status = refused(request, exc)
+            else:
+                messages.success(request, _("Weights saved."))
+                return redirect(reverse("web:boards-ranking") + f"?campaign={a.campaign.pk}&unit={a.unit.code}")
+        else:
+            status = 400
+    r = ranking(request.user, a.campaign, a.unit)
+    rows = [
+        (s, [s.measures.get(m) for m in MEASURES], f"?campaign={a.campaign.pk}&unit={s.unit.code}") for s in r.standings
+    ]
+    context = {
+        "form": form, "asked": a, "r": r, "rows": rows, "laggards": r.laggards,
+        "measures": [(m, MEASURE_LABELS[m], r.weights[m]) for m in MEASURES],
+        "weights_form": weights_form if may_weigh else None,
+        "trail": [(u, f"?campaign={a.campaign.pk}&unit={u.code}") for u in trail(request.user, a.unit)],
+    }  # fmt: skip
+    return render(request, "boards/ranking.html", context, status=status)
+
+
+# --- the bulletin --------------------------------------------------------------------------------
+
+
+def _bulletin(request: HttpRequest):
+    """The bulletin asked for: ``period`` is "w<yyyy-mm-dd>" (the week holding that day) or "r<round id>"."""
+    _form, a = asked(request.user, request.GET)
+    if a is None or a.campaign is None or a.unit is None:
+        raise Http404
+    campaign = a.campaign
+    # a malformed period is left out (the default week), as a week outside the campaign is clamped to it
+    kind, chosen = PeriodForm.parsed(request.GET).get("period") or ("", None)
+    rounds = list(campaign.rounds.all())
+    if kind == "round":
+        round_ = next((r for r in rounds if r.pk == chosen), None)
+        if round_ is None:
+            raise Http404
+        period = bulletin.round_period(campaign, round_)
+    else:
+        period = bulletin.week_of(campaign, chosen) if chosen else bulletin.default_period(campaign)
+    ctx = bulletin.bulletin_context(request.user, campaign, a.unit, period)
+    weeks = [(f"w{w.start.isoformat()}", w.label) for w in bulletin.weeks(campaign, timezone.localdate())]
+    ctx["periods"] = weeks[::-1] + [(f"r{r.pk}", bulletin.round_period(campaign, r).label) for r in rounds]
+    ctx["chosen"] = f"r{period.round_id}" if period.round_id else f"w{period.start.isoformat()}"
+    ctx["keep"] = [("campaign", campaign.pk), ("unit", a.unit.code)]
+    query = f"?campaign={campaign.pk}&unit={quote(a.unit.code)}&period={ctx['chosen']}"
+    ctx["pdf_url"] = reverse("web:boards-bulletin-pdf") + query
+    ctx["chart_options"] = [(f"bchart{n}", c.option()) for n, c in enumerate(ctx["charts"])]
+    return ctx
+
+
+@login_required
+def bulletin_page(request: HttpRequest) -> HttpResponse:
+    response = render(request, "boards/bulletin_print.html", _bulletin(request))
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def bulletin_pdf(request: HttpRequest) -> HttpResponse:
+    return bulletin.pdf_response(_bulletin(request))
+
+
+# --- exports ------------------------------------------------------------------------------------
+
+LIST_LIMIT = 50
+BOARD_PARAMS = ("campaign", "unit", "action", "due_by", "round", "start", "end")  # a board's, and the statistics' window
+
+
+def _context(user) -> dict:
+    rows = list(exports_of(user)[:LIST_LIMIT])
+    for e in rows:
+        e.title = title_of(e.kind)
+    return {"exports": rows, "polling": any(e.is_pending for e in rows)}
+
+
+@login_required
+def exports(request: HttpRequest) -> HttpResponse:
+    return render(request, "boards/exports.html", _context(request.user))
+
+
+@login_required
+def export_status(request: HttpRequest) -> HttpResponse:
+    """The rows alone, for the list's polling; without pending exports it stops polling."""
+    return render(request, "boards/_export_rows.html", _context(request.user))
+
+
+@login_required
+@require_POST
+def export_new(request: HttpRequest) -> HttpResponse:
+    """Queue an export of ``kind`` with the board's parameters (out of scope: 404, as on the board)."""
+    params = {k: request.POST[k] for k in BOARD_PARAMS if request.POST.get(k)}
+    try:
+        request_export(by=request.user, kind=request.POST.get("kind", ""), params=params)
+    except ExportError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The export is being prepared; it can be downloaded here when ready."))
+    return redirect("web:boards-exports")
+
+
+@login_required
+def export_download(request: HttpRequest, pk: int) -> HttpResponse:
+    export = get_object_or_404(exports_of(request.user), pk=pk, status=ExportStatus.DONE)
+    return download_response(export)

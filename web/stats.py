@@ -1,17 +1,17 @@
-"""The results statistics pages (战果统计) and the ranking (排名): the same figures as
-``/api/v1/stats/`` and ``/api/v1/boards/ranking/``; a unit lead reports its figures here, by day or
-round, or uploads its whole sheet."""
+"""The results statistics pages (战果统计): the same figures as ``/api/v1/stats/``; a unit lead reports
+its figures here, by day or round, or uploads its whole sheet; a reminder about a round (集中统一行动战果
+报送) links to the round's report page."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,32 +19,21 @@ from django.utils.translation import gettext_lazy
 
 from accounts import scope
 from accounts.scope import Action
-from boards import bulletin
 from boards.charts import Chart, Series
 from boards.forms import StatsForm, asked
-from boards.models import Weights
 from boards.queries import trail
-from boards.ranking import MEASURES, ranking, weights_for
-from boards.services import save_weights
 from ops.cn import cn_date, cn_range
-from ops.errors import REFUSALS
+from ops.errors import Refused
 from ops.tables import FileProblems
 from ops.uploads import download
 from stats import queries as stats
-from stats.models import Figure
+from stats.models import Figure, Round
 from stats.services import MAX_SHEET, import_upload, report_figures
 from stats.sheets import report_days, unit_sheet
+from tasks.queries import campaigns_for
 
-from .forms import DayQuery, PeriodForm
-from .views import refused
-
-MEASURE_LABELS = {
-    "completion": gettext_lazy("Completion"),
-    "on_time": gettext_lazy("On time"),
-    "overdue": gettext_lazy("Nothing overdue"),
-    "rectification": gettext_lazy("Rectified in time"),
-    "findings": gettext_lazy("Few findings"),
-}
+from .forms import DayQuery, UnitIdQuery
+from .pages import refused
 
 
 def _link(a, **change) -> str:
@@ -64,7 +53,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
     form, a = asked(request.user, request.GET, StatsForm)
     context = {"form": form, "asked": a, "t": None}
     if a is None or a.campaign is None or a.unit is None:
-        return render(request, "boards/stats.html", context, status=400 if a is None else 200)
+        return render(request, "stats/statistics.html", context, status=400 if a is None else 200)
     user, campaign, unit, w = request.user, a.campaign, a.unit, a.window
     t = stats.totals(user, campaign, unit, w)
     rounds = list(campaign.rounds.all())
@@ -93,7 +82,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
         can_report=bool(scope.scope_for(user, Action.REPORT)),
         charts=_charts(user, campaign, unit, w, t, rounds, by_round),
     )
-    return render(request, "boards/stats.html", context)
+    return render(request, "stats/statistics.html", context)
 
 
 def _charts(user, campaign, unit, w, t, rounds, by_round) -> list:
@@ -178,13 +167,13 @@ def report(request: HttpRequest) -> HttpResponse:
         try:
             changed = report_figures(campaign=a.campaign, unit=a.unit, day=day, values=values, by=request.user,
                                      source="web")  # fmt: skip
-        except REFUSALS as exc:
+        except Refused as exc:
             status = refused(request, exc)
             ctx = _report_context(request, a, day, round_, posted=request.POST)
-            return render(request, "boards/stats_report.html", ctx, status=status)
+            return render(request, "stats/report.html", ctx, status=status)
         messages.success(request, _("%(n)d figures saved.") % {"n": changed} if changed else _("Nothing changed."))
         return redirect(reverse("web:stats-report") + f"?campaign={a.campaign.pk}&unit={a.unit.code}&day={day}")
-    return render(request, "boards/stats_report.html", _report_context(request, a, day, round_))
+    return render(request, "stats/report.html", _report_context(request, a, day, round_))
 
 
 @login_required
@@ -211,13 +200,13 @@ def upload(request: HttpRequest) -> HttpResponse:
             changed = import_upload(upload=upload, campaign=a.campaign, unit=a.unit, by=request.user)
         except FileProblems as exc:
             problems = [str(p) for p in exc.problems]
-        except REFUSALS as exc:
+        except Refused as exc:
             problems = [str(exc)]
         else:
             messages.success(request, _("Sheet loaded: %(n)d figures saved.") % {"n": changed})
             return redirect(reverse("web:stats-report") + f"?campaign={a.campaign.pk}&unit={a.unit.code}")
     ctx = _report_context(request, a, day, stats.round_for(a.campaign, day), sheet_form=sheet_form, problems=problems)
-    return render(request, "boards/stats_report.html", ctx, status=400)
+    return render(request, "stats/report.html", ctx, status=400)
 
 
 @login_required
@@ -237,91 +226,25 @@ def sheet(request: HttpRequest) -> HttpResponse:
     return download(response, name, fallback="stats.xlsx")
 
 
-# --- ranking -------------------------------------------------------------------------------------
-
-
-class WeightsForm(forms.ModelForm):
-    class Meta:
-        model = Weights
-        fields = [*Weights.MEASURES, "laggards"]
-        widgets = {f: forms.NumberInput(attrs={"min": 0, "max": 100, "class": "narrow"}) for f in fields}
+# --- links from elsewhere ---------------------------------------------------------------------------
 
 
 @login_required
-def ranking_page(request: HttpRequest) -> HttpResponse:
-    form, a = asked(request.user, request.GET if request.method == "GET" else request.POST)
-    if a is None or a.campaign is None or a.unit is None:
-        return render(
-            request, "boards/ranking.html", {"form": form, "asked": a, "r": None}, status=400 if a is None else 200
-        )
-    may_weigh = scope.can(request.user, Action.MANAGE, a.campaign.owner)
-    weights = weights_for(a.campaign)
-    weights_form = WeightsForm(instance=weights)
-    status = 200
-    if request.method == "POST":
-        if not may_weigh:
-            raise PermissionDenied
-        weights_form = WeightsForm(request.POST, instance=Weights(campaign=a.campaign))
-        if weights_form.is_valid():
-            try:
-                save_weights(campaign=a.campaign, by=request.user, values=weights_form.cleaned_data)
-            except REFUSALS as exc:
-                status = refused(request, exc)
-            else:
-                messages.success(request, _("Weights saved."))
-                return redirect(reverse("web:ranking") + f"?campaign={a.campaign.pk}&unit={a.unit.code}")
-        else:
-            status = 400
-    r = ranking(request.user, a.campaign, a.unit)
-    rows = [
-        (s, [s.measures.get(m) for m in MEASURES], f"?campaign={a.campaign.pk}&unit={s.unit.code}") for s in r.standings
-    ]
-    context = {
-        "form": form, "asked": a, "r": r, "rows": rows, "laggards": r.laggards,
-        "measures": [(m, MEASURE_LABELS[m], r.weights[m]) for m in MEASURES],
-        "weights_form": weights_form if may_weigh else None,
-        "trail": [(u, f"?campaign={a.campaign.pk}&unit={u.code}") for u in trail(request.user, a.unit)],
-    }  # fmt: skip
-    return render(request, "boards/ranking.html", context, status=status)
-
-
-# --- the bulletin --------------------------------------------------------------------------------
-
-
-def _bulletin(request: HttpRequest):
-    """The bulletin asked for: ``period`` is "w<yyyy-mm-dd>" (the week holding that day) or "r<round id>"."""
-    _form, a = asked(request.user, request.GET)
-    if a is None or a.campaign is None or a.unit is None:
-        raise Http404
-    campaign = a.campaign
-    # a malformed period is left out (the default week), as a week outside the campaign is clamped to it
-    kind, chosen = PeriodForm.parsed(request.GET).get("period") or ("", None)
-    rounds = list(campaign.rounds.all())
-    if kind == "round":
-        round_ = next((r for r in rounds if r.pk == chosen), None)
-        if round_ is None:
-            raise Http404
-        period = bulletin.round_period(campaign, round_)
+def round_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The report page of the round's last day (the date its totals are reported under), for the unit
+    ``?unit=<id>`` when the user may report for it (else the page's own choice). Someone who reports
+    for no unit (HQ, a leader) gets the round's statistics instead, with the units not reported.
+    404 unless the round's campaign concerns the user."""
+    round_ = get_object_or_404(Round.objects.filter(campaign__in=campaigns_for(request.user)), pk=pk)
+    wanted = UnitIdQuery.parsed(request.GET).get("unit")
+    query = {"campaign": round_.campaign_id}
+    if scope.scope_for(request.user, Action.REPORT):
+        query["day"] = round_.end.isoformat()
+        action, page = Action.REPORT, "web:stats-report"
     else:
-        period = bulletin.week_of(campaign, chosen) if chosen else bulletin.default_period(campaign)
-    ctx = bulletin.bulletin_context(request.user, campaign, a.unit, period)
-    weeks = [(f"w{w.start.isoformat()}", w.label) for w in bulletin.weeks(campaign, timezone.localdate())]
-    ctx["periods"] = weeks[::-1] + [(f"r{r.pk}", bulletin.round_period(campaign, r).label) for r in rounds]
-    ctx["chosen"] = f"r{period.round_id}" if period.round_id else f"w{period.start.isoformat()}"
-    ctx["keep"] = [("campaign", campaign.pk), ("unit", a.unit.code)]
-    query = f"?campaign={campaign.pk}&unit={quote(a.unit.code)}&period={ctx['chosen']}"
-    ctx["pdf_url"] = reverse("web:bulletin-pdf") + query
-    ctx["chart_options"] = [(f"bchart{n}", c.option()) for n, c in enumerate(ctx["charts"])]
-    return ctx
-
-
-@login_required
-def bulletin_page(request: HttpRequest) -> HttpResponse:
-    response = render(request, "boards/bulletin_print.html", _bulletin(request))
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-@login_required
-def bulletin_pdf(request: HttpRequest) -> HttpResponse:
-    return bulletin.pdf_response(_bulletin(request))
+        query["round"] = round_.pk
+        action, page = Action.VIEW, "web:stats"
+    unit = scope.units(request.user, action).filter(pk=wanted).first() if wanted else None
+    if unit is not None:
+        query["unit"] = unit.code
+    return redirect(reverse(page) + "?" + urlencode(query))

@@ -10,7 +10,7 @@ from typing import Any
 
 from accounts.models import Unit
 from ops.tables import FileProblems, Location, Problem
-from tasks.models import Action, AssignmentRole, Campaign, Item
+from tasks.models import AssignmentRole, Campaign, Item, LineOfAction
 
 from .phrases import Deadline, PhraseError, Target, parse_deadline, parse_target, split_units
 from .reader import RawItem, RawPlan
@@ -163,7 +163,7 @@ def compile_plan(plan: RawPlan, campaign: CampaignSpec) -> PlanSpec:
             (raw.name, "name", "行动名称"),
             (raw.leader, "leader_name", "分管领导"),
         ):
-            if message := _too_long(value, Action, fld, what):
+            if message := _too_long(value, LineOfAction, fld, what):
                 problems.append(Problem(raw.location, message))  # its items still belong to it: no more problems
         action_code[raw.key] = code
         if raw.name != raw.key:

@@ -22,12 +22,12 @@ from ops.db import bulk_insert
 from ops.errors import Forbidden, Refused
 from ops.tables import FileProblems, Location, Problem
 from tasks.models import (
-    Action,
     Assignment,
     AssignmentRole,
     Campaign,
     CampaignStatus,
     Item,
+    LineOfAction,
     Responsibility,
     ResponsibilityScope,
     amount_fits,
@@ -210,7 +210,7 @@ def _write(
         fields = {"seq": a.seq, "name": a.name, "leader_name": a.leader_name, "leader": leaders.get(a.leader_name)}
         action = actions.get(a.code)
         if action is None:
-            actions[a.code] = Action.objects.create(campaign=campaign, code=a.code, **fields)
+            actions[a.code] = LineOfAction.objects.create(campaign=campaign, code=a.code, **fields)
             result.created["actions"] += 1
             result.changes.append(f"新增行动 {a.code} {a.name}")
             continue
@@ -266,7 +266,9 @@ def _write(
     return campaign, old_due
 
 
-def _item_fields(spec_item: ItemSpec, actions: dict[str, Action], leaders: dict[str, User], campaign: Campaign) -> dict:
+def _item_fields(
+    spec_item: ItemSpec, actions: dict[str, LineOfAction], leaders: dict[str, User], campaign: Campaign
+) -> dict:
     d, t = spec_item.deadline, spec_item.target
     return {
         "action": actions[spec_item.action_code],

@@ -49,7 +49,7 @@ from inspections.models import Finding, Hotspot, HotspotCriterion, Inspection, N
 from notifications.models import Message, Reminder
 from stats.models import Indicator, Round
 from stats.sheets import unit_sheet
-from tasks.models import Action, Assignment, Campaign, Evidence, ExtensionRequest, Item
+from tasks.models import Assignment, Campaign, Evidence, ExtensionRequest, Item, LineOfAction
 
 from ..matrix_support import PNG, World, build_world
 from .conftest import COUNTS, examples, fuzz_seed
@@ -153,7 +153,7 @@ def in_process():
 
 # the collection in a path -> the rows its {id} names
 PATH_ROWS = {
-    "units": Unit, "users": User, "campaigns": Campaign, "actions": Action, "items": Item,
+    "units": Unit, "users": User, "campaigns": Campaign, "actions": LineOfAction, "items": Item,
     "assignments": Assignment, "evidence": Evidence, "extension-requests": ExtensionRequest,
     "inspections": Inspection, "findings": Finding, "finding-photos": Photo, "notices": Notice,
     "hotspots": Hotspot, "inbox": Message, "exports": Export,

@@ -40,7 +40,7 @@ from openpyxl import Workbook
 from audit.models import AuditEvent
 from ops.cn import cn_date, cn_day, cn_range
 from ops.tables import FileProblems, column_letter
-from tasks.models import Action, Assignment, Campaign, Item, Responsibility
+from tasks.models import Assignment, Campaign, Item, LineOfAction, Responsibility
 from tasks.planfile.phrases import PhraseError, parse_deadline, parse_target, section_heading, split_units
 from tasks.services.plans import import_plan
 
@@ -544,7 +544,7 @@ def write_csv(plan: PlanFile, encoding: str) -> bytes:
 
 
 def snapshot() -> tuple[int, ...]:
-    return tuple(m.objects.count() for m in (Campaign, Action, Item, Responsibility, Assignment, AuditEvent))
+    return tuple(m.objects.count() for m in (Campaign, LineOfAction, Item, Responsibility, Assignment, AuditEvent))
 
 
 def run_import(data: bytes, suffix: str, display: str, **options):

@@ -86,61 +86,65 @@ BOARD = ("campaign", "unit", "action", "due_by")
 WINDOW = (*BOARD, "round", "start", "end")
 PAGE_PARAMS: dict[str, Page] = {
     "web:home": Page(),
-    "web:my": Page(("q", "status", "campaign", "below")),
-    "web:assignment": Page(),
-    "web:report": Page(post=("value", "text", "period", "version")),
-    "web:transition": Page(post=("name", "note", "version")),
-    "web:comment": Page(post=("text",)),
-    "web:extension": Page(post=("requested_due", "reason")),
-    "web:decide": Page(post=("approve", "note")),
-    "web:review": Page(("page",)),
-    "web:items": Page(("campaign",)),
-    "web:item": Page(("status", "overdue", "page")),
-    "web:board": Page(BOARD),
-    "web:exports": Page(),
-    "web:export-new": Page(post=("kind", *BOARD)),
-    "web:export-status": Page(),
-    "web:export-download": Page(),
-    "web:ranking": Page(("campaign", "unit"), post=("campaign", "unit", *MEASURES, "laggards")),
-    "web:bulletin": Page(("campaign", "unit", "period")),
-    "web:bulletin-pdf": Page(("campaign", "unit", "period")),
+    "web:tasks-my": Page(("q", "status", "campaign", "below")),
+    "web:tasks-assignment": Page(),
+    "web:tasks-report": Page(post=("value", "text", "period", "version")),
+    "web:tasks-transition": Page(post=("name", "note", "version")),
+    "web:tasks-comment": Page(post=("text",)),
+    "web:tasks-extension": Page(post=("requested_due", "reason")),
+    "web:tasks-decide": Page(post=("approve", "note")),
+    "web:tasks-review": Page(("page",)),
+    "web:tasks-items": Page(("campaign",)),
+    "web:tasks-item": Page(("status", "overdue", "page")),
+    "web:boards-battle": Page(BOARD),
+    "web:boards-exports": Page(),
+    "web:boards-export-new": Page(post=("kind", *BOARD)),
+    "web:boards-export-status": Page(),
+    "web:boards-export-download": Page(),
+    "web:boards-ranking": Page(("campaign", "unit"), post=("campaign", "unit", *MEASURES, "laggards")),
+    "web:boards-bulletin": Page(("campaign", "unit", "period")),
+    "web:boards-bulletin-pdf": Page(("campaign", "unit", "period")),
     "web:stats": Page(WINDOW),
     "web:stats-report": Page(("campaign", "unit", "day"), post=("campaign", "unit", "day", "v{indicator}")),
     "web:stats-upload": Page(post=("campaign", "unit")),
     "web:stats-sheet": Page(("campaign", "unit")),
     "web:stats-round-report": Page(("unit",)),
-    "web:inbox": Page(("page",)),
-    "web:inbox-read": Page(post=()),
-    "web:inbox-read-all": Page(post=()),
-    "web:preferences": Page(post=("email", "webhook", "digest", "weekly")),
-    "web:outbox": Page(("q", "status", "channel", "about", "page")),
-    "web:outbox-retry": Page(("q", "status", "channel", "about"), post=("message",)),
-    "web:outbox-message": Page(),
-    "web:tokens": Page(post=()),
-    "web:findings": Page(("q", "status", "overdue", "mine", "campaign", "page")),
-    "web:finding-new": Page(
+    "web:notifications-inbox": Page(("page",)),
+    "web:notifications-inbox-read": Page(post=()),
+    "web:notifications-inbox-read-all": Page(post=()),
+    "web:notifications-preferences": Page(post=("email", "webhook", "digest", "weekly")),
+    "web:notifications-outbox": Page(("q", "status", "channel", "about", "page")),
+    "web:notifications-outbox-retry": Page(("q", "status", "channel", "about"), post=("message",)),
+    "web:notifications-outbox-message": Page(),
+    "web:accounts-tokens": Page(post=()),
+    "web:inspections-findings": Page(("q", "status", "overdue", "mine", "campaign", "page")),
+    "web:inspections-finding-new": Page(
         ("inspection", "unit"),
         post=("inspection", "unit", "place", "description", "category", "severity", "campaign"),
     ),
-    "web:finding-counts": Page(("campaign",)),
-    "web:finding": Page(),
-    "web:finding-answer": Page(post=("text",)),
-    "web:finding-verify": Page(post=("accept", "note", "new_deadline")),
-    "web:rectification": Page(),
-    "web:notices": Page(("status", "page")),
-    "web:notice-new": Page(
+    "web:inspections-finding-counts": Page(("campaign",)),
+    "web:inspections-finding": Page(),
+    "web:inspections-finding-answer": Page(post=("text",)),
+    "web:inspections-finding-verify": Page(post=("accept", "note", "new_deadline")),
+    "web:inspections-rectification": Page(),
+    "web:inspections-notices": Page(("status", "page")),
+    "web:inspections-notice-new": Page(
         ("unit", "inspection", "finding"), post=("unit", "inspection", "findings", "deadline", "requirements")
     ),
-    "web:notice": Page(),
-    "web:notice-print": Page(),
-    "web:notice-pdf": Page(),
+    "web:inspections-notice": Page(),
+    "web:inspections-notice-print": Page(),
+    "web:inspections-notice-pdf": Page(),
     "web:inspections": Page(("status", "page")),
-    "web:inspection-new": Page(("hotspot", "kind"), post=("kind", "planned_on", "units", "hotspot", "campaign")),
-    "web:inspection": Page(),
-    "web:inspection-start": Page(post=()),
-    "web:inspection-complete": Page(post=("summary", "extend_to", "reason", "passed_{criterion}", "note_{criterion}")),
-    "web:hotspots": Page(("status",)),
-    "web:hotspot-new": Page(
+    "web:inspections-inspection-new": Page(
+        ("hotspot", "kind"), post=("kind", "planned_on", "units", "hotspot", "campaign")
+    ),
+    "web:inspections-inspection": Page(),
+    "web:inspections-inspection-start": Page(post=()),
+    "web:inspections-inspection-complete": Page(
+        post=("summary", "extend_to", "reason", "passed_{criterion}", "note_{criterion}")
+    ),
+    "web:inspections-hotspots": Page(("status",)),
+    "web:inspections-hotspot-new": Page(
         post=(
             "name",
             "area",
@@ -154,7 +158,7 @@ PAGE_PARAMS: dict[str, Page] = {
             "campaign",
         ),
     ),
-    "web:hotspot": Page(),
+    "web:inspections-hotspot": Page(),
 }
 
 
@@ -316,7 +320,7 @@ def test_page_takes_odd_parameters(world, name, persona):
     pattern = web_patterns()[name]
     route = str(pattern.pattern)
     ids = objects(world)
-    key = name.removeprefix("web:").split("-")[0]
+    key = name.removeprefix("web:").partition("-")[2].split("-")[0]  # web:<domain>-<what>-…: the <what>
     path = "/" + re.sub(r"<int:pk>", str(ids.get(key, 1)), route)
     page = PAGE_PARAMS[name]
     client = client_for(world, persona)

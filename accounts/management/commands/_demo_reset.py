@@ -14,7 +14,7 @@ from django.db.models import Q
 from audit.models import AuditEvent
 from inspections.models import Answer, Finding, Hotspot, Inspection, Notice, NoticeSequence, Photo, Verdict
 from notifications.models import Digest
-from tasks.models import Action, Assignment, Campaign, Evidence, Item
+from tasks.models import Assignment, Campaign, Evidence, Item, LineOfAction
 
 OFFICE = "3303"
 
@@ -26,7 +26,7 @@ def reset_demo(code: str, *, usernames: list[str]) -> int:
         return 0
     ids = {
         Campaign: [c.pk for c in campaigns],
-        Action: list(Action.objects.filter(campaign__in=campaigns).values_list("pk", flat=True)),
+        LineOfAction: list(LineOfAction.objects.filter(campaign__in=campaigns).values_list("pk", flat=True)),
         Item: list(Item.objects.filter(campaign__in=campaigns).values_list("pk", flat=True)),
         Assignment: list(Assignment.objects.filter(campaign__in=campaigns).values_list("pk", flat=True)),
         Inspection: list(Inspection.objects.filter(campaign__in=campaigns).values_list("pk", flat=True)),
@@ -49,7 +49,7 @@ def reset_demo(code: str, *, usernames: list[str]) -> int:
     Assignment.objects.filter(campaign__in=campaigns).exclude(parent=None).update(parent=None)
     Assignment.objects.filter(campaign__in=campaigns).delete()
     Item.objects.filter(campaign__in=campaigns).delete()
-    Action.objects.filter(campaign__in=campaigns).delete()
+    LineOfAction.objects.filter(campaign__in=campaigns).delete()
     Campaign.objects.filter(pk__in=ids[Campaign]).update(compare_to=None)
     Campaign.objects.filter(pk__in=ids[Campaign]).delete()  # rounds, figures, reminders, weights with them
     Digest.objects.filter(recipient__username__in=usernames).delete()
