@@ -16,7 +16,7 @@ from rest_framework.authtoken.models import TokenProxy
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
-from ops.adminkit import AuditedAdminMixin, ManagedChoicesMixin, ScopedAdminMixin
+from utilities.adminkit import AuditedAdminMixin, ManagedChoicesMixin, ScopedAdminMixin
 
 from . import scope, services, tokens
 from .models import RoleGrant, Unit, User

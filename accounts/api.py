@@ -9,7 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from ops.openapi import refusal
-from ops.params import ScopedFilterSet
+from utilities.params import ScopedFilterSet
 
 from . import scope, services, tokens
 from .models import Unit, UnitKind, User

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.db import transaction
 
 from audit import services as audit
-from ops.tables import FileProblems, Location, Problem, describe_headers, find_header, read_tables
+from utilities.tables import FileProblems, Location, Problem, describe_headers, find_header, read_tables
 
 from .models import Unit, UnitKind, User
 

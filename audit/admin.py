@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from accounts import scope
 from accounts.models import Unit, User
-from ops.adminkit import AuditedDeletesMixin, ScopedAdminMixin
+from utilities.adminkit import AuditedDeletesMixin, ScopedAdminMixin
 
 from .models import AuditEvent, SecurityEvent
 

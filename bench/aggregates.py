@@ -20,9 +20,9 @@ from django.db import connection
 from accounts.models import Unit
 from bench.timing import WARMUP, ms, nearest_rank
 from inspections.models import Finding, FindingStatus
-from ops.db import fast_paths
 from stats.models import Figure, Indicator, Round
 from tasks.models import Assignment, AssignmentStatus, Campaign, Item
+from utilities.db import fast_paths
 
 
 @dataclass(frozen=True)

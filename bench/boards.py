@@ -5,7 +5,7 @@ real importers), its assignments given a status mix and submission dates by one 
 (with inspections, notices and hotspots) of ``bench_supervision``'s ``Seeder``, a catalogue of 10
 indicators and three rounds, last year's closed campaign with the same indicator codes
 (``compare_to``), and a figure per unit × day × indicator for both years (≈3.3 million, COPY on
-PostgreSQL, ``ops.db.fast_paths()``, with ``bulk_create`` elsewhere), it times, as HQ at the province
+PostgreSQL, ``utilities.db.fast_paths()``, with ``bulk_create`` elsewhere), it times, as HQ at the province
 and as a city's leader, the battle board, the ranking and the statistics totals with 同比/环比
 (``PROBES``) through the whole Django stack (``bench.timing.time_page``: test ``Client``, a real
 session, DRF, scope, serialisation): p50/p95 over ``--repeat`` requests and the SQL queries per
@@ -77,10 +77,10 @@ from bench.supervision import people as supervision_people
 from bench.timing import WARMUP, BenchCommand, Target, Timed, explain, explain_page, load_line, load_summary, time_page
 from boards.models import Export, Weights
 from inspections.models import Finding
-from ops.db import fast_paths
 from stats.demo import CATALOGUE as DEMO_CATALOGUE
 from stats.models import Figure, Indicator, Round
 from tasks.models import Assignment, Campaign, CampaignStatus
+from utilities.db import fast_paths
 
 CAMPAIGN_NAME = "全省公安机关夏季治安打击整治“百日行动”（看板基准测试）"
 CODE = "BENCH-BOARDS"
@@ -276,7 +276,7 @@ def _copy_lines(rows: Iterable[tuple]) -> Iterator[str]:
 
 
 def write_figures(rows: Iterable[tuple], *, chunk: int = COPY_CHUNK) -> int:
-    """Insert figure rows: on PostgreSQL (``ops.db.fast_paths()``) COPY from an in-memory buffer of
+    """Insert figure rows: on PostgreSQL (``utilities.db.fast_paths()``) COPY from an in-memory buffer of
     ``chunk`` rows at a time, taken from the generator (each its own transaction, so the deferred
     foreign-key checks stay small); ``bulk_create`` elsewhere (or with ``DB_FAST_PATHS=0``)."""
     rows = iter(rows)

@@ -39,9 +39,9 @@ from bench.province import (
     write_units_csv,
 )
 from bench.timing import BenchCommand, Measured, Traced, measure, traced_peak
-from ops.db import _copy_value, fast_paths
 from tasks.models import Assignment
 from tasks.services.plans import PlanImportResult, import_plan
+from utilities.db import _copy_value, fast_paths
 
 SCRATCH = Scratch(
     command="bench_plan_import",

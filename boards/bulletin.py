@@ -32,10 +32,10 @@ from accounts import scope
 from accounts.models import Unit
 from inspections import notice_pdf as paper
 from inspections.models import Finding, FindingStatus, Inspection, InspectionStatus
-from ops.cn import cn_date, cn_percent, cn_range
-from ops.uploads import download
 from stats import queries as stats
 from tasks.models import Assignment, AssignmentStatus, Campaign
+from utilities.cn import cn_date, cn_percent, cn_range
+from utilities.uploads import download
 
 from .charts import Chart, Series, png
 from .ranking import ranking

@@ -37,12 +37,12 @@ from openpyxl import Workbook
 
 from accounts import scope
 from audit import services as audit
-from ops.cn import cn_date, cn_range
-from ops.errors import Refused
-from ops.uploads import download, safe_name
 from stats import queries as stats
 from tasks.models import Assignment as Work
 from tasks.models import AssignmentRole, AssignmentStatus, Comparator
+from utilities.cn import cn_date, cn_range
+from utilities.errors import Refused
+from utilities.uploads import download, safe_name
 
 from . import xlsx
 from .charts import Chart, Series, png

@@ -1,5 +1,5 @@
 """What a board is asked for (campaign, unit, action, due by), checked once for the page and the API:
-out of scope is a 404, malformed (a date outside ``ops.params``' range included) is a 400 saying which
+out of scope is a 404, malformed (a date outside ``utilities.params``' range included) is a 400 saying which
 parameter."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import scope
 from accounts.models import Unit
-from ops.params import CodeField, DateField, IdField
 from stats.queries import Window, window
 from tasks.models import Campaign, CampaignStatus, LineOfAction
 from tasks.queries import campaigns_for
+from utilities.params import CodeField, DateField, IdField
 
 from .queries import default_unit
 
@@ -33,7 +33,7 @@ class StatsForm(BoardForm):
     """The statistics' window: a round, or from–to (default: the campaign so far)."""
 
     round = IdField(label=_("Operation round"))
-    # bounded (ops.params): 同比 reads a year before the window, 环比 the window before it
+    # bounded (utilities.params): 同比 reads a year before the window, 环比 the window before it
     start = DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 

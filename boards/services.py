@@ -13,8 +13,8 @@ from django.db import transaction
 from accounts import scope
 from accounts.models import User
 from audit import services as audit
-from ops.errors import Forbidden, Refused
 from tasks.models import Campaign
+from utilities.errors import Forbidden, Refused
 
 from . import jobs
 from .exports import KINDS, MAX_PENDING, ExportError, exports_of

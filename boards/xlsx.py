@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ops import office
+from utilities import office
 
 # number formats
 INTEGER = "#,##0"
@@ -155,5 +155,5 @@ def image(ws: Worksheet, png_bytes: bytes, anchor: str) -> Image:
 
 
 def workbook_bytes(book: Workbook) -> bytes:
-    """The file, every text cell written as text (``ops.office``: no formula from a unit's name)."""
+    """The file, every text cell written as text (``utilities.office``: no formula from a unit's name)."""
     return office.workbook_bytes(book)

@@ -19,12 +19,12 @@ from accounts import scope
 from accounts.api import under
 from accounts.models import Unit, User
 from accounts.scope import Action
-from ops.errors import Refused
 from ops.openapi import IMAGE_AND_PDF_TYPES, download_responses, refusal
-from ops.params import ApiDateField, ScopedFilterSet
-from ops.uploads import attachment
 from tasks.models import Campaign, Item
 from tasks.queries import campaigns_for
+from utilities.errors import Refused
+from utilities.params import ApiDateField, ScopedFilterSet
+from utilities.uploads import attachment
 
 from . import services as svc
 from .models import (

@@ -40,8 +40,8 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 from reportlab.platypus import paragraph as rl_paragraph
 
-from ops.cn import cn_date
-from ops.uploads import download
+from utilities.cn import cn_date
+from utilities.uploads import download
 
 from .models import Notice
 

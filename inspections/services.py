@@ -22,10 +22,10 @@ from accounts import scope
 from accounts.models import Unit, User
 from accounts.scope import Action
 from audit import services as audit
-from ops.cn import cn_date as _d
-from ops.errors import Forbidden, Refused
-from ops.uploads import check_upload
 from tasks.models import Campaign, Item
+from utilities.cn import cn_date as _d
+from utilities.errors import Forbidden, Refused
+from utilities.uploads import check_upload
 
 from .models import (
     Answer,

@@ -4,7 +4,7 @@ rules and the message texts, editable (and audited)."""
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from ops.adminkit import AuditedAdminMixin, ScopedAdminMixin
+from utilities.adminkit import AuditedAdminMixin, ScopedAdminMixin
 
 from . import delivery
 from .models import DeliveryAttempt, Message, MessageTemplate, Policy, Preference, Reminder

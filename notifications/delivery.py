@@ -31,10 +31,10 @@ from django.utils.formats import date_format
 
 from accounts.models import Unit
 from inspections.models import Finding, Hotspot
-from ops.cn import cn_day, cn_range, nest_quotes
-from ops.db import fast_paths
 from stats.models import Round
 from tasks.models import Assignment
+from utilities.cn import cn_day, cn_range, nest_quotes
+from utilities.db import fast_paths
 
 from . import texts
 from .models import Audience, Channel, DeliveryAttempt, Kind, Message, MessageStatus, MessageTemplate, Subject

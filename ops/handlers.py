@@ -10,11 +10,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
-from .errors import Refused
+from utilities.errors import Refused
 
 
 def api_exception(exc: Exception, context: dict) -> Response | None:
-    """A refusal (``ops.errors``) as its status and body, so the views call services straight; anything
+    """A refusal (``utilities.errors``) as its status and body, so the views call services straight; anything
     else (a bare PermissionDenied too) as DRF answers it."""
     if isinstance(exc, Refused):
         set_rollback()  # as DRF does for its own refusals: a no-op unless ATOMIC_REQUESTS

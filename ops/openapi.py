@@ -2,7 +2,7 @@
 
 drf-spectacular documents what a view answers when it succeeds. The refusals are the same all over
 the API, because they come from DRF and from the project's rules: 400 naming the fields at fault (or
-the rule, ``ops.errors.Refused``), 403 when not signed in or without the right, 404 for an id or page
+the rule, ``utilities.errors.Refused``), 403 when not signed in or without the right, 404 for an id or page
 that does not exist or lies outside the caller's scope (the same answer for both, so nothing is
 disclosed), 415 for a body in a media type the operation does not read. ``AutoSchema`` adds each of them to the operations where it can happen, with its body,
 so that every answer the API gives is declared (``tests/fuzz/test_api_fuzz.py`` holds it to that).
@@ -20,9 +20,9 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 
-from . import uploads
+from utilities import uploads
 
-# What a stored upload is served as: the type ops.uploads.sniff found in its bytes.
+# What a stored upload is served as: the type utilities.uploads.sniff found in its bytes.
 IMAGE_AND_PDF_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "application/pdf")
 UPLOAD_TYPES = (
     *IMAGE_AND_PDF_TYPES,

@@ -14,7 +14,7 @@ these: 2–6 of ~1,000 refusals in its long run), so the message asks to look be
 reconnects by itself once the server is back: ``CONN_MAX_AGE`` with ``conn_health_checks`` drops a dead
 persistent connection at the start of the next request.
 
-A full disk is refused where files are stored (``ops.storage.StorageFull``: the services and forms
+A full disk is refused where files are stored (``utilities.storage.StorageFull``: the services and forms
 show the message, 507); what escapes them — the upload's temporary file on a full ``/tmp``, read by
 the view — gets the same 507 and message here.
 """
@@ -28,7 +28,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
-from .storage import FULL, StorageFull
+from utilities.storage import FULL, StorageFull
 
 log = logging.getLogger("ops.outage")
 

@@ -170,8 +170,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_ROOT = BASE_DIR / "static" / "site-root"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
-    # uploads and exports: a file is stored whole or not at all; a full disk is a clear refusal (ops/storage.py)
-    "default": {"BACKEND": "ops.storage.MediaStorage"},
+    # uploads and exports: a file is stored whole or not at all; a full disk is a clear refusal (utilities/storage.py)
+    "default": {"BACKEND": "utilities.storage.MediaStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -222,7 +222,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "ops.params.FilterBackend",  # a related row by id: out of scope answers as no such row
+        "utilities.params.FilterBackend",  # a related row by id: out of scope answers as no such row
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
@@ -230,7 +230,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     # drf-spectacular's, plus the refusals (400/403/404/415) every operation can answer: ops/openapi.py
     "DEFAULT_SCHEMA_CLASS": "ops.openapi.AutoSchema",
-    # a service's refusal (ops.errors) as its status and body; everything else as DRF answers it
+    # a service's refusal (utilities.errors) as its status and body; everything else as DRF answers it
     "EXCEPTION_HANDLER": "ops.handlers.api_exception",
 }
 SPECTACULAR_SETTINGS = {
@@ -268,7 +268,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
 
-# PostgreSQL fast paths (COPY for bulk writes); off = the portable path SQLite uses. See ops/db.py.
+# PostgreSQL fast paths (COPY for bulk writes); off = the portable path SQLite uses. See utilities/db.py.
 DB_FAST_PATHS = env_bool("DB_FAST_PATHS", True)
 
 # Exported spreadsheets are kept this many days, then their files are cleared (boards.purge_exports).
@@ -281,7 +281,7 @@ SITE_TITLE = _("Campaign task tracking")
 
 # Uploads (evidence): checked by content, limited in size, served only through a permission check.
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
-# Every Office file the system opens or accepts passes one gate first (ops/office.py): what it unpacks
+# Every Office file the system opens or accepts passes one gate first (utilities/office.py): what it unpacks
 # to in all and per part, how far it expands, and how many cells (and rows) its tables hold.
 OFFICE_MAX_EXPANDED_BYTES = env_int(
     "OFFICE_MAX_EXPANDED_BYTES", env_int("UPLOAD_MAX_EXPANDED_BYTES", 200 * 1024 * 1024)  # its former name

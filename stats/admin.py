@@ -3,8 +3,8 @@
 from django.contrib import admin
 
 from accounts import scope
-from ops.adminkit import AuditedAdminMixin, ScopedAdminMixin
 from tasks.models import Campaign
+from utilities.adminkit import AuditedAdminMixin, ScopedAdminMixin
 
 from .models import Indicator, Round
 

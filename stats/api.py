@@ -13,12 +13,12 @@ from rest_framework.views import APIView
 from accounts import scope
 from boards.api import BOARD_PARAMETERS, NOT_SEEN, UnitRef, asked_or_refused, unit_json
 from ops.openapi import refusal
-from ops.params import ApiDateField
 from stats import queries as stats
 from stats import services as figures
 from stats.models import Indicator, Round
 from tasks.models import CampaignStatus
 from tasks.queries import campaigns_for
+from utilities.params import ApiDateField
 
 WINDOW_PARAMETERS = [
     OpenApiParameter("round", int, description="A round of concentrated operations: its dates"),
@@ -223,6 +223,6 @@ class SheetUploadView(APIView):
             return Response({"file": ["请附上战果统计表（.xlsx 或 .csv）"]}, status=400)
         if upload.size > figures.MAX_SHEET:
             return Response({"file": [f"文件过大：不应超过{figures.MAX_SHEET // 1024 // 1024}MB"]}, status=400)
-        # every problem of the file located: ops.tables.FileProblems, answered {"problems": […]}
+        # every problem of the file located: utilities.tables.FileProblems, answered {"problems": […]}
         changed = figures.import_upload(upload=upload, campaign=campaign, unit=unit, by=request.user)
         return Response({"changed": changed}, status=status.HTTP_201_CREATED)

@@ -8,7 +8,7 @@ battle board. 同比 (year over year) reads the same window of the campaign it i
 year before when none is set; indicators match by code. 环比 (period over period) reads the round
 before a round, else the window of equal length just before.
 
-On PostgreSQL (``ops.db.fast_paths()``) the sums read ``stats_rollup`` (stats migration 0002: per unit,
+On PostgreSQL (``utilities.db.fast_paths()``) the sums read ``stats_rollup`` (stats migration 0002: per unit,
 indicator and day, the sum of the figures below the unit, kept exact by triggers) plus the own
 figures of the chosen unit and its children: a child's subtree is one row per indicator and day,
 whatever its size, where the figures of a province's whole campaign are ≈1.6 million rows. The
@@ -26,9 +26,9 @@ from django.db.models.functions import Substr
 
 from accounts import scope
 from accounts.models import Unit
-from ops.cn import cn_percent
-from ops.db import fast_paths
 from tasks.models import Assignment, Campaign
+from utilities.cn import cn_percent
+from utilities.db import fast_paths
 
 from .models import Figure, Indicator, Round
 

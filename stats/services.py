@@ -22,10 +22,10 @@ from django.utils import timezone
 from accounts import scope
 from accounts.models import Unit, User
 from audit import services as audit
-from ops.cn import cn_date, cn_range
-from ops.errors import Forbidden, Refused
-from ops.tables import FileProblems, Location, Problem, find_header, normalise_header, read_tables
 from tasks.models import Campaign, CampaignStatus
+from utilities.cn import cn_date, cn_range
+from utilities.errors import Forbidden, Refused
+from utilities.tables import FileProblems, Location, Problem, find_header, normalise_header, read_tables
 
 from .models import Figure, Indicator, Round
 

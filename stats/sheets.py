@@ -10,9 +10,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from accounts.models import Unit
-from ops import office
-from ops.cn import cn_date, cn_range
 from tasks.models import Campaign
+from utilities import office
+from utilities.cn import cn_date, cn_range
 
 from .models import Figure
 

@@ -4,8 +4,8 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts import scope
-from ops.adminkit import AuditedAdminMixin, ManagedWritesMixin, ScopedAdminMixin
-from ops.errors import Refused
+from utilities.adminkit import AuditedAdminMixin, ManagedWritesMixin, ScopedAdminMixin
+from utilities.errors import Refused
 
 from .models import (
     Assignment,

@@ -16,10 +16,10 @@ from rest_framework.response import Response
 
 from accounts import scope
 from accounts.api import UnitSerializer, under
-from ops.errors import Forbidden, InRow, Missing, Refused
 from ops.openapi import UPLOAD_TYPES, download_responses, refusal
-from ops.params import ApiDateField, DateFilter, IdFilter, ScopedFilterSet
-from ops.uploads import attachment
+from utilities.errors import Forbidden, InRow, Missing, Refused
+from utilities.params import ApiDateField, DateFilter, IdFilter, ScopedFilterSet
+from utilities.uploads import attachment
 
 from .models import (
     AMOUNT_DIGITS,
@@ -210,7 +210,7 @@ class ReportRequestSerializer(serializers.Serializer):
 
 
 class ReportRequestDoc(ReportRequestSerializer):
-    # Only for the schema: the files are read from request.FILES and checked by ops.uploads, whose
+    # Only for the schema: the files are read from request.FILES and checked by utilities.uploads, whose
     # messages (type from content, size limit) are the ones users see.
     files = serializers.ListField(child=serializers.FileField(), required=False, help_text="Evidence files")
 

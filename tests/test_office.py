@@ -1,4 +1,4 @@
-"""The gate every Office file passes before a parser opens it (ops/office.py, through ops.tables):
+"""The gate every Office file passes before a parser opens it (utilities/office.py, through utilities.tables):
 a zip bomb, a part too large, a file too large in all, too many cells, a stated size that lies, a
 damaged file — each refused fast, with one sentence saying what is wrong; honest files read as before."""
 
@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from ops.tables import FileProblems, read_tables
 from tests.zipbombs import docx_bomb, sheet_bomb, write, xlsx
+from utilities.tables import FileProblems, read_tables
 
 FAST = 5  # seconds; the reader took 63 s and 430 MB over the tester's bomb
 

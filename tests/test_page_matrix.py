@@ -28,8 +28,8 @@ may see, and carry no marked text (``matrix_support.mark``) of a unit out of its
 
 The admin: a user without a role is not staff (redirected to the admin's login); a role holder is staff
 with the view permission of the models of its work (HQ also add and change), rows scoped by
-``ops.adminkit.ScopedAdminMixin``; an object out of scope is "missing" (Django's redirect to the admin
-index), and a write needs HQ over the object's unit (``ops.adminkit.ManagedWritesMixin``), its forms
+``utilities.adminkit.ScopedAdminMixin``; an object out of scope is "missing" (Django's redirect to the admin
+index), and a write needs HQ over the object's unit (``utilities.adminkit.ManagedWritesMixin``), its forms
 offering only such units and people. Nobody deletes from the admin but HQ lifting a sign-in lock of
 its people; the audit trail is read-only even for a superuser.
 """

@@ -1,4 +1,4 @@
-"""Uploads are judged by their bytes (ops/uploads.py): the type from magic bytes, the size on the
+"""Uploads are judged by their bytes (utilities/uploads.py): the type from magic bytes, the size on the
 server, Office archives that would expand too far, photos and scans that also read as a web page or
 carry script (polyglots), and names with paths; stored files go out only as sandboxed attachments."""
 
@@ -16,8 +16,8 @@ from urllib.parse import quote
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 
-from ops.uploads import UploadRejected, attachment, check_upload, safe_name
 from tests import pdffiles
+from utilities.uploads import UploadRejected, attachment, check_upload, safe_name
 
 
 def png(extra_chunks: list[tuple[bytes, bytes]] = ()) -> bytes:
@@ -79,7 +79,7 @@ def test_polyglots_are_refused(name, content):
         check_upload(upload(name, content))
 
 
-# PDFs that act when opened, decided by parsing them (ops/pdfs.py): the byte search the checks used
+# PDFs that act when opened, decided by parsing them (utilities/pdfs.py): the byte search the checks used
 # to make saw none of the first five (hex-escaped names, a compressed object stream).
 ACTIVE_PDFS = {
     "hex-escaped JavaScript action": pdffiles.catalog_with(b"/OpenAction << /S /Java#53cript /J#53 (app.alert(1)) >>"),

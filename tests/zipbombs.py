@@ -1,6 +1,6 @@
 """Office files built to hurt a reader: a sheet of many identical rows that compresses to almost
 nothing (a "zip bomb"), a sheet that claims a huge size, a Word file of a huge table. Each is a valid
-file a parser would open, so only the gate (ops/office.py) stands in the way."""
+file a parser would open, so only the gate (utilities/office.py) stands in the way."""
 
 from __future__ import annotations
 

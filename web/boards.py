@@ -30,7 +30,7 @@ from boards.models import ExportStatus, Weights
 from boards.queries import battle_board, trail
 from boards.ranking import MEASURES, ranking, weights_for
 from boards.services import request_export, save_weights
-from ops.errors import Refused
+from utilities.errors import Refused
 
 from .forms import PeriodForm
 from .pages import refused

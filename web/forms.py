@@ -8,10 +8,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from inspections.models import Category, FindingStatus, InspectionKind, Severity
-from ops.params import CodeField, DateField, IdField
 from tasks.models import AMOUNT_MAX, AMOUNT_PLACES, AMOUNT_TOO_LARGE, AssignmentStatus
+from utilities.params import CodeField, DateField, IdField
 
-# What the evidence picker offers; ops.uploads decides from the bytes what is actually accepted.
+# What the evidence picker offers; utilities.uploads decides from the bytes what is actually accepted.
 EVIDENCE_ACCEPT = "image/*,application/pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.wps,.et"
 
 
@@ -31,7 +31,7 @@ class Form(forms.Form):
         return form.cleaned_data
 
 
-# --- what the pages' queries name (parsed, never read by hand: ``ops.params``) ------------------------
+# --- what the pages' queries name (parsed, never read by hand: ``utilities.params``) ------------------------
 
 
 class PickQuery(Form):
@@ -174,7 +174,7 @@ class TaskFilterForm(Form):
 
 # --- Supervision -------------------------------------------------------------------------------------
 
-# What the photo pickers offer; ops.uploads accepts only images and PDF for findings, from the bytes.
+# What the photo pickers offer; utilities.uploads accepts only images and PDF for findings, from the bytes.
 PHOTO_ACCEPT = "image/*,application/pdf"
 
 

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from inspections.models import FindingStatus, Hotspot, InspectionStatus
-from ops.uploads import UploadRejected
 from tasks.models import AssignmentStatus
 from tasks.services.workflow import TRANSITIONS, TransitionError
+from utilities.uploads import UploadRejected
 
 TASK_GROUPS = [
     ("overdue", gettext_lazy("Overdue")),

@@ -14,7 +14,7 @@ from django.shortcuts import redirect
 
 from accounts import scope
 from accounts.scope import Action
-from ops.errors import Refused
+from utilities.errors import Refused
 
 from . import labels
 
@@ -36,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def refused(request: HttpRequest, exc: Refused) -> int:
-    """A service's refusal (``ops.errors.Refused``) on a page: its words as the page's error message.
+    """A service's refusal (``utilities.errors.Refused``) on a page: its words as the page's error message.
     Returns the status the page answers with, the refusal's own: 400, 403 without the right, 409 on a
     stale version, 507 on a full disk (the form comes back as typed)."""
     messages.error(request, labels.refusal(exc))

@@ -22,15 +22,15 @@ from accounts.scope import Action
 from boards.charts import Chart, Series
 from boards.forms import StatsForm, asked
 from boards.queries import trail
-from ops.cn import cn_date, cn_range
-from ops.errors import Refused
-from ops.tables import FileProblems
-from ops.uploads import download
 from stats import queries as stats
 from stats.models import Figure, Round
 from stats.services import MAX_SHEET, import_upload, report_figures
 from stats.sheets import report_days, unit_sheet
 from tasks.queries import campaigns_for
+from utilities.cn import cn_date, cn_range
+from utilities.errors import Refused
+from utilities.tables import FileProblems
+from utilities.uploads import download
 
 from .forms import DayQuery, UnitIdQuery
 from .pages import refused

@@ -24,13 +24,13 @@ from django.views.decorators.http import require_POST
 from accounts import scope
 from accounts.scope import Action
 from notifications import colours
-from ops.errors import Refused
 from tasks.models import Assignment, AssignmentStatus, ExtensionRequest, ExtensionStatus, Item
 from tasks.queries import campaigns_for, overdue_q, progress_counts
 from tasks.services import checkins
 from tasks.services.extensions import decide_extension, request_extension
 from tasks.services.progress import add_comment, report_progress, timeline
 from tasks.services.workflow import allowed_transitions, awaiting_review, may_review, transition_assignment
+from utilities.errors import Refused
 
 from . import labels
 from .forms import CommentForm, DecisionForm, ExtensionForm, ReportForm, TaskFilterForm, TransitionForm

@@ -15,7 +15,7 @@ such statements could deadlock). A transaction that changes units' paths (a unit
 e.g. by a units file) has the rollup rebuilt once, when it commits (a deferred constraint trigger;
 ≈5 s for 3.3 million figures). No foreign keys: Django's flush truncates the tables it knows without
 this one (the truncate trigger empties it). SQLite has none of this; ``stats.queries`` reads the
-figures there (and wherever ``ops.db.fast_paths()`` is off).
+figures there (and wherever ``utilities.db.fast_paths()`` is off).
 """
 
 from django.db import migrations

@@ -9,8 +9,8 @@ from datetime import date
 from typing import Any
 
 from accounts.models import Unit
-from ops.tables import FileProblems, Location, Problem
 from tasks.models import AssignmentRole, Campaign, Item, LineOfAction
+from utilities.tables import FileProblems, Location, Problem
 
 from .phrases import Deadline, PhraseError, Target, parse_deadline, parse_target, split_units
 from .reader import RawItem, RawPlan

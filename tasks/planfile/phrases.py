@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from ops.cn import cn_date
+from utilities.cn import cn_date
 
 __all__ = ["Deadline", "PhraseError", "Target", "parse_deadline", "parse_target", "section_heading", "split_units"]
 

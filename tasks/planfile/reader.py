@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from ops.tables import (
+from utilities.tables import (
     Cell,
     FileProblems,
     Location,
@@ -168,7 +168,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _read_structured(path: Path, name: str) -> RawPlan:
-    from ops.tables import decode_text
+    from utilities.tables import decode_text
 
     text = decode_text(path.read_bytes(), name)
     kind = "json" if path.suffix.lower() == ".json" else "yaml"

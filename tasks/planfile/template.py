@@ -7,7 +7,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-from ops import office
+from utilities import office
 
 from .reader import FIELD_LABELS, HEADERS
 

@@ -19,8 +19,8 @@ from accounts import scope
 from accounts.models import Unit, User
 from accounts.scope import Action
 from audit import services as audit
-from ops.errors import Forbidden
 from tasks.models import AMOUNT_TOO_LARGE, Assignment, amount_fits
+from utilities.errors import Forbidden
 
 from .errors import AmountTooLarge, ReportError
 

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 from django.utils.translation import gettext
 
-from ops.errors import Refused
 from tasks.models import AMOUNT_LIMIT
+from utilities.errors import Refused
 
 
 class ReportError(Refused):

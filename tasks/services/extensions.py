@@ -13,8 +13,8 @@ from accounts import scope
 from accounts.models import User
 from accounts.scope import Action
 from audit import services as audit
-from ops.errors import Forbidden
 from tasks.models import Assignment, AssignmentStatus, ExtensionRequest, ExtensionStatus
+from utilities.errors import Forbidden
 
 from .errors import ReportError
 from .workflow import may_review

@@ -18,9 +18,6 @@ from django.utils import timezone
 from accounts import scope
 from accounts.models import Unit, User
 from audit import services as audit
-from ops.db import bulk_insert
-from ops.errors import Forbidden, Refused
-from ops.tables import FileProblems, Location, Problem
 from tasks.models import (
     Assignment,
     AssignmentRole,
@@ -35,6 +32,9 @@ from tasks.models import (
 from tasks.planfile.compiler import ItemSpec, PlanSpec, campaign_spec, compile_plan
 from tasks.planfile.reader import read_plan
 from tasks.services.items import follow_deadline
+from utilities.db import bulk_insert
+from utilities.errors import Forbidden, Refused
+from utilities.tables import FileProblems, Location, Problem
 
 
 @dataclass

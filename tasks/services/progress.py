@@ -19,9 +19,9 @@ from accounts import scope
 from accounts.models import User
 from accounts.scope import Action
 from audit import services as audit
-from ops.errors import Forbidden
-from ops.uploads import Checked, check_upload
 from tasks.models import Assignment, AssignmentStatus, Comment, Evidence, ProgressReport
+from utilities.errors import Forbidden
+from utilities.uploads import Checked, check_upload
 
 from . import checkins
 from .cascade import lock_chain, roll_up

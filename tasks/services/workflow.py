@@ -17,8 +17,8 @@ from accounts import scope
 from accounts.models import User
 from accounts.scope import Action
 from audit import services as audit
-from ops.errors import Forbidden, Refused
 from tasks.models import Assignment, AssignmentRole, AssignmentStatus
+from utilities.errors import Forbidden, Refused
 
 S = AssignmentStatus
 

@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from accounts.models import Unit
 from accounts.unitfile import import_units
 from audit.models import AuditEvent
-from ops.tables import FileProblems
+from utilities.tables import FileProblems
 
 CSV = """单位编码,单位名称,上级单位编码,单位类型
 3303,江城市公安局,,市局

@@ -243,7 +243,7 @@ FORMULAS = ['=HYPERLINK("http://x","y")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(
 
 
 def test_the_writer_writes_text_that_reads_as_a_formula_as_text():
-    """OWASP's rule, in the one place every workbook is saved (ops.office): such text is a string cell
+    """OWASP's rule, in the one place every workbook is saved (utilities.office): such text is a string cell
     with Excel's quote prefix; other text, numbers and dates are left as they are."""
     book = Workbook()
     columns = [xlsx.Column("单位", 20), xlsx.Column("数", 8, xlsx.INTEGER)]

@@ -15,10 +15,10 @@ from audit.models import AuditEvent
 from boards.ranking import ranking, score, standings
 from boards.services import save_weights
 from inspections.models import Finding, FindingStatus
-from ops.errors import Refused
 from tasks.models import Assignment, AssignmentStatus
 from tests.boards.conftest import TODAY
 from tests.web.pages import login, text
+from utilities.errors import Refused
 
 pytestmark = [pytest.mark.django_db, pytest.mark.smoke, pytest.mark.usefixtures("mid_campaign")]
 S = AssignmentStatus

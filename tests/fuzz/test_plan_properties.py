@@ -7,7 +7,7 @@ each property also says *what* must come out:
 
 - the phrase parsers raise nothing but ``PhraseError``; a written date is read as that date when it lies
   in the campaign window, and refused with a ``PhraseError`` when it does not (or does not exist);
-- the dates the app itself writes (``ops.cn``: 2026年7月15日, 7月7日至9日) read back as the same dates;
+- the dates the app itself writes (``utilities.cn``: 2026年7月15日, 7月7日至9日) read back as the same dates;
 - a whole plan file (CSV, or XLSX built with openpyxl in memory) with some rows spoilt either imports,
   every item as written, or raises ``FileProblems`` naming the file, sheet, row and column of exactly
   the spoilt rows, and then writes nothing; a file of arbitrary text (and a YAML/JSON file of arbitrary
@@ -38,11 +38,11 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from audit.models import AuditEvent
-from ops.cn import cn_date, cn_day, cn_range
-from ops.tables import FileProblems, column_letter
 from tasks.models import Assignment, Campaign, Item, LineOfAction, Responsibility
 from tasks.planfile.phrases import PhraseError, parse_deadline, parse_target, section_heading, split_units
 from tasks.services.plans import import_plan
+from utilities.cn import cn_date, cn_day, cn_range
+from utilities.tables import FileProblems, column_letter
 
 from .conftest import COUNTS, examples, fuzz_seed
 
@@ -214,7 +214,7 @@ def test_milestones_in_order_inside_the_window(request, case, data):
 @fuzz(60)
 @given(window=windows, data=st.data())
 def test_the_dates_the_app_writes_read_back(request, window, data):
-    """ops.cn writes dates for the pages and bulletins (2026年7月15日, 7月15日, 7月7日至9日): read back, equal."""
+    """utilities.cn writes dates for the pages and bulletins (2026年7月15日, 7月15日, 7月7日至9日): read back, equal."""
     counted(request)
     start, end = window
     a = data.draw(st.dates(start, end))

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from audit.models import AuditEvent
 from inspections import services as svc
 from inspections.models import Finding, FindingStatus, Hotspot, InspectionKind, Notice, NoticeStatus, Photo
-from ops.uploads import UploadRejected
+from utilities.uploads import UploadRejected
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 7, 20)

@@ -17,7 +17,6 @@ from openpyxl import Workbook, load_workbook
 
 from accounts.models import Unit
 from audit.models import AuditEvent
-from ops.tables import FileProblems
 from stats import queries as q
 from stats.models import Figure, Indicator
 from stats.services import StatsError, import_sheet, report_figures
@@ -26,6 +25,7 @@ from tasks.models import Campaign, CampaignStatus
 from tests.boards.conftest import TODAY
 from tests.web.pages import login, text
 from tests.zipbombs import sheet_bomb
+from utilities.tables import FileProblems
 
 pytestmark = [pytest.mark.django_db, pytest.mark.smoke, pytest.mark.usefixtures("mid_campaign")]
 

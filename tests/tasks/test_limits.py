@@ -156,7 +156,7 @@ class TestExtensionDates:
         a = get("1.1", "33031001")  # campaign 2026-07-01 → 2026-10-08
         url = f"/api/v1/assignments/{a.pk}/extensions/"
         lead = api(city["station_lead"])
-        # a date no campaign could mean is refused by the field (ops.params: 2000–2099) …
+        # a date no campaign could mean is refused by the field (utilities.params: 2000–2099) …
         assert lead.post(url, {"requested_due": "9999-12-31", "reason": "无限期"}).status_code == 400
         # … and a plausible one too far from this campaign by the service
         far = lead.post(url, {"requested_due": "2030-12-31", "reason": "过远"})

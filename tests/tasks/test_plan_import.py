@@ -13,11 +13,11 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Unit, UnitKind
 from audit.models import AuditEvent
-from ops.errors import Refused
-from ops.tables import FileProblems
 from tasks.models import Assignment, AssignmentRole, AssignmentStatus, Campaign, CampaignStatus, Item
 from tasks.services.plans import import_plan, publish_campaign
 from tests.zipbombs import docx_bomb, sheet_bomb
+from utilities.errors import Refused
+from utilities.tables import FileProblems
 
 from .planfiles import CAMPAIGN, PLAN, with_row, write_docx, write_xlsx, write_yaml
 
@@ -334,7 +334,7 @@ def test_the_template_imports_as_it_is(city, tmp_path):
 
 @pytest.mark.parametrize(("name", "bomb"), [("plan.xlsx", sheet_bomb), ("plan.docx", docx_bomb)])
 def test_a_zip_bomb_plan_is_refused_before_it_is_read(city, tmp_path, name, bomb):
-    """The plan import passes the same gate as the statistics sheet (ops/office.py)."""
+    """The plan import passes the same gate as the statistics sheet (utilities/office.py)."""
     before = snapshot()
     path = tmp_path / name
     path.write_bytes(bomb())

@@ -13,10 +13,10 @@ from django.test import Client, RequestFactory
 
 from notifications import delivery, sweep
 from notifications.models import Message
-from ops.cn import nest_quotes
 from ops.outage import server_error
 from tasks.models import Item
 from tests.web.pages import login, text
+from utilities.cn import nest_quotes
 
 pytestmark = pytest.mark.django_db
 

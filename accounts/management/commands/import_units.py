@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.unitfile import import_units
-from ops.tables import FileProblems
+from utilities.tables import FileProblems
 
 
 class Command(BaseCommand):

@@ -2,9 +2,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ops.cn import nest_quotes
-from ops.tables import FileProblems
 from tasks.services.plans import import_plan
+from utilities.cn import nest_quotes
+from utilities.tables import FileProblems
 
 
 class Command(BaseCommand):

@@ -139,7 +139,7 @@ def normalise_header(text: Cell) -> str:
 
 
 def read_tables(path: Path | str, *, display_name: str | None = None) -> list[Table]:
-    """Every table of the file at ``path``; an Office file passes ``ops.office``'s gate before any
+    """Every table of the file at ``path``; an Office file passes ``utilities.office``'s gate before any
     parser opens it, and every reader counts the cells it makes against the same limit."""
     path = Path(path)
     name = display_name or path.name

@@ -83,7 +83,7 @@ class IdFilter(filters.NumberFilter):
 
 
 class ScopedFilterSet(filters.FilterSet):
-    """The base of every API list's filters (``ops.params.FilterBackend`` builds ``filterset_fields`` on it
+    """The base of every API list's filters (``utilities.params.FilterBackend`` builds ``filterset_fields`` on it
     too): a foreign key filters by id, never by a choice among the table's rows; a date stays in range."""
 
     FILTER_DEFAULTS = {

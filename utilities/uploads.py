@@ -100,7 +100,7 @@ CARRIES_SCRIPT = "文件中夹带网页或脚本内容，不予接收：请重�
 # A photo or a scan that also reads as a web page or a script (a "polyglot") is refused: served
 # inline by any mistake it would run in the system's origin. Markers are long enough that compressed
 # image data does not produce them by chance (about one 20 MB photo in 10⁵). What a PDF would do
-# when opened is decided by parsing it (ops/pdfs.py).
+# when opened is decided by parsing it (utilities/pdfs.py).
 POLYGLOT = re.compile(rb"<(?:script|html|body|iframe|svg|object|embed)[\s>/]|<!doctype\s+html|<\?php\s", re.I)
 
 
