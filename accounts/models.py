@@ -95,9 +95,11 @@ class Unit(MP_Node):
     name = models.CharField(_("name"), max_length=100)
     short_name = models.CharField(_("short name"), max_length=50, blank=True)
     doc_prefix = models.CharField(
-        _("document prefix"), max_length=20, blank=True,
+        _("document prefix"),
+        max_length=20,
+        blank=True,
         help_text=_("发文代字 of the unit's supervision notices, e.g. 江公督 → 江公督〔2026〕71号"),
-    )  # fmt: skip
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=UnitKind.choices, default=UnitKind.OTHER)
     is_active = models.BooleanField(_("active"), default=True)
 

@@ -108,11 +108,15 @@ def revoke_tokens(*, user: User, by: User | None, reason: str, source: str = "")
         Token.objects.filter(pk__in=[t.pk for t in held]).delete()
         audit.record(
             audit.event(
-                user, "token.revoked", actor=by, unit=user.unit, source=source,
+                user,
+                "token.revoked",
+                actor=by,
+                unit=user.unit,
+                source=source,
                 changes={"reason": reason, "created": t.created, "expires": tokens.expires(t)},
             )
             for t in held
-        )  # fmt: skip
+        )
     return len(held)
 
 

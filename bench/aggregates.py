@@ -109,10 +109,28 @@ def ranking_sql(ask: Ask) -> tuple[str, list[Any]]:
         GROUP BY SUBSTR(u.path, 1, %s)"""  # noqa: S608
     like, today = ask.unit.path + "%", ask.today
     params = [
-        width, S.ACCEPTED.value, today, today, S.SUBMITTED.value, S.ACCEPTED.value, today, S.ACCEPTED.value,
-        ask.campaign.pk, True, like, width,
-        width, F_.CLOSED.value, today, F_.CLOSED.value, settings.TIME_ZONE, F_.CLOSED.value, ask.campaign.pk, like, width,
-    ]  # fmt: skip
+        width,
+        S.ACCEPTED.value,
+        today,
+        today,
+        S.SUBMITTED.value,
+        S.ACCEPTED.value,
+        today,
+        S.ACCEPTED.value,
+        ask.campaign.pk,
+        True,
+        like,
+        width,
+        width,
+        F_.CLOSED.value,
+        today,
+        F_.CLOSED.value,
+        settings.TIME_ZONE,
+        F_.CLOSED.value,
+        ask.campaign.pk,
+        like,
+        width,
+    ]
     return sql, params
 
 
@@ -252,12 +270,14 @@ def api_numbers(ask: Ask, body: dict) -> dict:
         return {s["unit"]["id"]: tuple(s[k] for k in keys) for s in body["standings"] if any(s[k] for k in keys)}
     return {
         line["indicator"]["id"]: {
-            "total": line["total"], "last_year": line["last_year"], "previous": line["previous"],
+            "total": line["total"],
+            "last_year": line["last_year"],
+            "previous": line["previous"],
             "by_unit": {int(k): v for k, v in line["by_unit"].items()},
         }
         for line in body["lines"]
         if line["total"] or line["last_year"] or line["previous"]
-    }  # fmt: skip
+    }
 
 
 @dataclass

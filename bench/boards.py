@@ -142,9 +142,13 @@ class Size:
     @property
     def supervision(self) -> SupervisionSize:
         return SupervisionSize(
-            cities=self.cities, subbureaus=self.subbureaus, stations=self.stations, items=self.items,
-            findings=self.findings, notices=max(1, self.findings * 3 // 20),
-        )  # fmt: skip
+            cities=self.cities,
+            subbureaus=self.subbureaus,
+            stations=self.stations,
+            items=self.items,
+            findings=self.findings,
+            notices=max(1, self.findings * 3 // 20),
+        )
 
 
 def personas(cities: int) -> dict[str, tuple[str, str, str]]:
@@ -216,10 +220,13 @@ def catalogue(campaign: Campaign, n: int) -> list[Indicator]:
 def last_year(campaign: Campaign) -> Campaign:
     """Last year's campaign, closed, the same days a year before; this year's compares with it (同比)."""
     before = Campaign.objects.create(
-        code=LAST_YEAR_CODE, name=f"{campaign.name}（{campaign.start.year - 1}年）", owner=campaign.owner,
-        start=campaign.start.replace(year=campaign.start.year - 1), end=campaign.end.replace(year=campaign.end.year - 1),
+        code=LAST_YEAR_CODE,
+        name=f"{campaign.name}（{campaign.start.year - 1}年）",
+        owner=campaign.owner,
+        start=campaign.start.replace(year=campaign.start.year - 1),
+        end=campaign.end.replace(year=campaign.end.year - 1),
         status=CampaignStatus.CLOSED,
-    )  # fmt: skip
+    )
     campaign.compare_to = before
     campaign.save(update_fields=["compare_to"])
     return before
@@ -469,10 +476,17 @@ def table_lines(rows: list[dict[str, Any]]) -> list[str]:
     for r in rows:
         no_rollup = "—" if r["figures_sql_p50_ms"] is None else f"{r['figures_sql_p50_ms']:.0f}"
         values = (
-            f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}", r["queries"], f"{r['sql_in_request_p50_ms']:.1f}",
-            f"{r['bare_p50_ms']:.1f}", f"{r['bare_p95_ms']:.1f}", f"{r['ratio_p95']:.2f}×",
-            "yes" if r["same_numbers"] else "NO", f"{r['response_kb']:.1f}", no_rollup,
-        )  # fmt: skip
+            f"{r['p50_ms']:.1f}",
+            f"{r['p95_ms']:.1f}",
+            r["queries"],
+            f"{r['sql_in_request_p50_ms']:.1f}",
+            f"{r['bare_p50_ms']:.1f}",
+            f"{r['bare_p95_ms']:.1f}",
+            f"{r['ratio_p95']:.2f}×",
+            "yes" if r["same_numbers"] else "NO",
+            f"{r['response_kb']:.1f}",
+            no_rollup,
+        )
         lines.append(f"{r['n']:>2} {r['name'][:35]:35} {cells(values)}  {'ok' if r['goal_met'] else 'MISSED'}")
     lines.append("")
     lines += [f"{r['n']:>2} GET {r['url']}  ({r['persona']})" for r in rows]

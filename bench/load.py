@@ -80,24 +80,31 @@ def plan(items: int, today: date) -> dict[str, Any]:
     """A plan for 各派出所: item k's deadline cycles through overdue (5 and 2 days ago), due in one and
     in three days, weekly, and the whole campaign — every kind of reminder has work to look at."""
     deadlines = (
-        _on(today - timedelta(days=5)), _on(today + timedelta(days=3)), "每周五前", "行动期间",
-        _on(today - timedelta(days=2)), _on(today + timedelta(days=1)), "行动期间",
-    )  # fmt: skip
+        _on(today - timedelta(days=5)),
+        _on(today + timedelta(days=3)),
+        "每周五前",
+        "行动期间",
+        _on(today - timedelta(days=2)),
+        _on(today + timedelta(days=1)),
+        "行动期间",
+    )
     actions = [{"code": code, "name": name, "leader": leader, "items": []} for code, name, leader in ACTIONS]
     for k in range(items):
         action = actions[k % len(actions)]
         n = len(action["items"]) + 1
         topic = TOPICS[k % len(TOPICS)]
-        action["items"].append({
-            "code": f"{k % len(actions) + 1}.{n}",
-            "task": f"{action['name'].strip('“”')}：{topic}（第{n}项）",
-            "measures": f"围绕{topic}逐单位建立台账，每周汇总进展。",
-            "target": PLAN_TARGETS[k % len(PLAN_TARGETS)] or "检查重点场所不少于100家次",
-            "lead": "各派出所",
-            "leader": action["leader"],
-            "deadline": deadlines[k % len(deadlines)],
-            "acceptance": "台账完整，按期完成",
-        })  # fmt: skip
+        action["items"].append(
+            {
+                "code": f"{k % len(actions) + 1}.{n}",
+                "task": f"{action['name'].strip('“”')}：{topic}（第{n}项）",
+                "measures": f"围绕{topic}逐单位建立台账，每周汇总进展。",
+                "target": PLAN_TARGETS[k % len(PLAN_TARGETS)] or "检查重点场所不少于100家次",
+                "lead": "各派出所",
+                "leader": action["leader"],
+                "deadline": deadlines[k % len(deadlines)],
+                "acceptance": "台账完整，按期完成",
+            }
+        )
     return {"actions": actions}
 
 

@@ -61,10 +61,20 @@ TOPICS = ("重点场所清查", "涉危物品管控", "电诈窝点打击", "夜
 
 # Statuses by a fixed hash of the id (percentages, cumulative in this order), so every run gives the
 # same rows: past-due work is mostly done, the rest mostly under way.
-PAST_DUE = ((AssignmentStatus.ACCEPTED, 50), (AssignmentStatus.SUBMITTED, 15), (AssignmentStatus.RETURNED, 10),
-            (AssignmentStatus.IN_PROGRESS, 15), (AssignmentStatus.PENDING, 10))  # fmt: skip
-NOT_YET_DUE = ((AssignmentStatus.ACCEPTED, 10), (AssignmentStatus.SUBMITTED, 15), (AssignmentStatus.RETURNED, 5),
-               (AssignmentStatus.IN_PROGRESS, 40), (AssignmentStatus.PENDING, 30))  # fmt: skip
+PAST_DUE = (
+    (AssignmentStatus.ACCEPTED, 50),
+    (AssignmentStatus.SUBMITTED, 15),
+    (AssignmentStatus.RETURNED, 10),
+    (AssignmentStatus.IN_PROGRESS, 15),
+    (AssignmentStatus.PENDING, 10),
+)
+NOT_YET_DUE = (
+    (AssignmentStatus.ACCEPTED, 10),
+    (AssignmentStatus.SUBMITTED, 15),
+    (AssignmentStatus.RETURNED, 5),
+    (AssignmentStatus.IN_PROGRESS, 40),
+    (AssignmentStatus.PENDING, 30),
+)
 
 UnitRow = tuple[str, str, str, str]  # code, name, parent code, kind as offices write it
 Persona = tuple[str, str, str]  # role, unit code the user belongs to and is granted the role on, display name

@@ -138,13 +138,17 @@ def create_leads(prefix: str, email_pct: float, webhook_pct: float) -> dict[str,
     leads = User.objects.bulk_create(
         [
             User(
-                username=f"{prefix}lead_{code}", name=f"{name}负责人"[:50], unit_id=pk, is_staff=True,
-                password=password, email=f"lead-{code.lower()}@bench.invalid" if _picked(n, EMAIL_STEP, email_pct) else "",
+                username=f"{prefix}lead_{code}",
+                name=f"{name}负责人"[:50],
+                unit_id=pk,
+                is_staff=True,
+                password=password,
+                email=f"lead-{code.lower()}@bench.invalid" if _picked(n, EMAIL_STEP, email_pct) else "",
             )
             for n, (pk, code, name) in enumerate(units)
         ],
         batch_size=1000,
-    )  # fmt: skip
+    )
     RoleGrant.objects.bulk_create(
         [RoleGrant(user=u, role=Role.UNIT_LEAD, unit_id=u.unit_id) for u in leads], batch_size=1000
     )
@@ -590,9 +594,13 @@ class Command(BenchCommand):
     def _build(self, rows: list, options: dict[str, Any], report: Report) -> None:
         started = time.perf_counter()
         import_province(
-            rows, items=options["items"], cities=options["cities"], name=CAMPAIGN_NAME, code=CODE,
+            rows,
+            items=options["items"],
+            cities=options["cities"],
+            name=CAMPAIGN_NAME,
+            code=CODE,
             progress=self.progress,
-        )  # fmt: skip
+        )
         campaign = Campaign.objects.get(code=CODE)
         made = create_personas(people(options["hq"]), USER_PREFIX, SOURCE)
         for user in made.values():
@@ -636,8 +644,15 @@ class Command(BenchCommand):
                             cursor.execute(_probe_sql(table, units), [campaign.pk, round(fraction * 1000)])
                     due = _count_due(campaign, self.today)
                     outcome, wall, statements = timed_sweep(self.now)
-                    run = self._run(f"{_fraction_label(fraction)} of the units (rolled back)", fraction, False, due,
-                                    outcome, wall, statements)  # fmt: skip
+                    run = self._run(
+                        f"{_fraction_label(fraction)} of the units (rolled back)",
+                        fraction,
+                        False,
+                        due,
+                        outcome,
+                        wall,
+                        statements,
+                    )
                     raise _Rollback
             except _Rollback:
                 pass
@@ -668,13 +683,21 @@ class Command(BenchCommand):
     @staticmethod
     def _run(label, fraction, committed, due, outcome, wall, statements) -> SweepRun:
         return SweepRun(
-            label=label, fraction=fraction, committed=committed, active=due["active"], open=due["open"],
-            due=due["due"], reminders=outcome.total,
+            label=label,
+            fraction=fraction,
+            committed=committed,
+            active=due["active"],
+            open=due["open"],
+            due=due["due"],
+            reminders=outcome.total,
             messages={str(k): v for k, v in sorted(outcome.messages.items())},
             decided={_key(k): v for k, v in sorted(outcome.reminders.items(), key=lambda kv: _key(kv[0])) if v},
-            wall_s=wall, queries=len(statements),
-            statements=[{"ms": round(float(q["time"]) * 1000, 1), "sql": statement_shape(q["sql"])} for q in statements],
-        )  # fmt: skip
+            wall_s=wall,
+            queries=len(statements),
+            statements=[
+                {"ms": round(float(q["time"]) * 1000, 1), "sql": statement_shape(q["sql"])} for q in statements
+            ],
+        )
 
     def _deliver(self, tmp: Path, report: Report, options: dict[str, Any]) -> None:
         vacuum_analyze(Reminder, Message)

@@ -259,19 +259,33 @@ class Seeder:
             delisted = None
             if rng.random() < 0.35 and listed + timedelta(days=20) <= self.today:
                 delisted = self.day(listed + timedelta(days=20), min(deadline, self.today))
-            rows.append(Hotspot(
-                campaign=self.campaign, name=f"{unit.name}辖区挂牌整治点{n + 1}", area=f"{unit.name}辖区重点路段",
-                problems="夜间警情集中；占道经营；消防通道堵塞", unit=unit, responsible_name=f"{unit.name}所长",
-                listed_on=listed, deadline=deadline, inspect_every_days=7,
-                status=Hotspot.Status.DELISTED if delisted else Hotspot.Status.LISTED, delisted_on=delisted,
-                extensions=1 if rng.random() < 0.1 else 0, listed_by=self.inspector[city.pk],
-            ))  # fmt: skip
+            rows.append(
+                Hotspot(
+                    campaign=self.campaign,
+                    name=f"{unit.name}辖区挂牌整治点{n + 1}",
+                    area=f"{unit.name}辖区重点路段",
+                    problems="夜间警情集中；占道经营；消防通道堵塞",
+                    unit=unit,
+                    responsible_name=f"{unit.name}所长",
+                    listed_on=listed,
+                    deadline=deadline,
+                    inspect_every_days=7,
+                    status=Hotspot.Status.DELISTED if delisted else Hotspot.Status.LISTED,
+                    delisted_on=delisted,
+                    extensions=1 if rng.random() < 0.1 else 0,
+                    listed_by=self.inspector[city.pk],
+                )
+            )
         hotspots = self._bulk(Hotspot, rows)
         criteria = ("警情同比下降30%以上", "无占道经营", "消防通道全部畅通")
-        self._bulk(HotspotCriterion, [
-            HotspotCriterion(hotspot=h, seq=i, text=text)
-            for n, h in enumerate(hotspots) for i, text in enumerate(criteria[: 2 + n % 2], 1)
-        ])  # fmt: skip
+        self._bulk(
+            HotspotCriterion,
+            [
+                HotspotCriterion(hotspot=h, seq=i, text=text)
+                for n, h in enumerate(hotspots)
+                for i, text in enumerate(criteria[: 2 + n % 2], 1)
+            ],
+        )
         return hotspots
 
     def inspections(self, hotspots: list[Hotspot]) -> list[tuple[Inspection, Unit]]:
@@ -314,14 +328,21 @@ class Seeder:
         criteria = defaultdict(list)
         for c in HotspotCriterion.objects.filter(hotspot__campaign=self.campaign):
             criteria[c.hotspot_id].append(c)
-        self._bulk(Verdict, [
-            Verdict(inspection=i, criterion=c, passed=True) for i in made if i.kind == InspectionKind.JOINT
-            for c in criteria[i.hotspot_id]
-        ])  # fmt: skip
+        self._bulk(
+            Verdict,
+            [
+                Verdict(inspection=i, criterion=c, passed=True)
+                for i in made
+                if i.kind == InspectionKind.JOINT
+                for c in criteria[i.hotspot_id]
+            ],
+        )
         return [
-            (i, u) for i, (_, units, _) in zip(made, plans, strict=True)
-            if i.status != InspectionStatus.PLANNED and i.kind != InspectionKind.JOINT for u in units
-        ]  # fmt: skip
+            (i, u)
+            for i, (_, units, _) in zip(made, plans, strict=True)
+            if i.status != InspectionStatus.PLANNED and i.kind != InspectionKind.JOINT
+            for u in units
+        ]
 
     def _inspection(self, kind, issuer: Unit, user: User, planned: date, hotspot=None, passed=None) -> Inspection:
         status = InspectionStatus.COMPLETED  # so is a joint acceptance, which has its verdict
@@ -331,11 +352,19 @@ class Seeder:
             status = InspectionStatus.IN_PROGRESS
         started = local_time(planned, 9) if status != InspectionStatus.PLANNED else None
         return Inspection(
-            campaign=self.campaign, kind=kind, status=status, issuing_unit=issuer, hotspot=hotspot, planned_on=planned,
-            started_at=started, completed_at=local_time(planned, 17) if status == InspectionStatus.COMPLETED else None,
-            summary="现场检查，问题已当场反馈" if status == InspectionStatus.COMPLETED else "", passed=passed,
-            created_by=user, created_at=local_time(planned - timedelta(days=3), 10),
-        )  # fmt: skip
+            campaign=self.campaign,
+            kind=kind,
+            status=status,
+            issuing_unit=issuer,
+            hotspot=hotspot,
+            planned_on=planned,
+            started_at=started,
+            completed_at=local_time(planned, 17) if status == InspectionStatus.COMPLETED else None,
+            summary="现场检查，问题已当场反馈" if status == InspectionStatus.COMPLETED else "",
+            passed=passed,
+            created_by=user,
+            created_at=local_time(planned - timedelta(days=3), 10),
+        )
 
     def findings_and_notices(self, visits: list[tuple[Inspection, Unit]]) -> None:
         rng, today = self.rng, self.today
@@ -347,12 +376,19 @@ class Seeder:
 
         def finding(unit: Unit, inspection: Inspection | None, found: datetime, by: User) -> Finding:
             f = Finding(
-                campaign=self.campaign, inspection=inspection, unit=unit, hotspot_id=inspection and inspection.hotspot_id,
+                campaign=self.campaign,
+                inspection=inspection,
+                unit=unit,
+                hotspot_id=inspection and inspection.hotspot_id,
                 item_id=rng.choice(self.items) if self.items and rng.random() < 0.5 else None,
-                category=rng.choice(categories), severity=rng.choices(severities, (80, 15, 5))[0],
-                place=f"{unit.name}辖区第{rng.randint(1, 300)}号场所", description="消防通道堆放杂物，灭火器过期；台账未按日更新",
-                status=FindingStatus.OPEN, reported_by=by, found_at=found,
-            )  # fmt: skip
+                category=rng.choice(categories),
+                severity=rng.choices(severities, (80, 15, 5))[0],
+                place=f"{unit.name}辖区第{rng.randint(1, 300)}号场所",
+                description="消防通道堆放杂物，灭火器过期；台账未按日更新",
+                status=FindingStatus.OPEN,
+                reported_by=by,
+                found_at=found,
+            )
             rows.append(f)
             return f
 
@@ -382,10 +418,16 @@ class Seeder:
             issued = min(inspection.planned_on + timedelta(days=rng.randint(0, 2)), today)
             deadline = issued + timedelta(days=rng.choice((7, 10, 15, 20, 30)))
             notice = Notice(
-                campaign=self.campaign, issuing_unit_id=inspection.issuing_unit_id, year=issued.year, unit_id=key[1],
-                inspection=inspection, requirements="立即整改所列问题，逐项销号，按期书面报告整改情况。", deadline=deadline,
-                issued_by=inspection.created_by, issued_at=local_time(issued, 17, rng.randint(0, 59)),
-            )  # fmt: skip
+                campaign=self.campaign,
+                issuing_unit_id=inspection.issuing_unit_id,
+                year=issued.year,
+                unit_id=key[1],
+                inspection=inspection,
+                requirements="立即整改所列问题，逐项销号，按期书面报告整改情况。",
+                deadline=deadline,
+                issued_by=inspection.created_by,
+                issued_at=local_time(issued, 17, rng.randint(0, 59)),
+            )
             notices.append((notice, listed))
         self._number(notices)
         answers: list[Answer] = []
@@ -397,14 +439,24 @@ class Seeder:
         self._bulk(Notice, [n for n, _ in notices])
         findings = self._bulk(Finding, rows)
         self._bulk(Answer, answers)
-        self._bulk(Photo, [
-            Photo(
-                finding=f, file=f"findings/{self.campaign.pk}/{f.pk}/bench.jpg", name="现场照片.jpg",
-                content_type="image/jpeg", extension=".jpg", size=180_000, sha256="0" * 64, uploaded_by=f.reported_by,
-                uploaded_at=f.found_at,
-            )
-            for f in findings if f.inspection_id
-        ])  # fmt: skip
+        self._bulk(
+            Photo,
+            [
+                Photo(
+                    finding=f,
+                    file=f"findings/{self.campaign.pk}/{f.pk}/bench.jpg",
+                    name="现场照片.jpg",
+                    content_type="image/jpeg",
+                    extension=".jpg",
+                    size=180_000,
+                    sha256="0" * 64,
+                    uploaded_by=f.reported_by,
+                    uploaded_at=f.found_at,
+                )
+                for f in findings
+                if f.inspection_id
+            ],
+        )
 
     def _number(self, notices: list[tuple[Notice, list[Finding]]]) -> None:
         """Numbers in each office's sequence in the order issued, and the sequences' last values."""
@@ -423,25 +475,38 @@ class Seeder:
         f.notice, f.deadline, f.rounds = notice, notice.deadline, 1
         past = notice.deadline < today
         f.status = rng.choices(
-            (FindingStatus.CLOSED, FindingStatus.SUBMITTED, FindingStatus.ORDERED), (55, 15, 30) if past else (15, 30, 55)
-        )[0]  # fmt: skip
+            (FindingStatus.CLOSED, FindingStatus.SUBMITTED, FindingStatus.ORDERED),
+            (55, 15, 30) if past else (15, 30, 55),
+        )[0]
         issued = notice.issued_at.date()
         liaison, inspector = self.liaison[self.city_of[f.unit_id].pk], notice.issued_by
         answers = []
         if rng.random() < 0.1:  # a first rectification rejected, a new deadline given
             answered = self.day(issued, min(notice.deadline, today))
-            answers.append(Answer(
-                finding=f, round=1, text="已初步整改。", answered_by=liaison, answered_at=local_time(answered, 10),
-                accepted=False, verified_by=inspector, verified_at=local_time(answered, 16), verdict_note="整改不彻底",
-            ))  # fmt: skip
+            answers.append(
+                Answer(
+                    finding=f,
+                    round=1,
+                    text="已初步整改。",
+                    answered_by=liaison,
+                    answered_at=local_time(answered, 10),
+                    accepted=False,
+                    verified_by=inspector,
+                    verified_at=local_time(answered, 16),
+                    verdict_note="整改不彻底",
+                )
+            )
             f.rounds, f.deadline = 2, max(answered, notice.deadline) + timedelta(days=rng.choice((7, 14)))
             issued = answered
         if f.status != FindingStatus.ORDERED:
             answered = self.day(issued, min(f.deadline, today))
             answer = Answer(
-                finding=f, round=f.rounds, text="已按要求整改完毕，附整改前后照片。", answered_by=liaison,
+                finding=f,
+                round=f.rounds,
+                text="已按要求整改完毕，附整改前后照片。",
+                answered_by=liaison,
                 answered_at=local_time(answered, 11),
-            )  # fmt: skip
+            )
             if f.status == FindingStatus.CLOSED:
                 closed = local_time(min(answered + timedelta(days=rng.randint(0, 3)), today), 15)
                 answer.accepted, answer.verified_by, answer.verified_at = True, inspector, closed

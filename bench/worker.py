@@ -132,9 +132,23 @@ class Worker:
         self.log = directory / "worker.log"
         self.name = f"bench-reminders-{uuid.uuid4().hex[:6]}"
         command = [
-            sys.executable, "-m", "celery", "-A", "ops", "worker", "--pool=prefork", "-c", "1", "-l", "info",
-            "-n", f"{self.name}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat",
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ops",
+            "worker",
+            "--pool=prefork",
+            "-c",
+            "1",
+            "-l",
+            "info",
+            "-n",
+            f"{self.name}@%h",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+        ]
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(  # noqa: S603 (this interpreter, fixed arguments)
                 command, cwd=settings.BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

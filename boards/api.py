@@ -158,11 +158,19 @@ class RankingSerializer(serializers.Serializer):
 
 def standing_json(s) -> dict:
     return {
-        "unit": unit_json(s.unit), "rank": s.rank, "score": s.score,
+        "unit": unit_json(s.unit),
+        "rank": s.rank,
+        "score": s.score,
         "measures": {m: (round(v, 1) if v is not None else None) for m, v in s.measures.items()},
-        "total": s.total, "done": s.done, "overdue": s.overdue, "due": s.due, "in_time": s.in_time,
-        "findings": s.findings, "open_findings": s.open_findings, "reasons": s.reasons(),
-    }  # fmt: skip
+        "total": s.total,
+        "done": s.done,
+        "overdue": s.overdue,
+        "due": s.due,
+        "in_time": s.in_time,
+        "findings": s.findings,
+        "open_findings": s.open_findings,
+        "reasons": s.reasons(),
+    }
 
 
 class RankingView(APIView):
@@ -195,9 +203,19 @@ class ExportSerializer(serializers.ModelSerializer):
     class Meta:
         model = Export
         fields = [
-            "id", "kind", "title", "params", "status", "progress", "message", "filename", "size", "created_at",
-            "finished_at", "download",
-        ]  # fmt: skip
+            "id",
+            "kind",
+            "title",
+            "params",
+            "status",
+            "progress",
+            "message",
+            "filename",
+            "size",
+            "created_at",
+            "finished_at",
+            "download",
+        ]
         read_only_fields = fields
 
     def get_title(self, obj) -> str:

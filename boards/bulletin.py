@@ -125,9 +125,12 @@ def _findings_chart(user, campaign: Campaign, unit: Unit, until: date) -> Chart:
     found = scope.restrict(Finding.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user).order_by()
     opened = dict(found.annotate(d=TruncDate("found_at")).values("d").annotate(n=Count("id")).values_list("d", "n"))
     closed = dict(
-        found.filter(closed_at__isnull=False).annotate(d=TruncDate("closed_at")).values("d").annotate(n=Count("id"))
+        found.filter(closed_at__isnull=False)
+        .annotate(d=TruncDate("closed_at"))
+        .values("d")
+        .annotate(n=Count("id"))
         .values_list("d", "n")
-    )  # fmt: skip
+    )
     shown = weeks(campaign, until)
 
     def per_week(counts):
@@ -178,20 +181,30 @@ def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, is
     results = f"{period.label}，{unit.name}共" + "；".join(parts) + "。" if parts else ""
     r = ranking(user, campaign, unit, today=issued)
     standings = [
-        {"rank": s.rank, "unit": s.unit.name, "score": s.score, "completion": s.completion, "overdue": s.overdue,
-         "open_findings": s.open_findings}
-        for s in r.standings if s.rank
-    ]  # fmt: skip
+        {
+            "rank": s.rank,
+            "unit": s.unit.name,
+            "score": s.score,
+            "completion": s.completion,
+            "overdue": s.overdue,
+            "open_findings": s.open_findings,
+        }
+        for s in r.standings
+        if s.rank
+    ]
     laggards = [{"unit": s.unit.name, "reasons": "，".join(s.reasons())} for s in r.laggards]
     called = (
         f"经综合评分，{'、'.join(x['unit'] for x in laggards)}排名靠后，予以通报。请上述单位主要负责人于"
         f"{cn_date(issued + timedelta(days=3))}前到领导小组办公室说明情况，并书面报送整改措施。"
-        if laggards else ""
-    )  # fmt: skip
+        if laggards
+        else ""
+    )
     overdue = [
         {"unit": a.unit.name, "item": f"{a.item.code} {a.item.title}", "due": cn_date(a.due_date)}
-        for a in work.filter(Q(due_date__lte=as_of) & ~done_by_then).select_related("unit", "item").order_by("due_date", "unit__path")[:OVERDUE_SHOWN]
-    ]  # fmt: skip
+        for a in work.filter(Q(due_date__lte=as_of) & ~done_by_then)
+        .select_related("unit", "item")
+        .order_by("due_date", "unit__path")[:OVERDUE_SHOWN]
+    ]
     findings = scope.restrict(Finding.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user)
     in_period = Q(found_at__date__gte=period.start, found_at__date__lte=period.end)
     f_counts = findings.aggregate(
@@ -218,8 +231,10 @@ def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, is
     )
     late_findings = [
         {"unit": f.unit.name, "place": f.place, "description": f.description[:60], "deadline": cn_date(f.deadline)}
-        for f in findings.filter(Finding.overdue_q(as_of + timedelta(days=1))).select_related("unit").order_by("deadline")[:FINDINGS_SHOWN]
-    ]  # fmt: skip
+        for f in findings.filter(Finding.overdue_q(as_of + timedelta(days=1)))
+        .select_related("unit")
+        .order_by("deadline")[:FINDINGS_SHOWN]
+    ]
     issuer = f"{campaign.owner.name}专项行动领导小组办公室"
     return {
         "masthead": "专项行动工作通报",
@@ -250,12 +265,28 @@ def render_pdf(ctx: dict) -> bytes:
     font = paper.font_name()
     buffer = BytesIO()
     doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=26 * mm, rightMargin=24 * mm, topMargin=22 * mm, bottomMargin=26 * mm,
-        title=ctx["title"], author=ctx["issuer"], creator="专项行动任务督办系统", lang="zh-CN", initialFontName=font,
-    )  # fmt: skip
+        buffer,
+        pagesize=A4,
+        leftMargin=26 * mm,
+        rightMargin=24 * mm,
+        topMargin=22 * mm,
+        bottomMargin=26 * mm,
+        title=ctx["title"],
+        author=ctx["issuer"],
+        creator="专项行动任务督办系统",
+        lang="zh-CN",
+        initialFontName=font,
+    )
     size, leading = 15, 26
-    body = ParagraphStyle("b", fontName=font, fontSize=size, leading=leading, wordWrap="CJK", alignment=TA_JUSTIFY,
-                          firstLineIndent=2 * size)  # fmt: skip
+    body = ParagraphStyle(
+        "b",
+        fontName=font,
+        fontSize=size,
+        leading=leading,
+        wordWrap="CJK",
+        alignment=TA_JUSTIFY,
+        firstLineIndent=2 * size,
+    )
     flat = ParagraphStyle("f", parent=body, firstLineIndent=0)
     heading = ParagraphStyle("h", parent=flat, fontSize=size + 1, leading=leading + 2, spaceBefore=6)
     small = ParagraphStyle("s", parent=flat, fontSize=11, leading=15)
@@ -264,8 +295,10 @@ def render_pdf(ctx: dict) -> bytes:
     def p(text, style=body):
         return Paragraph(escape(text), style)
 
-    meta = Table([[p(ctx["issuer"], small), p(ctx["issue_date"], ParagraphStyle("r", parent=small, alignment=2))]],
-                 colWidths=[doc.width * 0.6, doc.width * 0.4])  # fmt: skip
+    meta = Table(
+        [[p(ctx["issuer"], small), p(ctx["issue_date"], ParagraphStyle("r", parent=small, alignment=2))]],
+        colWidths=[doc.width * 0.6, doc.width * 0.4],
+    )
     meta.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
     story = [
         paper._Centred(ctx["masthead"], font, 32, paper.RED, space=4, after=4),
@@ -286,12 +319,20 @@ def render_pdf(ctx: dict) -> bytes:
             [s["rank"], s["unit"], f"{s['score']:g}", cn_percent(s["completion"]), s["overdue"], s["open_findings"]]
             for s in ctx["standings"]
         ]
-        table = Table([[Paragraph(escape(str(c)), centre) for c in row] for row in rows],
-                      colWidths=[doc.width * w for w in (0.1, 0.34, 0.14, 0.14, 0.14, 0.14)], repeatRows=1)  # fmt: skip
-        table.setStyle(TableStyle([
-            ("GRID", (0, 0), (-1, -1), 0.5, black), ("BACKGROUND", (0, 0), (-1, 0), Color(0.9, 0.92, 0.95)),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ]))  # fmt: skip
+        table = Table(
+            [[Paragraph(escape(str(c)), centre) for c in row] for row in rows],
+            colWidths=[doc.width * w for w in (0.1, 0.34, 0.14, 0.14, 0.14, 0.14)],
+            repeatRows=1,
+        )
+        table.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.5, black),
+                    ("BACKGROUND", (0, 0), (-1, 0), Color(0.9, 0.92, 0.95)),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ]
+            )
+        )
         story.append(table)
     if ctx["called"]:
         story += [Spacer(0, 6), p(ctx["called"])]
@@ -304,8 +345,10 @@ def render_pdf(ctx: dict) -> bytes:
     else:
         story.append(p("无逾期未完成任务。"))
     story += [p("五、督导检查", heading), p(ctx["supervision"])]
-    story += [p(f"{n}．{f['unit']} {f['place']}：{f['description']}（整改期限{f['deadline']}）", small)
-              for n, f in enumerate(ctx["late_findings"], 1)]  # fmt: skip
+    story += [
+        p(f"{n}．{f['unit']} {f['place']}：{f['description']}（整改期限{f['deadline']}）", small)
+        for n, f in enumerate(ctx["late_findings"], 1)
+    ]
     for chart in ctx["charts"]:
         story += [
             Spacer(0, 6),
@@ -313,8 +356,11 @@ def render_pdf(ctx: dict) -> bytes:
         ]
     story.append(p("六、下步工作要求", heading))
     story += [p(line) for line in ctx["requirements"]]
-    story += [Spacer(0, 18), p(ctx["issuer"], ParagraphStyle("sig", parent=flat, alignment=2)),
-              p(ctx["issue_date"], ParagraphStyle("sig2", parent=flat, alignment=2))]  # fmt: skip
+    story += [
+        Spacer(0, 18),
+        p(ctx["issuer"], ParagraphStyle("sig", parent=flat, alignment=2)),
+        p(ctx["issue_date"], ParagraphStyle("sig2", parent=flat, alignment=2)),
+    ]
     doc.build(story, canvasmaker=paper._canvas_class(font))
     return buffer.getvalue()
 

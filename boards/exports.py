@@ -164,9 +164,13 @@ def make_export(*, export_id: int) -> str:
         stored = storage.save(name, ContentFile(data))
         with transaction.atomic():
             if not mine.update(
-                status=ExportStatus.DONE, progress=100, file=stored, filename=filename, size=len(data),
+                status=ExportStatus.DONE,
+                progress=100,
+                file=stored,
+                filename=filename,
+                size=len(data),
                 finished_at=timezone.now(),
-            ):  # fmt: skip
+            ):
                 raise _Superseded
             audit.record([audit.event(export, "export.done", changes={"size": len(data)}, source="boards.run_export")])
         return "done"
@@ -331,10 +335,20 @@ def build_ledger(user, params: dict, progress: Progress, *, today: date | None =
     total = work.count()
     progress(2)
     fields = (
-        "item__action__code", "item__action__name", "item__code", "item__title", "unit__name", "role", "due_date",
-        "status", "progress", "target_share", "item__target_value", "item__target_comparator",
+        "item__action__code",
+        "item__action__name",
+        "item__code",
+        "item__title",
+        "unit__name",
+        "role",
+        "due_date",
+        "status",
+        "progress",
+        "target_share",
+        "item__target_value",
+        "item__target_comparator",
         "item__target_basis",
-    )  # fmt: skip
+    )
     ordered = work.order_by("item__action__seq", "item__action_id", "item__seq", "item_id", "unit__path")
     roles, statuses = dict(AssignmentRole.choices), dict(AssignmentStatus.choices)
     counted = {"accepted": 0, "overdue": 0}
@@ -346,9 +360,16 @@ def build_ledger(user, params: dict, progress: Progress, *, today: date | None =
             counted["accepted"] += status == AssignmentStatus.ACCEPTED
             counted["overdue"] += late
             yield [
-                n, f"{action_code} {action_name}", f"{code} {title}", unit, str(roles.get(role, role)), due,
-                str(statuses.get(status, status)), _share(done, share, target, cmp, basis), "是" if late else "否",
-            ]  # fmt: skip
+                n,
+                f"{action_code} {action_name}",
+                f"{code} {title}",
+                unit,
+                str(roles.get(role, role)),
+                due,
+                str(statuses.get(status, status)),
+                _share(done, share, target, cmp, basis),
+                "是" if late else "否",
+            ]
             if n % LEDGER_CHUNK == 0:
                 progress(2 + n * 88 // total)
 
@@ -393,16 +414,30 @@ def build_ranking(user, params: dict, progress: Progress, *, today: date | None 
     today = today or timezone.localdate()
     r = ranking(user, a.campaign, a.unit, today=today)
     progress(50)
-    labels = {"completion": "完成率", "on_time": "按时完成率", "overdue": "无逾期率", "rectification": "整改及时率",
-              "findings": "问题少（相对）"}  # fmt: skip
+    labels = {
+        "completion": "完成率",
+        "on_time": "按时完成率",
+        "overdue": "无逾期率",
+        "rectification": "整改及时率",
+        "findings": "问题少（相对）",
+    }
     columns = [xlsx.Column("名次", 6, xlsx.INTEGER), xlsx.Column("单位", 24), xlsx.Column("综合得分", 10, "0.0")]
     columns += [xlsx.Column(f"{labels[m]}\n权重{r.weights[m]}", 11, xlsx.PERCENT) for m in MEASURES]
     columns += [xlsx.Column(h, 9, xlsx.INTEGER) for h in ("任务数", "已完成", "逾期", "发现问题", "未整改")]
     rows = [
-        [s.rank, s.unit.name, s.score, *(_fraction(s.measures.get(m)) for m in MEASURES), s.total, s.done, s.overdue,
-         s.findings, s.open_findings]
+        [
+            s.rank,
+            s.unit.name,
+            s.score,
+            *(_fraction(s.measures.get(m)) for m in MEASURES),
+            s.total,
+            s.done,
+            s.overdue,
+            s.findings,
+            s.open_findings,
+        ]
         for s in r.standings
-    ]  # fmt: skip
+    ]
     book = Workbook()
     subtitle = f"单位：{a.unit.name}    统计时间：截至{cn_date(today)}    综合得分为各项的加权平均（无数据的项不计）"
     xlsx.sheet(
@@ -411,11 +446,16 @@ def build_ranking(user, params: dict, progress: Progress, *, today: date | None 
     xlsx.sheet(
         book,
         title="通报约谈单位",
-        columns=[xlsx.Column("序号", 6, xlsx.INTEGER), xlsx.Column("单位", 24), xlsx.Column("名次", 6, xlsx.INTEGER),
-                 xlsx.Column("综合得分", 10, "0.0"), xlsx.Column("主要问题", 60)],
+        columns=[
+            xlsx.Column("序号", 6, xlsx.INTEGER),
+            xlsx.Column("单位", 24),
+            xlsx.Column("名次", 6, xlsx.INTEGER),
+            xlsx.Column("综合得分", 10, "0.0"),
+            xlsx.Column("主要问题", 60),
+        ],
         rows=[[n, s.unit.name, s.rank, s.score, "，".join(s.reasons())] for n, s in enumerate(r.laggards, start=1)],
         name="通报约谈",
-    )  # fmt: skip
+    )
     progress(90)
     filename = _stem(a.campaign.name, "综合排名", a.unit.short_name or a.unit.name, f"{today:%Y%m%d}") + ".xlsx"
     return filename, xlsx.workbook_bytes(book)
@@ -424,8 +464,13 @@ def build_ranking(user, params: dict, progress: Progress, *, today: date | None 
 def stats_params(user, params: dict) -> dict:
     a = _asked(user, params, StatsForm)
     w = a.window
-    return {"campaign": a.campaign.pk, "unit": a.unit.code, "round": w.round.pk if w.round else None,
-            "start": None if w.round else w.start.isoformat(), "end": None if w.round else w.end.isoformat()}  # fmt: skip
+    return {
+        "campaign": a.campaign.pk,
+        "unit": a.unit.code,
+        "round": w.round.pk if w.round else None,
+        "start": None if w.round else w.start.isoformat(),
+        "end": None if w.round else w.end.isoformat(),
+    }
 
 
 def _change(now: int, before: int | None) -> float | None:
@@ -440,41 +485,71 @@ def build_stats(user, params: dict, progress: Progress) -> tuple[str, bytes]:
     t = stats.totals(user, a.campaign, a.unit, w)
     progress(30)
     change = "+0.0%;-0.0%;0.0%"
-    columns = [xlsx.Column("指标", 16), xlsx.Column("计量", 6), xlsx.Column("合计", 11, xlsx.INTEGER),
-               xlsx.Column("去年同期", 11, xlsx.INTEGER), xlsx.Column("同比", 9, change),
-               xlsx.Column("上期", 11, xlsx.INTEGER), xlsx.Column("环比", 9, change)]  # fmt: skip
+    columns = [
+        xlsx.Column("指标", 16),
+        xlsx.Column("计量", 6),
+        xlsx.Column("合计", 11, xlsx.INTEGER),
+        xlsx.Column("去年同期", 11, xlsx.INTEGER),
+        xlsx.Column("同比", 9, change),
+        xlsx.Column("上期", 11, xlsx.INTEGER),
+        xlsx.Column("环比", 9, change),
+    ]
     columns += [
         xlsx.Column("本级" if u.pk == a.unit.pk else (u.short_name or u.name), 10, xlsx.INTEGER) for u in t.columns
     ]
     rows = [
-        [ln.indicator.name, ln.indicator.measure, ln.total, ln.last_year, _change(ln.total, ln.last_year),
-         ln.previous, _change(ln.total, ln.previous), *(ln.by_unit.get(u.pk) for u in t.columns)]
+        [
+            ln.indicator.name,
+            ln.indicator.measure,
+            ln.total,
+            ln.last_year,
+            _change(ln.total, ln.last_year),
+            ln.previous,
+            _change(ln.total, ln.previous),
+            *(ln.by_unit.get(u.pk) for u in t.columns),
+        ]
         for ln in t.lines
-    ]  # fmt: skip
+    ]
     span = f"{w.round.name}（{cn_range(w.start, w.end)}）" if w.round else f"{cn_date(w.start)}至{cn_date(w.end)}"
     subtitle = f"单位：{a.unit.name}    统计时段：{span}    同比：{cn_date(t.last_year_window.start)}至{cn_date(t.last_year_window.end)}"
     book = Workbook()
-    ws = xlsx.sheet(book, title=f"{a.campaign.name} 战果统计表", subtitle=subtitle, columns=columns, rows=rows,
-                    name="战果统计")  # fmt: skip
+    ws = xlsx.sheet(
+        book, title=f"{a.campaign.name} 战果统计表", subtitle=subtitle, columns=columns, rows=rows, name="战果统计"
+    )
     rounds = list(a.campaign.rounds.all())
     by_round = stats.per_round(user, a.campaign, a.unit)
     xlsx.sheet(
-        book, title="集中统一行动分轮次战果",
-        columns=[xlsx.Column("轮次", 20), xlsx.Column("时间", 14), *(xlsx.Column(ln.indicator.name, 11, xlsx.INTEGER) for ln in t.lines)],
-        rows=[[r.name, cn_range(r.start, r.end), *(by_round.get(r.pk, {}).get(ln.indicator.pk) for ln in t.lines)] for r in rounds],
+        book,
+        title="集中统一行动分轮次战果",
+        columns=[
+            xlsx.Column("轮次", 20),
+            xlsx.Column("时间", 14),
+            *(xlsx.Column(ln.indicator.name, 11, xlsx.INTEGER) for ln in t.lines),
+        ],
+        rows=[
+            [r.name, cn_range(r.start, r.end), *(by_round.get(r.pk, {}).get(ln.indicator.pk) for ln in t.lines)]
+            for r in rounds
+        ],
         name="分轮次",
-    )  # fmt: skip
+    )
     progress(60)
     days = stats.series(user, a.campaign, a.unit, w)
     dates = sorted({d for per in days.values() for d in per})
     xlsx.sheet(
-        book, title="每日战果",
-        columns=[xlsx.Column("日期", 16, xlsx.CN_DATE), *(xlsx.Column(ln.indicator.name, 11, xlsx.INTEGER) for ln in t.lines)],
+        book,
+        title="每日战果",
+        columns=[
+            xlsx.Column("日期", 16, xlsx.CN_DATE),
+            *(xlsx.Column(ln.indicator.name, 11, xlsx.INTEGER) for ln in t.lines),
+        ],
         rows=[[d, *(days.get(ln.indicator.pk, {}).get(d) for ln in t.lines)] for d in dates],
         name="每日",
-    )  # fmt: skip
-    chart = Chart(title="每日战果", x=[f"{d.month}/{d.day}" for d in dates],
-                  series=[Series(ln.indicator.name, [days.get(ln.indicator.pk, {}).get(d) for d in dates]) for ln in t.lines[:4]])  # fmt: skip
+    )
+    chart = Chart(
+        title="每日战果",
+        x=[f"{d.month}/{d.day}" for d in dates],
+        series=[Series(ln.indicator.name, [days.get(ln.indicator.pk, {}).get(d) for d in dates]) for ln in t.lines[:4]],
+    )
     xlsx.image(ws, png(chart, width=900, height=380), f"A{len(rows) + 6}")
     progress(90)
     filename = (

@@ -116,8 +116,12 @@ def standings(user, campaign: Campaign, unit: Unit, *, today: date | None = None
         s = out.get(row["branch"])
         if s is not None:
             s.total, s.done, s.due, s.in_time, s.overdue = (
-                row["total"], row["done"], row["due"], row["in_time"], row["overdue"]
-            )  # fmt: skip
+                row["total"],
+                row["done"],
+                row["due"],
+                row["in_time"],
+                row["overdue"],
+            )
     F_ = FindingStatus
     findings = scope.restrict(Finding.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user)
     closed_in_time = Q(status=F_.CLOSED, deadline__isnull=False, closed_at__date__lte=F("deadline"))

@@ -62,10 +62,13 @@ def request_export(*, by: User, kind: str, params: dict | None = None) -> Export
         audit.record(
             [
                 audit.event(
-                    export, "export.requested", actor=by, unit=getattr(by, "unit", None),
+                    export,
+                    "export.requested",
+                    actor=by,
+                    unit=getattr(by, "unit", None),
                     changes={"kind": kind, "params": kept},
                 )
             ]
-        )  # fmt: skip
+        )
         transaction.on_commit(partial(jobs.run_export.delay, export.pk))
     return export

@@ -113,10 +113,28 @@ class FindingSerializer(serializers.ModelSerializer):
     class Meta:
         model = Finding
         fields = [
-            "id", "campaign", "inspection", "unit", "unit_name", "item", "hotspot", "category", "severity", "place",
-            "description", "status", "status_display", "is_overdue", "deadline", "rounds", "notice", "notice_number",
-            "found_at", "closed_at", "version",
-        ]  # fmt: skip
+            "id",
+            "campaign",
+            "inspection",
+            "unit",
+            "unit_name",
+            "item",
+            "hotspot",
+            "category",
+            "severity",
+            "place",
+            "description",
+            "status",
+            "status_display",
+            "is_overdue",
+            "deadline",
+            "rounds",
+            "notice",
+            "notice_number",
+            "found_at",
+            "closed_at",
+            "version",
+        ]
 
 
 class FindingDetailSerializer(FindingSerializer):
@@ -205,10 +223,18 @@ class FindingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         item = _optional(Item.objects.filter(campaign__in=campaigns_for(user)), data.get("item"))
         hotspot = _optional(scope.restrict(Hotspot.objects.all(), user), data.get("hotspot"))
         finding = svc.log_finding(
-            by=user, unit=unit, place=data["place"], description=data["description"], campaign=campaign,
-            inspection=inspection, category=data["category"], severity=data["severity"], item=item,
-            hotspot=hotspot, photos=request.FILES.getlist("photos"),
-        )  # fmt: skip
+            by=user,
+            unit=unit,
+            place=data["place"],
+            description=data["description"],
+            campaign=campaign,
+            inspection=inspection,
+            category=data["category"],
+            severity=data["severity"],
+            item=item,
+            hotspot=hotspot,
+            photos=request.FILES.getlist("photos"),
+        )
         return Response(FindingDetailSerializer(self.get_queryset().get(pk=finding.pk)).data, status=201)
 
     @extend_schema(request=AnswerRequest, responses={201: AnswerSerializer})
@@ -258,9 +284,20 @@ class NoticeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notice
         fields = [
-            "id", "campaign", "number", "issuing_unit", "unit", "unit_name", "inspection", "requirements", "deadline",
-            "status", "issued_by", "issued_at", "findings",
-        ]  # fmt: skip
+            "id",
+            "campaign",
+            "number",
+            "issuing_unit",
+            "unit",
+            "unit_name",
+            "inspection",
+            "requirements",
+            "deadline",
+            "status",
+            "issued_by",
+            "issued_at",
+            "findings",
+        ]
 
 
 class NoticeRequest(serializers.Serializer):
@@ -294,9 +331,13 @@ class NoticeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             raise Refused("所列问题不存在或不在您的职责范围内")
         inspection = _optional(inspections_for(user), data.get("inspection"))
         notice = svc.issue_notice(
-            by=user, unit=unit, findings=findings, deadline=data["deadline"], requirements=data["requirements"],
+            by=user,
+            unit=unit,
+            findings=findings,
+            deadline=data["deadline"],
+            requirements=data["requirements"],
             inspection=inspection,
-        )  # fmt: skip
+        )
         return Response(NoticeSerializer(self.get_queryset().get(pk=notice.pk)).data, status=201)
 
 
@@ -308,9 +349,22 @@ class InspectionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Inspection
         fields = [
-            "id", "campaign", "kind", "status", "issuing_unit", "units", "team", "items", "hotspot", "planned_on",
-            "started_at", "completed_at", "summary", "passed", "version",
-        ]  # fmt: skip
+            "id",
+            "campaign",
+            "kind",
+            "status",
+            "issuing_unit",
+            "units",
+            "team",
+            "items",
+            "hotspot",
+            "planned_on",
+            "started_at",
+            "completed_at",
+            "summary",
+            "passed",
+            "version",
+        ]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_units(self, obj) -> list[str]:
@@ -372,9 +426,15 @@ class InspectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         items = list(Item.objects.filter(campaign=campaign, pk__in=data["items"]))
         hotspot = _optional(scope.restrict(Hotspot.objects.all(), user), data.get("hotspot"))
         made = svc.plan_inspection(
-            by=user, campaign=campaign, units=units, planned_on=data["planned_on"], kind=data["kind"],
-            team=team, items=items, hotspot=hotspot,
-        )  # fmt: skip
+            by=user,
+            campaign=campaign,
+            units=units,
+            planned_on=data["planned_on"],
+            kind=data["kind"],
+            team=team,
+            items=items,
+            hotspot=hotspot,
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=made.pk)).data, status=201)
 
     @extend_schema(
@@ -395,9 +455,13 @@ class InspectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = body.validated_data
         verdicts = [svc.Judgement(v["criterion"], v["passed"], v["note"]) for v in data["verdicts"]]
         done = svc.complete_inspection(
-            inspection=inspection, by=request.user, summary=data["summary"], verdicts=verdicts,
-            extend_to=data["extend_to"], reason=data["reason"],
-        )  # fmt: skip
+            inspection=inspection,
+            by=request.user,
+            summary=data["summary"],
+            verdicts=verdicts,
+            extend_to=data["extend_to"],
+            reason=data["reason"],
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=done.pk)).data)
 
 
@@ -416,9 +480,23 @@ class HotspotSerializer(serializers.ModelSerializer):
     class Meta:
         model = Hotspot
         fields = [
-            "id", "campaign", "name", "area", "problems", "unit", "unit_name", "responsible_name", "listed_on",
-            "deadline", "inspect_every_days", "status", "delisted_on", "extensions", "criteria", "missed_inspections",
-        ]  # fmt: skip
+            "id",
+            "campaign",
+            "name",
+            "area",
+            "problems",
+            "unit",
+            "unit_name",
+            "responsible_name",
+            "listed_on",
+            "deadline",
+            "inspect_every_days",
+            "status",
+            "delisted_on",
+            "extensions",
+            "criteria",
+            "missed_inspections",
+        ]
 
     def get_missed_inspections(self, obj) -> int:
         return svc.missed_inspections(obj)
@@ -456,10 +534,18 @@ class HotspotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         campaign = _campaign(user, data["campaign"])
         unit = _unit_in_scope(user, data["unit"])
         made = svc.list_hotspot(
-            by=user, campaign=campaign, unit=unit, name=data["name"], area=data["area"], problems=data["problems"],
-            responsible_name=data["responsible_name"], listed_on=data["listed_on"], deadline=data["deadline"],
-            inspect_every_days=data["inspect_every_days"], criteria=data["criteria"],
-        )  # fmt: skip
+            by=user,
+            campaign=campaign,
+            unit=unit,
+            name=data["name"],
+            area=data["area"],
+            problems=data["problems"],
+            responsible_name=data["responsible_name"],
+            listed_on=data["listed_on"],
+            deadline=data["deadline"],
+            inspect_every_days=data["inspect_every_days"],
+            criteria=data["criteria"],
+        )
         return Response(HotspotSerializer(self.get_queryset().get(pk=made.pk)).data, status=201)
 
 

@@ -32,9 +32,19 @@ OFFICE = "3303"
 WALKTHROUGH = "33031101"  # 城关派出所 (lead_chengguan)
 # stations and brigades visited in turn, the walkthrough's station among the first
 VISITED = [
-    "33031101", "33031401", "33031301", "33031201", "33031102", "33031501", "33031202", "33031103",
-    "33031302", "33031402", "33031104", "33031203",
-]  # fmt: skip
+    "33031101",
+    "33031401",
+    "33031301",
+    "33031201",
+    "33031102",
+    "33031501",
+    "33031202",
+    "33031103",
+    "33031302",
+    "33031402",
+    "33031104",
+    "33031203",
+]
 # (place, problem, category, severity)
 PROBLEMS = [
     ("辖区KTV", "未落实营业场所治安登记制度，从业人员信息登记不全", "management", "general"),
@@ -67,9 +77,13 @@ def _visit(hotspot: Hotspot, by, office: Unit, day: date) -> None:
     at = _at(day, 21, 30)
     with on(at):
         visit = svc.plan_inspection(
-            by=by, campaign=hotspot.campaign, units=[hotspot.unit], hotspot=hotspot, planned_on=day,
+            by=by,
+            campaign=hotspot.campaign,
+            units=[hotspot.unit],
+            hotspot=hotspot,
+            planned_on=day,
             issuing_unit=office,
-        )  # fmt: skip
+        )
         svc.complete_inspection(inspection=visit, by=by, summary=f"挂牌乱点周督导：现场检查{hotspot.name}整治情况")
     Inspection.objects.filter(pk=visit.pk).update(started_at=at, completed_at=at, created_at=at - timedelta(days=2))
 
@@ -96,9 +110,15 @@ def _inspect(campaign, by, office, unit, day, problems, *, hotspot=None) -> tupl
         at = _at(day, 15, 10 * n)
         with on(at):
             finding = svc.log_finding(
-                by=by, inspection=inspection, unit=unit, place=f"{unit.name[:-3]}{place}", description=problem,
-                category=category, severity=severity, hotspot=hotspot,
-            )  # fmt: skip
+                by=by,
+                inspection=inspection,
+                unit=unit,
+                place=f"{unit.name[:-3]}{place}",
+                description=problem,
+                category=category,
+                severity=severity,
+                hotspot=hotspot,
+            )
         Finding.objects.filter(pk=finding.pk).update(found_at=at)
         found.append(finding)
     at = _at(day, 17, 30)
@@ -115,9 +135,13 @@ def _order(by, inspection, unit, findings, day, deadline, today) -> Notice:
     deadline, so it is set back after)."""
     with on(_at(day, 10)):
         notice = svc.issue_notice(
-            by=by, unit=unit, findings=findings, deadline=max(deadline, today, timezone.localdate()), requirements=REQUIREMENTS,
+            by=by,
+            unit=unit,
+            findings=findings,
+            deadline=max(deadline, today, timezone.localdate()),
+            requirements=REQUIREMENTS,
             inspection=inspection,
-        )  # fmt: skip
+        )
     Notice.objects.filter(pk=notice.pk).update(issued_at=_at(day, 10), deadline=deadline)
     Finding.objects.filter(notice=notice).update(deadline=deadline)
     return notice
@@ -135,9 +159,12 @@ def _verify(finding: Finding, by, day: date, today: date, *, accept: bool = True
     at = _at(day, 11)
     with on(at):
         svc.verify_finding(
-            finding=finding, by=by, accept=accept, note="" if accept else "整改不彻底，复查仍有问题，限期重新整改",
+            finding=finding,
+            by=by,
+            accept=accept,
+            note="" if accept else "整改不彻底，复查仍有问题，限期重新整改",
             new_deadline=None if accept else max(again, today, timezone.localdate()),
-        )  # fmt: skip
+        )
     Answer.objects.filter(finding=finding, verified_at__isnull=False, verified_by=by).update(verified_at=at)
     if accept:
         Finding.objects.filter(pk=finding.pk).update(closed_at=at)
@@ -160,17 +187,30 @@ def seed_supervision(campaign: Campaign, *, today: date, seed: int = 11) -> int:
 
     with on(_at(listed, 10)):
         night_market = svc.list_hotspot(
-            by=inspector, campaign=campaign, unit=units[WALKTHROUGH], name="城关夜市片区",
-            area="解放路至人民路夜市一带", problems="夜间打架斗殴警情集中；占道经营；消防通道堵塞",
-            responsible_name="田志勇", responsible=lead, listed_on=listed, deadline=start + timedelta(days=74),
+            by=inspector,
+            campaign=campaign,
+            unit=units[WALKTHROUGH],
+            name="城关夜市片区",
+            area="解放路至人民路夜市一带",
+            problems="夜间打架斗殴警情集中；占道经营；消防通道堵塞",
+            responsible_name="田志勇",
+            responsible=lead,
+            listed_on=listed,
+            deadline=start + timedelta(days=74),
             criteria=["夜间警情同比下降30%以上", "无占道经营", "消防通道全部畅通"],
-        )  # fmt: skip
+        )
         bus_station = svc.list_hotspot(
-            by=inspector, campaign=campaign, unit=units["33031201"], name="西门客运站周边",
-            area="西门客运站及周边200米", problems="黑车揽客；盗窃警情多发", responsible_name="西门派出所所长",
-            listed_on=listed, deadline=start + timedelta(days=74),
+            by=inspector,
+            campaign=campaign,
+            unit=units["33031201"],
+            name="西门客运站周边",
+            area="西门客运站及周边200米",
+            problems="黑车揽客；盗窃警情多发",
+            responsible_name="西门派出所所长",
+            listed_on=listed,
+            deadline=start + timedelta(days=74),
             criteria=["盗窃警情同比下降20%以上", "黑车揽客整治到位"],
-        )  # fmt: skip
+        )
     _weekly_visits(night_market, inspector, office, today, skip={2})
     windows = (today - listed).days // 7  # whole windows so far; the last complete one is missed
     _weekly_visits(bus_station, inspector, office, today, skip={windows - 1})
@@ -202,25 +242,36 @@ def seed_supervision(campaign: Campaign, *, today: date, seed: int = 11) -> int:
     at = _at(today - timedelta(days=2), 10)
     with on(at):
         own = svc.log_finding(
-            by=lead, campaign=campaign, unit=units[WALKTHROUGH], place="辖区网吧",
-            description="自查发现2家网吧未落实上网人员实名登记", category="management",
-        )  # fmt: skip
+            by=lead,
+            campaign=campaign,
+            unit=units[WALKTHROUGH],
+            place="辖区网吧",
+            description="自查发现2家网吧未落实上网人员实名登记",
+            category="management",
+        )
     Finding.objects.filter(pk=own.pk).update(found_at=at)
     # this morning's visit to the walkthrough's station and its neighbour, under way
     at = min(timezone.now(), _at(today, 9))
     with on(at):
         visit = svc.plan_inspection(
-            by=inspector, campaign=campaign, units=[units[WALKTHROUGH], units["33031102"]], planned_on=today,
+            by=inspector,
+            campaign=campaign,
+            units=[units[WALKTHROUGH], units["33031102"]],
+            planned_on=today,
             issuing_unit=office,
-        )  # fmt: skip
+        )
         svc.start_inspection(inspection=visit, by=inspector)
     Inspection.objects.filter(pk=visit.pk).update(started_at=at, created_at=at - timedelta(days=1))
     # tonight's night inspection of the walkthrough's station and its neighbour, planned the day before
     with on(_at(today - timedelta(days=1), 15)):
         svc.plan_inspection(
-            by=inspector, campaign=campaign, units=[units[WALKTHROUGH], units["33031102"]], kind=InspectionKind.NIGHT,
-            planned_on=today + timedelta(days=1), issuing_unit=office,
-        )  # fmt: skip
+            by=inspector,
+            campaign=campaign,
+            units=[units[WALKTHROUGH], units["33031102"]],
+            kind=InspectionKind.NIGHT,
+            planned_on=today + timedelta(days=1),
+            issuing_unit=office,
+        )
     return findings + 1
 
 

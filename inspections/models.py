@@ -50,9 +50,13 @@ class Hotspot(models.Model):
     )
     responsible_name = models.CharField(_("responsible person"), max_length=50)
     responsible = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("responsible account"),
-    )  # fmt: skip
+    )
     listed_on = models.DateField(_("listed on"))
     deadline = models.DateField(_("deadline"))
     inspect_every_days = models.PositiveSmallIntegerField(_("inspect every (days)"), default=7)
@@ -105,9 +109,12 @@ class Inspection(models.Model):
         _("status"), max_length=12, choices=InspectionStatus.choices, default=InspectionStatus.PLANNED
     )
     issuing_unit = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("inspecting unit"),
+        Unit,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("inspecting unit"),
         help_text=_("The office the inspectors act for; its notices are numbered in its sequence"),
-    )  # fmt: skip
+    )
     team = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="inspections", verbose_name=_("team"))
     units = models.ManyToManyField(Unit, related_name="inspections", verbose_name=_("units inspected"))
     items = models.ManyToManyField(Item, blank=True, related_name="inspections", verbose_name=_("checklist items"))
@@ -231,9 +238,14 @@ class Finding(models.Model):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="findings")
     inspection = models.ForeignKey(
-        Inspection, null=True, blank=True, on_delete=models.PROTECT, related_name="findings",
-        verbose_name=_("inspection"), help_text=_("Empty for a unit's self-inspection"),
-    )  # fmt: skip
+        Inspection,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="findings",
+        verbose_name=_("inspection"),
+        help_text=_("Empty for a unit's self-inspection"),
+    )
     unit = models.ForeignKey(
         Unit, on_delete=models.PROTECT, related_name="findings", verbose_name=_("responsible unit")
     )

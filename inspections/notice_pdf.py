@@ -54,9 +54,13 @@ TEMPLATE = "inspections/notice_print.html"
 # The notice is always in Chinese: its own words for the codes, not the pages' translations.
 KIND_WORDS = {"routine": "督导检查", "special": "专项检查", "night": "夜间检查", "joint": "联合验收"}
 CATEGORY_WORDS = {
-    "order": "治安隐患", "fire": "消防安全隐患", "dangerous": "危险物品隐患", "management": "管理漏洞",
-    "records": "台账资料不全", "other": "其他问题",
-}  # fmt: skip
+    "order": "治安隐患",
+    "fire": "消防安全隐患",
+    "dangerous": "危险物品隐患",
+    "management": "管理漏洞",
+    "records": "台账资料不全",
+    "other": "其他问题",
+}
 SEVERITY_WORDS = {"general": "一般", "serious": "较大", "major": "重大"}
 _OWN_NAME = (("派出所", "我所"), ("支队", "我支队"), ("大队", "我大队"), ("中队", "我中队"), ("局", "我局"))
 _ENDS_SENTENCE = tuple("。；！？.;!?")
@@ -123,13 +127,18 @@ def notice_context(notice: Notice) -> dict:
     findings = []
     for n, finding in enumerate(notice.findings.order_by("found_at", "id"), 1):
         place, description = _one_line(finding.place).rstrip("：:"), _sentence(finding.description)
-        findings.append({
-            "n": n, "label": f"{n}．", "place": place, "description": description,
-            "text": f"{place}：{description}",
-            "category": CATEGORY_WORDS.get(finding.category) or finding.get_category_display(),
-            "severity": SEVERITY_WORDS.get(finding.severity) or finding.get_severity_display(),
-            "deadline": cn_date(finding.deadline) if finding.deadline else "",
-        })  # fmt: skip
+        findings.append(
+            {
+                "n": n,
+                "label": f"{n}．",
+                "place": place,
+                "description": description,
+                "text": f"{place}：{description}",
+                "category": CATEGORY_WORDS.get(finding.category) or finding.get_category_display(),
+                "severity": SEVERITY_WORDS.get(finding.severity) or finding.get_severity_display(),
+                "deadline": cn_date(finding.deadline) if finding.deadline else "",
+            }
+        )
     lines = [_sentence(line) for line in notice.requirements.splitlines() if line.strip()]
     # one requirement runs on after the heading; several stand as paragraphs under it
     requirements = [f"整改要求：{lines[0]}"] if len(lines) == 1 else ["整改要求：", *lines]
@@ -314,11 +323,19 @@ def render_pdf(notice: Notice) -> bytes:
     ctx = notice_context(_load(notice))
     buffer = BytesIO()
     doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=28 * mm, rightMargin=26 * mm, topMargin=25 * mm, bottomMargin=28 * mm,
-        title=f"{TITLE}（{ctx['number']}）", author=ctx["issuer"], subject=f"{ctx['addressee']}{TITLE}",
-        creator="专项行动任务督办系统", lang="zh-CN",
+        buffer,
+        pagesize=A4,
+        leftMargin=28 * mm,
+        rightMargin=26 * mm,
+        topMargin=25 * mm,
+        bottomMargin=28 * mm,
+        title=f"{TITLE}（{ctx['number']}）",
+        author=ctx["issuer"],
+        subject=f"{ctx['addressee']}{TITLE}",
+        creator="专项行动任务督办系统",
+        lang="zh-CN",
         initialFontName=font,  # not Helvetica: every font in the file is embedded
-    )  # fmt: skip
+    )
     body = ParagraphStyle(
         "body", fontName=font, fontSize=BODY_SIZE, leading=BODY_LEADING, wordWrap="CJK", alignment=TA_JUSTIFY
     )

@@ -66,9 +66,16 @@ class _Files:
         now = timezone.now()
         for upload, info in self.checked:
             photo = Photo(
-                finding=finding, answer=answer, name=info.name, content_type=info.content_type,
-                extension=info.extension, size=info.size, sha256=info.sha256, uploaded_by=by, uploaded_at=now,
-            )  # fmt: skip
+                finding=finding,
+                answer=answer,
+                name=info.name,
+                content_type=info.content_type,
+                extension=info.extension,
+                size=info.size,
+                sha256=info.sha256,
+                uploaded_by=by,
+                uploaded_at=now,
+            )
             photo.file.save(info.name, upload, save=False)
             self.stored.append(photo)
             photo.save()
@@ -110,16 +117,32 @@ def plan_inspection(
         raise InspectionError("请指定检查单位（您的账号没有所属单位）")
     with transaction.atomic():
         inspection = Inspection.objects.create(
-            campaign=campaign, kind=kind, planned_on=planned_on, hotspot=hotspot, issuing_unit=issuing_unit,
+            campaign=campaign,
+            kind=kind,
+            planned_on=planned_on,
+            hotspot=hotspot,
+            issuing_unit=issuing_unit,
             created_by=by,
-        )  # fmt: skip
+        )
         inspection.units.set(units)
         inspection.team.set({by, *team})
         inspection.items.set(items)
-        audit.record([audit.event(inspection, "inspection.planned", actor=by, unit=units[0], changes={
-            "kind": kind, "planned_on": planned_on, "units": [u.code for u in units],
-            "hotspot": hotspot.pk if hotspot else None,
-        })])  # fmt: skip
+        audit.record(
+            [
+                audit.event(
+                    inspection,
+                    "inspection.planned",
+                    actor=by,
+                    unit=units[0],
+                    changes={
+                        "kind": kind,
+                        "planned_on": planned_on,
+                        "units": [u.code for u in units],
+                        "hotspot": hotspot.pk if hotspot else None,
+                    },
+                )
+            ]
+        )
     return inspection
 
 
@@ -144,8 +167,16 @@ def start_inspection(*, inspection: Inspection, by: User) -> Inspection:
         locked.status, locked.started_at = InspectionStatus.IN_PROGRESS, timezone.now()
         locked.version += 1
         locked.save(update_fields=["status", "started_at", "version"])
-        audit.record([audit.event(locked, "inspection.started", actor=by,
-                                  changes={"status": [InspectionStatus.PLANNED, locked.status]})])  # fmt: skip
+        audit.record(
+            [
+                audit.event(
+                    locked,
+                    "inspection.started",
+                    actor=by,
+                    changes={"status": [InspectionStatus.PLANNED, locked.status]},
+                )
+            ]
+        )
     return locked
 
 
@@ -212,8 +243,13 @@ def _hotspot_outcome(hotspot: Hotspot, by: User, passed: bool, extend_to: date |
         hotspot.status, hotspot.delisted_on = Hotspot.Status.DELISTED, timezone.localdate()
         hotspot.version += 1
         hotspot.save(update_fields=["status", "delisted_on", "version"])
-        return audit.event(hotspot, "hotspot.delisted", actor=by, unit=hotspot.unit,
-                           changes={"status": ["listed", "delisted"], "inspection": inspection.pk})  # fmt: skip
+        return audit.event(
+            hotspot,
+            "hotspot.delisted",
+            actor=by,
+            unit=hotspot.unit,
+            changes={"status": ["listed", "delisted"], "inspection": inspection.pk},
+        )
     if extend_to is None or not reason.strip():
         raise InspectionError("验收未通过：须确定新的整治期限并写明理由")
     if extend_to <= hotspot.deadline:
@@ -223,9 +259,17 @@ def _hotspot_outcome(hotspot: Hotspot, by: User, passed: bool, extend_to: date |
     hotspot.extensions += 1
     hotspot.version += 1
     hotspot.save(update_fields=["deadline", "extensions", "version"])
-    return audit.event(hotspot, "hotspot.extended", actor=by, unit=hotspot.unit, changes={
-        "deadline": [before, extend_to], "reason": reason.strip(), "inspection": inspection.pk,
-    })  # fmt: skip
+    return audit.event(
+        hotspot,
+        "hotspot.extended",
+        actor=by,
+        unit=hotspot.unit,
+        changes={
+            "deadline": [before, extend_to],
+            "reason": reason.strip(),
+            "inspection": inspection.pk,
+        },
+    )
 
 
 # --- Findings --------------------------------------------------------------------------------------
@@ -262,14 +306,36 @@ def log_finding(
     try:
         with transaction.atomic():
             finding = Finding.objects.create(
-                campaign=campaign, inspection=inspection, unit=unit, item=item, hotspot=hotspot, category=category,
-                severity=severity, place=place.strip(), description=description.strip(), reported_by=by,
-            )  # fmt: skip
+                campaign=campaign,
+                inspection=inspection,
+                unit=unit,
+                item=item,
+                hotspot=hotspot,
+                category=category,
+                severity=severity,
+                place=place.strip(),
+                description=description.strip(),
+                reported_by=by,
+            )
             names = files.save(finding, by)
-            audit.record([audit.event(finding, "finding.logged", actor=by, unit=unit, changes={
-                "inspection": inspection.pk if inspection else None, "self_reported": not inspector,
-                "severity": severity, "category": category, "place": finding.place, "photos": names,
-            })])  # fmt: skip
+            audit.record(
+                [
+                    audit.event(
+                        finding,
+                        "finding.logged",
+                        actor=by,
+                        unit=unit,
+                        changes={
+                            "inspection": inspection.pk if inspection else None,
+                            "self_reported": not inspector,
+                            "severity": severity,
+                            "category": category,
+                            "place": finding.place,
+                            "photos": names,
+                        },
+                    )
+                ]
+            )
     except BaseException:
         files.discard()
         raise
@@ -329,20 +395,43 @@ def issue_notice(
         campaign = locked[0].campaign
         seq, number = _next_number(issuing_unit, today.year)
         notice = Notice.objects.create(
-            campaign=campaign, number=number, issuing_unit=issuing_unit, year=today.year, seq=seq, unit=unit,
-            inspection=inspection, requirements=requirements.strip(), deadline=deadline, issued_by=by,
-        )  # fmt: skip
+            campaign=campaign,
+            number=number,
+            issuing_unit=issuing_unit,
+            year=today.year,
+            seq=seq,
+            unit=unit,
+            inspection=inspection,
+            requirements=requirements.strip(),
+            deadline=deadline,
+            issued_by=by,
+        )
         Finding.objects.filter(pk__in=[f.pk for f in locked]).update(
             status=FS.ORDERED, notice=notice, deadline=deadline, rounds=1, version=F("version") + 1
         )
-        events = [audit.event(notice, "notice.issued", actor=by, unit=unit, changes={
-            "number": number, "deadline": deadline, "findings": [f.pk for f in locked],
-        })]  # fmt: skip
+        events = [
+            audit.event(
+                notice,
+                "notice.issued",
+                actor=by,
+                unit=unit,
+                changes={
+                    "number": number,
+                    "deadline": deadline,
+                    "findings": [f.pk for f in locked],
+                },
+            )
+        ]
         events += [
-            audit.event(f, "finding.ordered", actor=by, unit=unit,
-                        changes={"status": [FS.OPEN, FS.ORDERED], "notice": number, "deadline": deadline})
+            audit.event(
+                f,
+                "finding.ordered",
+                actor=by,
+                unit=unit,
+                changes={"status": [FS.OPEN, FS.ORDERED], "notice": number, "deadline": deadline},
+            )
             for f in locked
-        ]  # fmt: skip
+        ]
         audit.record(events)
     return notice
 
@@ -356,9 +445,11 @@ def _sync_notice(notice_id: int | None) -> None:
     if notice_id is None:
         return
     states = set(Finding.objects.filter(notice_id=notice_id).values_list("status", flat=True))
-    status = NoticeStatus.CLOSED if states == {FS.CLOSED} else (
-        NoticeStatus.ISSUED if FS.ORDERED in states else NoticeStatus.ANSWERED
-    )  # fmt: skip
+    status = (
+        NoticeStatus.CLOSED
+        if states == {FS.CLOSED}
+        else (NoticeStatus.ISSUED if FS.ORDERED in states else NoticeStatus.ANSWERED)
+    )
     Notice.objects.filter(pk=notice_id).exclude(status=status).update(status=status)
 
 
@@ -379,9 +470,22 @@ def answer_finding(*, finding: Finding, by: User, text: str, files: Sequence[Upl
             locked.version += 1
             locked.save(update_fields=["status", "version"])
             _sync_notice(locked.notice_id)
-            audit.record([audit.event(locked, "finding.answered", actor=by, unit=locked.unit, changes={
-                "status": [FS.ORDERED, FS.SUBMITTED], "round": answer.round, "text": answer.text, "files": names,
-            })])  # fmt: skip
+            audit.record(
+                [
+                    audit.event(
+                        locked,
+                        "finding.answered",
+                        actor=by,
+                        unit=locked.unit,
+                        changes={
+                            "status": [FS.ORDERED, FS.SUBMITTED],
+                            "round": answer.round,
+                            "text": answer.text,
+                            "files": names,
+                        },
+                    )
+                ]
+            )
     except BaseException:
         uploads.discard()
         raise
@@ -409,8 +513,13 @@ def verify_finding(
                 raise InspectionError("整改不合格须写明理由")
             if new_deadline is None or new_deadline < timezone.localdate():
                 raise InspectionError("整改不合格须重新确定整改期限（不早于今天）")
-            changes.update({"status": [FS.SUBMITTED, FS.ORDERED], "deadline": [locked.deadline, new_deadline],
-                            "rounds": [locked.rounds, locked.rounds + 1]})  # fmt: skip
+            changes.update(
+                {
+                    "status": [FS.SUBMITTED, FS.ORDERED],
+                    "deadline": [locked.deadline, new_deadline],
+                    "rounds": [locked.rounds, locked.rounds + 1],
+                }
+            )
             locked.status, locked.deadline = FS.ORDERED, new_deadline
             locked.rounds += 1
         if note.strip():
@@ -456,16 +565,37 @@ def list_hotspot(
         raise InspectionError("督导检查周期应为1至90天")
     with transaction.atomic():
         hotspot = Hotspot.objects.create(
-            campaign=campaign, unit=unit, name=name.strip(), area=area.strip(), problems=problems.strip(),
-            responsible_name=responsible_name.strip(), responsible=responsible, listed_on=listed_on,
-            deadline=deadline, inspect_every_days=inspect_every_days, listed_by=by,
-        )  # fmt: skip
+            campaign=campaign,
+            unit=unit,
+            name=name.strip(),
+            area=area.strip(),
+            problems=problems.strip(),
+            responsible_name=responsible_name.strip(),
+            responsible=responsible,
+            listed_on=listed_on,
+            deadline=deadline,
+            inspect_every_days=inspect_every_days,
+            listed_by=by,
+        )
         HotspotCriterion.objects.bulk_create(
             HotspotCriterion(hotspot=hotspot, seq=i, text=text) for i, text in enumerate(criteria, 1)
         )
-        audit.record([audit.event(hotspot, "hotspot.listed", actor=by, unit=unit, changes={
-            "name": hotspot.name, "deadline": deadline, "responsible": hotspot.responsible_name, "criteria": criteria,
-        })])  # fmt: skip
+        audit.record(
+            [
+                audit.event(
+                    hotspot,
+                    "hotspot.listed",
+                    actor=by,
+                    unit=unit,
+                    changes={
+                        "name": hotspot.name,
+                        "deadline": deadline,
+                        "responsible": hotspot.responsible_name,
+                        "criteria": criteria,
+                    },
+                )
+            ]
+        )
     return hotspot
 
 
@@ -556,6 +686,12 @@ def counts(campaign: Campaign, user, unit: Unit | None = None) -> dict[str, int]
 
 
 COUNT_NAMES = (
-    "inspections", "units_inspected", "findings", "rectified", "overdue", "notices", "hotspots_listed",
+    "inspections",
+    "units_inspected",
+    "findings",
+    "rectified",
+    "overdue",
+    "notices",
+    "hotspots_listed",
     "hotspots_delisted",
-)  # fmt: skip
+)

@@ -71,9 +71,11 @@ class Staff(HttpUser):
             self.client.headers["Authorization"] = f"Token {me['token']}"
             return
         with self.client.post(
-            "/api/v1/auth/token/", json={"username": self.username, "password": SEED["password"]},
-            name="POST /api/v1/auth/token/", catch_response=True,
-        ) as response:  # fmt: skip
+            "/api/v1/auth/token/",
+            json={"username": self.username, "password": SEED["password"]},
+            name="POST /api/v1/auth/token/",
+            catch_response=True,
+        ) as response:
             if response.status_code != 200:
                 response.failure(f"sign-in of {self.username}: HTTP {response.status_code}")
                 raise StopUser
@@ -158,9 +160,12 @@ class Inspector(Staff):
         token = f"LT-{uuid.uuid4().hex}"
         station = random.choice(SEED["stations"])["unit"]
         body = {
-            "campaign": CAMPAIGN, "unit": station, "place": "辖区某娱乐场所",
-            "description": f"{token} 消防通道堵塞，未落实实名登记", "severity": "general",
-        }  # fmt: skip
+            "campaign": CAMPAIGN,
+            "unit": station,
+            "place": "辖区某娱乐场所",
+            "description": f"{token} 消防通道堵塞，未落实实名登记",
+            "severity": "general",
+        }
         self.write("finding", token, "/api/v1/findings/", body, unit=station)
 
     @task(1)
@@ -188,7 +193,7 @@ class HQ(Staff):
         }
         with self.pages.post(
             "/accounts/login/", data=form, name="POST /accounts/login/", allow_redirects=False, catch_response=True
-        ) as response:  # fmt: skip
+        ) as response:
             if response.status_code != 302:
                 response.failure(f"page sign-in of {self.username}: HTTP {response.status_code}")
 

@@ -83,25 +83,38 @@ def compare(kind: str, sent: list[dict[str, Any]], found: Counter, problems: lis
     doubled = sorted(t for t, n in found.items() if n > 1)
     stored_rejected = sorted(t for t in outcome["rejected"] if found[t])
     strangers = sorted(set(found) - set().union(*outcome.values()))
-    for label, tokens in (("missing", missing), ("duplicated", doubled), ("rejected but stored", stored_rejected),
-                          ("stored but never sent", strangers)):  # fmt: skip
+    for label, tokens in (
+        ("missing", missing),
+        ("duplicated", doubled),
+        ("rejected but stored", stored_rejected),
+        ("stored but never sent", strangers),
+    ):
         if tokens:
             problems.append(f"{kind}: {len(tokens)} {label}, e.g. {tokens[:3]}")
     return {
-        "accepted": len(outcome["accepted"]), "rejected": len(outcome["rejected"]), "unknown": len(outcome["unknown"]),
-        "found": sum(found[t] for t in outcome["accepted"]), "found_once": sum(found[t] == 1 for t in outcome["accepted"]),
+        "accepted": len(outcome["accepted"]),
+        "rejected": len(outcome["rejected"]),
+        "unknown": len(outcome["unknown"]),
+        "found": sum(found[t] for t in outcome["accepted"]),
+        "found_once": sum(found[t] == 1 for t in outcome["accepted"]),
         "unknown_stored": sum(found[t] == 1 for t in outcome["unknown"]),
-    }  # fmt: skip
+    }
 
 
 def check_writes(writes: dict[str, list[dict[str, Any]]], problems: list[str]) -> dict[str, dict[str, int]]:
     result: dict[str, dict[str, int]] = {}
 
-    reports = Counter(m.group(0) for t in ProgressReport.objects.filter(text__startswith="LT-").values_list("text", flat=True)
-                      if (m := TOKEN.match(t)))  # fmt: skip
+    reports = Counter(
+        m.group(0)
+        for t in ProgressReport.objects.filter(text__startswith="LT-").values_list("text", flat=True)
+        if (m := TOKEN.match(t))
+    )
     result["progress reports"] = compare("progress reports", writes.get("report", []), reports, problems)
-    findings = Counter(m.group(0) for t in Finding.objects.filter(description__startswith="LT-").values_list(
-        "description", flat=True) if (m := TOKEN.match(t)))  # fmt: skip
+    findings = Counter(
+        m.group(0)
+        for t in Finding.objects.filter(description__startswith="LT-").values_list("description", flat=True)
+        if (m := TOKEN.match(t))
+    )
     result["findings"] = compare("findings", writes.get("finding", []), findings, problems)
     figures = Counter()
     for changes in AuditEvent.objects.filter(verb="figure.report").values_list("changes", flat=True):
@@ -161,12 +174,18 @@ def read_stats(path: Path) -> list[dict[str, Any]]:
     rows = []
     with path.open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            rows.append({
-                "name": row["Name"] if row["Name"] != "Aggregated" else "all requests",
-                "requests": int(row["Request Count"]), "failures": int(row["Failure Count"]),
-                "rps": float(row["Requests/s"]), "p50": row["50%"], "p95": row["95%"], "p99": row["99%"],
-                "max": round(float(row["Max Response Time"])),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "name": row["Name"] if row["Name"] != "Aggregated" else "all requests",
+                    "requests": int(row["Request Count"]),
+                    "failures": int(row["Failure Count"]),
+                    "rps": float(row["Requests/s"]),
+                    "p50": row["50%"],
+                    "p95": row["95%"],
+                    "p99": row["99%"],
+                    "max": round(float(row["Max Response Time"])),
+                }
+            )
     return rows
 
 
@@ -205,21 +224,38 @@ DRAINED = re.compile(r"Task notifications\.deliver\[[\w-]+\] succeeded in [\d.]+
 def check_reminders(mail: Path, worker_logs: list[Path], problems: list[str]) -> dict[str, Any]:
     queued = Q(status__in=[MessageStatus.PENDING, MessageStatus.SENDING])
     until(lambda: Reminder.objects.exists() and not Message.objects.filter(queued).exists(), "the outbox to drain")
-    twice = Reminder.objects.values("kind", "subject_type", "subject_id", "occurrence", "recipient").annotate(
-        n=Count("id")).filter(n__gt=1).count()  # fmt: skip
-    per_channel = Message.objects.filter(reminder__isnull=False).values("reminder", "channel").annotate(
-        n=Count("id")).filter(n__gt=1).count()  # fmt: skip
+    twice = (
+        Reminder.objects.values("kind", "subject_type", "subject_id", "occurrence", "recipient")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
+    per_channel = (
+        Message.objects.filter(reminder__isnull=False)
+        .values("reminder", "channel")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
     unsent = Message.objects.exclude(status=MessageStatus.SENT).count()
     attempts = Counter(DeliveryAttempt.objects.filter(ok=True).values_list("message_id", flat=True))
     not_once = sum(attempts[pk] != 1 for pk in Message.objects.values_list("pk", flat=True))
-    emails = {f"reminder-{pk}-email" for pk in Message.objects.filter(channel=Channel.EMAIL, reminder__isnull=False)
-              .values_list("reminder_id", flat=True)}  # fmt: skip
+    emails = {
+        f"reminder-{pk}-email"
+        for pk in Message.objects.filter(channel=Channel.EMAIL, reminder__isnull=False).values_list(
+            "reminder_id", flat=True
+        )
+    }
     mailed = Counter(m for f in sorted(mail.glob("*")) for m in MESSAGE_ID.findall(f.read_text(errors="replace")))
-    for label, n in (("reminders decided twice", twice), ("(reminder, channel) with two messages", per_channel),
-                     ("messages not sent", unsent), ("messages without exactly one successful attempt", not_once),
-                     ("e-mails sent more than once", sum(n > 1 for n in mailed.values())),
-                     ("e-mail messages never mailed", len(emails - set(mailed))),
-                     ("mails for no message", len(set(mailed) - emails))):  # fmt: skip
+    for label, n in (
+        ("reminders decided twice", twice),
+        ("(reminder, channel) with two messages", per_channel),
+        ("messages not sent", unsent),
+        ("messages without exactly one successful attempt", not_once),
+        ("e-mails sent more than once", sum(n > 1 for n in mailed.values())),
+        ("e-mail messages never mailed", len(emails - set(mailed))),
+        ("mails for no message", len(set(mailed) - emails)),
+    ):
         if n:
             problems.append(f"reminders: {n} {label}")
     if not Reminder.objects.exists():
@@ -227,13 +263,16 @@ def check_reminders(mail: Path, worker_logs: list[Path], problems: list[str]) ->
     workers = {}
     for log in worker_logs:
         text = log.read_text(errors="replace")
-        workers[log.stem] = {"sweeps": [int(n) for n in SWEPT.findall(text)],
-                             "sent": sum(int(n) for n in DRAINED.findall(text))}  # fmt: skip
+        workers[log.stem] = {
+            "sweeps": [int(n) for n in SWEPT.findall(text)],
+            "sent": sum(int(n) for n in DRAINED.findall(text)),
+        }
     return {
         "reminders": Reminder.objects.count(),
         "messages": dict(Message.objects.values_list("channel").annotate(n=Count("id")).order_by("channel")),
-        "emails_in_files": sum(mailed.values()), "workers": workers,
-    }  # fmt: skip
+        "emails_in_files": sum(mailed.values()),
+        "workers": workers,
+    }
 
 
 def main() -> int:
@@ -257,8 +296,10 @@ def main() -> int:
     else:
         summary = check_reminders(args.mail, args.worker_log, problems)
         summary["problems"] = problems
-        print(f"\nreminders: {summary['reminders']:,} decided, messages {summary['messages']}, "
-              f"{summary['emails_in_files']:,} e-mails in the files")  # fmt: skip
+        print(
+            f"\nreminders: {summary['reminders']:,} decided, messages {summary['messages']}, "
+            f"{summary['emails_in_files']:,} e-mails in the files"
+        )
         for name, did in summary["workers"].items():
             print(f"  {name}: sweeps deciding {did['sweeps']} reminders, {did['sent']:,} messages delivered")
     args.json.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -56,8 +56,18 @@ class MessageAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "kind", "colour", "unit", "subject_id", "due_date", "occurrence", "recipient", "audience",
-                    "created_at"]  # fmt: skip
+    list_display = [
+        "id",
+        "kind",
+        "colour",
+        "unit",
+        "subject_id",
+        "due_date",
+        "occurrence",
+        "recipient",
+        "audience",
+        "created_at",
+    ]
     list_filter = ["kind", "colour", "audience"]
     search_fields = ["unit__name", "recipient__username", "recipient__name", "occurrence"]
     list_select_related = ["unit", "recipient"]

@@ -24,9 +24,19 @@ class MessageSerializer(serializers.ModelSerializer):
     class Meta:
         model = Message
         fields = [
-            "id", "kind", "colour", "unit", "subject_type", "subject_id", "due_date", "subject", "body", "sent_at",
-            "read_at", "url",
-        ]  # fmt: skip
+            "id",
+            "kind",
+            "colour",
+            "unit",
+            "subject_type",
+            "subject_id",
+            "due_date",
+            "subject",
+            "body",
+            "sent_at",
+            "read_at",
+            "url",
+        ]
 
     def get_kind(self, obj) -> str:
         return obj.reminder.kind if obj.reminder_id else f"digest_{obj.digest.kind}"

@@ -116,9 +116,12 @@ def _facts(messages: list[Message]) -> dict[tuple, dict]:
             r = rounds.get(round_id)
             if r is not None and unit_id in units:
                 found[(Subject.ROUND, round_id, unit_id)] = {
-                    "round": r, "unit": units[unit_id], "campaign": r.campaign,
-                    "period": cn_range(r.start, r.end), "day": cn_day(r.end),
-                }  # fmt: skip
+                    "round": r,
+                    "unit": units[unit_id],
+                    "campaign": r.campaign,
+                    "period": cn_range(r.start, r.end),
+                    "day": cn_day(r.end),
+                }
     return found
 
 
@@ -162,9 +165,11 @@ class Sent:
 
 def send_email(message: Message, subject: str, body: str) -> Sent:
     email = EmailMessage(
-        subject, body, to=[message.recipient.email],
+        subject,
+        body,
+        to=[message.recipient.email],
         headers={"Message-ID": f"<{message.idempotency_key}@{settings.NOTIFY_MAIL_DOMAIN}>"},
-    )  # fmt: skip
+    )
     email.send(fail_silently=False)
     return Sent("email")
 
@@ -177,18 +182,29 @@ def send_webhook(message: Message, subject: str, body: str) -> Sent:
     payload = json.dumps(
         {
             "id": message.idempotency_key,
-            "to": {"username": message.recipient.username, "name": message.recipient.get_full_name(),
-                   "phone": message.recipient.phone},
-            "colour": message.colour, "kind": kind, "subject": subject, "body": body,
+            "to": {
+                "username": message.recipient.username,
+                "name": message.recipient.get_full_name(),
+                "phone": message.recipient.phone,
+            },
+            "colour": message.colour,
+            "kind": kind,
+            "subject": subject,
+            "body": body,
         },
         ensure_ascii=False,
-    ).encode()  # fmt: skip
+    ).encode()
     signature = hmac.new(settings.NOTIFY_WEBHOOK_SECRET.encode(), payload, hashlib.sha256).hexdigest()
     request = urllib.request.Request(  # noqa: S310 (an intranet URL from settings)
-        url, data=payload, method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8", "X-Idempotency-Key": message.idempotency_key,
-                 "X-Signature-SHA256": signature},
-    )  # fmt: skip
+        url,
+        data=payload,
+        method="POST",
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "X-Idempotency-Key": message.idempotency_key,
+            "X-Signature-SHA256": signature,
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=settings.NOTIFY_WEBHOOK_TIMEOUT) as response:  # noqa: S310
             return Sent(f"HTTP {response.status}")
@@ -245,9 +261,13 @@ def deliver(token: str, messages: list[Message], result: Drained | None = None) 
         elapsed = int((time.monotonic() - started) * 1000)
         with transaction.atomic():
             Message.objects.filter(pk=message.pk, lease=token).update(
-                status=MessageStatus.SENT, sent_at=timezone.now(), lease_until=None, last_error="",
-                subject=subject[:300], body=body,
-            )  # fmt: skip
+                status=MessageStatus.SENT,
+                sent_at=timezone.now(),
+                lease_until=None,
+                last_error="",
+                subject=subject[:300],
+                body=body,
+            )
             DeliveryAttempt.objects.create(message=message, ok=True, detail=sent.detail, duration_ms=elapsed)
         result.sent += 1
     if inbox:
@@ -279,8 +299,10 @@ def _failed(message: Message, token: str, exc: Exception, started: float, result
     with transaction.atomic():
         Message.objects.filter(pk=message.pk, lease=token).update(
             status=MessageStatus.DEAD if dead else MessageStatus.PENDING,
-            not_before=timezone.now() + backoff(message.attempts), lease_until=None, last_error=detail,
-        )  # fmt: skip
+            not_before=timezone.now() + backoff(message.attempts),
+            lease_until=None,
+            last_error=detail,
+        )
         DeliveryAttempt.objects.create(message=message, ok=False, detail=detail, duration_ms=elapsed)
     log.warning("message %s (%s) failed, attempt %s: %s", message.pk, message.channel, message.attempts, detail)
     result.dead += dead

@@ -127,18 +127,26 @@ def _daily_digest(user: User, rows: list[Reminder], today: date, now: datetime, 
     lines = [
         f"{user.get_full_name()}：",
         f"{_md(today)}督办提醒汇总：共{len(rows)}条，其中{parts}。",
-        "涉及单位：" + "、".join(f"{name}{n}条" for name, n in per_unit.most_common(10))
-        + (f"等{len(per_unit)}个单位" if len(per_unit) > 10 else "") + "。",
+        "涉及单位："
+        + "、".join(f"{name}{n}条" for name, n in per_unit.most_common(10))
+        + (f"等{len(per_unit)}个单位" if len(per_unit) > 10 else "")
+        + "。",
         "需重点关注：",
         *(_line(r, today, labels) for r in _worst(rows)),
-    ]  # fmt: skip
+    ]
     if len(rows) > WORST:
         lines.append(f"另有{len(rows) - WORST}条，详见系统“督办提醒”。")
     return Digest(
-        recipient=user, kind=DigestKind.DAILY, period=str(today), unit_id=user.unit_id or rows[0].unit_id,
-        colour=worst, subject=f"【督办提醒汇总】{_md(today)}共{len(rows)}条（红{colours[Colour.RED]}条）",
-        body="\n".join(lines), figures={"total": len(rows), **{c: colours[c] for c in SEVERITY}}, created_at=now,
-    )  # fmt: skip
+        recipient=user,
+        kind=DigestKind.DAILY,
+        period=str(today),
+        unit_id=user.unit_id or rows[0].unit_id,
+        colour=worst,
+        subject=f"【督办提醒汇总】{_md(today)}共{len(rows)}条（红{colours[Colour.RED]}条）",
+        body="\n".join(lines),
+        figures={"total": len(rows), **{c: colours[c] for c in SEVERITY}},
+        created_at=now,
+    )
 
 
 # --- Weekly ------------------------------------------------------------------------------------------
@@ -225,12 +233,24 @@ def _weekly_digest(user, s: Summary, period: str, week: int, monday: date, unit_
         lines.append("逾期较多的单位：" + "、".join(f"{name}（{n}项）" for name, n in s.laggards) + "。")
     colour = Colour.RED if s.overdue or s.findings_overdue else ""
     return Digest(
-        recipient=user, kind=DigestKind.WEEKLY, period=period, unit_id=unit_id, colour=colour,
-        subject=f"【每周督办汇总】第{week}周：完成率{s.rate}，逾期{s.overdue}项", body="\n".join(lines),
-        figures={"items": s.items, "done": s.done, "overdue": s.overdue, "due_soon": s.due_soon,
-                 "returned": s.returned, "findings_open": s.findings_open, "findings_overdue": s.findings_overdue},
+        recipient=user,
+        kind=DigestKind.WEEKLY,
+        period=period,
+        unit_id=unit_id,
+        colour=colour,
+        subject=f"【每周督办汇总】第{week}周：完成率{s.rate}，逾期{s.overdue}项",
+        body="\n".join(lines),
+        figures={
+            "items": s.items,
+            "done": s.done,
+            "overdue": s.overdue,
+            "due_soon": s.due_soon,
+            "returned": s.returned,
+            "findings_open": s.findings_open,
+            "findings_overdue": s.findings_overdue,
+        },
         created_at=now,
-    )  # fmt: skip
+    )
 
 
 # --- Messages of digests ----------------------------------------------------------------------------

@@ -75,21 +75,29 @@ class Policy(models.Model):
     """The reminder rules of a campaign (the one with no campaign is the default for all others)."""
 
     campaign = models.OneToOneField(
-        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="reminder_policy",
-        verbose_name=_("campaign"), help_text=_("Empty: the default for campaigns without their own rules"),
-    )  # fmt: skip
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reminder_policy",
+        verbose_name=_("campaign"),
+        help_text=_("Empty: the default for campaigns without their own rules"),
+    )
     before_days = models.JSONField(
         _("days before the due date"), default=default_before, help_text=_("e.g. [3, 1]: three days and one day before")
     )
     on_the_day = models.BooleanField(_("remind on the due date"), default=True)
     ladder = models.JSONField(
-        _("escalation ladder"), default=default_ladder,
+        _("escalation ladder"),
+        default=default_ladder,
         help_text=_('Days overdue from which each audience is reminded daily, e.g. {"day": 3, "audience": "superior"}'),
-    )  # fmt: skip
+    )
     behind_weekday = models.PositiveSmallIntegerField(
-        _("behind-pace reminder on"), default=1, validators=[MinValueValidator(0), MaxValueValidator(7)],
+        _("behind-pace reminder on"),
+        default=1,
+        validators=[MinValueValidator(0), MaxValueValidator(7)],
         help_text=_("Weekday of the weekly yellow reminder to units behind the planned pace (1 = Monday, 0 = never)"),
-    )  # fmt: skip
+    )
     quiet_start = models.TimeField(_("quiet hours from"), default=time(22, 0))
     quiet_end = models.TimeField(_("quiet hours until"), default=time(7, 30))
 
@@ -98,10 +106,11 @@ class Policy(models.Model):
         verbose_name_plural = _("reminder rules")
         constraints = [  # one default (no campaign); a campaign has at most one by its one-to-one key
             models.UniqueConstraint(
-                models.functions.Coalesce("campaign", 0), name="one_default_policy",
+                models.functions.Coalesce("campaign", 0),
+                name="one_default_policy",
                 violation_error_message=_("There are already default rules."),
             )
-        ]  # fmt: skip
+        ]
 
     def __str__(self) -> str:
         return str(self.campaign) if self.campaign_id else str(_("Default rules"))
@@ -125,9 +134,14 @@ class Reminder(models.Model):
     batch = models.CharField(max_length=32, db_index=True, editable=False)
     created_at = models.DateTimeField(_("decided at"), default=timezone.now)
     digest = models.ForeignKey(
-        "Digest", null=True, blank=True, on_delete=models.SET_NULL, related_name="reminders", editable=False,
+        "Digest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reminders",
+        editable=False,
         verbose_name=_("in digest"),
-    )  # fmt: skip
+    )
 
     scope_via = "unit"
 
@@ -190,9 +204,13 @@ class Message(models.Model):
     digest = models.ForeignKey(Digest, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages")
     unit = models.ForeignKey(
-        Unit, null=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("unit"),
+        Unit,
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("unit"),
         help_text=_("The unit the message is about (for HQ's scoped view)"),
-    )  # fmt: skip
+    )
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     status = models.CharField(_("status"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
     not_before = models.DateTimeField(_("not before"), default=timezone.now)
@@ -268,9 +286,11 @@ class Preference(models.Model):
     email = models.BooleanField(_("by email"), default=True)
     webhook = models.BooleanField(_("by SMS / messaging bot"), default=False)
     digest = models.BooleanField(
-        _("one daily digest"), null=True, blank=True,
+        _("one daily digest"),
+        null=True,
+        blank=True,
         help_text=_("Empty: single messages as a unit lead, one daily digest as a leader or HQ"),
-    )  # fmt: skip
+    )
     weekly = models.BooleanField(_("weekly summary"), default=True, help_text=_("For HQ and leaders: their scope"))
 
     class Meta:

@@ -299,11 +299,19 @@ def _params(step: Step, source: Source, batch: str, now: datetime) -> dict:
     day = step.day
     last = calendar.monthrange(day.year, day.month)[1]
     return {
-        "kind": step.kind, "subject_type": source.subject_type, "occurrence": step.occurrence,
-        "audience": step.audience, "batch": batch, "now": _db(now), "day": day,
-        "daily": step.kind != Kind.DUE_SOON, "weekday": day.isoweekday(), "monthday": day.day,
-        "last_day": day.day == last, **ROLE_PARAMS,
-    }  # fmt: skip
+        "kind": step.kind,
+        "subject_type": source.subject_type,
+        "occurrence": step.occurrence,
+        "audience": step.audience,
+        "batch": batch,
+        "now": _db(now),
+        "day": day,
+        "daily": step.kind != Kind.DUE_SOON,
+        "weekday": day.isoweekday(),
+        "monthday": day.day,
+        "last_day": day.day == last,
+        **ROLE_PARAMS,
+    }
 
 
 def quiet_until(policy: Policy, now: datetime) -> datetime:

@@ -81,9 +81,12 @@ def _snapshot(db: dict) -> Iterator:
     import psycopg2
 
     conn = psycopg2.connect(
-        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"] or "127.0.0.1",
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+        host=db["HOST"] or "127.0.0.1",
         port=db["PORT"] or 5432,
-    )  # fmt: skip
+    )
     try:
         conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
         with conn.cursor() as cursor:
@@ -140,8 +143,10 @@ def _write(partial: Path, db: dict, media: Path) -> None:
         snapshot, server, taken_at = cursor.fetchone()
         dump = subprocess.run(  # noqa: S603
             [_program("pg_dump"), "--format=custom", f"--snapshot={snapshot}", "--file", str(partial / "db.dump")],
-            env=_libpq_env(db), capture_output=True, text=True,
-        )  # fmt: skip
+            env=_libpq_env(db),
+            capture_output=True,
+            text=True,
+        )
         if dump.returncode != 0:
             raise BackupError(f"pg_dump 失败：{dump.stderr.strip()}")
         counts = _count_rows(cursor)
@@ -156,11 +161,17 @@ def _write(partial: Path, db: dict, media: Path) -> None:
                     files, size = files + 1, size + path.stat().st_size
     (partial / "counts.json").write_text(json.dumps(counts, indent=1, sort_keys=True))
     manifest = {
-        "taken_at": taken_at.isoformat(), "database": db["NAME"], "server_version": server,
+        "taken_at": taken_at.isoformat(),
+        "database": db["NAME"],
+        "server_version": server,
         "pg_dump": subprocess.run([_program("pg_dump"), "--version"], capture_output=True, text=True).stdout.strip(),  # noqa: S603
-        "media_root": str(media), "media_files": files, "media_bytes": size, "tables": len(counts),
-        "rows": sum(counts.values()), "migrations": migrations,
-    }  # fmt: skip
+        "media_root": str(media),
+        "media_files": files,
+        "media_bytes": size,
+        "tables": len(counts),
+        "rows": sum(counts.values()),
+        "migrations": migrations,
+    }
     (partial / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
     (partial / "SHA256SUMS").write_text("".join(f"{_sha256(partial / name)}  {name}\n" for name in FILES))
 
@@ -187,10 +198,19 @@ def restore(directory: Path) -> bool:
     if media.is_dir() and any(p.is_file() for p in media.rglob("*")):
         raise BackupError(f"附件目录 {media} 不是空的：请指定空目录（MEDIA_ROOT）")
     done = subprocess.run(  # noqa: S603
-        [_program("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", "--dbname", db["NAME"],
-         str(directory / "db.dump")],
-        env=_libpq_env(db), capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            _program("pg_restore"),
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--dbname",
+            db["NAME"],
+            str(directory / "db.dump"),
+        ],
+        env=_libpq_env(db),
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         raise BackupError(f"pg_restore 失败：{done.stderr.strip()}")
     media.mkdir(parents=True, exist_ok=True)
@@ -210,8 +230,11 @@ def restore(directory: Path) -> bool:
     expected = json.loads((directory / "counts.json").read_text())
     with _snapshot(db) as cursor:
         restored = _count_rows(cursor)
-    differ = {t: (expected.get(t), restored.get(t)) for t in sorted(expected.keys() | restored.keys())
-              if expected.get(t) != restored.get(t)}  # fmt: skip
+    differ = {
+        t: (expected.get(t), restored.get(t))
+        for t in sorted(expected.keys() | restored.keys())
+        if expected.get(t) != restored.get(t)
+    }
     print(f"  行数：{len(expected)} 张表，备份 {sum(expected.values())} 行，恢复 {sum(restored.values())} 行", end="")
     print("，逐表一致" if not differ else "，不一致：")
     for table, (before, after) in differ.items():

@@ -284,7 +284,8 @@ UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
 # Every Office file the system opens or accepts passes one gate first (utilities/office.py): what it unpacks
 # to in all and per part, how far it expands, and how many cells (and rows) its tables hold.
 OFFICE_MAX_EXPANDED_BYTES = env_int(
-    "OFFICE_MAX_EXPANDED_BYTES", env_int("UPLOAD_MAX_EXPANDED_BYTES", 200 * 1024 * 1024)  # its former name
+    "OFFICE_MAX_EXPANDED_BYTES",
+    env_int("UPLOAD_MAX_EXPANDED_BYTES", 200 * 1024 * 1024),  # its former name
 )
 OFFICE_MAX_MEMBER_BYTES = env_int("OFFICE_MAX_MEMBER_BYTES", 50 * 1024 * 1024)
 OFFICE_MAX_RATIO = env_int("OFFICE_MAX_RATIO", 100)  # Office's own files stay far below; Apache POI's limit

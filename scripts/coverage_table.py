@@ -56,7 +56,9 @@ def main() -> int:
     for covered, rel in sorted(weak):
         print(f"  under {args.modules_under:.0f}%: {rel} {covered:.1f}%")
     if pct(total) < args.fail_under:
-        print(f"FAIL: total branch coverage {pct(total):.1f}% is under the floor {args.fail_under:.1f}%", file=sys.stderr)
+        print(
+            f"FAIL: total branch coverage {pct(total):.1f}% is under the floor {args.fail_under:.1f}%", file=sys.stderr
+        )
         return 2
     return 0
 

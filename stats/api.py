@@ -29,9 +29,14 @@ WINDOW_PARAMETERS = [
 
 class LineSerializer(serializers.Serializer):
     indicator = inline_serializer(
-        "IndicatorRef", {"id": serializers.IntegerField(), "code": serializers.CharField(),
-                         "name": serializers.CharField(), "measure": serializers.CharField()},
-    )  # fmt: skip
+        "IndicatorRef",
+        {
+            "id": serializers.IntegerField(),
+            "code": serializers.CharField(),
+            "name": serializers.CharField(),
+            "measure": serializers.CharField(),
+        },
+    )
     total = serializers.IntegerField()
     last_year = serializers.IntegerField(allow_null=True, help_text="Same days of the campaign compared with")
     previous = serializers.IntegerField(allow_null=True, help_text="The window of equal length just before")
@@ -57,21 +62,33 @@ class TotalsSerializer(serializers.Serializer):
 
 def totals_json(t: stats.Totals) -> dict:
     return {
-        "campaign": t.campaign.pk, "unit": unit_json(t.unit), "start": t.window.start, "end": t.window.end,
+        "campaign": t.campaign.pk,
+        "unit": unit_json(t.unit),
+        "start": t.window.start,
+        "end": t.window.end,
         "round": t.window.round.pk if t.window.round else None,
         "compared_with": t.compared_with.pk if t.compared_with else None,
-        "last_year_start": t.last_year_window.start, "last_year_end": t.last_year_window.end,
+        "last_year_start": t.last_year_window.start,
+        "last_year_end": t.last_year_window.end,
         "columns": [unit_json(u) for u in t.columns],
         "lines": [
             {
-                "indicator": {"id": ln.indicator.pk, "code": ln.indicator.code, "name": ln.indicator.name,
-                              "measure": ln.indicator.measure},
-                "total": ln.total, "last_year": ln.last_year, "previous": ln.previous, "yoy": ln.yoy,
-                "mom": ln.mom, "by_unit": {str(k): v for k, v in ln.by_unit.items()},
+                "indicator": {
+                    "id": ln.indicator.pk,
+                    "code": ln.indicator.code,
+                    "name": ln.indicator.name,
+                    "measure": ln.indicator.measure,
+                },
+                "total": ln.total,
+                "last_year": ln.last_year,
+                "previous": ln.previous,
+                "yoy": ln.yoy,
+                "mom": ln.mom,
+                "by_unit": {str(k): v for k, v in ln.by_unit.items()},
             }
             for ln in t.lines
         ],
-    }  # fmt: skip
+    }
 
 
 class TotalsView(APIView):
@@ -112,13 +129,25 @@ class NonReportersView(APIView):
 
 class CatalogueSerializer(serializers.Serializer):
     indicators = inline_serializer(
-        "Indicator", {"id": serializers.IntegerField(), "code": serializers.CharField(), "name": serializers.CharField(),
-                      "measure": serializers.CharField()}, many=True,
-    )  # fmt: skip
+        "Indicator",
+        {
+            "id": serializers.IntegerField(),
+            "code": serializers.CharField(),
+            "name": serializers.CharField(),
+            "measure": serializers.CharField(),
+        },
+        many=True,
+    )
     rounds = inline_serializer(
-        "Round", {"id": serializers.IntegerField(), "name": serializers.CharField(), "start": serializers.DateField(),
-                  "end": serializers.DateField()}, many=True,
-    )  # fmt: skip
+        "Round",
+        {
+            "id": serializers.IntegerField(),
+            "name": serializers.CharField(),
+            "start": serializers.DateField(),
+            "end": serializers.DateField(),
+        },
+        many=True,
+    )
 
 
 class CatalogueView(APIView):
@@ -183,8 +212,9 @@ class FiguresView(APIView):
         if unknown:
             return Response({"values": [f"未知指标：{'、'.join(unknown)}；应为 {'、'.join(codes)}"]}, status=400)
         values = {codes[c]: v for c, v in d["values"].items()}
-        changed = figures.report_figures(campaign=campaign, unit=unit, day=d["day"], values=values, by=request.user,
-                                         source="api")  # fmt: skip
+        changed = figures.report_figures(
+            campaign=campaign, unit=unit, day=d["day"], values=values, by=request.user, source="api"
+        )
         return Response({"changed": changed}, status=status.HTTP_201_CREATED)
 
 

@@ -50,11 +50,12 @@ def _rounds(campaign: Campaign) -> list[Round]:
     day = campaign.start
     return [
         Round.objects.get_or_create(
-            campaign=campaign, name=name,
+            campaign=campaign,
+            name=name,
             defaults={"start": day + timedelta(days=a), "end": day + timedelta(days=b)},
         )[0]
         for name, a, b in ROUNDS
-    ]  # fmt: skip
+    ]
 
 
 def _figures(campaign, units, reporters, *, level: dict[str, float], last_day: date, draw, skip=()) -> list[Figure]:
@@ -78,9 +79,15 @@ def _figures(campaign, units, reporters, *, level: dict[str, float], last_day: d
                 expected = mean * level[indicator.code] * size[unit] * span * boost * draw.uniform(0.6, 1.4)
                 value = int(expected) + (1 if draw.random() < expected - int(expected) else 0)
                 rows.append(
-                    Figure(campaign=campaign, indicator=indicator, unit_id=unit, day=day, value=value,
-                           reported_by_id=reporters.get(unit) or reporters[None])
-                )  # fmt: skip
+                    Figure(
+                        campaign=campaign,
+                        indicator=indicator,
+                        unit_id=unit,
+                        day=day,
+                        value=value,
+                        reported_by_id=reporters.get(unit) or reporters[None],
+                    )
+                )
         day += timedelta(days=1)
     return rows
 
@@ -100,10 +107,12 @@ def seed_statistics(campaign: Campaign, *, today: date, seed: int = 7) -> bool:
             code=f"{campaign.code}-{start.year - 1}",
             defaults={
                 "name": campaign.name.replace(str(start.year), str(start.year - 1)) + f"（{start.year - 1}年）",
-                "owner": campaign.owner, "start": ly_start, "end": ly_start + (end - start),
+                "owner": campaign.owner,
+                "start": ly_start,
+                "end": ly_start + (end - start),
                 "status": CampaignStatus.CLOSED,
             },
-        )  # fmt: skip
+        )
         campaign.compare_to = last_year
         campaign.save(update_fields=["compare_to"])
         this_year = {code: 1.0 for code, *_ in CATALOGUE}
@@ -112,8 +121,13 @@ def seed_statistics(campaign: Campaign, *, today: date, seed: int = 7) -> bool:
         late = set(draw.sample(units, k=min(3, len(units) // 10)))  # not yet reported the last day
         rows = _figures(last_year, units, reporters, level=before, last_day=last_year.end, draw=draw)
         rows += _figures(
-            campaign, units, reporters, level=this_year, last_day=last_day, draw=draw,
+            campaign,
+            units,
+            reporters,
+            level=this_year,
+            last_day=last_day,
+            draw=draw,
             skip={(u, last_day) for u in late},
-        )  # fmt: skip
+        )
         Figure.objects.bulk_create(rows, batch_size=2000)
     return True

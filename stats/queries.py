@@ -154,9 +154,12 @@ def _rollup(user, unit: Unit) -> bool:
 def _tables() -> dict[str, str]:
     quote = connection.ops.quote_name
     return {
-        "rollup": quote(ROLLUP), "figure": quote(Figure._meta.db_table), "unit": quote(Unit._meta.db_table),
-        "indicator": quote(Indicator._meta.db_table), "campaign": quote(Campaign._meta.db_table),
-    }  # fmt: skip
+        "rollup": quote(ROLLUP),
+        "figure": quote(Figure._meta.db_table),
+        "unit": quote(Unit._meta.db_table),
+        "indicator": quote(Indicator._meta.db_table),
+        "campaign": quote(Campaign._meta.db_table),
+    }
 
 
 def _fetch(sql: str, params: list) -> list[tuple]:

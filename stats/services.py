@@ -93,17 +93,26 @@ def _write(*, campaign: Campaign, unit: Unit, entries: list[Entry], by: User, so
         days = {e.day for e in entries}
         before = {
             (f.indicator_id, f.day): f
-            for f in Figure.objects.select_for_update(of=("self",)).filter(unit=unit, day__in=days, indicator__campaign=campaign)
+            for f in Figure.objects.select_for_update(of=("self",)).filter(
+                unit=unit, day__in=days, indicator__campaign=campaign
+            )
             if (f.indicator_id, f.day) in keys
         }
         changed = [e for e in entries if (old := before.get((e.indicator.pk, e.day))) is None or old.value != e.value]
         if not changed:
             return 0
         rows = [
-            Figure(campaign=campaign, indicator=e.indicator, unit=unit, day=e.day, value=e.value, reported_by=by,
-                   reported_at=now)
+            Figure(
+                campaign=campaign,
+                indicator=e.indicator,
+                unit=unit,
+                day=e.day,
+                value=e.value,
+                reported_by=by,
+                reported_at=now,
+            )
             for e in changed
-        ]  # fmt: skip
+        ]
         Figure.objects.bulk_create(
             rows,
             update_conflicts=True,
@@ -119,9 +128,10 @@ def _write(*, campaign: Campaign, unit: Unit, entries: list[Entry], by: User, so
             old = before.get((e.indicator.pk, e.day))
             changes = {"indicator": e.indicator.code, "day": e.day, "value": [old.value if old else None, e.value]}
             events.append(
-                audit.event(saved[(e.indicator.pk, e.day)], "figure.report", actor=by, changes=changes, unit=unit,
-                            source=source)
-            )  # fmt: skip
+                audit.event(
+                    saved[(e.indicator.pk, e.day)], "figure.report", actor=by, changes=changes, unit=unit, source=source
+                )
+            )
         audit.record(events)
     return len(changed)
 
@@ -188,9 +198,7 @@ def parse_day(cell, campaign: Campaign, rounds: list[Round]) -> date | None:
         return None
 
 
-def import_sheet(
-    *, path: Path | str, campaign: Campaign, unit: Unit, by: User, display_name: str | None = None
-) -> int:
+def import_sheet(*, path: Path | str, campaign: Campaign, unit: Unit, by: User, display_name: str | None = None) -> int:
     """A unit's statistics sheet (a row per day or round, a column per indicator): every problem found,
     with sheet, row, column and field, or every figure written. Returns how many changed."""
     name = display_name or Path(path).name

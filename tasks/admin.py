@@ -127,9 +127,11 @@ class ItemAdmin(AuditedAdminMixin, ManagedWritesMixin, admin.ModelAdmin):
     list_display_links = ["code", "title"]
     # only the campaigns and lines of action of the rows shown: a plain filter would list them all
     list_filter = [
-        ("campaign", admin.RelatedOnlyFieldListFilter), ("action", admin.RelatedOnlyFieldListFilter), "deadline_kind",
+        ("campaign", admin.RelatedOnlyFieldListFilter),
+        ("action", admin.RelatedOnlyFieldListFilter),
+        "deadline_kind",
         "is_active",
-    ]  # fmt: skip
+    ]
     search_fields = ["code", "title", "measures", "lead_text", "cooperating_text", "leader_name"]
     list_select_related = ["action", "campaign"]
     raw_id_fields = ["leader"]
@@ -191,9 +193,13 @@ class AssignmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     inlines = [ReportInline, EvidenceInline, CommentInline]
     list_display = ["item", "unit", "role", "due_date", "status", "progress", "is_active", "updated_at"]
     list_filter = [
-        ("campaign", admin.RelatedOnlyFieldListFilter), "status", "role", "is_active",
-        ("item__action", admin.RelatedOnlyFieldListFilter), "unit__kind",
-    ]  # fmt: skip
+        ("campaign", admin.RelatedOnlyFieldListFilter),
+        "status",
+        "role",
+        "is_active",
+        ("item__action", admin.RelatedOnlyFieldListFilter),
+        "unit__kind",
+    ]
     search_fields = ["item__code", "item__title", "unit__name", "unit__code"]
     list_select_related = ["item", "unit"]
     raw_id_fields = ["item", "unit"]

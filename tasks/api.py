@@ -65,12 +65,32 @@ class ItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = Item
         fields = [
-            "id", "campaign", "action", "action_code", "code", "title", "measures",
-            "target_text", "target_metric", "target_comparator", "target_value", "target_unit",
-            "target_basis", "target_direction", "lead_text", "cooperating_text", "leader_name",
-            "deadline_text", "deadline_kind", "due_date", "cadence_weekday", "cadence_day", "milestones",
-            "acceptance", "is_active",
-        ]  # fmt: skip
+            "id",
+            "campaign",
+            "action",
+            "action_code",
+            "code",
+            "title",
+            "measures",
+            "target_text",
+            "target_metric",
+            "target_comparator",
+            "target_value",
+            "target_unit",
+            "target_basis",
+            "target_direction",
+            "lead_text",
+            "cooperating_text",
+            "leader_name",
+            "deadline_text",
+            "deadline_kind",
+            "due_date",
+            "cadence_weekday",
+            "cadence_day",
+            "milestones",
+            "acceptance",
+            "is_active",
+        ]
 
 
 class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
@@ -126,9 +146,24 @@ class AssignmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Assignment
         fields = [
-            "id", "campaign", "item", "unit", "role", "due_date", "status", "status_display", "is_overdue",
-            "is_active", "progress", "target", "behind_pace", "parent", "extensions", "version", "updated_at",
-        ]  # fmt: skip
+            "id",
+            "campaign",
+            "item",
+            "unit",
+            "role",
+            "due_date",
+            "status",
+            "status_display",
+            "is_overdue",
+            "is_active",
+            "progress",
+            "target",
+            "behind_pace",
+            "parent",
+            "extensions",
+            "version",
+            "updated_at",
+        ]
 
 
 class CheckInSerializer(serializers.Serializer):
@@ -194,18 +229,23 @@ def amount_field(**kwargs) -> serializers.DecimalField:
     """An amount as the columns hold it; too many digits or too large says the limit (``AMOUNT_MAX``)."""
     too_large = {code: AMOUNT_TOO_LARGE for code in ("max_digits", "max_whole_digits", "max_value")}
     return serializers.DecimalField(
-        max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, max_value=AMOUNT_MAX, error_messages=too_large,
+        max_digits=AMOUNT_DIGITS,
+        decimal_places=AMOUNT_PLACES,
+        max_value=AMOUNT_MAX,
+        error_messages=too_large,
         **kwargs,
-    )  # fmt: skip
+    )
 
 
 class ReportRequestSerializer(serializers.Serializer):
     value = amount_field(required=False, allow_null=True)
     text = serializers.CharField(required=False, allow_blank=True, default="")
     period = ApiDateField(
-        required=False, allow_null=True, default=None,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="Cadence items: the due date of the check-in period answered (default: the running one)",
-    )  # fmt: skip
+    )
     version = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 
@@ -282,13 +322,29 @@ class ExtensionRequestSerializer(serializers.ModelSerializer):
     class Meta:
         model = ExtensionRequest
         fields = [
-            "id", "assignment", "requested_due", "previous_due", "reason", "requested_by", "requested_at",
-            "status", "decided_by", "decided_at", "decision_note",
-        ]  # fmt: skip
+            "id",
+            "assignment",
+            "requested_due",
+            "previous_due",
+            "reason",
+            "requested_by",
+            "requested_at",
+            "status",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+        ]
         read_only_fields = [
-            "id", "assignment", "previous_due", "requested_by", "requested_at", "status", "decided_by",
-            "decided_at", "decision_note",
-        ]  # fmt: skip
+            "id",
+            "assignment",
+            "previous_due",
+            "requested_by",
+            "requested_at",
+            "status",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+        ]
 
 
 class DecisionSerializer(serializers.Serializer):
@@ -325,15 +381,21 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _transition(self, assignment, data):
         return transition_assignment(
-            assignment=assignment, name=data["name"], by=self.request.user, note=data["note"],
+            assignment=assignment,
+            name=data["name"],
+            by=self.request.user,
+            note=data["note"],
             expected_version=data["version"],
-        )  # fmt: skip
+        )
 
     @extend_schema(
         request=TransitionSerializer,
-        responses={200: AssignmentDetailSerializer, 400: refusal(400, "Not allowed now: the transitions allowed"),
-                   409: refusal(409, "The version sent is stale: the current one")},
-    )  # fmt: skip
+        responses={
+            200: AssignmentDetailSerializer,
+            400: refusal(400, "Not allowed now: the transitions allowed"),
+            409: refusal(409, "The version sent is stale: the current one"),
+        },
+    )
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
         """Move the assignment on: start, submit, resume (unit); accept, return, reopen (reviewer)."""
@@ -345,9 +407,10 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(methods=["GET"], responses=ProgressReportSerializer(many=True))
     @extend_schema(
-        methods=["POST"], request=ReportRequestDoc,
+        methods=["POST"],
+        request=ReportRequestDoc,
         responses={201: ProgressReportSerializer, 409: refusal(409, "The version sent is stale: the current one")},
-    )  # fmt: skip
+    )
     @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, JSONParser], **WHOLE)
     def reports(self, request, pk=None):
         """The unit's progress reports; POST (multipart, files in "files") adds one."""

@@ -263,9 +263,13 @@ def seed_progress(campaign: Campaign, *, today: date, seed: int = 2026, evidence
         for day, value, period in reported.get(a.pk, []):
             hour = 16 if period is None else 15
             report = ProgressReport(
-                assignment=a, value=value, text=_report_text(a, value, period), reported_by_id=lead,
-                reported_at=_at(day, hour, _minute(a.pk, day)), period=period,
-            )  # fmt: skip
+                assignment=a,
+                value=value,
+                text=_report_text(a, value, period),
+                reported_by_id=lead,
+                reported_at=_at(day, hour, _minute(a.pk, day)),
+                period=period,
+            )
             new_reports.append(report)
             progress += value or 0
         a.progress = progress
@@ -294,11 +298,19 @@ def seed_progress(campaign: Campaign, *, today: date, seed: int = 2026, evidence
                     changes["period"] = report.period
                 events.append(_event(a, "assignment.reported", lead, changes, report.reported_at))
             if plan.submitted_on:
-                events.append(_event(a, "assignment.submit", lead, {"status": [S.IN_PROGRESS, S.SUBMITTED]},
-                                     _at(plan.submitted_on, 17, 30)))  # fmt: skip
+                events.append(
+                    _event(
+                        a,
+                        "assignment.submit",
+                        lead,
+                        {"status": [S.IN_PROGRESS, S.SUBMITTED]},
+                        _at(plan.submitted_on, 17, 30),
+                    )
+                )
             if plan.accepted_on:
-                events.append(_event(a, "assignment.accept", hq, {"status": [S.SUBMITTED, S.ACCEPTED]},
-                                     _at(plan.accepted_on, 10)))  # fmt: skip
+                events.append(
+                    _event(a, "assignment.accept", hq, {"status": [S.SUBMITTED, S.ACCEPTED]}, _at(plan.accepted_on, 10))
+                )
                 last = by_assignment[a.pk][-1]
                 if evidence:
                     files.append(_evidence(a, last, photo, digest))
@@ -318,11 +330,17 @@ def _update(rows: list[Assignment]) -> None:
             f"UPDATE {table} SET status = %s, progress = %s, submitted_on = %s, version = %s, updated_at = %s "  # noqa: S608
             "WHERE id = %s",
             [
-                (a.status, ops.adapt_decimalfield_value(a.progress, 14, 2), ops.adapt_datefield_value(a.submitted_on),
-                 a.version, ops.adapt_datetimefield_value(a.updated_at), a.pk)
+                (
+                    a.status,
+                    ops.adapt_decimalfield_value(a.progress, 14, 2),
+                    ops.adapt_datefield_value(a.submitted_on),
+                    a.version,
+                    ops.adapt_datetimefield_value(a.updated_at),
+                    a.pk,
+                )
                 for a in rows
             ],
-        )  # fmt: skip
+        )
 
 
 def _minute(pk: int, day: date) -> int:
@@ -363,9 +381,16 @@ def _checkin_reports(a: Assignment, plan: _Plan, draw: random.Random, base: floa
 
 def _evidence(a: Assignment, report: ProgressReport, photo: bytes, digest: str) -> Evidence:
     evidence = Evidence(
-        assignment=a, report=report, name="现场照片.jpg", content_type="image/jpeg", extension=".jpg",
-        size=len(photo), sha256=digest, uploaded_by_id=report.reported_by_id, uploaded_at=report.reported_at,
-    )  # fmt: skip
+        assignment=a,
+        report=report,
+        name="现场照片.jpg",
+        content_type="image/jpeg",
+        extension=".jpg",
+        size=len(photo),
+        sha256=digest,
+        uploaded_by_id=report.reported_by_id,
+        uploaded_at=report.reported_at,
+    )
     name = evidence.file.field.generate_filename(evidence, "photo.jpg")
     evidence.file.name = default_storage.save(name, ContentFile(photo))
     return evidence

@@ -443,9 +443,13 @@ class ExtensionRequest(models.Model):
         _("status"), max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("decided by"),
-    )  # fmt: skip
+    )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
 

@@ -276,18 +276,28 @@ def build_supervision(people: dict[str, User], units: dict[str, Unit], xj: Campa
             by=inspector, campaign=xj, units=[units[c] for c in TOUR], planned_on=today - timedelta(days=10)
         )
         late = supervision.log_finding(
-            by=inspector, inspection=past, unit=units[TOUR[0]], place=mark(TOUR[0], "place"),
+            by=inspector,
+            inspection=past,
+            unit=units[TOUR[0]],
+            place=mark(TOUR[0], "place"),
             description=mark(TOUR[0], "finding"),
-        )  # fmt: skip
+        )
         fixed = supervision.log_finding(
-            by=inspector, inspection=past, unit=units[TOUR[1]], place=mark(TOUR[1], "place"),
+            by=inspector,
+            inspection=past,
+            unit=units[TOUR[1]],
+            place=mark(TOUR[1], "place"),
             description=mark(TOUR[1], "finding"),
-        )  # fmt: skip
+        )
         for finding, due in ((late, today - timedelta(days=3)), (fixed, today + timedelta(days=3))):
             supervision.issue_notice(
-                by=inspector, unit=finding.unit, findings=[finding], deadline=due, inspection=past,
+                by=inspector,
+                unit=finding.unit,
+                findings=[finding],
+                deadline=due,
+                inspection=past,
                 requirements=mark(finding.unit.code, "requirements"),
-            )  # fmt: skip
+            )
     supervision.answer_finding(finding=fixed, by=people[LEAD_OF[TOUR[1]]], text=mark(TOUR[1], "answer"))
     supervision.verify_finding(finding=fixed, by=inspector, accept=True)
     past = supervision.complete_inspection(inspection=past, by=inspector, summary="矩阵测试巡查")
@@ -295,9 +305,15 @@ def build_supervision(people: dict[str, User], units: dict[str, Unit], xj: Campa
     s = Supervision({}, {}, {}, {}, {}, {}, {}, {"tour": tour}, past)
     # a hotspot de-listed by a joint acceptance that passed
     spot = supervision.list_hotspot(
-        by=hq, campaign=xj, unit=units[DELISTED_AT], name=mark(DELISTED_AT, "hotspot"), problems="矩阵测试",
-        responsible_name="周西", deadline=today + timedelta(days=30), criteria=["无占道经营"],
-    )  # fmt: skip
+        by=hq,
+        campaign=xj,
+        unit=units[DELISTED_AT],
+        name=mark(DELISTED_AT, "hotspot"),
+        problems="矩阵测试",
+        responsible_name="周西",
+        deadline=today + timedelta(days=30),
+        criteria=["无占道经营"],
+    )
     joint = supervision.plan_inspection(
         by=hq, campaign=xj, units=[], hotspot=spot, planned_on=today, kind=InspectionKind.JOINT
     )
@@ -308,9 +324,14 @@ def build_supervision(people: dict[str, User], units: dict[str, Unit], xj: Campa
         visit = supervision.plan_inspection(by=inspector, campaign=xj, units=[unit], planned_on=today)
         s.inspection[site] = visit
         s.finding[site] = supervision.log_finding(
-            by=inspector, inspection=visit, unit=unit, place=mark(site, "place"), description=mark(site, "finding"),
-            severity="serious", photos=[finding_photo(site)],
-        )  # fmt: skip
+            by=inspector,
+            inspection=visit,
+            unit=unit,
+            place=mark(site, "place"),
+            description=mark(site, "finding"),
+            severity="serious",
+            photos=[finding_photo(site)],
+        )
         s.photo[site] = s.finding[site].photos.get()
         s.ordered[site] = supervision.log_finding(
             by=lead, campaign=xj, unit=unit, place=mark(site, "place"), description=mark(site, "self-report")
@@ -319,16 +340,26 @@ def build_supervision(people: dict[str, User], units: dict[str, Unit], xj: Campa
             by=inspector, inspection=visit, unit=unit, place=mark(site, "place"), description=mark(site, "finding")
         )
         s.notice[site] = supervision.issue_notice(
-            by=inspector, unit=unit, findings=[s.ordered[site], s.submitted[site]], inspection=visit,
-            deadline=today + timedelta(days=14), requirements=mark(site, "requirements"),
-        )  # fmt: skip
+            by=inspector,
+            unit=unit,
+            findings=[s.ordered[site], s.submitted[site]],
+            inspection=visit,
+            deadline=today + timedelta(days=14),
+            requirements=mark(site, "requirements"),
+        )
         supervision.answer_finding(
             finding=s.submitted[site], by=lead, text=mark(site, "answer"), files=[finding_photo(site)]
         )
         s.hotspot[site] = supervision.list_hotspot(
-            by=inspector, campaign=xj, unit=unit, name=mark(site, "hotspot"), problems=mark(site, "problems"),
-            responsible_name=NAME[site], deadline=today + timedelta(days=30), criteria=["警情同比下降30%"],
-        )  # fmt: skip
+            by=inspector,
+            campaign=xj,
+            unit=unit,
+            name=mark(site, "hotspot"),
+            problems=mark(site, "problems"),
+            responsible_name=NAME[site],
+            deadline=today + timedelta(days=30),
+            criteria=["警情同比下降30%"],
+        )
     # as they are now (the cases' bodies read a finding's unit, an inspection's units: loaded once here)
     for kind in ("finding", "ordered", "submitted", "notice", "hotspot", "inspection", "tour"):
         table = getattr(s, kind)
@@ -426,9 +457,11 @@ def build_world(tmp: Path, media_root: Path) -> World:
             "west_inspector", city.units["330320"], (Role.INSPECTOR, city.units["330320"]), name="吴督"
         )
         p["guan_hq"] = city_conftest.make_user(
-            "guan_hq", city.units["33031001"], *((r, city.units[u]) for r, u in PERSONAS["guan_hq"].grants),
+            "guan_hq",
+            city.units["33031001"],
+            *((r, city.units[u]) for r, u in PERSONAS["guan_hq"].grants),
             name="郑关",
-        )  # fmt: skip
+        )
         # shares passed down to a station of each branch: the stations' second assignment
         pass_down(assignment=get("2.2", "330310"), by=p["east_lead"], shares=[Share(city.units["33031001"], None)])
         pass_down(assignment=get("2.2", "330320"), by=p["west_lead"], shares=[Share(city.units["33032001"], None)])

@@ -79,7 +79,8 @@ def in_object_stream(hidden: bytes) -> bytes:
     ]  # free head; 4 is the first object of stream 5
     table = b"".join(bytes([kind]) + field.to_bytes(4, "big") + gen.to_bytes(2, "big") for kind, field, gen in rows)
     out += b"6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n%s\nendstream\nendobj\n" % (
-        len(table), table
+        len(table),
+        table,
     )
     out += b"startxref\n%d\n%%%%EOF\n" % offsets[6]
     return bytes(out)

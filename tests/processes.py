@@ -133,8 +133,18 @@ class OwnPostgres:
         subprocess.run([*self.as_owner, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def init(self) -> None:
-        self._run(pg_bin("initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                  "--locale=C.UTF-8", "-N")  # fmt: skip
+        self._run(
+            pg_bin("initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "-N",
+        )
         self.start()
 
     def _ctl(self, *args: str) -> None:
@@ -207,8 +217,24 @@ class AppServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
-        command = [sys.executable, "-m", "gunicorn", "ops.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", str(workers),
-                   "-k", "gthread", "--threads", str(threads), "--timeout", "60", "--graceful-timeout", "5"]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "ops.wsgi",
+            "-b",
+            f"127.0.0.1:{self.port}",
+            "-w",
+            str(workers),
+            "-k",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "5",
+        ]
         with log.open("ab") as out:
             self.proc = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -246,10 +272,22 @@ class OwnRedis:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         until(self.up, f"redis-server on port {self.port}", timeout=10)
 
     def up(self) -> bool:
@@ -287,8 +325,12 @@ class CeleryProcess:
         with log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "ops", *command],
-                cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+                cwd=ROOT,
+                env=environment,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -305,8 +347,19 @@ class Worker(CeleryProcess):
 
     def __init__(self, broker: str, log: Path, concurrency: int, env: dict[str, str]):
         self.name = f"w{NODE}-{uuid.uuid4().hex[:6]}"
-        command = ["worker", "--pool=prefork", "-c", str(concurrency), "-l", "info", "-n", f"{self.name}@%h",
-                   "--without-mingle", "--without-gossip", "--without-heartbeat"]  # fmt: skip
+        command = [
+            "worker",
+            "--pool=prefork",
+            "-c",
+            str(concurrency),
+            "-l",
+            "info",
+            "-n",
+            f"{self.name}@%h",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+        ]
         super().__init__(command, broker, log, env)
         until(lambda: self.proc.poll() is not None or self.ready(), f"worker {self.name} ready")
         assert self.proc.poll() is None, self.text()

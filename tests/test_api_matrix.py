@@ -280,32 +280,47 @@ def found_body(visit: Inspection, pk: int):
     """A finding of the site's planned inspection, with a photo."""
     unit = named_unit(visit, pk)
     return {
-        "inspection": visit.pk, "unit": unit, "place": "矩阵测试地点", "description": "矩阵测试问题",
-        "severity": "major", "photos": [finding_photo(unit)],
-    }  # fmt: skip
+        "inspection": visit.pk,
+        "unit": unit,
+        "place": "矩阵测试地点",
+        "description": "矩阵测试问题",
+        "severity": "major",
+        "photos": [finding_photo(unit)],
+    }
 
 
 def self_report_body(unit: Unit, pk: int):
     """A finding the unit reports itself: no inspection, the campaign named."""
     return {
-        "campaign": xj(), "unit": named_unit(unit, pk), "place": "矩阵测试地点",
-        "description": "矩阵测试自查", "photos": [png_upload()],
-    }  # fmt: skip
+        "campaign": xj(),
+        "unit": named_unit(unit, pk),
+        "place": "矩阵测试地点",
+        "description": "矩阵测试自查",
+        "photos": [png_upload()],
+    }
 
 
 def notice_body(finding: Finding, pk: int):
     """A notice to the unit of an open finding of its inspection."""
     return {
-        "unit": named_unit(finding, pk), "findings": [finding.pk], "deadline": after_days(7),
-        "requirements": "矩阵测试整改要求", "inspection": finding.inspection_id,
-    }  # fmt: skip
+        "unit": named_unit(finding, pk),
+        "findings": [finding.pk],
+        "deadline": after_days(7),
+        "requirements": "矩阵测试整改要求",
+        "inspection": finding.inspection_id,
+    }
 
 
 def hotspot_body(unit: Unit, pk: int):
     return {
-        "campaign": xj(), "unit": named_unit(unit, pk), "name": "矩阵测试整治点", "problems": "占道经营",
-        "responsible_name": "矩阵", "deadline": after_days(30), "criteria": ["无占道经营"],
-    }  # fmt: skip
+        "campaign": xj(),
+        "unit": named_unit(unit, pk),
+        "name": "矩阵测试整治点",
+        "problems": "占道经营",
+        "responsible_name": "矩阵",
+        "deadline": after_days(30),
+        "criteria": ["无占道经营"],
+    }
 
 
 def summary(visit: Inspection, pk: int):
@@ -378,9 +393,10 @@ V1 = "/api/v1"
 
 def counted_work(persona: Persona, campaign: Campaign, root: str) -> list[Assignment]:
     return [
-        a for a in Assignment.objects.filter(campaign=campaign, is_active=True).select_related("unit")
+        a
+        for a in Assignment.objects.filter(campaign=campaign, is_active=True).select_related("unit")
         if is_under(a.unit.code, root) and sees_unit(persona, a.unit.code)
-    ]  # fmt: skip
+    ]
 
 
 def battle_counts(got: dict, persona: Persona, campaign: Campaign, root: str) -> None:
@@ -406,17 +422,19 @@ def ranking_counts(got: dict, persona: Persona, campaign: Campaign, root: str) -
 
 def figures_counted(persona: Persona, campaign: Campaign, root: str) -> list[Figure]:
     return [
-        f for f in Figure.objects.filter(campaign=campaign).select_related("unit")
+        f
+        for f in Figure.objects.filter(campaign=campaign).select_related("unit")
         if is_under(f.unit.code, root) and sees_unit(persona, f.unit.code)
-    ]  # fmt: skip
+    ]
 
 
 def stats_totals(got: dict, persona: Persona, campaign: Campaign, root: str) -> None:
     assert got["unit"]["code"] == root
     counted = figures_counted(persona, campaign, root)
     assert sum(line["total"] for line in got["lines"]) == sum(f.value for f in counted)
-    assert all(c["code"] == root or (sees_unit(persona, c["code"]) and PARENT.get(c["code"]) == root)
-               for c in got["columns"])  # fmt: skip
+    assert all(
+        c["code"] == root or (sees_unit(persona, c["code"]) and PARENT.get(c["code"]) == root) for c in got["columns"]
+    )
 
 
 def stats_missing(got: dict, persona: Persona, campaign: Campaign, root: str) -> None:
@@ -431,8 +449,12 @@ def stats_catalogue(got: dict, persona: Persona, campaign: Campaign, root: str) 
 
 
 def figures_body(unit: Unit, pk: int):
-    return {"campaign": xj(), "unit": named_unit(unit, pk), "day": str(Campaign.objects.get(code="XJ").start
-            + timedelta(days=1)), "values": {"police": 9}}  # fmt: skip
+    return {
+        "campaign": xj(),
+        "unit": named_unit(unit, pk),
+        "day": str(Campaign.objects.get(code="XJ").start + timedelta(days=1)),
+        "values": {"police": 9},
+    }
 
 
 def sheet_body(unit: Unit, pk: int):
@@ -887,9 +909,18 @@ def call(client: APIClient, path: str, method: str, do: Do, obj: Model, pk: int)
 
 # the texts the world writes on each site (matrix_support.mark)
 MARKS = (
-    "report", "comment", "reason", "finding", "place", "self-report", "answer", "requirements", "hotspot", "problems",
+    "report",
+    "comment",
+    "reason",
+    "finding",
+    "place",
+    "self-report",
+    "answer",
+    "requirements",
+    "hotspot",
+    "problems",
     "photo",
-)  # fmt: skip
+)
 
 
 def secrets(world: World, do: Do, obj: Model, key: str) -> list[str]:
@@ -1091,16 +1122,29 @@ def delivered_to(user: User, unit: Unit, n: int) -> list[int]:
     ids = []
     for i in range(n):
         reminder = Reminder.objects.create(
-            kind="overdue", subject_type="assignment", subject_id=GHOST + i, occurrence=f"matrix {i}", recipient=user,
-            audience="lead", colour="red", unit=unit, campaign=Campaign.objects.get(code="XJ"),
-            due_date=timezone.localdate(), batch="matrix",
-        )  # fmt: skip
+            kind="overdue",
+            subject_type="assignment",
+            subject_id=GHOST + i,
+            occurrence=f"matrix {i}",
+            recipient=user,
+            audience="lead",
+            colour="red",
+            unit=unit,
+            campaign=Campaign.objects.get(code="XJ"),
+            due_date=timezone.localdate(),
+            batch="matrix",
+        )
         ids.append(
             Message.objects.create(
-                reminder=reminder, recipient=user, channel="inbox", status="sent", sent_at=timezone.now(),
-                subject=f"{user.username} {i}", read_at=timezone.now() if i == 0 else None,
+                reminder=reminder,
+                recipient=user,
+                channel="inbox",
+                status="sent",
+                sent_at=timezone.now(),
+                subject=f"{user.username} {i}",
+                read_at=timezone.now() if i == 0 else None,
             ).pk
-        )  # fmt: skip
+        )
     return ids
 
 
@@ -1389,6 +1433,12 @@ def test_the_world_has_what_the_cases_need(world):
     assert Hotspot.objects.get(unit__code=DELISTED_AT, status=Hotspot.Status.DELISTED)
     hq = supervision_figures(PERSONAS["hq"], world.campaigns["XJ"], None)
     assert hq == {
-        "inspections": 2, "units_inspected": 3, "findings": 14, "rectified": 1, "overdue": 1, "notices": 6,
-        "hotspots_listed": 5, "hotspots_delisted": 1,
-    }  # fmt: skip
+        "inspections": 2,
+        "units_inspected": 3,
+        "findings": 14,
+        "rectified": 1,
+        "overdue": 1,
+        "notices": 6,
+        "hotspots_listed": 5,
+        "hotspots_delisted": 1,
+    }

@@ -40,12 +40,14 @@ def test_a_word_table_bomb_is_refused(tmp_path):
     ("limits", "words"),
     [
         ({"OFFICE_MAX_RATIO": 10**6}, "表格的单元格或行数超过200,000个，不予读取"),
-        ({"OFFICE_MAX_RATIO": 10**6, "OFFICE_MAX_MEMBER_BYTES": 2**20},
-         "文件中的“xl/worksheets/sheet1.xml”解压后有16 MB，超过单个部分的上限1.0 MB"),
+        (
+            {"OFFICE_MAX_RATIO": 10**6, "OFFICE_MAX_MEMBER_BYTES": 2**20},
+            "文件中的“xl/worksheets/sheet1.xml”解压后有16 MB，超过单个部分的上限1.0 MB",
+        ),
         ({"OFFICE_MAX_RATIO": 10**6, "OFFICE_MAX_EXPANDED_BYTES": 5 * 2**20}, "文件解压后有16 MB，超过上限5.0 MB"),
     ],
     ids=["cells", "one part", "in all"],
-)  # fmt: skip
+)
 def test_each_limit_refuses_on_its_own(tmp_path, settings, limits, words):
     for key, value in limits.items():
         setattr(settings, key, value)

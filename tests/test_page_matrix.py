@@ -129,13 +129,16 @@ def in_review_queue(persona: Persona, code: str) -> bool:
 
 def holds(persona: Persona, right: str) -> bool:
     """The role a page asks for before it looks at anything (somewhere, over any unit)."""
-    return bool(persona.roles & {
-        "view": {Role.HQ, Role.UNIT_LEAD, Role.INSPECTOR, Role.LEADER},
-        "report": {Role.UNIT_LEAD},
-        "inspect": {Role.HQ, Role.INSPECTOR},
-        "manage": {Role.HQ},
-        "log": {Role.HQ, Role.INSPECTOR, Role.UNIT_LEAD},
-    }[right])  # fmt: skip
+    return bool(
+        persona.roles
+        & {
+            "view": {Role.HQ, Role.UNIT_LEAD, Role.INSPECTOR, Role.LEADER},
+            "report": {Role.UNIT_LEAD},
+            "inspect": {Role.HQ, Role.INSPECTOR},
+            "manage": {Role.HQ},
+            "log": {Role.HQ, Role.INSPECTOR, Role.UNIT_LEAD},
+        }[right]
+    )
 
 
 CAMPAIGN_KINDS = {"campaign", "item", "round"}
@@ -222,14 +225,28 @@ def _more(base: World) -> PageWorld:
     messages = {}
     for site in SITES:
         reminder = Reminder.objects.create(
-            kind="overdue", subject_type="assignment", subject_id=base.work[site].pk, occurrence="page matrix",
-            recipient=people[LEAD_OF[site]], audience="lead", colour="red", unit=units[site], campaign=xj,
-            due_date=today, batch="pages",
-        )  # fmt: skip
+            kind="overdue",
+            subject_type="assignment",
+            subject_id=base.work[site].pk,
+            occurrence="page matrix",
+            recipient=people[LEAD_OF[site]],
+            audience="lead",
+            colour="red",
+            unit=units[site],
+            campaign=xj,
+            due_date=today,
+            batch="pages",
+        )
         messages[site] = Message.objects.create(
-            reminder=reminder, recipient=people[LEAD_OF[site]], unit=units[site], channel="email", status="dead",
-            subject=mark(site, "message"), attempts=6, last_error="矩阵测试：投递失败",
-        )  # fmt: skip
+            reminder=reminder,
+            recipient=people[LEAD_OF[site]],
+            unit=units[site],
+            channel="email",
+            status="dead",
+            subject=mark(site, "message"),
+            attempts=6,
+            last_error="矩阵测试：投递失败",
+        )
     inbox: dict[str, list[int]] = {}
     exports: dict[str, Export] = {}
     for name, persona in PERSONAS.items():
@@ -246,16 +263,29 @@ def _more(base: World) -> PageWorld:
         inbox[name] = []
         for i in range(2):
             reminder = Reminder.objects.create(
-                kind="overdue", subject_type="assignment", subject_id=base.work[seen].pk, occurrence=f"inbox {i}",
-                recipient=user, audience="lead", colour="red", unit=units[seen], campaign=xj, due_date=today,
+                kind="overdue",
+                subject_type="assignment",
+                subject_id=base.work[seen].pk,
+                occurrence=f"inbox {i}",
+                recipient=user,
+                audience="lead",
+                colour="red",
+                unit=units[seen],
+                campaign=xj,
+                due_date=today,
                 batch="pages",
-            )  # fmt: skip
+            )
             inbox[name].append(
                 Message.objects.create(
-                    reminder=reminder, recipient=user, unit=units[seen], channel="inbox", status="sent",
-                    sent_at=timezone.now(), subject=f"INBOX-{name}-{i}",
+                    reminder=reminder,
+                    recipient=user,
+                    unit=units[seen],
+                    channel="inbox",
+                    status="sent",
+                    sent_at=timezone.now(),
+                    subject=f"INBOX-{name}-{i}",
                 ).pk
-            )  # fmt: skip
+            )
     clerks = {
         site: city_conftest.make_user(f"clerk{site}", units[site], (Role.LEADER, units[site]), name=mark(site, "user"))
         for site in SITES
@@ -263,13 +293,25 @@ def _more(base: World) -> PageWorld:
     world = PageWorld(base, rounds, indicators, messages, inbox, exports, clerks)
     for site, clerk in clerks.items():
         world.security[site] = SecurityEvent.objects.create(
-            kind="refused", user=clerk, username=clerk.username, unit=units[site], address="10.0.0.9", method="GET",
-            path=f"/assignments/{GHOST}/", status=404,
-        )  # fmt: skip
+            kind="refused",
+            user=clerk,
+            username=clerk.username,
+            unit=units[site],
+            address="10.0.0.9",
+            method="GET",
+            path=f"/assignments/{GHOST}/",
+            status=404,
+        )
         world.locks[site] = AccessAttempt.objects.create(
-            username=clerk.username, ip_address="10.0.0.9", user_agent="matrix", http_accept="*/*",
-            path_info="/accounts/login/", get_data="", post_data="", failures_since_start=5,
-        )  # fmt: skip
+            username=clerk.username,
+            ip_address="10.0.0.9",
+            user_agent="matrix",
+            http_accept="*/*",
+            path_info="/accounts/login/",
+            get_data="",
+            post_data="",
+            failures_since_start=5,
+        )
     world.extra = unscoped_rows(people["hq"])
     world.links = link_table()
     world.sessions = sessions({name: people[name] for name in PERSONAS if name != "anonymous"})
@@ -295,12 +337,13 @@ def unscoped_rows(hq: User) -> dict[str, Model]:
         "notifications.messagetemplate": MessageTemplate.objects.first()
         or MessageTemplate.objects.create(kind="overdue", audience="lead", subject="矩阵", body="矩阵"),
         "notifications.preference": Preference.objects.create(user=hq),
-        "axes.accesslog": AccessLog.objects.create(username="hq", ip_address="10.0.0.9", user_agent="matrix",
-                                                   http_accept="*/*", path_info="/accounts/login/"),
-        "axes.accessfailurelog": AccessFailureLog.objects.create(username="hq", ip_address="10.0.0.9",
-                                                                 user_agent="matrix", http_accept="*/*",
-                                                                 path_info="/accounts/login/"),
-    }  # fmt: skip
+        "axes.accesslog": AccessLog.objects.create(
+            username="hq", ip_address="10.0.0.9", user_agent="matrix", http_accept="*/*", path_info="/accounts/login/"
+        ),
+        "axes.accessfailurelog": AccessFailureLog.objects.create(
+            username="hq", ip_address="10.0.0.9", user_agent="matrix", http_accept="*/*", path_info="/accounts/login/"
+        ),
+    }
 
 
 # --- links: every object a page may point to, and who may follow the link ---------------------------
@@ -490,9 +533,13 @@ def xj_pk(w: PageWorld) -> int:
 
 def finding_body(w, unit: Unit, key):
     return {
-        "unit": unit.code, "place": "矩阵测试地点", "description": "矩阵测试问题", "category": "order",
-        "severity": "general", "campaign": xj_pk(w),
-    }  # fmt: skip
+        "unit": unit.code,
+        "place": "矩阵测试地点",
+        "description": "矩阵测试问题",
+        "category": "order",
+        "severity": "general",
+        "campaign": xj_pk(w),
+    }
 
 
 def notice_query(w, f: Finding, key) -> str:
@@ -501,9 +548,12 @@ def notice_query(w, f: Finding, key) -> str:
 
 def notice_body(w, f: Finding, key):
     return {
-        "unit": f.unit.code, "inspection": f.inspection_id, "findings": [f.pk], "deadline": after(7),
+        "unit": f.unit.code,
+        "inspection": f.inspection_id,
+        "findings": [f.pk],
+        "deadline": after(7),
         "requirements": "矩阵测试整改要求",
-    }  # fmt: skip
+    }
 
 
 def inspection_body(w, unit: Unit, key):
@@ -512,10 +562,17 @@ def inspection_body(w, unit: Unit, key):
 
 def hotspot_body(w, unit: Unit, key):
     return {
-        "name": "矩阵测试整治点", "area": "", "unit": unit.code, "responsible_name": "矩阵", "problems": "占道经营",
-        "criteria": "无占道经营", "listed_on": after(0), "deadline": after(30), "inspect_every_days": "7",
+        "name": "矩阵测试整治点",
+        "area": "",
+        "unit": unit.code,
+        "responsible_name": "矩阵",
+        "problems": "占道经营",
+        "criteria": "无占道经营",
+        "listed_on": after(0),
+        "deadline": after(30),
+        "inspect_every_days": "7",
         "campaign": xj_pk(w),
-    }  # fmt: skip
+    }
 
 
 def report_query(w, unit: Unit, key) -> str:
@@ -792,11 +849,25 @@ BOARDS = {"web:boards-ranking": "board"}
 
 # the objects each kind of target is tried on
 TARGETS = {
-    "work": SITES, "review": SITES, "extension": SITES, "coop": ("330310", "330320"),
-    "coop_extension": ("330310", "330320"), "item": ("XJ", "XS"), "campaign": ("XJ", "XS"), "round": ("XJ", "XS"),
-    "inspection": SITES, "tour": ("tour",), "past_tour": ("past",), "finding": SITES, "ordered": SITES,
-    "submitted": SITES, "notice": SITES, "hotspot": SITES, "site": SITES, "message": SITES,
-}  # fmt: skip
+    "work": SITES,
+    "review": SITES,
+    "extension": SITES,
+    "coop": ("330310", "330320"),
+    "coop_extension": ("330310", "330320"),
+    "item": ("XJ", "XS"),
+    "campaign": ("XJ", "XS"),
+    "round": ("XJ", "XS"),
+    "inspection": SITES,
+    "tour": ("tour",),
+    "past_tour": ("past",),
+    "finding": SITES,
+    "ordered": SITES,
+    "submitted": SITES,
+    "notice": SITES,
+    "hotspot": SITES,
+    "site": SITES,
+    "message": SITES,
+}
 
 
 # --- the admin: what each role may do there, and how each model is scoped ---------------------------
@@ -828,43 +899,75 @@ def _site_event(w: PageWorld, site: str) -> AuditEvent:
 
 CAMPAIGN_CODES = ("XJ", "XS")
 UNSCOPED = (
-    "auth.group", "authtoken.tokenproxy", "django_celery_beat.periodictask", "django_celery_beat.clockedschedule",
-    "django_celery_beat.crontabschedule", "django_celery_beat.solarschedule", "django_celery_beat.intervalschedule",
-    "notifications.policy", "notifications.messagetemplate", "notifications.preference", "axes.accesslog",
+    "auth.group",
+    "authtoken.tokenproxy",
+    "django_celery_beat.periodictask",
+    "django_celery_beat.clockedschedule",
+    "django_celery_beat.crontabschedule",
+    "django_celery_beat.solarschedule",
+    "django_celery_beat.intervalschedule",
+    "notifications.policy",
+    "notifications.messagetemplate",
+    "notifications.preference",
+    "axes.accesslog",
     "axes.accessfailurelog",
-)  # fmt: skip
+)
 ADMIN_MODELS: dict[str, AdminModel] = {
-    "accounts.unit": AdminModel("unit", ROLES, HQ, SITES, lambda w, k: w.base.units[k], lambda u: u.code,
-                                query="is_active__exact=1"),
-    "accounts.user": AdminModel("unit", ROLES, HQ, SITES, lambda w, k: w.clerks[k], lambda u: u.unit.code,
-                                query="q=clerk"),
-    "accounts.rolegrant": AdminModel("unit", ROLES, HQ, SITES, lambda w, k: w.clerks[k].grants.get(),
-                                     lambda g: g.unit.code, query="q=clerk"),
-    "audit.auditevent": AdminModel("unit", ROLES, NONE, SITES, _site_event, lambda e: e.unit.code if e.unit else None,
-                                   query="q=MATRIX-hotspot"),
-    "audit.securityevent": AdminModel("manage", HQ, NONE, SITES, lambda w, k: w.security[k],
-                                      lambda e: e.unit.code if e.unit else None, query="q=clerk"),
-    "axes.accessattempt": AdminModel("manage", HQ, NONE, SITES, lambda w, k: w.locks[k],
-                                     lambda a: User.objects.get(username=a.username).unit.code, query="q=clerk",
-                                     delete=HQ),
-    "tasks.campaign": AdminModel("campaign", ROLES, HQ, CAMPAIGN_CODES, lambda w, k: w.base.campaigns[k],
-                                 lambda c: c.owner.code),
-    "tasks.item": AdminModel("campaign", ROLES, HQ, CAMPAIGN_CODES, lambda w, k: first_item(k),
-                             lambda i: i.campaign.owner.code),
+    "accounts.unit": AdminModel(
+        "unit", ROLES, HQ, SITES, lambda w, k: w.base.units[k], lambda u: u.code, query="is_active__exact=1"
+    ),
+    "accounts.user": AdminModel(
+        "unit", ROLES, HQ, SITES, lambda w, k: w.clerks[k], lambda u: u.unit.code, query="q=clerk"
+    ),
+    "accounts.rolegrant": AdminModel(
+        "unit", ROLES, HQ, SITES, lambda w, k: w.clerks[k].grants.get(), lambda g: g.unit.code, query="q=clerk"
+    ),
+    "audit.auditevent": AdminModel(
+        "unit", ROLES, NONE, SITES, _site_event, lambda e: e.unit.code if e.unit else None, query="q=MATRIX-hotspot"
+    ),
+    "audit.securityevent": AdminModel(
+        "manage",
+        HQ,
+        NONE,
+        SITES,
+        lambda w, k: w.security[k],
+        lambda e: e.unit.code if e.unit else None,
+        query="q=clerk",
+    ),
+    "axes.accessattempt": AdminModel(
+        "manage",
+        HQ,
+        NONE,
+        SITES,
+        lambda w, k: w.locks[k],
+        lambda a: User.objects.get(username=a.username).unit.code,
+        query="q=clerk",
+        delete=HQ,
+    ),
+    "tasks.campaign": AdminModel(
+        "campaign", ROLES, HQ, CAMPAIGN_CODES, lambda w, k: w.base.campaigns[k], lambda c: c.owner.code
+    ),
+    "tasks.item": AdminModel(
+        "campaign", ROLES, HQ, CAMPAIGN_CODES, lambda w, k: first_item(k), lambda i: i.campaign.owner.code
+    ),
     "tasks.assignment": AdminModel("unit", ROLES, NONE, SITES, lambda w, k: w.base.work[k], lambda a: a.unit.code),
-    "stats.indicator": AdminModel("manage", ROLES, HQ, CAMPAIGN_CODES, lambda w, k: w.indicators[k],
-                                  lambda i: i.campaign.owner.code),
-    "stats.round": AdminModel("manage", ROLES, HQ, CAMPAIGN_CODES, lambda w, k: w.rounds[k],
-                              lambda r: r.campaign.owner.code),
-    "notifications.message": AdminModel("unit", NONE, NONE, SITES, lambda w, k: w.messages[k],
-                                        lambda m: m.reminder.unit.code if m.reminder_id else None),
-    "notifications.reminder": AdminModel("unit", NONE, NONE, SITES, lambda w, k: w.messages[k].reminder,
-                                         lambda r: r.unit.code),
+    "stats.indicator": AdminModel(
+        "manage", ROLES, HQ, CAMPAIGN_CODES, lambda w, k: w.indicators[k], lambda i: i.campaign.owner.code
+    ),
+    "stats.round": AdminModel(
+        "manage", ROLES, HQ, CAMPAIGN_CODES, lambda w, k: w.rounds[k], lambda r: r.campaign.owner.code
+    ),
+    "notifications.message": AdminModel(
+        "unit", NONE, NONE, SITES, lambda w, k: w.messages[k], lambda m: m.reminder.unit.code if m.reminder_id else None
+    ),
+    "notifications.reminder": AdminModel(
+        "unit", NONE, NONE, SITES, lambda w, k: w.messages[k].reminder, lambda r: r.unit.code
+    ),
     **{
         label: AdminModel(None, NONE, NONE, ("any",), lambda w, k, label=label: w.extra[label], lambda r: None)
         for label in UNSCOPED
     },
-}  # fmt: skip
+}
 ADMIN_VIEWS = ("changelist", "add", "change", "delete", "history", "object")
 
 
@@ -1004,8 +1107,9 @@ def fingerprint() -> tuple:
         table, pk = connection.ops.quote_name(model._meta.db_table), model._meta.pk.column
         names = [model._meta.get_field(c.removesuffix("_id")).column for c in (pk, *cols)]
         digest = " || ',' || ".join(f"coalesce({connection.ops.quote_name(n)}::text, '-')" for n in names)
-        parts.append(f"(SELECT count(*) || ':' || coalesce(md5(string_agg({digest}, ';' ORDER BY {pk})), '') "
-                     f"FROM {table})")  # fmt: skip
+        parts.append(
+            f"(SELECT count(*) || ':' || coalesce(md5(string_agg({digest}, ';' ORDER BY {pk})), '') FROM {table})"
+        )
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts))
         return cursor.fetchone()
@@ -1175,21 +1279,28 @@ def test_list_page(world, name, rule, query, persona):
 
 
 def board_cases():
-    for name, rule in [*((n, r) for n, r in EXPECTED.items() if isinstance(r, Board)),
-                       *((n, Board(k)) for n, k in BOARDS.items())]:  # fmt: skip
-        combos = [(None,), ("XJ",), ("XS",)] if rule.kind == "counts" else [
-            (None, None), ("XJ", None), ("XS", None), *(("XJ", site) for site in SITES)
-        ]  # fmt: skip
+    for name, rule in [
+        *((n, r) for n, r in EXPECTED.items() if isinstance(r, Board)),
+        *((n, Board(k)) for n, k in BOARDS.items()),
+    ]:
+        combos = (
+            [(None,), ("XJ",), ("XS",)]
+            if rule.kind == "counts"
+            else [(None, None), ("XJ", None), ("XS", None), *(("XJ", site) for site in SITES)]
+        )
         for combo in combos:
             campaign, unit = (*combo, None)[:2]
             for persona in PERSONAS.values():
-                if name == "web:boards-bulletin-pdf" and (campaign, unit) != ("XJ", None) and board_answer(
-                    rule, persona, campaign, unit
-                ) == 200:
+                if (
+                    name == "web:boards-bulletin-pdf"
+                    and (campaign, unit) != ("XJ", None)
+                    and board_answer(rule, persona, campaign, unit) == 200
+                ):
                     continue  # the PDF of what the page shows (same checks): drawn once per persona
                 near = f" {relation(persona, unit)}:unit@{unit}" if unit else ""
-                yield pytest.param(name, rule, campaign, unit, persona,
-                                   id=f"GET {name}?campaign={campaign} {persona.name}{near}")  # fmt: skip
+                yield pytest.param(
+                    name, rule, campaign, unit, persona, id=f"GET {name}?campaign={campaign} {persona.name}{near}"
+                )
 
 
 def board_answer(rule: Board, persona: Persona, campaign: str | None, unit: str | None) -> int:
@@ -1355,10 +1466,13 @@ def test_sign_in_and_out(world, persona):
 # POST-only patterns (the forms with a GET page are in FORMS and BOARDS; the sheet upload's GET goes back
 # to the report page)
 POST_ONLY = sorted(
-    n for n, r in EXPECTED.items()
-    if isinstance(r, Obj) and {d.method for d in r.does} == {"POST"} and n not in FORMS | BOARDS
+    n
+    for n, r in EXPECTED.items()
+    if isinstance(r, Obj)
+    and {d.method for d in r.does} == {"POST"}
+    and n not in FORMS | BOARDS
     and n != "web:stats-upload"
-)  # fmt: skip
+)
 
 
 @pytest.mark.parametrize("persona", list(PERSONAS.values()), ids=list(PERSONAS))
@@ -1466,7 +1580,12 @@ def admin_cases():
             for method in methods:
                 if rule.view in ("changelist", "add"):
                     keys: tuple = (None,)
-                elif not staff or rule.view == "object" or (rule.view == "change" and not persona.roles & (model.write if method == "POST" else opened)) or (rule.view == "delete" and not persona.roles & model.delete):
+                elif (
+                    not staff
+                    or rule.view == "object"
+                    or (rule.view == "change" and not persona.roles & (model.write if method == "POST" else opened))
+                    or (rule.view == "delete" and not persona.roles & model.delete)
+                ):
                     keys = model.targets[:1]
                 else:
                     keys = model.targets
@@ -1493,8 +1612,13 @@ def admin_expected(rule: AdminView, model: AdminModel, persona: Persona, method:
     if rule.view == "delete":
         if not admin_may(persona, model.delete, model, None):
             return 403
-        return 302 if not sees else (302 if method == "POST" else 200) if admin_may(persona, model.delete, model,
-                                                                                     key) else 403  # fmt: skip
+        return (
+            302
+            if not sees
+            else (302 if method == "POST" else 200)
+            if admin_may(persona, model.delete, model, key)
+            else 403
+        )
     assert rule.view == "change"
     if method == "GET":
         return 403 if not may_view else 302 if not sees else 200
@@ -1556,9 +1680,12 @@ def test_admin_page(world, key, rule, persona, method, target):
         for row in rows:
             code = model.code(row)
             seen = code is not None and (
-                sees_campaign(persona, code) if model.scope == "campaign"
-                else may_manage(persona, code) if model.scope == "manage" else sees_unit(persona, code)
-            )  # fmt: skip
+                sees_campaign(persona, code)
+                if model.scope == "campaign"
+                else may_manage(persona, code)
+                if model.scope == "manage"
+                else sees_unit(persona, code)
+            )
             assert seen, f"the changelist shows {persona.name} {row!r} of {code}"
         for target in model.targets:
             if admin_sees(persona, model, target):
@@ -1630,8 +1757,11 @@ def test_admin_site_page(world, key, rule, persona):
         elif kind == "autocomplete":
             assert got == 200, url
             for row in response.json()["results"]:
-                code = Unit.objects.get(pk=row["id"]).code if "field_name=user" not in url else \
-                    User.objects.get(pk=row["id"]).unit.code  # fmt: skip
+                code = (
+                    Unit.objects.get(pk=row["id"]).code
+                    if "field_name=user" not in url
+                    else User.objects.get(pk=row["id"]).unit.code
+                )
                 assert sees_unit(persona, code), f"autocomplete offers {persona.name} {row}"
         elif kind == "view_on_site":
             assert got == 404, url  # no model has a page of its own on the site: nothing to redirect to
@@ -1652,8 +1782,9 @@ def check_unit_move(world: PageWorld, client: Client, persona: Persona) -> None:
     units = world.base.units
     for site in SITES:
         before = fingerprint()
-        response = client.post("/admin/accounts/unit/move/",
-                               {"node": units[site].pk, "target": units["330302"].pk, "relation": "child"})  # fmt: skip
+        response = client.post(
+            "/admin/accounts/unit/move/", {"node": units[site].pk, "target": units["330302"].pk, "relation": "child"}
+        )
         if persona.name not in STAFF:
             to_login(response, "move", ADMIN_LOGIN)
             continue
@@ -1689,19 +1820,36 @@ def test_admin_writes_stay_in_scope(world, persona):
     # a new unit: under a unit HQ is over, not beside its own top unit nor in another branch
     for n, (ref, position) in enumerate((("330310", "first-child"), ("330310", "right"), ("330320", "first-child"))):
         parent = ref if position == "first-child" else "3303"
-        response = client.post(reverse("admin:accounts_unit_add"), {
-            "code": f"9{n}", "name": f"矩阵新单位{n}", "kind": "other", "is_active": "on",
-            "treebeard_ref_node": units[ref].pk, "treebeard_position": position,
-        })  # fmt: skip
+        response = client.post(
+            reverse("admin:accounts_unit_add"),
+            {
+                "code": f"9{n}",
+                "name": f"矩阵新单位{n}",
+                "kind": "other",
+                "is_active": "on",
+                "treebeard_ref_node": units[ref].pk,
+                "treebeard_position": position,
+            },
+        )
         made = Unit.objects.filter(code=f"9{n}").first()
         assert (made is not None) == may_manage(persona, parent), (ref, position, response.status_code)
         if made is not None:
             assert Unit.objects.get_parent(made).code == parent
     for code in ("3303", "330320"):
-        response = client.post(reverse("admin:tasks_campaign_add"), {
-            "name": "矩阵测试行动", "code": f"MX{code}", "owner": units[code].pk, "start": "2026-07-01", "end": "2026-08-01",
-            "actions-TOTAL_FORMS": 0, "actions-INITIAL_FORMS": 0, "items-TOTAL_FORMS": 0, "items-INITIAL_FORMS": 0,
-        })  # fmt: skip
+        response = client.post(
+            reverse("admin:tasks_campaign_add"),
+            {
+                "name": "矩阵测试行动",
+                "code": f"MX{code}",
+                "owner": units[code].pk,
+                "start": "2026-07-01",
+                "end": "2026-08-01",
+                "actions-TOTAL_FORMS": 0,
+                "actions-INITIAL_FORMS": 0,
+                "items-TOTAL_FORMS": 0,
+                "items-INITIAL_FORMS": 0,
+            },
+        )
         made = Campaign.objects.filter(code=f"MX{code}", owner=units[code]).exists()
         assert made == may_manage(persona, code), (code, response.status_code)
 
@@ -1743,8 +1891,10 @@ def test_audit_trail_is_read_only_even_for_a_superuser(world):
     assert client.post(reverse("admin:audit_auditevent_add"), {"verb": "forged"}).status_code == 403
     assert client.post(reverse("admin:audit_auditevent_change", args=[event.pk]), {"verb": "x"}).status_code == 403
     assert client.post(reverse("admin:audit_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
-    response = client.post(reverse("admin:audit_auditevent_changelist"),
-                           {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"})  # fmt: skip
+    response = client.post(
+        reverse("admin:audit_auditevent_changelist"),
+        {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"},
+    )
     assert response.status_code in (200, 302, 403)
     assert AuditEvent.objects.count() == events and AuditEvent.objects.get(pk=event.pk).verb == "hotspot.listed"
 

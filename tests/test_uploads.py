@@ -53,10 +53,14 @@ def upload(name: str, content: bytes) -> SimpleUploadedFile:
         ("现场照片.png", png(), "image/png"),
         ("photo.jpg", JPEG, "image/jpeg"),
         ("scan.pdf", PDF, "application/pdf"),
-        ("台账.xlsx", office({"xl/workbook.xml": b"<workbook/>"}), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (
+            "台账.xlsx",
+            office({"xl/workbook.xml": b"<workbook/>"}),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
         ("renamed.txt", png(), "image/png"),  # the name does not decide the type
     ],
-)  # fmt: skip
+)
 def test_real_files_are_accepted_by_their_bytes(name, content, kind):
     assert check_upload(upload(name, content)).content_type == kind
 
@@ -96,7 +100,9 @@ ACTIVE_PDFS = {
     "a javascript: link": pdffiles.catalog_with(
         b"", b"/Annots [4 0 R]", b"<< /Type /Annot /Subtype /Link /A << /S /URI /URI <6a6176617363726970743a78> >> >>"
     ),
-    "a rich-media annotation": pdffiles.catalog_with(b"", b"/Annots [4 0 R]", b"<< /Type /Annot /Subtype /RichMedia >>"),
+    "a rich-media annotation": pdffiles.catalog_with(
+        b"", b"/Annots [4 0 R]", b"<< /Type /Annot /Subtype /RichMedia >>"
+    ),
 }
 
 
@@ -117,12 +123,15 @@ def test_the_bypasses_hide_from_a_byte_search():
     [
         PDF,
         pdffiles.catalog_with(b"/OpenAction [3 0 R /Fit]"),  # open at page 1, fit: what scanners write
-        pdffiles.catalog_with(b"", b"/Annots [4 0 R]",
-                              b"<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /A << /S /URI /URI (https://www.gov.cn/) >> >>"),
+        pdffiles.catalog_with(
+            b"",
+            b"/Annots [4 0 R]",
+            b"<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /A << /S /URI /URI (https://www.gov.cn/) >> >>",
+        ),
         pdffiles.in_object_stream(b"[3 0 R /FitH 200]"),
     ],
     ids=["written by a library", "an opening destination", "a web link", "an object stream"],
-)  # fmt: skip
+)
 def test_an_ordinary_pdf_is_accepted(content):
     assert check_upload(upload("scan.pdf", content)).content_type == "application/pdf"
 

@@ -59,8 +59,11 @@ def workbook_bytes(book: Workbook) -> bytes:
 # --- in ----------------------------------------------------------------------------------------------
 
 RATIO_FLOOR = 1024 * 1024  # below this a part's (or the file's) expansion is not judged: tiny parts compress far
-KINDS = {".xlsx": ("Excel", "Excel 或 WPS", ".xlsx"), ".xlsm": ("Excel", "Excel 或 WPS", ".xlsx"),
-         ".docx": ("Word", "Word 或 WPS", ".docx")}  # fmt: skip
+KINDS = {
+    ".xlsx": ("Excel", "Excel 或 WPS", ".xlsx"),
+    ".xlsm": ("Excel", "Excel 或 WPS", ".xlsx"),
+    ".docx": ("Word", "Word 或 WPS", ".docx"),
+}
 # A spreadsheet cell or row (<c>, <row>), a Word table cell, row or grid column (<w:tc>, <w:tr>, <w:gridCol>).
 _ELEMENT = re.compile(rb"<(?:\w{1,16}:)?(?:c|row|tc|tr|gridCol)[\s/>]")
 _CHUNK = 1024 * 1024
@@ -89,8 +92,10 @@ def check_archive(archive: zipfile.ZipFile) -> None:
     """Refuse an archive that would unpack too far, judged from its directory; nothing is inflated."""
     infos = archive.infolist()
     member_limit, total_limit, ratio = (
-        settings.OFFICE_MAX_MEMBER_BYTES, settings.OFFICE_MAX_EXPANDED_BYTES, settings.OFFICE_MAX_RATIO
-    )  # fmt: skip
+        settings.OFFICE_MAX_MEMBER_BYTES,
+        settings.OFFICE_MAX_EXPANDED_BYTES,
+        settings.OFFICE_MAX_RATIO,
+    )
     for info in infos:
         if info.file_size > member_limit:
             raise OfficeRefused(

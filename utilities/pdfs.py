@@ -27,9 +27,24 @@ CONTAINERS = (IndirectObject, DictionaryObject, ArrayObject)
 # Actions (/S) that run something, move data out or in, or open another document.
 ACTIONS = {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/GoToE", "/GoToR", "/RichMediaExecute"}
 # Keys that hold script, embedded files, rich media or an XFA form, wherever they stand.
-KEYS = {"/JS", "/JavaScript", "/EmbeddedFiles", "/EmbeddedFile", "/EF", "/RichMediaContent", "/RichMediaSettings",
-        "/XFA"}  # fmt: skip
-SUBTYPES = {"/RichMedia", "/FileAttachment", "/Movie", "/Sound", "/Screen", "/3D"}  # annotations that play or hold files
+KEYS = {
+    "/JS",
+    "/JavaScript",
+    "/EmbeddedFiles",
+    "/EmbeddedFile",
+    "/EF",
+    "/RichMediaContent",
+    "/RichMediaSettings",
+    "/XFA",
+}
+SUBTYPES = {
+    "/RichMedia",
+    "/FileAttachment",
+    "/Movie",
+    "/Sound",
+    "/Screen",
+    "/3D",
+}  # annotations that play or hold files
 TYPES = {"/EmbeddedFile"}
 
 

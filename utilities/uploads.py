@@ -120,7 +120,9 @@ def _check_pdf(upload: UploadedFile, name: str) -> None:
     try:
         found = pdfs.active_content(upload)
     except pdfs.Unreadable:
-        raise UploadRejected(name, "无法解析该 PDF 文件（已损坏、加密或结构异常），不予接收：请重新导出或扫描后上传") from None
+        raise UploadRejected(
+            name, "无法解析该 PDF 文件（已损坏、加密或结构异常），不予接收：请重新导出或扫描后上传"
+        ) from None
     if found:
         raise UploadRejected(name, CARRIES_SCRIPT)
 
@@ -128,11 +130,15 @@ def _check_pdf(upload: UploadedFile, name: str) -> None:
 # The extension a download gets from the type its bytes were found to be (with the other spellings
 # of the same type): a PDF uploaded as "report.html" is served as "report.pdf", never as a page.
 EXTENSIONS = {
-    "image/jpeg": (".jpg", ".jpeg", ".jpe"), "image/png": (".png",), "image/gif": (".gif",),
-    "image/webp": (".webp",), "image/heic": (".heic", ".heif"), "application/pdf": (".pdf",),
+    "image/jpeg": (".jpg", ".jpeg", ".jpe"),
+    "image/png": (".png",),
+    "image/gif": (".gif",),
+    "image/webp": (".webp",),
+    "image/heic": (".heic", ".heif"),
+    "application/pdf": (".pdf",),
     **{content_type: (ext,) for content_type, ext in OOXML.values()},
     **{content_type: (ext,) for ext, content_type in OLE_TYPES.items()},
-}  # fmt: skip
+}
 
 
 def named_as(name: str, content_type: str) -> str:

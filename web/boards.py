@@ -103,11 +103,15 @@ def ranking_page(request: HttpRequest) -> HttpResponse:
         (s, [s.measures.get(m) for m in MEASURES], f"?campaign={a.campaign.pk}&unit={s.unit.code}") for s in r.standings
     ]
     context = {
-        "form": form, "asked": a, "r": r, "rows": rows, "laggards": r.laggards,
+        "form": form,
+        "asked": a,
+        "r": r,
+        "rows": rows,
+        "laggards": r.laggards,
         "measures": [(m, MEASURE_LABELS[m], r.weights[m]) for m in MEASURES],
         "weights_form": weights_form if may_weigh else None,
         "trail": [(u, f"?campaign={a.campaign.pk}&unit={u.code}") for u in trail(request.user, a.unit)],
-    }  # fmt: skip
+    }
     return render(request, "boards/ranking.html", context, status=status)
 
 
@@ -156,7 +160,15 @@ def bulletin_pdf(request: HttpRequest) -> HttpResponse:
 # --- exports ------------------------------------------------------------------------------------
 
 LIST_LIMIT = 50
-BOARD_PARAMS = ("campaign", "unit", "action", "due_by", "round", "start", "end")  # a board's, and the statistics' window
+BOARD_PARAMS = (
+    "campaign",
+    "unit",
+    "action",
+    "due_by",
+    "round",
+    "start",
+    "end",
+)  # a board's, and the statistics' window
 
 
 def _context(user) -> dict:

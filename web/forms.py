@@ -120,10 +120,14 @@ class MultipleFileField(forms.FileField):
 class ReportForm(Form):
     # bounded by its value, not by a count of digits, so that one message says the limit
     value = forms.DecimalField(
-        label=_("Amount done since the last report"), required=False, min_value=0, max_value=AMOUNT_MAX,
-        decimal_places=AMOUNT_PLACES, error_messages={"max_value": AMOUNT_TOO_LARGE},
+        label=_("Amount done since the last report"),
+        required=False,
+        min_value=0,
+        max_value=AMOUNT_MAX,
+        decimal_places=AMOUNT_PLACES,
+        error_messages={"max_value": AMOUNT_TOO_LARGE},
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
-    )  # fmt: skip
+    )
     text = forms.CharField(label=_("What was done"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     period = forms.TypedChoiceField(label=_("Check-in period"), required=False, coerce=forms.DateField().to_python)
     files = MultipleFileField(label=_("Evidence (photos, PDF, Office documents)"), required=False)
@@ -287,9 +291,11 @@ class CompleteForm(Form):
         self.criteria = list(criteria)
         for c in self.criteria:
             self.fields[f"passed_{c.pk}"] = forms.TypedChoiceField(
-                label=c.text, choices=[("1", _("Pass")), ("0", _("Fail"))], coerce=lambda v: v == "1",
+                label=c.text,
+                choices=[("1", _("Pass")), ("0", _("Fail"))],
+                coerce=lambda v: v == "1",
                 widget=forms.RadioSelect,
-            )  # fmt: skip
+            )
             self.fields[f"note_{c.pk}"] = forms.CharField(label=_("Note"), required=False)
         if not self.criteria:
             del self.fields["extend_to"], self.fields["reason"]
@@ -348,8 +354,11 @@ class PreferenceForm(Form):
             ("1", _("One daily digest at 8:30")),
             ("0", _("Every reminder as it comes")),
         ],
-        coerce=DIGEST.get, empty_value=None, required=False, widget=forms.RadioSelect,
-    )  # fmt: skip
+        coerce=DIGEST.get,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+    )
     weekly = forms.BooleanField(label=_("The weekly summary of my scope (Mondays)"), required=False)
 
     @classmethod

@@ -88,8 +88,10 @@ _FIELDS = {
     "rounds": gettext_lazy("rectification round"),
 }
 _STATUS = {
-    **dict(AssignmentStatus.choices), **dict(InspectionStatus.choices), **dict(Hotspot.Status.choices),
-}  # fmt: skip
+    **dict(AssignmentStatus.choices),
+    **dict(InspectionStatus.choices),
+    **dict(Hotspot.Status.choices),
+}
 _STATUS_OF = {"finding": dict(FindingStatus.choices)}
 
 
@@ -145,5 +147,8 @@ def percent(done, target) -> int | None:
 
 def period_label(c) -> str:
     return _("No. %(seq)s, due %(month)s/%(day)s (%(status)s)") % {
-        "seq": c.seq, "month": c.due.month, "day": c.due.day, "status": c.status.label,
-    }  # fmt: skip
+        "seq": c.seq,
+        "month": c.due.month,
+        "day": c.due.day,
+        "status": c.status.label,
+    }

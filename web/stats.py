@@ -165,8 +165,9 @@ def report(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         values = {i.pk: request.POST.get(f"v{i.pk}", "").strip() for i in a.campaign.indicators.filter(is_active=True)}
         try:
-            changed = report_figures(campaign=a.campaign, unit=a.unit, day=day, values=values, by=request.user,
-                                     source="web")  # fmt: skip
+            changed = report_figures(
+                campaign=a.campaign, unit=a.unit, day=day, values=values, by=request.user, source="web"
+            )
         except Refused as exc:
             status = refused(request, exc)
             ctx = _report_context(request, a, day, round_, posted=request.POST)

@@ -127,8 +127,7 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
         "item": a.item,
         # a share's page names the assignment it was passed down from, but links to it only for those
         # who may open it (a station lead usually may not see its sub-bureau's own assignment)
-        "parent_link": bool(a.parent_id)
-        and scope.restrict(Assignment.objects.filter(pk=a.parent_id), user).exists(),
+        "parent_link": bool(a.parent_id) and scope.restrict(Assignment.objects.filter(pk=a.parent_id), user).exists(),
         "today": timezone.localdate(),
         "can_report": can_report and a.is_active and a.status in (S.PENDING, S.IN_PROGRESS, S.RETURNED),
         "can_extend": can_report and a.is_active and a.status != S.ACCEPTED,
@@ -166,9 +165,12 @@ def _done(request: HttpRequest, a: Assignment, message: str) -> HttpResponse:
 def _submit(request: HttpRequest, a: Assignment, form, key: str, call) -> HttpResponse:
     """``submit`` on the assignment page: ``call(data)`` returns the success message."""
     return submit(
-        request, form, lambda data: (call(data), reverse("web:tasks-assignment", args=[a.pk])),
-        page=lambda status, **bound: _page(request, a, status=status, **bound), key=key,
-    )  # fmt: skip
+        request,
+        form,
+        lambda data: (call(data), reverse("web:tasks-assignment", args=[a.pk])),
+        page=lambda status, **bound: _page(request, a, status=status, **bound),
+        key=key,
+    )
 
 
 @login_required
@@ -179,9 +181,14 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
 
     def call(data):
         report_progress(
-            assignment=a, by=request.user, value=data["value"], text=data["text"], files=data["files"],
-            expected_version=data["version"], period=data.get("period") or None,
-        )  # fmt: skip
+            assignment=a,
+            by=request.user,
+            value=data["value"],
+            text=data["text"],
+            files=data["files"],
+            expected_version=data["version"],
+            period=data.get("period") or None,
+        )
         return _("Progress reported.")
 
     form = ReportForm(request.POST, request.FILES, periods=choices, default_period=current)

@@ -62,11 +62,25 @@ def pass_down(*, assignment: Assignment, by: User, shares: list[Share]) -> list[
                 raise ReportError(f"“{unit.name}”已直接承担此项任务，不能再由{parent.unit.name}分解")
             if child is None:
                 child = Assignment.objects.create(
-                    campaign_id=parent.campaign_id, item_id=parent.item_id, unit=unit, role=parent.role,
-                    due_date=due, parent=parent, target_share=share.target, created_at=now, updated_at=now,
-                )  # fmt: skip
-                events.append(audit.event(child, "assignment.created_by_pass_down", actor=by, unit=unit,
-                                          changes={"parent": parent.pk, "target_share": share.target, "due_date": due}))  # fmt: skip
+                    campaign_id=parent.campaign_id,
+                    item_id=parent.item_id,
+                    unit=unit,
+                    role=parent.role,
+                    due_date=due,
+                    parent=parent,
+                    target_share=share.target,
+                    created_at=now,
+                    updated_at=now,
+                )
+                events.append(
+                    audit.event(
+                        child,
+                        "assignment.created_by_pass_down",
+                        actor=by,
+                        unit=unit,
+                        changes={"parent": parent.pk, "target_share": share.target, "due_date": due},
+                    )
+                )
             else:
                 changes = audit.diff(
                     {"target_share": child.target_share, "due_date": child.due_date},
@@ -79,8 +93,15 @@ def pass_down(*, assignment: Assignment, by: User, shares: list[Share]) -> list[
                     child.refresh_from_db()
                     events.append(audit.event(child, "assignment.share_changed", actor=by, unit=unit, changes=changes))
             children.append(child)
-        events.append(audit.event(parent, "assignment.passed_down", actor=by, unit=parent.unit,
-                                  changes={"to": [c.unit.code for c in children]}))  # fmt: skip
+        events.append(
+            audit.event(
+                parent,
+                "assignment.passed_down",
+                actor=by,
+                unit=parent.unit,
+                changes={"to": [c.unit.code for c in children]},
+            )
+        )
         audit.record(events)
     return children
 

@@ -25,7 +25,9 @@ def request_extension(*, assignment: Assignment, by: User, due: date, reason: st
     if not reason:
         raise ReportError("申请延期须写明理由")
     with transaction.atomic():
-        locked = Assignment.objects.select_for_update(of=("self",)).select_related("unit", "campaign").get(pk=assignment.pk)
+        locked = (
+            Assignment.objects.select_for_update(of=("self",)).select_related("unit", "campaign").get(pk=assignment.pk)
+        )
         if not scope.can(by, Action.REPORT, locked.unit):
             raise Forbidden("无权为该单位申请延期")
         if locked.status == AssignmentStatus.ACCEPTED or not locked.is_active:
@@ -40,8 +42,17 @@ def request_extension(*, assignment: Assignment, by: User, due: date, reason: st
                 )
         except IntegrityError:
             raise ReportError("已有一份延期申请在等待审批") from None
-        audit.record([audit.event(locked, "assignment.extension_requested", actor=by, unit=locked.unit,
-                                  changes={"request": request.pk, "due_date": [locked.due_date, due], "reason": reason})])  # fmt: skip
+        audit.record(
+            [
+                audit.event(
+                    locked,
+                    "assignment.extension_requested",
+                    actor=by,
+                    unit=locked.unit,
+                    changes={"request": request.pk, "due_date": [locked.due_date, due], "reason": reason},
+                )
+            ]
+        )
     return request
 
 

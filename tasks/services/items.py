@@ -56,8 +56,9 @@ def follow_deadline(*, item_id: int, before: date, after: date, by: User | None 
     Assignment.objects.filter(pk__in=pks).update(due_date=after, version=F("version") + 1, updated_at=timezone.now())
     moved = Assignment.objects.filter(pk__in=pks).select_related("unit")
     audit.record(
-        audit.event(a, "assignment.due_changed", actor=by, changes={"due_date": [before, after]}, unit=a.unit,
-                    source=source)
+        audit.event(
+            a, "assignment.due_changed", actor=by, changes={"due_date": [before, after]}, unit=a.unit, source=source
+        )
         for a in moved
-    )  # fmt: skip
+    )
     return len(pks)

@@ -73,9 +73,16 @@ def report_progress(
             )
             for upload, info in checked:
                 evidence = Evidence(
-                    assignment=locked, report=report, name=info.name, content_type=info.content_type,
-                    extension=info.extension, size=info.size, sha256=info.sha256, uploaded_by=by, uploaded_at=now,
-                )  # fmt: skip
+                    assignment=locked,
+                    report=report,
+                    name=info.name,
+                    content_type=info.content_type,
+                    extension=info.extension,
+                    size=info.size,
+                    sha256=info.sha256,
+                    uploaded_by=by,
+                    uploaded_at=now,
+                )
                 evidence.file.save(info.name, upload, save=False)
                 stored.append(evidence)
                 evidence.save()
@@ -127,8 +134,17 @@ def add_comment(*, assignment: Assignment, by: User, text: str) -> Comment:
         raise Forbidden("无权查看该任务")
     with transaction.atomic():
         comment = Comment.objects.create(assignment=assignment, author=by, text=text)
-        audit.record([audit.event(assignment, "assignment.commented", actor=by, unit=assignment.unit,
-                                  changes={"comment": comment.pk, "text": text})])  # fmt: skip
+        audit.record(
+            [
+                audit.event(
+                    assignment,
+                    "assignment.commented",
+                    actor=by,
+                    unit=assignment.unit,
+                    changes={"comment": comment.pk, "text": text},
+                )
+            ]
+        )
     return comment
 
 

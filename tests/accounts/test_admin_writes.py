@@ -149,8 +149,9 @@ def test_hq_moves_an_items_deadline_in_the_admin_and_the_assignments_follow(city
     assert due == {"330302": date(2026, 7, 31), "330310": date(2026, 7, 25), "330320": date(2026, 7, 31)}
     updated = AuditEvent.objects.get(verb="item.updated", object_id=item.pk)
     assert updated.actor == hq and updated.changes == {
-        "due_date": ["2026-07-15", "2026-07-31"], "deadline_text": ["7月15日前", "7月底前"]
-    }  # fmt: skip
+        "due_date": ["2026-07-15", "2026-07-31"],
+        "deadline_text": ["7月15日前", "7月底前"],
+    }
     moved = AuditEvent.objects.filter(verb="assignment.due_changed", actor=hq)
     assert {e.unit.code for e in moved} == {"330302", "330320"}
     assert all(e.changes == {"due_date": ["2026-07-15", "2026-07-31"]} for e in moved)
@@ -172,8 +173,9 @@ def test_a_delete_in_the_admin_is_audited(city, published):
     assert response.status_code == 302 and not Round.objects.exists()
     deleted = AuditEvent.objects.filter(verb="round.deleted").order_by("id")
     assert [(e.object_id, e.object_repr, e.unit) for e in deleted] == [
-        (first.pk, str(first), published.owner), (second.pk, str(second), published.owner)
-    ]  # fmt: skip
+        (first.pk, str(first), published.owner),
+        (second.pk, str(second), published.owner),
+    ]
     assert all(e.actor.username == "root" and e.source.startswith("admin") for e in deleted)
 
 
@@ -198,16 +200,24 @@ def test_what_the_domain_keeps_is_not_deleted_in_the_admin(city, published):
         "/admin/stats/indicator/", {"action": "delete_selected", "_selected_action": [indicator.pk], "post": "yes"}
     )
     assert response.status_code == 403 and Figure.objects.count() == 1
-    draft = Campaign.objects.create(code="DR", name="草稿行动", owner=city["3303"], start=date(2026, 7, 1),
-                                    end=date(2026, 8, 1))  # fmt: skip
+    draft = Campaign.objects.create(
+        code="DR", name="草稿行动", owner=city["3303"], start=date(2026, 7, 1), end=date(2026, 8, 1)
+    )
     assert client.post(f"/admin/tasks/campaign/{draft.pk}/delete/", {"post": "yes"}).status_code == 302
     assert AuditEvent.objects.filter(verb="campaign.deleted", object_id=draft.pk).exists()
 
 
 def test_hq_lifting_a_sign_in_lock_is_audited(city):
     hq = city["hq"]
-    lock = AccessAttempt.objects.create(username="station_lead", ip_address="10.0.0.9", failures_since_start=5,
-                                        get_data="", post_data="", http_accept="", path_info="/accounts/login/")  # fmt: skip
+    lock = AccessAttempt.objects.create(
+        username="station_lead",
+        ip_address="10.0.0.9",
+        failures_since_start=5,
+        get_data="",
+        post_data="",
+        http_accept="",
+        path_info="/accounts/login/",
+    )
     response = login(hq).post(f"/admin/axes/accessattempt/{lock.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302 and not AccessAttempt.objects.exists()
     lifted = AuditEvent.objects.get(verb="accessattempt.deleted", object_id=lock.pk)

@@ -109,9 +109,14 @@ def test_a_user_sees_and_revokes_its_token_by_the_api(city):
         listed = client.get("/api/v1/auth/tokens/")
     assert listed.status_code == 200
     assert listed.json() == [
-        {"prefix": key[:6], "created": "2026-07-06T08:00:00+08:00", "expires": "2026-07-06T20:00:00+08:00",
-         "expired": False, "current": True}
-    ]  # fmt: skip
+        {
+            "prefix": key[:6],
+            "created": "2026-07-06T08:00:00+08:00",
+            "expires": "2026-07-06T20:00:00+08:00",
+            "expired": False,
+            "current": True,
+        }
+    ]
     assert key not in listed.content.decode()  # the secret is never shown again
     with time_machine.travel(MORNING + timedelta(hours=1), tick=False):
         assert client.delete("/api/v1/auth/tokens/").status_code == 204

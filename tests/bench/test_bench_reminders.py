@@ -29,9 +29,18 @@ REDIS = f"redis://127.0.0.1:6379/{10 + NODE % 2}"
 def test_the_benchmark_runs_on_a_tiny_province():
     out = StringIO()
     call_command(
-        "bench_reminders", "--cities=1", "--subbureaus=2", "--stations=8", "--items=10", "--due-pct=60",
-        f"--redis-url={REDIS}", "--keep", "--json", stdout=out, stderr=StringIO(),
-    )  # fmt: skip
+        "bench_reminders",
+        "--cities=1",
+        "--subbureaus=2",
+        "--stations=8",
+        "--items=10",
+        "--due-pct=60",
+        f"--redis-url={REDIS}",
+        "--keep",
+        "--json",
+        stdout=out,
+        stderr=StringIO(),
+    )
     report = json.loads(out.getvalue())
     assert report["problems"] == []
     assert report["due"] > 0 and all(report["due_by_step"].values())

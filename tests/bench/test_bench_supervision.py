@@ -18,9 +18,18 @@ from inspections.services import notice_number
 def test_the_benchmark_runs_on_a_tiny_province():
     out = StringIO()
     call_command(
-        "bench_supervision", "--cities=1", "--subbureaus=2", "--stations=4", "--items=8", "--findings=300",
-        "--notices=40", "--requests=3", "--json", stdout=out, stderr=StringIO(),
-    )  # fmt: skip
+        "bench_supervision",
+        "--cities=1",
+        "--subbureaus=2",
+        "--stations=4",
+        "--items=8",
+        "--findings=300",
+        "--notices=40",
+        "--requests=3",
+        "--json",
+        stdout=out,
+        stderr=StringIO(),
+    )
     report = json.loads(out.getvalue())
     assert [t["status"] for t in report["targets"]] == [200] * len(report["targets"])
     assert all(len(t["queries_seen"]) == 1 for t in report["targets"])

@@ -40,10 +40,15 @@ def worked(city, published):
         ("330302", FindingStatus.OPEN, None, None),
     ):
         Finding.objects.create(
-            campaign=published, unit=city.units[unit], place="某地", description="问题", status=status,
-            deadline=deadline, reported_by=city["inspector"],
+            campaign=published,
+            unit=city.units[unit],
+            place="某地",
+            description="问题",
+            status=status,
+            deadline=deadline,
+            reported_by=city["inspector"],
             closed_at=timezone.make_aware(datetime.combine(closed, datetime.min.time())) if closed else None,
-        )  # fmt: skip
+        )
     return published
 
 
@@ -60,8 +65,14 @@ def catalogue(published):
 def reported(city, catalogue):
     """Figures from three stations and the sub-bureau itself, this year and last."""
     c = catalogue["campaign"]
-    last = Campaign.objects.create(code="XJ25", name="去年", owner=c.owner, start=date(2025, 7, 1),
-                                   end=date(2025, 10, 8), status=CampaignStatus.CLOSED)  # fmt: skip
+    last = Campaign.objects.create(
+        code="XJ25",
+        name="去年",
+        owner=c.owner,
+        start=date(2025, 7, 1),
+        end=date(2025, 10, 8),
+        status=CampaignStatus.CLOSED,
+    )
     for i in c.indicators.all():
         Indicator.objects.create(campaign=last, code=i.code, name=i.name, measure=i.measure)
     rows = []
@@ -70,11 +81,20 @@ def reported(city, catalogue):
         for d in range(0, 40):
             day = date(2026, 7, 1) + timedelta(days=d)
             for i, ind in enumerate(c.indicators.order_by("seq"), start=1):
-                rows.append(Figure(campaign=c, indicator=ind, unit=unit, day=day, value=n * i + d % 5,
-                                   reported_by=city["hq"]))  # fmt: skip
+                rows.append(
+                    Figure(campaign=c, indicator=ind, unit=unit, day=day, value=n * i + d % 5, reported_by=city["hq"])
+                )
             for ind in last.indicators.all():
-                rows.append(Figure(campaign=last, indicator=ind, unit=unit, day=date(2025, 7, 1) + timedelta(days=d),
-                                   value=n, reported_by=city["hq"]))  # fmt: skip
+                rows.append(
+                    Figure(
+                        campaign=last,
+                        indicator=ind,
+                        unit=unit,
+                        day=date(2025, 7, 1) + timedelta(days=d),
+                        value=n,
+                        reported_by=city["hq"],
+                    )
+                )
     Figure.objects.bulk_create(rows)
     c.compare_to = last
     c.save()

@@ -185,14 +185,29 @@ def test_the_ranking_export_holds_the_rankings_figures(city, worked, django_capt
     r = ranking(hq, worked, city.units["3303"], today=TODAY)
     assert ws["A1"].value == f"{worked.name} 单位综合排名" and "江城市公安局" in ws["A2"].value
     header = [c.value for c in ws[3]]
-    assert header[:3] == ["名次", "单位", "综合得分"] and header[-5:] == ["任务数", "已完成", "逾期", "发现问题", "未整改"]
+    assert header[:3] == ["名次", "单位", "综合得分"] and header[-5:] == [
+        "任务数",
+        "已完成",
+        "逾期",
+        "发现问题",
+        "未整改",
+    ]
     assert header[3] == f"完成率\n权重{r.weights['completion']}"
     rows = [[c.value for c in row] for row in ws.iter_rows(min_row=4)]
     assert len(rows) == len(r.standings) > 1
     for got, s in zip(rows, r.standings, strict=True):
         measures = [None if s.measures.get(m) is None else round(s.measures[m] / 100, 4) for m in MEASURES]
-        assert got == [s.rank, s.unit.name, s.score, *measures, s.total, s.done, s.overdue, s.findings,
-                       s.open_findings], s.unit.code  # fmt: skip
+        assert got == [
+            s.rank,
+            s.unit.name,
+            s.score,
+            *measures,
+            s.total,
+            s.done,
+            s.overdue,
+            s.findings,
+            s.open_findings,
+        ], s.unit.code
     called = book["通报约谈"]
     assert called["A1"].value == "通报约谈单位"
     assert [[c.value for c in row] for row in called.iter_rows(min_row=3)] == [
@@ -202,11 +217,23 @@ def test_the_ranking_export_holds_the_rankings_figures(city, worked, django_capt
 
 def test_the_stats_export_holds_the_statistics(city, reported, django_capture_on_commit_callbacks):
     hq, east = city["hq"], city.units["330310"]
-    export = made(django_capture_on_commit_callbacks, hq, "stats", campaign=reported.pk, unit="330310",
-                  start="2026-07-01", end="2026-07-31")  # fmt: skip
+    export = made(
+        django_capture_on_commit_callbacks,
+        hq,
+        "stats",
+        campaign=reported.pk,
+        unit="330310",
+        start="2026-07-01",
+        end="2026-07-31",
+    )
     assert (export.status, export.message) == (ExportStatus.DONE, "")
-    assert export.params == {"campaign": reported.pk, "unit": "330310", "round": None, "start": "2026-07-01",
-                             "end": "2026-07-31"}  # fmt: skip
+    assert export.params == {
+        "campaign": reported.pk,
+        "unit": "330310",
+        "round": None,
+        "start": "2026-07-01",
+        "end": "2026-07-31",
+    }
     assert export.filename == f"{reported.name}_战果统计_城东分局_0701-0731.xlsx"
     book = opened(export)
     assert book.sheetnames == ["战果统计", "分轮次", "每日"]
@@ -227,10 +254,13 @@ def test_the_stats_export_holds_the_statistics(city, reported, django_capture_on
     by_round = stats_queries.per_round(hq, reported, east)
     rounds = [[c.value for c in row] for row in book["分轮次"].iter_rows(min_row=3)]
     assert rounds == [
-        [r.name, f"{r.start.month}月{r.start.day}日至{r.end.day}日",
-         *(by_round.get(r.pk, {}).get(ln.indicator.pk) for ln in t.lines)]
+        [
+            r.name,
+            f"{r.start.month}月{r.start.day}日至{r.end.day}日",
+            *(by_round.get(r.pk, {}).get(ln.indicator.pk) for ln in t.lines),
+        ]
         for r in reported.rounds.all()
-    ]  # fmt: skip
+    ]
     days = stats_queries.series(hq, reported, east, w)
     daily = book["每日"]
     first = [c.value for c in daily[3]]
@@ -297,6 +327,7 @@ def test_the_export_module_is_below_the_job():
             assert not names & above, ast.unparse(node)
         elif isinstance(node, ast.Import):
             assert not {a.name for a in node.names} & above, ast.unparse(node)
+
 
 def test_out_of_scope_and_malformed_requests_are_refused(city, spread):
     station = city["station_lead"]
@@ -404,10 +435,17 @@ def test_the_ranking_and_stats_pages_offer_their_exports(city, reported, django_
     first = reported.rounds.get(name="第一轮")
     for page, kind, post in (
         (f"/board/ranking/?campaign={reported.pk}&unit=330310", "ranking", {"unit": "330310"}),
-        (f"/stats/?campaign={reported.pk}&unit=330310&round={first.pk}", "stats", {"unit": "330310", "round": first.pk}),
-        (f"/stats/?campaign={reported.pk}&start=2026-07-02&end=2026-07-20", "stats",
-         {"start": "2026-07-02", "end": "2026-07-20"}),
-    ):  # fmt: skip
+        (
+            f"/stats/?campaign={reported.pk}&unit=330310&round={first.pk}",
+            "stats",
+            {"unit": "330310", "round": first.pk},
+        ),
+        (
+            f"/stats/?campaign={reported.pk}&start=2026-07-02&end=2026-07-20",
+            "stats",
+            {"start": "2026-07-02", "end": "2026-07-20"},
+        ),
+    ):
         html = text(hq.get(page))
         form = html.split('id="export-form"', 1)[1].split("</form>", 1)[0]
         assert f'name="kind" value="{kind}"' in form, page

@@ -32,7 +32,12 @@ def brute(campaign, root: Unit) -> dict[str, dict[str, int]]:
 
     for a in Assignment.objects.filter(campaign=campaign, is_active=True).select_related("unit"):
         if a.unit.path.startswith(root.path) and a.unit.path != root.path:
-            c = out.setdefault(column(a.unit), dict.fromkeys(["total", "done", "due", "in_time", "overdue", "findings", "findings_due", "rectified_in_time"], 0))  # fmt: skip
+            c = out.setdefault(
+                column(a.unit),
+                dict.fromkeys(
+                    ["total", "done", "due", "in_time", "overdue", "findings", "findings_due", "rectified_in_time"], 0
+                ),
+            )
             c["total"] += 1
             c["done"] += a.status == S.ACCEPTED
             c["due"] += a.due_date < TODAY
@@ -42,7 +47,12 @@ def brute(campaign, root: Unit) -> dict[str, dict[str, int]]:
             c["overdue"] += a.status != S.ACCEPTED and a.due_date < TODAY
     for f in Finding.objects.filter(campaign=campaign).select_related("unit"):
         if f.unit.path.startswith(root.path) and f.unit.path != root.path:
-            c = out.setdefault(column(f.unit), dict.fromkeys(["total", "done", "due", "in_time", "overdue", "findings", "findings_due", "rectified_in_time"], 0))  # fmt: skip
+            c = out.setdefault(
+                column(f.unit),
+                dict.fromkeys(
+                    ["total", "done", "due", "in_time", "overdue", "findings", "findings_due", "rectified_in_time"], 0
+                ),
+            )
             c["findings"] += 1
             c["findings_due"] += bool(f.deadline) and (f.status == FindingStatus.CLOSED or f.deadline < TODAY)
             c["rectified_in_time"] += (
@@ -54,10 +64,13 @@ def brute(campaign, root: Unit) -> dict[str, dict[str, int]]:
 def test_standings_count_each_subtree(city, worked):
     for root in (city.units["3303"], city.units["330310"]):
         got = {
-            s.unit.code: {k: getattr(s, k) for k in ("total", "done", "due", "in_time", "overdue", "findings", "findings_due", "rectified_in_time")}
+            s.unit.code: {
+                k: getattr(s, k)
+                for k in ("total", "done", "due", "in_time", "overdue", "findings", "findings_due", "rectified_in_time")
+            }
             for s in standings(city["hq"], worked, root).values()
             if s.total or s.findings
-        }  # fmt: skip
+        }
         assert got == brute(worked, root)
 
 
@@ -93,7 +106,9 @@ def test_a_measure_a_unit_has_nothing_for_is_left_out():
 def test_laggards_are_the_lowest_with_reasons(city, worked):
     r = ranking(city["hq"], worked, city.units["3303"])
     ranked = [s for s in r.standings if s.rank]
-    assert (r.laggards == list(reversed(ranked[-len(r.laggards):])) and 1 <= len(r.laggards) <= len(ranked) // 3) or len(ranked) < 3  # fmt: skip
+    assert (
+        r.laggards == list(reversed(ranked[-len(r.laggards) :])) and 1 <= len(r.laggards) <= len(ranked) // 3
+    ) or len(ranked) < 3
     assert all(s.reasons()[0].startswith("完成率") for s in r.laggards)
 
 
@@ -102,8 +117,11 @@ def test_weights_are_set_by_the_owning_hq_and_audited(city, worked):
     with pytest.raises(PermissionDenied):
         save_weights(campaign=worked, by=city["east_leader"], values=values)
     with pytest.raises(Refused):
-        save_weights(campaign=worked, by=city["hq"], values=values | {"completion": 0, "on_time": 0, "overdue": 0,
-                                                                        "rectification": 0, "findings": 0})  # fmt: skip
+        save_weights(
+            campaign=worked,
+            by=city["hq"],
+            values=values | {"completion": 0, "on_time": 0, "overdue": 0, "rectification": 0, "findings": 0},
+        )
     save_weights(campaign=worked, by=city["hq"], values=values)
     (event,) = AuditEvent.objects.filter(verb="ranking.weights")
     assert event.changes["rectification"] == [10, 60] and event.actor == city["hq"]
@@ -135,8 +153,16 @@ def test_the_page_ranks_drills_and_saves_weights(city, worked):
     html = text(page)
     assert page.status_code == 200 and "城东分局" in html and "通报约谈" in html
     assert f"?campaign={worked.pk}&amp;unit=330310" in html  # a unit opens the ranking one level down
-    post = {"campaign": worked.pk, "unit": "3303", "completion": 1, "on_time": 1, "overdue": 1,
-            "rectification": 1, "findings": 1, "laggards": 2}  # fmt: skip
+    post = {
+        "campaign": worked.pk,
+        "unit": "3303",
+        "completion": 1,
+        "on_time": 1,
+        "overdue": 1,
+        "rectification": 1,
+        "findings": 1,
+        "laggards": 2,
+    }
     assert hq.post("/board/ranking/", post).status_code == 302
     assert AuditEvent.objects.filter(verb="ranking.weights").exists()
     leader = login(city["east_leader"])

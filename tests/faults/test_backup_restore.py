@@ -88,10 +88,21 @@ def seeded(city, published) -> list[tuple[str, str]]:
             else city["west_lead"]
         )
         a = Assignment.objects.get(item__code="1.1", unit__code=code)
-        report_progress(assignment=a, by=lead, value=n + 1, text=f"第{n + 1}次",
-                        files=[SimpleUploadedFile(f"现场{n}.png", png(5000, n)), SimpleUploadedFile("表.pdf", pdffiles.blank())])  # fmt: skip
-        log_finding(by=city["inspector"], unit=a.unit, place=f"场所{n}", description="灭火器过期", campaign=published,
-                    photos=[SimpleUploadedFile(f"问题{n}.png", png(3000, 10 + n))])  # fmt: skip
+        report_progress(
+            assignment=a,
+            by=lead,
+            value=n + 1,
+            text=f"第{n + 1}次",
+            files=[SimpleUploadedFile(f"现场{n}.png", png(5000, n)), SimpleUploadedFile("表.pdf", pdffiles.blank())],
+        )
+        log_finding(
+            by=city["inspector"],
+            unit=a.unit,
+            place=f"场所{n}",
+            description="灭火器过期",
+            campaign=published,
+            photos=[SimpleUploadedFile(f"问题{n}.png", png(3000, 10 + n))],
+        )
     stored = [*Evidence.objects.values_list("file", "sha256"), *Photo.objects.values_list("file", "sha256")]
     assert len(stored) == 9
     return stored
@@ -104,8 +115,12 @@ def test_backup_and_restore_into_a_fresh_database(seeded, fresh_database, tmp_pa
     [directory] = (tmp_path / "backups").iterdir()
     assert directory.name.startswith("tracker-") and not directory.name.endswith(".partial")
     assert sorted(p.name for p in directory.iterdir()) == [
-        "SHA256SUMS", "counts.json", "db.dump", "manifest.json", "media.tar"
-    ]  # fmt: skip
+        "SHA256SUMS",
+        "counts.json",
+        "db.dump",
+        "manifest.json",
+        "media.tar",
+    ]
 
     restored_media = tmp_path / "restored-media"
     target = database_url().rsplit("/", 1)[0] + "/" + fresh_database
@@ -118,8 +133,14 @@ def test_backup_and_restore_into_a_fresh_database(seeded, fresh_database, tmp_pa
     for name, sha256 in seeded:
         original, copy = (media / name).read_bytes(), (restored_media / name).read_bytes()
         assert copy == original and hashlib.sha256(copy).hexdigest() == sha256
-    figures.update({"tables compared": len(rows), "rows compared": sum(rows.values()), "sequences": len(sequences),
-                    "files compared (bytes + SHA-256)": len(seeded)})  # fmt: skip
+    figures.update(
+        {
+            "tables compared": len(rows),
+            "rows compared": sum(rows.values()),
+            "sequences": len(sequences),
+            "files compared (bytes + SHA-256)": len(seeded),
+        }
+    )
 
     # a second restore into the now full database is refused, and so is a damaged backup
     again = run("restore", str(directory), database=target, media=tmp_path / "other-media")

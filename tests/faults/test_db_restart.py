@@ -82,9 +82,16 @@ class Load:
         body = json.dumps({"value": "1", "text": sent.marker})
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
-            conn.request("POST", f"/api/v1/assignments/{assignment}/reports/", body=body, headers={
-                "Authorization": f"Token {token}", "Content-Type": "application/json", "Accept": "application/json",
-            })  # fmt: skip
+            conn.request(
+                "POST",
+                f"/api/v1/assignments/{assignment}/reports/",
+                body=body,
+                headers={
+                    "Authorization": f"Token {token}",
+                    "Content-Type": "application/json",
+                    "Accept": "application/json",
+                },
+            )
             response = conn.getresponse()
             raw = response.read()
             sent.status, sent.retry_after = response.status, response.getheader("Retry-After")
@@ -164,15 +171,21 @@ def test_postgres_restarted_under_load(cluster, tmp_path, figures):
     across = [s for s in sent if not within(s, ups) and not within(s, downs)]
     statuses = Counter(s.status for s in sent)
     written = _check_database(cluster, sent, seed["versions"])
-    figures.update({
-        "threads": THREADS, "restarts": CYCLES, "outages": CYCLES, "requests": len(sent),
-        "answered 201": statuses[201], "answered 503": statuses[503],
-        "other answers": sum(n for code, n in statuses.items() if code not in (201, 503)),
-        "server up: 201 / all": f"{sum(s.status == 201 for s in up)} / {len(up)}",
-        "server down: 503 / all": f"{sum(s.status == 503 for s in down)} / {len(down)}",
-        "across a restart: 201 / 503": f"{sum(s.status == 201 for s in across)} / {sum(s.status == 503 for s in across)}",
-        **written,
-    })  # fmt: skip
+    figures.update(
+        {
+            "threads": THREADS,
+            "restarts": CYCLES,
+            "outages": CYCLES,
+            "requests": len(sent),
+            "answered 201": statuses[201],
+            "answered 503": statuses[503],
+            "other answers": sum(n for code, n in statuses.items() if code not in (201, 503)),
+            "server up: 201 / all": f"{sum(s.status == 201 for s in up)} / {len(up)}",
+            "server down: 503 / all": f"{sum(s.status == 503 for s in down)} / {len(down)}",
+            "across a restart: 201 / 503": f"{sum(s.status == 201 for s in across)} / {sum(s.status == 503 for s in across)}",
+            **written,
+        }
+    )
 
     # nothing but success or a clean refusal: no 500 page, no connection reset
     assert set(statuses) <= {201, 503}, Counter((s.status, s.detail[:80]) for s in sent if s.status != 201)
@@ -218,6 +231,8 @@ def _check_database(cluster: OwnPostgres, sent: list[Sent], versions: dict[str, 
         assert progress == total.get(pk, Decimal(0)), (pk, progress, total.get(pk))
         assert version - versions[str(pk)] == count[pk], (pk, version, versions[str(pk)], count[pk])
     return {
-        "rows checked": len(reports), "audit events": sum(events.values()), "assignments checked": len(assignments),
+        "rows checked": len(reports),
+        "audit events": sum(events.values()),
+        "assignments checked": len(assignments),
         "503 but written (cut at or after COMMIT)": len(ambiguous),
-    }  # fmt: skip
+    }

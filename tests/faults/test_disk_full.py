@@ -72,8 +72,11 @@ class Disk:
 
     def files(self) -> list[str]:
         """Every file on the disk but the filler, with its size."""
-        return sorted(f"{p.relative_to(self.root)} ({p.stat().st_size})" for p in self.root.rglob("*")
-                      if p.is_file() and p != self.filler)  # fmt: skip
+        return sorted(
+            f"{p.relative_to(self.root)} ({p.stat().st_size})"
+            for p in self.root.rglob("*")
+            if p.is_file() and p != self.filler
+        )
 
 
 @pytest.fixture
@@ -98,10 +101,13 @@ def disk(settings, tmp_path) -> Disk:
 def written() -> dict:
     """What a refused upload must not change."""
     return {
-        "reports": ProgressReport.objects.count(), "evidence": Evidence.objects.count(),
-        "findings": Finding.objects.count(), "photos": Photo.objects.count(), "events": AuditEvent.objects.count(),
+        "reports": ProgressReport.objects.count(),
+        "evidence": Evidence.objects.count(),
+        "findings": Finding.objects.count(),
+        "photos": Photo.objects.count(),
+        "events": AuditEvent.objects.count(),
         "assignments": sorted(Assignment.objects.values_list("pk", "progress", "version", "status")),
-    }  # fmt: skip
+    }
 
 
 def messages_of(response) -> list[str]:
@@ -124,11 +130,15 @@ def test_evidence_on_a_full_disk_is_refused_and_leaves_nothing(city, published, 
     a = Assignment.objects.get(item__code="1.1", unit__code=STATION)
     client = login(city["station_lead"])
     before = written()
-    api = client.post(f"/api/v1/assignments/{a.pk}/reports/",
-                      {"value": "3", "text": "清查网吧3家", "files": [SimpleUploadedFile("现场.png", png(2000))]})  # fmt: skip
+    api = client.post(
+        f"/api/v1/assignments/{a.pk}/reports/",
+        {"value": "3", "text": "清查网吧3家", "files": [SimpleUploadedFile("现场.png", png(2000))]},
+    )
     refused_cleanly(api, api=True)
-    page = client.post(f"/assignments/{a.pk}/report/",
-                       {"value": "3", "text": "清查网吧3家", "files": [SimpleUploadedFile("现场.png", png(2000))]})  # fmt: skip
+    page = client.post(
+        f"/assignments/{a.pk}/report/",
+        {"value": "3", "text": "清查网吧3家", "files": [SimpleUploadedFile("现场.png", png(2000))]},
+    )
     refused_cleanly(page, api=False)
     assert page.context["report_form"]["text"].value() == "清查网吧3家"  # what was typed is kept
     assert written() == before and disk.files() == [] and disk.free() == 0
@@ -141,8 +151,10 @@ def test_a_finding_with_photos_on_a_full_disk_is_refused_and_leaves_nothing(city
     before = written()
     api = client.post("/api/v1/findings/", {**fields, "photos": [SimpleUploadedFile("现场.png", png(2000))]})
     refused_cleanly(api, api=True)
-    page = client.post("/findings/new/", {**fields, "category": "fire", "severity": "general",
-                                          "camera": SimpleUploadedFile("现场.png", png(2000))})  # fmt: skip
+    page = client.post(
+        "/findings/new/",
+        {**fields, "category": "fire", "severity": "general", "camera": SimpleUploadedFile("现场.png", png(2000))},
+    )
     refused_cleanly(page, api=False)
     assert page.context["form"]["place"].value() == "人民路烧烤店"
     assert written() == before and disk.files() == [] and disk.free() == 0
@@ -164,8 +176,10 @@ def test_files_cut_off_half_way_are_removed_and_the_upload_goes_through_once_the
         refused_cleanly(client.post(f"/api/v1/assignments/{a.pk}/reports/", {"value": "1", "files": files}), api=True)
         assert written() == before and disk.files() == [] and disk.free() == 16384
     photos = [SimpleUploadedFile("一.png", small), SimpleUploadedFile("二.png", large)]
-    finding = client.post("/api/v1/findings/", {"campaign": published.pk, "unit": STATION, "place": "网吧",
-                                                "description": "未实名登记", "photos": photos})  # fmt: skip
+    finding = client.post(
+        "/api/v1/findings/",
+        {"campaign": published.pk, "unit": STATION, "place": "网吧", "description": "未实名登记", "photos": photos},
+    )
     refused_cleanly(finding, api=True)
     assert written() == before and disk.files() == [] and disk.free() == 16384
 
@@ -175,11 +189,18 @@ def test_files_cut_off_half_way_are_removed_and_the_upload_goes_through_once_the
     assert done.status_code == 201, done.content
     stored = Evidence.objects.filter(report_id=done.json()["id"]).order_by("name")
     assert [hashlib.sha256(e.file.read()).hexdigest() for e in stored] == [
-        hashlib.sha256(small).hexdigest(), hashlib.sha256(large).hexdigest()
-    ]  # fmt: skip
+        hashlib.sha256(small).hexdigest(),
+        hashlib.sha256(large).hexdigest(),
+    ]
     assert len(disk.files()) == 2
-    figures.update({"uploads refused (507)": 3, "files cut off and removed": 3, "rows and events left": 0,
-                    "after freeing space": "201, 2 files, checksums equal"})  # fmt: skip
+    figures.update(
+        {
+            "uploads refused (507)": 3,
+            "files cut off and removed": 3,
+            "rows and events left": 0,
+            "after freeing space": "201, 2 files, checksums equal",
+        }
+    )
 
 
 def test_the_temporary_upload_directory_full_is_a_clean_507_too(city, published, disk, settings, figures, caplog):
@@ -190,14 +211,18 @@ def test_the_temporary_upload_directory_full_is_a_clean_507_too(city, published,
     a = Assignment.objects.get(item__code="1.1", unit__code=STATION)
     before = written()
     client = login(city["station_lead"])
-    api = client.post(f"/api/v1/assignments/{a.pk}/reports/", {"value": "1", "files": [SimpleUploadedFile("大.png", png(3 << 20))]})  # fmt: skip
+    api = client.post(
+        f"/api/v1/assignments/{a.pk}/reports/", {"value": "1", "files": [SimpleUploadedFile("大.png", png(3 << 20))]}
+    )
     refused_cleanly(api, api=True)
     browser = Client(enforce_csrf_checks=True, raise_request_exception=False)  # as a browser posts
     browser.force_login(city["station_lead"])
     browser.get(f"/assignments/{a.pk}/")
     token = browser.cookies["csrftoken"].value
-    page = browser.post(f"/assignments/{a.pk}/report/", {"csrfmiddlewaretoken": token, "value": "1",
-                                                         "files": [SimpleUploadedFile("大.png", png(3 << 20))]})  # fmt: skip
+    page = browser.post(
+        f"/assignments/{a.pk}/report/",
+        {"csrfmiddlewaretoken": token, "value": "1", "files": [SimpleUploadedFile("大.png", png(3 << 20))]},
+    )
     assert page.status_code == 507 and FULL_MESSAGE in page.content.decode() and b"Traceback" not in page.content
     assert written() == before
     figures.update({"uploads refused (507)": 2, "rows and events left": 0})

@@ -109,9 +109,11 @@ def delivered_once(expected: set[tuple], webhook) -> dict:
     assert received == Counter(m.idempotency_key for m in pushed)  # each key once
     assert all(r.status == 200 and r.signed_with(SECRET) for r in webhook.received)
     return {
-        "reminders": len(expected), "messages": messages.count(), "webhooks received": sum(received.values()),
+        "reminders": len(expected),
+        "messages": messages.count(),
+        "webhooks received": sum(received.values()),
         "duplicates": sum(n - 1 for n in received.values()),
-    }  # fmt: skip
+    }
 
 
 @pytest.fixture
@@ -155,8 +157,9 @@ def test_worker_killed_mid_sweep_and_redis_restarted_every_reminder_once(
         until(lambda: len(worker.results("notifications.deliver")) > done, "a drain after the restart")
     [swept] = worker.results("notifications.sweep")
     assert swept["reminders"] == len(overdue_everywhere)
-    figures.update({"workers killed mid-sweep": kills, "Redis restarts": kills + 1,
-                    **delivered_once(overdue_everywhere, webhook)})  # fmt: skip
+    figures.update(
+        {"workers killed mid-sweep": kills, "Redis restarts": kills + 1, **delivered_once(overdue_everywhere, webhook)}
+    )
 
 
 @pytest.fixture
@@ -194,5 +197,11 @@ def test_two_schedulers_by_mistake_send_nothing_twice(
     until(lambda: not Message.objects.exclude(status=MessageStatus.SENT).exists(), "all sent", timeout=60)
     # one sweep decided everything; every other one (the second scheduler's too) found it decided
     assert sorted(s["reminders"] for s in sweeps) == [0] * (len(sweeps) - 1) + [len(overdue_everywhere)]
-    figures.update({"sweeps sent by beat 1 / beat 2": f"{sent[0]} / {sent[1]}", "sweeps run": len(sweeps),
-                    "sweeps that decided anything": 1, **delivered_once(overdue_everywhere, webhook)})  # fmt: skip
+    figures.update(
+        {
+            "sweeps sent by beat 1 / beat 2": f"{sent[0]} / {sent[1]}",
+            "sweeps run": len(sweeps),
+            "sweeps that decided anything": 1,
+            **delivered_once(overdue_everywhere, webhook),
+        }
+    )

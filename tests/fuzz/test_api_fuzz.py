@@ -78,14 +78,28 @@ def delivered(user: User, campaign: Campaign, n: int = 2) -> None:
     """``n`` inbox messages of ``user`` as the drain leaves them (one read)."""
     for i in range(n):
         reminder = Reminder.objects.create(
-            kind="overdue", subject_type="assignment", subject_id=1_000_000 + user.pk * 10 + i, occurrence=f"fuzz {i}",
-            recipient=user, audience="lead", colour="red", unit=user.unit, campaign=campaign,
-            due_date=timezone.localdate(), batch="fuzz",
-        )  # fmt: skip
+            kind="overdue",
+            subject_type="assignment",
+            subject_id=1_000_000 + user.pk * 10 + i,
+            occurrence=f"fuzz {i}",
+            recipient=user,
+            audience="lead",
+            colour="red",
+            unit=user.unit,
+            campaign=campaign,
+            due_date=timezone.localdate(),
+            batch="fuzz",
+        )
         Message.objects.create(
-            reminder=reminder, recipient=user, channel="inbox", status="sent", sent_at=timezone.now(),
-            subject=f"督办提醒 {user.username} {i}", read_at=timezone.now() if i == 0 else None, unit=user.unit,
-        )  # fmt: skip
+            reminder=reminder,
+            recipient=user,
+            channel="inbox",
+            status="sent",
+            sent_at=timezone.now(),
+            subject=f"督办提醒 {user.username} {i}",
+            read_at=timezone.now() if i == 0 else None,
+            unit=user.unit,
+        )
 
 
 def exported(user: User) -> None:
@@ -153,11 +167,22 @@ def in_process():
 
 # the collection in a path -> the rows its {id} names
 PATH_ROWS = {
-    "units": Unit, "users": User, "campaigns": Campaign, "actions": LineOfAction, "items": Item,
-    "assignments": Assignment, "evidence": Evidence, "extension-requests": ExtensionRequest,
-    "inspections": Inspection, "findings": Finding, "finding-photos": Photo, "notices": Notice,
-    "hotspots": Hotspot, "inbox": Message, "exports": Export,
-}  # fmt: skip
+    "units": Unit,
+    "users": User,
+    "campaigns": Campaign,
+    "actions": LineOfAction,
+    "items": Item,
+    "assignments": Assignment,
+    "evidence": Evidence,
+    "extension-requests": ExtensionRequest,
+    "inspections": Inspection,
+    "findings": Finding,
+    "finding-photos": Photo,
+    "notices": Notice,
+    "hotspots": Hotspot,
+    "inbox": Message,
+    "exports": Export,
+}
 
 
 def references() -> dict[str, list[Any]]:
@@ -189,16 +214,36 @@ def references() -> dict[str, list[Any]]:
 
 # a query parameter or body field -> the kind of reference it takes (a list: several)
 FIELD_REFS = {
-    "campaign": "campaign", "assignment": "assignment", "inspection": "inspection", "hotspot": "hotspot",
-    "notice": "notice", "item": "item", "action": "action", "parent": "assignment", "unit": "unit",
-    "under": "unit", "round": "round", "criterion": "criterion", "id": "assignment",
-    "username": "user", "units": ["unit"], "team": ["user"], "items": ["item"], "findings": ["finding"],
-}  # fmt: skip
+    "campaign": "campaign",
+    "assignment": "assignment",
+    "inspection": "inspection",
+    "hotspot": "hotspot",
+    "notice": "notice",
+    "item": "item",
+    "action": "action",
+    "parent": "assignment",
+    "unit": "unit",
+    "under": "unit",
+    "round": "round",
+    "criterion": "criterion",
+    "id": "assignment",
+    "username": "user",
+    "units": ["unit"],
+    "team": ["user"],
+    "items": ["item"],
+    "findings": ["finding"],
+}
 FILE_FIELDS = {"files", "photos"}  # multipart lists of evidence: a real PNG often
 KIND_OF_COLLECTION = {
-    "campaigns": "campaign", "assignments": "assignment", "inspections": "inspection", "findings": "finding",
-    "hotspots": "hotspot", "notices": "notice", "items": "item", "actions": "action",
-}  # fmt: skip
+    "campaigns": "campaign",
+    "assignments": "assignment",
+    "inspections": "inspection",
+    "findings": "finding",
+    "hotspots": "hotspot",
+    "notices": "notice",
+    "items": "item",
+    "actions": "action",
+}
 
 
 def seen_by(token: str) -> dict[str, list[Any]]:

@@ -378,11 +378,21 @@ def test_zero_and_full_cover(request, text):
 
 # (as written in a cell, as it must come out)
 UNIT_NAMES = [
-    ("治安支队", "治安支队"), ("城东分局", "城东分局"), ("城关派出所", "城关派出所"), ("各派出所", "各派出所"),
-    ("全市各单位", "全市各单位"), ("各分局", "各分局"), ("33031001", "33031001"), ("“刑侦支队”", "刑侦支队"),
-    ("《网安大队》", "网安大队"), ("治安支队（一大队）", "治安支队（一大队）"), ("技侦大队等", "技侦大队"),
-    ("网安和技侦大队", "网安和技侦大队"), ("巡特警支队等单位", "巡特警支队"), (" 交警支队 ", "交警支队"),
-]  # fmt: skip
+    ("治安支队", "治安支队"),
+    ("城东分局", "城东分局"),
+    ("城关派出所", "城关派出所"),
+    ("各派出所", "各派出所"),
+    ("全市各单位", "全市各单位"),
+    ("各分局", "各分局"),
+    ("33031001", "33031001"),
+    ("“刑侦支队”", "刑侦支队"),
+    ("《网安大队》", "网安大队"),
+    ("治安支队（一大队）", "治安支队（一大队）"),
+    ("技侦大队等", "技侦大队"),
+    ("网安和技侦大队", "网安和技侦大队"),
+    ("巡特警支队等单位", "巡特警支队"),
+    (" 交警支队 ", "交警支队"),
+]
 SEPARATORS = ["、", "，", ",", "；", ";", "/", "／", "\n", "、 ", "，\n"]
 
 
@@ -401,10 +411,12 @@ LEADERS = ["王建国", "李振华", "周西"]
 
 @fuzz(100)
 @given(
-    n=st.integers(1, 99), name=st.sampled_from(SECTION_NAMES), leader=st.sampled_from(["", *LEADERS]),
+    n=st.integers(1, 99),
+    name=st.sampled_from(SECTION_NAMES),
+    leader=st.sampled_from(["", *LEADERS]),
     form=st.sampled_from(["一、", "第一部分 ", "（一）", "1、", "1. "]),
     title=st.sampled_from(["分管领导", "牵头领导", "责任领导"]),
-)  # fmt: skip
+)
 def test_section_headings_read_as_written(request, n, name, leader, form, title):
     counted(request)
     number = {"一、": f"{cn_number(n)}、", "第一部分 ": f"第{cn_number(n)}部分 ", "（一）": f"（{cn_number(n)}）"}
@@ -496,11 +508,14 @@ def plan_files(draw, xlsx: bool) -> PlanFile:
             row.bad = {
                 f
                 for f, spoilt in (
-                    ("code", not code), ("task", not task), ("lead", lead_bad or not row.cells[FIELD["lead"]]),
-                    ("coop", coop_bad), ("deadline", row.due[1] is None and row.due[0] in ("date",)),
+                    ("code", not code),
+                    ("task", not task),
+                    ("lead", lead_bad or not row.cells[FIELD["lead"]]),
+                    ("coop", coop_bad),
+                    ("deadline", row.due[1] is None and row.due[0] in ("date",)),
                 )
                 if spoilt
-            }  # fmt: skip
+            }
             if not row.bad:
                 if code in codes:
                     row.bad = {"code"}  # 序号重复: the later row
@@ -722,7 +737,11 @@ def assert_imports_or_located(content: bytes, suffix: str, display: str, options
 
 
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(10**20), 10**20), st.floats(), LONG_TEXT)
-json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(LONG_TEXT, inner, max_size=3), max_leaves=8)  # fmt: skip
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(LONG_TEXT, inner, max_size=3),
+    max_leaves=8,
+)
 ITEM_KEYS = ["code", "task", "measures", "target", "lead", "cooperating", "leader", "deadline", "acceptance", "action"]
 
 

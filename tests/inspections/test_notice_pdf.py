@@ -52,16 +52,23 @@ def flat(text: str) -> str:
 @pytest.fixture
 def visit(city, published):
     return svc.plan_inspection(
-        by=city["inspector"], campaign=published, units=[city.units["33031001"]], planned_on=TODAY,
+        by=city["inspector"],
+        campaign=published,
+        units=[city.units["33031001"]],
+        planned_on=TODAY,
         kind=InspectionKind.NIGHT,
-    )  # fmt: skip
+    )
 
 
 def log(city, visit, place, description, **kw):
     return svc.log_finding(
-        by=city["inspector"], inspection=visit, unit=city.units["33031001"], place=place, description=description,
+        by=city["inspector"],
+        inspection=visit,
+        unit=city.units["33031001"],
+        place=place,
+        description=description,
         **kw,
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
@@ -71,9 +78,13 @@ def notice(city, visit):
         log(city, visit, "城关旅馆", "住宿登记不全，<未按规定>上传 & 核验旅客信息"),
     ]
     return svc.issue_notice(
-        by=city["inspector"], unit=city.units["33031001"], findings=findings, deadline=DEADLINE,
-        requirements=REQUIREMENTS, inspection=visit,
-    )  # fmt: skip
+        by=city["inspector"],
+        unit=city.units["33031001"],
+        findings=findings,
+        deadline=DEADLINE,
+        requirements=REQUIREMENTS,
+        inspection=visit,
+    )
 
 
 @pytest.fixture
@@ -111,9 +122,13 @@ def test_without_an_inspection_and_with_several_requirements(city, published):
         by=city["inspector"], campaign=published, unit=city.units["33031002"], place="东湖市场", description="监控损坏"
     )
     notice = svc.issue_notice(
-        by=city["inspector"], unit=city.units["33031002"], findings=[found], deadline=date(2026, 8, 5),
-        requirements="1.修复监控\n2.落实值守", issuing_unit=city.units["330310"],
-    )  # fmt: skip
+        by=city["inspector"],
+        unit=city.units["33031002"],
+        findings=[found],
+        deadline=date(2026, 8, 5),
+        requirements="1.修复监控\n2.落实值守",
+        issuing_unit=city.units["330310"],
+    )
     ctx = notice_pdf.notice_context(notice)
     assert ctx["number"] == "城东分局督〔2026〕1号" and ctx["addressee_line"] == "东湖派出所："
     assert ctx["opening"] == "经督导检查，你单位存在以下问题："
@@ -188,9 +203,13 @@ def test_long_notice_runs_to_numbered_pages(city, visit, tmp_path, django_assert
         log(city, visit, f"检查点{i}", "安全出口指示灯损坏，疏散通道堆放杂物，值班记录缺失") for i in range(1, 19)
     ]
     notice = svc.issue_notice(
-        by=city["inspector"], unit=city.units["33031001"], findings=findings, deadline=DEADLINE,
-        requirements=REQUIREMENTS, inspection=visit,
-    )  # fmt: skip
+        by=city["inspector"],
+        unit=city.units["33031001"],
+        findings=findings,
+        deadline=DEADLINE,
+        requirements=REQUIREMENTS,
+        inspection=visit,
+    )
     with django_assert_max_num_queries(2):
         data = notice_pdf.render_pdf(notice)
     path = tmp_path / "long.pdf"

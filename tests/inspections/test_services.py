@@ -35,16 +35,23 @@ def _in_the_campaign():
 @pytest.fixture
 def visit(city, published):
     return svc.plan_inspection(
-        by=city["inspector"], campaign=published, units=[city.units["33031001"]], planned_on=TODAY,
+        by=city["inspector"],
+        campaign=published,
+        units=[city.units["33031001"]],
+        planned_on=TODAY,
         kind=InspectionKind.NIGHT,
-    )  # fmt: skip
+    )
 
 
 def find(city, visit, place="夜宵摊聚集区", **kw):
     return svc.log_finding(
-        by=city["inspector"], inspection=visit, unit=city.units["33031001"], place=place,
-        description="消防通道堵塞，灭火器过期", **kw,
-    )  # fmt: skip
+        by=city["inspector"],
+        inspection=visit,
+        unit=city.units["33031001"],
+        place=place,
+        description="消防通道堵塞，灭火器过期",
+        **kw,
+    )
 
 
 def test_finding_with_photo_and_history(city, visit):
@@ -80,9 +87,13 @@ def test_self_reported_finding_by_the_unit_only(city, published):
 def test_the_whole_rectification_round_trip(city, visit):
     first, second = find(city, visit), find(city, visit, place="KTV")
     notice = svc.issue_notice(
-        by=city["inspector"], unit=city.units["33031001"], findings=[first, second], deadline=date(2026, 7, 27),
-        requirements="立即清理消防通道，更换灭火器", inspection=visit,
-    )  # fmt: skip
+        by=city["inspector"],
+        unit=city.units["33031001"],
+        findings=[first, second],
+        deadline=date(2026, 7, 27),
+        requirements="立即清理消防通道，更换灭火器",
+        inspection=visit,
+    )
     assert notice.number == "江城市督〔2026〕1号"
     first.refresh_from_db()
     assert (first.status, first.deadline, first.rounds, first.notice) == (
@@ -134,8 +145,14 @@ def test_notice_refusals(city, visit, west_inspector):
         by=city["inspector"], campaign=visit.campaign, units=[unit], planned_on=date(2026, 7, 25)
     )
     with pytest.raises(svc.InspectionError, match="早于检查日期"):
-        svc.issue_notice(by=city["inspector"], unit=unit, findings=[finding], deadline=date(2026, 7, 21),
-                         requirements="x", inspection=later)  # fmt: skip
+        svc.issue_notice(
+            by=city["inspector"],
+            unit=unit,
+            findings=[finding],
+            deadline=date(2026, 7, 21),
+            requirements="x",
+            inspection=later,
+        )
     with pytest.raises(svc.InspectionError, match="早于今天"):
         svc.issue_notice(
             by=city["inspector"], unit=unit, findings=[finding], deadline=date(2026, 7, 1), requirements="x"
@@ -143,8 +160,13 @@ def test_notice_refusals(city, visit, west_inspector):
     with pytest.raises(PermissionDenied):  # issuing to a unit outside the inspector's scope
         svc.issue_notice(by=west_inspector, unit=unit, findings=[finding], deadline=date(2026, 7, 30), requirements="x")
     with pytest.raises(svc.InspectionError, match="属于其他单位"):
-        svc.issue_notice(by=city["inspector"], unit=city.units["33031002"], findings=[finding],
-                         deadline=date(2026, 7, 30), requirements="x")  # fmt: skip
+        svc.issue_notice(
+            by=city["inspector"],
+            unit=city.units["33031002"],
+            findings=[finding],
+            deadline=date(2026, 7, 30),
+            requirements="x",
+        )
     assert not Notice.objects.exists()
     svc.issue_notice(by=city["inspector"], unit=unit, findings=[finding], deadline=date(2026, 7, 30), requirements="x")
     with pytest.raises(svc.InspectionError, match="不能重复下发"):
@@ -245,10 +267,17 @@ def test_concurrent_notices_get_distinct_numbers(city, published):
 
 def hotspot(city, published, **kw):
     return svc.list_hotspot(
-        by=city["inspector"], campaign=published, unit=city.units["33031001"], name="城关夜市片区",
-        problems="夜间警情集中，占道经营", responsible_name="田志勇", deadline=date(2026, 8, 31),
-        criteria=["警情同比下降30%", "无占道经营"], listed_on=date(2026, 7, 1), **kw,
-    )  # fmt: skip
+        by=city["inspector"],
+        campaign=published,
+        unit=city.units["33031001"],
+        name="城关夜市片区",
+        problems="夜间警情集中，占道经营",
+        responsible_name="田志勇",
+        deadline=date(2026, 8, 31),
+        criteria=["警情同比下降30%", "无占道经营"],
+        listed_on=date(2026, 7, 1),
+        **kw,
+    )
 
 
 def test_hotspot_windows_count_missed_weeks(city, published):
@@ -260,8 +289,10 @@ def test_hotspot_windows_count_missed_weeks(city, published):
         svc.complete_inspection(inspection=visit, by=city["inspector"], summary="已督导")
     windows = svc.inspection_windows(spot, TODAY)
     assert [(w.start, w.inspected) for w in windows] == [
-        (date(2026, 7, 1), False), (date(2026, 7, 8), True), (date(2026, 7, 15), False),
-    ]  # fmt: skip
+        (date(2026, 7, 1), False),
+        (date(2026, 7, 8), True),
+        (date(2026, 7, 15), False),
+    ]
     assert svc.missed_inspections(spot, TODAY) == 1  # the running week is not missed yet
 
 
@@ -270,8 +301,14 @@ def test_joint_acceptance_extends_then_delists(city, published):
     criteria = list(spot.criteria.all())
 
     def accept(verdicts, **kw):
-        visit = svc.plan_inspection(by=city["inspector"], campaign=published, units=[], hotspot=spot,
-                                    planned_on=TODAY, kind=InspectionKind.JOINT)  # fmt: skip
+        visit = svc.plan_inspection(
+            by=city["inspector"],
+            campaign=published,
+            units=[],
+            hotspot=spot,
+            planned_on=TODAY,
+            kind=InspectionKind.JOINT,
+        )
         return svc.complete_inspection(inspection=visit, by=city["inspector"], verdicts=verdicts, **kw)
 
     with pytest.raises(svc.InspectionError, match="尚缺"):
@@ -280,8 +317,9 @@ def test_joint_acceptance_extends_then_delists(city, published):
         accept([svc.Judgement(criteria[0].pk, True), svc.Judgement(criteria[1].pk, False, "仍有占道")])
     failed = accept(
         [svc.Judgement(criteria[0].pk, True), svc.Judgement(criteria[1].pk, False, "仍有占道")],
-        extend_to=date(2026, 9, 15), reason="占道经营反弹",
-    )  # fmt: skip
+        extend_to=date(2026, 9, 15),
+        reason="占道经营反弹",
+    )
     spot.refresh_from_db()
     assert failed.passed is False and (spot.status, spot.deadline, spot.extensions) == ("listed", date(2026, 9, 15), 1)
     passed = accept([svc.Judgement(c.pk, True) for c in criteria])
@@ -310,9 +348,15 @@ def test_counts_in_one_query_and_by_scope(city, published, visit, django_assert_
     with django_assert_num_queries(1):
         got = svc.counts(published, hq)
     assert got == {
-        "inspections": 1, "units_inspected": 1, "findings": 3, "rectified": 1, "overdue": 1, "notices": 1,
-        "hotspots_listed": 1, "hotspots_delisted": 0,
-    }  # fmt: skip
+        "inspections": 1,
+        "units_inspected": 1,
+        "findings": 3,
+        "rectified": 1,
+        "overdue": 1,
+        "notices": 1,
+        "hotspots_listed": 1,
+        "hotspots_delisted": 0,
+    }
     west = svc.counts(published, west_inspector)
     assert west["findings"] == 1 and west["inspections"] == 0 and west["notices"] == 0
     east = svc.counts(published, hq, unit=city.units["330320"])
@@ -321,9 +365,11 @@ def test_counts_in_one_query_and_by_scope(city, published, visit, django_assert_
 
 def test_acting_for_an_inspection_needs_every_unit_it_visits(city, published, west_inspector):
     tour = svc.plan_inspection(
-        by=city["inspector"], campaign=published, units=[city.units["33031001"], city.units["33032001"]],
+        by=city["inspector"],
+        campaign=published,
+        units=[city.units["33031001"], city.units["33032001"]],
         planned_on=TODAY,
-    )  # fmt: skip
+    )
     finding = svc.log_finding(
         by=west_inspector, inspection=tour, unit=city.units["33032001"], place="p", description="d"
     )
@@ -355,9 +401,12 @@ def test_no_one_verifies_their_own_units_rectification(city, visit):
     )
     finding = find(city, visit)
     svc.issue_notice(
-        by=city["inspector"], unit=city.units["33031001"], findings=[finding], deadline=date(2026, 7, 27),
+        by=city["inspector"],
+        unit=city.units["33031001"],
+        findings=[finding],
+        deadline=date(2026, 7, 27),
         requirements="立即整改",
-    )  # fmt: skip
+    )
     svc.answer_finding(finding=finding, by=both, text="已整改")
     for accept, extra in ((True, {}), (False, {"note": "不合格", "new_deadline": date(2026, 7, 31)})):
         with pytest.raises(PermissionDenied):

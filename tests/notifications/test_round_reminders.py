@@ -101,8 +101,9 @@ def test_a_unit_not_reported_is_reminded_before_on_and_after_then_escalated(city
     assert overdue == {(f"overdue 2026-07-11 {tag}", "station_lead"), (f"overdue 2026-07-12 {tag}", "station_lead")}
     run(date(2026, 7, 13))  # day 3: the superior unit's lead too (no responsible leader for a round)
     assert {(x[3], x[2]) for x in about(station, r) if x[1] == f"overdue 2026-07-13 {tag}"} == {
-        ("station_lead", "red"), ("east_lead", "red"),
-    }  # fmt: skip
+        ("station_lead", "red"),
+        ("east_lead", "red"),
+    }
     assert not Reminder.objects.filter(subject_type=Subject.ROUND, audience=Audience.HQ).exists()
     run(date(2026, 7, 17))  # day 7: HQ
     assert ("overdue", f"overdue 2026-07-17 {tag}", "red", "hq") in about(station, r)
@@ -146,9 +147,11 @@ def test_a_newer_reminder_supersedes_only_the_messages_about_the_same_unit(city,
     superior = Message.objects.filter(
         reminder__subject_id=r.pk, reminder__audience=Audience.SUPERIOR, recipient=city["east_lead"], channel="inbox"
     )
-    assert set(superior.filter(reminder__occurrence__startswith="overdue 2026-07-13").values_list(
-        "reminder__unit__code", "status"
-    )) == {(STATION, "sent"), (lake.code, "superseded")}  # fmt: skip
+    assert set(
+        superior.filter(reminder__occurrence__startswith="overdue 2026-07-13").values_list(
+            "reminder__unit__code", "status"
+        )
+    ) == {(STATION, "sent"), (lake.code, "superseded")}
     assert list(superior.filter(status="pending").values_list("reminder__unit__code", flat=True)) == [lake.code]
     assert station.pk not in expected(r)
 
@@ -186,9 +189,13 @@ def test_the_statement_decides_what_non_reporters_lists_for_every_unit(city, fir
     Assignment.objects.filter(unit__code="33031002").update(is_active=False)
     Unit.objects.filter(code="33031003").update(is_active=False)
     other = Campaign.objects.create(
-        code="QT", name="另一行动", owner=city.units["3303"], start=date(2026, 7, 1), end=date(2026, 7, 31),
+        code="QT",
+        name="另一行动",
+        owner=city.units["3303"],
+        start=date(2026, 7, 1),
+        end=date(2026, 7, 31),
         status=CampaignStatus.PUBLISHED,
-    )  # fmt: skip
+    )
     stray = Indicator.objects.create(campaign=other, code="police", name="出动警力", measure="人次")
     Figure.objects.create(
         campaign=other, indicator=stray, unit=city.units["330320"], day=LAST_DAY, value=3, reported_by=city["west_lead"]

@@ -99,8 +99,9 @@ def test_check_ins_follow_the_cadence_and_stop_at_the_campaign_window(city, week
     assert about("checkin") == set()
     run(date(2026, 7, 2))
     assert {(r[1], r[3]) for r in about("checkin")} == {
-        ("due 2026-07-03 -1", "east_lead"), ("due 2026-07-03 -1", "west_lead"),
-    }  # fmt: skip
+        ("due 2026-07-03 -1", "east_lead"),
+        ("due 2026-07-03 -1", "west_lead"),
+    }
     Reminder.objects.all().delete()
     run(date(2026, 7, 5))  # Sunday: no check-in on Monday (1 day) or Wednesday (3 days), none missed 1, 3, 7 days ago
     assert about("checkin") == set()
@@ -121,13 +122,20 @@ def ordered(city, published):
             by=city["inspector"], campaign=published, units=[city.units["33031001"]], planned_on=date(2026, 7, 16)
         )
         finding = svc.log_finding(
-            by=city["inspector"], inspection=visit, unit=city.units["33031001"], place="夜宵摊聚集区",
+            by=city["inspector"],
+            inspection=visit,
+            unit=city.units["33031001"],
+            place="夜宵摊聚集区",
             description="消防通道堵塞，灭火器过期",
-        )  # fmt: skip
+        )
         notice = svc.issue_notice(
-            by=city["inspector"], unit=city.units["33031001"], findings=[finding], deadline=date(2026, 7, 27),
-            requirements="立即清理消防通道", inspection=visit,
-        )  # fmt: skip
+            by=city["inspector"],
+            unit=city.units["33031001"],
+            findings=[finding],
+            deadline=date(2026, 7, 27),
+            requirements="立即清理消防通道",
+            inspection=visit,
+        )
     finding.refresh_from_db()
     return finding, notice
 
@@ -143,8 +151,9 @@ def test_a_rectification_deadline_is_reminded_then_escalated(city, ordered):
     run(date(2026, 7, 28))  # day 1 overdue: the lead, red
     run(date(2026, 7, 30))  # day 3: the superior unit's lead too
     assert {(r[0], r[3]) for r in about("finding") if r[0] == "overdue"} == {
-        ("overdue", "station_lead"), ("overdue", "east_lead"),
-    }  # fmt: skip
+        ("overdue", "station_lead"),
+        ("overdue", "east_lead"),
+    }
     message = Message.objects.filter(reminder__subject_type="finding").first()
     assert link(message) == f"/findings/{finding.pk}/"
 
@@ -177,10 +186,17 @@ def test_hq_edits_the_words(city, ordered):
 def spot(city, published):
     with time_machine.travel(at(date(2026, 7, 1)), tick=False):
         return svc.list_hotspot(
-            by=city["inspector"], campaign=published, unit=city.units["33031001"], name="城关夜市片区",
-            problems="夜间警情集中", responsible_name="钱局", responsible=city["east_leader"],
-            deadline=date(2026, 8, 31), criteria=["无占道经营"], listed_on=date(2026, 7, 1),
-        )  # fmt: skip
+            by=city["inspector"],
+            campaign=published,
+            unit=city.units["33031001"],
+            name="城关夜市片区",
+            problems="夜间警情集中",
+            responsible_name="钱局",
+            responsible=city["east_leader"],
+            deadline=date(2026, 8, 31),
+            criteria=["无占道经营"],
+            listed_on=date(2026, 7, 1),
+        )
 
 
 def inspect(city, spot, day: date) -> None:

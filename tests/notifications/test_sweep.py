@@ -57,8 +57,10 @@ def test_before_and_on_the_day_the_lead_is_told_in_blue(city, work):
     run(DUE)
     reminders = Reminder.objects.filter(subject_id=work.pk)
     assert sorted(reminders.values_list("occurrence", flat=True)) == [
-        "due 2026-08-31", "due 2026-08-31 -1", "due 2026-08-31 -3"
-    ]  # fmt: skip
+        "due 2026-08-31",
+        "due 2026-08-31 -1",
+        "due 2026-08-31 -3",
+    ]
     assert set(reminders.values_list("colour", flat=True)) == {"blue"}
     assert set(reminders.values_list("recipient__username", flat=True)) == {"station_lead"}
 

@@ -37,7 +37,9 @@ def test_two_units_reporting_at_once_both_commit(city, published):
     police = Indicator.objects.create(campaign=published, code="police", name="出动警力", measure="人次", seq=1)
     day = date(2026, 7, 2)
     # the second unit corrects a figure it has (its lock finds rows to lock); the first reports anew
-    report_figures(campaign=published, unit=city.units["33031002"], day=day, values={police.pk: 1}, by=city["east_lead"])
+    report_figures(
+        campaign=published, unit=city.units["33031002"], day=day, values={police.pk: 1}, by=city["east_lead"]
+    )
     first_written, release = threading.Event(), threading.Event()
     errors: list[BaseException] = []
     second_pid: list[int] = []
@@ -45,8 +47,13 @@ def test_two_units_reporting_at_once_both_commit(city, published):
     def first():
         try:
             with transaction.atomic():
-                report_figures(campaign=published, unit=city.units["33031001"], day=day, values={police.pk: 5},
-                               by=city["station_lead"])  # fmt: skip
+                report_figures(
+                    campaign=published,
+                    unit=city.units["33031001"],
+                    day=day,
+                    values={police.pk: 5},
+                    by=city["station_lead"],
+                )
                 first_written.set()
                 release.wait(20)
         except BaseException as exc:
@@ -60,8 +67,9 @@ def test_two_units_reporting_at_once_both_commit(city, published):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_backend_pid()")
                 second_pid.append(cursor.fetchone()[0])
-            report_figures(campaign=published, unit=city.units["33031002"], day=day, values={police.pk: 7},
-                           by=city["east_lead"])  # fmt: skip
+            report_figures(
+                campaign=published, unit=city.units["33031002"], day=day, values={police.pk: 7}, by=city["east_lead"]
+            )
         except BaseException as exc:
             errors.append(exc)
         finally:

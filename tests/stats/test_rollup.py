@@ -39,11 +39,17 @@ def test_the_rollup_follows_inserts_corrections_deletes_moves_and_truncate(city,
         )
 
     d1, d2 = date(2026, 7, 2), date(2026, 7, 3)
-    Figure.objects.bulk_create([
-        figure("33031001", police, d1, 5), figure("33031002", police, d1, 7), figure("33032001", police, d1, 11),
-        figure("330310", places, d1, 2), figure("3303", places, d2, 100), figure("33031003", places, d2, 3),
-        figure("33032001", places, d2, 0),
-    ])  # fmt: skip
+    Figure.objects.bulk_create(
+        [
+            figure("33031001", police, d1, 5),
+            figure("33031002", police, d1, 7),
+            figure("33032001", police, d1, 11),
+            figure("330310", places, d1, 2),
+            figure("3303", places, d2, 100),
+            figure("33031003", places, d2, 3),
+            figure("33032001", places, d2, 0),
+        ]
+    )
     stored = _rows(STORED)
     assert stored == _rows(FROM_FIGURES)
     east, top = city.units["330310"], city.units["3303"]
@@ -56,8 +62,10 @@ def test_the_rollup_follows_inserts_corrections_deletes_moves_and_truncate(city,
     # a correction (an upsert, as the services write), a plain update and a delete
     Figure.objects.bulk_create(
         [figure("33031001", police, d1, 9), figure("33031002", police, d2, 4)],
-        update_conflicts=True, unique_fields=["unit", "indicator", "day"], update_fields=["value"],
-    )  # fmt: skip
+        update_conflicts=True,
+        unique_fields=["unit", "indicator", "day"],
+        update_fields=["value"],
+    )
     Figure.objects.filter(unit__code="33032001").update(value=13)
     Figure.objects.filter(unit__code="33031003").delete()
     assert _rows(STORED) == _rows(FROM_FIGURES)

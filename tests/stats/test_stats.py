@@ -95,8 +95,16 @@ def sheet(tmp_path, rows, header=("日期", "出动警力（人次）", "检查�
 
 
 def test_a_sheet_loads_days_and_rounds(city, catalogue, tmp_path):
-    path = sheet(tmp_path, [("2026-07-01", 10, 2), ("7月2日", 11, None), (date(2026, 7, 3), 0, 1),
-                            ("第一轮集中统一行动（7月7日至9日）", 90, 30), ("合计", 111, 33)])  # fmt: skip
+    path = sheet(
+        tmp_path,
+        [
+            ("2026-07-01", 10, 2),
+            ("7月2日", 11, None),
+            (date(2026, 7, 3), 0, 1),
+            ("第一轮集中统一行动（7月7日至9日）", 90, 30),
+            ("合计", 111, 33),
+        ],
+    )
     changed = import_sheet(
         path=path, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"]
     )
@@ -108,15 +116,28 @@ def test_a_sheet_loads_days_and_rounds(city, catalogue, tmp_path):
 
 
 def test_a_sheet_with_problems_writes_nothing_and_says_where(city, catalogue, tmp_path):
-    path = sheet(tmp_path, [("2026-07-01", 10, 2), ("2026-07-08", 5, 1), ("明天", 1, 1), ("2026-07-02", -3, "x"),
-                            ("2026-07-01", 1, 1), (None, 4, 4)])  # fmt: skip
+    path = sheet(
+        tmp_path,
+        [
+            ("2026-07-01", 10, 2),
+            ("2026-07-08", 5, 1),
+            ("明天", 1, 1),
+            ("2026-07-02", -3, "x"),
+            ("2026-07-01", 1, 1),
+            (None, 4, 4),
+        ],
+    )
     with pytest.raises(FileProblems) as caught:
         import_sheet(path=path, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"])
     where = [(p.location.row, p.location.as_dict()["column"], p.location.label) for p in caught.value.problems]
     assert where == [
-        (4, "A", "日期"), (5, "A", "日期"), (6, "B", "出动警力（人次）"), (6, "C", "检查场所（家次）"),
-        (7, "A", "日期"), (8, "A", "日期"),
-    ]  # fmt: skip
+        (4, "A", "日期"),
+        (5, "A", "日期"),
+        (6, "B", "出动警力（人次）"),
+        (6, "C", "检查场所（家次）"),
+        (7, "A", "日期"),
+        (8, "A", "日期"),
+    ]
     messages = [str(p) for p in caught.value.problems]
     assert "城关.xlsx 工作表“战果” 第4行 A列（日期）" in messages[0] and "日期应为2026年7月9日" in messages[0]
     assert "与第3行重复" in messages[4]
@@ -124,8 +145,16 @@ def test_a_sheet_with_problems_writes_nothing_and_says_where(city, catalogue, tm
 
 
 def test_a_sheet_reports_every_bad_cell_even_in_a_row_whose_day_is_wrong(city, catalogue, tmp_path):
-    path = sheet(tmp_path, [("明天", "x", -1), ("2026-07-08", "many", 2), ("2026-07-02", 3, "y"),
-                            ("2026-07-02", "z", 4), ("2026-09-30", 1.5, 1)])  # fmt: skip
+    path = sheet(
+        tmp_path,
+        [
+            ("明天", "x", -1),
+            ("2026-07-08", "many", 2),
+            ("2026-07-02", 3, "y"),
+            ("2026-07-02", "z", 4),
+            ("2026-09-30", 1.5, 1),
+        ],
+    )
     with pytest.raises(FileProblems) as caught:
         import_sheet(path=path, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"])
     assert [(p.location.row, p.location.as_dict()["column"], p.message) for p in caught.value.problems] == [
@@ -162,19 +191,22 @@ def test_the_downloaded_sheet_loads_back(city, catalogue, tmp_path):
     ws.cell(4, 2, 20)
     load = tmp_path / "filled.xlsx"
     ws.parent.save(load)
-    assert import_sheet(
-        path=load, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"]
-    ) == 1
-
+    assert (
+        import_sheet(path=load, campaign=catalogue["campaign"], unit=city.units["33031001"], by=city["station_lead"])
+        == 1
+    )
 
 
 def test_the_sheet_writes_names_that_read_as_formulas_as_text(city, catalogue, tmp_path):
     Unit.objects.filter(code="33031001").update(name='=HYPERLINK("http://x","y")')
     Indicator.objects.filter(code="police").update(name="@SUM(A1:A9)")
-    ws = load_workbook(BytesIO(unit_sheet(catalogue["campaign"], Unit.objects.get(code="33031001"), until=TODAY))).active
+    ws = load_workbook(
+        BytesIO(unit_sheet(catalogue["campaign"], Unit.objects.get(code="33031001"), until=TODAY))
+    ).active
     title, header = ws["A1"], ws["B3"]
     assert (title.value, title.data_type, title.quotePrefix) == ('=HYPERLINK("http://x","y")战果统计表', "s", True)
     assert (header.value, header.data_type, header.quotePrefix) == ("@SUM(A1:A9)（人次）", "s", True)
+
 
 # --- totals --------------------------------------------------------------------------------------
 
@@ -230,9 +262,16 @@ def test_without_a_compared_campaign_yoy_reads_the_same_dates_a_year_before(city
 
 @pytest.mark.parametrize(
     ("now", "before", "words"),
-    [(124, 100, "同比上升24%"), (69, 100, "同比下降31%"), (1000, 800, "同比上升25%"), (100, 100, "同比持平"),
-     (5, 0, ""), (5, None, ""), (752, 1000, "同比下降24.8%")],
-)  # fmt: skip
+    [
+        (124, 100, "同比上升24%"),
+        (69, 100, "同比下降31%"),
+        (1000, 800, "同比上升25%"),
+        (100, 100, "同比持平"),
+        (5, 0, ""),
+        (5, None, ""),
+        (752, 1000, "同比下降24.8%"),
+    ],
+)
 def test_the_words_of_a_comparison(now, before, words):
     assert q.words("同比", now, before) == words
 
@@ -241,8 +280,9 @@ def test_a_leader_sees_only_its_subtree(city, reported):
     w = q.Window(date(2026, 7, 1), date(2026, 8, 9))
     t = q.totals(city["east_leader"], reported, city.units["330310"], w)
     east = {"330310", "33031001", "33031002", "33031003"}
-    assert {(ln.indicator.code, u.code): ln.by_unit[u.pk] for ln in t.lines for u in t.columns
-            if u.pk in ln.by_unit} == brute(reported, city.units["330310"], w.start, w.end, east)  # fmt: skip
+    assert {
+        (ln.indicator.code, u.code): ln.by_unit[u.pk] for ln in t.lines for u in t.columns if u.pk in ln.by_unit
+    } == brute(reported, city.units["330310"], w.start, w.end, east)
     client = login(city["east_leader"])
     assert client.get("/api/v1/stats/totals/?unit=3303").status_code == 404
     assert client.get("/api/v1/stats/totals/?unit=330320").status_code == 404
@@ -279,14 +319,23 @@ def test_the_query_count_does_not_depend_on_the_level(city, reported):
 def test_the_api_reports_and_uploads(city, catalogue, tmp_path):
     client = login(city["station_lead"])
     c = catalogue["campaign"]
-    ok = client.post("/api/v1/stats/figures/", {"campaign": c.pk, "unit": "33031001", "day": "2026-07-02",
-                                                 "values": {"police": 7}}, content_type="application/json")  # fmt: skip
+    ok = client.post(
+        "/api/v1/stats/figures/",
+        {"campaign": c.pk, "unit": "33031001", "day": "2026-07-02", "values": {"police": 7}},
+        content_type="application/json",
+    )
     assert ok.status_code == 201 and ok.json() == {"changed": 1}
-    unknown = client.post("/api/v1/stats/figures/", {"campaign": c.pk, "unit": "33031001", "day": "2026-07-02",
-                                                      "values": {"arrests": 7}}, content_type="application/json")  # fmt: skip
+    unknown = client.post(
+        "/api/v1/stats/figures/",
+        {"campaign": c.pk, "unit": "33031001", "day": "2026-07-02", "values": {"arrests": 7}},
+        content_type="application/json",
+    )
     assert unknown.status_code == 400 and "未知指标" in unknown.json()["values"][0]
-    other = client.post("/api/v1/stats/figures/", {"campaign": c.pk, "unit": "33032001", "day": "2026-07-02",
-                                                    "values": {"police": 7}}, content_type="application/json")  # fmt: skip
+    other = client.post(
+        "/api/v1/stats/figures/",
+        {"campaign": c.pk, "unit": "33032001", "day": "2026-07-02", "values": {"police": 7}},
+        content_type="application/json",
+    )
     assert other.status_code == 400 and other.json() == {"unit": ["不在您的职责范围内"]}
     path = sheet(tmp_path, [("2026-07-08", 1, 1)])
     with path.open("rb") as fh:
@@ -313,12 +362,14 @@ def test_the_pages(city, reported, tmp_path):
     form = lead.get("/stats/report/?day=2026-07-08")
     assert form.context["day"] == date(2026, 7, 9) and form.context["round"].name == "第一轮"
     ind = reported.indicators.get(code="police")
-    saved = lead.post("/stats/report/", {"campaign": reported.pk, "unit": "33031001", "day": "2026-07-09",
-                                         f"v{ind.pk}": "77"})  # fmt: skip
+    saved = lead.post(
+        "/stats/report/", {"campaign": reported.pk, "unit": "33031001", "day": "2026-07-09", f"v{ind.pk}": "77"}
+    )
     assert saved.status_code == 302
     assert Figure.objects.get(unit__code="33031001", indicator=ind, day=date(2026, 7, 9)).value == 77
-    refused = lead.post("/stats/report/", {"campaign": reported.pk, "unit": "33031001", "day": "2026-07-09",
-                                           f"v{ind.pk}": "-2"})  # fmt: skip
+    refused = lead.post(
+        "/stats/report/", {"campaign": reported.pk, "unit": "33031001", "day": "2026-07-09", f"v{ind.pk}": "-2"}
+    )
     assert refused.status_code == 400 and "不小于0" in text(refused)
     assert lead.get("/stats/report/?unit=33032001").status_code == 404
     download = lead.get(f"/stats/sheet/?campaign={reported.pk}&unit=33031001")
@@ -335,8 +386,9 @@ def test_a_zip_bomb_sheet_is_refused_fast_on_the_api_and_the_page(city, catalogu
     client = login(city["station_lead"])
     for url in ("/api/v1/stats/figures/upload/", "/stats/upload/"):
         started = time.monotonic()
-        response = client.post(url, {"campaign": c.pk, "unit": "33031001",
-                                     "file": SimpleUploadedFile("城关.xlsx", sheet_bomb())})  # fmt: skip
+        response = client.post(
+            url, {"campaign": c.pk, "unit": "33031001", "file": SimpleUploadedFile("城关.xlsx", sheet_bomb())}
+        )
         assert time.monotonic() - started < 5, url
         assert response.status_code == 400
         said = response.json()["problems"][0]["message"] if url.startswith("/api/") else text(response)
@@ -347,13 +399,17 @@ def test_a_zip_bomb_sheet_is_refused_fast_on_the_api_and_the_page(city, catalogu
 def test_a_file_that_is_not_a_sheet_is_named_in_words(city, catalogue):
     c = catalogue["campaign"]
     client = login(city["station_lead"])
-    page = client.post("/stats/upload/", {"campaign": c.pk, "unit": "33031001",
-                                          "file": SimpleUploadedFile("城关.xlsx", b"PK\x03\x04 not a zip")})  # fmt: skip
+    page = client.post(
+        "/stats/upload/",
+        {"campaign": c.pk, "unit": "33031001", "file": SimpleUploadedFile("城关.xlsx", b"PK\x03\x04 not a zip")},
+    )
     assert page.status_code == 400
     html = text(page)
     assert "城关.xlsx：不是有效的 Excel 文件（无法解压读取）" in html and "BadZipFile" not in html
-    api = client.post("/api/v1/stats/figures/upload/", {"campaign": c.pk, "unit": "33031001",
-                                                         "file": SimpleUploadedFile("城关.xlsx", b"%PDF-1.4")})  # fmt: skip
+    api = client.post(
+        "/api/v1/stats/figures/upload/",
+        {"campaign": c.pk, "unit": "33031001", "file": SimpleUploadedFile("城关.xlsx", b"%PDF-1.4")},
+    )
     (problem,) = api.json()["problems"]
     assert problem["message"].startswith("不是有效的 Excel 文件") and problem["file"] == "城关.xlsx"
 
@@ -363,9 +419,15 @@ def test_hq_adds_an_indicator_in_the_admin_and_it_is_audited(city, catalogue):
     assert hq.get("/admin/stats/indicator/").status_code == 200
     added = hq.post(
         "/admin/stats/indicator/add/",
-        {"campaign": catalogue["campaign"].pk, "code": "leaflets", "name": "发放宣传资料", "measure": "份", "seq": 3,
-         "is_active": "on"},
-    )  # fmt: skip
+        {
+            "campaign": catalogue["campaign"].pk,
+            "code": "leaflets",
+            "name": "发放宣传资料",
+            "measure": "份",
+            "seq": 3,
+            "is_active": "on",
+        },
+    )
     assert added.status_code == 302, text(added)[:500]
     made = Indicator.objects.get(code="leaflets")
     assert AuditEvent.objects.filter(verb="indicator.created", object_id=made.pk, actor=city["hq"]).exists()

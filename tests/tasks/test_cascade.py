@@ -79,9 +79,12 @@ class TestPassDown:
     def test_a_unit_already_assigned_directly_is_refused(self, city, published):
         # 1.1 goes to every station directly; 城东分局 gets a cooperating row too
         parent = Assignment.objects.create(
-            campaign=published, item=Item.objects.get(code="1.1"), unit=city.units["330310"], role="coop",
+            campaign=published,
+            item=Item.objects.get(code="1.1"),
+            unit=city.units["330310"],
+            role="coop",
             due_date=date(2026, 8, 31),
-        )  # fmt: skip
+        )
         response = api(city["east_lead"]).post(
             f"/api/v1/assignments/{parent.pk}/pass-down/", [{"unit": "33031001"}], format="json"
         )

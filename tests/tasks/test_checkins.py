@@ -165,8 +165,12 @@ def test_a_daily_target_under_the_whole_campaign_is_a_daily_check_in(city, tmp_p
     from tasks.services.plans import import_plan
     from tests.tasks.planfiles import CAMPAIGN, write_xlsx
 
-    plan = [("一、“铁拳”行动（分管领导：李振华）",
-             [("1", "街面巡逻", "武装巡逻", "每日巡逻不少于2次", "城东分局", "", "李振华", "行动期间", "")])]  # fmt: skip
+    plan = [
+        (
+            "一、“铁拳”行动（分管领导：李振华）",
+            [("1", "街面巡逻", "武装巡逻", "每日巡逻不少于2次", "城东分局", "", "李振华", "行动期间", "")],
+        )
+    ]
     import_plan(path=write_xlsx(tmp_path / "plan.xlsx", plan), publish=True, **CAMPAIGN)
     patrol = Item.objects.get(campaign__code="XJ", code="1.1")
     assert (patrol.deadline_kind, patrol.target_per, patrol.target_value) == (DeadlineKind.DAILY, "daily", 2)

@@ -169,9 +169,12 @@ class TestExtensionDates:
     def test_a_request_made_before_the_rule_is_not_approved(self, city, published):
         a = get("1.1", "33031001")
         old = ExtensionRequest.objects.create(
-            assignment=a, requested_due=date(9999, 12, 31), previous_due=a.due_date, reason="旧申请",
+            assignment=a,
+            requested_due=date(9999, 12, 31),
+            previous_due=a.due_date,
+            reason="旧申请",
             requested_by=city["station_lead"],
-        )  # fmt: skip
+        )
         url = f"/api/v1/extension-requests/{old.pk}/decide/"
         response = api(city["hq"]).post(url, {"approve": True, "note": "同意"})
         assert response.status_code == 400 and "2027年10月8日" in response.json()["detail"]

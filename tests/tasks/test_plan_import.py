@@ -322,6 +322,7 @@ def test_publishing_needs_the_manage_right_over_the_owner_and_a_draft(city, xlsx
     with pytest.raises(Refused, match="只有草稿可以发布"):
         publish_campaign(campaign=campaign, by=city["hq"])
 
+
 @pytest.mark.django_db
 def test_the_template_imports_as_it_is(city, tmp_path):
     path = tmp_path / "template.xlsx"
@@ -340,8 +341,18 @@ def test_a_zip_bomb_plan_is_refused_before_it_is_read(city, tmp_path, name, bomb
     path.write_bytes(bomb())
     started = time.monotonic()
     with pytest.raises(CommandError, match="方案有 1 处错误"):
-        call_command("import_plan", str(path), "--campaign", OPTS["name"], "--start", "2026-07-01",
-                     "--end", "2026-10-08", "--owner", OPTS["owner"])  # fmt: skip
+        call_command(
+            "import_plan",
+            str(path),
+            "--campaign",
+            OPTS["name"],
+            "--start",
+            "2026-07-01",
+            "--end",
+            "2026-10-08",
+            "--owner",
+            OPTS["owner"],
+        )
     assert time.monotonic() - started < 5
     with pytest.raises(FileProblems, match=f"^{name}：文件解压后.*疑为恶意构造的压缩文件，不予读取$"):
         import_plan(path=path, **OPTS)

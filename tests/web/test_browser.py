@@ -28,9 +28,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # As the machine's own probe starts it: no sandbox (root), no GPU, and no background calls out.
 FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 PHONE = {"width": 375, "height": 812}
 
 
@@ -287,8 +293,12 @@ def test_inspector_logs_and_orders_lead_answers_inspector_rejects_once_then_veri
         .values_list("verb", "actor__username")
     )
     assert verbs == [
-        ("finding.logged", "insp_huang"), ("finding.ordered", "insp_huang"), ("finding.answered", "lead_chengguan"),
-        ("finding.rejected", "insp_huang"), ("finding.answered", "lead_chengguan"), ("finding.verified", "insp_huang"),
-    ]  # fmt: skip
+        ("finding.logged", "insp_huang"),
+        ("finding.ordered", "insp_huang"),
+        ("finding.answered", "lead_chengguan"),
+        ("finding.rejected", "insp_huang"),
+        ("finding.answered", "lead_chengguan"),
+        ("finding.verified", "insp_huang"),
+    ]
     assert outside == []
     connections.close_all()

@@ -75,8 +75,15 @@ def test_the_layout_names_the_icon(city):
 
 
 def test_the_sign_in_locks_are_named_in_chinese_in_the_admin(city):
-    AccessAttempt.objects.create(username="station_lead", ip_address="10.0.0.9", failures_since_start=5,
-                                 get_data="", post_data="", http_accept="", path_info="/accounts/login/")  # fmt: skip
+    AccessAttempt.objects.create(
+        username="station_lead",
+        ip_address="10.0.0.9",
+        failures_since_start=5,
+        get_data="",
+        post_data="",
+        http_accept="",
+        path_info="/accounts/login/",
+    )
     html = text(login(city["hq"]).get("/admin/"))
     assert "登录锁定" in html and "登录尝试" in html
     assert "Axes" not in html and "Access attempts" not in html

@@ -46,9 +46,12 @@ def _in_the_campaign():
 @pytest.fixture
 def visit(city, published) -> Inspection:
     made = svc.plan_inspection(
-        by=city["inspector"], campaign=published, units=[city.units[STATION], city.units["33031002"]],
-        planned_on=TODAY, kind=InspectionKind.NIGHT,
-    )  # fmt: skip
+        by=city["inspector"],
+        campaign=published,
+        units=[city.units[STATION], city.units["33031002"]],
+        planned_on=TODAY,
+        kind=InspectionKind.NIGHT,
+    )
     return svc.start_inspection(inspection=made, by=city["inspector"])
 
 
@@ -60,9 +63,12 @@ def log(city, visit, place="夜宵摊聚集区", unit=STATION) -> Finding:
 
 def order(city, findings, days=7) -> Notice:
     return svc.issue_notice(
-        by=city["inspector"], unit=findings[0].unit, findings=findings, deadline=TODAY + timedelta(days=days),
+        by=city["inspector"],
+        unit=findings[0].unit,
+        findings=findings,
+        deadline=TODAY + timedelta(days=days),
         requirements="立即整改",
-    )  # fmt: skip
+    )
 
 
 # --- Logging a finding -------------------------------------------------------------------------------
@@ -79,10 +85,17 @@ def test_inspector_logs_a_finding_with_a_camera_photo(city, visit):
     assert set(page.context["form"].fields["unit"].queryset.values_list("code", flat=True)) == {STATION, "33031002"}
     response = client.post(
         "/findings/new/",
-        {"inspection": visit.pk, "unit": STATION, "place": "人民路烧烤店", "description": "灭火器过期",
-         "category": "fire", "severity": "serious", "campaign": visit.campaign_id,
-         "camera": SimpleUploadedFile("现场.png", PNG)},
-    )  # fmt: skip
+        {
+            "inspection": visit.pk,
+            "unit": STATION,
+            "place": "人民路烧烤店",
+            "description": "灭火器过期",
+            "category": "fire",
+            "severity": "serious",
+            "campaign": visit.campaign_id,
+            "camera": SimpleUploadedFile("现场.png", PNG),
+        },
+    )
     finding = Finding.objects.get(place="人民路烧烤店")
     assert response.status_code == 302 and response.url == f"/findings/{finding.pk}/"
     assert finding.inspection == visit and finding.severity == "serious" and finding.reported_by == city["inspector"]
@@ -95,10 +108,17 @@ def test_inspector_logs_a_finding_with_a_camera_photo(city, visit):
 def test_a_file_that_is_not_an_image_is_refused_and_nothing_is_written(city, visit):
     response = login(city["inspector"]).post(
         "/findings/new/",
-        {"inspection": visit.pk, "unit": STATION, "place": "人民路", "description": "灭火器过期", "category": "fire",
-         "severity": "general", "campaign": visit.campaign_id,
-         "photos": SimpleUploadedFile("照片.png", b"MZ\x90\x00 not a picture")},
-    )  # fmt: skip
+        {
+            "inspection": visit.pk,
+            "unit": STATION,
+            "place": "人民路",
+            "description": "灭火器过期",
+            "category": "fire",
+            "severity": "general",
+            "campaign": visit.campaign_id,
+            "photos": SimpleUploadedFile("照片.png", b"MZ\x90\x00 not a picture"),
+        },
+    )
     assert response.status_code == 400
     assert any("照片.png" in e for e in errors(response))
     assert response.context["form"]["place"].value() == "人民路"  # what was typed is kept
@@ -111,8 +131,13 @@ def test_a_unit_lead_reports_a_self_inspection_finding_of_its_own_unit_only(city
     assert "inspection" not in page.context["form"].fields
     units = set(page.context["form"].fields["unit"].queryset.values_list("code", flat=True))
     assert STATION in units and "33031002" not in units
-    base = {"place": "辖区网吧", "description": "未落实实名登记", "category": "management", "severity": "general",
-            "campaign": published.pk}  # fmt: skip
+    base = {
+        "place": "辖区网吧",
+        "description": "未落实实名登记",
+        "category": "management",
+        "severity": "general",
+        "campaign": published.pk,
+    }
     outside = client.post("/findings/new/", {**base, "unit": "33031002"})
     assert outside.status_code == 400 and "unit" in outside.context["form"].errors
     response = client.post("/findings/new/", {**base, "unit": STATION})
@@ -143,15 +168,25 @@ def test_issuing_a_notice_from_the_inspection(city, visit):
     deadline = TODAY + timedelta(days=10)
     response = client.post(
         "/notices/new/",
-        {"unit": STATION, "inspection": visit.pk, "findings": [first.pk, second.pk, other.pk],
-         "deadline": deadline.isoformat(), "requirements": "立即整改"},
-    )  # fmt: skip
+        {
+            "unit": STATION,
+            "inspection": visit.pk,
+            "findings": [first.pk, second.pk, other.pk],
+            "deadline": deadline.isoformat(),
+            "requirements": "立即整改",
+        },
+    )
     assert response.status_code == 400  # 丙 is not offered for this unit
     response = client.post(
         "/notices/new/",
-        {"unit": STATION, "inspection": visit.pk, "findings": [first.pk, second.pk], "deadline": deadline.isoformat(),
-         "requirements": "立即整改"},
-    )  # fmt: skip
+        {
+            "unit": STATION,
+            "inspection": visit.pk,
+            "findings": [first.pk, second.pk],
+            "deadline": deadline.isoformat(),
+            "requirements": "立即整改",
+        },
+    )
     notice = Notice.objects.get()
     assert response.url == f"/notices/{notice.pk}/"
     assert set(notice.findings.values_list("status", flat=True)) == {FindingStatus.ORDERED}
@@ -165,9 +200,13 @@ def test_a_notice_with_a_deadline_in_the_past_is_refused(city, visit):
     finding = log(city, visit)
     response = login(city["inspector"]).post(
         "/notices/new/",
-        {"unit": STATION, "findings": [finding.pk], "deadline": (TODAY - timedelta(days=1)).isoformat(),
-         "requirements": "立即整改"},
-    )  # fmt: skip
+        {
+            "unit": STATION,
+            "findings": [finding.pk],
+            "deadline": (TODAY - timedelta(days=1)).isoformat(),
+            "requirements": "立即整改",
+        },
+    )
     assert response.status_code == 400 and any("早于今天" in e for e in errors(response))
     assert not Notice.objects.exists()
     assert Finding.objects.get(pk=finding.pk).status == FindingStatus.OPEN
@@ -180,7 +219,7 @@ def test_issuing_to_a_unit_outside_the_inspectors_scope_is_not_found(city, visit
     response = client.post(
         "/notices/new/",
         {"unit": STATION, "findings": [finding.pk], "deadline": "2026-07-30", "requirements": "整改"},
-    )  # fmt: skip
+    )
     assert response.status_code == 404 and not Notice.objects.exists()
     assert login(city["station_lead"]).get(f"/notices/new/?unit={STATION}").status_code == 403
 
@@ -312,10 +351,17 @@ def test_planning_and_starting_an_inspection_on_the_page(city, published):
 
 def _hotspot(city, published, **kw) -> Hotspot:
     return svc.list_hotspot(
-        by=city["inspector"], campaign=published, unit=city.units[STATION], name="城关夜市",
-        problems="夜间警情集中", responsible_name="田所长", listed_on=date(2026, 7, 1), deadline=date(2026, 8, 31),
-        criteria=["警情同比下降30%", "无占道经营"], **kw,
-    )  # fmt: skip
+        by=city["inspector"],
+        campaign=published,
+        unit=city.units[STATION],
+        name="城关夜市",
+        problems="夜间警情集中",
+        responsible_name="田所长",
+        listed_on=date(2026, 7, 1),
+        deadline=date(2026, 8, 31),
+        criteria=["警情同比下降30%", "无占道经营"],
+        **kw,
+    )
 
 
 def test_the_hotspots_board_shows_missed_inspections(city, published):
@@ -340,9 +386,14 @@ def test_joint_acceptance_on_the_page_delists_or_extends(city, published):
     assert form["units"].value() == [STATION] and form["kind"].value() == "joint"
     client.post(
         "/inspections/new/",
-        {"kind": "joint", "planned_on": TODAY.isoformat(), "units": [STATION], "hotspot": hotspot.pk,
-         "campaign": published.pk},
-    )  # fmt: skip
+        {
+            "kind": "joint",
+            "planned_on": TODAY.isoformat(),
+            "units": [STATION],
+            "hotspot": hotspot.pk,
+            "campaign": published.pk,
+        },
+    )
     joint = Inspection.objects.get(kind=InspectionKind.JOINT)
     first, second = hotspot.criteria.order_by("seq")
     failed = {f"passed_{first.pk}": "1", f"passed_{second.pk}": "0", "summary": "占道经营仍存在"}
@@ -364,9 +415,17 @@ def test_joint_acceptance_on_the_page_delists_or_extends(city, published):
 
 def test_listing_a_hotspot_on_the_page(city, published):
     client = login(city["inspector"])
-    data = {"name": "西门客运站", "unit": STATION, "responsible_name": "所长", "problems": "黑车揽客",
-            "criteria": "盗窃警情下降\n\n黑车整治到位\n", "listed_on": "2026-07-20", "deadline": "2026-07-10",
-            "inspect_every_days": 7, "campaign": published.pk}  # fmt: skip
+    data = {
+        "name": "西门客运站",
+        "unit": STATION,
+        "responsible_name": "所长",
+        "problems": "黑车揽客",
+        "criteria": "盗窃警情下降\n\n黑车整治到位\n",
+        "listed_on": "2026-07-20",
+        "deadline": "2026-07-10",
+        "inspect_every_days": 7,
+        "campaign": published.pk,
+    }
     refused = client.post("/hotspots/new/", data)
     assert refused.status_code == 400 and any("早于挂牌日期" in e for e in errors(refused))
     response = client.post("/hotspots/new/", {**data, "deadline": "2026-08-31"})

@@ -27,8 +27,10 @@ def test_a_lead_chooses_a_daily_digest_and_no_mail(city):
     assert (pref.email, pref.webhook, pref.digest, pref.weekly) == (False, True, True, True)
     change = AuditEvent.objects.get(verb="preference.changed")
     assert change.actor == city["station_lead"] and change.changes == {
-        "email": [True, False], "webhook": [False, True], "digest": [None, True],
-    }  # fmt: skip
+        "email": [True, False],
+        "webhook": [False, True],
+        "digest": [None, True],
+    }
     lead.post("/inbox/settings/", {"digest": "", "webhook": "on"})  # back to the role's default
     assert Preference.objects.get(user=city["station_lead"]).digest is None
     response = lead.post("/inbox/settings/", {"digest": "sometimes"})

@@ -40,11 +40,43 @@ SITE = "33031001"  # the station lead's own unit: its objects are seen by both p
 # other scripts (Arabic-Indic, fullwidth, N'Ko, Lao, mathematical bold)
 ODD_DIGITS = ["²", "³", "①", "𐩀", "٣", "１", "߃", "໓", "𝟙"]
 ATOMS = [
-    *ODD_DIGITS, "１２", "٣٣", "²²", "-1", "0", "00", "+1", "1.5", "1e999", "NaN", "Infinity", "0x10",
-    "2147483648", str(2**63), "9" * 30, "9" * 5000, "\x00", "1\x00", "0001-01-01", "9999-12-31",
-    "0000-01-01", "2026-02-30", "10000-01-01", "２０２６-０７-０１", "=1+1", "=HYPERLINK(\"http://x\")",
-    "@SUM(A1)", "", " ", "%", "'", "🙂", "true", "[]", "{}",
-]  # fmt: skip
+    *ODD_DIGITS,
+    "１２",
+    "٣٣",
+    "²²",
+    "-1",
+    "0",
+    "00",
+    "+1",
+    "1.5",
+    "1e999",
+    "NaN",
+    "Infinity",
+    "0x10",
+    "2147483648",
+    str(2**63),
+    "9" * 30,
+    "9" * 5000,
+    "\x00",
+    "1\x00",
+    "0001-01-01",
+    "9999-12-31",
+    "0000-01-01",
+    "2026-02-30",
+    "10000-01-01",
+    "２０２６-０７-０１",
+    "=1+1",
+    '=HYPERLINK("http://x")',
+    "@SUM(A1)",
+    "",
+    " ",
+    "%",
+    "'",
+    "🙂",
+    "true",
+    "[]",
+    "{}",
+]
 PREFIXES = ["", "r", "w", "w0001-01-0", "-", "1", "v"]
 odd = st.one_of(
     st.sampled_from(ATOMS),
@@ -250,15 +282,32 @@ def objects(w: World) -> dict[str, int]:
     xj = w.campaigns["XJ"]
     message = Message.objects.filter(recipient=w.people["station_lead"]).first()
     return {
-        "assignment": w.work[SITE].pk, "assignments": w.work[SITE].pk, "item": xj.items.first().pk,
-        "items": xj.items.first().pk, "extension": w.extension[SITE].pk, "extension-requests": w.extension[SITE].pk,
-        "evidence": w.evidence[SITE].pk, "finding": s.finding[SITE].pk, "findings": s.finding[SITE].pk,
-        "notice": s.notice[SITE].pk, "notices": s.notice[SITE].pk, "inspection": s.tour["tour"].pk,
-        "inspections": s.tour["tour"].pk, "hotspot": s.hotspot[SITE].pk, "hotspots": s.hotspot[SITE].pk,
-        "finding-photos": s.photo[SITE].pk, "campaigns": xj.pk, "actions": xj.actions.first().pk,
-        "units": w.units[SITE].pk, "users": w.people["station_lead"].pk, "round": xj.rounds.first().pk,
-        "inbox": message.pk if message else 1, "outbox": message.pk if message else 1, "export": 1, "exports": 1,
-    }  # fmt: skip
+        "assignment": w.work[SITE].pk,
+        "assignments": w.work[SITE].pk,
+        "item": xj.items.first().pk,
+        "items": xj.items.first().pk,
+        "extension": w.extension[SITE].pk,
+        "extension-requests": w.extension[SITE].pk,
+        "evidence": w.evidence[SITE].pk,
+        "finding": s.finding[SITE].pk,
+        "findings": s.finding[SITE].pk,
+        "notice": s.notice[SITE].pk,
+        "notices": s.notice[SITE].pk,
+        "inspection": s.tour["tour"].pk,
+        "inspections": s.tour["tour"].pk,
+        "hotspot": s.hotspot[SITE].pk,
+        "hotspots": s.hotspot[SITE].pk,
+        "finding-photos": s.photo[SITE].pk,
+        "campaigns": xj.pk,
+        "actions": xj.actions.first().pk,
+        "units": w.units[SITE].pk,
+        "users": w.people["station_lead"].pk,
+        "round": xj.rounds.first().pk,
+        "inbox": message.pk if message else 1,
+        "outbox": message.pk if message else 1,
+        "export": 1,
+        "exports": 1,
+    }
 
 
 def real_values(w: World) -> dict[str, list[str]]:
@@ -267,15 +316,34 @@ def real_values(w: World) -> dict[str, list[str]]:
     s = w.supervision
     r = xj.rounds.first()
     return {
-        "campaign": [str(xj.pk)], "unit": [SITE, "3303", "330310"], "units": [SITE], "action": [str(xj.actions.first().pk)],
-        "round": [str(r.pk)], "period": [f"r{r.pk}", "w2026-07-06"], "day": ["2026-07-08", "2026-07-02"],
-        "start": ["2026-07-01"], "end": ["2026-07-20"], "due_by": ["2026-08-01"], "inspection": [str(s.tour["tour"].pk)],
-        "hotspot": [str(s.hotspot[SITE].pk)], "finding": [str(s.finding[SITE].pk)],
-        "findings": [str(s.finding[SITE].pk)], "kind": ["battle", "routine", "joint"], "status": ["open", "pending"],
-        "message": [str(objects(w)["outbox"])], "name": ["start", "submit"], "approve": ["1"], "accept": ["0", "1"],
-        "team": ["station_lead", "inspector"], "place": ["夜市"], "description": ["占道"], "text": ["整改完毕"],
-        "requirements": ["立即整改"], "criteria": ["无占道经营"], "responsible_name": ["赵关"],
-    }  # fmt: skip
+        "campaign": [str(xj.pk)],
+        "unit": [SITE, "3303", "330310"],
+        "units": [SITE],
+        "action": [str(xj.actions.first().pk)],
+        "round": [str(r.pk)],
+        "period": [f"r{r.pk}", "w2026-07-06"],
+        "day": ["2026-07-08", "2026-07-02"],
+        "start": ["2026-07-01"],
+        "end": ["2026-07-20"],
+        "due_by": ["2026-08-01"],
+        "inspection": [str(s.tour["tour"].pk)],
+        "hotspot": [str(s.hotspot[SITE].pk)],
+        "finding": [str(s.finding[SITE].pk)],
+        "findings": [str(s.finding[SITE].pk)],
+        "kind": ["battle", "routine", "joint"],
+        "status": ["open", "pending"],
+        "message": [str(objects(w)["outbox"])],
+        "name": ["start", "submit"],
+        "approve": ["1"],
+        "accept": ["0", "1"],
+        "team": ["station_lead", "inspector"],
+        "place": ["夜市"],
+        "description": ["占道"],
+        "text": ["整改完毕"],
+        "requirements": ["立即整改"],
+        "criteria": ["无占道经营"],
+        "responsible_name": ["赵关"],
+    }
 
 
 def params(names, real: dict[str, list[str]], *, lists=frozenset()) -> st.SearchStrategy[dict]:
@@ -306,9 +374,13 @@ def answered(response, what) -> None:
 
 
 SETTINGS = settings(
-    max_examples=EXAMPLES, derandomize=True, deadline=None, database=None, print_blob=True,
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
-)  # fmt: skip
+)
 
 
 def page_cases():

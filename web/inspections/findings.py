@@ -131,10 +131,16 @@ def finding_new(request: HttpRequest) -> HttpResponse:
 
     def form_for(data=None, files=None):
         return FindingForm(
-            data, files, units=units, datalist=datalist, campaigns=campaigns,
-            inspections=[(i.pk, f"{i.get_kind_display()} {date_format(i.planned_on, 'MONTH_DAY_FORMAT')}") for i in running],
+            data,
+            files,
+            units=units,
+            datalist=datalist,
+            campaigns=campaigns,
+            inspections=[
+                (i.pk, f"{i.get_kind_display()} {date_format(i.planned_on, 'MONTH_DAY_FORMAT')}") for i in running
+            ],
             initial={"inspection": chosen.pk if chosen else None, "unit": asked.get("unit")},
-        )  # fmt: skip
+        )
 
     def page(status=200, finding_form=None):
         context = {
@@ -152,9 +158,16 @@ def finding_new(request: HttpRequest) -> HttpResponse:
         inspection = next((i for i in running if i.pk == data.get("inspection")), None)
         campaign = next(c for c in campaigns if c.pk == data["campaign"])
         finding = svc.log_finding(
-            by=user, unit=data["unit"], place=data["place"], description=data["description"], campaign=campaign,
-            inspection=inspection, category=data["category"], severity=data["severity"], photos=form.files_chosen,
-        )  # fmt: skip
+            by=user,
+            unit=data["unit"],
+            place=data["place"],
+            description=data["description"],
+            campaign=campaign,
+            inspection=inspection,
+            category=data["category"],
+            severity=data["severity"],
+            photos=form.files_chosen,
+        )
         return _("Finding logged."), reverse("web:inspections-finding", args=[finding.pk])
 
     form = form_for(request.POST, request.FILES)
@@ -194,9 +207,12 @@ def finding(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _on_finding(request: HttpRequest, f: Finding, form, key: str, call) -> HttpResponse:
     return submit(
-        request, form, lambda data: (call(data), reverse("web:inspections-finding", args=[f.pk])),
-        page=lambda status, **bound: _finding_page(request, f, status, **bound), key=key,
-    )  # fmt: skip
+        request,
+        form,
+        lambda data: (call(data), reverse("web:inspections-finding", args=[f.pk])),
+        page=lambda status, **bound: _finding_page(request, f, status, **bound),
+        key=key,
+    )
 
 
 @login_required

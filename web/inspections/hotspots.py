@@ -85,8 +85,11 @@ def hotspot_new(request: HttpRequest) -> HttpResponse:
         return HotspotForm(data, units=units, campaigns=campaigns, datalist=datalist, initial=initial)
 
     def page(status=200, hotspot_form=None):
-        context = {"form": hotspot_form or form_for(), "unit_options": options if datalist else [],
-                   "no_campaign": not campaigns}  # fmt: skip
+        context = {
+            "form": hotspot_form or form_for(),
+            "unit_options": options if datalist else [],
+            "no_campaign": not campaigns,
+        }
         return render(request, "inspections/hotspot_new.html", context, status=status)
 
     if request.method != "POST":
@@ -94,11 +97,18 @@ def hotspot_new(request: HttpRequest) -> HttpResponse:
 
     def call(data):
         made = svc.list_hotspot(
-            by=user, campaign=next(c for c in campaigns if c.pk == data["campaign"]), unit=data["unit"],
-            name=data["name"], area=data["area"], problems=data["problems"], responsible_name=data["responsible_name"],
-            deadline=data["deadline"], listed_on=data["listed_on"], inspect_every_days=data["inspect_every_days"],
+            by=user,
+            campaign=next(c for c in campaigns if c.pk == data["campaign"]),
+            unit=data["unit"],
+            name=data["name"],
+            area=data["area"],
+            problems=data["problems"],
+            responsible_name=data["responsible_name"],
+            deadline=data["deadline"],
+            listed_on=data["listed_on"],
+            inspect_every_days=data["inspect_every_days"],
             criteria=data["criteria"].splitlines(),
-        )  # fmt: skip
+        )
         return _("Hotspot listed."), reverse("web:inspections-hotspot", args=[made.pk])
 
     return submit(request, form_for(request.POST), call, page=page, key="hotspot_form")

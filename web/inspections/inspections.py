@@ -94,9 +94,12 @@ def inspection_start(request: HttpRequest, pk: int) -> HttpResponse:
         return _("Inspection started."), reverse("web:inspections-inspection", args=[i.pk])
 
     return submit(
-        request, Form({}), call, key="start_form",
+        request,
+        Form({}),
+        call,
+        key="start_form",
         page=lambda status, **bound: _inspection_page(request, i, status),
-    )  # fmt: skip
+    )
 
 
 @login_required
@@ -108,9 +111,13 @@ def inspection_complete(request: HttpRequest, pk: int) -> HttpResponse:
     def call(data):
         verdicts = [svc.Judgement(c.pk, data[f"passed_{c.pk}"], data[f"note_{c.pk}"]) for c in criteria]
         done = svc.complete_inspection(
-            inspection=i, by=request.user, summary=data["summary"], verdicts=verdicts,
-            extend_to=data.get("extend_to"), reason=data.get("reason", ""),
-        )  # fmt: skip
+            inspection=i,
+            by=request.user,
+            summary=data["summary"],
+            verdicts=verdicts,
+            extend_to=data.get("extend_to"),
+            reason=data.get("reason", ""),
+        )
         if done.passed is True:
             message = _("Joint acceptance passed: the hotspot is de-listed.")
         elif done.passed is False:
@@ -120,9 +127,12 @@ def inspection_complete(request: HttpRequest, pk: int) -> HttpResponse:
         return message, reverse("web:inspections-inspection", args=[i.pk])
 
     return submit(
-        request, CompleteForm(request.POST, criteria=criteria), call, key="complete_form",
+        request,
+        CompleteForm(request.POST, criteria=criteria),
+        call,
+        key="complete_form",
         page=lambda status, **bound: _inspection_page(request, i, status, **bound),
-    )  # fmt: skip
+    )
 
 
 @login_required
@@ -150,10 +160,13 @@ def inspection_new(request: HttpRequest) -> HttpResponse:
 
     def call(data):
         made = svc.plan_inspection(
-            by=user, campaign=next(c for c in campaigns if c.pk == data["campaign"]), units=data["units"],
-            planned_on=data["planned_on"], kind=data["kind"],
+            by=user,
+            campaign=next(c for c in campaigns if c.pk == data["campaign"]),
+            units=data["units"],
+            planned_on=data["planned_on"],
+            kind=data["kind"],
             hotspot=next((h for h in hotspots if h.pk == data.get("hotspot")), None),
-        )  # fmt: skip
+        )
         return _("Inspection planned."), reverse("web:inspections-inspection", args=[made.pk])
 
     return submit(request, form_for(request.POST), call, page=page, key="inspection_form")

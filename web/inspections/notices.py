@@ -76,9 +76,10 @@ def notice_new(request: HttpRequest) -> HttpResponse:
     initial = {
         "findings": picked,
         "deadline": timezone.localdate() + timedelta(days=7),
-        "requirements": _("Rectify the problems above at once and report what was done, with evidence, by the "
-                          "deadline."),
-    }  # fmt: skip
+        "requirements": _(
+            "Rectify the problems above at once and report what was done, with evidence, by the deadline."
+        ),
+    }
 
     def page(status=200, notice_form=None):
         context = {
@@ -95,9 +96,13 @@ def notice_new(request: HttpRequest) -> HttpResponse:
     def call(data):
         chosen = [f for f in candidates if f.pk in set(data["findings"])]
         made = svc.issue_notice(
-            by=user, unit=unit, findings=chosen, deadline=data["deadline"], requirements=data["requirements"],
+            by=user,
+            unit=unit,
+            findings=chosen,
+            deadline=data["deadline"],
+            requirements=data["requirements"],
             inspection=inspection,
-        )  # fmt: skip
+        )
         message = _("Notice %(number)s issued.") % {"number": made.number}
         return message, reverse("web:inspections-notice", args=[made.pk])
 

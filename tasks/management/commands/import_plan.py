@@ -27,9 +27,16 @@ class Command(BaseCommand):
     def handle(self, *args, file, name, code, start, end, owner, dry_run, publish, format, **options):
         try:
             result = import_plan(
-                path=file, name=name, code=code, start=start, end=end, owner=owner, publish=publish,
-                dry_run=dry_run, by=None,  # the command line runs as the system: no user, no right checked
-            )  # fmt: skip
+                path=file,
+                name=name,
+                code=code,
+                start=start,
+                end=end,
+                owner=owner,
+                publish=publish,
+                dry_run=dry_run,
+                by=None,  # the command line runs as the system: no user, no right checked
+            )
         except FileProblems as exc:
             if format == "json":
                 payload = {
