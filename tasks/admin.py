@@ -1,6 +1,8 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from accounts import scope
@@ -18,7 +20,7 @@ from .models import (
     ProgressReport,
     Responsibility,
 )
-from .services.items import update_item
+from .services.items import EDITABLE, update_item
 from .services.plans import publish_campaign
 
 
@@ -110,6 +112,17 @@ class AssignmentInline(ReadOnlyInline):
         return scope.restrict(super().get_queryset(request).select_related("unit"), request.user)
 
 
+class ItemAdminForm(forms.ModelForm):
+    """The item's fields, and the confirmation ``update_item`` asks for before it withdraws work units
+    have already reported (the item taken out of the plan)."""
+
+    confirm = forms.BooleanField(label=_("Withdraw work already reported"), required=False)
+
+    class Meta:
+        model = Item
+        fields = sorted(EDITABLE)
+
+
 @admin.register(Item)
 class ItemAdmin(AuditedAdminMixin, ManagedWritesMixin, admin.ModelAdmin):
     kept_while = ("assignments",)  # once published an item is withdrawn by the plan (is_active), not deleted
@@ -137,8 +150,9 @@ class ItemAdmin(AuditedAdminMixin, ManagedWritesMixin, admin.ModelAdmin):
     raw_id_fields = ["leader"]
     readonly_fields = ["campaign", "source_location", "created_at", "updated_at"]
     inlines = [ResponsibilityInline, AssignmentInline]
+    form = ItemAdminForm
     fieldsets = [
-        (None, {"fields": ["campaign", "action", "code", "title", "measures", "acceptance", "is_active"]}),
+        (None, {"fields": ["campaign", "action", "code", "title", "measures", "acceptance", "is_active", "confirm"]}),
         (
             _("Target"),
             {
@@ -168,9 +182,19 @@ class ItemAdmin(AuditedAdminMixin, ManagedWritesMixin, admin.ModelAdmin):
         """A change goes through ``update_item``: a new deadline moves the item's assignments too."""
         if not change:
             return super().save_model(request, obj, form, change)
-        changes = {name: getattr(obj, name) for name in form.changed_data}
-        saved = update_item(item=obj, by=request.user, source="admin", **changes)
+        changes = {name: getattr(obj, name) for name in form.changed_data if name != "confirm"}
+        confirm = form.cleaned_data.get("confirm", False)
+        saved = update_item(item=obj, by=request.user, source="admin", confirm=confirm, **changes)
         obj.updated_at = saved.updated_at
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A change the service refuses (work already reported, a deadline out of the campaign) comes back
+        as the admin's error message; its transaction has rolled back with the admin's own."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except Refused as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 class ReportInline(ReadOnlyInline):

@@ -40,6 +40,7 @@ from .queries import campaigns_for, overdue_q
 from .services import checkins
 from .services.cascade import Share, pass_down
 from .services.extensions import decide_extension, request_extension
+from .services.items import update_item
 from .services.progress import add_comment, report_progress, timeline
 from .services.workflow import TRANSITIONS, allowed_transitions, transition_assignment
 
@@ -110,6 +111,43 @@ class LineOfActionViewSet(viewsets.ReadOnlyModelViewSet):
         return LineOfAction.objects.filter(campaign__in=campaigns_for(self.request.user)).order_by("campaign", "seq")
 
 
+def amount_field(**kwargs) -> serializers.DecimalField:
+    """An amount as the columns hold it; too many digits or too large says the limit (``AMOUNT_MAX``)."""
+    too_large = {code: AMOUNT_TOO_LARGE for code in ("max_digits", "max_whole_digits", "max_value")}
+    return serializers.DecimalField(
+        max_digits=AMOUNT_DIGITS,
+        decimal_places=AMOUNT_PLACES,
+        max_value=AMOUNT_MAX,
+        error_messages=too_large,
+        **kwargs,
+    )
+
+
+class ItemChangeSerializer(serializers.Serializer):
+    """What HQ may change on an item; every field optional (PATCH). Units by code: the units named one by
+    one for the role become exactly these (groups the plan named, "各派出所", stay)."""
+
+    title = serializers.CharField(required=False)
+    measures = serializers.CharField(required=False, allow_blank=True)
+    acceptance = serializers.CharField(required=False, allow_blank=True)
+    target_text = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    target_value = amount_field(required=False, allow_null=True)
+    target_unit = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    lead_text = serializers.CharField(required=False, max_length=500)
+    cooperating_text = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    deadline_text = serializers.CharField(required=False, max_length=200)
+    due_date = ApiDateField(required=False, allow_null=True)
+    lead_units = serializers.ListField(
+        child=serializers.CharField(max_length=32), required=False, help_text="Unit codes of the lead units"
+    )
+    cooperating_units = serializers.ListField(
+        child=serializers.CharField(max_length=32), required=False, help_text="Unit codes of the cooperating units"
+    )
+    confirm = serializers.BooleanField(
+        required=False, default=False, help_text="Withdraw work units already reported (else refused with 409)"
+    )
+
+
 class ItemViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ItemSerializer
     filterset_fields = ["campaign", "action", "deadline_kind", "is_active"]
@@ -118,6 +156,38 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         qs = Item.objects.filter(campaign__in=campaigns_for(self.request.user)).select_related("action")
         return qs.order_by("campaign", "seq")
+
+    @extend_schema(
+        request=ItemChangeSerializer,
+        responses={
+            200: ItemSerializer,
+            409: refusal(409, "It would withdraw work units already reported: the units; send confirm to do it"),
+        },
+    )
+    def partial_update(self, request, pk=None):
+        """HQ changes a published item (texts, target, units, deadline); its assignments follow in the same
+        transaction: new units get theirs, dropped ones are withdrawn with their history kept, due dates move
+        unless an approved extension set them."""
+        item = self.get_object()
+        if not scope.can(request.user, scope.Action.MANAGE, item.campaign.owner):
+            # before resolving the unit codes, which are looked up in the caller's manage scope
+            raise Forbidden("只有行动牵头的领导小组办公室可以修改清单项")
+        body = ItemChangeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        confirm = data.pop("confirm")
+        units = {
+            role: _units(request.user, data.pop(role)) for role in ("lead_units", "cooperating_units") if role in data
+        }
+        item = update_item(item=item, by=request.user, source="api", confirm=confirm, **units, **data)
+        return Response(ItemSerializer(item).data)
+
+
+def _units(user, codes: list[str]):
+    found, unknown = scope.units_by_code(user, scope.Action.MANAGE, list(dict.fromkeys(codes)))
+    if unknown:
+        raise Refused(f"单位不存在或不在您的范围内：{'、'.join(unknown)}")
+    return list(found.values())
 
 
 class ItemBriefSerializer(serializers.ModelSerializer):
@@ -223,18 +293,6 @@ class ProgressReportSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProgressReport
         fields = ["id", "value", "text", "period", "reported_by", "reported_at", "evidence"]
-
-
-def amount_field(**kwargs) -> serializers.DecimalField:
-    """An amount as the columns hold it; too many digits or too large says the limit (``AMOUNT_MAX``)."""
-    too_large = {code: AMOUNT_TOO_LARGE for code in ("max_digits", "max_whole_digits", "max_value")}
-    return serializers.DecimalField(
-        max_digits=AMOUNT_DIGITS,
-        decimal_places=AMOUNT_PLACES,
-        max_value=AMOUNT_MAX,
-        error_messages=too_large,
-        **kwargs,
-    )
 
 
 class ReportRequestSerializer(serializers.Serializer):

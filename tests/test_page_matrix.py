@@ -527,6 +527,11 @@ def prefix(url: str) -> Callable:
     return lambda w, obj, key: url
 
 
+def item_change_body(w, it: Item, key) -> dict:
+    """A new title; the unit fields left out are left alone."""
+    return {"title": "矩阵测试修改", "deadline_text": it.deadline_text, "lead_text": it.lead_text}
+
+
 def xj_pk(w: PageWorld) -> int:
     return w.base.campaigns["XJ"].pk
 
@@ -689,6 +694,14 @@ EXPECTED: dict[str, Any] = {
     ),
     "web:tasks-items": Listing(queries=("", "campaign=XS")),
     "web:tasks-item": Obj((Do("item"),)),
+    # HQ over the campaign's owner changes an item; seen from below (HQ over a sub-bureau): 403
+    "web:tasks-item-edit": Obj(
+        (
+            Do("item", "manage"),
+            Do("item", "manage", "POST", ok=302, body=item_change_body, label="change", writes=True,
+               to=at("web:tasks-item")),
+        )
+    ),
     # boards, statistics, bulletin, exports
     "web:boards-battle": Board("board"),
     "web:boards-ranking": Obj(

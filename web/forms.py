@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from django import forms
@@ -380,3 +381,43 @@ class OutboxFilterForm(Form):
         self.fields["status"].choices = [("", _("All statuses")), *MessageStatus.choices]
         self.fields["channel"].choices = [("", _("All channels")), *Channel.choices]
         self.fields["about"].choices = [("", _("Everything")), *Subject.choices, ("digest", _("Digests"))]
+
+
+# --- Items (HQ edits) --------------------------------------------------------------------------------
+
+
+class UnitCodesField(forms.CharField):
+    """Unit codes typed or pasted, separated by spaces, commas or 、: the list of codes, each once."""
+
+    SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+    def clean(self, value) -> list[str]:
+        codes = list(dict.fromkeys(c for c in self.SEPARATORS.split(super().clean(value) or "") if c))
+        if any(len(code) > 32 for code in codes):
+            raise forms.ValidationError(_("Enter unit codes separated by spaces."))
+        return codes
+
+
+class ItemEditForm(Form):
+    """HQ's change of a published item: its words, target, deadline and the units it names one by one.
+    ``update_item`` decides; the view passes only the fields that changed."""
+
+    title = forms.CharField(label=_("task"), widget=forms.Textarea(attrs={"rows": 2}))
+    measures = forms.CharField(label=_("measures"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    target_text = forms.CharField(label=_("target"), required=False, max_length=500)
+    target_value = forms.DecimalField(
+        label=_("target value"),
+        required=False,
+        max_value=AMOUNT_MAX,
+        min_value=-AMOUNT_MAX,
+        decimal_places=AMOUNT_PLACES,
+        error_messages={"max_value": AMOUNT_TOO_LARGE, "min_value": AMOUNT_TOO_LARGE},
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+    )
+    deadline_text = forms.CharField(label=_("deadline"), max_length=200)
+    due_date = DateField(label=_("due date"), required=False, widget=DateInput())
+    lead_text = forms.CharField(label=_("lead units"), max_length=500)
+    lead_units = UnitCodesField(label=_("Lead units (codes)"), required=False)
+    cooperating_text = forms.CharField(label=_("cooperating units"), required=False, max_length=500)
+    cooperating_units = UnitCodesField(label=_("Cooperating units (codes)"), required=False)
+    confirm = forms.BooleanField(label=_("Withdraw work already reported"), required=False)

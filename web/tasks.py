@@ -24,16 +24,33 @@ from django.views.decorators.http import require_POST
 from accounts import scope
 from accounts.scope import Action
 from notifications import colours
-from tasks.models import Assignment, AssignmentStatus, ExtensionRequest, ExtensionStatus, Item
+from tasks.models import (
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    ExtensionRequest,
+    ExtensionStatus,
+    Item,
+    ResponsibilityScope,
+)
 from tasks.queries import campaigns_for, overdue_q, progress_counts
 from tasks.services import checkins
 from tasks.services.extensions import decide_extension, request_extension
+from tasks.services.items import update_item
 from tasks.services.progress import add_comment, report_progress, timeline
 from tasks.services.workflow import allowed_transitions, awaiting_review, may_review, transition_assignment
 from utilities.errors import Refused
 
 from . import labels
-from .forms import CommentForm, DecisionForm, ExtensionForm, ReportForm, TaskFilterForm, TransitionForm
+from .forms import (
+    CommentForm,
+    DecisionForm,
+    ExtensionForm,
+    ItemEditForm,
+    ReportForm,
+    TaskFilterForm,
+    TransitionForm,
+)
 from .pages import PAGE_SIZE, refused, submit
 
 S = AssignmentStatus
@@ -313,16 +330,88 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
         "status": status,
         "overdue": bool(request.GET.get("overdue")),
         "statuses": S.choices,
+        "can_edit": scope.can(request.user, Action.MANAGE, it.campaign.owner),
     }
     return render(request, "tasks/item.html", context)
 
 
 def _get_item(request: HttpRequest, pk: int) -> Item:
     found = (
-        Item.objects.select_related("campaign", "action")
+        Item.objects.select_related("campaign__owner", "action")
         .filter(pk=pk, campaign__in=campaigns_for(request.user))
         .first()
     )
     if found is None:
         raise Http404
     return found
+
+
+# --- Items (HQ edits) ----------------------------------------------------------------------------
+
+
+ITEM_FIELDS = (
+    "title",
+    "measures",
+    "target_text",
+    "target_value",
+    "deadline_text",
+    "due_date",
+    "lead_text",
+    "cooperating_text",
+)
+UNIT_FIELDS = {AssignmentRole.LEAD: "lead_units", AssignmentRole.COOPERATING: "cooperating_units"}
+
+
+def _managed_item(request: HttpRequest, pk: int) -> Item:
+    """The item, for HQ over its campaign's owner: 404 out of sight, 403 seen without the right."""
+    it = _get_item(request, pk)
+    if not scope.can(request.user, Action.MANAGE, it.campaign.owner):
+        raise PermissionDenied
+    return it
+
+
+def _named(it: Item) -> tuple[dict[str, str], list]:
+    """The codes of the units the item names one by one, per form field, and the groups it names."""
+    codes: dict[str, list[str]] = {field: [] for field in UNIT_FIELDS.values()}
+    groups = []
+    for rule in it.responsibilities.select_related("unit").order_by("role", "unit__path"):
+        if rule.scope == ResponsibilityScope.UNIT:
+            codes[UNIT_FIELDS[rule.role]].append(rule.unit.code)
+        else:
+            groups.append(rule)
+    return {field: " ".join(found) for field, found in codes.items()}, groups
+
+
+def _edit_page(request: HttpRequest, it: Item, status: int = 200, form=None) -> HttpResponse:
+    initial, groups = _named(it)
+    form = form or ItemEditForm(initial={**{f: getattr(it, f) for f in ITEM_FIELDS}, **initial})
+    return render(request, "tasks/item_edit.html", {"item": it, "form": form, "groups": groups}, status=status)
+
+
+@login_required
+def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """HQ changes a published item; ``update_item`` makes the assignments follow. Withdrawing work a
+    unit already reported is refused, naming the units, until "confirm" is ticked."""
+    it = _managed_item(request, pk)
+    if request.method != "POST":
+        return _edit_page(request, it)
+    initial, _groups = _named(it)
+    form = ItemEditForm(request.POST, initial={**{f: getattr(it, f) for f in ITEM_FIELDS}, **initial})
+
+    def call(data):
+        # only what was sent and changed: an untouched field is not rewritten (nor its units re-read)
+        sent = [name for name in form.changed_data if name in request.POST]
+        fields = {name: data[name] for name in ITEM_FIELDS if name in sent}
+        units = {}
+        for field in UNIT_FIELDS.values():
+            if field in sent:
+                found, unknown = scope.units_by_code(request.user, Action.MANAGE, data[field])
+                if unknown:
+                    raise Refused(_("Unknown unit codes, or out of your scope: %s") % "、".join(unknown))
+                units[field] = [found[code] for code in data[field]]
+        update_item(item=it, by=request.user, source="web", confirm=data["confirm"], **units, **fields)
+        return _("Item changed."), reverse("web:tasks-item", args=[it.pk])
+
+    return submit(
+        request, form, call, page=lambda status, **bound: _edit_page(request, it, status, **bound), key="form"
+    )

@@ -20,6 +20,7 @@ urlpatterns = [
     path("review/", tasks.review, name="tasks-review"),
     path("items/", tasks.items, name="tasks-items"),
     path("items/<int:pk>/", tasks.item, name="tasks-item"),
+    path("items/<int:pk>/edit/", tasks.item_edit, name="tasks-item-edit"),
     # inspections (supervision: findings, notices, inspections, hotspots)
     path("findings/", findings.findings, name="inspections-findings"),
     path("findings/new/", findings.finding_new, name="inspections-finding-new"),

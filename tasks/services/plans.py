@@ -7,6 +7,7 @@ whole import and then rolls it back, so what it reports is exactly what a real r
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -342,8 +343,9 @@ def publish_campaign(
     return result
 
 
-def expand(campaign: Campaign) -> dict[tuple[int, int], str]:
-    """(item id, unit id) → role for every active item: what the plan's names cover today.
+def expand(campaign: Campaign, items: Collection[int] | None = None) -> dict[tuple[int, int], str]:
+    """(item id, unit id) → role for every active item (or those of ``items``): what the plan's names
+    cover today.
 
     One query per distinct unit group (a kind, or the owner's children), not per item or unit.
     """
@@ -360,15 +362,66 @@ def expand(campaign: Campaign) -> dict[tuple[int, int], str]:
         return groups[(scope, kind)]
 
     wanted: dict[tuple[int, int], str] = {}
-    rules = Responsibility.objects.filter(item__campaign=campaign, item__is_active=True).values_list(
-        "item_id", "role", "scope", "unit_id", "unit_kind"
-    )
+    rules = Responsibility.objects.filter(item__campaign=campaign, item__is_active=True)
+    if items is not None:
+        rules = rules.filter(item_id__in=list(items))
+    rules = rules.values_list("item_id", "role", "scope", "unit_id", "unit_kind")
     # Leads first, so a unit named both lead and cooperating stays lead.
     for item_id, role, reach, unit_id, kind in sorted(rules, key=lambda r: r[1] != AssignmentRole.LEAD):
         unit_ids = [unit_id] if reach == ResponsibilityScope.UNIT else group(reach, kind)
         for uid in unit_ids:
             wanted.setdefault((item_id, uid), role)
     return wanted
+
+
+@dataclass
+class AssignmentPlan:
+    """What bringing the assignments in step with the plan would do, worked out before anything is
+    written, so that a caller may look at it (and refuse it) first: ``plan_assignments``, then
+    ``apply_assignments``."""
+
+    campaign: Campaign
+    due: dict[int, date]  # item id → the due date a new assignment starts with
+    new: dict[tuple[int, int], str]  # (item id, unit id) → role, for the units named without an assignment
+    withdraw: list[int]  # assignment ids no longer named
+    restore: list[int]  # withdrawn assignment ids named again
+    roles: dict[str, list[int]]  # role → assignment ids whose role changes to it
+
+
+def plan_assignments(campaign: Campaign, items: Collection[int] | None = None) -> AssignmentPlan:
+    """Compare what the plan's names cover (``expand``) with the assignments of the campaign (or of the
+    items in ``items`` only): a fixed number of queries, whatever the number of units."""
+    wanted = expand(campaign, items)
+    item_rows = campaign.items.all() if items is None else campaign.items.filter(pk__in=list(items))
+    due = {pk: d or campaign.end for pk, d in item_rows.values_list("id", "due_date")}
+    rows = campaign.assignments.all() if items is None else campaign.assignments.filter(item_id__in=list(items))
+    # Shares a unit passed down itself (parent set) are the unit's business, not the plan's: they are
+    # never withdrawn or re-roled here, only kept from being created twice.
+    existing = {
+        (item_id, unit_id): (pk, role, active, parent_id)
+        for pk, item_id, unit_id, role, active, parent_id in rows.values_list(
+            "id", "item_id", "unit_id", "role", "is_active", "parent_id"
+        )
+    }
+    plan = AssignmentPlan(
+        campaign=campaign,
+        due=due,
+        new={key: role for key, role in wanted.items() if key not in existing},
+        withdraw=[],
+        restore=[],
+        roles=defaultdict(list),
+    )
+    for key, (pk, role, active, parent_id) in existing.items():
+        if parent_id is not None:
+            continue
+        want = wanted.get(key)
+        if want is None and active:
+            plan.withdraw.append(pk)
+        elif want is not None and not active:
+            plan.restore.append(pk)
+        if want is not None and want != role:
+            plan.roles[want].append(pk)
+    return plan
 
 
 def sync_assignments(
@@ -384,23 +437,27 @@ def sync_assignments(
     ``old_due`` (item id → due date before this import) lets a changed deadline move the assignments
     that were still on the old date, leaving individually extended ones alone.
     """
-    result = result or PlanImportResult()
+    return apply_assignments(
+        plan_assignments(campaign), by=by, source=source, result=result or PlanImportResult(), old_due=old_due
+    )
+
+
+def apply_assignments(
+    plan: AssignmentPlan,
+    *,
+    by: User | None,
+    source: str,
+    result: PlanImportResult,
+    old_due: dict[int, date] | None = None,
+) -> PlanImportResult:
+    """Write ``plan``: new assignments in bulk, withdrawals and restorations keeping status and progress,
+    role changes, each audited; then a changed deadline (``old_due``) moves what was still on it."""
     old_due = old_due or {}
     now = timezone.now()
-    wanted = expand(campaign)
-    items = {pk: due or campaign.end for pk, due in campaign.items.values_list("id", "due_date")}
-    # Shares a unit passed down itself (parent set) are the unit's business, not the plan's: they are
-    # never withdrawn or re-roled here, only kept from being created twice.
-    existing = {
-        (item_id, unit_id): (pk, role, active, parent_id)
-        for pk, item_id, unit_id, role, active, parent_id in campaign.assignments.values_list(
-            "id", "item_id", "unit_id", "role", "is_active", "parent_id"
-        )
-    }
+    campaign = plan.campaign
     new_rows = [
-        (campaign.pk, item_id, unit_id, role, items[item_id], "pending", True, 0, 1, now, now)
-        for (item_id, unit_id), role in wanted.items()
-        if (item_id, unit_id) not in existing
+        (campaign.pk, item_id, unit_id, role, plan.due[item_id], "pending", True, 0, 1, now, now)
+        for (item_id, unit_id), role in plan.new.items()
     ]
     bulk_insert(
         Assignment,
@@ -421,20 +478,9 @@ def sync_assignments(
     )
     result.created["assignments"] += len(new_rows)
 
-    by_role: dict[str, list[int]] = defaultdict(list)
-    withdraw, restore = [], []
-    for key, (pk, role, active, parent_id) in existing.items():
-        if parent_id is not None:
-            continue
-        want = wanted.get(key)
-        if want is None and active:
-            withdraw.append(pk)
-        elif want is not None and not active:
-            restore.append(pk)
-        if want is not None and want != role:
-            by_role[want].append(pk)
+    withdraw, restore = plan.withdraw, plan.restore
     events = []
-    for role, pks in by_role.items():
+    for role, pks in plan.roles.items():
         Assignment.objects.filter(pk__in=pks).update(role=role, updated_at=now)
         events += _assignment_events(pks, "assignment.role_changed", {"role": role}, by, source)
     for pks, active, verb in ((withdraw, False, "assignment.withdrawn"), (restore, True, "assignment.restored")):
@@ -445,10 +491,10 @@ def sync_assignments(
     # A new deadline moves the assignments still on the old one; individually extended ones stay.
     moved = sum(
         follow_deadline(item_id=item_id, before=old_due[item_id], after=due, by=by, source=source)
-        for item_id, due in items.items()
+        for item_id, due in plan.due.items()
         if old_due.get(item_id)
     )
-    result.updated["assignments"] += len({pk for pks in by_role.values() for pk in pks} | set(restore)) + moved
+    result.updated["assignments"] += len({pk for pks in plan.roles.values() for pk in pks} | set(restore)) + moved
     result.withdrawn["assignments"] += len(withdraw)
     if new_rows:
         result.changes.append(f"新增任务分配 {len(new_rows)} 条")

@@ -18,6 +18,7 @@ from audit.models import AuditEvent
 from stats.models import Figure, Indicator, Round
 from tasks.models import Assignment, Campaign, Item
 from tasks.services.extensions import decide_extension, request_extension
+from tasks.services.progress import report_progress
 from tests.web.pages import login
 
 pytestmark = pytest.mark.django_db
@@ -151,11 +152,29 @@ def test_hq_moves_an_items_deadline_in_the_admin_and_the_assignments_follow(city
     assert updated.actor == hq and updated.changes == {
         "due_date": ["2026-07-15", "2026-07-31"],
         "deadline_text": ["7月15日前", "7月底前"],
+        "assignments": {"moved": 2},
     }
     moved = AuditEvent.objects.filter(verb="assignment.due_changed", actor=hq)
     assert {e.unit.code for e in moved} == {"330302", "330320"}
     assert all(e.changes == {"due_date": ["2026-07-15", "2026-07-31"]} for e in moved)
     assert Assignment.objects.get(item=item, unit__code="330302").version == 2
+
+
+def test_taking_an_item_with_reported_work_out_of_the_plan_in_the_admin_needs_the_confirmation(city, published):
+    item = Item.objects.get(campaign=published, title="涉危企业检查")
+    east = Assignment.objects.get(item=item, unit__code="330310")
+    report_progress(assignment=east, by=city["east_lead"], value=2, text="检查 2 家")
+    client = login(city["hq"])
+    url = f"/admin/tasks/item/{item.pk}/change/"
+    data = form_data(client.get(url))
+    data.pop("is_active", None)  # unticked: out of the plan
+    refused = client.post(url, data, follow=True)
+    assert "城东分局" in refused.content.decode()  # the admin's error message names the unit
+    assert Item.objects.get(pk=item.pk).is_active and Assignment.objects.get(pk=east.pk).is_active
+    response = client.post(url, {**data, "confirm": "on"})
+    assert response.status_code == 302
+    kept = Assignment.objects.get(pk=east.pk)
+    assert not Item.objects.get(pk=item.pk).is_active and (kept.is_active, kept.progress) == (False, 2)
 
 
 # --- deletes ----------------------------------------------------------------------------------------

@@ -128,6 +128,21 @@ PAGE_PARAMS: dict[str, Page] = {
     "web:tasks-review": Page(("page",)),
     "web:tasks-items": Page(("campaign",)),
     "web:tasks-item": Page(("status", "overdue", "page")),
+    "web:tasks-item-edit": Page(
+        post=(
+            "title",
+            "measures",
+            "target_text",
+            "target_value",
+            "deadline_text",
+            "due_date",
+            "lead_text",
+            "lead_units",
+            "cooperating_text",
+            "cooperating_units",
+            "confirm",
+        )
+    ),
     "web:boards-battle": Page(BOARD),
     "web:boards-exports": Page(),
     "web:boards-export-new": Page(post=("kind", *BOARD)),
@@ -343,6 +358,8 @@ def real_values(w: World) -> dict[str, list[str]]:
         "requirements": ["立即整改"],
         "criteria": ["无占道经营"],
         "responsible_name": ["赵关"],
+        "lead_units": ["330302", "330302 33031001"],
+        "cooperating_units": ["33031003", ""],
     }
 
 
