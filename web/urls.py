@@ -20,6 +20,8 @@ urlpatterns = [
     path("review/", tasks.review, name="tasks-review"),
     path("items/", tasks.items, name="tasks-items"),
     path("items/<int:pk>/", tasks.item, name="tasks-item"),
+    path("plans/", tasks.plans, name="tasks-plans"),
+    path("plans/<int:pk>/", tasks.plan, name="tasks-plan"),
     # inspections (supervision: findings, notices, inspections, hotspots)
     path("findings/", findings.findings, name="inspections-findings"),
     path("findings/new/", findings.finding_new, name="inspections-finding-new"),

@@ -207,6 +207,19 @@ def confirm_plan(*, upload: PlanUpload, by: User, publish: bool) -> PlanImportRe
             row.status, row.result = PlanUploadStatus.IMPORTED, result_json(result)
             row.campaign = Campaign.objects.get(code=result.campaign)
             row.imported_at = timezone.now()
+            # who confirmed which bytes (import_plan records what they changed)
+            audit.record(
+                [
+                    audit.event(
+                        row,
+                        "plan.imported",
+                        actor=by,
+                        unit=row.owner,
+                        source="web",
+                        changes={"campaign": result.campaign, "published": result.published},
+                    )
+                ]
+            )
         row.save(update_fields=["status", "result", "campaign", "imported_at"])
     if problems is not None:
         raise problems
