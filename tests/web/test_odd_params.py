@@ -128,6 +128,8 @@ PAGE_PARAMS: dict[str, Page] = {
     "web:tasks-review": Page(("page",)),
     "web:tasks-items": Page(("campaign",)),
     "web:tasks-item": Page(("status", "overdue", "page")),
+    "web:tasks-plans": Page(post=("campaign", "name", "code", "start", "end", "owner")),
+    "web:tasks-plan": Page(post=("publish",)),
     "web:boards-battle": Page(BOARD),
     "web:boards-exports": Page(),
     "web:boards-export-new": Page(post=("kind", *BOARD)),
