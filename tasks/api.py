@@ -12,7 +12,6 @@ from django.db import transaction
 from django.http import Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import (
-    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_serializer,
@@ -630,7 +629,9 @@ class PlanView(APIView):
         responses={
             200: PlanResult,
             201: PlanResult,
-            400: OpenApiResponse(PlanResult, description="The fields at fault, or the plan's problems located"),
+            # the fields at fault, a file refused for its type (detail), or the plan's problems: PlanResult
+            # with its ``errors``, located
+            400: refusal(400, "The request or the file is refused: a plan's problems come as PlanResult's errors"),
             404: refusal(404, "The campaign named (draft or published, seen by the caller)"),
         },
     )
