@@ -6,20 +6,30 @@ outside the user's scope is a 404.
 
 from __future__ import annotations
 
+import tempfile
+
 from django.db import transaction
+from django.http import Http404
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer, inline_serializer
+from drf_spectacular.utils import (
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts import scope
 from accounts.api import UnitSerializer, under
 from ops.openapi import UPLOAD_TYPES, download_responses, refusal
 from utilities.errors import Forbidden, InRow, Missing, Refused
 from utilities.params import ApiDateField, DateFilter, IdFilter, ScopedFilterSet
-from utilities.uploads import attachment
+from utilities.tables import FileProblems
+from utilities.uploads import attachment, check_data_file
 
 from .models import (
     AMOUNT_DIGITS,
@@ -41,6 +51,8 @@ from .services import checkins
 from .services.cascade import Share, pass_down
 from .services.extensions import decide_extension, request_extension
 from .services.items import update_item
+from .services.plan_uploads import run_plan
+from .services.plans import result_json
 from .services.progress import add_comment, report_progress, timeline
 from .services.workflow import TRANSITIONS, allowed_transitions, transition_assignment
 
@@ -612,3 +624,116 @@ class ExtensionRequestViewSet(viewsets.ReadOnlyModelViewSet):
         body.is_valid(raise_exception=True)
         decided = decide_extension(request=extension, by=request.user, **body.validated_data)
         return Response(ExtensionRequestSerializer(decided).data)
+
+
+# --- Plans (HQ) -------------------------------------------------------------------------------------
+
+
+class PlanRequest(serializers.Serializer):
+    """A plan for an existing campaign (``campaign``) or a new one (``name``, ``start``, ``end``, ``owner``)."""
+
+    file = serializers.FileField(help_text="The plan: XLSX, DOCX, CSV, YAML or JSON (decided from its bytes)")
+    campaign = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, help_text="A draft or published campaign HQ manages"
+    )
+    name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    code = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    start = ApiDateField(required=False, allow_null=True, default=None)
+    end = ApiDateField(required=False, allow_null=True, default=None)
+    owner = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=40, help_text="Unit code of the owning HQ"
+    )
+    dry_run = serializers.BooleanField(required=False, default=True, help_text="Show what would change; write nothing")
+    publish = serializers.BooleanField(required=False, default=False, help_text="Publish a draft: every assignment")
+
+
+class PlanLocation(serializers.Serializer):
+    where = serializers.CharField()
+    file = serializers.CharField()
+    sheet = serializers.CharField(required=False, allow_null=True)
+    table = serializers.CharField(required=False, allow_null=True)
+    row = serializers.IntegerField(allow_null=True)
+    column = serializers.CharField(allow_null=True)
+    field = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+    text = serializers.CharField(required=False, help_text="The offending cell's text")
+
+
+class PlanResult(serializers.Serializer):
+    """What ``import_plan --format json`` prints (``tasks.services.plans.result_json``)."""
+
+    campaign = serializers.CharField(allow_null=True)
+    actions = serializers.IntegerField()
+    items = serializers.IntegerField()
+    assignments = serializers.IntegerField()
+    created = serializers.DictField(child=serializers.IntegerField())
+    updated = serializers.DictField(child=serializers.IntegerField())
+    withdrawn = serializers.DictField(child=serializers.IntegerField(), required=False)
+    published = serializers.BooleanField(required=False)
+    dry_run = serializers.BooleanField(required=False)
+    changes = serializers.ListField(child=serializers.CharField(), required=False)
+    errors = PlanLocation(many=True)
+
+
+class PlanView(APIView):
+    """HQ's plan import: a dry run by default (what would be created, updated, withdrawn, and every
+    problem located), the import with ``dry_run=false``. A file with problems is a 400 with them, and
+    nothing is written."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": PlanRequest},
+        responses={
+            200: PlanResult,
+            201: PlanResult,
+            # the fields at fault, a file refused for its type (detail), or the plan's problems: PlanResult
+            # with its ``errors``, located
+            400: refusal(400, "The request or the file is refused: a plan's problems come as PlanResult's errors"),
+            404: refusal(404, "The campaign named (draft or published, seen by the caller)"),
+        },
+    )
+    def post(self, request):
+        body = PlanRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        d = body.validated_data
+        user = request.user
+        campaign = owner = None
+        if d["campaign"] is not None:
+            campaign = campaigns_for(user).select_related("owner").filter(pk=d["campaign"]).first()
+            if campaign is None:
+                raise Http404
+            if not scope.can(user, scope.Action.MANAGE, campaign.owner):
+                raise Forbidden("只有行动牵头的领导小组办公室可以导入方案")
+        else:
+            if not scope.scope_for(user, scope.Action.MANAGE):
+                raise Forbidden("只有领导小组办公室可以导入方案")
+            missing = {k: ["新建行动应填写此项"] for k in ("name", "start", "end", "owner") if not d[k]}
+            if missing:
+                return Response(missing, status=400)
+            found, _unknown = scope.units_by_code(user, scope.Action.MANAGE, [d["owner"]])
+            owner = found.get(d["owner"])
+            if owner is None:
+                return Response({"owner": ["不在您的职责范围内"]}, status=400)
+        checked = check_data_file(d["file"])
+        with tempfile.NamedTemporaryFile(suffix=checked.extension) as spool:
+            for chunk in d["file"].chunks():
+                spool.write(chunk)
+            spool.flush()
+            try:
+                result = run_plan(
+                    path=spool.name,
+                    display_name=checked.name,
+                    by=user,
+                    campaign=campaign,
+                    name=d["name"],
+                    code=d["code"],
+                    start=d["start"],
+                    end=d["end"],
+                    owner=owner,
+                    publish=d["publish"],
+                    dry_run=d["dry_run"],
+                )
+            except FileProblems as exc:
+                return Response(result_json(problems=exc.problems), status=400)
+        return Response(result_json(result), status=200 if d["dry_run"] else 201)

@@ -470,3 +470,49 @@ class ExtensionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assignment} → {self.requested_due}"
+
+
+class PlanUploadStatus(models.TextChoices):
+    PREVIEWED = "previewed", _("previewed")  # the dry run passed: awaiting HQ's confirmation
+    FAILED = "failed", _("failed")  # the dry run (or the confirmed run) found problems: nothing written
+    IMPORTED = "imported", _("imported")
+
+
+def plan_path(instance: "PlanUpload", filename: str) -> str:
+    # Ours, never the user's name: a random stem and the extension of the type found in the bytes,
+    # which is what the plan readers go by.
+    return f"plans/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{instance.extension}"
+
+
+class PlanUpload(models.Model):
+    """A plan file HQ uploaded, kept between the preview (a dry run) and the confirmation, so that the
+    import runs on the very bytes previewed and never on what a client sends again. The campaign
+    fields are the form's; ``campaign`` is set when the upload re-imports an existing one (and after a
+    new one is imported). ``result`` is the JSON of the last run (``tasks.services.plans.result_json``)."""
+
+    file = models.FileField(upload_to=plan_path, max_length=200)
+    name = models.CharField(max_length=200)  # the name it was uploaded under (safe), shown in problems
+    extension = models.CharField(max_length=10)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="uploads")
+    campaign_name = models.CharField(max_length=200, blank=True)
+    campaign_code = models.CharField(max_length=40, blank=True)
+    start = models.DateField(null=True, blank=True)
+    end = models.DateField(null=True, blank=True)
+    owner = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=PlanUploadStatus.choices, default=PlanUploadStatus.FAILED)
+    result = models.JSONField(default=dict)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    scope_via = "owner"
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -107,7 +107,7 @@ class Do:
     """One way of calling an object-bound endpoint."""
 
     target: str  # a key of TARGETS: work, review, coop, evidence, extension, unit, user, campaign …
-    right: str = "view"  # view | report | review | inspect | log (inspect or report) | manage (HQ over it)
+    right: str = "view"  # view | report | review | inspect | log (inspect or report) | manage (HQ over it: a unit, an item's or a plan's campaign owner)
     ok: int = 200
     hidden: int = 404  # the answer out of the view scope: 400 when the body names the unit (creation)
     campaign: str | None = None  # the campaign the body names (creation): not seen → 404 before anything
@@ -462,6 +462,19 @@ def sheet_body(unit: Unit, pk: int):
     return {"campaign": xj(), "unit": named_unit(unit, pk), "file": SimpleUploadedFile("战果.csv", sheet, "text/csv")}
 
 
+PLAN_CSV = "行动,序号,工作任务,牵头单位,完成时限\n矩阵行动,1,矩阵测试任务,各派出所,8月底前\n".encode()
+
+
+def plan_file_body(campaign: Campaign, pk: int):
+    """A dry run of a one-item plan for the campaign (its owner's stations lead it)."""
+    return {"campaign": pk, "file": SimpleUploadedFile("方案.csv", PLAN_CSV, "text/csv")}
+
+
+def dry_run_counts(response, obj, key):
+    got = response.json()
+    assert (got["dry_run"], got["items"], got["errors"]) == (True, 1, []), got
+
+
 EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | Own | Board] = {
     (f"{V1}/", "GET"): Root(),
     (f"{V1}/auth/token/", "POST"): TokenAuth(),
@@ -761,6 +774,10 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     ),
     (f"{V1}/stats/figures/upload/", "POST"): Object(
         (Do("site", "report", ok=201, hidden=400, campaign="XJ", body=sheet_body, fmt="multipart", writes=True),)
+    ),
+    # HQ's plan import: a dry run by default (writes nothing), HQ over the campaign's owner
+    (f"{V1}/plans/", "POST"): Object(
+        (Do("campaign", "manage", body=plan_file_body, fmt="multipart", check=dry_run_counts),)
     ),
     (f"{V1}/inbox/", "GET"): Own("list"),
     (f"{V1}/inbox/{{id}}/", "GET"): Own("detail"),

@@ -38,11 +38,13 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from importlib import import_module
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -71,7 +73,17 @@ from boards.models import Export, Weights
 from inspections.models import Answer, Finding, Hotspot, Inspection, Notice, Photo
 from notifications.models import Message, MessageTemplate, Policy, Preference, Reminder
 from stats.models import Figure, Indicator, Round
-from tasks.models import Assignment, Campaign, Comment, Evidence, ExtensionRequest, Item, ProgressReport
+from tasks.models import (
+    Assignment,
+    Campaign,
+    Comment,
+    Evidence,
+    ExtensionRequest,
+    Item,
+    PlanUpload,
+    ProgressReport,
+)
+from tasks.services.plan_uploads import preview_plan
 
 from . import conftest as city_conftest
 from .matrix_support import (
@@ -81,6 +93,7 @@ from .matrix_support import (
     SITES,
     TOUR,
     WEST_CAMPAIGN,
+    WEST_PLAN,
     Persona,
     World,
     build_world,
@@ -97,6 +110,7 @@ from .matrix_support import (
     unit_code_of,
 )
 from .matrix_support import PERSONAS as API_PERSONAS
+from .tasks.planfiles import PLAN, write_xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -141,7 +155,7 @@ def holds(persona: Persona, right: str) -> bool:
     )
 
 
-CAMPAIGN_KINDS = {"campaign", "item", "round"}
+CAMPAIGN_KINDS = {"campaign", "item", "round", "plan"}
 
 
 def codes_of(kind: str, key: str) -> tuple[str, ...]:
@@ -182,6 +196,7 @@ class PageWorld:
     extra: dict[str, Model] = field(default_factory=dict)  # one row of each unscoped admin model
     links: dict[str, dict[Any, tuple]] = field(default_factory=dict)  # see link_table
     sessions: dict[str, str] = field(default_factory=dict)  # by persona: a signed-in session's key
+    plans: dict[str, PlanUpload] = field(default_factory=dict)  # by campaign code: HQ's previewed plan upload
 
     def user(self, persona: Persona) -> User | None:
         return None if persona.anonymous else self.base.people[persona.name]
@@ -193,6 +208,8 @@ class PageWorld:
             return self.rounds[key]
         if kind == "message":
             return self.messages[key]
+        if kind == "plan":
+            return self.plans[key]
         return self.base.object(kind, key)
 
 
@@ -313,9 +330,23 @@ def _more(base: World) -> PageWorld:
             failures_since_start=5,
         )
     world.extra = unscoped_rows(people["hq"])
+    world.plans = plan_uploads(people["hq"], base)
     world.links = link_table()
     world.sessions = sessions({name: people[name] for name in PERSONAS if name != "anonymous"})
     return world
+
+
+def plan_uploads(hq: User, base: World) -> dict[str, PlanUpload]:
+    """HQ's preview of each campaign's own plan again (previewed, not yet confirmed)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return {
+            code: preview_plan(
+                upload=SimpleUploadedFile("方案.xlsx", write_xlsx(Path(tmp) / f"{code}.xlsx", plan=plan).read_bytes()),
+                by=hq,
+                campaign=base.campaigns[code],
+            )
+            for code, plan in (("XJ", PLAN), ("XS", WEST_PLAN))
+        }
 
 
 def unscoped_rows(hq: User) -> dict[str, Model]:
@@ -352,6 +383,7 @@ LINKS = [
     (re.compile(r"^/assignments/(\d+)/"), "assignment"),
     (re.compile(r"^/extensions/(\d+)/decide/"), "extension"),
     (re.compile(r"^/items/(\d+)/"), "item"),
+    (re.compile(r"^/plans/(\d+)/"), "plan"),
     (re.compile(r"^/findings/(\d+)/"), "finding"),
     (re.compile(r"^/notices/(\d+)/"), "notice"),
     (re.compile(r"^/inspections/(\d+)/"), "inspection"),
@@ -378,6 +410,7 @@ def link_table() -> dict[str, dict[int, tuple]]:
         "assignment": by_unit(Assignment.objects),
         "extension": by_unit(ExtensionRequest.objects, "assignment__unit__code"),
         "item": by_unit(Item.objects, "campaign__owner__code"),
+        "plan": by_unit(PlanUpload.objects, "owner__code"),
         "round": by_unit(Round.objects, "campaign__owner__code"),
         "finding": by_unit(Finding.objects),
         "notice": by_unit(Notice.objects),
@@ -396,7 +429,7 @@ def may_follow(persona: Persona, kind: str, owners: tuple) -> bool:
         return owners == (persona.name,)
     if kind in ("item", "round"):
         return sees_campaign(persona, owners[0])
-    if kind == "message":
+    if kind in ("message", "plan"):
         return may_manage(persona, owners[0])
     return any(sees_unit(persona, code) for code in owners)
 
@@ -594,6 +627,13 @@ def sheet_body(w, unit: Unit, key):
     return {"campaign": xj_pk(w), "unit": unit.code, "file": SimpleUploadedFile("战果.csv", sheet, "text/csv")}
 
 
+PLAN_CSV = "行动,序号,工作任务,牵头单位,完成时限\n矩阵行动,1,矩阵测试任务,各派出所,8月底前\n".encode()
+
+
+def plan_upload_body(w, c: Campaign, key):
+    return {"campaign": c.pk, "file": SimpleUploadedFile("方案.csv", PLAN_CSV, "text/csv")}
+
+
 def weights_body(w, c: Campaign, key):
     return {
         "campaign": c.pk,
@@ -700,6 +740,19 @@ EXPECTED: dict[str, Any] = {
             Do("item", "manage"),
             Do("item", "manage", "POST", ok=302, body=item_change_body, label="change", writes=True,
                to=at("web:tasks-item")),
+        )
+    ),
+    # HQ's plans: an upload for a campaign it manages (one not offered: 400); a preview and its
+    # confirmation only of the campaigns it manages (404 otherwise, as the outbox's messages)
+    "web:tasks-plans": Obj(
+        (Do("campaign", "manage", "POST", gate="manage", hidden=400, refused=400, ok=302, path_pk=False,
+            body=plan_upload_body, writes=True, to=prefix("/plans/")),)
+    ),  # GET: the form of a role (FORMS below)
+    "web:tasks-plan": Obj(
+        (
+            Do("plan", "manage", gate="manage", refused=404),
+            Do("plan", "manage", "POST", gate="manage", refused=404, ok=302, body=lambda w, u, k: {}, writes=True,
+               to=at("web:tasks-plan")),
         )
     ),
     # boards, statistics, bulletin, exports
@@ -853,6 +906,7 @@ EXPECTED: dict[str, Any] = {
 
 # GET forms of a role (no object): 200 with it, 403 without; the POSTs are object rules above
 FORMS = {
+    "web:tasks-plans": "manage",
     "web:inspections-finding-new": "log",
     "web:inspections-inspection-new": "inspect",
     "web:inspections-hotspot-new": "inspect",
@@ -870,6 +924,7 @@ TARGETS = {
     "item": ("XJ", "XS"),
     "campaign": ("XJ", "XS"),
     "round": ("XJ", "XS"),
+    "plan": ("XJ", "XS"),
     "inspection": SITES,
     "tour": ("tour",),
     "past_tour": ("past",),
@@ -1104,6 +1159,7 @@ FINGERPRINT = (
     (RoleGrant, ("role", "unit_id")),
     (Campaign, ("name", "status", "owner_id")),
     (Item, ("title",)),
+    (PlanUpload, ("status",)),
     (Indicator, ("name",)),
     (Round, ("name",)),
     (AuditEvent, ()),

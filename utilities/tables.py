@@ -77,12 +77,14 @@ class Problem:
 
     location: Location
     message: str
+    text: str = ""  # the offending cell's text as written, where one cell is at fault (shown beside it)
 
     def __str__(self) -> str:
         return f"{self.location}：{self.message}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"where": str(self.location), **self.location.as_dict(), "message": self.message}
+        found = {"where": str(self.location), **self.location.as_dict(), "message": self.message}
+        return {**found, "text": self.text} if self.text else found
 
 
 class FileProblems(Refused):

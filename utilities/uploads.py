@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 import zipfile
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from urllib.parse import quote
 
+import yaml
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, HttpResponse
@@ -179,6 +181,74 @@ def check_upload(upload: UploadedFile, *, images_and_pdf: bool = False) -> Check
     upload.seek(0)
     content_type, extension = found
     return Checked(named_as(name, content_type), content_type, extension, upload.size, digest.hexdigest())
+
+
+DATA_FILES = "Excel（.xlsx）、Word（.docx）、CSV、YAML 或 JSON 文件"
+TEXT_TYPES = {".csv": "text/csv", ".yaml": "application/yaml", ".json": "application/json"}
+
+
+def _text_type(upload: UploadedFile) -> tuple[str, str] | None:
+    """A text file's kind from its content: JSON if it parses as a JSON object or list, YAML if it parses
+    as a YAML mapping, else CSV; None for what is not text (a NUL, or neither UTF-8 nor GBK)."""
+    upload.seek(0)
+    data = upload.read()
+    if b"\x00" in data:
+        return None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return None
+    try:
+        if isinstance(json.loads(text), dict | list):
+            return TEXT_TYPES[".json"], ".json"
+    except ValueError:
+        pass
+    try:
+        if isinstance(yaml.safe_load(text), dict):
+            return TEXT_TYPES[".yaml"], ".yaml"
+    except yaml.YAMLError:
+        pass
+    return TEXT_TYPES[".csv"], ".csv"
+
+
+def check_data_file(upload: UploadedFile) -> Checked:
+    """Check a file of rows an importer reads (a plan): XLSX or DOCX (through ``office``'s gate on the
+    zip), or text — CSV, YAML, JSON — decided from its bytes, never from its name. The extension of
+    ``Checked`` is the one the readers go by."""
+    name = safe_name(upload.name or "")
+    limit = settings.UPLOAD_MAX_BYTES
+    if upload.size > limit:
+        raise UploadRejected(name, f"文件大小 {upload.size / 1048576:.1f} MB 超过上限 {limit / 1048576:.0f} MB")
+    if upload.size == 0:
+        raise UploadRejected(name, "文件为空")
+    upload.seek(0)
+    head = upload.read(8)
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            found = _zip_type(upload)
+        except office.OfficeRefused as exc:
+            raise UploadRejected(name, str(exc)) from exc
+        if found is not None and found[1] not in (".xlsx", ".docx"):
+            found = None
+    elif head.startswith(OLE):
+        raise UploadRejected(name, "旧版 Office 文件（.xls、.doc）无法读取：请另存为 .xlsx 或 .docx 后上传")
+    else:
+        found = _text_type(upload)
+    if found is None:
+        raise UploadRejected(name, f"文件内容不是可接受的类型：应为{DATA_FILES}")
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    content_type, extension = found
+    stem = PurePath(name).stem if PurePath(name).suffix else name
+    shown = name if PurePath(name).suffix.lower() in (extension, ".yml", ".txt") else f"{stem or 'file'}{extension}"
+    return Checked(shown, content_type, extension, upload.size, digest.hexdigest())
 
 
 def download(response: HttpResponse, filename: str, *, fallback: str) -> HttpResponse:

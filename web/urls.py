@@ -21,6 +21,8 @@ urlpatterns = [
     path("items/", tasks.items, name="tasks-items"),
     path("items/<int:pk>/", tasks.item, name="tasks-item"),
     path("items/<int:pk>/edit/", tasks.item_edit, name="tasks-item-edit"),
+    path("plans/", tasks.plans, name="tasks-plans"),
+    path("plans/<int:pk>/", tasks.plan, name="tasks-plan"),
     # inspections (supervision: findings, notices, inspections, hotspots)
     path("findings/", findings.findings, name="inspections-findings"),
     path("findings/new/", findings.finding_new, name="inspections-finding-new"),

@@ -180,7 +180,9 @@ def compile_plan(plan: RawPlan, campaign: CampaignSpec) -> PlanSpec:
         if item.code in first_row:
             problems.append(
                 Problem(
-                    raw.where("code"), f"序号“{item.code}”重复（{first_row[item.code]} 已有）：每个清单项的序号应唯一"
+                    raw.where("code"),
+                    f"序号“{item.code}”重复（{first_row[item.code]} 已有）：每个清单项的序号应唯一",
+                    item.code,
                 )
             )
             continue
@@ -217,7 +219,7 @@ def _compile_item(
     if not code:
         problems.append(Problem(raw.where("code"), "序号为空：每个清单项应有序号，如“3.12”"))
     elif message := _too_long(code, Item, "code", "序号", "，如“3.12”"):
-        problems.append(Problem(raw.where("code"), message))
+        problems.append(Problem(raw.where("code"), message, code))
     title = raw.text("task")
     if not title:
         problems.append(Problem(raw.where("task"), "工作任务为空：应写明要完成的任务"))
@@ -239,7 +241,7 @@ def _compile_item(
             try:
                 target = resolver.resolve(token)
             except PhraseError as exc:
-                problems.append(Problem(raw.where(fld), str(exc)))
+                problems.append(Problem(raw.where(fld), str(exc), text))
                 continue
             key = (target.scope, target.unit_id, target.kind)
             if key in keys:
@@ -252,7 +254,7 @@ def _compile_item(
             raw.values["deadline"].value if "deadline" in raw.values else "", campaign.start, campaign.end
         )
     except PhraseError as exc:
-        problems.append(Problem(raw.where("deadline"), str(exc)))
+        problems.append(Problem(raw.where("deadline"), str(exc), raw.text("deadline")))
     if len(problems) > before:
         return None
     target = parse_target(raw.values["target"].value if "target" in raw.values else None)

@@ -7,7 +7,7 @@ whole import and then rolls it back, so what it reports is exactly what a real r
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -67,6 +67,22 @@ class PlanImportResult:
         }
 
 
+def result_json(result: PlanImportResult | None = None, problems: Iterable[Problem] = ()) -> dict:
+    """The JSON of an import: ``import_plan --format json`` prints it, the API answers it, an upload
+    keeps it. A refused file (``problems``) has no counts, only its ``errors``, each located."""
+    if result is not None:
+        return result.as_dict()
+    return {
+        "campaign": None,
+        "actions": 0,
+        "items": 0,
+        "assignments": 0,
+        "created": {},
+        "updated": {},
+        "errors": [p.as_dict() for p in problems],
+    }
+
+
 class _Rollback(Exception):
     pass
 
@@ -105,6 +121,10 @@ def import_plan(
     spec = compile_plan(
         raw, campaign_spec(raw, name=name, code=code, start=start, end=end, owner=owner, defaults=defaults)
     )
+    if by is not None and not all(
+        scope.can(by, scope.Action.MANAGE, unit) for unit in (spec.campaign.owner, existing and existing.owner) if unit
+    ):
+        raise Forbidden("只有行动牵头的领导小组办公室可以导入方案")
     result = PlanImportResult(dry_run=dry_run)
     source = f"import_plan {display_name or Path(path).name}"
     try:

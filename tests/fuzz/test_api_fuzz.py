@@ -340,6 +340,9 @@ def coherent(label: str, body: Any, refs: Refs) -> Any:
             unit = Unit.objects.get(code=pick("unit"))
             sheet = unit_sheet(Campaign.objects.get(pk=refs.every["xj"][0]), unit, until=timezone.localdate())
             fields = {"campaign": refs.every["xj"][0], "unit": unit.code, "file": sheet}
+        case "POST /api/v1/plans/":
+            plan = "行动,序号,工作任务,牵头单位,完成时限\n行动一,1,夜间巡逻,各派出所,8月底前\n"
+            fields = {"campaign": pick("campaign"), "file": plan.encode(), "dry_run": True}
         case "POST /api/v1/assignments/{id}/reports/":
             fields = {"period": None, "version": None, "value": refs.data.draw(st.integers(0, 100))}
         case "POST /api/v1/assignments/{id}/transition/" | "POST /api/v1/assignments/bulk-transition/":

@@ -143,6 +143,8 @@ PAGE_PARAMS: dict[str, Page] = {
             "confirm",
         )
     ),
+    "web:tasks-plans": Page(post=("campaign", "name", "code", "start", "end", "owner")),
+    "web:tasks-plan": Page(post=("publish",)),
     "web:boards-battle": Page(BOARD),
     "web:boards-exports": Page(),
     "web:boards-export-new": Page(post=("kind", *BOARD)),

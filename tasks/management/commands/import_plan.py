@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tasks.services.plans import import_plan
+from tasks.services.plans import import_plan, result_json
 from utilities.cn import nest_quotes
 from utilities.tables import FileProblems
 
@@ -39,22 +39,13 @@ class Command(BaseCommand):
             )
         except FileProblems as exc:
             if format == "json":
-                payload = {
-                    "campaign": None,
-                    "actions": 0,
-                    "items": 0,
-                    "assignments": 0,
-                    "created": {},
-                    "updated": {},
-                    "errors": [p.as_dict() for p in exc.problems],
-                }
-                self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
+                self.stdout.write(json.dumps(result_json(problems=exc.problems), ensure_ascii=False, indent=2))
             else:
                 for problem in exc.problems:
                     self.stderr.write(f"错误 {problem}")
             raise CommandError(f"方案有 {len(exc.problems)} 处错误，未写入任何数据。") from None
         if format == "json":
-            self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+            self.stdout.write(json.dumps(result_json(result), ensure_ascii=False, indent=2))
             return
         if dry_run:
             self.stdout.write("试运行：以下变更不会写入。")
