@@ -87,6 +87,9 @@ class Figure(models.Model):
     value = models.PositiveIntegerField(_("value"))
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
+    # entered by HQ for the unit (代填: figures an office compiles from phone calls and paper), set by
+    # the service from the reporter's rights, never by the client
+    on_behalf = models.BooleanField(_("entered by HQ"), default=False, editable=False)
 
     scope_via = "unit"
 

@@ -4,7 +4,8 @@ whole sheet uploaded as XLSX. Every write is checked, audited and atomic.
 The rules: a figure is a whole number ≥ 0 for an indicator the campaign reports; its day lies in the
 campaign and not in the future; a day inside a round is reported as the round's totals, dated the
 round's last day (集中统一行动 report once per round). The unit must be in the reporter's scope
-(unit leads, for their subtree).
+(unit leads, for their subtree; HQ, for the units it manages: a figure HQ enters for a unit it does not
+report for is flagged ``on_behalf``, 代填, on the row and in its audit event).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from pathlib import Path
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts import scope
 from accounts.models import Unit, User
+from accounts.scope import Scope
 from audit import services as audit
 from tasks.models import Campaign, CampaignStatus
 from utilities.cn import cn_date, cn_range
@@ -45,7 +48,26 @@ class Entry:
 
 
 def may_report(user, unit: Unit) -> bool:
-    return scope.can(user, scope.Action.REPORT, unit)
+    """``user`` may enter ``unit``'s figures: its lead (REPORT), or HQ over it (MANAGE), which enters the
+    totals an office compiles from phone calls and paper on the unit's behalf (代填)."""
+    return scope.can(user, scope.Action.REPORT, unit) or scope.can(user, scope.Action.MANAGE, unit)
+
+
+def on_behalf(user, unit: Unit) -> bool:
+    """A figure ``user`` enters for ``unit`` is HQ's on the unit's behalf: the user may not report for
+    the unit itself (an HQ who also leads the unit reports as its lead)."""
+    return not scope.can(user, scope.Action.REPORT, unit)
+
+
+def enterable_units(user) -> QuerySet[Unit]:
+    """The units whose figures ``user`` may enter (``may_report``), unordered."""
+    report, manage = scope.scope_for(user, scope.Action.REPORT), scope.scope_for(user, scope.Action.MANAGE)
+    if report.everything or manage.everything:
+        return Unit.objects.all()
+    paths = report.paths + manage.paths
+    if not paths:
+        return Unit.objects.none()
+    return Unit.objects.filter(Scope(everything=False, paths=paths).q(""))
 
 
 def check_day(campaign: Campaign, day: date, rounds: list[Round], today: date | None = None) -> str | None:
@@ -87,7 +109,7 @@ def _write(*, campaign: Campaign, unit: Unit, entries: list[Entry], by: User, so
         raise StatsError("行动方案尚未发布，不能填报战果")
     if not may_report(by, unit):
         raise Forbidden("无权为该单位填报战果")
-    now = timezone.now()
+    now, behalf = timezone.now(), on_behalf(by, unit)
     with transaction.atomic():
         keys = {(e.indicator.pk, e.day) for e in entries}
         days = {e.day for e in entries}
@@ -110,6 +132,7 @@ def _write(*, campaign: Campaign, unit: Unit, entries: list[Entry], by: User, so
                 value=e.value,
                 reported_by=by,
                 reported_at=now,
+                on_behalf=behalf,
             )
             for e in changed
         ]
@@ -117,7 +140,7 @@ def _write(*, campaign: Campaign, unit: Unit, entries: list[Entry], by: User, so
             rows,
             update_conflicts=True,
             unique_fields=["unit", "indicator", "day"],
-            update_fields=["value", "reported_by", "reported_at"],
+            update_fields=["value", "reported_by", "reported_at", "on_behalf"],
         )
         saved = {
             (f.indicator_id, f.day): f
@@ -127,6 +150,8 @@ def _write(*, campaign: Campaign, unit: Unit, entries: list[Entry], by: User, so
         for e in changed:
             old = before.get((e.indicator.pk, e.day))
             changes = {"indicator": e.indicator.code, "day": e.day, "value": [old.value if old else None, e.value]}
+            if behalf:  # the history says the figure is HQ's, entered for the unit (代填)
+                changes["on_behalf"] = True
             events.append(
                 audit.event(
                     saved[(e.indicator.pk, e.day)], "figure.report", actor=by, changes=changes, unit=unit, source=source

@@ -151,6 +151,11 @@ def may_report(persona: Persona, code: str) -> bool:
     return persona.over({Role.UNIT_LEAD}, code)
 
 
+def may_enter(persona: Persona, code: str) -> bool:
+    """Entering a unit's results figures: its lead, or HQ over it on the unit's behalf (代填)."""
+    return may_report(persona, code) or persona.over({Role.HQ}, code)
+
+
 INSPECT_ROLES = {Role.HQ, Role.INSPECTOR}
 
 

@@ -79,6 +79,7 @@ from .matrix_support import (
     is_under,
     kept_for_the_module,
     mark,
+    may_enter,
     may_inspect,
     may_report,
     may_review,
@@ -107,7 +108,7 @@ class Do:
     """One way of calling an object-bound endpoint."""
 
     target: str  # a key of TARGETS: work, review, coop, evidence, extension, unit, user, campaign …
-    right: str = "view"  # view | report | review | inspect | log (inspect or report) | manage (HQ over it: a unit, an item's or a plan's campaign owner)
+    right: str = "view"  # view | report | review | inspect | log (inspect or report) | enter (report or manage: figures, 代填) | manage (HQ over it: a unit, an item's or a plan's campaign owner)
     ok: int = 200
     hidden: int = 404  # the answer out of the view scope: 400 when the body names the unit (creation)
     campaign: str | None = None  # the campaign the body names (creation): not seen → 404 before anything
@@ -770,10 +771,10 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     (f"{V1}/stats/non-reporters/", "GET"): Board(stats_missing),
     (f"{V1}/stats/catalogue/", "GET"): Board(stats_catalogue),
     (f"{V1}/stats/figures/", "POST"): Object(
-        (Do("site", "report", ok=201, hidden=400, campaign="XJ", body=figures_body, writes=True),)
+        (Do("site", "enter", ok=201, hidden=400, campaign="XJ", body=figures_body, writes=True),)
     ),
     (f"{V1}/stats/figures/upload/", "POST"): Object(
-        (Do("site", "report", ok=201, hidden=400, campaign="XJ", body=sheet_body, fmt="multipart", writes=True),)
+        (Do("site", "enter", ok=201, hidden=400, campaign="XJ", body=sheet_body, fmt="multipart", writes=True),)
     ),
     # HQ's plan import: a dry run by default (writes nothing), HQ over the campaign's owner
     (f"{V1}/plans/", "POST"): Object(
@@ -909,6 +910,8 @@ def expected_answer(do: Do, persona: Persona, obj: Model, key: str) -> tuple[set
         allowed = may_verify(persona, code)
     elif do.right == "log":
         allowed = may_inspect(persona, code) or may_report(persona, code)
+    elif do.right == "enter":  # results figures: the unit's lead, or HQ over it on its behalf (代填)
+        allowed = may_enter(persona, code)
     elif do.right == "manage":  # HQ over the unit (an item: over its campaign's owner)
         allowed = persona.over({Role.HQ}, code)
     else:

@@ -100,6 +100,7 @@ from .matrix_support import (
     is_under,
     kept_for_the_module,
     mark,
+    may_enter,
     may_inspect,
     may_report,
     may_review,
@@ -151,6 +152,7 @@ def holds(persona: Persona, right: str) -> bool:
             "inspect": {Role.HQ, Role.INSPECTOR},
             "manage": {Role.HQ},
             "log": {Role.HQ, Role.INSPECTOR, Role.UNIT_LEAD},
+            "enter": {Role.HQ, Role.UNIT_LEAD},
         }[right]
     )
 
@@ -468,7 +470,7 @@ class Do:
     """One way of calling a page about one object (``<pk>`` in the path, or named in the query/body)."""
 
     target: str  # past_tour, round, message, or a matrix_support kind: work, review, finding, site …
-    right: str = "view"  # view | report | review | inspect | log | manage
+    right: str = "view"  # view | report | review | inspect | log | enter (report or manage: figures) | manage
     method: str = "GET"
     gate: str | None = None  # a role asked for before the object is looked at (403 without it)
     ok: int = 200
@@ -768,17 +770,17 @@ EXPECTED: dict[str, Any] = {
     "web:stats": Board("board"),
     "web:stats-report": Obj(
         (
-            Do("site", "report", gate="report", refused=404, path_pk=False, query=report_query),
-            Do("site", "report", "POST", gate="report", refused=404, ok=302, path_pk=False, body=figures_body,
+            Do("site", "enter", gate="enter", refused=404, path_pk=False, query=report_query),
+            Do("site", "enter", "POST", gate="enter", refused=404, ok=302, path_pk=False, body=figures_body,
                writes=True, to=prefix("/stats/report/?")),
         )
     ),
     "web:stats-upload": Obj(
-        (Do("site", "report", "POST", refused=404, ok=302, path_pk=False, body=sheet_body, writes=True,
+        (Do("site", "enter", "POST", refused=404, ok=302, path_pk=False, body=sheet_body, writes=True,
             to=prefix("/stats/report/?")),)
     ),
     "web:stats-sheet": Obj(
-        (Do("site", "report", refused=404, path_pk=False, query=report_query,
+        (Do("site", "enter", refused=404, path_pk=False, query=report_query,
             check=attachment_of("application/vnd.openxmlformats")),)
     ),
     "web:stats-round-report": Obj((Do("round", ok=302, check=to_round_page),)),
@@ -1218,6 +1220,8 @@ def allowed(do: Do, persona: Persona, obj: Model, key: str) -> bool:
         return may_verify(persona, codes[0])
     if do.right == "log":
         return may_inspect(persona, codes[0]) or may_report(persona, codes[0])
+    if do.right == "enter":  # results figures: the unit's lead, or HQ over it on its behalf (代填)
+        return may_enter(persona, codes[0])
     assert do.right == "manage", do.right
     return may_manage(persona, codes[0])
 

@@ -24,7 +24,7 @@ from boards.forms import StatsForm, asked
 from boards.queries import trail
 from stats import queries as stats
 from stats.models import Figure, Round
-from stats.services import MAX_SHEET, import_upload, report_figures
+from stats.services import MAX_SHEET, enterable_units, import_upload, may_report, report_figures
 from stats.sheets import report_days, unit_sheet
 from tasks.queries import campaigns_for
 from utilities.cn import cn_date, cn_range
@@ -79,7 +79,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
         expected=expected,
         missing=missing,
         missing_day=cn_date(w.end),
-        can_report=bool(scope.scope_for(user, Action.REPORT)),
+        can_report=enterable_units(user).exists(),
         charts=_charts(user, campaign, unit, w, t, rounds, by_round),
     )
     return render(request, "stats/statistics.html", context)
@@ -124,28 +124,37 @@ class SheetForm(forms.Form):
 def _report_context(request, a, day, round_, **bound):
     campaign, unit = a.campaign, a.unit
     indicators = list(campaign.indicators.filter(is_active=True))
-    have = dict(
-        Figure.objects.filter(unit=unit, day=day, indicator__in=indicators).values_list("indicator_id", "value")
-    )
+    have = {
+        f.indicator_id: f
+        for f in Figure.objects.filter(unit=unit, day=day, indicator__in=indicators).select_related("reported_by")
+    }
     posted = bound.get("posted") or {}
+    # each field: the indicator, the value shown, and the figure stored when HQ entered it (代填 mark)
+    fields = []
+    for i in indicators:
+        figure = have.get(i.pk)
+        value = posted.get(f"v{i.pk}", figure.value if figure else None)
+        fields.append((i, value, figure if figure and figure.on_behalf else None))
     return {
         "asked": a,
         "unit": unit,
         "day": day,
         "round": round_,
         "day_words": f"{round_.name}（{cn_range(round_.start, round_.end)}）" if round_ else cn_date(day),
-        "fields": [(i, posted.get(f"v{i.pk}", have.get(i.pk))) for i in indicators],
+        "fields": fields,
         "days": report_days(campaign, timezone.localdate())[::-1][:40],
         "sheet_form": bound.get("sheet_form") or SheetForm(),
         "problems": bound.get("problems") or [],
-        "reportable": scope.units(request.user, Action.REPORT).order_by("path")[:200],
+        "reportable": enterable_units(request.user).order_by("path")[:200],
     }
 
 
 @login_required
 def report(request: HttpRequest) -> HttpResponse:
-    """A unit's figures for a day (a round: one row of totals, dated its last day)."""
-    if not scope.scope_for(request.user, Action.REPORT):
+    """A unit's figures for a day (a round: one row of totals, dated its last day), entered by its lead or,
+    on its behalf (代填), by HQ over it."""
+    enterable = enterable_units(request.user)
+    if not enterable.exists():
         raise PermissionDenied
     data = request.POST if request.method == "POST" else request.GET
     _form, a = asked(request.user, {k: data.get(k) for k in ("campaign", "unit")}, StatsForm)
@@ -153,8 +162,8 @@ def report(request: HttpRequest) -> HttpResponse:
         raise Http404
     if not data.get("unit"):
         own = request.user.unit if scope.can(request.user, Action.REPORT, request.user.unit) else None
-        a.unit = own or scope.units(request.user, Action.REPORT).order_by("path").first()
-    if not scope.can(request.user, Action.REPORT, a.unit):
+        a.unit = own or enterable.order_by("path").first()
+    if a.unit is None or not may_report(request.user, a.unit):
         raise Http404
     day = DayQuery.parsed(data).get("day")  # malformed or out of range: the default day
     today = timezone.localdate()
@@ -183,12 +192,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return redirect("web:stats-report")
     _form, a = asked(request.user, {k: request.POST.get(k) for k in ("campaign", "unit")}, StatsForm)
-    if (
-        a is None
-        or a.campaign is None
-        or not request.POST.get("unit")
-        or not scope.can(request.user, Action.REPORT, a.unit)
-    ):
+    if a is None or a.campaign is None or not request.POST.get("unit") or not may_report(request.user, a.unit):
         raise Http404
     sheet_form = SheetForm(request.POST, request.FILES)
     day = min(timezone.localdate(), a.campaign.end)
@@ -214,12 +218,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 def sheet(request: HttpRequest) -> HttpResponse:
     """The unit's sheet to fill in, with its figures so far."""
     _form, a = asked(request.user, request.GET, StatsForm)
-    if (
-        a is None
-        or a.campaign is None
-        or not request.GET.get("unit")
-        or not scope.can(request.user, Action.REPORT, a.unit)
-    ):
+    if a is None or a.campaign is None or not request.GET.get("unit") or not may_report(request.user, a.unit):
         raise Http404
     body = unit_sheet(a.campaign, a.unit, until=min(timezone.localdate(), a.campaign.end))
     name = f"{a.unit.name}战果统计表.xlsx"

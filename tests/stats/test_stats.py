@@ -64,11 +64,12 @@ def test_wrong_figures_are_refused_with_the_reason(city, catalogue, who, unit, d
     assert not Figure.objects.exists()
 
 
-def test_only_a_lead_of_the_unit_reports(city, catalogue):
-    for who, unit in (("west_lead", "33031001"), ("hq", "33031001"), ("east_leader", "330310"), ("inspector", "3303")):
+def test_only_a_lead_of_the_unit_or_hq_over_it_reports(city, catalogue):
+    for who, unit in (("west_lead", "33031001"), ("east_leader", "330310"), ("inspector", "3303")):
         with pytest.raises(PermissionDenied):
             report(city, who, unit, date(2026, 7, 2), police=1)
     assert report(city, "east_lead", "33031001", date(2026, 7, 2), police=1) == 1  # its subtree
+    assert report(city, "hq", "33031001", date(2026, 7, 2), police=2) == 1  # on the unit's behalf (代填)
     assert not Figure.objects.exclude(unit__code="33031001").exists()
 
 
@@ -357,7 +358,8 @@ def test_the_pages(city, reported, tmp_path):
     assert page.context["missing"]  # units that have not reported the last day are listed
     assert hq.get("/stats/?unit=330310").status_code == 200
     assert hq.get("/stats/?start=2026-08-01&end=2026-07-01").status_code == 400
-    assert hq.get("/stats/report/").status_code == 403  # HQ does not report a unit's figures
+    assert hq.get("/stats/report/").status_code == 200  # HQ enters figures on a unit's behalf (代填)
+    assert login(city["inspector"]).get("/stats/report/").status_code == 403  # an inspector reports none
     lead = login(city["station_lead"])
     form = lead.get("/stats/report/?day=2026-07-08")
     assert form.context["day"] == date(2026, 7, 9) and form.context["round"].name == "第一轮"
