@@ -32,7 +32,7 @@ def in_the_layout(html: str) -> bool:
 
 
 def test_a_refusal_is_a_chinese_page_in_the_layout(city, published):
-    response = login(city["hq"]).get("/stats/report/")  # HQ does not report a unit's figures
+    response = login(city["inspector"]).get("/stats/report/")  # an inspector reports no unit's figures
     html = text(response)
     assert response.status_code == 403 and in_the_layout(html)
     assert "无权访问" in html and "Forbidden" not in html
