@@ -206,7 +206,9 @@ def complete_inspection(
         changes: dict = {"status": [before, InspectionStatus.COMPLETED]}
         events = []
         if locked.kind == InspectionKind.JOINT:
-            hotspot = Hotspot.objects.select_for_update().get(pk=locked.hotspot_id)
+            hotspot = Hotspot.objects.select_for_update().select_related("unit").get(pk=locked.hotspot_id)
+            if not scope.judges(by, Action.INSPECT, hotspot.unit):  # no one accepts their own unit's hotspot
+                raise Forbidden(f"不能验收本单位的挂牌整治点：{hotspot.unit.name}")
             passed = _judge(locked, hotspot, verdicts)
             locked.passed = passed
             changes["passed"] = passed

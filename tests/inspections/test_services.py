@@ -331,6 +331,30 @@ def test_joint_acceptance_extends_then_delists(city, published):
     assert verbs == {"hotspot.listed", "hotspot.extended", "hotspot.delisted"}
 
 
+def test_no_one_accepts_their_own_units_hotspot(city, published):
+    """A station lead who is also HQ over its sub-bureau may join the acceptance of its station's listed
+    hotspot, but not judge it: completing the joint acceptance is refused and the hotspot stays listed."""
+    from accounts.models import Role
+    from tests.conftest import make_user
+
+    both = make_user(
+        "guan_hq", city.units["33031001"], (Role.UNIT_LEAD, city.units["33031001"]), (Role.HQ, city.units["330310"])
+    )
+    spot = hotspot(city, published)
+    visit = svc.plan_inspection(
+        by=both, campaign=published, units=[], hotspot=spot, planned_on=TODAY, kind=InspectionKind.JOINT
+    )
+    passed = [svc.Judgement(c.pk, True) for c in spot.criteria.all()]
+    with pytest.raises(PermissionDenied, match="本单位"):
+        svc.complete_inspection(inspection=visit, by=both, verdicts=passed)
+    spot.refresh_from_db()
+    assert spot.status == Hotspot.Status.LISTED
+    assert not AuditEvent.objects.filter(object_id=spot.pk, verb="hotspot.delisted").exists()
+    svc.complete_inspection(inspection=visit, by=city["inspector"], verdicts=passed)
+    spot.refresh_from_db()
+    assert spot.status == Hotspot.Status.DELISTED
+
+
 def test_counts_in_one_query_and_by_scope(city, published, visit, django_assert_num_queries, west_inspector):
     a, b = find(city, visit), find(city, visit, place="KTV")
     svc.log_finding(
