@@ -89,7 +89,8 @@ class Figure(models.Model):
     reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
     # entered by HQ for the unit (代填: figures an office compiles from phone calls and paper), set by
     # the service from the reporter's rights, never by the client
-    on_behalf = models.BooleanField(_("entered by HQ"), default=False, editable=False)
+    # db_default: rows written by COPY or raw SQL (the benchmarks, imports to come) are the unit's own
+    on_behalf = models.BooleanField(_("entered by HQ"), default=False, db_default=False, editable=False)
 
     scope_via = "unit"
 

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='figure',
             name='on_behalf',
-            field=models.BooleanField(default=False, editable=False, verbose_name='entered by HQ'),
+            field=models.BooleanField(db_default=False, default=False, editable=False, verbose_name='entered by HQ'),
         ),
     ]

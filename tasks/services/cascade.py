@@ -122,6 +122,20 @@ def _check_share_target(parent: Assignment, unit: Unit, target: Decimal) -> None
         raise ReportError(str(AMOUNT_TOO_LARGE))
 
 
+def lock_from_the_top(assignment: Assignment) -> None:
+    """Lock a share and the chain it rolls up into, parent first (ascending ids: a parent is always older
+    than its shares), the order ``pass_down`` takes them in, so that a report on a share and a pass-down of
+    its parent never wait on each other. An assignment that is no share takes no lock here: the caller
+    locks its one row."""
+    if assignment.parent_id is None:
+        return
+    ids, parent_id = [assignment.pk], assignment.parent_id
+    while parent_id:  # a few levels at most; parent_id never changes once set
+        ids.append(parent_id)
+        parent_id = Assignment.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+    list(Assignment.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk").values_list("pk"))
+
+
 def lock_chain(assignment: Assignment, delta: Decimal | None) -> list[int]:
     """Lock the assignments ``assignment`` rolls up into (a few levels at most: bureau → sub-bureau →
     station) and check that adding ``delta`` keeps every running total — its own and theirs — within

@@ -24,7 +24,7 @@ from utilities.errors import Forbidden
 from utilities.uploads import Checked, check_upload
 
 from . import checkins
-from .cascade import lock_chain, roll_up
+from .cascade import lock_chain, lock_from_the_top, roll_up
 from .errors import ReportError
 from .workflow import TransitionError, VersionConflict, allowed_transitions
 
@@ -55,6 +55,7 @@ def report_progress(
     stored: list[Evidence] = []
     try:
         with transaction.atomic():
+            lock_from_the_top(assignment)  # a share: its parents first, as a pass-down locks them
             locked = Assignment.objects.select_for_update(of=("self",)).select_related("unit").get(pk=assignment.pk)
             if not scope.can(by, Action.REPORT, locked.unit):
                 raise Forbidden("无权为该单位填报进度")
