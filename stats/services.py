@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from accounts import scope
 from accounts.models import Unit, User
-from accounts.scope import Scope
 from audit import services as audit
 from tasks.models import Campaign, CampaignStatus
 from utilities.cn import cn_date, cn_range
@@ -60,14 +59,8 @@ def on_behalf(user, unit: Unit) -> bool:
 
 
 def enterable_units(user) -> QuerySet[Unit]:
-    """The units whose figures ``user`` may enter (``may_report``), unordered."""
-    report, manage = scope.scope_for(user, scope.Action.REPORT), scope.scope_for(user, scope.Action.MANAGE)
-    if report.everything or manage.everything:
-        return Unit.objects.all()
-    paths = report.paths + manage.paths
-    if not paths:
-        return Unit.objects.none()
-    return Unit.objects.filter(Scope(everything=False, paths=paths).q(""))
+    """The units whose figures ``user`` may enter (``may_report``): its report scope and its manage scope."""
+    return Unit.objects.visible_to(user, scope.Action.REPORT) | Unit.objects.visible_to(user, scope.Action.MANAGE)
 
 
 def check_day(campaign: Campaign, day: date, rounds: list[Round], today: date | None = None) -> str | None:
