@@ -1,7 +1,8 @@
 from django.urls import path
 
-from . import accounts, boards, notifications, pages, stats, tasks
+from . import accounts, boards, notifications, pages, stats
 from .inspections import findings, hotspots, inspections, notices
+from .tasks import assignments, items, plans
 
 app_name = "web"
 
@@ -10,19 +11,19 @@ app_name = "web"
 urlpatterns = [
     path("", pages.home, name="home"),
     # tasks
-    path("my/", tasks.my_tasks, name="tasks-my"),
-    path("assignments/<int:pk>/", tasks.assignment, name="tasks-assignment"),
-    path("assignments/<int:pk>/report/", tasks.report, name="tasks-report"),
-    path("assignments/<int:pk>/transition/", tasks.transition, name="tasks-transition"),
-    path("assignments/<int:pk>/comment/", tasks.comment, name="tasks-comment"),
-    path("assignments/<int:pk>/extension/", tasks.extension, name="tasks-extension"),
-    path("extensions/<int:pk>/decide/", tasks.decide, name="tasks-decide"),
-    path("review/", tasks.review, name="tasks-review"),
-    path("items/", tasks.items, name="tasks-items"),
-    path("items/<int:pk>/", tasks.item, name="tasks-item"),
-    path("items/<int:pk>/edit/", tasks.item_edit, name="tasks-item-edit"),
-    path("plans/", tasks.plans, name="tasks-plans"),
-    path("plans/<int:pk>/", tasks.plan, name="tasks-plan"),
+    path("my/", assignments.my_tasks, name="tasks-my"),
+    path("assignments/<int:pk>/", assignments.assignment, name="tasks-assignment"),
+    path("assignments/<int:pk>/report/", assignments.report, name="tasks-report"),
+    path("assignments/<int:pk>/transition/", assignments.transition, name="tasks-transition"),
+    path("assignments/<int:pk>/comment/", assignments.comment, name="tasks-comment"),
+    path("assignments/<int:pk>/extension/", assignments.extension, name="tasks-extension"),
+    path("extensions/<int:pk>/decide/", assignments.decide, name="tasks-decide"),
+    path("review/", assignments.review, name="tasks-review"),
+    path("items/", items.items, name="tasks-items"),
+    path("items/<int:pk>/", items.item, name="tasks-item"),
+    path("items/<int:pk>/edit/", items.item_edit, name="tasks-item-edit"),
+    path("plans/", plans.plans, name="tasks-plans"),
+    path("plans/<int:pk>/", plans.plan, name="tasks-plan"),
     # inspections (supervision: findings, notices, inspections, hotspots)
     path("findings/", findings.findings, name="inspections-findings"),
     path("findings/new/", findings.finding_new, name="inspections-finding-new"),

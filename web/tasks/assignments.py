@@ -1,0 +1,281 @@
+"""The assignment pages: a unit lead's tasks and assignment page, HQ's acceptance queue.
+
+Every page reads through ``accounts.scope`` (out of scope is a 404) and every form posts to a view
+that calls one service from ``tasks.services``; a refusal is shown on the page with what was typed
+kept, never a 500.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import scope
+from accounts.scope import Action
+from notifications import colours
+from tasks.models import (
+    Assignment,
+    AssignmentStatus,
+    ExtensionRequest,
+    ExtensionStatus,
+)
+from tasks.queries import campaigns_for
+from tasks.services import checkins
+from tasks.services.extensions import decide_extension, request_extension
+from tasks.services.progress import add_comment, report_progress, timeline
+from tasks.services.workflow import allowed_transitions, awaiting_review, may_review, transition_assignment
+from utilities.errors import Refused
+
+from .. import labels
+from ..forms import (
+    CommentForm,
+    DecisionForm,
+    ExtensionForm,
+    ReportForm,
+    TaskFilterForm,
+    TransitionForm,
+)
+from ..pages import PAGE_SIZE, refused, submit
+
+S = AssignmentStatus
+MY_TASKS_LIMIT = 300
+
+
+def _assignments():
+    return Assignment.objects.select_related("item", "item__action", "campaign", "unit")
+
+
+# --- My tasks ------------------------------------------------------------------------------------
+
+
+def _annotate_due(rows: list[Assignment], today) -> None:
+    """Give each row its next due date (the next check-in for cadence items) and its group."""
+    reported = checkins.reported_periods([a for a in rows if checkins.has_cadence(a.item)])
+    week_end = today + timedelta(days=6 - today.weekday())
+    for a in rows:
+        a.missed = 0
+        a.next_due = a.due_date
+        if checkins.has_cadence(a.item):
+            series = checkins.checkins(a, reported=reported.get(a.pk, {}), today=today)
+            a.missed = sum(c.status == checkins.CheckInStatus.MISSED for c in series)
+            coming = [
+                c.due for c in series if c.status in (checkins.CheckInStatus.DUE, checkins.CheckInStatus.UPCOMING)
+            ]
+            a.next_due = coming[0] if coming else a.due_date
+        if a.status in (S.SUBMITTED, S.ACCEPTED):
+            a.group = "done"
+        elif a.due_date < today or a.missed:
+            a.group = "overdue"
+        elif a.next_due <= week_end:
+            a.group = "week"
+        else:
+            a.group = "later"
+        a.days_late = (today - a.due_date).days if a.due_date < today else 0
+        a.slip = colours.slip(a, today)
+
+
+@login_required
+def my_tasks(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    campaigns = list(campaigns_for(user).filter(status__in=["published", "closed"]))
+    form = TaskFilterForm(request.GET or None, campaigns=campaigns)
+    data = form.cleaned_data if form.is_valid() else {}
+    qs = scope.restrict(_assignments().filter(is_active=True), user)
+    if data.get("below"):
+        qs = scope.restrict(qs, user, Action.REPORT) if scope.scope_for(user, Action.REPORT) else qs
+    else:
+        qs = qs.mine(user)
+    if q := (data.get("q") or "").strip():
+        qs = qs.filter(Q(item__code__icontains=q) | Q(item__title__icontains=q) | Q(unit__name__icontains=q))
+    if data.get("status"):
+        qs = qs.filter(status=data["status"])
+    if data.get("campaign"):
+        qs = qs.filter(campaign_id=data["campaign"])
+    rows = list(qs.order_by("due_date", "item__seq", "unit__path")[: MY_TASKS_LIMIT + 1])
+    truncated = len(rows) > MY_TASKS_LIMIT
+    rows = rows[:MY_TASKS_LIMIT]
+    _annotate_due(rows, timezone.localdate())
+    groups = [(key, title, [a for a in rows if a.group == key]) for key, title in labels.TASK_GROUPS]
+    context = {"form": form, "groups": groups, "count": len(rows), "truncated": truncated, "limit": MY_TASKS_LIMIT}
+    template = "tasks/_task_list.html" if request.headers.get("HX-Request") else "tasks/my_tasks.html"
+    return render(request, template, context)
+
+
+# --- The assignment page ---------------------------------------------------------------------------
+
+
+def _get_assignment(request: HttpRequest, pk: int) -> Assignment:
+    return scope.get_or_404(_assignments(), request.user, pk=pk)
+
+
+def _period_choices(a: Assignment):
+    today = timezone.localdate()
+    series = checkins.checkins(a, today=today)
+    choices = [(c.period, labels.period_label(c)) for c in series if c.start <= today]
+    current = checkins.current_period(a, today)
+    return series, choices[::-1], current.due if current else None
+
+
+def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> HttpResponse:
+    """Render the assignment page; ``bound`` carries a refused form back with what was typed."""
+    user = request.user
+    can_report = scope.can(user, Action.REPORT, a.unit)
+    series, period_choices, current = _period_choices(a) if checkins.has_cadence(a.item) else ([], [], None)
+    reviewer = may_review(user, a)
+    allowed = allowed_transitions(user, a)
+    context = {
+        "a": a,
+        "item": a.item,
+        # a share's page names the assignment it was passed down from, but links to it only for those
+        # who may open it (a station lead usually may not see its sub-bureau's own assignment)
+        "parent_link": bool(a.parent_id) and scope.restrict(Assignment.objects.filter(pk=a.parent_id), user).exists(),
+        "today": timezone.localdate(),
+        "can_report": can_report and a.is_active and a.status in (S.PENDING, S.IN_PROGRESS, S.RETURNED),
+        "can_extend": can_report and a.is_active and a.status != S.ACCEPTED,
+        "reviewer": reviewer,
+        "transitions": [labels.transition(name) for name in allowed],
+        "report_form": bound.get("report_form")
+        or ReportForm(periods=period_choices, default_period=current, initial={"version": a.version}),
+        "transition_form": bound.get("transition_form"),
+        "comment_form": bound.get("comment_form") or CommentForm(),
+        "extension_form": bound.get("extension_form") or ExtensionForm(),
+        "checkins": series,
+        "reports": a.reports.select_related("reported_by").prefetch_related("evidence").order_by("-reported_at"),
+        "comments": a.comments.select_related("author"),
+        "extensions": a.extension_requests.select_related("requested_by", "decided_by"),
+        "children": a.children.select_related("unit").order_by("unit__path"),
+        "events": [labels.event(e) for e in timeline(a)],
+        "percent": labels.percent(a.progress, a.target),
+        "expected_percent": round(a.expected_share() * 100) if a.target else None,
+        "behind": a.is_behind_pace(),
+        "slip": colours.slip(a),
+    }
+    return render(request, "tasks/assignment.html", context, status=status)
+
+
+@login_required
+def assignment(request: HttpRequest, pk: int) -> HttpResponse:
+    return _page(request, _get_assignment(request, pk))
+
+
+def _done(request: HttpRequest, a: Assignment, message: str) -> HttpResponse:
+    messages.success(request, message)
+    return redirect(reverse("web:tasks-assignment", args=[a.pk]))
+
+
+def _submit(request: HttpRequest, a: Assignment, form, key: str, call) -> HttpResponse:
+    """``submit`` on the assignment page: ``call(data)`` returns the success message."""
+    return submit(
+        request,
+        form,
+        lambda data: (call(data), reverse("web:tasks-assignment", args=[a.pk])),
+        page=lambda status, **bound: _page(request, a, status=status, **bound),
+        key=key,
+    )
+
+
+@login_required
+@require_POST
+def report(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _get_assignment(request, pk)
+    _series, choices, current = _period_choices(a) if checkins.has_cadence(a.item) else ([], [], None)
+
+    def call(data):
+        report_progress(
+            assignment=a,
+            by=request.user,
+            value=data["value"],
+            text=data["text"],
+            files=data["files"],
+            expected_version=data["version"],
+            period=data.get("period") or None,
+        )
+        return _("Progress reported.")
+
+    form = ReportForm(request.POST, request.FILES, periods=choices, default_period=current)
+    return _submit(request, a, form, "report_form", call)
+
+
+@login_required
+@require_POST
+def transition(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _get_assignment(request, pk)
+
+    def call(data):
+        transition_assignment(
+            assignment=a, name=data["name"], by=request.user, note=data["note"], expected_version=data["version"]
+        )
+        return labels.transition(data["name"]).done
+
+    return _submit(request, a, TransitionForm(request.POST), "transition_form", call)
+
+
+@login_required
+@require_POST
+def comment(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _get_assignment(request, pk)
+
+    def call(data):
+        add_comment(assignment=a, by=request.user, text=data["text"])
+        return _("Comment added.")
+
+    return _submit(request, a, CommentForm(request.POST), "comment_form", call)
+
+
+@login_required
+@require_POST
+def extension(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _get_assignment(request, pk)
+
+    def call(data):
+        request_extension(assignment=a, by=request.user, due=data["requested_due"], reason=data["reason"])
+        return _("Extension requested.")
+
+    return _submit(request, a, ExtensionForm(request.POST), "extension_form", call)
+
+
+@login_required
+@require_POST
+def decide(request: HttpRequest, pk: int) -> HttpResponse:
+    ext = scope.get_or_404(ExtensionRequest.objects.select_related("assignment"), request.user, pk=pk)
+    a = _get_assignment(request, ext.assignment_id)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose to approve or refuse."))
+        return _page(request, a, status=400)
+    try:
+        decide_extension(request=ext, by=request.user, **form.cleaned_data)
+    except Refused as exc:
+        return _page(request, a, status=refused(request, exc))
+    return _done(request, a, _("Decision recorded."))
+
+
+# --- Headquarters ------------------------------------------------------------------------------
+
+
+@login_required
+def review(request: HttpRequest) -> HttpResponse:
+    """What awaits HQ: work submitted for acceptance and extension requests, in its manage scope."""
+    user = request.user
+    if not scope.scope_for(user, Action.MANAGE):
+        raise PermissionDenied
+    submitted = awaiting_review(_assignments().filter(status=S.SUBMITTED, is_active=True), user)
+    page = Paginator(submitted.order_by("updated_at", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    pending = awaiting_review(
+        ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).select_related(
+            "assignment__item", "assignment__unit", "requested_by"
+        ),
+        user,
+    )[:PAGE_SIZE]
+    return render(request, "tasks/review.html", {"page": page, "extensions": pending})
