@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from tasks.models import Assignment, AssignmentStatus, Campaign
+from accounts import scope
+from tasks.models import Assignment, AssignmentStatus, Campaign, CampaignStatus
 
 
 def campaigns_for(user) -> QuerySet[Campaign]:
@@ -33,3 +36,28 @@ def progress_counts(qs: QuerySet[Assignment], *, by: str | None = None):
     if by is None:
         return qs.aggregate(**counts)
     return {row[by]: row for row in qs.values(by).annotate(**counts)}
+
+
+def checklist_campaign(user, pk: int) -> Campaign | None:
+    """The campaign whose checklist ``user`` may export: any campaign that concerns them (the published
+    plan is no secret below its owner), a draft only for HQ managing it; else None (a 404)."""
+    campaign = campaigns_for(user).select_related("owner").filter(pk=pk).first()
+    if (
+        campaign
+        and campaign.status == CampaignStatus.DRAFT
+        and not scope.can(user, scope.Action.MANAGE, campaign.owner)
+    ):
+        return None
+    return campaign
+
+
+def checklist_progress(campaign: Campaign, user, today=None) -> tuple[dict[int, dict], dict[int, list[str]]]:
+    """Per item, over the assignments in ``user``'s scope: the counts of ``progress_counts`` (one query)
+    and the names of the units with overdue work, in the tree's order (one query)."""
+    scoped = scope.restrict(campaign.assignments.all(), user)
+    counts = progress_counts(scoped, by="item_id")
+    overdue: dict[int, list[str]] = defaultdict(list)
+    rows = scoped.filter(overdue_q(today)).order_by("item_id", "unit__path")
+    for item_id, short_name, name in rows.values_list("item_id", "unit__short_name", "unit__name"):
+        overdue[item_id].append(short_name or name)
+    return counts, dict(overdue)
