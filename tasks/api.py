@@ -19,6 +19,8 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotAcceptable
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,6 +33,7 @@ from utilities.params import ApiDateField, DateFilter, IdFilter, ScopedFilterSet
 from utilities.tables import FileProblems
 from utilities.uploads import attachment, check_data_file
 
+from .checklist import CONTENT_TYPES, FORMATS, checklist_response
 from .models import (
     AMOUNT_DIGITS,
     AMOUNT_MAX,
@@ -46,7 +49,7 @@ from .models import (
     LineOfAction,
     ProgressReport,
 )
-from .queries import campaigns_for, overdue_q
+from .queries import campaigns_for, checklists_for, overdue_q
 from .services import checkins
 from .services.cascade import Share, pass_down
 from .services.extensions import decide_extension, request_extension
@@ -106,13 +109,51 @@ class ItemSerializer(serializers.ModelSerializer):
         ]
 
 
+class ChecklistQuery(serializers.Serializer):
+    format = serializers.ChoiceField(choices=FORMATS, default="xlsx", help_text="The file: Excel or Word")
+    progress = serializers.BooleanField(
+        default=False, help_text="Add each item's completion and overdue units, over the caller's scope"
+    )
+
+
+class _NoSettings:
+    URL_FORMAT_OVERRIDE = None  # ``?format=`` is the operation's own parameter
+
+
+class FileDownloadNegotiation(DefaultContentNegotiation):
+    """For an operation that answers a file named by its own ``?format=`` (not one of DRF's renderers):
+    the query parameter chooses nothing here, and an Accept header asking for the file's type is no
+    406; a refusal is JSON."""
+
+    settings = _NoSettings()
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            return renderers[0], renderers[0].media_type
+
+
 class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CampaignSerializer
     filterset_fields = ["status"]
     search_fields = ["name", "code"]
 
     def get_queryset(self):
-        return campaigns_for(self.request.user).select_related("owner")
+        user = self.request.user
+        return (checklists_for(user) if self.action == "checklist" else campaigns_for(user)).select_related("owner")
+
+    @extend_schema(parameters=[ChecklistQuery], responses=download_responses(CONTENT_TYPES.values()))
+    @action(detail=True, methods=["get"], content_negotiation_class=FileDownloadNegotiation, filter_backends=[])
+    def checklist(self, request, pk=None):
+        """The campaign's checklist (责任清单) as the office files it, an XLSX or DOCX that reads back
+        through the plan import; with ``progress`` each item's completion (accepted/total) and its units
+        with overdue work, counted over the caller's scope. A draft only for HQ managing it."""
+        campaign = self.get_object()
+        query = ChecklistQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        kind, progress = query.validated_data["format"], query.validated_data["progress"]
+        return checklist_response(campaign, user=request.user, kind=kind, progress=progress)
 
 
 class LineOfActionViewSet(viewsets.ReadOnlyModelViewSet):

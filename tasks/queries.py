@@ -38,17 +38,13 @@ def progress_counts(qs: QuerySet[Assignment], *, by: str | None = None):
     return {row[by]: row for row in qs.values(by).annotate(**counts)}
 
 
-def checklist_campaign(user, pk: int) -> Campaign | None:
-    """The campaign whose checklist ``user`` may export: any campaign that concerns them (the published
-    plan is no secret below its owner), a draft only for HQ managing it; else None (a 404)."""
-    campaign = campaigns_for(user).select_related("owner").filter(pk=pk).first()
-    if (
-        campaign
-        and campaign.status == CampaignStatus.DRAFT
-        and not scope.can(user, scope.Action.MANAGE, campaign.owner)
-    ):
-        return None
-    return campaign
+def checklists_for(user) -> QuerySet[Campaign]:
+    """Campaigns whose checklist ``user`` may export: those that concern them (``campaigns_for``: the
+    published plan is what every unit works to), a draft only for HQ managing its owner."""
+    manage = scope.scope_for(user, scope.Action.MANAGE)
+    if manage.everything:
+        return campaigns_for(user)
+    return campaigns_for(user).filter(~Q(status=CampaignStatus.DRAFT) | manage.q("owner"))
 
 
 def checklist_progress(campaign: Campaign, user, today=None) -> tuple[dict[int, dict], dict[int, list[str]]]:

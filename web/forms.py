@@ -81,6 +81,15 @@ class CampaignQuery(Form):
     campaign = IdField()
 
 
+class ChecklistQuery(Form):
+    """The checklist to export: the campaign, the file (Excel by default), and whether to add each item's
+    completion and overdue units (``progress=1``)."""
+
+    campaign = IdField()
+    format = forms.ChoiceField(choices=[("xlsx", "Excel"), ("docx", "Word")], required=False)
+    progress = forms.ChoiceField(choices=[("0", "0"), ("1", "1")], required=False)
+
+
 class UnitIdQuery(Form):
     unit = IdField()
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("extensions/<int:pk>/decide/", assignments.decide, name="tasks-decide"),
     path("review/", assignments.review, name="tasks-review"),
     path("items/", items.items, name="tasks-items"),
+    path("items/export/", items.items_export, name="tasks-items-export"),
     path("items/<int:pk>/", items.item, name="tasks-item"),
     path("items/<int:pk>/edit/", items.item_edit, name="tasks-item-edit"),
     path("plans/", plans.plans, name="tasks-plans"),

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from io import BytesIO
 from pathlib import Path
+from urllib.parse import quote
 
 import docx
 import pytest
@@ -225,3 +227,71 @@ def test_progress_columns_take_one_query_each_whatever_the_items(published, city
     import_plan(path=write_xlsx(tmp_path / "more.xlsx", more), publish=True, code=published.code)
     assert published.items.count() == 44
     assert (queries(), queries(user=hq, progress=True)) == (plain, with_progress)
+
+
+# --- served: the page and the API ----------------------------------------------------------------------
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def get(client, user, url, **query):
+    client.force_login(user)
+    return client.get(url, query)
+
+
+def assert_download(response, content_type: str, stem: str) -> bytes:
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"] == content_type
+    assert response["X-Content-Type-Options"] == "nosniff"
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment;") and quote(stem) in disposition, disposition
+    return response.content
+
+
+@pytest.mark.parametrize("url", ["/items/export/", "api"])
+def test_served_as_a_download_with_a_chinese_name(published, city, client, tmp_path, url):
+    url = f"/api/v1/campaigns/{published.pk}/checklist/" if url == "api" else url
+    query = {"campaign": published.pk} if url == "/items/export/" else {}
+    body = assert_download(get(client, city["station_lead"], url, **query), XLSX, f"{published.name}责任清单")
+    (tmp_path / "got.xlsx").write_bytes(body)
+    assert_reads_back(tmp_path / "got.xlsx", published)
+    body = assert_download(
+        get(client, city["station_lead"], url, **query, format="docx", progress="1"), DOCX, "责任清单（完成情况"
+    )
+    table = docx.Document(BytesIO(body)).tables[0]
+    assert [c.text for c in table.rows[0].cells][-2:] == ["完成情况", "逾期单位"]
+
+
+def test_the_items_page_links_to_the_export(published, city, client):
+    page = get(client, city["station_lead"], "/items/", campaign=published.pk).content.decode()
+    assert 'action="/items/export/"' in page and f'name="campaign" value="{published.pk}"' in page
+
+
+def test_odd_parameters(published, city, client):
+    hq = city["hq"]
+    api = f"/api/v1/campaigns/{published.pk}/checklist/"
+    assert get(client, hq, api, format="pdf").status_code == 400
+    assert get(client, hq, api, progress="²").status_code == 400
+    assert get(client, hq, api, format="json").status_code == 400  # not DRF's renderer: the file's format
+    accept = client.get(api, {"format": "docx"}, HTTP_ACCEPT=DOCX)
+    assert accept.status_code == 200 and accept["Content-Type"] == DOCX
+    # the page picks: a malformed format or progress is left out (Excel, no progress); a malformed campaign: 404
+    odd = get(client, hq, "/items/export/", campaign=published.pk, format="pdf", progress="²")
+    assert odd.status_code == 200 and odd["Content-Type"] == XLSX
+    assert load_workbook(BytesIO(odd.content)).active.max_column == 7
+    for campaign in ("²", "", "0", "99999999999999999999"):
+        assert get(client, hq, "/items/export/", campaign=campaign).status_code == 404
+
+
+def test_a_draft_only_for_hq_managing_it_and_nothing_out_of_sight(city, client, tmp_path):
+    import_plan(path=write_xlsx(tmp_path / "plan.xlsx"), **OPTS)  # not published: a draft
+    draft = Campaign.objects.get(code=CAMPAIGN["code"])
+    api, ghost = f"/api/v1/campaigns/{draft.pk}/checklist/", "/api/v1/campaigns/2000000007/checklist/"
+    assert get(client, city["hq"], api).status_code == 200
+    assert get(client, city["hq"], "/items/export/", campaign=draft.pk).status_code == 200
+    for name in ("station_lead", "east_lead", "inspector", "nobody"):
+        response = get(client, city[name], api)
+        assert response.status_code == 404, name
+        assert response.json() == get(client, city[name], ghost).json()  # as if it did not exist
+        assert get(client, city[name], "/items/export/", campaign=draft.pk).status_code == 404, name

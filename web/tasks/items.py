@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts import scope
 from accounts.scope import Action
+from tasks.checklist import checklist_response
 from tasks.models import (
     Assignment,
     AssignmentRole,
@@ -24,12 +25,13 @@ from tasks.models import (
     Item,
     ResponsibilityScope,
 )
-from tasks.queries import campaigns_for, overdue_q, progress_counts
+from tasks.queries import campaigns_for, checklists_for, overdue_q, progress_counts
 from tasks.services.items import update_item
 from utilities.errors import Refused
 
 from .. import labels
 from ..forms import (
+    ChecklistQuery,
     ItemEditForm,
 )
 from ..pages import PAGE_SIZE, submit
@@ -64,6 +66,20 @@ def items(request: HttpRequest) -> HttpResponse:
     return render(
         request, "tasks/items.html", {"campaigns": campaigns, "campaign": campaign, "rows": rows, "totals": totals}
     )
+
+
+@login_required
+def items_export(request: HttpRequest) -> HttpResponse:
+    """The campaign's checklist as the office files it (``format=xlsx|docx``), with ``progress=1`` each
+    item's completion and overdue units over the user's scope. Anyone who sees the campaign may have
+    it (a draft: HQ managing it only); otherwise, or with no well-formed campaign, a 404."""
+    query = ChecklistQuery.parsed(request.GET)
+    wanted = query.get("campaign")
+    campaign = checklists_for(request.user).select_related("owner").filter(pk=wanted).first() if wanted else None
+    if campaign is None:
+        raise Http404
+    kind, progress = query.get("format") or "xlsx", query.get("progress") == "1"
+    return checklist_response(campaign, user=request.user, kind=kind, progress=progress)
 
 
 @login_required
