@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from io import BytesIO
 from typing import Any
 
 import pytest
@@ -37,6 +38,7 @@ from django.db.models import Model, QuerySet
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
+from openpyxl import load_workbook
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -197,6 +199,14 @@ def non_empty(response, obj, key):
 
 def json_list(response, obj, key):
     assert isinstance(response.json(), list)
+
+
+def checklist_download(response, obj, key):
+    """The campaign's checklist as an XLSX attachment: a row per active item of the campaign."""
+    assert response["Content-Type"] == XLSX and response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Disposition"].startswith("attachment;")
+    rows = load_workbook(BytesIO(response.content)).active.iter_rows(min_row=3, values_only=True)
+    assert {row[0] for row in rows if row[1]} == set(obj.items.filter(is_active=True).values_list("code", flat=True))
 
 
 def png_download(response, obj, key):
@@ -501,6 +511,8 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
         from_above=True,
     ),
     (f"{V1}/campaigns/{{id}}/", "GET"): Object((Do("campaign", check=same_id),)),
+    # the checklist (责任清单) of a campaign seen, as a download: anyone who sees the campaign
+    (f"{V1}/campaigns/{{id}}/checklist/", "GET"): Object((Do("campaign", check=checklist_download),)),
     (f"{V1}/actions/", "GET"): Listing(
         rows=lambda: LineOfAction.objects.select_related("campaign__owner"),
         scoped=lambda user: LineOfAction.objects.filter(campaign__in=campaigns_scoped(user)),

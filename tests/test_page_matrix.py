@@ -735,6 +735,10 @@ EXPECTED: dict[str, Any] = {
         },
     ),
     "web:tasks-items": Listing(queries=("", "campaign=XS")),
+    # the checklist of a campaign seen, as a download (a draft only for HQ managing it: tests/tasks/test_checklist.py)
+    "web:tasks-items-export": Obj(
+        (Do("campaign", path_pk=False, query=campaign_query, check=attachment_of("application/vnd.openxmlformats")),)
+    ),
     "web:tasks-item": Obj((Do("item"),)),
     # HQ over the campaign's owner changes an item; seen from below (HQ over a sub-bureau): 403
     "web:tasks-item-edit": Obj(

@@ -127,6 +127,7 @@ PAGE_PARAMS: dict[str, Page] = {
     "web:tasks-decide": Page(post=("approve", "note")),
     "web:tasks-review": Page(("page",)),
     "web:tasks-items": Page(("campaign",)),
+    "web:tasks-items-export": Page(("campaign", "format", "progress")),
     "web:tasks-item": Page(("status", "overdue", "page")),
     "web:tasks-item-edit": Page(
         post=(
