@@ -233,3 +233,19 @@ def test_the_demo_leads_reminders_arrive_in_the_inbox(demo):
     client.force_login(lead)
     page = client.get("/inbox/").content.decode()
     assert f'id="unread">{unread(lead).count()}<' in page and red[0].subject in page
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "docx"])
+def test_the_demo_checklist_reads_back_as_it_was_imported(demo, tmp_path, kind):
+    """The 77 items of the seed plan, exported with HQ's progress columns, read back through the plan
+    reader into the same items; a dry run of the import changes nothing but what the checklist leaves
+    out (measures, acceptance criteria)."""
+    from tasks.checklist import checklist, docx_bytes, xlsx_bytes
+    from tests.tasks.test_checklist import assert_reads_back
+
+    data = checklist(demo, user=User.objects.get(username="hq_wang"), progress=True)
+    assert sum(len(s.rows) for s in data.sections) == 77 and len(data.sections) == 6
+    assert any(row.progress[1] for s in data.sections for row in s.rows)  # the demo has overdue work
+    path = tmp_path / f"checklist.{kind}"
+    path.write_bytes(xlsx_bytes(data) if kind == "xlsx" else docx_bytes(data))
+    assert_reads_back(path, demo)
