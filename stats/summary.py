@@ -3,8 +3,9 @@ for one day or one round — the table offices circulate (单位 | 出动警力�
 
 HQ downloads it blank (``summary_sheet``: the units it may enter for, in tree order, each with its code,
 so that names need not be unique), fills it and uploads it (``import_summary``): a unit is named by its
-code or its exact name; every problem is located (sheet, row, column, the cell's text), an unknown unit
-with the closest names suggested, a unit out of the uploader's scope refused by name; nothing is written
+code or its exact name; every problem is located (sheet, row, column, the cell's text), a unit that is none of
+the uploader's — unknown, or out of its scope: the same words, naming the unit as the sheet does — with
+the closest of its own units suggested; nothing is written
 unless all is right, and then every figure at once (``services.write_figures``: set-based, one
 transaction, audited, each figure flagged ``on_behalf`` where HQ enters it for a unit it does not lead).
 Open to HQ (the manage right): a unit lead enters its own figures on its report page or sheet.
@@ -19,7 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -175,15 +176,6 @@ def import_summary(
             )
             problems.append(Problem(where, "缺少单位：应写单位代码或单位名称"))
             rows.append((row, "", where, None))
-    # the names that are none of the user's units: out of scope, or unknown (one query for all of them)
-    strangers = {
-        named for _r, named, _w, kind in rows if kind and named not in (by_code if kind == "code" else by_name)
-    }
-    elsewhere: dict[str, Unit] = {}
-    if strangers:
-        for u in Unit.objects.filter(Q(code__in=strangers) | Q(name__in=strangers)).only("code", "name"):
-            elsewhere.setdefault(u.code, u)
-            elsewhere.setdefault(u.name, u)
     entries: dict[tuple[int, int], tuple[Unit, Entry]] = {}
     seen: dict[int, int] = {}
     for row, named, where, kind in rows:
@@ -195,11 +187,7 @@ def import_summary(
         elif kind == "name" and named in by_name:
             codes = "、".join(u.code for u in by_name[named])
             problems.append(Problem(where, f"有多个单位名为“{named}”（代码{codes}）：请填单位代码", text=named))
-        elif kind and named in elsewhere:
-            problems.append(
-                Problem(where, f"“{elsewhere[named].name}”不在您的职责范围内，不能为其填报战果", text=named)
-            )
-        elif kind:
+        elif kind:  # missing or out of scope: the same words (a unit out of reach is not confirmed to exist)
             close = difflib.get_close_matches(
                 named, list(by_name) if kind == "name" else list(by_code), n=3, cutoff=0.5
             )
@@ -207,7 +195,9 @@ def import_summary(
                 close = difflib.get_close_matches(named, list(by_name), n=3, cutoff=0.5)
             hint = f"：是否为{'、'.join(f'“{c}”' for c in close)}？" if close else ""
             what = "单位代码" if kind == "code" else "单位"
-            problems.append(Problem(where, f"找不到{what}“{named}”{hint}", text=named))
+            problems.append(
+                Problem(where, f"{what}“{named}”不是您可以代填的单位（不存在或不在您的职责范围内）{hint}", text=named)
+            )
         if unit is not None and unit.pk in seen:
             problems.append(Problem(where, f"“{unit.name}”与第{seen[unit.pk]}行重复", text=named))
             unit = None

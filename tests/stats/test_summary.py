@@ -150,8 +150,10 @@ def test_units_out_of_scope_are_refused_by_name(city, catalogue, tmp_path):
         import_summary(path=path, campaign=catalogue["campaign"], day=DAY, by=west_hq)
     messages = [str(p) for p in caught.value.problems]
     assert len(messages) == 2
-    assert "第5行 A列（单位代码）" in messages[0] and "“城关派出所”不在您的职责范围内" in messages[0]
-    assert "“东湖派出所”不在您的职责范围内" in messages[1]
+    # refused as the sheet names them, in the words of a unit that does not exist (existence not confirmed)
+    assert "第5行 A列（单位代码）" in messages[0] and "单位代码“33031001”不是您可以代填的单位" in messages[0]
+    assert "城关派出所" not in messages[0]
+    assert "单位“东湖派出所”不是您可以代填的单位（不存在或不在您的职责范围内）" in messages[1]
     assert not Figure.objects.exists()
     # the blank sheet lists only its own units; the API answers the problems located
     blank = login(west_hq).get(f"/stats/summary/sheet/?campaign={catalogue['campaign'].pk}&day={DAY}")
