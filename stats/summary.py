@@ -39,6 +39,7 @@ from .services import Entry, StatsError, _headers, check_day, check_value, enter
 CODE_HEADERS = ("单位代码", "代码", "机构代码", "unit code", "code")
 UNIT_HEADERS = ("单位", "单位名称", "填报单位", "责任单位", "unit")
 DAY_LINE = re.compile(r"^\s*(?:统计日期|日期|轮次)\s*[:：]\s*(.+)$")
+MAX_HINTS = 50  # unknown units given the closest names (a sheet of another city's units gets no more)
 NOT_HQ = "汇总表代填仅限指挥部（领导小组办公室）使用；单位请在本单位的填报页面填报"
 
 
@@ -178,6 +179,7 @@ def import_summary(
             rows.append((row, "", where, None))
     entries: dict[tuple[int, int], tuple[Unit, Entry]] = {}
     seen: dict[int, int] = {}
+    hinted = 0
     for row, named, where, kind in rows:
         unit = None
         if kind == "code" and named in by_code:
@@ -188,11 +190,15 @@ def import_summary(
             codes = "、".join(u.code for u in by_name[named])
             problems.append(Problem(where, f"有多个单位名为“{named}”（代码{codes}）：请填单位代码", text=named))
         elif kind:  # missing or out of scope: the same words (a unit out of reach is not confirmed to exist)
-            close = difflib.get_close_matches(
-                named, list(by_name) if kind == "name" else list(by_code), n=3, cutoff=0.5
-            )
-            if kind == "code" and not close:
-                close = difflib.get_close_matches(named, list(by_name), n=3, cutoff=0.5)
+            close = []
+            if hinted < MAX_HINTS and len(named) <= 60:  # difflib reads every name: a bounded number of times
+                hinted += 1
+                close = difflib.get_close_matches(
+                    named, list(by_name) if kind == "name" else list(by_code), n=3, cutoff=0.5
+                )
+                if kind == "code" and not close:
+                    close = difflib.get_close_matches(named, list(by_name), n=3, cutoff=0.5)
+            named = named if len(named) <= 60 else named[:60] + "…"
             hint = f"：是否为{'、'.join(f'“{c}”' for c in close)}？" if close else ""
             what = "单位代码" if kind == "code" else "单位"
             problems.append(
@@ -210,7 +216,7 @@ def import_summary(
             value, problem = check_value(cell)
             if problem:
                 problems.append(
-                    Problem(row.location.at(column=col, label=header.labels[code]), problem, text=str(cell))
+                    Problem(row.location.at(column=col, label=header.labels[code]), problem, text=str(cell)[:100])
                 )
             elif unit is not None:
                 indicator = by_indicator[code]
