@@ -18,7 +18,14 @@ from inspections.api import (
 )
 from notifications.api import InboxViewSet
 from ops.health import healthz
-from stats.api import CatalogueView, FiguresView, NonReportersView, SheetUploadView, TotalsView
+from stats.api import (
+    CatalogueView,
+    FiguresView,
+    NonReportersView,
+    SheetUploadView,
+    SummaryUploadView,
+    TotalsView,
+)
 from tasks.api import (
     AssignmentViewSet,
     CampaignViewSet,
@@ -67,6 +74,7 @@ urlpatterns = [
     path("api/v1/stats/non-reporters/", NonReportersView.as_view(), name="stats-non-reporters"),
     path("api/v1/stats/figures/", FiguresView.as_view(), name="stats-figures"),
     path("api/v1/stats/figures/upload/", SheetUploadView.as_view(), name="stats-upload"),
+    path("api/v1/stats/figures/summary/", SummaryUploadView.as_view(), name="stats-summary"),
     path("api/v1/plans/", PlanView.as_view(), name="plans"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's start-up script as a file (the split view), so the CSP needs no inline script;

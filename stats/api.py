@@ -15,9 +15,11 @@ from boards.api import BOARD_PARAMETERS, NOT_SEEN, UnitRef, asked_or_refused, un
 from ops.openapi import refusal
 from stats import queries as stats
 from stats import services as figures
+from stats import summary
 from stats.models import Indicator, Round
 from tasks.models import CampaignStatus
 from tasks.queries import campaigns_for
+from utilities.errors import Forbidden
 from utilities.params import ApiDateField
 
 WINDOW_PARAMETERS = [
@@ -43,6 +45,10 @@ class LineSerializer(serializers.Serializer):
     yoy = serializers.CharField(help_text="e.g. 同比上升24.8%; empty when there is nothing to compare")
     mom = serializers.CharField(help_text="e.g. 环比下降3%")
     by_unit = serializers.DictField(child=serializers.IntegerField(), help_text="Column unit id → total")
+    on_behalf = serializers.IntegerField(help_text="How many of the figures summed HQ entered for a unit (含代填)")
+    on_behalf_by_unit = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Column unit id → figures entered by HQ (only columns with any)"
+    )
 
 
 class TotalsSerializer(serializers.Serializer):
@@ -85,6 +91,8 @@ def totals_json(t: stats.Totals) -> dict:
                 "yoy": ln.yoy,
                 "mom": ln.mom,
                 "by_unit": {str(k): v for k, v in ln.by_unit.items()},
+                "on_behalf": ln.behalf,
+                "on_behalf_by_unit": {str(k): v for k, v in ln.behalf_by_unit.items()},
             }
             for ln in t.lines
         ],
@@ -177,11 +185,17 @@ class ReportSerializer(serializers.Serializer):
     values = serializers.DictField(child=serializers.IntegerField(min_value=0), help_text="Indicator code → value")
 
 
-def _reporting(request, campaign_pk, unit_code):
-    """The campaign (404 when not seen) and the unit (None when out of the view scope or missing)."""
+def _campaign(request, campaign_pk):
+    """The published campaign named, 404 when not seen."""
     campaign = campaigns_for(request.user).exclude(status=CampaignStatus.DRAFT).filter(pk=campaign_pk).first()
     if campaign is None:
         raise Http404
+    return campaign
+
+
+def _reporting(request, campaign_pk, unit_code):
+    """The campaign (404 when not seen) and the unit (None when out of the view scope or missing)."""
+    campaign = _campaign(request, campaign_pk)
     return campaign, scope.units(request.user).filter(code=unit_code).first()
 
 
@@ -255,4 +269,46 @@ class SheetUploadView(APIView):
             return Response({"file": [f"文件过大：不应超过{figures.MAX_SHEET // 1024 // 1024}MB"]}, status=400)
         # every problem of the file located: utilities.tables.FileProblems, answered {"problems": […]}
         changed = figures.import_upload(upload=upload, campaign=campaign, unit=unit, by=request.user)
+        return Response({"changed": changed}, status=status.HTTP_201_CREATED)
+
+
+class SummaryUploadForm(serializers.Serializer):
+    campaign = serializers.IntegerField(error_messages={"required": "应为行动编号", "invalid": "应为行动编号"})
+    day = ApiDateField(help_text="The day the sheet is for; a round: its last day")
+
+
+class SummaryUploadView(APIView):
+    """HQ's summary sheet (代填汇总表, XLSX or CSV): a row per unit (its code, or its exact name), a column
+    per indicator, for one day (a round: its last day). Every problem is listed with sheet, row, column and
+    the cell's text (an unknown unit with the closest names, a unit out of scope by name); nothing is
+    written unless all is right. The same figures as the units' own, entered on their behalf. HQ only."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request=inline_serializer(
+            "SummaryUpload",
+            {"campaign": serializers.IntegerField(), "day": serializers.DateField(), "file": serializers.FileField()},
+        ),
+        responses={
+            201: inline_serializer("SummaryLoaded", {"changed": serializers.IntegerField()}),
+            403: refusal(403, "Only HQ (the manage right) fills a summary sheet"),
+            404: refusal(404, "The campaign named (published, seen by the caller)"),
+        },
+    )
+    def post(self, request):
+        if not summary.may_fill(request.user):
+            raise Forbidden(summary.NOT_HQ)
+        form = SummaryUploadForm(data=request.data)
+        if not form.is_valid():
+            return Response(form.errors, status=400)
+        campaign = _campaign(request, form.validated_data["campaign"])
+        upload = request.FILES.get("file")
+        if upload is None:
+            return Response({"file": ["请附上战果汇总表（.xlsx 或 .csv）"]}, status=400)
+        if upload.size > figures.MAX_SHEET:
+            return Response({"file": [f"文件过大：不应超过{figures.MAX_SHEET // 1024 // 1024}MB"]}, status=400)
+        changed = summary.import_summary_upload(
+            upload=upload, campaign=campaign, day=form.validated_data["day"], by=request.user
+        )
         return Response({"changed": changed}, status=status.HTTP_201_CREATED)

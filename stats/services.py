@@ -88,6 +88,8 @@ def check_value(value) -> tuple[int | None, str | None]:
             if re.fullmatch(r"[-+]?\d+(?:\.\d+)?", text):  # a number, but signed or with a fraction
                 return None, f"“{value}”应为不小于0的整数"
             return None, f"“{value}”不是数字：应为不小于0的整数"
+        if len(text) > len(str(MAX_VALUE)):  # int() of thousands of digits is refused, and slow
+            return None, f"{text[:20]}…超出合理范围" if len(text) > 20 else f"{text}超出合理范围"
         value = int(text)
     if not isinstance(value, int) or value < 0:
         return None, f"“{value}”应为不小于0的整数"
@@ -98,36 +100,49 @@ def check_value(value) -> tuple[int | None, str | None]:
 
 def _write(*, campaign: Campaign, unit: Unit, entries: list[Entry], by: User, source: str) -> int:
     """Upsert ``entries`` for ``unit`` and audit each changed figure; returns how many changed."""
+    return write_figures(campaign=campaign, entries=[(unit, e) for e in entries], by=by, source=source)
+
+
+def write_figures(*, campaign: Campaign, entries: list[tuple[Unit, Entry]], by: User, source: str) -> int:
+    """Upsert the figures of one or many units (a summary sheet: a row per unit) and audit each changed
+    one; returns how many changed. Set-based: a fixed number of queries whatever the number of units
+    (lock what is there, one bulk upsert, read the ids back, one batch of events)."""
     if campaign.status == CampaignStatus.DRAFT:
         raise StatsError("行动方案尚未发布，不能填报战果")
-    if not may_report(by, unit):
+    units = {u.pk: u for u, _e in entries}
+    if not all(may_report(by, u) for u in units.values()):
         raise Forbidden("无权为该单位填报战果")
-    now, behalf = timezone.now(), on_behalf(by, unit)
+    now = timezone.now()
+    behalf = {pk: on_behalf(by, u) for pk, u in units.items()}
     with transaction.atomic():
-        keys = {(e.indicator.pk, e.day) for e in entries}
-        days = {e.day for e in entries}
+        keys = {(u.pk, e.indicator.pk, e.day) for u, e in entries}
+        days = {e.day for _u, e in entries}
         before = {
-            (f.indicator_id, f.day): f
-            for f in Figure.objects.select_for_update(of=("self",)).filter(
-                unit=unit, day__in=days, indicator__campaign=campaign
-            )
-            if (f.indicator_id, f.day) in keys
+            (f.unit_id, f.indicator_id, f.day): f
+            for f in Figure.objects.select_for_update(of=("self",))
+            .filter(campaign=campaign, unit__in=units, day__in=days)
+            .order_by("pk")
+            if (f.unit_id, f.indicator_id, f.day) in keys
         }
-        changed = [e for e in entries if (old := before.get((e.indicator.pk, e.day))) is None or old.value != e.value]
+        changed = [
+            (u, e)
+            for u, e in entries
+            if (old := before.get((u.pk, e.indicator.pk, e.day))) is None or old.value != e.value
+        ]
         if not changed:
             return 0
         rows = [
             Figure(
                 campaign=campaign,
                 indicator=e.indicator,
-                unit=unit,
+                unit=u,
                 day=e.day,
                 value=e.value,
                 reported_by=by,
                 reported_at=now,
-                on_behalf=behalf,
+                on_behalf=behalf[u.pk],
             )
-            for e in changed
+            for u, e in changed
         ]
         Figure.objects.bulk_create(
             rows,
@@ -135,21 +150,23 @@ def _write(*, campaign: Campaign, unit: Unit, entries: list[Entry], by: User, so
             unique_fields=["unit", "indicator", "day"],
             update_fields=["value", "reported_by", "reported_at", "on_behalf"],
         )
+        written = {(u.pk, e.indicator.pk, e.day) for u, e in changed}
         saved = {
-            (f.indicator_id, f.day): f
-            for f in Figure.objects.filter(unit=unit, day__in={e.day for e in changed}, indicator__campaign=campaign)
+            (f.unit_id, f.indicator_id, f.day): f
+            for f in Figure.objects.filter(
+                campaign=campaign, unit__in={u.pk for u, _e in changed}, day__in={e.day for _u, e in changed}
+            )
+            if (f.unit_id, f.indicator_id, f.day) in written
         }
         events = []
-        for e in changed:
-            old = before.get((e.indicator.pk, e.day))
+        for u, e in changed:
+            key = (u.pk, e.indicator.pk, e.day)
+            saved[key].unit, saved[key].indicator = u, e.indicator  # its name in the event, without a query
+            old = before.get(key)
             changes = {"indicator": e.indicator.code, "day": e.day, "value": [old.value if old else None, e.value]}
-            if behalf:  # the history says the figure is HQ's, entered for the unit (代填)
+            if behalf[u.pk]:  # the history says the figure is HQ's, entered for the unit (代填)
                 changes["on_behalf"] = True
-            events.append(
-                audit.event(
-                    saved[(e.indicator.pk, e.day)], "figure.report", actor=by, changes=changes, unit=unit, source=source
-                )
-            )
+            events.append(audit.event(saved[key], "figure.report", actor=by, changes=changes, unit=u, source=source))
         audit.record(events)
     return len(changed)
 

@@ -175,6 +175,13 @@ class Own:
     of: str = "inbox"  # inbox | exports
 
 
+@dataclass(frozen=True)
+class Summary:
+    """HQ's summary sheet (代填汇总表), a sheet naming one unit: HQ only (403 for any other role, before
+    anything); the campaign seen (else 404); a unit HQ may not enter figures for is a located problem
+    (400) worded as for a unit that does not exist, and nothing is written; else 201."""
+
+
 def status_is(status: str):
     def check(response, obj, key):
         assert response.json()["status"] == status
@@ -788,6 +795,7 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     (f"{V1}/stats/figures/upload/", "POST"): Object(
         (Do("site", "enter", ok=201, hidden=400, campaign="XJ", body=sheet_body, fmt="multipart", writes=True),)
     ),
+    (f"{V1}/stats/figures/summary/", "POST"): Summary(),
     # HQ's plan import: a dry run by default (writes nothing), HQ over the campaign's owner
     (f"{V1}/plans/", "POST"): Object(
         (Do("campaign", "manage", body=plan_file_body, fmt="multipart", check=dry_run_counts),)
@@ -1482,3 +1490,53 @@ def test_the_world_has_what_the_cases_need(world):
         "hotspots_listed": 5,
         "hotspots_delisted": 1,
     }
+
+
+# --- HQ's summary sheet ------------------------------------------------------------------------------
+
+
+def summary_sheet_body(code: str) -> dict:
+    sheet = f"单位代码,出动警力（人次）\n{code},9\n".encode()
+    day = str(Campaign.objects.get(code="XJ").start + timedelta(days=1))
+    return {"campaign": xj(), "day": day, "file": SimpleUploadedFile("汇总.csv", sheet, "text/csv")}
+
+
+def _unhinted(response) -> list:
+    """The problems of an answer without the suggestions (drawn from the caller's own units only)."""
+    problems = response.json()["problems"]
+    return [{**p, "message": p["message"].split("：是否为")[0]} for p in problems]
+
+
+@pytest.mark.parametrize(
+    ("path", "persona", "site"),
+    [
+        pytest.param(path, persona, site, id=f"{short(path)} {persona.name} {relation(persona, site)}:{site}")
+        for (path, _method), rule in EXPECTED.items()
+        if isinstance(rule, Summary)
+        for persona in PERSONAS.values()
+        for site in SITES
+    ],
+)
+def test_summary_endpoint(world, path, persona, site):
+    client = client_for(world, persona)
+    events, before = AuditEvent.objects.count(), fingerprint()
+    response = client.post(path, summary_sheet_body(site), format="multipart")
+    got = response.status_code
+    if persona.anonymous:
+        assert got in (401, 403)
+    elif Role.HQ not in persona.roles:
+        assert got == 403, response.content[:300]
+    elif not sees_campaign(persona, unit_code_of("campaign", "XJ")):
+        assert got == 404, response.content[:300]
+    elif not may_enter(persona, site):
+        assert got == 400, response.content[:300]
+        assert NAME[site] not in response.content.decode()
+        ghost = client.post(path, summary_sheet_body(GHOST_UNIT), format="multipart")
+        assert ghost.status_code == 400
+        swapped = [{**p, "text": site, "message": p["message"].replace(GHOST_UNIT, site)} for p in _unhinted(ghost)]
+        assert swapped == _unhinted(response), "out of scope differs from missing"
+    else:
+        assert got == 201, response.content[:300]
+        assert AuditEvent.objects.count() > events
+        return
+    assert AuditEvent.objects.count() == events and fingerprint() == before

@@ -629,6 +629,12 @@ def sheet_body(w, unit: Unit, key):
     return {"campaign": xj_pk(w), "unit": unit.code, "file": SimpleUploadedFile("战果.csv", sheet, "text/csv")}
 
 
+def summary_body(w, unit: Unit, key):
+    day = w.base.campaigns["XJ"].start + timedelta(days=1)
+    sheet = f"单位代码,出动警力（人次）\n{unit.code},9\n".encode()
+    return {"campaign": xj_pk(w), "day": str(day), "file": SimpleUploadedFile("汇总.csv", sheet, "text/csv")}
+
+
 PLAN_CSV = "行动,序号,工作任务,牵头单位,完成时限\n矩阵行动,1,矩阵测试任务,各派出所,8月底前\n".encode()
 
 
@@ -774,10 +780,23 @@ EXPECTED: dict[str, Any] = {
     "web:stats": Board("board"),
     "web:stats-report": Obj(
         (
-            Do("site", "enter", gate="enter", refused=404, path_pk=False, query=report_query),
-            Do("site", "enter", "POST", gate="enter", refused=404, ok=302, path_pk=False, body=figures_body,
-               writes=True, to=prefix("/stats/report/?")),
+            # the unit is typed into the page's picker: one the persona may not enter for is a form error
+            Do("site", "enter", gate="enter", hidden=400, refused=400, path_pk=False, query=report_query),
+            Do("site", "enter", "POST", gate="enter", hidden=400, refused=400, ok=302, path_pk=False,
+               body=figures_body, writes=True, to=prefix("/stats/report/?")),
         )
+    ),
+    # HQ's summary sheet (代填汇总表): HQ only; a unit it may not enter for is a located problem
+    "web:stats-summary": Obj(
+        (
+            Do("campaign", "view", gate="manage", path_pk=False, query=campaign_query),
+            Do("site", "enter", "POST", gate="manage", hidden=400, refused=400, ok=302, path_pk=False,
+               body=summary_body, writes=True, to=prefix("/stats/summary/?")),
+        )
+    ),
+    "web:stats-summary-sheet": Obj(
+        (Do("campaign", "view", gate="manage", path_pk=False, query=campaign_query,
+            check=attachment_of("application/vnd.openxmlformats")),)
     ),
     "web:stats-upload": Obj(
         (Do("site", "enter", "POST", refused=404, ok=302, path_pk=False, body=sheet_body, writes=True,

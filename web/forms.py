@@ -77,6 +77,41 @@ class DayQuery(Form):
     day = DateField(required=False)
 
 
+class ReportUnitForm(Form):
+    """The unit whose figures the report page shows, typed by its code: a city HQ enters for ~1,650 units,
+    too many for a select, so a datalist offers the codes with the names. A code that is none of ``units``
+    (no such unit, or one the user may not enter figures for: the same words) is a form error."""
+
+    unit = CodeField(
+        label=_("Unit"),
+        widget=forms.TextInput(attrs={"list": "unit-options", "autocomplete": "off", "size": 24}),
+    )
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.units = units
+
+    def clean_unit(self):
+        typed = self.cleaned_data["unit"].strip()
+        if not typed:
+            return None
+        code = typed.split()[0]  # "33031001 城关派出所", as a datalist entry may be typed out
+        unit = self.units.filter(code=code).first()
+        if unit is None:
+            raise forms.ValidationError(
+                _("“%(code)s” is not a unit whose figures you may enter: type its unit code or pick it from the list."),
+                params={"code": code},
+            )
+        return unit
+
+
+class SummaryForm(Form):
+    """HQ's summary sheet: the day (a round: its last day) it is for, and the filled sheet."""
+
+    day = DateField(label=_("Day"))
+    file = forms.FileField(label=_("Summary sheet (.xlsx or .csv)"))
+
+
 class CampaignQuery(Form):
     campaign = IdField()
 

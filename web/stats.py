@@ -23,6 +23,7 @@ from boards.charts import Chart, Series
 from boards.forms import StatsForm, asked
 from boards.queries import trail
 from stats import queries as stats
+from stats import summary
 from stats.models import Figure, Round
 from stats.services import MAX_SHEET, enterable_units, import_upload, may_report, report_figures
 from stats.sheets import report_days, unit_sheet
@@ -32,7 +33,7 @@ from utilities.errors import Refused
 from utilities.tables import FileProblems
 from utilities.uploads import download
 
-from .forms import DayQuery, UnitIdQuery
+from .forms import DayQuery, ReportUnitForm, SummaryForm, UnitIdQuery
 from .pages import refused
 
 
@@ -64,7 +65,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
         t=t,
         window_words=f"{w.round.name}（{cn_range(w.start, w.end)}）" if w.round else cn_range(w.start, w.end),
         last_year_words=cn_range(t.last_year_window.start, t.last_year_window.end),
-        grid=[(line, [line.by_unit.get(u.pk) for u in t.columns]) for line in t.lines],
+        grid=[(line, [(line.by_unit.get(u.pk), line.behalf_by_unit.get(u.pk)) for u in t.columns]) for line in t.lines],
         column_links=[(u, _link(a, unit=u.code)) for u in t.columns],
         rounds=[
             (
@@ -80,6 +81,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
         missing=missing,
         missing_day=cn_date(w.end),
         can_report=enterable_units(user).exists(),
+        can_fill=summary.may_fill(user),
         charts=_charts(user, campaign, unit, w, t, rounds, by_round),
     )
     return render(request, "stats/statistics.html", context)
@@ -123,6 +125,21 @@ class SheetForm(forms.Form):
 
 def _report_context(request, a, day, round_, **bound):
     campaign, unit = a.campaign, a.unit
+    enterable = list(enterable_units(request.user).only("code", "name", "path").order_by("path"))
+    picker = bound.get("picker") or ReportUnitForm(initial={"unit": unit.code if unit else ""}, units=None)
+    context = {
+        "asked": a,
+        "unit": unit,
+        "picker": picker,
+        "reportable": enterable,
+        "can_fill": summary.may_fill(request.user),
+        "day": day,
+        "round": round_,
+        "problems": bound.get("problems") or [],
+        "sheet_form": bound.get("sheet_form") or SheetForm(),
+    }
+    if unit is None:  # a unit typed wrong: only the picker, with its error
+        return context
     indicators = list(campaign.indicators.filter(is_active=True))
     have = {
         f.indicator_id: f
@@ -135,35 +152,25 @@ def _report_context(request, a, day, round_, **bound):
         figure = have.get(i.pk)
         value = posted.get(f"v{i.pk}", figure.value if figure else None)
         fields.append((i, value, figure if figure and figure.on_behalf else None))
-    return {
-        "asked": a,
-        "unit": unit,
-        "day": day,
-        "round": round_,
-        "day_words": f"{round_.name}（{cn_range(round_.start, round_.end)}）" if round_ else cn_date(day),
-        "fields": fields,
-        "days": report_days(campaign, timezone.localdate())[::-1][:40],
-        "sheet_form": bound.get("sheet_form") or SheetForm(),
-        "problems": bound.get("problems") or [],
-        "reportable": enterable_units(request.user).order_by("path")[:200],
-    }
+    behalf = stats.behalf_days(campaign, unit)  # the days in the picker where HQ entered some (含代填)
+    context.update(
+        day_words=f"{round_.name}（{cn_range(round_.start, round_.end)}）" if round_ else cn_date(day),
+        fields=fields,
+        days=[(d, label, d in behalf) for d, label in report_days(campaign, timezone.localdate())[::-1][:40]],
+    )
+    return context
 
 
 @login_required
 def report(request: HttpRequest) -> HttpResponse:
     """A unit's figures for a day (a round: one row of totals, dated its last day), entered by its lead or,
-    on its behalf (代填), by HQ over it."""
+    on its behalf (代填), by HQ over it. The unit is typed by its code (``ReportUnitForm``)."""
     enterable = enterable_units(request.user)
     if not enterable.exists():
         raise PermissionDenied
     data = request.POST if request.method == "POST" else request.GET
-    _form, a = asked(request.user, {k: data.get(k) for k in ("campaign", "unit")}, StatsForm)
+    _form, a = asked(request.user, {"campaign": data.get("campaign")}, StatsForm)
     if a is None or a.campaign is None:
-        raise Http404
-    if not data.get("unit"):
-        own = request.user.unit if scope.can(request.user, Action.REPORT, request.user.unit) else None
-        a.unit = own or enterable.order_by("path").first()
-    if a.unit is None or not may_report(request.user, a.unit):
         raise Http404
     day = DayQuery.parsed(data).get("day")  # malformed or out of range: the default day
     today = timezone.localdate()
@@ -171,6 +178,15 @@ def report(request: HttpRequest) -> HttpResponse:
     round_ = stats.round_for(a.campaign, day)
     if round_ is not None:
         day = round_.end
+    picker = ReportUnitForm({"unit": data.get("unit") or ""}, units=enterable)
+    if not picker.is_valid():
+        a.unit = None
+        ctx = _report_context(request, a, day, round_, picker=picker)
+        return render(request, "stats/report.html", ctx, status=400)
+    a.unit = picker.cleaned_data["unit"]
+    if a.unit is None:
+        own = request.user.unit if scope.can(request.user, Action.REPORT, request.user.unit) else None
+        a.unit = own or enterable.order_by("path").first()
     if request.method == "POST":
         values = {i.pk: request.POST.get(f"v{i.pk}", "").strip() for i in a.campaign.indicators.filter(is_active=True)}
         try:
@@ -224,6 +240,77 @@ def sheet(request: HttpRequest) -> HttpResponse:
     name = f"{a.unit.name}战果统计表.xlsx"
     response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     return download(response, name, fallback="stats.xlsx")
+
+
+# --- HQ fills many units at once (代填汇总表) ---------------------------------------------------------
+
+
+def _summary_asked(request, data):
+    if not summary.may_fill(request.user):
+        raise PermissionDenied
+    _form, a = asked(request.user, {"campaign": data.get("campaign")}, StatsForm)
+    if a is None or a.campaign is None:
+        raise Http404
+    return a
+
+
+def _summary_day(campaign, day):
+    """``day`` (default today, within the campaign) as figures are dated: a round's day is its last day."""
+    day = day or min(timezone.localdate(), campaign.end)
+    round_ = stats.round_for(campaign, day)
+    return (round_.end if round_ else day), round_
+
+
+@login_required
+def summary_page(request: HttpRequest) -> HttpResponse:
+    """HQ's summary sheet: a row per unit it may enter for, a column per indicator, for one day or round.
+    Downloaded blank, filled, uploaded: every problem listed with its cell, nothing written unless all is
+    right; the figures are the units' own, flagged as entered by HQ (代填)."""
+    data = request.POST if request.method == "POST" else request.GET
+    a = _summary_asked(request, data)
+    form = SummaryForm(request.POST, request.FILES) if request.method == "POST" else None
+    day, round_ = _summary_day(a.campaign, DayQuery.parsed(data).get("day"))
+    problems: list[tuple[str, str]] = []
+    status = 200
+    if form is not None:
+        if form.is_valid() and form.cleaned_data["file"].size > MAX_SHEET:
+            form.add_error("file", _("The file is too large (at most 5 MB)."))
+        if form.is_valid():
+            day, round_ = _summary_day(a.campaign, form.cleaned_data["day"])
+            try:
+                changed = summary.import_summary_upload(
+                    upload=form.cleaned_data["file"], campaign=a.campaign, day=day, by=request.user
+                )
+            except FileProblems as exc:
+                problems = [(str(p), p.text) for p in exc.problems]
+            except Refused as exc:
+                problems = [(str(exc), "")]
+            else:
+                messages.success(request, _("Summary sheet loaded: %(n)d figures saved.") % {"n": changed})
+                return redirect(reverse("web:stats-summary") + f"?campaign={a.campaign.pk}&day={day}")
+        status = 400
+    context = {
+        "asked": a,
+        "form": form or SummaryForm(initial={"day": day}),
+        "day": day,
+        "round": round_,
+        "day_words": summary.day_label(day, round_),
+        "days": report_days(a.campaign, timezone.localdate())[::-1],
+        "units": summary.summary_units(request.user).count(),
+        "problems": problems,
+    }
+    return render(request, "stats/summary.html", context, status=status)
+
+
+@login_required
+def summary_sheet(request: HttpRequest) -> HttpResponse:
+    """The blank summary sheet of a day or round (``?day=``, default today)."""
+    a = _summary_asked(request, request.GET)
+    day, round_ = _summary_day(a.campaign, DayQuery.parsed(request.GET).get("day"))
+    body = summary.summary_sheet(a.campaign, user=request.user, day=day, round_=round_)
+    name = f"{a.campaign.name}战果汇总表（{summary.day_label(day, round_)}）.xlsx"
+    response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return download(response, name, fallback="stats-summary.xlsx")
 
 
 # --- links from elsewhere ---------------------------------------------------------------------------

@@ -59,6 +59,8 @@ urlpatterns = [
     path("stats/report/", stats.report, name="stats-report"),
     path("stats/upload/", stats.upload, name="stats-upload"),
     path("stats/sheet/", stats.sheet, name="stats-sheet"),
+    path("stats/summary/", stats.summary_page, name="stats-summary"),
+    path("stats/summary/sheet/", stats.summary_sheet, name="stats-summary-sheet"),
     path("stats/rounds/<int:pk>/report/", stats.round_report, name="stats-round-report"),
     # boards
     path("board/", boards.battle, name="boards-battle"),

@@ -340,6 +340,11 @@ def coherent(label: str, body: Any, refs: Refs) -> Any:
             unit = Unit.objects.get(code=pick("unit"))
             sheet = unit_sheet(Campaign.objects.get(pk=refs.every["xj"][0]), unit, until=timezone.localdate())
             fields = {"campaign": refs.every["xj"][0], "unit": unit.code, "file": sheet}
+        case "POST /api/v1/stats/figures/summary/":
+            codes = refs.every["indicator"]
+            rows = [f"{pick('unit')}," + ",".join(str(refs.data.draw(st.integers(0, 1000))) for _ in codes)]
+            sheet = "\n".join(["单位代码," + ",".join(codes), *rows]).encode()
+            fields = {"campaign": refs.every["xj"][0], "day": pick("campaign day"), "file": sheet}
         case "POST /api/v1/plans/":
             plan = "行动,序号,工作任务,牵头单位,完成时限\n行动一,1,夜间巡逻,各派出所,8月底前\n"
             fields = {"campaign": pick("campaign"), "file": plan.encode(), "dry_run": True}

@@ -75,7 +75,8 @@ def test_a_lead_cannot_enter_for_a_sibling_nor_an_inspector_for_anyone(city, cat
             report(city, who, unit, DAY, police=1)
     c = catalogue["campaign"]
     lead = login(city["station_lead"])
-    assert lead.get(f"/stats/report/?campaign={c.pk}&unit=33032001").status_code == 404
+    sibling = lead.get(f"/stats/report/?campaign={c.pk}&unit=33032001")
+    assert sibling.status_code == 400 and 'id="figures"' not in text(sibling)
     sibling = lead.post(
         "/api/v1/stats/figures/",
         {"campaign": c.pk, "unit": "33032001", "day": "2026-07-02", "values": {"police": 5}},

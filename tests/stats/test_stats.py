@@ -373,7 +373,8 @@ def test_the_pages(city, reported, tmp_path):
         "/stats/report/", {"campaign": reported.pk, "unit": "33031001", "day": "2026-07-09", f"v{ind.pk}": "-2"}
     )
     assert refused.status_code == 400 and "不小于0" in text(refused)
-    assert lead.get("/stats/report/?unit=33032001").status_code == 404
+    sibling = lead.get("/stats/report/?unit=33032001")  # typed in the picker: a form error, no figures shown
+    assert sibling.status_code == 400 and 'id="figures"' not in text(sibling) and "33032001" in text(sibling)
     download = lead.get(f"/stats/sheet/?campaign={reported.pk}&unit=33031001")
     assert download.status_code == 200 and download["X-Content-Type-Options"] == "nosniff"
     path = sheet(tmp_path, [("2026-07-02", "many", 1)])

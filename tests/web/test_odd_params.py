@@ -158,6 +158,8 @@ PAGE_PARAMS: dict[str, Page] = {
     "web:stats-report": Page(("campaign", "unit", "day"), post=("campaign", "unit", "day", "v{indicator}")),
     "web:stats-upload": Page(post=("campaign", "unit")),
     "web:stats-sheet": Page(("campaign", "unit")),
+    "web:stats-summary": Page(("campaign", "day"), post=("campaign", "day")),
+    "web:stats-summary-sheet": Page(("campaign", "day")),
     "web:stats-round-report": Page(("unit",)),
     "web:notifications-inbox": Page(("page",)),
     "web:notifications-inbox-read": Page(post=()),
