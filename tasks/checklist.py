@@ -1,10 +1,9 @@
 """A campaign's checklist (责任清单) as the office files it: XLSX or DOCX, laid out as plans are imported.
 
-A title, the header row (序号, 工作任务, 量化指标, 牵头单位, 配合单位, 责任领导, 完成时限: the first words
-of ``planfile.reader.HEADERS``), then per line of action a section row spanning the table
+A title, the header row (the plan template's: 序号, 工作任务, 工作措施, 量化指标, 牵头单位, 配合单位,
+责任领导, 完成时限, 验收标准), then per line of action a section row spanning the table
 (``一、“清患”行动（分管领导：王建国）``) and its items. So the file reads back through ``import_plan``
-into the same items: codes, titles, targets, units and deadlines as written (measures and acceptance
-criteria are not on the checklist; ``docs/plan-format.md``, "Export").
+into the same items, and a re-import of it changes nothing (``docs/plan-format.md``, "Export").
 
 With ``progress``, two more columns that the reader does not know and leaves alone: each item's
 completion over the assignments in the user's scope (accepted/total and its percentage) and the units
@@ -36,14 +35,27 @@ from utilities.uploads import OOXML, download, safe_name
 
 from .models import Campaign, Item, LineOfAction
 from .planfile.reader import FIELD_LABELS
+from .planfile.template import COLUMNS as TEMPLATE_COLUMNS
 from .queries import checklist_progress
 
 FORMATS = ("xlsx", "docx")
 CONTENT_TYPES = {extension.lstrip("."): content_type for content_type, extension in OOXML.values()}
-COLUMNS = ["code", "task", "target", "lead", "cooperating", "leader", "deadline"]
+# the plan template's columns, so that an exported checklist re-imported changes nothing (measures and
+# acceptance criteria included: left out, a re-import of an edited export would empty them)
+COLUMNS = TEMPLATE_COLUMNS
 PROGRESS_COLUMNS = ("完成情况", "逾期单位")
 # widths: Excel's characters; Word's share of the landscape A4 table
-WIDTHS = {"code": 7, "task": 36, "target": 24, "lead": 22, "cooperating": 22, "leader": 10, "deadline": 16}
+WIDTHS = {
+    "code": 6,
+    "task": 22,
+    "measures": 34,
+    "target": 20,
+    "lead": 16,
+    "cooperating": 18,
+    "leader": 9,
+    "deadline": 14,
+    "acceptance": 20,
+}
 PROGRESS_WIDTHS = (14, 24)
 BODY_FONT, TITLE_FONT, HEADER_FONT = "仿宋", "宋体", "黑体"  # installed with every Chinese Windows and WPS
 
@@ -57,16 +69,18 @@ class Row:
 
     def cells(self) -> list[str]:
         it = self.item
-        values = [
-            it.code,
-            it.title,
-            it.target_text,
-            it.lead_text,
-            it.cooperating_text,
-            it.leader_name,
-            it.deadline_text,
-        ]
-        return values + list(self.progress or ())
+        fields = {
+            "code": it.code,
+            "task": it.title,
+            "measures": it.measures,
+            "target": it.target_text,
+            "lead": it.lead_text,
+            "cooperating": it.cooperating_text,
+            "leader": it.leader_name,
+            "deadline": it.deadline_text,
+            "acceptance": it.acceptance,
+        }
+        return [fields[c] for c in COLUMNS] + list(self.progress or ())
 
 
 @dataclass

@@ -238,8 +238,7 @@ def test_the_demo_leads_reminders_arrive_in_the_inbox(demo):
 @pytest.mark.parametrize("kind", ["xlsx", "docx"])
 def test_the_demo_checklist_reads_back_as_it_was_imported(demo, tmp_path, kind):
     """The 77 items of the seed plan, exported with HQ's progress columns, read back through the plan
-    reader into the same items; a dry run of the import changes nothing but what the checklist leaves
-    out (measures, acceptance criteria)."""
+    reader into the same items; a dry run of the import changes nothing."""
     from tasks.checklist import checklist, docx_bytes, xlsx_bytes
     from tests.tasks.test_checklist import assert_reads_back
 

@@ -4,7 +4,6 @@ those who see the campaign."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
@@ -78,13 +77,12 @@ def read_back(path: Path, campaign: Campaign) -> dict:
 
 def assert_reads_back(path: Path, campaign: Campaign) -> None:
     """Codes, titles, targets, units and deadlines come back as stored; a dry run of ``import_plan``
-    changes nothing but the columns the checklist leaves out (measures, acceptance criteria)."""
+    changes nothing at all (measures and acceptance criteria are on the checklist too)."""
     assert read_back(path, campaign) == stored(campaign)
     result = import_plan(path=path, code=campaign.code, dry_run=True)
     assert result.items == campaign.items.filter(is_active=True).count()
     assert result.assignments == campaign.assignments.filter(is_active=True).count()
-    left_out = re.compile(r"修改清单项 \S+：(acceptance, measures|acceptance|measures)")
-    assert [c for c in result.changes if not left_out.fullmatch(c)] == []
+    assert result.changes == []
 
 
 @pytest.fixture
@@ -137,10 +135,13 @@ def test_the_xlsx_layout(published, tmp_path):
     sheet = load_workbook(export(published, "xlsx", tmp_path)).active
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert rows[0][0] == f"{published.name}责任清单"
-    assert rows[1] == ["序号", "工作任务", "量化指标", "牵头单位", "配合单位", "责任领导", "完成时限"]
+    header = ["序号", "工作任务", "工作措施", "量化指标", "牵头单位", "配合单位", "责任领导", "完成时限", "验收标准"]
+    assert rows[1] == header
     assert rows[2][0] == "一、“清患”行动（分管领导：王建国）" and rows[5][0] == "二、“铁拳”行动（分管领导：李振华）"
-    assert rows[3] == ["1.1", "重点场所清查", "检查场所不少于300家次", "各派出所", "治安支队", "王建国", "8月底前"]
-    assert {str(r) for r in sheet.merged_cells.ranges} == {"A1:G1", "A3:G3", "A6:G6"}
+    it = published.items.get(code="1.1")
+    first = ["1.1", "重点场所清查", it.measures, "检查场所不少于300家次", "各派出所", "治安支队", "王建国", "8月底前"]
+    assert rows[3] == [*first, it.acceptance]
+    assert {str(r) for r in sheet.merged_cells.ranges} == {"A1:I1", "A3:I3", "A6:I6"}
     assert sheet.print_title_rows == "$2:$2" and sheet.page_setup.orientation == "landscape"
     assert sheet["A4"].number_format == "@"
 
@@ -157,17 +158,19 @@ def test_the_docx_layout(quirky, tmp_path):
     assert [c.text for c in header.cells] == [
         "序号",
         "工作任务",
+        "工作措施",
         "量化指标",
         "牵头单位",
         "配合单位",
         "责任领导",
         "完成时限",
+        "验收标准",
     ]
     assert header._tr.trPr.find("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tblHeader") is not None
     section_row = table.rows[1]
     assert len({id(c._tc) for c in section_row.cells}) == 1  # one cell spanning the row
     assert section_row.cells[0].text == "一、“清患”行动（分管领导：王建国）"
-    coop = table.rows[3].cells[4].text
+    coop = table.rows[3].cells[5].text
     assert coop == "各分局\n治安支队"
     xml = document.element.xml
     assert 'w:eastAsia="仿宋"' in xml and 'w:eastAsia="宋体"' in xml
@@ -184,8 +187,8 @@ def progress_cells(path: Path) -> dict[str, tuple[str, str]]:
     sheet = load_workbook(path).active
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     start = next(n for n, row in enumerate(rows) if row[0] == "序号")
-    assert rows[start][7:] == ["完成情况", "逾期单位"]
-    return {row[0]: (row[7], row[8] or "") for row in rows[start + 1 :] if row[1]}
+    assert rows[start][9:] == ["完成情况", "逾期单位"]
+    return {row[0]: (row[9], row[10] or "") for row in rows[start + 1 :] if row[1]}
 
 
 @time_machine.travel("2026-08-01 10:00 +0800", tick=False)  # in the campaign: 1.1 is due by the end of August
@@ -279,7 +282,7 @@ def test_odd_parameters(published, city, client):
     # the page picks: a malformed format or progress is left out (Excel, no progress); a malformed campaign: 404
     odd = get(client, hq, "/items/export/", campaign=published.pk, format="pdf", progress="²")
     assert odd.status_code == 200 and odd["Content-Type"] == XLSX
-    assert load_workbook(BytesIO(odd.content)).active.max_column == 7
+    assert load_workbook(BytesIO(odd.content)).active.max_column == 9
     for campaign in ("²", "", "0", "99999999999999999999"):
         assert get(client, hq, "/items/export/", campaign=campaign).status_code == 404
 
