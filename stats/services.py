@@ -25,6 +25,7 @@ from accounts import scope
 from accounts.models import Unit, User
 from audit import services as audit
 from tasks.models import Campaign, CampaignStatus
+from tasks.services.errors import refuse_closed
 from utilities.cn import cn_date, cn_range
 from utilities.errors import Forbidden, Refused
 from utilities.tables import FileProblems, Location, Problem, find_header, normalise_header, read_tables
@@ -102,6 +103,7 @@ def _write(*, campaign: Campaign, unit: Unit, entries: list[Entry], by: User, so
         raise StatsError("行动方案尚未发布，不能填报战果")
     if not may_report(by, unit):
         raise Forbidden("无权为该单位填报战果")
+    refuse_closed(campaign)
     now, behalf = timezone.now(), on_behalf(by, unit)
     with transaction.atomic():
         keys = {(e.indicator.pk, e.day) for e in entries}
