@@ -23,6 +23,7 @@ from accounts.models import Unit, User
 from accounts.scope import Action
 from audit import services as audit
 from tasks.models import Campaign, Item
+from tasks.services.errors import refuse_closed
 from utilities.cn import cn_date as _d
 from utilities.errors import Forbidden, Refused
 from utilities.uploads import check_upload
@@ -112,6 +113,7 @@ def plan_inspection(
         raise InspectionError("联合验收须针对一个挂牌整治点")
     if hotspot is not None and hotspot.status != Hotspot.Status.LISTED:
         raise InspectionError("该整治点已摘牌")
+    refuse_closed(campaign)
     issuing_unit = issuing_unit or by.unit
     if issuing_unit is None:
         raise InspectionError("请指定检查单位（您的账号没有所属单位）")
@@ -153,9 +155,10 @@ def may_act_for(by: User, inspection: Inspection) -> bool:
 
 
 def _locked_inspection(inspection: Inspection, by: User) -> Inspection:
-    locked = Inspection.objects.select_for_update().get(pk=inspection.pk)
+    locked = Inspection.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=inspection.pk)
     if not may_act_for(by, locked):
         raise Forbidden("无权办理该检查：检查涉及您职责范围以外的单位")
+    refuse_closed(locked.campaign)
     return locked
 
 
@@ -304,6 +307,7 @@ def log_finding(
         _require(by, Action.REPORT, unit, "登记该单位的自查问题")
     if campaign is None:
         raise InspectionError("请指定专项行动")
+    refuse_closed(campaign)
     files = _Files(photos)
     try:
         with transaction.atomic():
@@ -386,7 +390,12 @@ def issue_notice(
     if issuing_unit is None:
         raise InspectionError("请指定发文单位")
     with transaction.atomic():
-        locked = list(Finding.objects.select_for_update().filter(pk__in=[f.pk for f in findings]).order_by("pk"))
+        locked = list(
+            Finding.objects.select_for_update(of=("self",))
+            .select_related("campaign")
+            .filter(pk__in=[f.pk for f in findings])
+            .order_by("pk")
+        )
         if len(locked) != len({f.pk for f in findings}):
             raise InspectionError("所列问题不存在")
         for finding in locked:
@@ -395,6 +404,7 @@ def issue_notice(
             if finding.status != FS.OPEN:
                 raise InspectionError(f"问题“{finding}”已在整改中，不能重复下发")
         campaign = locked[0].campaign
+        refuse_closed(campaign)
         seq, number = _next_number(issuing_unit, today.year)
         notice = Notice.objects.create(
             campaign=campaign,
@@ -439,7 +449,9 @@ def issue_notice(
 
 
 def _locked_finding(finding: Finding) -> Finding:
-    return Finding.objects.select_for_update(of=("self",)).select_related("unit").get(pk=finding.pk)
+    locked = Finding.objects.select_for_update(of=("self",)).select_related("unit", "campaign").get(pk=finding.pk)
+    refuse_closed(locked.campaign)
+    return locked
 
 
 def _sync_notice(notice_id: int | None) -> None:
@@ -555,6 +567,7 @@ def list_hotspot(
     responsible=None,
 ) -> Hotspot:
     _require(by, Action.INSPECT, unit, "对该单位辖区挂牌整治")
+    refuse_closed(campaign)
     listed_on = listed_on or timezone.localdate()
     criteria = [c.strip() for c in criteria if c and c.strip()]
     if not name.strip() or not problems.strip() or not responsible_name.strip():

@@ -25,6 +25,7 @@ from accounts import scope
 from accounts.models import Unit, User
 from audit import services as audit
 from tasks.models import Campaign, CampaignStatus
+from tasks.services.errors import refuse_closed
 from utilities.cn import cn_date, cn_range
 from utilities.errors import Forbidden, Refused
 from utilities.tables import FileProblems, Location, Problem, find_header, normalise_header, read_tables
@@ -112,6 +113,7 @@ def write_figures(*, campaign: Campaign, entries: list[tuple[Unit, Entry]], by: 
     units = {u.pk: u for u, _e in entries}
     if not all(may_report(by, u) for u in units.values()):
         raise Forbidden("无权为该单位填报战果")
+    refuse_closed(campaign)
     now = timezone.now()
     behalf = {pk: on_behalf(by, u) for pk, u in units.items()}
     with transaction.atomic():

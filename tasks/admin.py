@@ -57,7 +57,17 @@ class CampaignAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "start"]
     search_fields = ["name", "code", "owner__name"]
     autocomplete_fields = ["owner"]
-    readonly_fields = ["status", "published_at", "created_by", "created_at", "updated_at", "source_name"]
+    readonly_fields = [
+        "status",
+        "published_at",
+        "closed_at",
+        "closed_by",
+        "final_summary",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "source_name",
+    ]
     inlines = [LineOfActionInline, ItemInline]
     actions = ["publish"]
 

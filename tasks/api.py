@@ -51,6 +51,7 @@ from .models import (
 )
 from .queries import campaigns_for, checklists_for, overdue_q
 from .services import checkins
+from .services.campaigns import close_campaign, copy_campaign, reopen_campaign
 from .services.cascade import Share, pass_down
 from .services.extensions import decide_extension, request_extension
 from .services.items import update_item
@@ -59,13 +60,37 @@ from .services.plans import result_json
 from .services.progress import add_comment, report_progress, timeline
 from .services.workflow import TRANSITIONS, allowed_transitions, transition_assignment
 
+WHOLE = {"pagination_class": None, "filter_backends": []}
+
 
 class CampaignSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.code", read_only=True)
 
     class Meta:
         model = Campaign
-        fields = ["id", "code", "name", "owner", "start", "end", "status", "published_at"]
+        fields = ["id", "code", "name", "owner", "start", "end", "status", "published_at", "compare_to", "closed_at"]
+
+
+class CampaignDetailSerializer(CampaignSerializer):
+    """One campaign, with the final figures stored when it was closed (empty while it runs)."""
+
+    class Meta(CampaignSerializer.Meta):
+        fields = [*CampaignSerializer.Meta.fields, "final_summary"]
+
+
+class CampaignCopySerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    code = serializers.CharField(max_length=40)
+    start = ApiDateField()
+    end = ApiDateField()
+
+
+class CampaignCloseSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class CampaignReopenSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
 
 
 @extend_schema_serializer(component_name="Action")  # the API's word, as its path /actions/ and the items' action
@@ -135,7 +160,6 @@ class FileDownloadNegotiation(DefaultContentNegotiation):
 
 
 class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = CampaignSerializer
     filterset_fields = ["status"]
     search_fields = ["name", "code"]
 
@@ -154,6 +178,41 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
         query.is_valid(raise_exception=True)
         kind, progress = query.validated_data["format"], query.validated_data["progress"]
         return checklist_response(campaign, user=request.user, kind=kind, progress=progress)
+
+    def get_serializer_class(self):
+        return CampaignSerializer if self.action == "list" else CampaignDetailSerializer
+
+    @extend_schema(request=CampaignCopySerializer, responses={201: CampaignDetailSerializer})
+    @action(detail=True, methods=["post"], **WHOLE)
+    def copy(self, request, pk=None):
+        """This year's campaign from this one (HQ over its owner): a draft with the lines of action, items,
+        responsibilities and listed hotspots, every date moved into the new period, compared with this one."""
+        source = self.get_object()
+        body = CampaignCopySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        new = copy_campaign(source=source, by=request.user, **body.validated_data)
+        return Response(CampaignDetailSerializer(new).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CampaignCloseSerializer, responses={200: CampaignDetailSerializer})
+    @action(detail=True, methods=["post"], **WHOLE)
+    def close(self, request, pk=None):
+        """Close the campaign (HQ over its owner): reports, figures, supervision and reminders stop; the
+        final figures are stored and answered."""
+        campaign = self.get_object()
+        body = CampaignCloseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        closed = close_campaign(campaign=campaign, by=request.user, note=body.validated_data["note"])
+        return Response(CampaignDetailSerializer(closed).data)
+
+    @extend_schema(request=CampaignReopenSerializer, responses={200: CampaignDetailSerializer})
+    @action(detail=True, methods=["post"], **WHOLE)
+    def reopen(self, request, pk=None):
+        """Reopen a closed campaign (HQ over its owner), with a reason."""
+        campaign = self.get_object()
+        body = CampaignReopenSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reopened = reopen_campaign(campaign=campaign, by=request.user, reason=body.validated_data["reason"])
+        return Response(CampaignDetailSerializer(reopened).data)
 
 
 class LineOfActionViewSet(viewsets.ReadOnlyModelViewSet):
@@ -475,7 +534,6 @@ class BulkTransitionSerializer(TransitionSerializer):
 
 # An assignment's own lists (reports, comments, …) answer whole, as a JSON list: no pages, and no list
 # filters, which would only narrow the lookup of the one assignment named in the path.
-WHOLE = {"pagination_class": None, "filter_backends": []}
 
 
 class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):

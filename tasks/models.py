@@ -59,6 +59,18 @@ class Campaign(models.Model):
         help_text=_("Last year's campaign for year-over-year figures (同比), matched by day of the campaign"),
     )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # the final figures as the 总结 quotes them, computed once when the campaign is closed
+    # (``tasks.services.campaigns.final_summary``); empty while it runs
+    final_summary = models.JSONField(_("final figures"), default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.PROTECT
     )

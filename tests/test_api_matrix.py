@@ -246,6 +246,16 @@ def extension_body(a: Assignment, pk: int):
     return {"requested_due": str(a.due_date + timedelta(days=7)), "reason": "矩阵测试延期"}
 
 
+def copy_body(c: Campaign, pk: int):
+    """Next year's campaign from this one (each case rolls back: the code is free again)."""
+    return {
+        "name": "矩阵复制行动",
+        "code": f"MX-{c.code}",
+        "start": str(c.start.replace(year=c.start.year + 1)),
+        "end": str(c.end.replace(year=c.end.year + 1)),
+    }
+
+
 def report_body(a: Assignment, pk: int):
     return {"value": "2", "text": "矩阵测试填报", "files": [png_upload()]}
 
@@ -520,6 +530,17 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     (f"{V1}/campaigns/{{id}}/", "GET"): Object((Do("campaign", check=same_id),)),
     # the checklist (责任清单) of a campaign seen, as a download: anyone who sees the campaign
     (f"{V1}/campaigns/{{id}}/checklist/", "GET"): Object((Do("campaign", check=checklist_download),)),
+    # HQ over the owner copies (a draft), closes and reopens; seen from below: 403
+    (f"{V1}/campaigns/{{id}}/copy/", "POST"): Object(
+        (Do("campaign", "manage", ok=201, body=copy_body, writes=True, check=status_is("draft")),)
+    ),
+    (f"{V1}/campaigns/{{id}}/close/", "POST"): Object(
+        (Do("campaign", "manage", body=lambda c, pk: {"note": "矩阵"}, writes=True, check=status_is("closed")),)
+    ),
+    # the world's campaigns are open: HQ's reopening is refused for that (its success: tests/tasks/test_campaigns)
+    (f"{V1}/campaigns/{{id}}/reopen/", "POST"): Object(
+        (Do("campaign", "manage", body=lambda c, pk: {"reason": "矩阵"}, refusal=lambda key: 400),)
+    ),
     (f"{V1}/actions/", "GET"): Listing(
         rows=lambda: LineOfAction.objects.select_related("campaign__owner"),
         scoped=lambda user: LineOfAction.objects.filter(campaign__in=campaigns_scoped(user)),

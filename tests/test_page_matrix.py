@@ -157,7 +157,7 @@ def holds(persona: Persona, right: str) -> bool:
     )
 
 
-CAMPAIGN_KINDS = {"campaign", "item", "round", "plan"}
+CAMPAIGN_KINDS = {"campaign", "item", "round", "plan", "draft", "closed"}
 
 
 def codes_of(kind: str, key: str) -> tuple[str, ...]:
@@ -199,6 +199,8 @@ class PageWorld:
     links: dict[str, dict[Any, tuple]] = field(default_factory=dict)  # see link_table
     sessions: dict[str, str] = field(default_factory=dict)  # by persona: a signed-in session's key
     plans: dict[str, PlanUpload] = field(default_factory=dict)  # by campaign code: HQ's previewed plan upload
+    drafts: dict[str, Campaign] = field(default_factory=dict)  # by campaign code: a draft of the same owner
+    closed: dict[str, Campaign] = field(default_factory=dict)  # by campaign code: a closed one of the same owner
 
     def user(self, persona: Persona) -> User | None:
         return None if persona.anonymous else self.base.people[persona.name]
@@ -212,6 +214,10 @@ class PageWorld:
             return self.messages[key]
         if kind == "plan":
             return self.plans[key]
+        if kind == "draft":
+            return self.drafts[key]
+        if kind == "closed":
+            return self.closed[key]
         return self.base.object(kind, key)
 
 
@@ -333,6 +339,17 @@ def _more(base: World) -> PageWorld:
         )
     world.extra = unscoped_rows(people["hq"])
     world.plans = plan_uploads(people["hq"], base)
+    for code, c in base.campaigns.items():  # HQ's campaign page: a draft to publish, a closed one to reopen
+        for status, kept in (("draft", world.drafts), ("closed", world.closed)):
+            kept[code] = Campaign.objects.create(
+                code=f"{code}-{status}",
+                name=f"{c.name}（{status}）",
+                owner=c.owner,
+                start=c.start,
+                end=c.end,
+                status=status,
+                compare_to=c,
+            )
     world.links = link_table()
     world.sessions = sessions({name: people[name] for name in PERSONAS if name != "anonymous"})
     return world
@@ -386,6 +403,7 @@ LINKS = [
     (re.compile(r"^/extensions/(\d+)/decide/"), "extension"),
     (re.compile(r"^/items/(\d+)/"), "item"),
     (re.compile(r"^/plans/(\d+)/"), "plan"),
+    (re.compile(r"^/campaigns/(\d+)/"), "campaign"),
     (re.compile(r"^/findings/(\d+)/"), "finding"),
     (re.compile(r"^/notices/(\d+)/"), "notice"),
     (re.compile(r"^/inspections/(\d+)/"), "inspection"),
@@ -413,6 +431,7 @@ def link_table() -> dict[str, dict[int, tuple]]:
         "extension": by_unit(ExtensionRequest.objects, "assignment__unit__code"),
         "item": by_unit(Item.objects, "campaign__owner__code"),
         "plan": by_unit(PlanUpload.objects, "owner__code"),
+        "campaign": by_unit(Campaign.objects, "owner__code"),
         "round": by_unit(Round.objects, "campaign__owner__code"),
         "finding": by_unit(Finding.objects),
         "notice": by_unit(Notice.objects),
@@ -431,7 +450,7 @@ def may_follow(persona: Persona, kind: str, owners: tuple) -> bool:
         return owners == (persona.name,)
     if kind in ("item", "round"):
         return sees_campaign(persona, owners[0])
-    if kind in ("message", "plan"):
+    if kind in ("message", "plan", "campaign"):  # HQ's campaign page: the campaigns it runs
         return may_manage(persona, owners[0])
     return any(sees_unit(persona, code) for code in owners)
 
@@ -642,6 +661,16 @@ def plan_upload_body(w, c: Campaign, key):
     return {"campaign": c.pk, "file": SimpleUploadedFile("方案.csv", PLAN_CSV, "text/csv")}
 
 
+def copy_body(w, c: Campaign, key):
+    """Next year's campaign from this one (the code unique per persona and campaign: each case rolls back)."""
+    return {
+        "name": "矩阵复制行动",
+        "code": f"MX-{c.code}",
+        "start": str(c.start.replace(year=c.start.year + 1)),
+        "end": str(c.end.replace(year=c.end.year + 1)),
+    }
+
+
 def weights_body(w, c: Campaign, key):
     return {
         "campaign": c.pk,
@@ -766,6 +795,36 @@ EXPECTED: dict[str, Any] = {
             Do("plan", "manage", "POST", gate="manage", refused=404, ok=302, body=lambda w, u, k: {}, writes=True,
                to=at("web:tasks-plan")),
         )
+    ),
+    # HQ's campaigns: those of the units it manages (404 for one seen from below, as the plans)
+    "web:tasks-campaigns": Listing(
+        gate="manage",
+        rows=lambda p, q: {
+            f"/campaigns/{pk}/" for pk, code in Campaign.objects.values_list("pk", "owner__code") if may_manage(p, code)
+        },
+        not_rows=lambda p, q: {
+            f"/campaigns/{pk}/" for pk, code in Campaign.objects.values_list("pk", "owner__code")
+            if not may_manage(p, code)
+        },
+    ),
+    "web:tasks-campaign": Obj(
+        (Do("campaign", "manage", gate="manage", refused=404), Do("draft", "manage", gate="manage", refused=404),
+         Do("closed", "manage", gate="manage", refused=404))
+    ),
+    "web:tasks-campaign-copy": Obj(
+        (Do("campaign", "manage", "POST", gate="manage", refused=404, ok=302, body=copy_body, writes=True,
+            to=prefix("/campaigns/")),)
+    ),
+    "web:tasks-campaign-publish": Obj(
+        (Do("draft", "manage", "POST", gate="manage", refused=404, ok=302, writes=True, to=at("web:tasks-campaign")),)
+    ),
+    "web:tasks-campaign-close": Obj(
+        (Do("campaign", "manage", "POST", gate="manage", refused=404, ok=302, body=lambda w, c, k: {"note": "矩阵"},
+            writes=True, to=at("web:tasks-campaign")),)
+    ),
+    "web:tasks-campaign-reopen": Obj(
+        (Do("closed", "manage", "POST", gate="manage", refused=404, ok=302, body=lambda w, c, k: {"reason": "矩阵"},
+            writes=True, to=at("web:tasks-campaign")),)
     ),
     # boards, statistics, bulletin, exports
     "web:boards-battle": Board("board"),
@@ -950,6 +1009,8 @@ TARGETS = {
     "campaign": ("XJ", "XS"),
     "round": ("XJ", "XS"),
     "plan": ("XJ", "XS"),
+    "draft": ("XJ", "XS"),
+    "closed": ("XJ", "XS"),
     "inspection": SITES,
     "tour": ("tour",),
     "past_tour": ("past",),

@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import accounts, boards, notifications, pages, stats
 from .inspections import findings, hotspots, inspections, notices
-from .tasks import assignments, items, plans
+from .tasks import assignments, campaigns, items, plans
 
 app_name = "web"
 
@@ -23,6 +23,12 @@ urlpatterns = [
     path("items/export/", items.items_export, name="tasks-items-export"),
     path("items/<int:pk>/", items.item, name="tasks-item"),
     path("items/<int:pk>/edit/", items.item_edit, name="tasks-item-edit"),
+    path("campaigns/", campaigns.campaigns, name="tasks-campaigns"),
+    path("campaigns/<int:pk>/", campaigns.campaign, name="tasks-campaign"),
+    path("campaigns/<int:pk>/copy/", campaigns.copy, name="tasks-campaign-copy"),
+    path("campaigns/<int:pk>/publish/", campaigns.publish, name="tasks-campaign-publish"),
+    path("campaigns/<int:pk>/close/", campaigns.close, name="tasks-campaign-close"),
+    path("campaigns/<int:pk>/reopen/", campaigns.reopen, name="tasks-campaign-reopen"),
     path("plans/", plans.plans, name="tasks-plans"),
     path("plans/<int:pk>/", plans.plan, name="tasks-plan"),
     # inspections (supervision: findings, notices, inspections, hotspots)

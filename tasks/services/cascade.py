@@ -22,7 +22,7 @@ from audit import services as audit
 from tasks.models import AMOUNT_TOO_LARGE, Assignment, amount_fits
 from utilities.errors import Forbidden
 
-from .errors import AmountTooLarge, ReportError
+from .errors import AmountTooLarge, ReportError, refuse_closed
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,14 @@ def pass_down(*, assignment: Assignment, by: User, shares: list[Share]) -> list[
     if not shares:
         raise ReportError("请至少分解给一个下级单位")
     with transaction.atomic():
-        parent = Assignment.objects.select_for_update(of=("self",)).select_related("unit", "item").get(pk=assignment.pk)
+        parent = (
+            Assignment.objects.select_for_update(of=("self",))
+            .select_related("unit", "item", "campaign")
+            .get(pk=assignment.pk)
+        )
         if not scope.can(by, Action.REPORT, parent.unit):
             raise Forbidden("无权分解该单位的任务")
+        refuse_closed(parent.campaign)
         if not parent.is_active:
             raise ReportError("该任务已从方案中撤销，不能再分解")
         units = [s.unit for s in shares]

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext
 
-from tasks.models import AMOUNT_LIMIT
+from tasks.models import AMOUNT_LIMIT, CampaignStatus
 from utilities.errors import Refused
 
 
@@ -23,3 +23,20 @@ class AmountTooLarge(ReportError):
             )
             % {"unit": unit, "total": f"{total:,}", "limit": AMOUNT_LIMIT}
         )
+
+
+class CampaignClosed(Refused):
+    """The campaign is closed (``CampaignStatus.CLOSED``): its work, figures and supervision are frozen,
+    readable but no longer written, until HQ reopens it."""
+
+    def __init__(self, campaign):
+        super().__init__(
+            gettext("The campaign “%(name)s” is closed: nothing more can be recorded in it until HQ reopens it")
+            % {"name": campaign.name}
+        )
+
+
+def refuse_closed(campaign) -> None:
+    """Raise ``CampaignClosed`` when ``campaign`` is closed: the first check of every write on its work."""
+    if campaign is not None and campaign.status == CampaignStatus.CLOSED:
+        raise CampaignClosed(campaign)

@@ -16,7 +16,7 @@ from audit import services as audit
 from tasks.models import Assignment, AssignmentStatus, ExtensionRequest, ExtensionStatus
 from utilities.errors import Forbidden
 
-from .errors import ReportError
+from .errors import ReportError, refuse_closed
 from .workflow import may_review
 
 
@@ -30,6 +30,7 @@ def request_extension(*, assignment: Assignment, by: User, due: date, reason: st
         )
         if not scope.can(by, Action.REPORT, locked.unit):
             raise Forbidden("无权为该单位申请延期")
+        refuse_closed(locked.campaign)
         if locked.status == AssignmentStatus.ACCEPTED or not locked.is_active:
             raise ReportError("该任务已验收或已撤销，无需延期")
         if due <= locked.due_date:
@@ -75,6 +76,7 @@ def decide_extension(*, request: ExtensionRequest, by: User, approve: bool, note
         )
         if not may_review(by, assignment):
             raise Forbidden("无权审批该延期申请")
+        refuse_closed(assignment.campaign)
         if request.status != ExtensionStatus.PENDING:
             raise ReportError("该申请已审批")
         if not approve and not note.strip():

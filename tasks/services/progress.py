@@ -25,7 +25,7 @@ from utilities.uploads import Checked, check_upload
 
 from . import checkins
 from .cascade import lock_chain, lock_from_the_top, roll_up
-from .errors import ReportError
+from .errors import ReportError, refuse_closed
 from .workflow import TransitionError, VersionConflict, allowed_transitions
 
 OPEN_FOR_REPORTS = {AssignmentStatus.PENDING, AssignmentStatus.IN_PROGRESS, AssignmentStatus.RETURNED}
@@ -56,9 +56,14 @@ def report_progress(
     try:
         with transaction.atomic():
             lock_from_the_top(assignment)  # a share: its parents first, as a pass-down locks them
-            locked = Assignment.objects.select_for_update(of=("self",)).select_related("unit").get(pk=assignment.pk)
+            locked = (
+                Assignment.objects.select_for_update(of=("self",))
+                .select_related("unit", "campaign")
+                .get(pk=assignment.pk)
+            )
             if not scope.can(by, Action.REPORT, locked.unit):
                 raise Forbidden("无权为该单位填报进度")
+            refuse_closed(locked.campaign)
             if expected_version is not None and locked.version != expected_version:
                 raise VersionConflict(locked.version)
             if not locked.is_active or locked.status not in OPEN_FOR_REPORTS:

@@ -20,6 +20,8 @@ from audit import services as audit
 from tasks.models import Assignment, AssignmentRole, AssignmentStatus
 from utilities.errors import Forbidden, Refused
 
+from .errors import refuse_closed
+
 S = AssignmentStatus
 
 
@@ -117,11 +119,16 @@ def transition_assignment(
     if transition is None:
         raise TransitionError(f"未知操作“{name}”", sorted(TRANSITIONS))
     with transaction.atomic():
-        locked = Assignment.objects.select_for_update(of=("self",)).select_related("unit", "item").get(pk=assignment.pk)
+        locked = (
+            Assignment.objects.select_for_update(of=("self",))
+            .select_related("unit", "item", "campaign")
+            .get(pk=assignment.pk)
+        )
         if expected_version is not None and locked.version != expected_version:
             raise VersionConflict(locked.version)
         if not may_act(by, locked, transition):
             raise Forbidden("无权对该任务执行此操作")
+        refuse_closed(locked.campaign)
         if not locked.is_active:
             raise TransitionError("该任务已从方案中撤销，不能再办理", [])
         if locked.status not in transition.sources:
