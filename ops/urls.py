@@ -18,7 +18,15 @@ from inspections.api import (
 )
 from notifications.api import InboxViewSet
 from ops.health import healthz
-from stats.api import CatalogueView, FiguresView, NonReportersView, SheetUploadView, TotalsView
+from stats.api import (
+    CatalogueView,
+    FiguresView,
+    IndicatorViewSet,
+    NonReportersView,
+    RoundViewSet,
+    SheetUploadView,
+    TotalsView,
+)
 from tasks.api import (
     AssignmentViewSet,
     CampaignViewSet,
@@ -48,6 +56,8 @@ router.register("notices", NoticeViewSet, basename="notice")
 router.register("hotspots", HotspotViewSet, basename="hotspot")
 router.register("inbox", InboxViewSet, basename="inbox")
 router.register("exports", ExportViewSet, basename="export")
+router.register("stats/indicators", IndicatorViewSet, basename="stats-indicator")
+router.register("stats/rounds", RoundViewSet, basename="stats-round")
 
 urlpatterns = [
     path("", include("web.urls")),

@@ -148,9 +148,17 @@ def _next_code(taken: set[str]) -> str:
     return f"i{n}"
 
 
+def _shown(rows: list[dict], index: int) -> int:
+    """The number a message gives a row: the caller's (``row``: the table's line, the sheet's row), else
+    its place in the list from 1."""
+    number = rows[index].get("row")
+    return number if isinstance(number, int) else index + 1
+
+
 def check_indicators(campaign: Campaign, rows: list[dict]) -> tuple[list[_Planned], list[RowProblem]]:
     """Each row (``id`` to change one, else a new one; ``name``, ``measure``, optional ``seq``,
-    ``is_active``, ``code``) checked against the others and the campaign's indicators."""
+    ``is_active``, ``code``; ``row``, the number messages give it) checked against the others and the
+    campaign's indicators."""
     problems: list[RowProblem] = []
     if len(rows) > MAX_ROWS:
         return [], [RowProblem(MAX_ROWS, "id", f"一次最多{MAX_ROWS}行")]
@@ -209,7 +217,7 @@ def check_indicators(campaign: Campaign, rows: list[dict]) -> tuple[list[_Planne
     for p in planned:
         name = p.values["name"]
         if name and name in names:
-            where = f"与第{names[name] + 1}行重名" if names[name] is not None else "该行动已有同名指标"
+            where = f"与第{_shown(rows, names[name])}行重名" if names[name] is not None else "该行动已有同名指标"
             problems.append(RowProblem(p.index, "name", where))
         names.setdefault(name, p.index)
         code = p.values["code"]
@@ -320,14 +328,14 @@ def check_rounds(campaign: Campaign, rows: list[dict]) -> tuple[list[_Planned], 
             continue
         name = p.values["name"]
         if name and name in names:
-            where = f"与第{names[name] + 1}行重名" if names[name] is not None else "该行动已有同名轮次"
+            where = f"与第{_shown(rows, names[name])}行重名" if names[name] is not None else "该行动已有同名轮次"
             problems.append(RowProblem(p.index, "name", where))
         names.setdefault(name, p.index)
         start, end = p.values["start"], p.values["end"]
         if start and end:
             for s, e, other, at in windows:
                 if start <= e and s <= end:
-                    whose = f"第{at + 1}行的" if at is not None else ""
+                    whose = f"第{_shown(rows, at)}行的" if at is not None else ""
                     problems.append(RowProblem(p.index, "start", f"与{whose}“{other}”（{cn_range(s, e)}）日期重叠"))
                     break
             windows.append((start, end, name, p.index))
@@ -430,7 +438,7 @@ def _sheet_rows(table, header, synonyms) -> tuple[list[dict], list[Any]]:
         if row.is_blank():
             continue
         values = {f: row.cells[c] if c < len(row.cells) else None for f, c in header.columns.items()}
-        rows.append(values)
+        rows.append({**values, "row": row.number})
         where.append(row)
     return rows, where
 

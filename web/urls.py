@@ -58,6 +58,7 @@ urlpatterns = [
     path("stats/report/", stats.report, name="stats-report"),
     path("stats/upload/", stats.upload, name="stats-upload"),
     path("stats/sheet/", stats.sheet, name="stats-sheet"),
+    path("stats/catalogue/", stats.catalogue, name="stats-catalogue"),
     path("stats/rounds/<int:pk>/report/", stats.round_report, name="stats-round-report"),
     # boards
     path("board/", boards.battle, name="boards-battle"),
