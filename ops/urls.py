@@ -21,7 +21,9 @@ from ops.health import healthz
 from stats.api import (
     CatalogueView,
     FiguresView,
+    IndicatorViewSet,
     NonReportersView,
+    RoundViewSet,
     SheetUploadView,
     SummaryUploadView,
     TotalsView,
@@ -55,6 +57,8 @@ router.register("notices", NoticeViewSet, basename="notice")
 router.register("hotspots", HotspotViewSet, basename="hotspot")
 router.register("inbox", InboxViewSet, basename="inbox")
 router.register("exports", ExportViewSet, basename="export")
+router.register("stats/indicators", IndicatorViewSet, basename="stats-indicator")
+router.register("stats/rounds", RoundViewSet, basename="stats-round")
 
 urlpatterns = [
     path("", include("web.urls")),

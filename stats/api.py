@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import serializers, status, viewsets
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,9 +13,9 @@ from rest_framework.views import APIView
 from accounts import scope
 from boards.api import BOARD_PARAMETERS, NOT_SEEN, UnitRef, asked_or_refused, unit_json
 from ops.openapi import refusal
+from stats import catalogue, summary
 from stats import queries as stats
 from stats import services as figures
-from stats import summary
 from stats.models import Indicator, Round
 from tasks.models import CampaignStatus
 from tasks.queries import campaigns_for
@@ -137,7 +137,7 @@ class NonReportersView(APIView):
 
 class CatalogueSerializer(serializers.Serializer):
     indicators = inline_serializer(
-        "Indicator",
+        "IndicatorBrief",
         {
             "id": serializers.IntegerField(),
             "code": serializers.CharField(),
@@ -147,7 +147,7 @@ class CatalogueSerializer(serializers.Serializer):
         many=True,
     )
     rounds = inline_serializer(
-        "Round",
+        "RoundBrief",
         {
             "id": serializers.IntegerField(),
             "name": serializers.CharField(),
@@ -159,7 +159,8 @@ class CatalogueSerializer(serializers.Serializer):
 
 
 class CatalogueView(APIView):
-    """A campaign's indicators and rounds (what a unit reports, and when it reports per round)."""
+    """A campaign's indicators (those reported) and rounds (what a unit reports, and when it reports per
+    round), in one answer; ``/stats/indicators/`` and ``/stats/rounds/`` list, create and change them."""
 
     @extend_schema(parameters=BOARD_PARAMETERS[:1], responses={200: CatalogueSerializer, **NOT_SEEN})
     def get(self, request):
@@ -312,3 +313,137 @@ class SummaryUploadView(APIView):
             upload=upload, campaign=campaign, day=form.validated_data["day"], by=request.user
         )
         return Response({"changed": changed}, status=status.HTTP_201_CREATED)
+
+
+# --- HQ's catalogue: indicators and rounds, one by one (the page writes many at once) ----------------
+
+CATALOGUE_REFUSALS = {
+    400: refusal(400, "Every problem of the row: problems [{row, field, message}]"),
+    403: refusal(403, "Only HQ over the campaign's owner keeps its catalogue"),
+    404: refusal(404, "The campaign (or the row) is not seen by the caller"),
+}
+
+
+class IndicatorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Indicator
+        fields = ["id", "campaign", "code", "name", "measure", "seq", "is_active"]
+
+
+class IndicatorChangeSerializer(serializers.Serializer):
+    """An indicator's fields; a change (PATCH) sends only those it changes. The rules are the service's
+    (``stats.catalogue.check_indicators``): every problem answered with its field."""
+
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    measure = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    seq = serializers.IntegerField(required=False, min_value=0, max_value=catalogue.SEQ_MAX)
+    is_active = serializers.BooleanField(required=False)
+    code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Matches an earlier campaign's (同比); made up if left out",
+    )
+
+
+class IndicatorCreateSerializer(IndicatorChangeSerializer):
+    campaign = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
+class RoundSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Round
+        fields = ["id", "campaign", "name", "start", "end"]
+
+
+class RoundChangeSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    start = ApiDateField(required=False)
+    end = ApiDateField(required=False)
+
+
+class RoundCreateSerializer(RoundChangeSerializer):
+    campaign = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
+def _managed(request, campaign_pk):
+    """The campaign named: 404 when not seen, 403 unless the caller keeps its catalogue."""
+    campaign = campaigns_for(request.user).select_related("owner").filter(pk=campaign_pk).first()
+    if campaign is None:
+        raise Http404
+    if not catalogue.may_edit(request.user, campaign):
+        raise Forbidden("只有行动牵头的领导小组办公室可以维护统计指标和统一行动轮次")
+    return campaign
+
+
+class _CatalogueViewSet(viewsets.ReadOnlyModelViewSet):
+    """Rows of the catalogues of the campaigns the caller sees; HQ over a campaign's owner creates and
+    changes them through ``stats.catalogue`` (a row's problems: 400 with its fields)."""
+
+    model: type
+    create_serializer: type
+    change_serializer: type
+    save: staticmethod
+    filterset_fields = ["campaign"]
+
+    def get_queryset(self):
+        return self.model.objects.filter(campaign__in=campaigns_for(self.request.user)).order_by(*self.ordering)
+
+    def _saved(self, request, campaign, row, status_code):
+        saved = type(self).save(campaign=campaign, by=request.user, rows=[row], source="api")
+        return Response(self.get_serializer(saved[0]).data, status=status_code)
+
+    def create(self, request):
+        body = self.create_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        campaign = _managed(request, data.pop("campaign"))
+        return self._saved(request, campaign, data, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        obj = self.get_object()
+        if not catalogue.may_edit(request.user, obj.campaign):  # before the body: a lead learns nothing more
+            raise Forbidden("只有行动牵头的领导小组办公室可以维护统计指标和统一行动轮次")
+        body = self.change_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._saved(request, obj.campaign, {"id": obj.pk, **body.validated_data}, status.HTTP_200_OK)
+
+
+class IndicatorViewSet(_CatalogueViewSet):
+    """A campaign's indicators (战果统计指标), also those no longer reported (``is_active`` false)."""
+
+    serializer_class = IndicatorSerializer
+    model = Indicator
+    ordering = ("campaign", "seq", "id")
+    create_serializer = IndicatorCreateSerializer
+    change_serializer = IndicatorChangeSerializer
+    save = staticmethod(catalogue.save_indicators)
+    filterset_fields = ["campaign", "is_active"]
+
+    @extend_schema(request=IndicatorCreateSerializer, responses={201: IndicatorSerializer, **CATALOGUE_REFUSALS})
+    def create(self, request):
+        return super().create(request)
+
+    @extend_schema(request=IndicatorChangeSerializer, responses={200: IndicatorSerializer, **CATALOGUE_REFUSALS})
+    def partial_update(self, request, pk=None):
+        return super().partial_update(request, pk)
+
+
+class RoundViewSet(_CatalogueViewSet):
+    """A campaign's rounds of concentrated operations (集中统一行动): inside its period, apart from each
+    other, names unique; the dates of a round reported under do not change."""
+
+    serializer_class = RoundSerializer
+    model = Round
+    ordering = ("campaign", "start", "id")
+    create_serializer = RoundCreateSerializer
+    change_serializer = RoundChangeSerializer
+    save = staticmethod(catalogue.save_rounds)
+
+    @extend_schema(request=RoundCreateSerializer, responses={201: RoundSerializer, **CATALOGUE_REFUSALS})
+    def create(self, request):
+        return super().create(request)
+
+    @extend_schema(request=RoundChangeSerializer, responses={200: RoundSerializer, **CATALOGUE_REFUSALS})
+    def partial_update(self, request, pk=None):
+        return super().partial_update(request, pk)

@@ -48,7 +48,7 @@ from django.utils import timezone
 from accounts.models import Role, Unit, User
 from inspections import services as supervision
 from inspections.models import Finding, Hotspot, Inspection, InspectionKind, Notice, Photo
-from stats.models import Indicator
+from stats.models import Indicator, Round
 from stats.services import report_figures
 from tasks.models import Assignment, Campaign, Comment, Evidence, ExtensionRequest, Item, LineOfAction
 from tasks.services.cascade import Share, pass_down
@@ -409,6 +409,10 @@ class World:
             return LineOfAction.objects.filter(campaign=self.campaigns[key]).order_by("seq").first()
         if kind == "item":
             return Item.objects.filter(campaign=self.campaigns[key]).order_by("seq").first()
+        if kind == "indicator":  # the statistics catalogue (an API matrix world adds XS's: see there)
+            return Indicator.objects.filter(campaign=self.campaigns[key]).order_by("seq", "id").first()
+        if kind == "round":
+            return Round.objects.filter(campaign=self.campaigns[key]).order_by("start").first()
         raise KeyError(kind)
 
 
@@ -419,7 +423,7 @@ def unit_code_of(kind: str, key: str) -> str:
     """The unit deciding the visibility of an object of ``kind``/``key``, known without the database."""
     if kind == "user":
         return {"hq": "3303", "east_lead": "330310", "station_lead": "33031001", "west_lead": "330320"}[key]
-    if kind in ("campaign", "action", "item"):
+    if kind in ("campaign", "action", "item", "indicator", "round"):
         return {"XJ": "3303", "XS": "330320"}[key]
     if kind == "tour":
         return TOUR[0]  # the first; see units_of

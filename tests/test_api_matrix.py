@@ -59,7 +59,7 @@ from inspections.models import (
     Photo,
 )
 from notifications.models import Message, Reminder
-from stats.models import Figure
+from stats.models import Figure, Indicator, Round
 from tasks.models import Assignment, Campaign, Evidence, ExtensionRequest, Item, LineOfAction
 
 from .matrix_support import (
@@ -476,6 +476,20 @@ def stats_catalogue(got: dict, persona: Persona, campaign: Campaign, root: str) 
     assert [i["code"] for i in got["indicators"]] == list(campaign.indicators.values_list("code", flat=True))
 
 
+def indicator_body(campaign: Campaign, pk: int):
+    return {"campaign": pk, "name": "矩阵测试指标", "measure": "次"}
+
+
+def round_body(campaign: Campaign, pk: int):
+    """A round on the campaign's last two days (the world's rounds lie a month in)."""
+    end = Campaign.objects.get(pk=campaign.pk).end
+    return {"campaign": pk, "name": "矩阵测试轮次", "start": str(end - timedelta(days=1)), "end": str(end)}
+
+
+def created_in_campaign(response, campaign: Campaign, key):
+    assert response.json()["campaign"] == campaign.pk and response.json()["name"].startswith("矩阵测试")
+
+
 def figures_body(unit: Unit, pk: int):
     return {
         "campaign": xj(),
@@ -810,6 +824,36 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     (f"{V1}/stats/totals/", "GET"): Board(stats_totals),
     (f"{V1}/stats/non-reporters/", "GET"): Board(stats_missing),
     (f"{V1}/stats/catalogue/", "GET"): Board(stats_catalogue),
+    # the catalogue one row at a time: listed with the campaign (seen from below too); created and changed
+    # by HQ over the campaign's owner only (seen from below: 403)
+    (f"{V1}/stats/indicators/", "GET"): Listing(
+        rows=lambda: Indicator.objects.select_related("campaign__owner"),
+        scoped=lambda user: Indicator.objects.filter(campaign__in=campaigns_scoped(user)),
+        unit=lambda i: i.campaign.owner.code,
+        from_above=True,
+        filters=in_campaign_xs(),
+    ),
+    (f"{V1}/stats/indicators/", "POST"): Object(
+        (Do("campaign", "manage", ok=201, body=indicator_body, writes=True, check=created_in_campaign),)
+    ),
+    (f"{V1}/stats/indicators/{{id}}/", "GET"): Object((Do("indicator", check=same_id),)),
+    (f"{V1}/stats/indicators/{{id}}/", "PATCH"): Object(
+        (Do("indicator", "manage", body=lambda i, pk: {"name": "矩阵测试指标"}, writes=True, check=same_id),)
+    ),
+    (f"{V1}/stats/rounds/", "GET"): Listing(
+        rows=lambda: Round.objects.select_related("campaign__owner"),
+        scoped=lambda user: Round.objects.filter(campaign__in=campaigns_scoped(user)),
+        unit=lambda r: r.campaign.owner.code,
+        from_above=True,
+        filters=in_campaign_xs(),
+    ),
+    (f"{V1}/stats/rounds/", "POST"): Object(
+        (Do("campaign", "manage", ok=201, body=round_body, writes=True, check=created_in_campaign),)
+    ),
+    (f"{V1}/stats/rounds/{{id}}/", "GET"): Object((Do("round", check=same_id),)),
+    (f"{V1}/stats/rounds/{{id}}/", "PATCH"): Object(
+        (Do("round", "manage", body=lambda r, pk: {"name": "矩阵测试轮次"}, writes=True, check=same_id),)
+    ),
     (f"{V1}/stats/figures/", "POST"): Object(
         (Do("site", "enter", ok=201, hidden=400, campaign="XJ", body=figures_body, writes=True),)
     ),
@@ -851,6 +895,8 @@ TARGETS = {
     "campaign": ("XJ", "XS"),
     "action": ("XJ", "XS"),
     "item": ("XJ", "XS"),
+    "indicator": ("XJ", "XS"),
+    "round": ("XJ", "XS"),
     # supervision (matrix_support.Supervision), and the units where a creation is tried
     "inspection": SITES,
     "finding": SITES,
@@ -862,7 +908,7 @@ TARGETS = {
     "site": SITES,
     "tour": ("tour",),
 }
-CAMPAIGN_KINDS = {"campaign", "action", "item"}
+CAMPAIGN_KINDS = {"campaign", "action", "item", "indicator", "round"}
 
 
 # --- the world, built once per module (see matrix_support) ----------------------------------------
@@ -877,7 +923,19 @@ def shared_world(django_db_setup, django_db_blocker, tmp_path_factory):
     requests. (``city`` and ``published`` are function-scoped: rebuilt per case they would cost 0.25 s.)
     """
     build = partial(build_world, tmp_path_factory.mktemp("matrix-plan"), tmp_path_factory.mktemp("matrix-media"))
-    with kept_for_the_module(django_db_blocker, build) as made:
+
+    def build_with_catalogues():
+        """The world, and a catalogue row of each kind in both campaigns (XJ has its indicator already)."""
+        made = build()
+        xj, xs = made.campaigns["XJ"], made.campaigns["XS"]
+        Indicator.objects.create(campaign=xs, code="patrol", name="夜巡", measure="次", seq=1)
+        for c in (xj, xs):
+            Round.objects.create(
+                campaign=c, name=f"第一轮{c.code}", start=c.start + timedelta(days=30), end=c.start + timedelta(days=32)
+            )
+        return made
+
+    with kept_for_the_module(django_db_blocker, build_with_catalogues) as made:
         yield made
 
 
@@ -1061,6 +1119,8 @@ FINGERPRINT = (
     (Answer, ("accepted",)),
     (Figure, ("value",)),
     (Item, ("title", "due_date")),
+    (Indicator, ("name", "measure", "seq", "is_active")),
+    (Round, ("name", "start", "end")),
 )
 
 

@@ -706,6 +706,22 @@ def to_round_page(response, w: PageWorld, r: Round, key) -> None:
     assert location.startswith("/stats/report/?" if Role.UNIT_LEAD in persona.roles else "/stats/?"), location
 
 
+def catalogue_body(w, c: Campaign, key) -> dict:
+    """The indicators' table with one new row filled in (the campaign's own rows left out: unchanged)."""
+    return {
+        "form": "indicators",
+        "ind-TOTAL_FORMS": "1",
+        "ind-INITIAL_FORMS": "0",
+        "ind-0-name": "矩阵测试指标",
+        "ind-0-measure": "次",
+        "ind-0-is_active": "on",
+    }
+
+
+def indicator_added(response, w: PageWorld, c: Campaign, key) -> None:
+    assert Indicator.objects.filter(campaign=c, name="矩阵测试指标").exists()
+
+
 def export_queued(response, w: PageWorld, c: Campaign, key) -> None:
     user = response.wsgi_request.user
     made = Export.objects.filter(user=user).exclude(pk=w.exports[user.username].pk).get()
@@ -866,6 +882,14 @@ EXPECTED: dict[str, Any] = {
             check=attachment_of("application/vnd.openxmlformats")),)
     ),
     "web:stats-round-report": Obj((Do("round", ok=302, check=to_round_page),)),
+    # HQ over the campaign's owner keeps its catalogue; seen from below (HQ over a sub-bureau): 403
+    "web:stats-catalogue": Obj(
+        (
+            Do("campaign", "manage", gate="manage", path_pk=False, query=campaign_query),
+            Do("campaign", "manage", "POST", gate="manage", ok=302, path_pk=False, query=campaign_query,
+               body=catalogue_body, writes=True, to=prefix("/stats/catalogue/?"), check=indicator_added),
+        )
+    ),  # GET without a campaign: the form of a role (FORMS below)
     "web:boards-exports": Own("exports"),
     "web:boards-export-status": Own("exports"),
     "web:boards-export-new": Obj(
@@ -991,6 +1015,7 @@ EXPECTED: dict[str, Any] = {
 # GET forms of a role (no object): 200 with it, 403 without; the POSTs are object rules above
 FORMS = {
     "web:tasks-plans": "manage",
+    "web:stats-catalogue": "manage",
     "web:inspections-finding-new": "log",
     "web:inspections-inspection-new": "inspect",
     "web:inspections-hotspot-new": "inspect",

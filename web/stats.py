@@ -22,19 +22,22 @@ from accounts.scope import Action
 from boards.charts import Chart, Series
 from boards.forms import StatsForm, asked
 from boards.queries import trail
+from stats import catalogue as catalogue_services
 from stats import queries as stats
 from stats import summary
 from stats.models import Figure, Round
 from stats.services import MAX_SHEET, enterable_units, import_upload, may_report, report_figures
 from stats.sheets import report_days, unit_sheet
+from tasks.models import Campaign
 from tasks.queries import campaigns_for
 from utilities.cn import cn_date, cn_range
 from utilities.errors import Refused
+from utilities.params import DateField, IdField
 from utilities.tables import FileProblems
 from utilities.uploads import download
 
-from .forms import DayQuery, ReportUnitForm, SummaryForm, UnitIdQuery
-from .pages import refused
+from .forms import DayQuery, Form, ReportUnitForm, SummaryForm, UnitIdQuery
+from .pages import refused, submit
 
 
 def _link(a, **change) -> str:
@@ -82,6 +85,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
         missing_day=cn_date(w.end),
         can_report=enterable_units(user).exists(),
         can_fill=summary.may_fill(user),
+        can_keep_catalogue=catalogue_services.may_edit(user, campaign),
         charts=_charts(user, campaign, unit, w, t, rounds, by_round),
     )
     return render(request, "stats/statistics.html", context)
@@ -335,3 +339,243 @@ def round_report(request: HttpRequest, pk: int) -> HttpResponse:
     if unit is not None:
         query["unit"] = unit.code
     return redirect(reverse(page) + "?" + urlencode(query))
+
+
+# --- HQ's catalogue: indicators and rounds on one page -------------------------------------------------
+
+
+class CatalogueQuery(Form):
+    campaign = IdField()
+    rows = forms.IntegerField(required=False, min_value=0, max_value=50)  # blank rows to add
+
+
+class IndicatorRow(Form):
+    id = IdField(widget=forms.HiddenInput)
+    name = forms.CharField(label=gettext_lazy("Indicator"), required=False, max_length=200)
+    measure = forms.CharField(label=gettext_lazy("Unit of measure"), required=False, max_length=100)
+    seq = forms.IntegerField(label=gettext_lazy("Order"), required=False, min_value=0, max_value=32767)
+    is_active = forms.BooleanField(label=gettext_lazy("Reported"), required=False, initial=True)
+
+    def blank(self) -> bool:
+        d = self.cleaned_data
+        return not d.get("id") and not d.get("name") and not d.get("measure") and d.get("seq") is None
+
+
+class RoundRow(Form):
+    id = IdField(widget=forms.HiddenInput)
+    name = forms.CharField(label=gettext_lazy("Round"), required=False, max_length=200)
+    start = DateField(label=gettext_lazy("First day"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = DateField(label=gettext_lazy("Last day"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    delete = forms.BooleanField(label=gettext_lazy("Remove"), required=False)
+
+    def blank(self) -> bool:
+        d = self.cleaned_data
+        return not d.get("id") and not d.get("name") and not d.get("start") and not d.get("end")
+
+
+IndicatorRows = forms.formset_factory(
+    IndicatorRow, extra=0, max_num=catalogue_services.MAX_ROWS, absolute_max=catalogue_services.MAX_ROWS
+)
+RoundRows = forms.formset_factory(
+    RoundRow, extra=0, max_num=catalogue_services.MAX_ROWS, absolute_max=catalogue_services.MAX_ROWS
+)
+
+
+class CatalogueUploadForm(Form):
+    file = forms.FileField(label=gettext_lazy("Catalogue list (.xlsx)"))
+
+
+class RecurringForm(Form):
+    rule = forms.ChoiceField(
+        label=gettext_lazy("Rounds on"),
+        choices=[
+            (catalogue_services.Recurrence.WEEKENDS, gettext_lazy("every weekend (Saturday and Sunday)")),
+            (catalogue_services.Recurrence.MONTH_START, gettext_lazy("the first days of each month")),
+        ],
+    )
+    days = forms.IntegerField(
+        label=gettext_lazy("Days at the start of each month"), required=False, min_value=1, max_value=31
+    )
+    name_pattern = forms.CharField(
+        label=gettext_lazy("Names"),
+        max_length=60,
+        initial=catalogue_services.DEFAULT_PATTERN,
+        help_text=gettext_lazy("{n}: the round's number; {range}: its dates"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("rule") == catalogue_services.Recurrence.MONTH_START and not data.get("days"):
+            self.add_error("days", _("How many days at the start of each month?"))
+        return data
+
+
+class CopyForm(Form):
+    source = forms.TypedChoiceField(label=gettext_lazy("Copy from"), coerce=int)
+
+    def __init__(self, *args, campaigns=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = [(c.pk, c.name) for c in campaigns]
+
+
+def _catalogue_url(campaign) -> str:
+    return reverse("web:stats-catalogue") + f"?campaign={campaign.pk}"
+
+
+def _rows_formsets(campaign, extra: int, data=None, kind: str | None = None):
+    """The two tables: the campaign's rows and ``extra`` blank ones; the one posted (``kind``) bound."""
+    indicators = [
+        {"id": i.pk, "name": i.name, "measure": i.measure, "seq": i.seq, "is_active": i.is_active}
+        for i in campaign.indicators.order_by("seq", "id")
+    ]
+    rounds = [{"id": r.pk, "name": r.name, "start": r.start, "end": r.end} for r in campaign.rounds.order_by("start")]
+    blank_indicator = {"is_active": True}
+    ind = IndicatorRows(
+        data if kind == "indicators" else None,
+        initial=indicators + [blank_indicator] * extra,
+        prefix="ind",
+    )
+    rnd = RoundRows(data if kind == "rounds" else None, initial=rounds + [{}] * extra, prefix="rnd")
+    return ind, rnd
+
+
+@login_required
+def catalogue(request: HttpRequest) -> HttpResponse:
+    """HQ keeps a campaign's indicators and rounds on one page: each in one table (every row editable,
+    blank rows to add, every problem shown in its cell), an XLSX list, recurring rounds, a copy from
+    another campaign. Only HQ over the campaign's owner (403); a campaign not seen: 404."""
+    user = request.user
+    if not scope.scope_for(user, Action.MANAGE):
+        raise PermissionDenied
+    query = CatalogueQuery.parsed(request.GET)
+    managed = Campaign.objects.visible_to(user, Action.MANAGE).order_by("-start", "-pk")
+    if query.get("campaign"):
+        campaign = campaigns_for(user).select_related("owner", "compare_to").filter(pk=query["campaign"]).first()
+        if campaign is None:
+            raise Http404
+        if not catalogue_services.may_edit(user, campaign):
+            raise PermissionDenied
+    elif request.method == "POST":
+        raise Http404  # a write names its campaign; never the default one
+    else:
+        campaign = managed.first()
+    extra = query.get("rows") or 3
+    sources = list(campaigns_for(user).exclude(pk=campaign.pk).order_by("-start", "-pk")) if campaign else []
+
+    def page(status: int = 200, **bound) -> HttpResponse:
+        kind = bound.get("kind")
+        ind, rnd = bound.get("formsets") or (None, None)
+        if campaign is not None and (ind is None or rnd is None):
+            ind, rnd = _rows_formsets(campaign, extra)
+        compare = campaign.compare_to_id if campaign else None
+        context = {
+            "campaign": campaign,
+            "managed": managed,
+            "indicators": ind,
+            "rounds": rnd,
+            "upload_form": bound.get("upload_form") or CatalogueUploadForm(),
+            "recurring_form": bound.get("recurring_form") or RecurringForm(),
+            "copy_form": bound.get("copy_form")
+            or CopyForm(
+                campaigns=sources, initial={"source": compare if any(c.pk == compare for c in sources) else None}
+            ),
+            "sources": sources,
+            "problems": bound.get("problems") or [],
+            "posted": kind,
+            "more_rows": extra + 5,
+        }
+        return render(request, "stats/catalogue.html", context, status=status)
+
+    if request.method != "POST" or campaign is None:
+        return page()
+    kind = request.POST.get("form")
+    if kind in ("indicators", "rounds"):
+        return _save_table(request, campaign, kind, extra, page)
+    if kind == "upload":
+        return _upload_catalogue(request, campaign, page)
+    if kind == "recurring":
+        form = RecurringForm(request.POST)
+
+        def add(d):
+            rule = catalogue_services.Recurrence(d["rule"], d.get("days") or 0)
+            made = catalogue_services.add_recurring_rounds(
+                campaign=campaign, by=user, rule=rule, name_pattern=d["name_pattern"], source="web"
+            )
+            return _("%(n)d rounds added.") % {"n": len(made)}, _catalogue_url(campaign)
+
+        return submit(request, form, add, page=lambda status, **b: page(status, kind=kind, **b), key="recurring_form")
+    if kind == "copy":
+        form = CopyForm(request.POST, campaigns=sources)
+
+        def copy(d):
+            source = next(c for c in sources if c.pk == d["source"])
+            got = catalogue_services.copy_catalogue(source=source, target=campaign, by=user, source_label="web")
+            message = _(
+                "Copied from %(source)s: %(i)d indicators, %(r)d rounds (%(c)d cut to this campaign's dates, "
+                "%(d)d left out); %(s)d already here."
+            ) % {
+                "source": source.name,
+                "i": got.indicators,
+                "r": got.rounds,
+                "c": got.clamped,
+                "d": got.dropped,
+                "s": got.skipped,
+            }
+            return message, _catalogue_url(campaign)
+
+        return submit(request, form, copy, page=lambda status, **b: page(status, kind=kind, **b), key="copy_form")
+    messages.error(request, _("Unknown form."))
+    return page(400)
+
+
+def _save_table(request, campaign, kind: str, extra: int, page) -> HttpResponse:
+    """One table posted: the rows changed or filled in go to the service at once; its problems come back
+    to their cells, nothing written."""
+    ind, rnd = _rows_formsets(campaign, extra, request.POST, kind)
+    formset = ind if kind == "indicators" else rnd
+    if not formset.is_valid():
+        messages.error(request, _("Nothing was saved: correct the marked cells."))
+        return page(400, kind=kind, formsets=(ind, rnd))
+    rows, forms_at = [], []
+    for line, form in enumerate(formset.forms, 1):
+        if form.blank() or (form.cleaned_data.get("id") and not form.has_changed()):
+            continue
+        row = {k: v for k, v in form.cleaned_data.items() if not (k == "id" and v is None)}
+        row["row"] = line  # messages name the table's line
+        if kind == "rounds" and not row.get("delete"):
+            row.pop("delete", None)
+        rows.append(row)
+        forms_at.append(form)
+    if not rows:
+        messages.info(request, _("Nothing changed."))
+        return redirect(_catalogue_url(campaign))
+    save = catalogue_services.save_indicators if kind == "indicators" else catalogue_services.save_rounds
+    try:
+        save(campaign=campaign, by=request.user, rows=rows, source="web")
+    except catalogue_services.CatalogueProblems as exc:
+        for p in exc.problems:
+            form = forms_at[min(p.row, len(forms_at) - 1)]
+            form.add_error(p.field if p.field in form.fields and p.field != "id" else None, p.message)
+        messages.error(request, _("Nothing was saved: correct the marked cells."))
+        return page(400, kind=kind, formsets=(ind, rnd))
+    except Refused as exc:
+        return page(refused(request, exc), kind=kind, formsets=(ind, rnd))
+    messages.success(request, _("%(n)d rows saved.") % {"n": len(rows)})
+    return redirect(_catalogue_url(campaign))
+
+
+def _upload_catalogue(request, campaign, page) -> HttpResponse:
+    form = CatalogueUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return page(400, kind="upload", upload_form=form)
+    try:
+        got = catalogue_services.import_catalogue(campaign=campaign, by=request.user, upload=form.cleaned_data["file"])
+    except FileProblems as exc:
+        messages.error(request, _("Nothing was imported: the list has problems, each shown below."))
+        return page(400, kind="upload", upload_form=form, problems=[str(p) for p in exc.problems])
+    except Refused as exc:
+        return page(refused(request, exc), kind="upload", upload_form=form)
+    messages.success(
+        request, _("List imported: %(i)d indicators and %(r)d rounds saved.") % {"i": got.indicators, "r": got.rounds}
+    )
+    return redirect(_catalogue_url(campaign))

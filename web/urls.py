@@ -67,6 +67,7 @@ urlpatterns = [
     path("stats/sheet/", stats.sheet, name="stats-sheet"),
     path("stats/summary/", stats.summary_page, name="stats-summary"),
     path("stats/summary/sheet/", stats.summary_sheet, name="stats-summary-sheet"),
+    path("stats/catalogue/", stats.catalogue, name="stats-catalogue"),
     path("stats/rounds/<int:pk>/report/", stats.round_report, name="stats-round-report"),
     # boards
     path("board/", boards.battle, name="boards-battle"),

@@ -8,6 +8,7 @@ import time_machine
 
 from notifications import delivery, sweep
 from notifications.models import Message
+from tests.boards.conftest import catalogue, mid_campaign  # noqa: F401 (fixtures: the statistics catalogue pages)
 
 NINE = datetime.combine(date(2026, 9, 3), time(9), tzinfo=ZoneInfo("Asia/Shanghai"))
 
