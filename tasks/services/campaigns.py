@@ -219,7 +219,11 @@ def copy_campaign(*, source: Campaign, by: User, name: str, code: str, start: da
                 changes={"name": new.name, "deadline": new.deadline, "criteria": criteria, "copied_from": old.pk},
             )
         )
-    # the statistics catalogue: stats.catalogue.copy_catalogue (wired on merge)
+    # the statistics catalogue: indicators (their codes kept, so 同比 matches) and rounds, moved by the
+    # offset (not kept inside the period: the catalogue clamps a round, or drops it when wholly outside)
+    from stats.catalogue import copy_catalogue  # stats imports the tasks models
+
+    stats = copy_catalogue(source=source, target=campaign, by=by, move=lambda d: d + mover.offset)
     summary = {
         "name": name,
         "start": start,
@@ -229,6 +233,8 @@ def copy_campaign(*, source: Campaign, by: User, name: str, code: str, start: da
         "items": len(new_items),
         "responsibilities": len(copied),
         "hotspots": len(events),
+        "indicators": stats.indicators,
+        "rounds": stats.rounds,
     }
     if dropped:
         summary["units_left_out"] = dropped

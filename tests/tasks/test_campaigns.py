@@ -5,7 +5,7 @@ a draft compared with its source; only HQ over the owner. Closing and reopening
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import time_machine
@@ -313,3 +313,26 @@ def test_api_close_and_reopen(city, published):
     assert client.post(f"{base}/reopen/", {}, format="json").status_code == 400  # the reason is required
     response = client.post(f"{base}/reopen/", {"reason": "补录"}, format="json")
     assert response.status_code == 200 and response.json()["status"] == "published"
+
+
+def test_a_copy_carries_the_statistics_catalogue_for_year_over_year(city, published):
+    """Indicators keep their codes (同比 matches them) and rounds move by the offset between the starts;
+    a round that falls past the new end is cut to it."""
+    from stats.models import Indicator, Round
+
+    Indicator.objects.create(campaign=published, code="checked", name="检查场所", measure="家次", seq=1)
+    Indicator.objects.create(campaign=published, code="seized", name="收缴管制刀具", measure="把", seq=2)
+    offset = date(2027, 6, 20) - published.start
+    first = Round.objects.create(campaign=published, name="第一次统一行动", start=published.start, end=published.start)
+    Round.objects.create(
+        campaign=published, name="收官行动", start=published.end - timedelta(days=1), end=published.end
+    )
+    shorter = published.end + offset - timedelta(days=1)  # the new campaign ends a day earlier
+    new = copy(published, city["hq"], end=shorter)
+    copied = {i.code: (i.name, i.measure) for i in Indicator.objects.filter(campaign=new)}
+    assert copied == {"checked": ("检查场所", "家次"), "seized": ("收缴管制刀具", "把")}
+    rounds = {r.name: (r.start, r.end) for r in Round.objects.filter(campaign=new)}
+    assert rounds["第一次统一行动"] == (first.start + offset, first.end + offset) == (new.start, new.start)
+    assert rounds["收官行动"] == (new.end, new.end)  # its second day is past the new end: cut to it
+    event = AuditEvent.objects.get(verb="campaign.copied", object_id=new.pk)
+    assert (event.changes["indicators"], event.changes["rounds"]) == (2, 2)
