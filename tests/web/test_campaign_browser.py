@@ -9,6 +9,7 @@ Needs /usr/bin/chromium (``apt-get install chromium``; scripts/test installs it)
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,9 @@ from django.core.management import call_command
 from django.db import connections
 from openpyxl import load_workbook
 
-from accounts.models import Role, Unit
+from accounts.models import Role, Unit, UnitKind
 from audit.models import AuditEvent
+from stats.models import Figure, Indicator, Round
 from tasks.models import Campaign, CampaignStatus, PlanUpload
 from tests.conftest import make_user
 from tests.web.test_browser import CHROMIUM, browser  # noqa: F401 (the fixture)
@@ -103,6 +105,52 @@ def test_hq_runs_a_campaign_from_an_empty_database(live_server, browser, empty_c
     download.value.save_as(saved)
     assert saved.name.endswith("责任清单.xlsx")
     assert load_workbook(saved).active.cell(2, 1).value == "序号"
+
+    # --- the statistics catalogue: indicators in one table, a round every weekend in one step ---
+    page.goto(f"{base}/stats/?campaign={campaign.pk}")
+    go(page, "#catalogue-link")
+    page.fill("#id_ind-0-name", "检查重点场所")
+    page.fill("#id_ind-0-measure", "家次")
+    page.fill("#id_ind-1-name", "收缴管制刀具")
+    page.fill("#id_ind-1-measure", "把")
+    go(page, "#indicators button[type=submit]")
+    indicators = list(Indicator.objects.filter(campaign=campaign).order_by("seq", "pk"))
+    assert [(i.name, i.measure) for i in indicators] == [("检查重点场所", "家次"), ("收缴管制刀具", "把")]
+    page.select_option("#recurring select[name=rule]", "weekends")
+    go(page, "#recurring button[type=submit]")
+    weekends = list(Round.objects.filter(campaign=campaign).order_by("start"))
+    # 7月1日 is a Wednesday: Saturday 4 July to Sunday 4 October, fourteen weekends
+    assert len(weekends) == 14 and all((r.end - r.start).days == 1 and r.start.weekday() == 5 for r in weekends)
+    assert (weekends[0].start, weekends[-1].end) == (date(2026, 7, 4), date(2026, 10, 4))
+
+    # --- the first figures, entered on a station's behalf (代填) ---
+    station = Unit.objects.filter(code__startswith="3303", kind=UnitKind.STATION).order_by("path").first()
+    page.goto(f"{base}/stats/report/?campaign={campaign.pk}")
+    page.fill("input[list=unit-options]", station.code)
+    go(page, "#pick-day button[type=submit]")
+    assert station.name in page.locator("#unit-name").inner_text()
+    page.fill(f"#v{indicators[0].pk}", "36")
+    page.fill(f"#v{indicators[1].pk}", "4")
+    go(page, "#figures button[type=submit]")
+    figures = Figure.objects.filter(unit=station, indicator__campaign=campaign)
+    assert sorted(figures.values_list("value", "on_behalf", "reported_by")) == [
+        (4, True, empty_city.pk),
+        (36, True, empty_city.pk),
+    ]
+
+    # --- next year's campaign, copied as a draft compared with this one ---
+    page.goto(f"{base}/campaigns/{campaign.pk}/")
+    page.fill("#copy input[name=name]", "2027年夏季治安打击整治“百日行动”")
+    page.fill("#copy input[name=code]", "BR2027")
+    page.fill("#copy input[name=start]", "2027-07-01")
+    page.fill("#copy input[name=end]", "2027-10-08")
+    go(page, "#copy button[type=submit]")
+    copied = Campaign.objects.get(code="BR2027")
+    assert page.url.endswith(f"/campaigns/{copied.pk}/")
+    assert page.locator("#status").inner_text() == "草稿" and campaign.name in page.locator("#compare-to").inner_text()
+    assert (copied.status, copied.compare_to, copied.items.count()) == (CampaignStatus.DRAFT, campaign, 77)
+    assert copied.items.get(code="1.1").due_date.year == 2027
+    assert set(Indicator.objects.filter(campaign=copied).values_list("code", flat=True)) == {i.code for i in indicators}
 
     context.close()
     assert AuditEvent.objects.filter(actor=empty_city, verb="plan.imported").count() == 1
