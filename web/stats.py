@@ -363,7 +363,7 @@ class IndicatorRow(Form):
 
 class RoundRow(Form):
     id = IdField(widget=forms.HiddenInput)
-    name = forms.CharField(label=gettext_lazy("Round"), required=False, max_length=200)
+    name = forms.CharField(label=gettext_lazy("Name of the round"), required=False, max_length=200)
     start = DateField(label=gettext_lazy("First day"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = DateField(label=gettext_lazy("Last day"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     delete = forms.BooleanField(label=gettext_lazy("Remove"), required=False)

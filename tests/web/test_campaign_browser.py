@@ -78,6 +78,7 @@ def test_hq_runs_a_campaign_from_an_empty_database(live_server, browser, empty_c
     problems = page.locator("#problems").inner_text()
     assert "责任清单" in problems and "第4行" in problems and "治安大队" in problems and "治安支队" in problems
     assert page.locator("#confirm").count() == 0
+    page.screenshot(path=str(tmp_path / "problems.png"), full_page=True)
     assert not Campaign.objects.exists()
 
     # --- the corrected file: the preview's numbers, then import and publish in one step ---
@@ -116,6 +117,7 @@ def test_hq_runs_a_campaign_from_an_empty_database(live_server, browser, empty_c
     go(page, "#indicators button[type=submit]")
     indicators = list(Indicator.objects.filter(campaign=campaign).order_by("seq", "pk"))
     assert [(i.name, i.measure) for i in indicators] == [("检查重点场所", "家次"), ("收缴管制刀具", "把")]
+    page.screenshot(path=str(tmp_path / "catalogue.png"), full_page=True)
     page.select_option("#recurring select[name=rule]", "weekends")
     go(page, "#recurring button[type=submit]")
     weekends = list(Round.objects.filter(campaign=campaign).order_by("start"))
@@ -150,6 +152,7 @@ def test_hq_runs_a_campaign_from_an_empty_database(live_server, browser, empty_c
     assert page.locator("#status").inner_text() == "草稿" and campaign.name in page.locator("#compare-to").inner_text()
     assert (copied.status, copied.compare_to, copied.items.count()) == (CampaignStatus.DRAFT, campaign, 77)
     assert copied.items.get(code="1.1").due_date.year == 2027
+    page.screenshot(path=str(tmp_path / "copied.png"), full_page=True)
     assert set(Indicator.objects.filter(campaign=copied).values_list("code", flat=True)) == {i.code for i in indicators}
 
     context.close()
