@@ -49,7 +49,7 @@ from .models import (
     LineOfAction,
     ProgressReport,
 )
-from .queries import campaigns_for, checklists_for, overdue_q
+from .queries import campaigns_for, overdue_q
 from .services import checkins
 from .services.campaigns import close_campaign, copy_campaign, reopen_campaign
 from .services.cascade import Share, pass_down
@@ -165,7 +165,7 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         user = self.request.user
-        return (checklists_for(user) if self.action == "checklist" else campaigns_for(user)).select_related("owner")
+        return campaigns_for(user).select_related("owner")
 
     @extend_schema(parameters=[ChecklistQuery], responses=download_responses(CONTENT_TYPES.values()))
     @action(detail=True, methods=["get"], content_negotiation_class=FileDownloadNegotiation, filter_backends=[])

@@ -12,8 +12,12 @@ from tasks.models import Assignment, AssignmentStatus, Campaign, CampaignStatus
 
 
 def campaigns_for(user) -> QuerySet[Campaign]:
-    """Campaigns that concern the user: owned inside, or above, the user's scope (``Campaign.scope_seen_from_below``)."""
-    return Campaign.objects.visible_to(user)
+    """Campaigns that concern the user: owned inside, or above, the user's scope
+    (``Campaign.scope_seen_from_below``); a draft only for HQ managing its owner — a plan being written is
+    nobody else's business until it is published (its items, units and leaders included)."""
+    seen = Campaign.objects.visible_to(user)
+    manage = scope.scope_for(user, scope.Action.MANAGE)
+    return seen if manage.everything else seen.filter(~Q(status=CampaignStatus.DRAFT) | manage.q("owner"))
 
 
 def overdue_q(today=None) -> Q:
@@ -36,15 +40,6 @@ def progress_counts(qs: QuerySet[Assignment], *, by: str | None = None):
     if by is None:
         return qs.aggregate(**counts)
     return {row[by]: row for row in qs.values(by).annotate(**counts)}
-
-
-def checklists_for(user) -> QuerySet[Campaign]:
-    """Campaigns whose checklist ``user`` may export: those that concern them (``campaigns_for``: the
-    published plan is what every unit works to), a draft only for HQ managing its owner."""
-    manage = scope.scope_for(user, scope.Action.MANAGE)
-    if manage.everything:
-        return campaigns_for(user)
-    return campaigns_for(user).filter(~Q(status=CampaignStatus.DRAFT) | manage.q("owner"))
 
 
 def checklist_progress(campaign: Campaign, user, today=None) -> tuple[dict[int, dict], dict[int, list[str]]]:

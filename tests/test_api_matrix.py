@@ -34,7 +34,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
@@ -261,7 +261,9 @@ def report_body(a: Assignment, pk: int):
 
 
 def campaigns_scoped(user) -> QuerySet:
-    return Campaign.objects.filter(scope.scope_for(user, scope.Action.VIEW).q("owner", with_ancestors=True))
+    """Owned in or above the user's view; a draft only for HQ over its owner."""
+    seen = Campaign.objects.filter(scope.scope_for(user, scope.Action.VIEW).q("owner", with_ancestors=True))
+    return seen.filter(~Q(status="draft") | scope.scope_for(user, scope.Action.MANAGE).q("owner"))
 
 
 def in_campaign_xs(query: str = "campaign"):

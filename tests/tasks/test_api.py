@@ -176,3 +176,25 @@ def test_schema_and_its_ui_are_served_locally(city):
     assert "/api/v1/assignments/{id}/transition/" in paths and "/api/v1/assignments/bulk-transition/" in paths
     ui = client.get("/api/schema/ui/").content.decode()
     assert "drf_spectacular_sidecar" in ui and "cdn" not in ui.lower()
+
+
+def test_a_draft_plan_is_hqs_alone_until_published(city, published):
+    """A draft (a plan being written, a copy being edited) is seen by HQ over its owner only: the units
+    below and the inspectors get 404 and empty lists, as for a campaign that does not exist."""
+    from tasks.models import CampaignStatus
+    from tasks.services.campaigns import copy_campaign
+
+    draft = copy_campaign(
+        source=published, by=city["hq"], name="明年行动", code="NEXT", start=date(2027, 7, 1), end=date(2027, 9, 30)
+    )
+    assert draft.status == CampaignStatus.DRAFT and draft.items.exists()
+    hq = api(city["hq"])
+    assert hq.get(f"/api/v1/campaigns/{draft.pk}/").status_code == 200
+    assert ids(hq.get("/api/v1/items/", {"campaign": draft.pk})) == set(draft.items.values_list("id", flat=True))
+    for who in ("east_lead", "station_lead", "inspector", "east_leader"):
+        client = api(city[who])
+        assert client.get(f"/api/v1/campaigns/{draft.pk}/").status_code == 404, who
+        assert draft.pk not in ids(client.get("/api/v1/campaigns/")), who
+        assert ids(client.get("/api/v1/items/", {"campaign": draft.pk})) == set(), who
+        assert ids(client.get("/api/v1/actions/", {"campaign": draft.pk})) == set(), who
+        assert client.get(f"/api/v1/campaigns/{published.pk}/").status_code == 200, who  # the published one stays

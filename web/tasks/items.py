@@ -25,7 +25,7 @@ from tasks.models import (
     Item,
     ResponsibilityScope,
 )
-from tasks.queries import campaigns_for, checklists_for, overdue_q, progress_counts
+from tasks.queries import campaigns_for, overdue_q, progress_counts
 from tasks.services.items import update_item
 from utilities.errors import Refused
 
@@ -75,7 +75,7 @@ def items_export(request: HttpRequest) -> HttpResponse:
     it (a draft: HQ managing it only); otherwise, or with no well-formed campaign, a 404."""
     query = ChecklistQuery.parsed(request.GET)
     wanted = query.get("campaign")
-    campaign = checklists_for(request.user).select_related("owner").filter(pk=wanted).first() if wanted else None
+    campaign = campaigns_for(request.user).select_related("owner").filter(pk=wanted).first() if wanted else None
     if campaign is None:
         raise Http404
     kind, progress = query.get("format") or "xlsx", query.get("progress") == "1"
