@@ -26,6 +26,7 @@ from tasks.api import (
     ExtensionRequestViewSet,
     ItemViewSet,
     LineOfActionViewSet,
+    PlanJobView,
     PlanView,
 )
 
@@ -68,6 +69,7 @@ urlpatterns = [
     path("api/v1/stats/figures/", FiguresView.as_view(), name="stats-figures"),
     path("api/v1/stats/figures/upload/", SheetUploadView.as_view(), name="stats-upload"),
     path("api/v1/plans/", PlanView.as_view(), name="plans"),
+    path("api/v1/plans/<int:pk>/", PlanJobView.as_view(), name="plan-job"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's start-up script as a file (the split view), so the CSP needs no inline script;
     # Redoc injects its styles at run time, so its page alone allows inline style (never script).

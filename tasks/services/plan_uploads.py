@@ -158,6 +158,37 @@ def preview_plan(
     counted). A file refused by its type or size (``UploadRejected``) is not kept; a plan with problems
     is, as ``failed`` with every problem located, so the page can show them. With ``background`` the
     dry run is queued as the upload's job (``pending`` until it ends) and the row returned at once."""
+    return upload_plan(
+        upload=upload,
+        by=by,
+        campaign=campaign,
+        name=name,
+        code=code,
+        start=start,
+        end=end,
+        owner=owner,
+        background=background,
+        publish=True,
+    )
+
+
+def upload_plan(
+    *,
+    upload: UploadedFile,
+    by: User,
+    campaign: Campaign | None = None,
+    name: str = "",
+    code: str = "",
+    start: date | None = None,
+    end: date | None = None,
+    owner: Unit | None = None,
+    background: bool = False,
+    dry_run: bool = True,
+    publish: bool = False,
+) -> PlanUpload:
+    """``preview_plan``, or with ``dry_run=False`` the import straight away (the API's ``dry_run=false``:
+    the upload kept, its job the import, confirmed by ``by``). ``publish``: the dry run or the import
+    publishes a draft (the page's preview always does, to count the assignments)."""
     unit = _check_target(by=by, campaign=campaign, name=name, code=code, start=start, end=end, owner=owner)
     checked = check_data_file(upload)
     row = PlanUpload(
@@ -173,8 +204,10 @@ def preview_plan(
         owner=unit,
         uploaded_by=by,
         status=PlanUploadStatus.PENDING,
-        job=PlanJob.PREVIEW,
+        job=PlanJob.PREVIEW if dry_run else PlanJob.IMPORT,
         job_state=PlanJobState.QUEUED,
+        confirmed_by=None if dry_run else by,
+        publish=publish,
     )
     with transaction.atomic():
         row.file.save(checked.name, upload, save=False)
@@ -370,7 +403,7 @@ def _run_preview(row: PlanUpload, mine, report: _Reporter) -> str:
             path=row.file.path,
             display_name=row.name,
             by=by,
-            publish=True,
+            publish=row.publish,
             dry_run=True,
             progress=report,
             **_options(row),
@@ -395,7 +428,7 @@ def _run_import(
         if row.job_state != PlanJobState.RUNNING or row.started_at != lease:
             raise _Superseded
         _may_manage(by, row.owner)
-        if row.status != PlanUploadStatus.PREVIEWED:
+        if row.status not in (PlanUploadStatus.PREVIEWED, PlanUploadStatus.PENDING):  # pending: uploaded to import
             raise Refused(f"方案“{row.name}”不在待导入状态，未导入")
         if _sha256(row) != row.sha256:
             raise Refused(f"方案“{row.name}”的文件已损坏，未导入：请重新上传")

@@ -278,3 +278,53 @@ def test_a_real_worker_runs_the_dry_run_and_the_import(city, tmp_path, request, 
     assert status(hq, upload)["status"] == "imported"
     assert Campaign.objects.get(code="XJ").assignments.count() == 12
     assert [r["outcome"] for r in worker.wait_results("tasks.run_plan_upload", 2)] == ["done", "done"]
+
+
+# --- the API: 202 and the job's status URL -------------------------------------------------------------
+
+
+def test_the_api_answers_202_with_the_jobs_status_url(city, tmp_path, django_capture_on_commit_callbacks):
+    from rest_framework.test import APIClient
+
+    from tests.tasks.test_plan_upload import command_json
+
+    client = APIClient()
+    client.force_authenticate(city["hq"])
+    path = write_xlsx(tmp_path / "plan.xlsx")
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post("/api/v1/plans/", {"file": xlsx(tmp_path), **NEW}, format="multipart")
+    assert response.status_code == 202, response.content
+    job = response.json()
+    upload = PlanUpload.objects.get()
+    assert job["status_url"] == f"/api/v1/plans/{upload.pk}/" and job["pending"] and job["result"] is None
+    assert (job["job"], job["state"]) == ("preview", "queued")
+    queued[0]()
+    done = client.get(job["status_url"]).json()
+    assert (done["state"], done["status"], done["pending"]) == ("done", "previewed", False)
+    # the same JSON as the command's, by_unit_kind included
+    want = command_json(path, campaign=NEW["name"], code="XJ", start=NEW["start"], end=NEW["end"], owner="3303")
+    assert done["result"] == want and "by_unit_kind" in want
+    assert not Campaign.objects.exists()
+    # dry_run=false: the import itself is the job; it publishes as asked
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v1/plans/", {"file": xlsx(tmp_path), **NEW, "dry_run": "false", "publish": "true"}, format="multipart"
+        )
+    assert response.status_code == 202
+    imported = client.get(response.json()["status_url"]).json()
+    assert (imported["status"], imported["state"]) == ("imported", "done")
+    assert imported["result"]["published"] and Campaign.objects.get(code="XJ").assignments.count() == 12
+    # a broken file: the job fails with its problems located, nothing written
+    broken = with_row(PLAN, 0, 1, lead="治安大队")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v1/plans/", {"file": xlsx(tmp_path, broken, "b.xlsx"), **NEW, "code": "B"}, format="multipart"
+        )
+    failed = client.get(response.json()["status_url"]).json()
+    assert (failed["status"], failed["state"]) == ("failed", "failed")
+    assert failed["result"]["errors"][0]["row"] == 5 and not Campaign.objects.filter(code="B").exists()
+    # the status URL is HQ's over the owner only
+    east_hq = make_user("east_hq", city["330310"], (Role.HQ, city["330310"]))
+    outsider = APIClient()
+    outsider.force_authenticate(east_hq)
+    assert outsider.get(job["status_url"]).status_code == 404

@@ -15,12 +15,6 @@ from tests.web.pages import login, text
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _in_the_request(settings):
-    # the embedded default (no worker): the dry run and the import run in the request; the background
-    # job's pages are tested in test_plan_jobs.py
-    settings.PLAN_UPLOADS_IN_BACKGROUND = False
-
 NEW = {"name": "夏季行动", "code": "XJ", "start": CAMPAIGN["start"], "end": CAMPAIGN["end"], "owner": "3303"}
 
 
