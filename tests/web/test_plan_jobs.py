@@ -150,7 +150,7 @@ def test_a_broken_file_fails_with_its_problems_located_and_writes_nothing(
 
 
 def test_a_job_whose_user_lost_the_right_fails_with_a_message(city, tmp_path, django_capture_on_commit_callbacks):
-    from accounts.services import revoke_role
+    from accounts.services import grant_role, revoke_role
 
     hq = login(city["hq"])
     with django_capture_on_commit_callbacks(execute=True):
@@ -164,6 +164,18 @@ def test_a_job_whose_user_lost_the_right_fails_with_a_message(city, tmp_path, dj
     assert upload.job_state == PlanJobState.FAILED and "领导小组办公室" in upload.message
     assert upload.status == PlanUploadStatus.PREVIEWED  # nothing written: may be confirmed again by HQ
     assert not Campaign.objects.exists()
+    # a dry run queued before the right was lost: failed, its message on the page, nothing to confirm
+    grant_role(user=city["hq"], role=Role.HQ, unit=city["3303"])
+    with django_capture_on_commit_callbacks() as queued:
+        location = hq.post("/plans/", {**NEW, "file": xlsx(tmp_path, name="again.xlsx")})["Location"]
+    revoke_role(grant=RoleGrant.objects.get(user=city["hq"], role=Role.HQ))
+    queued[0]()
+    again = PlanUpload.objects.latest("pk")
+    assert (again.status, again.job_state) == (PlanUploadStatus.FAILED, PlanJobState.FAILED)
+    grant_role(user=city["hq"], role=Role.HQ, unit=city["3303"])
+    page = text(hq.get(location))
+    assert 'id="job-failed"' in page and "领导小组办公室" in page
+    assert 'id="changes"' not in page and 'id="confirm"' not in page
 
 
 def test_the_stored_file_is_downloaded_by_hq_only(city, tmp_path, django_capture_on_commit_callbacks):
