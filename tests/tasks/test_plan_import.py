@@ -143,7 +143,8 @@ class TestImport:
     def test_text_output_counts_per_unit_kind(self, city, xlsx, capsys):
         call_command("import_plan", str(xlsx), "--publish", *_argv(OPTS))
         stations = Assignment.objects.filter(unit__kind=UnitKind.STATION).count()
-        assert stations and "按单位类别：" in capsys.readouterr().out
+        line = next(x for x in capsys.readouterr().out.splitlines() if "按单位类别：" in x)
+        assert stations and f"派出所 {stations}" in line
 
 
 def _argv(opts):
