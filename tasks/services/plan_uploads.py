@@ -18,6 +18,7 @@ the form (a new campaign) or from the campaign itself (a re-import): a YAML/JSON
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from datetime import date, datetime, timedelta
@@ -251,14 +252,15 @@ def _sha256(upload: PlanUpload) -> str:
 
 
 def confirm_plan(*, upload: PlanUpload, by: User, publish: bool, background: bool = False) -> PlanImportResult | None:
-    """Import the previewed file for real (and publish a draft if asked), in one transaction with the
-    upload's row locked: an upload already imported, being imported, or whose preview failed, is
-    refused. With ``background`` the import is queued as the upload's job (the row says so at once, so
-    a second click is refused) and ``None`` returned; otherwise it runs here and its result returned."""
+    """Import the previewed file for real (and publish a draft if asked). Under the upload's row lock the
+    confirmation is checked (an upload already imported, being imported, or whose preview failed, is
+    refused) and the row marked as its import queued, so a second click is refused; the import then
+    runs in one transaction with the row locked again (``_run_import``). With ``background`` it is
+    queued as the upload's job and ``None`` returned; otherwise it runs here and its result returned."""
     with transaction.atomic():
         row = PlanUpload.objects.select_for_update(of=("self",)).select_related("owner").get(pk=upload.pk)
         _confirmable(row, by)
-        claimed = PlanUpload.objects.filter(pk=row.pk).update(
+        PlanUpload.objects.filter(pk=row.pk).update(
             job=PlanJob.IMPORT,
             job_state=PlanJobState.QUEUED,
             confirmed_by=by,
@@ -268,7 +270,6 @@ def confirm_plan(*, upload: PlanUpload, by: User, publish: bool, background: boo
             started_at=None,
             finished_at=None,
         )
-        assert claimed == 1
         audit.record(
             [audit.event(row, "plan.confirmed", actor=by, unit=row.owner, source="web", changes={"publish": publish})]
         )
@@ -316,13 +317,19 @@ class _Reporter:
         percent = low + (high - low) * done // max(total, 1)
         if stage == "assignments" and total > 1:
             words = f"{words} {done:,}/{total:,}"
-        cache.set(self.key, {"lease": self.lease, "progress": percent, "message": words}, timeout=TIME_LIMIT)
+        try:
+            cache.set(self.key, {"lease": self.lease, "progress": percent, "message": words}, timeout=TIME_LIMIT)
+        except Exception:  # the bar is a courtesy: a cache that is down must not fail the import
+            log.warning("plan upload progress not written to the cache", exc_info=True)
 
 
 def job_progress(upload: PlanUpload) -> tuple[int, str]:
     """The job's progress and stage as the user should read them: the running job's last report."""
     if upload.job_state == PlanJobState.RUNNING and upload.started_at:
-        seen = cache.get(_progress_key(upload.pk))
+        try:
+            seen = cache.get(_progress_key(upload.pk))
+        except Exception:  # the cache down: the row's last word
+            seen = None
         if seen and seen.get("lease") == upload.started_at.isoformat():
             return seen["progress"], seen["message"]
         return upload.progress, upload.message
@@ -381,7 +388,8 @@ def _run(upload_id: int, *, reraise: bool) -> tuple[str, PlanImportResult | None
             raise
         return "failed", None
     finally:
-        cache.delete(_progress_key(upload_id))
+        with contextlib.suppress(Exception):
+            cache.delete(_progress_key(upload_id))
 
 
 def _finished(outcome: PlanUploadStatus, result: dict, problems: int) -> dict:
