@@ -3,7 +3,10 @@
 Builds the synthetic province (``bench.province``: ≈1,650 units), writes a 77-item plan in the office XLSX layout where
 most items name "各派出所", and measures ``import_plan(..., publish=True)`` on both write paths
 (COPY and bulk_create), against the floor of PostgreSQL COPYing the same rows, plus an unchanged
-re-import. Needs a scratch PostgreSQL database of its own; see ``help``.
+re-import; then the same plan uploaded as HQ does on ``/plans/``: the file kept and dry-run, then
+confirmed with publishing, each through the page's background job (``tasks.jobs.run_plan_upload``, run
+in this process as an eager Celery task: the claim, the lease, the progress reports and all). Needs a
+scratch PostgreSQL database of its own; see ``help``.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import CommandParser
 from django.db import connection, transaction
 from django.test.utils import override_settings
 
-from accounts.models import Unit
+from accounts.models import Role, Unit, User
+from accounts.services import grant_role
 from accounts.unitfile import import_units
 from bench.province import (
     CAMPAIGN_NAME,
@@ -39,7 +44,9 @@ from bench.province import (
     write_units_csv,
 )
 from bench.timing import BenchCommand, Measured, Traced, measure, traced_peak
-from tasks.models import Assignment
+from ops.celery import app as celery_app
+from tasks.models import Assignment, PlanUpload, PlanUploadStatus
+from tasks.services.plan_uploads import confirm_plan, preview_plan
 from tasks.services.plans import PlanImportResult, import_plan
 from utilities.db import _copy_value, fast_paths
 
@@ -47,10 +54,12 @@ SCRATCH = Scratch(
     command="bench_plan_import",
     database="tracker_bench",
     table=Assignment._meta.db_table,
-    wipe=PROVINCE,
-    wiped="every assignment, campaign, role grant, audit event and unit",
+    wipe=(PlanUpload, *PROVINCE),
+    wiped="every plan upload, assignment, campaign, role grant, audit event and unit",
+    user_prefix="bench-plan-",
 )
-CODE, CODE_BULK = "BENCH", "BENCH2"
+CODE, CODE_BULK, CODE_JOB = "BENCH", "BENCH2", "BENCH-JOB"
+HQ_USER = "bench-plan-hq"
 # Dry-run codes for the traced runs: rolled back, so they never exist after the run.
 CODE_MEM, CODE_BULK_MEM = "BENCH-MEM", "BENCH2-MEM"
 ASSIGNMENT_FIELDS = (
@@ -88,6 +97,9 @@ class Report:
     bulk_traced: Traced | None = None
     floor: Floor | None = None
     reimport: Measured | None = None
+    job_preview: Measured | None = None  # the upload kept and dry-run through the background job
+    job_confirm: Measured | None = None  # the confirmation: import + publish through the background job
+    job_assignments: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -219,14 +231,55 @@ class Command(BenchCommand):
         )
         report.reimport = measure(lambda: run(CODE))
         self.progress(f"re-import: {report.reimport.seconds:.2f} s")
+        self._through_the_job(tmp, plan_xlsx, report)
         # Traced runs last: their rolled-back rows must not slow the timed runs down.
         report.copy_traced = traced_peak(lambda: run(CODE_MEM, dry_run=True))
         with override_settings(DB_FAST_PATHS=False):
             report.bulk_traced = traced_peak(lambda: run(CODE_BULK_MEM, dry_run=True))
         self.progress("traced dry runs done")
 
+    def _through_the_job(self, tmp: Path, plan_xlsx: Path, report: Report) -> None:
+        """HQ's upload on the page, where a worker runs it: the preview and the confirmation with
+        publishing each queued as the upload's job; the eager Celery runs the task when the queueing
+        transaction commits, inside the measured call."""
+        root = Unit.objects.get(code=HQ_CODE)
+        hq = User.objects.create_user(HQ_USER, name="省厅领导小组办公室（基准）")
+        grant_role(user=hq, role=Role.HQ, unit=root)
+        hq.refresh_from_db()
+        data = plan_xlsx.read_bytes()
+        eager = celery_app.conf.task_always_eager
+        celery_app.conf.task_always_eager = True
+        try:
+            with override_settings(MEDIA_ROOT=tmp / "media", PLAN_UPLOADS_IN_BACKGROUND=True):
+                report.job_preview = measure(
+                    lambda: preview_plan(
+                        upload=SimpleUploadedFile(PLAN_FILE, data),
+                        by=hq,
+                        name=CAMPAIGN_NAME,
+                        code=CODE_JOB,
+                        start=START,
+                        end=END,
+                        owner=root,
+                        background=True,
+                    )
+                )
+                upload = PlanUpload.objects.get(pk=report.job_preview.value.pk)
+                if upload.status != PlanUploadStatus.PREVIEWED:
+                    raise RuntimeError(f"the job's dry run ended {upload.status}: {upload.message} {upload.result}")
+                self.progress(f"upload + dry run (job): {report.job_preview.seconds:.2f} s")
+                report.job_confirm = measure(lambda: confirm_plan(upload=upload, by=hq, publish=True, background=True))
+                upload.refresh_from_db()
+                if upload.status != PlanUploadStatus.IMPORTED:
+                    raise RuntimeError(f"the job's import ended {upload.status}: {upload.message}")
+                report.job_assignments = upload.result["assignments"]
+                self.progress(f"confirm + publish (job): {report.job_confirm.seconds:.2f} s")
+        finally:
+            celery_app.conf.task_always_eager = eager
+
     def _cleanup(self, unit_codes: list[str]) -> None:
-        delete_province([CODE, CODE_BULK], SCRATCH.users(), unit_codes, SOURCES)
+        users = SCRATCH.users()
+        before = [PlanUpload.objects.filter(uploaded_by__in=users)]
+        delete_province([CODE, CODE_BULK, CODE_JOB], users, unit_codes, SOURCES, before=before)
         self.progress("cleaned up (pass --keep to leave the data in place)")
 
     # --- output ---
@@ -235,7 +288,9 @@ class Command(BenchCommand):
         assert (
             r.units_import and r.copy_run and r.bulk_run and r.reimport and r.copy_traced and r.bulk_traced and r.floor
         )
+        assert r.job_preview and r.job_confirm
         reimported: PlanImportResult = r.reimport.value
+        job_total = r.job_preview.seconds + r.job_confirm.seconds
         return {
             "database": connection.settings_dict["NAME"],
             "units": r.units,
@@ -263,6 +318,14 @@ class Command(BenchCommand):
             "reimport_queries": r.reimport.queries,
             "reimport_created_assignments": reimported.created.get("assignments", 0),
             "reimport_changes": reimported.changes,
+            "job_preview_s": round(r.job_preview.seconds, 3),
+            "job_preview_queries": r.job_preview.queries,
+            "job_confirm_s": round(r.job_confirm.seconds, 3),
+            "job_confirm_queries": r.job_confirm.queries,
+            "job_total_s": round(job_total, 3),
+            "job_assignments": r.job_assignments,
+            "ratio_job_confirm_to_import": round(r.job_confirm.seconds / r.copy_run.seconds, 2),
+            "ratio_job_total_to_import": round(job_total / r.copy_run.seconds, 2),
             "top_statements": [{"count": c, "sql": s} for c, s in r.copy_run.shapes],
             "bulk_create_top_statements": [{"count": c, "sql": s} for c, s in r.bulk_run.shapes],
             "reimport_top_statements": [{"count": c, "sql": s} for c, s in r.reimport.shapes],
@@ -289,6 +352,12 @@ class Command(BenchCommand):
             f"{'ratio import / that':34}{s['ratio_import_to_copy_with_fks']:9.2f} ×",
             f"{'re-import, unchanged':34}{s['reimport_s']:9.2f} s  {s['reimport_queries']:>6} queries, "
             f"{s['reimport_created_assignments']} assignments created",
+            "upload through the page's background job (tasks.run_plan_upload):",
+            f"{'  upload + dry run (preview)':34}{s['job_preview_s']:9.2f} s  {s['job_preview_queries']:>6} queries",
+            f"{'  confirm: import + publish':34}{s['job_confirm_s']:9.2f} s  {s['job_confirm_queries']:>6} queries, "
+            f"{s['job_assignments']:,} assignments",
+            f"{'  ratio confirm / import+publish':34}{s['ratio_job_confirm_to_import']:9.2f} ×",
+            f"{'  ratio preview+confirm / that':34}{s['ratio_job_total_to_import']:9.2f} ×",
             "most frequent statements (COPY run):",
             *(f"  {c:>5} × {sql[:150]}" for c, sql in r.copy_run.shapes),
             *(f"note: {n}" for n in r.notes),

@@ -346,3 +346,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "audit.origin.client_ip"
 AXES_VERBOSE = False
+
+# Plan uploads (tasks/services/plan_uploads.py): the dry run and the import run as a background job when
+# a worker is configured; uploads never imported are deleted with their files after so many days.
+PLAN_UPLOADS_IN_BACKGROUND = env_bool("PLAN_UPLOADS_IN_BACKGROUND", not CELERY_TASK_ALWAYS_EAGER)
+PLAN_UPLOAD_KEEP_DAYS = env_int("PLAN_UPLOAD_KEEP_DAYS", 30)

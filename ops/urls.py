@@ -35,6 +35,7 @@ from tasks.api import (
     ExtensionRequestViewSet,
     ItemViewSet,
     LineOfActionViewSet,
+    PlanJobView,
     PlanView,
 )
 
@@ -80,6 +81,7 @@ urlpatterns = [
     path("api/v1/stats/figures/upload/", SheetUploadView.as_view(), name="stats-upload"),
     path("api/v1/stats/figures/summary/", SummaryUploadView.as_view(), name="stats-summary"),
     path("api/v1/plans/", PlanView.as_view(), name="plans"),
+    path("api/v1/plans/<int:pk>/", PlanJobView.as_view(), name="plan-job"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's start-up script as a file (the split view), so the CSP needs no inline script;
     # Redoc injects its styles at run time, so its page alone allows inline style (never script).

@@ -10,6 +10,7 @@ import tempfile
 
 from django.db import transaction
 from django.http import Http404
+from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import (
     extend_schema,
@@ -47,6 +48,10 @@ from .models import (
     ExtensionRequest,
     Item,
     LineOfAction,
+    PlanJob,
+    PlanJobState,
+    PlanUpload,
+    PlanUploadStatus,
     ProgressReport,
 )
 from .queries import campaigns_for, overdue_q
@@ -55,7 +60,7 @@ from .services.campaigns import close_campaign, copy_campaign, reopen_campaign
 from .services.cascade import Share, pass_down
 from .services.extensions import decide_extension, request_extension
 from .services.items import update_item
-from .services.plan_uploads import run_plan
+from .services.plan_uploads import in_background, job_progress, run_plan, upload_plan
 from .services.plans import result_json
 from .services.progress import add_comment, report_progress, timeline
 from .services.workflow import TRANSITIONS, allowed_transitions, transition_assignment
@@ -765,6 +770,9 @@ class PlanResult(serializers.Serializer):
     actions = serializers.IntegerField()
     items = serializers.IntegerField()
     assignments = serializers.IntegerField()
+    by_unit_kind = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Active assignments per unit kind (station, subbureau …)"
+    )
     created = serializers.DictField(child=serializers.IntegerField())
     updated = serializers.DictField(child=serializers.IntegerField())
     withdrawn = serializers.DictField(child=serializers.IntegerField(), required=False)
@@ -774,10 +782,60 @@ class PlanResult(serializers.Serializer):
     errors = PlanLocation(many=True)
 
 
+class PlanJobSerializer(serializers.Serializer):
+    """An uploaded plan's background job: poll ``status_url`` until ``pending`` is false; ``result`` is
+    then the import's JSON (as ``import_plan --format json``), with its ``errors`` if it failed."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="The file's name as uploaded")
+    status = serializers.ChoiceField(choices=PlanUploadStatus.choices)
+    job = serializers.ChoiceField(choices=PlanJob.choices)
+    state = serializers.ChoiceField(choices=PlanJobState.choices, help_text="The job: queued, running, done, failed")
+    pending = serializers.BooleanField()
+    progress = serializers.IntegerField(min_value=0, max_value=100)
+    message = serializers.CharField(help_text="The stage while running; why it failed")
+    status_url = serializers.CharField()
+    result = PlanResult(allow_null=True, help_text="None while the job waits or runs")
+
+
+def plan_job(upload: PlanUpload) -> dict:
+    progress, message = job_progress(upload)
+    return {
+        "id": upload.pk,
+        "name": upload.name,
+        "status": upload.status,
+        "job": upload.job,
+        "state": upload.job_state,
+        "pending": upload.is_pending,
+        "progress": progress,
+        "message": message,
+        "status_url": reverse("plan-job", args=[upload.pk]),
+        "result": None if upload.is_pending or not upload.result else upload.result,
+    }
+
+
+class PlanJobView(APIView):
+    """An uploaded plan's job, as ``POST /api/v1/plans/`` answered it with a 202: HQ over the campaign's
+    owner sees it, anyone else a 404."""
+
+    @extend_schema(responses={200: PlanJobSerializer, 404: refusal(404, "No such upload the caller manages")})
+    def get(self, request, pk: int):
+        upload = PlanUpload.objects.visible_to(request.user, scope.Action.MANAGE).filter(pk=pk).first()
+        if upload is None:
+            raise Http404
+        return Response(plan_job(upload))
+
+
 class PlanView(APIView):
     """HQ's plan import: a dry run by default (what would be created, updated, withdrawn, and every
     problem located), the import with ``dry_run=false``. A file with problems is a 400 with them, and
-    nothing is written."""
+    nothing is written.
+
+    Where a worker is configured (``PLAN_UPLOADS_IN_BACKGROUND``) the file is kept and the dry run or
+    the import runs as a background job: the answer is a 202 with the job (``PlanJob``), whose
+    ``status_url`` says when it has ended and then holds the result (a plan's problems as its
+    ``errors``). Without a worker (the embedded default) it runs in the request: 200 (dry run) or 201
+    with the result, 400 with the problems."""
 
     parser_classes = [MultiPartParser]
 
@@ -786,6 +844,7 @@ class PlanView(APIView):
         responses={
             200: PlanResult,
             201: PlanResult,
+            202: PlanJobSerializer,
             # the fields at fault, a file refused for its type (detail), or the plan's problems: PlanResult
             # with its ``errors``, located
             400: refusal(400, "The request or the file is refused: a plan's problems come as PlanResult's errors"),
@@ -814,6 +873,21 @@ class PlanView(APIView):
             owner = found.get(d["owner"])
             if owner is None:
                 return Response({"owner": ["不在您的职责范围内"]}, status=400)
+        if in_background():
+            upload = upload_plan(
+                upload=d["file"],
+                by=user,
+                campaign=campaign,
+                name=d["name"],
+                code=d["code"],
+                start=d["start"],
+                end=d["end"],
+                owner=owner,
+                background=True,
+                dry_run=d["dry_run"],
+                publish=d["publish"],
+            )
+            return Response(plan_job(upload), status=202)
         checked = check_data_file(d["file"])
         with tempfile.NamedTemporaryFile(suffix=checked.extension) as spool:
             for chunk in d["file"].chunks():

@@ -485,9 +485,25 @@ class ExtensionRequest(models.Model):
 
 
 class PlanUploadStatus(models.TextChoices):
+    PENDING = "pending", _("being checked")  # kept; its dry run waits for, or runs in, the background job
     PREVIEWED = "previewed", _("previewed")  # the dry run passed: awaiting HQ's confirmation
     FAILED = "failed", _("failed")  # the dry run (or the confirmed run) found problems: nothing written
     IMPORTED = "imported", _("imported")
+
+
+class PlanJob(models.TextChoices):
+    """What the upload's background job does: the dry run, or the import on confirmation."""
+
+    PREVIEW = "preview", _("dry run")
+    IMPORT = "import", _("import")
+
+
+class PlanJobState(models.TextChoices):
+    IDLE = "", _("no job")
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 def plan_path(instance: "PlanUpload", filename: str) -> str:
@@ -518,6 +534,19 @@ class PlanUpload(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
     imported_at = models.DateTimeField(null=True, blank=True)
+    # The background job (tasks/jobs.py): which, its state, its lease (``started_at``, as boards' exports),
+    # its last progress and what the user reads (the stage, or why it failed). The progress of a running
+    # import is in the cache (``plan_uploads.job_progress``): the import's transaction hides row writes.
+    job = models.CharField(max_length=10, choices=PlanJob.choices, blank=True)
+    job_state = models.CharField(max_length=10, choices=PlanJobState.choices, blank=True, default=PlanJobState.IDLE)
+    progress = models.PositiveSmallIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+    publish = models.BooleanField(default=False)  # asked with the confirmation
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     scope_via = "owner"
 
@@ -525,6 +554,12 @@ class PlanUpload(models.Model):
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]
+        constraints = [models.CheckConstraint(condition=models.Q(progress__lte=100), name="planupload_progress_le_100")]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_pending(self) -> bool:
+        """Its job waits or runs: the page polls."""
+        return self.job_state in (PlanJobState.QUEUED, PlanJobState.RUNNING)

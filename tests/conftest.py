@@ -44,6 +44,13 @@ def _media_in_tmp(settings, tmp_path_factory):
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
 
 
+@pytest.fixture(autouse=True)
+def _plans_in_the_request(settings):
+    # the suite runs no worker (REDIS_URL or not): an uploaded plan's dry run and import run in the
+    # request, as in the embedded default; tests/web/test_plan_jobs.py turns the background job on
+    settings.PLAN_UPLOADS_IN_BACKGROUND = False
+
+
 @dataclass
 class City:
     units: dict[str, Unit]

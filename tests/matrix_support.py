@@ -50,7 +50,19 @@ from inspections import services as supervision
 from inspections.models import Finding, Hotspot, Inspection, InspectionKind, Notice, Photo
 from stats.models import Indicator, Round
 from stats.services import report_figures
-from tasks.models import Assignment, Campaign, Comment, Evidence, ExtensionRequest, Item, LineOfAction
+from tasks.models import (
+    Assignment,
+    Campaign,
+    Comment,
+    Evidence,
+    ExtensionRequest,
+    Item,
+    LineOfAction,
+    PlanJob,
+    PlanJobState,
+    PlanUpload,
+    PlanUploadStatus,
+)
 from tasks.services.cascade import Share, pass_down
 from tasks.services.extensions import request_extension
 from tasks.services.plans import import_plan
@@ -413,6 +425,25 @@ class World:
             return Indicator.objects.filter(campaign=self.campaigns[key]).order_by("seq", "id").first()
         if kind == "round":
             return Round.objects.filter(campaign=self.campaigns[key]).order_by("start").first()
+        if kind == "plan":  # HQ's kept upload of the campaign's plan, previewed (its job done)
+            campaign = self.campaigns[key]
+            upload, _ = PlanUpload.objects.get_or_create(
+                campaign=campaign,
+                defaults={
+                    "file": f"plans/matrix-{key}.xlsx",
+                    "name": f"{campaign.name}.xlsx",
+                    "extension": ".xlsx",
+                    "size": 1,
+                    "sha256": "0" * 64,
+                    "owner": campaign.owner,
+                    "uploaded_by": self.people["hq"],
+                    "status": PlanUploadStatus.PREVIEWED,
+                    "job": PlanJob.PREVIEW,
+                    "job_state": PlanJobState.DONE,
+                    "progress": 100,
+                },
+            )
+            return upload
         raise KeyError(kind)
 
 
@@ -423,7 +454,7 @@ def unit_code_of(kind: str, key: str) -> str:
     """The unit deciding the visibility of an object of ``kind``/``key``, known without the database."""
     if kind == "user":
         return {"hq": "3303", "east_lead": "330310", "station_lead": "33031001", "west_lead": "330320"}[key]
-    if kind in ("campaign", "action", "item", "indicator", "round"):
+    if kind in ("campaign", "action", "item", "indicator", "round", "plan"):
         return {"XJ": "3303", "XS": "330320"}[key]
     if kind == "tour":
         return TOUR[0]  # the first; see units_of

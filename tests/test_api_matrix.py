@@ -867,6 +867,8 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     (f"{V1}/plans/", "POST"): Object(
         (Do("campaign", "manage", body=plan_file_body, fmt="multipart", check=dry_run_counts),)
     ),
+    # an upload's background job (the 202's status_url): seen by HQ over the campaign's owner only
+    (f"{V1}/plans/{{id}}/", "GET"): Object((Do("plan", "manage"),)),
     (f"{V1}/inbox/", "GET"): Own("list"),
     (f"{V1}/inbox/{{id}}/", "GET"): Own("detail"),
     (f"{V1}/inbox/{{id}}/read/", "POST"): Own("read"),
@@ -899,6 +901,7 @@ TARGETS = {
     "item": ("XJ", "XS"),
     "indicator": ("XJ", "XS"),
     "round": ("XJ", "XS"),
+    "plan": ("XJ", "XS"),
     # supervision (matrix_support.Supervision), and the units where a creation is tried
     "inspection": SITES,
     "finding": SITES,
@@ -963,6 +966,8 @@ def short(path: str) -> str:
 
 
 def visible(persona: Persona, kind: str, key: str) -> bool:
+    if kind == "plan":  # an upload is HQ's: seen with the manage right over the campaign's owner only
+        return persona.over({Role.HQ}, unit_code_of(kind, key))
     if kind in CAMPAIGN_KINDS:
         return sees_campaign(persona, unit_code_of(kind, key))
     return any(sees_unit(persona, code) for code in units_of(kind, key))

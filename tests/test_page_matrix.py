@@ -842,6 +842,9 @@ EXPECTED: dict[str, Any] = {
         (Do("closed", "manage", "POST", gate="manage", refused=404, ok=302, body=lambda w, c, k: {"reason": "矩阵"},
             writes=True, to=at("web:tasks-campaign")),)
     ),
+    # its job's status (JSON, polled by the progress bar) and its stored file (an attachment)
+    "web:tasks-plan-status": Obj((Do("plan", "manage", gate="manage", refused=404),)),
+    "web:tasks-plan-file": Obj((Do("plan", "manage", gate="manage", refused=404),)),
     # boards, statistics, bulletin, exports
     "web:boards-battle": Board("board"),
     "web:boards-ranking": Obj(
@@ -1693,6 +1696,8 @@ def stored_files(world: PageWorld) -> list[tuple[str, str, str, str]]:
         files.append(("photo", photo.file.name, reverse("finding-photo-download", args=[photo.pk]), site))
     for name, export in world.exports.items():
         files.append(("export", export.file.name, reverse("web:boards-export-download", args=[export.pk]), name))
+    for upload in world.plans.values():  # HQ's plan files: the manage right over the campaign's owner
+        files.append(("plan", upload.file.name, reverse("web:tasks-plan-file", args=[upload.pk]), upload.owner.code))
     return files
 
 
@@ -1709,9 +1714,13 @@ def test_files_only_through_their_views(world, persona):
             assert response.status_code == 404, url
             assert PNG not in response.content and b"XLSX-" not in response.content
         response = client.get(download)
-        may = owner == persona.name if what == "export" else sees_unit(persona, owner)
+        may = {"export": lambda: owner == persona.name, "plan": lambda: may_manage(persona, owner)}.get(
+            what, lambda: sees_unit(persona, owner)
+        )()
         if persona.anonymous:
             assert response.status_code in (302, 401, 403)
+        elif what == "plan" and not holds(persona, "manage"):
+            assert response.status_code == 403, (what, download)  # the plan pages are HQ's (gate)
         elif not may:
             assert response.status_code == 404, (what, download)
         else:

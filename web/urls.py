@@ -31,6 +31,8 @@ urlpatterns = [
     path("campaigns/<int:pk>/reopen/", campaigns.reopen, name="tasks-campaign-reopen"),
     path("plans/", plans.plans, name="tasks-plans"),
     path("plans/<int:pk>/", plans.plan, name="tasks-plan"),
+    path("plans/<int:pk>/status/", plans.plan_status, name="tasks-plan-status"),
+    path("plans/<int:pk>/file/", plans.plan_file, name="tasks-plan-file"),
     # inspections (supervision: findings, notices, inspections, hotspots)
     path("findings/", findings.findings, name="inspections-findings"),
     path("findings/new/", findings.finding_new, name="inspections-finding-new"),

@@ -7,13 +7,14 @@ whole import and then rolls it back, so what it reports is exactly what a real r
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from accounts import scope
@@ -37,6 +38,16 @@ from utilities.db import bulk_insert
 from utilities.errors import Forbidden, Refused
 from utilities.tables import FileProblems, Location, Problem
 
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: "reading", "compiling", "writing" (the items), "assignments" (rows
+written of all), "counting". Called a handful of times per import, never per row."""
+
+ASSIGNMENT_CHUNK = 20_000  # new assignments written per COPY when someone watches the progress
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    pass
+
 
 @dataclass
 class PlanImportResult:
@@ -50,6 +61,7 @@ class PlanImportResult:
     changes: list[str] = field(default_factory=list)
     published: bool = False
     dry_run: bool = False
+    by_unit_kind: dict[str, int] = field(default_factory=dict)  # active assignments per unit kind
 
     def as_dict(self) -> dict:
         return {
@@ -57,6 +69,7 @@ class PlanImportResult:
             "actions": self.actions,
             "items": self.items,
             "assignments": self.assignments,
+            "by_unit_kind": dict(self.by_unit_kind),
             "created": dict(self.created),
             "updated": dict(self.updated),
             "withdrawn": dict(self.withdrawn),
@@ -77,6 +90,7 @@ def result_json(result: PlanImportResult | None = None, problems: Iterable[Probl
         "actions": 0,
         "items": 0,
         "assignments": 0,
+        "by_unit_kind": {},
         "created": {},
         "updated": {},
         "errors": [p.as_dict() for p in problems],
@@ -99,11 +113,16 @@ def import_plan(
     dry_run: bool = False,
     by: User | None = None,
     display_name: str | None = None,
+    progress: Progress | None = None,
 ) -> PlanImportResult:
     """Read, check and write a plan file. Raises ``FileProblems`` (nothing written) on any error.
 
-    ``by`` is who imports; ``None`` is the system (the command line, the demo), which checks no right."""
+    ``by`` is who imports; ``None`` is the system (the command line, the demo), which checks no right.
+    ``progress`` hears each stage (a background job shows it as a bar)."""
+    progress = progress or _silent
+    progress("reading", 0, 1)
     raw = read_plan(path, display_name=display_name)
+    progress("compiling", 0, 1)
     meta_code = code or (str(raw.meta["code"].value) if "code" in raw.meta else None)
     meta_name = name or (str(raw.meta["name"].value) if "name" in raw.meta else None)
     existing = _find_campaign(meta_code, meta_name)
@@ -129,16 +148,22 @@ def import_plan(
     source = f"import_plan {display_name or Path(path).name}"
     try:
         with transaction.atomic():
+            progress("writing", 0, len(spec.items))
             campaign, old_due = _write(spec, existing, result, by, source)
             if publish and campaign.status == CampaignStatus.DRAFT:
-                publish_campaign(campaign=campaign, by=by, source=source, result=result)
+                publish_campaign(campaign=campaign, by=by, source=source, result=result, progress=progress)
                 campaign.refresh_from_db(fields=["status", "published_at"])
             elif campaign.status == CampaignStatus.PUBLISHED:
-                sync_assignments(campaign=campaign, by=by, source=source, result=result, old_due=old_due)
+                sync_assignments(
+                    campaign=campaign, by=by, source=source, result=result, old_due=old_due, progress=progress
+                )
+            progress("counting", 0, 1)
             result.campaign = campaign.code
             result.actions = campaign.actions.count()
             result.items = campaign.items.filter(is_active=True).count()
-            result.assignments = campaign.assignments.filter(is_active=True).count()
+            kinds = campaign.assignments.filter(is_active=True).values_list("unit__kind").annotate(n=Count("id"))
+            result.by_unit_kind = dict(sorted(kinds.order_by()))
+            result.assignments = sum(result.by_unit_kind.values())
             result.published = campaign.status == CampaignStatus.PUBLISHED
             if dry_run:
                 raise _Rollback
@@ -330,7 +355,12 @@ def _fit_decimal(value: Decimal | None) -> Decimal | None:
 
 
 def publish_campaign(
-    *, campaign: Campaign, by: User | None, source: str = "", result: PlanImportResult | None = None
+    *,
+    campaign: Campaign,
+    by: User | None,
+    source: str = "",
+    result: PlanImportResult | None = None,
+    progress: Progress | None = None,
 ) -> PlanImportResult:
     """Draft → published: every item's named units get their assignments.
 
@@ -347,7 +377,7 @@ def publish_campaign(
         campaign.status = CampaignStatus.PUBLISHED
         campaign.published_at = timezone.now()
         campaign.save(update_fields=["status", "published_at", "updated_at"])
-        sync_assignments(campaign=campaign, by=by, source=source, result=result)
+        sync_assignments(campaign=campaign, by=by, source=source, result=result, progress=progress)
         audit.record(
             [
                 audit.event(
@@ -451,6 +481,7 @@ def sync_assignments(
     source: str = "",
     result: PlanImportResult | None = None,
     old_due: dict[int, date] | None = None,
+    progress: Progress | None = None,
 ) -> PlanImportResult:
     """Create, update, withdraw or restore assignments so they match the plan. Progress is never lost.
 
@@ -458,7 +489,12 @@ def sync_assignments(
     that were still on the old date, leaving individually extended ones alone.
     """
     return apply_assignments(
-        plan_assignments(campaign), by=by, source=source, result=result or PlanImportResult(), old_due=old_due
+        plan_assignments(campaign),
+        by=by,
+        source=source,
+        result=result or PlanImportResult(),
+        old_due=old_due,
+        progress=progress,
     )
 
 
@@ -469,9 +505,11 @@ def apply_assignments(
     source: str,
     result: PlanImportResult,
     old_due: dict[int, date] | None = None,
+    progress: Progress | None = None,
 ) -> PlanImportResult:
     """Write ``plan``: new assignments in bulk, withdrawals and restorations keeping status and progress,
-    role changes, each audited; then a changed deadline (``old_due``) moves what was still on it."""
+    role changes, each audited; then a changed deadline (``old_due``) moves what was still on it.
+    With ``progress`` the new rows go in chunks of ``ASSIGNMENT_CHUNK``, each reported."""
     old_due = old_due or {}
     now = timezone.now()
     campaign = plan.campaign
@@ -479,23 +517,26 @@ def apply_assignments(
         (campaign.pk, item_id, unit_id, role, plan.due[item_id], "pending", True, 0, 1, now, now)
         for (item_id, unit_id), role in plan.new.items()
     ]
-    bulk_insert(
-        Assignment,
-        [
-            "campaign",
-            "item",
-            "unit",
-            "role",
-            "due_date",
-            "status",
-            "is_active",
-            "progress",
-            "version",
-            "created_at",
-            "updated_at",
-        ],
-        new_rows,
-    )
+    columns = [
+        "campaign",
+        "item",
+        "unit",
+        "role",
+        "due_date",
+        "status",
+        "is_active",
+        "progress",
+        "version",
+        "created_at",
+        "updated_at",
+    ]
+    step = ASSIGNMENT_CHUNK if progress else max(len(new_rows), 1)
+    for done in range(0, len(new_rows), step):
+        if progress:
+            progress("assignments", done, len(new_rows))
+        bulk_insert(Assignment, columns, new_rows[done : done + step])
+    if progress:
+        progress("assignments", len(new_rows), len(new_rows))
     result.created["assignments"] += len(new_rows)
 
     withdraw, restore = plan.withdraw, plan.restore

@@ -134,6 +134,17 @@ class TestImport:
         assert (out["actions"], out["items"], out["assignments"]) == (2, 4, 12)
         assert out["created"] == {"campaign": 1, "actions": 2, "items": 4, "assignments": 12}
         assert out["errors"] == []
+        # assignments per kind of unit: what was written, by the units' kinds
+        written = Assignment.objects.filter(is_active=True)
+        kinds = {k: written.filter(unit__kind=k).count() for k in UnitKind.values}
+        assert out["by_unit_kind"] == {k: n for k, n in kinds.items() if n}
+        assert sum(out["by_unit_kind"].values()) == out["assignments"]
+
+    def test_text_output_counts_per_unit_kind(self, city, xlsx, capsys):
+        call_command("import_plan", str(xlsx), "--publish", *_argv(OPTS))
+        stations = Assignment.objects.filter(unit__kind=UnitKind.STATION).count()
+        line = next(x for x in capsys.readouterr().out.splitlines() if "按单位类别：" in x)
+        assert stations and f"派出所 {stations}" in line
 
 
 def _argv(opts):

@@ -152,6 +152,8 @@ PAGE_PARAMS: dict[str, Page] = {
     "web:tasks-campaign-reopen": Page(post=("reason",)),
     "web:tasks-plans": Page(post=("campaign", "name", "code", "start", "end", "owner")),
     "web:tasks-plan": Page(post=("publish",)),
+    "web:tasks-plan-status": Page(),
+    "web:tasks-plan-file": Page(),
     "web:boards-battle": Page(BOARD),
     "web:boards-exports": Page(),
     "web:boards-export-new": Page(post=("kind", *BOARD)),

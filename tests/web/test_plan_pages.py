@@ -14,6 +14,7 @@ from tests.web.pages import login, text
 
 pytestmark = pytest.mark.django_db
 
+
 NEW = {"name": "夏季行动", "code": "XJ", "start": CAMPAIGN["start"], "end": CAMPAIGN["end"], "owner": "3303"}
 
 

@@ -10,22 +10,23 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import scope
-from accounts.models import Unit
+from accounts.models import Unit, UnitKind
 from accounts.scope import Action
 from tasks.models import (
     Campaign,
     CampaignStatus,
     PlanUpload,
 )
-from tasks.services.plan_uploads import UPLOADABLE, confirm_plan, preview_plan
+from tasks.services.plan_uploads import UPLOADABLE, confirm_plan, in_background, job_progress, preview_plan
 from utilities.params import DateField
+from utilities.uploads import download
 
 from ..pages import PAGE_SIZE, submit
 
@@ -100,6 +101,7 @@ def plans(request: HttpRequest) -> HttpResponse:
             start=data["start"],
             end=data["end"],
             owner=data["owner"],
+            background=in_background(),
         )
         return _("Plan uploaded: check the preview before importing."), reverse("web:tasks-plan", args=[upload.pk])
 
@@ -118,20 +120,63 @@ def _plan_rows(result: dict) -> list[tuple[str, int, int, int]]:
     ]
 
 
-@login_required
-def plan(request: HttpRequest, pk: int) -> HttpResponse:
-    """One upload's preview: the dry run's numbers and changes, every problem located beside the
-    cell's text; confirming imports it (and publishes a draft if asked) from the stored file."""
+def _by_kind(result: dict) -> list[tuple[str, int]]:
+    """(unit kind's label, assignments) in the order of the kinds, for the preview's table."""
+    counts = result.get("by_unit_kind") or {}
+    labels = dict(UnitKind.choices)
+    order = {kind: n for n, kind in enumerate(labels)}
+    return [(labels.get(k, k), n) for k, n in sorted(counts.items(), key=lambda kv: order.get(kv[0], len(order)))]
+
+
+def _upload(request: HttpRequest, pk: int) -> PlanUpload:
     _hq(request)
-    upload = get_object_or_404(
+    return get_object_or_404(
         PlanUpload.objects.visible_to(request.user, Action.MANAGE).select_related("campaign", "owner", "uploaded_by"),
         pk=pk,
     )
 
+
+@login_required
+def plan_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """The upload's job as the page's progress bar polls it: state, percent, the stage in words."""
+    upload = _upload(request, pk)
+    progress, message = job_progress(upload)
+    return JsonResponse(
+        {
+            "id": upload.pk,
+            "status": upload.status,
+            "job": upload.job,
+            "state": upload.job_state,
+            "pending": upload.is_pending,
+            "progress": progress,
+            "message": message,
+        }
+    )
+
+
+@login_required
+def plan_file(request: HttpRequest, pk: int) -> FileResponse:
+    """The stored file as it was uploaded (the bytes previewed and imported), as an attachment."""
+    upload = _upload(request, pk)
+    response = FileResponse(upload.file.open("rb"), content_type="application/octet-stream")
+    return download(response, upload.name, fallback=f"plan-{upload.pk}{upload.extension}")
+
+
+@login_required
+def plan(request: HttpRequest, pk: int) -> HttpResponse:
+    """One upload's preview: the dry run's numbers and changes, every problem located beside the
+    cell's text; confirming imports it (and publishes a draft if asked) from the stored file. While its
+    job waits or runs, a progress bar that polls ``plan_status`` and reloads the page when it ends."""
+    upload = _upload(request, pk)
+
     def page(status: int = 200, **bound) -> HttpResponse:
         upload.refresh_from_db()
+        progress, stage = job_progress(upload)
         context = {
             "upload": upload,
+            "progress": progress,
+            "stage": stage,
+            "by_kind": _by_kind(upload.result),
             "result": upload.result,
             "rows": _plan_rows(upload.result),
             "errors": upload.result.get("errors", []),
@@ -144,7 +189,9 @@ def plan(request: HttpRequest, pk: int) -> HttpResponse:
         return page()
 
     def confirm(data) -> tuple[str, str]:
-        result = confirm_plan(upload=upload, by=request.user, publish=data["publish"])
+        result = confirm_plan(upload=upload, by=request.user, publish=data["publish"], background=in_background())
+        if result is None:
+            return _("The import runs in the background: this page follows it."), reverse("web:tasks-plan", args=[pk])
         message = _("Plan imported into %(code)s: %(items)d items, %(assignments)d assignments.") % {
             "code": result.campaign,
             "items": result.items,

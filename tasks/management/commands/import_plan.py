@@ -1,7 +1,9 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
+from accounts.models import UnitKind
 from tasks.services.plans import import_plan, result_json
 from utilities.cn import nest_quotes
 from utilities.tables import FileProblems
@@ -58,3 +60,8 @@ class Command(BaseCommand):
             f"行动 {result.campaign}（{state}）：{result.actions} 个行动，{result.items} 项清单，"
             f"{result.assignments} 条任务分配。"
         )
+        if result.by_unit_kind:
+            kinds = dict(UnitKind.choices)
+            with translation.override("zh-hans"):
+                per = "，".join(f"{kinds.get(k, k)} {n}" for k, n in result.by_unit_kind.items())
+            self.stdout.write(f"  按单位类别：{per}")
