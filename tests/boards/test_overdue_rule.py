@@ -14,18 +14,21 @@ import time_machine
 from django.db import connection
 from rest_framework.test import APIClient
 
+from accounts import scope
 from accounts.models import Unit
 from bench.aggregates import Ask, battle_sql, ranking_sql
 from bench.boards import _columns
 from boards.bulletin import bulletin_context, week_of
 from boards.queries import battle_board
 from boards.ranking import standings
-from notifications import sweep
+from notifications import digest, sweep
 from notifications.models import Reminder
+from ops.celery import app as celery_app
 from tasks.models import Assignment, AssignmentStatus
 from tasks.queries import checklist_progress, overdue_q, progress_counts
 from tasks.services.cascade import Share, pass_down
 from tests.boards.conftest import TODAY
+from tests.boards.test_exports import ledger_rows, made
 from tests.web.pages import login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mid_campaign")]
@@ -196,3 +199,15 @@ def test_the_bare_sql_agrees(city, waiting, shared):
             if path in ranked:
                 s = ranked[path]
                 assert (total, done, due, in_time, overdue) == (s.total, s.done, s.due, s.in_time, s.overdue)
+
+
+def test_ledger_export_and_weekly_digest(city, waiting, django_capture_on_commit_callbacks, monkeypatch):
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+    rows = ledger_rows(made(django_capture_on_commit_callbacks, city["hq"], "ledger", campaign=waiting.pk))
+    late = {r[3]: r[8] for r in rows if r[2].startswith("1.1 ")}
+    assert (late["城关派出所"], late["东湖派出所"], late["西山派出所"]) == ("否", "是", "是")
+    overdue = Assignment.objects.filter(overdue_q(TODAY), campaign=waiting)
+    assert sum(r[8] == "是" for r in rows) == overdue.count()
+    figures = digest.summary(scope.scope_for(city["hq"], scope.Action.VIEW), TODAY)
+    assert figures.overdue == overdue.count()
+    assert overdue.filter(unit__code=LATE).exists() and not overdue.filter(unit__code=ON_TIME, item__code="1.1")
