@@ -22,6 +22,7 @@ from bench.timing import WARMUP, ms, nearest_rank
 from inspections.models import Finding, FindingStatus
 from stats.models import Figure, Indicator, Round
 from tasks.models import Assignment, AssignmentStatus, Campaign, Item
+from tasks.queries import overdue_sql, planned_sql
 from utilities.db import fast_paths
 
 
@@ -75,12 +76,12 @@ def battle_sql(ask: Ask) -> tuple[str, list[Any]]:
     sql = f"""
         SELECT i.action_id, SUBSTR(u.path, 1, %s) AS branch, COUNT(*),
                COUNT(CASE WHEN a.status = %s THEN 1 END),
-               COUNT(CASE WHEN a.due_date < %s AND a.status <> %s THEN 1 END)
+               COUNT(CASE WHEN {overdue_sql("a")} THEN 1 END)
         FROM {t["a"]} a JOIN {t["i"]} i ON i.id = a.item_id JOIN {t["u"]} u ON u.id = a.unit_id
-        WHERE a.campaign_id = %s AND a.is_active = %s AND u.path LIKE %s
+        WHERE a.campaign_id = %s AND a.is_active = %s AND {planned_sql("a")} AND u.path LIKE %s
         GROUP BY i.action_id, SUBSTR(u.path, 1, %s)"""  # noqa: S608
     accepted = AssignmentStatus.ACCEPTED.value
-    return sql, [width, accepted, ask.today, accepted, ask.campaign.pk, True, ask.unit.path + "%", width]
+    return sql, [width, accepted, ask.today, ask.campaign.pk, True, ask.unit.path + "%", width]
 
 
 def ranking_sql(ask: Ask) -> tuple[str, list[Any]]:
@@ -93,9 +94,9 @@ def ranking_sql(ask: Ask) -> tuple[str, list[Any]]:
                COUNT(CASE WHEN a.status = %s THEN 1 END),
                COUNT(CASE WHEN a.due_date < %s THEN 1 END),
                COUNT(CASE WHEN a.due_date < %s AND a.status IN (%s, %s) AND a.submitted_on <= a.due_date THEN 1 END),
-               COUNT(CASE WHEN a.due_date < %s AND a.status <> %s THEN 1 END)
+               COUNT(CASE WHEN {overdue_sql("a")} THEN 1 END)
         FROM {t["a"]} a JOIN {t["u"]} u ON u.id = a.unit_id
-        WHERE a.campaign_id = %s AND a.is_active = %s AND u.path LIKE %s
+        WHERE a.campaign_id = %s AND a.is_active = %s AND {planned_sql("a")} AND u.path LIKE %s
         GROUP BY SUBSTR(u.path, 1, %s)
         UNION ALL
         SELECT 'f', SUBSTR(u.path, 1, %s), COUNT(*),
@@ -116,7 +117,6 @@ def ranking_sql(ask: Ask) -> tuple[str, list[Any]]:
         S.SUBMITTED.value,
         S.ACCEPTED.value,
         today,
-        S.ACCEPTED.value,
         ask.campaign.pk,
         True,
         like,

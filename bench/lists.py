@@ -22,7 +22,7 @@ from typing import Any
 from django.contrib.sessions.models import Session
 from django.core.management.base import CommandError, CommandParser
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from accounts.models import Role, Unit, User
 from bench.province import (
@@ -59,6 +59,7 @@ from bench.timing import (
     time_page,
 )
 from tasks.models import Assignment, AssignmentStatus, Campaign
+from tasks.queries import overdue_q
 
 CAMPAIGN_NAME = "全省公安机关夏季治安打击整治“百日行动”（列表基准测试）"
 CODE = "BENCH-LISTS"
@@ -223,8 +224,7 @@ class Command(BenchCommand):
         assignments = Assignment.objects.filter(campaign=campaign)
         report.assignments = assignments.count()
         report.statuses = dict(assignments.values_list("status").annotate(n=Count("id")).order_by("status"))
-        late = Q(is_active=True, due_date__lt=today) & ~Q(status=AssignmentStatus.ACCEPTED)
-        report.overdue = assignments.filter(late).count()
+        report.overdue = assignments.filter(overdue_q(today)).count()
 
     def _placeholders(self) -> dict[str, Any]:
         detail = (

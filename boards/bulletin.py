@@ -34,6 +34,7 @@ from inspections import notice_pdf as paper
 from inspections.models import Finding, FindingStatus, Inspection, InspectionStatus
 from stats import queries as stats
 from tasks.models import Assignment, AssignmentStatus, Campaign
+from tasks.queries import planned_q, submitted_on_time_q
 from utilities.cn import cn_date, cn_percent, cn_range
 from utilities.uploads import download
 
@@ -102,7 +103,8 @@ def round_period(campaign: Campaign, round_) -> Period:
 def _completion_chart(user, campaign: Campaign, unit: Unit, until: date) -> Chart:
     """Completion over time: the share of the work accepted by each week's end (by the day it was submitted)."""
     work = scope.restrict(
-        Assignment.objects.filter(campaign=campaign, is_active=True, unit__path__startswith=unit.path), user
+        Assignment.objects.filter(planned_q(), campaign=campaign, is_active=True, unit__path__startswith=unit.path),
+        user,
     )
     total = work.count()
     by_day = dict(
@@ -152,14 +154,17 @@ def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, is
     issued = issued or timezone.localdate()
     as_of = min(period.end, issued)
     work = scope.restrict(
-        Assignment.objects.filter(campaign=campaign, is_active=True, unit__path__startswith=unit.path), user
+        Assignment.objects.filter(planned_q(), campaign=campaign, is_active=True, unit__path__startswith=unit.path),
+        user,
     )
     # as of the period's end: work accepted since counts as done on the day it was submitted
     done_by_then = Q(status=AssignmentStatus.ACCEPTED, submitted_on__lte=as_of)
+    # ``tasks.queries.overdue_q`` as of that day: past due, not done, not waiting after an on-time submission
+    late = Q(due_date__lte=as_of) & ~done_by_then & ~(submitted_on_time_q() & Q(submitted_on__lte=as_of))
     counts = work.aggregate(
         total=Count("id"),
         done=Count("id", filter=done_by_then),
-        overdue=Count("id", filter=Q(due_date__lte=as_of) & ~done_by_then),
+        overdue=Count("id", filter=late),
         units=Count("unit", distinct=True),
     )
     pct = counts["done"] * 100 / counts["total"] if counts["total"] else None
@@ -201,9 +206,7 @@ def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, is
     )
     overdue = [
         {"unit": a.unit.name, "item": f"{a.item.code} {a.item.title}", "due": cn_date(a.due_date)}
-        for a in work.filter(Q(due_date__lte=as_of) & ~done_by_then)
-        .select_related("unit", "item")
-        .order_by("due_date", "unit__path")[:OVERDUE_SHOWN]
+        for a in work.filter(late).select_related("unit", "item").order_by("due_date", "unit__path")[:OVERDUE_SHOWN]
     ]
     findings = scope.restrict(Finding.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user)
     in_period = Q(found_at__date__gte=period.start, found_at__date__lte=period.end)

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import FileResponse, Http404
 from django.utils import timezone, translation
 from django.utils.functional import Promise
@@ -40,6 +40,7 @@ from audit import services as audit
 from stats import queries as stats
 from tasks.models import Assignment as Work
 from tasks.models import AssignmentRole, AssignmentStatus, Comparator
+from tasks.queries import overdue_q
 from utilities.cn import cn_date, cn_range
 from utilities.errors import Refused
 from utilities.uploads import download, safe_name
@@ -348,15 +349,17 @@ def build_ledger(user, params: dict, progress: Progress, *, today: date | None =
         "item__target_value",
         "item__target_comparator",
         "item__target_basis",
+        "late",
     )
-    ordered = work.order_by("item__action__seq", "item__action_id", "item__seq", "item_id", "unit__path")
+    ordered = work.annotate(late=ExpressionWrapper(overdue_q(today), output_field=BooleanField())).order_by(
+        "item__action__seq", "item__action_id", "item__seq", "item_id", "unit__path"
+    )
     roles, statuses = dict(AssignmentRole.choices), dict(AssignmentStatus.choices)
     counted = {"accepted": 0, "overdue": 0}
 
     def rows() -> Iterator[list]:
         for n, row in enumerate(ordered.values_list(*fields).iterator(chunk_size=LEDGER_CHUNK), start=1):
-            action_code, action_name, code, title, unit, role, due, status, done, share, target, cmp, basis = row
-            late = status != AssignmentStatus.ACCEPTED and due < today
+            action_code, action_name, code, title, unit, role, due, status, done, share, target, cmp, basis, late = row
             counted["accepted"] += status == AssignmentStatus.ACCEPTED
             counted["overdue"] += late
             yield [

@@ -17,7 +17,7 @@ from accounts import scope
 from accounts.models import Unit
 from accounts.scope import Action
 from tasks.models import Assignment, AssignmentStatus, Campaign, LineOfAction
-from tasks.queries import overdue_q
+from tasks.queries import overdue_q, planned_q
 
 STEP = Unit.steplen
 RED_SHARE = 0.2  # a fifth or more of the work overdue
@@ -84,7 +84,8 @@ def battle_board(
     """The board under ``unit`` (which the caller has checked is in the user's scope)."""
     today = today or timezone.localdate()
     work = scope.restrict(
-        Assignment.objects.filter(campaign=campaign, is_active=True, unit__path__startswith=unit.path), user
+        Assignment.objects.filter(planned_q(), campaign=campaign, is_active=True, unit__path__startswith=unit.path),
+        user,
     )
     if action is not None:
         work = work.filter(item__action=action)

@@ -28,7 +28,7 @@ from accounts import scope
 from accounts.models import Unit
 from inspections.models import Finding, FindingStatus
 from tasks.models import Assignment, AssignmentStatus, Campaign
-from tasks.queries import overdue_q
+from tasks.queries import overdue_q, planned_q, submitted_on_time_q
 
 from .models import Weights
 
@@ -95,7 +95,8 @@ def standings(user, campaign: Campaign, unit: Unit, *, today: date | None = None
     out = {u.path: Standing(u) for u in scope.children(user, unit)}
     S = AssignmentStatus
     work = scope.restrict(
-        Assignment.objects.filter(campaign=campaign, is_active=True, unit__path__startswith=unit.path), user
+        Assignment.objects.filter(planned_q(), campaign=campaign, is_active=True, unit__path__startswith=unit.path),
+        user,
     )
     due = Q(due_date__lt=today)
     for row in (
@@ -106,10 +107,7 @@ def standings(user, campaign: Campaign, unit: Unit, *, today: date | None = None
             total=Count("id"),
             done=Count("id", filter=Q(status=S.ACCEPTED)),
             due=Count("id", filter=due),
-            in_time=Count(
-                "id",
-                filter=due & Q(status__in=[S.SUBMITTED, S.ACCEPTED], submitted_on__lte=F("due_date")),
-            ),
+            in_time=Count("id", filter=due & submitted_on_time_q()),
             overdue=Count("id", filter=overdue_q(today), output_field=IntegerField()),
         )
     ):

@@ -12,6 +12,7 @@ from datetime import date
 from django.utils import timezone
 
 from tasks.models import Assignment, AssignmentStatus
+from tasks.queries import is_overdue
 
 from .models import Colour
 
@@ -22,7 +23,7 @@ def slip(a: Assignment, today: date | None = None, near_days: int = NEAR_DAYS) -
     today = today or timezone.localdate()
     if not a.is_active or a.status in (AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED):
         return None
-    if a.due_date < today:
+    if is_overdue(a, today):
         return Colour.RED
     if a.status == AssignmentStatus.RETURNED or a.is_behind_pace(today):
         return Colour.YELLOW

@@ -29,6 +29,7 @@ from accounts.scope import OVERSEERS, scopes_of_roles
 from inspections.models import Finding, FindingStatus, Hotspot
 from stats.models import Round
 from tasks.models import Assignment, AssignmentStatus, CampaignStatus
+from tasks.queries import overdue_q, planned_q
 
 from .models import Colour, Digest, DigestKind, Kind, Message, Policy, Reminder
 from .sweep import queue, quiet_until
@@ -170,8 +171,10 @@ class Summary:
 
 def summary(scope, today: date) -> Summary:
     """The state of a scope's checklist and findings (three queries)."""
-    work = Assignment.objects.filter(scope.q("unit"), is_active=True, campaign__status=CampaignStatus.PUBLISHED)
-    late = Q(status__in=OPEN, due_date__lt=today)
+    work = Assignment.objects.filter(
+        scope.q("unit"), planned_q(), is_active=True, campaign__status=CampaignStatus.PUBLISHED
+    )
+    late = overdue_q(today)
     figures = work.aggregate(
         items=Count("pk"),
         done=Count("pk", filter=Q(status=AssignmentStatus.ACCEPTED)),

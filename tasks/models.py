@@ -357,7 +357,10 @@ class Assignment(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return self.is_active and self.status != AssignmentStatus.ACCEPTED and self.due_date < timezone.localdate()
+        """``tasks.queries.overdue_q`` for this row: an on-time submission waiting for acceptance is not."""
+        from tasks.queries import is_overdue  # the queries import the models
+
+        return is_overdue(self)
 
 
 class ProgressReport(models.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from accounts import scope
@@ -20,14 +20,62 @@ def campaigns_for(user) -> QuerySet[Campaign]:
     return seen if manage.everything else seen.filter(~Q(status=CampaignStatus.DRAFT) | manage.q("owner"))
 
 
+# --- Overdue and the work planned: the one rule of every view (docs/boards.md) ---------------------
+#
+# Overdue: in the plan, past its due date, not accepted, and not waiting for acceptance after going in
+# ON TIME. "On time" compares the day it was submitted (``submitted_on``, a local date) with the due
+# date in force, so an extension granted before submitting counts; returning the work ends the wait (its
+# status leaves SUBMITTED), so returned work past due is overdue again, and so is work submitted late.
+# Raw SQL (boards' bench, the sweep) uses ``overdue_sql``, the same rule written out.
+#
+# Planned: a share passed down to a unit below (``Assignment.parent``, ``tasks.services.cascade``) is
+# part of its parent's work, not more work: totals count ``planned_q`` rows only, so a plan's 350
+# assignments show as 350 however far they were passed down. A unit's own list still shows its shares.
+
+
+def submitted_on_time_q() -> Q:
+    """Went for acceptance on or before its due date and has not been returned since (accepted or waiting)."""
+    S = AssignmentStatus
+    return Q(status__in=[S.SUBMITTED, S.ACCEPTED], submitted_on__isnull=False, submitted_on__lte=F("due_date"))
+
+
 def overdue_q(today=None) -> Q:
-    """Overdue, derived: in the plan, not accepted, and past the due date."""
+    """Overdue, derived: in the plan, past the due date, not accepted, not waiting after an on-time submission."""
     today = today or timezone.localdate()
-    return Q(is_active=True, due_date__lt=today) & ~Q(status=AssignmentStatus.ACCEPTED)
+    return Q(is_active=True, due_date__lt=today) & ~Q(status=AssignmentStatus.ACCEPTED) & ~submitted_on_time_q()
+
+
+def is_overdue(a: Assignment, today=None) -> bool:
+    """``overdue_q`` for one row already loaded."""
+    today = today or timezone.localdate()
+    S = AssignmentStatus
+    on_time = a.status == S.SUBMITTED and a.submitted_on is not None and a.submitted_on <= a.due_date
+    return a.is_active and a.due_date < today and a.status != S.ACCEPTED and not on_time
+
+
+def overdue_sql(alias: str = "a", today: str = "%s") -> str:
+    """``overdue_q`` in SQL over the assignment row ``alias``; ``today`` is the placeholder of the date."""
+    S = AssignmentStatus
+    return (
+        f"({alias}.is_active AND {alias}.due_date < {today} AND {alias}.status <> '{S.ACCEPTED.value}'"
+        f" AND NOT ({alias}.status = '{S.SUBMITTED.value}' AND {alias}.submitted_on IS NOT NULL"
+        f" AND {alias}.submitted_on <= {alias}.due_date))"
+    )
+
+
+def planned_q() -> Q:
+    """The work planned: not a share passed down from a superior's assignment (counted once, in the parent)."""
+    return Q(parent__isnull=True)
+
+
+def planned_sql(alias: str = "a") -> str:
+    """``planned_q`` in SQL."""
+    return f"{alias}.parent_id IS NULL"
 
 
 def progress_counts(qs: QuerySet[Assignment], *, by: str | None = None):
-    """Totals of assignments by state, in one query: over ``qs``, or per value of ``by``."""
+    """Totals of the work planned (``planned_q``: shares not again) by state, in one query: over ``qs``,
+    or per value of ``by``."""
     S = AssignmentStatus
     counts = {
         "total": Count("id"),
@@ -36,7 +84,7 @@ def progress_counts(qs: QuerySet[Assignment], *, by: str | None = None):
         "returned": Count("id", filter=Q(status=S.RETURNED)),
         "overdue": Count("id", filter=overdue_q()),
     }
-    qs = qs.filter(is_active=True).order_by()
+    qs = qs.filter(planned_q(), is_active=True).order_by()
     if by is None:
         return qs.aggregate(**counts)
     return {row[by]: row for row in qs.values(by).annotate(**counts)}
@@ -48,7 +96,7 @@ def checklist_progress(campaign: Campaign, user, today=None) -> tuple[dict[int, 
     scoped = scope.restrict(campaign.assignments.all(), user)
     counts = progress_counts(scoped, by="item_id")
     overdue: dict[int, list[str]] = defaultdict(list)
-    rows = scoped.filter(overdue_q(today)).order_by("item_id", "unit__path")
+    rows = scoped.filter(overdue_q(today), planned_q()).order_by("item_id", "unit__path")
     for item_id, short_name, name in rows.values_list("item_id", "unit__short_name", "unit__name"):
         overdue[item_id].append(short_name or name)
     return counts, dict(overdue)

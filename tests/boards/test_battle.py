@@ -32,14 +32,15 @@ def spread(published):
 def brute(campaign, root: Unit) -> dict[tuple[int, str], Counter]:
     """(action, column code) → counts, from the rows and the tree, without the board's SQL."""
     out: dict[tuple[int, str], Counter] = {}
-    for a in Assignment.objects.filter(campaign=campaign, is_active=True).select_related("unit", "item"):
+    for a in Assignment.objects.filter(campaign=campaign, is_active=True, parent=None).select_related("unit", "item"):
         if not a.unit.path.startswith(root.path):
             continue
         column = a.unit if a.unit.path == root.path else Unit.objects.get(path=a.unit.path[: len(root.path) + 4])
         c = out.setdefault((a.item.action_id, column.code), Counter())
         c["total"] += 1
         c["done"] += a.status == AssignmentStatus.ACCEPTED
-        c["overdue"] += a.status != AssignmentStatus.ACCEPTED and a.due_date < TODAY
+        waiting_on_time = a.status == AssignmentStatus.SUBMITTED and a.submitted_on <= a.due_date
+        c["overdue"] += a.status != AssignmentStatus.ACCEPTED and a.due_date < TODAY and not waiting_on_time
     return out
 
 

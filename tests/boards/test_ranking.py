@@ -30,7 +30,7 @@ def brute(campaign, root: Unit) -> dict[str, dict[str, int]]:
     def column(unit):
         return Unit.objects.get(path=unit.path[: len(root.path) + 4]).code
 
-    for a in Assignment.objects.filter(campaign=campaign, is_active=True).select_related("unit"):
+    for a in Assignment.objects.filter(campaign=campaign, is_active=True, parent=None).select_related("unit"):
         if a.unit.path.startswith(root.path) and a.unit.path != root.path:
             c = out.setdefault(
                 column(a.unit),
@@ -44,7 +44,8 @@ def brute(campaign, root: Unit) -> dict[str, dict[str, int]]:
             c["in_time"] += (
                 a.due_date < TODAY and a.status in (S.SUBMITTED, S.ACCEPTED) and a.submitted_on <= a.due_date
             )
-            c["overdue"] += a.status != S.ACCEPTED and a.due_date < TODAY
+            waiting_on_time = a.status == S.SUBMITTED and a.submitted_on <= a.due_date
+            c["overdue"] += a.status != S.ACCEPTED and a.due_date < TODAY and not waiting_on_time
     for f in Finding.objects.filter(campaign=campaign).select_related("unit"):
         if f.unit.path.startswith(root.path) and f.unit.path != root.path:
             c = out.setdefault(

@@ -30,7 +30,7 @@ from tasks.models import (
     ExtensionRequest,
     ExtensionStatus,
 )
-from tasks.queries import campaigns_for
+from tasks.queries import campaigns_for, is_overdue
 from tasks.services import checkins
 from tasks.services.extensions import decide_extension, request_extension
 from tasks.services.progress import add_comment, report_progress, timeline
@@ -81,7 +81,8 @@ def _annotate_due(rows: list[Assignment], today) -> None:
             a.group = "week"
         else:
             a.group = "later"
-        a.days_late = (today - a.due_date).days if a.due_date < today else 0
+        # ``tasks.queries.overdue_q``: an on-time submission waiting for acceptance is not late
+        a.days_late = (today - a.due_date).days if is_overdue(a, today) else 0
         a.slip = colours.slip(a, today)
 
 
