@@ -73,9 +73,16 @@ def planned_sql(alias: str = "a") -> str:
     return f"{alias}.parent_id IS NULL"
 
 
+def once(qs: QuerySet[Assignment]) -> QuerySet[Assignment]:
+    """``qs`` with each piece of work once: a share counts only when its parent is not in ``qs`` itself.
+    Over a whole campaign or HQ's subtree that is ``planned_q`` (every parent is there); a station lead,
+    who sees its share and not the sub-bureau's assignment it came from, still counts its share."""
+    return qs.filter(planned_q() | ~Q(parent__in=qs.values("pk")))
+
+
 def progress_counts(qs: QuerySet[Assignment], *, by: str | None = None):
-    """Totals of the work planned (``planned_q``: shares not again) by state, in one query: over ``qs``,
-    or per value of ``by``."""
+    """Totals of the work (``once``: a share not again beside its parent) by state, in one query: over
+    ``qs``, or per value of ``by``."""
     S = AssignmentStatus
     counts = {
         "total": Count("id"),
@@ -84,7 +91,7 @@ def progress_counts(qs: QuerySet[Assignment], *, by: str | None = None):
         "returned": Count("id", filter=Q(status=S.RETURNED)),
         "overdue": Count("id", filter=overdue_q()),
     }
-    qs = qs.filter(planned_q(), is_active=True).order_by()
+    qs = once(qs.filter(is_active=True).order_by())
     if by is None:
         return qs.aggregate(**counts)
     return {row[by]: row for row in qs.values(by).annotate(**counts)}
@@ -96,7 +103,7 @@ def checklist_progress(campaign: Campaign, user, today=None) -> tuple[dict[int, 
     scoped = scope.restrict(campaign.assignments.all(), user)
     counts = progress_counts(scoped, by="item_id")
     overdue: dict[int, list[str]] = defaultdict(list)
-    rows = scoped.filter(overdue_q(today), planned_q()).order_by("item_id", "unit__path")
+    rows = once(scoped.filter(is_active=True)).filter(overdue_q(today)).order_by("item_id", "unit__path")
     for item_id, short_name, name in rows.values_list("item_id", "unit__short_name", "unit__name"):
         overdue[item_id].append(short_name or name)
     return counts, dict(overdue)

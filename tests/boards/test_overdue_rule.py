@@ -171,6 +171,10 @@ def test_a_pass_down_is_counted_once(city, shared):
     counts, _ = checklist_progress(shared, hq, TODAY)
     assert counts[item.pk]["total"] == 2 == progress_counts(item.assignments.all())["total"]  # 城东, 城西
     assert sum(c["total"] for c in counts.values()) == plan
+    # a station lead sees its share and not the sub-bureau's assignment it came from: counted, once
+    share = Assignment.objects.get(campaign=shared, item=item, unit__code="33031001", parent__isnull=False)
+    mine = checklist_progress(shared, city["station_lead"], TODAY)[0]
+    assert mine[item.pk]["total"] == 1 == progress_counts(item.assignments.filter(unit=share.unit))["total"]
     # the station still lists its share
     client = APIClient()
     client.force_authenticate(city["station_lead"])
