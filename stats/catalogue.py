@@ -115,6 +115,21 @@ def _whole(value, *, low: int = 0, high: int = SEQ_MAX) -> tuple[int | None, str
     return value, None
 
 
+def _claim(row: dict, existing: dict, seen: set[int], noun: str) -> tuple[Any, str]:
+    """The existing row ``row["id"]`` names (``None`` for a new one) and the problem with it, if any: not
+    one of the campaign's, or named twice in one save (``seen`` collects the ids)."""
+    if row.get("id") in (None, ""):
+        return None, ""
+    pk, bad = _whole(row["id"], low=1, high=2**31 - 1)
+    obj = existing.get(pk) if bad is None else None
+    if obj is None:
+        return None, f"该{noun}不属于此行动"
+    if pk in seen:
+        return None, f"同一{noun}出现了两次"
+    seen.add(pk)
+    return obj, ""
+
+
 def _flag(value) -> tuple[bool | None, str | None]:
     if isinstance(value, bool):
         return value, None
@@ -167,17 +182,10 @@ def check_indicators(campaign: Campaign, rows: list[dict]) -> tuple[list[_Planne
     seen_ids: set[int] = set()
     for index, row in enumerate(rows):
         wrong = lambda fld, msg, index=index: problems.append(RowProblem(index, fld, msg))  # noqa: E731
-        obj = None
-        if row.get("id") not in (None, ""):
-            pk, bad = _whole(row["id"], low=1, high=2**31 - 1)
-            obj = existing.get(pk) if bad is None else None
-            if obj is None:
-                wrong("id", "该指标不属于此行动")
-                continue
-            if pk in seen_ids:
-                wrong("id", "同一指标出现了两次")
-                continue
-            seen_ids.add(pk)
+        obj, problem = _claim(row, existing, seen_ids, "指标")
+        if problem:
+            wrong("id", problem)
+            continue
         current = (
             {"code": obj.code, "name": obj.name, "measure": obj.measure, "seq": obj.seq, "is_active": obj.is_active}
             if obj
@@ -269,17 +277,10 @@ def check_rounds(campaign: Campaign, rows: list[dict]) -> tuple[list[_Planned], 
     period = cn_range(campaign.start, campaign.end)
     for index, row in enumerate(rows):
         wrong = lambda fld, msg, index=index: problems.append(RowProblem(index, fld, msg))  # noqa: E731
-        obj = None
-        if row.get("id") not in (None, ""):
-            pk, bad = _whole(row["id"], low=1, high=2**31 - 1)
-            obj = existing.get(pk) if bad is None else None
-            if obj is None:
-                wrong("id", "该轮次不属于此行动")
-                continue
-            if pk in seen_ids:
-                wrong("id", "同一轮次出现了两次")
-                continue
-            seen_ids.add(pk)
+        obj, problem = _claim(row, existing, seen_ids, "轮次")
+        if problem:
+            wrong("id", problem)
+            continue
         current = {"name": obj.name, "start": obj.start, "end": obj.end} if obj else {}
         if obj is not None and row.get("delete"):
             planned.append(_Planned(index, obj, current, current, delete=True))
