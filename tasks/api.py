@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import tempfile
 
-from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
 from django_filters import rest_framework as filters
@@ -29,7 +28,7 @@ from rest_framework.views import APIView
 from accounts import scope
 from accounts.api import UnitSerializer, under
 from ops.openapi import UPLOAD_TYPES, download_responses, refusal
-from utilities.errors import Forbidden, InRow, Missing, Refused
+from utilities.errors import Forbidden, Refused
 from utilities.params import ApiDateField, DateFilter, IdFilter, ScopedFilterSet
 from utilities.tables import FileProblems
 from utilities.uploads import attachment, check_data_file
@@ -63,7 +62,7 @@ from .services.items import update_item
 from .services.plan_uploads import in_background, job_progress, run_plan, upload_plan
 from .services.plans import result_json
 from .services.progress import add_comment, report_progress, timeline
-from .services.workflow import TRANSITIONS, allowed_transitions, transition_assignment
+from .services.workflow import TRANSITIONS, Step, allowed_transitions, transition_assignment, transition_assignments
 
 WHOLE = {"pagination_class": None, "filter_backends": []}
 
@@ -531,6 +530,11 @@ class TransitionSerializer(serializers.Serializer):
     name = serializers.ChoiceField(choices=sorted(TRANSITIONS))
     note = serializers.CharField(required=False, allow_blank=True, default="")
     version = serializers.IntegerField(required=False, allow_null=True, default=None)
+    confirm_shortfall = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Submit work below its target anyway (else 409: 进度 17%（85/500），确认提交验收？)",
+    )
 
 
 class BulkTransitionSerializer(TransitionSerializer):
@@ -560,6 +564,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
             by=self.request.user,
             note=data["note"],
             expected_version=data["version"],
+            confirm_shortfall=data["confirm_shortfall"],
         )
 
     @extend_schema(
@@ -567,7 +572,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         responses={
             200: AssignmentDetailSerializer,
             400: refusal(400, "Not allowed now: the transitions allowed"),
-            409: refusal(409, "The version sent is stale: the current one"),
+            409: refusal(409, "The version sent is stale: the current one; or a submit below target unconfirmed"),
         },
     )
     @action(detail=True, methods=["post"])
@@ -674,26 +679,20 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
             400: refusal(400, "A row is not allowed now (its index, id and the transitions allowed); nothing done"),
             403: refusal(403, "A row needs a right the caller lacks (its index and id); nothing done"),
             404: refusal(404, "A row's assignment is missing or out of scope (its index and id); nothing done"),
-            409: refusal(409, "A row's version is stale (its index, id and the current version); nothing done"),
+            409: refusal(
+                409, "A row's version is stale, or its submit below target unconfirmed (its index and id); nothing done"
+            ),
         },
     )
     # the rows done, in the order asked: one list (the ids are in the body, list filters do not apply)
     @action(detail=False, methods=["post"], url_path="bulk-transition", parser_classes=[JSONParser], **WHOLE)
     def bulk_transition(self, request):
-        """Several transitions in one request: all are made, or none (the first refusal is reported)."""
+        """Several transitions in one request: all are made, or none (every refused row is named in ``rows``;
+        ``index`` and ``id`` are the first one's)."""
         body = BulkTransitionSerializer(data=request.data, many=True)
         body.is_valid(raise_exception=True)
-        visible = self.get_queryset()
-        done = []
-        with transaction.atomic():  # a row refused (InRow, raised in here) rolls back the rows before it
-            for index, row in enumerate(body.validated_data):
-                try:
-                    assignment = visible.filter(pk=row["id"]).first()
-                    if assignment is None:
-                        raise Missing("任务不存在或不在您的范围内")
-                    done.append(self._transition(assignment, row))
-                except Refused as exc:
-                    raise InRow(exc, index=index, id=row["id"]) from exc
+        steps = [Step(r["id"], r["name"], r["note"], r["version"], r["confirm_shortfall"]) for r in body.validated_data]
+        done = transition_assignments(steps=steps, by=request.user)
         return Response(AssignmentSerializer(done, many=True).data)
 
 

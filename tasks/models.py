@@ -355,6 +355,19 @@ class Assignment(models.Model):
             return False
         return self.progress < (target * self.expected_share(today)).quantize(Decimal("0.01"))
 
+    def shortfall(self) -> tuple[Decimal, Decimal] | None:
+        """``(progress, target)`` when the work falls short of an "at least" target (检查场所 ≥ 800 家, 85
+        done), else None: no numeric target, a "no more than" or year-over-year target, or a target per
+        period or a cadence (每周五前报送), whose check-ins say how it went rather than one total."""
+        target = self.target
+        item = self.item
+        if not target or item.target_comparator not in (Comparator.GE, Comparator.GT) or item.target_basis:
+            return None
+        if item.target_per or item.deadline_kind in (DeadlineKind.DAILY, DeadlineKind.WEEKLY, DeadlineKind.MONTHLY):
+            return None
+        short = self.progress <= target if item.target_comparator == Comparator.GT else self.progress < target
+        return (self.progress, target) if short else None
+
     @property
     def is_overdue(self) -> bool:
         """``tasks.queries.overdue_q`` for this row: an on-time submission waiting for acceptance is not."""

@@ -519,7 +519,7 @@ def build_world(tmp: Path, media_root: Path) -> World:
             extension[site] = request_extension(
                 assignment=work[site], by=lead, due=work[site].due_date + timedelta(days=7), reason=mark(site, "reason")
             )
-            transition_assignment(assignment=review[site], name="submit", by=lead)
+            transition_assignment(assignment=review[site], name="submit", confirm_shortfall=True, by=lead)
         coop, coop_extension = {}, {}
         for unit, (campaign, item) in COOP.items():
             lead = p[LEAD_OF[unit]]
@@ -528,7 +528,7 @@ def build_world(tmp: Path, media_root: Path) -> World:
             coop_extension[unit] = request_extension(
                 assignment=coop[unit], by=lead, due=due, reason=mark(unit, "reason")
             )
-            transition_assignment(assignment=coop[unit], name="submit", by=lead)
+            transition_assignment(assignment=coop[unit], name="submit", confirm_shortfall=True, by=lead)
         build_statistics(p, city.units, Campaign.objects.get(code="XJ"))
         return World(
             people=p,

@@ -231,11 +231,11 @@ def pass_down_body(a: Assignment, pk: int):
 
 
 def transition(name: str) -> Body:
-    return lambda a, pk: {"name": name}
+    return lambda a, pk: {"name": name, "confirm_shortfall": name == "submit"}
 
 
 def bulk(name: str) -> Body:
-    return lambda a, pk: [{"id": pk, "name": name}]
+    return lambda a, pk: [{"id": pk, "name": name, "confirm_shortfall": name == "submit"}]
 
 
 def approve(x: ExtensionRequest, pk: int):

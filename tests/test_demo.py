@@ -214,7 +214,10 @@ def test_pages_on_the_demo(demo, client):
     assert client.get(f"/assignments/{work.pk}/").status_code == 200
     before = work.progress
     assert client.post(f"/assignments/{work.pk}/report/", {"value": "3", "text": "演示填报"}).status_code == 302
-    assert client.post(f"/assignments/{work.pk}/transition/", {"name": "submit"}).status_code == 302
+    assert (
+        client.post(f"/assignments/{work.pk}/transition/", {"name": "submit", "confirm_shortfall": True}).status_code
+        == 302
+    )
     client.force_login(User.objects.get(username="hq_wang"))
     for url in ["/review/", "/items/", f"/items/{work.item_id}/"]:
         assert client.get(url).status_code == 200, url

@@ -56,3 +56,16 @@ class InRow(Refused):
     def payload(self) -> dict[str, Any]:
         body = self.refusal.payload()
         return {"detail": body.pop("detail"), "index": self.index, "id": self.id, **body}
+
+
+class RowsRefused(InRow):
+    """Several rows of a bulk request refused, all of them named: the first one's answer (its index, id and
+    status, as ``InRow``) and every refused row under ``rows``, so a page can say what was wrong with each."""
+
+    def __init__(self, rows: list[InRow]):
+        first = rows[0]
+        super().__init__(first.refusal, index=first.index, id=first.id)
+        self.rows = rows
+
+    def payload(self) -> dict[str, Any]:
+        return {**super().payload(), "rows": [row.payload() for row in self.rows]}

@@ -191,6 +191,91 @@ class TransitionForm(Form):
     name = forms.CharField(widget=forms.HiddenInput)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    confirm_shortfall = forms.BooleanField(label=_("Submit below the target anyway"), required=False)
+
+
+class ReviewFilterForm(Form):
+    """The filters of HQ's review desk; every field optional. The unit is typed by its code (a datalist of
+    HQ's units) and means its subtree; a code outside HQ's manage scope is a form error (no rows shown)."""
+
+    ORDERS = {"oldest": ("updated_at", "id"), "newest": ("-updated_at", "-id")}
+    EVIDENCE = {"": None, "yes": True, "no": False}
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    campaign = forms.TypedChoiceField(label=_("Campaign"), required=False, coerce=int, empty_value=None)
+    action = forms.TypedChoiceField(label=_("Line of action"), required=False, coerce=int, empty_value=None)
+    unit = CodeField(
+        label=_("Unit (and the units under it)"),
+        widget=forms.TextInput(attrs={"list": "unit-options", "autocomplete": "off", "size": 18}),
+    )
+    since = DateField(label=_("Submitted since"), required=False, widget=DateInput())
+    evidence = forms.TypedChoiceField(
+        label=_("Evidence"),
+        required=False,
+        choices=[("", _("With or without evidence")), ("yes", _("With evidence")), ("no", _("Without evidence"))],
+        coerce=EVIDENCE.get,
+        empty_value=None,
+    )
+    order = forms.ChoiceField(
+        label=_("Order"), required=False, choices=[("oldest", _("Oldest first")), ("newest", _("Newest first"))]
+    )
+
+    def __init__(self, *args, campaigns=(), actions=(), units=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.units = units
+        self.fields["campaign"].choices = [("", _("All campaigns")), *((c.pk, c.name) for c in campaigns)]
+        self.fields["action"].choices = [
+            ("", _("All lines of action")),
+            *((x.pk, f"{x.campaign.name} · {x.name}" if len(campaigns) > 1 else x.name) for x in actions),
+        ]
+
+    def clean_unit(self):
+        typed = (self.cleaned_data["unit"] or "").strip()
+        if not typed:
+            return None
+        code = typed.split()[0]  # "33031001 城关派出所", as a datalist entry may be typed out
+        unit = self.units.filter(code=code).first() if self.units is not None else None
+        if unit is None:
+            raise forms.ValidationError(
+                _("“%(code)s” is not a unit whose work you review: type its unit code or pick it from the list."),
+                params={"code": code},
+            )
+        return unit
+
+
+class ReviewRowsField(forms.MultipleChoiceField):
+    """The rows ticked on the review desk, each "id:version" (the version the page showed, so that work
+    changed meanwhile is refused as stale rather than accepted unseen). ASCII digits only."""
+
+    ROW = re.compile(r"[0-9]{1,18}:[0-9]{1,9}")
+
+    def valid_value(self, value) -> bool:
+        return bool(self.ROW.fullmatch(value))
+
+    def clean(self, value):
+        rows = super().clean(value)
+        return [tuple(int(part) for part in row.split(":")) for row in dict.fromkeys(rows)]
+
+
+class ReviewBulkForm(Form):
+    """Accept or return the ticked rows at once, with one reason (required to return)."""
+
+    rows = ReviewRowsField(
+        error_messages={
+            "required": _("Tick the work to accept or return."),
+            "invalid_choice": _("A ticked row is malformed; reload the page."),
+        }
+    )
+    action = forms.ChoiceField(choices=[("accept", _("Accept")), ("return", _("Return"))])
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "return" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Write the reason for returning the work."))
+        return data
 
 
 class CommentForm(Form):

@@ -19,6 +19,7 @@ urlpatterns = [
     path("assignments/<int:pk>/extension/", assignments.extension, name="tasks-extension"),
     path("extensions/<int:pk>/decide/", assignments.decide, name="tasks-decide"),
     path("review/", assignments.review, name="tasks-review"),
+    path("review/bulk/", assignments.review_bulk, name="tasks-review-bulk"),
     path("items/", items.items, name="tasks-items"),
     path("items/export/", items.items_export, name="tasks-items-export"),
     path("items/<int:pk>/", items.item, name="tasks-item"),

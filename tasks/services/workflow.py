@@ -7,7 +7,9 @@ update and the history always matches the row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -18,7 +20,7 @@ from accounts.models import User
 from accounts.scope import Action
 from audit import services as audit
 from tasks.models import Assignment, AssignmentRole, AssignmentStatus
-from utilities.errors import Forbidden, Refused
+from utilities.errors import Forbidden, InRow, Missing, Refused, RowsRefused
 
 from .errors import refuse_closed
 
@@ -72,6 +74,38 @@ class VersionConflict(Refused):
         return {"detail": str(self), "version": self.current}
 
 
+class ShortfallUnconfirmed(Refused):
+    """Work submitted below its target without the unit's confirmation: 409 saying how far it got, so the
+    client asks "进度 17%（85/500），确认提交验收？" and sends the submit again with ``confirm_shortfall``."""
+
+    status_code = 409
+
+    def __init__(self, progress: Decimal, target: Decimal):
+        self.progress, self.target = progress, target
+        self.percent = shortfall_percent(progress, target)
+        super().__init__(f"进度 {self.percent}%（{amount(progress)}/{amount(target)}），确认提交验收？")
+
+    def payload(self) -> dict:
+        return {
+            "detail": str(self),
+            "progress": str(self.progress),
+            "target": str(self.target),
+            "percent": self.percent,
+            "confirm": "confirm_shortfall",
+        }
+
+
+def amount(value: Decimal) -> str:
+    """85.00 → "85", 12.50 → "12.5": an amount as an office writes it."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def shortfall_percent(progress: Decimal, target: Decimal) -> int:
+    """How much of the target is done, in whole percent rounded down (85 of 500 is 17%, 499 of 500 is 99%)."""
+    return int(Decimal(progress) * 100 // Decimal(target)) if target else 0
+
+
 def may_review(user, assignment: Assignment) -> bool:
     """HQ over the unit, or — for a cooperating unit's work — a lead of one of the item's lead units.
 
@@ -112,9 +146,17 @@ def allowed_transitions(user, assignment: Assignment) -> list[str]:
 
 
 def transition_assignment(
-    *, assignment: Assignment, name: str, by: User, note: str = "", expected_version: int | None = None
+    *,
+    assignment: Assignment,
+    name: str,
+    by: User,
+    note: str = "",
+    expected_version: int | None = None,
+    confirm_shortfall: bool = False,
 ) -> Assignment:
-    """Make transition ``name``; raises TransitionError, Forbidden or VersionConflict."""
+    """Make transition ``name``; raises TransitionError, Forbidden or VersionConflict. Submitting work that
+    falls short of its target (``Assignment.shortfall``) needs ``confirm_shortfall``, else
+    ShortfallUnconfirmed (409) says how far it got."""
     transition = TRANSITIONS.get(name)
     if transition is None:
         raise TransitionError(f"未知操作“{name}”", sorted(TRANSITIONS))
@@ -137,6 +179,8 @@ def transition_assignment(
             raise TransitionError(f"当前状态为“{current}”，不能执行“{name}”", allowed)
         if transition.needs_reason and not note.strip():
             raise TransitionError("退回或重新打开须写明理由", allowed_transitions(by, locked))
+        if name == "submit" and not confirm_shortfall and (short := locked.shortfall()):
+            raise ShortfallUnconfirmed(*short)
         before = locked.status
         locked.status = transition.target
         locked.version += 1
@@ -149,5 +193,51 @@ def transition_assignment(
         changes = {"status": [before, locked.status]}
         if note:
             changes["note"] = note
+        if name == "submit" and (short := locked.shortfall()):
+            changes["shortfall"] = [str(short[0]), str(short[1])]  # submitted short of the target, confirmed
         audit.record([audit.event(locked, f"assignment.{name}", actor=by, changes=changes, unit=locked.unit)])
     return locked
+
+
+@dataclass(frozen=True)
+class Step:
+    """One row of a bulk transition: the assignment's id, the transition, and what a single one takes."""
+
+    id: int
+    name: str
+    note: str = ""
+    version: int | None = None
+    confirm_shortfall: bool = False
+
+
+def transition_assignments(*, steps: Sequence[Step], by: User) -> list[Assignment]:
+    """Several transitions at once, all or none (HQ's review desk, ``POST /api/v1/assignments/bulk-transition/``).
+
+    Each row goes through ``transition_assignment`` inside one transaction; a refused row is kept (``InRow``:
+    its index and id) and the next rows are still tried, so that when any is refused nothing is written and
+    ``RowsRefused`` names every refused row, not only the first. A row out of the caller's scope is refused
+    as missing (404), like one that does not exist."""
+    found = scope.restrict(Assignment.objects.select_related("unit", "item"), by).in_bulk({s.id for s in steps})
+    done: list[Assignment] = []
+    refused: list[InRow] = []
+    with transaction.atomic():  # RowsRefused, raised in here, rolls back the rows made before it
+        for index, step in enumerate(steps):
+            try:
+                assignment = found.get(step.id)
+                if assignment is None:
+                    raise Missing("任务不存在或不在您的范围内")
+                done.append(
+                    transition_assignment(
+                        assignment=assignment,
+                        name=step.name,
+                        by=by,
+                        note=step.note,
+                        expected_version=step.version,
+                        confirm_shortfall=step.confirm_shortfall,
+                    )
+                )
+            except Refused as exc:
+                refused.append(InRow(exc, index=index, id=step.id))
+        if refused:
+            raise RowsRefused(refused)
+    return done

@@ -112,7 +112,9 @@ def test_list_query_count_does_not_grow_with_rows(city, published, django_assert
 class TestTransitions:
     def test_submit_then_accept(self, city, published):
         a = assignment("1.1", "33031001")
-        response = api(city["station_lead"]).post(f"/api/v1/assignments/{a.pk}/transition/", {"name": "submit"})
+        response = api(city["station_lead"]).post(
+            f"/api/v1/assignments/{a.pk}/transition/", {"name": "submit", "confirm_shortfall": True}
+        )
         assert response.status_code == 200 and response.json()["status"] == "submitted"
         response = api(city["hq"]).get(f"/api/v1/assignments/{a.pk}/")
         assert response.json()["allowed_transitions"] == ["accept", "return"]
@@ -130,7 +132,12 @@ class TestTransitions:
 
     def test_wrong_role_is_403_and_stale_version_409(self, city, published):
         a = assignment("1.1", "33031001")
-        assert api(city["hq"]).post(f"/api/v1/assignments/{a.pk}/transition/", {"name": "submit"}).status_code == 403
+        assert (
+            api(city["hq"])
+            .post(f"/api/v1/assignments/{a.pk}/transition/", {"name": "submit", "confirm_shortfall": True})
+            .status_code
+            == 403
+        )
         lead = api(city["station_lead"])
         assert lead.post(f"/api/v1/assignments/{a.pk}/transition/", {"name": "start", "version": 1}).status_code == 200
         stale = lead.post(f"/api/v1/assignments/{a.pk}/transition/", {"name": "submit", "version": 1})
@@ -141,17 +148,21 @@ class TestTransitions:
         a, b = assignment("1.1", "33031001"), assignment("1.1", "33031002")
         ok = client.post(
             "/api/v1/assignments/bulk-transition/",
-            [{"id": a.pk, "name": "start"}, {"id": b.pk, "name": "submit"}],
+            [{"id": a.pk, "name": "start"}, {"id": b.pk, "name": "submit", "confirm_shortfall": True}],
             format="json",
         )
         assert ok.status_code == 200 and [r["status"] for r in ok.json()] == ["in_progress", "submitted"]
         events = AuditEvent.objects.count()
         refused = client.post(
             "/api/v1/assignments/bulk-transition/",
-            [{"id": a.pk, "name": "submit"}, {"id": b.pk, "name": "submit"}],  # b is already submitted
+            [
+                {"id": a.pk, "name": "submit", "confirm_shortfall": True},
+                {"id": b.pk, "name": "submit", "confirm_shortfall": True},  # b is already submitted
+            ],
             format="json",
         )
         assert refused.status_code == 400 and refused.json()["index"] == 1
+        assert [(r["index"], r["id"]) for r in refused.json()["rows"]] == [(1, b.pk)]
         assert assignment("1.1", "33031001").status == "in_progress"  # the first one was rolled back
         assert AuditEvent.objects.count() == events
         other = assignment("2.1", "330320")

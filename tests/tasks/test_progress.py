@@ -108,7 +108,9 @@ def test_who_may_report_and_when(city, published, chengguan):
     assert post_report(city["west_lead"], chengguan, value="1").status_code == 404
     assert post_report(city["station_lead"], chengguan).status_code == 400  # nothing to report
     assert post_report(city["station_lead"], chengguan, value="-3").status_code == 400
-    api(city["station_lead"]).post(f"/api/v1/assignments/{chengguan.pk}/transition/", {"name": "submit"})
+    api(city["station_lead"]).post(
+        f"/api/v1/assignments/{chengguan.pk}/transition/", {"name": "submit", "confirm_shortfall": True}
+    )
     refused = post_report(city["station_lead"], chengguan, value="1")
     assert refused.status_code == 400 and refused.json()["allowed"] == []
 
@@ -121,7 +123,7 @@ def test_comments_and_the_timeline(city, published, chengguan):
     assert (
         api(city["west_lead"]).post(f"/api/v1/assignments/{chengguan.pk}/comments/", {"text": "x"}).status_code == 404
     )
-    api(lead).post(f"/api/v1/assignments/{chengguan.pk}/transition/", {"name": "submit"})
+    api(lead).post(f"/api/v1/assignments/{chengguan.pk}/transition/", {"name": "submit", "confirm_shortfall": True})
     events = api(city["hq"]).get(f"/api/v1/assignments/{chengguan.pk}/timeline/").json()
     assert [(e["verb"], e["actor"]) for e in events] == [
         ("assignment.reported", "赵关"),

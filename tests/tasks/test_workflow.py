@@ -24,11 +24,11 @@ def test_station_lead_reports_and_hq_accepts(city, published):
     assert allowed_transitions(lead, a) == ["start", "submit"]
     assert allowed_transitions(hq, a) == []
     a = transition_assignment(assignment=a, name="start", by=lead)
-    a = transition_assignment(assignment=a, name="submit", by=lead, note="已完成清查 320 家次")
+    a = transition_assignment(assignment=a, name="submit", confirm_shortfall=True, by=lead, note="已完成清查 320 家次")
     assert allowed_transitions(hq, a) == ["accept", "return"]
     a = transition_assignment(assignment=a, name="return", by=hq, note="台账缺少照片")
     a = transition_assignment(assignment=a, name="resume", by=lead)
-    a = transition_assignment(assignment=a, name="submit", by=lead)
+    a = transition_assignment(assignment=a, name="submit", confirm_shortfall=True, by=lead)
     a = transition_assignment(assignment=a, name="accept", by=hq)
     assert a.status == S.ACCEPTED and a.version == 7
     history = list(
@@ -58,7 +58,7 @@ def test_refused_transition_says_what_is_allowed(city, published):
     assert exc.value.allowed == ["start", "submit"]
     with pytest.raises(TransitionError, match="未知操作"):
         transition_assignment(assignment=a, name="approve", by=city["hq"])
-    transition_assignment(assignment=a, name="submit", by=city["station_lead"])
+    transition_assignment(assignment=a, name="submit", confirm_shortfall=True, by=city["station_lead"])
     with pytest.raises(TransitionError, match="理由"):
         transition_assignment(assignment=a, name="return", by=city["hq"], note="  ")
     assert get("1.1", "33031001").status == S.SUBMITTED
@@ -82,7 +82,9 @@ def test_who_may_not_act(city, published, persona, name):
 
 @pytest.mark.django_db
 def test_sub_bureau_lead_acts_for_its_stations(city, published):
-    a = transition_assignment(assignment=get("1.1", "33031002"), name="submit", by=city["east_lead"])
+    a = transition_assignment(
+        assignment=get("1.1", "33031002"), name="submit", confirm_shortfall=True, by=city["east_lead"]
+    )
     assert a.status == S.SUBMITTED
 
 
@@ -93,13 +95,17 @@ def test_lead_unit_reviews_a_cooperating_unit(city, published):
     from tests.conftest import make_user
 
     zhian_lead = make_user("zhian", city.units["330302"], (Role.UNIT_LEAD, city.units["330302"]))
-    coop = transition_assignment(assignment=get("1.2", "330310"), name="submit", by=city["east_lead"])
+    coop = transition_assignment(
+        assignment=get("1.2", "330310"), name="submit", confirm_shortfall=True, by=city["east_lead"]
+    )
     assert allowed_transitions(zhian_lead, coop) == ["accept", "return"]
     transition_assignment(assignment=coop, name="accept", by=zhian_lead)
     # but not the lead unit's own work, nor anything where it is not the lead
-    own = transition_assignment(assignment=get("1.2", "330302"), name="submit", by=zhian_lead)
+    own = transition_assignment(assignment=get("1.2", "330302"), name="submit", confirm_shortfall=True, by=zhian_lead)
     assert allowed_transitions(zhian_lead, own) == []
-    other = transition_assignment(assignment=get("2.1", "330310"), name="submit", by=city["east_lead"])
+    other = transition_assignment(
+        assignment=get("2.1", "330310"), name="submit", confirm_shortfall=True, by=city["east_lead"]
+    )
     assert allowed_transitions(zhian_lead, other) == []
 
 
@@ -116,7 +122,7 @@ def test_no_one_accepts_their_own_units_work_whatever_else_they_hold(city, publi
     both = make_user(
         "guan_hq", city.units["33031001"], (Role.UNIT_LEAD, city.units["33031001"]), (Role.HQ, city.units["330310"])
     )
-    own = transition_assignment(assignment=get("1.1", "33031001"), name="submit", by=both)
+    own = transition_assignment(assignment=get("1.1", "33031001"), name="submit", confirm_shortfall=True, by=both)
     assert allowed_transitions(both, own) == []
     for name in ("accept", "return"):
         with pytest.raises(PermissionDenied):
@@ -126,7 +132,9 @@ def test_no_one_accepts_their_own_units_work_whatever_else_they_hold(city, publi
         decide_extension(request=asked, by=both, approve=True)
     assert get("1.1", "33031001").status == S.SUBMITTED and asked.status == "pending"
     # HQ over 城东分局 still reviews the work of a unit it does not report for
-    other = transition_assignment(assignment=get("1.1", "33031002"), name="submit", by=city["east_lead"])
+    other = transition_assignment(
+        assignment=get("1.1", "33031002"), name="submit", confirm_shortfall=True, by=city["east_lead"]
+    )
     assert allowed_transitions(both, other) == ["accept", "return"]
     assert decide_extension(request=asked, by=city["hq"], approve=True).status == "approved"
 
@@ -136,7 +144,9 @@ def test_stale_version_is_refused(city, published):
     a = get("1.1", "33031001")
     transition_assignment(assignment=a, name="start", by=city["station_lead"], expected_version=1)
     with pytest.raises(VersionConflict):
-        transition_assignment(assignment=a, name="submit", by=city["station_lead"], expected_version=1)
+        transition_assignment(
+            assignment=a, name="submit", confirm_shortfall=True, by=city["station_lead"], expected_version=1
+        )
 
 
 @pytest.mark.django_db
@@ -158,7 +168,7 @@ def test_two_people_at_once_never_lose_an_update(city, published):
     def press(user):
         try:
             barrier.wait()
-            transition_assignment(assignment=a, name="submit", by=user, expected_version=1)
+            transition_assignment(assignment=a, name="submit", confirm_shortfall=True, by=user, expected_version=1)
             outcomes.append("ok")
         except (TransitionError, VersionConflict) as exc:
             outcomes.append(type(exc).__name__)

@@ -145,6 +145,12 @@ def test_station_lead_reports_and_submits_then_hq_accepts(live_server, browser, 
     assert f"{work.progress + 120:f}".removesuffix(".00") in page.locator("#progress").inner_text()
     page.click('button[data-transition="submit"]')
     page.wait_for_load_state("networkidle")
+    work.refresh_from_db()
+    if work.shortfall():  # below its target: the page says how far it got and asks to confirm
+        assert "确认提交验收？" in page.locator(".messages").inner_text()
+        page.check('#shortfall input[name="confirm_shortfall"]')
+        page.click('button[data-transition="submit"]')
+        page.wait_for_load_state("networkidle")
     assert page.locator("#status").inner_text() == "已提交验收"
     page.screenshot(path=str(tmp_path / "lead.png"), full_page=True)
     page.click("header button:has-text('退出')")
@@ -153,12 +159,18 @@ def test_station_lead_reports_and_submits_then_hq_accepts(live_server, browser, 
     # --- headquarters ---
     sign_in(page, base, "hq_wang")
     assert page.url.endswith("/review/")
-    page.goto(f"{base}/review/?page=999")  # the queue is oldest first: the demo's backlog comes before it
-    page.click(f'a[href="/assignments/{work.pk}/"]')
-    page.wait_for_url(f"**/assignments/{work.pk}/")
-    assert "现场照片.png" in page.locator("#reports").inner_text()
-    page.click('button[data-transition="accept"]')
+    # the desk narrowed to the station, newest first: "select all on this page", then one bulk accept
+    page.goto(f"{base}/review/?unit={work.unit.code}&order=newest")
+    row = page.locator(f'tr[data-assignment="{work.pk}"]')
+    assert work.unit.name in row.inner_text()
+    page.check("#select-page")
+    expect(row.locator('input[name="rows"]')).to_be_checked()
+    page.click('button[data-bulk="accept"]')
     page.wait_for_load_state("networkidle")
+    assert page.url.endswith(f"/review/?unit={work.unit.code}&order=newest")  # the filters kept
+    assert "验收通过" in page.locator(".messages").inner_text()
+    page.goto(f"{base}/assignments/{work.pk}/")
+    assert "现场照片.png" in page.locator("#reports").inner_text()
     assert page.locator("#status").inner_text() == "已验收"
     timeline = page.locator("#timeline").inner_text()
     assert "填报进度" in timeline and "已提交验收" in timeline and "已验收 王晓燕" in timeline

@@ -122,7 +122,10 @@ def test_report_with_evidence_then_submit_then_accept(city, chengguan):
     assert "120 / 300" in page.replace("已完成 ", "")
     assert lead.get(f"/api/v1/evidence/{evidence.pk}/download/").status_code == 200
     # submit, then HQ accepts from its review list
-    lead.post(f"/assignments/{chengguan.pk}/transition/", {"name": "submit", "version": chengguan.version})
+    lead.post(
+        f"/assignments/{chengguan.pk}/transition/",
+        {"name": "submit", "version": chengguan.version, "confirm_shortfall": True},
+    )
     chengguan.refresh_from_db()
     assert chengguan.status == AssignmentStatus.SUBMITTED
     hq = login(city["hq"])
@@ -153,7 +156,7 @@ def test_refusals_keep_what_was_typed_and_write_nothing(city, chengguan):
     stale = lead.post(f"/assignments/{chengguan.pk}/transition/", {"name": "start", "version": chengguan.version + 5})
     assert stale.status_code == 409 and "已被他人修改" in text(stale)
     hq = login(city["hq"])
-    lead.post(f"/assignments/{chengguan.pk}/transition/", {"name": "submit"})
+    lead.post(f"/assignments/{chengguan.pk}/transition/", {"name": "submit", "confirm_shortfall": True})
     no_reason = hq.post(f"/assignments/{chengguan.pk}/transition/", {"name": "return", "note": " "})
     assert no_reason.status_code == 400 and "须写明理由" in text(no_reason)
     chengguan.refresh_from_db()
@@ -188,9 +191,14 @@ def test_review_queue_leaves_out_the_reviewers_own_units_work(city, published, c
     )
     page = login(both)
     donghu = Assignment.objects.get(item__code="1.1", unit__code="33031002")
-    assert page.post(f"/assignments/{chengguan.pk}/transition/", {"name": "submit"}).status_code == 302
+    assert (
+        page.post(f"/assignments/{chengguan.pk}/transition/", {"name": "submit", "confirm_shortfall": True}).status_code
+        == 302
+    )
     page.post(f"/assignments/{chengguan.pk}/extension/", {"requested_due": "2026-09-15", "reason": "汛期"})
-    login(city["east_lead"]).post(f"/assignments/{donghu.pk}/transition/", {"name": "submit"})
+    login(city["east_lead"]).post(
+        f"/assignments/{donghu.pk}/transition/", {"name": "submit", "confirm_shortfall": True}
+    )
     queue = text(page.get("/review/"))
     assert f"/assignments/{chengguan.pk}/" not in queue and f"/assignments/{donghu.pk}/" in queue
     own = text(page.get(f"/assignments/{chengguan.pk}/"))

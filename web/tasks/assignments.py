@@ -13,8 +13,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,15 +27,25 @@ from notifications import colours
 from tasks.models import (
     Assignment,
     AssignmentStatus,
+    Evidence,
     ExtensionRequest,
     ExtensionStatus,
+    LineOfAction,
 )
 from tasks.queries import campaigns_for, is_overdue
 from tasks.services import checkins
 from tasks.services.extensions import decide_extension, request_extension
 from tasks.services.progress import add_comment, report_progress, timeline
-from tasks.services.workflow import allowed_transitions, awaiting_review, may_review, transition_assignment
-from utilities.errors import Refused
+from tasks.services.workflow import (
+    Step,
+    allowed_transitions,
+    awaiting_review,
+    may_review,
+    shortfall_percent,
+    transition_assignment,
+    transition_assignments,
+)
+from utilities.errors import Missing, Refused, RowsRefused
 
 from .. import labels
 from ..forms import (
@@ -43,6 +53,8 @@ from ..forms import (
     DecisionForm,
     ExtensionForm,
     ReportForm,
+    ReviewBulkForm,
+    ReviewFilterForm,
     TaskFilterForm,
     TransitionForm,
 )
@@ -160,9 +172,18 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
         "percent": labels.percent(a.progress, a.target),
         "expected_percent": round(a.expected_share() * 100) if a.target else None,
         "behind": a.is_behind_pace(),
+        "shortfall": _shortfall(a),
         "slip": colours.slip(a),
     }
     return render(request, "tasks/assignment.html", context, status=status)
+
+
+def _shortfall(a: Assignment) -> dict | None:
+    """What the submit button asks the unit to confirm: how far the work is from its target."""
+    short = a.shortfall()
+    if short is None:
+        return None
+    return {"progress": short[0], "target": short[1], "percent": shortfall_percent(*short)}
 
 
 @login_required
@@ -215,7 +236,12 @@ def transition(request: HttpRequest, pk: int) -> HttpResponse:
 
     def call(data):
         transition_assignment(
-            assignment=a, name=data["name"], by=request.user, note=data["note"], expected_version=data["version"]
+            assignment=a,
+            name=data["name"],
+            by=request.user,
+            note=data["note"],
+            expected_version=data["version"],
+            confirm_shortfall=data["confirm_shortfall"],
         )
         return labels.transition(data["name"]).done
 
@@ -265,18 +291,114 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Headquarters ------------------------------------------------------------------------------
 
 
-@login_required
-def review(request: HttpRequest) -> HttpResponse:
-    """What awaits HQ: work submitted for acceptance and extension requests, in its manage scope."""
+def _desk_rows(qs):
+    """The desk's rows with what each shows: evidence or not (one EXISTS), progress against the target."""
+    rows = list(qs)
+    for a in rows:
+        a.percent = labels.percent(a.progress, a.target)
+        short = a.shortfall()
+        a.short_percent = shortfall_percent(*short) if short else None
+    return rows
+
+
+def _review_page(request: HttpRequest, *, status: int = 200, bulk_form=None, refused_rows=()) -> HttpResponse:
+    """HQ's review desk: work submitted for acceptance in its manage scope (without its own units), filtered
+    (``ReviewFilterForm``, kept in the URL and the pager), with bulk accept / return; and extension requests."""
     user = request.user
     if not scope.scope_for(user, Action.MANAGE):
         raise PermissionDenied
+    campaigns = list(campaigns_for(user).exclude(status="draft"))
+    actions = list(
+        LineOfAction.objects.filter(campaign__in=campaigns).select_related("campaign").order_by("campaign_id", "seq")
+    )
+    units = scope.units(user, Action.MANAGE)
+    form = ReviewFilterForm(request.GET or None, campaigns=campaigns, actions=actions, units=units)
+    data = {}
+    if form.is_bound:
+        form.is_valid()
+        data = form.cleaned_data  # the well-formed filters; a unit not HQ's shows no rows (below)
     submitted = awaiting_review(_assignments().filter(status=S.SUBMITTED, is_active=True), user)
-    page = Paginator(submitted.order_by("updated_at", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    if q := (data.get("q") or "").strip():
+        submitted = submitted.filter(
+            Q(item__title__icontains=q) | Q(item__code__icontains=q) | Q(unit__name__icontains=q)
+        )
+    if data.get("campaign"):
+        submitted = submitted.filter(campaign_id=data["campaign"])
+    if data.get("action"):
+        submitted = submitted.filter(item__action_id=data["action"])
+    if data.get("unit"):
+        submitted = submitted.filter(unit__path__startswith=data["unit"].path)
+    elif "unit" in form.errors:
+        submitted = submitted.none()
+    if data.get("since"):
+        submitted = submitted.filter(submitted_on__gte=data["since"])
+    submitted = submitted.annotate(has_evidence=Exists(Evidence.objects.filter(assignment=OuterRef("pk"))))
+    if data.get("evidence") is not None:
+        submitted = submitted.filter(has_evidence=data["evidence"])
+    order = ReviewFilterForm.ORDERS.get(data.get("order") or "oldest")
+    page = Paginator(submitted.order_by(*order), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = _desk_rows(page.object_list)
     pending = awaiting_review(
         ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).select_related(
             "assignment__item", "assignment__unit", "requested_by"
         ),
         user,
     )[:PAGE_SIZE]
-    return render(request, "tasks/review.html", {"page": page, "extensions": pending})
+    bulk_form = bulk_form or ReviewBulkForm()
+    checked = {row[0] for row in bulk_form.cleaned_data.get("rows", ())} if bulk_form.is_bound else set()
+    context = {
+        "form": form,
+        "page": page,
+        "extensions": pending,
+        "unit_options": units.only("code", "name").order_by("path"),
+        "bulk_form": bulk_form,
+        "refused_rows": refused_rows,
+        "checked": checked,
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "tasks/review.html", context, status=status)
+
+
+@login_required
+def review(request: HttpRequest) -> HttpResponse:
+    return _review_page(request)
+
+
+def _name_refused(user, exc: RowsRefused) -> list[dict]:
+    """Each refused row of a bulk review as the page names it: unit, item and why."""
+    seen = scope.restrict(_assignments(), user).in_bulk([row.id for row in exc.rows])
+    named = []
+    for row in exc.rows:
+        a = seen.get(row.id)
+        named.append({"id": row.id, "a": a, "why": labels.refusal(row.refusal)})
+    return named
+
+
+@login_required
+@require_POST
+def review_bulk(request: HttpRequest) -> HttpResponse:
+    """Accept or return the ticked rows with one reason: all of them, or — if any row is refused (changed
+    meanwhile, not this user's to review, no longer submitted) — none, each refused row named on the desk.
+    The desk's filters ride along in the query string and are kept on the way back."""
+    if not scope.scope_for(request.user, Action.MANAGE):
+        raise PermissionDenied
+    form = ReviewBulkForm(request.POST)
+    if not form.is_valid():
+        return _review_page(request, status=400, bulk_form=form)
+    data = form.cleaned_data
+    steps = [Step(pk, data["action"], data["reason"].strip(), version) for pk, version in data["rows"]]
+    try:
+        done = transition_assignments(steps=steps, by=request.user)
+    except RowsRefused as exc:
+        if any(isinstance(row.refusal, Missing) for row in exc.rows):
+            raise Http404 from exc  # a row out of scope: the answer of any page for an id not there
+        messages.error(request, _("Nothing was changed: %(n)s of the ticked rows were refused.") % {"n": len(exc.rows)})
+        return _review_page(
+            request, status=exc.status_code, bulk_form=form, refused_rows=_name_refused(request.user, exc)
+        )
+    except Refused as exc:
+        return _review_page(request, status=refused(request, exc), bulk_form=form)
+    label = labels.transition(data["action"]).done
+    messages.success(request, _("%(done)s (%(n)s)") % {"done": label, "n": len(done)})
+    query = request.GET.urlencode()
+    return redirect(reverse("web:tasks-review") + (f"?{query}" if query else ""))
