@@ -217,7 +217,7 @@ class ReviewFilterForm(Form):
         empty_value=None,
     )
     order = forms.ChoiceField(
-        label=_("Order"), required=False, choices=[("oldest", _("Oldest first")), ("newest", _("Newest first"))]
+        label=_("Sort"), required=False, choices=[("oldest", _("Oldest first")), ("newest", _("Newest first"))]
     )
 
     def __init__(self, *args, campaigns=(), actions=(), units=None, **kwargs):
