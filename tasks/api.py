@@ -164,6 +164,7 @@ class FileDownloadNegotiation(DefaultContentNegotiation):
 
 
 class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = CampaignSerializer  # the list's; one campaign: CampaignDetailSerializer
     filterset_fields = ["status"]
     search_fields = ["name", "code"]
 
