@@ -17,6 +17,7 @@ from accounts import scope
 from accounts.models import User
 from accounts.scope import Action
 from audit import services as audit
+from notifications import events as tell
 from tasks.models import Assignment, AssignmentRole, AssignmentStatus
 from utilities.errors import Forbidden, Refused
 
@@ -150,4 +151,5 @@ def transition_assignment(
         if note:
             changes["note"] = note
         audit.record([audit.event(locked, f"assignment.{name}", actor=by, changes=changes, unit=locked.unit)])
+        tell.transitioned(locked, name, by=by, note=note)
     return locked
