@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from accounts.models import Role
 from inspections import services as inspections
@@ -277,3 +278,7 @@ def test_the_inbox_shows_an_event_and_opens_what_it_is_about(city, published):
     message = Message.objects.get(recipient=city["station_lead"], channel=Channel.INBOX, event__kind="returned")
     assert lead.post(f"/inbox/{message.pk}/read/").url == f"/assignments/{a.pk}/"
     assert "【退回】" not in login(city["hq"]).get("/inbox/").content.decode()
+    api = APIClient()
+    api.force_authenticate(city["station_lead"])
+    (row,) = [r for r in api.get("/api/v1/inbox/").json()["results"] if r["id"] == message.pk]
+    assert row["kind"] == "event_returned" and row["url"] == f"/assignments/{a.pk}/" and row["unit"] == "33031001"
