@@ -121,9 +121,12 @@ def _queue(kind: str, batch: str, campaign_id: int, now: datetime, audiences: Co
 
 
 def _deliver_after_commit() -> None:
+    """Queue one delivery after the commit, not one per event of a bulk action (a drain sends all)."""
     from .jobs import deliver_messages
 
-    transaction.on_commit(deliver_messages.delay)
+    pending = getattr(connection, "run_on_commit", None) or []
+    if not any(len(entry) > 1 and entry[1] == deliver_messages.delay for entry in pending):
+        transaction.on_commit(deliver_messages.delay)
 
 
 # --- Coalescing (a bulk action) ---------------------------------------------------------------------

@@ -282,3 +282,15 @@ def test_the_inbox_shows_an_event_and_opens_what_it_is_about(city, published):
     api.force_authenticate(city["station_lead"])
     (row,) = [r for r in api.get("/api/v1/inbox/").json()["results"] if r["id"] == message.pk]
     assert row["kind"] == "event_returned" and row["url"] == f"/assignments/{a.pk}/" and row["unit"] == "33031001"
+
+
+def test_a_transaction_queues_one_delivery_however_many_events(city, published):
+    """(The test runs in one transaction: what publishing queued is still there, never run.)"""
+    from notifications.jobs import deliver_messages
+
+    rows = list(Assignment.objects.filter(unit__code="330310", is_active=True).order_by("pk")[:2])
+    for a in rows:
+        transition_assignment(assignment=a, name="submit", by=city["east_lead"])
+        transition_assignment(assignment=a, name="accept", by=city["hq"])
+    assert Event.objects.filter(kind="accepted").count() == 2  # not coalesced outside ``together``
+    assert [entry[1] for entry in connection.run_on_commit].count(deliver_messages.delay) == 1
