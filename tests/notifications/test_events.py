@@ -294,3 +294,14 @@ def test_a_transaction_queues_one_delivery_however_many_events(city, published):
         transition_assignment(assignment=a, name="accept", by=city["hq"])
     assert Event.objects.filter(kind="accepted").count() == 2  # not coalesced outside ``together``
     assert [entry[1] for entry in connection.run_on_commit].count(deliver_messages.delay) == 1
+
+
+def test_hq_sees_event_messages_in_its_outbox(city, published):
+    a = get("1.1", "33031001")
+    transition_assignment(assignment=a, name="submit", by=city["station_lead"])
+    transition_assignment(assignment=a, name="return", by=city["hq"], note="不全")
+    queued = Message.objects.get(event__kind="returned", channel=Channel.INBOX)
+    html = login(city["hq"]).get("/outbox/").content.decode()
+    assert f"/outbox/{queued.pk}/" in html and "城关派出所 · " in html  # queued, not yet worded
+    assert login(city["hq"]).get(f"/outbox/{queued.pk}/").status_code == 200
+    assert login(city["west_lead"]).get(f"/outbox/{queued.pk}/").status_code == 403  # HQ's page only
