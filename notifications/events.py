@@ -292,12 +292,13 @@ def passed_down(children, *, by) -> None:
 
 
 def commented(comment, *, by) -> None:
-    """``progress.add_comment``: to the other side of the conversation — a unit's own comment to the
-    reviewers over it, anyone else's (HQ, a leader, an inspector) to the unit's leads."""
-    from accounts import scope
+    """``progress.add_comment``: to the other side of the conversation — a comment by one of the unit's
+    own leads goes to the reviewers over it; anyone else's (HQ, a leader, an inspector, the lead of a
+    unit above) to the unit's leads."""
+    from accounts.models import RoleGrant
 
     a = comment.assignment
-    own = scope.can(by, Action.REPORT, a.unit)
+    own = RoleGrant.objects.filter(user=by, unit_id=a.unit_id, role__in=ROLES_FOR[Action.REPORT]).exists()
     audiences = (Audience.REVIEWER,) if own else (Audience.LEAD,)
     about_assignment(K.COMMENTED, a, by=by, reason=comment.text, audiences=audiences)
 

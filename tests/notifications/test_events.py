@@ -209,6 +209,9 @@ def test_a_comment_goes_to_the_other_side(city, published):
     assert set(got) == {"station_lead", "hq"} and len(got["station_lead"]) == 1  # not told of its own
     answer = Message.objects.filter(recipient=city["hq"], event__kind="commented").get(channel=Channel.INBOX)
     assert answer.subject == "【批注】城关派出所对1.1项作了批注" and "已补充" in answer.body
+    add_comment(assignment=a, by=city["east_lead"], text="分局督促：本周内补齐")  # the lead of the unit above
+    got = told("commented")
+    assert len(got["station_lead"]) == 2 and len(got["hq"]) == 1 and "east_lead" not in got
 
 
 # --- Rectification: the notice, the verdicts ---------------------------------------------------------------------
