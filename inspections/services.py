@@ -22,6 +22,7 @@ from accounts import scope
 from accounts.models import Unit, User
 from accounts.scope import Action
 from audit import services as audit
+from notifications import events as tell
 from tasks.models import Campaign, Item
 from tasks.services.errors import refuse_closed
 from utilities.cn import cn_date as _d
@@ -445,6 +446,7 @@ def issue_notice(
             for f in locked
         ]
         audit.record(events)
+        tell.notice_issued(notice, by=by, findings=len(locked))
     return notice
 
 
@@ -545,6 +547,7 @@ def verify_finding(
         _sync_notice(locked.notice_id)
         verb = "finding.verified" if accept else "finding.rejected"
         audit.record([audit.event(locked, verb, actor=by, unit=locked.unit, changes=changes)])
+        tell.finding_verified(locked, by=by, accept=accept, note=note)
     return locked
 
 

@@ -13,7 +13,9 @@ from .models import Message
 
 class MessageSerializer(serializers.ModelSerializer):
     # unit and the subject's fields are null for a digest, which is about no one thing
-    kind = serializers.SerializerMethodField(help_text="due_soon, due_today, overdue, behind; or digest_daily/weekly")
+    kind = serializers.SerializerMethodField(
+        help_text="due_soon, due_today, overdue, behind; digest_daily/weekly; or event_<kind> (event_returned …)"
+    )
     colour = serializers.CharField(read_only=True)
     unit = serializers.CharField(source="unit.code", read_only=True, default=None, allow_null=True)
     subject_type = serializers.CharField(source="reminder.subject_type", read_only=True, default=None, allow_null=True)
@@ -39,6 +41,8 @@ class MessageSerializer(serializers.ModelSerializer):
         ]
 
     def get_kind(self, obj) -> str:
+        if obj.event_id:  # the subject fields are a reminder's: an event's link is ``url``
+            return f"event_{obj.event.kind}"
         return obj.reminder.kind if obj.reminder_id else f"digest_{obj.digest.kind}"
 
     def get_url(self, obj) -> str | None:

@@ -30,14 +30,24 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import Unit
-from inspections.models import Finding, Hotspot
+from inspections.models import Finding, Hotspot, Notice
 from stats.models import Round
 from tasks.models import Assignment
 from utilities.cn import cn_day, cn_range, nest_quotes
 from utilities.db import fast_paths
 
 from . import texts
-from .models import Audience, Channel, DeliveryAttempt, Kind, Message, MessageStatus, MessageTemplate, Subject
+from .models import (
+    Audience,
+    Channel,
+    DeliveryAttempt,
+    EventSubject,
+    Kind,
+    Message,
+    MessageStatus,
+    MessageTemplate,
+    Subject,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +83,8 @@ def claim(now: datetime | None = None, limit: int = BATCH) -> tuple[str, list[Me
     if not ids:
         return token, []
     leased = Message.objects.filter(id__in=ids, lease=token, status=MessageStatus.SENDING)
-    return token, list(leased.select_related("reminder", "digest", "recipient").order_by("id"))
+    related = ("reminder", "digest", "recipient", "event__actor__unit", "event__unit", "event__campaign")
+    return token, list(leased.select_related(*related).order_by("id"))
 
 
 # --- Words ------------------------------------------------------------------------------------------
@@ -122,13 +133,64 @@ def _facts(messages: list[Message]) -> dict[tuple, dict]:
                     "period": cn_range(r.start, r.end),
                     "day": cn_day(r.end),
                 }
+    found.update(_event_facts(messages))
     return found
 
 
+def _event_facts(messages: list[Message]) -> dict[tuple, dict]:
+    """What the batch's events are about, by ("event", subject type, id): a query per subject type."""
+    wanted: dict[str, set[int]] = {}
+    for m in messages:
+        if m.event_id:
+            wanted.setdefault(m.event.subject_type, set()).add(m.event.subject_id)
+    found: dict[tuple, dict] = {}
+    rows = Assignment.objects.filter(pk__in=wanted.get(EventSubject.ASSIGNMENT, ()))
+    for a in rows.select_related("item", "parent__unit"):
+        found[("event", EventSubject.ASSIGNMENT, a.pk)] = {"assignment": a, "item": a.item}
+    for n in Notice.objects.filter(pk__in=wanted.get(EventSubject.NOTICE, ())).select_related("issuing_unit"):
+        found[("event", EventSubject.NOTICE, n.pk)] = {"notice": n}
+    for f in Finding.objects.filter(pk__in=wanted.get(EventSubject.FINDING, ())).select_related("notice"):
+        found[("event", EventSubject.FINDING, f.pk)] = {"finding": f, "notice": f.notice}
+    return found
+
+
+def _render_event(message: Message, facts: dict[tuple, dict], templates: dict) -> tuple[str, str]:
+    e = message.event
+    context = {
+        "recipient": message.recipient,
+        "event": e,
+        "unit": e.unit,
+        "campaign": e.campaign,
+        "actor": e.actor,
+        "reason": e.reason,
+        "count": e.count,
+        **e.payload,
+        **facts.get(("event", e.subject_type, e.subject_id), {}),
+    }
+    if "assignment" in context:
+        context["due"] = date_format(context["assignment"].due_date, "MONTH_DAY_FORMAT")
+    audience = _audience_of(message)
+    chosen = templates.get((Subject.EVENT, e.kind, audience)) or templates.get((Subject.EVENT, e.kind, Audience.LEAD))
+    subject, body = (chosen.subject, chosen.body) if chosen else texts.event_text(e.kind, audience)
+    context = Context(context, autoescape=False)
+    return nest_quotes(_compiled(subject).render(context).strip()), nest_quotes(_compiled(body).render(context).strip())
+
+
+def _audience_of(message: Message) -> str:
+    """An event's message is to the requester (``person``), or to the audience the event was told to
+    besides (``payload["to"]``: the unit's leads unless said otherwise)."""
+    e = message.event
+    if e.person_id and message.recipient_id == e.person_id:
+        return Audience.REQUESTER
+    return e.payload.get("to") or Audience.LEAD
+
+
 def render(message: Message, facts: dict[tuple, dict], templates: dict) -> tuple[str, str]:
-    """The message's subject and body: a digest's as written, a reminder's from its template."""
+    """The message's subject and body: a digest's as written, a reminder's or an event's from its template."""
     if message.digest_id:
         return nest_quotes(message.digest.subject), nest_quotes(message.digest.body)
+    if message.event_id:
+        return _render_event(message, facts, templates)
     r = message.reminder
     today = timezone.localdate()
     context = {
@@ -178,7 +240,10 @@ def send_webhook(message: Message, subject: str, body: str) -> Sent:
     url = settings.NOTIFY_WEBHOOK_URL
     if not url:
         raise DeliveryFailed("NOTIFY_WEBHOOK_URL is not set")
-    kind = message.reminder.kind if message.reminder_id else f"digest_{message.digest.kind}"
+    if message.event_id:
+        kind = f"event_{message.event.kind}"
+    else:
+        kind = message.reminder.kind if message.reminder_id else f"digest_{message.digest.kind}"
     payload = json.dumps(
         {
             "id": message.idempotency_key,

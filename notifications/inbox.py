@@ -6,14 +6,14 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import Channel, Message, MessageStatus, Subject
+from .models import Channel, EventSubject, Message, MessageStatus, Subject
 
 
 def inbox(user) -> QuerySet[Message]:
     """The messages delivered to ``user``'s inbox, newest first (superseded ones are left out)."""
     return (
         Message.objects.filter(recipient=user, channel=Channel.INBOX, status=MessageStatus.SENT)
-        .select_related("reminder", "unit", "digest")
+        .select_related("reminder", "unit", "digest", "event")
         .order_by("-sent_at", "-id")
     )
 
@@ -36,9 +36,27 @@ PAGES = {
 }
 
 
+EVENT_PAGES = {
+    EventSubject.ASSIGNMENT: "web:tasks-assignment",
+    EventSubject.NOTICE: "web:inspections-notice",
+    EventSubject.FINDING: "web:inspections-finding",
+}
+
+
+def event_link(message: Message) -> str:
+    """What an event is about: the work given (my tasks, of the campaign), the assignment, the notice or
+    the finding; several items coalesced into one message (``events.together``) open my tasks."""
+    e = message.event
+    if e.subject_type == EventSubject.CAMPAIGN or (e.count > 1 and e.subject_type == EventSubject.ASSIGNMENT):
+        return reverse("web:tasks-my") + f"?campaign={e.campaign_id}"
+    return reverse(EVENT_PAGES[e.subject_type], args=[e.subject_id])
+
+
 def link(message: Message) -> str | None:
     """The page of what the message is about (a digest is read where it is); for a round, which many
     units share, the page of the message's unit."""
+    if message.event_id:
+        return event_link(message)
     if not message.reminder_id:
         return None
     r = message.reminder

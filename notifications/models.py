@@ -34,6 +34,7 @@ class Subject(models.TextChoices):
     FINDING = "finding", _("Rectification deadline")
     HOTSPOT = "hotspot", _("Hotspot inspection")
     ROUND = "round", _("Round statistics")
+    EVENT = "event", _("Event (work reaches people)")
 
 
 class Audience(models.TextChoices):
@@ -42,6 +43,8 @@ class Audience(models.TextChoices):
     SUPERIOR = "superior", _("Superior unit")
     HQ = "hq", _("Headquarters")
     INSPECTOR = "inspector", _("Inspector")
+    REVIEWER = "reviewer", _("Reviewer (HQ over the unit)")
+    REQUESTER = "requester", _("Requester")
 
 
 class Colour(models.TextChoices):
@@ -189,6 +192,77 @@ class Digest(models.Model):
         return f"{self.kind} {self.period} → {self.recipient_id}"
 
 
+class EventKind(models.TextChoices):
+    """What happened to someone's work (docs/events.md): each tells the people concerned, once."""
+
+    ASSIGNED = "assigned", _("Work assigned")
+    RETURNED = "returned", _("Work returned")
+    ACCEPTED = "accepted", _("Work accepted")
+    REOPENED = "reopened", _("Work reopened")
+    NOTICE = "notice", _("Rectification notice issued")
+    REJECTED = "rejected", _("Rectification rejected")
+    VERIFIED = "verified", _("Rectification verified")
+    EXT_ASKED = "ext_asked", _("Extension requested")
+    EXT_APPROVED = "ext_approved", _("Extension approved")
+    EXT_REFUSED = "ext_refused", _("Extension refused")
+    PASSED_DOWN = "passed_down", _("Share passed down")
+    COMMENTED = "commented", _("Comment on the work")
+
+
+class EventSubject(models.TextChoices):
+    """What an event's link opens."""
+
+    CAMPAIGN = "campaign", _("Campaign (my tasks)")
+    ASSIGNMENT = "assignment", _("Assignment")
+    NOTICE = "notice", _("Rectification notice")
+    FINDING = "finding", _("Finding")
+
+
+class Event(models.Model):
+    """Something done to a unit's work that its people must hear of (returned, accepted, a notice…):
+    one row per unit concerned and action, its messages one per recipient and channel. Never sent to
+    the one who acted (``actor``)."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=EventKind.choices)
+    subject_type = models.CharField(_("about"), max_length=12, choices=EventSubject.choices)
+    subject_id = models.BigIntegerField(_("subject id"))
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", verbose_name=_("unit"))
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("also told"),
+        help_text=_("e.g. who asked for the extension"),
+    )
+    reason = models.TextField(_("reason"), blank=True, help_text=_("Why, or the words of a comment"))
+    payload = models.JSONField(_("facts"), default=dict, blank=True, help_text=_("e.g. the dates asked for"))
+    count = models.PositiveIntegerField(_("how many"), default=1)
+    batch = models.CharField(max_length=32, db_index=True, editable=False)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    scope_via = "unit"
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject_type}#{self.subject_id} ({self.unit_id})"
+
+
 class MessageStatus(models.TextChoices):
     PENDING = "pending", _("Queued")
     SENDING = "sending", _("Sending")
@@ -202,6 +276,7 @@ class Message(models.Model):
 
     reminder = models.ForeignKey(Reminder, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
     digest = models.ForeignKey(Digest, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages")
     unit = models.ForeignKey(
         Unit,
@@ -234,8 +309,14 @@ class Message(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["reminder", "channel"], name="message_once_per_channel"),
             models.UniqueConstraint(fields=["digest", "channel"], name="digest_once_per_channel"),
-            models.CheckConstraint(
-                condition=models.Q(reminder__isnull=True) ^ models.Q(digest__isnull=True), name="message_of_one_thing"
+            models.UniqueConstraint(fields=["event", "recipient", "channel"], name="event_once_per_recipient"),
+            models.CheckConstraint(  # exactly one of the three
+                condition=(
+                    models.Q(reminder__isnull=False, digest__isnull=True, event__isnull=True)
+                    | models.Q(reminder__isnull=True, digest__isnull=False, event__isnull=True)
+                    | models.Q(reminder__isnull=True, digest__isnull=True, event__isnull=False)
+                ),
+                name="message_of_one_thing",
             ),
         ]
         indexes = [
@@ -249,6 +330,8 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.event_id:
+            return f"{self.channel}:event {self.event_id}"
         return f"{self.channel}:{self.reminder_id or f'digest {self.digest_id}'}"
 
     @property
@@ -256,10 +339,14 @@ class Message(models.Model):
         """Stable across retries: what a receiver uses to drop a repeat."""
         if self.digest_id:
             return f"digest-{self.digest_id}-{self.channel}"
+        if self.event_id:  # one event reaches many people: the recipient is part of the key
+            return f"event-{self.event_id}-{self.recipient_id}-{self.channel}"
         return f"reminder-{self.reminder_id}-{self.channel}"
 
     @property
     def colour(self) -> str:
+        if self.event_id:
+            return ""
         return self.reminder.colour if self.reminder_id else self.digest.colour
 
 
@@ -302,10 +389,11 @@ class Preference(models.Model):
 
 
 class MessageTemplate(models.Model):
-    """The words of a reminder, editable by HQ: Django template syntax over the reminder's facts."""
+    """The words of a reminder or an event (subject "event"), editable by HQ: Django template syntax
+    over its facts."""
 
     subject_type = models.CharField(_("about"), max_length=12, choices=Subject.choices, default=Subject.ASSIGNMENT)
-    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices + EventKind.choices)
     audience = models.CharField(_("to"), max_length=10, choices=Audience.choices)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("body"))

@@ -20,7 +20,7 @@ def messages_for(user) -> QuerySet[Message]:
     """Every message about a unit ``user`` manages (HQ), newest first."""
     return (
         scope.restrict(Message.objects.all(), user, Action.MANAGE)
-        .select_related("recipient", "unit", "reminder", "digest")
+        .select_related("recipient", "unit", "reminder", "digest", "event")
         .order_by("-created_at", "-id")
     )
 

@@ -375,27 +375,42 @@ CHANNELS = {
 
 QUEUE = """
 INSERT INTO notifications_message
-    (reminder_id, digest_id, recipient_id, unit_id, channel, status, not_before, lease, attempts, last_error, subject,
-     body, created_at)
-SELECT {reminder}, {digest}, r.recipient_id, r.unit_id, %(channel)s, %(pending)s, %(not_before)s, '', 0, '', '', '',
-    %(now)s
-FROM {table} r
+    (reminder_id, digest_id, event_id, recipient_id, unit_id, channel, status, not_before, lease, attempts,
+     last_error, subject, body, created_at)
+SELECT {reminder}, {digest}, {event}, r.recipient_id, r.unit_id, %(channel)s, %(pending)s, %(not_before)s, '', 0,
+    '', '', '', %(now)s
+FROM {rows} r
 JOIN accounts_user usr ON usr.id = r.recipient_id
 LEFT JOIN notifications_preference p ON p.user_id = r.recipient_id
 WHERE {where} {condition}
 ON CONFLICT DO NOTHING
 """
 
+# what a message can be of, and the table of its rows (``id``, ``recipient_id``, ``unit_id``)
+OF = {"reminder": "notifications_reminder", "digest": "notifications_digest", "event": None}
 
-def queue(cursor, now: datetime, push_from: datetime, *, where: str, params: dict, digests: bool = False) -> Counter:
+
+def queue(
+    cursor,
+    now: datetime,
+    push_from: datetime,
+    *,
+    where: str,
+    params: dict,
+    digests: bool = False,
+    of: str = "reminder",
+    rows: str = "",
+) -> Counter:
     """One message per channel the recipient takes (``CHANNELS``), for the reminders — or, with
-    ``digests``, the digests — that ``where`` picks (a condition on ``r``); push channels not before
-    ``push_from`` (the end of the quiet hours), the inbox at once."""
+    ``of``, the digests or the events — that ``where`` picks (a condition on ``r``); push channels
+    not before ``push_from`` (the end of the quiet hours), the inbox at once. ``rows`` (SQL, e.g. a
+    subquery) yields the (id, recipient_id, unit_id) rows when they are not those of ``of``'s table:
+    an event's recipients come from a join (``events.RECIPIENTS``)."""
     counts: Counter = Counter()
-    reminder, digest = ("CAST(NULL AS BIGINT)", "r.id") if digests else ("r.id", "CAST(NULL AS BIGINT)")
-    table = "notifications_digest" if digests else "notifications_reminder"
+    of = "digest" if digests else of
+    ids = {name: ("r.id" if name == of else "CAST(NULL AS BIGINT)") for name in OF}
     for channel, condition in CHANNELS.items():
-        sql = QUEUE.format(reminder=reminder, digest=digest, table=table, where=where, condition=condition)
+        sql = QUEUE.format(**ids, rows=rows or OF[of], where=where, condition=condition)
         cursor.execute(
             sql,
             {

@@ -159,3 +159,94 @@ def text(subject_type: str, kind: str, audience: str) -> tuple[str, str]:
     first = FIRST.get(subject_type, "lead")
     found = TEXTS.get((subject_type, kind, audience)) or TEXTS.get((subject_type, kind, first))
     return found or ("【督办提醒】{{ unit.name }}", HI + "{{ unit.name }}有一项督办事项，期限{{ due }}，请及时处理。")
+
+
+# --- Events (docs/events.md): what was done to a unit's work, keyed ("event", kind, audience) -----------
+# Over: ``recipient``, ``event``, ``unit``, ``campaign``, ``actor`` (who acted; empty for the system),
+# ``reason`` (the reason given, or a comment's words), ``count`` (items in one message), per subject
+# ``assignment``/``item``/``due``, ``notice``, ``finding``; for extensions ``requested`` and ``previous``
+# (7月15日), for notices ``findings`` (how many) and ``deadline``, for findings ``deadline``.
+
+BY = "{% if actor %}{{ actor.unit.name }}{% else %}行动办公室{% endif %}"
+SEVERAL = "{% if count > 1 %}等{{ count }}项{% endif %}"
+
+EVENT_TEXTS: dict[tuple[str, str, str], tuple[str, str]] = {
+    ("event", "assigned", "lead"): (
+        "【任务下达】您单位在《{{ campaign.name }}》中有{{ count }}项任务",
+        HI + "《{{ campaign.name }}》已下达，{{ unit.name }}承担{{ count }}项任务。请在“我的任务”中查看，"
+        "明确责任人和措施，按时限推进并报送进展。",
+    ),
+    ("event", "returned", "lead"): (
+        "【退回】{{ item.code }}项" + SEVERAL + "被退回，请补充完善",
+        HI + ITEM + SEVERAL + "，{{ unit.name }}报送的办理情况被" + BY + "退回。"
+        "{% if reason %}退回理由：{{ reason }}。{% endif %}请按要求补充完善后重新提交。",
+    ),
+    ("event", "accepted", "lead"): (
+        "【验收通过】{{ item.code }}项" + SEVERAL + "已通过验收",
+        HI + ITEM + SEVERAL + "，{{ unit.name }}的办理情况已经" + BY + "验收通过。",
+    ),
+    ("event", "reopened", "lead"): (
+        "【重新办理】{{ item.code }}项" + SEVERAL + "已重新打开",
+        HI + ITEM + SEVERAL + "，{{ unit.name }}已验收的办理情况被" + BY + "重新打开。"
+        "{% if reason %}理由：{{ reason }}。{% endif %}请继续办理并重新提交。",
+    ),
+    ("event", "notice", "lead"): (
+        "【整改通知】{{ notice.number }}，请于{{ deadline }}前整改",
+        HI + "{{ notice.issuing_unit.name }}向{{ unit.name }}下发《责令整改通知书》（{{ notice.number }}），"
+        "列明问题{{ findings }}个，整改期限为{{ deadline }}。请按通知书要求逐项整改，并按期上报整改情况。",
+    ),
+    ("event", "rejected", "lead"): (
+        "【整改未通过】{{ finding.place }}问题请重新整改",
+        HI + NOTICE + "{{ unit.name }}问题" + FINDING + "上报的整改情况经验证不合格。"
+        "{% if reason %}理由：{{ reason }}。{% endif %}请于{{ deadline }}前重新整改并上报。",
+    ),
+    ("event", "verified", "lead"): (
+        "【整改销号】{{ finding.place }}问题整改已通过验证",
+        HI + NOTICE + "{{ unit.name }}问题" + FINDING + "的整改情况已通过验证，予以销号。",
+    ),
+    ("event", "ext_asked", "reviewer"): (
+        "【延期申请】{{ unit.name }}申请{{ item.code }}项延期至{{ requested }}",
+        HI + "{{ unit.name }}申请将" + ITEM + "的完成时限由{{ previous }}延至{{ requested }}。"
+        "理由：{{ reason }}。请及时审批。",
+    ),
+    ("event", "ext_approved", "lead"): (
+        "【延期同意】{{ item.code }}项完成时限延至{{ requested }}",
+        HI + ITEM + "，{{ unit.name }}的延期申请已经" + BY + "同意，完成时限由{{ previous }}延至{{ requested }}。"
+        "{% if reason %}意见：{{ reason }}。{% endif %}",
+    ),
+    ("event", "ext_approved", "requester"): (
+        "【延期同意】您申请的{{ item.code }}项延期已同意",
+        HI + "您为{{ unit.name }}申请的" + ITEM + "延期已经" + BY + "同意，完成时限延至{{ requested }}。"
+        "{% if reason %}意见：{{ reason }}。{% endif %}",
+    ),
+    ("event", "ext_refused", "lead"): (
+        "【延期未同意】{{ item.code }}项延期申请未获同意",
+        HI + ITEM + "，{{ unit.name }}申请延至{{ requested }}未获同意，完成时限仍为{{ previous }}。"
+        "{% if reason %}理由：{{ reason }}。{% endif %}请按原时限推进。",
+    ),
+    ("event", "ext_refused", "requester"): (
+        "【延期未同意】您申请的{{ item.code }}项延期未获同意",
+        HI + "您为{{ unit.name }}申请的" + ITEM + "延期（至{{ requested }}）未获同意，完成时限仍为{{ previous }}。"
+        "{% if reason %}理由：{{ reason }}。{% endif %}请按原时限推进。",
+    ),
+    ("event", "passed_down", "lead"): (
+        "【任务分解】{{ assignment.parent.unit.name }}向您单位分解{{ item.code }}项任务",
+        HI + ITEM + "，{{ assignment.parent.unit.name }}已分解给{{ unit.name }}"
+        "{% if assignment.target_share %}，分解目标{{ assignment.target_share|floatformat:'-2' }}"
+        "{{ item.target_unit }}{% endif %}，完成时限{{ due }}。请抓紧落实。",
+    ),
+    ("event", "commented", "lead"): (
+        "【批注】" + BY + "对{{ item.code }}项作了批注",
+        HI + BY + "{{ actor.get_full_name }}对" + ITEM + "（{{ unit.name }}）批注：{{ reason }}",
+    ),
+    ("event", "commented", "reviewer"): (
+        "【批注】{{ unit.name }}对{{ item.code }}项作了批注",
+        HI + "{{ unit.name }}{{ actor.get_full_name }}就" + ITEM + "批注：{{ reason }}",
+    ),
+}
+
+
+def event_text(kind: str, audience: str) -> tuple[str, str]:
+    """The default words of an event for an audience: its own, else the unit leads', else generic."""
+    found = EVENT_TEXTS.get(("event", kind, audience)) or EVENT_TEXTS.get(("event", kind, "lead"))
+    return found or ("【工作提示】{{ unit.name }}", HI + "{{ unit.name }}有一项工作动态，请登录系统查看。")

@@ -19,6 +19,7 @@ from accounts import scope
 from accounts.models import Unit, User
 from accounts.scope import Action
 from audit import services as audit
+from notifications import events as tell
 from tasks.models import AMOUNT_TOO_LARGE, Assignment, amount_fits
 from utilities.errors import Forbidden
 
@@ -108,6 +109,8 @@ def pass_down(*, assignment: Assignment, by: User, shares: list[Share]) -> list[
             )
         )
         audit.record(events)
+        changed = {e.object_id for e in events}  # the new and the changed shares, not those left as they were
+        tell.passed_down([c for c in children if c.pk in changed], by=by)
     return children
 
 

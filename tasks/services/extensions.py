@@ -13,6 +13,7 @@ from accounts import scope
 from accounts.models import User
 from accounts.scope import Action
 from audit import services as audit
+from notifications import events as tell
 from tasks.models import Assignment, AssignmentStatus, ExtensionRequest, ExtensionStatus
 from utilities.errors import Forbidden
 
@@ -54,6 +55,7 @@ def request_extension(*, assignment: Assignment, by: User, due: date, reason: st
                 )
             ]
         )
+        tell.extension_asked(request, by=by)
     return request
 
 
@@ -95,4 +97,5 @@ def decide_extension(*, request: ExtensionRequest, by: User, approve: bool, note
             changes["due_date"] = [assignment.due_date, request.requested_due]
         verb = "assignment.extension_approved" if approve else "assignment.extension_refused"
         audit.record([audit.event(assignment, verb, actor=by, unit=assignment.unit, changes=changes)])
+        tell.extension_decided(request, by=by)
     return request

@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts import scope
 from accounts.models import Unit, User
 from audit import services as audit
+from notifications import events as tell
 from tasks.models import (
     Assignment,
     AssignmentRole,
@@ -549,6 +550,7 @@ def apply_assignments(
             Assignment.objects.filter(pk__in=pks).update(is_active=active, updated_at=now)
             events += _assignment_events(pks, verb, {"is_active": active}, by, source)
     audit.record(events)
+    tell.assigned(campaign=campaign, by=by, since=now, restored=restore)  # one message per unit's lead
     # A new deadline moves the assignments still on the old one; individually extended ones stay.
     moved = sum(
         follow_deadline(item_id=item_id, before=old_due[item_id], after=due, by=by, source=source)

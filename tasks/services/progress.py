@@ -19,6 +19,7 @@ from accounts import scope
 from accounts.models import User
 from accounts.scope import Action
 from audit import services as audit
+from notifications import events as tell
 from tasks.models import Assignment, AssignmentStatus, Comment, Evidence, ProgressReport
 from utilities.errors import Forbidden
 from utilities.uploads import Checked, check_upload
@@ -151,6 +152,7 @@ def add_comment(*, assignment: Assignment, by: User, text: str) -> Comment:
                 )
             ]
         )
+        tell.commented(comment, by=by)
     return comment
 
 

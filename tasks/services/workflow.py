@@ -19,6 +19,7 @@ from accounts import scope
 from accounts.models import User
 from accounts.scope import Action
 from audit import services as audit
+from notifications import events as tell
 from tasks.models import Assignment, AssignmentRole, AssignmentStatus
 from utilities.errors import Forbidden, InRow, Missing, Refused, RowsRefused
 
@@ -196,6 +197,7 @@ def transition_assignment(
         if name == "submit" and (short := locked.shortfall()):
             changes["shortfall"] = [str(short[0]), str(short[1])]  # submitted short of the target, confirmed
         audit.record([audit.event(locked, f"assignment.{name}", actor=by, changes=changes, unit=locked.unit)])
+        tell.transitioned(locked, name, by=by, note=note)
     return locked
 
 

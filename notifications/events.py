@@ -1,0 +1,331 @@
+"""Event messages: work reaches people (docs/events.md).
+
+When someone acts on a unit's work — HQ returns or accepts it, an inspector issues a notice, a unit
+asks for more time — the people concerned are told through the same outbox as the reminders. Each
+action writes ``Event`` rows (one per unit concerned), then, in the same transaction, one
+``INSERT … SELECT`` per channel puts a ``Message`` in the outbox for every recipient: the recipients
+are a join over the role grants and the unit tree (``RECIPIENTS``), never a loop in Python, and never
+the one who acted. The inbox gets its message at once, push channels by the user's preferences and
+after the quiet hours (``sweep.queue``, as for reminders); the words are rendered at delivery from
+``MessageTemplate`` (subject type "event"), editable by HQ.
+
+A burst is one message per recipient and kind: publishing a plan tells each unit once ("您单位在
+《行动名》中有N项任务", ``assigned``); a bulk action wrapped in ``together()`` coalesces the events of a
+kind for one unit into one whose count grows.
+"""
+
+# ruff: noqa: S608 (every piece of SQL text here is a constant of this module; values go as parameters)
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import uuid
+from collections.abc import Collection, Iterator
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from accounts.scope import ROLES_FOR, Action
+
+from .models import Audience, Event, EventKind, EventSubject, Policy
+
+K = EventKind
+
+# Who hears of each kind of event. The unit's leads are those allowed to act for it (``Action.REPORT``
+# on the unit itself, as the sweep's "lead"); reviewers are HQ over the unit who do not report for it
+# themselves (``workflow.awaiting_review``); the requester is the event's ``person``.
+AUDIENCES: dict[str, tuple[str, ...]] = {
+    K.ASSIGNED: (Audience.LEAD,),
+    K.RETURNED: (Audience.LEAD,),
+    K.ACCEPTED: (Audience.LEAD,),
+    K.REOPENED: (Audience.LEAD,),
+    K.NOTICE: (Audience.LEAD,),
+    K.REJECTED: (Audience.LEAD,),
+    K.VERIFIED: (Audience.LEAD,),
+    K.EXT_ASKED: (Audience.REVIEWER,),
+    K.EXT_APPROVED: (Audience.REQUESTER, Audience.LEAD),
+    K.EXT_REFUSED: (Audience.REQUESTER, Audience.LEAD),
+    K.PASSED_DOWN: (Audience.LEAD,),
+    K.COMMENTED: (Audience.LEAD,),  # a unit's own comment goes to the reviewers: ``commented``
+}
+
+ROLE_PARAMS = {
+    f"{action}_role{i}": role
+    for action in (Action.REPORT, Action.MANAGE)
+    for i, role in enumerate(sorted(ROLES_FOR[action]))
+}
+
+
+def _role_of(alias: str, action: Action) -> str:
+    return f"{alias}.role IN ({', '.join(f'%({action}_role{i})s' for i in range(len(ROLES_FOR[action])))})"
+
+
+# Joins on the event ``e`` that yield ``usr``, the recipients; ``%%`` is a literal % (LIKE on the paths).
+RECIPIENTS = {
+    Audience.LEAD: f"""
+        JOIN accounts_rolegrant g ON g.unit_id = e.unit_id AND {_role_of("g", Action.REPORT)}
+        JOIN accounts_user usr ON usr.id = g.user_id AND usr.is_active""",
+    Audience.REVIEWER: f"""
+        JOIN accounts_unit u ON u.id = e.unit_id
+        JOIN accounts_rolegrant g ON {_role_of("g", Action.MANAGE)}
+        JOIN accounts_unit gu ON gu.id = g.unit_id AND u.path LIKE gu.path || '%%'
+        JOIN accounts_user usr ON usr.id = g.user_id AND usr.is_active
+        WHERE NOT EXISTS (SELECT 1 FROM accounts_rolegrant g2 JOIN accounts_unit gu2 ON gu2.id = g2.unit_id
+                          WHERE g2.user_id = usr.id AND {_role_of("g2", Action.REPORT)}
+                              AND u.path LIKE gu2.path || '%%')""",
+    Audience.REQUESTER: """
+        JOIN accounts_user usr ON usr.id = e.person_id AND usr.is_active""",
+}
+
+PEOPLE = """
+    SELECT e.id, usr.id AS recipient_id, e.unit_id FROM notifications_event e {joins}
+    {where} e.batch = %(batch)s AND e.kind = %(kind)s AND (e.actor_id IS NULL OR usr.id <> e.actor_id)"""
+
+
+def _people(audiences: Collection[str]) -> str:
+    """SQL for the (event, recipient, unit) rows of the batch's events, for the audiences, without the actor."""
+    parts = []
+    for audience in audiences:
+        joins = RECIPIENTS[audience]
+        parts.append(PEOPLE.format(joins=joins, where="AND" if "WHERE" in joins else "WHERE"))
+    return f"({' UNION '.join(parts)})"
+
+
+def _push_from(campaign_id: int, now: datetime) -> datetime:
+    """The end of the quiet hours of the campaign's rules (else the default ones), as for reminders."""
+    from .sweep import quiet_until
+
+    rules = {p.campaign_id: p for p in Policy.objects.filter(Q(campaign_id=campaign_id) | Q(campaign=None))}
+    return quiet_until(rules.get(campaign_id) or rules.get(None) or Policy(), now)
+
+
+def _queue(kind: str, batch: str, campaign_id: int, now: datetime, audiences: Collection[str]) -> None:
+    """The messages of the batch's events: one statement per channel (``sweep.queue``)."""
+    from .sweep import queue
+
+    with connection.cursor() as cursor:
+        queue(
+            cursor,
+            now,
+            _push_from(campaign_id, now),
+            where="1 = 1",
+            params={"batch": batch, "kind": kind, **ROLE_PARAMS},
+            of="event",
+            rows=_people(audiences),
+        )
+    _deliver_after_commit()
+
+
+def _deliver_after_commit() -> None:
+    """Queue one delivery after the commit, not one per event of a bulk action (a drain sends all)."""
+    from .jobs import deliver_messages
+
+    pending = getattr(connection, "run_on_commit", None) or []
+    if not any(len(entry) > 1 and entry[1] == deliver_messages.delay for entry in pending):
+        transaction.on_commit(deliver_messages.delay)
+
+
+# --- Coalescing (a bulk action) ---------------------------------------------------------------------
+
+_together: contextvars.ContextVar[dict | None] = contextvars.ContextVar("events_together", default=None)
+
+
+@contextlib.contextmanager
+def together() -> Iterator[None]:
+    """Within this block (a bulk action, inside its transaction), events of one kind by one person for
+    one unit become one event whose count grows: 200 items returned to a station make one message."""
+    token = _together.set({})
+    try:
+        yield
+    finally:
+        _together.reset(token)
+
+
+# --- Emitting ---------------------------------------------------------------------------------------
+
+
+def emit(
+    kind: str,
+    *,
+    subject_type: str,
+    subject_id: int,
+    unit_id: int,
+    campaign_id: int,
+    by,
+    reason: str = "",
+    person=None,
+    payload: dict | None = None,
+    audiences: Collection[str] | None = None,
+) -> Event | None:
+    """One event about one thing of one unit, and its messages (two to five statements, whoever
+    the recipients are)."""
+    audiences = tuple(audiences or AUDIENCES[kind])
+    actor_id = getattr(by, "pk", None)
+    person_id = getattr(person, "pk", None)
+    open_batch = _together.get()
+    key = (kind, unit_id, campaign_id, actor_id, person_id, audiences)
+    merged = open_batch is not None and key in open_batch
+    if merged and Event.objects.filter(pk=open_batch[key]).update(count=F("count") + 1):
+        return None  # its messages are queued already and read the count at delivery
+    now = timezone.now()
+    event = Event.objects.create(
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        unit_id=unit_id,
+        campaign_id=campaign_id,
+        actor_id=actor_id,
+        person_id=person_id,
+        reason=(reason or "").strip(),
+        payload={**(payload or {}), "to": next((a for a in audiences if a != Audience.REQUESTER), Audience.LEAD)},
+        batch=uuid.uuid4().hex,
+        created_at=now,
+    )
+    if open_batch is not None:
+        open_batch[key] = event.pk
+    _queue(kind, event.batch, campaign_id, now, audiences)
+    return event
+
+
+def about_assignment(kind: str, assignment, *, by, reason: str = "", person=None, payload=None, audiences=None):
+    """An event about an assignment (the link opens it), told to its unit's people."""
+    return emit(
+        kind,
+        subject_type=EventSubject.ASSIGNMENT,
+        subject_id=assignment.pk,
+        unit_id=assignment.unit_id,
+        campaign_id=assignment.campaign_id,
+        by=by,
+        reason=reason,
+        person=person,
+        payload=payload,
+        audiences=audiences,
+    )
+
+
+# --- The call sites' words --------------------------------------------------------------------------
+
+TRANSITIONS = {"return": K.RETURNED, "accept": K.ACCEPTED, "reopen": K.REOPENED}
+
+
+def transitioned(assignment, name: str, *, by, note: str = "") -> None:
+    """``workflow.transition_assignment``: a return, acceptance or reopening reaches the unit's leads."""
+    if name in TRANSITIONS:
+        about_assignment(TRANSITIONS[name], assignment, by=by, reason=note)
+
+
+ASSIGNED_ROWS = """
+    SELECT a.campaign_id AS subject_id, a.unit_id, a.campaign_id, COUNT(*) AS n
+    FROM tasks_assignment a
+    JOIN tasks_campaign c ON c.id = a.campaign_id AND c.status = 'published'
+    WHERE a.campaign_id = %(campaign)s AND a.is_active AND a.parent_id IS NULL AND ({new})
+    GROUP BY a.unit_id, a.campaign_id"""
+
+INSERT_EVENTS = """
+INSERT INTO notifications_event
+    (kind, subject_type, subject_id, unit_id, campaign_id, actor_id, person_id, reason, payload, count, batch,
+     created_at)
+SELECT %(kind)s, %(subject_type)s, s.subject_id, s.unit_id, s.campaign_id, %(actor)s, NULL, '', {empty}, s.n,
+    %(batch)s, %(now)s
+FROM ({rows}) s"""
+
+
+def assigned(*, campaign, by, since: datetime, restored: Collection[int] = ()) -> int:
+    """``plans.apply_assignments`` (publishing, re-importing): one event per unit given work — the
+    assignments created from ``since`` on, and those ``restored`` — and one message per lead, however
+    many items: set-based, a fixed number of statements. Returns the number of units told."""
+    from .sweep import _db
+
+    new = "a.created_at >= %(since)s"
+    if restored:
+        new += f" OR a.id IN ({', '.join(str(int(pk)) for pk in restored)})"
+    empty = "CAST('{}' AS jsonb)" if connection.vendor == "postgresql" else "'{}'"
+    now = timezone.now()
+    batch = uuid.uuid4().hex
+    with connection.cursor() as cursor:
+        cursor.execute(
+            INSERT_EVENTS.format(rows=ASSIGNED_ROWS.format(new=new), empty=empty),
+            {
+                "kind": K.ASSIGNED,
+                "subject_type": EventSubject.CAMPAIGN,
+                "actor": getattr(by, "pk", None),
+                "batch": batch,
+                "now": _db(now),
+                "campaign": campaign.pk,
+                "since": _db(since),
+            },
+        )
+        told = max(cursor.rowcount, 0)
+    if told:
+        _queue(K.ASSIGNED, batch, campaign.pk, now, AUDIENCES[K.ASSIGNED])
+    return told
+
+
+def _md(day) -> str:
+    return date_format(day, "MONTH_DAY_FORMAT") if day else ""
+
+
+def extension_asked(request, *, by) -> None:
+    """``extensions.request_extension``: the deciders (HQ over the unit) are asked."""
+    a = request.assignment
+    payload = {"requested": _md(request.requested_due), "previous": _md(request.previous_due)}
+    about_assignment(K.EXT_ASKED, a, by=by, reason=request.reason, payload=payload)
+
+
+def extension_decided(request, *, by) -> None:
+    """``extensions.decide_extension``: the requester and the unit's leads hear the answer."""
+    kind = K.EXT_APPROVED if request.status == "approved" else K.EXT_REFUSED
+    payload = {"requested": _md(request.requested_due), "previous": _md(request.previous_due)}
+    about_assignment(
+        kind, request.assignment, by=by, reason=request.decision_note, person=request.requested_by, payload=payload
+    )
+
+
+def passed_down(children, *, by) -> None:
+    """``cascade.pass_down``: each unit given (or given a changed) share hears of it."""
+    for child in children:
+        about_assignment(K.PASSED_DOWN, child, by=by)
+
+
+def commented(comment, *, by) -> None:
+    """``progress.add_comment``: to the other side of the conversation — a comment by one of the unit's
+    own leads goes to the reviewers over it; anyone else's (HQ, a leader, an inspector, the lead of a
+    unit above) to the unit's leads."""
+    from accounts.models import RoleGrant
+
+    a = comment.assignment
+    own = RoleGrant.objects.filter(user=by, unit_id=a.unit_id, role__in=ROLES_FOR[Action.REPORT]).exists()
+    audiences = (Audience.REVIEWER,) if own else (Audience.LEAD,)
+    about_assignment(K.COMMENTED, a, by=by, reason=comment.text, audiences=audiences)
+
+
+def notice_issued(notice, *, by, findings: int) -> None:
+    """``inspections.issue_notice``: the addressed unit's leads."""
+    emit(
+        K.NOTICE,
+        subject_type=EventSubject.NOTICE,
+        subject_id=notice.pk,
+        unit_id=notice.unit_id,
+        campaign_id=notice.campaign_id,
+        by=by,
+        reason=notice.requirements,
+        payload={"findings": findings, "deadline": _md(notice.deadline)},
+    )
+
+
+def finding_verified(finding, *, by, accept: bool, note: str = "") -> None:
+    """``inspections.verify_finding``: the unit's leads hear the verdict (rejected: with the new deadline)."""
+    emit(
+        K.VERIFIED if accept else K.REJECTED,
+        subject_type=EventSubject.FINDING,
+        subject_id=finding.pk,
+        unit_id=finding.unit_id,
+        campaign_id=finding.campaign_id,
+        by=by,
+        reason=note,
+        payload={"deadline": _md(finding.deadline)},
+    )
