@@ -222,7 +222,9 @@ def transition_assignments(*, steps: Sequence[Step], by: User) -> list[Assignmen
     found = scope.restrict(Assignment.objects.select_related("unit", "item"), by).in_bulk({s.id for s in steps})
     done: list[Assignment] = []
     refused: list[InRow] = []
-    with transaction.atomic():  # RowsRefused, raised in here, rolls back the rows made before it
+    # RowsRefused, raised in here, rolls back the rows made before it; a unit whose many items were
+    # returned (or accepted) at once is told once, "等N项" (``tell.together``)
+    with transaction.atomic(), tell.together():
         for index, step in enumerate(steps):
             try:
                 assignment = found.get(step.id)

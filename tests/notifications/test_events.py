@@ -26,7 +26,7 @@ from tasks.services.cascade import Share, pass_down
 from tasks.services.extensions import decide_extension, request_extension
 from tasks.services.plans import import_plan
 from tasks.services.progress import add_comment
-from tasks.services.workflow import transition_assignment
+from tasks.services.workflow import Step, transition_assignment, transition_assignments
 from tests.conftest import make_user
 from tests.tasks.planfiles import CAMPAIGN, write_xlsx
 from tests.web.pages import login
@@ -121,7 +121,7 @@ def test_the_statements_of_publishing_do_not_grow_with_the_assignments(city, tmp
 
 def test_return_accept_and_reopen_reach_the_units_leads_only(city, published):
     a = get("1.1", "33031001")
-    transition_assignment(assignment=a, name="submit", by=city["station_lead"])
+    transition_assignment(assignment=a, name="submit", by=city["station_lead"], confirm_shortfall=True)
     assert told() == {}  # a submission is the unit's own act; HQ sees it in its queue
     transition_assignment(assignment=a, name="return", by=city["hq"], note="佐证材料不全，请补充现场照片")
     got = told("returned")
@@ -130,7 +130,7 @@ def test_return_accept_and_reopen_reach_the_units_leads_only(city, published):
     body = Message.objects.get(event__kind="returned", channel=Channel.INBOX).body
     assert "退回理由：佐证材料不全，请补充现场照片" in body and "江城市公安局" in body and "赵关" in body
     transition_assignment(assignment=a, name="resume", by=city["station_lead"])
-    transition_assignment(assignment=a, name="submit", by=city["station_lead"])
+    transition_assignment(assignment=a, name="submit", by=city["station_lead"], confirm_shortfall=True)
     transition_assignment(assignment=a, name="accept", by=city["hq"])
     transition_assignment(assignment=a, name="reopen", by=city["hq"], note="复核发现数据有误")
     assert list(told("accepted")) == list(told("reopened")) == ["station_lead"]
@@ -142,7 +142,7 @@ def test_a_bulk_action_coalesces_into_one_message_per_unit(city, published):
     rows = list(Assignment.objects.filter(unit__code="330310", is_active=True).order_by("pk")[:2])
     assert len(rows) == 2
     for a in rows:
-        transition_assignment(assignment=a, name="submit", by=city["east_lead"])
+        transition_assignment(assignment=a, name="submit", by=city["east_lead"], confirm_shortfall=True)
     with tell.together():
         for a in rows:
             transition_assignment(assignment=a, name="return", by=city["hq"], note="材料不全")
@@ -151,6 +151,17 @@ def test_a_bulk_action_coalesces_into_one_message_per_unit(city, published):
     assert "等2项" in subject
     message = Message.objects.get(event__kind="returned", channel=Channel.INBOX)
     assert link(message).startswith("/my/?campaign=")
+
+
+def test_hqs_bulk_review_tells_a_unit_once(city, published):
+    """The review desk's bulk return (``transition_assignments``) coalesces by itself."""
+    rows = list(Assignment.objects.filter(unit__code="330310", is_active=True).order_by("pk")[:3])
+    for a in rows:
+        transition_assignment(assignment=a, name="submit", by=city["east_lead"], confirm_shortfall=True)
+    transition_assignments(steps=[Step(id=a.pk, name="return", note="材料不全") for a in rows], by=city["hq"])
+    assert Event.objects.get(kind="returned").count == 3
+    assert told("returned") == {"east_lead": [told("returned")["east_lead"][0]]}
+    assert "等3项" in told("returned")["east_lead"][0]
 
 
 # --- Extensions: asked of the deciders, answered to the requester and the leads -------------------------------
@@ -265,14 +276,14 @@ def test_hq_edits_the_words_of_an_event(city, published):
     template.subject = "【退回重办】{{ unit.name }}{{ item.code }}项"
     template.save()
     a = get("1.1", "33031001")
-    transition_assignment(assignment=a, name="submit", by=city["station_lead"])
+    transition_assignment(assignment=a, name="submit", by=city["station_lead"], confirm_shortfall=True)
     transition_assignment(assignment=a, name="return", by=city["hq"], note="不全")
     assert told("returned") == {"station_lead": ["【退回重办】城关派出所1.1项"]}
 
 
 def test_the_inbox_shows_an_event_and_opens_what_it_is_about(city, published):
     a = get("1.1", "33031001")
-    transition_assignment(assignment=a, name="submit", by=city["station_lead"])
+    transition_assignment(assignment=a, name="submit", by=city["station_lead"], confirm_shortfall=True)
     transition_assignment(assignment=a, name="return", by=city["hq"], note="请补充现场照片")
     delivery.drain()
     lead = login(city["station_lead"])
@@ -293,7 +304,7 @@ def test_a_transaction_queues_one_delivery_however_many_events(city, published):
 
     rows = list(Assignment.objects.filter(unit__code="330310", is_active=True).order_by("pk")[:2])
     for a in rows:
-        transition_assignment(assignment=a, name="submit", by=city["east_lead"])
+        transition_assignment(assignment=a, name="submit", by=city["east_lead"], confirm_shortfall=True)
         transition_assignment(assignment=a, name="accept", by=city["hq"])
     assert Event.objects.filter(kind="accepted").count() == 2  # not coalesced outside ``together``
     assert [entry[1] for entry in connection.run_on_commit].count(deliver_messages.delay) == 1
@@ -301,7 +312,7 @@ def test_a_transaction_queues_one_delivery_however_many_events(city, published):
 
 def test_hq_sees_event_messages_in_its_outbox(city, published):
     a = get("1.1", "33031001")
-    transition_assignment(assignment=a, name="submit", by=city["station_lead"])
+    transition_assignment(assignment=a, name="submit", by=city["station_lead"], confirm_shortfall=True)
     transition_assignment(assignment=a, name="return", by=city["hq"], note="不全")
     queued = Message.objects.get(event__kind="returned", channel=Channel.INBOX)
     html = login(city["hq"]).get("/outbox/").content.decode()
