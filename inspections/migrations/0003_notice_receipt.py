@@ -5,6 +5,17 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def answered_is_received(apps, schema_editor):
+    """A notice the unit already answered was received: at its first answer, by whoever gave it."""
+    Notice = apps.get_model("inspections", "Notice")
+    Answer = apps.get_model("inspections", "Answer")
+    first = Answer.objects.filter(finding__notice=models.OuterRef("pk")).order_by("answered_at", "id")
+    Notice.objects.filter(models.Exists(first)).update(
+        acknowledged_at=models.Subquery(first.values("answered_at")[:1]),
+        acknowledged_by=models.Subquery(first.values("answered_by")[:1]),
+    )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -23,4 +34,5 @@ class Migration(migrations.Migration):
             name='acknowledged_by',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='acknowledged by'),
         ),
+        migrations.RunPython(answered_is_received, migrations.RunPython.noop, elidable=True),
     ]

@@ -5,6 +5,13 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def acted_on_is_received(apps, schema_editor):
+    """Work the unit already acted on (anything but pending) was received: at its last change, by nobody
+    named. Pending work stays unacknowledged."""
+    Assignment = apps.get_model("tasks", "Assignment")
+    Assignment.objects.exclude(status="pending").update(acknowledged_at=models.F("updated_at"))
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -23,4 +30,5 @@ class Migration(migrations.Migration):
             name='acknowledged_by',
             field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='acknowledged by'),
         ),
+        migrations.RunPython(acted_on_is_received, migrations.RunPython.noop, elidable=True),
     ]
