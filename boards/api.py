@@ -67,6 +67,7 @@ class CellSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     done = serializers.IntegerField(help_text="Accepted")
     overdue = serializers.IntegerField()
+    unacknowledged = serializers.IntegerField(help_text="Not yet acknowledged (签收) by the unit")
     percent = serializers.FloatField(allow_null=True, help_text="Accepted / total × 100, one decimal")
     colour = serializers.ChoiceField(["grey", "green", "yellow", "red"])
 
@@ -88,7 +89,15 @@ class BoardSerializer(serializers.Serializer):
 
 
 def _cell(c: Cell, **where) -> dict:
-    return {**where, "total": c.total, "done": c.done, "overdue": c.overdue, "percent": c.percent, "colour": c.colour}
+    return {
+        **where,
+        "total": c.total,
+        "done": c.done,
+        "overdue": c.overdue,
+        "unacknowledged": c.unacknowledged,
+        "percent": c.percent,
+        "colour": c.colour,
+    }
 
 
 def board_json(board: Board) -> dict:

@@ -28,11 +28,13 @@ class Cell:
     total: int = 0
     done: int = 0
     overdue: int = 0
+    unacknowledged: int = 0  # 签收 still awaited from the unit
 
     def add(self, other: Cell) -> None:
         self.total += other.total
         self.done += other.done
         self.overdue += other.overdue
+        self.unacknowledged += other.unacknowledged
 
     @property
     def percent(self) -> float | None:
@@ -99,6 +101,7 @@ def battle_board(
             total=Count("id"),
             done=Count("id", filter=Q(status=AssignmentStatus.ACCEPTED)),
             overdue=Count("id", filter=overdue_q(today), output_field=IntegerField()),
+            unacknowledged=Count("id", filter=Q(acknowledged_at__isnull=True)),
         )
     )
     by_path = {u.path: u for u in scope.children(user, unit)}
@@ -108,7 +111,9 @@ def battle_board(
         column = by_path.get(row["branch"])
         if column is None:  # a child outside the user's scope cannot hold work the user sees
             continue
-        cells[(row["item__action_id"], column.pk)] = Cell(row["total"], row["done"], row["overdue"])
+        cells[(row["item__action_id"], column.pk)] = Cell(
+            row["total"], row["done"], row["overdue"], row["unacknowledged"]
+        )
     rows = list(campaign.actions.order_by("seq", "id") if action is None else [action])
     own = any(key[1] == unit.pk for key in cells)
     columns = ([unit] if own else []) + [u for p, u in sorted(by_path.items()) if p != unit.path]

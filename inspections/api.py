@@ -280,6 +280,9 @@ class NoticeSerializer(serializers.ModelSerializer):
     issuing_unit = serializers.CharField(source="issuing_unit.code", read_only=True)
     issued_by = serializers.CharField(source="issued_by.get_full_name", read_only=True)
     findings = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    acknowledged_by = serializers.CharField(
+        source="acknowledged_by.get_full_name", read_only=True, default=None, allow_null=True, help_text="签收: who"
+    )
 
     class Meta:
         model = Notice
@@ -297,7 +300,19 @@ class NoticeSerializer(serializers.ModelSerializer):
             "issued_by",
             "issued_at",
             "findings",
+            "acknowledged_at",
+            "acknowledged_by",
         ]
+
+
+class NoticeFilter(ScopedFilterSet):
+    acknowledged = filters.BooleanFilter(
+        field_name="acknowledged_at", lookup_expr="isnull", exclude=True, label="已签收"
+    )
+
+    class Meta:
+        model = Notice
+        fields = ["campaign", "status", "inspection"]
 
 
 class NoticeRequest(serializers.Serializer):
@@ -311,12 +326,13 @@ class NoticeRequest(serializers.Serializer):
 class NoticeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Rectification notices (责令整改通知书) to units in scope; POST issues one under the next number."""
 
-    filterset_fields = ["campaign", "status", "inspection"]
+    filterset_class = NoticeFilter
     search_fields = ["number", "unit__name"]
     serializer_class = NoticeSerializer
 
     def get_queryset(self):
-        qs = Notice.objects.select_related("unit", "issuing_unit", "issued_by").prefetch_related("findings")
+        qs = Notice.objects.select_related("unit", "issuing_unit", "issued_by", "acknowledged_by")
+        qs = qs.prefetch_related("findings")
         return scope.restrict(qs, self.request.user).order_by("-issued_at", "-id")
 
     @extend_schema(request=NoticeRequest, responses={201: NoticeSerializer, 404: refusal(404, "The inspection named")})
@@ -339,6 +355,13 @@ class NoticeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             inspection=inspection,
         )
         return Response(NoticeSerializer(self.get_queryset().get(pk=notice.pk)).data, status=201)
+
+    @extend_schema(request=None, responses={200: NoticeSerializer})
+    @rest_action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def acknowledge(self, request, pk=None):
+        """签收: the addressee has received the notice (report rights over it); again, nothing changes."""
+        notice = svc.acknowledge_notice(notice=self.get_object(), by=request.user)
+        return Response(NoticeSerializer(self.get_queryset().get(pk=notice.pk)).data)
 
 
 class InspectionSerializer(serializers.ModelSerializer):

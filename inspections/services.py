@@ -24,6 +24,7 @@ from accounts.scope import Action
 from audit import services as audit
 from notifications import events as tell
 from tasks.models import Campaign, Item
+from tasks.services import receipts
 from tasks.services.errors import refuse_closed
 from utilities.cn import cn_date as _d
 from utilities.errors import Forbidden, Refused
@@ -450,6 +451,30 @@ def issue_notice(
     return notice
 
 
+def acknowledge_notice(*, notice: Notice, by: User) -> Notice:
+    """签收 the notice for its addressee (report rights over it); already acknowledged, it is returned
+    as it is (who, when). The unit's first answer to one of its findings acknowledges it too."""
+    with transaction.atomic():
+        locked = (
+            Notice.objects.select_for_update(of=("self",))
+            .select_related("unit", "campaign", "acknowledged_by")
+            .get(pk=notice.pk)
+        )
+        _require(by, Action.REPORT, locked.unit, "签收该单位的整改通知")
+        refuse_closed(locked.campaign)
+        now = timezone.now()
+        if receipts.stamp(locked, by, now):
+            locked.save(update_fields=receipts.FIELDS)
+            audit.record(
+                [
+                    audit.event(
+                        locked, "notice.acknowledged", actor=by, unit=locked.unit, changes={"acknowledged_at": now}
+                    )
+                ]
+            )
+    return locked
+
+
 def _locked_finding(finding: Finding) -> Finding:
     locked = Finding.objects.select_for_update(of=("self",)).select_related("unit", "campaign").get(pk=finding.pk)
     refuse_closed(locked.campaign)
@@ -486,6 +511,10 @@ def answer_finding(*, finding: Finding, by: User, text: str, files: Sequence[Upl
             locked.version += 1
             locked.save(update_fields=["status", "version"])
             _sync_notice(locked.notice_id)
+            if locked.notice_id:  # an answer is a receipt of its notice too
+                Notice.objects.filter(pk=locked.notice_id, acknowledged_at__isnull=True).update(
+                    acknowledged_at=answer.answered_at, acknowledged_by=by
+                )
             audit.record(
                 [
                     audit.event(

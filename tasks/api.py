@@ -62,6 +62,7 @@ from .services.items import update_item
 from .services.plan_uploads import in_background, job_progress, run_plan, upload_plan
 from .services.plans import result_json
 from .services.progress import add_comment, report_progress, timeline
+from .services.receipts import acknowledge_assignment
 from .services.workflow import TRANSITIONS, Step, allowed_transitions, transition_assignment, transition_assignments
 
 WHOLE = {"pagination_class": None, "filter_backends": []}
@@ -321,6 +322,9 @@ class AssignmentSerializer(serializers.ModelSerializer):
     # null: a qualitative item (建立长效机制) has no number to reach
     target = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, allow_null=True)
     behind_pace = serializers.SerializerMethodField()
+    acknowledged_by = serializers.CharField(
+        source="acknowledged_by.get_full_name", read_only=True, default=None, allow_null=True, help_text="签收: who"
+    )
 
     def get_status_display(self, obj) -> str:
         # one dict per request instead of get_FOO_display rebuilding the translated choices per row
@@ -350,6 +354,8 @@ class AssignmentSerializer(serializers.ModelSerializer):
             "extensions",
             "version",
             "updated_at",
+            "acknowledged_at",
+            "acknowledged_by",
         ]
 
 
@@ -450,6 +456,9 @@ class AssignmentFilter(ScopedFilterSet):
     mine = filters.BooleanFilter(method="filter_mine", label="只看本单位")
     unit = filters.CharFilter(method="filter_unit", label="单位编码：该单位及其全部下级")
     overdue = filters.BooleanFilter(method="filter_overdue", label="已逾期")
+    acknowledged = filters.BooleanFilter(
+        field_name="acknowledged_at", lookup_expr="isnull", exclude=True, label="已签收"
+    )
     due_before = DateFilter(field_name="due_date", lookup_expr="lte")
     due_after = DateFilter(field_name="due_date", lookup_expr="gte")
     action = IdFilter(field_name="item__action")
@@ -552,7 +561,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["due_date", "updated_at", "status"]
 
     def get_queryset(self):
-        qs = Assignment.objects.select_related("item", "unit", "campaign")
+        qs = Assignment.objects.select_related("item", "unit", "campaign", "acknowledged_by")
         return scope.restrict(qs, self.request.user).order_by("due_date", "id")
 
     def get_serializer_class(self):
@@ -584,6 +593,15 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         body.is_valid(raise_exception=True)
         assignment = self._transition(assignment, body.validated_data)
         return Response(AssignmentDetailSerializer(assignment, context={"request": request}).data)
+
+    @extend_schema(request=None, responses={200: AssignmentDetailSerializer})
+    @action(detail=True, methods=["post"], **WHOLE)
+    def acknowledge(self, request, pk=None):
+        """签收: the unit has received the work (report rights over it); again, nothing changes."""
+        assignment = acknowledge_assignment(assignment=self.get_object(), by=request.user)
+        return Response(
+            AssignmentDetailSerializer(self.get_queryset().get(pk=assignment.pk), context={"request": request}).data
+        )
 
     @extend_schema(methods=["GET"], responses=ProgressReportSerializer(many=True))
     @extend_schema(

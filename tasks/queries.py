@@ -90,6 +90,7 @@ def progress_counts(qs: QuerySet[Assignment], *, by: str | None = None):
         "submitted": Count("id", filter=Q(status=S.SUBMITTED)),
         "returned": Count("id", filter=Q(status=S.RETURNED)),
         "overdue": Count("id", filter=overdue_q()),
+        "acknowledged": Count("id", filter=Q(acknowledged_at__isnull=False)),  # 签收
     }
     qs = once(qs.filter(is_active=True).order_by())
     if by is None:

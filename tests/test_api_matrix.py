@@ -256,6 +256,18 @@ def copy_body(c: Campaign, pk: int):
     }
 
 
+def unacknowledged(row: Model, pk: int):
+    """签收 asked of a row not yet acknowledged (the world's work was reported, its notices answered:
+    both acknowledged then); the reset writes no version, status or event, so a refusal still shows none."""
+    type(row).objects.filter(pk=row.pk).update(acknowledged_at=None, acknowledged_by=None)
+    return {}
+
+
+def acknowledged(response, obj, key):
+    got = response.json()
+    assert got["acknowledged_at"] and got["acknowledged_by"], got  # the caller's name
+
+
 def report_body(a: Assignment, pk: int):
     return {"value": "2", "text": "矩阵测试填报", "files": [png_upload()]}
 
@@ -606,6 +618,10 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
             Do("coop", "review", body=bulk("accept"), label="accept coop", writes=True),
         )
     ),
+    # 签收: report rights over the unit (the unit's lead); HQ or an inspector over it: 403
+    (f"{V1}/assignments/{{id}}/acknowledge/", "POST"): Object(
+        (Do("work", "report", body=unacknowledged, writes=True, check=acknowledged),)
+    ),
     (f"{V1}/assignments/{{id}}/reports/", "GET"): Object((Do("work", check=contains("report")),)),
     (f"{V1}/assignments/{{id}}/reports/", "POST"): Object(
         (Do("work", "report", ok=201, body=report_body, fmt="multipart", writes=True),)
@@ -797,6 +813,9 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
         )
     ),
     (f"{V1}/notices/{{id}}/", "GET"): Object((Do("notice", check=contains("requirements")),)),
+    (f"{V1}/notices/{{id}}/acknowledge/", "POST"): Object(
+        (Do("notice", "report", body=unacknowledged, writes=True, check=acknowledged),)
+    ),
     (f"{V1}/hotspots/", "GET"): Listing(
         rows=lambda: Hotspot.objects.select_related("unit"),
         scoped=lambda user: scope.restrict(Hotspot.objects.all(), user),

@@ -316,6 +316,9 @@ def _more(base: World) -> PageWorld:
         for site in SITES
     }
     world = PageWorld(base, rounds, indicators, messages, inbox, exports, clerks)
+    # 签收 is asked of the sites' work and notices: reported and answered, they were acknowledged by that
+    for rows in (Assignment.objects.filter(pk__in=[a.pk for a in base.work.values()]), Notice.objects.all()):
+        rows.update(acknowledged_at=None, acknowledged_by=None)
     for site, clerk in clerks.items():
         world.security[site] = SecurityEvent.objects.create(
             kind="refused",
@@ -754,6 +757,11 @@ EXPECTED: dict[str, Any] = {
                writes=True, to=at_assignment),
         )
     ),
+    # 签收 (the world's work and notices are left unacknowledged): the unit's lead (report rights); HQ,
+    # an inspector, a leader over it: 403
+    "web:tasks-acknowledge": Obj(
+        (Do("work", "report", "POST", ok=302, writes=True, to=at_assignment),)
+    ),
     "web:tasks-comment": Obj(
         (Do("work", "view", "POST", ok=302, body=lambda w, a, k: {"text": "矩阵测试批注"}, writes=True,
             to=at_assignment),)
@@ -976,6 +984,9 @@ EXPECTED: dict[str, Any] = {
     ),
     "web:inspections-notice": Obj((Do("notice"),)),
     "web:inspections-notice-print": Obj((Do("notice"),)),
+    "web:inspections-notice-acknowledge": Obj(
+        (Do("notice", "report", "POST", ok=302, writes=True, to=at("web:inspections-notice")),)
+    ),
     "web:inspections-notice-pdf": Obj((Do("notice", check=attachment_of("application/pdf")),)),
     "web:inspections": Listing(
         gate="view",
@@ -1270,7 +1281,7 @@ FINGERPRINT = (
     (Comment, ()),
     (Inspection, ("version", "status")),
     (Finding, ("version", "status")),
-    (Notice, ("status",)),
+    (Notice, ("status", "acknowledged_at")),
     (Hotspot, ("version", "status")),
     (Photo, ()),
     (Answer, ("accepted",)),

@@ -187,6 +187,10 @@ class ReportForm(Form):
             del self.fields["period"]
 
 
+class AcknowledgeForm(Form):
+    """签收: nothing to fill in; one tap."""
+
+
 class TransitionForm(Form):
     name = forms.CharField(widget=forms.HiddenInput)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -53,6 +54,7 @@ _EVENTS = {
     "assignment.return": gettext_lazy("Returned for rework"),
     "assignment.reopen": gettext_lazy("Reopened"),
     "assignment.reported": gettext_lazy("Progress reported"),
+    "assignment.acknowledged": gettext_lazy("Receipt acknowledged"),
     "assignment.commented": gettext_lazy("Comment"),
     "assignment.passed_down": gettext_lazy("Passed down"),
     "assignment.created_by_pass_down": gettext_lazy("Received as a share"),
@@ -70,6 +72,7 @@ _EVENTS = {
     "finding.verified": gettext_lazy("Verified and closed"),
     "finding.rejected": gettext_lazy("Rectification rejected"),
     "notice.issued": gettext_lazy("Notice issued"),
+    "notice.acknowledged": gettext_lazy("Receipt acknowledged"),
     "inspection.planned": gettext_lazy("Inspection planned"),
     "inspection.started": gettext_lazy("Inspection started"),
     "inspection.completed": gettext_lazy("Inspection completed"),
@@ -126,6 +129,13 @@ def event(e) -> Event:
             details.append(_("check-in period due %(due)s") % {"due": change})
     actor = e.actor.get_full_name() if e.actor else _("the system")
     return Event(e.at, actor, str(_EVENTS.get(e.verb, e.verb)), details)
+
+
+def acknowledged_before(row) -> str:
+    """签收 tapped again: who acknowledged the assignment or notice, and when."""
+    who = row.acknowledged_by.get_full_name() if row.acknowledged_by else _("the system")
+    when = timezone.localtime(row.acknowledged_at).strftime("%Y-%m-%d %H:%M")
+    return _("Already acknowledged by %(who)s at %(when)s.") % {"who": who, "when": when}
 
 
 def refusal(exc: Exception) -> str:

@@ -24,7 +24,7 @@ from tasks.models import Assignment, AssignmentStatus, Comment, Evidence, Progre
 from utilities.errors import Forbidden
 from utilities.uploads import Checked, check_upload
 
-from . import checkins
+from . import checkins, receipts
 from .cascade import lock_chain, lock_from_the_top, roll_up
 from .errors import ReportError, refuse_closed
 from .workflow import TransitionError, VersionConflict, allowed_transitions
@@ -101,8 +101,12 @@ def report_progress(
                 locked.status = AssignmentStatus.IN_PROGRESS
             locked.version += 1
             locked.updated_at = now
-            locked.save(update_fields=["progress", "status", "version", "updated_at"])
+            acknowledged = receipts.stamp(locked, by, now)  # a report is a receipt too
+            fields = [*receipts.FIELDS] if acknowledged else []
+            locked.save(update_fields=["progress", "status", "version", "updated_at", *fields])
             changes = audit.diff(before, {"status": locked.status, "progress": locked.progress})
+            if acknowledged:
+                changes["acknowledged_at"] = now
             changes.update({"report": report.pk, "value": value, "text": text, "files": [e.name for e in stored]})
             if period:
                 changes["period"] = period

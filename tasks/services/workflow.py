@@ -23,6 +23,7 @@ from notifications import events as tell
 from tasks.models import Assignment, AssignmentRole, AssignmentStatus
 from utilities.errors import Forbidden, InRow, Missing, Refused, RowsRefused
 
+from . import receipts
 from .errors import refuse_closed
 
 S = AssignmentStatus
@@ -190,8 +191,13 @@ def transition_assignment(
         if transition.target == S.SUBMITTED:
             locked.submitted_on = timezone.localdate()
             fields.append("submitted_on")
+        acknowledged = not transition.reviewer and receipts.stamp(locked, by, locked.updated_at)  # 签收 by acting
+        if acknowledged:
+            fields.extend(receipts.FIELDS)
         locked.save(update_fields=fields)
         changes = {"status": [before, locked.status]}
+        if acknowledged:
+            changes["acknowledged_at"] = locked.updated_at
         if note:
             changes["note"] = note
         if name == "submit" and (short := locked.shortfall()):

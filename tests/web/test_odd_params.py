@@ -123,13 +123,14 @@ PAGE_PARAMS: dict[str, Page] = {
     "web:tasks-report": Page(post=("value", "text", "period", "version")),
     "web:tasks-transition": Page(post=("name", "note", "version", "confirm_shortfall")),
     "web:tasks-comment": Page(post=("text",)),
+    "web:tasks-acknowledge": Page(post=()),
     "web:tasks-extension": Page(post=("requested_due", "reason")),
     "web:tasks-decide": Page(post=("approve", "note")),
     "web:tasks-review": Page(("page", "q", "campaign", "action", "unit", "since", "evidence", "order")),
     "web:tasks-review-bulk": Page(("q", "unit", "since"), post=("rows", "action", "reason")),
     "web:tasks-items": Page(("campaign",)),
     "web:tasks-items-export": Page(("campaign", "format", "progress")),
-    "web:tasks-item": Page(("status", "overdue", "page")),
+    "web:tasks-item": Page(("status", "overdue", "receipt", "page")),
     "web:tasks-item-edit": Page(
         post=(
             "title",
@@ -218,6 +219,7 @@ PAGE_PARAMS: dict[str, Page] = {
     ),
     "web:inspections-notice": Page(),
     "web:inspections-notice-print": Page(),
+    "web:inspections-notice-acknowledge": Page(post=("next",)),
     "web:inspections-notice-pdf": Page(),
     "web:inspections": Page(("status", "page")),
     "web:inspections-inspection-new": Page(

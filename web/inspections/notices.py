@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts import scope
 from accounts.scope import Action
@@ -23,13 +24,14 @@ from inspections import services as svc
 from inspections.models import Notice, NoticeStatus
 from inspections.queries import findings_for, inspections_for
 
-from ..forms import NoticeForm, NoticeQuery
+from .. import labels
+from ..forms import AcknowledgeForm, NoticeForm, NoticeQuery
 from ..pages import PAGE_SIZE, submit
 from .common import FS, _events, _require
 
 
 def _get_notice(request: HttpRequest, pk: int) -> Notice:
-    qs = Notice.objects.select_related("issuing_unit", "unit", "inspection", "issued_by", "campaign")
+    qs = Notice.objects.select_related("issuing_unit", "unit", "inspection", "issued_by", "campaign", "acknowledged_by")
     return scope.get_or_404(qs, request.user, pk=pk)  # view over the addressee; 404 outside the scope
 
 
@@ -37,7 +39,7 @@ def _get_notice(request: HttpRequest, pk: int) -> Notice:
 def notices(request: HttpRequest) -> HttpResponse:
     user = request.user
     _require(user, Action.VIEW)
-    qs = scope.restrict(Notice.objects.select_related("unit", "issuing_unit"), user)
+    qs = scope.restrict(Notice.objects.select_related("unit", "issuing_unit", "acknowledged_by"), user)
     status = request.GET.get("status", "")
     if status in NoticeStatus.values:
         qs = qs.filter(status=status)
@@ -47,12 +49,41 @@ def notices(request: HttpRequest) -> HttpResponse:
     return render(request, "inspections/notices.html", context)
 
 
+def _notice_page(request: HttpRequest, n: Notice, status: int = 200, **bound) -> HttpResponse:
+    rows = n.findings.select_related("unit").order_by("id")
+    context = {
+        "n": n,
+        "findings": rows,
+        "events": _events(n),
+        "today": timezone.localdate(),
+        "can_acknowledge": n.acknowledged_at is None and scope.can(request.user, Action.REPORT, n.unit),
+    }
+    return render(request, "inspections/notice.html", context, status=status)
+
+
 @login_required
 def notice(request: HttpRequest, pk: int) -> HttpResponse:
+    return _notice_page(request, _get_notice(request, pk))
+
+
+@login_required
+@require_POST
+def notice_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    """签收 of the notice by its addressee: one tap (POST); acknowledged before, the page says by whom
+    and when and changes nothing. Back to the page it was tapped on (the notice, or ``next``: the
+    rectification list)."""
     n = _get_notice(request, pk)
-    rows = n.findings.select_related("unit").order_by("id")
-    context = {"n": n, "findings": rows, "events": _events(n), "today": timezone.localdate()}
-    return render(request, "inspections/notice.html", context)
+    back = reverse("web:inspections-notice", args=[n.pk])
+    if request.POST.get("next") == "rectification":
+        back = reverse("web:inspections-rectification")
+
+    def call(data):
+        done = svc.acknowledge_notice(notice=n, by=request.user)
+        message = labels.acknowledged_before(done) if n.acknowledged_at is not None else _("Receipt acknowledged.")
+        return message, back
+
+    page = lambda status, **bound: _notice_page(request, n, status, **bound)  # noqa: E731
+    return submit(request, AcknowledgeForm(request.POST), call, page=page, key="acknowledge_form")
 
 
 @login_required

@@ -36,6 +36,7 @@ from tasks.queries import campaigns_for, is_overdue
 from tasks.services import checkins
 from tasks.services.extensions import decide_extension, request_extension
 from tasks.services.progress import add_comment, report_progress, timeline
+from tasks.services.receipts import acknowledge_assignment
 from tasks.services.workflow import (
     Step,
     allowed_transitions,
@@ -49,6 +50,7 @@ from utilities.errors import Missing, Refused, RowsRefused
 
 from .. import labels
 from ..forms import (
+    AcknowledgeForm,
     CommentForm,
     DecisionForm,
     ExtensionForm,
@@ -65,7 +67,7 @@ MY_TASKS_LIMIT = 300
 
 
 def _assignments():
-    return Assignment.objects.select_related("item", "item__action", "campaign", "unit")
+    return Assignment.objects.select_related("item", "item__action", "campaign", "unit", "acknowledged_by")
 
 
 # --- My tasks ------------------------------------------------------------------------------------
@@ -156,6 +158,8 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
         "today": timezone.localdate(),
         "can_report": can_report and a.is_active and a.status in (S.PENDING, S.IN_PROGRESS, S.RETURNED),
         "can_extend": can_report and a.is_active and a.status != S.ACCEPTED,
+        # 签收: one tap while nobody of the unit has acknowledged it (a report or a start does too)
+        "can_acknowledge": can_report and a.is_active and a.acknowledged_at is None,
         "reviewer": reviewer,
         "transitions": [labels.transition(name) for name in allowed],
         "report_form": bound.get("report_form")
@@ -246,6 +250,21 @@ def transition(request: HttpRequest, pk: int) -> HttpResponse:
         return labels.transition(data["name"]).done
 
     return _submit(request, a, TransitionForm(request.POST), "transition_form", call)
+
+
+@login_required
+@require_POST
+def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    """签收: one tap; acknowledged before, the page says by whom and when and changes nothing."""
+    a = _get_assignment(request, pk)
+
+    def call(data):
+        done = acknowledge_assignment(assignment=a, by=request.user)
+        if a.acknowledged_at is not None:
+            return labels.acknowledged_before(done)
+        return _("Receipt acknowledged.")
+
+    return _submit(request, a, AcknowledgeForm(request.POST), "acknowledge_form", call)
 
 
 @login_required

@@ -37,10 +37,11 @@ from ..forms import (
 from ..pages import PAGE_SIZE, submit
 
 S = AssignmentStatus
+RECEIPT = {"yes": False, "no": True}  # ?receipt= → acknowledged_at__isnull
 
 
 def _assignments():
-    return Assignment.objects.select_related("item", "item__action", "campaign", "unit")
+    return Assignment.objects.select_related("item", "item__action", "campaign", "unit", "acknowledged_by")
 
 
 def _campaign_choice(request: HttpRequest):
@@ -91,13 +92,19 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
     shown = qs.filter(status=status) if status in S.values else qs
     if request.GET.get("overdue"):
         shown = shown.filter(overdue_q())
+    receipt = request.GET.get("receipt", "")  # 签收: "yes" / "no", anything else all
+    if receipt in RECEIPT:
+        shown = shown.filter(acknowledged_at__isnull=RECEIPT[receipt])
     page = Paginator(shown.order_by("unit__path"), PAGE_SIZE).get_page(request.GET.get("page"))
     for a in page:
         a.percent = labels.percent(a.progress, a.target)
+    totals = progress_counts(qs)
     context = {
         "item": it,
         "page": page,
-        "totals": progress_counts(qs),
+        "totals": totals,
+        "unacknowledged": totals["total"] - totals["acknowledged"],
+        "receipt": receipt,
         "status": status,
         "overdue": bool(request.GET.get("overdue")),
         "statuses": S.choices,
