@@ -434,9 +434,10 @@ V1 = "/api/v1"
 
 
 def counted_work(persona: Persona, campaign: Campaign, root: str) -> list[Assignment]:
+    """The work planned (a share passed down is its parent's work, counted once there: docs/boards.md)."""
     return [
         a
-        for a in Assignment.objects.filter(campaign=campaign, is_active=True).select_related("unit")
+        for a in Assignment.objects.filter(campaign=campaign, is_active=True, parent=None).select_related("unit")
         if is_under(a.unit.code, root) and sees_unit(persona, a.unit.code)
     ]
 
