@@ -51,6 +51,7 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     K.EXT_REFUSED: (Audience.REQUESTER, Audience.LEAD),
     K.PASSED_DOWN: (Audience.LEAD,),
     K.COMMENTED: (Audience.LEAD,),  # a unit's own comment goes to the reviewers: ``commented``
+    K.CHASED: (Audience.LEAD,),
 }
 
 ROLE_PARAMS = {
@@ -160,16 +161,17 @@ def emit(
     person=None,
     payload: dict | None = None,
     audiences: Collection[str] | None = None,
+    count: int = 1,
 ) -> Event | None:
-    """One event about one thing of one unit, and its messages (two to five statements, whoever
-    the recipients are)."""
+    """One event about one thing of one unit (``count`` things when the caller has counted several of
+    the unit's at once), and its messages (two to five statements, whoever the recipients are)."""
     audiences = tuple(audiences or AUDIENCES[kind])
     actor_id = getattr(by, "pk", None)
     person_id = getattr(person, "pk", None)
     open_batch = _together.get()
     key = (kind, unit_id, campaign_id, actor_id, person_id, audiences)
     merged = open_batch is not None and key in open_batch
-    if merged and Event.objects.filter(pk=open_batch[key]).update(count=F("count") + 1):
+    if merged and Event.objects.filter(pk=open_batch[key]).update(count=F("count") + count):
         return None  # its messages are queued already and read the count at delivery
     now = timezone.now()
     event = Event.objects.create(
@@ -182,6 +184,7 @@ def emit(
         person_id=person_id,
         reason=(reason or "").strip(),
         payload={**(payload or {}), "to": next((a for a in audiences if a != Audience.REQUESTER), Audience.LEAD)},
+        count=count,
         batch=uuid.uuid4().hex,
         created_at=now,
     )
@@ -191,7 +194,9 @@ def emit(
     return event
 
 
-def about_assignment(kind: str, assignment, *, by, reason: str = "", person=None, payload=None, audiences=None):
+def about_assignment(
+    kind: str, assignment, *, by, reason: str = "", person=None, payload=None, audiences=None, count: int = 1
+):
     """An event about an assignment (the link opens it), told to its unit's people."""
     return emit(
         kind,
@@ -204,6 +209,7 @@ def about_assignment(kind: str, assignment, *, by, reason: str = "", person=None
         person=person,
         payload=payload,
         audiences=audiences,
+        count=count,
     )
 
 
@@ -263,6 +269,13 @@ def assigned(*, campaign, by, since: datetime, restored: Collection[int] = ()) -
     if told:
         _queue(K.ASSIGNED, batch, campaign.pk, now, AUDIENCES[K.ASSIGNED])
     return told
+
+
+def chased(firsts: Collection, counts: dict[int, int], *, by, note: str = "") -> None:
+    """``chase.chase_assignments``: each unit's leads hear of HQ's (or a leader's) 催办 once, "等N项":
+    one event per unit, about its first assignment chased, counting ``counts[unit_id]`` of them."""
+    for first in firsts:
+        about_assignment(K.CHASED, first, by=by, reason=note, count=counts[first.unit_id])
 
 
 def _md(day) -> str:

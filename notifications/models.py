@@ -207,6 +207,7 @@ class EventKind(models.TextChoices):
     EXT_REFUSED = "ext_refused", _("Extension refused")
     PASSED_DOWN = "passed_down", _("Share passed down")
     COMMENTED = "commented", _("Comment on the work")
+    CHASED = "chased", _("Work chased up")
 
 
 class EventSubject(models.TextChoices):

@@ -243,6 +243,11 @@ EVENT_TEXTS: dict[tuple[str, str, str], tuple[str, str]] = {
         "【批注】{{ unit.name }}对{{ item.code }}项作了批注",
         HI + "{{ unit.name }}{{ actor.get_full_name }}就" + ITEM + "批注：{{ reason }}",
     ),
+    ("event", "chased", "lead"): (
+        "【催办】{{ item.code }}项" + SEVERAL + "请抓紧办理",
+        HI + BY + "对{{ unit.name }}承担的" + ITEM + SEVERAL + "进行催办。"
+        "{% if reason %}催办意见：“{{ reason }}”。{% endif %}请抓紧推进，按时限报送进展。",
+    ),
 }
 
 

@@ -57,6 +57,7 @@ from .queries import campaigns_for, overdue_q
 from .services import checkins
 from .services.campaigns import close_campaign, copy_campaign, reopen_campaign
 from .services.cascade import Share, pass_down
+from .services.chase import chase_assignments
 from .services.extensions import decide_extension, request_extension
 from .services.items import update_item
 from .services.plan_uploads import in_background, job_progress, run_plan, upload_plan
@@ -455,6 +456,7 @@ class EventSerializer(serializers.Serializer):
 class AssignmentFilter(ScopedFilterSet):
     mine = filters.BooleanFilter(method="filter_mine", label="只看本单位")
     unit = filters.CharFilter(method="filter_unit", label="单位编码：该单位及其全部下级")
+    unit_subtree = filters.CharFilter(method="filter_unit", label="单位编码：该单位及其全部下级（同 unit）")
     overdue = filters.BooleanFilter(method="filter_overdue", label="已逾期")
     acknowledged = filters.BooleanFilter(
         field_name="acknowledged_at", lookup_expr="isnull", exclude=True, label="已签收"
@@ -549,6 +551,34 @@ class TransitionSerializer(serializers.Serializer):
 
 class BulkTransitionSerializer(TransitionSerializer):
     id = serializers.IntegerField()
+
+
+class ChaseSerializer(serializers.Serializer):
+    """催办: the assignments by ``ids``, or by the list's filters (a board cell's: ``campaign`` required)."""
+
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False, max_length=10000
+    )
+    campaign = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    action = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1, help_text="Line of action id")
+    unit_subtree = serializers.CharField(required=False, max_length=32, help_text="That unit and everything under it")
+    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+    status = serializers.MultipleChoiceField(choices=AssignmentStatus.choices, required=False)
+    due_before = ApiDateField(required=False)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+    def validate(self, data):
+        if not data.get("ids") and not data.get("campaign"):
+            raise serializers.ValidationError("请选择要催办的任务（ids），或给出行动（campaign）及筛选条件")
+        return data
+
+
+class ChasedSerializer(serializers.Serializer):
+    chased = serializers.IntegerField(help_text="Assignments chased now")
+    units = serializers.IntegerField(help_text="Units told (one message per unit)")
+    already = serializers.IntegerField(help_text="Left out: chased today already")
+    first_at = serializers.DateTimeField(allow_null=True, help_text="The first chase today of those left out")
+    not_open = serializers.IntegerField(help_text="Left out: submitted, accepted or withdrawn")
 
 
 # An assignment's own lists (reports, comments, …) answer whole, as a JSON list: no pages, and no list
@@ -713,6 +743,42 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         steps = [Step(r["id"], r["name"], r["note"], r["version"], r["confirm_shortfall"]) for r in body.validated_data]
         done = transition_assignments(steps=steps, by=request.user)
         return Response(AssignmentSerializer(done, many=True).data)
+
+    @extend_schema(
+        request=ChaseSerializer,
+        responses={
+            200: ChasedSerializer,
+            400: refusal(400, "Nothing to chase (all submitted, accepted or withdrawn), or no ids nor campaign"),
+            403: refusal(403, "Not HQ nor a leader over the units"),
+            404: refusal(404, "An id is missing or out of scope; nothing done"),
+            409: refusal(409, "Every assignment asked for was chased today already: chased_at, the first time"),
+        },
+    )
+    @action(detail=False, methods=["post"], parser_classes=[JSONParser], **WHOLE)
+    def chase(self, request):
+        """催办: HQ or a leader over the units chases up their open work, by ``ids`` or by the list's filters
+        (a battle board cell's); each unit's leads are told once ("等N项"), each assignment's history records
+        it. At most once a day per assignment: those chased today already are left out and counted; if all
+        were, 409 with the time of the first."""
+        body = ChaseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        note = data.pop("note")
+        ids = data.pop("ids", None)
+        if ids:
+            target = ids
+        else:
+            params = {k: v for k, v in data.items() if v is not None}
+            if "status" in params:
+                params["status"] = sorted(params["status"])
+            if "due_before" in params:
+                params["due_before"] = params["due_before"].isoformat()
+            found = AssignmentFilter(data=params, queryset=Assignment.objects.all(), request=request)
+            if not found.is_valid():
+                return Response(found.errors, status=400)
+            target = found.qs
+        done = chase_assignments(assignments=target, by=request.user, note=note, source="api")
+        return Response(ChasedSerializer(done).data)
 
 
 class EvidenceViewSet(viewsets.ReadOnlyModelViewSet):

@@ -238,6 +238,11 @@ def bulk(name: str) -> Body:
     return lambda a, pk: [{"id": pk, "name": name, "confirm_shortfall": name == "submit"}]
 
 
+def chased_one(response, a: Assignment, key: str) -> None:
+    assert response.json()["chased"] == 1 and response.json()["units"] == 1, response.json()
+    assert AuditEvent.objects.filter(verb="assignment.chased", object_id=a.pk).count() == 1
+
+
 def approve(x: ExtensionRequest, pk: int):
     return {"approve": True, "note": "同意"}
 
@@ -618,6 +623,10 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
             Do("review", "review", body=bulk("accept"), label="accept", writes=True),
             Do("coop", "review", body=bulk("accept"), label="accept coop", writes=True),
         )
+    ),
+    # 催办: HQ or a leader over the unit; its lead or an inspector: 403 (each case rolls back, so once a day holds)
+    (f"{V1}/assignments/chase/", "POST"): Object(
+        (Do("work", "chase", body=lambda a, pk: {"ids": [pk], "note": "矩阵催办"}, writes=True, check=chased_one),)
     ),
     # 签收: report rights over the unit (the unit's lead); HQ or an inspector over it: 403
     (f"{V1}/assignments/{{id}}/acknowledge/", "POST"): Object(
@@ -1038,6 +1047,8 @@ def expected_answer(do: Do, persona: Persona, obj: Model, key: str) -> tuple[set
         allowed = may_inspect(persona, code) or may_report(persona, code)
     elif do.right == "enter":  # results figures: the unit's lead, or HQ over it on its behalf (代填)
         allowed = may_enter(persona, code)
+    elif do.right == "chase":  # 催办: HQ or a leader over the unit
+        allowed = persona.over({Role.HQ, Role.LEADER}, code)
     elif do.right == "manage":  # HQ over the unit (an item: over its campaign's owner)
         allowed = persona.over({Role.HQ}, code)
     else:
