@@ -6,10 +6,11 @@ the prefix of their unit's path that names the column (``SUBSTR(path, 1, len(cho
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, IntegerField, Q
+from django.db.models import Count, IntegerField, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -80,11 +81,10 @@ def trail(user, unit: Unit) -> list[Unit]:
     return list(Unit.objects.filter(path__in=[*seen, unit.path]).order_by("path"))
 
 
-def battle_board(
-    user, campaign: Campaign, unit: Unit, *, action: LineOfAction | None = None, due_by: date | None = None, today=None
-) -> Board:
-    """The board under ``unit`` (which the caller has checked is in the user's scope)."""
-    today = today or timezone.localdate()
+def board_work(
+    user, campaign: Campaign, unit: Unit, *, action: LineOfAction | None = None, due_by: date | None = None
+) -> QuerySet[Assignment]:
+    """The work a board under ``unit`` counts: planned, active, in ``unit``'s subtree, seen by ``user``."""
     work = scope.restrict(
         Assignment.objects.filter(planned_q(), campaign=campaign, is_active=True, unit__path__startswith=unit.path),
         user,
@@ -93,6 +93,42 @@ def battle_board(
         work = work.filter(item__action=action)
     if due_by is not None:
         work = work.filter(due_date__lte=due_by)
+    return work
+
+
+def cell_work(
+    user,
+    campaign: Campaign,
+    unit: Unit,
+    *,
+    own: bool = False,
+    action: LineOfAction | None = None,
+    due_by: date | None = None,
+    overdue: bool | None = None,
+    status: Iterable[str] = (),
+    today=None,
+) -> QuerySet[Assignment]:
+    """The assignments behind one cell of the board (``web:boards-work``, the 催办 of a cell): a column's
+    unit and everything under it, or with ``own`` the chosen unit's own work (its 本级 column); narrowed
+    to the overdue (or not) and to statuses."""
+    work = board_work(user, campaign, unit, action=action, due_by=due_by)
+    if own:
+        work = work.filter(unit=unit)
+    if overdue is not None:
+        rule = overdue_q(today or timezone.localdate())
+        work = work.filter(rule) if overdue else work.exclude(rule)
+    status = list(status)
+    if status:
+        work = work.filter(status__in=status)
+    return work
+
+
+def battle_board(
+    user, campaign: Campaign, unit: Unit, *, action: LineOfAction | None = None, due_by: date | None = None, today=None
+) -> Board:
+    """The board under ``unit`` (which the caller has checked is in the user's scope)."""
+    today = today or timezone.localdate()
+    work = board_work(user, campaign, unit, action=action, due_by=due_by)
     grouped = (
         work.order_by()
         .annotate(branch=Substr("unit__path", 1, len(unit.path) + STEP))

@@ -492,7 +492,7 @@ class Do:
     """One way of calling a page about one object (``<pk>`` in the path, or named in the query/body)."""
 
     target: str  # past_tour, round, message, or a matrix_support kind: work, review, finding, site …
-    right: str = "view"  # view | report | review | inspect | log | enter (report or manage: figures) | manage
+    right: str = "view"  # view | report | review | inspect | log | enter (report or manage: figures) | manage | chase
     method: str = "GET"
     gate: str | None = None  # a role asked for before the object is looked at (403 without it)
     ok: int = 200
@@ -866,6 +866,12 @@ EXPECTED: dict[str, Any] = {
     "web:tasks-plan-file": Obj((Do("plan", "manage", gate="manage", refused=404),)),
     # boards, statistics, bulletin, exports
     "web:boards-battle": Board("board"),
+    # the work behind a board cell; its 催办: HQ or a leader over the unit (a unit lead, an inspector: 403)
+    "web:boards-work": Board("board"),
+    "web:boards-work-chase": Obj(
+        (Do("work", "chase", "POST", ok=302, path_pk=False, body=lambda w, a, k: {"ids": [a.pk], "note": "矩阵"},
+            writes=True, to=prefix("/board/work/?")),)
+    ),
     "web:boards-ranking": Obj(
         (
             Do("campaign", "manage", "POST", ok=302, path_pk=False, query=campaign_query, body=weights_body,
@@ -1356,6 +1362,8 @@ def allowed(do: Do, persona: Persona, obj: Model, key: str) -> bool:
         return may_inspect(persona, codes[0]) or may_report(persona, codes[0])
     if do.right == "enter":  # results figures: the unit's lead, or HQ over it on its behalf (代填)
         return may_enter(persona, codes[0])
+    if do.right == "chase":  # 催办: HQ or a leader over the unit
+        return persona.over({Role.HQ, Role.LEADER}, codes[0])
     assert do.right == "manage", do.right
     return may_manage(persona, codes[0])
 
@@ -1393,6 +1401,7 @@ def send(client: Client, name: str, do: Do, world: PageWorld, obj: Model, key: s
             "findings": [pk],
             "units": [GHOST_UNIT],
             "rows": f"{pk}:1",
+            "ids": [pk],
         }
         body = {k: ghosts.get(k, v) for k, v in body.items()}
     return client.post(url, body)

@@ -7,12 +7,13 @@ anyone else gets a 404."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,15 +26,18 @@ from accounts import scope
 from accounts.scope import Action
 from boards import bulletin
 from boards.exports import ExportError, download_response, exports_of, title_of
-from boards.forms import asked
+from boards.forms import BoardForm, asked
 from boards.models import ExportStatus, Weights
-from boards.queries import battle_board, trail
+from boards.queries import battle_board, cell_work, trail
 from boards.ranking import MEASURES, ranking, weights_for
 from boards.services import request_export, save_weights
+from tasks.models import Assignment, AssignmentStatus
+from tasks.services.chase import chase_assignments, may_chase
 from utilities.errors import Refused
+from utilities.params import IdField
 
 from .forms import PeriodForm
-from .pages import refused
+from .pages import PAGE_SIZE, refused, submit
 
 MEASURE_LABELS = {
     "completion": gettext_lazy("Completion"),
@@ -61,6 +65,118 @@ def battle(request: HttpRequest) -> HttpResponse:
         board.trail = trail(request.user, a.unit)
     context = {"form": form, "asked": a, "board": board}
     return render(request, "boards/battle.html", context, status=400 if a is None else 200)
+
+
+# --- the work behind a cell, and its 催办 -----------------------------------------------------------
+
+
+class WorkForm(BoardForm):
+    """A cell of the board: its unit's subtree (``own``: the unit's own work, the 本级 column), its line of
+    action and due-by, narrowed to overdue and statuses."""
+
+    own = forms.BooleanField(label=gettext_lazy("Own work only"), required=False)
+    # 1/0 (true/false) as typed in a link: NullBooleanSelect reads only its own true/false/unknown
+    overdue = forms.NullBooleanField(label=gettext_lazy("Overdue"), required=False, widget=forms.HiddenInput)
+    status = forms.MultipleChoiceField(label=gettext_lazy("Status"), choices=AssignmentStatus.choices, required=False)
+
+    CELL = ("campaign", "unit", "action", "due_by", "own", "overdue", "status")
+
+
+class IdsField(forms.Field):
+    """The ticked rows: ids, each as ``IdField`` takes one."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        values = value if isinstance(value, list | tuple) else ([value] if value else [])
+        return [IdField(required=True).clean(v) for v in values]
+
+
+class ChaseForm(WorkForm):
+    ids = IdsField(required=False)
+    all = forms.BooleanField(label=gettext_lazy("All of this cell"), required=False)
+    note = forms.CharField(
+        label=gettext_lazy("Note"), required=False, max_length=500, widget=forms.Textarea({"rows": 2})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("ids") and not (data.get("all") and data.get("campaign") and data.get("unit")):
+            raise forms.ValidationError(_("Tick the assignments to chase, or all of this cell."))
+        return data
+
+
+def _cell(request, a, d) -> object:
+    return cell_work(
+        request.user,
+        a.campaign,
+        a.unit,
+        own=d.get("own") or False,
+        action=a.action,
+        due_by=a.due_by,
+        overdue=d.get("overdue"),
+        status=d.get("status") or (),
+    )
+
+
+def _cell_query(d: dict) -> str:
+    keep = {}
+    for name in WorkForm.CELL:
+        value = d.get(name)
+        if value in (None, "", [], False):
+            continue
+        keep[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return urlencode({k: ("1" if v is True else v) for k, v in keep.items()}, doseq=True)
+
+
+@login_required
+def work(request: HttpRequest) -> HttpResponse:
+    """The assignments behind a battle board cell (the same count), with the 催办 form for HQ and leaders."""
+    return _work_page(request, request.GET, status=None)
+
+
+def _work_page(request, data, *, status: int | None, chase_form: ChaseForm | None = None) -> HttpResponse:
+    form, a = asked(request.user, data, WorkForm)
+    context = {"form": form, "asked": a, "page": None, "may_chase": may_chase(request.user)}
+    if a is not None and a.campaign is not None and a.unit is not None:
+        d = form.cleaned_data
+        rows = _cell(request, a, d).select_related("item", "unit").order_by("due_date", "id")
+        context["page"] = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        context["query"] = _cell_query(d)
+        context["cell"] = d
+    context["chase_form"] = chase_form or ChaseForm(initial={"all": False})
+    code = status or (400 if a is None else 200)
+    return render(request, "boards/work.html", context, status=code)
+
+
+@login_required
+@require_POST
+def work_chase(request: HttpRequest) -> HttpResponse:
+    """催办 the ticked rows, or all of the cell (``all``): ``tasks.services.chase.chase_assignments``."""
+    form = ChaseForm(request.POST)
+
+    def call(d):
+        if d.get("ids"):
+            target = set(d["ids"])
+            if scope.restrict(Assignment.objects.filter(pk__in=target), request.user).count() < len(target):
+                raise Http404  # a row missing or out of scope: the page's 404, as the review desk's
+        else:
+            _form, a = asked(request.user, request.POST, WorkForm)
+            if a is None or a.campaign is None or a.unit is None:
+                raise Http404
+            target = _cell(request, a, d)
+        done = chase_assignments(assignments=target, by=request.user, note=d["note"], source="page")
+        message = _("Chased %(n)d assignments, %(units)d units told.") % {"n": done.chased, "units": done.units}
+        if done.already:
+            message += " " + _("%(n)d left out: chased today already.") % {"n": done.already}
+        return message, reverse("web:boards-work") + "?" + _cell_query(d)
+
+    def page(status, chase_form):
+        # the refusal's words and a way back, no rows: the rows named may be missing or out of scope
+        context = {"refused": True, "page": None, "chase_form": chase_form, "query": _cell_query(chase_form.data)}
+        return render(request, "boards/work.html", context, status=status)
+
+    return submit(request, form, call, page=page, key="chase_form")
 
 
 # --- ranking -------------------------------------------------------------------------------------

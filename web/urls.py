@@ -76,6 +76,8 @@ urlpatterns = [
     path("stats/rounds/<int:pk>/report/", stats.round_report, name="stats-round-report"),
     # boards
     path("board/", boards.battle, name="boards-battle"),
+    path("board/work/", boards.work, name="boards-work"),
+    path("board/work/chase/", boards.work_chase, name="boards-work-chase"),
     path("exports/", boards.exports, name="boards-exports"),
     path("exports/new/", boards.export_new, name="boards-export-new"),
     path("exports/status/", boards.export_status, name="boards-export-status"),
