@@ -112,7 +112,7 @@ def test_a_report_or_a_start_acknowledges(city, published):
     started.refresh_from_db()
     assert started.acknowledged_by == city["east_lead"]
     # HQ's own moves (accept, return) are no receipt
-    transition_assignment(assignment=started, name="submit", by=city["east_lead"])
+    transition_assignment(assignment=started, name="submit", by=city["east_lead"], confirm_shortfall=True)
     Assignment.objects.filter(pk=started.pk).update(acknowledged_at=None, acknowledged_by=None)
     transition_assignment(assignment=started, name="return", by=city["hq"], note="补材料")
     started.refresh_from_db()
