@@ -158,8 +158,22 @@ def _actions_from_column(plan: RawPlan) -> None:
 # --- YAML / JSON ---------------------------------------------------------------------------
 
 
+class _AliasRefused(yaml.YAMLError):
+    def __init__(self, mark):
+        super().__init__("YAML 别名（*引用）不受支持：请把内容直接写出")
+        self.problem = str(self)
+        self.problem_mark = mark
+
+
 class _LineLoader(yaml.SafeLoader):
-    """Records the line of every mapping so problems can say where they are."""
+    """Records the line of every mapping so problems can say where they are, and refuses aliases: an
+    office's plan never needs one, and nested aliases (a "billion laughs") would make a small file expand
+    into millions of items when its rows are walked."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise _AliasRefused(self.peek_event().start_mark)
+        return super().compose_node(parent, index)
 
     def construct_mapping(self, node, deep=False):
         mapping = super().construct_mapping(node, deep=deep)

@@ -197,6 +197,16 @@ class TestErrors:
         assert problem.location.row and problem.location.label == "actions[0].items[1].deadline"
         assert f"第{problem.location.row}行" in str(problem)
 
+    def test_yaml_aliases_are_refused_before_they_expand(self, city, tmp_path):
+        laughs = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+        laughs += [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(8)]
+        path = tmp_path / "laughs.yaml"
+        path.write_text("\n".join(laughs) + "\nactions: *i\n", encoding="utf-8")
+        with pytest.raises(FileProblems) as exc:
+            import_plan(path=path, **OPTS)
+        (problem,) = exc.value.problems
+        assert "别名" in str(problem) and problem.location.row == 2
+
     def test_missing_header_and_missing_options(self, city, tmp_path):
         path = write_xlsx(tmp_path / "plan.xlsx", header=["序号", "内容", "单位"])
         with pytest.raises(FileProblems, match="找不到责任清单的表头"):
