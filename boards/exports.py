@@ -43,7 +43,7 @@ from tasks.models import AssignmentRole, AssignmentStatus, Comparator
 from tasks.queries import overdue_q
 from utilities.cn import cn_date, cn_range
 from utilities.errors import Refused
-from utilities.uploads import download, safe_name
+from utilities.uploads import download, open_stored, safe_name
 
 from . import xlsx
 from .charts import Chart, Series, png
@@ -221,7 +221,7 @@ def expire_exports(*, now: datetime | None = None) -> int:
 
 def download_response(export: Export) -> FileResponse:
     """The file as a download the browser will not render. Call it only for the export's owner."""
-    response = FileResponse(export.file.open("rb"), content_type=XLSX_TYPE)
+    response = FileResponse(open_stored(export.file), content_type=XLSX_TYPE)
     return download(response, export.filename, fallback=f"export-{export.pk}.xlsx")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import unicodedata
 import zipfile
@@ -14,7 +15,7 @@ from urllib.parse import quote
 import yaml
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 
 from . import office, pdfs
 from .errors import Refused
@@ -251,6 +252,20 @@ def check_data_file(upload: UploadedFile) -> Checked:
     return Checked(shown, content_type, extension, upload.size, digest.hexdigest())
 
 
+logger = logging.getLogger(__name__)
+
+
+def open_stored(field):
+    """A stored file opened for reading, or a 404 (and an error in the log for the administrator) when
+    its bytes are gone from the storage (a restore without the media folder, a disk cleaned by hand):
+    the page or API answers "not found" instead of failing with a 500."""
+    try:
+        return field.open("rb")
+    except FileNotFoundError:
+        logger.error("stored file missing: %s", field.name)
+        raise Http404("The stored file is missing") from None
+
+
 def download(response: HttpResponse, filename: str, *, fallback: str) -> HttpResponse:
     """``response`` as a private download the browser will not render: an attachment named
     ``filename`` (``fallback`` for old clients), nosniff, never cached, and should a browser render
@@ -265,6 +280,6 @@ def download(response: HttpResponse, filename: str, *, fallback: str) -> HttpRes
 def attachment(stored) -> FileResponse:
     """Serve a stored upload (``file``, ``name``, ``content_type``) as a private download, named with
     the extension of its decided type (files kept before names followed the type too)."""
-    response = FileResponse(stored.file.open("rb"), content_type=stored.content_type)
+    response = FileResponse(open_stored(stored.file), content_type=stored.content_type)
     name = named_as(stored.name, stored.content_type)
     return download(response, name, fallback=f"file{PurePath(name).suffix}")

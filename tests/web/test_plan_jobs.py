@@ -201,6 +201,18 @@ def test_the_stored_file_is_downloaded_by_hq_only(city, tmp_path, django_capture
     assert hq.get(f"/plans/{upload.pk + 1000}/file/").status_code == 404
 
 
+def test_a_stored_file_gone_from_the_disk_is_a_404_not_a_500(
+    city, tmp_path, django_capture_on_commit_callbacks, caplog
+):
+    hq = login(city["hq"])
+    with django_capture_on_commit_callbacks(execute=True):
+        hq.post("/plans/", {**NEW, "file": xlsx(tmp_path, name="p.xlsx")})
+    upload = PlanUpload.objects.get()
+    upload.file.storage.delete(upload.file.name)
+    assert hq.get(f"/plans/{upload.pk}/file/").status_code == 404
+    assert f"stored file missing: {upload.file.name}" in caplog.text
+
+
 def test_old_uploads_never_imported_are_purged_with_their_files(city, tmp_path, django_capture_on_commit_callbacks):
     hq = login(city["hq"])
     with django_capture_on_commit_callbacks(execute=True):

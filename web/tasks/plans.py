@@ -26,7 +26,7 @@ from tasks.models import (
 )
 from tasks.services.plan_uploads import UPLOADABLE, confirm_plan, in_background, job_progress, preview_plan
 from utilities.params import DateField
-from utilities.uploads import download
+from utilities.uploads import download, open_stored
 
 from ..pages import PAGE_SIZE, submit
 
@@ -158,7 +158,7 @@ def plan_status(request: HttpRequest, pk: int) -> JsonResponse:
 def plan_file(request: HttpRequest, pk: int) -> FileResponse:
     """The stored file as it was uploaded (the bytes previewed and imported), as an attachment."""
     upload = _upload(request, pk)
-    response = FileResponse(upload.file.open("rb"), content_type="application/octet-stream")
+    response = FileResponse(open_stored(upload.file), content_type="application/octet-stream")
     return download(response, upload.name, fallback=f"plan-{upload.pk}{upload.extension}")
 
 
