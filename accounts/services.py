@@ -128,6 +128,12 @@ def change_password(*, user: User, password: str | None, by: User | None, source
     else:
         user.set_password(password)
     user.save(update_fields=["password"])
+    password_changed(user=user, by=by, source=source)
+    return user
+
+
+def password_changed(*, user: User, by: User | None, source: str = "") -> None:
+    """What follows every change of a password, wherever it was set (here, or by Django's
+    ``changepassword`` command): the audit event, and the API tokens end with the old password."""
     audit.record([audit.event(user, "user.password_changed", actor=by, unit=user.unit, source=source)])
     revoke_tokens(user=user, by=by, reason="password_changed", source=source)
-    return user

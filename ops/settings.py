@@ -55,6 +55,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG e
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # First, so that its ``changepassword`` replaces Django's: a password set from the command line goes
+    # through ``accounts.services.change_password`` (audited, the user's API tokens revoked).
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -70,7 +73,6 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "csp",
     "audit.axes_app.SignInLocksConfig",  # django-axes, named in Chinese in the admin
-    "accounts",
     "audit",
     "tasks",
     "inspections",

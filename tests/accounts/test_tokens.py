@@ -3,15 +3,18 @@ owner sees and revokes them (page and API); every revocation is in the audit tra
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.management.commands import changepassword
 from accounts.models import User
 from audit.models import AuditEvent
 from tests.accounts.test_admin_writes import form_data
@@ -86,6 +89,19 @@ def test_a_password_changed_in_the_admin_revokes_the_token(city):
     assert revocations(lead) == ["password_changed"]
     changed = AuditEvent.objects.get(verb="user.password_changed", object_id=lead.pk)
     assert changed.actor == hq and changed.changes == {} and changed.source.startswith("admin")
+
+
+def test_manage_py_changepassword_revokes_the_token_and_is_audited(city, monkeypatch):
+    lead = city["station_lead"]
+    key, others = obtain(lead), obtain(city["east_lead"])
+    monkeypatch.setattr(changepassword.Command, "_get_pass", lambda self, prompt="": "new-Secret-2026")
+    call_command("changepassword", "station_lead", stdout=io.StringIO())
+    lead.refresh_from_db()
+    assert lead.check_password("new-Secret-2026")
+    assert not works(key) and works(others)
+    assert revocations(lead) == ["password_changed"]
+    changed = AuditEvent.objects.get(verb="user.password_changed", object_id=lead.pk)
+    assert changed.actor is None and changed.source == "command"
 
 
 def test_a_user_deactivated_in_the_admin_loses_the_token(city):
