@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy
 from inspections.models import FindingStatus, Hotspot, InspectionStatus
 from tasks.models import AssignmentStatus
 from tasks.services.workflow import TRANSITIONS, TransitionError
-from utilities.uploads import UploadRejected
 
 TASK_GROUPS = [
     ("overdue", gettext_lazy("Overdue")),
@@ -144,8 +143,6 @@ def refusal(exc: Exception) -> str:
         return _("%(message)s. Possible now: %(allowed)s") % {"message": exc.message, "allowed": names}
     if isinstance(exc, TransitionError):
         return exc.message
-    if isinstance(exc, UploadRejected):
-        return f"{exc.name}：{exc}" if exc.name else str(exc)
     return str(exc) or _("Not allowed.")
 
 

@@ -83,6 +83,7 @@ def test_a_new_campaign_needs_its_fields_and_a_file_of_a_plan_type(city, tmp_pat
     png = SimpleUploadedFile("plan.xlsx", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
     refused = hq.post("/plans/", {**NEW, "file": png})
     assert refused.status_code == 400 and "文件内容不是可接受的类型" in text(refused)
+    assert text(refused).count("plan.xlsx：") == 1  # the file named once
     assert not PlanUpload.objects.exists()
 
 
