@@ -139,6 +139,15 @@ def _failure(exc: BaseException) -> str:
     return "导出失败，请稍后重试；仍然失败请联系系统管理员"
 
 
+def stalled_exports(*, now: datetime | None = None) -> list[int]:
+    """The exports whose message may be lost (a Redis restart loses the queue): every one still queued, and
+    every running one whose lease is older than the hard time limit. Sending their message again is safe:
+    the claim lets one run take each export, and skips the others."""
+    now = now or timezone.now()
+    stalled = Q(status=ExportStatus.QUEUED) | Q(status=ExportStatus.RUNNING, started_at__lt=now - STALE_AFTER)
+    return list(Export.objects.filter(stalled).order_by("pk").values_list("pk", flat=True))
+
+
 def make_export(*, export_id: int) -> str:
     """The job's work: claim the export, build the file as the requesting user, store it. Returns what
     happened: done, failed, or skipped (already taken, finished, or gone)."""

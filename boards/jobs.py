@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .exports import SOFT_TIME_LIMIT, TIME_LIMIT, expire_exports, make_export
+from .exports import SOFT_TIME_LIMIT, TIME_LIMIT, expire_exports, make_export, stalled_exports
 
 
 @shared_task(name="boards.run_export", acks_late=True, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
@@ -22,3 +22,12 @@ def run_export(export_id: int) -> dict:
 def purge_exports() -> dict:
     """Daily (03:30): clear the files of old exports."""
     return {"expired": expire_exports()}
+
+
+@shared_task(name="boards.resend_stalled_exports")
+def resend_stalled_exports() -> dict:
+    """Every 10 minutes: queue again the exports whose message was lost or whose worker died."""
+    stalled = stalled_exports()
+    for export_id in stalled:
+        run_export.delay(export_id)
+    return {"resent": stalled}

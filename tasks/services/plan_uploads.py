@@ -478,6 +478,15 @@ def _run_import(
     return "done", result
 
 
+def stalled_uploads(*, now: datetime | None = None) -> list[int]:
+    """The jobs whose message may be lost (Redis keeps nothing on disk: a restart loses the queue): every
+    job still queued, and every running one whose lease is older than the hard time limit (its worker died).
+    Sending their message again is safe: the claim lets one run take each job, and skips the others."""
+    now = now or timezone.now()
+    stalled = Q(job_state=PlanJobState.QUEUED) | Q(job_state=PlanJobState.RUNNING, started_at__lt=now - STALE_AFTER)
+    return list(PlanUpload.objects.filter(stalled).order_by("pk").values_list("pk", flat=True))
+
+
 # --- clearing old uploads -----------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from django.db import connection
 from django.http import Http404
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from PIL import Image as PILImage
@@ -535,3 +536,20 @@ def test_old_files_are_cleared_and_the_record_kept(city, spread, django_capture_
     assert client.get(f"/api/v1/exports/{old.pk}/download/").status_code in (404, 409)
     with django_capture_on_commit_callbacks(execute=True):
         assert exports.expire_exports() == 0  # nothing twice
+
+
+def test_an_export_whose_message_was_lost_is_sent_again(city, spread, django_capture_on_commit_callbacks):
+    """Redis keeps nothing on disk: a restart loses the queued message. The 10-minute beat queues again
+    every export still queued and every running one whose worker died; a fresh running one is left alone."""
+    with django_capture_on_commit_callbacks(execute=False):  # the message never reaches a worker
+        lost = request_export(by=city["hq"], kind="battle", params={"campaign": spread.pk})
+        died = request_export(by=city["hq"], kind="battle", params={"campaign": spread.pk})
+        busy = request_export(by=city["hq"], kind="battle", params={"campaign": spread.pk})
+    now = timezone.now()
+    Export.objects.filter(pk=died.pk).update(status=ExportStatus.RUNNING, started_at=now - exports.STALE_AFTER * 2)
+    Export.objects.filter(pk=busy.pk).update(status=ExportStatus.RUNNING, started_at=now)
+    assert exports.stalled_exports() == [lost.pk, died.pk]
+    assert jobs.resend_stalled_exports() == {"resent": [lost.pk, died.pk]}
+    states = dict(Export.objects.values_list("pk", "status"))
+    assert states == {lost.pk: ExportStatus.DONE, died.pk: ExportStatus.DONE, busy.pk: ExportStatus.RUNNING}
+    assert jobs.resend_stalled_exports() == {"resent": []}

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from accounts.models import Role, RoleGrant, UnitKind
 from audit.models import AuditEvent
 from ops.celery import app as celery_app
+from tasks import jobs
 from tasks.models import Assignment, Campaign, Item, PlanJobState, PlanUpload, PlanUploadStatus
 from tasks.services import plan_uploads
 from tasks.services.plan_uploads import purge_plan_uploads, run_upload_job
@@ -129,6 +130,27 @@ def test_confirmation_queued_once_and_a_double_click_refused(city, tmp_path, dja
     late = hq.post(location, {"publish": "on"})
     assert late.status_code == 400 and "不能重复导入" in text(late)
     assert Assignment.objects.count() == 12
+
+
+def test_a_job_whose_message_was_lost_is_sent_again(city, tmp_path, django_capture_on_commit_callbacks):
+    """Redis keeps nothing on disk: a restart loses the queued message. The 10-minute beat queues again
+    every job still queued and every running one whose worker died; a fresh running one is left alone."""
+    hq = login(city["hq"])
+    with django_capture_on_commit_callbacks(execute=False):  # the messages never reach a worker
+        for code in ("A", "B", "C"):
+            hq.post("/plans/", {**NEW, "code": code, "file": xlsx(tmp_path)})
+    lost, died, busy = PlanUpload.objects.order_by("pk")
+    now = timezone.now()
+    PlanUpload.objects.filter(pk=died.pk).update(
+        job_state=PlanJobState.RUNNING, started_at=now - plan_uploads.STALE_AFTER * 2
+    )
+    PlanUpload.objects.filter(pk=busy.pk).update(job_state=PlanJobState.RUNNING, started_at=now)
+    assert plan_uploads.stalled_uploads() == [lost.pk, died.pk]
+    assert jobs.resend_stalled_plan_uploads() == {"resent": [lost.pk, died.pk]}
+    states = dict(PlanUpload.objects.values_list("pk", "job_state"))
+    assert states == {lost.pk: PlanJobState.DONE, died.pk: PlanJobState.DONE, busy.pk: PlanJobState.RUNNING}
+    assert PlanUpload.objects.get(pk=lost.pk).status == PlanUploadStatus.PREVIEWED
+    assert jobs.resend_stalled_plan_uploads() == {"resent": []}
 
 
 def test_a_broken_file_fails_with_its_problems_located_and_writes_nothing(
