@@ -28,12 +28,20 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _same(old: Any, new: Any) -> bool:
+    """Equal as values: 60 and 60.00 are one amount (a form gives ``Decimal("60")``, the row holds
+    ``Decimal("60.00")``), so a save that changes nothing records nothing."""
+    if isinstance(old, Decimal | int) and isinstance(new, Decimal | int):
+        return Decimal(old) == Decimal(new)
+    return _plain(old) == _plain(new)
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """``{field: [old, new]}`` for the fields whose value changed."""
     return {
         key: [_plain(before.get(key)), _plain(after.get(key))]
         for key in after
-        if _plain(before.get(key)) != _plain(after.get(key))
+        if not _same(before.get(key), after.get(key))
     }
 
 

@@ -205,7 +205,7 @@ def test_a_share_passed_down_reaches_the_lower_units_leads(city, published):
     message = Message.objects.get(event__kind="passed_down", channel=Channel.INBOX)
     child = get("2.1", "33031001")
     assert "分解目标60起" in message.body and link(message) == f"/assignments/{child.pk}/"
-    # the same share again (as stored: "60" against 60.00 counts as a change in ``audit.diff``): nobody told again
+    # the same share again: nobody told again
     same = Share(unit=city.units["33031001"], target=child.target_share)
     pass_down(assignment=parent, by=both, shares=[same])
     assert Event.objects.filter(kind="passed_down").count() == 1
