@@ -30,6 +30,7 @@ from tasks.models import (
     Responsibility,
     ResponsibilityScope,
 )
+from tasks.planfile.phrases import PhraseError, parse_deadline
 from utilities.errors import Forbidden, Refused
 
 # What HQ may change on an item; its campaign, where it came from and the timestamps are not its to set.
@@ -76,7 +77,8 @@ def update_item(
     On a published campaign the item's assignments follow in the same transaction (``plans``'s own
     expansion, item by item): new units get theirs, dropped ones are withdrawn keeping status and progress,
     and when the deadline moves (due date, kind or text) the assignments still on the old date follow it
-    (``follow_deadline``); one an approved extension moved keeps its date. Withdrawing work already
+    (``follow_deadline``); one an approved extension moved keeps its date. A new deadline phrase is read
+    as the import reads it (its date, kind and cadence, unless given beside it; an unreadable one refused). Withdrawing work already
     reported is refused (``ReportedWorkRefused``, naming the units) unless ``confirm``. One audit event
     ``item.updated`` says before → after and which assignments were created, withdrawn, restored, moved."""
     from tasks.services.plans import PlanImportResult, apply_assignments, plan_assignments  # plans imports us
@@ -88,6 +90,8 @@ def update_item(
     campaign, owner = locked.campaign, locked.campaign.owner
     if not scope.can(by, scope.Action.MANAGE, owner):
         raise Forbidden("只有行动牵头的领导小组办公室可以修改清单项")
+    if changes.get("deadline_text") not in (None, locked.deadline_text):
+        changes = {**_read_deadline(locked, changes["deadline_text"]), **changes}
     diff = audit.diff({name: getattr(locked, name) for name in changes}, changes)
     named, units = _rename(locked, lead_units, cooperating_units)
     if named and campaign.status == CampaignStatus.CLOSED:
@@ -119,6 +123,23 @@ def update_item(
         changed["assignments"] = done
     audit.record([audit.event(locked, "item.updated", actor=by, changes=changed, unit=owner, source=source)])
     return locked
+
+
+def _read_deadline(item: Item, text: str) -> dict[str, Any]:
+    """A new deadline phrase read as the plan import reads it, against the campaign's period: the due
+    date, kind and cadence it says (a due date or cadence given beside it wins, as the caller's own)."""
+    campaign = item.campaign
+    try:
+        parsed = parse_deadline(text, campaign.start, campaign.end)
+    except PhraseError as exc:
+        raise Refused(f"完成时限：{exc}") from None
+    return {
+        "deadline_kind": parsed.kind,
+        "due_date": parsed.due,
+        "cadence_weekday": parsed.weekday,
+        "cadence_day": parsed.day,
+        "milestones": [m.isoformat() for m in parsed.milestones],
+    }
 
 
 def _check_due(item: Item, due: date) -> None:

@@ -139,12 +139,29 @@ def test_the_deadline_moves_the_assignments_but_not_an_extended_one(city, publis
         {
             "due_date": ["2026-07-15", "2026-07-31"],
             "deadline_text": ["7月15日前", "7月底前"],
+            "milestones": [["2026-07-15"], ["2026-07-31"]],  # the phrase read again
             "assignments": {"moved": 2},
         }
     ]
     # a unit added with the move starts on the new date
     update_item(item=item("1.2"), by=city["hq"], cooperating_units=units(city, "33031003"))
     assert Assignment.objects.get(item__code="1.2", unit__code="33031003").due_date == date(2026, 7, 31)
+
+
+def test_a_new_deadline_phrase_alone_is_read_for_its_date_and_kind(city, published):
+    update_item(item=item("1.2"), by=city["hq"], deadline_text="8月20日前")
+    changed_item = item("1.2")
+    assert (changed_item.due_date, changed_item.deadline_kind) == (date(2026, 8, 20), "date")
+    assert set(Assignment.objects.filter(item__code="1.2").values_list("due_date", flat=True)) == {date(2026, 8, 20)}
+    (trail,) = changed("1.2")
+    assert trail["due_date"] == ["2026-07-15", "2026-08-20"] and trail["assignments"] == {"moved": 3}
+    update_item(item=item("1.2"), by=city["hq"], deadline_text="每周五前报送")
+    weekly = item("1.2")
+    assert (weekly.deadline_kind, weekly.cadence_weekday, weekly.due_date) == ("weekly", 5, None)
+    with pytest.raises(Refused, match="完成时限：") as refused:
+        update_item(item=item("1.2"), by=city["hq"], deadline_text="2月30日前")
+    assert "2月30日" in str(refused.value)
+    assert item("1.2").deadline_text == "每周五前报送"
 
 
 def test_only_hq_over_the_owner_changes_an_item(city, published):
