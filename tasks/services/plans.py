@@ -540,7 +540,9 @@ def apply_assignments(
         progress("assignments", len(new_rows), len(new_rows))
     result.created["assignments"] += len(new_rows)
 
-    withdraw, restore = plan.withdraw, plan.restore
+    # A unit's shares of withdrawn work go with it, and come back with it.
+    withdraw = plan.withdraw + _shares_below(plan.withdraw, active=True)
+    restore = plan.restore + _shares_below(plan.restore, active=False)
     events = []
     for role, pks in plan.roles.items():
         Assignment.objects.filter(pk__in=pks).update(role=role, updated_at=now)
@@ -564,6 +566,17 @@ def apply_assignments(
     if withdraw:
         result.changes.append(f"撤销任务分配 {len(withdraw)} 条（已填报的进度保留）")
     return result
+
+
+def _shares_below(pks: list[int], *, active: bool) -> list[int]:
+    """The shares passed down from ``pks``, at every depth, that are (``active``) or are not active: one
+    query per level of the chain (a city's chain is at most three deep)."""
+    found: list[int] = []
+    level = pks
+    while level:
+        level = list(Assignment.objects.filter(parent_id__in=level, is_active=active).values_list("id", flat=True))
+        found += level
+    return found
 
 
 def _assignment_events(pks: list[int], verb: str, changes: dict, by: User | None, source: str):

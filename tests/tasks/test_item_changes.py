@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from accounts.models import Role, Unit, UnitKind
 from audit.models import AuditEvent
 from tasks.models import Assignment, Item, Responsibility
+from tasks.services.cascade import Share, pass_down
 from tasks.services.extensions import decide_extension, request_extension
 from tasks.services.items import ReportedWorkRefused, update_item
 from tasks.services.progress import report_progress
@@ -86,6 +87,18 @@ def test_a_dropped_unit_is_withdrawn_keeping_its_work_and_comes_back_when_named_
         {"withdrawn": ["33031003"]},
         {"restored": ["33031003"]},
     ]
+
+
+def test_a_withdrawn_units_shares_go_with_it_and_come_back_with_it(city, published):
+    east = Assignment.objects.get(item__code="2.1", unit__code="330310")
+    pass_down(assignment=east, by=city["east_lead"], shares=[Share(unit=city.units["33031001"], target=None)])
+    share = Assignment.objects.get(parent=east)
+    update_item(item=item("2.1"), by=city["hq"], lead_units=units(city, "330320"))
+    assert Assignment.objects.filter(pk__in=[east.pk, share.pk], is_active=True).count() == 0
+    assert AuditEvent.objects.filter(verb="assignment.withdrawn", object_id=share.pk).count() == 1
+    update_item(item=item("2.1"), by=city["hq"], lead_units=units(city, "330310", "330320"))
+    assert Assignment.objects.filter(pk__in=[east.pk, share.pk], is_active=True).count() == 2
+    assert AuditEvent.objects.filter(verb="assignment.restored", object_id=share.pk).count() == 1
 
 
 @pytest.fixture
@@ -200,8 +213,9 @@ def test_the_query_count_does_not_grow_with_the_assignments(city, published, n, 
     _stations(city, n)
     it = item("1.1")
     # 32: with the events telling the units given work (notifications.events.assigned: the events, the
-    # quiet hours and one statement per channel; the new stations have no leads, so nobody is told here)
-    with django_assert_max_num_queries(32):
+    # quiet hours and one statement per channel; the new stations have no leads, so nobody is told here),
+    # and one looking for the withdrawn unit's shares
+    with django_assert_max_num_queries(33):
         update_item(
             item=it,
             by=city["hq"],
