@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from rest_framework.test import APIClient
 
@@ -212,6 +213,7 @@ def test_the_query_count_does_not_grow_with_the_assignments(city, published, n, 
     withdrawn and one added — in as many queries for 2 stations as for 20."""
     _stations(city, n)
     it = item("1.1")
+    ContentType.objects.get_for_models(Assignment, Item)  # cached per process: warm, whatever ran before
     # 32: with the events telling the units given work (notifications.events.assigned: the events, the
     # quiet hours and one statement per channel; the new stations have no leads, so nobody is told here),
     # and one looking for the withdrawn unit's shares
