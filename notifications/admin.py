@@ -22,7 +22,7 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 @admin.register(Message)
 class MessageAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    scope_via = "reminder__unit"
+    # the message's own unit: what a reminder or an event is about, a digest's recipient's unit
     list_display = [
         "id",
         "recipient",
@@ -34,8 +34,8 @@ class MessageAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "read_at",
         "last_error",
     ]
-    list_filter = ["status", "channel", "reminder__kind", "reminder__colour"]
-    search_fields = ["recipient__username", "recipient__name", "reminder__unit__name"]
+    list_filter = ["status", "channel", "reminder__kind", "reminder__colour", "event__kind"]
+    search_fields = ["recipient__username", "recipient__name", "unit__name"]
     list_select_related = ["recipient", "reminder"]
     readonly_fields = [f.name for f in Message._meta.fields]
     inlines = [DeliveryAttemptInline]

@@ -1167,9 +1167,7 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "stats.round": AdminModel(
         "manage", ROLES, HQ, CAMPAIGN_CODES, lambda w, k: w.rounds[k], lambda r: r.campaign.owner.code
     ),
-    "notifications.message": AdminModel(
-        "unit", NONE, NONE, SITES, lambda w, k: w.messages[k], lambda m: m.reminder.unit.code if m.reminder_id else None
-    ),
+    "notifications.message": AdminModel("unit", NONE, NONE, SITES, lambda w, k: w.messages[k], lambda m: m.unit.code),
     "notifications.reminder": AdminModel(
         "unit", NONE, NONE, SITES, lambda w, k: w.messages[k].reminder, lambda r: r.unit.code
     ),
