@@ -160,9 +160,18 @@ def _report_context(request, a, day, round_, **bound):
     context.update(
         day_words=f"{round_.name}（{cn_range(round_.start, round_.end)}）" if round_ else cn_date(day),
         fields=fields,
-        days=[(d, label, d in behalf) for d, label in report_days(campaign, timezone.localdate())[::-1][:40]],
+        days=[(d, label, d in behalf) for d, label in _picker_days(campaign, day)],
     )
     return context
+
+
+def _picker_days(campaign, day) -> list[tuple]:
+    """The day picker: the latest 40 report days, newest first, and the day being entered wherever it is,
+    so that a form opened on an older day (from HQ's summary) is saved on that day and not on the first."""
+    days = report_days(campaign, timezone.localdate())[::-1]
+    shown = days[:40]
+    shown += [(d, label) for d, label in days[40:] if d == day]
+    return shown
 
 
 @login_required

@@ -47,6 +47,16 @@ def test_hq_enters_a_figure_for_a_station_flagged_audited_and_marked(city, catal
     assert "on-behalf" not in lead.get(f"/stats/report/?campaign={c.pk}&unit=33031001&day={DAY}").content.decode()
 
 
+def test_an_older_day_opened_from_the_summary_is_the_one_selected(city, catalogue):
+    """Two months in, the picker lists the latest 40 days; a day before them, opened by its link, is
+    listed and selected too — else the browser would select the first and save the figures on today."""
+    c = catalogue["campaign"]
+    html = login(city["hq"]).get(f"/stats/report/?campaign={c.pk}&unit=33031001&day={DAY}").content.decode()
+    picker = html[html.index('id="id_day"') : html.index("</select>", html.index('id="id_day"'))]
+    assert picker.count("<option") == 41 and picker.count(" selected") == 1
+    assert f'<option value="{DAY}" selected>' in picker
+
+
 def test_hq_enters_through_the_api_the_client_cannot_set_the_flag(city, catalogue):
     c = catalogue["campaign"]
     hq = login(city["hq"])
