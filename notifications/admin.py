@@ -2,8 +2,12 @@
 rules and the message texts, editable (and audited)."""
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django_celery_beat import admin as beat_admin
+from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask, SolarSchedule
 
+from audit import services as audit
 from utilities.adminkit import AuditedAdminMixin, ScopedAdminMixin
 
 from . import delivery
@@ -95,3 +99,56 @@ class MessageTemplateAdmin(AuditedAdminMixin, admin.ModelAdmin):
 class PreferenceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "email", "webhook"]
     search_fields = ["user__username", "user__name"]
+
+
+# --- the beat's schedule: what runs when (the reminder sweep, delivery, digests, purges) ----------------
+# django-celery-beat's own admin, with every change in the audit trail like any other: saves and deletes
+# through ``AuditedAdminMixin``, and its bulk actions one event per task, in the action's transaction.
+
+
+def _audited_action(name: str, verb: str):
+    inherited = getattr(beat_admin.PeriodicTaskAdmin, name)
+
+    def action(self, request, queryset):
+        with transaction.atomic():
+            tasks = list(queryset)
+            inherited(self, request, queryset)
+            changed = {t.pk: t for t in PeriodicTask.objects.filter(pk__in=[t.pk for t in tasks])}
+            audit.record(
+                audit.event(
+                    t,
+                    verb,
+                    actor=request.user,
+                    changes={
+                        "task": t.task,
+                        "enabled": [t.enabled, changed[t.pk].enabled if t.pk in changed else None],
+                    },
+                    source="admin",
+                )
+                for t in tasks
+            )
+
+    action.__name__ = name
+    action.short_description = inherited.short_description
+    return action
+
+
+admin.site.unregister(PeriodicTask)
+
+
+@admin.register(PeriodicTask)
+class PeriodicTaskAdmin(AuditedAdminMixin, beat_admin.PeriodicTaskAdmin):
+    enable_tasks = _audited_action("enable_tasks", "periodictask.enabled")
+    disable_tasks = _audited_action("disable_tasks", "periodictask.disabled")
+    toggle_tasks = _audited_action("toggle_tasks", "periodictask.toggled")
+    run_tasks = _audited_action("run_tasks", "periodictask.run")
+
+
+for _model, _base in (
+    (CrontabSchedule, beat_admin.CrontabScheduleAdmin),
+    (IntervalSchedule, beat_admin.IntervalScheduleAdmin),
+    (ClockedSchedule, beat_admin.ClockedScheduleAdmin),
+    (SolarSchedule, beat_admin.SolarScheduleAdmin),
+):
+    admin.site.unregister(_model)
+    admin.site.register(_model, type(_base.__name__, (AuditedAdminMixin, _base), {}))
