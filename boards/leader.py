@@ -122,7 +122,9 @@ def desk(user, campaign: Campaign, unit: Unit, *, today: date) -> Desk:
         findings_for(user)
         .filter(campaign=campaign, unit__path__startswith=unit.path)
         .filter(status__in=[FindingStatus.ORDERED, FindingStatus.SUBMITTED])
-        .annotate(late=Case(When(Finding.overdue_q(today), then=Value(0)), default=Value(1), output_field=IntegerField()))
+        .annotate(
+            late=Case(When(Finding.overdue_q(today), then=Value(0)), default=Value(1), output_field=IntegerField())
+        )
     )
     hotspots = Hotspot.objects.visible_to(user).filter(
         campaign=campaign,

@@ -434,12 +434,14 @@ def seed_instructions(campaign: Campaign, *, today: date) -> int:
         .select_related("unit", "campaign", "item__leader", "item__action__leader")
         .order_by("due_date", "unit__path", "item__seq")
     )
+    wanted = len(REQUESTS) + 2
+    rows = list(late[:200])
     chosen: list[Assignment] = []
-    for a in late:
+    for a in rows:  # different units and items first, then any other overdue work
         if a.unit_id not in {c.unit_id for c in chosen} and a.item_id not in {c.item_id for c in chosen}:
             chosen.append(a)
-        if len(chosen) == len(REQUESTS) + 2:
-            break
+    chosen += [a for a in rows if a not in chosen][: max(0, wanted - len(chosen))]
+    chosen = chosen[:wanted]
     made = 0
     for n, (a, words) in enumerate(zip(chosen, REQUESTS, strict=False)):
         with on(_at(today - timedelta(days=len(REQUESTS) - n), 10, 15)):

@@ -496,12 +496,12 @@ class Comment(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return self.text[:40]
+
     @property
     def is_open_request(self) -> bool:
         return self.kind == CommentKind.REQUEST and self.answer_id is None
-
-    def __str__(self) -> str:
-        return self.text[:40]
 
 
 class ExtensionStatus(models.TextChoices):

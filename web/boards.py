@@ -25,9 +25,9 @@ from django.views.decorators.http import require_POST
 from accounts import scope
 from accounts.scope import Action
 from boards import bulletin
-from boards.leader import desk, may_open
 from boards.exports import ExportError, download_response, exports_of, title_of
 from boards.forms import BoardForm, asked
+from boards.leader import desk, may_open
 from boards.models import ExportStatus, Weights
 from boards.queries import battle_board, cell_work, trail
 from boards.ranking import MEASURES, ranking, weights_for

@@ -285,9 +285,7 @@ class ReviewBulkForm(Form):
 class CommentForm(Form):
     text = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 2}))
     # a plain comment, a request for the leader's instruction (报请领导批示) or a leader's instruction (批示)
-    kind = forms.ChoiceField(
-        label=_("Kind"), choices=CommentKind.choices, required=False, widget=forms.RadioSelect
-    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=CommentKind.choices, required=False, widget=forms.RadioSelect)
 
 
 class ExtensionForm(Form):

@@ -16,11 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import scope
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.scope import Action
 from audit import services as audit
 from notifications import events as tell
-from accounts.models import Role
 from tasks.models import Assignment, AssignmentStatus, Comment, CommentKind, Evidence, ProgressReport
 from utilities.errors import Forbidden
 from utilities.uploads import Checked, check_upload

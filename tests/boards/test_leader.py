@@ -217,7 +217,9 @@ def grow(city, published, stations: int, *, first: int = 0) -> None:
     item = published.items.order_by("id").first()
     for n in range(first, first + stations):
         east.refresh_from_db()
-        unit = Unit.objects.add_child(east, instance=Unit(code=f"3303109{n:02d}", name=f"新站{n}", kind=UnitKind.STATION))
+        unit = Unit.objects.add_child(
+            east, instance=Unit(code=f"3303109{n:02d}", name=f"新站{n}", kind=UnitKind.STATION)
+        )
         Assignment.objects.create(
             campaign=published, item=item, unit=unit, role="lead", due_date=TODAY - timedelta(days=5),
             status=AssignmentStatus.IN_PROGRESS,
@@ -256,5 +258,7 @@ def test_home_sends_a_leader_to_his_page(city, published, leaders):
     assert login(city["hq"]).get("/")["Location"] == "/review/"  # HQ keeps its desk, and sees the link
     assert 'href="/leader/"' in text(login(city["hq"]).get("/review/"))
     assert 'href="/leader/"' not in text(login(city["station_lead"]).get("/my/"))
-    both = make_user("both", city.units["330310"], (Role.LEADER, city.units["3303"]), (Role.UNIT_LEAD, city.units["330310"]))
+    both = make_user(
+        "both", city.units["330310"], (Role.LEADER, city.units["3303"]), (Role.UNIT_LEAD, city.units["330310"])
+    )
     assert login(both).get("/")["Location"] == "/my/"  # who reports for a unit lands on its work
