@@ -262,3 +262,14 @@ def test_home_sends_a_leader_to_his_page(city, published, leaders):
         "both", city.units["330310"], (Role.LEADER, city.units["3303"]), (Role.UNIT_LEAD, city.units["330310"])
     )
     assert login(both).get("/")["Location"] == "/my/"  # who reports for a unit lands on its work
+
+
+def test_a_superuser_holds_no_leader_grant_but_opens_the_page(city, published):
+    from accounts import scope
+    from accounts.models import User
+
+    root = User.objects.create_superuser("root", password="pw-root", name="管理员")
+    assert not scope.of_role(root, Role.LEADER)
+    assert not scope.of_role(city["nobody"], Role.LEADER)
+    d, _ = page(root)
+    assert d.all_lines and not d.addressed_to_me
