@@ -117,6 +117,15 @@ def scope_for(user, action: Action | str) -> Scope:
     return cache[action]
 
 
+def of_role(user, role: str) -> Scope:
+    """The subtrees of ``user``'s grants of ``role`` alone (what a leader leads, whatever else the user
+    holds); read from the grants ``scope_for`` caches, so no query once the user's scope is known."""
+    if not scope_for(user, Action.VIEW) or user.is_superuser:  # a superuser holds no grant
+        return NOTHING
+    grants = user.__dict__["_scope_cache"]["grants"]
+    return Scope(False, _minimal_roots({path for r, path in grants if r == role}))
+
+
 def scopes_of_roles(users, roles) -> dict[int, tuple[Scope, int | None]]:
     """For each user, the subtrees of its grants of ``roles`` only (e.g. what a leader leads, whatever
     else it may also hold) and the unit of its first such grant; one query for all the users."""

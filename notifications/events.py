@@ -304,16 +304,21 @@ def passed_down(children, *, by) -> None:
         about_assignment(K.PASSED_DOWN, child, by=by)
 
 
-def commented(comment, *, by) -> None:
+def commented(comment, *, by, leader=None) -> None:
     """``progress.add_comment``: to the other side of the conversation — a comment by one of the unit's
     own leads goes to the reviewers over it; anyone else's (HQ, a leader, an inspector, the lead of a
-    unit above) to the unit's leads."""
+    unit above) to the unit's leads. A request for instruction (``progress.request_instruction``) also
+    reaches the ``leader`` it is addressed to, marked 【报请批示】; a leader's instruction is marked 【批示】."""
     from accounts.models import RoleGrant
+    from tasks.models import CommentKind
 
     a = comment.assignment
     own = RoleGrant.objects.filter(user=by, unit_id=a.unit_id, role__in=ROLES_FOR[Action.REPORT]).exists()
     audiences = (Audience.REVIEWER,) if own else (Audience.LEAD,)
-    about_assignment(K.COMMENTED, a, by=by, reason=comment.text, audiences=audiences)
+    mark = {CommentKind.REQUEST: "【报请批示】", CommentKind.INSTRUCTION: "【批示】"}.get(comment.kind, "")
+    if leader is not None:
+        audiences = (*audiences, Audience.REQUESTER)  # the event's person: the leader addressed
+    about_assignment(K.COMMENTED, a, by=by, reason=mark + comment.text, person=leader, audiences=audiences)
 
 
 def notice_issued(notice, *, by, findings: int) -> None:

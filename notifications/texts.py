@@ -243,6 +243,10 @@ EVENT_TEXTS: dict[tuple[str, str, str], tuple[str, str]] = {
         "【批注】{{ unit.name }}对{{ item.code }}项作了批注",
         HI + "{{ unit.name }}{{ actor.get_full_name }}就" + ITEM + "批注：{{ reason }}",
     ),
+    ("event", "commented", "requester"): (  # 报请领导批示: the leader addressed (``progress.request_instruction``)
+        "【报请批示】{{ unit.name }}就{{ item.code }}项报请您批示",
+        HI + BY + "{{ actor.get_full_name }}就" + ITEM + "（{{ unit.name }}）报请您批示：{{ reason }}",
+    ),
     ("event", "chased", "lead"): (
         "【催办】{{ item.code }}项" + SEVERAL + "请抓紧办理",
         HI + BY + "对{{ unit.name }}承担的" + ITEM + SEVERAL + "进行催办。"

@@ -34,10 +34,10 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import Role, RoleGrant, Unit
+from accounts.models import Role, RoleGrant, Unit, User
 from audit import services as audit
 
-from .models import Assignment, AssignmentStatus, Campaign, Comparator, Evidence, ProgressReport
+from .models import Assignment, AssignmentStatus, Campaign, Comment, Comparator, Evidence, ProgressReport
 from .services import checkins
 
 S = AssignmentStatus
@@ -401,3 +401,67 @@ def _event(a: Assignment, verb: str, actor_id, changes: dict, at: datetime):
     e.actor_id = actor_id
     e.at = at
     return e
+
+
+# --- 报请领导批示: what waits on the bureau chief's page ---------------------------------------------
+
+CHIEF = "leader_chen"  # 局长: no line of his own, every line on his landing page
+REQUESTS = (
+    "该项工作涉及多警种协同，本单位现有警力不足，恳请领导协调治安支队抽调警力支援。",
+    "辖区夜市整治涉及城管、市场监管等部门，请领导批示是否提请市政府牵头开展联合整治。",
+    "因重点人员排查数量超出预期，申请延长排查时限一周，请领导批示。",
+)
+HQ_REQUEST = "该单位此项任务已逾期且进度滞后，拟对单位主要负责人进行约谈，请领导批示。"
+ANSWERED = ("此项工作需要交警部门配合，请领导批示协调。", "同意。请交警支队指定专人对接，务必于本周内完成。")
+
+
+def seed_instructions(campaign: Campaign, *, today: date) -> int:
+    """Requests for instruction (``progress.request_instruction``) on overdue work, three by the units'
+    leads and one by HQ, open on the bureau chief's page, made on the days before ``today``; one more
+    asked of a line's leader and answered by him. Through the services: audited, the leaders told."""
+    from inspections.demo import on
+    from tasks.queries import overdue_q
+    from tasks.services.progress import default_leader, give_instruction, request_instruction
+
+    chief = User.objects.filter(username=CHIEF).first()
+    if chief is None:
+        return 0
+    reporters, _hq = _reporters(campaign)  # the unit's lead, else the nearest lead above it
+    people = User.objects.in_bulk(set(reporters.values()))
+    late = (
+        Assignment.objects.filter(campaign=campaign, parent=None, is_active=True)
+        .filter(overdue_q(today))
+        .select_related("unit", "campaign", "item__leader", "item__action__leader")
+        .order_by("due_date", "unit__path", "item__seq")
+    )
+    wanted = len(REQUESTS) + 2
+    rows = list(late[:200])
+    chosen: list[Assignment] = []
+    for a in rows:  # different units and items first, then any other overdue work
+        if a.unit_id not in {c.unit_id for c in chosen} and a.item_id not in {c.item_id for c in chosen}:
+            chosen.append(a)
+    chosen += [a for a in rows if a not in chosen][: max(0, wanted - len(chosen))]
+    chosen = chosen[:wanted]
+    made = 0
+    for n, (a, words) in enumerate(zip(chosen, REQUESTS, strict=False)):
+        with on(_at(today - timedelta(days=len(REQUESTS) - n), 10, 15)):
+            asked = request_instruction(assignment=a, by=people[reporters[a.unit_id]], text=words, leader=chief)
+        Comment.objects.filter(pk=asked.pk).update(created_at=_at(today - timedelta(days=len(REQUESTS) - n), 10, 15))
+        made += 1
+    hq = User.objects.filter(grants__role=Role.HQ, grants__unit=campaign.owner).order_by("pk").first()
+    rest = chosen[len(REQUESTS) :]
+    if hq is not None and rest:
+        with on(_at(today - timedelta(days=1), 16, 0)):
+            asked = request_instruction(assignment=rest[0], by=hq, text=HQ_REQUEST, leader=chief)
+        Comment.objects.filter(pk=asked.pk).update(created_at=_at(today - timedelta(days=1), 16, 0))
+        made += 1
+    if len(rest) > 1 and default_leader(rest[1]) is not None:
+        a = rest[1]
+        with on(_at(today - timedelta(days=2), 9, 0)):
+            asked = request_instruction(assignment=a, by=people[reporters[a.unit_id]], text=ANSWERED[0])
+        with on(_at(today - timedelta(days=1), 8, 40)):
+            answer = give_instruction(assignment=a, by=asked.addressed_to, text=ANSWERED[1])
+        Comment.objects.filter(pk=asked.pk).update(created_at=_at(today - timedelta(days=2), 9, 0))
+        Comment.objects.filter(pk=answer.pk).update(created_at=_at(today - timedelta(days=1), 8, 40))
+        made += 2
+    return made

@@ -444,21 +444,64 @@ class Evidence(models.Model):
         return self.name
 
 
+class CommentKind(models.TextChoices):
+    REMARK = "remark", _("Comment")
+    REQUEST = "request", _("Request for instruction")  # 报请领导批示
+    INSTRUCTION = "instruction", _("Leader's instruction")  # 批示
+
+
 class Comment(models.Model):
-    """A remark on an assignment by anyone who can see it (a leader's instruction, HQ's question)."""
+    """A remark on an assignment by anyone who can see it (HQ's question, the unit's answer); or a request
+    for a leader's instruction (报请领导批示, addressed to one leader) made by the unit or HQ, open until
+    a leader's instruction (批示) on the same assignment answers it (``tasks.services.progress``)."""
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("author"))
     text = models.TextField(_("comment"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=CommentKind.choices, default=CommentKind.REMARK, db_default="remark"
+    )
+    addressed_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("addressed to"),
+    )
+    answer = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="answered",
+        verbose_name=_("answered by the instruction"),
+    )
+
+    scope_via = "assignment__unit"
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("comment")
         verbose_name_plural = _("comments")
         ordering = ["assignment", "created_at", "id"]
+        indexes = [
+            # the requests still waiting, by the leader they are addressed to (his landing page)
+            models.Index(
+                fields=["addressed_to", "created_at"],
+                condition=models.Q(kind="request", answer__isnull=True),
+                name="comment_open_requests",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.text[:40]
+
+    @property
+    def is_open_request(self) -> bool:
+        return self.kind == CommentKind.REQUEST and self.answer_id is None
 
 
 class ExtensionStatus(models.TextChoices):

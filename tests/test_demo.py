@@ -251,3 +251,25 @@ def test_the_demo_checklist_reads_back_as_it_was_imported(demo, tmp_path, kind):
     path = tmp_path / f"checklist.{kind}"
     path.write_bytes(xlsx_bytes(data) if kind == "xlsx" else docx_bytes(data))
     assert_reads_back(path, demo)
+
+
+def test_the_bureau_chief_lands_on_a_filled_page(demo, client):
+    """局长 leader_chen: every line, the units most behind, findings, hotspots, this week's results with
+    同比, and the requests for his instruction the units and HQ made."""
+    chief = User.objects.get(username="leader_chen")
+    client.force_login(chief)
+    assert client.get("/")["Location"] == "/leader/"
+    response = client.get("/leader/")
+    assert response.status_code == 200
+    d = response.context["d"]
+    assert d.all_lines and len(d.lines) == demo.actions.count() and d.total.overdue > 0
+    assert len(d.units) == 5 and d.findings and d.stats.lines and d.stats.lines[0].last_year
+    assert d.requests_count == 4 and d.addressed_to_me
+    assert d.requests[0].created_at < d.requests[-1].created_at
+    body = response.content.decode()
+    assert "恳请领导协调治安支队抽调警力支援" in body and "同比" in body
+    # the deputy in charge of a line sees that line only
+    deputy = demo.actions.exclude(leader=None).order_by("seq").first().leader
+    client.force_login(deputy)
+    d = client.get("/leader/").context["d"]
+    assert not d.all_lines and all(a.leader == deputy for a, _c in d.lines)

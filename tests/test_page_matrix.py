@@ -126,7 +126,12 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 PERSONAS = {**API_PERSONAS, "east_hq": Persona("east_hq", Role.HQ, "330310")}
 STAFF = {name for name, p in PERSONAS.items() if p.role is not None}  # grant_role makes a role holder staff
 # where the home page sends a role holder: the first of its roles in this order (web.pages.home)
-LANDING = ((Role.UNIT_LEAD, "/my/"), (Role.HQ, "/review/"), (Role.INSPECTOR, "/inspections/"))
+LANDING = (
+    (Role.UNIT_LEAD, "/my/"),
+    (Role.HQ, "/review/"),
+    (Role.LEADER, "/leader/"),
+    (Role.INSPECTOR, "/inspections/"),
+)
 
 
 # --- the oracle beyond matrix_support ---------------------------------------------------------------
@@ -868,6 +873,8 @@ EXPECTED: dict[str, Any] = {
     "web:boards-battle": Board("board"),
     # the work behind a board cell; its 催办: HQ or a leader over the unit (a unit lead, an inspector: 403)
     "web:boards-work": Board("board"),
+    # a leader's landing page (领导首页): leaders and HQ only (403 for others, before the campaign is looked at)
+    "web:boards-leader": Board("leader"),
     "web:boards-work-chase": Obj(
         (Do("work", "chase", "POST", ok=302, path_pk=False, body=lambda w, a, k: {"ids": [a.pk], "note": "矩阵"},
             writes=True, to=prefix("/board/work/?")),)
@@ -1528,6 +1535,8 @@ def board_answer(rule: Board, persona: Persona, campaign: str | None, unit: str 
     if persona.anonymous:
         return 302
     if rule.kind == "counts" and not holds(persona, "view"):
+        return 403
+    if rule.kind == "leader" and not persona.roles & {Role.LEADER, Role.HQ}:
         return 403
     hidden = (campaign and not sees_campaign(persona, unit_code_of("campaign", campaign))) or (
         unit and not sees_unit(persona, unit)

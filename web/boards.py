@@ -27,6 +27,7 @@ from accounts.scope import Action
 from boards import bulletin
 from boards.exports import ExportError, download_response, exports_of, title_of
 from boards.forms import BoardForm, asked
+from boards.leader import desk, may_open
 from boards.models import ExportStatus, Weights
 from boards.queries import battle_board, cell_work, trail
 from boards.ranking import MEASURES, ranking, weights_for
@@ -65,6 +66,22 @@ def battle(request: HttpRequest) -> HttpResponse:
         board.trail = trail(request.user, a.unit)
     context = {"form": form, "asked": a, "board": board}
     return render(request, "boards/battle.html", context, status=400 if a is None else 200)
+
+
+# --- a leader's landing page ----------------------------------------------------------------------
+
+
+@login_required
+def leader(request: HttpRequest) -> HttpResponse:
+    """领导首页 (``boards.leader``): a leader's lines, the most overdue units, findings, hotspots, this week's
+    results and the requests for his instruction; HQ may open it for the lines in its scope. Others: 403."""
+    if not may_open(request.user):
+        raise PermissionDenied
+    form, a = asked(request.user, request.GET)
+    d = None
+    if a is not None and a.campaign is not None and a.unit is not None:
+        d = desk(request.user, a.campaign, a.unit, today=timezone.localdate())
+    return render(request, "boards/leader.html", {"form": form, "asked": a, "d": d}, status=400 if a is None else 200)
 
 
 # --- the work behind a cell, and its 催办 -----------------------------------------------------------

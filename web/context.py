@@ -2,6 +2,7 @@ from django.utils.functional import SimpleLazyObject
 
 from accounts import scope
 from accounts.scope import Action
+from boards.leader import may_open
 from notifications.inbox import unread
 
 
@@ -14,5 +15,6 @@ def navigation(request):
         "nav_report": bool(scope.scope_for(user, Action.REPORT)),
         "nav_manage": bool(scope.scope_for(user, Action.MANAGE)),
         "nav_inspect": bool(scope.scope_for(user, Action.INSPECT)),
+        "nav_leader": may_open(user),
         "nav_unread": SimpleLazyObject(lambda: unread(user).count()),
     }

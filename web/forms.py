@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from inspections.models import Category, FindingStatus, InspectionKind, Severity
-from tasks.models import AMOUNT_MAX, AMOUNT_PLACES, AMOUNT_TOO_LARGE, AssignmentStatus
+from tasks.models import AMOUNT_MAX, AMOUNT_PLACES, AMOUNT_TOO_LARGE, AssignmentStatus, CommentKind
 from utilities.params import CodeField, DateField, IdField
 
 # What the evidence picker offers; utilities.uploads decides from the bytes what is actually accepted.
@@ -284,6 +284,8 @@ class ReviewBulkForm(Form):
 
 class CommentForm(Form):
     text = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 2}))
+    # a plain comment, a request for the leader's instruction (报请领导批示) or a leader's instruction (批示)
+    kind = forms.ChoiceField(label=_("Kind"), choices=CommentKind.choices, required=False, widget=forms.RadioSelect)
 
 
 class ExtensionForm(Form):

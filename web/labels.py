@@ -55,6 +55,8 @@ _EVENTS = {
     "assignment.reported": gettext_lazy("Progress reported"),
     "assignment.acknowledged": gettext_lazy("Receipt acknowledged"),
     "assignment.commented": gettext_lazy("Comment"),
+    "assignment.instruction_requested": gettext_lazy("Instruction requested"),
+    "assignment.instructed": gettext_lazy("Leader's instruction"),
     "assignment.passed_down": gettext_lazy("Passed down"),
     "assignment.created_by_pass_down": gettext_lazy("Received as a share"),
     "assignment.share_changed": gettext_lazy("Share changed"),

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from accounts import scope
+from accounts.models import Role
 from accounts.scope import Action
 from utilities.errors import Refused
 
@@ -23,13 +24,15 @@ PAGE_SIZE = 50
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Each role lands on its own work: leads on their tasks, HQ on what awaits acceptance,
-    inspectors on their inspections."""
+    """Each role lands on its own work: leads on their tasks, HQ on what awaits acceptance, leaders on
+    their landing page (领导首页), inspectors on their inspections."""
     user = request.user
     if scope.scope_for(user, Action.REPORT):
         return redirect("web:tasks-my")
     if scope.scope_for(user, Action.MANAGE):
         return redirect("web:tasks-review")
+    if scope.of_role(user, Role.LEADER):
+        return redirect("web:boards-leader")
     if scope.scope_for(user, Action.INSPECT):
         return redirect("web:inspections")
     return redirect("web:tasks-items")

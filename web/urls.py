@@ -77,6 +77,7 @@ urlpatterns = [
     # boards
     path("board/", boards.battle, name="boards-battle"),
     path("board/work/", boards.work, name="boards-work"),
+    path("leader/", boards.leader, name="boards-leader"),
     path("board/work/chase/", boards.work_chase, name="boards-work-chase"),
     path("exports/", boards.exports, name="boards-exports"),
     path("exports/new/", boards.export_new, name="boards-export-new"),

@@ -16,11 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import scope
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.scope import Action
 from audit import services as audit
 from notifications import events as tell
-from tasks.models import Assignment, AssignmentStatus, Comment, Evidence, ProgressReport
+from tasks.models import Assignment, AssignmentStatus, Comment, CommentKind, Evidence, ProgressReport
 from utilities.errors import Forbidden
 from utilities.uploads import Checked, check_upload
 
@@ -157,6 +157,88 @@ def add_comment(*, assignment: Assignment, by: User, text: str) -> Comment:
             ]
         )
         tell.commented(comment, by=by)
+    return comment
+
+
+# --- 报请领导批示 and 批示: the smallest honest form of a leader's instruction (issue 21 builds directives) ---
+
+
+def default_leader(assignment: Assignment) -> User | None:
+    """Whom a request for instruction goes to by default: the item's leader, else its line of action's."""
+    item = assignment.item
+    return item.leader or (item.action.leader if item.action_id else None)
+
+
+def request_instruction(*, assignment: Assignment, by: User, text: str, leader: User | None = None) -> Comment:
+    """报请领导批示: the unit (report rights) or HQ over it (manage) asks ``leader`` — by default the
+    item's, else the line's — for an instruction on the assignment. It stays open until a leader's
+    instruction on the assignment answers it; the leader hears of it, and the comment's usual
+    audience (the reviewers for the unit's own, else the unit) too."""
+    text = (text or "").strip()
+    if not text:
+        raise ReportError("请填写报请批示的事项")
+    unit = assignment.unit
+    if not (scope.can(by, Action.REPORT, unit) or scope.can(by, Action.MANAGE, unit)):
+        raise Forbidden("只有任务单位或领导小组办公室可以报请领导批示")
+    refuse_closed(assignment.campaign)
+    leader = leader or default_leader(assignment)
+    if leader is None:
+        raise ReportError("该任务未关联分管领导账号，无法报请批示")
+    if not leader.is_active or not scope.of_role(leader, Role.LEADER).contains(unit):
+        raise ReportError(f"{leader.get_full_name() or leader.username}不是该单位的分管领导，无法报请批示")
+    with transaction.atomic():
+        comment = Comment.objects.create(
+            assignment=assignment, author=by, text=text, kind=CommentKind.REQUEST, addressed_to=leader
+        )
+        audit.record(
+            [
+                audit.event(
+                    assignment,
+                    "assignment.instruction_requested",
+                    actor=by,
+                    unit=unit,
+                    changes={"comment": comment.pk, "text": text, "addressed_to": leader.pk},
+                )
+            ]
+        )
+        tell.commented(comment, by=by, leader=leader)
+    return comment
+
+
+def give_instruction(*, assignment: Assignment, by: User, text: str) -> Comment:
+    """批示: a leader over the unit (a ``leader`` grant covering it) instructs on the assignment; the
+    instruction answers every request for instruction still open on it, and the unit's leads hear of
+    it through the comment's message. Returns the instruction (``answered``: the requests it closed)."""
+    text = (text or "").strip()
+    if not text:
+        raise ReportError("批示内容不能为空")
+    unit = assignment.unit
+    if not scope.of_role(by, Role.LEADER).contains(unit):
+        raise Forbidden("只有分管该单位的领导可以作出批示")
+    refuse_closed(assignment.campaign)
+    with transaction.atomic():
+        # the open requests locked, so two leaders answering at once do not both close them
+        open_ids = list(
+            Comment.objects.select_for_update()
+            .filter(assignment=assignment, kind=CommentKind.REQUEST, answer__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        comment = Comment.objects.create(assignment=assignment, author=by, text=text, kind=CommentKind.INSTRUCTION)
+        Comment.objects.filter(pk__in=open_ids).update(answer=comment)
+        audit.record(
+            [
+                audit.event(
+                    assignment,
+                    "assignment.instructed",
+                    actor=by,
+                    unit=unit,
+                    changes={"comment": comment.pk, "text": text, "answers": open_ids},
+                )
+            ]
+        )
+        tell.commented(comment, by=by)
+    comment.closed = open_ids
     return comment
 
 

@@ -158,6 +158,7 @@ PAGE_PARAMS: dict[str, Page] = {
     "web:tasks-plan-file": Page(),
     "web:boards-battle": Page(BOARD),
     "web:boards-work": Page((*BOARD, "own", "overdue", "status", "page")),
+    "web:boards-leader": Page(BOARD),
     "web:boards-work-chase": Page(post=(*BOARD, "own", "overdue", "status", "ids", "all", "note")),
     "web:boards-exports": Page(),
     "web:boards-export-new": Page(post=("kind", *BOARD)),

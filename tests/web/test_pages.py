@@ -40,7 +40,8 @@ def test_login_and_landing_by_role(city):
     assert client.get("/").url == "/my/"
     assert login(city["hq"]).get("/").url == "/review/"
     assert login(city["inspector"]).get("/").url == "/inspections/"
-    assert login(city["east_leader"]).get("/").url == "/items/"
+    assert login(city["east_leader"]).get("/").url == "/leader/"  # 领导首页 (tests/boards/test_leader.py)
+    assert login(city["nobody"]).get("/").url == "/items/"
     assert login(city["east_lead"]).get("/review/").status_code == 403
 
 

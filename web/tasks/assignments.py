@@ -22,11 +22,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import scope
+from accounts.models import Role
 from accounts.scope import Action
 from notifications import colours
 from tasks.models import (
     Assignment,
     AssignmentStatus,
+    CommentKind,
     Evidence,
     ExtensionRequest,
     ExtensionStatus,
@@ -35,7 +37,14 @@ from tasks.models import (
 from tasks.queries import campaigns_for, is_overdue
 from tasks.services import checkins
 from tasks.services.extensions import decide_extension, request_extension
-from tasks.services.progress import add_comment, report_progress, timeline
+from tasks.services.progress import (
+    add_comment,
+    default_leader,
+    give_instruction,
+    report_progress,
+    request_instruction,
+    timeline,
+)
 from tasks.services.receipts import acknowledge_assignment
 from tasks.services.workflow import (
     Step,
@@ -67,7 +76,9 @@ MY_TASKS_LIMIT = 300
 
 
 def _assignments():
-    return Assignment.objects.select_related("item", "item__action", "campaign", "unit", "acknowledged_by")
+    return Assignment.objects.select_related(
+        "item", "item__action", "item__leader", "item__action__leader", "campaign", "unit", "acknowledged_by"
+    )
 
 
 # --- My tasks ------------------------------------------------------------------------------------
@@ -169,7 +180,11 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
         "extension_form": bound.get("extension_form") or ExtensionForm(),
         "checkins": series,
         "reports": a.reports.select_related("reported_by").prefetch_related("evidence").order_by("-reported_at"),
-        "comments": a.comments.select_related("author"),
+        "comments": a.comments.select_related("author", "addressed_to"),
+        # 报请领导批示 by the unit or HQ over it, to the item's (else the line's) leader; 批示 by a leader over it
+        "may_request": can_report or scope.can(user, Action.MANAGE, a.unit),
+        "request_to": default_leader(a),
+        "may_instruct": scope.of_role(user, Role.LEADER).contains(a.unit),
         "extensions": a.extension_requests.select_related("requested_by", "decided_by"),
         "children": a.children.select_related("unit").order_by("unit__path"),
         "events": [labels.event(e) for e in timeline(a)],
@@ -273,6 +288,13 @@ def comment(request: HttpRequest, pk: int) -> HttpResponse:
     a = _get_assignment(request, pk)
 
     def call(data):
+        if data["kind"] == CommentKind.REQUEST:
+            done = request_instruction(assignment=a, by=request.user, text=data["text"])
+            name = done.addressed_to.get_full_name() or done.addressed_to.username
+            return _("Your request for instruction has gone to %(name)s.") % {"name": name}
+        if data["kind"] == CommentKind.INSTRUCTION:
+            done = give_instruction(assignment=a, by=request.user, text=data["text"])
+            return _("Instruction given; %(n)d request(s) answered.") % {"n": len(done.closed)}
         add_comment(assignment=a, by=request.user, text=data["text"])
         return _("Comment added.")
 

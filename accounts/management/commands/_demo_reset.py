@@ -14,7 +14,7 @@ from django.db.models import Q
 from audit.models import AuditEvent
 from inspections.models import Answer, Finding, Hotspot, Inspection, Notice, NoticeSequence, Photo, Verdict
 from notifications.models import Digest
-from tasks.models import Assignment, Campaign, Evidence, Item, LineOfAction
+from tasks.models import Assignment, Campaign, Comment, Evidence, Item, LineOfAction
 
 OFFICE = "3303"
 
@@ -47,6 +47,7 @@ def reset_demo(code: str, *, usernames: list[str]) -> int:
     Inspection.objects.filter(campaign__in=campaigns).delete()
     Hotspot.objects.filter(campaign__in=campaigns).delete()
     Assignment.objects.filter(campaign__in=campaigns).exclude(parent=None).update(parent=None)
+    Comment.objects.filter(assignment__campaign__in=campaigns).exclude(answer=None).update(answer=None)
     Assignment.objects.filter(campaign__in=campaigns).delete()
     Item.objects.filter(campaign__in=campaigns).delete()
     LineOfAction.objects.filter(campaign__in=campaigns).delete()

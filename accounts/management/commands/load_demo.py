@@ -15,7 +15,7 @@ from accounts.unitfile import import_units
 from inspections.demo import on, seed_supervision
 from notifications.demo import seed_reminders
 from stats.demo import seed_statistics
-from tasks.demo import demo_dates, seed_progress, write_plan
+from tasks.demo import demo_dates, seed_instructions, seed_progress, write_plan
 from tasks.models import Campaign
 from tasks.services.plans import import_plan
 
@@ -65,6 +65,7 @@ class Command(BaseCommand):
             seed_progress(campaign, today=today)
             seed_supervision(campaign, today=today)
             seed_statistics(campaign, today=today)
+            seed_instructions(campaign, today=today)
             seed_reminders(today=today)
         if quiet:
             return
