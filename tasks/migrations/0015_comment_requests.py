@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks', '0013_assignment_receipt'),
+        ('tasks', '0014_resend_stalled_jobs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
