@@ -55,7 +55,7 @@ class TestPassDown:
 
     def test_shares_can_be_adjusted_again(self, city, counted):
         client = api(city["east_lead"])
-        url = f"/api/v1/assignments/{counted.pk}/pass-down/"
+        url = f"/api/v1/assignments/{counted.pk}/pass-down/?keep_remainder=true"
         client.post(url, [{"unit": "33031001", "target": "60"}], format="json")
         again = client.post(url, [{"unit": "33031001", "target": "70"}], format="json")
         assert again.status_code == 201 and again.json()[0]["target"] == "70.00"
@@ -98,7 +98,9 @@ class TestPassDown:
 
     def test_reimporting_the_plan_keeps_passed_down_shares(self, city, counted, tmp_path):
         api(city["east_lead"]).post(
-            f"/api/v1/assignments/{counted.pk}/pass-down/", [{"unit": "33031001", "target": "60"}], format="json"
+            f"/api/v1/assignments/{counted.pk}/pass-down/?keep_remainder=1",
+            [{"unit": "33031001", "target": "60"}],
+            format="json",
         )
         opts = {k: CAMPAIGN[k] for k in ("name", "code", "start", "end", "owner")}
         result = import_plan(path=write_xlsx(tmp_path / "again.xlsx"), **opts)
