@@ -2,7 +2,7 @@
 
 Each share becomes an assignment of its own (same item, a unit in the subtree, a share of the
 target, a due date no later than the parent's); the parent's progress rolls up from its children.
-The shares of a parent with a number come to its target, or more (offices over-assign on purpose), or
+The shares of a parent with an amount to reach come to its target, or more (offices over-assign on purpose), or
 less with the lead's word that it keeps the remainder itself (``keep_remainder``; else
 ``RemainderUnconfirmed``, 409). A share without a number of its own carries the item's whole target.
 """
@@ -23,10 +23,13 @@ from accounts.models import Unit, User
 from accounts.scope import Action
 from audit import services as audit
 from notifications import events as tell
-from tasks.models import AMOUNT_TOO_LARGE, Assignment, AssignmentStatus, Comment, amount_fits
+from tasks.models import AMOUNT_TOO_LARGE, Assignment, AssignmentStatus, Comment, Comparator, amount_fits
 from utilities.errors import Forbidden, Refused
 
 from .errors import AmountTooLarge, ReportError, refuse_closed
+
+# the targets whose shares add up to them: an amount to reach (≥ 800 家, = 12 次), not a rate or a ceiling
+ADDS_UP = frozenset({Comparator.GE, Comparator.GT, Comparator.EQ})
 
 
 @dataclass(frozen=True)
@@ -180,11 +183,12 @@ def _check_share(parent: Assignment, share: Share, child: Assignment | None) -> 
 
 def _remainder(parent: Assignment, children: list[Assignment]) -> Decimal | None:
     """What the parent's shares (those named now and those passed down before, still in the plan) leave of
-    its target, or None when nothing remains: no number on the parent, a share without a number (it
-    carries the whole target), or shares that come to the target or more."""
-    limit = parent.target
-    if limit is None:
+    its target, or None when nothing remains: no amount to add up on the parent (no number, a rate such as
+    同比下降20%, a ceiling), a share without a number (it carries the whole target), or shares that come to
+    the target or more."""
+    if not adds_up(parent):
         return None
+    limit = parent.target
     named = {c.pk for c in children}
     others = parent.children.filter(is_active=True).exclude(pk__in=named).values_list("target_share", flat=True)
     numbers = [c.target_share for c in children if c.is_active] + list(others)
@@ -192,6 +196,12 @@ def _remainder(parent: Assignment, children: list[Assignment]) -> Decimal | None
         return None
     remainder = limit - sum(numbers, Decimal(0))
     return remainder if remainder > 0 else None
+
+
+def adds_up(parent: Assignment) -> bool:
+    """The parent's target is an amount its shares add up to (``ADDS_UP``, no 同比/环比 basis)."""
+    item = parent.item
+    return parent.target is not None and not item.target_basis and item.target_comparator in ADDS_UP
 
 
 def remainder_of(parent: Assignment) -> Decimal | None:

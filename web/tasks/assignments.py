@@ -36,7 +36,7 @@ from tasks.models import (
 )
 from tasks.queries import campaigns_for, is_overdue
 from tasks.services import checkins
-from tasks.services.cascade import Share, ShareRefused, pass_down, remainder_of
+from tasks.services.cascade import Share, ShareRefused, adds_up, pass_down, remainder_of
 from tasks.services.extensions import decide_extension, request_extension
 from tasks.services.progress import add_comment, report_progress, timeline
 from tasks.services.receipts import acknowledge_assignment
@@ -216,6 +216,7 @@ def _pass_down_context(user, a: Assignment, can_report: bool, form: PassDownForm
         return {"can_pass_down": False}
     return {
         "can_pass_down": True,
+        "adds_up": adds_up(a),
         "pass_down_form": form or PassDownForm(units=_units_below(a), parent_due=a.due_date),
         "share_units": _units_below(a).only("code", "name").order_by("path"),
     }
@@ -296,6 +297,8 @@ def transition(request: HttpRequest, pk: int) -> HttpResponse:
 def pass_down_work(request: HttpRequest, pk: int) -> HttpResponse:
     """分解下发: the rows to ``cascade.pass_down``; a refused share is shown on its row."""
     a = _get_assignment(request, pk)
+    if not scope.can(request.user, Action.REPORT, a.unit):
+        raise PermissionDenied  # before the rows are read against the units under the unit (as the API)
     form = PassDownForm(request.POST, units=_units_below(a), parent_due=a.due_date)
 
     def call(data):
