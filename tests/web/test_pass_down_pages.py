@@ -125,3 +125,19 @@ def test_the_lead_accepts_what_its_station_submitted(city, counted):
     assert accepted.status_code == 302
     share.refresh_from_db()
     assert share.status == "accepted" and not lead.get("/my/").context["to_accept"]
+
+
+def test_a_split_is_still_one_piece_of_work_on_the_battle_board(city, counted):
+    from boards.queries import battle_board
+
+    hq, root = city["hq"], city.units["3303"]
+    before = battle_board(hq, counted.campaign, root).total
+    lead = login(city["east_lead"])
+    lead.post(f"/assignments/{counted.pk}/pass-down/", rows(("33031001", "60", "", ""), ("33031002", "40", "", "")))
+    share = counted.children.get(unit__code="33031001")
+    report_progress(assignment=share, by=city["station_lead"], value=60, text="", files=[])
+    transition_assignment(assignment=share, name="submit", by=city["station_lead"])
+    transition_assignment(assignment=share, name="accept", by=city["east_lead"])
+    after = battle_board(hq, counted.campaign, root).total
+    assert (after.total, after.done) == (before.total, before.done)  # two shares, no more work, none done
+    assert Assignment.objects.filter(campaign=counted.campaign, is_active=True).count() == before.total + 2
