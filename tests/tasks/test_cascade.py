@@ -340,3 +340,12 @@ class TestSplitReview:
         station = get("1.1", "33031001")  # the plan gave it to the station directly: HQ's to accept
         done = transition_assignment(assignment=station, name="submit", by=city["station_lead"], confirm_shortfall=True)
         assert not may_review(city["east_lead"], done) and may_review(city["hq"], done)
+
+    def test_a_superuser_reviews_every_share(self, city, submitted):
+        from accounts.models import User
+        from accounts.scope import grant_paths
+        from tasks.services.workflow import may_review, split_reviewable
+
+        root = User.objects.create_superuser("root", password="pw-root", name="root", unit=city.units["3303"])
+        assert grant_paths(root, "report") == () and may_review(root, submitted)
+        assert list(split_reviewable(Assignment.objects.all(), root)) == [submitted]
