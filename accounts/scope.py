@@ -126,6 +126,15 @@ def of_role(user, role: str) -> Scope:
     return Scope(False, _minimal_roots({path for r, path in grants if r == role}))
 
 
+def grant_paths(user, action: Action | str) -> tuple[str, ...]:
+    """The units of ``user``'s own grants for ``action``, each as it was granted (``scope_for`` keeps only
+    the outermost of nested ones): where the user sits, not all it reaches."""
+    if not scope_for(user, action) or user.is_superuser:
+        return ()
+    allowed = ROLES_FOR[Action(action)]
+    return tuple(sorted({path for role, path in user.__dict__["_scope_cache"]["grants"] if role in allowed}))
+
+
 def scopes_of_roles(users, roles) -> dict[int, tuple[Scope, int | None]]:
     """For each user, the subtrees of its grants of ``roles`` only (e.g. what a leader leads, whatever
     else it may also hold) and the unit of its first such grant; one query for all the users."""

@@ -496,6 +496,16 @@ class ShareSerializer(serializers.Serializer):
     unit = serializers.CharField(help_text="Unit code")
     target = amount_field(required=False, allow_null=True)
     due_date = ApiDateField(required=False, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class PassDownQuery(serializers.Serializer):
+    keep_remainder = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The shares may come to less than the target: the unit keeps the remainder itself "
+        "(余量由本单位承担); without it such a split is refused with 409 and the remainder",
+    )
 
 
 class ExtensionRequestSerializer(serializers.ModelSerializer):
@@ -672,7 +682,11 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         comment = add_comment(assignment=assignment, by=request.user, text=body.validated_data["text"])
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ShareSerializer(many=True), responses={201: AssignmentSerializer(many=True)})
+    @extend_schema(
+        request=ShareSerializer(many=True),
+        parameters=[PassDownQuery],
+        responses={201: AssignmentSerializer(many=True)},
+    )
     # a list body is JSON only: a form cannot carry one (DRF read it as no shares at all)
     @action(detail=True, methods=["post"], url_path="pass-down", parser_classes=[JSONParser], **WHOLE)
     def pass_down(self, request, pk=None):
@@ -681,14 +695,18 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         if not scope.can(request.user, scope.Action.REPORT, assignment.unit):
             # before resolving the share units, which are looked up in the caller's report scope
             raise Forbidden("无权分解该单位的任务")
+        query = PassDownQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
         body = ShareSerializer(data=request.data, many=True)
         body.is_valid(raise_exception=True)
         codes = [row["unit"] for row in body.validated_data]
         units, unknown = scope.units_by_code(request.user, scope.Action.REPORT, codes)
         if unknown:
             raise Refused(f"单位不存在或不在您的范围内：{'、'.join(unknown)}")
-        shares = [Share(units[r["unit"]], r.get("target"), r.get("due_date")) for r in body.validated_data]
-        children = pass_down(assignment=assignment, by=request.user, shares=shares)
+        shares = [Share(units[r["unit"]], r.get("target"), r.get("due_date"), r["note"]) for r in body.validated_data]
+        children = pass_down(
+            assignment=assignment, by=request.user, shares=shares, keep_remainder=query.validated_data["keep_remainder"]
+        )
         rows = self.get_queryset().filter(pk__in=[c.pk for c in children])
         return Response(AssignmentSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
 

@@ -89,6 +89,7 @@ from . import conftest as city_conftest
 from .matrix_support import (
     LEAD_OF,
     NAME,
+    PASS_DOWN_TO,
     PNG,
     SITES,
     TOUR,
@@ -510,6 +511,7 @@ class Do:
     writes: bool = False  # a success records an audit event
     to: Callable[[PageWorld, Model, str], str] | None = None  # where a success redirects (a prefix)
     check: Callable[[Any, PageWorld, Model, str], None] | None = None  # more on a success
+    refusal: Callable[[str], int | None] | None = None  # the service's refusal of an allowed call, by key
 
 
 @dataclass(frozen=True)
@@ -571,6 +573,12 @@ class AdminSite:
 
 def after(days: int) -> str:
     return str(timezone.localdate() + timedelta(days=days))
+
+
+def pass_down_rows(w, a, key) -> dict:
+    """The pass-down form: one row, a unit under the work's (none under a station: its own code)."""
+    unit = PASS_DOWN_TO[key] or a.unit.code
+    return {"share-TOTAL_FORMS": "1", "share-INITIAL_FORMS": "0", "share-0-unit": unit, "keep_remainder": "on"}
 
 
 def at_assignment(w, obj, key) -> str:
@@ -761,6 +769,12 @@ EXPECTED: dict[str, Any] = {
             Do("coop", "review", "POST", ok=302, body=lambda w, a, k: {"name": "accept"}, label="accept coop",
                writes=True, to=at_assignment),
         )
+    ),
+    # 分解下发: the lead of a sub-bureau splits its work among the units under it (a share, the whole target);
+    # a station has no unit under it, so even its lead is refused (400, no unit to choose)
+    "web:tasks-pass-down": Obj(
+        (Do("work", "report", "POST", ok=302, writes=True, to=at_assignment, body=pass_down_rows,
+            refusal=lambda key: 400 if PASS_DOWN_TO[key] is None else None),)
     ),
     # 签收 (the world's work and notices are left unacknowledged): the unit's lead (report rights); HQ,
     # an inspector, a leader over it: 403
@@ -1382,6 +1396,8 @@ def expected_answer(do: Do, persona: Persona, obj: Model, key: str) -> tuple[int
         return do.hidden, "out of scope"
     if not allowed(do, persona, obj, key):
         return do.refused, f"in scope, no {do.right} right"
+    if do.refusal and (status := do.refusal(key)):
+        return status, "refused by the service"
     return do.ok, "allowed"
 
 

@@ -556,3 +556,73 @@ class ItemEditForm(Form):
     cooperating_text = forms.CharField(label=_("cooperating units"), required=False, max_length=500)
     cooperating_units = UnitCodesField(label=_("Cooperating units (codes)"), required=False)
     confirm = forms.BooleanField(label=_("Withdraw work already reported"), required=False)
+
+
+# --- Pass-down (逐级分解) ----------------------------------------------------------------------------
+
+
+class ShareRowForm(Form):
+    """One row of a pass-down: a unit under the lead's (typed by code from a datalist), its share of the
+    target, its due date (the parent's unless changed) and a word to the unit. A row left as it came is
+    skipped; ``cascade.pass_down`` decides the rest (the sum, the dates again, the ancestry)."""
+
+    unit = CodeField(label=_("Unit"), required=True)
+    target = forms.DecimalField(
+        label=_("Share of the target"),
+        required=False,
+        min_value=0,
+        max_value=AMOUNT_MAX,
+        decimal_places=AMOUNT_PLACES,
+        error_messages={"max_value": AMOUNT_TOO_LARGE},
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+    )
+    due_date = DateField(label=_("Due"), required=False, widget=DateInput())
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+    def __init__(self, *args, units=None, parent_due: date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.units = units  # the units under the lead's, a queryset
+        self.fields["due_date"].initial = parent_due
+        self.fields["unit"].widget.attrs["list"] = "share-units"
+        for field in self.fields.values():  # laid out as a table: the column heads are the labels
+            field.widget.attrs["aria-label"] = field.label
+
+    def clean_unit(self):
+        code = self.cleaned_data["unit"]
+        unit = self.units.filter(code=code).first() if code else None
+        if unit is None:
+            raise forms.ValidationError(_("Not a unit under this one: %(code)s") % {"code": code})
+        return unit
+
+
+ShareRows = forms.formset_factory(ShareRowForm, extra=0, max_num=100, absolute_max=100, validate_max=True)
+
+
+class PassDownForm(Form):
+    """分解下发: the rows of shares (a formset, ``rows``; ``EMPTY_ROWS`` empty ones without JavaScript, more
+    added by ``static/js/pass_down.js``) and the lead's word that it keeps what the shares leave."""
+
+    EMPTY_ROWS = 4
+    keep_remainder = forms.BooleanField(label=_("The remainder is kept by this unit"), required=False)
+
+    def __init__(self, data=None, *, units, parent_due: date, **kwargs):
+        super().__init__(data, **kwargs)
+        kwargs = {"units": units, "parent_due": parent_due}
+        if data is None:
+            self.rows = ShareRows(prefix="share", form_kwargs=kwargs, initial=None)
+            self.rows.extra = self.EMPTY_ROWS
+        else:
+            self.rows = ShareRows(data, prefix="share", form_kwargs=kwargs)
+
+    def is_valid(self) -> bool:
+        return all([super().is_valid(), self.rows.is_valid()]) and self._some_rows()
+
+    def _some_rows(self) -> bool:
+        if not self.filled():
+            self.add_error(None, _("Fill in at least one unit."))
+            return False
+        return True
+
+    def filled(self) -> list[tuple[int, dict]]:
+        """The rows filled in, with their index in the formset."""
+        return [(i, f.cleaned_data) for i, f in enumerate(self.rows.forms) if f.has_changed() and f.cleaned_data]

@@ -17,6 +17,7 @@ urlpatterns = [
     path("assignments/<int:pk>/transition/", assignments.transition, name="tasks-transition"),
     path("assignments/<int:pk>/comment/", assignments.comment, name="tasks-comment"),
     path("assignments/<int:pk>/acknowledge/", assignments.acknowledge, name="tasks-acknowledge"),
+    path("assignments/<int:pk>/pass-down/", assignments.pass_down_work, name="tasks-pass-down"),
     path("assignments/<int:pk>/extension/", assignments.extension, name="tasks-extension"),
     path("extensions/<int:pk>/decide/", assignments.decide, name="tasks-decide"),
     path("review/", assignments.review, name="tasks-review"),

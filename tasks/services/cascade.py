@@ -2,6 +2,9 @@
 
 Each share becomes an assignment of its own (same item, a unit in the subtree, a share of the
 target, a due date no later than the parent's); the parent's progress rolls up from its children.
+The shares of a parent with an amount to reach come to its target, or more (offices over-assign on purpose), or
+less with the lead's word that it keeps the remainder itself (``keep_remainder``; else
+``RemainderUnconfirmed``, 409). A share without a number of its own carries the item's whole target.
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ from accounts.models import Unit, User
 from accounts.scope import Action
 from audit import services as audit
 from notifications import events as tell
-from tasks.models import AMOUNT_TOO_LARGE, Assignment, amount_fits
-from utilities.errors import Forbidden
+from tasks.models import AMOUNT_TOO_LARGE, Assignment, AssignmentStatus, Comment, Comparator, amount_fits
+from utilities.errors import Forbidden, Refused
 
 from .errors import AmountTooLarge, ReportError, refuse_closed
+
+# the targets whose shares add up to them: an amount to reach (≥ 800 家, = 12 次), not a rate or a ceiling
+ADDS_UP = frozenset({Comparator.GE, Comparator.GT, Comparator.EQ})
 
 
 @dataclass(frozen=True)
@@ -31,10 +37,56 @@ class Share:
     unit: Unit
     target: Decimal | None
     due_date: date | None = None  # default: the parent's
+    note: str = ""  # the lead's word to the unit, kept as a comment on the share
 
 
-def pass_down(*, assignment: Assignment, by: User, shares: list[Share]) -> list[Assignment]:
-    """Create (or adjust) the children of ``assignment``; all or nothing."""
+class ShareRefused(ReportError):
+    """One share is refused; ``row`` is its index among the shares given, so that a page shows it there."""
+
+    def __init__(self, message: str, *, row: int):
+        super().__init__(message)
+        self.row = row
+
+    def payload(self) -> dict:
+        return {"detail": str(self), "row": self.row}
+
+
+class RemainderUnconfirmed(Refused):
+    """The shares come to less than the parent's target and the lead has not said it keeps the rest: 409
+    saying how much remains, so the client asks and sends the split again with ``keep_remainder``."""
+
+    status_code = 409
+
+    def __init__(self, *, unit: str, target: Decimal, shared: Decimal):
+        self.target, self.shared, self.remainder = target, shared, target - shared
+        super().__init__(
+            gettext(
+                "The shares come to %(shared)s of the target %(target)s: %(remainder)s remains. "
+                "Does %(unit)s keep the remainder itself?"
+            )
+            % {"shared": _amount(shared), "target": _amount(target), "remainder": _amount(self.remainder), "unit": unit}
+        )
+
+    def payload(self) -> dict:
+        return {
+            "detail": str(self),
+            "target": str(self.target),
+            "shared": str(self.shared),
+            "remainder": str(self.remainder),
+            "confirm": "keep_remainder",
+        }
+
+
+def _amount(value: Decimal) -> str:
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def pass_down(
+    *, assignment: Assignment, by: User, shares: list[Share], keep_remainder: bool = False
+) -> list[Assignment]:
+    """Create (or adjust) the children of ``assignment``; all or nothing. A share refused for itself raises
+    ``ShareRefused`` (its row); shares short of a parent's target need ``keep_remainder``."""
     if not shares:
         raise ReportError("请至少分解给一个下级单位")
     with transaction.atomic():
@@ -48,24 +100,22 @@ def pass_down(*, assignment: Assignment, by: User, shares: list[Share]) -> list[
         refuse_closed(parent.campaign)
         if not parent.is_active:
             raise ReportError("该任务已从方案中撤销，不能再分解")
+        if parent.status == AssignmentStatus.ACCEPTED:
+            raise ReportError(gettext("Accepted work is not passed down any more; reopen it first"))
         units = [s.unit for s in shares]
         if len({u.pk for u in units}) != len(units):
             raise ReportError("同一单位不能重复分解")
         existing = {a.unit_id: a for a in Assignment.objects.filter(item_id=parent.item_id, unit__in=units)}
         now = timezone.now()
         children, events = [], []
-        for share in shares:
+        for row, share in enumerate(shares):
             unit = share.unit
-            if unit.pk == parent.unit_id or not unit.path.startswith(parent.unit.path):
-                raise ReportError(f"“{unit.name}”不是{parent.unit.name}的下级单位")
+            try:
+                _check_share(parent, share, existing.get(unit.pk))
+            except ReportError as exc:
+                raise ShareRefused(str(exc), row=row) from exc
             due = share.due_date or parent.due_date
-            if due > parent.due_date:
-                raise ReportError(f"“{unit.name}”的完成时限 {due} 晚于上级的 {parent.due_date}")
-            if share.target is not None:
-                _check_share_target(parent, unit, share.target)
             child = existing.get(unit.pk)
-            if child is not None and child.parent_id != parent.pk:
-                raise ReportError(f"“{unit.name}”已直接承担此项任务，不能再由{parent.unit.name}分解")
             if child is None:
                 child = Assignment.objects.create(
                     campaign_id=parent.campaign_id,
@@ -84,7 +134,8 @@ def pass_down(*, assignment: Assignment, by: User, shares: list[Share]) -> list[
                         "assignment.created_by_pass_down",
                         actor=by,
                         unit=unit,
-                        changes={"parent": parent.pk, "target_share": share.target, "due_date": due},
+                        changes={"parent": parent.pk, "target_share": share.target, "due_date": due}
+                        | ({"note": share.note.strip()} if share.note.strip() else {}),
                     )
                 )
             else:
@@ -98,20 +149,64 @@ def pass_down(*, assignment: Assignment, by: User, shares: list[Share]) -> list[
                     )
                     child.refresh_from_db()
                     events.append(audit.event(child, "assignment.share_changed", actor=by, unit=unit, changes=changes))
+            if note := share.note.strip():
+                Comment.objects.create(assignment=child, author=by, text=note)
             children.append(child)
-        events.append(
-            audit.event(
-                parent,
-                "assignment.passed_down",
-                actor=by,
-                unit=parent.unit,
-                changes={"to": [c.unit.code for c in children]},
-            )
-        )
+        changes = {"to": [c.unit.code for c in children]}
+        if (remainder := _remainder(parent, children)) is not None:
+            if not keep_remainder:
+                raise RemainderUnconfirmed(
+                    unit=parent.unit.name, target=parent.target, shared=parent.target - remainder
+                )
+            changes["remainder_kept"] = remainder
+        events.append(audit.event(parent, "assignment.passed_down", actor=by, unit=parent.unit, changes=changes))
         audit.record(events)
         changed = {e.object_id for e in events}  # the new and the changed shares, not those left as they were
         tell.passed_down([c for c in children if c.pk in changed], by=by)
     return children
+
+
+def _check_share(parent: Assignment, share: Share, child: Assignment | None) -> None:
+    """One share on its own: a unit below the parent's, due no later, a number that fits, not already the
+    unit's own work directly."""
+    unit = share.unit
+    if unit.pk == parent.unit_id or not unit.path.startswith(parent.unit.path):
+        raise ReportError(f"“{unit.name}”不是{parent.unit.name}的下级单位")
+    due = share.due_date or parent.due_date
+    if due > parent.due_date:
+        raise ReportError(f"“{unit.name}”的完成时限 {due} 晚于上级的 {parent.due_date}")
+    if share.target is not None:
+        _check_share_target(parent, unit, share.target)
+    if child is not None and child.parent_id != parent.pk:
+        raise ReportError(f"“{unit.name}”已直接承担此项任务，不能再由{parent.unit.name}分解")
+
+
+def _remainder(parent: Assignment, children: list[Assignment]) -> Decimal | None:
+    """What the parent's shares (those named now and those passed down before, still in the plan) leave of
+    its target, or None when nothing remains: no amount to add up on the parent (no number, a rate such as
+    同比下降20%, a ceiling), a share without a number (it carries the whole target), or shares that come to
+    the target or more."""
+    if not adds_up(parent):
+        return None
+    limit = parent.target
+    named = {c.pk for c in children}
+    others = parent.children.filter(is_active=True).exclude(pk__in=named).values_list("target_share", flat=True)
+    numbers = [c.target_share for c in children if c.is_active] + list(others)
+    if None in numbers:
+        return None
+    remainder = limit - sum(numbers, Decimal(0))
+    return remainder if remainder > 0 else None
+
+
+def adds_up(parent: Assignment) -> bool:
+    """The parent's target is an amount its shares add up to (``ADDS_UP``, no 同比/环比 basis)."""
+    item = parent.item
+    return parent.target is not None and not item.target_basis and item.target_comparator in ADDS_UP
+
+
+def remainder_of(parent: Assignment) -> Decimal | None:
+    """What the unit keeps of its target after passing shares down (the parent's page shows it)."""
+    return _remainder(parent, []) if parent.children.exists() else None
 
 
 def _check_share_target(parent: Assignment, unit: Unit, target: Decimal) -> None:

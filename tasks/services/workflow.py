@@ -11,14 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts import scope
 from accounts.models import User
 from accounts.scope import Action
 from audit import services as audit
+from audit.models import AuditEvent
 from notifications import events as tell
 from tasks.models import Assignment, AssignmentRole, AssignmentStatus
 from utilities.errors import Forbidden, InRow, Missing, Refused, RowsRefused
@@ -114,15 +116,39 @@ def may_review(user, assignment: Assignment) -> bool:
     Never a unit's own lead: whoever may report for the unit cannot also accept its work, even when
     one of the item's lead units is under it, and even when another grant (HQ over a unit above) would
     allow it. This rule is checked first, so it wins whatever roles the user holds. (A superuser holds
-    no grant: it reaches every unit for every action, and reviews as HQ does.)
+    no grant: it reaches every unit for every action, and reviews as HQ does.) A share passed down is
+    also reviewed by the unit that split the work (``split_reviewable``), which never reviews its own.
     """
     if scope.judges(user, Action.MANAGE, assignment.unit):
+        return True
+    if assignment.parent_id and split_reviewable(Assignment.objects.filter(pk=assignment.pk), user).exists():
         return True
     reach = scope.scope_for(user, Action.REPORT)
     if assignment.role != AssignmentRole.COOPERATING or not reach or reach.contains(assignment.unit):
         return False
     leads = Assignment.objects.filter(item_id=assignment.item_id, role=AssignmentRole.LEAD, is_active=True)
     return leads.visible_to(user, Action.REPORT).exists()
+
+
+def split_reviewable(qs: QuerySet[Assignment], user) -> QuerySet[Assignment]:
+    """The shares in ``qs`` that ``user`` reviews as the unit that passed them down: report rights over
+    the parent's unit — yet never its own work. Own work is a share of a unit the user sits in itself (a
+    grant on the share's unit, or on a unit between it and the parent's), or one the user submitted: the
+    lead's reach covers the units under it, so it could report and submit for them, but then not accept."""
+    reach = scope.scope_for(user, Action.REPORT)
+    if not reach:
+        return qs.none()
+    rows = qs.filter(parent__isnull=False).filter(reach.q("parent__unit"))
+    for path in scope.grant_paths(user, Action.REPORT):
+        between = [path[:end] for end in range(scope.STEP, len(path), scope.STEP)]  # the units strictly above
+        rows = rows.exclude(unit__path__startswith=path, parent__unit__path__in=between)
+    submitter = AuditEvent.objects.filter(
+        content_type=ContentType.objects.get_for_model(Assignment),
+        object_id=OuterRef("pk"),
+        verb="assignment.submit",
+    ).order_by("-at", "-id")
+    rows = rows.annotate(submitter=Subquery(submitter.values("actor_id")[:1]))
+    return rows.filter(Q(submitter__isnull=True) | ~Q(submitter=user.pk))
 
 
 def awaiting_review(qs: QuerySet, user) -> QuerySet:

@@ -199,7 +199,9 @@ def test_a_share_passed_down_reaches_the_lower_units_leads(city, published):
     parent = get("2.1", "330310")
     # the one passing it down leads the station too: never told of its own act
     both = make_user("both", city.units["330310"], *((Role.UNIT_LEAD, city.units[u]) for u in ("330310", "33031001")))
-    pass_down(assignment=parent, by=both, shares=[Share(unit=city.units["33031001"], target=Decimal(60))])
+    pass_down(
+        assignment=parent, by=both, shares=[Share(unit=city.units["33031001"], target=Decimal(60))], keep_remainder=True
+    )
     got = told("passed_down")
     assert got == {"station_lead": ["【任务分解】城东分局向您单位分解2.1项任务"]}
     message = Message.objects.get(event__kind="passed_down", channel=Channel.INBOX)
@@ -207,7 +209,7 @@ def test_a_share_passed_down_reaches_the_lower_units_leads(city, published):
     assert "分解目标60起" in message.body and link(message) == f"/assignments/{child.pk}/"
     # the same share again: nobody told again
     same = Share(unit=city.units["33031001"], target=child.target_share)
-    pass_down(assignment=parent, by=both, shares=[same])
+    pass_down(assignment=parent, by=both, shares=[same], keep_remainder=True)
     assert Event.objects.filter(kind="passed_down").count() == 1
 
 

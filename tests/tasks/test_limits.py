@@ -43,7 +43,9 @@ def eighty(published):
 def share(city, eighty) -> Assignment:
     """城东分局 passes 60 of its 80 down to 城关派出所."""
     response = api(city["east_lead"]).post(
-        f"/api/v1/assignments/{eighty.pk}/pass-down/", [{"unit": "33031001", "target": "60"}], format="json"
+        f"/api/v1/assignments/{eighty.pk}/pass-down/?keep_remainder=true",
+        [{"unit": "33031001", "target": "60"}],
+        format="json",
     )
     assert response.status_code == 201, response.content
     return get("2.1", "33031001")

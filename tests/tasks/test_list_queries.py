@@ -61,7 +61,10 @@ def grow(city, published: Campaign, tmp_path) -> None:
     parent = Assignment.objects.get(campaign=published, item__code="2.1", unit__code="330310")
     stations = [city.units[code] for code in ("33031001", "33031002", "33031003")]
     children = pass_down(
-        assignment=parent, by=city["east_lead"], shares=[Share(unit, Decimal(10)) for unit in stations]
+        assignment=parent,
+        by=city["east_lead"],
+        shares=[Share(unit, Decimal(10)) for unit in stations],
+        keep_remainder=True,
     )
     for child in children:
         report_progress(assignment=child, by=city["east_lead"], value=Decimal(2), text="第一周清查")

@@ -41,7 +41,12 @@ def _session():
 def test_a_report_on_a_share_waits_for_the_parent_before_locking_the_share(city, published):
     Item.objects.filter(code="2.1").update(target_value=80, target_comparator="ge", target_basis="", target_unit="起")
     parent = Assignment.objects.get(item__code="2.1", unit__code="330310")
-    (share,) = pass_down(assignment=parent, by=city["east_lead"], shares=[Share(city.units["33031001"], Decimal(60))])
+    (share,) = pass_down(
+        assignment=parent,
+        by=city["east_lead"],
+        shares=[Share(city.units["33031001"], Decimal(60))],
+        keep_remainder=True,
+    )
     holder, probe = _session(), _session()
     errors: list[BaseException] = []
 

@@ -124,6 +124,17 @@ PAGE_PARAMS: dict[str, Page] = {
     "web:tasks-transition": Page(post=("name", "note", "version", "confirm_shortfall")),
     "web:tasks-comment": Page(post=("text",)),
     "web:tasks-acknowledge": Page(post=()),
+    "web:tasks-pass-down": Page(
+        post=(
+            "keep_remainder",
+            "share-TOTAL_FORMS",
+            "share-INITIAL_FORMS",
+            "share-0-unit",
+            "share-0-target",
+            "share-0-due_date",
+            "share-0-note",
+        )
+    ),
     "web:tasks-extension": Page(post=("requested_due", "reason")),
     "web:tasks-decide": Page(post=("approve", "note")),
     "web:tasks-review": Page(("page", "q", "campaign", "action", "unit", "since", "evidence", "order")),

@@ -225,7 +225,7 @@ def test_cadence_item_reports_a_chosen_period(city, published):
 
 def test_item_page_across_units_and_passed_down_shares(city, chengguan):
     east = Assignment.objects.get(item__code="1.2", unit__code="330310")
-    pass_down(assignment=east, by=city["east_lead"], shares=[Share(city.units["33031001"], 5)])
+    pass_down(assignment=east, by=city["east_lead"], shares=[Share(city.units["33031001"], 5)], keep_remainder=True)
     hq = login(city["hq"])
     listing = hq.get("/items/")
     assert "重点场所清查" in text(listing)

@@ -22,12 +22,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import scope
-from accounts.models import Role
+from accounts.models import Role, Unit
 from accounts.scope import Action
 from notifications import colours
 from tasks.models import (
     Assignment,
     AssignmentStatus,
+    CampaignStatus,
     CommentKind,
     Evidence,
     ExtensionRequest,
@@ -36,6 +37,7 @@ from tasks.models import (
 )
 from tasks.queries import campaigns_for, is_overdue
 from tasks.services import checkins
+from tasks.services.cascade import Share, ShareRefused, adds_up, pass_down, remainder_of
 from tasks.services.extensions import decide_extension, request_extension
 from tasks.services.progress import (
     add_comment,
@@ -52,6 +54,7 @@ from tasks.services.workflow import (
     awaiting_review,
     may_review,
     shortfall_percent,
+    split_reviewable,
     transition_assignment,
     transition_assignments,
 )
@@ -63,6 +66,7 @@ from ..forms import (
     CommentForm,
     DecisionForm,
     ExtensionForm,
+    PassDownForm,
     ReportForm,
     ReviewBulkForm,
     ReviewFilterForm,
@@ -134,8 +138,14 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     _annotate_due(rows, timezone.localdate())
     groups = [(key, title, [a for a in rows if a.group == key]) for key, title in labels.TASK_GROUPS]
     context = {"form": form, "groups": groups, "count": len(rows), "truncated": truncated, "limit": MY_TASKS_LIMIT}
-    template = "tasks/_task_list.html" if request.headers.get("HX-Request") else "tasks/my_tasks.html"
-    return render(request, template, context)
+    if request.headers.get("HX-Request"):
+        return render(request, "tasks/_task_list.html", context)
+    # the shares the units under mine submitted, mine to accept as the unit that passed them down
+    to_accept = split_reviewable(_assignments().filter(status=S.SUBMITTED, is_active=True), user)
+    context["to_accept"] = list(to_accept.order_by("submitted_on", "unit__path")[: PAGE_SIZE + 1])
+    for a in context["to_accept"]:
+        a.percent = labels.percent(a.progress, a.target)
+    return render(request, "tasks/my_tasks.html", context)
 
 
 # --- The assignment page ---------------------------------------------------------------------------
@@ -165,6 +175,7 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
         "item": a.item,
         # a share's page names the assignment it was passed down from, but links to it only for those
         # who may open it (a station lead usually may not see its sub-bureau's own assignment)
+        "parent": Assignment.objects.select_related("unit").filter(pk=a.parent_id).first() if a.parent_id else None,
         "parent_link": bool(a.parent_id) and scope.restrict(Assignment.objects.filter(pk=a.parent_id), user).exists(),
         "today": timezone.localdate(),
         "can_report": can_report and a.is_active and a.status in (S.PENDING, S.IN_PROGRESS, S.RETURNED),
@@ -186,7 +197,9 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
         "request_to": default_leader(a),
         "may_instruct": scope.of_role(user, Role.LEADER).contains(a.unit),
         "extensions": a.extension_requests.select_related("requested_by", "decided_by"),
-        "children": a.children.select_related("unit").order_by("unit__path"),
+        "children": _shares(a),
+        "remainder": remainder_of(a),
+        **_pass_down_context(user, a, can_report, bound.get("pass_down_form")),
         "events": [labels.event(e) for e in timeline(a)],
         "percent": labels.percent(a.progress, a.target),
         "expected_percent": round(a.expected_share() * 100) if a.target else None,
@@ -195,6 +208,32 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
         "slip": colours.slip(a),
     }
     return render(request, "tasks/assignment.html", context, status=status)
+
+
+def _shares(a: Assignment) -> list[Assignment]:
+    """The shares passed down from ``a``, each with its progress against its own target."""
+    rows = list(a.children.select_related("unit", "item", "campaign", "acknowledged_by").order_by("unit__path"))
+    for c in rows:
+        c.percent = labels.percent(c.progress, c.target)
+    return rows
+
+
+def _units_below(a: Assignment):
+    return Unit.objects.filter(path__startswith=a.unit.path, depth__gt=a.unit.depth, is_active=True)
+
+
+def _pass_down_context(user, a: Assignment, can_report: bool, form: PassDownForm | None) -> dict:
+    """分解下发 for a lead (report rights over the unit) whose unit has units under it, while the work is
+    open: not withdrawn, not accepted, its campaign not closed."""
+    open_work = a.is_active and a.status != S.ACCEPTED and a.campaign.status != CampaignStatus.CLOSED
+    if not (can_report and open_work and _units_below(a).exists()):
+        return {"can_pass_down": False}
+    return {
+        "can_pass_down": True,
+        "adds_up": adds_up(a),
+        "pass_down_form": form or PassDownForm(units=_units_below(a), parent_due=a.due_date),
+        "share_units": _units_below(a).only("code", "name").order_by("path"),
+    }
 
 
 def _shortfall(a: Assignment) -> dict | None:
@@ -265,6 +304,28 @@ def transition(request: HttpRequest, pk: int) -> HttpResponse:
         return labels.transition(data["name"]).done
 
     return _submit(request, a, TransitionForm(request.POST), "transition_form", call)
+
+
+@login_required
+@require_POST
+def pass_down_work(request: HttpRequest, pk: int) -> HttpResponse:
+    """分解下发: the rows to ``cascade.pass_down``; a refused share is shown on its row."""
+    a = _get_assignment(request, pk)
+    if not scope.can(request.user, Action.REPORT, a.unit):
+        raise PermissionDenied  # before the rows are read against the units under the unit (as the API)
+    form = PassDownForm(request.POST, units=_units_below(a), parent_due=a.due_date)
+
+    def call(data):
+        rows = form.filled()
+        shares = [Share(r["unit"], r["target"], r["due_date"], r["note"]) for _i, r in rows]
+        try:
+            done = pass_down(assignment=a, by=request.user, shares=shares, keep_remainder=data["keep_remainder"])
+        except ShareRefused as exc:
+            form.rows.forms[rows[exc.row][0]].add_error(None, labels.refusal(exc))
+            raise
+        return _("Passed down to %(n)s units.") % {"n": len(done)}
+
+    return _submit(request, a, form, "pass_down_form", call)
 
 
 @login_required
