@@ -65,6 +65,8 @@ def _role_of(alias: str, action: Action) -> str:
     return f"{alias}.role IN ({', '.join(f'%({action}_role{i})s' for i in range(len(ROLES_FOR[action])))})"
 
 
+REVIEWER_BELOW = "reviewer_below"  # SQL only: its messages are worded as the reviewers'
+
 # Joins on the event ``e`` that yield ``usr``, the recipients; ``%%`` is a literal % (LIKE on the paths).
 RECIPIENTS = {
     Audience.LEAD: f"""
@@ -80,7 +82,26 @@ RECIPIENTS = {
                               AND u.path LIKE gu2.path || '%%')""",
     Audience.REQUESTER: """
         JOIN accounts_user usr ON usr.id = e.person_id AND usr.is_active""",
+    # The reviewers below HQ (``workflow.may_review``), for an event about an assignment: the leads of the
+    # unit that passed a share down, or, for a cooperating unit's work, the leads of the item's lead units —
+    # never one who reports for the unit itself (for a share: a grant on its unit or between the two).
+    REVIEWER_BELOW: f"""
+        JOIN tasks_assignment sa ON sa.id = e.subject_id
+        JOIN tasks_assignment la ON la.is_active AND (la.id = sa.parent_id OR (
+            sa.parent_id IS NULL AND sa.role = 'coop' AND la.item_id = sa.item_id AND la.role = 'lead'
+            AND la.parent_id IS NULL))
+        JOIN accounts_unit lu ON lu.id = la.unit_id
+        JOIN accounts_unit u ON u.id = sa.unit_id
+        JOIN accounts_rolegrant g ON g.unit_id = la.unit_id AND {_role_of("g", Action.REPORT)}
+        JOIN accounts_user usr ON usr.id = g.user_id AND usr.is_active
+        WHERE e.subject_type = 'assignment'
+          AND NOT EXISTS (SELECT 1 FROM accounts_rolegrant g2 JOIN accounts_unit gu2 ON gu2.id = g2.unit_id
+                          WHERE g2.user_id = usr.id AND {_role_of("g2", Action.REPORT)}
+                              AND u.path LIKE gu2.path || '%%'
+                              AND (sa.parent_id IS NULL OR LENGTH(gu2.path) > LENGTH(lu.path)))""",
 }
+# Who reviews an assignment: HQ over it, and the unit above it in the work (``REVIEWER_BELOW``).
+EXPANDS = {Audience.REVIEWER: (Audience.REVIEWER, REVIEWER_BELOW)}
 
 PEOPLE = """
     SELECT e.id, usr.id AS recipient_id, e.unit_id FROM notifications_event e {joins}
@@ -90,7 +111,7 @@ PEOPLE = """
 def _people(audiences: Collection[str]) -> str:
     """SQL for the (event, recipient, unit) rows of the batch's events, for the audiences, without the actor."""
     parts = []
-    for audience in audiences:
+    for audience in (part for asked in audiences for part in EXPANDS.get(asked, (asked,))):
         joins = RECIPIENTS[audience]
         parts.append(PEOPLE.format(joins=joins, where="AND" if "WHERE" in joins else "WHERE"))
     return f"({' UNION '.join(parts)})"
@@ -283,7 +304,8 @@ def _md(day) -> str:
 
 
 def extension_asked(request, *, by) -> None:
-    """``extensions.request_extension``: the deciders (HQ over the unit) are asked."""
+    """``extensions.request_extension``: the deciders are asked — HQ over the unit, and the unit above it in
+    the work (the one that passed the share down; the item's lead units for a cooperating unit's work)."""
     a = request.assignment
     payload = {"requested": _md(request.requested_due), "previous": _md(request.previous_due)}
     about_assignment(K.EXT_ASKED, a, by=by, reason=request.reason, payload=payload)

@@ -191,6 +191,31 @@ def test_an_extension_asked_by_someone_who_is_also_hq_above_is_not_asked_of_them
     assert list(told("ext_asked")) == ["hq"]  # not ``both``: it reports for the unit (and is the requester)
 
 
+def test_an_extension_is_asked_of_the_unit_above_in_the_work_too(city, published):
+    """``may_review``'s deciders below HQ: the item's lead unit for a cooperating unit's work, the unit that
+    passed a share down for the share — each never when it reports for the asking unit itself."""
+    zhi = make_user("zhi_lead", city.units["330302"], (Role.UNIT_LEAD, city.units["330302"]))
+    coop = get("1.2", "330310")  # 涉危企业检查: 治安支队 leads, the sub-bureaus cooperate
+    request_extension(assignment=coop, by=city["east_lead"], due=date(2026, 7, 30), reason="企业多")
+    assert set(told("ext_asked")) == {"hq", "zhi_lead"}
+    Item.objects.filter(code="2.1").update(target_value=100, target_comparator="ge", target_unit="起")
+    parent = get("2.1", "330310")
+    pass_down(
+        assignment=parent,
+        by=city["east_lead"],
+        shares=[Share(unit=city.units["33031001"], target=Decimal(60))],
+        keep_remainder=True,
+    )
+    both = make_user("both", city.units["330310"], *((Role.UNIT_LEAD, city.units[u]) for u in ("330310", "33031001")))
+    share = get("2.1", "33031001")
+    request_extension(assignment=share, by=city["station_lead"], due=date(2026, 10, 20), reason="嫌疑人在逃")
+    asked = told("ext_asked")
+    assert set(asked) == {"hq", "zhi_lead", "east_lead"} and len(asked["east_lead"]) == 1  # not ``both``
+    assert asked["east_lead"] == ["【延期申请】城关派出所申请2.1项延期至10月20日"]
+    assert zhi.messages.filter(event__kind="ext_asked").count() == 1  # the first one only: 2.1 is not its item's
+    assert not both.messages.exists()
+
+
 # --- Pass down, comments ---------------------------------------------------------------------------------------
 
 
