@@ -110,10 +110,15 @@ def _facts(messages: list[Message]) -> dict[tuple, dict]:
             if m.reminder.subject_type == Subject.ROUND:
                 round_units.add((m.reminder.subject_id, m.reminder.unit_id))
     found: dict[tuple[str, int], dict] = {}
-    ids = wanted.get(Subject.ASSIGNMENT, set()) | wanted.get(Subject.CHECKIN, set())
+    ids = (
+        wanted.get(Subject.ASSIGNMENT, set()) | wanted.get(Subject.CHECKIN, set()) | wanted.get(Subject.UNACKED, set())
+    )
     for a in Assignment.objects.filter(pk__in=ids).select_related("item", "unit", "campaign"):
         facts = {"assignment": a, "item": a.item, "unit": a.unit, "campaign": a.campaign}
-        found[(Subject.ASSIGNMENT, a.pk)] = found[(Subject.CHECKIN, a.pk)] = facts
+        found[(Subject.ASSIGNMENT, a.pk)] = found[(Subject.CHECKIN, a.pk)] = found[(Subject.UNACKED, a.pk)] = facts
+    notices = Notice.objects.filter(pk__in=wanted.get(Subject.NOTICE_UNACKED, ()))
+    for n in notices.select_related("unit", "campaign", "issuing_unit"):
+        found[(Subject.NOTICE_UNACKED, n.pk)] = {"notice": n, "unit": n.unit, "campaign": n.campaign}
     for f in Finding.objects.filter(pk__in=wanted.get(Subject.FINDING, ())).select_related(
         "unit", "campaign", "notice"
     ):

@@ -33,6 +33,8 @@ PAGES = {
     Subject.FINDING: "web:inspections-finding",
     Subject.HOTSPOT: "web:inspections-hotspot",
     Subject.ROUND: "web:stats-round-report",
+    Subject.UNACKED: "web:tasks-assignment",
+    Subject.NOTICE_UNACKED: "web:inspections-notice",
 }
 
 

@@ -149,6 +149,26 @@ TEXTS: dict[tuple[str, str, str], tuple[str, str]] = {
         + ROUND
         + "战果应于{{ due }}前报送，已逾期{{ days_late }}天未报送，已提醒单位负责人和上级单位。",
     ),
+    # 未签收: work or a notice not acknowledged within the rules' working hours (once; then the superior)
+    ("unacked", "unacked", "lead"): (
+        "【签收提醒】{{ item.code }}项任务尚未签收",
+        HI + ITEM + "已下达{{ unit.name }}，至今尚未签收。请及时登录系统签收，明确责任人，"
+        "按时限（{{ due }}）推进落实。",
+    ),
+    ("unacked", "unacked", "superior"): (
+        "【签收督办】下级单位{{ unit.name }}{{ item.code }}项任务尚未签收",
+        HI + "下级单位{{ unit.name }}承担的" + ITEM + "已下达，经提醒仍未签收，请督促其及时签收并组织落实。",
+    ),
+    ("notice_unack", "unacked", "lead"): (
+        "【签收提醒】整改通知书{{ notice.number }}尚未签收",
+        HI + "{{ notice.issuing_unit.name }}向{{ unit.name }}下发的《责令整改通知书》（{{ notice.number }}）"
+        "至今尚未签收。请及时签收，并于{{ due }}前按要求整改、上报整改情况。",
+    ),
+    ("notice_unack", "unacked", "superior"): (
+        "【签收督办】下级单位{{ unit.name }}整改通知书{{ notice.number }}尚未签收",
+        HI + "{{ notice.issuing_unit.name }}向下级单位{{ unit.name }}下发的《责令整改通知书》（{{ notice.number }}）"
+        "经提醒仍未签收，整改期限为{{ due }}，请督促其及时签收并按期整改。",
+    ),
 }
 
 FIRST = {"hotspot": "inspector"}  # who a subject's reminders go to first (else the unit lead)
