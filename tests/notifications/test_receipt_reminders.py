@@ -14,8 +14,8 @@ from django.urls import reverse
 from accounts.models import User
 from inspections import services as svc
 from inspections.models import InspectionKind, Notice
-from notifications import delivery, inbox, sweep
-from notifications.models import Channel, Message, Policy, Reminder, Subject
+from notifications import delivery, digest, inbox, sweep
+from notifications.models import Channel, Digest, Message, Policy, Preference, Reminder, Subject
 from tasks.models import Assignment, Campaign, CampaignStatus
 from tasks.services import receipts
 from tests.web.pages import login, text
@@ -209,3 +209,13 @@ def test_the_window_is_set_in_the_admin_with_the_other_rules(city):
     )
     assert changed.status_code == 302, text(changed)[:800]
     assert Policy.objects.get(campaign=None).receipt_hours == 14
+
+
+def test_a_lead_who_chose_a_digest_reads_what_is_not_acknowledged_in_it(city, work, notice):
+    Preference.objects.create(user=city["station_lead"], digest=True)
+    run(at(21, 10, 10))
+    with time_machine.travel(at(22, 8, 30), tick=False):
+        assert digest.daily() >= 1
+    body = Digest.objects.get(recipient=city["station_lead"]).body
+    assert "城关派出所 第1.1项，尚未签收" in body
+    assert f"城关派出所 整改通知书{notice.number}，尚未签收" in body
