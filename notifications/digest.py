@@ -28,7 +28,7 @@ from accounts.models import User
 from accounts.scope import OVERSEERS, scopes_of_roles
 from inspections.models import Finding, FindingStatus, Hotspot, Notice
 from stats.models import Round
-from tasks.models import Assignment, AssignmentStatus, CampaignStatus
+from tasks.models import Assignment, AssignmentStatus, Campaign, CampaignStatus
 from tasks.queries import overdue_q, planned_q
 
 from .models import Colour, Digest, DigestKind, Kind, Message, Policy, Reminder
@@ -93,11 +93,13 @@ def _labels(rows: list[Reminder]) -> dict[tuple[str, int], str]:
     for r in rows:
         ids[r.subject_type].add(r.subject_id)
     found: dict[tuple[str, int], str] = {}
-    for pk, code in Assignment.objects.filter(pk__in=ids["assignment"] | ids["checkin"] | ids["unacked"]).values_list(
+    for pk, code in Assignment.objects.filter(pk__in=ids["assignment"] | ids["checkin"]).values_list(
         "pk", "item__code"
     ):
-        found[("assignment", pk)] = found[("unacked", pk)] = f"第{code}项"
+        found[("assignment", pk)] = f"第{code}项"
         found[("checkin", pk)] = f"第{code}项定期报送"
+    for pk, name in Campaign.objects.filter(pk__in=ids["unacked"]).values_list("pk", "name"):
+        found[("unacked", pk)] = f"《{name}》任务"
     for pk, number in Notice.objects.filter(pk__in=ids["notice_unack"]).values_list("pk", "number"):
         found[("notice_unack", pk)] = f"整改通知书{number}"
     for pk, place in Finding.objects.filter(pk__in=ids["finding"]).values_list("pk", "place"):

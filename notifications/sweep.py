@@ -125,6 +125,9 @@ class Source:
     # 签收: the condition "received by %(cutoff)s" of rows not yet acknowledged; such a source has only
     # the receipt steps (``receipt_steps``), and ``due`` is then only the date its texts quote
     received: str = ""
+    # the rows are grouped by the day they arrived (``s.arrived``, text): the occurrence names it, so
+    # that work added later is reminded of again, once
+    arrival: bool = False
 
     @property
     def dated(self) -> bool:
@@ -141,9 +144,10 @@ class Source:
     @property
     def occurrence(self) -> str:
         """SQL for the occurrence of the reminder key: the step's, with the unit for shared subjects."""
+        occurrence = "%(occurrence)s || ' ' || s.arrived" if self.arrival else "%(occurrence)s"
         if self.per_unit:
-            return "%(occurrence)s || ' #' || CAST(s.unit_id AS VARCHAR(20))"
-        return "%(occurrence)s"
+            return f"{occurrence} || ' #' || CAST(s.unit_id AS VARCHAR(20))"
+        return occurrence
 
 
 ASSIGNMENT_ROWS = f"""
@@ -236,13 +240,27 @@ def _round_rows() -> str:
 
 
 # 未签收: an assignment is received when its campaign is published or, added later (a sync, a share passed
-# down), when it is created — so by the cutoff when both moments are
-UNACKED_ROWS = f"""
-    SELECT s0.id, s0.unit_id, s0.campaign_id, s0.due_date, FALSE AS returned,
-        CAST(NULL AS BIGINT) AS leader_id, CAST(NULL AS BIGINT) AS owner_id
+# down), when it is created — so by the cutoff when both moments are. One reminder per unit and campaign,
+# however many items (the campaign is the subject, the unit in the occurrence, as for rounds), named by
+# the day the latest of them arrived: work added later and not acknowledged either reminds again, once.
+ASSIGNMENT_ARRIVED = (
+    "CASE WHEN s0.parent_id IS NULL AND c.published_at > s0.created_at THEN c.published_at ELSE s0.created_at END"
+)
+
+
+def _unacked_rows() -> str:
+    arrived = _local_date(f"MAX({ASSIGNMENT_ARRIVED})")
+    if connection.vendor == "postgresql":
+        arrived = f"CAST({arrived} AS VARCHAR(10))"
+    return f"""
+    SELECT s0.campaign_id AS id, s0.unit_id, s0.campaign_id, MIN(s0.due_date) AS due_date, FALSE AS returned,
+        CAST(NULL AS BIGINT) AS leader_id, CAST(NULL AS BIGINT) AS owner_id, {arrived} AS arrived
     FROM tasks_assignment s0
     JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
-    WHERE s0.is_active AND s0.status IN {OPEN} AND s0.acknowledged_at IS NULL AND {{when}} {{campaigns}}"""
+    WHERE s0.is_active AND s0.status IN {OPEN} AND s0.acknowledged_at IS NULL AND {{when}} {{campaigns}}
+    GROUP BY s0.campaign_id, s0.unit_id"""
+
+
 ASSIGNMENT_RECEIVED = """s0.created_at <= %(cutoff)s
         AND (s0.parent_id IS NOT NULL OR c.published_at IS NULL OR c.published_at <= %(cutoff)s)"""
 
@@ -265,7 +283,7 @@ def sources() -> list[Source]:
         Source(Subject.FINDING, FINDING_ROWS, due="s0.deadline"),
         Source(Subject.HOTSPOT, _hotspot_rows(), lead=Audience.INSPECTOR),
         Source(Subject.ROUND, _round_rows(), due=_next_day('s0."end"'), per_unit=True),
-        Source(Subject.UNACKED, UNACKED_ROWS, received=ASSIGNMENT_RECEIVED),
+        Source(Subject.UNACKED, _unacked_rows(), received=ASSIGNMENT_RECEIVED, per_unit=True, arrival=True),
         Source(Subject.NOTICE_UNACKED, NOTICE_UNACKED_ROWS, received="s0.issued_at <= %(cutoff)s"),
     ]
 

@@ -150,14 +150,16 @@ TEXTS: dict[tuple[str, str, str], tuple[str, str]] = {
         + "战果应于{{ due }}前报送，已逾期{{ days_late }}天未报送，已提醒单位负责人和上级单位。",
     ),
     # 未签收: work or a notice not acknowledged within the rules' working hours (once; then the superior)
+    # (one per unit and campaign: ``count`` items, the earliest due ``due``)
     ("unacked", "unacked", "lead"): (
-        "【签收提醒】{{ item.code }}项任务尚未签收",
-        HI + ITEM + "已下达{{ unit.name }}，至今尚未签收。请及时登录系统签收，明确责任人，"
-        "按时限（{{ due }}）推进落实。",
+        "【签收提醒】《{{ campaign.name }}》{{ count }}项任务尚未签收",
+        HI + "《{{ campaign.name }}》下达{{ unit.name }}的任务中，尚有{{ count }}项未签收（最早完成时限{{ due }}）。"
+        "请及时登录系统，在“我的任务”中逐项签收，明确责任人，按时限推进落实。",
     ),
     ("unacked", "unacked", "superior"): (
-        "【签收督办】下级单位{{ unit.name }}{{ item.code }}项任务尚未签收",
-        HI + "下级单位{{ unit.name }}承担的" + ITEM + "已下达，经提醒仍未签收，请督促其及时签收并组织落实。",
+        "【签收督办】下级单位{{ unit.name }}{{ count }}项任务尚未签收",
+        HI + "下级单位{{ unit.name }}承担的《{{ campaign.name }}》任务中，尚有{{ count }}项经提醒仍未签收"
+        "（最早完成时限{{ due }}），请督促其及时签收并组织落实。",
     ),
     ("notice_unack", "unacked", "lead"): (
         "【签收提醒】整改通知书{{ notice.number }}尚未签收",
