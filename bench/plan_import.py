@@ -126,6 +126,18 @@ LEAD_EMAIL_PCT = 30  # bench_reminders' default
 
 
 @contextmanager
+def no_delivery() -> Iterator[None]:
+    """The messages are written, never sent: the eager Celery of the job's run would otherwise drain the
+    outbox (thousands of messages to the leads) inside the timed confirmation. Sending is bench_reminders'."""
+    original = events._deliver_after_commit
+    events._deliver_after_commit = lambda: None
+    try:
+        yield
+    finally:
+        events._deliver_after_commit = original
+
+
+@contextmanager
 def timed_messages(into: Messages) -> Iterator[None]:
     """Time ``events.assigned`` (what ``plans.apply_assignments`` calls to tell the units) on its own."""
     original = events.assigned
@@ -224,7 +236,11 @@ class Command(BenchCommand):
         rows = province_rows(options["cities"], options["subbureaus"], options["stations"])
         report = Report()
         try:
-            with override_settings(DEBUG=False), tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp:
+            with (
+                override_settings(DEBUG=False),
+                tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp,
+                no_delivery(),
+            ):
                 # DEBUG off: otherwise Django keeps every SQL string (the bulk_create path's are MBs).
                 self._run(Path(tmp), rows, options, report)
         finally:
