@@ -1,8 +1,9 @@
 """Issue 18's figures measured in ``bench_boards``, on its province: the battle board with the 签收 count
 against the same board without it (``boards.queries.battle_board(receipts=False)``), timed alternately in
 the same run; and a 催办 (``tasks.services.chase.chase_assignments``) of up to 5,000 open assignments of
-the board's fullest cell, every unit given a lead so that the messages are written, in a transaction
-rolled back afterwards (the data is reused by the next run, and a chase is once a day)."""
+the board's fullest cell (a column's 合计, a city's open work: one line of action of a city holds ≈1,000),
+every unit given a lead so that the messages are written, in a transaction rolled back afterwards (the
+data is reused by the next run, and a chase is once a day)."""
 
 from __future__ import annotations
 
@@ -69,10 +70,9 @@ def time_board_pair(hq: User, campaign: Campaign, unit: Unit, today: date, runs:
 def time_chase(hq: User, campaign: Campaign, unit: Unit, today: date, prefix: str) -> dict[str, Any]:
     """催办 of the open work of the board's fullest cell (at most ``CHASE_ROWS`` of it), rolled back."""
     board = battle_board(hq, campaign, unit, today=today)
-    (action_id, column_id), _ = max(board.cells.items(), key=lambda kv: (kv[1].total - kv[1].done, kv[0]))
+    column_id, _ = max(board.column_totals.items(), key=lambda kv: (kv[1].total - kv[1].done, kv[0]))
     column = Unit.objects.get(pk=column_id)
-    action = campaign.actions.get(pk=action_id)
-    work = cell_work(hq, campaign, column, action=action, status=OPEN, today=today)
+    work = cell_work(hq, campaign, column, status=OPEN, today=today)
     ids = list(work.order_by("id").values_list("id", flat=True)[:CHASE_ROWS])
     with transaction.atomic():
         # every unit's lead (bench_reminders' 30 % with email), so the chase writes its messages
@@ -83,7 +83,7 @@ def time_chase(hq: User, campaign: Campaign, unit: Unit, today: date, prefix: st
         messages = Message.objects.filter(event__in=events).count()
         transaction.set_rollback(True)
     return {
-        "cell": f"{action.code or action.seq} {action.name} × {column.name}",
+        "cell": f"合计 × {column.name}",
         "asked": len(ids),
         "chased": result.chased,
         "units_told": result.units,
