@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -9,6 +10,8 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+
+from utilities.db import bulk_insert, fast_paths
 
 from . import origin
 from .models import AuditEvent
@@ -69,9 +72,27 @@ def event(
     )
 
 
+# A batch this big goes by COPY on PostgreSQL (``utilities.db.bulk_insert``): building 5,000 INSERT rows
+# in Django (a 催办 of a city's open work) took longer than the rest of the chase.
+COPY_FROM = 1000
+COLUMNS = ("at", "actor", "verb", "content_type", "object_id", "object_repr", "unit", "changes", "source")
+
+
+def _columns(e: AuditEvent) -> tuple:
+    changes = json.dumps(e.changes, ensure_ascii=False)
+    return (e.at, e.actor_id, e.verb, e.content_type_id, e.object_id, e.object_repr, e.unit_id, changes, e.source)
+
+
 def record(events: Iterable[AuditEvent]) -> int:
     rows = list(events)
-    AuditEvent.objects.bulk_create(rows, batch_size=1000)
+    if len(rows) >= COPY_FROM and fast_paths():
+        bulk_insert(
+            AuditEvent,
+            COLUMNS,
+            [_columns(e) for e in rows],
+        )
+    else:
+        AuditEvent.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
 
 

@@ -43,6 +43,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role, Unit, User
+from bench import receipts
 from bench.aggregates import (
     BARE,
     PATHS,
@@ -666,6 +667,11 @@ class Command(BenchCommand):
                     report.explained += self._explain(number, m, clients[probe.persona])
             for board in PATHS:
                 report.levels[board] = queries_by_level(board, campaign, clients["hq"], today)
+            hq, province = users.get(username=USER_PREFIX + "hq"), Unit.objects.get(code=HQ_CODE)
+            pair = receipts.time_board_pair(hq, campaign, province, today, max(n, 3))
+            report.data["receipts_board"] = pair.summary()
+            report.data["chase"] = receipts.time_chase(hq, campaign, province, today, USER_PREFIX)
+            self.progress("\n".join(receipts.lines(report.data["receipts_board"], report.data["chase"])))
         finally:
             for client in clients.values():
                 client.logout()
@@ -749,6 +755,8 @@ class Command(BenchCommand):
             *table_lines(s["requests"]),
             "",
             *level_lines(s["queries_by_level"]),
+            "",
+            *receipts.lines(s["receipts_board"], s["chase"]),
             "",
             "for README:",
             *readme_lines(s["requests"]),

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
@@ -43,7 +45,10 @@ from bench.province import (
     write_plan_xlsx,
     write_units_csv,
 )
-from bench.timing import BenchCommand, Measured, Traced, measure, traced_peak
+from bench.reminders import create_leads
+from bench.timing import BenchCommand, Executed, Measured, Traced, measure, traced_peak
+from notifications import events
+from notifications.models import EventKind, Message
 from ops.celery import app as celery_app
 from tasks.models import Assignment, PlanUpload, PlanUploadStatus
 from tasks.services.plan_uploads import confirm_plan, preview_plan
@@ -100,7 +105,58 @@ class Report:
     job_preview: Measured | None = None  # the upload kept and dry-run through the background job
     job_confirm: Measured | None = None  # the confirmation: import + publish through the background job
     job_assignments: int = 0
+    leads: int = 0  # one unit lead per unit (30 % with email), so publishing writes its messages
+    messages: Messages | None = None
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Messages:
+    """The publish's event messages (``notifications.events.assigned``, inside the COPY run): one
+    event per unit given work, one message per lead and channel."""
+
+    seconds: float = 0.0
+    queries: int = 0
+    units: int = 0
+    messages: int = 0
+
+
+MESSAGES_GOAL_S = 2.0  # issue 18: publishing writes its assignment messages in under 2 s
+LEAD_EMAIL_PCT = 30  # bench_reminders' default
+
+
+@contextmanager
+def no_delivery() -> Iterator[None]:
+    """The messages are written, never sent: the eager Celery of the job's run would otherwise drain the
+    outbox (thousands of messages to the leads) inside the timed confirmation. Sending is bench_reminders'."""
+    original = events._deliver_after_commit
+    events._deliver_after_commit = lambda: None
+    try:
+        yield
+    finally:
+        events._deliver_after_commit = original
+
+
+@contextmanager
+def timed_messages(into: Messages) -> Iterator[None]:
+    """Time ``events.assigned`` (what ``plans.apply_assignments`` calls to tell the units) on its own."""
+    original = events.assigned
+
+    def assigned(**kwargs):
+        executed = Executed()
+        started = time.perf_counter()
+        with connection.execute_wrapper(executed):
+            told = original(**kwargs)
+        into.seconds += time.perf_counter() - started
+        into.queries += executed.count
+        into.units += told
+        return told
+
+    events.assigned = assigned
+    try:
+        yield
+    finally:
+        events.assigned = original
 
 
 # --- The COPY floor ---------------------------------------------------------------------------
@@ -180,7 +236,11 @@ class Command(BenchCommand):
         rows = province_rows(options["cities"], options["subbureaus"], options["stations"])
         report = Report()
         try:
-            with override_settings(DEBUG=False), tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp:
+            with (
+                override_settings(DEBUG=False),
+                tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp,
+                no_delivery(),
+            ):
                 # DEBUG off: otherwise Django keeps every SQL string (the bulk_create path's are MBs).
                 self._run(Path(tmp), rows, options, report)
         finally:
@@ -202,6 +262,7 @@ class Command(BenchCommand):
         report.units = Unit.objects.filter(path__startswith=Unit.objects.get(code=HQ_CODE).path).count()
         self.progress(f"units: {report.units} imported in {report.units_import.seconds:.2f} s")
         write_plan_xlsx(plan_xlsx, options["items"], options["cities"])
+        report.leads = create_leads(SCRATCH.user_prefix, LEAD_EMAIL_PCT, 0)["unit_leads"]
 
         def run(code: str, *, dry_run: bool = False) -> PlanImportResult:
             return import_plan(
@@ -218,7 +279,11 @@ class Command(BenchCommand):
         report.copy_path = fast_paths()
         if not report.copy_path:
             report.notes.append("DB_FAST_PATHS is off in settings: the first run used bulk_create too")
-        report.copy_run = measure(lambda: run(CODE))
+        report.messages = told = Messages()
+        with timed_messages(told):
+            report.copy_run = measure(lambda: run(CODE))
+        told.messages = Message.objects.filter(event__campaign__code=CODE, event__kind=EventKind.ASSIGNED).count()
+        self.progress(f"  of which the assignment messages: {told.messages:,} in {told.seconds:.2f} s")
         result: PlanImportResult = report.copy_run.value
         report.items, report.assignments = result.items, result.assignments
         self.progress(f"import+publish (COPY): {report.assignments} assignments in {report.copy_run.seconds:.2f} s")
@@ -288,7 +353,7 @@ class Command(BenchCommand):
         assert (
             r.units_import and r.copy_run and r.bulk_run and r.reimport and r.copy_traced and r.bulk_traced and r.floor
         )
-        assert r.job_preview and r.job_confirm
+        assert r.job_preview and r.job_confirm and r.messages
         reimported: PlanImportResult = r.reimport.value
         job_total = r.job_preview.seconds + r.job_confirm.seconds
         return {
@@ -301,6 +366,12 @@ class Command(BenchCommand):
             "import_publish_s": round(r.copy_run.seconds, 3),
             "import_publish_queries": r.copy_run.queries,
             "import_publish_copy_path": r.copy_path,
+            "leads": r.leads,
+            "messages_s": round(r.messages.seconds, 3),
+            "messages_queries": r.messages.queries,
+            "messages_units": r.messages.units,
+            "messages": r.messages.messages,
+            "messages_goal_s": MESSAGES_GOAL_S,
             "peak_mb_tracemalloc": round(r.copy_traced.peak_mb, 1),
             "traced_run_s": round(r.copy_traced.seconds, 3),
             "maxrss_mb_before": round(r.copy_run.maxrss_before_mb, 1),
@@ -341,6 +412,9 @@ class Command(BenchCommand):
             f"{'units import (import_units)':34}{s['units_import_s']:9.2f} s  {s['units_import_queries']:>6} queries",
             f"{'import+publish, COPY':34}{s['import_publish_s']:9.2f} s  {s['import_publish_queries']:>6} queries"
             + (" (+1 COPY, which bypasses Django's cursor)" if r.copy_path else ""),
+            f"{'  of which assignment messages':34}{s['messages_s']:9.2f} s  {s['messages_queries']:>6} queries, "
+            f"{s['messages']:,} messages to {s['leads']:,} leads of {s['messages_units']:,} units "
+            f"(goal < {s['messages_goal_s']:.0f} s)",
             f"{'  peak Python (tracemalloc)':34}{s['peak_mb_tracemalloc']:9.1f} MB (traced dry run: {s['traced_run_s']:.2f} s)",
             f"{'  maxrss before → after':34}{s['maxrss_mb_before']:9.1f} → {s['maxrss_mb_after']:.1f} MB",
             f"{'import+publish, bulk_create':34}{s['bulk_create_s']:9.2f} s  {s['bulk_create_queries']:>6} queries",

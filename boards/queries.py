@@ -124,21 +124,31 @@ def cell_work(
 
 
 def battle_board(
-    user, campaign: Campaign, unit: Unit, *, action: LineOfAction | None = None, due_by: date | None = None, today=None
+    user,
+    campaign: Campaign,
+    unit: Unit,
+    *,
+    action: LineOfAction | None = None,
+    due_by: date | None = None,
+    today=None,
+    receipts: bool = True,
 ) -> Board:
-    """The board under ``unit`` (which the caller has checked is in the user's scope)."""
+    """The board under ``unit`` (which the caller has checked is in the user's scope); ``receipts=False``
+    leaves the 签收 count out (``bench_boards`` times the board both ways: issue 18's 1.2× goal)."""
     today = today or timezone.localdate()
     work = board_work(user, campaign, unit, action=action, due_by=due_by)
+    counts = {
+        "total": Count("id"),
+        "done": Count("id", filter=Q(status=AssignmentStatus.ACCEPTED)),
+        "overdue": Count("id", filter=overdue_q(today), output_field=IntegerField()),
+    }
+    if receipts:
+        counts["unacknowledged"] = Count("id", filter=Q(acknowledged_at__isnull=True))
     grouped = (
         work.order_by()
         .annotate(branch=Substr("unit__path", 1, len(unit.path) + STEP))
         .values("item__action_id", "branch")
-        .annotate(
-            total=Count("id"),
-            done=Count("id", filter=Q(status=AssignmentStatus.ACCEPTED)),
-            overdue=Count("id", filter=overdue_q(today), output_field=IntegerField()),
-            unacknowledged=Count("id", filter=Q(acknowledged_at__isnull=True)),
-        )
+        .annotate(**counts)
     )
     by_path = {u.path: u for u in scope.children(user, unit)}
     by_path.setdefault(unit.path, unit)
@@ -148,7 +158,7 @@ def battle_board(
         if column is None:  # a child outside the user's scope cannot hold work the user sees
             continue
         cells[(row["item__action_id"], column.pk)] = Cell(
-            row["total"], row["done"], row["overdue"], row["unacknowledged"]
+            row["total"], row["done"], row["overdue"], row.get("unacknowledged", 0)
         )
     rows = list(campaign.actions.order_by("seq", "id") if action is None else [action])
     own = any(key[1] == unit.pk for key in cells)

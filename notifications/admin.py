@@ -86,7 +86,7 @@ class ReminderAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Policy)
 class PolicyAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ["__str__", "before_days", "on_the_day", "ladder", "quiet_start", "quiet_end"]
+    list_display = ["__str__", "before_days", "on_the_day", "ladder", "receipt_hours", "quiet_start", "quiet_end"]
 
 
 @admin.register(MessageTemplate)

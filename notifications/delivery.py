@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.template import Context, Template
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -32,7 +32,7 @@ from django.utils.formats import date_format
 from accounts.models import Unit
 from inspections.models import Finding, Hotspot, Notice
 from stats.models import Round
-from tasks.models import Assignment
+from tasks.models import Assignment, AssignmentStatus, Campaign
 from utilities.cn import cn_day, cn_range, nest_quotes
 from utilities.db import fast_paths
 
@@ -50,6 +50,7 @@ from .models import (
 )
 
 log = logging.getLogger(__name__)
+OPEN = (AssignmentStatus.PENDING, AssignmentStatus.IN_PROGRESS, AssignmentStatus.RETURNED)  # the sweep's OPEN
 
 LEASE = timedelta(minutes=5)  # renewed before each push send, so a slow batch keeps what it still holds
 BATCH = 200
@@ -104,16 +105,23 @@ def _facts(messages: list[Message]) -> dict[tuple, dict]:
     share, by (subject type, id, unit id): a few queries per batch."""
     wanted: dict[str, set[int]] = {}
     round_units: set[tuple[int, int]] = set()
+    unacked: set[tuple[int, int]] = set()
     for m in messages:
         if m.reminder_id:
             wanted.setdefault(m.reminder.subject_type, set()).add(m.reminder.subject_id)
             if m.reminder.subject_type == Subject.ROUND:
                 round_units.add((m.reminder.subject_id, m.reminder.unit_id))
+            if m.reminder.subject_type == Subject.UNACKED:
+                unacked.add((m.reminder.subject_id, m.reminder.unit_id))
     found: dict[tuple[str, int], dict] = {}
     ids = wanted.get(Subject.ASSIGNMENT, set()) | wanted.get(Subject.CHECKIN, set())
     for a in Assignment.objects.filter(pk__in=ids).select_related("item", "unit", "campaign"):
         facts = {"assignment": a, "item": a.item, "unit": a.unit, "campaign": a.campaign}
         found[(Subject.ASSIGNMENT, a.pk)] = found[(Subject.CHECKIN, a.pk)] = facts
+    found.update(_unacked_facts(unacked))
+    notices = Notice.objects.filter(pk__in=wanted.get(Subject.NOTICE_UNACKED, ()))
+    for n in notices.select_related("unit", "campaign", "issuing_unit"):
+        found[(Subject.NOTICE_UNACKED, n.pk)] = {"notice": n, "unit": n.unit, "campaign": n.campaign}
     for f in Finding.objects.filter(pk__in=wanted.get(Subject.FINDING, ())).select_related(
         "unit", "campaign", "notice"
     ):
@@ -135,6 +143,28 @@ def _facts(messages: list[Message]) -> dict[tuple, dict]:
                 }
     found.update(_event_facts(messages))
     return found
+
+
+def _unacked_facts(pairs: set[tuple[int, int]]) -> dict[tuple, dict]:
+    """未签收 of a unit in a campaign (one reminder for its items), by (subject type, campaign id, unit
+    id): how many are still not acknowledged when the message goes out. Three queries per batch."""
+    if not pairs:
+        return {}
+    campaigns = Campaign.objects.in_bulk({c for c, _ in pairs})
+    units = Unit.objects.in_bulk({u for _, u in pairs})
+    rows = (
+        Assignment.objects.filter(campaign_id__in=list(campaigns), unit_id__in=list(units), is_active=True)
+        .filter(acknowledged_at=None, status__in=OPEN)
+        .values("campaign_id", "unit_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = {(r["campaign_id"], r["unit_id"]): r["n"] for r in rows}
+    return {
+        (Subject.UNACKED, c, u): {"campaign": campaigns[c], "unit": units[u], "count": counts.get((c, u), 0)}
+        for c, u in pairs
+        if c in campaigns and u in units
+    }
 
 
 def _event_facts(messages: list[Message]) -> dict[tuple, dict]:

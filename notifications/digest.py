@@ -26,9 +26,9 @@ from django.utils.formats import date_format
 
 from accounts.models import User
 from accounts.scope import OVERSEERS, scopes_of_roles
-from inspections.models import Finding, FindingStatus, Hotspot
+from inspections.models import Finding, FindingStatus, Hotspot, Notice
 from stats.models import Round
-from tasks.models import Assignment, AssignmentStatus, CampaignStatus
+from tasks.models import Assignment, AssignmentStatus, Campaign, CampaignStatus
 from tasks.queries import overdue_q, planned_q
 
 from .models import Colour, Digest, DigestKind, Kind, Message, Policy, Reminder
@@ -98,6 +98,10 @@ def _labels(rows: list[Reminder]) -> dict[tuple[str, int], str]:
     ):
         found[("assignment", pk)] = f"第{code}项"
         found[("checkin", pk)] = f"第{code}项定期报送"
+    for pk, name in Campaign.objects.filter(pk__in=ids["unacked"]).values_list("pk", "name"):
+        found[("unacked", pk)] = f"《{name}》任务"
+    for pk, number in Notice.objects.filter(pk__in=ids["notice_unack"]).values_list("pk", "number"):
+        found[("notice_unack", pk)] = f"整改通知书{number}"
     for pk, place in Finding.objects.filter(pk__in=ids["finding"]).values_list("pk", "place"):
         found[("finding", pk)] = f"{place}问题整改"
     for pk, name in Hotspot.objects.filter(pk__in=ids["hotspot"]).values_list("pk", "name"):
@@ -113,6 +117,8 @@ def _line(r: Reminder, today: date, labels: dict) -> str:
         when = f"已逾期{(today - r.due_date).days}天"
     elif r.kind == Kind.BEHIND:
         when = "进度落后于序时进度"
+    elif r.kind == Kind.UNACKED:
+        when = "尚未签收"
     elif r.due_date == today:
         when = "今天到期"
     else:

@@ -33,6 +33,7 @@ PAGES = {
     Subject.FINDING: "web:inspections-finding",
     Subject.HOTSPOT: "web:inspections-hotspot",
     Subject.ROUND: "web:stats-round-report",
+    Subject.NOTICE_UNACKED: "web:inspections-notice",
 }
 
 
@@ -60,6 +61,8 @@ def link(message: Message) -> str | None:
     if not message.reminder_id:
         return None
     r = message.reminder
+    if r.subject_type == Subject.UNACKED:  # a unit's items of a campaign: its list, where each is acknowledged
+        return reverse("web:tasks-my") + f"?campaign={r.subject_id}"
     url = reverse(PAGES[r.subject_type], args=[r.subject_id])
     if r.subject_type == Subject.ROUND and message.unit_id:
         url += f"?unit={message.unit_id}"

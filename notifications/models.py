@@ -24,6 +24,7 @@ class Kind(models.TextChoices):
     DUE_TODAY = "due_today", _("Due today")
     OVERDUE = "overdue", _("Overdue")
     BEHIND = "behind", _("Behind the planned pace")
+    UNACKED = "unacked", _("Not acknowledged")
 
 
 class Subject(models.TextChoices):
@@ -34,6 +35,8 @@ class Subject(models.TextChoices):
     FINDING = "finding", _("Rectification deadline")
     HOTSPOT = "hotspot", _("Hotspot inspection")
     ROUND = "round", _("Round statistics")
+    UNACKED = "unacked", _("Assignment not acknowledged")
+    NOTICE_UNACKED = "notice_unack", _("Rectification notice not acknowledged")
     EVENT = "event", _("Event (work reaches people)")
 
 
@@ -100,6 +103,15 @@ class Policy(models.Model):
         default=1,
         validators=[MinValueValidator(0), MaxValueValidator(7)],
         help_text=_("Weekday of the weekly yellow reminder to units behind the planned pace (1 = Monday, 0 = never)"),
+    )
+    receipt_hours = models.PositiveSmallIntegerField(
+        _("acknowledge within (working hours)"),
+        default=7,
+        validators=[MaxValueValidator(999)],
+        help_text=_(
+            "Work or a notice not acknowledged (签收) after this many working hours reminds the unit's leads; "
+            "after twice as many, the superior unit's leads (7 = one working day, 0 = never)"
+        ),
     )
     quiet_start = models.TimeField(_("quiet hours from"), default=time(22, 0))
     quiet_end = models.TimeField(_("quiet hours until"), default=time(7, 30))

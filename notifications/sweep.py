@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts.models import Unit
 from accounts.scope import ROLES_FOR, Action
 from tasks.services import checkins
+from utilities import workhours
 
 from .models import Audience, Channel, Kind, Message, MessageStatus, Policy, Reminder, Subject
 
@@ -69,7 +70,8 @@ INSERT INTO notifications_reminder
     (kind, subject_type, subject_id, occurrence, recipient_id, audience, colour, unit_id, campaign_id, due_date,
      batch, created_at)
 SELECT DISTINCT %(kind)s, %(subject_type)s, s.id, {occurrence}, usr.id, %(audience)s,
-    CASE WHEN %(kind)s = 'overdue' THEN 'red' WHEN %(kind)s = 'behind' OR s.returned THEN 'yellow' ELSE 'blue' END,
+    CASE WHEN %(kind)s = 'overdue' THEN 'red' WHEN %(kind)s IN ('behind', 'unacked') OR s.returned THEN 'yellow'
+        ELSE 'blue' END,
     s.unit_id, s.campaign_id, s.due_date, %(batch)s, %(now)s
 FROM ({source}) s
 {joins}
@@ -120,6 +122,12 @@ class Source:
     # the subject is shared by many units (a round): the occurrence names the unit, so that a superior
     # or HQ over several of them gets one reminder per unit, not one for whichever came first
     per_unit: bool = False
+    # 签收: the condition "received by %(cutoff)s" of rows not yet acknowledged; such a source has only
+    # the receipt steps (``receipt_steps``), and ``due`` is then only the date its texts quote
+    received: str = ""
+    # the rows are grouped by the day they arrived (``s.arrived``, text): the occurrence names it, so
+    # that work added later is reminded of again, once
+    arrival: bool = False
 
     @property
     def dated(self) -> bool:
@@ -129,14 +137,17 @@ class Source:
         when = f"{self.due} {'<=' if step.kind == Kind.OVERDUE else '='} %(day)s" if self.dated else "1 = 1"
         if step.kind == Kind.BEHIND:
             when = _behind()
+        if self.received:
+            when = self.received
         return self.select.format(when=when, campaigns=campaigns.format(column=self.campaign))
 
     @property
     def occurrence(self) -> str:
         """SQL for the occurrence of the reminder key: the step's, with the unit for shared subjects."""
+        occurrence = "%(occurrence)s || ' ' || s.arrived" if self.arrival else "%(occurrence)s"
         if self.per_unit:
-            return "%(occurrence)s || ' #' || CAST(s.unit_id AS VARCHAR(20))"
-        return "%(occurrence)s"
+            return f"{occurrence} || ' #' || CAST(s.unit_id AS VARCHAR(20))"
+        return occurrence
 
 
 ASSIGNMENT_ROWS = f"""
@@ -228,6 +239,39 @@ def _round_rows() -> str:
                         WHERE ind.campaign_id = s0.campaign_id)"""
 
 
+# 未签收: an assignment is received when its campaign is published or, added later (a sync, a share passed
+# down), when it is created — so by the cutoff when both moments are. One reminder per unit and campaign,
+# however many items (the campaign is the subject, the unit in the occurrence, as for rounds), named by
+# the day the latest of them arrived: work added later and not acknowledged either reminds again, once.
+ASSIGNMENT_ARRIVED = (
+    "CASE WHEN s0.parent_id IS NULL AND c.published_at > s0.created_at THEN c.published_at ELSE s0.created_at END"
+)
+
+
+def _unacked_rows() -> str:
+    arrived = _local_date(f"MAX({ASSIGNMENT_ARRIVED})")
+    if connection.vendor == "postgresql":
+        arrived = f"CAST({arrived} AS VARCHAR(10))"
+    return f"""
+    SELECT s0.campaign_id AS id, s0.unit_id, s0.campaign_id, MIN(s0.due_date) AS due_date, FALSE AS returned,
+        CAST(NULL AS BIGINT) AS leader_id, CAST(NULL AS BIGINT) AS owner_id, {arrived} AS arrived
+    FROM tasks_assignment s0
+    JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
+    WHERE s0.is_active AND s0.status IN {OPEN} AND s0.acknowledged_at IS NULL AND {{when}} {{campaigns}}
+    GROUP BY s0.campaign_id, s0.unit_id"""
+
+
+ASSIGNMENT_RECEIVED = """s0.created_at <= %(cutoff)s
+        AND (s0.parent_id IS NOT NULL OR c.published_at IS NULL OR c.published_at <= %(cutoff)s)"""
+
+# a notice is received when issued; reminded while its findings are still to be answered or verified
+NOTICE_UNACKED_ROWS = """
+    SELECT s0.id, s0.unit_id, s0.campaign_id, s0.deadline AS due_date, FALSE AS returned,
+        CAST(NULL AS BIGINT) AS leader_id, s0.issued_by_id AS owner_id
+    FROM inspections_notice s0
+    JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
+    WHERE s0.status <> 'closed' AND s0.acknowledged_at IS NULL AND {when} {campaigns}"""
+
 # the sources with a due date column (``Source.dated``)
 DATED = [Subject.ASSIGNMENT, Subject.FINDING, Subject.ROUND]
 
@@ -239,6 +283,8 @@ def sources() -> list[Source]:
         Source(Subject.FINDING, FINDING_ROWS, due="s0.deadline"),
         Source(Subject.HOTSPOT, _hotspot_rows(), lead=Audience.INSPECTOR),
         Source(Subject.ROUND, _round_rows(), due=_next_day('s0."end"'), per_unit=True),
+        Source(Subject.UNACKED, _unacked_rows(), received=ASSIGNMENT_RECEIVED, per_unit=True, arrival=True),
+        Source(Subject.NOTICE_UNACKED, NOTICE_UNACKED_ROWS, received="s0.issued_at <= %(cutoff)s"),
     ]
 
 
@@ -262,6 +308,7 @@ class Step:
     occurrence: str
     audience: str
     day: date  # the due date asked about (before, on the day), or the latest one overdue
+    cutoff: datetime | None = None  # 签收: rows received by this moment and not acknowledged
 
 
 def _policies() -> tuple[Policy, dict[int, Policy]]:
@@ -270,9 +317,26 @@ def _policies() -> tuple[Policy, dict[int, Policy]]:
     return default, {p.campaign_id: p for p in rules if p.campaign_id is not None}
 
 
-def steps(policy: Policy, today: date, source: Source) -> list[Step]:
+def receipt_steps(policy: Policy, now: datetime) -> list[Step]:
+    """未签收: once to the unit's leads after ``receipt_hours`` working hours, once to the superior
+    unit's leads after twice as many (the occurrence is a constant: never twice). One cutoff each,
+    computed here, so the statement compares a column with a parameter."""
+    hours = policy.receipt_hours
+    if not hours:
+        return []
+    today = timezone.localdate(now)
+    return [
+        Step(Kind.UNACKED, "unacked", Audience.LEAD, today, workhours.before(now, hours)),
+        Step(Kind.UNACKED, "unacked superior", Audience.SUPERIOR, today, workhours.before(now, 2 * hours)),
+    ]
+
+
+def steps(policy: Policy, today: date, source: Source, now: datetime | None = None) -> list[Step]:
     """The statements a policy asks of a source today: before, on the day, overdue rung by rung,
-    and (dated sources, on the policy's weekday) behind the planned pace."""
+    and (dated sources, on the policy's weekday) behind the planned pace; a receipt source only its
+    ``receipt_steps`` at ``now``."""
+    if source.received:
+        return receipt_steps(policy, now or timezone.now())
     out: list[Step] = []
     before = sorted({int(d) for d in policy.before_days if int(d) > 0})
     if source.nearest_only:  # a weekly check-in is announced once, not three times a week
@@ -310,6 +374,7 @@ def _params(step: Step, source: Source, batch: str, now: datetime) -> dict:
         "weekday": day.isoweekday(),
         "monthday": day.day,
         "last_day": day.day == last,
+        "cutoff": _db(step.cutoff) if step.cutoff else None,
         **ROLE_PARAMS,
     }
 
@@ -346,7 +411,7 @@ def run(now: datetime | None = None) -> Outcome:
         groups += [(policy, f"AND {{column}} = {int(cid)}") for cid, policy in own.items()]
         for policy, campaigns in groups:
             for source in sources():
-                for step in steps(policy, today, source):
+                for step in steps(policy, today, source, now):
                     sql = INSERT_REMINDERS.format(
                         source=source.sql(step, campaigns),
                         joins=RECIPIENTS[step.audience],

@@ -149,6 +149,28 @@ TEXTS: dict[tuple[str, str, str], tuple[str, str]] = {
         + ROUND
         + "战果应于{{ due }}前报送，已逾期{{ days_late }}天未报送，已提醒单位负责人和上级单位。",
     ),
+    # 未签收: work or a notice not acknowledged within the rules' working hours (once; then the superior)
+    # (one per unit and campaign: ``count`` items, the earliest due ``due``)
+    ("unacked", "unacked", "lead"): (
+        "【签收提醒】《{{ campaign.name }}》{{ count }}项任务尚未签收",
+        HI + "《{{ campaign.name }}》下达{{ unit.name }}的任务中，尚有{{ count }}项未签收（最早完成时限{{ due }}）。"
+        "请及时登录系统，在“我的任务”中逐项签收，明确责任人，按时限推进落实。",
+    ),
+    ("unacked", "unacked", "superior"): (
+        "【签收督办】下级单位{{ unit.name }}{{ count }}项任务尚未签收",
+        HI + "下级单位{{ unit.name }}承担的《{{ campaign.name }}》任务中，尚有{{ count }}项经提醒仍未签收"
+        "（最早完成时限{{ due }}），请督促其及时签收并组织落实。",
+    ),
+    ("notice_unack", "unacked", "lead"): (
+        "【签收提醒】整改通知书{{ notice.number }}尚未签收",
+        HI + "{{ notice.issuing_unit.name }}向{{ unit.name }}下发的《责令整改通知书》（{{ notice.number }}）"
+        "至今尚未签收。请及时签收，并于{{ due }}前按要求整改、上报整改情况。",
+    ),
+    ("notice_unack", "unacked", "superior"): (
+        "【签收督办】下级单位{{ unit.name }}整改通知书{{ notice.number }}尚未签收",
+        HI + "{{ notice.issuing_unit.name }}向下级单位{{ unit.name }}下发的《责令整改通知书》（{{ notice.number }}）"
+        "经提醒仍未签收，整改期限为{{ due }}，请督促其及时签收并按期整改。",
+    ),
 }
 
 FIRST = {"hotspot": "inspector"}  # who a subject's reminders go to first (else the unit lead)

@@ -161,6 +161,13 @@ LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["ops.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
+# Working hours (工作时间), the one definition: the receipt reminders (签收) count a window in these hours
+# (``utilities.workhours``). Mon–Fri mornings and afternoons, local time; HOLIDAYS (法定节假日, ISO dates)
+# are days off and MAKEUP_WORKDAYS (调休上班的周末) days on — both empty unless set for the year.
+WORKING_WEEKDAYS = (1, 2, 3, 4, 5)  # ISO weekdays
+WORKING_PERIODS = (("08:30", "12:00"), ("14:00", "17:30"))
+HOLIDAYS = env_list("HOLIDAYS")
+MAKEUP_WORKDAYS = env_list("MAKEUP_WORKDAYS")
 USE_I18N = True
 USE_TZ = True
 

@@ -34,13 +34,14 @@ from accounts.scope import Action
 from audit import services as audit
 from audit.models import AuditEvent
 from notifications import events as tell
-from tasks.models import Assignment, AssignmentStatus
+from tasks.models import Assignment, AssignmentStatus, Campaign
 from utilities.errors import Forbidden, Missing, Refused
 
 from .errors import refuse_closed
 
 VERB = "assignment.chased"
 OPEN = (AssignmentStatus.PENDING, AssignmentStatus.IN_PROGRESS, AssignmentStatus.RETURNED)
+LOADED = ("unit_id", "campaign_id", "item_id", "status", "is_active", "item__code", "unit__path", "unit__name")
 NOTE_MAX = 500
 
 
@@ -119,7 +120,9 @@ def chase_assignments(
     with transaction.atomic():
         rows = list(
             scope.restrict(qs.order_by(), by)
-            .select_related("item", "unit", "campaign")
+            .select_related("item", "unit")
+            # what the chase reads of 5,000 rows: building whole items (30 fields) took a third of it
+            .only(*LOADED)
             .select_for_update(of=("self",))
             .order_by("id")
         )
@@ -132,7 +135,7 @@ def chase_assignments(
         foreign = [r for r in rows if not reach.covers(r.unit.path)]
         if foreign:
             raise Forbidden(f"无权催办{foreign[0].unit.name}等{len(foreign)}项任务")
-        for campaign in {r.campaign_id: r.campaign for r in rows}.values():
+        for campaign in Campaign.objects.in_bulk({r.campaign_id for r in rows}).values():
             refuse_closed(campaign)
         open_rows = [r for r in rows if r.is_active and r.status in OPEN]
         if not open_rows:

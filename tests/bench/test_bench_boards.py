@@ -12,7 +12,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from accounts.models import User
 from bench import boards as bench
+from notifications.models import Event
 
 pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
 TINY = {"cities": 1, "subbureaus": 2, "stations": 4, "items": 6, "findings": 30, "indicators": 3, "repeat": 2}
@@ -34,6 +36,7 @@ def test_the_benchmark_runs_on_a_tiny_province_and_a_second_run_reuses_it():
         counts = re.search(rf"^\s+{board}\s+province (\d+), city (\d+), county (\d+)$", text, re.MULTILINE)
         assert counts and len(set(counts.groups())) == 1, board
     assert "DIFFER" not in text and "PROBLEM" not in text and "WARNING" not in text
+    assert "with the 签收 count vs without it" in text and re.search(r"催办 of \d+ assignments of one cell", text)
     readme = text[text.index("for README:") :].splitlines()[1:]
     assert readme[0].startswith("| request | p50 | p95 | queries |")
     assert len([line for line in readme if line.startswith("| ") and " ms | " in line]) == len(bench.PROBES)
@@ -49,3 +52,11 @@ def test_the_benchmark_runs_on_a_tiny_province_and_a_second_run_reuses_it():
         assert r["p50_ms"] > 0 and r["p95_ms"] >= r["p50_ms"] and r["bare_p95_ms"] >= 0
     assert all(len(set(q.values())) == 1 for q in s["queries_by_level"].values()), s["queries_by_level"]
     assert s["problems"] == []
+    # issue 18: the board with and without the 签收 count, and a 催办 of a cell (rolled back: it runs again)
+    pair = s["receipts_board"]
+    assert pair["runs"] == 3 and pair["with_receipts_p50_ms"] > 0 and pair["without_p50_ms"] > 0
+    assert pair["ratio_p50"] == pytest.approx(pair["with_receipts_p50_ms"] / pair["without_p50_ms"], abs=0.01)
+    chase = s["chase"]
+    assert chase["chased"] == chase["asked"] > 0 and chase["units_told"] >= 1
+    assert chase["messages"] >= chase["units_told"] and chase["seconds"] > 0 and chase["queries"] > 0
+    assert not Event.objects.filter(kind="chased").exists() and not User.objects.filter(username__contains="lead_")

@@ -29,9 +29,14 @@ def test_the_benchmark_measures_the_upload_through_the_job():
     s = json.loads(out.getvalue())
     assert s["assignments"] > 0 and s["job_assignments"] == s["assignments"]
     assert s["reimport_created_assignments"] == 0
+    # the publish's assignment messages, timed on their own: one event per unit, a message per lead and channel
+    assert s["leads"] == s["units"]  # every unit has a lead
+    assert 0 < s["messages_units"] <= s["leads"] and s["messages"] >= s["messages_units"]
+    assert 0 < s["messages_s"] < s["import_publish_s"] and s["messages_queries"] > 0
     assert s["job_preview_s"] > 0 and s["job_confirm_s"] > 0
     assert s["ratio_job_total_to_import"] == pytest.approx(s["job_total_s"] / s["import_publish_s"], abs=0.02)
     assert not Campaign.objects.exists() and not PlanUpload.objects.exists()  # cleaned up
     text = StringIO()
     call_command("bench_plan_import", stdout=text, stderr=StringIO(), **TINY)
+    assert "of which assignment messages" in text.getvalue()
     assert "ratio preview+confirm / that" in text.getvalue() and "confirm: import + publish" in text.getvalue()
