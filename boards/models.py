@@ -7,7 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tasks.models import Campaign
+from accounts.models import ScopedQuerySet, Unit
+from tasks.models import AssignmentStatus, Campaign, LineOfAction
 
 
 class Weights(models.Model):
@@ -87,3 +88,45 @@ class Export(models.Model):
     def is_pending(self) -> bool:
         """Still to come: waiting or being prepared."""
         return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+
+class BoardCount(models.Model):
+    """The board rollup (docs/boards.md, "The rollup"): how many of a campaign's active, planned
+    assignments (``tasks.queries.planned_q``: a share passed down is counted in its parent) one unit holds
+    in one line of action, by status, due date, submitted on time or not and acknowledged (签收) or not.
+    Overdue, on time and due-by for any day derive from these columns (``boards.rollup``). Kept exact in
+    the writing transaction by database triggers on the assignments and items (migration 0004), whoever
+    writes; ``manage.py check_rollup`` recomputes it from the rows. A unit's own work only: a subtree is
+    summed when read, by the units' materialised paths."""
+
+    # no database foreign keys: the triggers write it inside every assignment write (a check per row
+    # would slow the 100,000-row publish); Django still deletes the rows with their campaign, unit or action
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    action = models.ForeignKey(
+        LineOfAction, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    status = models.CharField(_("status"), max_length=16, choices=AssignmentStatus.choices)
+    due_date = models.DateField(_("due date"))
+    on_time = models.BooleanField(_("submitted by the due date"))  # submitted_on <= due_date (status says if still)
+    acknowledged = models.BooleanField(_("acknowledged"))
+    n = models.IntegerField(_("assignments"))
+
+    scope_via = "unit"
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("board count")
+        verbose_name_plural = _("board counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "unit", "action", "status", "due_date", "on_time", "acknowledged"],
+                name="boardcount_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.unit_id}/{self.action_id} {self.status} {self.due_date}: {self.n}"

@@ -1,7 +1,9 @@
 """The battle board (挂图作战): lines of action × the units under a chosen one, in one query.
 
-See docs/boards.md. A cell rolls up the column unit's whole subtree: the assignments are grouped by
-the prefix of their unit's path that names the column (``SUBSTR(path, 1, len(chosen) + STEP)``).
+See docs/boards.md. A cell rolls up the column unit's whole subtree: the rollup's counts
+(``boards.rollup``, one row per unit × action × status × due date × flags, kept by triggers) are summed
+by the prefix of their unit's path that names the column (``SUBSTR(path, 1, len(chosen) + STEP)``).
+The assignments themselves are read only for a cell's work (``cell_work``).
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, IntegerField, Q, QuerySet
-from django.db.models.functions import Substr
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
 from accounts import scope
@@ -19,6 +21,9 @@ from accounts.models import Unit
 from accounts.scope import Action
 from tasks.models import Assignment, AssignmentStatus, Campaign, LineOfAction
 from tasks.queries import overdue_q, planned_q
+
+from . import rollup
+from .models import BoardCount
 
 STEP = Unit.steplen
 RED_SHARE = 0.2  # a fifth or more of the work overdue
@@ -123,21 +128,38 @@ def cell_work(
     return work
 
 
+def board_counts(
+    user, campaign: Campaign, unit: Unit, *, action: LineOfAction | None = None, due_by: date | None = None
+) -> QuerySet[BoardCount]:
+    """``board_work`` as the rollup's counts: the same work, counted per unit × action × status × due date."""
+    counts = scope.restrict(BoardCount.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user)
+    if action is not None:
+        counts = counts.filter(action=action)
+    if due_by is not None:
+        counts = counts.filter(due_date__lte=due_by)
+    return counts
+
+
+def sum_of(condition: Q | None = None):
+    """The rollup's counts added up (0, not None, when none match)."""
+    return Coalesce(Sum("n", filter=condition), 0)
+
+
 def battle_board(
     user, campaign: Campaign, unit: Unit, *, action: LineOfAction | None = None, due_by: date | None = None, today=None
 ) -> Board:
     """The board under ``unit`` (which the caller has checked is in the user's scope)."""
     today = today or timezone.localdate()
-    work = board_work(user, campaign, unit, action=action, due_by=due_by)
     grouped = (
-        work.order_by()
+        board_counts(user, campaign, unit, action=action, due_by=due_by)
+        .order_by()
         .annotate(branch=Substr("unit__path", 1, len(unit.path) + STEP))
-        .values("item__action_id", "branch")
+        .values("action_id", "branch")
         .annotate(
-            total=Count("id"),
-            done=Count("id", filter=Q(status=AssignmentStatus.ACCEPTED)),
-            overdue=Count("id", filter=overdue_q(today), output_field=IntegerField()),
-            unacknowledged=Count("id", filter=Q(acknowledged_at__isnull=True)),
+            total=sum_of(),
+            done=sum_of(Q(status=AssignmentStatus.ACCEPTED)),
+            overdue=sum_of(rollup.overdue_q(today)),
+            unacknowledged=sum_of(Q(acknowledged=False)),
         )
     )
     by_path = {u.path: u for u in scope.children(user, unit)}
@@ -147,9 +169,7 @@ def battle_board(
         column = by_path.get(row["branch"])
         if column is None:  # a child outside the user's scope cannot hold work the user sees
             continue
-        cells[(row["item__action_id"], column.pk)] = Cell(
-            row["total"], row["done"], row["overdue"], row["unacknowledged"]
-        )
+        cells[(row["action_id"], column.pk)] = Cell(row["total"], row["done"], row["overdue"], row["unacknowledged"])
     rows = list(campaign.actions.order_by("seq", "id") if action is None else [action])
     own = any(key[1] == unit.pk for key in cells)
     columns = ([unit] if own else []) + [u for p, u in sorted(by_path.items()) if p != unit.path]
