@@ -91,13 +91,14 @@ class Export(models.Model):
 
 
 class BoardCount(models.Model):
-    """The board rollup (docs/boards.md, "The rollup"): how many of a campaign's active, planned
-    assignments (``tasks.queries.planned_q``: a share passed down is counted in its parent) one unit holds
-    in one line of action, by status, due date, submitted on time or not and acknowledged (签收) or not.
-    Overdue, on time and due-by for any day derive from these columns (``boards.rollup``). Kept exact in
-    the writing transaction by database triggers on the assignments and items (migration 0004), whoever
-    writes; ``manage.py check_rollup`` recomputes it from the rows. A unit's own work only: a subtree is
-    summed when read, by the units' materialised paths."""
+    """The board rollup (docs/boards.md, "The rollup"): a campaign's active, planned assignments
+    (``tasks.queries.planned_q``: a share passed down is counted in its parent) that one unit holds in
+    one line of action with one due date, counted per status, submitted on time (by the due date, and
+    waiting or accepted since) and not yet acknowledged (签收). Overdue, on time and due-by for any day
+    derive from these columns (``boards.rollup``). Kept exact in the writing transaction by database
+    triggers on the assignments and items (migration 0004), whoever writes; ``manage.py check_rollup``
+    recomputes it from the rows. A unit's own work only: a subtree is summed when read, by the units'
+    materialised paths."""
 
     # no database foreign keys: the triggers write it inside every assignment write (a check per row
     # would slow the 100,000-row publish); Django still deletes the rows with their campaign, unit or action
@@ -108,11 +109,28 @@ class BoardCount(models.Model):
     action = models.ForeignKey(
         LineOfAction, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
-    status = models.CharField(_("status"), max_length=16, choices=AssignmentStatus.choices)
     due_date = models.DateField(_("due date"))
-    on_time = models.BooleanField(_("submitted by the due date"))  # submitted_on <= due_date (status says if still)
-    acknowledged = models.BooleanField(_("acknowledged"))
-    n = models.IntegerField(_("assignments"))
+    total = models.IntegerField(_("assignments"))
+    pending = models.IntegerField(AssignmentStatus.PENDING.label)
+    in_progress = models.IntegerField(AssignmentStatus.IN_PROGRESS.label)
+    submitted = models.IntegerField(AssignmentStatus.SUBMITTED.label)
+    returned = models.IntegerField(AssignmentStatus.RETURNED.label)
+    accepted = models.IntegerField(AssignmentStatus.ACCEPTED.label)
+    submitted_on_time = models.IntegerField(_("submitted by the due date, waiting"))
+    accepted_on_time = models.IntegerField(_("submitted by the due date, accepted"))
+    unacknowledged = models.IntegerField(_("not acknowledged"))
+
+    COUNTS = (
+        "total",
+        "pending",
+        "in_progress",
+        "submitted",
+        "returned",
+        "accepted",
+        "submitted_on_time",
+        "accepted_on_time",
+        "unacknowledged",
+    )
 
     scope_via = "unit"
 
@@ -122,11 +140,8 @@ class BoardCount(models.Model):
         verbose_name = _("board count")
         verbose_name_plural = _("board counts")
         constraints = [
-            models.UniqueConstraint(
-                fields=["campaign", "unit", "action", "status", "due_date", "on_time", "acknowledged"],
-                name="boardcount_key",
-            )
+            models.UniqueConstraint(fields=["campaign", "unit", "action", "due_date"], name="boardcount_key")
         ]
 
     def __str__(self) -> str:
-        return f"{self.campaign_id}/{self.unit_id}/{self.action_id} {self.status} {self.due_date}: {self.n}"
+        return f"{self.campaign_id}/{self.unit_id}/{self.action_id} {self.due_date}: {self.total}"

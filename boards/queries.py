@@ -1,7 +1,8 @@
 """The battle board (挂图作战): lines of action × the units under a chosen one, in one query.
 
 See docs/boards.md. A cell rolls up the column unit's whole subtree: the rollup's counts
-(``boards.rollup``, one row per unit × action × status × due date × flags, kept by triggers) are summed
+(``boards.rollup``, one row per unit × action × due date with a column per status and flag, kept by
+triggers) are summed
 by the prefix of their unit's path that names the column (``SUBSTR(path, 1, len(chosen) + STEP)``).
 The assignments themselves are read only for a cell's work (``cell_work``).
 """
@@ -12,14 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, Substr
+from django.db.models import QuerySet
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from accounts import scope
 from accounts.models import Unit
 from accounts.scope import Action
-from tasks.models import Assignment, AssignmentStatus, Campaign, LineOfAction
+from tasks.models import Assignment, Campaign, LineOfAction
 from tasks.queries import overdue_q, planned_q
 
 from . import rollup
@@ -131,18 +132,13 @@ def cell_work(
 def board_counts(
     user, campaign: Campaign, unit: Unit, *, action: LineOfAction | None = None, due_by: date | None = None
 ) -> QuerySet[BoardCount]:
-    """``board_work`` as the rollup's counts: the same work, counted per unit × action × status × due date."""
+    """``board_work`` as the rollup's counts: the same work, counted per unit × action × due date."""
     counts = scope.restrict(BoardCount.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user)
     if action is not None:
         counts = counts.filter(action=action)
     if due_by is not None:
         counts = counts.filter(due_date__lte=due_by)
     return counts
-
-
-def sum_of(condition: Q | None = None):
-    """The rollup's counts added up (0, not None, when none match)."""
-    return Coalesce(Sum("n", filter=condition), 0)
 
 
 def battle_board(
@@ -156,10 +152,11 @@ def battle_board(
         .annotate(branch=Substr("unit__path", 1, len(unit.path) + STEP))
         .values("action_id", "branch")
         .annotate(
-            total=sum_of(),
-            done=sum_of(Q(status=AssignmentStatus.ACCEPTED)),
-            overdue=sum_of(rollup.overdue_q(today)),
-            unacknowledged=sum_of(Q(acknowledged=False)),
+            # named apart from the rollup's columns, which the sums read
+            cell_total=rollup.count("total"),
+            cell_done=rollup.count("accepted"),
+            cell_overdue=rollup.overdue(today),
+            cell_unacknowledged=rollup.count("unacknowledged"),
         )
     )
     by_path = {u.path: u for u in scope.children(user, unit)}
@@ -169,7 +166,9 @@ def battle_board(
         column = by_path.get(row["branch"])
         if column is None:  # a child outside the user's scope cannot hold work the user sees
             continue
-        cells[(row["action_id"], column.pk)] = Cell(row["total"], row["done"], row["overdue"], row["unacknowledged"])
+        cells[(row["action_id"], column.pk)] = Cell(
+            row["cell_total"], row["cell_done"], row["cell_overdue"], row["cell_unacknowledged"]
+        )
     rows = list(campaign.actions.order_by("seq", "id") if action is None else [action])
     own = any(key[1] == unit.pk for key in cells)
     columns = ([unit] if own else []) + [u for p, u in sorted(by_path.items()) if p != unit.path]

@@ -28,11 +28,11 @@ from django.utils import timezone
 from accounts import scope
 from accounts.models import Unit
 from inspections.models import Finding, FindingStatus
-from tasks.models import AssignmentStatus, Campaign
+from tasks.models import Campaign
 
 from . import rollup
 from .models import Weights
-from .queries import board_counts, sum_of
+from .queries import board_counts
 
 STEP = Unit.steplen
 MEASURES = Weights.MEASURES
@@ -95,29 +95,28 @@ def standings(user, campaign: Campaign, unit: Unit, *, today: date | None = None
     """Raw counts per child of ``unit`` (by path), over each child's subtree: two queries."""
     today = today or timezone.localdate()
     out = {u.path: Standing(u) for u in scope.children(user, unit)}
-    S = AssignmentStatus
-    due = Q(due_date__lt=today)
     for row in (
         board_counts(user, campaign, unit)
         .order_by()
         .annotate(branch=_branch(unit))
         .values("branch")
         .annotate(
-            total=sum_of(),
-            done=sum_of(Q(status=S.ACCEPTED)),
-            due=sum_of(due),
-            in_time=sum_of(due & rollup.submitted_on_time_q()),
-            overdue=sum_of(rollup.overdue_q(today)),
+            # named apart from the rollup's columns, which the sums read
+            sum_total=rollup.count("total"),
+            sum_done=rollup.count("accepted"),
+            sum_due=rollup.due(today),
+            sum_in_time=rollup.in_time(today),
+            sum_overdue=rollup.overdue(today),
         )
     ):
         s = out.get(row["branch"])
         if s is not None:
             s.total, s.done, s.due, s.in_time, s.overdue = (
-                row["total"],
-                row["done"],
-                row["due"],
-                row["in_time"],
-                row["overdue"],
+                row["sum_total"],
+                row["sum_done"],
+                row["sum_due"],
+                row["sum_in_time"],
+                row["sum_overdue"],
             )
     F_ = FindingStatus
     findings = scope.restrict(Finding.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user)

@@ -261,7 +261,7 @@ def test_check_rollup_reports_and_fixes(city, published, capsys):
     call_command("check_rollup")
     assert "matches" in capsys.readouterr().out
     BoardCount.objects.filter(campaign=published).order_by("pk").first().delete()  # a lost count
-    BoardCount.objects.filter(campaign=published).update(n=7)
+    BoardCount.objects.filter(campaign=published).update(total=7)
     with pytest.raises(CommandError, match="--fix"):
         call_command("check_rollup", "--campaign", published.code)
     assert "counts differ" in capsys.readouterr().out
@@ -274,6 +274,6 @@ def test_check_rollup_reports_and_fixes(city, published, capsys):
 
 def test_refresh_by_assignments_rewrites_their_units(city, published):
     a = Assignment.objects.filter(campaign=published).order_by("pk").first()
-    BoardCount.objects.filter(campaign=published, unit=a.unit_id).update(n=99)
+    BoardCount.objects.filter(campaign=published, unit=a.unit_id).update(total=99, accepted=3)
     rollup.refresh(assignment_ids=[a.pk])
     assert rollup.differences(published) == []

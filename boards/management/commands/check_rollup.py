@@ -30,7 +30,7 @@ class Command(BaseCommand):
         if not found:
             self.stdout.write("The board rollup matches the assignments.")
             return
-        self.stdout.write(f"{len(found)} counts differ (campaign, unit, action, status, due, on time, acknowledged):")
+        self.stdout.write(f"{len(found)} counts differ (campaign, unit, action, due date):")
         for key, have, want in found[:SHOWN]:
             self.stdout.write(f"  {key}: rollup {have}, assignments {want}")
         if len(found) > SHOWN:
