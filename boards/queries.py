@@ -1,10 +1,10 @@
 """The battle board (挂图作战): lines of action × the units under a chosen one, in one query.
 
 See docs/boards.md. A cell rolls up the column unit's whole subtree: the rollup's counts
-(``boards.rollup``, one row per unit × action × due date with a column per status and flag, kept by
-triggers) are summed
-by the prefix of their unit's path that names the column (``SUBSTR(path, 1, len(chosen) + STEP)``).
-The assignments themselves are read only for a cell's work (``cell_work``).
+(``boards.rollup``: one row per unit × action × due date, a column per status and flag, kept by
+triggers) are summed by the prefix of their unit's path that names the column
+(``SUBSTR(path, 1, len(chosen) + STEP)``). The assignments themselves are read only for a cell's work
+(``cell_work``).
 """
 
 from __future__ import annotations
