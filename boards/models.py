@@ -7,7 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tasks.models import Campaign
+from accounts.models import ScopedQuerySet, Unit
+from tasks.models import AssignmentStatus, Campaign, LineOfAction
 
 
 class Weights(models.Model):
@@ -87,3 +88,60 @@ class Export(models.Model):
     def is_pending(self) -> bool:
         """Still to come: waiting or being prepared."""
         return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+
+class BoardCount(models.Model):
+    """The board rollup (docs/boards.md, "The rollup"): a campaign's active, planned assignments
+    (``tasks.queries.planned_q``: a share passed down is counted in its parent) that one unit holds in
+    one line of action with one due date, counted per status, submitted on time (by the due date, and
+    waiting or accepted since) and not yet acknowledged (签收). Overdue, on time and due-by for any day
+    derive from these columns (``boards.rollup``). Kept exact in the writing transaction by database
+    triggers on the assignments and items (migration 0004), whoever writes; ``manage.py check_rollup``
+    recomputes it from the rows. A unit's own work only: a subtree is summed when read, by the units'
+    materialised paths."""
+
+    # no database foreign keys: the triggers write it inside every assignment write (a check per row
+    # would slow the 100,000-row publish); Django still deletes the rows with their campaign, unit or action
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    action = models.ForeignKey(
+        LineOfAction, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    due_date = models.DateField(_("due date"))
+    total = models.IntegerField(_("assignments"))
+    pending = models.IntegerField(AssignmentStatus.PENDING.label)
+    in_progress = models.IntegerField(AssignmentStatus.IN_PROGRESS.label)
+    submitted = models.IntegerField(AssignmentStatus.SUBMITTED.label)
+    returned = models.IntegerField(AssignmentStatus.RETURNED.label)
+    accepted = models.IntegerField(AssignmentStatus.ACCEPTED.label)
+    submitted_on_time = models.IntegerField(_("submitted by the due date, waiting"))
+    accepted_on_time = models.IntegerField(_("submitted by the due date, accepted"))
+    unacknowledged = models.IntegerField(_("not acknowledged"))
+
+    COUNTS = (
+        "total",
+        "pending",
+        "in_progress",
+        "submitted",
+        "returned",
+        "accepted",
+        "submitted_on_time",
+        "accepted_on_time",
+        "unacknowledged",
+    )
+
+    scope_via = "unit"
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("board count")
+        verbose_name_plural = _("board counts")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "unit", "action", "due_date"], name="boardcount_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.unit_id}/{self.action_id} {self.due_date}: {self.total}"

@@ -1,7 +1,10 @@
 """The battle board (挂图作战): lines of action × the units under a chosen one, in one query.
 
-See docs/boards.md. A cell rolls up the column unit's whole subtree: the assignments are grouped by
-the prefix of their unit's path that names the column (``SUBSTR(path, 1, len(chosen) + STEP)``).
+See docs/boards.md. A cell rolls up the column unit's whole subtree: the rollup's counts
+(``boards.rollup``: one row per unit × action × due date, a column per status and flag, kept by
+triggers) are summed by the prefix of their unit's path that names the column
+(``SUBSTR(path, 1, len(chosen) + STEP)``). The assignments themselves are read only for a cell's work
+(``cell_work``).
 """
 
 from __future__ import annotations
@@ -10,15 +13,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, IntegerField, Q, QuerySet
+from django.db.models import QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
 
 from accounts import scope
 from accounts.models import Unit
 from accounts.scope import Action
-from tasks.models import Assignment, AssignmentStatus, Campaign, LineOfAction
+from tasks.models import Assignment, Campaign, LineOfAction
 from tasks.queries import overdue_q, planned_q
+
+from . import rollup
+from .models import BoardCount
 
 STEP = Unit.steplen
 RED_SHARE = 0.2  # a fifth or more of the work overdue
@@ -123,6 +129,18 @@ def cell_work(
     return work
 
 
+def board_counts(
+    user, campaign: Campaign, unit: Unit, *, action: LineOfAction | None = None, due_by: date | None = None
+) -> QuerySet[BoardCount]:
+    """``board_work`` as the rollup's counts: the same work, counted per unit × action × due date."""
+    counts = scope.restrict(BoardCount.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user)
+    if action is not None:
+        counts = counts.filter(action=action)
+    if due_by is not None:
+        counts = counts.filter(due_date__lte=due_by)
+    return counts
+
+
 def battle_board(
     user,
     campaign: Campaign,
@@ -136,18 +154,19 @@ def battle_board(
     """The board under ``unit`` (which the caller has checked is in the user's scope); ``receipts=False``
     leaves the 签收 count out (``bench_boards`` times the board both ways: issue 18's 1.2× goal)."""
     today = today or timezone.localdate()
-    work = board_work(user, campaign, unit, action=action, due_by=due_by)
     counts = {
-        "total": Count("id"),
-        "done": Count("id", filter=Q(status=AssignmentStatus.ACCEPTED)),
-        "overdue": Count("id", filter=overdue_q(today), output_field=IntegerField()),
+        # named apart from the rollup's columns, which the sums read
+        "cell_total": rollup.count("total"),
+        "cell_done": rollup.count("accepted"),
+        "cell_overdue": rollup.overdue(today),
     }
     if receipts:
-        counts["unacknowledged"] = Count("id", filter=Q(acknowledged_at__isnull=True))
+        counts["cell_unacknowledged"] = rollup.count("unacknowledged")
     grouped = (
-        work.order_by()
+        board_counts(user, campaign, unit, action=action, due_by=due_by)
+        .order_by()
         .annotate(branch=Substr("unit__path", 1, len(unit.path) + STEP))
-        .values("item__action_id", "branch")
+        .values("action_id", "branch")
         .annotate(**counts)
     )
     by_path = {u.path: u for u in scope.children(user, unit)}
@@ -157,8 +176,8 @@ def battle_board(
         column = by_path.get(row["branch"])
         if column is None:  # a child outside the user's scope cannot hold work the user sees
             continue
-        cells[(row["item__action_id"], column.pk)] = Cell(
-            row["total"], row["done"], row["overdue"], row.get("unacknowledged", 0)
+        cells[(row["action_id"], column.pk)] = Cell(
+            row["cell_total"], row["cell_done"], row["cell_overdue"], row.get("cell_unacknowledged", 0)
         )
     rows = list(campaign.actions.order_by("seq", "id") if action is None else [action])
     own = any(key[1] == unit.pk for key in cells)

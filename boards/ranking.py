@@ -1,7 +1,8 @@
 """Ranking the units under a chosen one (排名) by a score HQ weighs, and the laggards it calls in (通报约谈).
 
 Each unit's measures cover its whole subtree, as on the battle board, from two grouped queries (the
-assignments and the findings, each grouped by the unit's path prefix), whatever the number of units:
+board rollup's counts of the assignments, ``boards.rollup``, and the findings, each grouped by the
+unit's path prefix), whatever the number of units:
 
 - completion: accepted ÷ assigned;
 - on time: of the work due by today, the share submitted by its due date (and not sent back since);
@@ -20,17 +21,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, F, IntegerField, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 
 from accounts import scope
 from accounts.models import Unit
 from inspections.models import Finding, FindingStatus
-from tasks.models import Assignment, AssignmentStatus, Campaign
-from tasks.queries import overdue_q, planned_q, submitted_on_time_q
+from tasks.models import Campaign
 
+from . import rollup
 from .models import Weights
+from .queries import board_counts
 
 STEP = Unit.steplen
 MEASURES = Weights.MEASURES
@@ -93,32 +95,28 @@ def standings(user, campaign: Campaign, unit: Unit, *, today: date | None = None
     """Raw counts per child of ``unit`` (by path), over each child's subtree: two queries."""
     today = today or timezone.localdate()
     out = {u.path: Standing(u) for u in scope.children(user, unit)}
-    S = AssignmentStatus
-    work = scope.restrict(
-        Assignment.objects.filter(planned_q(), campaign=campaign, is_active=True, unit__path__startswith=unit.path),
-        user,
-    )
-    due = Q(due_date__lt=today)
     for row in (
-        work.order_by()
+        board_counts(user, campaign, unit)
+        .order_by()
         .annotate(branch=_branch(unit))
         .values("branch")
         .annotate(
-            total=Count("id"),
-            done=Count("id", filter=Q(status=S.ACCEPTED)),
-            due=Count("id", filter=due),
-            in_time=Count("id", filter=due & submitted_on_time_q()),
-            overdue=Count("id", filter=overdue_q(today), output_field=IntegerField()),
+            # named apart from the rollup's columns, which the sums read
+            sum_total=rollup.count("total"),
+            sum_done=rollup.count("accepted"),
+            sum_due=rollup.due(today),
+            sum_in_time=rollup.in_time(today),
+            sum_overdue=rollup.overdue(today),
         )
     ):
         s = out.get(row["branch"])
         if s is not None:
             s.total, s.done, s.due, s.in_time, s.overdue = (
-                row["total"],
-                row["done"],
-                row["due"],
-                row["in_time"],
-                row["overdue"],
+                row["sum_total"],
+                row["sum_done"],
+                row["sum_due"],
+                row["sum_in_time"],
+                row["sum_overdue"],
             )
     F_ = FindingStatus
     findings = scope.restrict(Finding.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user)
