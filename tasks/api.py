@@ -29,6 +29,7 @@ from accounts import scope
 from accounts.api import UnitSerializer, once_per_request, under
 from ops.openapi import UPLOAD_TYPES, download_responses, refusal
 from utilities.errors import Forbidden, Refused
+from utilities.paging import BoundedPagination
 from utilities.params import ApiDateField, DateFilter, IdFilter, ScopedFilterSet
 from utilities.tables import FileProblems
 from utilities.uploads import attachment, check_data_file
@@ -637,9 +638,11 @@ class ChasedSerializer(serializers.Serializer):
 
 
 class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
+    pagination_class = BoundedPagination  # no COUNT(*) over a province's assignments on every page
     filterset_class = AssignmentFilter
     search_fields = ["item__code", "item__title", "unit__name"]
-    ordering_fields = ["due_date", "updated_at", "status"]
+    # each served by an index on (field, id): a sort by status would sort the whole province per page
+    ordering_fields = ["due_date", "updated_at"]
 
     def get_queryset(self):
         qs = Assignment.objects.select_related("item", "unit", "campaign", "acknowledged_by")
