@@ -19,8 +19,13 @@ from stats.models import Figure
 from tasks.models import Assignment, AssignmentStatus, ProgressReport
 from tasks.services.progress import report_progress
 
-from .test_round_reminders import LAST_DAY, STATION, first_round, report  # noqa: F401 (a fixture)
-from .test_subjects import at, ordered, run, spot, weekly  # noqa: F401 (fixtures)
+from . import test_round_reminders, test_subjects
+from .test_round_reminders import LAST_DAY, STATION, report
+from .test_subjects import at, run
+
+# the subjects' fixtures, shared with their own tests
+weekly, ordered, spot = test_subjects.weekly, test_subjects.ordered, test_subjects.spot
+first_round = test_round_reminders.first_round
 
 pytestmark = [
     pytest.mark.django_db,
