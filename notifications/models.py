@@ -420,3 +420,29 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_subject_type_display()} · {self.get_kind_display()} · {self.get_audience_display()}"
+
+
+class SweepChange(models.Model):
+    """A write to a table the reminder sweep reads, since the last sweep: one row per statement, written
+    by a statement-level trigger (PostgreSQL, migration 0011) in the writer's transaction, and consumed
+    by the next sweep (``sweep.changed_since_last``), which re-runs only the subjects that read the
+    table. Being rows, not a counter, they never make two writers wait on each other, and a write not
+    yet committed is neither seen nor consumed: the sweep after its commit picks it up."""
+
+    table = models.CharField(max_length=63)
+
+    class Meta:
+        verbose_name = _("change since the last sweep")
+
+    def __str__(self) -> str:
+        return self.table
+
+
+class SweepDay(models.Model):
+    """The day of the last reminder sweep (one row): a sweep on another day runs in full."""
+
+    day = models.DateField()
+    swept_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.day}"

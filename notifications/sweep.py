@@ -25,7 +25,7 @@ from accounts.scope import ROLES_FOR, Action
 from tasks.services import checkins
 from utilities import workhours
 
-from .models import Audience, Channel, Kind, Message, MessageStatus, Policy, Reminder, Subject
+from .models import Audience, Channel, Kind, Message, MessageStatus, Policy, Reminder, Subject, SweepDay
 
 STEP = Unit.steplen
 OPEN = "('pending', 'in_progress', 'returned')"  # assignments a reminder can still help
@@ -296,6 +296,7 @@ class Outcome:
     reminders: Counter = field(default_factory=Counter)
     messages: Counter = field(default_factory=Counter)
     superseded: int = 0
+    skipped: set = field(default_factory=set)  # subjects not run again: nothing they read was written
 
     @property
     def total(self) -> int:
@@ -398,19 +399,77 @@ def _db(value: datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
+# What each subject's statements read, besides what every subject reads (``EVERYONE``): a sweep on the
+# day of the last one re-runs a subject only when one of its tables was written since (``SweepChange``,
+# kept by the triggers of migration notifications 0011, which watch exactly these tables). Nothing else
+# moves a reminder on the same day: the steps depend on the day and the policies alone — except the
+# receipt sources', whose cutoff moves with the hours (``_unchanged`` never skips them).
+EVERYONE = {"accounts_unit", "accounts_rolegrant", "accounts_user", "notifications_policy", "notifications_reminder"}
+_WORK = {"tasks_assignment", "tasks_campaign", "tasks_item", "tasks_lineofaction"}
+READS = {
+    Subject.ASSIGNMENT: _WORK,
+    Subject.CHECKIN: {*_WORK, "tasks_progressreport"},
+    Subject.FINDING: {"inspections_finding", "tasks_campaign", "tasks_item", "tasks_lineofaction"},
+    Subject.HOTSPOT: {"inspections_hotspot", "inspections_inspection", "tasks_campaign"},
+    Subject.ROUND: {"stats_round", "stats_indicator", "stats_figure", "tasks_assignment", "tasks_campaign"},
+}
+
+
+def changed_since_last(today: date) -> set[str] | None:
+    """The tables written since the last sweep, consumed (in the sweep's transaction); None when this
+    sweep must run in full: another day than the last sweep's, the first sweep, or not PostgreSQL.
+    Change rows a concurrent sweep has taken are left to it (SKIP LOCKED): it runs their subjects, and
+    if it rolls back they are there again for the next sweep. Two sweeps at once still meet where they
+    always did, on the reminders' unique index."""
+    if connection.vendor != "postgresql":
+        return None
+    last = SweepDay.objects.filter(pk=1).values_list("day", flat=True).first()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM notifications_sweepchange WHERE id IN (SELECT id FROM notifications_sweepchange "
+            'FOR UPDATE SKIP LOCKED) RETURNING "table"'
+        )
+        tables = {table for (table,) in cursor.fetchall()}
+    return tables if last == today else None
+
+
+def _swept(cursor, today: date, now: datetime) -> None:
+    """The day of this sweep, at its end (one statement, whatever the day)."""
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            "INSERT INTO notifications_sweepday (id, day, swept_at) VALUES (1, %s, %s) "
+            "ON CONFLICT (id) DO UPDATE SET day = EXCLUDED.day, swept_at = EXCLUDED.swept_at",
+            [today, now],
+        )
+
+
+def _unchanged(source: Source, changed: set[str] | None) -> bool:
+    """Whether nothing the source reads was written since the last sweep of the day. A receipt source
+    (未签收) is never skipped: its cutoff moves with the working hours, so the same rows become due within
+    a day without any write."""
+    if source.received:
+        return False
+    return changed is not None and not changed & (EVERYONE | READS[source.subject_type])
+
+
 def run(now: datetime | None = None) -> Outcome:
-    """Decide every reminder due at ``now`` and queue its messages; safe to run any number of times."""
+    """Decide every reminder due at ``now`` and queue its messages; safe to run any number of times.
+    Again on the same day, only the subjects whose tables were written since the last sweep are run."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    default, own = _policies()
     outcome = Outcome(batch=uuid.uuid4().hex)
     with transaction.atomic(), connection.cursor() as cursor:
+        changed = changed_since_last(today)
+        default, own = _policies()
         # campaigns with their own rules are swept by them; the default covers all the others
         ids = ",".join(str(int(cid)) for cid in own)
         groups = [(default, f"AND {{column}} NOT IN ({ids})" if own else "")]
         groups += [(policy, f"AND {{column}} = {int(cid)}") for cid, policy in own.items()]
         for policy, campaigns in groups:
             for source in sources():
+                if _unchanged(source, changed):
+                    outcome.skipped.add(source.subject_type)
+                    continue
                 for step in steps(policy, today, source, now):
                     sql = INSERT_REMINDERS.format(
                         source=source.sql(step, campaigns),
@@ -424,6 +483,7 @@ def run(now: datetime | None = None) -> Outcome:
                 reminders = campaigns.format(column="r.campaign_id")
                 outcome.messages.update(_queue(cursor, outcome.batch, now, quiet_until(policy, now), reminders))
             outcome.superseded = _supersede(outcome.batch)
+        _swept(cursor, today, now)
     return outcome
 
 

@@ -233,7 +233,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "utilities.params.FilterBackend",  # a related row by id: out of scope answers as no such row
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "utilities.paging.StableOrdering",  # ?ordering=, the id breaking ties
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

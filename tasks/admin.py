@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import scope
 from utilities.adminkit import AuditedAdminMixin, ManagedWritesMixin, ScopedAdminMixin
 from utilities.errors import Refused
+from utilities.paging import BoundedPaginator
 
 from .models import (
     Assignment,
@@ -20,6 +21,7 @@ from .models import (
     ProgressReport,
     Responsibility,
 )
+from .queries import campaigns_for
 from .services.items import EDITABLE, update_item
 from .services.plans import publish_campaign
 
@@ -222,23 +224,57 @@ class CommentInline(ReadOnlyInline):
     fields = ["created_at", "author", "text"]
 
 
+class CampaignListFilter(admin.SimpleListFilter):
+    """The campaigns the user sees (``campaigns_for``): Django's "related only" filter found them with a
+    DISTINCT over every assignment in scope on every page."""
+
+    title = _("campaign")
+    parameter_name = "campaign"
+
+    def lookups(self, request, model_admin):
+        return [(c.pk, str(c)) for c in campaigns_for(request.user).order_by("-start", "id")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(campaign_id=value) if value and value.isdigit() else queryset
+
+
+class ActionListFilter(admin.SimpleListFilter):
+    """The lines of action of the campaigns the user sees (no DISTINCT over the assignments)."""
+
+    title = _("line of action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        actions = LineOfAction.objects.filter(campaign__in=campaigns_for(request.user)).select_related("campaign")
+        return [(a.pk, str(a)) for a in actions.order_by("campaign_id", "id")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(item__action_id=value) if value and value.isdigit() else queryset
+
+
 @admin.register(Assignment)
 class AssignmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     inlines = [ReportInline, EvidenceInline, CommentInline]
     list_display = ["item", "unit", "role", "due_date", "status", "progress", "is_active", "updated_at"]
     list_filter = [
-        ("campaign", admin.RelatedOnlyFieldListFilter),
+        CampaignListFilter,
         "status",
         "role",
         "is_active",
-        ("item__action", admin.RelatedOnlyFieldListFilter),
+        ActionListFilter,
         "unit__kind",
+        # the date drill-down (date_hierarchy) read the years, months and days with DISTINCT and
+        # MIN/MAX over every assignment; these ranges cost nothing to offer
+        ("due_date", admin.DateFieldListFilter),
     ]
+    # exact up to 10,000 rows, else the estimate ("约 114,000"): no COUNT(*) over the province per page
+    paginator = BoundedPaginator
     search_fields = ["item__code", "item__title", "unit__name", "unit__code"]
     list_select_related = ["item", "unit"]
     raw_id_fields = ["item", "unit"]
     readonly_fields = ["campaign", "item", "unit", "role", "is_active", "created_at", "updated_at"]
-    date_hierarchy = "due_date"
     show_full_result_count = False
 
     # Status and progress change only through the workflow services, which keep the history.

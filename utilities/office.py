@@ -42,11 +42,17 @@ def as_text(book: Workbook) -> Workbook:
     ``#N/A``, a leading sign …) made plain text. The system writes no formulas of its own."""
     for ws in book.worksheets:
         for cell in ws._cells.values():  # the cells that exist; iter_rows would create the empty ones
-            value = cell._value
-            if isinstance(value, str) and (cell.data_type != "s" or reads_as_formula(value)):
-                cell.data_type = "s"
-                cell.quotePrefix = True
+            text_cell(cell)
     return book
+
+
+def text_cell(cell):
+    """``as_text`` for one cell; a write-only sheet's cells pass here as they are written."""
+    value = cell._value
+    if isinstance(value, str) and (cell.data_type != "s" or reads_as_formula(value)):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
 
 
 def workbook_bytes(book: Workbook) -> bytes:

@@ -349,6 +349,37 @@ def test_planning_and_starting_an_inspection_on_the_page(city, published):
     assert login(city["station_lead"]).post(f"/inspections/{made.pk}/start/").status_code == 403
 
 
+def test_the_hotspots_board_pages_by_50_keeping_its_filter(city, published):
+    """A province lists 300 hotspots: 50 a page, the status chosen kept in the pager's links."""
+    first = _hotspot(city, published)
+    Hotspot.objects.bulk_create(
+        Hotspot(
+            campaign=published,
+            name=f"点位{n:02d}",
+            problems="治安乱点",
+            unit=first.unit,
+            responsible_name="田所长",
+            listed_on=first.listed_on,
+            deadline=first.deadline + timedelta(days=n),
+            listed_by=first.listed_by,
+        )
+        for n in range(1, 61)
+    )
+    client = login(city["hq"])
+    with CaptureQueriesContext(connection) as one:
+        page1 = client.get("/hotspots/?status=listed")
+    assert len(page1.context["rows"]) == 50 and page1.context["rows"][0] == first
+    assert 'href="?status=listed&page=2"' in text(page1)
+    page2 = client.get("/hotspots/?status=listed&page=2")
+    assert len(page2.context["rows"]) == 11 and page2.context["rows"][-1].name == "点位60"
+    assert 'href="?status=listed&page=1"' in text(page2)
+    assert client.get("/hotspots/?status=delisted").context["rows"] == []
+    assert client.get("/hotspots/?page=999").context["rows"][-1].name == "点位60"  # past the end: the last page
+    with CaptureQueriesContext(connection) as two:
+        client.get("/hotspots/?status=listed&page=2")
+    assert len(two) == len(one)  # the windows of the page's rows from prefetched visits
+
+
 def _hotspot(city, published, **kw) -> Hotspot:
     return svc.list_hotspot(
         by=city["inspector"],
@@ -374,7 +405,8 @@ def test_the_hotspots_board_shows_missed_inspections(city, published):
     board = login(city["hq"]).get("/hotspots/")
     (row,) = board.context["rows"]
     # windows 7/1–7/7 inspected, 7/8–7/14 missed, 7/15–7/21 running on 7/20
-    assert row.missed == 1 and [w.inspected for w in row.windows] == [True, False, False]
+    assert row.missed == 1 and [css for css, _span in row.cells] == ["done", "missed", "now"]
+    assert row.cells[0][1] == "7月1日–7月7日" and 'class="missed" title="7月8日–7月14日"' in text(board)
     assert 'data-missed="1"' in text(board)
     assert login(city["west_lead"]).get(f"/hotspots/{hotspot.pk}/").status_code == 404
 

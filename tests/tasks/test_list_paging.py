@@ -1,0 +1,150 @@
+"""The assignment lists never count or sort the whole table: a count exact up to ``EXACT_UP_TO`` rows
+(through ``LIMIT``), else the planner's estimate marked as such; ``?ordering=`` by indexed columns only,
+the id breaking ties; the admin's list without the date drill-down and its DISTINCT filters."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from tasks.models import Assignment
+from utilities import paging
+
+pytestmark = pytest.mark.django_db
+ASSIGNMENT = Assignment._meta.db_table
+
+
+def whole_counts(queries) -> list[str]:
+    """COUNTs over the assignments without a LIMIT inside: the whole (scoped) table."""
+    return [
+        q["sql"]
+        for q in queries
+        if re.search(r"COUNT\(\*\)", q["sql"], re.I) and ASSIGNMENT in q["sql"] and " LIMIT " not in q["sql"]
+    ]
+
+
+def test_bounded_count_is_exact_below_the_bound_and_estimated_above(published):
+    rows = Assignment.objects.all()
+    total = rows.count()
+    assert paging.bounded_count(rows) == (total, False)
+    assert paging.bounded_count(rows, exact_up_to=total) == (total, False)
+    count, estimated = paging.bounded_count(rows, exact_up_to=3)
+    assert estimated and count >= 4  # the planner's figure, never below what was counted
+
+
+def test_the_api_list_counts_through_a_limit(city, published, monkeypatch):
+    client = APIClient()
+    client.force_login(city["hq"])
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get("/api/v1/assignments/").json()
+    assert body["count"] == Assignment.objects.count() and body["count_estimated"] is False
+    assert whole_counts(ctx.captured_queries) == []
+    monkeypatch.setattr(paging, "EXACT_UP_TO", 3)
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get("/api/v1/assignments/").json()
+    assert body["count_estimated"] is True and body["count"] >= 4
+    assert len(body["results"]) == Assignment.objects.count() and body["next"] is None
+    assert whole_counts(ctx.captured_queries) == []
+    assert any(q["sql"].startswith("EXPLAIN") for q in ctx.captured_queries)
+
+
+@pytest.mark.parametrize("estimate", [4, 100], ids=["estimate-too-low", "estimate-too-high"])
+def test_pages_past_an_estimate_follow_the_rows(published, monkeypatch, estimate):
+    """An estimate is not where the rows end: each page reads one row ahead to know whether a next exists."""
+    monkeypatch.setattr(paging, "EXACT_UP_TO", 3)
+    monkeypatch.setattr(paging, "planner_rows", lambda queryset: estimate)
+    rows = Assignment.objects.order_by("id")
+    ids = list(rows.values_list("id", flat=True))
+    assert len(ids) == 12
+    pager = paging.BoundedPaginator(rows, 5)
+    assert pager.count == max(estimate, 4) and pager.estimated
+    seen, number = [], 1
+    while True:
+        page = pager.page(number)
+        seen += [a.pk for a in page]
+        if not page.has_next():
+            break
+        number = page.next_page_number()
+    assert seen == ids and number == 3
+    with pytest.raises(paging.EmptyPage):
+        page.next_page_number()
+    with pytest.raises(paging.EmptyPage):
+        pager.page(21)
+    exact = paging.BoundedPaginator(rows, 5)
+    monkeypatch.setattr(paging, "EXACT_UP_TO", 100)
+    assert exact.count == 12 and not exact.estimated and len(exact.page(3)) == 2
+
+
+def test_the_schema_declares_the_estimate(city):
+    schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    page = schema["components"]["schemas"]["PaginatedAssignmentList"]
+    assert list(page["properties"])[:2] == ["count", "count_estimated"]
+    assert "count_estimated" in page["required"]
+    assert "count_estimated" not in schema["components"]["schemas"]["PaginatedUnitList"]["properties"]
+
+
+def test_ordering_by_updated_at_breaks_ties_by_id(city, published):
+    now = timezone.now()
+    ids = list(Assignment.objects.order_by("id").values_list("id", flat=True))
+    Assignment.objects.update(updated_at=now)  # one bulk write: every row ties
+    Assignment.objects.filter(pk=ids[-1]).update(updated_at=now - timedelta(days=1))
+    client = APIClient()
+    client.force_login(city["hq"])
+    newest = [r["id"] for r in client.get("/api/v1/assignments/?ordering=-updated_at").json()["results"]]
+    assert newest == [*sorted(ids[:-1], reverse=True), ids[-1]]
+    oldest = [r["id"] for r in client.get("/api/v1/assignments/?ordering=updated_at").json()["results"]]
+    assert oldest == [ids[-1], *ids[:-1]]
+
+
+def test_ordering_by_status_is_no_longer_offered(city, published):
+    """A sort by status would sort every assignment in scope for each page: the default order answers."""
+    client = APIClient()
+    client.force_login(city["hq"])
+    default = client.get("/api/v1/assignments/").json()["results"]
+    assert client.get("/api/v1/assignments/?ordering=status").json()["results"] == default
+
+
+def admin_client() -> Client:
+    client = Client()
+    client.force_login(User.objects.create_superuser("root", password="pw-root-admin"))
+    return client
+
+
+def test_the_admins_list_neither_counts_nor_drills_down_the_whole_table(city, published, monkeypatch):
+    client = admin_client()
+    url = "/admin/tasks/assignment/"
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(url)
+    assert page.status_code == 200
+    total = Assignment.objects.count()
+    text = page.content.decode()
+    assert re.search(rf"\b{total}\b", text) and "约" not in text
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    assert whole_counts(ctx.captured_queries) == []
+    # neither the date drill-down's DISTINCT dates and MIN/MAX, nor a "related only" filter's DISTINCT
+    assert not [s for s in sqls if ASSIGNMENT in s and re.search(r"DISTINCT|MIN\(|MAX\(", s)]
+    monkeypatch.setattr(paging, "EXACT_UP_TO", 3)
+    assert "约" in client.get(url).content.decode()
+
+
+def test_the_admins_filters_still_filter(city, published):
+    client = admin_client()
+    first = Assignment.objects.select_related("item").order_by("id").first()
+    by_campaign = client.get(f"/admin/tasks/assignment/?campaign={published.pk}")
+    assert by_campaign.context["cl"].result_count == Assignment.objects.filter(campaign=published).count()
+    by_action = client.get(f"/admin/tasks/assignment/?action={first.item.action_id}")
+    assert by_action.context["cl"].result_count == Assignment.objects.filter(item__action=first.item.action).count()
+    assert published.name in by_campaign.content.decode()
+    day = first.due_date
+    by_due = client.get(f"/admin/tasks/assignment/?due_date__gte={day}&due_date__lt={day + timedelta(days=1)}")
+    assert by_due.context["cl"].result_count == Assignment.objects.filter(due_date=day).count()
+    odd = client.get("/admin/tasks/assignment/?campaign=x")
+    assert odd.context["cl"].result_count == Assignment.objects.count()

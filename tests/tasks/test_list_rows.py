@@ -1,0 +1,88 @@
+"""The assignment and unit rows the API writes by hand (``to_representation``) are DRF's own rows:
+the same keys in the same order, the same values and formats, over rows with every kind of value
+(passed-down shares, reports, an acknowledgement, a withdrawn row, every status). A field added to
+``Meta.fields`` without its line in the hand-written row fails here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.test import APIRequestFactory
+
+from accounts.api import UnitSerializer
+from accounts.models import Unit
+from tasks.api import AssignmentDetailSerializer, AssignmentSerializer
+from tasks.models import Assignment
+from tasks.services.receipts import acknowledge_assignment
+
+from .test_list_queries import TODAY, grow, spread_statuses
+
+pytestmark = pytest.mark.django_db
+
+
+def generic(serializer_class, obj, context):
+    """What DRF's ``ModelSerializer`` makes of the row (the hand-written path skipped)."""
+    return serializers.ModelSerializer.to_representation(serializer_class(context=context), obj)
+
+
+def test_assignment_rows_are_drfs_rows(city, published, tmp_path):
+    grow(city, published, tmp_path)
+    spread_statuses()
+    some = Assignment.objects.filter(campaign=published).order_by("id")
+    first = some.filter(unit__code="330310").first()
+    acknowledge_assignment(assignment=first, by=city["east_lead"])
+    Assignment.objects.filter(pk=some.last().pk).update(
+        is_active=False, updated_at=timezone.now() - timedelta(days=3, microseconds=7)
+    )
+    rows = list(Assignment.objects.select_related("item", "unit", "campaign", "acknowledged_by").order_by("id"))
+    assert any(r.parent_id for r in rows) and any(r.acknowledged_by_id for r in rows)
+    assert any(r.target is None for r in rows) and any(r.target is not None for r in rows)
+    assert any(r.progress > 0 for r in rows) and any(not r.is_active for r in rows)
+    request = APIRequestFactory().get("/api/v1/assignments/")
+    request.user = city["hq"]
+    context = {"request": request}
+    with time_machine.travel(TODAY):
+        for row in rows:
+            fast = AssignmentSerializer(context=context).to_representation(row)
+            slow = generic(AssignmentSerializer, row, context)
+            assert list(fast) == list(slow) == AssignmentSerializer.Meta.fields
+            assert fast == slow, row.pk
+            assert list(fast["item"]) == list(slow["item"]) and list(fast["unit"]) == list(slow["unit"])
+            detail = AssignmentDetailSerializer(context=context).to_representation(row)
+            assert detail == generic(AssignmentDetailSerializer, row, context), row.pk
+            assert list(detail) == AssignmentDetailSerializer.Meta.fields
+
+
+def test_unit_rows_are_drfs_rows(city):
+    Unit.objects.filter(code="330320").update(is_active=False, short_name="")
+    for unit in Unit.objects.order_by("path"):
+        fast = UnitSerializer(context={}).to_representation(unit)
+        assert fast == generic(UnitSerializer, unit, {})
+        assert list(fast) == UnitSerializer.Meta.fields
+
+
+def test_labels_are_built_once_per_request(city, published, monkeypatch):
+    """The status and kind words: one dict per request, not one per row (``setdefault`` built it per row)."""
+    from accounts import api as accounts_api
+    from tasks import api as tasks_api
+
+    read = {"status": 0, "kind": 0}
+
+    def counted(name, choices):
+        class Counting(list):
+            def __iter__(self):
+                read[name] += 1
+                return super().__iter__()
+
+        return type(name, (), {"choices": Counting(choices)})
+
+    monkeypatch.setattr(tasks_api, "AssignmentStatus", counted("status", tasks_api.AssignmentStatus.choices))
+    monkeypatch.setattr(accounts_api, "UnitKind", counted("kind", accounts_api.UnitKind.choices))
+    rows = Assignment.objects.select_related("item", "unit", "campaign", "acknowledged_by")
+    data = AssignmentSerializer(rows, many=True, context={}).data
+    assert len(data) > 1
+    assert read == {"status": 1, "kind": 1}
