@@ -46,6 +46,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import Role, Unit, User
+from audit.models import AuditEvent
 from inspections import services as supervision
 from inspections.models import Finding, Hotspot, Inspection, InspectionKind, Notice, Photo
 from stats.models import Indicator, Round
@@ -182,9 +183,29 @@ def may_verify(persona: Persona, code: str) -> bool:
     return may_inspect(persona, code) and not may_report(persona, code)
 
 
+def splits(persona: Persona, assignment: Assignment) -> bool:
+    """The unit that passed a share down reviews it: a lead over the parent's unit, with no grant of its own
+    on the share's unit or a unit between the two, that did not submit the share itself."""
+    if assignment.parent_id is None:
+        return False
+    share, parent = assignment.unit.code, assignment.parent.unit.code
+    if not may_report(persona, parent):
+        return False
+    if any(
+        role == Role.UNIT_LEAD and is_under(share, unit) and unit != parent and is_under(unit, parent)
+        for role, unit in persona.grants
+    ):
+        return False
+    submits = AuditEvent.objects.filter(verb="assignment.submit", object_id=assignment.pk).order_by("-at", "-id")
+    return submits.values_list("actor__username", flat=True).first() != persona.name
+
+
 def may_review(persona: Persona, assignment: Assignment) -> bool:
-    """HQ over the unit; for a cooperating unit's work, also a lead over one of the item's lead units;
-    but never someone who acts for the unit itself, whatever else it holds: no one accepts their own work."""
+    """HQ over the unit; for a cooperating unit's work, also a lead over one of the item's lead units; for a
+    share, also the unit that passed it down (``splits``); but never someone who acts for the unit itself,
+    whatever else it holds: no one accepts their own work."""
+    if splits(persona, assignment):
+        return True
     if may_report(persona, assignment.unit.code):
         return False
     if persona.over({Role.HQ}, assignment.unit.code):
