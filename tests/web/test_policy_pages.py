@@ -35,6 +35,7 @@ def test_hq_sees_the_default_saves_its_own_and_goes_back(city, published):
     page = text(hq.get(url))
     assert 'id="edit"' in page and 'id="reset"' not in page and 'id="whose"' in page
     assert 'value="3,1"' in page  # the default's days in the form
+    assert "默认规则（本行动未单独设置）" in page and "逾期第3天起：上级单位" in page and "3天、1天" in page
     response = hq.post(url, FORM)
     assert response.status_code == 302 and response["Location"] == url
     own = Policy.objects.get(campaign=published)
