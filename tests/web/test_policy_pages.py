@@ -89,3 +89,13 @@ def test_only_hq_over_the_owner_and_a_closed_campaign_is_read_only(city, publish
     refused = hq.post(url, FORM)
     assert refused.status_code == 400 and not Policy.objects.filter(campaign=published).exists()
     assert hq.post(f"{url}reset/").status_code == 400
+
+
+def test_no_reminder_before_the_due_date_and_no_ladder(city, published):
+    hq = login(city["hq"])
+    empty = {**FORM, "before_days": " ", "day_0": "", "audience_0": "", "day_1": "", "audience_1": ""}
+    assert hq.post(f"/campaigns/{published.pk}/reminders/", empty).status_code == 302
+    own = Policy.objects.get(campaign=published)
+    assert (own.before_days, own.ladder) == ([], [])
+    page = text(hq.get(f"/campaigns/{published.pk}/reminders/"))
+    assert 'id="rule-before">无<' in page and 'id="rule-ladder">无<' in page
