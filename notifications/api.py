@@ -1,4 +1,5 @@
-"""The inbox over REST: ``/api/v1/inbox/`` lists the caller's own messages; mark one or all read."""
+"""The inbox over REST: ``/api/v1/inbox/`` lists the caller's own messages; mark one or all read. And the
+body of a campaign's reminder rules (``/api/v1/campaigns/{id}/reminder-policy/``, on ``tasks.api``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,30 @@ from rest_framework.response import Response
 
 from .inbox import inbox, link, mark_read
 from .models import Message
+from .policies import LADDER_AUDIENCES, MAX_DAYS, MAX_RECEIPT_HOURS, MAX_RUNGS
+
+
+class RungSerializer(serializers.Serializer):
+    day = serializers.IntegerField(min_value=1, max_value=MAX_DAYS, help_text="From this day overdue, daily")
+    audience = serializers.ChoiceField(choices=[str(a) for a in LADDER_AUDIENCES])
+
+
+class PolicySerializer(serializers.Serializer):
+    """A campaign's reminder rules. Answered: those in force, ``own`` false when they are the default's.
+    Put: the campaign's own, a field left out keeps its value in force."""
+
+    own = serializers.BooleanField(read_only=True, help_text="The campaign's own rules (else the default's)")
+    before_days = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_DAYS), max_length=10, required=False
+    )
+    on_the_day = serializers.BooleanField(required=False)
+    ladder = serializers.ListField(child=RungSerializer(), max_length=MAX_RUNGS, required=False)
+    behind_weekday = serializers.IntegerField(
+        min_value=0, max_value=7, required=False, help_text="1 = Monday, 0 = never"
+    )
+    receipt_hours = serializers.IntegerField(min_value=0, max_value=MAX_RECEIPT_HOURS, required=False)
+    quiet_start = serializers.TimeField(format="%H:%M", required=False)
+    quiet_end = serializers.TimeField(format="%H:%M", required=False)
 
 
 class MessageSerializer(serializers.ModelSerializer):

@@ -35,6 +35,8 @@ from .models import Audience, Event, EventKind, EventSubject, Policy
 
 K = EventKind
 
+REVIEWER_BELOW = "reviewer_below"  # SQL only (``RECIPIENTS``): its messages are worded as the reviewers'
+
 # Who hears of each kind of event. The unit's leads are those allowed to act for it (``Action.REPORT``
 # on the unit itself, as the sweep's "lead"); reviewers are HQ over the unit who do not report for it
 # themselves (``workflow.awaiting_review``); the requester is the event's ``person``.
@@ -52,6 +54,7 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     K.PASSED_DOWN: (Audience.LEAD,),
     K.COMMENTED: (Audience.LEAD,),  # a unit's own comment goes to the reviewers: ``commented``
     K.CHASED: (Audience.LEAD,),
+    K.SUBMITTED: (REVIEWER_BELOW,),  # a share submitted: the unit that split it; HQ has its review desk
 }
 
 ROLE_PARAMS = {
@@ -64,8 +67,6 @@ ROLE_PARAMS = {
 def _role_of(alias: str, action: Action) -> str:
     return f"{alias}.role IN ({', '.join(f'%({action}_role{i})s' for i in range(len(ROLES_FOR[action])))})"
 
-
-REVIEWER_BELOW = "reviewer_below"  # SQL only: its messages are worded as the reviewers'
 
 # Joins on the event ``e`` that yield ``usr``, the recipients; ``%%`` is a literal % (LIKE on the paths).
 RECIPIENTS = {
@@ -167,6 +168,13 @@ def together() -> Iterator[None]:
         _together.reset(token)
 
 
+def _worded_as(audiences: Collection[str]) -> str:
+    """The audience whose words an event's messages take besides the requester's: the first one told
+    (``REVIEWER_BELOW`` is worded as the reviewers')."""
+    to = next((a for a in audiences if a != Audience.REQUESTER), Audience.LEAD)
+    return Audience.REVIEWER if to == REVIEWER_BELOW else to
+
+
 # --- Emitting ---------------------------------------------------------------------------------------
 
 
@@ -204,7 +212,7 @@ def emit(
         actor_id=actor_id,
         person_id=person_id,
         reason=(reason or "").strip(),
-        payload={**(payload or {}), "to": next((a for a in audiences if a != Audience.REQUESTER), Audience.LEAD)},
+        payload={**(payload or {}), "to": _worded_as(audiences)},
         count=count,
         batch=uuid.uuid4().hex,
         created_at=now,
@@ -240,9 +248,14 @@ TRANSITIONS = {"return": K.RETURNED, "accept": K.ACCEPTED, "reopen": K.REOPENED}
 
 
 def transitioned(assignment, name: str, *, by, note: str = "") -> None:
-    """``workflow.transition_assignment``: a return, acceptance or reopening reaches the unit's leads."""
+    """``workflow.transition_assignment``: a return, acceptance or reopening reaches the unit's leads; a
+    share submitted reaches the leads of the unit that split it (``REVIEWER_BELOW`` alone: HQ has its
+    review desk), never one who reports for the share's unit itself. Work given by the plan (no parent)
+    is submitted to HQ's desk and tells nobody."""
     if name in TRANSITIONS:
         about_assignment(TRANSITIONS[name], assignment, by=by, reason=note)
+    elif name == "submit" and assignment.parent_id:
+        about_assignment(K.SUBMITTED, assignment, by=by, reason=note)
 
 
 ASSIGNED_ROWS = """

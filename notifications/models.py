@@ -220,6 +220,7 @@ class EventKind(models.TextChoices):
     PASSED_DOWN = "passed_down", _("Share passed down")
     COMMENTED = "commented", _("Comment on the work")
     CHASED = "chased", _("Work chased up")
+    SUBMITTED = "submitted", _("Share submitted for review")
 
 
 class EventSubject(models.TextChoices):

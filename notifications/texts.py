@@ -274,6 +274,11 @@ EVENT_TEXTS: dict[tuple[str, str, str], tuple[str, str]] = {
         HI + BY + "对{{ unit.name }}承担的" + ITEM + SEVERAL + "进行催办。"
         "{% if reason %}催办意见：“{{ reason }}”。{% endif %}请抓紧推进，按时限报送进展。",
     ),
+    ("event", "submitted", "reviewer"): (  # a share submitted: the leads of the unit that split it
+        "【待验收】{{ unit.name }}提交了{{ item.code }}项分解任务",
+        HI + "{{ unit.name }}已将" + ITEM + "的分解任务办理情况提交验收"
+        "{% if reason %}（说明：{{ reason }}）{% endif %}。请及时审核，验收通过或退回补充。",
+    ),
 }
 
 

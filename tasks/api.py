@@ -27,6 +27,8 @@ from rest_framework.views import APIView
 
 from accounts import scope
 from accounts.api import UnitSerializer, once_per_request, under
+from notifications.api import PolicySerializer
+from notifications.policies import reset_policy, rules_for, save_policy
 from ops.openapi import UPLOAD_TYPES, download_responses, refusal
 from utilities.errors import Forbidden, Refused
 from utilities.paging import BoundedPagination
@@ -221,6 +223,22 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
         body.is_valid(raise_exception=True)
         reopened = reopen_campaign(campaign=campaign, by=request.user, reason=body.validated_data["reason"])
         return Response(CampaignDetailSerializer(reopened).data)
+
+    @extend_schema(methods=["GET"], request=None, responses={200: PolicySerializer})
+    @extend_schema(methods=["PUT"], request=PolicySerializer, responses={200: PolicySerializer})
+    @extend_schema(methods=["DELETE"], request=None, responses={200: PolicySerializer})
+    @action(detail=True, methods=["get", "put", "delete"], url_path="reminder-policy", **WHOLE)
+    def reminder_policy(self, request, pk=None):
+        """The campaign's reminder rules (HQ over its owner): those in force, its own or the default's
+        (``own``); PUT saves its own (a field left out keeps its value), DELETE goes back to the default."""
+        campaign = self.get_object()
+        if request.method == "PUT":
+            body = PolicySerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            save_policy(campaign=campaign, by=request.user, **body.validated_data)
+        elif request.method == "DELETE":
+            reset_policy(campaign=campaign, by=request.user)
+        return Response(PolicySerializer(rules_for(campaign=campaign, by=request.user)).data)
 
 
 class LineOfActionViewSet(viewsets.ReadOnlyModelViewSet):

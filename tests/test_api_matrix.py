@@ -59,7 +59,7 @@ from inspections.models import (
     NoticeStatus,
     Photo,
 )
-from notifications.models import Message, Reminder
+from notifications.models import Message, Policy, Reminder
 from stats.models import Figure, Indicator, Round
 from tasks.models import Assignment, Campaign, Evidence, ExtensionRequest, Item, LineOfAction
 
@@ -186,6 +186,13 @@ class Summary:
 def status_is(status: str):
     def check(response, obj, key):
         assert response.json()["status"] == status
+
+    return check
+
+
+def own_rules(own: bool):
+    def check(response, obj, key):
+        assert response.json()["own"] is own and Policy.objects.filter(campaign=obj).exists() is own
 
     return check
 
@@ -576,6 +583,13 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     (f"{V1}/campaigns/{{id}}/reopen/", "POST"): Object(
         (Do("campaign", "manage", body=lambda c, pk: {"reason": "矩阵"}, refusal=lambda key: 400),)
     ),
+    # a campaign's reminder rules: HQ over the owner reads, saves its own, goes back to the default;
+    # seen from below: 403 (the page: 404, as HQ's campaign page)
+    (f"{V1}/campaigns/{{id}}/reminder-policy/", "GET"): Object((Do("campaign", "manage", check=own_rules(False)),)),
+    (f"{V1}/campaigns/{{id}}/reminder-policy/", "PUT"): Object(
+        (Do("campaign", "manage", body=lambda c, pk: {"receipt_hours": 14}, writes=True, check=own_rules(True)),)
+    ),
+    (f"{V1}/campaigns/{{id}}/reminder-policy/", "DELETE"): Object((Do("campaign", "manage", check=own_rules(False)),)),
     (f"{V1}/actions/", "GET"): Listing(
         rows=lambda: LineOfAction.objects.select_related("campaign__owner"),
         scoped=lambda user: LineOfAction.objects.filter(campaign__in=campaigns_scoped(user)),
@@ -1069,7 +1083,7 @@ def call(client: APIClient, path: str, method: str, do: Do, obj: Model, pk: int)
     if method == "GET":
         return client.get(url)
     body = do.body(obj, pk) if do.body else {}
-    send = client.patch if method == "PATCH" else client.post
+    send = {"PATCH": client.patch, "PUT": client.put, "DELETE": client.delete}.get(method, client.post)
     return send(url, body, format=do.fmt)
 
 
@@ -1202,6 +1216,7 @@ FINGERPRINT = (
     (Item, ("title", "due_date")),
     (Indicator, ("name", "measure", "seq", "is_active")),
     (Round, ("name", "start", "end")),
+    (Policy, ("receipt_hours",)),
 )
 
 

@@ -360,6 +360,8 @@ def _more(base: World) -> PageWorld:
                 status=status,
                 compare_to=c,
             )
+    for c in base.campaigns.values():  # their own reminder rules (the defaults' values): to go back from
+        Policy.objects.create(campaign=c)
     world.links = link_table()
     world.sessions = sessions({name: people[name] for name in PERSONAS if name != "anonymous"})
     return world
@@ -596,6 +598,20 @@ def at(name: str) -> Callable:
 
 def prefix(url: str) -> Callable:
     return lambda w, obj, key: url
+
+
+def policy_body(w, c: Campaign, key) -> dict:
+    """The reminder rules' form: the defaults, a day's acknowledgement window."""
+    return {
+        "before_days": "3,1",
+        "on_the_day": "on",
+        "day_0": "1",
+        "audience_0": "lead",
+        "behind_weekday": "1",
+        "receipt_hours": "14",
+        "quiet_start": "22:00",
+        "quiet_end": "07:30",
+    }
 
 
 def item_change_body(w, it: Item, key) -> dict:
@@ -961,6 +977,17 @@ EXPECTED: dict[str, Any] = {
             Message.objects.filter(unit__isnull=False).values_list("pk", "unit__code", "status")
             if may_manage(p, code) and (not q or status == "dead")
         },
+    ),
+    # a campaign's reminder rules: HQ over its owner (seen from below: 404, as the campaign page); a closed
+    # one is read, its save refused (tests/web/test_policy_pages.py)
+    "web:notifications-policy": Obj(
+        (Do("campaign", "manage", gate="manage", refused=404), Do("draft", "manage", gate="manage", refused=404),
+         Do("closed", "manage", gate="manage", refused=404),
+         Do("campaign", "manage", "POST", gate="manage", refused=404, ok=302, body=policy_body, writes=True,
+            to=at("web:notifications-policy")))
+    ),
+    "web:notifications-policy-reset": Obj(
+        (Do("campaign", "manage", "POST", gate="manage", refused=404, ok=302, to=at("web:notifications-policy")),)
     ),
     "web:notifications-outbox-message": Obj((Do("message", "manage", gate="manage", refused=404),)),
     "web:notifications-outbox-retry": Obj(

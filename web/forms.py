@@ -626,3 +626,118 @@ class PassDownForm(Form):
     def filled(self) -> list[tuple[int, dict]]:
         """The rows filled in, with their index in the formset."""
         return [(i, f.cleaned_data) for i, f in enumerate(self.rows.forms) if f.has_changed() and f.cleaned_data]
+
+
+# --- a campaign's reminder rules (HQ: ``notifications.policies``) --------------------------------------------
+
+LADDER_ROWS = 6
+WEEKDAYS = [
+    (0, _("Never")),
+    (1, _("Monday")),
+    (2, _("Tuesday")),
+    (3, _("Wednesday")),
+    (4, _("Thursday")),
+    (5, _("Friday")),
+    (6, _("Saturday")),
+    (7, _("Sunday")),
+]
+DAYS_LIST = re.compile(r"^\s*\d{1,3}(\s*[,，、]\s*\d{1,3})*\s*$", re.ASCII)
+
+
+class PolicyForm(Form):
+    """A campaign's reminder rules as HQ reads them: days before as "3,1", the ladder as rows (from day N
+    overdue: whom), the weekday of the behind-pace reminder, the quiet hours, the 签收 window. Each row's
+    problem is shown on the row; the service checks the whole again (``policies.problems_of``)."""
+
+    before_days = forms.CharField(
+        label=_("Remind before the due date (days)"),
+        max_length=60,
+        required=False,
+        help_text=_("Comma-separated, e.g. 3,1: three days and one day before; empty: not before"),
+    )
+    on_the_day = forms.BooleanField(label=_("Remind on the due date"), required=False)
+    behind_weekday = forms.TypedChoiceField(
+        label=_("Weekly reminder to units behind the planned pace on"), choices=WEEKDAYS, coerce=int
+    )
+    receipt_hours = forms.IntegerField(
+        label=_("Acknowledge within (working hours)"),
+        min_value=0,
+        max_value=999,
+        help_text=_(
+            "Not acknowledged (签收) after this many working hours: the unit's leads are reminded; after twice as many, the superior unit's leads. 7 = one working day, 0 = never"
+        ),
+    )
+    quiet_start = forms.TimeField(
+        label=_("Quiet hours from"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    quiet_end = forms.TimeField(
+        label=_("Quiet hours until"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+
+    def __init__(self, *args, **kwargs):
+        from notifications.models import Audience
+        from notifications.policies import LADDER_AUDIENCES
+
+        super().__init__(*args, **kwargs)
+        audiences = [("", "—"), *((a, Audience(a).label) for a in LADDER_AUDIENCES)]
+        for i in range(LADDER_ROWS):
+            self.fields[f"day_{i}"] = forms.IntegerField(
+                label=_("From day (overdue)"), min_value=1, max_value=365, required=False
+            )
+            self.fields[f"audience_{i}"] = forms.ChoiceField(label=_("Remind"), choices=audiences, required=False)
+
+    @classmethod
+    def initial_of(cls, values: dict) -> dict:
+        """The form's initial values from ``policies.values_of``."""
+        initial = {name: values[name] for name in ("on_the_day", "behind_weekday", "receipt_hours")}
+        initial["before_days"] = ",".join(str(d) for d in values["before_days"])
+        initial["quiet_start"], initial["quiet_end"] = values["quiet_start"], values["quiet_end"]
+        for i, rung in enumerate(values["ladder"][:LADDER_ROWS]):
+            initial[f"day_{i}"], initial[f"audience_{i}"] = rung["day"], rung["audience"]
+        return initial
+
+    def rows(self) -> list[tuple]:
+        return [(self[f"day_{i}"], self[f"audience_{i}"]) for i in range(LADDER_ROWS)]
+
+    def clean_before_days(self) -> list[int]:
+        text = self.cleaned_data["before_days"].strip()
+        if not text:
+            return []
+        if not DAYS_LIST.match(text):
+            raise forms.ValidationError(_("Write whole days separated by commas, e.g. 3,1"))
+        days = [int(d) for d in re.split(r"[,，、]", text)]
+        if any(not 1 <= d <= 365 for d in days):
+            raise forms.ValidationError(_("Each day must be between 1 and 365"))
+        return sorted(set(days), reverse=True)
+
+    def clean(self):
+        data = super().clean()
+        ladder, seen = [], set()
+        for i in range(LADDER_ROWS):
+            day, audience = data.get(f"day_{i}"), data.get(f"audience_{i}")
+            if f"day_{i}" in self.errors:
+                continue
+            if day and not audience:
+                self.add_error(f"audience_{i}", _("Choose whom to remind"))
+            elif audience and not day:
+                self.add_error(f"day_{i}", _("Give the day overdue from which to remind"))
+            elif day and audience:
+                if (day, audience) in seen:
+                    self.add_error(f"day_{i}", _("This row repeats another"))
+                seen.add((day, audience))
+                ladder.append({"day": day, "audience": audience})
+        start, end = data.get("quiet_start"), data.get("quiet_end")
+        if start is not None and start == end:
+            self.add_error("quiet_end", _("The quiet hours cannot start and end at the same time"))
+        data["ladder"] = ladder
+        return data
+
+    def rules(self) -> dict:
+        """The cleaned rules, as ``policies.save_policy`` takes them."""
+        from notifications.policies import FIELDS
+
+        return {name: self.cleaned_data[name] for name in FIELDS}
+
+
+class PolicyResetForm(Form):
+    pass

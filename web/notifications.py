@@ -1,5 +1,6 @@
-"""The notifications pages: a user's inbox of reminders and own settings, and HQ's outbox (what was
-sent to whom and when, what failed, what is queued) with the retry of dead letters."""
+"""The notifications pages: a user's inbox of reminders and own settings, HQ's outbox (what was
+sent to whom and when, what failed, what is queued) with the retry of dead letters, and a campaign's
+reminder rules (HQ over its owner: ``notifications.policies``)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ from django.views.decorators.http import require_POST
 from accounts import scope
 from accounts.scope import Action
 from notifications import inbox as notifications
-from notifications import outbox
-from notifications.models import Message, MessageStatus
+from notifications import outbox, policies
+from notifications.models import Audience, Message, MessageStatus
+from tasks.models import Campaign, CampaignStatus
 
-from .forms import OutboxFilterForm, PreferenceForm, RetryForm
+from .forms import WEEKDAYS, OutboxFilterForm, PolicyForm, PolicyResetForm, PreferenceForm, RetryForm
 from .pages import submit
 
 PAGE_SIZE = 50
@@ -148,3 +150,68 @@ def outbox_retry(request: HttpRequest) -> HttpResponse:
     if one is not None:
         return redirect("web:notifications-outbox-message", one)
     return redirect(f"{reverse('web:notifications-outbox')}?{request.GET.urlencode()}")
+
+
+# --- A campaign's reminder rules ------------------------------------------------------------------------
+
+
+def _campaign(request: HttpRequest, pk: int) -> Campaign:
+    """HQ over the campaign's owner (403 without the manage right anywhere; 404 for one it does not run)."""
+    _manager(request)
+    return get_object_or_404(Campaign.objects.visible_to(request.user, Action.MANAGE).select_related("owner"), pk=pk)
+
+
+def _policy_page(request: HttpRequest, campaign: Campaign, status: int = 200, **bound) -> HttpResponse:
+    rules, own = policies.in_force(campaign)
+    values = policies.values_of(rules)
+    weekdays = dict(WEEKDAYS)
+    context = {
+        "campaign": campaign,
+        "own": own,
+        "values": values,
+        "ladder": [{"day": r["day"], "who": Audience(r["audience"]).label} for r in values["ladder"]],
+        "weekday": weekdays.get(values["behind_weekday"], values["behind_weekday"]),
+        "form": bound.get("form") or PolicyForm(initial=PolicyForm.initial_of(values)),
+        "reset_form": bound.get("reset_form") or PolicyResetForm(),
+        "closed": campaign.status == CampaignStatus.CLOSED,
+    }
+    return render(request, "notifications/policy.html", context, status=status)
+
+
+@login_required
+def policy(request: HttpRequest, pk: int) -> HttpResponse:
+    """The campaign's reminder rules in force — its own, else the default's, said so — and the form that
+    saves its own (``policies.save_policy``)."""
+    campaign = _campaign(request, pk)
+    if request.method != "POST":
+        return _policy_page(request, campaign)
+    form = PolicyForm(request.POST)
+
+    def call(data):
+        policies.save_policy(campaign=campaign, by=request.user, **form.rules())
+        return _("Reminder rules saved: they apply from the next sweep."), reverse(
+            "web:notifications-policy", args=[pk]
+        )
+
+    return submit(
+        request, form, call, page=lambda status, **b: _policy_page(request, campaign, status, **b), key="form"
+    )
+
+
+@login_required
+@require_POST
+def policy_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """Back to the default rules: the campaign's own are deleted (``policies.reset_policy``)."""
+    campaign = _campaign(request, pk)
+
+    def call(data):
+        done = policies.reset_policy(campaign=campaign, by=request.user)
+        message = (
+            _("The campaign follows the default rules again.")
+            if done
+            else _("The campaign already follows the default rules.")
+        )
+        return message, reverse("web:notifications-policy", args=[pk])
+
+    page = lambda status, **b: _policy_page(request, campaign, status, **b)  # noqa: E731
+    return submit(request, PolicyResetForm(request.POST), call, page=page, key="reset_form")

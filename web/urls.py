@@ -66,6 +66,8 @@ urlpatterns = [
     path("outbox/", notifications.outbox_page, name="notifications-outbox"),
     path("outbox/retry/", notifications.outbox_retry, name="notifications-outbox-retry"),
     path("outbox/<int:pk>/", notifications.outbox_message, name="notifications-outbox-message"),
+    path("campaigns/<int:pk>/reminders/", notifications.policy, name="notifications-policy"),
+    path("campaigns/<int:pk>/reminders/reset/", notifications.policy_reset, name="notifications-policy-reset"),
     # stats
     path("stats/", stats.statistics, name="stats"),
     path("stats/report/", stats.report, name="stats-report"),

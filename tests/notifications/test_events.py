@@ -216,6 +216,37 @@ def test_an_extension_is_asked_of_the_unit_above_in_the_work_too(city, published
     assert not both.messages.exists()
 
 
+def test_a_share_submitted_reaches_the_unit_that_split_it_only(city, published):
+    """The splitting unit's leads review a share (``workflow.split_reviewable``): they hear it was submitted;
+    the submitter, HQ (its review desk) and whoever reports for the station itself do not."""
+    Item.objects.filter(code="2.1").update(target_value=100, target_comparator="ge", target_unit="起")
+    parent = get("2.1", "330310")
+    pass_down(
+        assignment=parent,
+        by=city["east_lead"],
+        shares=[Share(unit=city.units["33031001"], target=Decimal(60))],
+        keep_remainder=True,
+    )
+    both = make_user("both", city.units["330310"], *((Role.UNIT_LEAD, city.units[u]) for u in ("330310", "33031001")))
+    station2 = make_user("station_lead2", city.units["33031001"], (Role.UNIT_LEAD, city.units["33031001"]))
+    share = get("2.1", "33031001")
+    transition_assignment(assignment=share, name="submit", by=city["station_lead"], confirm_shortfall=True)
+    got = told("submitted")
+    assert got == {"east_lead": ["【待验收】城关派出所提交了2.1项分解任务"]}  # not hq, both, station_lead(2)
+    message = Message.objects.get(event__kind="submitted", channel=Channel.INBOX)
+    assert "提交验收" in message.body and link(message) == f"/assignments/{share.pk}/"
+    assert not both.messages.exists() and not station2.messages.exists()
+
+
+def test_work_given_by_the_plan_submitted_tells_nobody(city, published):
+    """No parent: HQ's review desk shows it; and the item's lead unit is not told of a cooperating unit's work."""
+    zhi = make_user("zhi_lead", city.units["330302"], (Role.UNIT_LEAD, city.units["330302"]))
+    for item, unit in (("2.1", "330310"), ("1.2", "330310")):
+        transition_assignment(assignment=get(item, unit), name="submit", by=city["east_lead"], confirm_shortfall=True)
+    assert not Event.objects.filter(kind="submitted").exists() and told() == {}
+    assert not zhi.messages.exists()
+
+
 # --- Pass down, comments ---------------------------------------------------------------------------------------
 
 

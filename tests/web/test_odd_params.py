@@ -216,6 +216,18 @@ PAGE_PARAMS: dict[str, Page] = {
     "web:notifications-outbox": Page(("q", "status", "channel", "about", "page")),
     "web:notifications-outbox-retry": Page(("q", "status", "channel", "about"), post=("message",)),
     "web:notifications-outbox-message": Page(),
+    "web:notifications-policy": Page(
+        post=(
+            "before_days",
+            "on_the_day",
+            "behind_weekday",
+            "receipt_hours",
+            "quiet_start",
+            "quiet_end",
+            *(f"{field}_{i}" for i in range(6) for field in ("day", "audience")),
+        )
+    ),
+    "web:notifications-policy-reset": Page(post=()),
     "web:accounts-tokens": Page(post=()),
     "web:inspections-findings": Page(("q", "status", "overdue", "mine", "campaign", "page")),
     "web:inspections-finding-new": Page(
