@@ -256,6 +256,13 @@ def seed_progress(campaign: Campaign, *, today: date, seed: int = 2026, evidence
     new_reports, events, files = [], [], []
     for a in rows:
         plan = plans[a.pk]
+        # 签收: most units acknowledge their work within a day or two of publication, and any unit that
+        # has reported has (its first report stamps it, as ``receipts.stamp`` does); a few never have
+        if a.unit_id in reporters:
+            draw = random.Random(f"{seed}:ack:{a.unit.code}:{a.item.code}")
+            if plan.status != S.PENDING or draw.random() < 0.85:
+                a.acknowledged_at = _at(campaign.start, 9, 0) + timedelta(hours=draw.randint(1, 40))
+                a.acknowledged_by_id = reporters[a.unit_id]
         if plan.status == S.PENDING:
             continue
         lead = reporters.get(a.unit_id) or hq
@@ -314,7 +321,7 @@ def seed_progress(campaign: Campaign, *, today: date, seed: int = 2026, evidence
                 last = by_assignment[a.pk][-1]
                 if evidence:
                     files.append(_evidence(a, last, photo, digest))
-        _update([a for a in rows if plans[a.pk].status != S.PENDING])
+        _update([a for a in rows if plans[a.pk].status != S.PENDING or a.acknowledged_at])
         Evidence.objects.bulk_create(files, batch_size=500)
         audit.record(events)
     return sum(plans[a.pk].status != S.PENDING for a in rows)
@@ -327,8 +334,8 @@ def _update(rows: list[Assignment]) -> None:
     table = Assignment._meta.db_table
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {table} SET status = %s, progress = %s, submitted_on = %s, version = %s, updated_at = %s "  # noqa: S608
-            "WHERE id = %s",
+            f"UPDATE {table} SET status = %s, progress = %s, submitted_on = %s, version = %s, updated_at = %s, "  # noqa: S608
+            "acknowledged_at = %s, acknowledged_by_id = %s WHERE id = %s",
             [
                 (
                     a.status,
@@ -336,6 +343,8 @@ def _update(rows: list[Assignment]) -> None:
                     ops.adapt_datefield_value(a.submitted_on),
                     a.version,
                     ops.adapt_datetimefield_value(a.updated_at),
+                    ops.adapt_datetimefield_value(a.acknowledged_at),
+                    a.acknowledged_by_id,
                     a.pk,
                 )
                 for a in rows

@@ -160,6 +160,11 @@ def test_demo_loads_the_city_and_its_77_item_plan(demo):
     first = Notice.objects.get(campaign=demo, seq=1)
     assert first.number == f"江公督〔{TODAY.year}〕1号" and first.findings.exists()
     assert Finding.objects.filter(campaign=demo, inspection=None).count() == 1  # the self-inspection
+    # 签收: every unit that reported has acknowledged its work; most of the rest too, a few not yet
+    work = Assignment.objects.filter(campaign=demo, is_active=True)
+    assert not work.exclude(status="pending").filter(acknowledged_at=None).exists()
+    waiting = work.filter(status="pending")
+    assert 0 < waiting.filter(acknowledged_at=None).count() < waiting.count() / 3
 
 
 @pytest.mark.parametrize("seed", ["plan.docx", "plan.yaml"])
