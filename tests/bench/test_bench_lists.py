@@ -35,30 +35,6 @@ def test_the_benchmark_runs_on_a_tiny_province():
     assert not Campaign.objects.exists()  # cleaned up
 
 
-def _drop_scale_databases():
-    from django.db import connection
-
-    from bench.timing import SCALES, scale_suffix
-
-    with connection.cursor() as cursor:
-        for scale in SCALES:
-            if suffix := scale_suffix(scale):
-                name = connection.ops.quote_name(connection.settings_dict["NAME"] + suffix)
-                cursor.execute(f"DROP DATABASE IF EXISTS {name}")
-
-
-@pytest.fixture
-def scale_databases():
-    """The sizes' own databases the curve creates beside the test database, dropped afterwards."""
-    from django.conf import settings
-
-    if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
-        pytest.skip("each size is its own PostgreSQL database")
-    _drop_scale_databases()
-    yield
-    _drop_scale_databases()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_scale_curve_builds_each_size_once_and_prints_them_side_by_side(scale_databases):
     """--scale 0.5 1 2: the plan's items halved and doubled, each size in its own database (kept: the
