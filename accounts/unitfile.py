@@ -182,43 +182,84 @@ def import_units(
 
 
 def _apply(rows: list[UnitRow], result: UnitImportResult, by: User | None, source: str) -> None:
+    """Set-based: the tree is read once, new units' materialised paths are computed here (treebeard's
+    steps) and inserted one statement per level, their parents' ``numchild`` and the renames written in
+    one statement each; only a move goes through treebeard, unit by unit (moves are rare)."""
     units = {u.code: u for u in Unit.objects.select_for_update().all()}
+    by_path = {u.path: u for u in units.values()}
     parent_of = {r.code: r.parent_code for r in rows}
-    events = []
-    for row in sorted(rows, key=lambda r: _depth(r.code, parent_of)):
+    ordered = sorted(rows, key=lambda r: _depth(r.code, parent_of))
+    created = _create(ordered, units, by_path)
+    events, renamed = [], []
+    for row in ordered:
         fields = {"name": row.name, "kind": row.kind, "short_name": row.short_name}
-        unit = units.get(row.code)
-        parent = units.get(row.parent_code) if row.parent_code else None
-        if unit is None:
-            unit = Unit(code=row.code, **fields)
-            if parent is None:
-                Unit.objects.add_root(instance=unit)
-            else:
-                Unit.objects.add_child(parent, instance=unit)
-            units[row.code] = unit
+        unit = units[row.code]
+        if row.code in created:
             result.created.append(row.code)
             events.append(audit.event(unit, "unit.created", actor=by, changes=fields, unit=unit, source=source))
             continue
-        before = {k: getattr(unit, k) for k in fields}
-        changes = audit.diff(before, fields)
-        unit.refresh_from_db(fields=["path", "depth", "numchild"])
-        current_parent = Unit.objects.get_parent(unit)
-        if (current_parent.code if current_parent else "") != row.parent_code:
-            if parent is None:
-                root = Unit.objects.get_last_root_node()
-                Unit.objects.move(unit, root, "last-sibling")
-            else:
-                parent.refresh_from_db(fields=["path", "depth", "numchild"])
-                Unit.objects.move(unit, parent, "last-child")
-            changes["parent_code"] = [current_parent.code if current_parent else "", row.parent_code]
+        changes = audit.diff({k: getattr(unit, k) for k in fields}, fields)
+        parent = by_path.get(unit.path[: -Unit.steplen]) if unit.depth > 1 else None
+        current = parent.code if parent else ""
+        if current != row.parent_code:
+            _move(unit, units.get(row.parent_code) if row.parent_code else None)
+            changes["parent_code"] = [current, row.parent_code]
             result.moved.append(row.code)
         if changes:
             for key, value in fields.items():
                 setattr(unit, key, value)
-            Unit.objects.filter(pk=unit.pk).update(**fields)
+            renamed.append(unit)
             if set(changes) - {"parent_code"}:
                 result.updated.append(row.code)
             events.append(audit.event(unit, "unit.updated", actor=by, changes=changes, unit=unit, source=source))
         else:
             result.unchanged += 1
+    if renamed:
+        Unit.objects.bulk_update(renamed, ["name", "kind", "short_name"], batch_size=1000)
     audit.record(events)
+
+
+def _create(ordered: list[UnitRow], units: dict[str, Unit], by_path: dict[str, Unit]) -> set[str]:
+    """Insert the units the tree lacks, parents first: each gets the path treebeard's ``add_child`` /
+    ``add_root`` would give it (after its parent's last child); one INSERT per level, then one UPDATE
+    of the parents' ``numchild``. Returns the codes created; ``units`` and ``by_path`` gain them."""
+    last: dict[str, str] = {}  # parent path ("" for the roots) -> its last child's path
+    for path in by_path:
+        parent = path[: -Unit.steplen]
+        if path > last.get(parent, ""):
+            last[parent] = path
+    levels: dict[int, list[Unit]] = {}
+    grown: dict[str, int] = {}  # parent path -> children added
+    for row in ordered:
+        if row.code in units:
+            continue
+        parent_path = units[row.parent_code].path if row.parent_code else ""
+        depth = len(parent_path) // Unit.steplen + 1
+        after = last.get(parent_path)
+        path = Unit(path=after)._inc_path() if after else Unit._get_path(parent_path, depth, 1)
+        last[parent_path] = path
+        unit = Unit(code=row.code, name=row.name, kind=row.kind, short_name=row.short_name, path=path, depth=depth)
+        units[row.code] = by_path[path] = unit
+        levels.setdefault(depth, []).append(unit)
+        if parent_path:
+            grown[parent_path] = grown.get(parent_path, 0) + 1
+    for depth in sorted(levels):
+        Unit.objects.bulk_create(levels[depth], batch_size=2000)
+    parents = []
+    for parent_path, added in grown.items():
+        parent = by_path[parent_path]
+        parent.numchild += added
+        parents.append(parent)
+    if parents:
+        Unit.objects.bulk_update(parents, ["numchild"], batch_size=1000)
+    return {u.code for level in levels.values() for u in level}
+
+
+def _move(unit: Unit, parent: Unit | None) -> None:
+    """Move ``unit`` (and its subtree) under ``parent``, or to the last root, through treebeard."""
+    unit.refresh_from_db(fields=["path", "depth", "numchild"])
+    if parent is None:
+        Unit.objects.move(unit, Unit.objects.get_last_root_node(), "last-sibling")
+    else:
+        parent.refresh_from_db(fields=["path", "depth", "numchild"])
+        Unit.objects.move(unit, parent, "last-child")

@@ -75,12 +75,22 @@ from bench.province import (
 from bench.supervision import SUPERVISION, Seeder
 from bench.supervision import Size as SupervisionSize
 from bench.supervision import people as supervision_people
-from bench.timing import WARMUP, BenchCommand, Target, Timed, explain, explain_page, load_line, load_summary, time_page
+from bench.timing import (
+    WARMUP,
+    ScaledBenchCommand,
+    Target,
+    Timed,
+    explain,
+    explain_page,
+    load_line,
+    load_summary,
+    time_page,
+)
 from boards.models import Export, Weights
 from inspections.models import Finding
 from stats.demo import CATALOGUE as DEMO_CATALOGUE
 from stats.models import Figure, Indicator, Round
-from tasks.models import Assignment, Campaign, CampaignStatus
+from tasks.models import Assignment, Campaign, CampaignStatus, Item
 from utilities.db import fast_paths
 
 CAMPAIGN_NAME = "全省公安机关夏季治安打击整治“百日行动”（看板基准测试）"
@@ -541,8 +551,9 @@ class Report:
     load: list[tuple[float, float, float]] = field(default_factory=list)
 
 
-class Command(BenchCommand):
+class Command(ScaledBenchCommand):
     scratch = SCRATCH
+    curve_what = "each request"
     help = (
         "Benchmark the HQ boards — battle board, ranking, statistics totals with 同比/环比 — as HQ (the "
         "province) and a city's leader, on the synthetic province of bench_plan_import with findings and "
@@ -550,7 +561,7 @@ class Command(BenchCommand):
         "requests, SQL queries per request (the same under a province, a city and a county), and beside each "
         "the bare SQL aggregate computing the same numbers, timed as often in the same run. The data is kept "
         "and reused; --reset deletes every unit, campaign and record first (scratch databases only). "
-        + SCRATCH.example("[--repeat 30] [--explain] [--json]")
+        + SCRATCH.example("[--repeat 30] [--scale 0.5 1 2] [--explain] [--json]")
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -564,10 +575,13 @@ class Command(BenchCommand):
             metavar="N",
             help="EXPLAIN (ANALYZE, BUFFERS) the statements of request N (1-based; default all) and its bare SQL",
         )
+        self.scale_arguments(parser)
         self.output_arguments(parser, rebuild=True)
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        self.as_json = options["json"]
+    def curve_point(self, summary: dict[str, Any]) -> tuple[int, list[tuple[str, float, int]]]:
+        return summary["assignments"], [(r["name"], r["p95_ms"], r["queries"]) for r in summary["requests"]]
+
+    def handle_scale(self, **options: Any) -> None:
         self.time_machine()  # needed to measure: missing, say so before building
         size = Size(**{name: options[name] for name in asdict(Size())})
         self.at_least_one(options, ("repeat", *asdict(size)))
@@ -603,10 +617,17 @@ class Command(BenchCommand):
         days = (END - START).days + 1
         expected = units * days * size.indicators
         figures = Figure.objects.filter(campaign__in=ours).count()
-        if figures == expected and Unit.objects.count() == units and Finding.objects.count() == size.findings:
+        items = Item.objects.filter(campaign__in=ours).count()
+        if (
+            figures == expected
+            and Unit.objects.count() == units
+            and Finding.objects.count() == size.findings
+            and items == size.items
+        ):
             return True
         raise CommandError(
-            f"The benchmark's data here has another size ({figures:,} figures this year, {expected:,} asked) "
+            f"The benchmark's data here has another size ({figures:,} figures this year, {expected:,} asked; "
+            f"{items} items, {size.items} asked) "
             "or its build did not finish; pass --reset."
         )
 

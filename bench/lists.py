@@ -45,8 +45,8 @@ from bench.province import (
     vacuum_analyze,
 )
 from bench.timing import (
-    BenchCommand,
     Explained,
+    ScaledBenchCommand,
     Target,
     Timed,
     explain_lines,
@@ -127,15 +127,16 @@ def _spread_sql() -> tuple[str, list[Any]]:
     return sql, params
 
 
-class Command(BenchCommand):
+class Command(ScaledBenchCommand):
     scratch = SCRATCH
+    curve_what = "each page"
     help = (
         "Benchmark the assignment API pages a station lead, a sub-bureau lead and HQ open all day, "
         "on the synthetic province of bench_plan_import (≈114,000 assignments) in a scratch PostgreSQL "
         "database: p50/p95/max over in-process requests and SQL queries per request. It builds its own "
         "units and users, so it refuses a database that already holds units or campaigns (--reset "
         "deletes them, scratch databases only). 'Today' is moved to --today with time_machine. "
-        + SCRATCH.example("[--explain] [--json]")
+        + SCRATCH.example("[--scale 0.5 1 2] [--explain] [--json]")
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -151,10 +152,17 @@ class Command(BenchCommand):
         )
         parser.add_argument("--keep", action="store_true", help="Leave the data in place (for --reuse)")
         parser.add_argument("--reuse", action="store_true", help="Measure the data a --keep run left, no rebuild")
+        self.scale_arguments(parser)
         self.output_arguments(parser)
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        self.as_json = options["json"]
+    def scaled_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """A size of the curve keeps its data and measures it again next time (unless --reset)."""
+        return {"keep": True, "reuse": options["reuse"] or ("found" if not options["reset"] else False)}
+
+    def curve_point(self, summary: dict[str, Any]) -> tuple[int, list[tuple[str, float, int]]]:
+        return summary["assignments"], [(t["name"], t["p95_ms"], t["queries"]) for t in summary["targets"]]
+
+    def handle_scale(self, **options: Any) -> None:
         self.time_machine()  # needed to measure: missing, say so before building
         self.at_least_one(options, ("requests", "stations", "cities", "subbureaus", "items"))
         if not START <= options["today"] <= END:
@@ -164,9 +172,12 @@ class Command(BenchCommand):
             raise CommandError("--reuse measures the data in place; it cannot be combined with --reset")
         rows = province_rows(options["cities"], options["subbureaus"], options["stations"])
         report = Report()
-        build = claim_scratch(
-            SCRATCH, reset=options["reset"], progress=self.progress, reuse=self._reused if options["reuse"] else None
-        )
+        reuse = None
+        if options["reuse"] == "found":  # a size of the curve: its earlier run's data, if there is any
+            reuse = self._found
+        elif options["reuse"]:
+            reuse = self._reused
+        build = claim_scratch(SCRATCH, reset=options["reset"], progress=self.progress, reuse=reuse)
         try:
             if build:
                 self._build(rows, options, report)
@@ -192,6 +203,10 @@ class Command(BenchCommand):
         if not Campaign.objects.filter(code=CODE).exists() or self._users().count() != len(PERSONAS):
             raise CommandError(f"--reuse: no data from an earlier `bench_lists --keep` run here. {SCRATCH.hint}")
         return True
+
+    def _found(self) -> bool:
+        """An earlier run's data here (checked as --reuse checks it), or nothing: build."""
+        return Campaign.objects.filter(code=CODE).exists() and self._reused()
 
     def _users(self):
         return User.objects.filter(username__in=[USER_PREFIX + p for p in PERSONAS])

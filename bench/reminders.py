@@ -66,7 +66,7 @@ from bench.province import (
     province_rows,
     vacuum_analyze,
 )
-from bench.timing import BenchCommand, load_line, load_summary, statement_shape
+from bench.timing import ScaledBenchCommand, load_line, load_summary, statement_shape
 from bench.worker import CpuMeter, Receiver, Worker, database_url, postgres_pids
 from notifications import sweep
 from notifications.models import Channel, DeliveryAttempt, Message, MessageStatus, Preference, Reminder
@@ -496,8 +496,9 @@ def _fraction_label(fraction: float) -> str:
     return known.get(fraction, f"{fraction:.0%}")
 
 
-class Command(BenchCommand):
+class Command(ScaledBenchCommand):
     scratch = SCRATCH
+    curve_what = "each sweep (one run each: its wall time in the p95 column)"
     help = (
         "Benchmark the reminders on the synthetic province of bench_plan_import (≈114,000 assignments, "
         "≈5% open and due on a step of the default rules around --today) in a scratch PostgreSQL "
@@ -506,7 +507,8 @@ class Command(BenchCommand):
         "(concurrency 1, a Redis database of its own, emptied before and after) to the in-app inbox, "
         "Django's locmem mail backend and a local webhook server, in messages per second overall and per "
         "channel. It builds its own units and users, so it refuses a database that already holds units or "
-        "campaigns (--reset deletes them, scratch databases only). " + SCRATCH.example("[--json]")
+        "campaigns (--reset deletes them, scratch databases only). "
+        + SCRATCH.example("[--scale 0.5 1 2] [--no-delivery] [--json]")
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -533,12 +535,26 @@ class Command(BenchCommand):
             default=True,
             help="After the delivery of everything at once, deliver the same messages again one channel at a time",
         )
+        parser.add_argument(
+            "--delivery",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="Deliver what the sweep queued through a Celery worker (--no-delivery: the sweeps alone)",
+        )
         parser.add_argument("--timeout", type=float, default=900, help="Seconds a delivery pass may take (default 900)")
         parser.add_argument("--keep", action="store_true", help="Leave the data in place")
+        self.scale_arguments(parser)
         self.output_arguments(parser)
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        self.as_json = options["json"]
+    def curve_point(self, summary: dict[str, Any]) -> tuple[int, list[tuple[str, float, int]]]:
+        """Each sweep is one run: its wall time stands in the p95 column."""
+        sweep = summary["sweep"]
+        runs = [*sweep["sizes"], *([sweep["second"]] if sweep["second"] else [])]
+        return summary["assignments"], [
+            (f"sweep, {r['label']}", round(r["wall_s"] * 1000, 1), r["queries"]) for r in runs
+        ]
+
+    def handle_scale(self, **options: Any) -> None:
         time_machine = self.time_machine()
         import redis
 
@@ -579,7 +595,8 @@ class Command(BenchCommand):
                     with time_machine.travel(self.now, tick=True):
                         self._sweeps(report, fractions)
                     store.flushdb()  # anything the sweeps queued: the drains are timed from now on
-                    self._deliver(Path(tmp), report, options)
+                    if options["delivery"]:
+                        self._deliver(Path(tmp), report, options)
                 report.load.append(os.getloadavg())
         finally:
             store.flushdb()

@@ -439,3 +439,170 @@ class BenchCommand(BaseCommand):
             load.append(os.getloadavg())
             yield
             load.append(os.getloadavg())
+
+
+# --- The scale curve (issue 19, item 4) ---------------------------------------------------------------
+
+SCALES = (0.5, 1.0, 2.0)  # ≈57k / 114k / 228k assignments on the default province
+
+
+def scale_suffix(scale: float) -> str:
+    """The scratch database of a scale is the given one's name plus this ("" at 1: the database itself)."""
+    return "" if scale == 1 else "_x" + f"{scale:g}".replace(".", "_")
+
+
+def scaled_items(items: int, scale: float) -> int:
+    """A bigger plan is more items for the same units: ``items`` × ``scale`` (at least 1)."""
+    return max(1, round(items * scale))
+
+
+@contextmanager
+def scale_database(scale: float, progress: Callable[[str], None]) -> Iterator[str]:
+    """The default connection on the scratch database of ``scale`` (``scale_suffix``), created and
+    migrated the first time, then kept: each size is built once and reused. Back on the given database
+    afterwards. Scale 1 is the given database itself."""
+    settings_dict = connection.settings_dict
+    base = settings_dict["NAME"]
+    suffix = scale_suffix(scale)
+    if not suffix:
+        yield base
+        return
+    if connection.vendor != "postgresql":
+        raise CommandError(f"--scale {scale:g} needs PostgreSQL: each size is built in a database of its own")
+    name = base + suffix
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        exists = cursor.fetchone() is not None
+        if not exists:
+            cursor.execute(f"CREATE DATABASE {connection.ops.quote_name(name)}")
+    connection.close()
+    settings_dict["NAME"] = name
+    _forget_ids()
+    try:
+        if not exists:
+            from django.core.management import call_command
+
+            started = time.perf_counter()
+            call_command("migrate", verbosity=0, interactive=False)
+            progress(f"--scale {scale:g}: created and migrated {name} ({time.perf_counter() - started:.1f} s)")
+        yield name
+    finally:
+        connection.close()
+        settings_dict["NAME"] = base
+        _forget_ids()
+
+
+def _forget_ids() -> None:
+    """Ids Django caches per connection alias, which another database numbers otherwise."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+
+
+@dataclass
+class CurvePoint:
+    """One size of the curve: its database, assignments and, per measured thing, p95 (ms) and queries."""
+
+    scale: float
+    database: str
+    items: int
+    assignments: int
+    rows: list[tuple[str, float, int]]  # name, p95 ms, queries
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "scale": self.scale,
+            "database": self.database,
+            "items": self.items,
+            "assignments": self.assignments,
+            "measured": [{"name": n, "p95_ms": p95, "queries": q} for n, p95, q in self.rows],
+        }
+
+
+def curve_lines(points: list[CurvePoint], what: str) -> list[str]:
+    """The sizes side by side: p95 and queries of each measured thing per size, and the growth of the
+    p95 from the smallest size to the largest (× growth); a query count that changes is flagged."""
+    width = 22
+    lines = [
+        "",
+        f"scale curve: {what} at each size (p95 ms / queries); × = p95 at the largest size ÷ at the smallest",
+        f"  {'scale':38}" + "".join(f"{p.scale:>{width}g}" for p in points) + f"{'×':>8}",
+        f"  {'assignments':38}" + "".join(f"{p.assignments:>{width},}" for p in points),
+        f"  {'items':38}" + "".join(f"{p.items:>{width}}" for p in points),
+    ]
+    for i, (name, _p95, _q) in enumerate(points[0].rows):
+        cells = [p.rows[i] if i < len(p.rows) else (name, 0.0, 0) for p in points]
+        growth = cells[-1][1] / cells[0][1] if cells[0][1] else 0.0
+        flag = "" if len({q for _, _, q in cells}) == 1 else "  queries GROW"
+        lines.append(
+            f"  {name[:37]:38}"
+            + "".join(f"{f'{p95:.1f} ms / {q}':>{width}}" for _, p95, q in cells)
+            + f"{growth:>7.2f}×{flag}"
+        )
+    lines.append("  databases: " + ", ".join(f"{p.scale:g} {p.database}" for p in points))
+    return lines
+
+
+class ScaledBenchCommand(BenchCommand):
+    """A benchmark with a scale curve: ``--scale 0.5 1 2`` runs it once per size, each in its own scratch
+    database (``scale_database``), the plan's items scaled (``scaled_items``), and prints, after each
+    size's own report, the sizes side by side (``curve_lines``). With --json: one object, ``runs`` (each
+    size's report) and ``curve``. Without --scale it runs once, as before. A subclass measures one size
+    in ``handle_scale`` (its report through ``printed_json``) and says what to compare in ``curve_point``."""
+
+    curve_what = "what was measured"
+    collecting = False
+    last_summary: dict[str, Any] | None = None
+
+    def scale_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--scale",
+            type=float,
+            nargs="+",
+            choices=SCALES,
+            metavar="S",
+            help="Sizes to measure, of 0.5 1 2 (≈57k / 114k / 228k assignments: the items × S), each in its own "
+            "scratch database (the name plus _x0_5, –, _x2; created and migrated when missing), built once and "
+            "reused; the figures printed side by side",
+        )
+
+    def handle_scale(self, **options: Any) -> None:
+        raise NotImplementedError
+
+    def curve_point(self, summary: dict[str, Any]) -> tuple[int, list[tuple[str, float, int]]]:
+        """(assignments, [(name, p95 ms, queries)]) of one size's report."""
+        raise NotImplementedError
+
+    def scaled_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """What a run of the curve changes besides the items (e.g. keep the data to reuse it)."""
+        return {}
+
+    def printed_json(self, summary: dict[str, Any], **dumps: Any) -> bool:
+        self.last_summary = summary
+        if self.collecting:
+            return self.as_json  # the one object comes at the end; the text report of each size now
+        return super().printed_json(summary, **dumps)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.as_json = options["json"]
+        if not options.get("scale"):
+            self.handle_scale(**options)
+            return
+        self.collecting = True
+        points, runs = [], []
+        for scale in sorted(set(options["scale"])):
+            items = scaled_items(options["items"], scale)
+            with scale_database(scale, self.progress) as database:
+                self.progress(f"--scale {scale:g}: {items} items, database {database}")
+                self.last_summary = None
+                self.handle_scale(**{**options, "items": items, **self.scaled_options(options)})
+            summary = self.last_summary or {}
+            assignments, rows = self.curve_point(summary)
+            points.append(CurvePoint(scale, database, items, assignments, rows))
+            runs.append({"scale": scale, **summary})
+        if self.as_json:
+            self.stdout.write(
+                json.dumps({"runs": runs, "curve": [p.summary() for p in points]}, ensure_ascii=False, default=str)
+            )
+        else:
+            self.stdout.write("\n".join(curve_lines(points, self.curve_what)))

@@ -111,3 +111,66 @@ def test_command_dry_run_and_errors(tmp_path, capsys):
     assert "新增 5 个单位" in capsys.readouterr().out and Unit.objects.count() == 0
     with pytest.raises(CommandError, match="1 处错误"):
         call_command("import_units", str(write(tmp_path, CSV + "X,,3303,分局\n")))
+
+
+def _units_csv(tmp_path, rows, name="tree.csv"):
+    from bench.province import write_units_csv
+
+    path = tmp_path / name
+    write_units_csv(path, rows)
+    return path
+
+
+def _tree_is_sound():
+    assert all(not problems for problems in Unit.objects.find_problems())  # treebeard's own check
+    for unit in Unit.objects.all():  # numchild and depth as treebeard keeps them
+        assert unit.numchild == Unit.objects.filter(path__startswith=unit.path, depth=unit.depth + 1).count()
+        assert unit.depth == len(unit.path) // Unit.steplen
+
+
+@pytest.mark.django_db
+def test_the_query_count_does_not_grow_with_the_units(tmp_path):
+    """Set-based: one INSERT per level, the audit events in one batch; 10 units or 300, the same count."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.province import province_rows
+
+    counts = []
+    for n, rows in enumerate((province_rows(1, 2, 4), province_rows(3, 12, 280))):
+        AuditEvent.objects.all().delete()  # they protect their units
+        Unit.objects.all().delete()
+        with CaptureQueriesContext(connection) as ctx:
+            result = import_units(path=_units_csv(tmp_path, rows, f"tree{n}.csv"))
+        assert len(result.created) == len(rows) == Unit.objects.count()
+        assert AuditEvent.objects.filter(verb="unit.created", unit__isnull=False).count() == len(rows)
+        counts.append(len(ctx.captured_queries))
+        _tree_is_sound()
+    assert counts[0] == counts[1], counts
+    with CaptureQueriesContext(connection) as ctx:
+        again = import_units(path=_units_csv(tmp_path, rows, "again.csv"))
+    assert again.unchanged == len(rows) and len(ctx.captured_queries) <= 5
+
+
+@pytest.mark.django_db
+def test_new_units_go_after_the_children_already_there_and_moves_carry_them(tmp_path):
+    """A second file adds stations beside existing ones, a unit under a new parent, and a new station
+    under a unit that moves: the paths are treebeard's, the tree stays sound."""
+    import_units(path=write(tmp_path, CSV))
+    first = Unit.objects.get(code="33031001").path
+    more = CSV.replace("330320,城西分局,3303,分局", "330320,城西分局,330330,分局") + "\n".join(
+        [
+            "33031003,西湖派出所,330310",
+            "330330,城南分局,3303",
+            "33032001,城西派出所,330320",
+            "3304,临川市公安局,",
+        ]
+    )
+    result = import_units(path=write(tmp_path, more + "\n", "more.csv"))
+    assert sorted(result.created) == ["33031003", "33032001", "330330", "3304"] and result.moved == ["330320"]
+    new = Unit.objects.get(code="33031003")
+    assert new.path > Unit.objects.get(code="33031002").path > first and Unit.objects.get(code="33031001").path == first
+    assert Unit.objects.get_parent(Unit.objects.get(code="330320")).code == "330330"
+    assert Unit.objects.get_parent(Unit.objects.get(code="33032001")).code == "330320"
+    assert Unit.objects.get(code="3304").depth == 1 and Unit.objects.get(code="330330").numchild == 1
+    _tree_is_sound()

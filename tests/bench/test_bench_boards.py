@@ -60,3 +60,22 @@ def test_the_benchmark_runs_on_a_tiny_province_and_a_second_run_reuses_it():
     assert chase["chased"] == chase["asked"] > 0 and chase["units_told"] >= 1
     assert chase["messages"] >= chase["units_told"] and chase["seconds"] > 0 and chase["queries"] > 0
     assert not Event.objects.filter(kind="chased").exists() and not User.objects.filter(username__contains="lead_")
+
+
+@pytest.mark.django_db(transaction=True)  # each size is its own database: the test's transaction cannot span them
+def test_the_scale_curve_prints_each_board_at_each_size(scale_databases):
+    """--scale 0.5 2: half and twice the items, each in its own database, the boards' p95 and queries
+    side by side (the rollup: the same queries whatever the size)."""
+    size = {k: v for k, v in TINY.items() if k != "repeat"} | {"repeat": 2, "items": 6}
+    out = StringIO()
+    call_command("bench_boards", "--scale", "0.5", "2", stdout=out, stderr=StringIO(), **size)
+    text = out.getvalue()
+    curve = text[text.index("scale curve: each request") :]
+    assert re.search(r"^\s+items\s+3\s+12\s*$", curve, re.MULTILINE), curve
+    counts = re.search(r"^\s+assignments\s+([\d,]+)\s+([\d,]+)\s*$", curve, re.MULTILINE)
+    half, double = (int(c.replace(",", "")) for c in counts.groups())
+    assert 0 < half < double
+    for probe in bench.PROBES:
+        row = re.search(rf"^\s+{re.escape(probe.name[:37])}\s+(.*)$", curve, re.MULTILINE)
+        assert row and re.fullmatch(rf"({NUMBER} ms / \d+\s+){{2}}{NUMBER}×", row.group(1).strip()), probe.name
+    assert "GROW" not in curve and "PROBLEM" not in text

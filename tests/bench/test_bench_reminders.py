@@ -83,3 +83,35 @@ def test_the_benchmark_runs_on_a_tiny_province():
     attempts = Counter(DeliveryAttempt.objects.filter(ok=True).values_list("message_id", flat=True))
     assert attempts == Counter(messages.values_list("pk", flat=True))
     assert not DeliveryAttempt.objects.filter(ok=False).exists()
+
+
+def test_the_scale_curve_sweeps_each_size_in_the_same_queries(scale_databases):
+    """--scale 0.5 2 (the sweeps alone): twice the items, its own database, each sweep's time and
+    queries side by side; the sweep's queries do not grow with the assignments."""
+    out = StringIO()
+    call_command(
+        "bench_reminders",
+        "--cities=1",
+        "--subbureaus=2",
+        "--stations=8",
+        "--items=10",
+        "--due-pct=60",
+        f"--redis-url={REDIS}",
+        "--no-delivery",
+        "--scale",
+        "0.5",
+        "2",
+        "--json",
+        stdout=out,
+        stderr=StringIO(),
+    )
+    report = json.loads(out.getvalue())
+    half, double = report["curve"]
+    assert (half["items"], double["items"]) == (5, 20) and 0 < half["assignments"] < double["assignments"]
+    assert half["database"] != double["database"] and double["database"].endswith("_x2")
+    names = [m["name"] for m in half["measured"]]
+    assert names == [m["name"] for m in double["measured"]] and "sweep, all units: first sweep" in names
+    for a, b in zip(half["measured"], double["measured"], strict=True):
+        assert a["p95_ms"] > 0 and b["p95_ms"] > 0 and a["queries"] == b["queries"] > 0, (a, b)
+    assert [r["problems"] for r in report["runs"]] == [[], []]
+    assert all(r["delivery"]["mixed"] is None for r in report["runs"])  # --no-delivery
