@@ -55,7 +55,8 @@ def test_the_benchmark_runs_on_a_tiny_province_and_a_second_run_reuses_it():
     # issue 18: the board with and without the 签收 count, and a 催办 of a cell (rolled back: it runs again)
     pair = s["receipts_board"]
     assert pair["runs"] == 3 and pair["with_receipts_p50_ms"] > 0 and pair["without_p50_ms"] > 0
-    assert pair["ratio_p50"] == pytest.approx(pair["with_receipts_p50_ms"] / pair["without_p50_ms"], abs=0.01)
+    # the ratio of the unrounded times; the printed milliseconds are rounded (a few ms each here)
+    assert pair["ratio_p50"] == pytest.approx(pair["with_receipts_p50_ms"] / pair["without_p50_ms"], rel=0.05)
     chase = s["chase"]
     assert chase["chased"] == chase["asked"] > 0 and chase["units_told"] >= 1
     assert chase["messages"] >= chase["units_told"] and chase["seconds"] > 0 and chase["queries"] > 0
