@@ -3,7 +3,7 @@ body of a campaign's reminder rules (``/api/v1/campaigns/{id}/reminder-policy/``
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -16,6 +16,14 @@ from .policies import LADDER_AUDIENCES, MAX_DAYS, MAX_RECEIPT_HOURS, MAX_RUNGS
 class RungSerializer(serializers.Serializer):
     day = serializers.IntegerField(min_value=1, max_value=MAX_DAYS, help_text="From this day overdue, daily")
     audience = serializers.ChoiceField(choices=[str(a) for a in LADDER_AUDIENCES])
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2})?$", "example": "22:00"})
+class ClockField(serializers.TimeField):
+    """A time of day as offices write it, 22:00 (the schema says so: OpenAPI's "time" wants seconds)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
 
 
 class PolicySerializer(serializers.Serializer):
@@ -32,8 +40,8 @@ class PolicySerializer(serializers.Serializer):
         min_value=0, max_value=7, required=False, help_text="1 = Monday, 0 = never"
     )
     receipt_hours = serializers.IntegerField(min_value=0, max_value=MAX_RECEIPT_HOURS, required=False)
-    quiet_start = serializers.TimeField(format="%H:%M", required=False)
-    quiet_end = serializers.TimeField(format="%H:%M", required=False)
+    quiet_start = ClockField(required=False)
+    quiet_end = ClockField(required=False)
 
 
 class MessageSerializer(serializers.ModelSerializer):
