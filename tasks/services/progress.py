@@ -143,6 +143,7 @@ def add_comment(*, assignment: Assignment, by: User, text: str) -> Comment:
         raise ReportError("批注内容不能为空")
     if not scope.can(by, Action.VIEW, assignment.unit):
         raise Forbidden("无权查看该任务")
+    refuse_closed(assignment.campaign)  # a closed campaign's record is final, its conversations too
     with transaction.atomic():
         comment = Comment.objects.create(assignment=assignment, author=by, text=text)
         audit.record(

@@ -17,12 +17,12 @@ from notifications import sweep
 from notifications.models import Reminder
 from stats.models import Figure, Indicator
 from stats.services import report_figures
-from tasks.models import Assignment, Campaign, CampaignStatus, ExtensionRequest, ProgressReport
+from tasks.models import Assignment, Campaign, CampaignStatus, Comment, ExtensionRequest, ProgressReport
 from tasks.services.campaigns import close_campaign, reopen_campaign
 from tasks.services.cascade import Share, pass_down
 from tasks.services.errors import CampaignClosed
 from tasks.services.extensions import decide_extension, request_extension
-from tasks.services.progress import report_progress
+from tasks.services.progress import add_comment, report_progress
 from tasks.services.workflow import transition_assignment
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +58,14 @@ def test_transitions_refuse(city, published):
     with pytest.raises(CampaignClosed):
         transition_assignment(assignment=station_work(), name="submit", by=city["station_lead"])
     assert station_work().status == "in_progress"
+
+
+def test_comments_refuse(city, published):
+    add_comment(assignment=station_work(), by=city["hq"], text="open")
+    close(published, city["hq"])
+    with pytest.raises(CampaignClosed):
+        add_comment(assignment=station_work(), by=city["hq"], text="closed")
+    assert list(Comment.objects.values_list("text", flat=True)) == ["open"]
 
 
 def test_passing_down_refuses(city, published):
