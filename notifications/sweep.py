@@ -403,7 +403,7 @@ def _db(value: datetime):
 # day of the last one re-runs a subject only when one of its tables was written since (``SweepChange``,
 # kept by the triggers of migration notifications 0011, which watch exactly these tables). Nothing else
 # moves a reminder on the same day: the steps depend on the day and the policies alone — except the
-# receipt sources', whose cutoff moves with the hours (``_unchanged`` never skips them).
+# receipt sources', whose cutoff moves with the working hours (``_unchanged`` compares it too).
 EVERYONE = {"accounts_unit", "accounts_rolegrant", "accounts_user", "notifications_policy", "notifications_reminder"}
 _WORK = {"tasks_assignment", "tasks_campaign", "tasks_item", "tasks_lineofaction"}
 READS = {
@@ -412,25 +412,38 @@ READS = {
     Subject.FINDING: {"inspections_finding", "tasks_campaign", "tasks_item", "tasks_lineofaction"},
     Subject.HOTSPOT: {"inspections_hotspot", "inspections_inspection", "tasks_campaign"},
     Subject.ROUND: {"stats_round", "stats_indicator", "stats_figure", "tasks_assignment", "tasks_campaign"},
+    Subject.UNACKED: _WORK,
+    # a notice is received when issued, after the last sweep's cutoff: it waits for the cutoff to move
+    Subject.NOTICE_UNACKED: {"tasks_campaign"},
 }
 
 
-def changed_since_last(today: date) -> set[str] | None:
+@dataclass(frozen=True)
+class Since:
+    """What a sweep knows of the last one: the tables written since (None: run in full) and its moment."""
+
+    changed: set[str] | None
+    swept_at: datetime | None = None
+
+
+def changed_since_last(today: date) -> Since:
     """The tables written since the last sweep, consumed (in the sweep's transaction); None when this
     sweep must run in full: another day than the last sweep's, the first sweep, or not PostgreSQL.
     Change rows a concurrent sweep has taken are left to it (SKIP LOCKED): it runs their subjects, and
     if it rolls back they are there again for the next sweep. Two sweeps at once still meet where they
     always did, on the reminders' unique index."""
     if connection.vendor != "postgresql":
-        return None
-    last = SweepDay.objects.filter(pk=1).values_list("day", flat=True).first()
+        return Since(None)
+    last = SweepDay.objects.filter(pk=1).values_list("day", "swept_at").first()
     with connection.cursor() as cursor:
         cursor.execute(
             "DELETE FROM notifications_sweepchange WHERE id IN (SELECT id FROM notifications_sweepchange "
             'FOR UPDATE SKIP LOCKED) RETURNING "table"'
         )
         tables = {table for (table,) in cursor.fetchall()}
-    return tables if last == today else None
+    if last is None or last[0] != today:
+        return Since(None)
+    return Since(tables, last[1])
 
 
 def _swept(cursor, today: date, now: datetime) -> None:
@@ -443,13 +456,19 @@ def _swept(cursor, today: date, now: datetime) -> None:
         )
 
 
-def _unchanged(source: Source, changed: set[str] | None) -> bool:
+def _unchanged(source: Source, since: Since, policy: Policy, now: datetime) -> bool:
     """Whether nothing the source reads was written since the last sweep of the day. A receipt source
-    (未签收) is never skipped: its cutoff moves with the working hours, so the same rows become due within
-    a day without any write."""
-    if source.received:
+    (未签收) also needs its cutoffs where they were at the last sweep: they move with the working hours,
+    so rows become due within a day without any write — but not at night, at lunch or at the weekend,
+    when the re-runs cost nothing again. (A row received since the last sweep was received after the
+    cutoff, so it waits for the cutoff to move.)"""
+    if since.changed is None or since.changed & (EVERYONE | READS[source.subject_type]):
         return False
-    return changed is not None and not changed & (EVERYONE | READS[source.subject_type])
+    if source.received:
+        return [s.cutoff for s in receipt_steps(policy, now)] == [
+            s.cutoff for s in receipt_steps(policy, since.swept_at)
+        ]
+    return True
 
 
 def run(now: datetime | None = None) -> Outcome:
@@ -459,7 +478,7 @@ def run(now: datetime | None = None) -> Outcome:
     today = timezone.localdate(now)
     outcome = Outcome(batch=uuid.uuid4().hex)
     with transaction.atomic(), connection.cursor() as cursor:
-        changed = changed_since_last(today)
+        since = changed_since_last(today)
         default, own = _policies()
         # campaigns with their own rules are swept by them; the default covers all the others
         ids = ",".join(str(int(cid)) for cid in own)
@@ -467,7 +486,7 @@ def run(now: datetime | None = None) -> Outcome:
         groups += [(policy, f"AND {{column}} = {int(cid)}") for cid, policy in own.items()]
         for policy, campaigns in groups:
             for source in sources():
-                if _unchanged(source, changed):
+                if _unchanged(source, since, policy, now):
                     outcome.skipped.add(source.subject_type)
                     continue
                 for step in steps(policy, today, source, now):

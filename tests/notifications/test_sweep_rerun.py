@@ -5,7 +5,7 @@ SQLite every sweep runs in full)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 
 import pytest
 from django.db import connection
@@ -31,8 +31,8 @@ pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the change triggers are PostgreSQL's"),
 ]
-# the receipt sources (未签收) are never skipped: their cutoff moves with the working hours, not with writes
-EVERY = {s.subject_type for s in sweep.sources() if not s.received}
+EVERY = {s.subject_type for s in sweep.sources()}
+# the receipt sources (未签收) re-run when their cutoff has moved with the working hours, even with no write
 RECEIPTS = {s.subject_type for s in sweep.sources() if s.received}
 
 
@@ -41,14 +41,34 @@ def reminded(subject: str, pk: int) -> set[str]:
 
 
 def idle(day: date) -> None:
-    """A sweep with nothing written since the last: every subject skipped but the receipts', a handful of
-    queries besides theirs."""
+    """A sweep with nothing written since the last, at the same moment: every subject skipped, a handful of
+    queries."""
     with CaptureQueriesContext(connection) as ctx:
         outcome = run(day)
     assert outcome.skipped == EVERY and outcome.total == 0
-    receipts = [q for q in ctx.captured_queries if "acknowledged_at IS NULL" in q["sql"]]
-    assert receipts, "the receipt sources ran"
-    assert len(ctx.captured_queries) - len(receipts) <= 6, [q["sql"][:80] for q in ctx.captured_queries]
+    assert len(ctx.captured_queries) <= 6, [q["sql"][:80] for q in ctx.captured_queries]
+
+
+def test_the_receipt_sources_re_run_when_the_working_hours_move_their_cutoff(city, published):
+    """No write between the sweeps: the deadline subjects are skipped; the 未签收 ones run again once working
+    time has passed (work becomes due for a receipt reminder by the clock alone), not over lunch or at night."""
+    day = date(2026, 7, 21)  # a Tuesday
+    sweep_at = lambda hour, minute=0: _sweep_at(day, hour, minute)  # noqa: E731
+    assert sweep_at(9).skipped == set()  # the first of the day: in full
+    assert sweep_at(10).skipped == EVERY - RECEIPTS  # an hour of work later: the receipts' cutoff moved
+    assert sweep_at(12, 30).skipped == EVERY - RECEIPTS  # it moved until noon
+    assert sweep_at(13, 30).skipped == EVERY  # lunch: where it was at 12:30
+    assert sweep_at(22).skipped == EVERY - RECEIPTS  # the afternoon's hours since 13:30
+    assert sweep_at(23).skipped == EVERY  # the night
+
+
+def _sweep_at(day: date, hour: int, minute: int):
+    import time_machine
+
+    from .test_receipt_reminders import TZ
+
+    with time_machine.travel(datetime.combine(day, time(hour, minute), tzinfo=TZ), tick=False):
+        return sweep.run()
 
 
 def test_an_assignment_changed_between_two_sweeps_is_reminded(city, published):
@@ -60,7 +80,7 @@ def test_an_assignment_changed_between_two_sweeps_is_reminded(city, published):
     idle(day)
     Assignment.objects.filter(pk=work.pk).update(status=AssignmentStatus.IN_PROGRESS)  # returned to work
     again = run(day)
-    assert again.skipped == {Subject.FINDING, Subject.HOTSPOT}  # they read no assignment
+    assert again.skipped == {Subject.FINDING, Subject.HOTSPOT, Subject.NOTICE_UNACKED}  # they read no assignment
     assert reminded(Subject.ASSIGNMENT, work.pk) == {"overdue"}
     idle(day)
 
