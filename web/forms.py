@@ -162,10 +162,11 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class ReportForm(Form):
-    # bounded by its value, not by a count of digits, so that one message says the limit
-    value = forms.DecimalField(
-        label=_("Amount done since the last report"),
+def amount_field(label) -> forms.DecimalField:
+    """An amount a unit enters (done, a share): optional, not negative, bounded by its value (not by a count
+    of digits) so that one message says the limit (``tasks.models.AMOUNT_MAX``)."""
+    return forms.DecimalField(
+        label=label,
         required=False,
         min_value=0,
         max_value=AMOUNT_MAX,
@@ -173,6 +174,10 @@ class ReportForm(Form):
         error_messages={"max_value": AMOUNT_TOO_LARGE},
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
     )
+
+
+class ReportForm(Form):
+    value = amount_field(_("Amount done since the last report"))
     text = forms.CharField(label=_("What was done"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     period = forms.TypedChoiceField(label=_("Check-in period"), required=False, coerce=forms.DateField().to_python)
     files = MultipleFileField(label=_("Evidence (photos, PDF, Office documents)"), required=False)
@@ -567,15 +572,7 @@ class ShareRowForm(Form):
     skipped; ``cascade.pass_down`` decides the rest (the sum, the dates again, the ancestry)."""
 
     unit = CodeField(label=_("Unit"), required=True)
-    target = forms.DecimalField(
-        label=_("Share of the target"),
-        required=False,
-        min_value=0,
-        max_value=AMOUNT_MAX,
-        decimal_places=AMOUNT_PLACES,
-        error_messages={"max_value": AMOUNT_TOO_LARGE},
-        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
-    )
+    target = amount_field(_("Share of the target"))
     due_date = DateField(label=_("Due"), required=False, widget=DateInput())
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
 
