@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.db import connection
 from django.utils.translation import gettext
 
 from tasks.models import AMOUNT_LIMIT, CampaignStatus
@@ -37,6 +38,20 @@ class CampaignClosed(Refused):
 
 
 def refuse_closed(campaign) -> None:
-    """Raise ``CampaignClosed`` when ``campaign`` is closed: the first check of every write on its work."""
-    if campaign is not None and campaign.status == CampaignStatus.CLOSED:
+    """Raise ``CampaignClosed`` when ``campaign`` is closed: the first check of every write on its work.
+
+    On PostgreSQL, inside the writer's transaction, the campaign's row is read again ``FOR SHARE``: the
+    writer then holds it until it commits, so ``close_campaign`` (``FOR UPDATE`` on the same row) waits for
+    the writes in flight before computing the final figures, and a writer that comes after the closing
+    waits for it and finds the campaign closed. Writers do not block one another (shared locks). SQLite
+    serialises writing transactions by itself."""
+    if campaign is None:
+        return
+    status = campaign.status
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT status FROM tasks_campaign WHERE id = %s FOR SHARE", [campaign.pk])
+            row = cursor.fetchone()
+        status = row[0] if row else status
+    if status == CampaignStatus.CLOSED:
         raise CampaignClosed(campaign)
