@@ -27,7 +27,7 @@ from .queries import Cell, battle_board, board_work
 
 TOP_UNITS = 5
 LISTED = 10  # findings, hotspots and requests shown; the count says how many there are
-HOTSPOT_DAYS = 14  # a hotspot's deadline this near is shown
+HOTSPOT_DAYS = 14  # a listed hotspot's deadline this near is marked 即将到期
 
 
 def may_open(user) -> bool:
@@ -53,8 +53,9 @@ class Desk:
     units: list[OverdueUnit]
     findings: list[Finding]
     findings_count: int
-    hotspots: list[Hotspot]
+    hotspots: list[Hotspot]  # still listed, the nearest deadline first
     hotspots_count: int
+    hotspots_near: date  # a deadline up to this day is marked 即将到期
     week: Window | None
     stats: Totals | None
     requests: list[Comment]
@@ -130,7 +131,6 @@ def desk(user, campaign: Campaign, unit: Unit, *, today: date) -> Desk:
         campaign=campaign,
         unit__path__startswith=unit.path,
         status=Hotspot.Status.LISTED,
-        deadline__lte=today + timedelta(days=HOTSPOT_DAYS),
     )
 
     week = this_week(campaign, today)
@@ -157,6 +157,7 @@ def desk(user, campaign: Campaign, unit: Unit, *, today: date) -> Desk:
         findings_count=findings.count(),
         hotspots=list(hotspots.select_related("unit").order_by("deadline", "id")[:LISTED]),
         hotspots_count=hotspots.count(),
+        hotspots_near=today + timedelta(days=HOTSPOT_DAYS),
         week=week,
         stats=stats,
         requests=list(

@@ -1,7 +1,7 @@
 """A leader's landing page (领导首页, ``web:boards-leader``, ``boards.leader``): a line leader sees his lines
 only, the bureau chief (a leader with no line of his own) and HQ every line; the figures are the battle
-board's; the units with the most overdue work, findings awaiting rectification, hotspots near their
-deadline, this week's results against last year's and the requests for his instruction, each linked;
+board's; the units with the most overdue work, findings awaiting rectification, the listed hotspots (near
+deadlines marked), this week's results against last year's and the requests for his instruction, each linked;
 a station lead or an inspector is refused (403); the home page sends a leader there."""
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def test_findings_overdue_first_and_hotspots_near_their_deadline(city, worked, l
 
     near = hotspot("城关夜市", TODAY + timedelta(days=HOTSPOT_DAYS))
     past = hotspot("东湖路口", TODAY - timedelta(days=1))
-    hotspot("远期整治点", TODAY + timedelta(days=HOTSPOT_DAYS + 1))
+    far = hotspot("远期整治点", TODAY + timedelta(days=HOTSPOT_DAYS + 1))
     hotspot("已摘牌", TODAY - timedelta(days=3), Hotspot.Status.DELISTED)
 
     d, body = page(leaders["chief"])
@@ -165,8 +165,13 @@ def test_findings_overdue_first_and_hotspots_near_their_deadline(city, worked, l
     shown = [f.pk for f in d.findings]
     assert shown[0] == late.pk and set(shown) >= {soon.pk, waiting.pk}
     assert d.findings_count == len(shown) == 4
-    assert [h.pk for h in d.hotspots] == [past.pk, near.pk] and d.hotspots_count == 2
+    # every listed hotspot, the nearest deadline first; the delisted one is not
+    assert [h.pk for h in d.hotspots] == [past.pk, near.pk, far.pk] and d.hotspots_count == 3
     assert f"/findings/{late.pk}/" in body and f"/hotspots/{past.pk}/" in body
+    section = body.split('id="hotspots"')[1].split("</section>")[0]
+    marks = [line.split("</a>")[1] for line in section.split("<li>")[1:]]
+    assert ["逾期" in m for m in marks] == [True, False, False]
+    assert ["即将到期" in m for m in marks] == [False, True, False]
     # the sub-bureau's leader of the west does not see the east's
     d, _ = page(city["east_leader"])
     assert late.pk in [f.pk for f in d.findings]
