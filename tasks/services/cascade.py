@@ -103,8 +103,11 @@ def pass_down(
         if parent.status == AssignmentStatus.ACCEPTED:
             raise ReportError(gettext("Accepted work is not passed down any more; reopen it first"))
         units = [s.unit for s in shares]
-        if len({u.pk for u in units}) != len(units):
-            raise ReportError("同一单位不能重复分解")
+        seen: set[int] = set()
+        for row, unit in enumerate(units):
+            if unit.pk in seen:  # the second row naming it is the one refused
+                raise ShareRefused(f"{unit.name}已在前面的行中，同一单位不能重复分解", row=row)
+            seen.add(unit.pk)
         existing = {a.unit_id: a for a in Assignment.objects.filter(item_id=parent.item_id, unit__in=units)}
         now = timezone.now()
         children, events = [], []

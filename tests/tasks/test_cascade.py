@@ -75,6 +75,8 @@ class TestPassDown:
         response = api(city["east_lead"]).post(f"/api/v1/assignments/{counted.pk}/pass-down/", rows, format="json")
         assert response.status_code == 400 and message in response.json()["detail"]
         assert not Assignment.objects.filter(parent=counted).exists()
+        if message == "重复":
+            assert response.json()["row"] == 1  # the second row naming the unit
 
     def test_a_unit_already_assigned_directly_is_refused(self, city, published):
         # 1.1 goes to every station directly; 城东分局 gets a cooperating row too

@@ -91,6 +91,11 @@ def test_a_refused_share_is_shown_on_its_row(city, counted):
     assert "33032001" in str(outside.context["pass_down_form"].rows.forms[0].errors["unit"])
     nothing = lead.post(url, rows(EMPTY))
     assert nothing.status_code == 400 and nothing.context["pass_down_form"].non_field_errors()
+    twice = lead.post(url, rows(("33031001", "50", "", ""), EMPTY, ("33031001", "50", "", "")))
+    assert twice.status_code == 400  # the second row naming the station is the one marked
+    form = twice.context["pass_down_form"]
+    assert "重复" in str(form.rows.forms[2].non_field_errors()) and not form.rows.forms[0].errors
+    assert not counted.children.exists()
 
 
 def test_no_form_on_accepted_work_and_the_service_refuses(city, counted):
