@@ -9,9 +9,10 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.template import Context, Template
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -133,6 +134,13 @@ def test_the_admins_list_neither_counts_nor_drills_down_the_whole_table(city, pu
     assert not [s for s in sqls if ASSIGNMENT in s and re.search(r"DISTINCT|MIN\(|MAX\(", s)]
     monkeypatch.setattr(paging, "EXACT_UP_TO", 3)
     assert "约" in client.get(url).content.decode()
+
+
+def test_large_counts_are_grouped_by_thousands_in_chinese():
+    template = Template('{{ n|floatformat:"0g" }}')
+    with translation.override("zh-hans"):
+        assert template.render(Context({"n": 57003})) == "57,003"
+        assert template.render(Context({"n": 114003000})) == "114,003,000"
 
 
 def test_the_admins_filters_still_filter(city, published):
