@@ -16,34 +16,40 @@ from .models import Unit, UnitKind, User
 
 
 def once_per_request(context: dict, key: str, choices) -> dict[str, str]:
-    """The translated words of ``choices``, built once per request and kept in the serializer context
-    (``setdefault`` would build the dict on every row before looking)."""
+    """The translated words of ``choices`` (Django ``TextChoices``), built once per request and kept in
+    the serializer context. The class is passed, not its ``.choices``: that property builds a new list
+    of (value, label) pairs on every read, which per row was a tenth of a lead's list."""
     labels = context.get(key)
     if labels is None:
-        labels = context[key] = {k: str(v) for k, v in choices}
+        labels = context[key] = {k: str(v) for k, v in choices.choices}
     return labels
+
+
+def unit_row(unit: Unit, kinds: dict[str, str]) -> dict:
+    """A unit as ``UnitSerializer`` writes it, ``kinds`` the words of ``once_per_request``: the rows of a
+    list call this, not a serializer made per row."""
+    return {
+        "id": unit.pk,
+        "code": unit.code,
+        "name": unit.name,
+        "short_name": unit.short_name,
+        "kind": unit.kind,
+        "kind_display": kinds.get(unit.kind, unit.kind),
+        "depth": unit.depth,
+        "is_active": unit.is_active,
+    }
 
 
 class UnitSerializer(serializers.ModelSerializer):
     kind_display = serializers.SerializerMethodField()
 
     def get_kind_display(self, obj) -> str:
-        return once_per_request(self.context, "_kind_labels", UnitKind.choices).get(obj.kind, obj.kind)
+        return once_per_request(self.context, "_kind_labels", UnitKind).get(obj.kind, obj.kind)
 
     def to_representation(self, obj):
         # By hand: DRF's generic loop costs more than the rest of a list request. The fields are
         # those of ``Meta.fields``, in that order (tests compare it with the generic one).
-        kinds = once_per_request(self.context, "_kind_labels", UnitKind.choices)
-        return {
-            "id": obj.pk,
-            "code": obj.code,
-            "name": obj.name,
-            "short_name": obj.short_name,
-            "kind": obj.kind,
-            "kind_display": kinds.get(obj.kind, obj.kind),
-            "depth": obj.depth,
-            "is_active": obj.is_active,
-        }
+        return unit_row(obj, once_per_request(self.context, "_kind_labels", UnitKind))
 
     class Meta:
         model = Unit

@@ -125,7 +125,7 @@ class Command(BenchCommand):
         generic = serializers.ModelSerializer.to_representation
 
         def per_row(context, key, choices):
-            return {k: str(v) for k, v in choices}
+            return {k: str(v) for k, v in choices.choices}
 
         tasks_api.AssignmentSerializer.to_representation = generic
         accounts_api.UnitSerializer.to_representation = generic

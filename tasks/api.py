@@ -7,9 +7,11 @@ outside the user's scope is a 404.
 from __future__ import annotations
 
 import tempfile
+from decimal import Decimal
 
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import (
     extend_schema,
@@ -26,7 +28,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import scope
-from accounts.api import UnitSerializer, once_per_request, under
+from accounts.api import UnitSerializer, once_per_request, under, unit_row
+from accounts.models import UnitKind
 from notifications.api import PolicySerializer
 from notifications.policies import reset_policy, rules_for, save_policy
 from ops.openapi import UPLOAD_TYPES, download_responses, refusal
@@ -56,7 +59,7 @@ from .models import (
     PlanUploadStatus,
     ProgressReport,
 )
-from .queries import campaigns_for, overdue_q
+from .queries import campaigns_for, is_overdue, overdue_q
 from .services import checkins
 from .services.campaigns import close_campaign, copy_campaign, reopen_campaign
 from .services.cascade import Share, pass_down
@@ -335,7 +338,24 @@ _STAMP = serializers.DateTimeField()
 
 
 def _amount(value):
-    return None if value is None else _AMOUNT.to_representation(value)
+    """``_AMOUNT``'s string. An amount read from a ``numeric(14, 2)`` column already has two places and
+    at most 14 digits, so DRF's quantize (a decimal context copied per value) changes nothing: written
+    straight (tests compare every kind of value with DRF's own)."""
+    if value is None:
+        return None
+    if type(value) is Decimal:
+        parts = value.as_tuple()
+        if parts.exponent == -2 and len(parts.digits) <= 14:
+            return f"{value:f}"
+    return _AMOUNT.to_representation(value)
+
+
+def today_of(context: dict):
+    """The local date, once per request (``is_overdue`` and the pace would read the clock per row)."""
+    today = context.get("_today")
+    if today is None:
+        today = context["_today"] = timezone.localdate()
+    return today
 
 
 class ItemBriefSerializer(serializers.ModelSerializer):
@@ -358,14 +378,17 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
     def get_status_display(self, obj) -> str:
         # one dict per request instead of get_FOO_display rebuilding the translated choices per row
-        return once_per_request(self.context, "_status_labels", AssignmentStatus.choices).get(obj.status, obj.status)
+        return once_per_request(self.context, "_status_labels", AssignmentStatus).get(obj.status, obj.status)
 
     def to_representation(self, obj):
         # By hand, as ``UnitSerializer``: DRF's generic loop over 19 fields and two nested serializers
         # was most of a lead's list request. Same keys, order and formats as ``Meta.fields`` (tests
         # compare it with the generic one row by row).
-        item, by = obj.item, obj.acknowledged_by
-        statuses = once_per_request(self.context, "_status_labels", AssignmentStatus.choices)
+        # The words, the unit kinds' and "today" once per request, in the context; the unit row without
+        # a serializer of its own per row.
+        item, by, context = obj.item, obj.acknowledged_by, self.context
+        statuses = once_per_request(context, "_status_labels", AssignmentStatus)
+        today = today_of(context)
         return {
             "id": obj.pk,
             "campaign": obj.campaign_id,
@@ -378,16 +401,16 @@ class AssignmentSerializer(serializers.ModelSerializer):
                 "deadline_text": item.deadline_text,
                 "action": item.action_id,
             },
-            "unit": UnitSerializer(context=self.context).to_representation(obj.unit),
+            "unit": unit_row(obj.unit, once_per_request(context, "_kind_labels", UnitKind)),
             "role": obj.role,
             "due_date": _DATE.to_representation(obj.due_date),
             "status": obj.status,
             "status_display": statuses.get(obj.status, obj.status),
-            "is_overdue": obj.is_overdue,
+            "is_overdue": is_overdue(obj, today),
             "is_active": obj.is_active,
             "progress": _amount(obj.progress),
             "target": _amount(obj.target),
-            "behind_pace": obj.is_behind_pace(),
+            "behind_pace": obj.is_behind_pace(today),
             "parent": obj.parent_id,
             "extensions": obj.extensions,
             "version": obj.version,

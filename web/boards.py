@@ -37,6 +37,7 @@ from tasks.services.chase import chase_assignments, may_chase
 from utilities.errors import Refused
 from utilities.params import IdField
 
+from . import labels
 from .forms import PeriodForm
 from .pages import PAGE_SIZE, refused, submit
 
@@ -52,14 +53,21 @@ MEASURE_LABELS = {
 # --- the battle board ---------------------------------------------------------------------------
 
 
+def _grid_cell(board, action, unit, words):
+    """A cell of the grid the template draws: its unit, its counts and their words."""
+    cell = board.cell(action.pk, unit.pk)
+    return unit, cell, words(cell)
+
+
 @login_required
 def battle(request: HttpRequest) -> HttpResponse:
     form, a = asked(request.user, request.GET)
     board = None
     if a is not None and a.campaign is not None and a.unit is not None:
         board = battle_board(request.user, a.campaign, a.unit, action=a.action, due_by=a.due_by)
+        words = labels.CellWords()
         board.grid = [
-            (action, board.row_totals.get(action.pk), [(u, board.cell(action.pk, u.pk)) for u in board.columns])
+            (action, board.row_totals.get(action.pk), [_grid_cell(board, action, u, words) for u in board.columns])
             for action in board.rows
         ]
         board.footer = [(u, board.column_totals.get(u.pk)) for u in board.columns]

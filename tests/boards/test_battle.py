@@ -107,3 +107,34 @@ def test_the_page_drills_down_and_filters(city, spread):
     july = Assignment.objects.filter(campaign=spread, is_active=True, due_date__lte=date(2026, 7, 31))
     assert due.total.total == july.count() < page.context["board"].total.total
     assert client.get("/board/?due_by=soon").status_code == 400
+
+
+CELL_TEMPLATE = (
+    "{% load i18n %}"
+    "{% blocktranslate with done=c.done total=c.total overdue=c.overdue %}{{ done }} of {{ total }} done, "
+    "{{ overdue }} overdue{% endblocktranslate %}|"
+    "{% blocktranslate with n=c.overdue %}{{ n }} overdue{% endblocktranslate %}|"
+    "{% blocktranslate with n=c.unacknowledged %}{{ n }} not acknowledged{% endblocktranslate %}|"
+    "{% blocktranslate with n=c.total %}{{ n }} assignments{% endblocktranslate %}"
+)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("grouping", [False, True])
+def test_the_cells_words_are_what_the_template_wrote(language, grouping, settings):
+    """The board page's cells get their words from ``labels.CellWords`` (once per page) instead of three
+    ``{% blocktranslate %}`` per cell: the same text, in either language, whatever the number format."""
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from boards.queries import Cell
+    from web.labels import CellWords
+
+    settings.USE_THOUSAND_SEPARATOR = grouping
+    cells = [Cell(total=1234567, done=3, overdue=0, unacknowledged=12), Cell(total=5, done=5, overdue=2)]
+    with translation.override(language):
+        words = CellWords()
+        for cell in cells:
+            w = words(cell)
+            made = "|".join([w["title"], w["overdue"], w["unacknowledged"], w["total"]])
+            assert made == Template(CELL_TEMPLATE).render(Context({"c": cell}))

@@ -4,6 +4,8 @@ under its assignment with their progress, and accepts what a station submits (``
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tasks.models import Assignment, Item
 from tasks.services.progress import report_progress
@@ -121,15 +123,21 @@ def test_the_lead_accepts_what_its_station_submitted(city, counted):
     share = counted.children.get(unit__code="33031001")
     report_progress(assignment=share, by=city["station_lead"], value=60, text="", files=[])
     transition_assignment(assignment=share, name="submit", by=city["station_lead"])
-    mine = lead.get("/my/")
+    with CaptureQueriesContext(connection) as one:
+        mine = lead.get("/my/")
     assert [s.pk for s in mine.context["to_accept"]] == [share.pk] and 'id="to-accept"' in text(mine)
+    second = counted.children.get(unit__code="33031002")
+    Assignment.objects.filter(pk=second.pk).update(status="submitted")
+    with CaptureQueriesContext(connection) as two:  # a second share to accept reads nothing more
+        assert len(lead.get("/my/").context["to_accept"]) == 2
+    assert len(two) == len(one)
     assert not login(city["station_lead"]).get("/my/").context["to_accept"]  # not its own work
     page = lead.get(f"/assignments/{share.pk}/")
     assert {t.name for t in page.context["transitions"]} == {"accept", "return"}
     accepted = lead.post(f"/assignments/{share.pk}/transition/", {"name": "accept", "version": share.version + 2})
     assert accepted.status_code == 302
     share.refresh_from_db()
-    assert share.status == "accepted" and not lead.get("/my/").context["to_accept"]
+    assert share.status == "accepted" and lead.get("/my/").context["to_accept"] == [second]
 
 
 def test_a_split_is_still_one_piece_of_work_on_the_battle_board(city, counted):

@@ -85,14 +85,26 @@ def _assignments():
     )
 
 
+def _listed():
+    """What a list row shows reads the item, the unit and the campaign (its start: the pace) only; the
+    line of action, the leaders and who acknowledged are for the assignment page (``_assignments``)."""
+    return Assignment.objects.select_related("item", "campaign", "unit")
+
+
 # --- My tasks ------------------------------------------------------------------------------------
 
 
 def _annotate_due(rows: list[Assignment], today) -> None:
-    """Give each row its next due date (the next check-in for cadence items) and its group."""
+    """Give each row its next due date (the next check-in for cadence items) and its group; and what
+    the list shows of it computed once here, not by the template per use (the status words from one
+    dict: ``get_status_display`` builds the choices' dict on every call)."""
     reported = checkins.reported_periods([a for a in rows if checkins.has_cadence(a.item)])
     week_end = today + timedelta(days=6 - today.weekday())
+    statuses = dict(S.choices)
     for a in rows:
+        a.status_label = statuses.get(a.status, a.status)
+        a.target_amount = a.target
+        a.behind = a.is_behind_pace(today)
         a.missed = 0
         a.next_due = a.due_date
         if checkins.has_cadence(a.item):
@@ -121,7 +133,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     campaigns = list(campaigns_for(user).filter(status__in=["published", "closed"]))
     form = TaskFilterForm(request.GET or None, campaigns=campaigns)
     data = form.cleaned_data if form.is_valid() else {}
-    qs = scope.restrict(_assignments().filter(is_active=True), user)
+    qs = scope.restrict(_listed().filter(is_active=True), user)
     if data.get("below"):
         qs = scope.restrict(qs, user, Action.REPORT) if scope.scope_for(user, Action.REPORT) else qs
     else:
@@ -141,7 +153,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     if request.headers.get("HX-Request"):
         return render(request, "tasks/_task_list.html", context)
     # the shares the units under mine submitted, mine to accept as the unit that passed them down
-    to_accept = split_reviewable(_assignments().filter(status=S.SUBMITTED, is_active=True), user)
+    to_accept = split_reviewable(_listed().filter(status=S.SUBMITTED, is_active=True), user)
     context["to_accept"] = list(to_accept.order_by("submitted_on", "unit__path")[: PAGE_SIZE + 1])
     for a in context["to_accept"]:
         a.percent = labels.percent(a.progress, a.target)
