@@ -110,6 +110,35 @@ def unit_sums(user, campaign: Campaign, unit: Unit, *, as_of: date | None = None
     )
 
 
+def finding_sums(
+    user, campaign: Campaign, unit: Unit, *, as_of: date | None = None, today: date | None = None, **extra
+) -> dict[str, dict[str, int]]:
+    """The findings' counts per child of ``unit`` (by path prefix; the unit's own under its path), now or as
+    of the end of day ``as_of``, and any ``extra`` counts asked for (the bulletin's): one grouped query."""
+    today = as_of + timedelta(days=1) if as_of else today or timezone.localdate()
+    F_ = FindingStatus
+    findings = scope.restrict(Finding.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user)
+    if as_of is None:
+        closed = Q(status=F_.CLOSED)
+    else:  # as of that day's end: found by then, closed by then (the deadline is today's)
+        findings = findings.filter(found_at__date__lte=as_of)
+        closed = Q(closed_at__date__lte=as_of)
+    closed_in_time = closed & Q(deadline__isnull=False, closed_at__date__lte=F("deadline"))
+    return {
+        row.pop("branch"): row
+        for row in findings.order_by()
+        .annotate(branch=_branch(unit))
+        .values("branch")
+        .annotate(
+            findings=Count("id"),
+            findings_due=Count("id", filter=Q(deadline__isnull=False) & (closed | Q(deadline__lt=today))),
+            rectified_in_time=Count("id", filter=closed_in_time),
+            open_findings=Count("id", filter=~closed),
+            **extra,
+        )
+    }
+
+
 def standings(
     user,
     campaign: Campaign,
@@ -118,10 +147,12 @@ def standings(
     today: date | None = None,
     as_of: date | None = None,
     sums: dict[str, dict[str, int]] | None = None,
+    findings: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, Standing]:
     """Raw counts per child of ``unit`` (by path), over each child's subtree: two queries (three as of a
     past day). ``as_of``: as of the end of that day (a bulletin's period), the findings too; ``sums``: the
-    ``unit_sums`` already read (the bulletin reads them once for its overview and its ranking)."""
+    ``unit_sums`` already read (the bulletin reads them once for its overview and its ranking), ``findings``
+    the ``finding_sums``."""
     if as_of is not None:
         today = as_of + timedelta(days=1)
     today = today or timezone.localdate()
@@ -158,27 +189,10 @@ def standings(
             s.due += counts["due"]
             s.in_time += counts["in_time"]
             s.overdue += counts["overdue"]
-    F_ = FindingStatus
-    findings = scope.restrict(Finding.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user)
-    if as_of is None:
-        closed = Q(status=F_.CLOSED)
-        closed_in_time = closed & Q(deadline__isnull=False, closed_at__date__lte=F("deadline"))
-    else:  # as of that day's end: found by then, closed by then (the deadline is today's)
-        findings = findings.filter(found_at__date__lte=as_of)
-        closed = Q(closed_at__date__lte=as_of)
-        closed_in_time = closed & Q(deadline__isnull=False, closed_at__date__lte=F("deadline"))
-    for row in (
-        findings.order_by()
-        .annotate(branch=_branch(unit))
-        .values("branch")
-        .annotate(
-            findings=Count("id"),
-            findings_due=Count("id", filter=Q(deadline__isnull=False) & (closed | Q(deadline__lt=today))),
-            rectified_in_time=Count("id", filter=closed_in_time),
-            open_findings=Count("id", filter=~closed),
-        )
-    ):
-        s = out.get(row["branch"])
+    if findings is None:
+        findings = finding_sums(user, campaign, unit, as_of=as_of, today=today)
+    for branch, row in findings.items():
+        s = out.get(branch)
         if s is not None:
             s.findings, s.findings_due = row["findings"], row["findings_due"]
             s.rectified_in_time, s.open_findings = row["rectified_in_time"], row["open_findings"]
@@ -219,12 +233,13 @@ def ranking(
     today=None,
     as_of: date | None = None,
     sums: dict[str, dict[str, int]] | None = None,
+    findings: dict[str, dict[str, int]] | None = None,
 ) -> Ranking:
     """The children of ``unit`` (in the user's scope, checked by the caller) ranked; laggards last. As of now,
     or of the end of day ``as_of`` (``standings``)."""
     setting = weights_for(campaign)
     weights = weights or setting.as_dict()
-    rows = list(standings(user, campaign, unit, today=today, as_of=as_of, sums=sums).values())
+    rows = list(standings(user, campaign, unit, today=today, as_of=as_of, sums=sums, findings=findings).values())
     score(rows, weights)
     ranked = sorted(
         (s for s in rows if s.score is not None),
