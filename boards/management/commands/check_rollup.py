@@ -30,7 +30,7 @@ class Command(BaseCommand):
         found = rollup.differences(campaign)
         ledger = rollup.ledger_differences(campaign)
         if not found and not ledger:
-            self.stdout.write("The board rollup and its ledger match the assignments.")
+            self.stdout.write("The board rollup matches the assignments, and so does its ledger.")
             return
         if found:
             self.stdout.write(f"{len(found)} counts differ (campaign, unit, action, due date):")
