@@ -472,6 +472,40 @@ def queries_by_level(board: str, campaign: Campaign, client: Client, today: date
 # --- Output -----------------------------------------------------------------------------------------------
 
 
+BULLETIN = (  # issue 23.2: the bulletin of the last whole week, as HQ (the province)
+    ("bulletin · province", "/board/bulletin/", 150),
+    ("bulletin PDF · province", "/board/bulletin/pdf/", 500),
+)
+
+
+def time_bulletin(campaign: Campaign, client: Client, n: int) -> list[dict[str, Any]]:
+    """The bulletin's print page and PDF (issue 23.2's goals), ``n`` // 3 times each (at least 5). The PDF's
+    two charts are drawn by the first (untimed) request and kept in the cache, as when it is asked again."""
+    out = []
+    for name, path, goal in BULLETIN:
+        url = f"{path}?campaign={campaign.pk}"
+        t = time_page(Target(name, "hq", url, goal), url, client, max(n // 3, 5))
+        out.append(
+            {
+                "name": name,
+                "p50_ms": round(t.p50, 1),
+                "p95_ms": round(t.pct(95), 1),
+                "queries": t.queries,
+                "goal_ms": goal,
+                "status": t.status,
+            }
+        )
+    return out
+
+
+def bulletin_lines(rows: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"{r['name']}: p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, {r['queries']} queries "
+        f"(goal p95 ≤ {r['goal_ms']} ms)" + ("" if r["status"] == 200 else f"; HTTP {r['status']}")
+        for r in rows
+    ]
+
+
 def measured_summary(measured: list[Measured]) -> list[dict[str, Any]]:
     return [
         {
@@ -722,6 +756,8 @@ class Command(ScaledBenchCommand):
             report.data["receipts_board"] = pair.summary()
             report.data["chase"] = receipts.time_chase(hq, campaign, province, today, USER_PREFIX)
             self.progress("\n".join(receipts.lines(report.data["receipts_board"], report.data["chase"])))
+            report.data["bulletin"] = time_bulletin(campaign, clients["hq"], n)
+            self.progress("\n".join(bulletin_lines(report.data["bulletin"])))
         finally:
             for client in clients.values():
                 client.logout()
@@ -807,6 +843,7 @@ class Command(ScaledBenchCommand):
             *level_lines(s["queries_by_level"]),
             "",
             *receipts.lines(s["receipts_board"], s["chase"]),
+            *bulletin_lines(s.get("bulletin", [])),
             "",
             "for README:",
             *readme_lines(s["requests"]),

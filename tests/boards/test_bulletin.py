@@ -8,6 +8,7 @@ import subprocess
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from boards.bulletin import bulletin_context, default_period, overdue_as_of, render_pdf, round_period, week_of
@@ -200,8 +201,9 @@ def test_the_bulletin_page_reads_a_fixed_number_of_queries(city, worked, django_
     hq = login(city["hq"])
     url = f"/board/bulletin/?campaign={worked.pk}&period=w2026-08-25"
     hq.get(url)  # the session and the caches warmed
-    with django_assert_num_queries(QUERIES):
+    with django_assert_num_queries(QUERIES[connection.vendor]):
         assert hq.get(url).status_code == 200
 
 
-QUERIES = 23  # 28 before issue 23.2, six of them over every assignment
+# 28 before issue 23.2, six of them over every assignment (the statistics' totals read one more on PostgreSQL)
+QUERIES = {"postgresql": 23, "sqlite": 22}
