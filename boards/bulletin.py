@@ -106,25 +106,29 @@ def round_period(campaign: Campaign, round_) -> Period:
     )
 
 
-def _completion_chart(user, campaign: Campaign, unit: Unit, until: date) -> Chart:
-    """Completion over time: the share of the work in the plan accepted as of each week's end, summed from
-    the ledger's changes by day (one grouped query)."""
-    by_day = (
-        board_counts(user, campaign, unit, model=BoardDelta)
-        .filter(day__lte=until)
+def _completion_chart(user, campaign: Campaign, unit: Unit, until: date, now: tuple[int, int]) -> Chart:
+    """Completion over time: the share of the work in the plan accepted as of each week's end. ``now`` is
+    (in the plan, accepted) as of ``until``; each earlier week's end takes back the ledger's changes since
+    (one grouped query over the changes after the first week, not the plan's creation)."""
+    shown = weeks(campaign, until)
+    by_day = dict(
+        (d, (t, n))
+        for d, t, n in board_counts(user, campaign, unit, model=BoardDelta)
+        .filter(day__gt=shown[0].end, day__lte=until)
         .order_by()
         .values("day")
         .annotate(n_total=Sum("total"), n_accepted=Sum("accepted"))
         .values_list("day", "n_total", "n_accepted")
     )
-    changes = sorted(by_day)
-    x, values, total, done, i = [], [], 0, 0, 0
-    for w in weeks(campaign, until):
-        while i < len(changes) and changes[i][0] <= w.end:
-            total, done, i = total + changes[i][1], done + changes[i][2], i + 1
-        x.append(f"第{w.number}周")
+    values = []
+    for w in shown:
+        later = [v for d, v in by_day.items() if d > w.end]
+        total = now[0] - sum(t for t, _ in later)
+        done = now[1] - sum(n for _, n in later)
         values.append(round(done * 100 / total, 1) if total else None)
-    return Chart(title="任务完成率（%）", x=x, series=[Series("完成率", values)], percent=True)
+    return Chart(
+        title="任务完成率（%）", x=[f"第{w.number}周" for w in shown], series=[Series("完成率", values)], percent=True
+    )
 
 
 def _findings_chart(user, campaign: Campaign, unit: Unit, until: date) -> Chart:
@@ -153,8 +157,9 @@ def _findings_chart(user, campaign: Campaign, unit: Unit, until: date) -> Chart:
     )
 
 
-def charts(user, campaign: Campaign, unit: Unit, until: date) -> list[Chart]:
-    return [_completion_chart(user, campaign, unit, until), _findings_chart(user, campaign, unit, until)]
+def charts(user, campaign: Campaign, unit: Unit, until: date, now: tuple[int, int]) -> list[Chart]:
+    """The bulletin's two charts up to ``until``; ``now``: (in the plan, accepted) as of that day."""
+    return [_completion_chart(user, campaign, unit, until, now), _findings_chart(user, campaign, unit, until)]
 
 
 def issue_date(period: Period, today: date | None = None) -> date:
@@ -353,7 +358,7 @@ def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, is
         "supervision": supervision,
         "late_findings": late_findings,
         "requirements": REQUIREMENTS,
-        "charts": charts(user, campaign, unit, as_of),
+        "charts": charts(user, campaign, unit, as_of, (counts["total"], counts["done"])),
         "filename": f"{campaign.name}工作通报（第{period.number}期）.pdf",
         "period": period,
     }
