@@ -185,10 +185,21 @@ def _least(a: str, b: str) -> str:
     return f"LEAST({a}, {b})" if connection.vendor == "postgresql" else f"MIN({a}, {b})"
 
 
+def _morning(day_sql: str, params: list[Any]) -> str:
+    """SQL for 10:00 local time (``TIME_ZONE``) on a day, as a stored moment."""
+    if connection.vendor == "postgresql":
+        params.append(settings.TIME_ZONE)
+        return f"((CAST({day_sql} AS timestamp) + interval '10 hours') AT TIME ZONE %s)"
+    offset = datetime.now(ZoneInfo(settings.TIME_ZONE)).utcoffset().total_seconds() // 60
+    return f"datetime({day_sql}, '{10 * 60 - offset:+.0f} minutes')"
+
+
 def spread_work(campaign: Campaign, today: date) -> int:
     """One UPDATE: every assignment's status (``PAST_DUE`` / ``NOT_YET_DUE`` by a fixed hash of its id)
     and, for work that went for acceptance, the day it did: past-due work mostly by its due date
-    (``IN_TIME_PCT``), else up to 9 days late (never after today); other work in the last 20 days."""
+    (``IN_TIME_PCT``), else up to 9 days late (never after today); other work in the last 20 days. The row's
+    ``updated_at`` is that day's morning (work not sent in: a day of the last 20), so the board's ledger
+    (``boards.BoardDelta``) dates each change as a campaign would have."""
     table = connection.ops.quote_name(Assignment._meta.db_table)
     h = "((id * 7919) %% 100)"
     params: list[Any] = []
@@ -197,18 +208,34 @@ def spread_work(campaign: Campaign, today: date) -> int:
     in_time = _plus_days("due_date", "-(id %% 10)")
     late = _least(_plus_days("due_date", "1 + id %% 9"), "%s")
     recent = _plus_days("%s", "-(id %% 20)")
+    submitted = f"""CASE
+                WHEN due_date < %s AND {h} < %s THEN
+                    CASE WHEN ((id * 104729) %% 100) < %s THEN {in_time} ELSE {late} END
+                WHEN due_date >= %s AND {h} < %s THEN {recent}
+                ELSE NULL END"""
+    submitted_args = [today, went[PAST_DUE], IN_TIME_PCT, today, today, went[NOT_YET_DUE], today]
+    moment_args: list[Any] = []
+    moment = _morning(f"COALESCE({submitted}, {recent})", moment_args)
     # Only the table name (from the model) and fixed SQL fragments are interpolated; values are parameters.
     sql = f"""
         UPDATE {table} SET
             status = CASE WHEN due_date < %s THEN {past} ELSE {future} END,
-            submitted_on = CASE
-                WHEN due_date < %s AND {h} < %s THEN
-                    CASE WHEN ((id * 104729) %% 100) < %s THEN {in_time} ELSE {late} END
-                WHEN due_date >= %s AND {h} < %s THEN {recent}
-                ELSE NULL END,
+            submitted_on = {submitted},
+            updated_at = CASE WHEN (CASE WHEN due_date < %s THEN {past} ELSE {future} END) = 'pending'
+                THEN updated_at ELSE {moment} END,
             version = version + 1
         WHERE campaign_id = %s"""  # noqa: S608
-    args = [today, *params, today, went[PAST_DUE], IN_TIME_PCT, today, today, went[NOT_YET_DUE], today, campaign.pk]
+    args = [
+        today,
+        *params,
+        *submitted_args,
+        today,
+        *params,
+        *submitted_args,
+        today,
+        *moment_args,
+        campaign.pk,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, args)
         return cursor.rowcount
@@ -445,6 +472,40 @@ def queries_by_level(board: str, campaign: Campaign, client: Client, today: date
 # --- Output -----------------------------------------------------------------------------------------------
 
 
+BULLETIN = (  # issue 23.2: the bulletin of the last whole week, as HQ (the province)
+    ("bulletin · province", "/board/bulletin/", 150),
+    ("bulletin PDF · province", "/board/bulletin/pdf/", 500),
+)
+
+
+def time_bulletin(campaign: Campaign, client: Client, n: int) -> list[dict[str, Any]]:
+    """The bulletin's print page and PDF (issue 23.2's goals), ``n`` // 3 times each (at least 5). The PDF's
+    two charts are drawn by the first (untimed) request and kept in the cache, as when it is asked again."""
+    out = []
+    for name, path, goal in BULLETIN:
+        url = f"{path}?campaign={campaign.pk}"
+        t = time_page(Target(name, "hq", url, goal), url, client, max(n // 3, 5))
+        out.append(
+            {
+                "name": name,
+                "p50_ms": round(t.p50, 1),
+                "p95_ms": round(t.pct(95), 1),
+                "queries": t.queries,
+                "goal_ms": goal,
+                "status": t.status,
+            }
+        )
+    return out
+
+
+def bulletin_lines(rows: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"{r['name']}: p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, {r['queries']} queries "
+        f"(goal p95 ≤ {r['goal_ms']} ms)" + ("" if r["status"] == 200 else f"; HTTP {r['status']}")
+        for r in rows
+    ]
+
+
 def measured_summary(measured: list[Measured]) -> list[dict[str, Any]]:
     return [
         {
@@ -634,10 +695,12 @@ class Command(ScaledBenchCommand):
     def _build(self, report: Report, size: Size, today: date) -> None:
         started = time.perf_counter()
         rows = province_rows(size.cities, size.subbureaus, size.stations)
-        import_province(
-            rows, items=size.items, cities=size.cities, name=CAMPAIGN_NAME, code=CODE, progress=self.progress
-        )
-        users = create_personas(personas(size.cities), USER_PREFIX, SOURCE)
+        # published the day before the campaign starts: the ledger dates the plan's work then
+        with self.time_machine().travel(local_time(START - timedelta(days=1), 9), tick=True):
+            import_province(
+                rows, items=size.items, cities=size.cities, name=CAMPAIGN_NAME, code=CODE, progress=self.progress
+            )
+            users = create_personas(personas(size.cities), USER_PREFIX, SOURCE)
         report.province_s = time.perf_counter() - started
         started = time.perf_counter()
         campaign = Campaign.objects.get(code=CODE)
@@ -693,6 +756,8 @@ class Command(ScaledBenchCommand):
             report.data["receipts_board"] = pair.summary()
             report.data["chase"] = receipts.time_chase(hq, campaign, province, today, USER_PREFIX)
             self.progress("\n".join(receipts.lines(report.data["receipts_board"], report.data["chase"])))
+            report.data["bulletin"] = time_bulletin(campaign, clients["hq"], n)
+            self.progress("\n".join(bulletin_lines(report.data["bulletin"])))
         finally:
             for client in clients.values():
                 client.logout()
@@ -778,6 +843,7 @@ class Command(ScaledBenchCommand):
             *level_lines(s["queries_by_level"]),
             "",
             *receipts.lines(s["receipts_board"], s["chase"]),
+            *bulletin_lines(s.get("bulletin", [])),
             "",
             "for README:",
             *readme_lines(s["requests"]),

@@ -12,12 +12,14 @@ PNGs of ``boards.charts``.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from io import BytesIO
 from xml.sax.saxutils import escape
 
-from django.db.models import Count, Q
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.http import HttpResponse
 from django.utils import timezone
@@ -30,6 +32,7 @@ from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Tabl
 
 from accounts import scope
 from accounts.models import Unit
+from audit.models import AuditEvent
 from inspections import notice_pdf as paper
 from inspections.models import Finding, FindingStatus, Inspection, InspectionStatus
 from stats import queries as stats
@@ -39,9 +42,12 @@ from utilities.cn import cn_date, cn_percent, cn_range
 from utilities.uploads import download
 
 from .charts import Chart, Series, png
-from .ranking import ranking
+from .models import BoardDelta
+from .queries import board_counts
+from .ranking import finding_sums, ranking, unit_sums
 
 OVERDUE_SHOWN = 20
+S_SUBMITTED = AssignmentStatus.SUBMITTED
 FINDINGS_SHOWN = 10
 REQUIREMENTS = [
     "一要压实工作责任。各单位主要负责人要亲自研究部署，对照责任清单逐项抓好落实，确保按时保质完成。",
@@ -100,39 +106,45 @@ def round_period(campaign: Campaign, round_) -> Period:
     )
 
 
-def _completion_chart(user, campaign: Campaign, unit: Unit, until: date) -> Chart:
-    """Completion over time: the share of the work accepted by each week's end (by the day it was submitted)."""
-    work = scope.restrict(
-        Assignment.objects.filter(planned_q(), campaign=campaign, is_active=True, unit__path__startswith=unit.path),
-        user,
-    )
-    total = work.count()
+def _completion_chart(user, campaign: Campaign, unit: Unit, until: date, now: tuple[int, int]) -> Chart:
+    """Completion over time: the share of the work in the plan accepted as of each week's end. ``now`` is
+    (in the plan, accepted) as of ``until``; each earlier week's end takes back the ledger's changes since
+    (one grouped query over the changes after the first week, not the plan's creation)."""
+    shown = weeks(campaign, until)
     by_day = dict(
-        work.filter(status=AssignmentStatus.ACCEPTED, submitted_on__isnull=False)
+        (d, (t, n))
+        for d, t, n in board_counts(user, campaign, unit, model=BoardDelta)
+        .filter(day__gt=shown[0].end, day__lte=until)
         .order_by()
-        .values("submitted_on")
-        .annotate(n=Count("id"))
-        .values_list("submitted_on", "n")
+        .values("day")
+        .annotate(n_total=Sum("total"), n_accepted=Sum("accepted"))
+        .values_list("day", "n_total", "n_accepted")
     )
-    x, values, done = [], [], 0
-    for w in weeks(campaign, until):
-        done += sum(n for d, n in by_day.items() if w.start <= d <= w.end or (d < campaign.start and w.number == 1))
-        x.append(f"第{w.number}周")
+    values = []
+    for w in shown:
+        later = [v for d, v in by_day.items() if d > w.end]
+        total = now[0] - sum(t for t, _ in later)
+        done = now[1] - sum(n for _, n in later)
         values.append(round(done * 100 / total, 1) if total else None)
-    return Chart(title="任务完成率（%）", x=x, series=[Series("完成率", values)], percent=True)
+    return Chart(
+        title="任务完成率（%）", x=[f"第{w.number}周" for w in shown], series=[Series("完成率", values)], percent=True
+    )
 
 
 def _findings_chart(user, campaign: Campaign, unit: Unit, until: date) -> Chart:
     """Findings opened and closed per week."""
     found = scope.restrict(Finding.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user).order_by()
-    opened = dict(found.annotate(d=TruncDate("found_at")).values("d").annotate(n=Count("id")).values_list("d", "n"))
-    closed = dict(
-        found.filter(closed_at__isnull=False)
-        .annotate(d=TruncDate("closed_at"))
-        .values("d")
+    opened: dict[date, int] = defaultdict(int)
+    closed: dict[date, int] = defaultdict(int)
+    for d_found, d_closed, n in (  # one scan: the findings by the day found and the day closed
+        found.annotate(d=TruncDate("found_at"), c=TruncDate("closed_at"))
+        .values("d", "c")
         .annotate(n=Count("id"))
-        .values_list("d", "n")
-    )
+        .values_list("d", "c", "n")
+    ):
+        opened[d_found] += n
+        if d_closed is not None:
+            closed[d_closed] += n
     shown = weeks(campaign, until)
 
     def per_week(counts):
@@ -145,28 +157,95 @@ def _findings_chart(user, campaign: Campaign, unit: Unit, until: date) -> Chart:
     )
 
 
-def charts(user, campaign: Campaign, unit: Unit, until: date) -> list[Chart]:
-    return [_completion_chart(user, campaign, unit, until), _findings_chart(user, campaign, unit, until)]
+def charts(user, campaign: Campaign, unit: Unit, until: date, now: tuple[int, int]) -> list[Chart]:
+    """The bulletin's two charts up to ``until``; ``now``: (in the plan, accepted) as of that day."""
+    return [_completion_chart(user, campaign, unit, until, now), _findings_chart(user, campaign, unit, until)]
+
+
+def issue_date(period: Period, today: date | None = None) -> date:
+    """A bulletin is issued the day after its period ends (a running period's: today), so issuing it again
+    later gives the same text."""
+    return min(period.end + timedelta(days=1), today or timezone.localdate())
+
+
+def _end_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+CHUNK = 200  # rows changed since the day, put back as they were at a time
+
+
+def _as_they_were(rows: list[tuple], end: datetime) -> list[tuple]:
+    """(id, due date, status, submitted on) of assignments changed since ``end``, as they were then: the
+    status and due date before their first audited change since (a change without an audit event, by a
+    raw writer, is not known: the row as it is)."""
+    was = {pk: [due, status, submitted_on] for pk, due, status, submitted_on in rows}
+    seen: set[tuple[str, int]] = set()
+    for pk, changes in (
+        AuditEvent.objects.filter(
+            content_type=ContentType.objects.get_for_model(Assignment), object_id__in=list(was), at__gte=end
+        )
+        .order_by("at", "id")
+        .values_list("object_id", "changes")
+    ):
+        for field, i in (("due_date", 0), ("status", 1)):
+            if isinstance(changes, dict) and field in changes and (field, pk) not in seen:
+                seen.add((field, pk))
+                before = changes[field][0]
+                was[pk][i] = date.fromisoformat(str(before)[:10]) if field == "due_date" else before
+    return [(pk, *values) for pk, values in was.items()]
+
+
+def overdue_as_of(work, day: date, limit: int) -> list[Assignment]:
+    """The ``limit`` oldest assignments of ``work`` overdue at the end of ``day`` (due by then, neither
+    accepted nor waiting after an on-time submission), by due date then id, without sorting the overdue.
+    Rows not changed since that day are as they were: the open ones come in due order from an index
+    (``assignment_open_due``), at most ``limit``; the rows changed since, due no later than the last of
+    those, are walked in the same order, ``CHUNK`` at a time, put back as they were (``_as_they_were``) and
+    merged, until none can come earlier. A submission day after ``day`` is not known then: that work
+    counts as late; work extended since beyond the last row shown is not looked for."""
+    end = _end_of(day)
+    keys = list(
+        work.filter(~Q(status=AssignmentStatus.ACCEPTED), updated_at__lt=end, due_date__lte=day)
+        .exclude(submitted_on_time_q())
+        .order_by("due_date", "id")
+        .values_list("due_date", "id")[:limit]
+    )
+    changed = work.filter(updated_at__gte=end).order_by("due_date", "id")
+    after: Q = Q()
+    while True:
+        bound = keys[limit - 1] if len(keys) >= limit else (day, None)
+        window = Q(due_date__lte=bound[0]) & after
+        chunk = list(changed.filter(window).values_list("id", "due_date", "status", "submitted_on")[:CHUNK])
+        for pk, due, status, submitted_on in _as_they_were(chunk, end) if chunk else []:
+            on_time = submitted_on is not None and submitted_on <= day and submitted_on <= due
+            if due <= day and status != AssignmentStatus.ACCEPTED and not (status == S_SUBMITTED and on_time):
+                keys.append((due, pk))
+        keys = sorted(keys)[:limit]
+        if len(chunk) < CHUNK:
+            break
+        last_due, last_pk = chunk[-1][1], chunk[-1][0]
+        if len(keys) >= limit and (last_due, last_pk) >= keys[-1]:
+            break
+        after = Q(due_date__gt=last_due) | Q(due_date=last_due, id__gt=last_pk)
+    shown = [pk for _, pk in keys]
+    rows = work.filter(pk__in=shown).select_related("unit", "item").in_bulk(shown)
+    return [rows[pk] for pk in shown if pk in rows]
 
 
 def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, issued: date | None = None) -> dict:
-    """Everything the print page and the PDF show, in order; read as ``user``."""
-    issued = issued or timezone.localdate()
+    """Everything the print page and the PDF show, in order; read as ``user``. Every figure is as of the end
+    of the period (or of today, for a period still running), from the board rollup and its ledger
+    (docs/boards.md, "As of a day"), so issuing a past period's bulletin again gives the same text."""
+    issued = issued or issue_date(period)
     as_of = min(period.end, issued)
     work = scope.restrict(
         Assignment.objects.filter(planned_q(), campaign=campaign, is_active=True, unit__path__startswith=unit.path),
         user,
     )
-    # as of the period's end: work accepted since counts as done on the day it was submitted
-    done_by_then = Q(status=AssignmentStatus.ACCEPTED, submitted_on__lte=as_of)
-    # ``tasks.queries.overdue_q`` as of that day: past due, not done, not waiting after an on-time submission
-    late = Q(due_date__lte=as_of) & ~done_by_then & ~(submitted_on_time_q() & Q(submitted_on__lte=as_of))
-    counts = work.aggregate(
-        total=Count("id"),
-        done=Count("id", filter=done_by_then),
-        overdue=Count("id", filter=late),
-        units=Count("unit", distinct=True),
-    )
+    sums = unit_sums(user, campaign, unit, as_of=as_of)
+    counts = {k: sum(s[k] for s in sums.values()) for k in ("total", "done", "overdue")}
+    counts["units"] = sum(1 for s in sums.values() if s["total"])
     pct = counts["done"] * 100 / counts["total"] if counts["total"] else None
     overview = (
         f"截至{cn_date(as_of)}，{unit.name}{counts['units']}个单位共承担任务{counts['total']}项，"
@@ -184,7 +263,21 @@ def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, is
             f"{line.indicator.name}{line.total}{line.indicator.measure}" + (f"（{compared}）" if compared else "")
         )
     results = f"{period.label}，{unit.name}共" + "；".join(parts) + "。" if parts else ""
-    r = ranking(user, campaign, unit, today=issued)
+    f_sums = finding_sums(  # the ranking's findings and the supervision's counts: one query
+        user,
+        campaign,
+        unit,
+        as_of=as_of,
+        b_found=Count("id", filter=Q(found_at__date__gte=period.start, found_at__date__lte=period.end)),
+        b_closed=Count("id", filter=Q(closed_at__date__gte=period.start, closed_at__date__lte=period.end)),
+        b_late=Count(
+            "id",
+            filter=(Q(closed_at__isnull=True) | Q(closed_at__gte=_end_of(as_of)))
+            & Q(deadline__lt=as_of + timedelta(days=1))
+            & ~Q(status=FindingStatus.SUBMITTED),
+        ),
+    )
+    r = ranking(user, campaign, unit, as_of=as_of, sums=sums, findings=f_sums)
     standings = [
         {
             "rank": s.rank,
@@ -206,20 +299,29 @@ def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, is
     )
     overdue = [
         {"unit": a.unit.name, "item": f"{a.item.code} {a.item.title}", "due": cn_date(a.due_date)}
-        for a in work.filter(late).select_related("unit", "item").order_by("due_date", "unit__path")[:OVERDUE_SHOWN]
+        for a in overdue_as_of(work, as_of, OVERDUE_SHOWN)
     ]
-    findings = scope.restrict(Finding.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user)
-    in_period = Q(found_at__date__gte=period.start, found_at__date__lte=period.end)
-    f_counts = findings.aggregate(
-        found=Count("id", filter=in_period),
-        closed=Count("id", filter=Q(closed_at__date__gte=period.start, closed_at__date__lte=period.end)),
-        open=Count("id", filter=~Q(status=FindingStatus.CLOSED)),
-        late=Count("id", filter=Finding.overdue_q(as_of + timedelta(days=1))),
+    findings = scope.restrict(
+        Finding.objects.filter(campaign=campaign, unit__path__startswith=unit.path, found_at__lt=_end_of(as_of)),
+        user,
     )
+    # as of the period's end: not closed by then; past its deadline and not awaiting verification (as now)
+    still_open = Q(closed_at__isnull=True) | Q(closed_at__gte=_end_of(as_of))
+    late_then = still_open & Q(deadline__lt=as_of + timedelta(days=1)) & ~Q(status=FindingStatus.SUBMITTED)
+    f_counts = {"found": 0, "closed": 0, "open": 0, "late": 0}
+    for row in f_sums.values():
+        for name, column in (
+            ("found", "b_found"),
+            ("closed", "b_closed"),
+            ("open", "open_findings"),
+            ("late", "b_late"),
+        ):
+            f_counts[name] += row[column]
     visits = (
         Inspection.objects.filter(
             campaign=campaign,
             status=InspectionStatus.COMPLETED,
+            completed_at__lt=_end_of(as_of),
             planned_on__gte=period.start,
             planned_on__lte=period.end,
             units__path__startswith=unit.path,
@@ -234,9 +336,7 @@ def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, is
     )
     late_findings = [
         {"unit": f.unit.name, "place": f.place, "description": f.description[:60], "deadline": cn_date(f.deadline)}
-        for f in findings.filter(Finding.overdue_q(as_of + timedelta(days=1)))
-        .select_related("unit")
-        .order_by("deadline")[:FINDINGS_SHOWN]
+        for f in findings.filter(late_then).select_related("unit").order_by("deadline", "id")[:FINDINGS_SHOWN]
     ]
     issuer = f"{campaign.owner.name}专项行动领导小组办公室"
     return {
@@ -244,6 +344,7 @@ def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, is
         "number": f"第{period.number}期",
         "issuer": issuer,
         "issue_date": cn_date(issued),
+        "as_of": cn_date(as_of),
         "title": f"关于{campaign.name}{period.label}工作情况的通报",
         "addressee": f"{unit.name}各单位：",
         "opening": f"现将{campaign.name}{period.label}工作情况通报如下：",
@@ -257,7 +358,7 @@ def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, is
         "supervision": supervision,
         "late_findings": late_findings,
         "requirements": REQUIREMENTS,
-        "charts": charts(user, campaign, unit, as_of),
+        "charts": charts(user, campaign, unit, as_of, (counts["total"], counts["done"])),
         "filename": f"{campaign.name}工作通报（第{period.number}期）.pdf",
         "period": period,
     }
@@ -316,7 +417,7 @@ def render_pdf(ctx: dict) -> bytes:
     ]
     if ctx["results"]:
         story += [p("二、战果统计", heading), p(ctx["results"])]
-    story.append(p("三、综合排名（截至发文之日）", heading))
+    story.append(p(f"三、综合排名（截至{ctx['as_of']}）", heading))
     if ctx["standings"]:
         rows = [["名次", "单位", "综合得分", "完成率", "逾期任务", "未整改问题"]] + [
             [s["rank"], s["unit"], f"{s['score']:g}", cn_percent(s["completion"]), s["overdue"], s["open_findings"]]

@@ -14,9 +14,11 @@ of one process (a threaded web server) take turns; Celery's prefork workers are 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Literal
@@ -166,7 +168,24 @@ def _stacked(chart: Chart) -> list[tuple[list[float], list[float]]]:
     return out
 
 
+PNG_KEPT = 7 * 24 * 3600  # a drawn chart kept in the cache (a bulletin's PDF asked for again draws nothing)
+
+
 def png(chart: Chart, *, width: int = 900, height: int = 420) -> bytes:
+    """``draw_png``, kept in the cache under the chart's content: the same figures are drawn once (a past
+    period's bulletin says the same every time it is asked for: docs/boards.md, "As of a day")."""
+    from django.core.cache import cache
+
+    content = json.dumps([asdict(chart), width, height, _font_file()], sort_keys=True, default=str)
+    key = "chart-png:" + hashlib.sha256(content.encode()).hexdigest()
+    drawn = cache.get(key)
+    if drawn is None:
+        drawn = draw_png(chart, width=width, height=height)
+        cache.set(key, drawn, PNG_KEPT)
+    return drawn
+
+
+def draw_png(chart: Chart, *, width: int = 900, height: int = 420) -> bytes:
     """The chart as a PNG of ``width`` × ``height`` pixels, Chinese text in the notice PDF's font.
 
     Drawn at twice the size and scaled down: smoother, and no text at the pixel sizes (11–16 px) for

@@ -145,3 +145,49 @@ class BoardCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}/{self.unit_id}/{self.action_id} {self.due_date}: {self.total}"
+
+
+class BoardDelta(models.Model):
+    """The board rollup's history (docs/boards.md, "As of a day"): how much each of ``BoardCount``'s
+    columns changed on one day for one campaign × unit × line of action × due date (signed). Written by
+    the rollup's own triggers (migration 0006) in the writing transaction: a change of an assignment adds
+    −1 under its old key and +1 under its new one on the local day of the change. Summed over every day
+    it equals the rollup; the counts as of the end of day X are the rollup minus the rows dated after X
+    (``boards.rollup.sums_as_of``)."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    action = models.ForeignKey(
+        LineOfAction, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    due_date = models.DateField(_("due date"))
+    day = models.DateField(_("day of the change"))
+    total = models.IntegerField(_("assignments"))
+    pending = models.IntegerField(AssignmentStatus.PENDING.label)
+    in_progress = models.IntegerField(AssignmentStatus.IN_PROGRESS.label)
+    submitted = models.IntegerField(AssignmentStatus.SUBMITTED.label)
+    returned = models.IntegerField(AssignmentStatus.RETURNED.label)
+    accepted = models.IntegerField(AssignmentStatus.ACCEPTED.label)
+    submitted_on_time = models.IntegerField(_("submitted by the due date, waiting"))
+    accepted_on_time = models.IntegerField(_("submitted by the due date, accepted"))
+    unacknowledged = models.IntegerField(_("not acknowledged"))
+
+    COUNTS = BoardCount.COUNTS
+
+    scope_via = "unit"
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("board change")
+        verbose_name_plural = _("board changes")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "unit", "action", "due_date", "day"], name="boarddelta_key")
+        ]
+        # "what changed after day X" of a campaign: the as-of reads
+        indexes = [models.Index(fields=["campaign", "day"], name="boarddelta_since")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.unit_id}/{self.action_id} {self.due_date} @{self.day}: {self.total:+d}"

@@ -24,7 +24,7 @@ from tasks.models import Assignment, Campaign, LineOfAction
 from tasks.queries import overdue_q, planned_q
 
 from . import rollup
-from .models import BoardCount
+from .models import BoardCount, BoardDelta
 
 STEP = Unit.steplen
 RED_SHARE = 0.2  # a fifth or more of the work overdue
@@ -130,15 +130,30 @@ def cell_work(
 
 
 def board_counts(
-    user, campaign: Campaign, unit: Unit, *, action: LineOfAction | None = None, due_by: date | None = None
-) -> QuerySet[BoardCount]:
-    """``board_work`` as the rollup's counts: the same work, counted per unit × action × due date."""
-    counts = scope.restrict(BoardCount.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user)
+    user,
+    campaign: Campaign,
+    unit: Unit,
+    *,
+    action: LineOfAction | None = None,
+    due_by: date | None = None,
+    model: type[BoardCount] | type[BoardDelta] = BoardCount,
+) -> QuerySet:
+    """``board_work`` as the rollup's counts: the same work, counted per unit × action × due date (``model``
+    ``BoardDelta``: the ledger's changes of that work, per day)."""
+    counts = scope.restrict(model.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user)
     if action is not None:
         counts = counts.filter(action=action)
     if due_by is not None:
         counts = counts.filter(due_date__lte=due_by)
     return counts
+
+
+def board_changes(user, campaign: Campaign, unit: Unit, *, after: date | None) -> QuerySet[BoardDelta] | None:
+    """The ledger's changes of ``board_counts``' work dated after ``after`` (``rollup.sums_as_of``); None
+    when ``after`` is today or later: the rollup is then the answer."""
+    if after is None or after >= timezone.localdate():
+        return None
+    return board_counts(user, campaign, unit, model=BoardDelta).filter(day__gt=after)
 
 
 def battle_board(

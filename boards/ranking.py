@@ -19,7 +19,7 @@ completion, then to the unit's code.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Count, F, Q
 from django.db.models.functions import Substr
@@ -32,7 +32,7 @@ from tasks.models import Campaign
 
 from . import rollup
 from .models import Weights
-from .queries import board_counts
+from .queries import board_changes, board_counts
 
 STEP = Unit.steplen
 MEASURES = Weights.MEASURES
@@ -91,48 +91,108 @@ def _branch(unit: Unit, field_name: str = "unit__path"):
     return Substr(field_name, 1, len(unit.path) + STEP)
 
 
-def standings(user, campaign: Campaign, unit: Unit, *, today: date | None = None) -> dict[str, Standing]:
-    """Raw counts per child of ``unit`` (by path), over each child's subtree: two queries."""
-    today = today or timezone.localdate()
-    out = {u.path: Standing(u) for u in scope.children(user, unit)}
-    for row in (
-        board_counts(user, campaign, unit)
-        .order_by()
-        .annotate(branch=_branch(unit))
-        .values("branch")
-        .annotate(
-            # named apart from the rollup's columns, which the sums read
-            sum_total=rollup.count("total"),
-            sum_done=rollup.count("accepted"),
-            sum_due=rollup.due(today),
-            sum_in_time=rollup.in_time(today),
-            sum_overdue=rollup.overdue(today),
-        )
-    ):
-        s = out.get(row["branch"])
-        if s is not None:
-            s.total, s.done, s.due, s.in_time, s.overdue = (
-                row["sum_total"],
-                row["sum_done"],
-                row["sum_due"],
-                row["sum_in_time"],
-                row["sum_overdue"],
-            )
+def unit_sums(user, campaign: Campaign, unit: Unit, *, as_of: date | None = None) -> dict[str, dict[str, int]]:
+    """Per unit under ``unit`` (by path, its own work only): total, done, due, in time and overdue, from the
+    rollup — as of the end of day ``as_of`` (the rollup minus the ledger's later changes), else as of now.
+    Two grouped queries at most, bounded by the rollup's rows, not by the assignments."""
+    today = as_of + timedelta(days=1) if as_of else timezone.localdate()
+    return rollup.sums_as_of(
+        board_counts(user, campaign, unit),
+        board_changes(user, campaign, unit, after=as_of),
+        F("unit__path"),
+        {
+            "total": rollup.count("total"),
+            "done": rollup.count("accepted"),
+            "due": rollup.due(today),
+            "in_time": rollup.in_time(today),
+            "overdue": rollup.overdue(today),
+        },
+    )
+
+
+def finding_sums(
+    user, campaign: Campaign, unit: Unit, *, as_of: date | None = None, today: date | None = None, **extra
+) -> dict[str, dict[str, int]]:
+    """The findings' counts per child of ``unit`` (by path prefix; the unit's own under its path), now or as
+    of the end of day ``as_of``, and any ``extra`` counts asked for (the bulletin's): one grouped query."""
+    today = as_of + timedelta(days=1) if as_of else today or timezone.localdate()
     F_ = FindingStatus
     findings = scope.restrict(Finding.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user)
-    closed_in_time = Q(status=F_.CLOSED, deadline__isnull=False, closed_at__date__lte=F("deadline"))
-    for row in (
-        findings.order_by()
+    if as_of is None:
+        closed = Q(status=F_.CLOSED)
+    else:  # as of that day's end: found by then, closed by then (the deadline is today's)
+        findings = findings.filter(found_at__date__lte=as_of)
+        closed = Q(closed_at__date__lte=as_of)
+    closed_in_time = closed & Q(deadline__isnull=False, closed_at__date__lte=F("deadline"))
+    return {
+        row.pop("branch"): row
+        for row in findings.order_by()
         .annotate(branch=_branch(unit))
         .values("branch")
         .annotate(
             findings=Count("id"),
-            findings_due=Count("id", filter=Q(deadline__isnull=False) & (Q(status=F_.CLOSED) | Q(deadline__lt=today))),
+            findings_due=Count("id", filter=Q(deadline__isnull=False) & (closed | Q(deadline__lt=today))),
             rectified_in_time=Count("id", filter=closed_in_time),
-            open_findings=Count("id", filter=~Q(status=F_.CLOSED)),
+            open_findings=Count("id", filter=~closed),
+            **extra,
         )
-    ):
-        s = out.get(row["branch"])
+    }
+
+
+def standings(
+    user,
+    campaign: Campaign,
+    unit: Unit,
+    *,
+    today: date | None = None,
+    as_of: date | None = None,
+    sums: dict[str, dict[str, int]] | None = None,
+    findings: dict[str, dict[str, int]] | None = None,
+) -> dict[str, Standing]:
+    """Raw counts per child of ``unit`` (by path), over each child's subtree: two queries (three as of a
+    past day). ``as_of``: as of the end of that day (a bulletin's period), the findings too; ``sums``: the
+    ``unit_sums`` already read (the bulletin reads them once for its overview and its ranking), ``findings``
+    the ``finding_sums``."""
+    if as_of is not None:
+        today = as_of + timedelta(days=1)
+    today = today or timezone.localdate()
+    out = {u.path: Standing(u) for u in scope.children(user, unit)}
+    if as_of is None and sums is None:
+        sums = {
+            row["branch"]: {
+                "total": row["sum_total"],
+                "done": row["sum_done"],
+                "due": row["sum_due"],
+                "in_time": row["sum_in_time"],
+                "overdue": row["sum_overdue"],
+            }
+            for row in board_counts(user, campaign, unit)
+            .order_by()
+            .annotate(branch=_branch(unit))
+            .values("branch")
+            .annotate(
+                # named apart from the rollup's columns, which the sums read
+                sum_total=rollup.count("total"),
+                sum_done=rollup.count("accepted"),
+                sum_due=rollup.due(today),
+                sum_in_time=rollup.in_time(today),
+                sum_overdue=rollup.overdue(today),
+            )
+        }
+    elif sums is None:
+        sums = unit_sums(user, campaign, unit, as_of=as_of)
+    for path, counts in sums.items():
+        s = out.get(path[: len(unit.path) + STEP])
+        if s is not None:
+            s.total += counts["total"]
+            s.done += counts["done"]
+            s.due += counts["due"]
+            s.in_time += counts["in_time"]
+            s.overdue += counts["overdue"]
+    if findings is None:
+        findings = finding_sums(user, campaign, unit, as_of=as_of, today=today)
+    for branch, row in findings.items():
+        s = out.get(branch)
         if s is not None:
             s.findings, s.findings_due = row["findings"], row["findings_due"]
             s.rectified_in_time, s.open_findings = row["rectified_in_time"], row["open_findings"]
@@ -164,11 +224,22 @@ def score(rows: list[Standing], weights: dict[str, int]) -> None:
         s.score = round(sum(w * v for w, v in counted) / total_weight, 1) if total_weight else None
 
 
-def ranking(user, campaign: Campaign, unit: Unit, *, weights: dict[str, int] | None = None, today=None) -> Ranking:
-    """The children of ``unit`` (in the user's scope, checked by the caller) ranked; laggards last."""
+def ranking(
+    user,
+    campaign: Campaign,
+    unit: Unit,
+    *,
+    weights: dict[str, int] | None = None,
+    today=None,
+    as_of: date | None = None,
+    sums: dict[str, dict[str, int]] | None = None,
+    findings: dict[str, dict[str, int]] | None = None,
+) -> Ranking:
+    """The children of ``unit`` (in the user's scope, checked by the caller) ranked; laggards last. As of now,
+    or of the end of day ``as_of`` (``standings``)."""
     setting = weights_for(campaign)
     weights = weights or setting.as_dict()
-    rows = list(standings(user, campaign, unit, today=today).values())
+    rows = list(standings(user, campaign, unit, today=today, as_of=as_of, sums=sums, findings=findings).values())
     score(rows, weights)
     ranked = sorted(
         (s for s in rows if s.score is not None),

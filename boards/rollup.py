@@ -11,16 +11,19 @@ below: the ONE overdue rule of ``tasks.queries`` over the rollup's columns), rec
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from tasks.models import Assignment, Campaign, Item
 
-from .models import BoardCount
+from .models import BoardCount, BoardDelta
 
 KEY = ("campaign_id", "unit_id", "action_id", "due_date")
 COUNTS = BoardCount.COUNTS
@@ -48,6 +51,25 @@ def in_time(today: date):
     """Of the work due before ``today``, ``tasks.queries.submitted_on_time_q``: went in by its due date and
     is waiting or accepted."""
     return count(F("submitted_on_time") + F("accepted_on_time"), Q(due_date__lt=today))
+
+
+def sums_as_of(
+    counts: QuerySet[BoardCount], changes: QuerySet[BoardDelta] | None, group: Any, measures: Mapping[str, Any]
+) -> dict[Any, dict[str, int]]:
+    """``measures`` (sums over the rollup's columns, e.g. ``overdue(day)``) per ``group`` (a field name or an
+    expression) as of the end of some day X: the rollup's rows (the present) minus ``changes``, the ledger's
+    rows of the same work dated after X (None: X is today, nothing to take back). Two grouped queries,
+    bounded by the rollup and by the changes since X, whatever the number of assignments."""
+    out: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(measures, 0))
+    named = {f"m_{name}": m for name, m in measures.items()}  # apart from the columns the sums read
+    for sign, rows in ((1, counts), (-1, changes)):
+        if rows is None:
+            continue
+        for row in rows.order_by().annotate(g=group).values("g").annotate(**named):
+            sums = out[row["g"]]
+            for name in measures:
+                sums[name] += sign * row[f"m_{name}"]
+    return dict(out)
 
 
 # --- Recomputing from the rows ---------------------------------------------------------------------
@@ -146,3 +168,39 @@ def refresh(*, campaign: Campaign | int | None = None, assignment_ids: Iterable[
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {_q(BoardCount._meta.db_table)} ({columns}) {_grouped_sql(where)}", params)
             return cursor.rowcount
+
+
+# --- The ledger (``BoardDelta``): summed over every day, it is the rollup ------------------------
+
+
+def ledger_sums(campaign: Campaign | int | None = None) -> dict[tuple, dict[str, int]]:
+    """KEY → the ledger's changes summed over every day, the counts that are not 0."""
+    rows = BoardDelta.objects.all() if campaign is None else BoardDelta.objects.filter(campaign=campaign)
+    summed = rows.order_by().values_list(*KEY).annotate(*(Sum(c) for c in COUNTS))
+    return {key: counts for key, counts in map(_split, summed) if counts}
+
+
+def ledger_differences(campaign: Campaign | int | None = None) -> list[tuple[tuple, dict, dict]]:
+    """(key, the ledger's sum, recomputed from the rows) for every key where they differ."""
+    have, want = ledger_sums(campaign), recomputed(campaign)
+    return sorted(
+        ((k, have.get(k, {}), want.get(k, {})) for k in have.keys() | want.keys() if have.get(k) != want.get(k)),
+        key=lambda d: tuple(str(x) for x in d[0]),
+    )
+
+
+def settle_ledger(campaign: Campaign | int | None = None) -> int:
+    """Add today's change that brings the ledger's sums back to the rows (``check_rollup --fix``): the past
+    it lost is not invented, the present is right again. Returns the keys settled."""
+    today = timezone.localdate()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {_q(BoardDelta._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE")
+        found = ledger_differences(campaign)
+        for (c, u, a, due), have, want in found:
+            change = {name: want.get(name, 0) - have.get(name, 0) for name in COUNTS}
+            key = {"campaign_id": c, "unit_id": u, "action_id": a, "due_date": due, "day": today}
+            if not BoardDelta.objects.filter(**key).update(**{n: F(n) + v for n, v in change.items()}):
+                BoardDelta.objects.create(**key, **change)
+        return len(found)

@@ -329,6 +329,12 @@ class Assignment(models.Model):
             models.Index(fields=["due_date", "id"], name="assignment_due_order"),
             # ?ordering=-updated_at ("what changed lately"), walked backwards; the id breaks ties
             models.Index(fields=["updated_at", "id"], name="assignment_updated_order"),
+            # a bulletin's oldest overdue work (``boards.bulletin.overdue_as_of``): the open work in due order
+            models.Index(
+                fields=["campaign", "due_date", "id"],
+                name="assignment_open_due",
+                condition=~models.Q(status="accepted") & models.Q(is_active=True, parent__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -57,6 +57,9 @@ def test_the_benchmark_runs_on_a_tiny_province_and_a_second_run_reuses_it():
     assert pair["runs"] == 3 and pair["with_receipts_p50_ms"] > 0 and pair["without_p50_ms"] > 0
     # the ratio of the unrounded times; the printed milliseconds are rounded (a few ms each here)
     assert pair["ratio_p50"] == pytest.approx(pair["with_receipts_p50_ms"] / pair["without_p50_ms"], rel=0.05)
+    # issue 23.2: the bulletin's page and PDF, timed with their query counts
+    assert [b["name"] for b in s["bulletin"]] == [name for name, _, _ in bench.BULLETIN]
+    assert all(b["status"] == 200 and b["queries"] > 0 and b["p95_ms"] >= b["p50_ms"] > 0 for b in s["bulletin"])
     chase = s["chase"]
     assert chase["chased"] == chase["asked"] > 0 and chase["units_told"] >= 1
     assert chase["messages"] >= chase["units_told"] and chase["seconds"] > 0 and chase["queries"] > 0

@@ -9,6 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from inspections.models import Finding, FindingStatus
+from notifications.models import Event
 from stats.models import Figure, Indicator, Round
 from tasks.models import Assignment, AssignmentStatus, Campaign, CampaignStatus
 
@@ -23,15 +24,37 @@ def mid_campaign():
         yield TODAY
 
 
+def morning(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=10))
+
+
+@pytest.fixture
+def published(city, tmp_path) -> Campaign:
+    """The test plan (``tests/conftest.py``'s), published the day before the campaign starts: the boards
+    read the history of the work (its ledger, ``boards.BoardDelta``), which begins when it was published."""
+    from tasks.services.plans import import_plan
+    from tests.tasks.planfiles import CAMPAIGN, write_xlsx
+
+    opts = {k: CAMPAIGN[k] for k in ("name", "code", "start", "end", "owner")}
+    with time_machine.travel(morning(date(2026, 6, 30)), tick=False):
+        import_plan(path=write_xlsx(tmp_path / "plan.xlsx"), publish=True, **opts)
+    Event.objects.all().delete()  # as tests/conftest.py's: the outbox starts empty
+    return Campaign.objects.get(code=CAMPAIGN["code"])
+
+
 @pytest.fixture
 def worked(city, published):
-    """East works well and on time; west submits late; a few findings, one closed late."""
+    """East works well and on time; west submits late (each accepted the day after it went in, by TODAY);
+    a few findings, one closed late."""
     for n, a in enumerate(Assignment.objects.filter(campaign=published).select_related("unit").order_by("id")):
         east = a.unit.path.startswith(city.units["330310"].path)
         if n % 2 == 0 or east:
             late = not east
+            submitted_on = a.due_date + timedelta(days=3 if late else -1)
             Assignment.objects.filter(pk=a.pk).update(
-                status=S.ACCEPTED, submitted_on=a.due_date + timedelta(days=3 if late else -1)
+                status=S.ACCEPTED,
+                submitted_on=submitted_on,
+                updated_at=morning(min(submitted_on + timedelta(days=1), TODAY)),
             )
     for unit, status, deadline, closed in (
         ("33031001", FindingStatus.CLOSED, date(2026, 8, 1), date(2026, 7, 30)),

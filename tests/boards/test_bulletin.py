@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 
-from boards.bulletin import bulletin_context, default_period, render_pdf, round_period, week_of
+from boards.bulletin import bulletin_context, default_period, overdue_as_of, render_pdf, round_period, week_of
 from boards.ranking import ranking
+from inspections.models import Finding
 from stats.models import Round
 from tasks.models import Assignment
+from tasks.queries import overdue_q, planned_q
+from tasks.services.extensions import decide_extension, request_extension
+from tasks.services.workflow import transition_assignment
 from tests.web.pages import login, text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.smoke, pytest.mark.usefixtures("mid_campaign")]
@@ -34,9 +40,10 @@ def test_the_words_agree_with_the_figures(city, worked):
     period = week_of(worked, date(2026, 8, 25))
     ctx = bulletin_context(city["hq"], worked, city.units["3303"], period)
     work = Assignment.objects.filter(campaign=worked, is_active=True)
-    done = work.filter(status="accepted", submitted_on__lte=date(2026, 8, 30)).count()  # by the period's end
+    # accepted by the period's end (the day after it went in: the fixture)
+    done = work.filter(status="accepted", submitted_on__lt=date(2026, 8, 30)).count()
     assert f"共承担任务{work.count()}项，已完成{done}项" in ctx["overview"]
-    r = ranking(city["hq"], worked, city.units["3303"])  # as of the issue date
+    r = ranking(city["hq"], worked, city.units["3303"], as_of=date(2026, 8, 30))  # as of the period's end too
     assert [s["unit"] for s in ctx["standings"]] == [s.unit.name for s in r.standings if s.rank]
     assert [x["unit"] for x in ctx["laggards"]] == [s.unit.name for s in r.laggards]
     if ctx["laggards"]:
@@ -76,3 +83,127 @@ def test_the_print_page_and_the_pdf_download(city, worked):
     assert leader.get(f"/board/bulletin/?campaign={worked.pk}&unit=3303").status_code == 404
     assert leader.get(f"/board/bulletin/?campaign={worked.pk}&period=r999").status_code == 404
     assert "城东分局各单位" in text(leader.get(f"/board/bulletin/?campaign={worked.pk}"))
+
+
+# --- As of its period's end (issue 20.4) -----------------------------------------------------------
+
+
+def _words(ctx: dict) -> dict:
+    """What a bulletin says: every text and figure (the charts' data too), not the period object."""
+    return {
+        k: ([(c.title, c.x, [(s.name, s.values) for s in c.series]) for c in v] if k == "charts" else v)
+        for k, v in ctx.items()
+        if k != "period"
+    }
+
+
+def _pdf_text(ctx: dict, tmp_path) -> str:
+    pdf = tmp_path / "b.pdf"
+    pdf.write_bytes(render_pdf(ctx))
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def _lead(city, a: Assignment):
+    """The unit lead who reports for ``a``'s unit, or None (the city's own units)."""
+    for code, who in (("330310", "east_lead"), ("330320", "west_lead")):
+        if a.unit.path.startswith(city.units[code].path):
+            return city[who]
+    return None
+
+
+def _move(a: Assignment, name: str, by) -> None:
+    a.refresh_from_db()
+    transition_assignment(assignment=a, name=name, by=by, note="理由", confirm_shortfall=True)
+    a.refresh_from_db()
+
+
+def _finish(city, a: Assignment) -> None:
+    """Started and submitted by its unit, accepted by HQ, through the services (audited), today."""
+    lead = _lead(city, a)
+    if a.status == "pending":
+        _move(a, "start", lead)
+    if a.status == "returned":
+        _move(a, "resume", lead)
+    if a.status == "in_progress":
+        _move(a, "submit", lead)
+    _move(a, "accept", city["hq"])
+
+
+def test_reissued_later_the_bulletin_says_the_same(city, worked, tmp_path):
+    """Last week's bulletin issued again after more work was done and accepted, some reopened, some
+    extended, and findings closed, gives the same words (and the same PDF text)."""
+    period = week_of(worked, date(2026, 8, 25))
+    first = bulletin_context(city["hq"], worked, city.units["3303"], period)
+    pdf = _pdf_text(first, tmp_path) if shutil.which("pdftotext") else None
+    hq = city["hq"]
+    open_work = [
+        a
+        for a in Assignment.objects.filter(campaign=worked).exclude(status="accepted").select_related("unit")
+        if _lead(city, a)
+    ]
+    assert open_work
+    _finish(city, open_work[0])  # overdue at the period's end, done today
+    reopened = next(
+        a
+        for a in Assignment.objects.filter(campaign=worked, status="accepted").select_related("unit").order_by("id")
+        if _lead(city, a) and a.pk != open_work[0].pk
+    )
+    _move(reopened, "reopen", hq)  # done by then, reopened today and extended
+    request = request_extension(assignment=reopened, by=_lead(city, reopened), due=date(2026, 10, 8), reason="警力不足")
+    decide_extension(request=request, by=hq, approve=True, note="")
+    Finding.objects.filter(campaign=worked, closed_at__isnull=True).update(status="closed", closed_at=timezone.now())
+    again = bulletin_context(city["hq"], worked, city.units["3303"], period)
+    assert _words(again) == _words(first)
+    if pdf is not None:
+        assert _pdf_text(again, tmp_path) == pdf
+    this_week = bulletin_context(city["hq"], worked, city.units["3303"], week_of(worked, date(2026, 9, 1)))
+    assert this_week["overview"] != first["overview"]  # today's work shows in today's bulletin
+
+
+def test_the_ranking_and_the_overview_agree_on_overdue_work(city, published):
+    """Everything due by the period's end was done; one assignment falls due after it and is late today:
+    the bulletin says 无逾期任务 and calls nobody in for overdue work (the ranking as of today would)."""
+    from tests.boards.conftest import morning
+
+    period = week_of(published, date(2026, 8, 25))  # to 8月30日; today 9月1日
+    work = Assignment.objects.filter(campaign=published).order_by("id")
+    late = work.first()
+    Assignment.objects.filter(pk=late.pk).update(due_date=date(2026, 8, 31))
+    Assignment.objects.exclude(pk=late.pk).filter(campaign=published).update(
+        status="accepted", submitted_on=date(2026, 7, 20), updated_at=morning(date(2026, 7, 21))
+    )
+    ctx = bulletin_context(city["hq"], published, city.units["3303"], period)
+    assert "无逾期任务" in ctx["overview"] and ctx["overdue"] == []
+    assert all("逾期" not in x["reasons"] for x in ctx["laggards"])
+    assert sum(s["overdue"] for s in ctx["standings"]) == 0
+    today = ranking(city["hq"], published, city.units["3303"])
+    assert sum(s.overdue for s in today.standings) == 1  # as of today it is overdue
+
+
+def test_the_oldest_overdue_as_they_were(city, worked):
+    """The bulletin's overdue list is the work overdue at the period's end, oldest first, whatever happened
+    since: work done since is still listed (its audited changes put it back as it was)."""
+    end = date(2026, 8, 30)
+    work = Assignment.objects.filter(planned_q(), campaign=worked, is_active=True)
+    before = [a.pk for a in work.filter(overdue_q(end + timedelta(days=1))).order_by("due_date", "id")]
+    assert before, "the fixture has overdue work"
+    assert [a.pk for a in overdue_as_of(work, end, 20)] == before[:20]
+    for a in work.filter(pk__in=before).select_related("unit"):
+        if _lead(city, a):
+            _finish(city, a)
+    assert work.filter(pk__in=before, status="accepted").exists()
+    assert [x.pk for x in overdue_as_of(work, end, 20)] == before[:20]
+    assert [x.pk for x in overdue_as_of(work, end, 1)] == before[:1]
+    assert [x.pk for x in overdue_as_of(work, end - timedelta(days=60), 20)] == []  # nothing due by 7月1日
+
+
+def test_the_bulletin_page_reads_a_fixed_number_of_queries(city, worked, django_assert_num_queries):
+    hq = login(city["hq"])
+    url = f"/board/bulletin/?campaign={worked.pk}&period=w2026-08-25"
+    hq.get(url)  # the session and the caches warmed
+    with django_assert_num_queries(QUERIES[connection.vendor]):
+        assert hq.get(url).status_code == 200
+
+
+# 28 before issue 23.2, six of them over every assignment (the statistics' totals read one more on PostgreSQL)
+QUERIES = {"postgresql": 23, "sqlite": 22}

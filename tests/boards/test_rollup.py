@@ -8,7 +8,8 @@ aggregate over the assignments they read before the rollup (kept here as the ref
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import contextlib
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,15 +17,16 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
-from django.db.models import Count, IntegerField, Q
+from django.db.models import Count, F, IntegerField, Q
 from django.db.models.functions import Substr
+from django.utils import timezone
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from accounts import scope
 from accounts.models import Unit, User
 from boards import rollup
-from boards.models import BoardCount
+from boards.models import BoardCount, BoardDelta
 from boards.queries import STEP, battle_board
 from boards.ranking import standings
 from tasks.models import Assignment, AssignmentStatus, Item, LineOfAction
@@ -237,6 +239,7 @@ def test_random_writes_keep_the_rollup_exact(city, published, root, tmp_path, op
             except Refused:
                 event(f"{op[0]} refused")  # its transaction rolled back, and the rollup's change with it
             assert rollup.differences(published) == [], op
+            assert rollup.ledger_differences(published) == [], op  # the ledger sums to the rows too
         assert_exact(published, viewers, today)
         transaction.set_rollback(True)
 
@@ -254,7 +257,7 @@ def test_deleting_a_campaign_leaves_no_counts(city, published):
     assert BoardCount.objects.filter(campaign=published).exists()
     Assignment.objects.filter(campaign=published).delete()
     assert not BoardCount.objects.filter(campaign=published).exists()
-    assert rollup.differences() == []
+    assert rollup.differences() == [] and rollup.ledger_differences() == []
 
 
 def test_check_rollup_reports_and_fixes(city, published, capsys):
@@ -268,6 +271,13 @@ def test_check_rollup_reports_and_fixes(city, published, capsys):
     call_command("check_rollup", "--fix")
     assert "Fixed" in capsys.readouterr().out
     assert rollup.differences() == []
+    BoardDelta.objects.filter(campaign=published).order_by("pk").first().delete()  # a lost change
+    with pytest.raises(CommandError, match="--fix"):
+        call_command("check_rollup")
+    assert "sums of the ledger differ" in capsys.readouterr().out
+    call_command("check_rollup", "--fix")
+    assert "1 sums of the ledger settled" in capsys.readouterr().out
+    assert rollup.ledger_differences() == []
     with pytest.raises(CommandError, match="No campaign"):
         call_command("check_rollup", "--campaign", "NOPE")
 
@@ -277,3 +287,73 @@ def test_refresh_by_assignments_rewrites_their_units(city, published):
     BoardCount.objects.filter(campaign=published, unit=a.unit_id).update(total=99, accepted=3)
     rollup.refresh(assignment_ids=[a.pk])
     assert rollup.differences(published) == []
+
+
+# --- As of a day: the ledger (``BoardDelta``) -----------------------------------------------------
+
+AS_OF = {c: rollup.count(c) for c in BoardCount.COUNTS}
+
+
+def truth(campaign, day: date) -> dict:
+    """Per unit: every count of the rollup and the overdue work at the end of ``day``, from the rows as
+    they are (the test calls it at that day's end)."""
+    out: dict = {}
+    for (_c, unit, _a, due), counts in rollup.recomputed(campaign).items():
+        row = out.setdefault(unit, dict.fromkeys([*AS_OF, "overdue"], 0))
+        for name, n in counts.items():
+            row[name] += n
+        if due <= day:
+            row["overdue"] += counts.get("total", 0) - counts.get("accepted", 0) - counts.get("submitted_on_time", 0)
+    return {u: row for u, row in out.items() if any(row.values())}
+
+
+def as_of(campaign, day: date) -> dict:
+    got = rollup.sums_as_of(
+        BoardCount.objects.filter(campaign=campaign),
+        BoardDelta.objects.filter(campaign=campaign, day__gt=day),
+        F("unit_id"),
+        {**AS_OF, "overdue": rollup.overdue(day + timedelta(days=1))},
+    )
+    return {u: row for u, row in got.items() if any(row.values())}
+
+
+DATED = st.one_of(
+    TRANSITION,
+    TRANSITION,
+    st.tuples(st.just("acknowledge"), pick, day),
+    st.tuples(st.just("report"), pick, st.integers(min_value=0, max_value=5), day),
+    st.tuples(st.just("extend"), pick, st.integers(min_value=1, max_value=20), st.booleans(), day),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(DATED, min_size=1, max_size=12))
+def test_the_ledger_gives_the_counts_as_of_any_past_day(city, published, root, tmp_path, ops):
+    """Services run day after day (in date order, as a campaign goes): at the end of each day the counts
+    are noted from the rows; afterwards the rollup minus the ledger's later changes gives each day's."""
+    published_on = published.assignments.order_by("created_at").first().created_at
+    ops = sorted(ops, key=lambda op: op[-1])
+    seen: dict[date, dict] = {}
+    with transaction.atomic():
+        for n, op in enumerate(ops):
+            when = max(op[-1], timezone.localtime(published_on).date() + timedelta(days=1))
+            # each write at its own moment of the day (a write that leaves ``updated_at`` as it was is
+            # dated by the database's clock, the real today)
+            moment = timezone.make_aware(datetime.combine(when, time(10, n)))
+            with contextlib.suppress(Refused):
+                run((*op[:-1], moment), campaign=published, root=root, tmp_path=tmp_path)
+            seen[when] = truth(published, when)
+        for when, counts in seen.items():
+            assert as_of(published, when) == counts, (when, ops)
+        assert as_of(published, date(2099, 1, 1)) == truth(published, date(2099, 1, 1))
+        transaction.set_rollback(True)
+
+
+def test_the_day_of_a_change_is_its_local_day(city, published, root):
+    """A change at 23:30 in the city is of that day, though UTC has it a day earlier than 08:00."""
+    a = Assignment.objects.filter(campaign=published).order_by("pk").first()
+    late_evening = timezone.make_aware(datetime(2026, 7, 10, 23, 30))
+    with time_machine.travel(late_evening, tick=False):
+        transition_assignment(assignment=a, name="accept" if a.status == "submitted" else "start", by=root, note="x")
+    days = set(BoardDelta.objects.filter(campaign=published, unit=a.unit_id).values_list("day", flat=True))
+    assert date(2026, 7, 10) in days and date(2026, 7, 11) not in days

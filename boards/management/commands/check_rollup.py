@@ -1,4 +1,5 @@
-"""Check the board rollup (``boards.BoardCount``) against the assignments; ``--fix`` rewrites what differs."""
+"""Check the board rollup (``boards.BoardCount``) and its ledger (``BoardDelta``, summed over every day) against
+the assignments; ``--fix`` rewrites the rollup and settles the ledger with a change dated today."""
 
 from __future__ import annotations
 
@@ -27,20 +28,32 @@ class Command(BaseCommand):
             if campaign is None:
                 raise CommandError(f"No campaign {options['campaign']!r}")
         found = rollup.differences(campaign)
-        if not found:
-            self.stdout.write("The board rollup matches the assignments.")
+        ledger = rollup.ledger_differences(campaign)
+        if not found and not ledger:
+            self.stdout.write("The board rollup matches the assignments, and so does its ledger.")
             return
-        self.stdout.write(f"{len(found)} counts differ (campaign, unit, action, due date):")
-        for key, have, want in found[:SHOWN]:
-            self.stdout.write(f"  {key}: rollup {have}, assignments {want}")
-        if len(found) > SHOWN:
-            self.stdout.write(f"  … and {len(found) - SHOWN} more")
+        if found:
+            self.stdout.write(f"{len(found)} counts differ (campaign, unit, action, due date):")
+            for key, have, want in found[:SHOWN]:
+                self.stdout.write(f"  {key}: rollup {have}, assignments {want}")
+            if len(found) > SHOWN:
+                self.stdout.write(f"  … and {len(found) - SHOWN} more")
+        if ledger:
+            self.stdout.write(f"{len(ledger)} sums of the ledger differ (campaign, unit, action, due date):")
+            for key, have, want in ledger[:SHOWN]:
+                self.stdout.write(f"  {key}: ledger {have}, assignments {want}")
+            if len(ledger) > SHOWN:
+                self.stdout.write(f"  … and {len(ledger) - SHOWN} more")
         if not options["fix"]:
             raise CommandError("The board rollup differs from the assignments; run with --fix to rewrite it.")
         campaigns = sorted({key[0] for key, _, _ in found})
         for pk in campaigns:
             rollup.refresh(campaign=pk)
-        left = rollup.differences(campaign)
+        settled = rollup.settle_ledger(campaign) if ledger else 0
+        left = rollup.differences(campaign) or rollup.ledger_differences(campaign)
         if left:  # written meanwhile, or the triggers are missing
             raise CommandError(f"{len(left)} counts still differ after the fix.")
-        self.stdout.write(f"Fixed: the rollup of {len(campaigns)} campaign(s) rewritten from the assignments.")
+        self.stdout.write(
+            f"Fixed: the rollup of {len(campaigns)} campaign(s) rewritten from the assignments; "
+            f"{settled} sums of the ledger settled by a change dated today."
+        )
