@@ -196,9 +196,10 @@ def _side_summary(side: Side) -> dict[str, Any]:
 
 
 def _cpu_ticks(stat: str) -> tuple[int, int]:
-    """(session, user + system ticks of the process and its waited-for children) from a /proc stat line."""
+    """(session, user + system ticks of the process itself) from a /proc stat line. Its waited-for
+    children's times (cutime, cstime) are left out: a session leader's hold every command it ever ran."""
     fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": the state is field 3
-    return int(fields[3]), sum(int(x) for x in fields[11:15])  # field 6 session; 14–17 utime … cstime
+    return int(fields[3]), int(fields[11]) + int(fields[12])  # field 6 session; 14, 15 utime, stime
 
 
 def database_cpu_seconds(database: str, proc: Path = Path("/proc")) -> float:
@@ -219,8 +220,7 @@ def database_cpu_seconds(database: str, proc: Path = Path("/proc")) -> float:
 
 
 def session_cpu_seconds(sessions: set[int], proc: Path = Path("/proc")) -> float:
-    """User + system CPU of every live process in ``sessions`` (and of its waited-for children)."""
-    ticks = os.sysconf("SC_CLK_TCK")
+    """User + system CPU of every live process in ``sessions``."""
     total = 0
     for entry in proc.iterdir():
         if not entry.name.isdigit():
@@ -229,10 +229,10 @@ def session_cpu_seconds(sessions: set[int], proc: Path = Path("/proc")) -> float
             stat = (entry / "stat").read_text()
         except OSError:  # gone meanwhile
             continue
-        session, ticks = _cpu_ticks(stat)
+        session, used = _cpu_ticks(stat)
         if session in sessions:
-            total += ticks
-    return total / ticks
+            total += used
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -99,15 +99,26 @@ def test_the_cpu_of_a_session_counts_its_processes():
     assert capacity.database_cpu_seconds("no_such_database_here") == 0
 
 
-def test_the_cpu_of_a_database_counts_its_backends(tmp_path):
-    """Two backends of the database (by their process title) count, one of another database does not."""
+def _fake_proc(proc: Path, pid: int, *, session: int, utime: int, cutime: int = 0, title: str = "python") -> None:
+    """A /proc/<pid> with a stat line (session, utime, stime 0, cutime) and a process title."""
+    (proc / str(pid)).mkdir()
+    (proc / str(pid) / "cmdline").write_bytes(title.encode() + b"\0")
+    fields = ["S", "1", "1", str(session)] + ["0"] * 7 + [str(utime), "0", str(cutime), "0"] + ["0"] * 10
+    (proc / str(pid) / "stat").write_text(f"{pid} (some (odd) name) " + " ".join(fields))
+
+
+def test_the_cpu_of_sessions_and_of_a_database_counts_their_own_processes(tmp_path):
+    """Processes of the sessions count (their own time, not their reaped children's); backends of the
+    database (by their process title) count, one of another database does not."""
     ticks = os.sysconf("SC_CLK_TCK")
-    for pid, db, utime in ((101, "tracker_x", 3 * ticks), (102, "tracker_x", ticks), (103, "tracker_y", 50 * ticks)):
-        (tmp_path / str(pid)).mkdir()
-        (tmp_path / str(pid) / "cmdline").write_bytes(f"postgres: 15/main: postgres {db} 127.0.0.1(5) idle\0".encode())
-        fields = ["S", "1", "1", "1"] + ["0"] * 7 + [str(utime), "0", "0", "0"] + ["0"] * 10
-        (tmp_path / str(pid) / "stat").write_text(f"{pid} (postgres) " + " ".join(fields))
+    _fake_proc(tmp_path, 100, session=100, utime=2 * ticks, cutime=90 * ticks)
+    _fake_proc(tmp_path, 101, session=100, utime=ticks // 2)
+    _fake_proc(tmp_path, 102, session=7, utime=40 * ticks)
+    for pid, db, utime in ((201, "tracker_x", 3 * ticks), (202, "tracker_x", ticks), (203, "tracker_y", 50 * ticks)):
+        _fake_proc(tmp_path, pid, session=pid, utime=utime, title=f"postgres: 15/main: postgres {db} 127.0.0.1(5) idle")
     (tmp_path / "self").mkdir()
+    assert capacity.session_cpu_seconds({100}, proc=tmp_path) == 2.5
+    assert capacity.session_cpu_seconds({100, 7}, proc=tmp_path) == 42.5
     assert capacity.database_cpu_seconds("tracker_x", proc=tmp_path) == 4.0
 
 
