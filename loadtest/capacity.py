@@ -9,10 +9,12 @@
     endpoint at the highest level. Exit status 1 if a file is missing or a request failed; a missed
     goal is reported, not an error (the figure is what the run is for).
 
-``python -m loadtest.capacity cpu [PID …] [--database NAME]``
+``python -m loadtest.capacity cpu [PID …] [--database NAME [--since FILE]]``
     CPU seconds (user + system) used so far by the processes of the given sessions (the process groups
-    ``scripts/loadtest`` starts with ``setsid``), or by PostgreSQL's backends serving database NAME
-    (live ones: the app keeps its connections, ``CONN_MAX_AGE``), from ``/proc``.
+    ``scripts/loadtest`` starts with ``setsid``), from ``/proc``. With ``--database``: PostgreSQL's
+    backends serving database NAME, per backend written to ``--since FILE`` when it does not exist yet
+    (prints 0), else the CPU they used since that file was written (a backend new since: all of it; one
+    gone since: lost, so a lower bound — the app keeps its connections, ``CONN_MAX_AGE``).
 """
 
 from __future__ import annotations
@@ -203,9 +205,21 @@ def _cpu_ticks(stat: str) -> tuple[int, int]:
 
 
 def database_cpu_seconds(database: str, proc: Path = Path("/proc")) -> float:
-    """User + system CPU of PostgreSQL's live backends connected to ``database`` (their title says so:
-    ``postgres: 15/main: user database host(port) state``)."""
-    total = 0
+    """User + system CPU of PostgreSQL's live backends connected to ``database``."""
+    return sum(backend_cpu_ticks(database, proc).values()) / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu_since(database: str, since: dict[int, int], proc: Path = Path("/proc")) -> float:
+    """CPU seconds the backends of ``database`` used since ``since`` (pid → ticks then): a backend's
+    growth, a new one's whole time; one gone meanwhile is not counted (a lower bound)."""
+    now = backend_cpu_ticks(database, proc)
+    return sum(max(0, ticks - since.get(pid, 0)) for pid, ticks in now.items()) / os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu_ticks(database: str, proc: Path = Path("/proc")) -> dict[int, int]:
+    """pid → user + system ticks of PostgreSQL's live backends connected to ``database`` (their title
+    says so: ``postgres: 15/main: user database host(port) state``)."""
+    out = {}
     for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
@@ -213,10 +227,10 @@ def database_cpu_seconds(database: str, proc: Path = Path("/proc")) -> float:
             title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
             if not title or title[0] != "postgres:" or database not in title[2:5]:
                 continue
-            total += _cpu_ticks((entry / "stat").read_text())[1]
+            out[int(entry.name)] = _cpu_ticks((entry / "stat").read_text())[1]
         except (OSError, IndexError):  # gone meanwhile
             continue
-    return total / os.sysconf("SC_CLK_TCK")
+    return out
 
 
 def session_cpu_seconds(sessions: set[int], proc: Path = Path("/proc")) -> float:
@@ -246,11 +260,21 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("cpu", help="CPU seconds of process sessions")
     c.add_argument("sessions", type=int, nargs="*", metavar="PID")
     c.add_argument("--database", help="PostgreSQL's backends serving this database instead")
+    c.add_argument("--since", type=Path, help="with --database: the backends' CPU then (written when missing)")
     args = parser.parse_args(argv)
     if args.command == "cpu":
         if bool(args.sessions) == bool(args.database):
             parser.error("cpu: either session ids or --database")
-        seconds = database_cpu_seconds(args.database) if args.database else session_cpu_seconds(set(args.sessions))
+        if args.database and args.since and not args.since.exists():
+            args.since.write_text(json.dumps(backend_cpu_ticks(args.database)), encoding="utf-8")
+            seconds = 0.0
+        elif args.database and args.since:
+            since = {int(pid): ticks for pid, ticks in json.loads(args.since.read_text(encoding="utf-8")).items()}
+            seconds = database_cpu_since(args.database, since)
+        elif args.database:
+            seconds = database_cpu_seconds(args.database)
+        else:
+            seconds = session_cpu_seconds(set(args.sessions))
         print(f"{seconds:.2f}")
         return 0
     if bad := [n for n in args.levels if n < 1]:

@@ -142,3 +142,14 @@ def test_the_script_refuses_odd_capacity_options_before_it_starts_anything(args,
     )
     assert done.returncode == 2 and said in done.stderr, done.stderr
     assert "== capacity" not in done.stdout  # nothing started, no run directory announced
+
+
+def test_the_cpu_of_a_database_since_a_moment_counts_growth_and_new_backends(tmp_path):
+    """Since a moment: a backend's growth, a new backend's whole time; one gone meanwhile is not there
+    to count (never a negative figure)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    title = "postgres: 15/main: postgres tracker_x 127.0.0.1(5) idle"
+    _fake_proc(tmp_path, 301, session=301, utime=5 * ticks, title=title)
+    _fake_proc(tmp_path, 302, session=302, utime=2 * ticks, title=title)
+    since = {301: 3 * ticks, 399: 80 * ticks}  # 301 used 2 s since; 399 is gone; 302 is new
+    assert capacity.database_cpu_since("tracker_x", since, proc=tmp_path) == 4.0
