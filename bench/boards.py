@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import random
 import statistics
 import time
@@ -43,6 +44,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role, Unit, User
+from bench import clients as concurrent
 from bench import receipts
 from bench.aggregates import (
     BARE,
@@ -627,6 +629,14 @@ class Command(ScaledBenchCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--repeat", type=int, default=30, help="Timed requests per board (default 30)")
+        parser.add_argument(
+            "--clients",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Also N clients at once (processes, each its own connection) on the province's battle board and "
+            "ranking, --repeat requests each per board: p95 over all (issue 19: ≤ 150 ms with 4)",
+        )
         for name, default in asdict(Size()).items():
             parser.add_argument(f"--{name}", type=int, default=default, help=f"Default {default:,} (a build only)")
         parser.add_argument(
@@ -640,12 +650,22 @@ class Command(ScaledBenchCommand):
         self.output_arguments(parser, rebuild=True)
 
     def curve_point(self, summary: dict[str, Any]) -> tuple[int, list[tuple[str, float, int]]]:
-        return summary["assignments"], [(r["name"], r["p95_ms"], r["queries"]) for r in summary["requests"]]
+        queries = {r["name"]: r["queries"] for r in summary["requests"]}
+        rows = [(r["name"], r["p95_ms"], r["queries"]) for r in summary["requests"]]
+        rows += [
+            (f"{c['name']}, {c['clients']} clients", c["p95_ms"], queries.get(c["name"], 0))
+            for c in summary.get("clients", [])
+        ]
+        return summary["assignments"], rows
 
     def handle_scale(self, **options: Any) -> None:
         self.time_machine()  # needed to measure: missing, say so before building
         size = Size(**{name: options[name] for name in asdict(Size())})
         self.at_least_one(options, ("repeat", *asdict(size)))
+        if options["clients"] < 0:
+            raise CommandError("--clients must be at least 1 (or 0: one client only)")
+        if options["clients"] and connection.vendor != "postgresql":
+            raise CommandError("--clients needs PostgreSQL: each client is a process with its own connection")
         if size.indicators > len(CATALOGUE):
             raise CommandError(f"--indicators: at most {len(CATALOGUE)}")
         explain = self.explained(options["explain"], range(1, len(PROBES) + 1), len(PROBES), "request")
@@ -662,6 +682,8 @@ class Command(ScaledBenchCommand):
         moment = local_time(today, 9)
         with self.measuring(moment, report.load):
             self._measure(report, campaign, options["repeat"], explain, today)
+            if options["clients"]:
+                self._measure_clients(report, campaign, options["clients"], options["repeat"], today)
         self._print(report, today)
         if problems := self._problems(report):
             raise CommandError("; ".join(problems))
@@ -762,6 +784,17 @@ class Command(ScaledBenchCommand):
             for client in clients.values():
                 client.logout()
 
+    def _measure_clients(self, report: Report, campaign: Campaign, n: int, repeat: int, today: date) -> None:
+        """The province's battle board and ranking (HQ) under ``n`` clients at once (``bench.clients``)."""
+        hq = SCRATCH.users().get(username=USER_PREFIX + "hq")
+        probes = [p for p in PROBES if p.persona == "hq" and p.board in ("battle", "ranking")]
+        pages = [(p.name, f"{PATHS[p.board]}?{ask_for(p, campaign, today).query()}") for p in probes]
+        self.progress(f"{n} clients at once on {', '.join(name for name, _ in pages)}: {repeat} requests each")
+        report.load.append(os.getloadavg())
+        rows, wall = concurrent.run_clients(hq, pages, n, repeat)
+        report.load.append(os.getloadavg())
+        report.data["clients"] = [r.summary(wall) for r in rows]
+
     @staticmethod
     def _explain(number: int, m: Measured, client) -> list[dict[str, Any]]:
         """The plans of the request's statements that read the big tables, then of its bare SQL."""
@@ -787,6 +820,11 @@ class Command(ScaledBenchCommand):
             f"{m.probe.name}: numbers differ from the bare SQL: {m.differences}" for m in r.measured if not m.same
         ]
         problems += [f"{b}: queries differ by level {q}" for b, q in r.levels.items() if len(set(q.values())) != 1]
+        problems += [
+            f"{c['name']}, {c['clients']} clients: HTTP {c['statuses']}"
+            for c in r.data.get("clients", [])
+            if c["statuses"] != [200]
+        ]
         return problems
 
     def _summary(self, r: Report, today: date) -> dict[str, Any]:
@@ -844,6 +882,8 @@ class Command(ScaledBenchCommand):
             "",
             *receipts.lines(s["receipts_board"], s["chase"]),
             *bulletin_lines(s.get("bulletin", [])),
+            "",
+            *concurrent.lines(s.get("clients", []), {m["name"]: m["p95_ms"] for m in s["requests"]}),
             "",
             "for README:",
             *readme_lines(s["requests"]),

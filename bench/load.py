@@ -139,8 +139,8 @@ class Command(BaseCommand):
                     path=plan_yaml, name=CAMPAIGN_NAME, code=CODE, start=start, end=end, owner=CITY, publish=True
                 )
         campaign = Campaign.objects.get(code=CODE)
-        moved = seed_progress(campaign)
-        seed_statistics(campaign)
+        moved = seed_progress(campaign, today=today)
+        seed_statistics(campaign, today=today)
         # the demo's rounds are July's; this campaign runs around today, where they would be out of place
         Round.objects.filter(campaign__in=[campaign, campaign.compare_to]).delete()
         # no quiet hours: a sweep's mail goes out at once whatever the hour of the run

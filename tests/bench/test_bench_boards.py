@@ -10,7 +10,7 @@ import re
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from accounts.models import User
 from bench import boards as bench
@@ -83,3 +83,32 @@ def test_the_scale_curve_prints_each_board_at_each_size(scale_databases):
         row = re.search(rf"^\s+{re.escape(probe.name[:37])}\s+(.*)$", curve, re.MULTILINE)
         assert row and re.fullmatch(rf"({NUMBER} ms / \d+\s+){{2}}{NUMBER}×", row.group(1).strip()), probe.name
     assert "GROW" not in curve and "PROBLEM" not in text
+
+
+@pytest.mark.django_db(transaction=True)  # the clients are processes with their own connections: committed data
+def test_several_clients_at_once_each_get_every_board(settings):
+    """--clients 3: three processes ask for the province's battle board and ranking at once; each
+    answer is a 200, every client's requests are counted, and the table sets them beside one client."""
+    if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        with pytest.raises(CommandError, match="--clients needs PostgreSQL"):
+            call_command("bench_boards", "--clients", "2", stdout=StringIO(), **TINY)
+        return
+    out = StringIO()
+    call_command("bench_boards", "--clients", "3", stdout=out, stderr=StringIO(), **TINY)
+    text = out.getvalue()
+    assert "3 clients at once (processes, each its own connection and session), 2 requests each" in text
+    for name in ("battle board · province", "ranking · province"):
+        row = re.search(rf"^\s+{re.escape(name)}\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})  ", text, re.M)
+        assert row, name
+        one, p50, p95, top = (float(x) for x in row.groups())
+        assert one > 0 and 0 < p50 <= p95 <= top
+    again = StringIO()
+    call_command("bench_boards", "--clients", "2", "--json", stdout=again, stderr=StringIO(), **TINY)
+    s = json.loads(again.getvalue())
+    rows = {c["name"]: c for c in s["clients"]}
+    assert set(rows) == {"battle board · province", "ranking · province"}
+    for c in rows.values():
+        assert c["clients"] == 2 and c["requests"] == 2 * TINY["repeat"] and c["statuses"] == [200], c
+    assert s["problems"] == []
+    with pytest.raises(CommandError, match="--clients must be at least 1"):
+        call_command("bench_boards", "--clients", "-1", stdout=StringIO(), **TINY)
