@@ -163,17 +163,21 @@ def timed_messages(into: Messages) -> Iterator[None]:
 
 
 def _foreign_keys(table: str) -> list[str]:
-    """``ADD FOREIGN KEY`` clauses like Django's for the assignment columns that reference a table."""
+    """``ADD FOREIGN KEY`` clauses for ``table``: the assignment table's own keys over the columns the
+    import writes, as PostgreSQL holds them (tasks 0017: one key for the item and its campaign)."""
     quote = connection.ops.quote_name
-    clauses = []
-    for f in Assignment._meta.concrete_fields:
-        if f.attname in ASSIGNMENT_FIELDS and f.is_relation:
-            target = f.related_model._meta
-            clauses.append(
-                f"ALTER TABLE {table} ADD FOREIGN KEY ({quote(f.column)}) "
-                f"REFERENCES {quote(target.db_table)} ({quote(target.pk.column)}) DEFERRABLE INITIALLY DEFERRED"
-            )
-    return clauses
+    columns = {Assignment._meta.get_field(f).column for f in ASSIGNMENT_FIELDS}
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, Assignment._meta.db_table)
+        keys = [c["columns"] for c in found.values() if c["foreign_key"] and set(c["columns"]) <= columns]
+        cursor.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
+            [Assignment._meta.db_table],
+        )
+        definitions = [row[0] for row in cursor.fetchall()]
+    # pg_get_constraintdef names the columns as "FOREIGN KEY (a, b) REFERENCES …": keep those of ``keys``
+    wanted = {f"FOREIGN KEY ({', '.join(k)})" for k in keys}
+    return [f"ALTER TABLE {quote(table)} ADD {d}" for d in definitions if d.split(" REFERENCES")[0] in wanted]
 
 
 def _timed_copy(table: str, text: str, *, temp: bool) -> float:

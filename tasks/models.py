@@ -267,12 +267,24 @@ class Assignment(models.Model):
     """
 
     # No single-column indexes: the composite indexes and the unique constraint below lead with these
-    # columns, and every extra index slows the 100,000-row publish.
+    # columns, and every extra index slows the 100,000-row publish. No single-column keys for the two
+    # either: on PostgreSQL one key, (item, campaign) → the item's (id, campaign), checks both and that
+    # they agree, one lookup per row at COMMIT instead of two (migration tasks 0017).
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="assignments", editable=False, db_index=False
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        editable=False,
+        db_index=False,
+        db_constraint=False,
     )
     item = models.ForeignKey(
-        Item, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("item"), db_index=False
+        Item,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        verbose_name=_("item"),
+        db_index=False,
+        db_constraint=False,
     )
     unit = models.ForeignKey(
         Unit, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("unit"), db_index=False

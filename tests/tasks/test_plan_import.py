@@ -8,11 +8,12 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Unit, UnitKind
 from audit.models import AuditEvent
+from boards import rollup
 from tasks.models import Assignment, AssignmentRole, AssignmentStatus, Campaign, CampaignStatus, Item
 from tasks.services.plans import import_plan, publish_campaign
 from tests.zipbombs import docx_bomb, sheet_bomb
@@ -326,6 +327,26 @@ class TestPublishScale:
         assert rows.count() == 12
         assert set(rows.values_list("status", "is_active", "version")) == {("pending", True, 1)}
         assert rows.filter(role=AssignmentRole.LEAD).count() == 9
+        assert rollup.differences(Campaign.objects.get(code="XJ")) == []  # the triggers counted every row
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the composite key is PostgreSQL's (tasks 0017)")
+def test_an_assignment_belongs_to_its_items_campaign(city, xlsx):
+    """One key checks the item and that the assignment names the item's campaign (the publish's COMMIT
+    checks one key per row instead of two)."""
+    import_plan(path=xlsx, publish=True, **OPTS)
+    other = import_plan(path=xlsx, **{**OPTS, "code": "XK"})  # a draft with the same items
+    assert other.campaign == "XK"
+    a = Assignment.objects.filter(campaign__code="XJ").order_by("pk").first()
+    with pytest.raises(IntegrityError, match="assignment_item_in_campaign"), transaction.atomic():
+        Assignment.objects.filter(pk=a.pk).update(campaign=Campaign.objects.get(code="XK"))
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with pytest.raises(IntegrityError, match="assignment_item_in_campaign"), transaction.atomic():
+        Assignment.objects.filter(pk=a.pk).update(item=Item.objects.get(campaign__code="XK", code=a.item.code))
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 @pytest.mark.django_db
