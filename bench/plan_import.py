@@ -86,7 +86,8 @@ ASSIGNMENT_FIELDS = (
 class Floor:
     rows: int
     temp_seconds: float  # COPY into a TEMP twin: indexes and checks, no WAL, no foreign keys
-    fk_seconds: float  # COPY + COMMIT into a logged twin with the real deferred foreign keys
+    # COPY + COMMIT into a logged twin with the table's own keys over those columns (none since tasks 0017)
+    fk_seconds: float
 
 
 @dataclass
