@@ -8,11 +8,12 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Unit, UnitKind
 from audit.models import AuditEvent
+from boards import rollup
 from tasks.models import Assignment, AssignmentRole, AssignmentStatus, Campaign, CampaignStatus, Item
 from tasks.services.plans import import_plan, publish_campaign
 from tests.zipbombs import docx_bomb, sheet_bomb
@@ -326,6 +327,42 @@ class TestPublishScale:
         assert rows.count() == 12
         assert set(rows.values_list("status", "is_active", "version")) == {("pending", True, 1)}
         assert rows.filter(role=AssignmentRole.LEAD).count() == 9
+        assert rollup.differences(Campaign.objects.get(code="XJ")) == []  # the triggers counted every row
+
+
+def _refused(write) -> None:
+    """``write`` fails on the assignments' keys (tasks 0017: checked at the end of the statement)."""
+    with pytest.raises(IntegrityError, match="assignment"), transaction.atomic():
+        write()
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the statement triggers are PostgreSQL's (tasks 0017)")
+def test_an_assignments_item_campaign_and_unit_are_checked_per_statement(city, xlsx):
+    """The keys the publish no longer checks row by row at COMMIT still hold: the item is an item of the
+    assignment's campaign, the unit exists, and neither goes while assignments name it."""
+    import_plan(path=xlsx, publish=True, **OPTS)
+    import_plan(path=xlsx, **{**OPTS, "code": "XK"})  # a draft with the same items
+    a = Assignment.objects.filter(campaign__code="XJ").order_by("pk").first()
+    other = Item.objects.get(campaign__code="XK", code=a.item.code)
+    _refused(lambda: Assignment.objects.filter(pk=a.pk).update(campaign=Campaign.objects.get(code="XK")))
+    _refused(lambda: Assignment.objects.filter(pk=a.pk).update(item=other))
+    _refused(lambda: Assignment.objects.filter(pk=a.pk).update(unit_id=10**9))
+    _refused(
+        lambda: Assignment.objects.bulk_create(
+            [Assignment(campaign_id=a.campaign_id, item_id=a.item_id, unit_id=10**9, due_date=a.due_date)]
+        )
+    )
+    with connection.cursor() as cursor:  # around Django's collector, as raw SQL would
+        _refused(lambda: cursor.execute("DELETE FROM tasks_item WHERE id = %s", [a.item_id]))
+        _refused(lambda: cursor.execute("UPDATE tasks_item SET id = id + 1000000 WHERE id = %s", [a.item_id]))
+        _refused(lambda: cursor.execute("DELETE FROM accounts_unit WHERE id = %s", [a.unit_id]))
+    # what names nothing goes, and a write that changes no key is not refused
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM tasks_responsibility WHERE item_id = %s", [other.pk])
+        cursor.execute("DELETE FROM tasks_item WHERE id = %s", [other.pk])
+    assert Assignment.objects.filter(pk=a.pk).update(status=AssignmentStatus.IN_PROGRESS) == 1
+    assert rollup.differences(a.campaign_id) == []
 
 
 @pytest.mark.django_db
