@@ -198,7 +198,7 @@ def _unconstrained(**kwargs) -> models.ForeignKey:
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0002_unit_doc_prefix"),
-        ("tasks", "0016_assignment_updated_order"),
+        ("tasks", "0017_assignment_open_due"),
     ]
 
     operations = [
