@@ -180,9 +180,7 @@ def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, is
     parts = []
     for line in totals.lines:
         compared = "，".join(filter(None, [line.yoy, line.mom]))
-        parts.append(
-            f"{line.indicator.name}{line.total}{line.indicator.measure}" + (f"（{compared}）" if compared else "")
-        )
+        parts.append(f"{line.indicator.name}{line.text}" + (f"（{compared}）" if compared else ""))
     results = f"{period.label}，{unit.name}共" + "；".join(parts) + "。" if parts else ""
     r = ranking(user, campaign, unit, today=issued)
     standings = [

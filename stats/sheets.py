@@ -20,8 +20,9 @@ from .services import reported_indicators
 
 
 def number_format(indicator: Indicator) -> str:
-    """A cell's number format for a figure of ``indicator`` in its own unit (a count whole)."""
-    return "#,##0" if indicator.kind == Kind.COUNT else "#,##0.###"
+    """A cell's number format for a figure of ``indicator`` in its own unit (``numbers.shown``): a count
+    whole, a rate in percent to one decimal (95.0), a quantity or money with its decimals."""
+    return {Kind.COUNT: "#,##0", Kind.RATE: "0.0"}.get(indicator.kind, "#,##0.0##")
 
 
 def report_days(campaign: Campaign, until: date) -> list[tuple[date, str]]:

@@ -25,7 +25,7 @@ from boards.queries import trail
 from stats import catalogue as catalogue_services
 from stats import numbers, summary
 from stats import queries as stats
-from stats.models import Figure, Round
+from stats.models import Figure, Kind, Round
 from stats.services import (
     MAX_SHEET,
     enterable_units,
@@ -371,6 +371,10 @@ class IndicatorRow(Form):
     measure = forms.CharField(label=gettext_lazy("Unit of measure"), required=False, max_length=100)
     seq = forms.IntegerField(label=gettext_lazy("Order"), required=False, min_value=0, max_value=32767)
     is_active = forms.BooleanField(label=gettext_lazy("Reported"), required=False, initial=True)
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False, choices=Kind.choices)
+    numerator = forms.CharField(label=gettext_lazy("Numerator"), required=False, max_length=200)
+    denominator = forms.CharField(label=gettext_lazy("Denominator"), required=False, max_length=200)
+    up_is_good = forms.BooleanField(label=gettext_lazy("Up is good"), required=False, initial=True)
 
     def blank(self) -> bool:
         d = self.cleaned_data
@@ -441,11 +445,21 @@ def _catalogue_url(campaign) -> str:
 def _rows_formsets(campaign, extra: int, data=None, kind: str | None = None):
     """The two tables: the campaign's rows and ``extra`` blank ones; the one posted (``kind``) bound."""
     indicators = [
-        {"id": i.pk, "name": i.name, "measure": i.measure, "seq": i.seq, "is_active": i.is_active}
-        for i in campaign.indicators.order_by("seq", "id")
+        {
+            "id": i.pk,
+            "name": i.name,
+            "measure": i.measure,
+            "seq": i.seq,
+            "is_active": i.is_active,
+            "kind": i.kind,
+            "numerator": i.numerator.name if i.numerator else "",
+            "denominator": i.denominator.name if i.denominator else "",
+            "up_is_good": i.up_is_good,
+        }
+        for i in campaign.indicators.select_related("numerator", "denominator").order_by("seq", "id")
     ]
     rounds = [{"id": r.pk, "name": r.name, "start": r.start, "end": r.end} for r in campaign.rounds.order_by("start")]
-    blank_indicator = {"is_active": True}
+    blank_indicator = {"is_active": True, "up_is_good": True, "kind": Kind.COUNT}
     ind = IndicatorRows(
         data if kind == "indicators" else None,
         initial=indicators + [blank_indicator] * extra,
