@@ -228,8 +228,6 @@ def check_indicators(campaign: Campaign, rows: list[dict]) -> tuple[list[_Planne
             values["kind"], bad = _kind(row["kind"])
             if bad:
                 wrong("kind", bad)
-        if values["kind"] == Kind.RATE and not _text(row.get("measure")) and not values["measure"]:
-            values["measure"] = "%"  # a rate's measure goes without saying
         if obj is None or "name" in row:
             values["name"] = _text(row.get("name"))
             if not values["name"]:
@@ -237,7 +235,7 @@ def check_indicators(campaign: Campaign, rows: list[dict]) -> tuple[list[_Planne
             elif len(values["name"]) > NAME_MAX:
                 wrong("name", f"不应超过{NAME_MAX}个字")
         if obj is None or "measure" in row:
-            values["measure"] = _text(row.get("measure"))
+            values["measure"] = _text(row.get("measure")) or ("%" if values["kind"] == Kind.RATE else "")
             if not values["measure"]:
                 wrong("measure", "请填写计量单位（人次、家次、起 …）")
             elif len(values["measure"]) > MEASURE_MAX:

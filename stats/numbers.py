@@ -69,7 +69,10 @@ def entered(value, indicator: Indicator) -> tuple[Decimal | None, str | None]:
     what is expected; the caller names the field)."""
     if indicator.computed:
         return None, f"由{indicator.numerator.name}÷{indicator.denominator.name}计算，不需填报"
-    number = to_decimal(value)
+    typed = value
+    if indicator.kind == Kind.RATE and isinstance(value, str) and value.strip().endswith(("%", "％")):
+        typed = value.strip()[:-1]  # 95% as written
+    number = to_decimal(typed)
     shown = str(value)[:20] + ("…" if len(str(value)) > 20 else "")
     if number is None:
         return None, f"“{shown}”不是数字：{expected(indicator)}"
