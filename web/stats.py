@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts import scope
 from accounts.scope import Action
@@ -371,7 +371,7 @@ class IndicatorRow(Form):
     measure = forms.CharField(label=gettext_lazy("Unit of measure"), required=False, max_length=100)
     seq = forms.IntegerField(label=gettext_lazy("Order"), required=False, min_value=0, max_value=32767)
     is_active = forms.BooleanField(label=gettext_lazy("Reported"), required=False, initial=True)
-    kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False, choices=Kind.choices)
+    kind = forms.ChoiceField(label=pgettext_lazy("indicator", "Kind"), required=False, choices=Kind.choices)
     numerator = forms.CharField(label=gettext_lazy("Numerator"), required=False, max_length=200)
     denominator = forms.CharField(label=gettext_lazy("Denominator"), required=False, max_length=200)
     up_is_good = forms.BooleanField(label=gettext_lazy("Up is good"), required=False, initial=True)
