@@ -47,12 +47,13 @@ class Indicator(models.Model):
     seq = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("reported"), default=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.COUNT)
-    # a computed rate: numerator ÷ denominator, both indicators of the same campaign; none: entered per unit
+    # a computed rate: numerator ÷ denominator, both indicators of the same campaign; none: entered per unit.
+    # RESTRICT: a part is not deleted while a rate divides by it, but goes with its campaign (cascade)
     numerator = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("numerator")
+        "self", on_delete=models.RESTRICT, null=True, blank=True, related_name="+", verbose_name=_("numerator")
     )
     denominator = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("denominator")
+        "self", on_delete=models.RESTRICT, null=True, blank=True, related_name="+", verbose_name=_("denominator")
     )
     up_is_good = models.BooleanField(
         _("up is good"), default=True, help_text=_("查处, 抓获: yes; 警情, 发案: no (the 同比 words and colours)")

@@ -177,7 +177,7 @@ def shown(indicator: Indicator, value: Decimal | int | None) -> Decimal | None:
     if value is None:
         return None
     value = Decimal(value) / indicator.scale
-    return value.quantize(Decimal(1)) if indicator.kind == Kind.COUNT else value.normalize() + 0
+    return value.quantize(Decimal(1)) if indicator.kind == Kind.COUNT else Decimal(_strip(value))  # 1000, not 1E+3
 
 
 def raw(indicator: Indicator, value: Decimal | int | None) -> int | str | None:

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='indicator',
             name='denominator',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='stats.indicator', verbose_name='denominator'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name="+", to="stats.indicator", verbose_name='denominator'),
         ),
         migrations.AddField(
             model_name='indicator',
@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='indicator',
             name='numerator',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='stats.indicator', verbose_name='numerator'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name="+", to="stats.indicator", verbose_name='numerator'),
         ),
         migrations.AddField(
             model_name='indicator',

@@ -20,6 +20,7 @@ from stats import queries as q
 from stats.models import Figure, Indicator, Kind
 from stats.services import StatsError, report_figures
 from tasks.models import Campaign
+from tests.boards.conftest import TODAY
 from tests.web.pages import login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.smoke, pytest.mark.usefixtures("mid_campaign")]
@@ -356,3 +357,15 @@ def test_the_rollup_sums_decimals_exactly(city, kinds):
         cursor.execute("SELECT indicator_id, total FROM stats_rollup WHERE ancestor_id = %s", [city.units["330310"].pk])
         got = dict(cursor.fetchall())
     assert got[kinds["drugs"].pk] == Decimal("27.302") and got[kinds["funds"].pk] == Decimal("9505100")
+
+
+def test_the_bulletin_writes_each_kind_as_reports_do(city, kinds):
+    from boards import bulletin
+
+    enter(city, kinds, "33031001", police=11_000, drugs="27.3", funds="950.5", filed=4, solved=3, alerts=5)
+    c = kinds["campaign"]
+    week = bulletin.week_of(c, DAY)
+    results = bulletin.bulletin_context(city["hq"], c, c.owner, week, issued=TODAY)["results"]
+    for said in ("出动警力1.1万人次", "缴获毒品27.3克", "涉案资金950.5万元", "破案率75.0%", "治安警情5起"):
+        assert said in results, results
+    assert "见面劝阻率" not in results  # an entered rate nobody entered for the city itself: left out

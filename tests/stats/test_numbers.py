@@ -100,6 +100,7 @@ def test_what_is_entered_is_stored_exactly_and_shown_back_as_entered(indicator, 
     assert problem is None
     assert stored == typed * indicator.scale  # money in 元, exactly
     assert numbers.shown(indicator, stored) == typed  # the form's field shows it as typed
+    assert "E" not in str(numbers.shown(indicator, stored))  # 1000, never 1E+3
 
 
 def test_the_api_value_is_exact():
