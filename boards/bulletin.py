@@ -258,10 +258,10 @@ def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, is
     totals = stats.totals(user, campaign, unit, window)
     parts = []
     for line in totals.lines:
+        if line.total is None:  # a rate with nothing to divide by, or none entered by the unit itself
+            continue
         compared = "，".join(filter(None, [line.yoy, line.mom]))
-        parts.append(
-            f"{line.indicator.name}{line.total}{line.indicator.measure}" + (f"（{compared}）" if compared else "")
-        )
+        parts.append(f"{line.indicator.name}{line.text}" + (f"（{compared}）" if compared else ""))
     results = f"{period.label}，{unit.name}共" + "；".join(parts) + "。" if parts else ""
     f_sums = finding_sums(  # the ranking's findings and the supervision's counts: one query
         user,

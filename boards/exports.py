@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -37,7 +38,10 @@ from openpyxl import Workbook
 
 from accounts import scope
 from audit import services as audit
+from stats import numbers
 from stats import queries as stats
+from stats.models import Kind as StatKind
+from stats.sheets import number_format
 from tasks.models import Assignment as Work
 from tasks.models import AssignmentRole, AssignmentStatus, Comparator
 from tasks.queries import overdue_q
@@ -485,8 +489,11 @@ def stats_params(user, params: dict) -> dict:
     }
 
 
-def _change(now: int, before: int | None) -> float | None:
-    return round((now - before) / before, 4) if before else None
+def _change(now, before, indicator=None) -> Decimal | str | None:
+    """同比/环比 as a fraction for the cell's percent format; a rate's in the words (个百分点)."""
+    if indicator is not None and indicator.kind == StatKind.RATE:
+        return numbers.words("", indicator, now, before) or None
+    return round(Decimal(now - before) / Decimal(before), 4) if before and now is not None else None
 
 
 def build_stats(user, params: dict, progress: Progress) -> tuple[str, bytes]:
@@ -513,12 +520,12 @@ def build_stats(user, params: dict, progress: Progress) -> tuple[str, bytes]:
         [
             ln.indicator.name,
             ln.indicator.measure,
-            ln.total,
-            ln.last_year,
-            _change(ln.total, ln.last_year),
-            ln.previous,
-            _change(ln.total, ln.previous),
-            *(ln.by_unit.get(u.pk) for u in t.columns),
+            numbers.shown(ln.indicator, ln.total),  # in the measure: money in its 万元, a rate in percent
+            numbers.shown(ln.indicator, ln.last_year),
+            _change(ln.total, ln.last_year, ln.indicator),
+            numbers.shown(ln.indicator, ln.previous),
+            _change(ln.total, ln.previous, ln.indicator),
+            *(numbers.shown(ln.indicator, ln.by_unit.get(u.pk)) for u in t.columns),
         ]
         for ln in t.lines
     ]
@@ -528,6 +535,11 @@ def build_stats(user, params: dict, progress: Progress) -> tuple[str, bytes]:
     ws = xlsx.sheet(
         book, title=f"{a.campaign.name} 战果统计表", subtitle=subtitle, columns=columns, rows=rows, name="战果统计"
     )
+    figure_columns = [3, 4, 6, *range(8, 8 + len(t.columns))]
+    for at, ln in enumerate(t.lines, start=4):  # below the title, the subtitle and the header
+        if ln.indicator.kind != StatKind.COUNT:
+            for col in figure_columns:
+                ws.cell(at, col).number_format = number_format(ln.indicator)
     rounds = list(a.campaign.rounds.all())
     by_round = stats.per_round(user, a.campaign, a.unit)
     xlsx.sheet(
@@ -536,10 +548,14 @@ def build_stats(user, params: dict, progress: Progress) -> tuple[str, bytes]:
         columns=[
             xlsx.Column("轮次", 20),
             xlsx.Column("时间", 14),
-            *(xlsx.Column(ln.indicator.name, 11, xlsx.INTEGER) for ln in t.lines),
+            *(xlsx.Column(ln.indicator.name, 11, number_format(ln.indicator)) for ln in t.lines),
         ],
         rows=[
-            [r.name, cn_range(r.start, r.end), *(by_round.get(r.pk, {}).get(ln.indicator.pk) for ln in t.lines)]
+            [
+                r.name,
+                cn_range(r.start, r.end),
+                *(numbers.shown(ln.indicator, by_round.get(r.pk, {}).get(ln.indicator.pk)) for ln in t.lines),
+            ]
             for r in rounds
         ],
         name="分轮次",
@@ -552,9 +568,11 @@ def build_stats(user, params: dict, progress: Progress) -> tuple[str, bytes]:
         title="每日战果",
         columns=[
             xlsx.Column("日期", 16, xlsx.CN_DATE),
-            *(xlsx.Column(ln.indicator.name, 11, xlsx.INTEGER) for ln in t.lines),
+            *(xlsx.Column(ln.indicator.name, 11, number_format(ln.indicator)) for ln in t.lines),
         ],
-        rows=[[d, *(days.get(ln.indicator.pk, {}).get(d) for ln in t.lines)] for d in dates],
+        rows=[
+            [d, *(numbers.shown(ln.indicator, days.get(ln.indicator.pk, {}).get(d)) for ln in t.lines)] for d in dates
+        ],
         name="每日",
     )
     chart = Chart(

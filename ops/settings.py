@@ -262,6 +262,7 @@ SPECTACULAR_SETTINGS = {
         "NoticeStatusEnum": "inspections.models.NoticeStatus",
         "HotspotStatusEnum": "inspections.models.Hotspot.Status",
         "UnitKindEnum": "accounts.models.UnitKind",
+        "IndicatorKindEnum": "stats.models.Kind",
     },
 }
 

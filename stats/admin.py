@@ -18,13 +18,15 @@ class CatalogueAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "campaign":
             kwargs["queryset"] = Campaign.objects.visible_to(request.user, scope.Action.MANAGE)
+        if db_field.name in ("numerator", "denominator"):  # a rate's parts: indicators of HQ's campaigns
+            kwargs["queryset"] = Indicator.objects.visible_to(request.user, scope.Action.MANAGE)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Indicator)
 class IndicatorAdmin(CatalogueAdmin):
     kept_while = ("figures",)  # reported results are never deleted with their line
-    list_display = ["name", "measure", "code", "campaign", "seq", "is_active"]
+    list_display = ["name", "measure", "kind", "code", "campaign", "seq", "is_active"]
     list_editable = ["seq", "is_active"]
     search_fields = ["name", "code"]
 

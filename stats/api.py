@@ -4,7 +4,7 @@ out of scope is a 404 like a missing one (the query is a board's: ``boards.api.a
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -13,10 +13,10 @@ from rest_framework.views import APIView
 from accounts import scope
 from boards.api import BOARD_PARAMETERS, NOT_SEEN, UnitRef, asked_or_refused, unit_json
 from ops.openapi import refusal
-from stats import catalogue, summary
+from stats import catalogue, numbers, summary
 from stats import queries as stats
 from stats import services as figures
-from stats.models import Indicator, Round
+from stats.models import Indicator, Kind, Round
 from tasks.models import CampaignStatus
 from tasks.queries import campaigns_for
 from utilities.errors import Forbidden
@@ -29,22 +29,60 @@ WINDOW_PARAMETERS = [
 ]
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string", "format": "decimal", "example": "9500000.00"}],
+        "nullable": True,
+        "description": "A count: an integer. Other kinds: an exact decimal string in the stored unit "
+        "(money in 元, a quantity in its measure, a rate in percent). Null: a rate with nothing to divide by.",
+    }
+)
+class FigureValueField(serializers.Field):
+    """A figure in the API (docs/figures.md): what ``stats.numbers.raw`` gives."""
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "number"}, {"type": "string", "example": "27.3"}],
+        "description": "A figure as entered: a count a whole number; a quantity in its measure; money in the "
+        "indicator's measure (元, 万元 or 亿元); an entered rate in percent. Strings keep decimals exact.",
+    }
+)
+class EnteredValueField(serializers.Field):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float | str):
+            raise serializers.ValidationError("应为数字")
+        return data
+
+
+def indicator_fields() -> dict:
+    """An indicator's fields in the answers (fresh: a serializer class takes its fields out of the dict)."""
+    return {
+        "id": serializers.IntegerField(),
+        "code": serializers.CharField(),
+        "name": serializers.CharField(),
+        "measure": serializers.CharField(),
+        "kind": serializers.ChoiceField(choices=Kind.choices),
+        "up_is_good": serializers.BooleanField(),
+    }
+
+
+INDICATOR_KEYS = tuple(indicator_fields())
+
+
 class LineSerializer(serializers.Serializer):
-    indicator = inline_serializer(
-        "IndicatorRef",
-        {
-            "id": serializers.IntegerField(),
-            "code": serializers.CharField(),
-            "name": serializers.CharField(),
-            "measure": serializers.CharField(),
-        },
-    )
-    total = serializers.IntegerField()
-    last_year = serializers.IntegerField(allow_null=True, help_text="Same days of the campaign compared with")
-    previous = serializers.IntegerField(allow_null=True, help_text="The window of equal length just before")
-    yoy = serializers.CharField(help_text="e.g. 同比上升24.8%; empty when there is nothing to compare")
+    indicator = inline_serializer("IndicatorRef", indicator_fields())
+    total = FigureValueField()
+    text = serializers.CharField(help_text="The total as a report writes it: 1.1万人次, 950.5万元, 95.0%")
+    last_year = FigureValueField(help_text="Same days of the campaign compared with")
+    previous = FigureValueField(help_text="The window of equal length just before")
+    yoy = serializers.CharField(help_text="e.g. 同比增长24.8%, 同比上升 (警情), 同比持平; empty: nothing to compare")
     mom = serializers.CharField(help_text="e.g. 环比下降3%")
-    by_unit = serializers.DictField(child=serializers.IntegerField(), help_text="Column unit id → total")
+    yoy_tone = serializers.CharField(help_text="good, bad or empty: by the indicator's up_is_good")
+    by_unit = serializers.DictField(child=FigureValueField(), help_text="Column unit id → total")
     on_behalf = serializers.IntegerField(help_text="How many of the figures summed HQ entered for a unit (含代填)")
     on_behalf_by_unit = serializers.DictField(
         child=serializers.IntegerField(), help_text="Column unit id → figures entered by HQ (only columns with any)"
@@ -66,6 +104,10 @@ class TotalsSerializer(serializers.Serializer):
     lines = LineSerializer(many=True)
 
 
+def indicator_ref(i: Indicator) -> dict:
+    return {k: getattr(i, "pk" if k == "id" else k) for k in INDICATOR_KEYS}
+
+
 def totals_json(t: stats.Totals) -> dict:
     return {
         "campaign": t.campaign.pk,
@@ -79,18 +121,15 @@ def totals_json(t: stats.Totals) -> dict:
         "columns": [unit_json(u) for u in t.columns],
         "lines": [
             {
-                "indicator": {
-                    "id": ln.indicator.pk,
-                    "code": ln.indicator.code,
-                    "name": ln.indicator.name,
-                    "measure": ln.indicator.measure,
-                },
-                "total": ln.total,
-                "last_year": ln.last_year,
-                "previous": ln.previous,
+                "indicator": indicator_ref(ln.indicator),
+                "total": numbers.raw(ln.indicator, ln.total),
+                "text": ln.text,
+                "last_year": numbers.raw(ln.indicator, ln.last_year),
+                "previous": numbers.raw(ln.indicator, ln.previous),
                 "yoy": ln.yoy,
                 "mom": ln.mom,
-                "by_unit": {str(k): v for k, v in ln.by_unit.items()},
+                "yoy_tone": ln.yoy_tone,
+                "by_unit": {str(k): numbers.raw(ln.indicator, v) for k, v in ln.by_unit.items()},
                 "on_behalf": ln.behalf,
                 "on_behalf_by_unit": {str(k): v for k, v in ln.behalf_by_unit.items()},
             }
@@ -139,10 +178,8 @@ class CatalogueSerializer(serializers.Serializer):
     indicators = inline_serializer(
         "IndicatorBrief",
         {
-            "id": serializers.IntegerField(),
-            "code": serializers.CharField(),
-            "name": serializers.CharField(),
-            "measure": serializers.CharField(),
+            **indicator_fields(),
+            "reported": serializers.BooleanField(help_text="False: a rate computed from its parts, not reported"),
         },
         many=True,
     )
@@ -169,11 +206,10 @@ class CatalogueView(APIView):
             return refused
         return Response(
             {
-                "indicators": list(
-                    Indicator.objects.filter(campaign=a.campaign, is_active=True).values(
-                        "id", "code", "name", "measure"
-                    )
-                ),
+                "indicators": [
+                    {**indicator_ref(i), "reported": not i.computed}
+                    for i in Indicator.objects.filter(campaign=a.campaign, is_active=True)
+                ],
                 "rounds": list(Round.objects.filter(campaign=a.campaign).values("id", "name", "start", "end")),
             }
         )
@@ -183,7 +219,10 @@ class ReportSerializer(serializers.Serializer):
     campaign = serializers.IntegerField()
     unit = serializers.CharField(help_text="Unit code")
     day = ApiDateField(help_text="The day reported; in a round, its last day")
-    values = serializers.DictField(child=serializers.IntegerField(min_value=0), help_text="Indicator code → value")
+    values = serializers.DictField(
+        child=EnteredValueField(),
+        help_text="Indicator code → value: money in the indicator's measure, a rate in percent (docs/figures.md)",
+    )
 
 
 def _campaign(request, campaign_pk):
@@ -327,7 +366,19 @@ CATALOGUE_REFUSALS = {
 class IndicatorSerializer(serializers.ModelSerializer):
     class Meta:
         model = Indicator
-        fields = ["id", "campaign", "code", "name", "measure", "seq", "is_active"]
+        fields = [
+            "id",
+            "campaign",
+            "code",
+            "name",
+            "measure",
+            "seq",
+            "is_active",
+            "kind",
+            "numerator",
+            "denominator",
+            "up_is_good",
+        ]
 
 
 class IndicatorChangeSerializer(serializers.Serializer):
@@ -338,6 +389,14 @@ class IndicatorChangeSerializer(serializers.Serializer):
     measure = serializers.CharField(required=False, allow_blank=True, max_length=100)
     seq = serializers.IntegerField(required=False, min_value=0, max_value=catalogue.SEQ_MAX)
     is_active = serializers.BooleanField(required=False)
+    kind = serializers.ChoiceField(required=False, choices=Kind.choices)
+    numerator = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="A computed rate's numerator: code or name"
+    )
+    denominator = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="A computed rate's denominator: code or name"
+    )
+    up_is_good = serializers.BooleanField(required=False, help_text="False for 警情, 发案: their rise is bad")
     code = serializers.CharField(
         required=False,
         allow_blank=True,

@@ -23,6 +23,7 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Mod
 
 from accounts import scope
 from accounts.models import User
@@ -34,7 +35,7 @@ from utilities.errors import Forbidden, Missing, Refused
 from utilities.tables import FileProblems, Location, Problem, find_header, normalise_header, read_tables
 from utilities.uploads import UploadRejected, check_data_file
 
-from .models import Figure, Indicator, Round
+from .models import MONEY_UNITS, Figure, Indicator, Kind, Round
 
 NAME_MAX = Indicator._meta.get_field("name").max_length
 MEASURE_MAX = Indicator._meta.get_field("measure").max_length
@@ -52,6 +53,10 @@ FIELD_WORDS = {
     "measure": "计量单位",
     "seq": "顺序",
     "is_active": "是否填报",
+    "kind": "类型",
+    "numerator": "分子",
+    "denominator": "分母",
+    "up_is_good": "增长为好",
     "start": "开始日期",
     "end": "结束日期",
 }
@@ -141,6 +146,23 @@ def _flag(value) -> tuple[bool | None, str | None]:
     return None, f"“{value}”应为“是”或“否”"
 
 
+KIND_WORDS = {
+    Kind.COUNT: ("count", "数量", "计数", "整数"),
+    Kind.QUANTITY: ("quantity", "计量", "数值", "小数"),
+    Kind.MONEY: ("money", "金额", "资金"),
+    Kind.RATE: ("rate", "比率", "率", "百分比"),
+}
+PARTS = ("numerator", "denominator")
+
+
+def _kind(value) -> tuple[str | None, str | None]:
+    text = _text(value).lower()
+    for kind, names in KIND_WORDS.items():
+        if text in names:
+            return kind.value, None
+    return None, f"“{value}”应为数量、计量、金额或比率"
+
+
 @dataclass
 class _Planned:
     """What a checked row will do: ``obj`` (new or existing), its new values and the old ones."""
@@ -186,12 +208,26 @@ def check_indicators(campaign: Campaign, rows: list[dict]) -> tuple[list[_Planne
         if problem:
             wrong("id", problem)
             continue
-        current = (
-            {"code": obj.code, "name": obj.name, "measure": obj.measure, "seq": obj.seq, "is_active": obj.is_active}
+        current = _indicator_values(obj, existing) if obj else {}
+        values = (
+            dict(current)
             if obj
-            else {}
+            else {
+                "code": "",
+                "name": "",
+                "measure": "",
+                "seq": None,
+                "is_active": True,
+                "kind": Kind.COUNT.value,
+                "up_is_good": True,
+                "numerator": "",
+                "denominator": "",
+            }
         )
-        values = dict(current) if obj else {"code": "", "name": "", "measure": "", "seq": None, "is_active": True}
+        if row.get("kind") not in (None, ""):
+            values["kind"], bad = _kind(row["kind"])
+            if bad:
+                wrong("kind", bad)
         if obj is None or "name" in row:
             values["name"] = _text(row.get("name"))
             if not values["name"]:
@@ -199,7 +235,7 @@ def check_indicators(campaign: Campaign, rows: list[dict]) -> tuple[list[_Planne
             elif len(values["name"]) > NAME_MAX:
                 wrong("name", f"不应超过{NAME_MAX}个字")
         if obj is None or "measure" in row:
-            values["measure"] = _text(row.get("measure"))
+            values["measure"] = _text(row.get("measure")) or ("%" if values["kind"] == Kind.RATE else "")
             if not values["measure"]:
                 wrong("measure", "请填写计量单位（人次、家次、起 …）")
             elif len(values["measure"]) > MEASURE_MAX:
@@ -212,6 +248,15 @@ def check_indicators(campaign: Campaign, rows: list[dict]) -> tuple[list[_Planne
             values["is_active"], bad = _flag(row["is_active"])
             if bad:
                 wrong("is_active", bad)
+        if row.get("up_is_good") not in (None, ""):
+            values["up_is_good"], bad = _flag(row["up_is_good"])
+            if bad:
+                wrong("up_is_good", bad)
+        for part in PARTS:
+            if part in row:
+                values[part] = _text(row.get(part))
+        if values["kind"] == Kind.MONEY and values["measure"] and values["measure"] not in MONEY_UNITS:
+            wrong("measure", f"金额的计量单位应为{'、'.join(MONEY_UNITS)}")
         if row.get("code") not in (None, ""):
             code = _text(row["code"])
             if not re.fullmatch(r"[-a-zA-Z0-9_]+", code) or len(code) > CODE_MAX:
@@ -233,6 +278,7 @@ def check_indicators(campaign: Campaign, rows: list[dict]) -> tuple[list[_Planne
             problems.append(RowProblem(p.index, "code", f"代码“{code}”已被其他指标使用"))
         if code:
             codes.add(code)
+    problems += _check_kinds(planned, existing)
     # a new indicator without a code: the one its namesake had in the campaign compared with (同比), else i<n>
     earlier = {}
     if campaign.compare_to_id:
@@ -246,8 +292,93 @@ def check_indicators(campaign: Campaign, rows: list[dict]) -> tuple[list[_Planne
         if p.values["seq"] is None:
             seq += 1
             p.values["seq"] = min(seq, SEQ_MAX)
+    _final_codes(planned)
     problems.sort(key=lambda p: (p.row, list(FIELD_WORDS).index(p.field) if p.field in FIELD_WORDS else 99))
     return planned, problems
+
+
+def _indicator_values(obj: Indicator, existing: dict[int, Indicator]) -> dict[str, Any]:
+    """An indicator's fields as a row gives them, its rate's parts by code."""
+    parts = {p: existing[pk].code if (pk := getattr(obj, f"{p}_id")) in existing else "" for p in PARTS}
+    return {
+        "code": obj.code,
+        "name": obj.name,
+        "measure": obj.measure,
+        "seq": obj.seq,
+        "is_active": obj.is_active,
+        "kind": obj.kind,
+        "up_is_good": obj.up_is_good,
+        **parts,
+    }
+
+
+def _check_kinds(planned: list[_Planned], existing: dict[int, Indicator]) -> list[RowProblem]:
+    """A rate's parts name two other indicators (by code or name, of the campaign or of the rows) that are
+    summed, not rates; only a rate has parts; a kind changes once reported only where the figures fit.
+    A part is kept as the row's values (``_final_codes`` turns it into the code, once codes are final)."""
+    problems: list[RowProblem] = []
+    changed = {p.obj.pk for p in planned if p.obj.pk}
+    final = [p.values for p in planned] + [
+        _indicator_values(i, existing) for i in existing.values() if i.pk not in changed
+    ]
+    moved = [p for p in planned if p.obj.pk and p.values["kind"] != p.before.get("kind")]
+    ids = [p.obj.pk for p in moved]
+    reported = set(Figure.objects.filter(indicator__in=ids).values_list("indicator_id", flat=True).distinct())
+    fractional = set(
+        Figure.objects.filter(indicator__in=ids)
+        .annotate(fraction=Mod("value", 1))
+        .exclude(fraction=0)
+        .values_list("indicator_id", flat=True)
+        .distinct()
+    )
+    for p in moved:
+        old, new = p.before["kind"], p.values["kind"]
+        if p.obj.pk in reported and Kind.RATE in (old, new):
+            problems.append(RowProblem(p.index, "kind", "已有单位填报，不能改为或改自比率"))
+        elif p.obj.pk in fractional and new == Kind.COUNT:
+            problems.append(RowProblem(p.index, "kind", "已填报的数字有小数，不能改为数量（整数）"))
+    for p in planned:
+        values = p.values
+        if values["kind"] != Kind.RATE:
+            problems += [RowProblem(p.index, part, "只有比率指标有分子、分母") for part in PARTS if values[part]]
+            continue
+        named = [values[part] for part in PARTS]
+        if any(named) and not all(named):
+            missing = next(part for part in PARTS if not values[part])
+            problems.append(RowProblem(p.index, missing, "比率由分子÷分母计算：两者都要填写；都不填则由各单位直接填报"))
+            continue
+        for part in PARTS:
+            if not values[part]:
+                continue
+            target = next((v for v in final if values[part] in (v["code"], v["name"])), None)
+            if target is None:
+                problems.append(RowProblem(p.index, part, f"“{values[part]}”不是该行动的指标（应写指标名称或代码）"))
+            elif target is values:
+                problems.append(RowProblem(p.index, part, "不能是比率本身"))
+            elif target["kind"] == Kind.RATE:
+                problems.append(RowProblem(p.index, part, f"“{target['name']}”是比率：分子、分母应为计数、计量或金额"))
+            else:
+                values[part] = target
+
+    # an indicator another rate divides may not become a rate itself
+    def divides(values: dict) -> bool:
+        return any(
+            v[part] is values or (isinstance(v[part], str) and v[part] and v[part] == values.get("code"))
+            for v in final
+            for part in PARTS
+        )
+
+    for p in planned:
+        if p.values["kind"] == Kind.RATE and divides(p.values):
+            problems.append(RowProblem(p.index, "kind", "该指标是比率的分子或分母，应为计数、计量或金额"))
+    return problems
+
+
+def _final_codes(planned: list[_Planned]) -> None:
+    for p in planned:
+        for part in PARTS:
+            if isinstance(p.values[part], dict):
+                p.values[part] = p.values[part]["code"]
 
 
 def _date(value) -> tuple[date | None, str | None]:
@@ -355,7 +486,7 @@ def _lock(campaign: Campaign) -> None:
 def _write(planned: list[_Planned], *, kind: str, by: User, campaign: Campaign, source: str) -> list:
     """Apply checked rows and record their events (inside the caller's transaction); returns the rows kept."""
     model = Indicator if kind == "indicator" else Round
-    events, kept = [], []
+    events, kept, parted = [], [], []
     planned = sorted(planned, key=lambda p: not p.delete)  # a name freed by a deletion may be taken again
     # renamed rows first take a name no one has: a swap of two names never meets the unique constraint
     renamed = [p for p in planned if p.obj.pk and not p.delete and p.values["name"] != p.before.get("name")]
@@ -378,12 +509,22 @@ def _write(planned: list[_Planned], *, kind: str, by: User, campaign: Campaign, 
             kept.append(p.obj)
             continue
         for k, v in p.values.items():
-            setattr(p.obj, k, v)
+            if k not in PARTS:
+                setattr(p.obj, k, v)
+        if kind == "indicator":  # a rate's parts: set below, once every row has its final code
+            p.obj.numerator = p.obj.denominator = None
+            parted.append(p)
         p.obj.save()
         kept.append(p.obj)
         if new or changes:
             verb = f"{kind}.created" if new else f"{kind}.changed"
             events.append(audit.event(p.obj, verb, actor=by, changes=changes, unit=campaign.owner, source=source))
+    if parted:
+        by_code = {i.code: i for i in Indicator.objects.filter(campaign=campaign)}
+        for p in parted:
+            if p.values["numerator"]:
+                p.obj.numerator, p.obj.denominator = by_code[p.values["numerator"]], by_code[p.values["denominator"]]
+                p.obj.save(update_fields=["numerator", "denominator"])
     audit.record(events)
     return kept
 
@@ -422,6 +563,10 @@ INDICATOR_HEADERS = {
     "seq": ("顺序", "序号", "排序"),
     "code": ("代码", "指标代码"),
     "is_active": ("是否填报", "填报"),
+    "kind": ("类型", "指标类型"),
+    "numerator": ("分子",),
+    "denominator": ("分母",),
+    "up_is_good": ("增长为好", "越多越好"),
 }
 ROUND_HEADERS = {"name": ("名称", "轮次名称", "行动名称"), "start": ("开始日期", "开始"), "end": ("结束日期", "结束")}
 
@@ -642,13 +787,12 @@ def copy_catalogue(
         have = list(Indicator.objects.filter(campaign=target))
         codes, names = {i.code for i in have}, {i.name for i in have}
         ind_rows, skipped = [], 0
-        for i in Indicator.objects.filter(campaign=source).order_by("seq", "id"):
+        source_indicators = {i.pk: i for i in Indicator.objects.filter(campaign=source)}
+        for i in sorted(source_indicators.values(), key=lambda i: (i.seq, i.pk)):
             if i.code in codes or i.name in names:
                 skipped += 1
                 continue
-            ind_rows.append(
-                {"name": i.name, "measure": i.measure, "seq": i.seq, "is_active": i.is_active, "code": i.code}
-            )
+            ind_rows.append(_indicator_values(i, source_indicators))  # its kind, direction, a rate's parts
             codes.add(i.code)
             names.add(i.name)
         kept_rounds = list(Round.objects.filter(campaign=target))

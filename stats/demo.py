@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 
 from accounts.models import Role, RoleGrant
 from tasks.models import Assignment, Campaign, CampaignStatus
 
-from .models import Figure, Indicator, Round
+from .models import Figure, Indicator, Kind, Round
 
 # code, name, measure, a unit's daily mean this year, last year's level relative to this year's
 CATALOGUE = [
@@ -29,6 +30,18 @@ CATALOGUE = [
     ("hazards", "整改隐患", "处", 4, 0.95),
     ("leaflets", "发放宣传资料", "份", 70, 1.2),
 ]
+# issue 20: the other kinds, as the reports write them (警情同比下降24.8%, 破案率95%, 缴获毒品27.3克,
+# 涉案资金950余万元): code, name, measure, kind, up is good, a unit's daily mean (money in 元) this year,
+# last year's level relative to this year's, the share of days with any (seizures and money are rare)
+KINDS = [
+    ("alerts", "接报治安警情", "起", Kind.COUNT, False, 2.5, 1.25, 1.0),
+    ("filed", "刑事立案", "起", Kind.COUNT, True, 0.8, 1.0, 1.0),
+    ("solved", "破获刑事案件", "起", Kind.COUNT, True, 0.0, 0.9, 1.0),  # each case filed solved with SOLVED
+    ("drugs", "缴获毒品", "克", Kind.QUANTITY, True, 9.0, 0.8, 0.3),
+    ("funds", "涉案资金", "万元", Kind.MONEY, True, 120_000, 0.9, 0.2),
+]
+SOLVED = 0.85  # a case filed is solved with this chance (times the level: last year's fewer)
+RATES = [("solve_rate", "破案率", "solved", "filed")]  # computed: 破获刑事案件 ÷ 刑事立案
 ROUNDS = [  # days of the campaign, first and last (the seed plan's 7月7日至9日 for a 1 July start)
     ("第一轮集中统一行动", 6, 8),
     ("第二轮集中统一行动", 34, 36),
@@ -38,12 +51,39 @@ ROUND_INTENSITY = 2.5  # a round's days see this much more work than an ordinary
 
 
 def _catalogue(campaign: Campaign) -> list[Indicator]:
-    return [
+    """The counted indicators of ``CATALOGUE`` and ``KINDS`` (in their order), and the computed rates."""
+    made = [
         Indicator.objects.get_or_create(campaign=campaign, code=code, defaults={"name": name, "measure": m, "seq": n})[
             0
         ]
         for n, (code, name, m, _mean, _ly) in enumerate(CATALOGUE, start=1)
     ]
+    seq = len(made)
+    for code, name, m, kind, up, *_rest in KINDS:
+        seq += 1
+        made.append(
+            Indicator.objects.get_or_create(
+                campaign=campaign,
+                code=code,
+                defaults={"name": name, "measure": m, "seq": seq, "kind": kind, "up_is_good": up},
+            )[0]
+        )
+    by_code = {i.code: i for i in made}
+    for code, name, numerator, denominator in RATES:
+        seq += 1
+        Indicator.objects.get_or_create(
+            campaign=campaign,
+            code=code,
+            defaults={
+                "name": name,
+                "measure": "%",
+                "seq": seq,
+                "kind": Kind.RATE,
+                "numerator": by_code[numerator],
+                "denominator": by_code[denominator],
+            },
+        )
+    return made
 
 
 def _rounds(campaign: Campaign) -> list[Round]:
@@ -75,9 +115,28 @@ def _figures(campaign, units, reporters, *, level: dict[str, float], last_day: d
         for unit in units:
             if (unit, day) in skip:
                 continue
-            for indicator, (_code, _name, _m, mean, _ly) in zip(indicators, CATALOGUE, strict=True):
+            values = {}
+            for indicator, (_code, _name, _m, mean, _ly) in zip(indicators, CATALOGUE, strict=False):
                 expected = mean * level[indicator.code] * size[unit] * span * boost * draw.uniform(0.6, 1.4)
-                value = int(expected) + (1 if draw.random() < expected - int(expected) else 0)
+                values[indicator] = int(expected) + (1 if draw.random() < expected - int(expected) else 0)
+            for indicator, (code, _n, _m, kind, _up, mean, _ly, share) in zip(
+                indicators[len(CATALOGUE) :], KINDS, strict=True
+            ):
+                if code == "solved":  # each case filed that day solved or not
+                    filed = values[indicators[len(CATALOGUE) + 1]]
+                    values[indicator] = sum(draw.random() < SOLVED * level[code] for _ in range(filed))
+                    continue
+                if draw.random() > min(1.0, share * span):
+                    values[indicator] = 0
+                    continue
+                expected = mean * level[code] * size[unit] * span * boost * draw.uniform(0.3, 1.7) / share
+                if kind == Kind.COUNT:
+                    values[indicator] = int(expected) + (1 if draw.random() < expected - int(expected) else 0)
+                elif kind == Kind.QUANTITY:  # grams to one decimal, as weighed
+                    values[indicator] = Decimal(str(round(expected, 1)))
+                else:  # money in 元, to the hundred
+                    values[indicator] = Decimal(int(expected / 100) * 100)
+            for indicator, value in values.items():
                 rows.append(
                     Figure(
                         campaign=campaign,
@@ -115,8 +174,8 @@ def seed_statistics(campaign: Campaign, *, today: date, seed: int = 7) -> bool:
         )
         campaign.compare_to = last_year
         campaign.save(update_fields=["compare_to"])
-        this_year = {code: 1.0 for code, *_ in CATALOGUE}
-        before = {code: ly for code, _n, _m, _mean, ly in CATALOGUE}
+        this_year = {code: 1.0 for code, *_ in CATALOGUE + KINDS}
+        before = {code: ly for code, _n, _m, _mean, ly in CATALOGUE} | {k[0]: k[6] for k in KINDS}
         last_day = min(end, today - timedelta(days=1))  # today's figures come in this evening
         late = set(draw.sample(units, k=min(3, len(units) // 10)))  # not yet reported the last day
         rows = _figures(last_year, units, reporters, level=before, last_day=last_year.end, draw=draw)

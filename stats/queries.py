@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, Sum
@@ -27,10 +28,10 @@ from django.db.models.functions import Substr
 from accounts import scope
 from accounts.models import Unit
 from tasks.models import Assignment, Campaign
-from utilities.cn import cn_percent
 from utilities.db import fast_paths
 
-from .models import Figure, Indicator, Round
+from . import numbers
+from .models import Figure, Indicator, Kind, Round
 
 STEP = Unit.steplen
 
@@ -77,22 +78,31 @@ def baseline(campaign: Campaign, w: Window) -> tuple[Campaign | None, Window]:
     return None, Window(year_before(w.start), year_before(w.end))
 
 
-def change(now: int, before: int | None) -> tuple[str, float | None]:
-    """("up"|"down"|"flat"|"none", percent) — the words a report uses: 同比上升12.5%."""
-    if not before:
-        return "none", None
-    pct = round((now - before) * 100 / before, 1)
-    return ("up" if pct > 0 else "down" if pct < 0 else "flat"), abs(pct)
+def change(now, before, indicator: Indicator | None = None) -> tuple[str, Decimal | None]:
+    """("up"|"down"|"flat"|"none", amount) — see ``stats.numbers.change``."""
+    return numbers.change(indicator, now, before)
 
 
-def words(label: str, now: int, before: int | None) -> str:
-    """E.g. ``words("同比", 124, 100)`` → "同比上升24%"; "同比持平"; "" when there is nothing to compare."""
-    direction, pct = change(now, before)
-    if direction == "none":
-        return ""
-    if direction == "flat":
-        return f"{label}持平"
-    return f"{label}{'上升' if direction == 'up' else '下降'}{cn_percent(pct)}"
+def words(label: str, now, before, indicator: Indicator | None = None) -> str:
+    """E.g. ``words("同比", 124, 100)`` → "同比增长24%"; "同比持平"; "" when there is nothing to compare
+    (``stats.numbers.words``: the indicator's direction and kind choose the words)."""
+    return numbers.words(label, indicator, now, before)
+
+
+Number = int | Decimal  # a count's sums are ints (as before issue 20), the other kinds' Decimals
+
+
+def ratio(numerator: Number | None, denominator: Number | None) -> Decimal | None:
+    """A computed rate in percent from its summed parts; none without a denominator."""
+    if numerator is None or not denominator:
+        return None
+    return Decimal(numerator) * 100 / Decimal(denominator)
+
+
+def _typed(indicator: Indicator, value: Number | None) -> Number | None:
+    if value is None:
+        return None
+    return int(value) if indicator.kind == Kind.COUNT else Decimal(value)
 
 
 @dataclass
@@ -100,24 +110,54 @@ class Line:
     """One indicator: the total and its comparisons, and the total per column unit."""
 
     indicator: Indicator
-    total: int = 0
-    last_year: int | None = None
-    previous: int | None = None  # 环比: the round before, or the equal window just before
-    by_unit: dict[int, int] = field(default_factory=dict)
+    total: Number | None = 0  # a rate: None when there is no denominator (computed) or no figure (entered)
+    last_year: Number | None = None
+    previous: Number | None = None  # 环比: the round before, or the equal window just before
+    by_unit: dict[int, Number | None] = field(default_factory=dict)
     # 含代填: how many of the figures summed were entered by HQ on a unit's behalf, in all and per column
     behalf: int = 0
     behalf_by_unit: dict[int, int] = field(default_factory=dict)
 
     @property
     def yoy(self) -> str:
-        return words("同比", self.total, self.last_year)
+        return words("同比", self.total, self.last_year, self.indicator)
 
     @property
     def mom(self) -> str:
-        return words("环比", self.total, self.previous)
+        return words("环比", self.total, self.previous, self.indicator)
 
-    def yoy_change(self) -> tuple[str, float | None]:
-        return change(self.total, self.last_year)
+    def yoy_change(self) -> tuple[str, Decimal | None]:
+        return change(self.total, self.last_year, self.indicator)
+
+    @property
+    def yoy_tone(self) -> str:
+        """ "good"/"bad": the colour of 同比 by the indicator's direction (警情 up is bad)."""
+        return numbers.tone(self.indicator, self.total, self.last_year)
+
+    @property
+    def mom_tone(self) -> str:
+        return numbers.tone(self.indicator, self.total, self.previous)
+
+    @property
+    def text(self) -> str:
+        """The total as a report writes it (1.1万人次, 950.5万元, 95.0%)."""
+        return numbers.text(self.indicator, self.total)
+
+    @property
+    def last_year_text(self) -> str:
+        return numbers.text(self.indicator, self.last_year)
+
+    @property
+    def shown(self) -> str:
+        """The total in a table whose header names the measure (1.1万, 950.5, 95.0%)."""
+        return numbers.bare(self.indicator, self.total)
+
+    @property
+    def last_year_shown(self) -> str:
+        return numbers.bare(self.indicator, self.last_year)
+
+    def unit_shown(self, unit_pk: int) -> str:
+        return numbers.bare(self.indicator, self.by_unit.get(unit_pk))
 
 
 @dataclass
@@ -138,7 +178,7 @@ def _figures(user, unit: Unit, w: Window, *, campaign: Campaign | None = None, o
     return scope.restrict(qs, user).order_by()
 
 
-def _sums(qs, *, key: str) -> dict[str, int]:
+def _sums(qs, *, key: str) -> dict[str, Decimal]:
     return {row[key]: row["total"] for row in qs.values(key).annotate(total=Sum("value"))}
 
 
@@ -177,7 +217,7 @@ def _column_sums(campaign: Campaign, unit: Unit, w: Window) -> list[dict]:
     t = _tables()
     # Only table names (from the models and the migration) are interpolated; values are parameters.
     sql = f"""
-        SELECT x.indicator_id, x.branch, SUM(x.total)::bigint FROM (
+        SELECT x.indicator_id, x.branch, SUM(x.total) FROM (
             SELECT r.indicator_id, c.path AS branch, r.total
             FROM {t["rollup"]} r JOIN {t["unit"]} c ON c.id = r.ancestor_id
             WHERE r.campaign_id = %s AND r.day BETWEEN %s AND %s AND c.path LIKE %s AND c.depth = %s
@@ -202,7 +242,7 @@ def _subtree_sums(unit: Unit, w: Window, *, campaign: Campaign | None, owner: Un
     keys = {"indicator": "x.indicator_id", "day": "x.indicator_id, x.day", "code": "i.code"}[by]
     join = f"JOIN {t['indicator']} i ON i.id = x.indicator_id" if by == "code" else ""
     sql = f"""
-        SELECT {keys}, SUM(x.total)::bigint FROM (
+        SELECT {keys}, SUM(x.total) FROM (
             SELECT r.indicator_id, r.day, r.total FROM {t["rollup"]} r
             WHERE r.campaign_id {campaigns} AND r.ancestor_id = %s AND r.day BETWEEN %s AND %s
             UNION ALL
@@ -225,8 +265,10 @@ def previous_window(campaign: Campaign, w: Window) -> Window | None:
 def totals(user, campaign: Campaign, unit: Unit, w: Window) -> Totals:
     """Totals under ``unit`` (in the user's scope, checked by the caller) in ``w``: 4 queries for the
     figures (this window per column, how many of them HQ entered, last year, the window before) whatever
-    the number of units."""
-    indicators = list(campaign.indicators.filter(is_active=True))
+    the number of units, and for entered rates (never summed) one per period for the units' own figures.
+    A computed rate is the ratio of its parts' sums in the same column and period (docs/figures.md)."""
+    catalogue = {i.pk: i for i in campaign.indicators.select_related("numerator", "denominator")}
+    indicators = [i for i in catalogue.values() if i.is_active]
     lines = {i.pk: Line(i) for i in indicators}
     fast = _rollup(user, unit)
     if fast:
@@ -240,23 +282,37 @@ def totals(user, campaign: Campaign, unit: Unit, w: Window) -> Totals:
         )
     by_path = {u.path: u for u in scope.children(user, unit)}
     own = False
+    sums: dict[int, Decimal] = {}  # every indicator's, the parts of a rate included (reported or not)
+    column_sums: dict[tuple[int, int], Decimal] = {}
     for row in grouped:
-        line = lines.get(row["indicator_id"])
         column = unit if row["branch"] == unit.path else by_path.get(row["branch"])
-        if line is None or column is None:
+        if row["indicator_id"] not in catalogue or column is None:
             continue
         own |= column.pk == unit.pk
-        line.by_unit[column.pk] = line.by_unit.get(column.pk, 0) + row["total"]
-        line.total += row["total"]
+        key = (row["indicator_id"], column.pk)
+        column_sums[key] = column_sums.get(key, 0) + row["total"]
+        sums[row["indicator_id"]] = sums.get(row["indicator_id"], 0) + row["total"]
+    columns = ([unit] if own else []) + list(by_path.values())
+    for line in lines.values():
+        i = line.indicator
+        if i.computed:
+            line.total = ratio(sums.get(i.numerator_id), sums.get(i.denominator_id))
+            for c in columns:
+                part = column_sums.get((i.denominator_id, c.pk))
+                if part is not None:
+                    line.by_unit[c.pk] = ratio(column_sums.get((i.numerator_id, c.pk), 0), part)
+        elif i.summed:
+            line.total = _typed(i, sums.get(i.pk, 0))
+            line.by_unit = {c: _typed(i, v) for (pk, c), v in column_sums.items() if pk == i.pk}
     for row in _behalf(user, campaign, unit, w):
         line = lines.get(row["indicator_id"])
         column = unit if row["branch"] == unit.path else by_path.get(row["branch"])
-        if line is None or column is None:
+        if line is None or column is None or not line.indicator.summed:
             continue
         line.behalf_by_unit[column.pk] = line.behalf_by_unit.get(column.pk, 0) + row["n"]
         line.behalf += row["n"]
     other, before = baseline(campaign, w)
-    codes = {i.code: i.pk for i in indicators}
+    codes = {i.code: i.pk for i in catalogue.values()}
     earlier = previous_window(campaign, w)
     if fast:
         found = _subtree_sums(unit, before, campaign=other, owner=campaign.owner, by="code")
@@ -268,12 +324,56 @@ def totals(user, campaign: Campaign, unit: Unit, w: Window) -> Totals:
             key="indicator__code",
         )
         previous = _sums(_figures(user, unit, earlier, campaign=campaign), key="indicator_id") if earlier else {}
-    for code, pk in codes.items():
-        lines[pk].last_year = last_year.get(code)
-        if earlier:
-            lines[pk].previous = previous.get(pk, 0)
-    columns = ([unit] if own else []) + list(by_path.values())
+    for line in lines.values():
+        i = line.indicator
+        if i.computed:
+            num, den = catalogue[i.numerator_id], catalogue[i.denominator_id]
+            line.last_year = ratio(last_year.get(num.code), last_year.get(den.code))
+            if earlier:
+                line.previous = ratio(previous.get(num.pk), previous.get(den.pk))
+        elif i.summed:
+            line.last_year = _typed(i, last_year.get(i.code))
+            if earlier:
+                line.previous = _typed(i, previous.get(i.pk, 0))
+    entered = [line for line in lines.values() if not line.indicator.summed and not line.indicator.computed]
+    if entered:
+        _entered_rates(user, campaign, unit, columns, w, before, other, earlier, entered)
     return Totals(campaign, unit, w, other, before, columns, [lines[i.pk] for i in indicators])
+
+
+def _latest(qs) -> dict[tuple, Decimal]:
+    """(key…) → the value of the latest day, from rows ordered by day."""
+    out: dict[tuple, Decimal] = {}
+    for *key, value in qs:
+        out[tuple(key)] = value
+    return out
+
+
+def _entered_rates(user, campaign, unit, columns, w, before, other, earlier, lines: list[Line]) -> None:
+    """Rates units enter themselves (no parts reported) are never summed: a column shows its unit's own
+    figure, the latest in the window; the chosen unit its own (docs/figures.md)."""
+    ids = [line.indicator.pk for line in lines]
+    here = Figure.objects.filter(
+        campaign=campaign, indicator__in=ids, unit__in=[c.pk for c in columns] + [unit.pk], day__range=(w.start, w.end)
+    )
+    now = _latest(scope.restrict(here, user).order_by("day").values_list("indicator_id", "unit_id", "value"))
+    then = Figure.objects.filter(
+        unit=unit, day__range=(before.start, before.end), indicator__code__in=[line.indicator.code for line in lines]
+    )
+    then = then.filter(campaign=other) if other is not None else then.filter(campaign__owner=campaign.owner)
+    last_year = _latest(then.order_by("day").values_list("indicator__code", "value"))
+    previous = {}
+    if earlier:
+        prev = Figure.objects.filter(
+            campaign=campaign, unit=unit, indicator__in=ids, day__range=(earlier.start, earlier.end)
+        )
+        previous = _latest(prev.order_by("day").values_list("indicator_id", "value"))
+    for line in lines:
+        pk = line.indicator.pk
+        line.total = now.get((pk, unit.pk))
+        line.by_unit = {c.pk: now[(pk, c.pk)] for c in columns if (pk, c.pk) in now}
+        line.last_year = last_year.get((line.indicator.code,))
+        line.previous = previous.get((pk,))
 
 
 def _behalf(user, campaign: Campaign, unit: Unit, w: Window):
@@ -293,15 +393,36 @@ def behalf_days(campaign: Campaign, unit: Unit) -> set[date]:
     return set(Figure.objects.filter(campaign=campaign, unit=unit, on_behalf=True).values_list("day", flat=True))
 
 
-def series(user, campaign: Campaign, unit: Unit, w: Window) -> dict[int, dict[date, int]]:
-    """Per indicator, the total of each day in ``w`` under ``unit`` (for the charts): one query."""
-    out: dict[int, dict[date, int]] = {}
-    for indicator, day, total in _by_day(user, campaign, unit, w):
-        out.setdefault(indicator, {})[day] = total
+def derived(indicators, sums: dict[int, Decimal]) -> dict[int, Number]:
+    """Per indicator, a period's value from its sums (``sums``: indicator id → the sum of its figures):
+    a summed kind its sum (a count an int), a computed rate the ratio of its parts' sums, an entered rate
+    nothing (never summed)."""
+    out: dict[int, Number] = {}
+    for i in indicators:
+        if i.computed:
+            value = ratio(sums.get(i.numerator_id), sums.get(i.denominator_id))
+            if value is not None:
+                out[i.pk] = value
+        elif i.summed and i.pk in sums:
+            out[i.pk] = _typed(i, sums[i.pk])
     return out
 
 
-def _by_day(user, campaign: Campaign, unit: Unit, w: Window) -> list[tuple[int, date, int]]:
+def series(user, campaign: Campaign, unit: Unit, w: Window) -> dict[int, dict[date, Number]]:
+    """Per indicator, the total of each day in ``w`` under ``unit`` (for the charts): one query (and one
+    for the catalogue). A computed rate is each day's ratio of its parts; an entered rate has none."""
+    by_day: dict[date, dict[int, Decimal]] = {}
+    for indicator, day, total in _by_day(user, campaign, unit, w):
+        by_day.setdefault(day, {})[indicator] = total
+    indicators = list(campaign.indicators.all())
+    out: dict[int, dict[date, Number]] = {}
+    for day, sums in by_day.items():
+        for indicator, value in derived(indicators, sums).items():
+            out.setdefault(indicator, {})[day] = value
+    return out
+
+
+def _by_day(user, campaign: Campaign, unit: Unit, w: Window) -> list[tuple[int, date, Decimal]]:
     """(indicator id, day, total under ``unit``) for each day of ``w`` with figures."""
     if _rollup(user, unit):
         return _subtree_sums(unit, w, campaign=campaign, by="day")
@@ -309,18 +430,19 @@ def _by_day(user, campaign: Campaign, unit: Unit, w: Window) -> list[tuple[int, 
     return [(row["indicator_id"], row["day"], row["total"]) for row in rows]
 
 
-def per_round(user, campaign: Campaign, unit: Unit) -> dict[int, dict[int, int]]:
+def per_round(user, campaign: Campaign, unit: Unit) -> dict[int, dict[int, Number]]:
     """Per round, the total of each indicator under ``unit``: one query per campaign (rounds are few)."""
     rounds = list(campaign.rounds.all())
     if not rounds:
         return {}
     w = Window(min(r.start for r in rounds), max(r.end for r in rounds))
-    out: dict[int, dict[int, int]] = {r.pk: {} for r in rounds}
+    sums: dict[int, dict[int, Decimal]] = {r.pk: {} for r in rounds}
     for indicator, day, total in _by_day(user, campaign, unit, w):
         for r in rounds:
             if r.start <= day <= r.end:
-                out[r.pk][indicator] = out[r.pk].get(indicator, 0) + total
-    return out
+                sums[r.pk][indicator] = sums[r.pk].get(indicator, 0) + total
+    indicators = list(campaign.indicators.all())
+    return {pk: derived(indicators, round_sums) for pk, round_sums in sums.items()}
 
 
 def reporting_units(user, campaign: Campaign, unit: Unit):

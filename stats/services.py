@@ -1,7 +1,8 @@
 """Writing results statistics: a unit's figures for a day or a round, from the page, the API or a
 whole sheet uploaded as XLSX. Every write is checked, audited and atomic.
 
-The rules: a figure is a whole number ≥ 0 for an indicator the campaign reports; its day lies in the
+The rules: a figure is a number ≥ 0 of its indicator's kind (``stats.numbers.entered``: a count whole,
+money converted to 元, a rate in percent; a computed rate is not reported) for an indicator the campaign reports; its day lies in the
 campaign and not in the future; a day inside a round is reported as the round's totals, dated the
 round's last day (集中统一行动 report once per round). The unit must be in the reporter's scope
 (unit leads, for their subtree; HQ, for the units it manages: a figure HQ enters for a unit it does not
@@ -14,6 +15,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from django.core.files.uploadedfile import UploadedFile
@@ -30,10 +32,10 @@ from utilities.cn import cn_date, cn_range
 from utilities.errors import Forbidden, Refused
 from utilities.tables import FileProblems, Location, Problem, find_header, normalise_header, read_tables
 
-from .models import Figure, Indicator, Round
+from . import numbers
+from .models import Figure, Indicator, Kind, Round
 
 MAX_SHEET = 5 * 1024 * 1024  # a unit's sheet for a whole campaign is well under 1 MB
-MAX_VALUE = 2_000_000_000  # fits the column; no unit reports more in a day
 
 
 class StatsError(Refused):
@@ -44,7 +46,7 @@ class StatsError(Refused):
 class Entry:
     indicator: Indicator
     day: date
-    value: int
+    value: Decimal  # stored: money in 元, a rate in percent
 
 
 def may_report(user, unit: Unit) -> bool:
@@ -64,6 +66,11 @@ def enterable_units(user) -> QuerySet[Unit]:
     return Unit.objects.visible_to(user, scope.Action.REPORT) | Unit.objects.visible_to(user, scope.Action.MANAGE)
 
 
+def reported_indicators(campaign: Campaign) -> QuerySet[Indicator]:
+    """The indicators units report figures for: the active ones but computed rates (their parts are)."""
+    return campaign.indicators.filter(is_active=True).exclude(kind=Kind.RATE, numerator__isnull=False)
+
+
 def check_day(campaign: Campaign, day: date, rounds: list[Round], today: date | None = None) -> str | None:
     """What is wrong with reporting for ``day``, or None."""
     today = today or timezone.localdate()
@@ -77,26 +84,14 @@ def check_day(campaign: Campaign, day: date, rounds: list[Round], today: date | 
     return None
 
 
-def check_value(value) -> tuple[int | None, str | None]:
-    """The value as a whole number ≥ 0, or what is wrong with it."""
-    if isinstance(value, bool):
-        return None, "应为不小于0的整数"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str):
-        text = value.strip().replace(",", "").replace("，", "")
-        if not re.fullmatch(r"\d+", text):
-            if re.fullmatch(r"[-+]?\d+(?:\.\d+)?", text):  # a number, but signed or with a fraction
-                return None, f"“{value}”应为不小于0的整数"
-            return None, f"“{value}”不是数字：应为不小于0的整数"
-        if len(text) > len(str(MAX_VALUE)):  # int() of thousands of digits is refused, and slow
-            return None, f"{text[:20]}…超出合理范围" if len(text) > 20 else f"{text}超出合理范围"
-        value = int(text)
-    if not isinstance(value, int) or value < 0:
-        return None, f"“{value}”应为不小于0的整数"
-    if value > MAX_VALUE:
-        return None, f"{value}超出合理范围"
-    return value, None
+def check_value(value, indicator: Indicator | None = None) -> tuple[Decimal | None, str | None]:
+    """The stored value of what was entered for ``indicator`` (none: a count), or what is wrong with it:
+    ``stats.numbers.entered`` (a count whole, a quantity's decimals, money converted to 元, a rate in
+    percent, a computed rate refused)."""
+    return numbers.entered(value, indicator or _COUNT)
+
+
+_COUNT = Indicator(kind=Kind.COUNT, measure="")
 
 
 def _write(*, campaign: Campaign, unit: Unit, entries: list[Entry], by: User, source: str) -> int:
@@ -165,7 +160,9 @@ def write_figures(*, campaign: Campaign, entries: list[tuple[Unit, Entry]], by: 
             key = (u.pk, e.indicator.pk, e.day)
             saved[key].unit, saved[key].indicator = u, e.indicator  # its name in the event, without a query
             old = before.get(key)
-            changes = {"indicator": e.indicator.code, "day": e.day, "value": [old.value if old else None, e.value]}
+            # the value as the API gives it: a count an int (as before), money in 元 etc. an exact string
+            value = [numbers.raw(e.indicator, old.value if old else None), numbers.raw(e.indicator, e.value)]
+            changes = {"indicator": e.indicator.code, "day": e.day, "value": value}
             if behalf[u.pk]:  # the history says the figure is HQ's, entered for the unit (代填)
                 changes["on_behalf"] = True
             events.append(audit.event(saved[key], "figure.report", actor=by, changes=changes, unit=u, source=source))
@@ -183,7 +180,9 @@ def report_figures(
     problem = check_day(campaign, day, list(campaign.rounds.all()))
     if problem:
         raise StatsError(problem)
-    indicators = {i.pk: i for i in campaign.indicators.filter(is_active=True)}
+    indicators = {
+        i.pk: i for i in campaign.indicators.filter(is_active=True).select_related("numerator", "denominator")
+    }
     entries, wrong = [], []
     for key, raw in values.items():
         indicator = indicators.get(int(key))
@@ -192,7 +191,7 @@ def report_figures(
             continue
         if raw is None or raw == "":
             continue
-        value, problem = check_value(raw)
+        value, problem = check_value(raw, indicator)
         if problem:
             wrong.append(f"{indicator.name}：{problem}")
         else:
@@ -241,7 +240,7 @@ def import_sheet(*, path: Path | str, campaign: Campaign, unit: Unit, by: User, 
     name = display_name or Path(path).name
     if not may_report(by, unit):
         raise Forbidden("无权为该单位填报战果")
-    indicators = list(campaign.indicators.filter(is_active=True))
+    indicators = list(reported_indicators(campaign))
     rounds = list(campaign.rounds.all())
     synonyms = _headers(indicators)
     tables = read_tables(path, display_name=name)
@@ -285,7 +284,7 @@ def import_sheet(*, path: Path | str, campaign: Campaign, unit: Unit, by: User, 
         for code, col in header.columns.items():  # every figure is checked, whatever is wrong with the day
             if code == "day" or col >= len(row.cells) or row.cells[col] in (None, ""):
                 continue
-            value, problem = check_value(row.cells[col])
+            value, problem = check_value(row.cells[col], by_code[code])
             if problem:
                 problems.append(Problem(row.location.at(column=col, label=header.labels[code]), problem))
             elif day is not None:

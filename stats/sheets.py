@@ -14,7 +14,15 @@ from tasks.models import Campaign
 from utilities import office
 from utilities.cn import cn_date, cn_range
 
-from .models import Figure
+from . import numbers
+from .models import Figure, Indicator, Kind
+from .services import reported_indicators
+
+
+def number_format(indicator: Indicator) -> str:
+    """A cell's number format for a figure of ``indicator`` in its own unit (``numbers.shown``): a count
+    whole, a rate in percent to one decimal (95.0), a quantity or money with its decimals."""
+    return {Kind.COUNT: "#,##0", Kind.RATE: "0.0"}.get(indicator.kind, "#,##0.0##")
 
 
 def report_days(campaign: Campaign, until: date) -> list[tuple[date, str]]:
@@ -33,7 +41,7 @@ def report_days(campaign: Campaign, until: date) -> list[tuple[date, str]]:
 
 
 def unit_sheet(campaign: Campaign, unit: Unit, *, until: date) -> bytes:
-    indicators = list(campaign.indicators.filter(is_active=True))
+    indicators = list(reported_indicators(campaign))
     have = {
         (f["indicator_id"], f["day"]): f["value"]
         for f in Figure.objects.filter(campaign=campaign, unit=unit).values("indicator_id", "day", "value")
@@ -60,8 +68,7 @@ def unit_sheet(campaign: Campaign, unit: Unit, *, until: date) -> bytes:
     for row, (day, label) in enumerate(report_days(campaign, until), start=4):
         ws.cell(row, 1, label)
         for col, i in enumerate(indicators, start=2):
-            value = have.get((i.pk, day))
-            cell = ws.cell(row, col, value)
-            cell.number_format = "#,##0"
+            cell = ws.cell(row, col, numbers.shown(i, have.get((i.pk, day))))  # money in its measure
+            cell.number_format = number_format(i)
     ws.freeze_panes = "B4"
     return office.workbook_bytes(book)

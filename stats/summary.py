@@ -34,7 +34,17 @@ from utilities.errors import Forbidden
 from utilities.tables import FileProblems, Location, Problem, find_header, normalise_header, read_tables
 
 from .models import Round
-from .services import Entry, StatsError, _headers, check_day, check_value, enterable_units, parse_day, write_figures
+from .services import (
+    Entry,
+    StatsError,
+    _headers,
+    check_day,
+    check_value,
+    enterable_units,
+    parse_day,
+    reported_indicators,
+    write_figures,
+)
 
 CODE_HEADERS = ("单位代码", "代码", "机构代码", "unit code", "code")
 UNIT_HEADERS = ("单位", "单位名称", "填报单位", "责任单位", "unit")
@@ -61,7 +71,7 @@ def summary_sheet(campaign: Campaign, *, user, day: date, round_: Round | None =
     """The blank summary sheet of ``day`` (a round: its last day) for the units ``user`` may enter for."""
     if not may_fill(user):
         raise Forbidden(NOT_HQ)
-    indicators = list(campaign.indicators.filter(is_active=True))
+    indicators = list(reported_indicators(campaign))
     units = list(summary_units(user).only("code", "name", "path"))
     book = Workbook()
     ws = book.active
@@ -119,7 +129,7 @@ def import_summary(
     rounds = list(campaign.rounds.all())
     if problem := check_day(campaign, day, rounds):
         raise StatsError(problem)
-    indicators = list(campaign.indicators.filter(is_active=True))
+    indicators = list(reported_indicators(campaign))
     synonyms = {"code": CODE_HEADERS, "unit": UNIT_HEADERS, **_headers(indicators)}
     del synonyms["day"]
     table, header = _header(read_tables(path, display_name=name), synonyms)
@@ -213,7 +223,7 @@ def import_summary(
             cell = _cell(row, col)
             if cell in (None, ""):
                 continue
-            value, problem = check_value(cell)
+            value, problem = check_value(cell, by_indicator[code])
             if problem:
                 problems.append(
                     Problem(row.location.at(column=col, label=header.labels[code]), problem, text=str(cell)[:100])

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts import scope
 from accounts.scope import Action
@@ -23,10 +23,17 @@ from boards.charts import Chart, Series
 from boards.forms import StatsForm, asked
 from boards.queries import trail
 from stats import catalogue as catalogue_services
+from stats import numbers, summary
 from stats import queries as stats
-from stats import summary
-from stats.models import Figure, Round
-from stats.services import MAX_SHEET, enterable_units, import_upload, may_report, report_figures
+from stats.models import Figure, Kind, Round
+from stats.services import (
+    MAX_SHEET,
+    enterable_units,
+    import_upload,
+    may_report,
+    report_figures,
+    reported_indicators,
+)
 from stats.sheets import report_days, unit_sheet
 from tasks.models import Campaign
 from tasks.queries import campaigns_for
@@ -68,13 +75,13 @@ def statistics(request: HttpRequest) -> HttpResponse:
         t=t,
         window_words=f"{w.round.name}（{cn_range(w.start, w.end)}）" if w.round else cn_range(w.start, w.end),
         last_year_words=cn_range(t.last_year_window.start, t.last_year_window.end),
-        grid=[(line, [(line.by_unit.get(u.pk), line.behalf_by_unit.get(u.pk)) for u in t.columns]) for line in t.lines],
+        grid=[(line, [(line.unit_shown(u.pk), line.behalf_by_unit.get(u.pk)) for u in t.columns]) for line in t.lines],
         column_links=[(u, _link(a, unit=u.code)) for u in t.columns],
         rounds=[
             (
                 r,
                 cn_range(r.start, r.end),
-                [by_round.get(r.pk, {}).get(line.indicator.pk) for line in t.lines],
+                [numbers.bare(line.indicator, by_round.get(r.pk, {}).get(line.indicator.pk)) for line in t.lines],
                 _link(a, round=r.pk, start="", end=""),
             )
             for r in rounds
@@ -144,7 +151,7 @@ def _report_context(request, a, day, round_, **bound):
     }
     if unit is None:  # a unit typed wrong: only the picker, with its error
         return context
-    indicators = list(campaign.indicators.filter(is_active=True))
+    indicators = list(reported_indicators(campaign))  # not a computed rate: its parts are reported
     have = {
         f.indicator_id: f
         for f in Figure.objects.filter(unit=unit, day=day, indicator__in=indicators).select_related("reported_by")
@@ -154,7 +161,7 @@ def _report_context(request, a, day, round_, **bound):
     fields = []
     for i in indicators:
         figure = have.get(i.pk)
-        value = posted.get(f"v{i.pk}", figure.value if figure else None)
+        value = posted.get(f"v{i.pk}", numbers.shown(i, figure.value) if figure else None)  # money in its measure
         fields.append((i, value, figure if figure and figure.on_behalf else None))
     behalf = stats.behalf_days(campaign, unit)  # the days in the picker where HQ entered some (含代填)
     context.update(
@@ -201,7 +208,7 @@ def report(request: HttpRequest) -> HttpResponse:
         own = request.user.unit if scope.can(request.user, Action.REPORT, request.user.unit) else None
         a.unit = own or enterable.order_by("path").first()
     if request.method == "POST":
-        values = {i.pk: request.POST.get(f"v{i.pk}", "").strip() for i in a.campaign.indicators.filter(is_active=True)}
+        values = {i.pk: request.POST.get(f"v{i.pk}", "").strip() for i in reported_indicators(a.campaign)}
         try:
             changed = report_figures(
                 campaign=a.campaign, unit=a.unit, day=day, values=values, by=request.user, source="web"
@@ -364,6 +371,10 @@ class IndicatorRow(Form):
     measure = forms.CharField(label=gettext_lazy("Unit of measure"), required=False, max_length=100)
     seq = forms.IntegerField(label=gettext_lazy("Order"), required=False, min_value=0, max_value=32767)
     is_active = forms.BooleanField(label=gettext_lazy("Reported"), required=False, initial=True)
+    kind = forms.ChoiceField(label=pgettext_lazy("indicator", "Kind"), required=False, choices=Kind.choices)
+    numerator = forms.CharField(label=gettext_lazy("Numerator"), required=False, max_length=200)
+    denominator = forms.CharField(label=gettext_lazy("Denominator"), required=False, max_length=200)
+    up_is_good = forms.BooleanField(label=gettext_lazy("Up is good"), required=False, initial=True)
 
     def blank(self) -> bool:
         d = self.cleaned_data
@@ -434,11 +445,21 @@ def _catalogue_url(campaign) -> str:
 def _rows_formsets(campaign, extra: int, data=None, kind: str | None = None):
     """The two tables: the campaign's rows and ``extra`` blank ones; the one posted (``kind``) bound."""
     indicators = [
-        {"id": i.pk, "name": i.name, "measure": i.measure, "seq": i.seq, "is_active": i.is_active}
-        for i in campaign.indicators.order_by("seq", "id")
+        {
+            "id": i.pk,
+            "name": i.name,
+            "measure": i.measure,
+            "seq": i.seq,
+            "is_active": i.is_active,
+            "kind": i.kind,
+            "numerator": i.numerator.name if i.numerator else "",
+            "denominator": i.denominator.name if i.denominator else "",
+            "up_is_good": i.up_is_good,
+        }
+        for i in campaign.indicators.select_related("numerator", "denominator").order_by("seq", "id")
     ]
     rounds = [{"id": r.pk, "name": r.name, "start": r.start, "end": r.end} for r in campaign.rounds.order_by("start")]
-    blank_indicator = {"is_active": True}
+    blank_indicator = {"is_active": True, "up_is_good": True, "kind": Kind.COUNT}
     ind = IndicatorRows(
         data if kind == "indicators" else None,
         initial=indicators + [blank_indicator] * extra,

@@ -251,6 +251,7 @@ def final_summary(campaign: Campaign, by: User) -> dict[str, Any]:
     assignments per status, units at work, supervision (``inspections.services.counts``) and the
     results statistics per indicator with 同比 (``stats.queries.totals`` over the whole campaign)."""
     from inspections.services import counts as supervision_counts  # both import the tasks models
+    from stats import numbers
     from stats.queries import totals, window
 
     work = Assignment.objects.filter(campaign=campaign)
@@ -286,8 +287,10 @@ def final_summary(campaign: Campaign, by: User) -> dict[str, Any]:
                 "code": line.indicator.code,
                 "name": line.indicator.name,
                 "measure": line.indicator.measure,
-                "total": line.total,
-                "last_year": line.last_year,
+                "kind": line.indicator.kind,
+                "total": numbers.raw(line.indicator, line.total),  # a count an int, else an exact string
+                "text": line.text,
+                "last_year": numbers.raw(line.indicator, line.last_year),
                 "yoy": line.yoy,
             }
             for line in figures.lines

@@ -239,7 +239,7 @@ def test_totals_roll_up_the_tree_with_yoy_and_mom(city, reported):
             before = brute(reported, root, date(2026, 7, 1), date(2026, 7, 10))
             assert ln.previous == sum(v for (code, _), v in before.items() if code == ln.indicator.code)
             pct = round((ln.total - ln.last_year) * 100 / ln.last_year, 1)
-            assert ln.yoy == f"同比上升{pct:g}%"
+            assert ln.yoy == f"同比增长{pct:g}%"  # a count that should rise 增长 (issue 20; 警情 上升)
     east = q.totals(city["hq"], reported, city.units["330310"], w)
     assert [u.code for u in east.columns] == ["330310", "33031001", "33031002", "33031003"]  # 本级 first
 
@@ -264,9 +264,9 @@ def test_without_a_compared_campaign_yoy_reads_the_same_dates_a_year_before(city
 @pytest.mark.parametrize(
     ("now", "before", "words"),
     [
-        (124, 100, "同比上升24%"),
+        (124, 100, "同比增长24%"),
         (69, 100, "同比下降31%"),
-        (1000, 800, "同比上升25%"),
+        (1000, 800, "同比增长25%"),
         (100, 100, "同比持平"),
         (5, 0, ""),
         (5, None, ""),
@@ -354,7 +354,7 @@ def test_the_pages(city, reported, tmp_path):
     page = hq.get("/stats/?start=2026-07-01&end=2026-07-31")
     assert page.status_code == 200
     html = text(page)
-    assert "同比上升" in html and "城东分局" in html and "&amp;unit=330310" in html
+    assert "同比增长" in html and "城东分局" in html and "&amp;unit=330310" in html
     assert page.context["missing"]  # units that have not reported the last day are listed
     assert hq.get("/stats/?unit=330310").status_code == 200
     assert hq.get("/stats/?start=2026-08-01&end=2026-07-01").status_code == 400
@@ -429,6 +429,8 @@ def test_hq_adds_an_indicator_in_the_admin_and_it_is_audited(city, catalogue):
             "measure": "份",
             "seq": 3,
             "is_active": "on",
+            "kind": "count",
+            "up_is_good": "on",
         },
     )
     assert added.status_code == 302, text(added)[:500]
