@@ -25,7 +25,8 @@ URL = "/stats/catalogue/"
 
 
 def table(page, prefix: str) -> dict[str, str]:
-    """The posted form of a table as the page shows it: every input's name and value (checkboxes ticked)."""
+    """The posted form of a table as the page shows it: every input's name and value (checkboxes ticked),
+    every select's chosen option (else its first)."""
     body = text(page)
     form = re.search(rf'<form[^>]*id="{prefix}".*?</form>', body, re.S).group(0)
     data = {}
@@ -39,6 +40,10 @@ def table(page, prefix: str) -> dict[str, str]:
                 data[name.group(1)] = "on"
             continue
         data[name.group(1)] = value.group(1) if value else ""
+    for select in re.findall(r"<select[^>]*>.*?</select>", form, re.S):  # as a browser posts it
+        name = re.search(r'name="([^"]+)"', select).group(1)
+        chosen = re.search(r'<option value="([^"]*)"[^>]*selected', select)
+        data[name] = chosen.group(1) if chosen else (re.search(r'<option value="([^"]*)"', select) or [""])[1]
     return data
 
 
