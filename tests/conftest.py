@@ -15,12 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.test import override_settings
 
 from accounts.models import Role, Unit, UnitKind, User
 from accounts.services import grant_role
 from notifications.models import Event
 from tasks.models import Campaign
 from tasks.services.plans import import_plan
+
+from . import snapshots
 
 TREE = [
     ("3303", "江城市公安局", None, UnitKind.CITY),
@@ -34,10 +37,12 @@ TREE = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # PBKDF2's million rounds cost half a second per user; tests are not about hashing.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+@pytest.fixture(autouse=True, scope="session")
+def _fast_passwords():
+    # PBKDF2's million rounds cost half a second per user; tests are not about hashing. Once for the
+    # session, so that the worlds built once per module (tests/matrix_support.py) hash fast too.
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -45,11 +50,12 @@ def _media_in_tmp(settings, tmp_path_factory):
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
 
 
-@pytest.fixture(autouse=True)
-def _plans_in_the_request(settings):
+@pytest.fixture(autouse=True, scope="session")
+def _plans_in_the_request():
     # the suite runs no worker (REDIS_URL or not): an uploaded plan's dry run and import run in the
     # request, as in the embedded default; tests/web/test_plan_jobs.py turns the background job on
-    settings.PLAN_UPLOADS_IN_BACKGROUND = False
+    with override_settings(PLAN_UPLOADS_IN_BACKGROUND=False):
+        yield
 
 
 @dataclass
@@ -83,8 +89,7 @@ def make_user(username: str, unit: Unit, *grants: tuple[str, Unit], name: str = 
     return user
 
 
-@pytest.fixture
-def city(db) -> City:
+def build_city() -> City:
     u = build_tree()
     people = {
         # HQ office staff at the city bureau
@@ -103,15 +108,27 @@ def city(db) -> City:
     return City(u, people)
 
 
+def load_city(city: City) -> City:
+    """The city's units and people as they are in the database now (new objects)."""
+    units = Unit.objects.in_bulk(list(city.units), field_name="code")
+    people = User.objects.in_bulk(list(city.people), field_name="username")
+    return City({code: units[code] for code in city.units}, {name: people[name] for name in city.people})
+
+
+@pytest.fixture
+def city(db) -> City:
+    # built once per process, its rows put back for each later test (tests/snapshots.py)
+    return snapshots.kept("city", build_city, load_city)
+
+
 @pytest.fixture
 def west_inspector(city) -> User:
     """An inspector of the west sub-bureau only (the city inspector's scope is the whole city)."""
     return make_user("west_insp", city.units["330320"], (Role.INSPECTOR, city.units["330320"]), name="吴督")
 
 
-@pytest.fixture
-def published(city, tmp_path) -> Campaign:
-    """The small test plan of tests/tasks/planfiles.py, published over the test city (12 assignments)."""
+def publish_plan(tmp_path) -> str:
+    """The small test plan of tests/tasks/planfiles.py, published over the test city; its code."""
     from tests.tasks.planfiles import CAMPAIGN, write_xlsx
 
     opts = {k: CAMPAIGN[k] for k in ("name", "code", "start", "end", "owner")}
@@ -120,4 +137,11 @@ def published(city, tmp_path) -> Campaign:
     # plan count the reminders' messages in the outbox, so start them from an empty one. The events of
     # publishing are tested in tests/notifications/test_events.py.
     Event.objects.all().delete()
-    return Campaign.objects.get(code=CAMPAIGN["code"])
+    return CAMPAIGN["code"]
+
+
+@pytest.fixture
+def published(city, tmp_path) -> Campaign:
+    """The small test plan of tests/tasks/planfiles.py, published over the test city (12 assignments)."""
+    # built once per process, its rows put back for each later test (tests/snapshots.py)
+    return snapshots.kept("published", lambda: publish_plan(tmp_path), lambda code: Campaign.objects.get(code=code))
