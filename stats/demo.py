@@ -15,9 +15,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Role, RoleGrant
 from tasks.models import Assignment, Campaign, CampaignStatus
+from utilities.db import bulk_insert
 
 from .models import Figure, Indicator, Kind, Round
 
@@ -98,11 +100,17 @@ def _rounds(campaign: Campaign) -> list[Round]:
     ]
 
 
-def _figures(campaign, units, reporters, *, level: dict[str, float], last_day: date, draw, skip=()) -> list[Figure]:
+FIGURE_FIELDS = ("campaign", "indicator", "unit", "day", "value", "reported_by", "reported_at")
+
+
+def _figures(campaign, units, reporters, *, level: dict[str, float], last_day: date, draw, skip=()) -> list[tuple]:
+    """The figures as rows in ``FIGURE_FIELDS`` order (about 100,000 for the demo: written by COPY on
+    PostgreSQL, ``utilities.db.bulk_insert``)."""
     indicators = _catalogue(campaign)
     rounds = _rounds(campaign)
     in_round = {r.start + timedelta(days=i): r for r in rounds for i in range((r.end - r.start).days + 1)}
     rows = []
+    now = timezone.now()
     size = {u: draw.uniform(0.5, 1.6) for u in units}
     day = campaign.start
     while day <= last_day:
@@ -136,17 +144,8 @@ def _figures(campaign, units, reporters, *, level: dict[str, float], last_day: d
                     values[indicator] = Decimal(str(round(expected, 1)))
                 else:  # money in 元, to the hundred
                     values[indicator] = Decimal(int(expected / 100) * 100)
-            for indicator, value in values.items():
-                rows.append(
-                    Figure(
-                        campaign=campaign,
-                        indicator=indicator,
-                        unit_id=unit,
-                        day=day,
-                        value=value,
-                        reported_by_id=reporters.get(unit) or reporters[None],
-                    )
-                )
+            by = reporters.get(unit) or reporters[None]
+            rows.extend((campaign.pk, indicator.pk, unit, day, value, by, now) for indicator, value in values.items())
         day += timedelta(days=1)
     return rows
 
@@ -188,5 +187,5 @@ def seed_statistics(campaign: Campaign, *, today: date, seed: int = 7) -> bool:
             draw=draw,
             skip={(u, last_day) for u in late},
         )
-        Figure.objects.bulk_create(rows, batch_size=2000)
+        bulk_insert(Figure, FIGURE_FIELDS, rows)
     return True

@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from accounts.models import Role, RoleGrant, Unit, User
 from audit import services as audit
+from utilities.db import fast_paths
 
 from .models import Assignment, AssignmentStatus, Campaign, Comment, Comparator, Evidence, ProgressReport
 from .services import checkins
@@ -328,27 +329,47 @@ def seed_progress(campaign: Campaign, *, today: date, seed: int = 2026, evidence
 
 
 def _update(rows: list[Assignment]) -> None:
-    """The moved assignments written back in one prepared statement (``bulk_update``'s CASE per row is
-    ten times slower on a few thousand rows)."""
+    """The moved assignments written back: on PostgreSQL one ``UPDATE … FROM (VALUES …)`` (the rollup's
+    statement triggers then run once, not once per row), elsewhere one prepared statement run per row
+    (``bulk_update``'s CASE per row is ten times slower on a few thousand rows)."""
+    if not rows:
+        return
     ops = connection.ops
     table = Assignment._meta.db_table
+    values = [
+        (
+            a.pk,
+            a.status,
+            ops.adapt_decimalfield_value(a.progress, 14, 2),
+            ops.adapt_datefield_value(a.submitted_on),
+            a.version,
+            ops.adapt_datetimefield_value(a.updated_at),
+            ops.adapt_datetimefield_value(a.acknowledged_at),
+            a.acknowledged_by_id,
+        )
+        for a in rows
+    ]
     with connection.cursor() as cursor:
+        if fast_paths():
+            from psycopg2.extras import execute_values  # PostgreSQL's driver: only on its path
+
+            execute_values(
+                cursor.cursor,
+                f"UPDATE {table} AS a SET status = v.status, progress = v.progress, "  # noqa: S608
+                "submitted_on = v.submitted_on, version = v.version, updated_at = v.updated_at, "
+                "acknowledged_at = v.acknowledged_at, acknowledged_by_id = v.acknowledged_by_id "
+                "FROM (VALUES %s) AS v(id, status, progress, submitted_on, version, updated_at, acknowledged_at, "
+                "acknowledged_by_id) WHERE a.id = v.id",
+                values,
+                template="(%s::bigint, %s::varchar, %s::numeric, %s::date, %s::integer, %s::timestamptz, "
+                "%s::timestamptz, %s::bigint)",
+                page_size=len(values),
+            )
+            return
         cursor.executemany(
             f"UPDATE {table} SET status = %s, progress = %s, submitted_on = %s, version = %s, updated_at = %s, "  # noqa: S608
             "acknowledged_at = %s, acknowledged_by_id = %s WHERE id = %s",
-            [
-                (
-                    a.status,
-                    ops.adapt_decimalfield_value(a.progress, 14, 2),
-                    ops.adapt_datefield_value(a.submitted_on),
-                    a.version,
-                    ops.adapt_datetimefield_value(a.updated_at),
-                    ops.adapt_datetimefield_value(a.acknowledged_at),
-                    a.acknowledged_by_id,
-                    a.pk,
-                )
-                for a in rows
-            ],
+            [(*row[1:], row[0]) for row in values],
         )
 
 

@@ -59,6 +59,22 @@ def bulk_insert(
         with connection.cursor() as cursor:
             cursor.cursor.copy_expert(sql, buffer)
         return len(rows)
-    attnames = [model._meta.get_field(f).attname for f in fields]
-    model.objects.bulk_create((model(**dict(zip(attnames, row, strict=False))) for row in rows), batch_size=batch_size)
+    # Elsewhere (SQLite): one prepared INSERT run per row, the values made ready by their fields as a
+    # model save does, without building model instances (bulk_create's cost on 100,000 rows).
+    model_fields = [model._meta.get_field(f) for f in fields]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in model_fields)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(model_fields))})"
+    )
+    preps = [field.get_db_prep_save for field in model_fields]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            cursor.executemany(
+                sql,
+                [
+                    tuple(prep(value, connection) for prep, value in zip(preps, row, strict=True))
+                    for row in rows[start : start + batch_size]
+                ],
+            )
     return len(rows)
