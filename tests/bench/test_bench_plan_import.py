@@ -34,7 +34,11 @@ def test_the_benchmark_measures_the_upload_through_the_job():
     assert 0 < s["messages_units"] <= s["leads"] and s["messages"] >= s["messages_units"]
     assert 0 < s["messages_s"] < s["import_publish_s"] and s["messages_queries"] > 0
     assert s["job_preview_s"] > 0 and s["job_confirm_s"] > 0
-    assert s["ratio_job_total_to_import"] == pytest.approx(s["job_total_s"] / s["import_publish_s"], abs=0.02)
+    # the ratio of the unrounded times, rounded to 0.01; the seconds are printed rounded to the ms: within
+    # what that rounding allows (a few ms each on a tiny province, where ±0.5 ms moves the ratio by ~0.02)
+    job, imp, half = s["job_total_s"], s["import_publish_s"], 0.0005
+    low, high = (job - half) / (imp + half) - 0.005, (job + half) / (imp - half) + 0.005
+    assert low <= s["ratio_job_total_to_import"] <= high, (low, s["ratio_job_total_to_import"], high)
     assert not Campaign.objects.exists() and not PlanUpload.objects.exists()  # cleaned up
     text = StringIO()
     call_command("bench_plan_import", stdout=text, stderr=StringIO(), **TINY)
