@@ -12,7 +12,6 @@ PNGs of ``boards.charts``.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from io import BytesIO
@@ -132,28 +131,32 @@ def _completion_chart(user, campaign: Campaign, unit: Unit, until: date, now: tu
 
 
 def _findings_chart(user, campaign: Campaign, unit: Unit, until: date) -> Chart:
-    """Findings opened and closed per week."""
-    found = scope.restrict(Finding.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user).order_by()
-    opened: dict[date, int] = defaultdict(int)
-    closed: dict[date, int] = defaultdict(int)
-    for d_found, d_closed, n in (  # one scan: the findings by the day found and the day closed
-        found.annotate(d=TruncDate("found_at"), c=TruncDate("closed_at"))
-        .values("d", "c")
-        .annotate(n=Count("id"))
-        .values_list("d", "c", "n")
-    ):
-        opened[d_found] += n
-        if d_closed is not None:
-            closed[d_closed] += n
+    """Findings opened and closed per week: counted per day found and per day closed within the weeks shown
+    (two grouped queries of a hundred rows each, rather than one of every (found, closed) pair)."""
     shown = weeks(campaign, until)
+    found = scope.restrict(Finding.objects.filter(campaign=campaign, unit__path__startswith=unit.path), user).order_by()
 
-    def per_week(counts):
+    def per_day(field: str) -> dict[date, int]:
+        return dict(
+            found.filter(
+                **{f"{field}__gte": _end_of(shown[0].start - timedelta(days=1)), f"{field}__lt": _end_of(shown[-1].end)}
+            )
+            .annotate(d=TruncDate(field))
+            .values("d")
+            .annotate(n=Count("id"))
+            .values_list("d", "n")
+        )
+
+    def per_week(counts: dict[date, int]) -> list[int]:
         return [sum(n for d, n in counts.items() if w.start <= d <= w.end) for w in shown]
 
     return Chart(
         title="督导发现问题与整改销号（处）",
         x=[f"第{w.number}周" for w in shown],
-        series=[Series("发现", per_week(opened), kind="bar"), Series("整改销号", per_week(closed), kind="bar")],
+        series=[
+            Series("发现", per_week(per_day("found_at")), kind="bar"),
+            Series("整改销号", per_week(per_day("closed_at")), kind="bar"),
+        ],
     )
 
 

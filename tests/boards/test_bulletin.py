@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -205,5 +205,29 @@ def test_the_bulletin_page_reads_a_fixed_number_of_queries(city, worked, django_
         assert hq.get(url).status_code == 200
 
 
-# 28 before issue 23.2, six of them over every assignment (the statistics' totals read one more on PostgreSQL)
-QUERIES = {"postgresql": 23, "sqlite": 22}
+# 28 before issue 23.2, six of them over every assignment (the statistics' totals read one more on PostgreSQL);
+# the findings chart reads two short groupings (per day found, per day closed) instead of every pair of days
+QUERIES = {"postgresql": 24, "sqlite": 23}
+
+
+def test_the_findings_chart_counts_each_week_found_and_closed(city, worked):
+    """Each week's bars: the findings found and those closed that week (local days), up to the period's end."""
+    unit = city.units["3303"]
+    findings = list(Finding.objects.filter(campaign=worked, unit__path__startswith=unit.path))
+    assert findings, "the fixture holds findings"
+    # one found in week 2 and closed in week 3, at the edge of the local days
+    edge = findings[0]
+    found = timezone.make_aware(datetime(2026, 7, 12, 23, 30))  # Sunday night: week 2
+    closed = timezone.make_aware(datetime(2026, 7, 13, 0, 10))  # Monday: week 3
+    Finding.objects.filter(pk=edge.pk).update(found_at=found, closed_at=closed)
+    ctx = bulletin_context(city["hq"], worked, unit, week_of(worked, date(2026, 8, 25)))
+    chart = ctx["charts"][1]
+    weeks = [week_of(worked, worked.start + timedelta(days=7 * i)) for i in range(len(chart.x))]
+    weeks[0] = week_of(worked, worked.start)
+    local = timezone.localdate
+    rows = list(Finding.objects.filter(campaign=worked, unit__path__startswith=unit.path))
+    expected_found = [sum(1 for f in rows if w.start <= local(f.found_at) <= w.end) for w in weeks]
+    expected_closed = [sum(1 for f in rows if f.closed_at and w.start <= local(f.closed_at) <= w.end) for w in weeks]
+    assert chart.series[0].values == expected_found and chart.series[1].values == expected_closed
+    assert expected_found[1] >= 1 and expected_closed[2] >= 1
+    assert len(chart.x) == 9  # to the period's week, not beyond
