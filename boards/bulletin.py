@@ -13,7 +13,7 @@ PNGs of ``boards.charts``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from io import BytesIO
 from xml.sax.saxutils import escape
 
@@ -43,7 +43,7 @@ from utilities.uploads import download
 from .charts import Chart, Series, png
 from .models import BoardDelta
 from .queries import board_counts
-from .ranking import finding_sums, ranking, unit_sums
+from .ranking import end_of, finding_sums, ranking, unit_sums
 
 OVERDUE_SHOWN = 20
 S_SUBMITTED = AssignmentStatus.SUBMITTED
@@ -139,7 +139,7 @@ def _findings_chart(user, campaign: Campaign, unit: Unit, until: date) -> Chart:
     def per_day(field: str) -> dict[date, int]:
         return dict(
             found.filter(
-                **{f"{field}__gte": _end_of(shown[0].start - timedelta(days=1)), f"{field}__lt": _end_of(shown[-1].end)}
+                **{f"{field}__gte": end_of(shown[0].start - timedelta(days=1)), f"{field}__lt": end_of(shown[-1].end)}
             )
             .annotate(d=TruncDate(field))
             .values("d")
@@ -169,10 +169,6 @@ def issue_date(period: Period, today: date | None = None) -> date:
     """A bulletin is issued the day after its period ends (a running period's: today), so issuing it again
     later gives the same text."""
     return min(period.end + timedelta(days=1), today or timezone.localdate())
-
-
-def _end_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
 CHUNK = 200  # rows changed since the day, put back as they were at a time
@@ -207,7 +203,7 @@ def overdue_as_of(work, day: date, limit: int) -> list[Assignment]:
     those, are walked in the same order, ``CHUNK`` at a time, put back as they were (``_as_they_were``) and
     merged, until none can come earlier. A submission day after ``day`` is not known then: that work
     counts as late; work extended since beyond the last row shown is not looked for."""
-    end = _end_of(day)
+    end = end_of(day)
     keys = list(
         work.filter(~Q(status=AssignmentStatus.ACCEPTED), updated_at__lt=end, due_date__lte=day)
         .exclude(submitted_on_time_q())
@@ -266,16 +262,17 @@ def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, is
         compared = "，".join(filter(None, [line.yoy, line.mom]))
         parts.append(f"{line.indicator.name}{line.text}" + (f"（{compared}）" if compared else ""))
     results = f"{period.label}，{unit.name}共" + "；".join(parts) + "。" if parts else ""
+    start = end_of(period.start - timedelta(days=1))  # the moments, not each row's local date: no conversion per row
     f_sums = finding_sums(  # the ranking's findings and the supervision's counts: one query
         user,
         campaign,
         unit,
         as_of=as_of,
-        b_found=Count("id", filter=Q(found_at__date__gte=period.start, found_at__date__lte=period.end)),
-        b_closed=Count("id", filter=Q(closed_at__date__gte=period.start, closed_at__date__lte=period.end)),
+        b_found=Count("id", filter=Q(found_at__gte=start, found_at__lt=end_of(period.end))),
+        b_closed=Count("id", filter=Q(closed_at__gte=start, closed_at__lt=end_of(period.end))),
         b_late=Count(
             "id",
-            filter=(Q(closed_at__isnull=True) | Q(closed_at__gte=_end_of(as_of)))
+            filter=(Q(closed_at__isnull=True) | Q(closed_at__gte=end_of(as_of)))
             & Q(deadline__lt=as_of + timedelta(days=1))
             & ~Q(status=FindingStatus.SUBMITTED),
         ),
@@ -305,11 +302,11 @@ def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, is
         for a in overdue_as_of(work, as_of, OVERDUE_SHOWN)
     ]
     findings = scope.restrict(
-        Finding.objects.filter(campaign=campaign, unit__path__startswith=unit.path, found_at__lt=_end_of(as_of)),
+        Finding.objects.filter(campaign=campaign, unit__path__startswith=unit.path, found_at__lt=end_of(as_of)),
         user,
     )
     # as of the period's end: not closed by then; past its deadline and not awaiting verification (as now)
-    still_open = Q(closed_at__isnull=True) | Q(closed_at__gte=_end_of(as_of))
+    still_open = Q(closed_at__isnull=True) | Q(closed_at__gte=end_of(as_of))
     late_then = still_open & Q(deadline__lt=as_of + timedelta(days=1)) & ~Q(status=FindingStatus.SUBMITTED)
     f_counts = {"found": 0, "closed": 0, "open": 0, "late": 0}
     for row in f_sums.values():
@@ -324,7 +321,7 @@ def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, is
         Inspection.objects.filter(
             campaign=campaign,
             status=InspectionStatus.COMPLETED,
-            completed_at__lt=_end_of(as_of),
+            completed_at__lt=end_of(as_of),
             planned_on__gte=period.start,
             planned_on__lte=period.end,
             units__path__startswith=unit.path,

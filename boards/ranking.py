@@ -19,7 +19,7 @@ completion, then to the unit's code.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, F, Q
 from django.db.models.functions import Substr
@@ -87,6 +87,12 @@ def weights_for(campaign: Campaign) -> Weights:
     return Weights.objects.filter(campaign=campaign).first() or Weights(campaign=campaign)
 
 
+def end_of(day: date) -> datetime:
+    """The end of local ``day`` (the next midnight): a moment compared with a timestamp column as it is,
+    rather than each row's timestamp turned into a local date first."""
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
 def _branch(unit: Unit, field_name: str = "unit__path"):
     return Substr(field_name, 1, len(unit.path) + STEP)
 
@@ -121,8 +127,8 @@ def finding_sums(
     if as_of is None:
         closed = Q(status=F_.CLOSED)
     else:  # as of that day's end: found by then, closed by then (the deadline is today's)
-        findings = findings.filter(found_at__date__lte=as_of)
-        closed = Q(closed_at__date__lte=as_of)
+        findings = findings.filter(found_at__lt=end_of(as_of))
+        closed = Q(closed_at__lt=end_of(as_of))
     closed_in_time = closed & Q(deadline__isnull=False, closed_at__date__lte=F("deadline"))
     return {
         row.pop("branch"): row

@@ -231,3 +231,27 @@ def test_the_findings_chart_counts_each_week_found_and_closed(city, worked):
     assert chart.series[0].values == expected_found and chart.series[1].values == expected_closed
     assert expected_found[1] >= 1 and expected_closed[2] >= 1
     assert len(chart.x) == 9  # to the period's week, not beyond
+
+
+def test_findings_as_of_a_day_end_at_local_midnight(city, worked):
+    """As of day D: found (or closed) at 23:30 local on D counts, at 00:10 on D+1 does not."""
+    from boards.ranking import finding_sums
+
+    unit = city.units["3303"]
+    day = date(2026, 8, 30)
+    a, b = Finding.objects.filter(campaign=worked, unit__path__startswith=unit.path).order_by("pk")[:2]
+    late_night = timezone.make_aware(datetime(2026, 8, 30, 23, 30))
+    next_morning = timezone.make_aware(datetime(2026, 8, 31, 0, 10))
+
+    def counted():
+        rows = finding_sums(city["hq"], worked, unit, as_of=day).values()
+        return sum(r["findings"] for r in rows), sum(r["open_findings"] for r in rows)
+
+    Finding.objects.filter(pk__in=[a.pk, b.pk]).update(found_at=late_night, closed_at=None, status="open")
+    both = counted()
+    Finding.objects.filter(pk=b.pk).update(found_at=next_morning)
+    assert counted() == (both[0] - 1, both[1] - 1)  # b not yet found at D's end
+    Finding.objects.filter(pk=a.pk).update(closed_at=late_night, status="closed")
+    assert counted() == (both[0] - 1, both[1] - 2)  # a closed by D's end
+    Finding.objects.filter(pk=a.pk).update(closed_at=next_morning)
+    assert counted() == (both[0] - 1, both[1] - 1)  # closed after D: still open then
