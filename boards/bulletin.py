@@ -57,13 +57,19 @@ REQUIREMENTS = [
 
 @dataclass(frozen=True)
 class Period:
-    """What a bulletin covers: a week of the campaign (Monday to Sunday) or a round."""
+    """What a bulletin covers: a week of the campaign (Monday to Sunday), a round, a month, the campaign so
+    far (行动以来, to a day) or any range of days."""
 
     start: date
     end: date
-    number: int  # 第N期
-    label: str  # 第3周（7月13日至19日） / 第一轮集中统一行动（7月7日至9日）
+    number: int | None  # 第N期 of a week or a round; None: numbered when issued (docs/boards.md)
+    label: str  # 第3周（7月13日至19日） / 第一轮集中统一行动（7月7日至9日） / 8月 / 行动以来（截至8月25日）
     round_id: int | None = None
+    key: str = ""  # how the page names it: w<day> r<id> m<yyyy-mm> c<day> d<day>..<day>
+
+    @property
+    def number_text(self) -> str:
+        return f"第{self.number}期" if self.number else "（期号签发时编定）"
 
 
 def week_of(campaign: Campaign, day: date) -> Period:
@@ -73,7 +79,7 @@ def week_of(campaign: Campaign, day: date) -> Period:
     n = (day - first_monday).days // 7 + 1
     start = max(first_monday + timedelta(days=7 * (n - 1)), campaign.start)
     end = min(first_monday + timedelta(days=7 * n - 1), campaign.end)
-    return Period(start, end, n, f"第{n}周（{cn_range(start, end)}）")
+    return Period(start, end, n, f"第{n}周（{cn_range(start, end)}）", key=f"w{start.isoformat()}")
 
 
 def weeks(campaign: Campaign, until: date) -> list[Period]:
@@ -102,7 +108,44 @@ def round_period(campaign: Campaign, round_) -> Period:
         rounds.index(round_.pk) + 1,
         f"{round_.name}（{cn_range(round_.start, round_.end)}）",
         round_.pk,
+        key=f"r{round_.pk}",
     )
+
+
+def _clamped(campaign: Campaign, start: date, end: date) -> tuple[date, date]:
+    start, end = max(start, campaign.start), min(end, campaign.end)
+    return start, max(start, end)
+
+
+def month_period(campaign: Campaign, day: date) -> Period:
+    """The calendar month holding ``day``, within the campaign."""
+    first = day.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    start, end = _clamped(campaign, first, last)
+    whole = (start, end) == (first, last)
+    label = f"{start.month}月份" + ("" if whole else f"（{cn_range(start, end)}）")
+    return Period(start, end, None, label, key=f"m{first:%Y-%m}")
+
+
+def so_far_period(campaign: Campaign, day: date) -> Period:
+    """行动以来: from the campaign's start to the end of ``day`` (截至X月X日), the figures cumulative."""
+    start, end = _clamped(campaign, campaign.start, day)
+    return Period(start, end, None, f"行动以来（截至{end.month}月{end.day}日）", key=f"c{end.isoformat()}")
+
+
+def range_period(campaign: Campaign, first: date, last: date) -> Period:
+    """Any range of days within the campaign (the two ends in either order)."""
+    start, end = _clamped(campaign, *sorted((first, last)))
+    return Period(start, end, None, cn_range(start, end), key=f"d{start.isoformat()}..{end.isoformat()}")
+
+
+def months(campaign: Campaign, until: date) -> list[Period]:
+    """The campaign's months from its start to the one holding ``until`` (or its end)."""
+    out, day = [], campaign.start
+    while day <= min(until, campaign.end):
+        out.append(month_period(campaign, day))
+        day = out[-1].end + timedelta(days=1)
+    return out
 
 
 def _completion_chart(user, campaign: Campaign, unit: Unit, until: date, now: tuple[int, int]) -> Chart:
@@ -232,10 +275,14 @@ def overdue_as_of(work, day: date, limit: int) -> list[Assignment]:
     return [rows[pk] for pk in shown if pk in rows]
 
 
-def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, issued: date | None = None) -> dict:
+def bulletin_context(
+    user, campaign: Campaign, unit: Unit, period: Period, *, issued: date | None = None, zeros: bool = False
+) -> dict:
     """Everything the print page and the PDF show, in order; read as ``user``. Every figure is as of the end
     of the period (or of today, for a period still running), from the board rollup and its ledger
-    (docs/boards.md, "As of a day"), so issuing a past period's bulletin again gives the same text."""
+    (docs/boards.md, "As of a day"), so issuing a past period's bulletin again gives the same text. The
+    results leave out an indicator that is 0 in the period and was 0 (or unreported) a year before, unless
+    ``zeros``: a round's issue does not print seventeen lines of "0起"."""
     issued = issued or issue_date(period)
     as_of = min(period.end, issued)
     work = scope.restrict(
@@ -258,6 +305,8 @@ def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, is
     parts = []
     for line in totals.lines:
         if line.total is None:  # a rate with nothing to divide by, or none entered by the unit itself
+            continue
+        if not zeros and not line.total and not line.last_year:
             continue
         compared = "，".join(filter(None, [line.yoy, line.mom]))
         parts.append(f"{line.indicator.name}{line.text}" + (f"（{compared}）" if compared else ""))
@@ -341,7 +390,7 @@ def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, is
     issuer = f"{campaign.owner.name}专项行动领导小组办公室"
     return {
         "masthead": "专项行动工作通报",
-        "number": f"第{period.number}期",
+        "number": period.number_text,
         "issuer": issuer,
         "issue_date": cn_date(issued),
         "as_of": cn_date(as_of),
@@ -359,7 +408,7 @@ def bulletin_context(user, campaign: Campaign, unit: Unit, period: Period, *, is
         "late_findings": late_findings,
         "requirements": REQUIREMENTS,
         "charts": charts(user, campaign, unit, as_of, (counts["total"], counts["done"])),
-        "filename": f"{campaign.name}工作通报（第{period.number}期）.pdf",
+        "filename": f"{campaign.name}工作通报（{f'第{period.number}期' if period.number else period.label}）.pdf",
         "period": period,
     }
 

@@ -260,27 +260,47 @@ def ranking_page(request: HttpRequest) -> HttpResponse:
 
 
 def _bulletin(request: HttpRequest):
-    """The bulletin asked for: ``period`` is "w<yyyy-mm-dd>" (the week holding that day) or "r<round id>"."""
+    """The bulletin asked for: ``period`` (``web.forms.PeriodForm``) a week, a round, a month, the campaign so
+    far or a range; by default the last whole week."""
     _form, a = asked(request.user, request.GET)
     if a is None or a.campaign is None or a.unit is None:
         raise Http404
     campaign = a.campaign
-    # a malformed period is left out (the default week), as a week outside the campaign is clamped to it
-    kind, chosen = PeriodForm.parsed(request.GET).get("period") or ("", None)
+    # a malformed period is left out (the default week), as a day outside the campaign is clamped to it
+    asked_for = PeriodForm.parsed(request.GET)
+    kind, chosen = asked_for.get("period") or ("", None)
     rounds = list(campaign.rounds.all())
     if kind == "round":
         round_ = next((r for r in rounds if r.pk == chosen), None)
         if round_ is None:
             raise Http404
         period = bulletin.round_period(campaign, round_)
+    elif kind == "month":
+        period = bulletin.month_period(campaign, chosen)
+    elif kind == "so_far":
+        period = bulletin.so_far_period(campaign, chosen)
+    elif kind == "range":
+        period = bulletin.range_period(campaign, *chosen)
     else:
         period = bulletin.week_of(campaign, chosen) if chosen else bulletin.default_period(campaign)
-    ctx = bulletin.bulletin_context(request.user, campaign, a.unit, period)
-    weeks = [(f"w{w.start.isoformat()}", w.label) for w in bulletin.weeks(campaign, timezone.localdate())]
-    ctx["periods"] = weeks[::-1] + [(f"r{r.pk}", bulletin.round_period(campaign, r).label) for r in rounds]
-    ctx["chosen"] = f"r{period.round_id}" if period.round_id else f"w{period.start.isoformat()}"
+    zeros = bool(asked_for.get("zeros"))
+    ctx = bulletin.bulletin_context(request.user, campaign, a.unit, period, zeros=zeros)
+    today = timezone.localdate()
+    weeks = [(w.key, w.label) for w in bulletin.weeks(campaign, today)]
+    ctx["periods"] = (
+        [(bulletin.so_far_period(campaign, today).key, bulletin.so_far_period(campaign, today).label)]
+        + weeks[::-1]
+        + [(r.key, r.label) for r in (bulletin.round_period(campaign, r) for r in rounds)]
+        + [(m.key, m.label) for m in bulletin.months(campaign, today)[::-1]]
+    )
+    if period.key not in dict(ctx["periods"]):  # a range, or the campaign so far to another day
+        ctx["periods"].insert(0, (period.key, period.label))
+    ctx["chosen"] = period.key
+    ctx["zeros"] = zeros
     ctx["keep"] = [("campaign", campaign.pk), ("unit", a.unit.code)]
-    query = f"?campaign={campaign.pk}&unit={quote(a.unit.code)}&period={ctx['chosen']}"
+    query = f"?campaign={campaign.pk}&unit={quote(a.unit.code)}&period={quote(period.key)}" + (
+        "&zeros=1" if zeros else ""
+    )
     ctx["pdf_url"] = reverse("web:boards-bulletin-pdf") + query
     ctx["chart_options"] = [(f"bchart{n}", c.option()) for n, c in enumerate(ctx["charts"])]
     return ctx

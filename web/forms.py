@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -58,17 +59,38 @@ class InspectionQuery(Form):
 
 
 class PeriodForm(Form):
-    """The bulletin's period: "w<yyyy-mm-dd>" (the week holding that day) or "r<round id>" (ASCII digits)."""
+    """The bulletin's period (ASCII digits): "w<yyyy-mm-dd>" the week holding that day, "r<round id>" a round,
+    "m<yyyy-mm>" a month, "c<yyyy-mm-dd>" the campaign so far (行动以来) to that day, "d<yyyy-mm-dd>..<yyyy-mm-dd>"
+    any range; or ``start`` and ``end`` typed as dates (``end`` alone: the campaign so far to it). ``zeros``
+    keeps the indicators that are 0 in the period and a year before."""
 
-    period = forms.RegexField(regex=r"\A(?:r[0-9]{1,18}|w[0-9]{4}-[0-9]{2}-[0-9]{2})\Z", required=False)
+    DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    period = forms.RegexField(
+        regex=rf"\A(?:r[0-9]{{1,18}}|[wc]{DAY}|m[0-9]{{4}}-[0-9]{{2}}|d{DAY}\.\.{DAY})\Z", required=False
+    )
+    start = DateField(required=False)
+    end = DateField(required=False)
+    zeros = forms.BooleanField(required=False)
 
-    def clean_period(self) -> tuple[str, int | date] | None:
+    def clean_period(self) -> tuple[str, Any] | None:
         value = self.cleaned_data["period"]
         if not value:
             return None
-        if value.startswith("r"):
-            return "round", int(value[1:])
-        return "week", DateField().clean(value[1:])
+        kind, rest = value[0], value[1:]
+        if kind == "r":
+            return "round", int(rest)
+        if kind == "m":
+            return "month", DateField().clean(f"{rest}-01")
+        if kind == "d":
+            first, last = rest.split("..")
+            return "range", (DateField().clean(first), DateField().clean(last))
+        return {"w": "week", "c": "so_far"}[kind], DateField().clean(rest)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("end"):  # typed dates win over the list's choice
+            data["period"] = ("range", (data["start"], data["end"])) if data.get("start") else ("so_far", data["end"])
+        return data
 
 
 class DayQuery(Form):

@@ -255,3 +255,66 @@ def test_findings_as_of_a_day_end_at_local_midnight(city, worked):
     assert counted() == (both[0] - 1, both[1] - 2)  # a closed by D's end
     Finding.objects.filter(pk=a.pk).update(closed_at=next_morning)
     assert counted() == (both[0] - 1, both[1] - 1)  # closed after D: still open then
+
+
+def test_a_month_the_campaign_so_far_and_any_range(published):
+    from boards.bulletin import month_period, months, range_period, so_far_period
+
+    august = month_period(published, date(2026, 8, 17))
+    assert (august.start, august.end, august.label, august.key) == (
+        date(2026, 8, 1),
+        date(2026, 8, 31),
+        "8月份",
+        "m2026-08",
+    )
+    october = month_period(published, date(2026, 10, 2))  # cut at the campaign's end (10-08)
+    assert (october.end, october.label) == (date(2026, 10, 8), "10月份（10月1日至8日）")
+    so_far = so_far_period(published, date(2026, 8, 25))
+    assert (so_far.start, so_far.end, so_far.label) == (published.start, date(2026, 8, 25), "行动以来（截至8月25日）")
+    assert so_far.number is None and so_far.number_text == "（期号签发时编定）"
+    backwards = range_period(published, date(2026, 8, 20), date(2026, 8, 1))
+    assert (backwards.start, backwards.end, backwards.key) == (
+        date(2026, 8, 1),
+        date(2026, 8, 20),
+        "d2026-08-01..2026-08-20",
+    )
+    assert range_period(published, date(2025, 1, 1), date(2099, 1, 1)).start == published.start
+    assert [m.label for m in months(published, date(2026, 9, 1))] == ["7月份", "8月份", "9月份"]
+    assert week_of(published, date(2026, 8, 25)).number_text == "第9期"
+
+
+@pytest.mark.parametrize(
+    "query, words",
+    [
+        ("period=m2026-08", "关于{name}8月份工作情况的通报"),
+        ("period=c2026-08-25", "关于{name}行动以来（截至8月25日）工作情况的通报"),
+        ("end=2026-08-25", "关于{name}行动以来（截至8月25日）工作情况的通报"),
+        ("start=2026-08-01&end=2026-08-10", "关于{name}8月1日至10日工作情况的通报"),
+        ("period=d2026-08-01..2026-08-10", "关于{name}8月1日至10日工作情况的通报"),
+        ("period=m2026-13", "关于{name}第9周（8月24日至30日）工作情况的通报"),  # malformed: the default week
+    ],
+)
+def test_the_page_opens_each_kind_of_period(city, worked, query, words):
+    hq = login(city["hq"])
+    page = hq.get(f"/board/bulletin/?campaign={worked.pk}&{query}")
+    assert page.status_code == 200
+    html = text(page)
+    assert words.format(name=worked.name) in html
+    key = page.context["chosen"]
+    assert f"period={key}" in page.context["pdf_url"] and key in dict(page.context["periods"])
+    pdf = hq.get(page.context["pdf_url"])
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_indicators_at_zero_then_and_a_year_before_are_left_out_unless_asked(city, worked):
+    from stats.models import Indicator
+
+    Indicator.objects.create(campaign=worked, code="zero", name="缴获爆炸物", measure="起")
+    period = week_of(worked, date(2026, 8, 25))
+    plain = bulletin_context(city["hq"], worked, city.units["3303"], period)
+    kept = bulletin_context(city["hq"], worked, city.units["3303"], period, zeros=True)
+    assert "缴获爆炸物" not in plain["results"]
+    assert "缴获爆炸物0起" in kept["results"]
+    hq = login(city["hq"])
+    page = hq.get(f"/board/bulletin/?campaign={worked.pk}&period=w2026-08-25&zeros=1")
+    assert "缴获爆炸物0起" in text(page) and page.context["pdf_url"].endswith("&zeros=1")
