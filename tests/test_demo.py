@@ -140,9 +140,10 @@ def test_the_demo_is_a_campaign_in_progress_on_the_day_it_is_loaded(settings, to
         lead = User.objects.get(username="lead_chengguan")
         lines = Message.objects.filter(recipient=lead, channel="inbox", status="sent")
         assert 1 <= lines.count() <= 15 and lines.filter(reminder__colour="red").exists()
-    # loading it again gives the same picture
-    before = picture(campaign)
-    assert picture(load(today)) == before
+    # loading it again gives the same picture (once: a load takes ten seconds)
+    if today == TODAY:
+        before = picture(campaign)
+        assert picture(load(today)) == before
 
 
 def test_demo_loads_the_city_and_its_77_item_plan(demo):
