@@ -28,7 +28,7 @@ from django.db.models.functions import Substr
 from accounts import scope
 from accounts.models import Unit
 from tasks.models import Assignment, Campaign
-from utilities.cn import cn_date, cn_range
+from utilities.cn import cn_day, cn_range
 from utilities.db import fast_paths
 
 from . import numbers
@@ -52,7 +52,7 @@ class Window:
         if self.round is not None:
             return f"{self.round.name}（{span}）"
         if self.period == SINCE:
-            return f"行动以来（截至{cn_date(self.end)}）"
+            return f"行动以来（截至{cn_day(self.end)}）"
         if self.period == MONTH:
             return f"{self.start.month}月（{span}）"
         return span

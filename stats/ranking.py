@@ -142,27 +142,41 @@ def places(values: list[tuple[Unit, Number | None, Fraction | None]], *, up_is_g
 def rank(user, campaign: Campaign, unit: Unit, indicator: Indicator, w: Window, *, level: int | None = None) -> Ranking:
     """The units under ``unit`` (in the user's scope, checked by the caller) of depth ``level`` (default:
     its children) ranked by ``indicator`` in ``w``: two queries (three for an entered rate)."""
+    return rankings(user, campaign, unit, [indicator], w, level=level)[0]
+
+
+def rankings(
+    user, campaign: Campaign, unit: Unit, indicators: list[Indicator], w: Window, *, level: int | None = None
+) -> list[Ranking]:
+    """``rank`` for several indicators at once: one query for the units, one for every sum, and one per
+    entered rate (the bulletin's headline indicators)."""
     level = unit.depth + 1 if level is None else level
     units = list(
         Unit.objects.filter(depth=level, path__startswith=unit.path, is_active=True).visible_to(user).order_by("path")
     )
-    values: list[tuple[Unit, Number | None, Fraction | None]] = []
-    if indicator.computed:
-        sums = _sums(user, campaign, unit, w, [indicator.numerator_id, indicator.denominator_id], level)
-        for u in units:
-            num = sums.get((indicator.numerator_id, u.path), 0)
-            den = sums.get((indicator.denominator_id, u.path))
-            exact = Fraction(Decimal(num)) * 100 / Fraction(Decimal(den)) if den else None
-            values.append((u, ratio(num, den), exact))
-    elif indicator.summed:
-        sums = _sums(user, campaign, unit, w, [indicator.pk], level)
-        for u in units:
-            value = _typed(indicator, sums.get((indicator.pk, u.path), 0))
-            values.append((u, value, Fraction(Decimal(value))))
-    else:
-        own = _entered(user, campaign, units, indicator, w)
-        values = [(u, own.get(u.pk), Fraction(own[u.pk]) if u.pk in own else None) for u in units]
-    return Ranking(campaign, unit, indicator, w, level, places(values, up_is_good=indicator.up_is_good))
+    ids = sorted(
+        {pk for i in indicators if i.computed for pk in (i.numerator_id, i.denominator_id)}
+        | {i.pk for i in indicators if i.summed}
+    )
+    sums = _sums(user, campaign, unit, w, ids, level) if ids and units else {}
+    out = []
+    for indicator in indicators:
+        values: list[tuple[Unit, Number | None, Fraction | None]] = []
+        if indicator.computed:
+            for u in units:
+                num = sums.get((indicator.numerator_id, u.path), 0)
+                den = sums.get((indicator.denominator_id, u.path))
+                exact = Fraction(Decimal(num)) * 100 / Fraction(Decimal(den)) if den else None
+                values.append((u, ratio(num, den), exact))
+        elif indicator.summed:
+            for u in units:
+                value = _typed(indicator, sums.get((indicator.pk, u.path), 0))
+                values.append((u, value, Fraction(Decimal(value))))
+        else:
+            own = _entered(user, campaign, units, indicator, w)
+            values = [(u, own.get(u.pk), Fraction(own[u.pk]) if u.pk in own else None) for u in units]
+        out.append(Ranking(campaign, unit, indicator, w, level, places(values, up_is_good=indicator.up_is_good)))
+    return out
 
 
 def area_word(unit: Unit) -> str:
@@ -174,11 +188,12 @@ def area_word(unit: Unit) -> str:
 
 
 def firsts(ranking: Ranking) -> str:
-    """破获刑事案件全市第一：城东分局（35起）; 并列第一 for a tie; empty when no unit is first or the first
-    has nothing to show for it (0 of what should rise)."""
+    """破获刑事案件全市第一：城东分局（35起）; 并列第一 for a tie; empty when no unit is first, the first has
+    nothing to show for it (0), or the indicator should fall (警情: the fewest may be a unit that did not
+    report, not one to praise)."""
     top = ranking.first
     i = ranking.indicator
-    if not top or (i.up_is_good and not top[0].value):
+    if not top or not i.up_is_good or not top[0].value:
         return ""
     names = "、".join(p.unit.short_name or p.unit.name for p in top)
     return f"{i.name}{area_word(ranking.unit)}{top[0].rank_words}：{names}（{top[0].text(i)}）"
