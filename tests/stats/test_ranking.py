@@ -243,7 +243,7 @@ def test_the_statistics_page_ranks_and_leaves_out_empty_lines(city, kinds):
     assert r["indicator"] == kinds["alerts"]
     assert [(p.unit.code, p.rank) for p, _t, _l in r["rows"]] == [("330302", 1), ("330320", 2), ("330310", 3)]
     assert 'id="ranking-first"' not in html  # the fewest 警情 is not praised: it may be who did not report
-    assert "The fewest first" in html or "越少越靠前" in html
+    assert "数值最少的排在前面" in html
     every = hq.get("/stats/", {"campaign": c.pk, "zeros": "1", "rank": "①"})  # a bad id: the first indicator
     assert every.status_code == 200 and "places" in [ln.indicator.code for ln in every.context["t"].lines]
     assert every.context["ranking"]["indicator"] == kinds["police"]
