@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts import scope
+from accounts.models import Unit
 from accounts.scope import Action
 from boards.charts import Chart, Series, daily_chart
 from boards.forms import StatsForm, asked
@@ -108,17 +110,32 @@ def statistics(request: HttpRequest) -> HttpResponse:
     return render(request, "stats/statistics.html", context)
 
 
+MAX_LEVEL = 6  # the levels below the unit the 排名 section offers (as the API's ``level``)
+
+
 def _ranking(request, a) -> dict:
-    """The 排名 section: the children of the unit ranked by the indicator picked (``?rank=``, default the
-    first), over the page's window."""
+    """The 排名 section: the children of the unit (or the units ``?level=`` levels below it) ranked by the
+    indicator picked (``?rank=``, default the first), over the page's window."""
     indicators = list(ranked_indicators(a.campaign))
     picked = _picked(request.GET.get("rank"))
     indicator = next((i for i in indicators if i.pk == picked), indicators[0] if indicators else None)
     if indicator is None:
         return {"indicators": [], "ranking": None}
-    got = rank(request.user, a.campaign, a.unit, indicator, a.window)
+    deepest = Unit.objects.filter(path__startswith=a.unit.path, is_active=True).aggregate(d=Max("depth"))["d"]
+    levels = list(range(1, min(MAX_LEVEL, deepest - a.unit.depth) + 1))
+    asked_level = _picked(request.GET.get("level"))
+    level = asked_level if asked_level in levels else 1
+    got = rank(request.user, a.campaign, a.unit, indicator, a.window, level=a.unit.depth + level)
     rows = [(p, p.text(indicator), _link(a, unit=p.unit.code, rank=indicator.pk)) for p in got.places]
-    return {"indicators": indicators, "indicator": indicator, "ranking": got, "rows": rows, "first": firsts(got)}
+    return {
+        "indicators": indicators,
+        "indicator": indicator,
+        "ranking": got,
+        "rows": rows,
+        "first": firsts(got),
+        "levels": levels,
+        "level": level,
+    }
 
 
 def _picked(value) -> int | None:

@@ -248,6 +248,10 @@ def test_the_statistics_page_ranks_and_leaves_out_empty_lines(city, kinds):
     assert every.status_code == 200 and "places" in [ln.indicator.code for ln in every.context["t"].lines]
     assert every.context["ranking"]["indicator"] == kinds["police"]
     assert "刑事立案" in text(hq.get("/stats/", {"campaign": c.pk, "round": kinds["first"].pk, "zeros": "1"}))
+    stations = hq.get("/stats/", {"campaign": c.pk, "rank": kinds["police"].pk, "level": "2"}).context["ranking"]
+    assert stations["levels"] == [1, 2] and stations["level"] == 2
+    assert [p.unit.code for p, _t, _l in stations["rows"]][:2] == ["33032001", "33031001"]  # 9, then 7
+    assert hq.get("/stats/", {"campaign": c.pk, "level": "9"}).context["ranking"]["level"] == 1
     week = hq.get("/stats/", {"campaign": c.pk, "period": "week", "end": "2026-07-15"})
     assert week.context["t"].window.start == DAY.replace(day=13) and "zeros=1" in week.context["zeros_link"]
 
