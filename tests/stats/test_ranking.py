@@ -12,7 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given
 from hypothesis import settings as runs
@@ -342,3 +342,52 @@ def test_no_round_no_bars(city, kinds):
     assert d.rounds == [] and d.spread == {}
     chart = daily_chart("每日", d, q.totals(city["hq"], c, c.owner, w).lines[:2])
     assert all(s.kind == "line" for s in chart.series)
+
+
+NEW_UNITS = st.lists(st.tuples(st.integers(0, 1000), PARTS | st.none()), max_size=6)
+
+
+@runs(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(grown=NEW_UNITS, days=st.lists(FIGURES, min_size=1, max_size=2))
+def test_for_random_trees_every_level_ranks_the_subtree_sums(city, kinds, grown, days):
+    """Units added under random parents (and rolled back after each example): at every level under the
+    city, each unit's value is the sum of its subtree's figures (the rate: the ratio of the summed parts),
+    and the children's values are the totals' columns."""
+    c, hq = kinds["campaign"], city["hq"]
+    with transaction.atomic():
+        rows = _write(city, kinds, days)
+        tree = sorted(city.units.values(), key=lambda u: u.path)
+        for n, (parent_at, parts) in enumerate(grown):
+            parent = Unit.objects.get(pk=tree[parent_at % len(tree)].pk)
+            unit = Unit.objects.add_child(
+                parent, instance=Unit(code=f"R{n}", name=f"随机单位{n}", kind=UnitKind.STATION)
+            )
+            tree.append(unit)
+            if parts is not None:
+                added = [
+                    Figure(campaign=c, indicator=kinds[code], unit=unit, day=DAY, value=v, reported_by=hq)
+                    for code, v in (("filed", parts[0] + parts[1]), ("solved", parts[1]))
+                ]
+                Figure.objects.bulk_create(added)
+                rows += added
+        w = q.Window(DAY, DAY + timedelta(days=len(days) - 1))
+        top = city.units["3303"]
+        deepest = max(u.depth for u in tree)
+        for level in range(top.depth + 1, deepest + 1):
+            for code in ("filed", "rate"):
+                got = r.rank(hq, c, top, kinds[code], w, level=level)
+                assert {p.unit.pk for p in got.places} == {u.pk for u in tree if u.depth == level}
+                for p in got.places:
+                    under = [f for f in rows if f.unit.path.startswith(p.unit.path)]
+                    filed = sum(int(f.value) for f in under if f.indicator == kinds["filed"])
+                    solved = sum(int(f.value) for f in under if f.indicator == kinds["solved"])
+                    if code == "filed":
+                        assert p.value == filed
+                    else:
+                        assert p.key == (Fraction(solved * 100, filed) if filed else None)
+                _check_ranks(got.places, True)
+        t = q.totals(hq, c, top, w)
+        children = r.rank(hq, c, top, kinds["filed"], w)
+        line = next(ln for ln in t.lines if ln.indicator.code == "filed")
+        assert all(p.value == line.by_unit.get(p.unit.pk, 0) for p in children.places)
+        transaction.set_rollback(True)
