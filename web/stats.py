@@ -84,7 +84,9 @@ def statistics(request: HttpRequest) -> HttpResponse:
         window_words=w.words,
         zeros=zeros,
         hidden=len(hidden),
-        zeros_link=_link(a, zeros="" if zeros else "1", rank=request.GET.get("rank", "")),
+        zeros_link=_link(
+            a, zeros="" if zeros else "1", rank=request.GET.get("rank", ""), level=request.GET.get("level", "")
+        ),
         ranking=_ranking(request, a),
         last_year_words=cn_range(t.last_year_window.start, t.last_year_window.end),
         grid=[(line, [(line.unit_shown(u.pk), line.behalf_by_unit.get(u.pk)) for u in t.columns]) for line in t.lines],
@@ -139,7 +141,8 @@ def _ranking(request, a) -> dict:
 
 
 def _picked(value) -> int | None:
-    """An indicator's id from the query, or None (missing or malformed: the default indicator)."""
+    """An id (the indicator ranked by) or a small number (the level) from the query, or None when missing
+    or malformed (then the default)."""
     try:
         return IdField().clean(value)
     except forms.ValidationError:
