@@ -35,6 +35,8 @@ from audit.models import AuditEvent
 from inspections import notice_pdf as paper
 from inspections.models import Finding, FindingStatus, Inspection, InspectionStatus
 from stats import queries as stats
+from stats.ranking import firsts as first_words
+from stats.ranking import rankings
 from tasks.models import Assignment, AssignmentStatus, Campaign
 from tasks.queries import planned_q, submitted_on_time_q
 from utilities.cn import cn_date, cn_percent, cn_range
@@ -275,6 +277,20 @@ def overdue_as_of(work, day: date, limit: int) -> list[Assignment]:
     return [rows[pk] for pk in shown if pk in rows]
 
 
+HEADLINES = 4  # the indicators whose first unit the bulletin names (破案数全市第一)
+
+
+def results_firsts(user, campaign: Campaign, unit: Unit, window: stats.Window, lines: list[stats.Line]) -> list[str]:
+    """The section's lines naming the first unit(s) under ``unit`` for each headline indicator — the first
+    ``HEADLINES`` that should rise (not 警情) with a figure in the period — over the period's figures (dated in it, so as of its end):
+    "破获刑事案件全市第一：城东分局（35起）", "并列第一" for a tie; an indicator nobody leads (all 0) is
+    left out. Two queries (``stats.ranking.rankings``), none without a headline."""
+    headline = [line.indicator for line in lines if line.total and line.indicator.up_is_good][:HEADLINES]
+    if not headline:
+        return []
+    return [text for r in rankings(user, campaign, unit, headline, window) if (text := first_words(r))]
+
+
 def bulletin_context(
     user, campaign: Campaign, unit: Unit, period: Period, *, issued: date | None = None, zeros: bool = False
 ) -> dict:
@@ -311,6 +327,7 @@ def bulletin_context(
         compared = "，".join(filter(None, [line.yoy, line.mom]))
         parts.append(f"{line.indicator.name}{line.text}" + (f"（{compared}）" if compared else ""))
     results = f"{period.label}，{unit.name}共" + "；".join(parts) + "。" if parts else ""
+    firsts = results_firsts(user, campaign, unit, window, totals.lines)
     start = end_of(period.start - timedelta(days=1))  # the moments, not each row's local date: no conversion per row
     f_sums = finding_sums(  # the ranking's findings and the supervision's counts: one query
         user,
@@ -399,6 +416,7 @@ def bulletin_context(
         "opening": f"现将{campaign.name}{period.label}工作情况通报如下：",
         "overview": overview,
         "results": results,
+        "firsts": firsts,
         "standings": standings,
         "laggards": laggards,
         "called": called,
@@ -466,6 +484,7 @@ def render_pdf(ctx: dict) -> bytes:
     ]
     if ctx["results"]:
         story += [p("二、战果统计", heading), p(ctx["results"])]
+        story += [p(line) for line in ctx["firsts"]]
     story.append(p(f"三、综合排名（截至{ctx['as_of']}）", heading))
     if ctx["standings"]:
         rows = [["名次", "单位", "综合得分", "完成率", "逾期任务", "未整改问题"]] + [

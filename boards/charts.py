@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
 
 from inspections.notice_pdf import DEFAULT_FONT, FONT_PACKAGE
 
@@ -121,6 +122,28 @@ class Chart:
             "yAxis": y_axis,
             "series": series,
         }
+
+
+def daily_chart(title: str, daily, lines) -> Chart:
+    """The statistics' daily totals (``stats.queries.Daily``) of ``lines``' indicators by the day the work
+    was done: a line per indicator over the days outside rounds, and, when a round falls in the window,
+    a bar series per indicator holding each round day's share of the round's figures (its daily mean; a
+    rate the round's rate) — a round is reported once, on its last day, and would otherwise be a spike."""
+    series = [
+        Series(line.indicator.name, [daily.by_day.get(line.indicator.pk, {}).get(d) for d in daily.days])
+        for line in lines
+    ]
+    if daily.rounds:
+        series += [
+            Series(
+                _("%(indicator)s (rounds, per day)") % {"indicator": line.indicator.name},
+                [daily.spread.get(line.indicator.pk, {}).get(d) for d in daily.days],
+                kind="bar",
+            )
+            for line in lines
+            if line.indicator.pk in daily.spread
+        ]
+    return Chart(title=title, x=[f"{d.month}/{d.day}" for d in daily.days], series=series)
 
 
 # --- The PNG ----------------------------------------------------------------------------------------

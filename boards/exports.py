@@ -50,7 +50,7 @@ from utilities.errors import Refused
 from utilities.uploads import download, open_stored, safe_name
 
 from . import xlsx
-from .charts import Chart, Series, png
+from .charts import daily_chart, png
 from .forms import Asked, BoardForm, StatsForm, asked
 from .models import Export, ExportStatus
 from .queries import Cell, battle_board
@@ -575,11 +575,7 @@ def build_stats(user, params: dict, progress: Progress) -> tuple[str, bytes]:
         ],
         name="每日",
     )
-    chart = Chart(
-        title="每日战果",
-        x=[f"{d.month}/{d.day}" for d in dates],
-        series=[Series(ln.indicator.name, [days.get(ln.indicator.pk, {}).get(d) for d in dates]) for ln in t.lines[:4]],
-    )
+    chart = daily_chart("每日战果（集中行动按天均摊）", stats.daily(user, a.campaign, a.unit, w), t.lines[:4])
     xlsx.image(ws, png(chart, width=900, height=380), f"A{len(rows) + 6}")
     progress(90)
     filename = (

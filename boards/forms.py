@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import scope
 from accounts.models import Unit
-from stats.queries import Window, window
+from stats.queries import MONTH, SINCE, WEEK, Window, period_window, window
 from tasks.models import Campaign, CampaignStatus, LineOfAction
 from tasks.queries import campaigns_for
 from utilities.params import CodeField, DateField, IdField
@@ -30,9 +30,20 @@ class BoardForm(forms.Form):
 
 
 class StatsForm(BoardForm):
-    """The statistics' window: a round, or from–to (default: the campaign so far)."""
+    """The statistics' window: a round, a period (行动以来 to ``end``, the week or the month holding
+    ``end``), or from–to (default: the campaign so far)."""
 
     round = IdField(label=_("Operation round"))
+    period = forms.ChoiceField(
+        label=_("Period"),
+        required=False,
+        choices=[
+            ("", _("Dates below")),
+            (SINCE, _("Since the campaign began")),
+            (WEEK, _("Week")),
+            (MONTH, _("Month")),
+        ],
+    )
     # bounded (utilities.params): 同比 reads a year before the window, 环比 the window before it
     start = DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -62,6 +73,8 @@ def _window(campaign: Campaign, d: dict) -> Window | None:
         if chosen is None:
             raise Http404
         return window(campaign, round=chosen)
+    if d.get("period"):
+        return period_window(campaign, d["period"], d["end"] or min(timezone.localdate(), campaign.end))
     return window(campaign, start=d["start"], end=d["end"], today=timezone.localdate())
 
 

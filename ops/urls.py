@@ -21,6 +21,7 @@ from ops.health import healthz
 from ops.schema import SchemaView
 from stats.api import (
     CatalogueView,
+    FiguresRankingView,
     FiguresView,
     IndicatorViewSet,
     NonReportersView,
@@ -77,6 +78,7 @@ urlpatterns = [
     path("api/v1/boards/ranking/", RankingView.as_view(), name="board-ranking"),
     path("api/v1/stats/catalogue/", CatalogueView.as_view(), name="stats-catalogue"),
     path("api/v1/stats/totals/", TotalsView.as_view(), name="stats-totals"),
+    path("api/v1/stats/ranking/", FiguresRankingView.as_view(), name="stats-ranking"),
     path("api/v1/stats/non-reporters/", NonReportersView.as_view(), name="stats-non-reporters"),
     path("api/v1/stats/figures/", FiguresView.as_view(), name="stats-figures"),
     path("api/v1/stats/figures/upload/", SheetUploadView.as_view(), name="stats-upload"),

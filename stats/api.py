@@ -3,6 +3,7 @@ out of scope is a 404 like a missing one (the query is a board's: ``boards.api.a
 
 from __future__ import annotations
 
+from django import forms
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status, viewsets
@@ -12,21 +13,28 @@ from rest_framework.views import APIView
 
 from accounts import scope
 from boards.api import BOARD_PARAMETERS, NOT_SEEN, UnitRef, asked_or_refused, unit_json
+from boards.forms import StatsForm
 from ops.openapi import refusal
-from stats import catalogue, numbers, summary
+from stats import catalogue, numbers, ranking, summary
 from stats import queries as stats
 from stats import services as figures
 from stats.models import Indicator, Kind, Round
 from tasks.models import CampaignStatus
 from tasks.queries import campaigns_for
 from utilities.errors import Forbidden
-from utilities.params import ApiDateField
+from utilities.params import ApiDateField, IdField
 
 WINDOW_PARAMETERS = [
     OpenApiParameter("round", int, description="A round of concentrated operations: its dates"),
     OpenApiParameter("start", str, description="First day (yyyy-mm-dd); default the campaign's first"),
     OpenApiParameter("end", str, description="Last day (yyyy-mm-dd); default today or the campaign's last"),
 ]
+PERIOD_PARAMETER = OpenApiParameter(
+    "period",
+    str,
+    enum=list(stats.PERIODS),
+    description="since (行动以来: the campaign's first day to ``end``), the week or the month holding ``end``",
+)
 
 
 @extend_schema_field(
@@ -142,7 +150,10 @@ class TotalsView(APIView):
     """战果统计: each indicator's total under ``unit`` in a window (a round, or from–to), per column unit,
     with 同比 and 环比."""
 
-    @extend_schema(parameters=BOARD_PARAMETERS + WINDOW_PARAMETERS, responses={200: TotalsSerializer, **NOT_SEEN})
+    @extend_schema(
+        parameters=[*BOARD_PARAMETERS, *WINDOW_PARAMETERS, PERIOD_PARAMETER],
+        responses={200: TotalsSerializer, **NOT_SEEN},
+    )
     def get(self, request):
         a, refused = asked_or_refused(request)
         if refused:
@@ -150,12 +161,103 @@ class TotalsView(APIView):
         return Response(totals_json(stats.totals(request.user, a.campaign, a.unit, a.window)))
 
 
+RANKING_PARAMETERS = [
+    OpenApiParameter("indicator", int, description="The indicator ranked by (default: the campaign's first)"),
+    OpenApiParameter(
+        "level", int, description="Rank the units this many levels below ``unit`` (default 1: its children), 1–6"
+    ),
+    PERIOD_PARAMETER,
+]
+
+
+class RankingForm(StatsForm):
+    """The statistics' window, the indicator and how far below the unit to rank."""
+
+    indicator = IdField()
+    level = forms.IntegerField(required=False, min_value=1, max_value=6)
+
+
+class PlaceSerializer(serializers.Serializer):
+    unit = UnitRef()
+    rank = serializers.IntegerField(
+        allow_null=True, help_text="Null: not ranked (a rate with nothing to divide by, or none entered)"
+    )
+    tied = serializers.BooleanField(help_text="The rank is shared (并列)")
+    rank_words = serializers.CharField(help_text="第一, 并列第一; empty when not ranked")
+    value = FigureValueField()
+    text = serializers.CharField(help_text="The value as a report writes it: 1.1万人次, 95.0%")
+
+
+class RankingSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField()
+    unit = UnitRef()
+    indicator = inline_serializer("RankedIndicator", indicator_fields())
+    start = serializers.DateField()
+    end = serializers.DateField()
+    round = serializers.IntegerField(allow_null=True)
+    period = serializers.CharField(help_text="since, week, month, or empty (a round or from–to)")
+    words = serializers.CharField(help_text="The window as the page names it: 行动以来（截至7月20日）")
+    level = serializers.IntegerField(help_text="Levels below the unit ranked (1: its children)")
+    first = serializers.CharField(help_text="破获刑事案件全市第一：城东分局（35起）; empty when none")
+    places = PlaceSerializer(many=True)
+
+
+class FiguresRankingView(APIView):
+    """战果排名: the units under ``unit`` (its children, or ``level`` levels down) ranked by one indicator in
+    a window, ties sharing a rank; a rise that is bad (警情) ranks the fewest first; a computed rate by the
+    ratio of its summed parts; an entered rate only among the units that entered it."""
+
+    @extend_schema(
+        parameters=BOARD_PARAMETERS + WINDOW_PARAMETERS + RANKING_PARAMETERS,
+        responses={200: RankingSerializer, **NOT_SEEN},
+    )
+    def get(self, request):
+        a, refused = asked_or_refused(request, RankingForm)
+        if refused:
+            return refused
+        params = RankingForm(request.query_params)
+        params.is_valid()  # valid: asked_or_refused checked it
+        indicators = list(ranking.ranked_indicators(a.campaign))
+        picked = params.cleaned_data["indicator"]
+        indicator = next((i for i in indicators if i.pk == picked), None) if picked else next(iter(indicators), None)
+        if indicator is None:
+            raise Http404
+        level = params.cleaned_data["level"] or 1
+        got = ranking.rank(request.user, a.campaign, a.unit, indicator, a.window, level=a.unit.depth + level)
+        w = got.window
+        return Response(
+            {
+                "campaign": a.campaign.pk,
+                "unit": unit_json(a.unit),
+                "indicator": indicator_ref(indicator),
+                "start": w.start,
+                "end": w.end,
+                "round": w.round.pk if w.round else None,
+                "period": w.period,
+                "words": w.words,
+                "level": level,
+                "first": ranking.firsts(got),
+                "places": [
+                    {
+                        "unit": unit_json(p.unit),
+                        "rank": p.rank,
+                        "tied": p.tied,
+                        "rank_words": p.rank_words,
+                        "value": numbers.raw(indicator, p.value),
+                        "text": p.text(indicator),
+                    }
+                    for p in got.places
+                ],
+            }
+        )
+
+
 class NonReportersView(APIView):
     """The units under ``unit`` holding work in the campaign that have no figure for the window's last day
     (a round: its totals)."""
 
     @extend_schema(
-        parameters=BOARD_PARAMETERS + WINDOW_PARAMETERS,
+        parameters=[*BOARD_PARAMETERS, *WINDOW_PARAMETERS, PERIOD_PARAMETER],
         responses={
             200: inline_serializer(
                 "NonReporters",

@@ -28,6 +28,7 @@ from django.db.models.functions import Substr
 from accounts import scope
 from accounts.models import Unit
 from tasks.models import Assignment, Campaign
+from utilities.cn import cn_day, cn_range
 from utilities.db import fast_paths
 
 from . import numbers
@@ -41,6 +42,20 @@ class Window:
     start: date
     end: date
     round: Round | None = None
+    period: str = ""  # how it was asked: "" (from–to or a round), or one of PERIODS
+
+    @property
+    def words(self) -> str:
+        """The window as the statistics page names it: 行动以来（截至7月20日）, 第3周（7月13日至19日）,
+        7月（7月1日至31日）, 第一轮（7月7日至9日）, 7月1日至20日."""
+        span = cn_range(self.start, self.end)
+        if self.round is not None:
+            return f"{self.round.name}（{span}）"
+        if self.period == SINCE:
+            return f"行动以来（截至{cn_day(self.end)}）"
+        if self.period == MONTH:
+            return f"{self.start.month}月（{span}）"
+        return span
 
     @property
     def days(self) -> int:
@@ -52,6 +67,25 @@ class Window:
     def before(self) -> Window:
         """The window of equal length just before (环比)."""
         return Window(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+
+SINCE, WEEK, MONTH = "since", "week", "month"
+PERIODS = (SINCE, WEEK, MONTH)
+
+
+def period_window(campaign: Campaign, period: str, day: date) -> Window:
+    """The window of a period ending or holding ``day`` (kept inside the campaign): 行动以来 (``since``:
+    the campaign's first day to ``day``, 截至 it), the campaign week holding it (Monday to Sunday, as the
+    bulletin's), or its calendar month."""
+    day = min(max(day, campaign.start), campaign.end)
+    if period == SINCE:
+        return Window(campaign.start, day, period=SINCE)
+    if period == WEEK:
+        monday = day - timedelta(days=day.weekday())
+        return Window(max(monday, campaign.start), min(monday + timedelta(days=6), campaign.end), period=WEEK)
+    first = day.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return Window(max(first, campaign.start), min(last, campaign.end), period=MONTH)
 
 
 def window(campaign: Campaign, *, round: Round | None = None, start=None, end=None, today=None) -> Window:
@@ -420,6 +454,55 @@ def series(user, campaign: Campaign, unit: Unit, w: Window) -> dict[int, dict[da
         for indicator, value in derived(indicators, sums).items():
             out.setdefault(indicator, {})[day] = value
     return out
+
+
+@dataclass
+class Daily:
+    """The daily chart's numbers by the day the work was done (issue 20.8): the days of a window, each
+    indicator's figures of the days outside rounds, and a round's figures — reported once, dated its last
+    day — spread over the round's days (``spread``: a summed kind its daily mean, a computed rate the
+    round's rate), so a round of 3 days shows as 3 days of work and not as a spike on its last."""
+
+    days: list[date]
+    by_day: dict[int, dict[date, Number]]
+    spread: dict[int, dict[date, Decimal]]
+    rounds: list[Round]
+
+
+SPREAD_PLACES = Decimal("0.01")
+
+
+def daily(user, campaign: Campaign, unit: Unit, w: Window) -> Daily:
+    """Per indicator, each day of ``w`` (up to the campaign's end) under ``unit``, the rounds spread over
+    their days: one query for the figures (a round ending after ``w`` is read to its end), one for the
+    rounds, one for the catalogue."""
+    last = min(w.end, campaign.end)
+    days = [w.start + timedelta(days=n) for n in range((last - w.start).days + 1)]
+    rounds = [r for r in campaign.rounds.all() if r.start <= last and r.end >= w.start]
+    read = Window(w.start, max([last, *(r.end for r in rounds)]))
+    plain: dict[date, dict[int, Decimal]] = {}
+    in_round: dict[int, dict[int, Decimal]] = {r.pk: {} for r in rounds}
+    for indicator, day, total in _by_day(user, campaign, unit, read):
+        r = next((r for r in rounds if r.start <= day <= r.end), None)
+        if r is not None:
+            in_round[r.pk][indicator] = in_round[r.pk].get(indicator, 0) + total
+        elif day <= last:
+            plain.setdefault(day, {})[indicator] = total
+    indicators = list(campaign.indicators.all())
+    by_day: dict[int, dict[date, Number]] = {}
+    for day, sums in plain.items():
+        for indicator, value in derived(indicators, sums).items():
+            by_day.setdefault(indicator, {})[day] = value
+    kinds = {i.pk: i for i in indicators}
+    spread: dict[int, dict[date, Decimal]] = {}
+    for r in rounds:
+        length = (r.end - r.start).days + 1
+        for indicator, value in derived(indicators, in_round[r.pk]).items():
+            each = Decimal(value) if kinds[indicator].computed else Decimal(value) / length
+            for day in days:
+                if r.start <= day <= r.end:
+                    spread.setdefault(indicator, {})[day] = each.quantize(SPREAD_PLACES)
+    return Daily(days, by_day, spread, rounds)
 
 
 def _by_day(user, campaign: Campaign, unit: Unit, w: Window) -> list[tuple[int, date, Decimal]]:

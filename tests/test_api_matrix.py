@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from functools import partial
 from io import BytesIO
 from typing import Any
@@ -493,6 +494,17 @@ def stats_totals(got: dict, persona: Persona, campaign: Campaign, root: str) -> 
     )
 
 
+def stats_ranking(got: dict, persona: Persona, campaign: Campaign, root: str) -> None:
+    """The children of the root the persona sees, ranked by the campaign's first indicator: their values
+    sum to the figures of that indicator below the root."""
+    assert got["unit"]["code"] == root and got["level"] == 1
+    assert {p["unit"]["code"] for p in got["places"]} == {
+        code for code, parent in PARENT.items() if parent == root and sees_unit(persona, code)
+    }
+    below = [f for f in figures_counted(persona, campaign, root) if f.indicator_id == got["indicator"]["id"]]
+    assert sum(Decimal(str(p["value"])) for p in got["places"]) == sum(f.value for f in below if f.unit.code != root)
+
+
 def stats_missing(got: dict, persona: Persona, campaign: Campaign, root: str) -> None:
     holding = {a.unit.code for a in counted_work(persona, campaign, root)}
     reported = {f.unit.code for f in figures_counted(persona, campaign, root) if str(f.day) == got["day"]}
@@ -869,6 +881,7 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     (f"{V1}/boards/ranking/", "GET"): Board(ranking_counts),
     (f"{V1}/stats/totals/", "GET"): Board(stats_totals),
     (f"{V1}/stats/non-reporters/", "GET"): Board(stats_missing),
+    (f"{V1}/stats/ranking/", "GET"): Board(stats_ranking),
     (f"{V1}/stats/catalogue/", "GET"): Board(stats_catalogue),
     # the catalogue one row at a time: listed with the campaign (seen from below too); created and changed
     # by HQ over the campaign's owner only (seen from below: 403)

@@ -279,3 +279,15 @@ def test_the_bureau_chief_lands_on_a_filled_page(demo, client):
     client.force_login(deputy)
     d = client.get("/leader/").context["d"]
     assert not d.all_lines and all(a.leader == deputy for a, _c in d.lines)
+
+
+def test_the_demo_statistics_rank_and_spread_the_rounds(demo, client):
+    """HQ's statistics on the demo (issue 20.5, 20.8): the units ranked by the first indicator with a 第一
+    line, and the daily chart's rounds as bars over their days."""
+    client.force_login(User.objects.get(username="hq_wang"))
+    page = client.get(f"/stats/?campaign={demo.pk}&period=since")
+    assert page.status_code == 200
+    ranking = page.context["ranking"]
+    assert ranking["rows"] and ranking["rows"][0][0].rank == 1 and "第一" in ranking["first"]
+    option = page.context["charts"][0][1]
+    assert any(s["type"] == "bar" and any(v is not None for v in s["data"]) for s in option["series"])

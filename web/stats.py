@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,14 +19,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts import scope
+from accounts.models import Unit
 from accounts.scope import Action
-from boards.charts import Chart, Series
+from boards.charts import Chart, Series, daily_chart
 from boards.forms import StatsForm, asked
 from boards.queries import trail
 from stats import catalogue as catalogue_services
 from stats import numbers, summary
 from stats import queries as stats
 from stats.models import Figure, Kind, Round
+from stats.ranking import firsts, rank, ranked_indicators
 from stats.services import (
     MAX_SHEET,
     enterable_units,
@@ -53,6 +56,8 @@ def _link(a, **change) -> str:
     w = a.window
     if w and w.round:
         params["round"] = w.round.pk
+    elif w and w.period:
+        params.update(period=w.period, end=w.end.isoformat())
     elif w:
         params.update(start=w.start.isoformat(), end=w.end.isoformat())
     params.update(change)
@@ -67,13 +72,22 @@ def statistics(request: HttpRequest) -> HttpResponse:
         return render(request, "stats/statistics.html", context, status=400 if a is None else 200)
     user, campaign, unit, w = request.user, a.campaign, a.unit, a.window
     t = stats.totals(user, campaign, unit, w)
+    zeros = request.GET.get("zeros") == "1"
+    hidden = [] if zeros else [line for line in t.lines if not line.total and not line.last_year]
+    t.lines = [line for line in t.lines if line not in hidden]
     rounds = list(campaign.rounds.all())
     by_round = stats.per_round(user, campaign, unit)
     expected = stats.reporting_units(user, campaign, unit).count()
     missing = list(stats.non_reporters(user, campaign, unit, w.end)[:50])
     context.update(
         t=t,
-        window_words=f"{w.round.name}（{cn_range(w.start, w.end)}）" if w.round else cn_range(w.start, w.end),
+        window_words=w.words,
+        zeros=zeros,
+        hidden=len(hidden),
+        zeros_link=_link(
+            a, zeros="" if zeros else "1", rank=request.GET.get("rank", ""), level=request.GET.get("level", "")
+        ),
+        ranking=_ranking(request, a),
         last_year_words=cn_range(t.last_year_window.start, t.last_year_window.end),
         grid=[(line, [(line.unit_shown(u.pk), line.behalf_by_unit.get(u.pk)) for u in t.columns]) for line in t.lines],
         column_links=[(u, _link(a, unit=u.code)) for u in t.columns],
@@ -98,18 +112,47 @@ def statistics(request: HttpRequest) -> HttpResponse:
     return render(request, "stats/statistics.html", context)
 
 
+MAX_LEVEL = 6  # the levels below the unit the 排名 section offers (as the API's ``level``)
+
+
+def _ranking(request, a) -> dict:
+    """The 排名 section: the children of the unit (or the units ``?level=`` levels below it) ranked by the
+    indicator picked (``?rank=``, default the first), over the page's window."""
+    indicators = list(ranked_indicators(a.campaign))
+    picked = _picked(request.GET.get("rank"))
+    indicator = next((i for i in indicators if i.pk == picked), indicators[0] if indicators else None)
+    if indicator is None:
+        return {"indicators": [], "ranking": None}
+    deepest = Unit.objects.filter(path__startswith=a.unit.path, is_active=True).aggregate(d=Max("depth"))["d"]
+    levels = list(range(1, min(MAX_LEVEL, deepest - a.unit.depth) + 1))
+    asked_level = _picked(request.GET.get("level"))
+    level = asked_level if asked_level in levels else 1
+    got = rank(request.user, a.campaign, a.unit, indicator, a.window, level=a.unit.depth + level)
+    rows = [(p, p.text(indicator), _link(a, unit=p.unit.code, rank=indicator.pk)) for p in got.places]
+    return {
+        "indicators": indicators,
+        "indicator": indicator,
+        "ranking": got,
+        "rows": rows,
+        "first": firsts(got),
+        "levels": levels,
+        "level": level,
+    }
+
+
+def _picked(value) -> int | None:
+    """An id (the indicator ranked by) or a small number (the level) from the query, or None when missing
+    or malformed (then the default)."""
+    try:
+        return IdField().clean(value)
+    except forms.ValidationError:
+        return None
+
+
 def _charts(user, campaign, unit, w, t, rounds, by_round) -> list:
     """The daily totals of each indicator in the window, and the rounds side by side (ECharts)."""
-    days = stats.series(user, campaign, unit, w)
-    x = [d for d, _ in report_days(campaign, w.end) if d >= w.start]
     charts = [
-        Chart(
-            title=_("Daily totals"),
-            x=[f"{d.month}/{d.day}" for d in x],
-            series=[
-                Series(line.indicator.name, [days.get(line.indicator.pk, {}).get(d) for d in x]) for line in t.lines[:4]
-            ],
-        )
+        daily_chart(_("Daily totals, rounds spread over their days"), stats.daily(user, campaign, unit, w), t.lines[:4])
     ]
     if rounds:
         charts.append(

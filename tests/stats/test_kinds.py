@@ -29,38 +29,6 @@ DAY = date(2026, 7, 2)
 STATIONS = ["33031001", "33031002", "33031003", "33032001", "330310", "330320", "3303"]
 
 
-@pytest.fixture
-def kinds(catalogue):
-    c = catalogue["campaign"]
-    made = {
-        "filed": Indicator.objects.create(campaign=c, code="filed", name="刑事立案", measure="起", seq=3),
-        "solved": Indicator.objects.create(campaign=c, code="solved", name="破获刑事案件", measure="起", seq=4),
-        "drugs": Indicator.objects.create(
-            campaign=c, code="drugs", name="缴获毒品", measure="克", kind=Kind.QUANTITY, seq=5
-        ),
-        "funds": Indicator.objects.create(
-            campaign=c, code="funds", name="涉案资金", measure="万元", kind=Kind.MONEY, seq=6
-        ),
-        "alerts": Indicator.objects.create(
-            campaign=c, code="alerts", name="治安警情", measure="起", up_is_good=False, seq=7
-        ),
-        "dissuaded": Indicator.objects.create(
-            campaign=c, code="dissuaded", name="见面劝阻率", measure="%", kind=Kind.RATE, seq=8
-        ),
-    }
-    made["rate"] = Indicator.objects.create(
-        campaign=c,
-        code="rate",
-        name="破案率",
-        measure="%",
-        kind=Kind.RATE,
-        numerator=made["solved"],
-        denominator=made["filed"],
-        seq=9,
-    )
-    return {**catalogue, **made}
-
-
 def enter(city, kinds, unit, day=DAY, **values):
     return report_figures(
         campaign=kinds["campaign"],

@@ -178,7 +178,7 @@ PAGE_PARAMS: dict[str, Page] = {
     "web:boards-ranking": Page(("campaign", "unit"), post=("campaign", "unit", *MEASURES, "laggards")),
     "web:boards-bulletin": Page(("campaign", "unit", "period")),
     "web:boards-bulletin-pdf": Page(("campaign", "unit", "period")),
-    "web:stats": Page(WINDOW),
+    "web:stats": Page((*WINDOW, "period", "rank", "level", "zeros")),
     "web:stats-report": Page(("campaign", "unit", "day"), post=("campaign", "unit", "day", "v{indicator}")),
     "web:stats-upload": Page(post=("campaign", "unit")),
     "web:stats-sheet": Page(("campaign", "unit")),
