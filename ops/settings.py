@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "notifications",
     "stats",
     "boards",
+    "documents",
     "web",
     "bench",  # benchmarks and synthetic data (manage.py bench_*, seed_load): no models
 ]
