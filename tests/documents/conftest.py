@@ -9,7 +9,7 @@ import pytest
 
 from accounts.models import Role
 from inspections import services as supervision
-from tests.boards.conftest import mid_campaign, published, worked  # noqa: F401
+from tests.boards.conftest import TODAY, mid_campaign, published, worked  # noqa: F401
 from tests.conftest import make_user
 
 
@@ -19,9 +19,9 @@ def city_leader(city):
 
 
 @pytest.fixture
-def notice(city, published, mid_campaign):
+def notice(city, published):  # noqa: F811 (the fixture imported above)
     unit = city.units["33031001"]
-    visit = supervision.plan_inspection(by=city["inspector"], campaign=published, units=[unit], planned_on=mid_campaign)
+    visit = supervision.plan_inspection(by=city["inspector"], campaign=published, units=[unit], planned_on=TODAY)
     finding = supervision.log_finding(
         by=city["inspector"], inspection=visit, unit=unit, place="夜宵摊聚集区", description="消防通道堵塞，灭火器过期"
     )
@@ -29,7 +29,7 @@ def notice(city, published, mid_campaign):
         by=city["inspector"],
         unit=unit,
         findings=[finding],
-        deadline=mid_campaign + timedelta(days=7),
+        deadline=TODAY + timedelta(days=7),
         requirements="立即清理消防通道\n更换过期灭火器",
         inspection=visit,
     )
