@@ -43,6 +43,7 @@ def render_pdf(content: dict) -> bytes:
     body = ParagraphStyle("body", parent=flat, firstLineIndent=2 * SIZE)
     centre = ParagraphStyle("centre", parent=flat, alignment=TA_CENTER)
     right = ParagraphStyle("right", parent=flat, alignment=TA_RIGHT, rightIndent=2 * SIZE)
+    title = ParagraphStyle("title", parent=centre, fontSize=paper.TITLE_SIZE, leading=paper.TITLE_SIZE * 1.5)
     cell = ParagraphStyle("cell", parent=flat, fontSize=11, leading=15, alignment=TA_CENTER)
     record = ParagraphStyle("record", parent=flat, fontSize=14, leading=24, alignment=TA_LEFT, leftIndent=14)
 
@@ -57,7 +58,9 @@ def render_pdf(content: dict) -> bytes:
         story.append(p(number, centre))
     story += [
         paper._RedRule(),
-        paper._Centred(content["title"], font, paper.TITLE_SIZE, black, space=1, before=14, after=14),
+        Spacer(0, 14),
+        p(content["title"], title),  # a long title wraps, centred, as the DOCX's
+        Spacer(0, 14),
     ]
     if content["addressee"]:
         story.append(p(content["addressee"] + "：", flat))
