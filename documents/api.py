@@ -198,10 +198,6 @@ class DocumentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
         document = svc.update_draft(document=self.get_object(), by=request.user, version=version, **fields)
         return self._answer(document)
 
-    @extend_schema(exclude=True)
-    def update(self, request, *args, **kwargs):  # PUT is not offered: a draft is edited field by field
-        return self.partial_update(request, *args, **kwargs)
-
     def _step(self, call, **extra) -> Response:
         return self._answer(call(document=self.get_object(), by=self.request.user, **extra))
 

@@ -40,7 +40,7 @@ def test_a_bulletin_through_the_api(city, worked, city_leader):
     doc = ok(hq.patch(f"{URL}{pk}/", {"cc": "省厅", "version": doc["version"]}, format="json"))
     assert doc["cc"] == "省厅" and doc["version"] == 2
     assert hq.patch(f"{URL}{pk}/", {"cc": "x", "version": 1}, format="json").json()["version"] == 2  # 409
-    assert hq.put(f"{URL}{pk}/", {"cc": "y"}, format="json").status_code == 200
+    assert hq.put(f"{URL}{pk}/", {"cc": "y"}, format="json").status_code == 405
     ok(hq.post(f"{URL}{pk}/refresh/"))
     assert api(city["east_leader"]).get(f"{URL}{pk}/").status_code == 404  # a branch's leader: out of sight
     ok(hq.post(f"{URL}{pk}/submit/"))
