@@ -58,7 +58,6 @@ def test_a_bulletin_through_the_api(city, worked, city_leader):
     assert [s["action"] for s in doc["steps"]] == [
         "drafted",
         "edited",
-        "edited",
         "refreshed",
         "submitted",
         "checked",
