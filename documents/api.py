@@ -144,12 +144,11 @@ class DocumentFilter(ScopedFilterSet):
     state = filters.ChoiceFilter(choices=DocumentState.choices)
 
 
-class DocumentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class DocumentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Documents (公文) whose issuing unit the caller sees: drafts, their sign-off, the issued files."""
 
     filterset_class = DocumentFilter
     search_fields = ["number", "title"]
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_serializer_class(self):
         return DocumentListSerializer if self.action == "list" else DocumentSerializer
