@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "notifications",
     "stats",
     "boards",
+    "documents",
     "web",
     "bench",  # benchmarks and synthetic data (manage.py bench_*, seed_load): no models
 ]
@@ -178,6 +179,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Files a browser asks for at the site's root whatever the page says (/favicon.ico: the admin, a PDF)
 WHITENOISE_ROOT = BASE_DIR / "static" / "site-root"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# The Word template official documents are written into (documents/render/docx.py): the office may replace it.
+DOCUMENT_TEMPLATE = os.environ.get("DOCUMENT_TEMPLATE", "")
 STORAGES = {
     # uploads and exports: a file is stored whole or not at all; a full disk is a clear refusal (utilities/storage.py)
     "default": {"BACKEND": "utilities.storage.MediaStorage"},
@@ -263,6 +266,8 @@ SPECTACULAR_SETTINGS = {
         "HotspotStatusEnum": "inspections.models.Hotspot.Status",
         "UnitKindEnum": "accounts.models.UnitKind",
         "IndicatorKindEnum": "stats.models.Kind",
+        "DocumentKindEnum": "documents.models.DocumentKind",
+        "DocumentStateEnum": "documents.models.DocumentState",
     },
 }
 

@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import OwnTokensView, TokenView, UnitViewSet, UserViewSet
 from boards.api import BattleBoardView, ExportViewSet, RankingView
+from documents.api import DocumentViewSet
 from inspections.api import (
     FindingViewSet,
     HotspotViewSet,
@@ -58,6 +59,7 @@ router.register("findings", FindingViewSet, basename="finding")
 router.register("finding-photos", PhotoViewSet, basename="finding-photo")
 router.register("notices", NoticeViewSet, basename="notice")
 router.register("hotspots", HotspotViewSet, basename="hotspot")
+router.register("documents", DocumentViewSet, basename="document")
 router.register("inbox", InboxViewSet, basename="inbox")
 router.register("exports", ExportViewSet, basename="export")
 router.register("stats/indicators", IndicatorViewSet, basename="stats-indicator")

@@ -422,6 +422,7 @@ class World:
     comment: dict[str, Comment]
     media_root: Path
     supervision: Supervision
+    documents: dict[str, dict[str, Model]]  # by state (doc_draft …), then site: a 通知 issued by the site
 
     def user(self, persona: Persona) -> User | None:
         return None if persona.anonymous else self.people[persona.name]
@@ -432,6 +433,8 @@ class World:
             return getattr(self, kind)[key]
         if kind in SUPERVISION_KINDS:
             return getattr(self.supervision, kind)[key]
+        if kind in DOCUMENT_KINDS:
+            return self.documents[kind][key]
         if kind in ("unit", "site"):  # site: a unit where a creation is tried
             return self.units[key]
         if kind == "user":
@@ -468,6 +471,7 @@ class World:
         raise KeyError(kind)
 
 
+DOCUMENT_KINDS = ("doc_draft", "doc_checking", "doc_signing", "doc_issued")
 SUPERVISION_KINDS = ("inspection", "finding", "ordered", "submitted", "notice", "photo", "hotspot", "tour")
 
 
@@ -564,7 +568,35 @@ def build_world(tmp: Path, media_root: Path) -> World:
             coop_extension=coop_extension,
             media_root=media_root,
             supervision=build_supervision(p, city.units, Campaign.objects.get(code="XJ")),
+            documents=build_documents(p, city.units, Campaign.objects.get(code="XJ")),
         )
+
+
+def build_documents(people: dict[str, User], units: dict[str, Unit], campaign: Campaign) -> dict[str, dict]:
+    """On each site, a free notice (通知) issued by the site, drafted by HQ, in each state of its sign-off: a
+    draft, awaiting the check, awaiting the signature, issued (signed by HQ through a rule of the campaign,
+    dropped again: the world's signers are the default, a leader over the site)."""
+    from documents import services as docs
+    from documents.models import SignOffRule
+
+    hq = people["hq"]
+    made: dict[str, dict] = {kind: {} for kind in DOCUMENT_KINDS}
+    rule = SignOffRule.objects.create(campaign=campaign, kind="notice", step="sign", user=hq)
+    for site in SITES:
+        for kind in DOCUMENT_KINDS:
+            d = docs.draft_document(
+                by=hq, campaign=campaign, kind="notice", unit=units[site], title=mark(site, "document")
+            )
+            d = docs.update_draft(document=d, by=hq, requirements=mark(site, "paragraph"), recipients="各单位")
+            if kind != "doc_draft":
+                d = docs.submit_document(document=d, by=hq)
+            if kind in ("doc_signing", "doc_issued"):
+                d = docs.check_document(document=d, by=hq)
+            if kind == "doc_issued":
+                d = docs.sign_document(document=d, by=hq)
+            made[kind][site] = d
+    rule.delete()
+    return made
 
 
 @contextmanager

@@ -49,6 +49,7 @@ from accounts.models import Role, Unit, User
 from accounts.services import issue_token
 from audit.models import AuditEvent
 from boards.models import Export
+from documents.models import Document
 from inspections.models import (
     Answer,
     Finding,
@@ -385,6 +386,31 @@ def summary(visit: Inspection, pk: int):
 
 def answer_body(finding: Finding, pk: int):
     return {"text": "矩阵测试整改情况", "files": [png_upload("整改后.png")]}
+
+
+def document_body(unit: Unit, pk: int):
+    """A free 通知 of the site, in campaign XJ."""
+    return {"kind": "notice", "campaign": Campaign.objects.get(code="XJ").pk, "unit": unit.code, "title": "矩阵通知"}
+
+
+def drafted(response, obj, key):
+    got = response.json()
+    assert (got["issuing_unit"], got["state"], got["number"]) == (key, "draft", ""), got
+
+
+def signed(response, obj, key):
+    got = response.json()
+    assert got["state"] == "issued" and got["number"] and got["files"], got
+
+
+def stored_file(ext: str):
+    def check(response, obj, key):
+        stored = obj.pdf if ext == "pdf" else obj.docx
+        with stored.storage.open(stored.name) as kept:
+            assert b"".join(response.streaming_content) == kept.read()
+        assert response["X-Content-Type-Options"] == "nosniff" and "attachment" in response["Content-Disposition"]
+
+    return check
 
 
 def creation(**expected):
@@ -853,6 +879,36 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     (f"{V1}/notices/{{id}}/acknowledge/", "POST"): Object(
         (Do("notice", "report", body=unacknowledged, writes=True, check=acknowledged),)
     ),
+    # documents (documents/): seen with the view right over the issuing unit (each site's own 通知);
+    # drafted, edited, submitted and checked by HQ over it; signed (and returned from the signature) by a
+    # leader over it (the default sign-off: no rule in the world's campaign)
+    (f"{V1}/documents/", "GET"): Listing(
+        rows=lambda: Document.objects.select_related("issuing_unit"),
+        scoped=lambda user: scope.restrict(Document.objects.all(), user),
+        unit=lambda d: d.issuing_unit.code,
+        filters=(("state=issued", lambda w: "state=issued", lambda w, d: d.state == "issued"),),
+    ),
+    (f"{V1}/documents/", "POST"): Object(
+        (Do("site", "manage", ok=201, campaign="XJ", body=document_body, writes=True, check=drafted),)
+    ),
+    (f"{V1}/documents/{{id}}/", "GET"): Object(
+        (Do("doc_draft", check=contains("paragraph")), Do("doc_issued", check=contains("paragraph")))
+    ),
+    (f"{V1}/documents/{{id}}/", "PATCH"): Object(
+        (Do("doc_draft", "manage", body=lambda d, pk: {"cc": "抄送矩阵"}, writes=True),)
+    ),
+    (f"{V1}/documents/{{id}}/refresh/", "POST"): Object((Do("doc_draft", "manage", writes=True),)),
+    (f"{V1}/documents/{{id}}/submit/", "POST"): Object((Do("doc_draft", "manage", writes=True),)),
+    (f"{V1}/documents/{{id}}/check/", "POST"): Object((Do("doc_checking", "manage", writes=True),)),
+    (f"{V1}/documents/{{id}}/sign/", "POST"): Object((Do("doc_signing", "sign", writes=True, check=signed),)),
+    (f"{V1}/documents/{{id}}/return/", "POST"): Object(
+        (
+            Do("doc_checking", "manage", body=lambda d, pk: {"note": "退回矩阵"}, writes=True),
+            Do("doc_signing", "sign", body=lambda d, pk: {"note": "退回矩阵"}, writes=True),
+        )
+    ),
+    (f"{V1}/documents/{{id}}/pdf/", "GET"): Object((Do("doc_issued", check=stored_file("pdf")),)),
+    (f"{V1}/documents/{{id}}/docx/", "GET"): Object((Do("doc_issued", check=stored_file("docx")),)),
     (f"{V1}/hotspots/", "GET"): Listing(
         rows=lambda: Hotspot.objects.select_related("unit"),
         scoped=lambda user: scope.restrict(Hotspot.objects.all(), user),
@@ -969,6 +1025,10 @@ TARGETS = {
     "hotspot": SITES,
     "site": SITES,
     "tour": ("tour",),
+    "doc_draft": SITES,
+    "doc_checking": SITES,
+    "doc_signing": SITES,
+    "doc_issued": SITES,
 }
 CAMPAIGN_KINDS = {"campaign", "action", "item", "indicator", "round"}
 
@@ -1078,6 +1138,8 @@ def expected_answer(do: Do, persona: Persona, obj: Model, key: str) -> tuple[set
         allowed = may_enter(persona, code)
     elif do.right == "chase":  # 催办: HQ or a leader over the unit
         allowed = persona.over({Role.HQ, Role.LEADER}, code)
+    elif do.right == "sign":  # 签发 of a document: a leader over its issuing unit
+        allowed = persona.over({Role.LEADER}, code)
     elif do.right == "manage":  # HQ over the unit (an item: over its campaign's owner)
         allowed = persona.over({Role.HQ}, code)
     else:

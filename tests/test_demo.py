@@ -166,6 +166,10 @@ def test_demo_loads_the_city_and_its_77_item_plan(demo):
     assert not work.exclude(status="pending").filter(acknowledged_at=None).exists()
     waiting = work.filter(status="pending")
     assert 0 < waiting.filter(acknowledged_at=None).count() < waiting.count() / 3
+    # documents: last week's bulletin issued (第1期, a number, its files), the week before's a draft
+    issued = demo.documents.get(state="issued")
+    assert issued.issue_no == 1 and issued.number.endswith(f"〔{issued.year}〕1号") and issued.pdf and issued.docx
+    assert demo.documents.filter(state="draft").count() <= 1
 
 
 @pytest.mark.parametrize("seed", ["plan.docx", "plan.yaml"])

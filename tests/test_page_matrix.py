@@ -70,6 +70,7 @@ from accounts.models import Role, RoleGrant, Unit, User
 from accounts.services import issue_token
 from audit.models import AuditEvent, SecurityEvent
 from boards.models import Export, Weights
+from documents.models import Document
 from inspections.models import Answer, Finding, Hotspot, Inspection, Notice, Photo
 from notifications.models import Message, MessageTemplate, Policy, Preference, Reminder
 from stats.models import Figure, Indicator, Round
@@ -420,6 +421,7 @@ LINKS = [
     (re.compile(r"^/notices/(\d+)/"), "notice"),
     (re.compile(r"^/inspections/(\d+)/"), "inspection"),
     (re.compile(r"^/hotspots/(\d+)/"), "hotspot"),
+    (re.compile(r"^/documents/(\d+)/"), "document"),
     (re.compile(r"^/outbox/(\d+)/"), "message"),
     (re.compile(r"^/exports/(\d+)/download/"), "export"),
     (re.compile(r"^/inbox/(\d+)/read/"), "inbox"),
@@ -449,6 +451,7 @@ def link_table() -> dict[str, dict[int, tuple]]:
         "notice": by_unit(Notice.objects),
         "inspection": inspections,
         "hotspot": by_unit(Hotspot.objects),
+        "document": by_unit(Document.objects, "issuing_unit__code"),
         "message": by_unit(Message.objects),
         "evidence": by_unit(Evidence.objects, "assignment__unit__code"),
         "photo": by_unit(Photo.objects, "finding__unit__code"),
@@ -722,6 +725,24 @@ def campaign_query(w, c: Campaign, key) -> str:
 
 def export_body(w, c: Campaign, key):
     return {"kind": "ledger", "campaign": c.pk}
+
+
+def bulletin_draft_body(w, unit: Unit, key) -> dict:
+    """The bulletin page's 起草 form: the site's bulletin of campaign XJ, the default week."""
+    return {"campaign": xj_pk(w), "unit": unit.code}
+
+
+def draft_body(w, d: Document, key) -> dict:
+    return {
+        "version": d.version,
+        "title": d.title,
+        "recipients": "各单位",
+        "opening": "矩阵开头",
+        "requirements": "",
+        "next_steps": "",
+        "attachments": "",
+        "cc": "",
+    }
 
 
 def attachment_of(content_type: str) -> Callable:
@@ -1043,6 +1064,54 @@ EXPECTED: dict[str, Any] = {
         (Do("notice", "report", "POST", ok=302, writes=True, to=at("web:inspections-notice")),)
     ),
     "web:inspections-notice-pdf": Obj((Do("notice", check=attachment_of("application/pdf")),)),
+    # documents: seen with the view right over the issuing unit; HQ over it drafts, edits, submits and
+    # checks; a leader over it signs (the default sign-off); a notice's document is drafted by HQ or an
+    # inspector over the notice's issuing unit
+    "web:documents": Listing(
+        gate="view",
+        rows=lambda p, q: {
+            f"/documents/{pk}/"
+            for pk, code in Document.objects.values_list("pk", "issuing_unit__code")
+            if sees_unit(p, code)
+        },
+    ),
+    "web:documents-new-bulletin": Obj(
+        (
+            Do("site", "manage", "POST", ok=302, path_pk=False, body=bulletin_draft_body, writes=True,
+               to=prefix("/documents/")),
+        )
+    ),
+    "web:documents-new-notice": Obj(
+        (Do("notice", "draft_notice", "POST", ok=302, writes=True, to=prefix("/documents/")),)
+    ),
+    "web:documents-document": Obj(
+        (
+            Do("doc_draft"),
+            Do("doc_issued"),
+            Do("doc_draft", "manage", "POST", ok=302, body=draft_body, writes=True, to=prefix("/documents/")),
+        )
+    ),
+    "web:documents-step": Obj(
+        (
+            Do("doc_draft", "manage", "POST", ok=302, body=lambda w, d, k: {"step": "submit"}, writes=True,
+               to=prefix("/documents/")),
+            Do("doc_checking", "manage", "POST", ok=302, body=lambda w, d, k: {"step": "check"}, writes=True,
+               to=prefix("/documents/")),
+            Do("doc_signing", "sign", "POST", ok=302, body=lambda w, d, k: {"step": "sign"}, writes=True,
+               to=prefix("/documents/")),
+            Do("doc_signing", "sign", "POST", ok=302, body=lambda w, d, k: {"step": "return", "note": "退回"},
+               writes=True, to=prefix("/documents/"), label="return"),
+        )
+    ),
+    "web:documents-pdf": Obj((Do("doc_issued", check=attachment_of("application/pdf")),)),
+    "web:documents-docx": Obj(
+        (
+            Do(
+                "doc_issued",
+                check=attachment_of("application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            ),
+        )
+    ),
     "web:inspections": Listing(
         gate="view",
         queries=("", "status=completed"),
@@ -1126,6 +1195,10 @@ TARGETS = {
     "hotspot": SITES,
     "site": SITES,
     "message": SITES,
+    "doc_draft": SITES,
+    "doc_checking": SITES,
+    "doc_signing": SITES,
+    "doc_issued": SITES,
 }
 
 
@@ -1411,6 +1484,10 @@ def allowed(do: Do, persona: Persona, obj: Model, key: str) -> bool:
         return may_enter(persona, codes[0])
     if do.right == "chase":  # 催办: HQ or a leader over the unit
         return persona.over({Role.HQ, Role.LEADER}, codes[0])
+    if do.right == "sign":  # 签发 of a document: a leader over its issuing unit
+        return persona.over({Role.LEADER}, codes[0])
+    if do.right == "draft_notice":  # a notice's document: HQ or an inspector over the notice's issuing unit
+        return persona.over({Role.HQ, Role.INSPECTOR}, obj.issuing_unit.code)
     assert do.right == "manage", do.right
     return may_manage(persona, codes[0])
 

@@ -303,6 +303,7 @@ def _bulletin(request: HttpRequest):
     )
     ctx["pdf_url"] = reverse("web:boards-bulletin-pdf") + query
     ctx["chart_options"] = [(f"bchart{n}", c.option()) for n, c in enumerate(ctx["charts"])]
+    ctx["may_draft"] = scope.can(request.user, Action.MANAGE, a.unit)  # 起草公文 (documents)
     return ctx
 
 

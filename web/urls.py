@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import accounts, boards, notifications, pages, stats
+from . import accounts, boards, documents, notifications, pages, stats
 from .inspections import findings, hotspots, inspections, notices
 from .tasks import assignments, campaigns, items, plans
 
@@ -89,6 +89,14 @@ urlpatterns = [
     path("board/ranking/", boards.ranking_page, name="boards-ranking"),
     path("board/bulletin/", boards.bulletin_page, name="boards-bulletin"),
     path("board/bulletin/pdf/", boards.bulletin_pdf, name="boards-bulletin-pdf"),
+    # documents
+    path("documents/", documents.documents, name="documents"),
+    path("documents/new/bulletin/", documents.document_new_bulletin, name="documents-new-bulletin"),
+    path("documents/new/notice/<int:pk>/", documents.document_new_notice, name="documents-new-notice"),
+    path("documents/<int:pk>/", documents.document, name="documents-document"),
+    path("documents/<int:pk>/step/", documents.document_step, name="documents-step"),
+    path("documents/<int:pk>/pdf/", documents.document_pdf, name="documents-pdf"),
+    path("documents/<int:pk>/docx/", documents.document_docx, name="documents-docx"),
     # accounts
     path("account/tokens/", accounts.api_tokens, name="accounts-tokens"),
 ]

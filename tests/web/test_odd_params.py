@@ -247,6 +247,15 @@ PAGE_PARAMS: dict[str, Page] = {
     "web:inspections-notice-print": Page(),
     "web:inspections-notice-acknowledge": Page(post=("next",)),
     "web:inspections-notice-pdf": Page(),
+    "web:documents": Page(("campaign", "kind", "state", "page")),
+    "web:documents-new-bulletin": Page(post=("campaign", "unit", "period")),
+    "web:documents-new-notice": Page(post=()),
+    "web:documents-document": Page(
+        post=("version", "title", "recipients", "opening", "requirements", "next_steps", "attachments", "cc")
+    ),
+    "web:documents-step": Page(post=("step", "note")),
+    "web:documents-pdf": Page(),
+    "web:documents-docx": Page(),
     "web:inspections": Page(("status", "page")),
     "web:inspections-inspection-new": Page(
         ("hotspot", "kind"), post=("kind", "planned_on", "units", "hotspot", "campaign")
@@ -374,6 +383,12 @@ def objects(w: World) -> dict[str, int]:
         "findings": s.finding[SITE].pk,
         "notice": s.notice[SITE].pk,
         "notices": s.notice[SITE].pk,
+        "document": w.documents["doc_draft"][SITE].pk,
+        "documents": w.documents["doc_draft"][SITE].pk,
+        "step": w.documents["doc_checking"][SITE].pk,
+        "new": s.notice[SITE].pk,  # documents/new/notice/<pk>/
+        "pdf": w.documents["doc_issued"][SITE].pk,
+        "docx": w.documents["doc_issued"][SITE].pk,
         "inspection": s.tour["tour"].pk,
         "inspections": s.tour["tour"].pk,
         "hotspot": s.hotspot[SITE].pk,

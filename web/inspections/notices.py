@@ -19,6 +19,8 @@ from django.views.decorators.http import require_POST
 
 from accounts import scope
 from accounts.scope import Action
+from documents.models import DocumentKind
+from documents.services import may_draft
 from inspections import notice_pdf as notice_doc
 from inspections import services as svc
 from inspections.models import Notice, NoticeStatus
@@ -57,6 +59,9 @@ def _notice_page(request: HttpRequest, n: Notice, status: int = 200, **bound) ->
         "events": _events(n),
         "today": timezone.localdate(),
         "can_acknowledge": n.acknowledged_at is None and scope.can(request.user, Action.REPORT, n.unit),
+        # its official document (documents): the one drafted, or the button to draft it
+        "document": n.documents.visible_to(request.user).first(),
+        "may_draft_document": may_draft(request.user, DocumentKind.RECTIFICATION, n.issuing_unit),
     }
     return render(request, "inspections/notice.html", context, status=status)
 

@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
 from audit.models import AuditEvent
+from documents.models import Document, DocumentSequence
 from inspections.models import Answer, Finding, Hotspot, Inspection, Notice, NoticeSequence, Photo, Verdict
 from notifications.models import Digest
 from tasks.models import Assignment, Campaign, Comment, Evidence, Item, LineOfAction
@@ -40,6 +41,13 @@ def reset_demo(code: str, *, usernames: list[str]) -> int:
     ):
         for f in files.only("file"):
             f.file.delete(save=False)
+    documents = Document.objects.filter(campaign__in=campaigns)
+    ids[Document] = list(documents.values_list("pk", flat=True))
+    for d in documents.only("pdf", "docx"):
+        d.pdf.delete(save=False)
+        d.docx.delete(save=False)
+    documents.delete()  # their steps with them
+    DocumentSequence.objects.filter(unit__in={c.owner_id for c in campaigns}).delete()
     Answer.objects.filter(finding__campaign__in=campaigns).delete()
     Finding.objects.filter(campaign__in=campaigns).delete()
     Notice.objects.filter(campaign__in=campaigns).delete()

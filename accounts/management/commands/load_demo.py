@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Unit, User
 from accounts.services import grant_role
 from accounts.unitfile import import_units
+from documents.demo import seed_documents
 from inspections.demo import on, seed_supervision
 from notifications.demo import seed_reminders
 from stats.demo import seed_statistics
@@ -67,6 +68,7 @@ class Command(BaseCommand):
             seed_statistics(campaign, today=today)
             seed_instructions(campaign, today=today)
             seed_reminders(today=today)
+            seed_documents(campaign, today=today)
         if quiet:
             return
         self.stdout.write(f"演示日期 {today}：行动 {start} 至 {end}，第 {(today - start).days + 1} 天。")

@@ -1,0 +1,29 @@
+"""The demo's documents: last week's bulletin of the campaign issued (drafted by HQ's office, checked by
+its head, signed by the bureau's leader: a 发文字号 and 第1期, its DOCX and PDF stored), and the week
+before's as a draft the clerk can open, edit and send for checking."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from accounts.models import User
+from boards.bulletin import default_period, week_of
+from tasks.models import Campaign
+
+from . import services as svc
+
+
+def seed_documents(campaign: Campaign, *, today: date) -> int:
+    """Two bulletins of the campaign's owner as of ``today``; returns how many documents."""
+    hq, leader = User.objects.get(username="hq_wang"), User.objects.get(username="leader_chen")
+    period = default_period(campaign, today)
+    made = 0
+    if period.start > campaign.start:
+        earlier = week_of(campaign, period.start - timedelta(days=1))
+        svc.draft_bulletin(by=hq, campaign=campaign, unit=campaign.owner, period=earlier)
+        made += 1
+    doc = svc.draft_bulletin(by=hq, campaign=campaign, unit=campaign.owner, period=period)
+    doc = svc.update_draft(document=doc, by=hq, cc="省公安厅治安管理总队", next_steps="下周将开展第二轮集中统一行动。")
+    doc = svc.check_document(document=svc.submit_document(document=doc, by=hq), by=hq)
+    svc.sign_document(document=doc, by=leader)
+    return made + 1

@@ -1,0 +1,70 @@
+"""Scoped reads of documents, shared by the pages and the API: view rights over the issuing unit."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpResponse
+
+from accounts import scope
+from utilities.uploads import download
+
+from .models import Document
+
+
+def documents_for(user, *, campaign=None, kind: str = "", state: str = "") -> QuerySet[Document]:
+    qs = scope.restrict(
+        Document.objects.select_related("campaign", "issuing_unit", "subject_unit", "signed_by", "created_by"), user
+    )
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("-created_at", "-id")
+
+
+def get_document(user, pk: int) -> Document:
+    """The document ``pk`` if the user may see it, else 404 (missing or out of scope alike)."""
+    qs = Document.objects.select_related(
+        "campaign", "issuing_unit", "subject_unit", "notice", "round", "signed_by", "checked_by", "created_by"
+    )
+    return scope.get_or_404(qs, user, pk=pk)
+
+
+def steps(document: Document):
+    return document.steps.select_related("by").order_by("at", "id")
+
+
+def bulletin_period(campaign, value: str = ""):
+    """The bulletin's period named as the bulletin page names it: "w<yyyy-mm-dd>" (the week holding that day),
+    "r<round id>" (a round of the campaign, else 404), or nothing (the last whole week)."""
+    from boards.bulletin import default_period, round_period, week_of
+
+    if value.startswith("r"):
+        round_ = campaign.rounds.filter(pk=int(value[1:])).first()
+        if round_ is None:
+            raise Http404
+        return round_period(campaign, round_)
+    if value.startswith("w"):
+        return week_of(campaign, date.fromisoformat(value[1:]))
+    return default_period(campaign)
+
+
+def file_response(document: Document, ext: str) -> HttpResponse:
+    """The issued document's stored PDF or DOCX (never made again); a draft has none: 404."""
+    stored = document.pdf if ext == "pdf" else document.docx
+    if not document.is_issued or not stored:
+        raise Http404
+    safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "-", document.number)
+    response = FileResponse(stored.open("rb"), content_type=CONTENT_TYPES[ext])
+    return download(response, f"{document.title}（{safe}）.{ext}", fallback=f"document-{document.pk}.{ext}")
+
+
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}

@@ -1,0 +1,208 @@
+"""The documents pages: the list per campaign, drafting (a bulletin from the bulletin page, a notice's
+document from the notice page), the draft editor (the clerk's paragraphs beside the generated preview),
+the sign-off buttons each role is offered (submit, check, sign, return with a note, refresh) and the
+issued PDF/DOCX as stored. Reads through ``documents.queries`` (404 outside the scope); every form posts
+to one ``documents.services`` call through ``pages.submit``."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts import scope
+from accounts.scope import Action
+from documents import services as svc
+from documents.models import Document, DocumentKind, DocumentState
+from documents.queries import bulletin_period, documents_for, file_response, get_document, steps
+from documents.render.content import compose
+from inspections.models import Notice
+from tasks.queries import campaigns_for
+from utilities.params import IdField
+
+from .forms import PeriodForm
+from .pages import PAGE_SIZE, submit
+
+STEP_WORDS = {
+    "drafted": gettext_lazy("Drafted"),
+    "edited": gettext_lazy("Edited"),
+    "refreshed": gettext_lazy("Figures refreshed"),
+    "submitted": gettext_lazy("Sent for checking"),
+    "checked": gettext_lazy("Checked"),
+    "returned": gettext_lazy("Returned"),
+    "signed": gettext_lazy("Signed and issued"),
+}
+STEPS = {
+    "refresh": svc.refresh_draft,
+    "submit": svc.submit_document,
+    "check": svc.check_document,
+    "sign": svc.sign_document,
+    "return": svc.return_document,
+}
+
+
+class ListQuery(forms.Form):
+    campaign = IdField(required=False)
+    kind = forms.ChoiceField(choices=DocumentKind.choices, required=False)
+    state = forms.ChoiceField(choices=DocumentState.choices, required=False)
+
+
+class DraftForm(forms.Form):
+    """The clerk's part of a draft: one paragraph a line."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    recipients = forms.CharField(label=gettext_lazy("Addressees (主送)"), required=False)
+    opening = forms.CharField(label=gettext_lazy("Opening"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    requirements = forms.CharField(
+        label=gettext_lazy("Requirements"), widget=forms.Textarea(attrs={"rows": 5}), required=False
+    )
+    next_steps = forms.CharField(
+        label=gettext_lazy("Next steps"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    attachments = forms.CharField(
+        label=gettext_lazy("Attachments, one a line"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    cc = forms.CharField(label=gettext_lazy("Copies to (抄送)"), required=False)
+
+
+class StepForm(forms.Form):
+    step = forms.ChoiceField(choices=[(k, k) for k in STEPS])
+    note = forms.CharField(required=False, max_length=2000)
+
+
+class BulletinDraftForm(PeriodForm):
+    campaign = IdField()
+    unit = forms.CharField(max_length=32)
+
+
+@login_required
+def documents(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not scope.scope_for(user, Action.VIEW):
+        raise PermissionDenied
+    query = ListQuery(request.GET)
+    asked = query.cleaned_data if query.is_valid() else {}
+    campaigns = list(campaigns_for(user).order_by("-start", "-id"))
+    campaign = next((c for c in campaigns if c.pk == asked.get("campaign")), None)
+    qs = documents_for(user, campaign=campaign, kind=asked.get("kind", ""), state=asked.get("state", ""))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "campaigns": campaigns,
+        "campaign": campaign,
+        "kinds": DocumentKind.choices,
+        "states": DocumentState.choices,
+        "asked": asked,
+    }
+    return render(request, "documents/documents.html", context)
+
+
+def _document_page(request: HttpRequest, d: Document, status: int = 200, draft_form=None, step_form=None):
+    user = request.user
+    actions = svc.allowed_actions(user, d)
+    content = d.content if d.is_issued else compose(d)
+    initial = {k: getattr(d, k) for k in svc.EDITABLE} | {"version": d.version}
+    context = {
+        "d": d,
+        "actions": actions,
+        "content": content,
+        "steps": [(s, STEP_WORDS.get(s.action, s.action)) for s in steps(d)],
+        "form": draft_form or (DraftForm(initial=initial) if "edit" in actions else None),
+        "step_form": step_form,
+    }
+    return render(request, "documents/document.html", context, status=status)
+
+
+@login_required
+def document(request: HttpRequest, pk: int) -> HttpResponse:
+    """The draft editor and preview (GET); the clerk's edit (POST)."""
+    d = get_document(request.user, pk)
+    if request.method != "POST":
+        return _document_page(request, d)
+
+    def call(data):
+        version = data.pop("version")
+        svc.update_draft(document=d, by=request.user, version=version, **data)
+        return _("Draft saved."), reverse("web:documents-document", args=[d.pk])
+
+    page = lambda status, **bound: _document_page(request, d, status, **bound)  # noqa: E731
+    return submit(request, DraftForm(request.POST), call, page=page, key="draft_form")
+
+
+@login_required
+@require_POST
+def document_step(request: HttpRequest, pk: int) -> HttpResponse:
+    """One step of the sign-off (``step``: refresh, submit, check, sign, return with ``note``)."""
+    d = get_document(request.user, pk)
+
+    def call(data):
+        extra = {"note": data["note"]} if data["step"] == "return" else {}
+        done = STEPS[data["step"]](document=d, by=request.user, **extra)
+        message = {
+            "refresh": _("Figures refreshed."),
+            "submit": _("Sent for checking."),
+            "check": _("Checked: sent for signature."),
+            "sign": _("Signed and issued as %(number)s.") % {"number": done.number},
+            "return": _("Returned to the draft."),
+        }[data["step"]]
+        return message, reverse("web:documents-document", args=[d.pk])
+
+    page = lambda status, **bound: _document_page(request, d, status, **bound)  # noqa: E731
+    return submit(request, StepForm(request.POST), call, page=page, key="step_form")
+
+
+@login_required
+@require_POST
+def document_new_bulletin(request: HttpRequest) -> HttpResponse:
+    """起草: the bulletin of the bulletin page's campaign, unit and period as a draft."""
+    user = request.user
+
+    def call(data):
+        campaign = get_object_or_404(campaigns_for(user), pk=data["campaign"])
+        unit = get_object_or_404(scope.units(user, Action.VIEW), code=data["unit"])
+        kind, chosen = data.get("period") or ("", None)
+        value = f"r{chosen}" if kind == "round" else (f"w{chosen.isoformat()}" if chosen else "")
+        made = svc.draft_bulletin(by=user, campaign=campaign, unit=unit, period=bulletin_period(campaign, value))
+        return _("Draft %(title)s started.") % {"title": made.title}, reverse("web:documents-document", args=[made.pk])
+
+    back = lambda status, **bound: _refused_page(request, status)  # noqa: E731
+    return submit(request, BulletinDraftForm(request.POST), call, page=back, key="form")
+
+
+@login_required
+@require_POST
+def document_new_notice(request: HttpRequest, pk: int) -> HttpResponse:
+    """起草: the official document of a rectification notice (one per notice)."""
+    n = scope.get_or_404(
+        Notice.objects.select_related("campaign", "issuing_unit", "unit", "inspection"), request.user, pk=pk
+    )
+
+    def call(data):
+        made = svc.draft_notice_document(by=request.user, notice=n)
+        return _("Draft %(title)s started.") % {"title": made.title}, reverse("web:documents-document", args=[made.pk])
+
+    back = lambda status, **bound: _refused_page(request, status)  # noqa: E731
+    return submit(request, forms.Form(request.POST), call, page=back, key="form")
+
+
+def _refused_page(request: HttpRequest, status: int) -> HttpResponse:
+    """A draft refused from another page: the documents list says why (the message)."""
+    return render(request, "documents/refused.html", {}, status=status)
+
+
+@login_required
+def document_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    return file_response(get_document(request.user, pk), "pdf")
+
+
+@login_required
+def document_docx(request: HttpRequest, pk: int) -> HttpResponse:
+    return file_response(get_document(request.user, pk), "docx")
