@@ -12,9 +12,11 @@ PNGs of ``boards.charts``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from io import BytesIO
+from typing import Any
 from xml.sax.saxutils import escape
 
 from django.contrib.contenttypes.models import ContentType
@@ -139,6 +141,52 @@ def range_period(campaign: Campaign, first: date, last: date) -> Period:
     """Any range of days within the campaign (the two ends in either order)."""
     start, end = _clamped(campaign, *sorted((first, last)))
     return Period(start, end, None, cn_range(start, end), key=f"d{start.isoformat()}..{end.isoformat()}")
+
+
+DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+PERIOD_KEY = re.compile(rf"\A(?:r[0-9]{{1,18}}|[wc]{DAY}|m[0-9]{{4}}-[0-9]{{2}}|d{DAY}\.\.{DAY})\Z")
+
+
+def parse_key(value: str) -> tuple[str, Any]:
+    """A period's key as the pages name it (``Period.key``, ASCII digits) → (kind, value): "w<day>" the week
+    holding that day, "r<round id>", "m<yyyy-mm>" a month, "c<day>" the campaign so far to that day,
+    "d<day>..<day>" a range. ValueError when it is none of them or names no real day."""
+    if not PERIOD_KEY.match(value):
+        raise ValueError(value)
+    kind, rest = value[0], value[1:]
+    if kind == "r":
+        return "round", int(rest)
+    if kind == "m":
+        return "month", date.fromisoformat(f"{rest}-01")
+    if kind == "d":
+        first, last = rest.split("..")
+        return "range", (date.fromisoformat(first), date.fromisoformat(last))
+    return {"w": "week", "c": "so_far"}[kind], date.fromisoformat(rest)
+
+
+def period_of(campaign: Campaign, kind: str, value: Any) -> Period | None:
+    """The period a parsed key names (``parse_key``); None for a round not of the campaign."""
+    if kind == "round":
+        round_ = campaign.rounds.filter(pk=value).first()
+        return round_period(campaign, round_) if round_ else None
+    if kind == "month":
+        return month_period(campaign, value)
+    if kind == "so_far":
+        return so_far_period(campaign, value)
+    if kind == "range":
+        return range_period(campaign, *value)
+    return week_of(campaign, value)
+
+
+def period_between(campaign: Campaign, start: date, end: date, round_=None) -> Period:
+    """The period a stored bulletin covers, from its days (and round): the week, the month or the campaign so
+    far those days are, else the range."""
+    if round_ is not None:
+        return round_period(campaign, round_)
+    for candidate in (week_of(campaign, start), month_period(campaign, start), so_far_period(campaign, end)):
+        if (candidate.start, candidate.end) == (start, end):
+            return candidate
+    return range_period(campaign, start, end)
 
 
 def months(campaign: Campaign, until: date) -> list[Period]:

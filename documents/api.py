@@ -6,6 +6,8 @@ from storage. Reads through ``documents.queries`` (view over the issuing unit, e
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -15,11 +17,12 @@ from rest_framework.response import Response
 
 from accounts import scope
 from accounts.scope import Action
+from boards.bulletin import parse_key
 from inspections.models import Notice
 from ops.openapi import download_responses, refusal
 from tasks.queries import campaigns_for
 from utilities.errors import Refused
-from utilities.params import ScopedFilterSet
+from utilities.params import ApiDateField, ScopedFilterSet
 
 from . import services as svc
 from .models import Document, DocumentKind, DocumentState
@@ -105,18 +108,28 @@ class DocumentRequest(serializers.Serializer):
     kind = serializers.ChoiceField(choices=DocumentKind.choices)
     campaign = serializers.IntegerField(required=False, help_text="A bulletin's or a free document's campaign")
     unit = serializers.CharField(required=False, help_text="The issuing unit's code (a bulletin covers its subtree)")
-    period = serializers.RegexField(
-        r"\A(?:r[0-9]{1,18}|w[0-9]{4}-[0-9]{2}-[0-9]{2})\Z",
+    period = serializers.CharField(
         required=False,
         default="",
-        help_text='A bulletin\'s period: "w<yyyy-mm-dd>" or "r<round id>"; the last whole week if left out',
+        max_length=30,
+        help_text='A bulletin\'s period as the bulletin page names it: "w<yyyy-mm-dd>" (the week holding that day), '
+        '"r<round id>", "m<yyyy-mm>" (a month), "c<yyyy-mm-dd>" (the campaign so far to that day) or '
+        '"d<yyyy-mm-dd>..<yyyy-mm-dd>" (a range); the last whole week if left out',
     )
     notice = serializers.IntegerField(required=False, help_text="A rectification notice's document: the notice")
     title = serializers.CharField(required=False, default="")
 
     def validate_period(self, value: str) -> str:
-        if value.startswith("w"):
-            serializers.DateField().to_internal_value(value[1:])
+        if value:
+            try:
+                _kind, parsed = parse_key(value)
+            except ValueError:
+                raise serializers.ValidationError(
+                    "not a period: w<day>, r<id>, m<yyyy-mm>, c<day> or d<day>..<day>"
+                ) from None
+            for day in parsed if isinstance(parsed, tuple) else [parsed]:
+                if isinstance(day, date):
+                    ApiDateField().run_validators(day)  # within the years the API takes
         return value
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse
@@ -40,18 +39,19 @@ def steps(document: Document):
 
 
 def bulletin_period(campaign, value: str = ""):
-    """The bulletin's period named as the bulletin page names it: "w<yyyy-mm-dd>" (the week holding that day),
-    "r<round id>" (a round of the campaign, else 404), or nothing (the last whole week)."""
-    from boards.bulletin import default_period, round_period, week_of
+    """The bulletin's period named as the bulletin page names it (``boards.bulletin.parse_key``: a week, a
+    round of the campaign — else 404 —, a month, the campaign so far, a range), or nothing or a malformed
+    key: the last whole week."""
+    from boards.bulletin import default_period, parse_key, period_of
 
-    if value.startswith("r"):
-        round_ = campaign.rounds.filter(pk=int(value[1:])).first()
-        if round_ is None:
-            raise Http404
-        return round_period(campaign, round_)
-    if value.startswith("w"):
-        return week_of(campaign, date.fromisoformat(value[1:]))
-    return default_period(campaign)
+    try:
+        kind, parsed = parse_key(value)
+    except ValueError:
+        return default_period(campaign)
+    period = period_of(campaign, kind, parsed)
+    if period is None:
+        raise Http404
+    return period
 
 
 def file_response(document: Document, ext: str) -> HttpResponse:

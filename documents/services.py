@@ -108,13 +108,9 @@ def _step(document: Document, by: User, action: str, note: str = "", **changes) 
 
 def _generate(document: Document, by: User) -> dict:
     if document.kind == K.BULLETIN:
-        from boards.bulletin import round_period, week_of
+        from boards.bulletin import period_between
 
-        period = (
-            round_period(document.campaign, document.round)
-            if document.round_id
-            else week_of(document.campaign, document.period_start)
-        )
+        period = period_between(document.campaign, document.period_start, document.period_end, document.round)
         return build.bulletin_part(by, document.campaign, document.subject_unit, period)
     if document.kind == K.RECTIFICATION:
         return build.notice_part(document.notice)
@@ -138,7 +134,7 @@ def _create(by: User, **fields) -> Document:
 
 
 def draft_bulletin(*, by: User, campaign: Campaign, unit: Unit, period: Period) -> Document:
-    """A draft of ``unit``'s bulletin for ``period`` (a week or a round), its figures as of the period's end,
+    """A draft of ``unit``'s bulletin for ``period`` (a week, a round, a month, the campaign so far, a range), its figures as of the period's end,
     read as ``by``; the clerk's paragraphs start from the bulletin's own words."""
     _refuse_draft(by, K.BULLETIN, unit)
     round_ = campaign.rounds.get(pk=period.round_id) if period.round_id else None

@@ -270,19 +270,9 @@ def _bulletin(request: HttpRequest):
     asked_for = PeriodForm.parsed(request.GET)
     kind, chosen = asked_for.get("period") or ("", None)
     rounds = list(campaign.rounds.all())
-    if kind == "round":
-        round_ = next((r for r in rounds if r.pk == chosen), None)
-        if round_ is None:
-            raise Http404
-        period = bulletin.round_period(campaign, round_)
-    elif kind == "month":
-        period = bulletin.month_period(campaign, chosen)
-    elif kind == "so_far":
-        period = bulletin.so_far_period(campaign, chosen)
-    elif kind == "range":
-        period = bulletin.range_period(campaign, *chosen)
-    else:
-        period = bulletin.week_of(campaign, chosen) if chosen else bulletin.default_period(campaign)
+    period = bulletin.period_of(campaign, kind, chosen) if kind else bulletin.default_period(campaign)
+    if period is None:  # a round not of this campaign
+        raise Http404
     zeros = bool(asked_for.get("zeros"))
     ctx = bulletin.bulletin_context(request.user, campaign, a.unit, period, zeros=zeros)
     today = timezone.localdate()

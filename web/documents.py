@@ -10,7 +10,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,9 +19,10 @@ from django.views.decorators.http import require_POST
 
 from accounts import scope
 from accounts.scope import Action
+from boards import bulletin
 from documents import services as svc
 from documents.models import Document, DocumentKind, DocumentState
-from documents.queries import bulletin_period, documents_for, file_response, get_document, steps
+from documents.queries import documents_for, file_response, get_document, steps
 from documents.render.content import compose
 from inspections.models import Notice
 from tasks.queries import campaigns_for
@@ -169,8 +170,10 @@ def document_new_bulletin(request: HttpRequest) -> HttpResponse:
         campaign = get_object_or_404(campaigns_for(user), pk=data["campaign"])
         unit = get_object_or_404(scope.units(user, Action.VIEW), code=data["unit"])
         kind, chosen = data.get("period") or ("", None)
-        value = f"r{chosen}" if kind == "round" else (f"w{chosen.isoformat()}" if chosen else "")
-        made = svc.draft_bulletin(by=user, campaign=campaign, unit=unit, period=bulletin_period(campaign, value))
+        period = bulletin.period_of(campaign, kind, chosen) if kind else bulletin.default_period(campaign)
+        if period is None:  # a round not of this campaign
+            raise Http404
+        made = svc.draft_bulletin(by=user, campaign=campaign, unit=unit, period=period)
         return _("Draft %(title)s started.") % {"title": made.title}, reverse("web:documents-document", args=[made.pk])
 
     back = lambda status, **bound: _refused_page(request, status)  # noqa: E731

@@ -108,3 +108,24 @@ def test_drafting_refusals_and_other_kinds(city, worked, notice, city_leader):
     assert free["generated"] == {"head": {}, "blocks": [], "tail": []}
     default = ok(hq.post(URL, {"kind": "bulletin", "campaign": worked.pk, "unit": "3303"}, format="json"), 201)
     assert default["period_end"] == "2026-08-30"  # the last whole week
+
+
+@pytest.mark.parametrize(
+    "period, start, end, words",
+    [
+        ("m2026-08", "2026-08-01", "2026-08-31", "8月份"),
+        ("c2026-08-25", "2026-07-01", "2026-08-25", "行动以来（截至8月25日）"),
+        ("d2026-08-10..2026-08-03", "2026-08-03", "2026-08-10", "8月3日至10日"),
+    ],
+)
+def test_a_bulletin_for_a_month_the_campaign_so_far_or_a_range(city, worked, period, start, end, words):
+    """Every period the bulletin page offers can be drafted, and the refresh keeps it (made again from its days)."""
+    hq = api(city["hq"])
+    body = {"kind": "bulletin", "campaign": worked.pk, "unit": "3303", "period": period}
+    doc = ok(hq.post(URL, body, format="json"), 201)
+    assert (doc["period_start"], doc["period_end"]) == (start, end)
+    assert words in doc["title"], doc["title"]
+    refreshed = ok(hq.post(f"{URL}{doc['id']}/refresh/"))
+    assert refreshed["title"] == doc["title"] and refreshed["generated"]["head"] == doc["generated"]["head"]
+    for wrong in ("m2026-13", "d2026-08-01", "c1999-01-01", "x2026-08-01"):
+        assert hq.post(URL, body | {"period": wrong}, format="json").status_code == 400, wrong
