@@ -308,3 +308,36 @@ def follow_deadline(*, item_id: int, before: date, after: date, by: User | None 
         for a in moved
     )
     return len(pks)
+
+
+@transaction.atomic
+def link_targets(*, campaign, by: User | None, source: str = "") -> int:
+    """Link every unlinked target of ``campaign`` whose metric names one of its indicators (as the plan
+    import does for the indicators that exist then): for a catalogue made after the plan. ``by`` needs
+    HQ over the owner; None is the system (the demo, a command). Returns how many were linked; one audit
+    event per item."""
+    from stats.models import Indicator  # stats imports the tasks models
+    from tasks.targets import indicator_for
+
+    if by is not None and not scope.can(by, scope.Action.MANAGE, campaign.owner):
+        raise Forbidden("只有行动牵头的领导小组办公室可以关联战果统计指标")
+    indicators = list(Indicator.objects.filter(campaign=campaign))
+    changed = []
+    for target in Target.objects.select_for_update().filter(item__campaign=campaign, indicator__isnull=True):
+        if (found := indicator_for(target, indicators)) is not None:
+            target.indicator = found
+            changed.append(target)
+    Target.objects.bulk_update(changed, ["indicator"])
+    by_item: dict[int, dict] = {}
+    for target in changed:
+        by_item.setdefault(target.item_id, {})[target.seq] = [None, target.indicator_id]
+    items = Item.objects.in_bulk(list(by_item))
+    audit.record(
+        [
+            audit.event(
+                items[pk], "item.updated", actor=by, unit=campaign.owner, source=source, changes={"indicators": links}
+            )
+            for pk, links in by_item.items()
+        ]
+    )
+    return len(changed)
