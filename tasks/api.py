@@ -166,7 +166,10 @@ def target_lines(lines) -> list[dict]:
             "unit": line.target.unit,
             "basis": line.target.basis,
             "amount": _amount(line.amount),
-            "progress": str(line.progress),
+            # reports: an amount (2 places); the statistics: the figures' sum as stored (a quantity has 3)
+            "progress": f"{line.progress:f}"
+            if line.linked
+            else _amount(Decimal(line.progress).quantize(Decimal("0.01"))),
             "source": "statistics" if line.linked else "reports",
             "indicator": line.target.indicator_id,
             "short": line.short,
