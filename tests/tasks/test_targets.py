@@ -332,3 +332,19 @@ def test_smoke_two_targets_and_a_linked_one(city, plan):
     first, second = targets.lines([a])[a.pk]
     assert (first.progress, first.linked, second.linked) == (Decimal(9), True, False)
     assert a.status == AssignmentStatus.PENDING
+
+
+def test_a_qualitative_target_has_no_percent_and_accepted_work_is_never_behind(city, plan):
+    a = east()
+    Target.objects.filter(item=a.item, seq=2).update(text="建立长效机制", comparator="", value=None, unit="")
+    with time_machine.travel(TODAY):
+        first, second = targets.lines([a])[a.pk]
+        assert (second.amount, second.percent, second.short, second.behind) == (None, None, False, False)
+        assert first.percent == 0 and first.behind
+        Assignment.objects.filter(pk=a.pk).update(status=AssignmentStatus.ACCEPTED)
+        assert not targets.lines([east()])[a.pk][0].behind
+    indicator = places()
+    update_item(item=a.item, by=city["hq"], indicators={1: indicator})
+    before = AuditEvent.objects.count()
+    update_item(item=a.item, by=city["hq"], indicators={1: indicator})  # the same link: nothing written
+    assert AuditEvent.objects.count() == before
