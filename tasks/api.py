@@ -615,10 +615,17 @@ class EvidenceSerializer(serializers.ModelSerializer):
 class ProgressReportSerializer(serializers.ModelSerializer):
     reported_by = serializers.CharField(source="reported_by.get_full_name", read_only=True)
     evidence = EvidenceSerializer(many=True, read_only=True)
+    target = serializers.IntegerField(
+        source="target.seq",
+        read_only=True,
+        default=None,
+        allow_null=True,
+        help_text="The item's target (seq) the value counts toward; null: the first",
+    )
 
     class Meta:
         model = ProgressReport
-        fields = ["id", "value", "text", "period", "reported_by", "reported_at", "evidence"]
+        fields = ["id", "value", "text", "period", "target", "reported_by", "reported_at", "evidence"]
 
 
 class ReportRequestSerializer(serializers.Serializer):
@@ -867,7 +874,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         """The unit's progress reports; POST (multipart, files in "files") adds one."""
         assignment = self.get_object()
         if request.method == "GET":
-            reports = assignment.reports.select_related("reported_by").prefetch_related("evidence")
+            reports = assignment.reports.select_related("reported_by", "target").prefetch_related("evidence")
             return Response(ProgressReportSerializer(reports, many=True).data)
         body = ReportRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)

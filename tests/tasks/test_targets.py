@@ -273,6 +273,7 @@ def test_the_pages_list_every_target_and_the_edit_page_links_one(city, plan, cli
     response = client.post(f"/assignments/{a.pk}/report/", {"value": "5", "text": "", "target": "2"})
     assert response.status_code == 302
     assert ProgressReport.objects.get(assignment=a).target.seq == 2
+    assert 'data-report-target="2"' in client.get(f"/assignments/{a.pk}/").content.decode()
     response = client.post(f"/assignments/{a.pk}/report/", {"value": "5", "text": "", "target": "1"})
     assert response.status_code == 400  # not a choice: linked
 
@@ -319,6 +320,7 @@ def test_the_api_gives_targets_links_them_and_reports_on_one(city, plan):
     missing = lead.post(f"/api/v1/assignments/{a.pk}/reports/", {"value": "3", "target": 7}, format="json")
     assert missing.status_code == 400 and "第7项" in missing.json()["detail"]
     assert lead.get(f"/api/v1/assignments/{a.pk}/").json()["targets"][1]["progress"] == "3.00"
+    assert [r["target"] for r in lead.get(f"/api/v1/assignments/{a.pk}/reports/").json()] == [2]
 
 
 @pytest.mark.smoke

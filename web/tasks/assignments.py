@@ -211,7 +211,9 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
         "comment_form": bound.get("comment_form") or CommentForm(),
         "extension_form": bound.get("extension_form") or ExtensionForm(),
         "checkins": series,
-        "reports": a.reports.select_related("reported_by").prefetch_related("evidence").order_by("-reported_at"),
+        "reports": a.reports.select_related("reported_by", "target")
+        .prefetch_related("evidence")
+        .order_by("-reported_at"),
         "comments": a.comments.select_related("author", "addressed_to"),
         # 报请领导批示 by the unit or HQ over it, to the item's (else the line's) leader; 批示 by a leader over it
         "may_request": can_report or scope.can(user, Action.MANAGE, a.unit),
