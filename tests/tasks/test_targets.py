@@ -350,3 +350,10 @@ def test_a_qualitative_target_has_no_percent_and_accepted_work_is_never_behind(c
     before = AuditEvent.objects.count()
     update_item(item=a.item, by=city["hq"], indicators={1: indicator})  # the same link: nothing written
     assert AuditEvent.objects.count() == before
+
+
+def test_no_pairs_no_query(django_assert_num_queries):
+    from stats.queries import subtree_totals
+
+    with django_assert_num_queries(0):
+        assert subtree_totals(1, set()) == {}
