@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Role, RoleGrant
 from tasks.models import Assignment, Campaign, CampaignStatus
+from tasks.services.items import link_targets
 from utilities.db import bulk_insert
 
 from .models import Figure, Indicator, Kind, Round
@@ -188,4 +189,6 @@ def seed_statistics(campaign: Campaign, *, today: date, seed: int = 7) -> bool:
             skip={(u, last_day) for u in late},
         )
         bulk_insert(Figure, FIGURE_FIELDS, rows)
+        # targets naming an indicator (整改隐患不少于500处, 抓获逃犯不少于150名) take their progress from it
+        link_targets(campaign=campaign, by=None, source="load_demo")
     return True

@@ -547,3 +547,35 @@ def non_reporters(user, campaign: Campaign, unit: Unit, day: date):
 def round_for(campaign: Campaign, day: date) -> Round | None:
     """The round whose window holds ``day``, if any."""
     return campaign.rounds.filter(start__lte=day, end__gte=day).first()
+
+
+def subtree_totals(campaign_id: int, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Decimal]:
+    """For each (unit id, indicator id) of ``pairs``, the sum of the figures the unit and its subtree
+    reported for that indicator over the whole campaign: the progress of a target linked to the
+    indicator (``tasks.targets``). One query for all the pairs; the caller has scoped the units (an
+    assignment it may see: its unit's subtree is in reach). On PostgreSQL from the rollup."""
+    if not pairs:
+        return {}
+    t = _tables()
+    units = sorted({u for u, _ in pairs})
+    indicators = sorted({i for _, i in pairs})
+    marks_u, marks_i = ", ".join(["%s"] * len(units)), ", ".join(["%s"] * len(indicators))
+    if fast_paths():
+        sql = f"""
+            SELECT x.unit_id, x.indicator_id, SUM(x.total) FROM (
+                SELECT r.ancestor_id AS unit_id, r.indicator_id, r.total FROM {t["rollup"]} r
+                WHERE r.campaign_id = %s AND r.ancestor_id IN ({marks_u}) AND r.indicator_id IN ({marks_i})
+                UNION ALL
+                SELECT f.unit_id, f.indicator_id, f.value FROM {t["figure"]} f
+                WHERE f.campaign_id = %s AND f.unit_id IN ({marks_u}) AND f.indicator_id IN ({marks_i})
+            ) x GROUP BY x.unit_id, x.indicator_id"""  # noqa: S608
+        params = [campaign_id, *units, *indicators, campaign_id, *units, *indicators]
+    else:
+        sql = f"""
+            SELECT a.id, f.indicator_id, SUM(f.value) FROM {t["figure"]} f
+            JOIN {t["unit"]} u ON u.id = f.unit_id
+            JOIN {t["unit"]} a ON u.path LIKE a.path || '%%'
+            WHERE f.campaign_id = %s AND a.id IN ({marks_u}) AND f.indicator_id IN ({marks_i})
+            GROUP BY a.id, f.indicator_id"""  # noqa: S608
+        params = [campaign_id, *units, *indicators]
+    return {(u, i): Decimal(str(total)) for u, i, total in _fetch(sql, params) if (u, i) in pairs}

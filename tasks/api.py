@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 from decimal import Decimal
 
+from django.db.models import Prefetch
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -39,6 +40,7 @@ from utilities.params import ApiDateField, DateFilter, IdFilter, ScopedFilterSet
 from utilities.tables import FileProblems
 from utilities.uploads import attachment, check_data_file
 
+from . import targets
 from .checklist import CONTENT_TYPES, FORMATS, checklist_response
 from .models import (
     AMOUNT_DIGITS,
@@ -58,6 +60,7 @@ from .models import (
     PlanUpload,
     PlanUploadStatus,
     ProgressReport,
+    Target,
 )
 from .queries import campaigns_for, is_overdue, overdue_q
 from .services import checkins
@@ -112,8 +115,73 @@ class LineOfActionSerializer(serializers.ModelSerializer):
         fields = ["id", "campaign", "code", "seq", "name", "leader_name"]
 
 
+class TargetSerializer(serializers.ModelSerializer):
+    """One target of an item as written (盗窃警情同比下降15%), read into comparator, value and unit;
+    ``indicator``: the results statistics' line whose figures are its progress, or null."""
+
+    indicator_name = serializers.CharField(source="indicator.name", read_only=True, default=None, allow_null=True)
+
+    class Meta:
+        model = Target
+        fields = [
+            "seq",
+            "text",
+            "metric",
+            "comparator",
+            "value",
+            "unit",
+            "basis",
+            "direction",
+            "per",
+            "indicator",
+            "indicator_name",
+        ]
+
+
+class TargetLineSerializer(serializers.Serializer):
+    """One target as the assignment's unit's work: what it must reach, how far it is, from where."""
+
+    seq = serializers.IntegerField()
+    text = serializers.CharField()
+    comparator = serializers.CharField()
+    unit = serializers.CharField()
+    basis = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    progress = serializers.DecimalField(max_digits=20, decimal_places=4)
+    source = serializers.ChoiceField(
+        choices=["reports", "statistics"],
+        help_text="statistics: 来自战果统计, the unit's and its subtree's figures of the indicator (not reported here)",
+    )
+    indicator = serializers.IntegerField(allow_null=True)
+    short = serializers.BooleanField(help_text="An amount to reach, not reached")
+    behind_pace = serializers.BooleanField()
+
+
+def target_lines(lines) -> list[dict]:
+    return [
+        {
+            "seq": line.target.seq,
+            "text": line.target.text,
+            "comparator": line.target.comparator,
+            "unit": line.target.unit,
+            "basis": line.target.basis,
+            "amount": _amount(line.amount),
+            # reports: an amount (2 places); the statistics: the figures' sum as stored (a quantity has 3)
+            "progress": f"{line.progress:f}"
+            if line.linked
+            else _amount(Decimal(line.progress).quantize(Decimal("0.01"))),
+            "source": "statistics" if line.linked else "reports",
+            "indicator": line.target.indicator_id,
+            "short": line.short,
+            "behind_pace": line.behind,
+        }
+        for line in lines
+    ]
+
+
 class ItemSerializer(serializers.ModelSerializer):
     action_code = serializers.CharField(source="action.code", read_only=True)
+    targets = TargetSerializer(many=True, read_only=True, help_text="Every target of the cell, in order")
 
     class Meta:
         model = Item
@@ -143,6 +211,7 @@ class ItemSerializer(serializers.ModelSerializer):
             "milestones",
             "acceptance",
             "is_active",
+            "targets",
         ]
 
 
@@ -264,6 +333,11 @@ def amount_field(**kwargs) -> serializers.DecimalField:
     )
 
 
+class TargetLinkSerializer(serializers.Serializer):
+    seq = serializers.IntegerField(min_value=1, max_value=100)
+    indicator = serializers.IntegerField(min_value=1, max_value=2**63 - 1, allow_null=True)
+
+
 class ItemChangeSerializer(serializers.Serializer):
     """What HQ may change on an item; every field optional (PATCH). Units by code: the units named one by
     one for the role become exactly these (groups the plan named, "各派出所", stay)."""
@@ -287,6 +361,11 @@ class ItemChangeSerializer(serializers.Serializer):
     confirm = serializers.BooleanField(
         required=False, default=False, help_text="Withdraw work units already reported (else refused with 409)"
     )
+    indicators = serializers.ListField(
+        child=TargetLinkSerializer(),
+        required=False,
+        help_text="Link a target (by seq) to an indicator of the campaign (its id), or unlink it (null)",
+    )
 
 
 class ItemViewSet(viewsets.ReadOnlyModelViewSet):
@@ -296,7 +375,8 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         qs = Item.objects.filter(campaign__in=campaigns_for(self.request.user)).select_related("action")
-        return qs.order_by("campaign", "seq")
+        each = Prefetch("targets", queryset=Target.objects.select_related("indicator").order_by("seq"))
+        return qs.prefetch_related(each).order_by("campaign", "seq")
 
     @extend_schema(
         request=ItemChangeSerializer,
@@ -320,8 +400,30 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
         units = {
             role: _units(request.user, data.pop(role)) for role in ("lead_units", "cooperating_units") if role in data
         }
-        item = update_item(item=item, by=request.user, source="api", confirm=confirm, **units, **data)
-        return Response(ItemSerializer(item).data)
+        links = _indicators(item, data.pop("indicators", []))
+        item = update_item(item=item, by=request.user, source="api", confirm=confirm, indicators=links, **units, **data)
+        return Response(ItemSerializer(self.get_queryset().get(pk=item.pk)).data)
+
+
+def _target(assignment: Assignment, seq: int | None) -> Target | None:
+    """The item's target numbered ``seq`` (None: the first, by default)."""
+    if seq is None:
+        return None
+    found = Target.objects.filter(item_id=assignment.item_id, seq=seq).first()
+    if found is None:
+        raise Refused(f"该任务没有第{seq}项量化指标")
+    return found
+
+
+def _indicators(item: Item, links: list[dict]) -> dict:
+    """Target seq → the campaign's indicator named by id (or None); an id not of the campaign refused."""
+    from stats.models import Indicator  # stats imports the tasks models
+
+    ids = {link["indicator"] for link in links if link["indicator"] is not None}
+    found = {i.pk: i for i in Indicator.objects.filter(campaign_id=item.campaign_id, pk__in=ids)}
+    if missing := ids - set(found):
+        raise Refused(f"指标不存在或不属于本行动：{'、'.join(map(str, sorted(missing)))}")
+    return {link["seq"]: found.get(link["indicator"]) for link in links}
 
 
 def _units(user, codes: list[str]):
@@ -466,14 +568,21 @@ class AssignmentDetailSerializer(AssignmentSerializer):
     allowed_transitions = serializers.SerializerMethodField()
     checkins = serializers.SerializerMethodField(help_text="Cadence items only: periods, missed, next due")
 
+    targets = serializers.SerializerMethodField(help_text="Every target of the item as this unit's work")
+
     class Meta(AssignmentSerializer.Meta):
-        fields = [*AssignmentSerializer.Meta.fields, "allowed_transitions", "checkins"]
+        fields = [*AssignmentSerializer.Meta.fields, "allowed_transitions", "checkins", "targets"]
 
     def to_representation(self, obj):
         row = super().to_representation(obj)
         row["allowed_transitions"] = self.get_allowed_transitions(obj)
         row["checkins"] = self.get_checkins(obj)
+        row["targets"] = self.get_targets(obj)
         return row
+
+    @extend_schema_field(TargetLineSerializer(many=True))
+    def get_targets(self, obj):
+        return target_lines(targets.lines([obj]).get(obj.pk, []))
 
     def get_allowed_transitions(self, obj) -> list[str]:
         return allowed_transitions(self.context["request"].user, obj)
@@ -506,10 +615,17 @@ class EvidenceSerializer(serializers.ModelSerializer):
 class ProgressReportSerializer(serializers.ModelSerializer):
     reported_by = serializers.CharField(source="reported_by.get_full_name", read_only=True)
     evidence = EvidenceSerializer(many=True, read_only=True)
+    target = serializers.IntegerField(
+        source="target.seq",
+        read_only=True,
+        default=None,
+        allow_null=True,
+        help_text="The item's target (seq) the value counts toward; null: the first",
+    )
 
     class Meta:
         model = ProgressReport
-        fields = ["id", "value", "text", "period", "reported_by", "reported_at", "evidence"]
+        fields = ["id", "value", "text", "period", "target", "reported_by", "reported_at", "evidence"]
 
 
 class ReportRequestSerializer(serializers.Serializer):
@@ -522,6 +638,15 @@ class ReportRequestSerializer(serializers.Serializer):
         help_text="Cadence items: the due date of the check-in period answered (default: the running one)",
     )
     version = serializers.IntegerField(required=False, allow_null=True, default=None)
+    target = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=100,
+        help_text="The item's target (its seq) the value counts toward; default the first. One linked to the "
+        "results statistics is refused",
+    )
 
 
 class ReportRequestDoc(ReportRequestSerializer):
@@ -749,7 +874,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         """The unit's progress reports; POST (multipart, files in "files") adds one."""
         assignment = self.get_object()
         if request.method == "GET":
-            reports = assignment.reports.select_related("reported_by").prefetch_related("evidence")
+            reports = assignment.reports.select_related("reported_by", "target").prefetch_related("evidence")
             return Response(ProgressReportSerializer(reports, many=True).data)
         body = ReportRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -762,6 +887,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
             files=request.FILES.getlist("files"),
             expected_version=data["version"],
             period=data["period"],
+            target=_target(assignment, data["target"]),
         )
         return Response(ProgressReportSerializer(report).data, status=status.HTTP_201_CREATED)
 

@@ -218,6 +218,59 @@ class Item(models.Model):
         return self.due_date or self.campaign.end
 
 
+class TargetBasis(models.TextChoices):
+    YOY = "yoy", _("year over year")  # 同比
+    MOM = "mom", _("period over period")  # 环比
+
+
+class Target(models.Model):
+    """One target of an item as the plan writes it (盗窃警情同比下降15%，拥挤踩踏事故0起: two rows),
+    in the cell's order. The first is also held on the item's ``target_*`` fields, which everything
+    before issue 20 reads (a share splits it, the lists show it). ``indicator``: the results
+    statistics' line it counts (检查场所 for 检查场所不少于3000家次), whose figures reported by a unit
+    and its subtree are then that unit's progress toward it (``tasks.targets``)."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="targets", verbose_name=_("item"))
+    seq = models.PositiveSmallIntegerField(_("order"))
+    text = models.CharField(_("as written"), max_length=500)
+    metric = models.CharField(_("target metric"), max_length=100, blank=True)
+    comparator = models.CharField(_("comparator"), max_length=2, choices=Comparator.choices, blank=True)
+    value = amount_field(_("target value"), null=True, blank=True)
+    unit = models.CharField(_("target unit"), max_length=20, blank=True)
+    basis = models.CharField(_("target basis"), max_length=8, choices=TargetBasis.choices, blank=True)
+    direction = models.CharField(_("direction"), max_length=8, blank=True, help_text=_("up / down"))
+    per = models.CharField(
+        _("target per"),
+        max_length=8,
+        blank=True,
+        default="",
+        choices=[(k.value, k.label) for k in (DeadlineKind.DAILY, DeadlineKind.WEEKLY, DeadlineKind.MONTHLY)],
+    )
+    indicator = models.ForeignKey(
+        "stats.Indicator",
+        verbose_name=_("indicator"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="targets",
+        help_text=_("Progress comes from the results statistics of the unit and its subtree"),
+    )
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        ordering = ["item", "seq"]
+        constraints = [models.UniqueConstraint(fields=["item", "seq"], name="uniq_target_seq")]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def at_least(self) -> bool:
+        """An amount to reach (≥ or >, not a change against last year): it can fall short, and has a pace."""
+        return self.value is not None and self.comparator in (Comparator.GE, Comparator.GT) and not self.basis
+
+
 class AssignmentRole(models.TextChoices):
     LEAD = "lead", _("Lead")
     COOPERATING = "coop", _("Cooperating")
@@ -421,6 +474,15 @@ class ProgressReport(models.Model):
     text = models.TextField(_("what was done"), blank=True)
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("reported by"))
     reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
+    target = models.ForeignKey(
+        Target,
+        verbose_name=_("target"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The item's target this amount counts toward; empty: its first"),
+    )
     period = models.DateField(
         _("check-in period"),
         null=True,

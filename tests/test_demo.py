@@ -19,7 +19,7 @@ from notifications.inbox import unread
 from notifications.models import Message, Reminder
 from stats.models import Figure
 from tasks.demo import write_plan
-from tasks.models import Assignment, Campaign, Item, ProgressReport
+from tasks.models import Assignment, Campaign, Item, ProgressReport, Target
 from tasks.services.plans import import_plan
 from tests.matrix_support import kept_for_the_module
 
@@ -149,6 +149,14 @@ def test_the_demo_is_a_campaign_in_progress_on_the_day_it_is_loaded(settings, to
 def test_demo_loads_the_city_and_its_77_item_plan(demo):
     assert Unit.objects.count() == 80
     assert Item.objects.filter(campaign=demo).count() == 77
+    # every target of every cell (34 cells hold two, 2.2 two more with 、); those naming an indicator linked
+    assert Target.objects.filter(item__campaign=demo).count() == 77 + 35
+    linked = Target.objects.filter(item__campaign=demo, indicator__isnull=False)
+    assert sorted(linked.values_list("item__code", "seq", "indicator__name")) == [
+        ("1.10", 1, "整改隐患"),
+        ("1.3", 2, "整改隐患"),
+        ("4.7", 1, "抓获逃犯"),
+    ]
     assert demo.actions.count() == 6 and demo.status == "published"
     stations = Unit.objects.filter(kind="station").count()
     assert Assignment.objects.filter(campaign=demo, unit__kind="station").values("unit").distinct().count() == stations

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from inspections.models import Category, FindingStatus, InspectionKind, Severity
@@ -199,12 +200,20 @@ def amount_field(label) -> forms.DecimalField:
 class ReportForm(Form):
     value = amount_field(_("Amount done since the last report"))
     text = forms.CharField(label=_("What was done"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    target = forms.TypedChoiceField(label=_("Counts toward the target"), required=False, coerce=int, empty_value=None)
     period = forms.TypedChoiceField(label=_("Check-in period"), required=False, coerce=forms.DateField().to_python)
     files = MultipleFileField(label=_("Evidence (photos, PDF, Office documents)"), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, periods=(), default_period=None, **kwargs):
+    def __init__(self, *args, periods=(), default_period=None, targets=(), **kwargs):
+        """``targets``: the item's targets an amount may be reported on (those not linked to the results
+        statistics), offered when it is not just the first; the first offered is the default."""
         super().__init__(*args, **kwargs)
+        if len(targets) > 1 or (targets and targets[0].seq != 1):  # not just the first: say which
+            self.fields["target"].choices = [(t.seq, f"{t.seq}. {t.text}") for t in targets]
+            self.fields["target"].initial = targets[0].seq
+        else:
+            del self.fields["target"]
         if periods:
             self.fields["period"].choices = [(p.due.isoformat(), label) for p, label in periods]
             self.fields["period"].initial = default_period.isoformat() if default_period else None
@@ -581,6 +590,28 @@ class ItemEditForm(Form):
     cooperating_text = forms.CharField(label=_("cooperating units"), required=False, max_length=500)
     cooperating_units = UnitCodesField(label=_("Cooperating units (codes)"), required=False)
     confirm = forms.BooleanField(label=_("Withdraw work already reported"), required=False)
+
+    def __init__(self, *args, targets=(), indicators=None, **kwargs):
+        """``targets``: the item's Target rows, each given a choice of the campaign's ``indicators`` (its
+        progress then comes from the results statistics), ``indicator_<seq>``."""
+        super().__init__(*args, **kwargs)
+        for target in targets:
+            name = f"indicator_{target.seq}"
+            self.fields[name] = forms.ModelChoiceField(
+                queryset=indicators,
+                required=False,
+                empty_label=_("not linked: reported on the assignment"),
+                label=format_lazy(_("Target {seq} “{text}” counts the indicator"), seq=target.seq, text=target.text),
+            )
+            self.initial.setdefault(name, target.indicator_id)
+
+    def indicators(self) -> dict[int, object]:
+        """The links changed: target seq → the indicator chosen, or None."""
+        return {
+            int(name.removeprefix("indicator_")): self.cleaned_data[name]
+            for name in self.changed_data
+            if name.startswith("indicator_")
+        }
 
 
 # --- Pass-down (逐级分解) ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from accounts.models import Unit
 from tasks.models import AssignmentRole, Campaign, Item, LineOfAction
 from utilities.tables import FileProblems, Location, Problem
 
-from .phrases import Deadline, PhraseError, Target, parse_deadline, parse_target, split_units
+from .phrases import Deadline, PhraseError, Target, parse_deadline, parse_target, parse_targets, split_units
 from .reader import RawItem, RawPlan
 from .units import Named, UnitResolver
 
@@ -50,6 +50,7 @@ class ItemSpec:
     acceptance: str
     named: list[tuple[str, Named, str]]  # (role, what it names, the text as written)
     location: Location
+    targets: tuple[Target, ...] = ()  # every target of the cell, the first as ``target`` reads it
 
 
 @dataclass
@@ -257,7 +258,8 @@ def _compile_item(
         problems.append(Problem(raw.where("deadline"), str(exc), raw.text("deadline")))
     if len(problems) > before:
         return None
-    target = parse_target(raw.values["target"].value if "target" in raw.values else None)
+    cell = raw.values["target"].value if "target" in raw.values else None
+    target = parse_target(cell)
     return ItemSpec(
         code=code,
         seq=seq,
@@ -272,6 +274,7 @@ def _compile_item(
         acceptance=raw.text("acceptance"),
         named=named,
         location=raw.location,
+        targets=parse_targets(cell),
     )
 
 

@@ -16,7 +16,16 @@ from decimal import Decimal
 
 from utilities.cn import cn_date
 
-__all__ = ["Deadline", "PhraseError", "Target", "parse_deadline", "parse_target", "section_heading", "split_units"]
+__all__ = [
+    "Deadline",
+    "PhraseError",
+    "Target",
+    "parse_deadline",
+    "parse_target",
+    "parse_targets",
+    "section_heading",
+    "split_units",
+]
 
 
 class PhraseError(ValueError):
@@ -72,7 +81,9 @@ def _cn_int(text: str) -> int:
 class Deadline:
     text: str
     kind: str  # "date" | "weekly" | "monthly" | "daily" | "ongoing"
-    due: date | None  # date: the last milestone; ongoing: the campaign end; cadences: None
+    # date: the last milestone; ongoing: the campaign end; a cadence: its final date when the cell
+    # writes one too (每周五前报送整改进度，9月30日前全部整改销号), else None (the campaign's end)
+    due: date | None
     weekday: int | None  # weekly: 1 = Monday … 7 = Sunday
     day: int | None  # monthly: 1..31, or 0 for the last day of the month
     milestones: tuple[date, ...] = ()
@@ -173,17 +184,22 @@ def parse_deadline(text: str | date | datetime, start: date, end: date) -> Deadl
     if not raw:
         raise PhraseError(f"完成时限为空：{_EXPECTED_DEADLINE}")
     s = _CN_DATE_NUMBER.sub(lambda m: str(_cn_int(m.group())), _norm(raw))
-    # A firm date outranks any cadence written beside it; among cadences the most frequent one binds.
-    if found := _milestones(raw, s, start, end):
-        return Deadline(raw, "date", found[-1], None, None, tuple(found))
-    if _DAILY.search(s):
-        return Deadline(raw, "daily", None, None, None)
-    if match := _WEEKLY.search(s):
+    # A cadence written beside firm dates (每周五前报送整改进度，9月30日前全部整改销号) is both: the
+    # check-ins on the cadence until the last date, which is the deadline. Without a cadence the dates
+    # are milestones; among cadences the most frequent one binds.
+    found = _milestones(raw, s, start, end)
+    due, milestones = (found[-1], tuple(found)) if found else (None, ())
+    rest = _DATE_TOKEN.sub("，", s) if found else s
+    if _DAILY.search(rest):
+        return Deadline(raw, "daily", due, None, None, milestones)
+    if match := _WEEKLY.search(rest):
         wd = match["wd"]
         # 每周 alone: offices mean a weekly report, due by the end of the working week (Friday).
         weekday = 5 if wd is None else int(wd) if wd.isdigit() else _WEEKDAYS[wd]
-        return Deadline(raw, "weekly", None, weekday, None)
-    if match := _MONTHLY.search(s):
+        return Deadline(raw, "weekly", due, weekday, None, milestones)
+    if found and not _MONTHLY.search(rest):
+        return Deadline(raw, "date", due, None, None, milestones)
+    if match := _MONTHLY.search(rest):
         if match["mp"]:
             day = {"上旬": 10, "中旬": 20}.get(match["mp"], 0)
         else:
@@ -192,7 +208,7 @@ def parse_deadline(text: str | date | datetime, start: date, end: date) -> Deadl
                 raise PhraseError(
                     f"完成时限“{_quote(raw)}”中的“每月{day}日”不存在：应写每月1日至31日，月末写作“每月底”"
                 )
-        return Deadline(raw, "monthly", None, None, day)
+        return Deadline(raw, "monthly", due, None, day, milestones)
     if _ONGOING.search(s):
         return Deadline(raw, "ongoing", end, None, None)
     raise PhraseError(f"无法识别的完成时限“{_quote(raw)}”：{_EXPECTED_DEADLINE}")
@@ -332,13 +348,29 @@ def _basis(text: str) -> str:
 def _metric(text: str) -> str:
     """The words naming what is counted, without the framing verbs offices put around them."""
     text = _BASIS.sub("", text).strip(" :\"'“”‘’")
-    text = re.sub(r"^(?:确保|力争|实现|做到|要求)", "", text)
-    return re.sub(r"(?:为|是|共计|共|累计|总计)$", "", text).strip(" :")
+    text = re.sub(r"^(?:其中|确保|力争|实现|做到|要求|累计|共计)", "", text)
+    return re.sub(r"(?:(?<!行)为|是|共计|共|累计|总计)$", "", text).strip(" :")
+
+
+def _quantified(text: str) -> bool:
+    """The text states a number of its own (a quantity, 零发生, 全覆盖): a target, not a noun of a list."""
+    return bool(_quantity(text) or _ZERO.search(text) or _FULL_COVER.search(text))
 
 
 def _clause_before(text: str, pos: int) -> str:
-    starts = [m.end() for m in _CLAUSE_END.finditer(text, 0, pos)]
-    return text[starts[-1] if starts else 0 : pos]
+    """The words before ``pos`` in its clause: back to the last ，；。, and back over a list of nouns
+    joined by 、 (查处农村面包车超员、违法载人不少于300起: the metric is 查处…, not 违法载人), but not
+    over a 、 that closes a target of its own (检查场所800家、整改隐患200处)."""
+    starts = [m.end() for m in _CLAUSE_END.finditer(text, 0, pos) if m.group() != "、"]
+    begin = starts[-1] if starts else 0
+    for pause in reversed([m.end() for m in re.finditer("、", text[begin:pos])]):
+        if _quantified(text[begin : begin + pause - 1]):
+            return text[begin + pause : pos]
+    return text[begin:pos]
+
+
+# A verb whose object follows the number (明确1名责任人, 制定1套整治方案): the object is part of the metric.
+_VERB_BEFORE_NUMBER = re.compile(r"(?:明确|制定|建立|配备|设立|落实|召开|举办|组织|开展|抽调|确定|形成)$")
 
 
 def _quantity(s: str) -> tuple[int, re.Match] | None:
@@ -367,8 +399,13 @@ def _from_quantity(raw: str, s: str, match: re.Match) -> Target:
         per = found.lastgroup
         clause = clause[: found.start()] + clause[found.end() :]
     metric, basis = _metric(clause), _basis(clause)
+    if _VERB_BEFORE_NUMBER.search(metric) and not match["after"]:
+        tail = re.split(r"[、,;。\n]|并|且|及", s[match.end() :], maxsplit=1)[0].strip()
+        metric += tail
     direction = "down" if match["dir"] in _DOWN else "up" if match["dir"] in _UP else ""
-    comparator = _COMPARATOR_OF.get(match["cmp"] or "") or _AFTER.get(match["after"] or "") or "ge"  # plain = minimum
+    comparator = _COMPARATOR_OF.get(match["cmp"] or "") or _AFTER.get(match["after"] or "")
+    # plain = minimum; but a plain nought is a ceiling: 拥挤踩踏事故0起 means none at all
+    comparator = comparator or ("le" if number == 0 and not direction else "ge")
     if direction and match["to"]:  # 下降至50起: a level to reach, not a change
         comparator = _COMPARATOR_OF.get(match["cmp"] or "") or ("le" if direction == "down" else "ge")
         direction = ""
@@ -407,6 +444,44 @@ def parse_target(text: str | int | float | None) -> Target:
         return min(candidates, key=lambda c: c[0])[1]  # the first quantified clause
     direction = "down" if any(w in s for w in _DOWN) else "up" if any(w in s for w in _UP) else ""
     return Target(raw, basis=_basis(s), direction=direction)
+
+
+# A target ends at ，；。 or a new line, or at a 、 when what stands before it states a number of its own
+# (每处乱点明确1名责任人、制定1套整治方案); a 、 inside a list of nouns (查处农村面包车超员、违法载人不少于
+# 300起) is no end. A comma between digits is a thousands separator (1，200家).
+_TARGET_END = re.compile(
+    r"(?<![0-9０-９])[，,；;。\n]+|(?<=[0-9０-９])[，,](?![0-9０-９]{3}(?![0-9０-９]))|[；;。\n]+|、"
+)
+
+
+def parse_targets(text: str | int | float | None) -> tuple[Target, ...]:
+    """Every target of a 量化指标 cell, in order, each with its own words as written
+    (盗窃警情同比下降15%，拥挤踩踏事故0起: two). Pieces that state no number of their own (a date, a
+    framing clause, a noun of a list) stay with the quantified piece after them (or the last one before);
+    a cell with no number at all is one qualitative target holding the whole text. Never raises."""
+    if not isinstance(text, str):
+        return (parse_target(text),)
+    raw = text.strip()
+    pieces: list[list[str]] = []  # [text, the separator after it]
+    pos = 0
+    for match in _TARGET_END.finditer(raw):
+        pieces.append([raw[pos : match.start()], match.group()])
+        pos = match.end()
+    pieces.append([raw[pos:], ""])
+    targets: list[str] = []
+    pending, after_last = "", ""
+    for piece, separator in pieces:
+        pending += piece
+        if piece.strip() and parse_target(pending).comparator:
+            targets.append(pending.strip())
+            pending, after_last = "", separator
+        elif pending:
+            pending += separator
+    if not targets:
+        return (parse_target(raw),)
+    if pending.strip(" ，,；;。、\n"):  # words after the last number belong to it
+        targets[-1] = (targets[-1] + after_last + pending).strip()
+    return tuple(parse_target(t) for t in targets)
 
 
 # --- Unit lists ----------------------------------------------------------------------------------

@@ -55,3 +55,17 @@ def refuse_closed(campaign) -> None:
         status = row[0] if row else status
     if status == CampaignStatus.CLOSED:
         raise CampaignClosed(campaign)
+
+
+class LinkedTarget(ReportError):
+    """An amount reported on a target linked to an indicator (``Target.indicator``): its progress is
+    what the unit and its subtree report in the results statistics, never entered twice."""
+
+    def __init__(self, target):
+        super().__init__(
+            gettext(
+                "The target “%(target)s” takes its progress from the results statistics (%(indicator)s): "
+                "report the figures there, not here; nothing was recorded"
+            )
+            % {"target": target.text, "indicator": target.indicator.name}
+        )

@@ -29,8 +29,10 @@ from tasks.models import (
     ProgressReport,
     Responsibility,
     ResponsibilityScope,
+    Target,
+    amount_fits,
 )
-from tasks.planfile.phrases import PhraseError, parse_deadline
+from tasks.planfile.phrases import PhraseError, parse_deadline, parse_targets
 from utilities.errors import Forbidden, Refused
 
 # What HQ may change on an item; its campaign, where it came from and the timestamps are not its to set.
@@ -68,6 +70,7 @@ def update_item(
     lead_units: Iterable[Unit] | None = None,
     cooperating_units: Iterable[Unit] | None = None,
     confirm: bool = False,
+    indicators: dict[int, Any] | None = None,
     **changes,
 ) -> Item:
     """Change ``item``'s fields (``changes``) and the units it names one by one for a role (``lead_units``,
@@ -80,7 +83,11 @@ def update_item(
     (``follow_deadline``); one an approved extension moved keeps its date. A new deadline phrase is read
     as the import reads it (its date, kind and cadence, unless given beside it; an unreadable one refused). Withdrawing work already
     reported is refused (``ReportedWorkRefused``, naming the units) unless ``confirm``. One audit event
-    ``item.updated`` says before → after and which assignments were created, withdrawn, restored, moved."""
+    ``item.updated`` says before → after and which assignments were created, withdrawn, restored, moved.
+
+    The item's targets follow (``Target`` rows): a new ``target_text`` is read into its targets as the
+    import reads it, the first carrying the item's ``target_*`` fields; ``indicators`` (target seq →
+    an indicator of the campaign, or None) links a target to the results statistics or unlinks it."""
     from tasks.services.plans import PlanImportResult, apply_assignments, plan_assignments  # plans imports us
 
     unknown = set(changes) - EDITABLE
@@ -98,13 +105,16 @@ def update_item(
         raise Refused(f"行动“{campaign.name}”已结束，不能再调整责任单位")
     if "due_date" in changes and changes["due_date"] is not None:
         _check_due(locked, changes["due_date"])
-    if not diff and not named:
+    if not diff and not named and not indicators:
         return locked
     old_due = locked.assignment_due()
     for name, value in changes.items():
         setattr(locked, name, value)
     if diff:
         locked.save(update_fields=[*changes, "updated_at"])
+    linked = _write_targets(locked, rewrite=bool(set(diff) & TARGET_FIELDS), indicators=indicators or {})
+    if not diff and not named and not linked:
+        return locked
     _write_names(locked, units)
     new_due = locked.assignment_due()
     done: dict[str, Any] = {}
@@ -119,10 +129,66 @@ def update_item(
     if moved:
         done["moved"] = moved
     changed = {**diff, **{UNITS_FIELD[role]: codes for role, codes in named.items()}}
+    if linked:
+        changed["indicators"] = linked
     if done:
         changed["assignments"] = done
     audit.record([audit.event(locked, "item.updated", actor=by, changes=changed, unit=owner, source=source)])
     return locked
+
+
+TARGET_FIELDS = {f.name for f in Item._meta.concrete_fields if f.name.startswith("target_")}
+
+
+def _write_targets(item: Item, *, rewrite: bool, indicators: dict[int, Any]) -> dict[int, list]:
+    """The item's Target rows after a change: read again from the cell when a target field changed (the
+    first from the item's fields, an indicator kept by position), then the indicators HQ chose. Returns
+    the links changed, seq → [before, after] (indicator ids)."""
+    if not rewrite and not indicators:
+        return {}
+    rows = {t.seq: t for t in Target.objects.select_for_update().filter(item=item)}
+    if rewrite:
+        found = parse_targets(item.target_text)
+        wanted = []
+        for seq, t in enumerate(found, start=1):
+            fields = {
+                "text": (t.text if len(found) > 1 else item.target_text)[:500],
+                "metric": t.metric[:100],
+                "comparator": t.comparator,
+                "value": t.value if t.value is not None and amount_fits(t.value) else None,
+                "unit": t.unit[:20],
+                "basis": t.basis,
+                "direction": t.direction,
+                "per": t.per,
+            }
+            if seq == 1:
+                fields.update(
+                    {k.removeprefix("target_"): getattr(item, k) for k in TARGET_FIELDS if k != "target_text"}
+                )
+            wanted.append(fields)
+        for seq, fields in enumerate(wanted, start=1):
+            row = rows.get(seq) or Target(item=item, seq=seq)
+            for key, value in fields.items():
+                setattr(row, key, value)
+            row.save()
+            rows[seq] = row
+        extra = [t.pk for seq, t in rows.items() if seq > len(wanted)]
+        named = set(ProgressReport.objects.filter(target_id__in=extra).values_list("target_id", flat=True))
+        Target.objects.filter(pk__in=[pk for pk in extra if pk not in named]).delete()
+        rows = {seq: t for seq, t in rows.items() if seq <= len(wanted) or t.pk in named}
+    linked: dict[int, list] = {}
+    for seq, indicator in indicators.items():
+        row = rows.get(seq)
+        if row is None:
+            raise Refused(f"该清单项没有第{seq}项量化指标")
+        if indicator is not None and (indicator.campaign_id != item.campaign_id or not indicator.summed):
+            raise Refused(f"“{indicator.name}”不是本行动可累计的战果统计指标")
+        after = indicator.pk if indicator is not None else None
+        if row.indicator_id != after:
+            linked[seq] = [row.indicator_id, after]
+            row.indicator_id = after
+            row.save(update_fields=["indicator"])
+    return linked
 
 
 def _read_deadline(item: Item, text: str) -> dict[str, Any]:
@@ -242,3 +308,36 @@ def follow_deadline(*, item_id: int, before: date, after: date, by: User | None 
         for a in moved
     )
     return len(pks)
+
+
+@transaction.atomic
+def link_targets(*, campaign, by: User | None, source: str = "") -> int:
+    """Link every unlinked target of ``campaign`` whose metric names one of its indicators (as the plan
+    import does for the indicators that exist then): for a catalogue made after the plan. ``by`` needs
+    HQ over the owner; None is the system (the demo, a command). Returns how many were linked; one audit
+    event per item."""
+    from stats.models import Indicator  # stats imports the tasks models
+    from tasks.targets import indicator_for
+
+    if by is not None and not scope.can(by, scope.Action.MANAGE, campaign.owner):
+        raise Forbidden("只有行动牵头的领导小组办公室可以关联战果统计指标")
+    indicators = list(Indicator.objects.filter(campaign=campaign))
+    changed = []
+    for target in Target.objects.select_for_update().filter(item__campaign=campaign, indicator__isnull=True):
+        if (found := indicator_for(target, indicators)) is not None:
+            target.indicator = found
+            changed.append(target)
+    Target.objects.bulk_update(changed, ["indicator"])
+    by_item: dict[int, dict] = {}
+    for target in changed:
+        by_item.setdefault(target.item_id, {})[target.seq] = [None, target.indicator_id]
+    items = Item.objects.in_bulk(list(by_item))
+    audit.record(
+        [
+            audit.event(
+                items[pk], "item.updated", actor=by, unit=campaign.owner, source=source, changes={"indicators": links}
+            )
+            for pk, links in by_item.items()
+        ]
+    )
+    return len(changed)

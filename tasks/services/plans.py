@@ -28,13 +28,16 @@ from tasks.models import (
     CampaignStatus,
     Item,
     LineOfAction,
+    ProgressReport,
     Responsibility,
     ResponsibilityScope,
+    Target,
     amount_fits,
 )
 from tasks.planfile.compiler import ItemSpec, PlanSpec, campaign_spec, compile_plan
 from tasks.planfile.reader import read_plan
 from tasks.services.items import follow_deadline
+from tasks.targets import indicator_for
 from utilities.db import bulk_insert
 from utilities.errors import Forbidden, Refused
 from utilities.tables import FileProblems, Location, Problem
@@ -309,8 +312,83 @@ def _write(
         result.changes.append(f"{'撤销' if not active else '恢复'}清单项 {item.code}")
     result.withdrawn["items"] += len(gone)
     result.updated["items"] += len(back)
+    _write_targets(campaign, spec, items, result, events, by, source)
     audit.record(events)
     return campaign, old_due
+
+
+TARGET_FIELDS = ("text", "metric", "comparator", "value", "unit", "basis", "direction", "per")
+
+
+def _target_fields(spec_item: ItemSpec) -> list[dict]:
+    """The Target rows an item's cell makes: the first with the item's own reading (``target``), the
+    words of each as written."""
+    found = spec_item.targets or (spec_item.target,)
+    rows = []
+    for seq, t in enumerate(found, start=1):
+        parsed = spec_item.target if seq == 1 else t
+        rows.append(
+            {
+                "text": (t.text if len(found) > 1 else spec_item.target.text)[:500],
+                "metric": parsed.metric[:100],
+                "comparator": parsed.comparator,
+                "value": _fit_decimal(parsed.value),
+                "unit": parsed.unit[:20],
+                "basis": parsed.basis,
+                "direction": parsed.direction,
+                "per": parsed.per,
+            }
+        )
+    return rows
+
+
+def _write_targets(campaign, spec: PlanSpec, items: dict, result, events: list, by, source: str) -> None:
+    """Every item's targets as its cell reads now, set-based: one read of the stored ones and of the
+    campaign's indicators, then only what differs written (an unchanged file writes nothing). A target
+    keeps the indicator it is linked to (HQ's choice); an unlinked one is linked when its metric names
+    an indicator of the campaign. A target the cell no longer has goes, unless reports name it."""
+    from stats.models import Indicator  # stats imports the tasks models
+
+    stored = {(t.item_id, t.seq): t for t in Target.objects.filter(item__campaign=campaign)}
+    indicators = list(Indicator.objects.filter(campaign=campaign))
+    new, changed = [], []
+    wanted: set[tuple[int, int]] = set()
+    for spec_item in spec.items:
+        item = items[spec_item.code]
+        for seq, fields in enumerate(_target_fields(spec_item), start=1):
+            wanted.add((item.pk, seq))
+            row = stored.get((item.pk, seq))
+            if row is None:
+                row = Target(item_id=item.pk, seq=seq, **fields)
+                row.indicator = indicator_for(row, indicators)
+                new.append(row)
+                continue
+            differs = {k: v for k, v in fields.items() if getattr(row, k) != v}
+            for key, value in differs.items():
+                setattr(row, key, value)
+            if row.indicator_id is None and (found := indicator_for(row, indicators)) is not None:
+                row.indicator = found
+                differs["indicator"] = found.pk
+            if differs:
+                changed.append(row)
+                events.append(
+                    audit.event(
+                        item,
+                        "item.target_updated",
+                        actor=by,
+                        unit=campaign.owner,
+                        source=source,
+                        changes={"seq": seq, **differs},
+                    )
+                )
+    Target.objects.bulk_create(new)
+    if changed:
+        Target.objects.bulk_update(changed, [*TARGET_FIELDS, "indicator"])
+    in_file = {items[i.code].pk for i in spec.items}  # a withdrawn item keeps its targets, as its assignments
+    gone = [t.pk for key, t in stored.items() if key not in wanted and key[0] in in_file]
+    if gone:
+        named = set(ProgressReport.objects.filter(target_id__in=gone).values_list("target_id", flat=True))
+        Target.objects.filter(pk__in=[pk for pk in gone if pk not in named]).delete()
 
 
 def _item_fields(

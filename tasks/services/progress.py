@@ -20,13 +20,13 @@ from accounts.models import Role, User
 from accounts.scope import Action
 from audit import services as audit
 from notifications import events as tell
-from tasks.models import Assignment, AssignmentStatus, Comment, CommentKind, Evidence, ProgressReport
+from tasks.models import Assignment, AssignmentStatus, Comment, CommentKind, Evidence, ProgressReport, Target
 from utilities.errors import Forbidden
 from utilities.uploads import Checked, check_upload
 
 from . import checkins, receipts
 from .cascade import lock_chain, lock_from_the_top, roll_up
-from .errors import ReportError, refuse_closed
+from .errors import LinkedTarget, ReportError, refuse_closed
 from .workflow import TransitionError, VersionConflict, allowed_transitions
 
 OPEN_FOR_REPORTS = {AssignmentStatus.PENDING, AssignmentStatus.IN_PROGRESS, AssignmentStatus.RETURNED}
@@ -41,11 +41,15 @@ def report_progress(
     files: Sequence[UploadedFile] = (),
     expected_version: int | None = None,
     period: date | None = None,
+    target: Target | None = None,
 ) -> ProgressReport:
     """Record what the unit did; a first report on a pending assignment puts it in progress.
 
     For an item with a cadence the report answers one check-in period: ``period`` (its due date),
-    by default the period running today.
+    by default the period running today. ``target``: which of the item's targets the amount counts
+    toward, by default its first (``Assignment.progress``, rolled up the chain of shares); another
+    one's amount stays on the report (``tasks.targets``). A target linked to an indicator takes its
+    progress from the results statistics: an amount reported on it is refused (``LinkedTarget``).
     """
     text = (text or "").strip()
     if value is None and not text and not files:
@@ -74,9 +78,18 @@ def report_progress(
                 )
             now = timezone.now()
             period = _check_period(locked, period, timezone.localdate(now))
-            ancestors = lock_chain(locked, value)  # every running total checked before anything is written
+            target = _check_target(locked, target, value)
+            first = target is None or target.seq == 1
+            # every running total checked before anything is written
+            ancestors = lock_chain(locked, value if first else None)
             report = ProgressReport.objects.create(
-                assignment=locked, value=value, text=text, reported_by=by, reported_at=now, period=period
+                assignment=locked,
+                value=value,
+                text=text,
+                reported_by=by,
+                reported_at=now,
+                period=period,
+                target=None if first else target,
             )
             for upload, info in checked:
                 evidence = Evidence(
@@ -94,7 +107,7 @@ def report_progress(
                 stored.append(evidence)
                 evidence.save()
             before = {"status": locked.status, "progress": locked.progress}
-            if value:
+            if value and first:
                 locked.progress += value
                 roll_up(ancestors, value)
             if locked.status == AssignmentStatus.PENDING:
@@ -110,6 +123,8 @@ def report_progress(
             changes.update({"report": report.pk, "value": value, "text": text, "files": [e.name for e in stored]})
             if period:
                 changes["period"] = period
+            if not first:
+                changes["target"] = target.seq
             audit.record([audit.event(locked, "assignment.reported", actor=by, changes=changes, unit=locked.unit)])
     except BaseException:
         for evidence in stored:
@@ -135,6 +150,19 @@ def _check_period(assignment: Assignment, period: date | None, today: date) -> d
         start = found[period].start
         raise ReportError(f"该报送周期自{start.month}月{start.day}日开始，尚不能报送")
     return period
+
+
+def _check_target(assignment: Assignment, target: Target | None, value: Decimal | None) -> Target | None:
+    """The target the amount counts toward, one of the item's; an amount on one linked to an indicator
+    is refused: its progress is what the unit and its subtree report in the results statistics."""
+    if target is not None and target.item_id != assignment.item_id:
+        raise ReportError("所选量化指标不属于该任务")
+    if value is None:
+        return target
+    linked = target if target is not None else Target.objects.filter(item_id=assignment.item_id, seq=1).first()
+    if linked is not None and linked.indicator_id:
+        raise LinkedTarget(linked)
+    return target
 
 
 def add_comment(*, assignment: Assignment, by: User, text: str) -> Comment:

@@ -22,6 +22,7 @@ from accounts.scope import Action
 from audit import services as audit
 from audit.models import AuditEvent
 from notifications import events as tell
+from tasks import targets
 from tasks.models import Assignment, AssignmentRole, AssignmentStatus
 from utilities.errors import Forbidden, InRow, Missing, Refused, RowsRefused
 
@@ -207,7 +208,9 @@ def transition_assignment(
             raise TransitionError(f"当前状态为“{current}”，不能执行“{name}”", allowed)
         if transition.needs_reason and not note.strip():
             raise TransitionError("退回或重新打开须写明理由", allowed_transitions(by, locked))
-        if name == "submit" and not confirm_shortfall and (short := locked.shortfall()):
+        # short of any "at least" target (each target read: a linked one from the results statistics)
+        short = targets.shortfall(locked) if name == "submit" else None
+        if short and not confirm_shortfall:
             raise ShortfallUnconfirmed(*short)
         before = locked.status
         locked.status = transition.target
@@ -226,7 +229,7 @@ def transition_assignment(
             changes["acknowledged_at"] = locked.updated_at
         if note:
             changes["note"] = note
-        if name == "submit" and (short := locked.shortfall()):
+        if short:
             changes["shortfall"] = [str(short[0]), str(short[1])]  # submitted short of the target, confirmed
         audit.record([audit.event(locked, f"assignment.{name}", actor=by, changes=changes, unit=locked.unit)])
         tell.transitioned(locked, name, by=by, note=note)

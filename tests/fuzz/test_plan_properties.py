@@ -346,7 +346,8 @@ def written_targets(draw) -> WrittenTarget:
     date_first = draw(st.sampled_from(["", "8月底前", "2026年9月30日前"]))  # a date is no quantity
     basis = draw(st.sampled_from(["", "", "同比下降", "同比上升", "环比下降", "较去年同期减少"]))
     text = f"{date_first}{metric}{basis}{cmp_word}{number}{unit}{after or ''}"
-    comparator = cmp or (AFTER_WORDS[after] if after else "ge")
+    # a plain nought is a ceiling (拥挤踩踏事故0起: none at all), a plain number a minimum
+    comparator = cmp or (AFTER_WORDS[after] if after else "le" if value == 0 and not basis else "ge")
     target = WrittenTarget(text, comparator, value, unit, metric=metric if not basis else None)
     if basis:
         target.basis = "mom" if basis.startswith("环比") else "yoy"

@@ -266,7 +266,7 @@ def test_ongoing(text):
     ("text", "kind"),
     [
         ("7月15日前完成，此后长期坚持", "date"),  # a firm date outranks the rest
-        ("每月5日前报送，9月底前完成", "date"),
+        ("每月5日前报送，9月底前完成", "monthly"),  # a cadence and a final date: both (the due is kept)
         ("每日报送，每周五汇总", "daily"),  # the most frequent cadence binds
         ("行动期间每月5日前", "monthly"),
         ("一月一次，行动期间", "ongoing"),  # 一月一次 is a frequency, not 1月1日

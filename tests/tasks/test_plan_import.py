@@ -360,6 +360,7 @@ def test_an_assignments_item_campaign_and_unit_are_checked_per_statement(city, x
     # what names nothing goes, and a write that changes no key is not refused
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM tasks_responsibility WHERE item_id = %s", [other.pk])
+        cursor.execute("DELETE FROM tasks_target WHERE item_id = %s", [other.pk])
         cursor.execute("DELETE FROM tasks_item WHERE id = %s", [other.pk])
     assert Assignment.objects.filter(pk=a.pk).update(status=AssignmentStatus.IN_PROGRESS) == 1
     assert rollup.differences(a.campaign_id) == []

@@ -25,6 +25,7 @@ from accounts import scope
 from accounts.models import Role, Unit
 from accounts.scope import Action
 from notifications import colours
+from tasks import targets
 from tasks.models import (
     Assignment,
     AssignmentStatus,
@@ -182,6 +183,8 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
     series, period_choices, current = _period_choices(a) if checkins.has_cadence(a.item) else ([], [], None)
     reviewer = may_review(user, a)
     allowed = allowed_transitions(user, a)
+    target_lines = targets.lines([a]).get(a.pk, [])
+    short = next((line for line in target_lines if line.short), None)
     context = {
         "a": a,
         "item": a.item,
@@ -197,12 +200,20 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
         "reviewer": reviewer,
         "transitions": [labels.transition(name) for name in allowed],
         "report_form": bound.get("report_form")
-        or ReportForm(periods=period_choices, default_period=current, initial={"version": a.version}),
+        or ReportForm(
+            periods=period_choices,
+            default_period=current,
+            targets=_reportable(target_lines),
+            initial={"version": a.version},
+        ),
+        "target_lines": target_lines,
         "transition_form": bound.get("transition_form"),
         "comment_form": bound.get("comment_form") or CommentForm(),
         "extension_form": bound.get("extension_form") or ExtensionForm(),
         "checkins": series,
-        "reports": a.reports.select_related("reported_by").prefetch_related("evidence").order_by("-reported_at"),
+        "reports": a.reports.select_related("reported_by", "target")
+        .prefetch_related("evidence")
+        .order_by("-reported_at"),
         "comments": a.comments.select_related("author", "addressed_to"),
         # 报请领导批示 by the unit or HQ over it, to the item's (else the line's) leader; 批示 by a leader over it
         "may_request": can_report or scope.can(user, Action.MANAGE, a.unit),
@@ -213,10 +224,12 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
         "remainder": remainder_of(a),
         **_pass_down_context(user, a, can_report, bound.get("pass_down_form")),
         "events": [labels.event(e) for e in timeline(a)],
-        "percent": labels.percent(a.progress, a.target),
+        # the first target's progress: a linked one's from the results statistics
+        "done": target_lines[0].progress if target_lines else a.progress,
+        "percent": labels.percent(target_lines[0].progress if target_lines else a.progress, a.target),
         "expected_percent": round(a.expected_share() * 100) if a.target else None,
-        "behind": a.is_behind_pace(),
-        "shortfall": _shortfall(a),
+        "behind": any(line.behind for line in target_lines) if target_lines else a.is_behind_pace(),
+        "shortfall": _shortfall(a) if not target_lines else _short_line(short),
         "slip": colours.slip(a),
     }
     return render(request, "tasks/assignment.html", context, status=status)
@@ -246,6 +259,18 @@ def _pass_down_context(user, a: Assignment, can_report: bool, form: PassDownForm
         "pass_down_form": form or PassDownForm(units=_units_below(a), parent_due=a.due_date),
         "share_units": _units_below(a).only("code", "name").order_by("path"),
     }
+
+
+def _reportable(lines: list) -> list:
+    """The targets an amount may be reported on: those not linked to the results statistics."""
+    return [line.target for line in lines if not line.linked]
+
+
+def _short_line(line) -> dict | None:
+    """The first target the work falls short of, as the submit button asks to confirm it."""
+    if line is None:
+        return None
+    return {"progress": line.progress, "target": line.amount, "percent": shortfall_percent(line.progress, line.amount)}
 
 
 def _shortfall(a: Assignment) -> dict | None:
@@ -282,8 +307,10 @@ def _submit(request: HttpRequest, a: Assignment, form, key: str, call) -> HttpRe
 def report(request: HttpRequest, pk: int) -> HttpResponse:
     a = _get_assignment(request, pk)
     _series, choices, current = _period_choices(a) if checkins.has_cadence(a.item) else ([], [], None)
+    reportable = list(a.item.targets.filter(indicator__isnull=True).order_by("seq"))
 
     def call(data):
+        chosen = {t.seq: t for t in reportable}.get(data.get("target"))
         report_progress(
             assignment=a,
             by=request.user,
@@ -292,10 +319,11 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
             files=data["files"],
             expected_version=data["version"],
             period=data.get("period") or None,
+            target=chosen,
         )
         return _("Progress reported.")
 
-    form = ReportForm(request.POST, request.FILES, periods=choices, default_period=current)
+    form = ReportForm(request.POST, request.FILES, periods=choices, default_period=current, targets=reportable)
     return _submit(request, a, form, "report_form", call)
 
 

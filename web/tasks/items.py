@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts import scope
 from accounts.scope import Action
+from tasks import targets
 from tasks.checklist import checklist_response
 from tasks.models import (
     Assignment,
@@ -96,11 +97,19 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
     if receipt in RECEIPT:
         shown = shown.filter(acknowledged_at__isnull=RECEIPT[receipt])
     page = Paginator(shown.order_by("unit__path"), PAGE_SIZE).get_page(request.GET.get("page"))
+    target_rows = list(it.targets.select_related("indicator").order_by("seq"))
     for a in page:
-        a.percent = labels.percent(a.progress, a.target)
+        a.item = it  # the page's item: its targets read once for every row
+    it._prefetched_objects_cache = {"targets": target_rows}
+    lines = targets.lines(list(page))
+    for a in page:
+        a.lines = lines.get(a.pk, [])
+        done = a.lines[0].progress if a.lines else a.progress  # a linked first target: the statistics'
+        a.percent = labels.percent(done, a.target)
     totals = progress_counts(qs)
     context = {
         "item": it,
+        "targets": target_rows,
         "page": page,
         "totals": totals,
         "unacknowledged": totals["total"] - totals["acknowledged"],
@@ -160,9 +169,20 @@ def _named(it: Item) -> tuple[dict[str, str], list]:
     return {field: " ".join(found) for field, found in codes.items()}, groups
 
 
+def _targets(it: Item) -> dict:
+    """The edit form's choice of an indicator per target: the item's targets and the campaign's
+    indicators whose figures add up (not a rate)."""
+    from stats.models import Indicator, Kind  # stats imports the tasks models
+
+    return {
+        "targets": list(it.targets.order_by("seq")),
+        "indicators": Indicator.objects.filter(campaign_id=it.campaign_id).exclude(kind=Kind.RATE),
+    }
+
+
 def _edit_page(request: HttpRequest, it: Item, status: int = 200, form=None) -> HttpResponse:
     initial, groups = _named(it)
-    form = form or ItemEditForm(initial={**{f: getattr(it, f) for f in ITEM_FIELDS}, **initial})
+    form = form or ItemEditForm(initial={**{f: getattr(it, f) for f in ITEM_FIELDS}, **initial}, **_targets(it))
     return render(request, "tasks/item_edit.html", {"item": it, "form": form, "groups": groups}, status=status)
 
 
@@ -174,7 +194,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         return _edit_page(request, it)
     initial, _groups = _named(it)
-    form = ItemEditForm(request.POST, initial={**{f: getattr(it, f) for f in ITEM_FIELDS}, **initial})
+    form = ItemEditForm(request.POST, initial={**{f: getattr(it, f) for f in ITEM_FIELDS}, **initial}, **_targets(it))
 
     def call(data):
         # only what was sent and changed: an untouched field is not rewritten (nor its units re-read)
@@ -187,7 +207,16 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 if unknown:
                     raise Refused(_("Unknown unit codes, or out of your scope: %s") % "、".join(unknown))
                 units[field] = [found[code] for code in data[field]]
-        update_item(item=it, by=request.user, source="web", confirm=data["confirm"], **units, **fields)
+        indicators = {seq: found for seq, found in form.indicators().items() if f"indicator_{seq}" in sent}
+        update_item(
+            item=it,
+            by=request.user,
+            source="web",
+            confirm=data["confirm"],
+            indicators=indicators,
+            **units,
+            **fields,
+        )
         return _("Item changed."), reverse("web:tasks-item", args=[it.pk])
 
     return submit(

@@ -1,0 +1,163 @@
+"""An assignment's targets (issue 20): what the unit must reach for each target of its item, how far
+it is, and whether it is short or behind the planned pace (序时进度).
+
+The first target is the one the item's ``target_*`` fields hold: a share passed down splits it and its
+progress is ``Assignment.progress``. Another target's progress is the sum of the reports naming it
+(``ProgressReport.target``) on the assignment itself. A target linked to an indicator of the results
+statistics (``Target.indicator``) takes its progress from the figures the unit and its subtree
+reported over the campaign (``stats.queries.subtree_totals``) and is not reported twice
+(``tasks.services.progress.report_progress`` refuses it). ``lines`` reads all of it for many
+assignments in a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from tasks.models import Assignment, Comparator, DeadlineKind, ProgressReport, Target
+
+CADENCES = (DeadlineKind.DAILY, DeadlineKind.WEEKLY, DeadlineKind.MONTHLY)
+
+
+def _plain(name: str) -> str:
+    return re.sub(r"[\s“”\"'‘’《》]", "", name or "")
+
+
+def indicator_for(target, indicators: Iterable) -> object | None:
+    """The indicator a target names: the same words (检查场所 for 检查场所不少于3000家次) and, where the
+    target writes a unit, the same unit of measure. None when no indicator or more than one fits."""
+    metric = _plain(target.metric)
+    if not metric or target.basis or target.value is None:
+        return None
+    found = [
+        i
+        for i in indicators
+        if _plain(i.name) == metric and (not target.unit or target.unit == i.measure) and i.summed and i.is_active
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+@dataclass
+class Line:
+    """One target as one unit's work."""
+
+    target: Target
+    amount: Decimal | None  # what the unit must reach (its share, or the value times the periods)
+    progress: Decimal
+    linked: bool  # from the results statistics (来自战果统计)
+    short: bool  # an amount to reach, not reached (as submitting reads it)
+    behind: bool  # behind the planned pace today
+
+    @property
+    def percent(self) -> int | None:
+        if not self.amount:
+            return None
+        return min(int(self.progress * 100 / self.amount), 999)
+
+
+def amount(assignment: Assignment, target: Target) -> Decimal | None:
+    """What ``assignment``'s unit must reach for ``target``: the first as ``Assignment.target`` reads it
+    (a share, or per period × periods); another one's value, times the periods when per period."""
+    if target.seq == 1:
+        return assignment.target
+    if target.value is None or not target.per:
+        return target.value
+    from tasks.models import Item
+    from tasks.services.checkins import target_periods
+
+    return target.value * target_periods(
+        Item(deadline_kind=target.per, target_per=target.per), assignment.campaign.start, assignment.due_date
+    )
+
+
+def _short(target: Target, amount_: Decimal | None, progress: Decimal, assignment: Assignment) -> bool:
+    if not amount_ or not target.at_least or target.per or assignment.item.deadline_kind in CADENCES:
+        return False
+    return progress <= amount_ if target.comparator == Comparator.GT else progress < amount_
+
+
+def _behind(target: Target, amount_: Decimal | None, progress: Decimal, assignment: Assignment, today: date) -> bool:
+    if not amount_ or not target.at_least or target.per:
+        return False
+    if assignment.status == "accepted" or not assignment.is_active:
+        return False
+    return progress < (amount_ * assignment.expected_share(today)).quantize(Decimal("0.01"))
+
+
+def targets_of(assignments: Sequence[Assignment]) -> dict[int, list[Target]]:
+    """Each item's targets, in order: one query (or none when the rows came with ``item__targets``)."""
+    items = {a.item_id: a.item for a in assignments}
+    if all("targets" in getattr(i, "_prefetched_objects_cache", {}) for i in items.values()):
+        return {pk: list(i.targets.all()) for pk, i in items.items()}
+    found: dict[int, list[Target]] = defaultdict(list)
+    for t in Target.objects.filter(item_id__in=list(items)).select_related("indicator").order_by("item_id", "seq"):
+        found[t.item_id].append(t)
+    return found
+
+
+def lines(assignments: Sequence[Assignment], today: date | None = None) -> dict[int, list[Line]]:
+    """Every target of every assignment with its amount, progress and flags: the targets, the reports'
+    sums per target and the linked figures, one query each, however many rows."""
+    from stats.queries import subtree_totals  # stats imports the tasks models
+
+    today = today or timezone.localdate()
+    by_item = targets_of(assignments)
+    ids = [a.pk for a in assignments]
+    reported: dict[tuple[int, int], Decimal] = {
+        (r["assignment_id"], r["target_id"]): r["total"] or Decimal(0)
+        for r in ProgressReport.objects.filter(assignment_id__in=ids, target__isnull=False)
+        .values("assignment_id", "target_id")
+        .annotate(total=Sum("value"))
+    }
+    wanted: dict[int, set[tuple[int, int]]] = defaultdict(set)  # campaign → (unit, indicator)
+    for a in assignments:
+        for t in by_item.get(a.item_id, []):
+            if t.indicator_id:
+                wanted[a.campaign_id].add((a.unit_id, t.indicator_id))
+    figures: dict[tuple[int, int, int], Decimal] = {}
+    for campaign_id, pairs in wanted.items():
+        for (unit_id, indicator_id), total in subtree_totals(campaign_id, pairs).items():
+            figures[campaign_id, unit_id, indicator_id] = total
+    out: dict[int, list[Line]] = {}
+    for a in assignments:
+        rows = []
+        for t in by_item.get(a.item_id, []):
+            if t.indicator_id:
+                progress = figures.get((a.campaign_id, a.unit_id, t.indicator_id), Decimal(0))
+            elif t.seq == 1:
+                progress = a.progress
+            else:
+                progress = reported.get((a.pk, t.pk), Decimal(0))
+            need = amount(a, t)
+            rows.append(
+                Line(
+                    t,
+                    need,
+                    progress,
+                    bool(t.indicator_id),
+                    _short(t, need, progress, a),
+                    _behind(t, need, progress, a, today),
+                )
+            )
+        out[a.pk] = rows
+    return out
+
+
+def shortfall(assignment: Assignment) -> tuple[Decimal, Decimal] | None:
+    """``(progress, amount)`` of the first "at least" target the work falls short of, else None: what
+    submitting asks to confirm (an assignment is short if any of its targets is)."""
+    found = lines([assignment]).get(assignment.pk, [])
+    if not found:  # an item without target rows: the item's own fields
+        return assignment.shortfall()
+    for line in found:
+        if line.short:
+            return line.progress, line.amount
+    return None
