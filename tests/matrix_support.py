@@ -11,7 +11,8 @@ and two pieces of cooperating work (submitted, with a pending extension request)
 Supervision (``inspections``), all in campaign XJ and dated from ``timezone.localdate()``: on each site a
 planned inspection by the city inspector visiting that unit only; an open finding of it with a PNG
 photo; a finding self-reported by the unit's lead and ordered by a rectification notice; a third one
-in the same notice, answered by the lead (with a photo) and waiting for verification; a listed hotspot.
+in the same notice, answered by the lead (with a photo) and waiting for verification; a listed hotspot;
+two risk letters to the site, one just issued, one answered by the lead (with a PNG) awaiting the issuer.
 Besides: a planned tour of 城关派出所 and 西山派出所 (one inspection of units of both branches); for the
 lists and the counts, a completed tour of the same two stations with an overdue ordered finding at 城关
 and a verified (closed) one at 西山, and a hotspot of 城西分局 de-listed by a passed joint acceptance.
@@ -417,13 +418,13 @@ def build_supervision(people: dict[str, User], units: dict[str, Unit], xj: Campa
                 by=inspector,
                 unit=unit,
                 campaign=xj,
-                title=mark(site, kind),
+                title=mark(site, kind.replace("_", "-")),
                 risk=mark(site, "risk"),
                 requirements=mark(site, "measures"),
                 reply_by=today + timedelta(days=10),
             )
         risk_letters.answer_letter(
-            letter=s.letter_answered[site], by=lead, text=mark(site, "measures taken"), files=[finding_photo(site)]
+            letter=s.letter_answered[site], by=lead, text=mark(site, "measures-taken"), files=[finding_photo(site)]
         )
         s.letter_file[site] = s.letter_answered[site].files.get()
     # as they are now (the cases' bodies read a finding's unit, an inspection's units: loaded once here)
