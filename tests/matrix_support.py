@@ -412,12 +412,12 @@ def build_supervision(people: dict[str, User], units: dict[str, Unit], xj: Campa
             deadline=today + timedelta(days=30),
             criteria=["警情同比下降30%"],
         )
-        # risk letters: one just issued, one answered by the lead (with a PNG) awaiting the issuer
+        # risk letters: one just issued, one answered by the lead (with a PNG) awaiting the issuer; of no
+        # campaign (from analysis), so they send no message: the outbox's page holds the world's messages
         for kind in ("letter", "letter_answered"):
             getattr(s, kind)[site] = risk_letters.issue_letter(
                 by=inspector,
                 unit=unit,
-                campaign=xj,
                 title=mark(site, kind.replace("_", "-")),
                 risk=mark(site, "risk"),
                 requirements=mark(site, "measures"),
