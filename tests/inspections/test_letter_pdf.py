@@ -11,7 +11,7 @@ import time_machine
 
 from inspections import letter_pdf, letters
 from inspections import services as svc
-from inspections.models import InspectionKind
+from inspections.models import InspectionKind, RiskLetter
 from tests.inspections.test_notice_pdf import flat, poppler, run
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +46,8 @@ def test_from_analysis_with_several_measures(city):
     ]
     assert ctx["closing"] == "请你单位高度重视，于2026年7月27日前将采取的防范措施书面反馈江城市公安局。"
     assert ctx["filename"] == "风险提示函（江城市风险提示〔2026〕1号）.pdf"
+    fresh = letter_pdf._load(RiskLetter.objects.get(pk=letter.pk))  # its units and inspection in one query
+    assert {"issuing_unit", "unit", "inspection"} <= set(fresh._state.fields_cache)
 
 
 def test_pdf_reads_back_as_the_form(city, published, tmp_path):

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 
+from accounts.models import Role
 from audit.models import AuditEvent
 from inspections import letters
 from inspections import services as svc
@@ -20,6 +21,7 @@ from notifications.models import Event, EventKind
 from tasks.models import Campaign
 from tasks.services.campaigns import close_campaign
 from tasks.services.errors import CampaignClosed
+from tests.conftest import make_user
 from utilities.uploads import UploadRejected
 
 pytestmark = pytest.mark.django_db
@@ -189,6 +191,9 @@ def test_refusals(city, published, west_inspector):
         issue(city, title="  ")
     with pytest.raises(svc.InspectionError, match="早于今天"):
         issue(city, reply_by=TODAY - timedelta(days=1))
+    unplaced = make_user("unplaced", None, (Role.INSPECTOR, city.units["3303"]))
+    with pytest.raises(svc.InspectionError, match="发文单位"):
+        issue(city, by=unplaced)  # no unit of its own to issue for, none named
     letter = issue(city, campaign=published)
     with pytest.raises(PermissionDenied):
         letters.acknowledge_letter(letter=letter, by=city["west_lead"])

@@ -161,3 +161,23 @@ def test_pdf_download(city):
     response = login(city["station_lead"]).get(f"/risk-letters/{letter.pk}/pdf/")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert "attachment" in response["Content-Disposition"] and response.content.startswith(b"%PDF")
+
+
+def test_issue_from_an_inspection_offers_its_units(city, published):
+    visit = svc.plan_inspection(
+        by=city["inspector"],
+        campaign=published,
+        units=[city.units[STATION], city.units["33031002"]],
+        planned_on=TODAY,
+    )
+    inspector = login(city["inspector"])
+    page = inspector.get(f"/risk-letters/new/?inspection={visit.pk}")
+    assert {u.code for u in page.context["form"].fields["unit"].queryset} == {STATION, "33031002"}
+    assert inspector.get("/risk-letters/new/?inspection=2000000007").status_code == 404
+    response = inspector.post(f"/risk-letters/new/?inspection={visit.pk}", form(unit="33031002"))
+    letter = RiskLetter.objects.get()
+    assert response.status_code == 302 and (letter.source, letter.inspection, letter.unit.code) == (
+        LetterSource.INSPECTION,
+        visit,
+        "33031002",
+    )
