@@ -2,6 +2,21 @@
 
 from django.db import migrations, models
 
+# the words as of this migration (notifications.texts may change later; this seeds what is missing)
+from notifications.texts import EVENT_TEXTS
+
+LETTER_KINDS = ("letter", "letter_done", "letter_back")
+
+
+def seed_letter_texts(apps, schema_editor):
+    """The risk letters' texts (下发, 办结, 退回) as editable ``MessageTemplate`` rows, as 0014 did."""
+    MessageTemplate = apps.get_model("notifications", "MessageTemplate")
+    for (subject_type, kind, audience), (subject, body) in EVENT_TEXTS.items():
+        if kind in LETTER_KINDS:
+            MessageTemplate.objects.get_or_create(
+                subject_type=subject_type, kind=kind, audience=audience, defaults={"subject": subject, "body": body}
+            )
+
 
 class Migration(migrations.Migration):
 
@@ -25,4 +40,5 @@ class Migration(migrations.Migration):
             name='kind',
             field=models.CharField(choices=[('due_soon', 'Due soon'), ('due_today', 'Due today'), ('overdue', 'Overdue'), ('behind', 'Behind the planned pace'), ('unacked', 'Not acknowledged'), ('assigned', 'Work assigned'), ('returned', 'Work returned'), ('accepted', 'Work accepted'), ('reopened', 'Work reopened'), ('notice', 'Rectification notice issued'), ('rejected', 'Rectification rejected'), ('verified', 'Rectification verified'), ('ext_asked', 'Extension requested'), ('ext_approved', 'Extension approved'), ('ext_refused', 'Extension refused'), ('passed_down', 'Share passed down'), ('commented', 'Comment on the work'), ('chased', 'Work chased up'), ('submitted', 'Share submitted for review'), ('letter', 'Risk letter issued'), ('letter_done', 'Risk letter closed'), ('letter_back', 'Risk letter answer returned')], max_length=12, verbose_name='kind'),
         ),
+        migrations.RunPython(seed_letter_texts, migrations.RunPython.noop),
     ]
