@@ -8,11 +8,14 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from inspections import letters
 from inspections import services as svc
 from inspections.models import RiskLetter
+from tests.web.pages import login
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 7, 20)
@@ -130,3 +133,26 @@ def test_list_filters(city):
     assert {n["id"] for n in api(city["station_lead"]).get(URL).json()["results"]} == {late.pk}
     assert {n["id"] for n in api(city["east_lead"]).get(f"{URL}?mine=true").json()["results"]} == set()
     assert RiskLetter.objects.count() == 2
+
+
+def test_the_lists_queries_do_not_grow_with_letters(city):
+    def add(n):
+        for _ in range(n):
+            made = letters.issue_letter(
+                by=city["inspector"], unit=city.units["33031001"], title="t", risk="r", requirements="m", reply_by=TODAY
+            )
+            letters.answer_letter(letter=made, by=city["station_lead"], text="已落实")
+
+    hq, page = api(city["hq"]), login(city["hq"])
+    hq.get(URL), page.get("/risk-letters/")  # warm the session and what is read once per process
+    counts = []
+    for n in (2, 6):
+        add(n)
+        with CaptureQueriesContext(connection) as listed:
+            assert hq.get(URL).status_code == 200
+        with CaptureQueriesContext(connection) as shown:
+            assert page.get("/risk-letters/").status_code == 200
+        with CaptureQueriesContext(connection) as desk:
+            assert page.get("/review/").status_code == 200
+        counts.append((len(listed), len(shown), len(desk)))
+    assert counts[0] == counts[1], counts
