@@ -19,6 +19,7 @@ from accounts import scope
 from accounts.api import under
 from accounts.models import Unit, User
 from accounts.scope import Action
+from audit.services import history
 from ops.openapi import IMAGE_AND_PDF_TYPES, download_responses, refusal
 from tasks.models import Campaign, Item
 from tasks.queries import campaigns_for
@@ -26,6 +27,7 @@ from utilities.errors import Refused
 from utilities.params import ApiDateField, ScopedFilterSet
 from utilities.uploads import attachment
 
+from . import letters
 from . import services as svc
 from .models import (
     Answer,
@@ -35,8 +37,11 @@ from .models import (
     HotspotCriterion,
     Inspection,
     InspectionKind,
+    LetterFile,
+    LetterStatus,
     Notice,
     Photo,
+    RiskLetter,
 )
 from .queries import inspections_for
 
@@ -362,6 +367,238 @@ class NoticeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         """签收: the addressee has received the notice (report rights over it); again, nothing changes."""
         notice = svc.acknowledge_notice(notice=self.get_object(), by=request.user)
         return Response(NoticeSerializer(self.get_queryset().get(pk=notice.pk)).data)
+
+
+# --- Risk letters (风险提示函) ---------------------------------------------------------------------
+
+WHOLE = {"pagination_class": None, "filter_backends": []}
+
+
+class LetterEventSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    verb = serializers.CharField()
+    actor = serializers.CharField(source="actor.get_full_name", default="", allow_null=True)
+    changes = serializers.JSONField()
+
+
+class LetterFileSerializer(serializers.ModelSerializer):
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LetterFile
+        fields = ["id", "name", "content_type", "size", "round", "uploaded_at", "download"]
+
+    def get_download(self, obj) -> str:
+        return f"/api/v1/risk-letter-files/{obj.pk}/download/"
+
+
+def _name_of(field: str, help_text: str):
+    return serializers.CharField(
+        source=f"{field}.get_full_name", read_only=True, default=None, allow_null=True, help_text=help_text
+    )
+
+
+class RiskLetterSerializer(serializers.ModelSerializer):
+    unit = serializers.CharField(source="unit.code", read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    issuing_unit = serializers.CharField(source="issuing_unit.code", read_only=True)
+    issued_by = serializers.CharField(source="issued_by.get_full_name", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True, help_text="Past its reply-by date without an answer")
+    acknowledged_by = _name_of("acknowledged_by", "签收: who; null until acknowledged")
+    answered_by = _name_of("answered_by", "Null until answered")
+    closed_by = _name_of("closed_by", "Null until closed")
+
+    class Meta:
+        model = RiskLetter
+        fields = [
+            "id",
+            "campaign",
+            "number",
+            "issuing_unit",
+            "unit",
+            "unit_name",
+            "title",
+            "risk",
+            "source",
+            "inspection",
+            "finding",
+            "requirements",
+            "reply_by",
+            "status",
+            "status_display",
+            "is_overdue",
+            "issued_by",
+            "issued_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "answer",
+            "answered_at",
+            "answered_by",
+            "rounds",
+            "returned_reason",
+            "closed_at",
+            "closed_by",
+            "version",
+        ]
+
+
+class RiskLetterDetailSerializer(RiskLetterSerializer):
+    files = LetterFileSerializer(many=True, read_only=True)
+
+    class Meta(RiskLetterSerializer.Meta):
+        fields = [*RiskLetterSerializer.Meta.fields, "files"]
+
+
+class RiskLetterFilter(ScopedFilterSet):
+    status = filters.MultipleChoiceFilter(choices=LetterStatus.choices, distinct=False)
+    unit = filters.CharFilter(method="filter_unit", label="单位编码：该单位及其全部下级")
+    overdue = filters.BooleanFilter(method="filter_overdue", label="逾期未反馈")
+    acknowledged = filters.BooleanFilter(
+        field_name="acknowledged_at", lookup_expr="isnull", exclude=True, label="已签收"
+    )
+    mine = filters.BooleanFilter(method="filter_mine", label="只看本单位")
+
+    class Meta:
+        model = RiskLetter
+        fields = ["campaign", "status", "source", "inspection"]
+
+    def filter_unit(self, queryset, name, value):
+        return under(queryset, value)
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.filter(RiskLetter.overdue_q()) if value else queryset.exclude(RiskLetter.overdue_q())
+
+    def filter_mine(self, queryset, name, value):
+        return queryset.mine(self.request.user, value)
+
+
+class RiskLetterRequest(serializers.Serializer):
+    unit = serializers.CharField(help_text="Unit code of the addressee")
+    title = serializers.CharField(max_length=200)
+    risk = serializers.CharField(help_text="The risk found")
+    requirements = serializers.CharField(help_text="The measures required (防范要求)")
+    reply_by = ApiDateField()
+    campaign = serializers.IntegerField(required=False, allow_null=True)
+    inspection = serializers.IntegerField(required=False, allow_null=True, help_text="Source: an inspection")
+    finding = serializers.IntegerField(required=False, allow_null=True, help_text="Source: a finding")
+
+
+class LetterAnswerRequest(serializers.Serializer):
+    text = serializers.CharField(help_text="The measures taken")
+    files = serializers.ListField(child=serializers.FileField(), required=False, help_text="Images or PDF")
+
+
+class LetterCloseRequest(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class LetterReturnRequest(serializers.Serializer):
+    reason = serializers.CharField()
+    reply_by = ApiDateField(required=False, allow_null=True, default=None, help_text="A new reply-by date")
+
+
+class RiskLetterViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Risk letters (风险提示函) to units in scope; POST issues one under the next letter number."""
+
+    filterset_class = RiskLetterFilter
+    search_fields = ["number", "title", "unit__name"]
+    ordering_fields = ["issued_at", "reply_by", "status"]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self):
+        qs = RiskLetter.objects.select_related(
+            "unit", "issuing_unit", "issued_by", "acknowledged_by", "answered_by", "closed_by"
+        )
+        if self.action != "list":
+            qs = qs.prefetch_related("files")
+        return scope.restrict(qs, self.request.user).order_by("-issued_at", "-id")
+
+    def get_serializer_class(self):
+        return RiskLetterSerializer if self.action == "list" else RiskLetterDetailSerializer
+
+    def _answer(self, letter: RiskLetter, status: int = 200) -> Response:
+        return Response(RiskLetterDetailSerializer(self.get_queryset().get(pk=letter.pk)).data, status=status)
+
+    @extend_schema(
+        request=RiskLetterRequest,
+        responses={201: RiskLetterDetailSerializer, 404: refusal(404, "The campaign, inspection or finding named")},
+    )
+    def create(self, request, *args, **kwargs):
+        body = RiskLetterRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        user = request.user
+        campaign = _optional(campaigns_for(user), data.get("campaign"))  # a campaign not seen: 404 first
+        unit = _unit_in_scope(user, data["unit"])
+        letter = letters.issue_letter(
+            by=user,
+            unit=unit,
+            title=data["title"],
+            risk=data["risk"],
+            requirements=data["requirements"],
+            reply_by=data["reply_by"],
+            campaign=campaign,
+            inspection=_optional(inspections_for(user), data.get("inspection")),
+            finding=_optional(scope.restrict(Finding.objects.all(), user), data.get("finding")),
+        )
+        return self._answer(letter, 201)
+
+    @extend_schema(request=None, responses={200: RiskLetterDetailSerializer})
+    @rest_action(detail=True, methods=["post"], **WHOLE)
+    def acknowledge(self, request, pk=None):
+        """签收: the addressee has received the letter (report rights over it); again, nothing changes."""
+        return self._answer(letters.acknowledge_letter(letter=self.get_object(), by=request.user))
+
+    @extend_schema(request=LetterAnswerRequest, responses={200: RiskLetterDetailSerializer})
+    @rest_action(detail=True, methods=["post"], **WHOLE)
+    def answer(self, request, pk=None):
+        """The unit's answer: the measures taken, with evidence (multipart, files in "files")."""
+        letter = self.get_object()
+        body = LetterAnswerRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        done = letters.answer_letter(
+            letter=letter, by=request.user, text=body.validated_data["text"], files=request.FILES.getlist("files")
+        )
+        return self._answer(done)
+
+    @extend_schema(request=LetterCloseRequest, responses={200: RiskLetterDetailSerializer})
+    @rest_action(detail=True, methods=["post"], **WHOLE)
+    def close(self, request, pk=None):
+        """The issuer's side accepts the answer: closed (办结)."""
+        letter = self.get_object()
+        body = LetterCloseRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._answer(letters.close_letter(letter=letter, by=request.user, **body.validated_data))
+
+    @extend_schema(request=LetterReturnRequest, responses={200: RiskLetterDetailSerializer})
+    @rest_action(detail=True, methods=["post"], url_path="return", **WHOLE)
+    def return_answer(self, request, pk=None):
+        """The answer is not enough: back to the unit with the reason (and a new reply-by date)."""
+        letter = self.get_object()
+        body = LetterReturnRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._answer(letters.return_letter(letter=letter, by=request.user, **body.validated_data))
+
+    @extend_schema(responses=LetterEventSerializer(many=True))
+    @rest_action(detail=True, methods=["get"], **WHOLE)
+    def timeline(self, request, pk=None):
+        """Every recorded event of the letter, oldest first: who, when, what changed."""
+        return Response(LetterEventSerializer(history(self.get_object()), many=True).data)
+
+
+class LetterFileViewSet(viewsets.GenericViewSet):
+    """A risk letter's attachments, served only through the letter's scope."""
+
+    serializer_class = LetterFileSerializer
+
+    def get_queryset(self):
+        return LetterFile.objects.visible_to(self.request.user)
+
+    @extend_schema(responses=download_responses(IMAGE_AND_PDF_TYPES))
+    @rest_action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        return attachment(self.get_object())
 
 
 class InspectionSerializer(serializers.ModelSerializer):

@@ -25,8 +25,9 @@ from accounts.models import Role, RoleGrant, Unit, User
 from audit.models import AuditEvent
 from tasks.models import Campaign
 
+from . import letters
 from . import services as svc
-from .models import Answer, Finding, Hotspot, Inspection, InspectionKind, Notice
+from .models import Answer, Finding, Hotspot, Inspection, InspectionKind, Notice, RiskLetter
 
 OFFICE = "3303"
 WALKTHROUGH = "33031101"  # 城关派出所 (lead_chengguan)
@@ -272,7 +273,70 @@ def seed_supervision(campaign: Campaign, *, today: date, seed: int = 11) -> int:
             planned_on=today + timedelta(days=1),
             issuing_unit=office,
         )
+    _risk_letters(campaign, office, inspector, units, leads, today)
     return findings + 1
+
+
+LETTERS = [
+    # (unit, days ago issued, title, risk, measures, what happened since: open | answered | closed)
+    (
+        WALKTHROUGH,
+        3,
+        "关于暑期夜市人员密集场所安全风险的提示",
+        "近期夜市片区夜间人流量同比上升约40%，临时摊点占用消防通道，电动车集中停放充电，存在踩踏、火灾风险。",
+        "加密夜间巡逻频次\n会同市场监管部门清理占道摊点\n排查电动车违规充电",
+        "open",
+    ),
+    (
+        "33031102",
+        8,
+        "关于辖区出租房屋治安隐患的风险提示",
+        "分析近一月警情，辖区城中村出租房屋盗窃警情环比上升，部分出租房屋未落实承租人信息登记。",
+        "开展出租房屋集中排查，落实“以房管人”登记制度",
+        "answered",
+    ),
+    (
+        WALKTHROUGH,
+        20,
+        "关于网吧未成年人上网管理风险的提示",
+        "专项检查中发现辖区网吧实名登记落实不到位，存在未成年人违规上网风险。",
+        "督促网吧落实实名登记，开展一次联合检查",
+        "closed",
+    ),
+]
+
+
+def _risk_letters(campaign, office, inspector, units, leads, today: date) -> None:
+    """Three risk letters (风险提示函): one waiting for the station's receipt, one answered for HQ to
+    close or return, one closed."""
+    for code, ago, title, risk, measures, state in LETTERS:
+        unit = Unit.objects.get(code=code)
+        issued = today - timedelta(days=ago)
+        with on(_at(issued, 9)):
+            letter = letters.issue_letter(
+                by=inspector,
+                unit=unit,
+                title=title,
+                risk=risk,
+                requirements=measures,
+                reply_by=max(issued + timedelta(days=10), timezone.localdate()),
+                campaign=campaign,
+                issuing_unit=office,
+            )
+        RiskLetter.objects.filter(pk=letter.pk).update(issued_at=_at(issued, 9), reply_by=issued + timedelta(days=10))
+        if state == "open":
+            continue
+        lead = leads[code]
+        answered = issued + timedelta(days=min(ago - 1, 6))
+        with on(_at(answered, 15)):
+            letters.answer_letter(
+                letter=letter, by=lead, text="已组织专项排查，落实整改措施，排查台账和现场照片已存档。"
+            )
+        RiskLetter.objects.filter(pk=letter.pk).update(answered_at=_at(answered, 15), acknowledged_at=_at(answered, 15))
+        if state == "closed":
+            with on(_at(answered + timedelta(days=1), 10)):
+                letters.close_letter(letter=letter, by=inspector, note="措施落实到位，予以办结。")
+            RiskLetter.objects.filter(pk=letter.pk).update(closed_at=_at(answered + timedelta(days=1), 10))
 
 
 def _follow_up(inspection, unit, found, day, today, inspector, lead, draw) -> None:

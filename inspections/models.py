@@ -161,18 +161,27 @@ class Verdict(models.Model):
         return f"{self.criterion}: {'✓' if self.passed else '✗'}"
 
 
+class DocumentKind(models.TextChoices):
+    """The kinds of numbered documents an office issues, each in its own sequence with its own 发文代字."""
+
+    NOTICE = "notice", _("Rectification notice")
+    LETTER = "letter", _("Risk letter")
+
+
 class NoticeSequence(models.Model):
-    """The office sequence of notice numbers, per issuing unit and year. Numbers are never reused."""
+    """The office sequence of document numbers, per issuing unit, year and kind (notices, risk letters).
+    Numbers are never reused."""
 
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=8, choices=DocumentKind.choices, default=DocumentKind.NOTICE)
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["unit", "year"], name="one_sequence_per_unit_year")]
+        constraints = [models.UniqueConstraint(fields=["unit", "year", "kind"], name="one_sequence_per_unit_year_kind")]
 
     def __str__(self) -> str:
-        return f"{self.unit_id}/{self.year}: {self.last}"
+        return f"{self.unit_id}/{self.year}/{self.kind}: {self.last}"
 
 
 class NoticeStatus(models.TextChoices):
@@ -364,6 +373,123 @@ class Photo(models.Model):
     class Meta:
         verbose_name = _("photo")
         verbose_name_plural = _("photos")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LetterStatus(models.TextChoices):
+    ISSUED = "issued", _("Issued")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    ANSWERED = "answered", _("Answered")
+    CLOSED = "closed", _("Closed")
+
+
+class LetterSource(models.TextChoices):
+    INSPECTION = "inspection", _("Found in an inspection")
+    ANALYSIS = "analysis", _("Analysis and assessment")
+
+
+class RiskLetter(models.Model):
+    """风险提示函: a unit warned of a risk found (in an inspection, or by analysis), with the measures
+    required (防范要求) and a reply-by date; acknowledged (签收), answered with the measures taken, then
+    closed by the issuer or returned for a fuller answer. Numbered in the issuing unit's letter sequence."""
+
+    campaign = models.ForeignKey(
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="risk_letters",
+        verbose_name=_("campaign"),
+    )
+    number = models.CharField(_("number"), max_length=60, unique=True)
+    issuing_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("issued by"))
+    year = models.PositiveSmallIntegerField()
+    seq = models.PositiveIntegerField()
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="risk_letters", verbose_name=_("addressee"))
+    title = models.CharField(_("title"), max_length=200)
+    risk = models.TextField(_("risk found"))
+    source = models.CharField(_("source"), max_length=10, choices=LetterSource.choices, default=LetterSource.ANALYSIS)
+    inspection = models.ForeignKey(
+        Inspection, null=True, blank=True, on_delete=models.PROTECT, related_name="risk_letters"
+    )
+    finding = models.ForeignKey(Finding, null=True, blank=True, on_delete=models.PROTECT, related_name="risk_letters")
+    requirements = models.TextField(_("measures required"))
+    reply_by = models.DateField(_("reply by"))
+    status = models.CharField(_("status"), max_length=12, choices=LetterStatus.choices, default=LetterStatus.ISSUED)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answer = models.TextField(_("measures taken"), blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rounds = models.PositiveSmallIntegerField(_("answer rounds"), default=0)
+    returned_reason = models.TextField(_("returned because"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    scope_via = "unit"  # the addressee
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("risk letter")
+        verbose_name_plural = _("risk letters")
+        ordering = ["-issued_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["issuing_unit", "year", "seq"], name="letter_number_once")]
+        indexes = [models.Index(fields=["unit", "status"]), models.Index(fields=["status", "reply_by"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status in UNANSWERED and self.reply_by < timezone.localdate()
+
+    @staticmethod
+    def overdue_q(today=None) -> models.Q:
+        """Overdue, derived: past its reply-by date without an answer (lists and counts)."""
+        return models.Q(status__in=UNANSWERED, reply_by__lt=today or timezone.localdate())
+
+
+UNANSWERED = (LetterStatus.ISSUED, LetterStatus.ACKNOWLEDGED)
+
+
+def letter_file_path(instance: LetterFile, filename: str) -> str:
+    return f"letters/{instance.letter.year}/{instance.letter_id}/{uuid.uuid4().hex}{instance.extension}"
+
+
+class LetterFile(models.Model):
+    """An attachment of a risk letter's answer (measures taken): an image or a PDF, per answer round."""
+
+    letter = models.ForeignKey(RiskLetter, on_delete=models.CASCADE, related_name="files")
+    round = models.PositiveSmallIntegerField(default=1)
+    file = models.FileField(upload_to=letter_file_path, max_length=200)
+    name = models.CharField(max_length=150)
+    content_type = models.CharField(max_length=100)
+    extension = models.CharField(max_length=8)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    scope_via = "letter__unit"
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("risk letter attachment")
+        verbose_name_plural = _("risk letter attachments")
         ordering = ["uploaded_at", "id"]
 
     def __str__(self) -> str:

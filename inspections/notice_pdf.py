@@ -11,14 +11,16 @@ Chinese text needs a TrueType CJK font on the machine: ``settings.NOTICE_PDF_FON
 ``fonts-arphic-uming`` (installed by ``scripts/bootstrap-system``). Nothing is fetched from outside.
 ReportLab cannot embed the CFF-outline Noto CJK fonts, so those do not do here.
 
-``print_response`` and ``pdf_response`` answer for a notice the caller has already checked the user
-may see (``scope.get_or_404`` over the notice's unit).
+The layout (``render_form``, ``private``, the template ``paper_form.html``) is shared with the risk
+letter (``letter_pdf``). ``print_response`` and ``pdf_response`` answer for a notice the caller has
+already checked the user may see (``scope.get_or_404`` over the notice's unit).
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 from io import BytesIO
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -317,10 +319,11 @@ def _canvas_class(font: str):
     return NumberedCanvas
 
 
-def render_pdf(notice: Notice) -> bytes:
-    """The notice as an A4 PDF with the CJK font embedded (a subset): a page or two, ~50 KB."""
+def render_form(ctx: dict, body: Sequence[str], closing: str) -> bytes:
+    """A paper form (the notice, the risk letter) as an A4 PDF with the CJK font embedded (a subset):
+    red header with ``ctx``'s issuer, number, title, addressee line, the ``body`` paragraphs, the
+    ``closing`` sentence kept with the issuer and date, the receipt line at the foot; ~50 KB a page."""
     font = font_name()
-    ctx = notice_context(_load(notice))
     buffer = BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -329,18 +332,18 @@ def render_pdf(notice: Notice) -> bytes:
         rightMargin=26 * mm,
         topMargin=25 * mm,
         bottomMargin=28 * mm,
-        title=f"{TITLE}（{ctx['number']}）",
+        title=f"{ctx['title']}（{ctx['number']}）",
         author=ctx["issuer"],
-        subject=f"{ctx['addressee']}{TITLE}",
+        subject=f"{ctx['addressee']}{ctx['title']}",
         creator="专项行动任务督办系统",
         lang="zh-CN",
         initialFontName=font,  # not Helvetica: every font in the file is embedded
     )
-    body = ParagraphStyle(
+    plain = ParagraphStyle(
         "body", fontName=font, fontSize=BODY_SIZE, leading=BODY_LEADING, wordWrap="CJK", alignment=TA_JUSTIFY
     )
-    para = ParagraphStyle("para", parent=body, firstLineIndent=2 * BODY_SIZE)
-    number = ParagraphStyle("number", parent=body, alignment=TA_RIGHT)
+    para = ParagraphStyle("para", parent=plain, firstLineIndent=2 * BODY_SIZE)
+    number = ParagraphStyle("number", parent=plain, alignment=TA_RIGHT)
 
     def p(text: str, style=para) -> Paragraph:
         return Paragraph(escape(text), style)
@@ -351,21 +354,26 @@ def render_pdf(notice: Notice) -> bytes:
         Spacer(0, 4),
         p(ctx["number"], number),
         _Centred(ctx["title"], font, TITLE_SIZE, black, space=4, before=10, after=14),
-        p(ctx["addressee_line"], body),
-        p(ctx["opening"]),
-        *(p(f["label"] + f["text"]) for f in ctx["findings"]),
-        *(p(line) for line in ctx["requirements"]),
-        KeepTogether([p(ctx["deadline_sentence"]), _Signed(ctx["issuer"], ctx["issue_date"], font)]),
+        p(ctx["addressee_line"], plain),
+        *(p(text) for text in body),
+        KeepTogether([p(closing), _Signed(ctx["issuer"], ctx["issue_date"], font)]),
         _Receipt(ctx["signature"], font),
     ]
     doc.build(story, canvasmaker=_canvas_class(font))
     return buffer.getvalue()
 
 
+def render_pdf(notice: Notice) -> bytes:
+    """The notice as an A4 PDF: a page or two, ~50 KB."""
+    ctx = notice_context(_load(notice))
+    body = [ctx["opening"], *(f["label"] + f["text"] for f in ctx["findings"]), *ctx["requirements"]]
+    return render_form(ctx, body, ctx["deadline_sentence"])
+
+
 # --- Responses --------------------------------------------------------------------------------------
 
 
-def _private(response: HttpResponse) -> HttpResponse:
+def private(response: HttpResponse) -> HttpResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
@@ -374,7 +382,7 @@ def _private(response: HttpResponse) -> HttpResponse:
 def print_response(request, notice: Notice, pdf_url: str) -> HttpResponse:
     """The printable page (Ctrl+P prints it as the form) with a screen-only link to the PDF."""
     context = notice_context(_load(notice)) | {"pdf_url": pdf_url}
-    return _private(render(request, TEMPLATE, context))
+    return private(render(request, TEMPLATE, context))
 
 
 def pdf_response(notice: Notice) -> HttpResponse:

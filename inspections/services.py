@@ -8,13 +8,13 @@ before anything is written; files already stored are removed again if the transa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, F, Model, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -28,10 +28,11 @@ from tasks.services import receipts
 from tasks.services.errors import refuse_closed
 from utilities.cn import cn_date as _d
 from utilities.errors import Forbidden, Refused
-from utilities.uploads import check_upload
+from utilities.uploads import Checked, check_upload
 
 from .models import (
     Answer,
+    DocumentKind,
     Finding,
     FindingStatus,
     Hotspot,
@@ -63,12 +64,21 @@ class _Files:
 
     def __init__(self, files: Sequence[UploadedFile]):
         self.checked = [(f, check_upload(f, images_and_pdf=True)) for f in files]
-        self.stored: list[Photo] = []
+        self.stored: list = []
 
-    def save(self, finding: Finding, by: User, answer: Answer | None = None) -> list[str]:
+    def store(self, make: Callable[[Checked, datetime], Model]) -> list[str]:
+        """One row per upload, made by ``make(info, now)`` (a ``Photo``, a ``LetterFile``), its file saved."""
         now = timezone.now()
         for upload, info in self.checked:
-            photo = Photo(
+            row = make(info, now)
+            row.file.save(info.name, upload, save=False)
+            self.stored.append(row)
+            row.save()
+        return [row.name for row in self.stored]
+
+    def save(self, finding: Finding, by: User, answer: Answer | None = None) -> list[str]:
+        return self.store(
+            lambda info, now: Photo(
                 finding=finding,
                 answer=answer,
                 name=info.name,
@@ -79,10 +89,7 @@ class _Files:
                 uploaded_by=by,
                 uploaded_at=now,
             )
-            photo.file.save(info.name, upload, save=False)
-            self.stored.append(photo)
-            photo.save()
-        return [p.name for p in self.stored]
+        )
 
     def discard(self) -> None:
         for photo in self.stored:
@@ -356,13 +363,24 @@ def notice_number(issuing_unit: Unit, year: int, seq: int) -> str:
     return f"{prefix}〔{year}〕{seq}号"
 
 
-def _next_number(issuing_unit: Unit, year: int) -> tuple[int, str]:
-    """The next number of the office sequence; the row stays locked until the caller commits, so
-    concurrent issuers queue, and a failed issue rolls its number back with it (no gap)."""
-    NoticeSequence.objects.get_or_create(unit=issuing_unit, year=year)
-    NoticeSequence.objects.filter(unit=issuing_unit, year=year).update(last=F("last") + 1)
-    seq = NoticeSequence.objects.get(unit=issuing_unit, year=year).last
-    return seq, notice_number(issuing_unit, year, seq)
+def letter_number(issuing_unit: Unit, year: int, seq: int) -> str:
+    """江公风险提示〔2026〕3号: the notices' 发文代字 without its 督 (else the short name), 风险提示, year, number."""
+    base = issuing_unit.doc_prefix.removesuffix("督") or (issuing_unit.short_name or issuing_unit.name).removesuffix(
+        "公安局"
+    )
+    return f"{base}风险提示〔{year}〕{seq}号"
+
+
+NUMBERED_AS = {DocumentKind.NOTICE: notice_number, DocumentKind.LETTER: letter_number}
+
+
+def _next_number(issuing_unit: Unit, year: int, kind: str = DocumentKind.NOTICE) -> tuple[int, str]:
+    """The next number of the office sequence of ``kind``; the row stays locked until the caller commits,
+    so concurrent issuers queue, and a failed issue rolls its number back with it (no gap)."""
+    NoticeSequence.objects.get_or_create(unit=issuing_unit, year=year, kind=kind)
+    NoticeSequence.objects.filter(unit=issuing_unit, year=year, kind=kind).update(last=F("last") + 1)
+    seq = NoticeSequence.objects.get(unit=issuing_unit, year=year, kind=kind).last
+    return seq, NUMBERED_AS[kind](issuing_unit, year, seq)
 
 
 def issue_notice(

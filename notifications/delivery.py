@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import Unit
-from inspections.models import Finding, Hotspot, Notice
+from inspections.models import Finding, Hotspot, Notice, RiskLetter
 from stats.models import Round
 from tasks.models import Assignment, AssignmentStatus, Campaign
 from utilities.cn import cn_day, cn_range, nest_quotes
@@ -181,6 +181,9 @@ def _event_facts(messages: list[Message]) -> dict[tuple, dict]:
         found[("event", EventSubject.NOTICE, n.pk)] = {"notice": n}
     for f in Finding.objects.filter(pk__in=wanted.get(EventSubject.FINDING, ())).select_related("notice"):
         found[("event", EventSubject.FINDING, f.pk)] = {"finding": f, "notice": f.notice}
+    letters = RiskLetter.objects.filter(pk__in=wanted.get(EventSubject.LETTER, ())).select_related("issuing_unit")
+    for letter in letters:
+        found[("event", EventSubject.LETTER, letter.pk)] = {"letter": letter}
     return found
 
 

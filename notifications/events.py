@@ -54,7 +54,10 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     K.PASSED_DOWN: (Audience.LEAD,),
     K.COMMENTED: (Audience.LEAD,),  # a unit's own comment goes to the reviewers: ``commented``
     K.CHASED: (Audience.LEAD,),
-    K.SUBMITTED: (REVIEWER_BELOW,),  # a share submitted: the unit that split it; HQ has its review desk
+    K.SUBMITTED: (REVIEWER_BELOW,),
+    K.LETTER: (Audience.LEAD,),
+    K.LETTER_CLOSED: (Audience.LEAD,),
+    K.LETTER_BACK: (Audience.LEAD,),  # a share submitted: the unit that split it; HQ has its review desk
 }
 
 ROLE_PARAMS = {
@@ -403,4 +406,38 @@ def finding_verified(finding, *, by, accept: bool, note: str = "") -> None:
         by=by,
         reason=note,
         payload={"deadline": _md(finding.deadline)},
+    )
+
+
+def letter_issued(letter, *, by) -> None:
+    """``inspections.letters.issue_letter``: the addressed unit's leads. An event belongs to a campaign
+    (its rules' quiet hours, HQ's outbox by campaign): a letter of no campaign is not pushed; the unit
+    sees it on its /my/ page and in the letters list."""
+    if letter.campaign_id is None:
+        return
+    emit(
+        K.LETTER,
+        subject_type=EventSubject.LETTER,
+        subject_id=letter.pk,
+        unit_id=letter.unit_id,
+        campaign_id=letter.campaign_id,
+        by=by,
+        reason=letter.requirements,
+        payload={"reply_by": _md(letter.reply_by)},
+    )
+
+
+def letter_judged(letter, *, by, closed: bool, note: str = "") -> None:
+    """``inspections.letters.close_letter`` / ``return_letter``: the unit's leads hear it (returned: why)."""
+    if letter.campaign_id is None:
+        return
+    emit(
+        K.LETTER_CLOSED if closed else K.LETTER_BACK,
+        subject_type=EventSubject.LETTER,
+        subject_id=letter.pk,
+        unit_id=letter.unit_id,
+        campaign_id=letter.campaign_id,
+        by=by,
+        reason=note,
+        payload={"reply_by": _md(letter.reply_by)},
     )

@@ -41,6 +41,7 @@ EVENT_PAGES = {
     EventSubject.ASSIGNMENT: "web:tasks-assignment",
     EventSubject.NOTICE: "web:inspections-notice",
     EventSubject.FINDING: "web:inspections-finding",
+    EventSubject.LETTER: "web:inspections-letter",
 }
 
 

@@ -221,6 +221,9 @@ class EventKind(models.TextChoices):
     COMMENTED = "commented", _("Comment on the work")
     CHASED = "chased", _("Work chased up")
     SUBMITTED = "submitted", _("Share submitted for review")
+    LETTER = "letter", _("Risk letter issued")
+    LETTER_CLOSED = "letter_done", _("Risk letter closed")
+    LETTER_BACK = "letter_back", _("Risk letter answer returned")
 
 
 class EventSubject(models.TextChoices):
@@ -230,6 +233,7 @@ class EventSubject(models.TextChoices):
     ASSIGNMENT = "assignment", _("Assignment")
     NOTICE = "notice", _("Rectification notice")
     FINDING = "finding", _("Finding")
+    LETTER = "letter", _("Risk letter")
 
 
 class Event(models.Model):

@@ -187,7 +187,8 @@ def text(subject_type: str, kind: str, audience: str) -> tuple[str, str]:
 # Over: ``recipient``, ``event``, ``unit``, ``campaign``, ``actor`` (who acted; empty for the system),
 # ``reason`` (the reason given, or a comment's words), ``count`` (items in one message), per subject
 # ``assignment``/``item``/``due``, ``notice``, ``finding``; for extensions ``requested`` and ``previous``
-# (7月15日), for notices ``findings`` (how many) and ``deadline``, for findings ``deadline``.
+# (7月15日), for notices ``findings`` (how many) and ``deadline``, for findings ``deadline``, for risk
+# letters ``letter`` and ``reply_by``.
 
 BY = "{% if actor %}{{ actor.unit.name }}{% else %}行动办公室{% endif %}"
 SEVERAL = "{% if count > 1 %}等{{ count }}项{% endif %}"
@@ -225,6 +226,20 @@ EVENT_TEXTS: dict[tuple[str, str, str], tuple[str, str]] = {
     ("event", "verified", "lead"): (
         "【整改销号】{{ finding.place }}问题整改已通过验证",
         HI + NOTICE + "{{ unit.name }}问题" + FINDING + "的整改情况已通过验证，予以销号。",
+    ),
+    ("event", "letter", "lead"): (
+        "【风险提示】{{ letter.number }}，请于{{ reply_by }}前反馈",
+        HI + "{{ letter.issuing_unit.name }}向{{ unit.name }}发出《风险提示函》（{{ letter.number }}）："
+        "{{ letter.title }}。请签收，按防范要求落实措施，并于{{ reply_by }}前反馈采取的防范措施。",
+    ),
+    ("event", "letter_done", "lead"): (
+        "【风险提示办结】{{ letter.number }}已办结",
+        HI + "{{ unit.name }}对《风险提示函》（{{ letter.number }}）的反馈已经" + BY + "审核，予以办结。",
+    ),
+    ("event", "letter_back", "lead"): (
+        "【风险提示退回】{{ letter.number }}的反馈请补充完善",
+        HI + "{{ unit.name }}对《风险提示函》（{{ letter.number }}）的反馈被" + BY + "退回。"
+        "{% if reason %}理由：{{ reason }}。{% endif %}请补充完善后于{{ reply_by }}前重新反馈。",
     ),
     ("event", "ext_asked", "reviewer"): (
         "【延期申请】{{ unit.name }}申请{{ item.code }}项延期至{{ requested }}",

@@ -263,6 +263,7 @@ SPECTACULAR_SETTINGS = {
         "InspectionKindEnum": "inspections.models.InspectionKind",
         "FindingStatusEnum": "inspections.models.FindingStatus",
         "NoticeStatusEnum": "inspections.models.NoticeStatus",
+        "LetterStatusEnum": "inspections.models.LetterStatus",
         "HotspotStatusEnum": "inspections.models.Hotspot.Status",
         "UnitKindEnum": "accounts.models.UnitKind",
         "IndicatorKindEnum": "stats.models.Kind",

@@ -14,8 +14,10 @@ from inspections.api import (
     HotspotViewSet,
     InspectionCountsView,
     InspectionViewSet,
+    LetterFileViewSet,
     NoticeViewSet,
     PhotoViewSet,
+    RiskLetterViewSet,
 )
 from notifications.api import InboxViewSet
 from ops.health import healthz
@@ -60,6 +62,8 @@ router.register("finding-photos", PhotoViewSet, basename="finding-photo")
 router.register("notices", NoticeViewSet, basename="notice")
 router.register("hotspots", HotspotViewSet, basename="hotspot")
 router.register("documents", DocumentViewSet, basename="document")
+router.register("risk-letters", RiskLetterViewSet, basename="risk-letter")
+router.register("risk-letter-files", LetterFileViewSet, basename="risk-letter-file")
 router.register("inbox", InboxViewSet, basename="inbox")
 router.register("exports", ExportViewSet, basename="export")
 router.register("stats/indicators", IndicatorViewSet, basename="stats-indicator")

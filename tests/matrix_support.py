@@ -11,7 +11,8 @@ and two pieces of cooperating work (submitted, with a pending extension request)
 Supervision (``inspections``), all in campaign XJ and dated from ``timezone.localdate()``: on each site a
 planned inspection by the city inspector visiting that unit only; an open finding of it with a PNG
 photo; a finding self-reported by the unit's lead and ordered by a rectification notice; a third one
-in the same notice, answered by the lead (with a photo) and waiting for verification; a listed hotspot.
+in the same notice, answered by the lead (with a photo) and waiting for verification; a listed hotspot;
+two risk letters to the site, one just issued, one answered by the lead (with a PNG) awaiting the issuer.
 Besides: a planned tour of 城关派出所 and 西山派出所 (one inspection of units of both branches); for the
 lists and the counts, a completed tour of the same two stations with an overdue ordered finding at 城关
 and a verified (closed) one at 西山, and a hotspot of 城西分局 de-listed by a passed joint acceptance.
@@ -34,7 +35,7 @@ import struct
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -47,8 +48,18 @@ from django.utils import timezone
 
 from accounts.models import Role, Unit, User
 from audit.models import AuditEvent
+from inspections import letters as risk_letters
 from inspections import services as supervision
-from inspections.models import Finding, Hotspot, Inspection, InspectionKind, Notice, Photo
+from inspections.models import (
+    Finding,
+    Hotspot,
+    Inspection,
+    InspectionKind,
+    LetterFile,
+    Notice,
+    Photo,
+    RiskLetter,
+)
 from stats.models import Indicator, Round
 from stats.services import report_figures
 from tasks.models import (
@@ -302,6 +313,9 @@ class Supervision:
     hotspot: dict[str, Hotspot]  # listed
     tour: dict[str, Inspection]  # by "tour": planned, visiting TOUR (a mapping, as the other targets)
     past_tour: Inspection  # completed, visited TOUR
+    letter: dict[str, RiskLetter] = field(default_factory=dict)  # issued to the site, not acknowledged
+    letter_answered: dict[str, RiskLetter] = field(default_factory=dict)  # answered by the lead, with a PNG
+    letter_file: dict[str, LetterFile] = field(default_factory=dict)  # of letter_answered[site]
 
 
 def build_supervision(people: dict[str, User], units: dict[str, Unit], xj: Campaign) -> Supervision:
@@ -398,8 +412,33 @@ def build_supervision(people: dict[str, User], units: dict[str, Unit], xj: Campa
             deadline=today + timedelta(days=30),
             criteria=["警情同比下降30%"],
         )
+        # risk letters: one just issued, one answered by the lead (with a PNG) awaiting the issuer; of no
+        # campaign (from analysis), so they send no message: the outbox's page holds the world's messages
+        for kind in ("letter", "letter_answered"):
+            getattr(s, kind)[site] = risk_letters.issue_letter(
+                by=inspector,
+                unit=unit,
+                title=mark(site, kind.replace("_", "-")),
+                risk=mark(site, "risk"),
+                requirements=mark(site, "measures"),
+                reply_by=today + timedelta(days=10),
+            )
+        risk_letters.answer_letter(
+            letter=s.letter_answered[site], by=lead, text=mark(site, "measures-taken"), files=[finding_photo(site)]
+        )
+        s.letter_file[site] = s.letter_answered[site].files.get()
     # as they are now (the cases' bodies read a finding's unit, an inspection's units: loaded once here)
-    for kind in ("finding", "ordered", "submitted", "notice", "hotspot", "inspection", "tour"):
+    for kind in (
+        "finding",
+        "ordered",
+        "submitted",
+        "notice",
+        "hotspot",
+        "inspection",
+        "tour",
+        "letter",
+        "letter_answered",
+    ):
         table = getattr(s, kind)
         model = type(next(iter(table.values())))
         rows = model.objects.prefetch_related("units") if model is Inspection else model.objects.select_related("unit")
@@ -472,7 +511,19 @@ class World:
 
 
 DOCUMENT_KINDS = ("doc_draft", "doc_checking", "doc_signing", "doc_issued")
-SUPERVISION_KINDS = ("inspection", "finding", "ordered", "submitted", "notice", "photo", "hotspot", "tour")
+SUPERVISION_KINDS = (
+    "inspection",
+    "finding",
+    "ordered",
+    "submitted",
+    "notice",
+    "photo",
+    "hotspot",
+    "tour",
+    "letter",
+    "letter_answered",
+    "letter_file",
+)
 
 
 def unit_code_of(kind: str, key: str) -> str:

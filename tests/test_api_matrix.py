@@ -57,9 +57,11 @@ from inspections.models import (
     Hotspot,
     Inspection,
     InspectionStatus,
+    LetterStatus,
     Notice,
     NoticeStatus,
     Photo,
+    RiskLetter,
 )
 from notifications.models import Message, Policy, Reminder
 from stats.models import Figure, Indicator, Round
@@ -366,6 +368,26 @@ def notice_body(finding: Finding, pk: int):
         "requirements": "矩阵测试整改要求",
         "inspection": finding.inspection_id,
     }
+
+
+def letter_body(unit: Unit, pk: int):
+    return {
+        "campaign": xj(),
+        "unit": named_unit(unit, pk),
+        "title": "矩阵测试风险提示",
+        "risk": "矩阵测试风险",
+        "requirements": "矩阵测试防范要求",
+        "reply_by": after_days(7),
+    }
+
+
+def letter_answer_body(letter: RiskLetter, pk: int):
+    return {"text": "矩阵测试防范措施", "files": [png_upload("措施.png")]}
+
+
+def letter_timeline(response, obj, key):
+    verbs = [e["verb"] for e in response.json()]
+    assert verbs[0] == "letter.issued", verbs
 
 
 def hotspot_body(unit: Unit, pk: int):
@@ -909,6 +931,54 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     ),
     (f"{V1}/documents/{{id}}/pdf/", "GET"): Object((Do("doc_issued", check=stored_file("pdf")),)),
     (f"{V1}/documents/{{id}}/docx/", "GET"): Object((Do("doc_issued", check=stored_file("docx")),)),
+    # risk letters: seen by their addressee's unit; issued by inspect over it (the campaign looked up
+    # first), acknowledged and answered by its lead, closed or returned by inspect over it (never its own)
+    (f"{V1}/risk-letters/", "GET"): Listing(
+        rows=lambda: RiskLetter.objects.select_related("unit"),
+        scoped=lambda user: scope.restrict(RiskLetter.objects.all(), user),
+        unit=lambda n: n.unit.code,
+        filters=(
+            ("status=answered", lambda w: "status=answered", lambda w, n: n.status == LetterStatus.ANSWERED),
+            ("unit=330320", lambda w: "unit=330320", lambda w, n: is_under(n.unit.code, "330320")),
+        ),
+    ),
+    (f"{V1}/risk-letters/", "POST"): Object(
+        (
+            Do(
+                "site",
+                "inspect",
+                ok=201,
+                hidden=400,
+                campaign="XJ",
+                body=letter_body,
+                writes=True,
+                check=creation(status="issued", source="analysis", reply_by=lambda u: after_days(7)),
+            ),
+        )
+    ),
+    (f"{V1}/risk-letters/{{id}}/", "GET"): Object((Do("letter", check=contains("risk")),)),
+    (f"{V1}/risk-letters/{{id}}/acknowledge/", "POST"): Object(
+        (Do("letter", "report", writes=True, check=acknowledged),)
+    ),
+    (f"{V1}/risk-letters/{{id}}/answer/", "POST"): Object(
+        (Do("letter", "report", body=letter_answer_body, fmt="multipart", writes=True, check=status_is("answered")),)
+    ),
+    (f"{V1}/risk-letters/{{id}}/close/", "POST"): Object(
+        (Do("letter_answered", "verify", writes=True, check=status_is("closed")),)
+    ),
+    (f"{V1}/risk-letters/{{id}}/return/", "POST"): Object(
+        (
+            Do(
+                "letter_answered",
+                "verify",
+                body=lambda n, pk: {"reason": "矩阵测试退回"},
+                writes=True,
+                check=status_is("acknowledged"),
+            ),
+        )
+    ),
+    (f"{V1}/risk-letters/{{id}}/timeline/", "GET"): Object((Do("letter", check=letter_timeline),)),
+    (f"{V1}/risk-letter-files/{{id}}/download/", "GET"): Object((Do("letter_file", check=png_download),)),
     (f"{V1}/hotspots/", "GET"): Listing(
         rows=lambda: Hotspot.objects.select_related("unit"),
         scoped=lambda user: scope.restrict(Hotspot.objects.all(), user),
@@ -1023,6 +1093,9 @@ TARGETS = {
     "photo": SITES,
     "notice": SITES,
     "hotspot": SITES,
+    "letter": SITES,
+    "letter_answered": SITES,
+    "letter_file": SITES,
     "site": SITES,
     "tour": ("tour",),
     "doc_draft": SITES,

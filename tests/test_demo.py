@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from accounts.models import Unit, User
 from boards import bulletin
-from inspections.models import Finding, Inspection, Notice
+from inspections.models import Finding, Inspection, Notice, RiskLetter
 from inspections.services import inspection_windows
 from notifications.inbox import unread
 from notifications.models import Message, Reminder
@@ -118,6 +118,10 @@ def test_the_demo_is_a_campaign_in_progress_on_the_day_it_is_loaded(settings, to
         for hotspot in campaign.hotspots.all():
             windows = inspection_windows(hotspot, today)
             assert sum(not w.inspected for w in windows[:-1]) == 1, hotspot
+        # risk letters: one waiting for the station's receipt, one answered for HQ to judge, one closed
+        letters = RiskLetter.objects.filter(campaign=campaign).order_by("issued_at")
+        assert [n.status for n in letters] == ["closed", "answered", "issued"]
+        assert all(n.issued_at.astimezone(TZ).date() < today for n in letters)
         # statistics: past days and past rounds only, last year's campaign over the same days for 同比
         figures = Figure.objects.filter(campaign=campaign)
         assert figures.exists() and not figures.filter(day__gte=today).exists()

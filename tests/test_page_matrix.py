@@ -71,7 +71,7 @@ from accounts.services import issue_token
 from audit.models import AuditEvent, SecurityEvent
 from boards.models import Export, Weights
 from documents.models import Document
-from inspections.models import Answer, Finding, Hotspot, Inspection, Notice, Photo
+from inspections.models import Answer, Finding, Hotspot, Inspection, LetterFile, Notice, Photo, RiskLetter
 from notifications.models import Message, MessageTemplate, Policy, Preference, Reminder
 from stats.models import Figure, Indicator, Round
 from tasks.models import (
@@ -419,6 +419,8 @@ LINKS = [
     (re.compile(r"^/campaigns/(\d+)/"), "campaign"),
     (re.compile(r"^/findings/(\d+)/"), "finding"),
     (re.compile(r"^/notices/(\d+)/"), "notice"),
+    (re.compile(r"^/risk-letters/(\d+)/"), "letter"),
+    (re.compile(r"^/api/v1/risk-letter-files/(\d+)/download/"), "letter_file"),
     (re.compile(r"^/inspections/(\d+)/"), "inspection"),
     (re.compile(r"^/hotspots/(\d+)/"), "hotspot"),
     (re.compile(r"^/documents/(\d+)/"), "document"),
@@ -449,6 +451,8 @@ def link_table() -> dict[str, dict[int, tuple]]:
         "round": by_unit(Round.objects, "campaign__owner__code"),
         "finding": by_unit(Finding.objects),
         "notice": by_unit(Notice.objects),
+        "letter": by_unit(RiskLetter.objects),
+        "letter_file": by_unit(LetterFile.objects, "letter__unit__code"),
         "inspection": inspections,
         "hotspot": by_unit(Hotspot.objects),
         "document": by_unit(Document.objects, "issuing_unit__code"),
@@ -648,6 +652,31 @@ def notice_body(w, f: Finding, key):
         "findings": [f.pk],
         "deadline": after(7),
         "requirements": "矩阵测试整改要求",
+    }
+
+
+def letter_body(w, unit: Unit, key):
+    return {
+        "unit": unit.code,
+        "title": "矩阵测试风险提示",
+        "risk": "矩阵测试风险",
+        "requirements": "矩阵测试防范要求",
+        "reply_by": after(7),
+        "campaign": xj_pk(w),
+    }
+
+
+def letter_query(w, f: Finding, key) -> str:
+    return f"?finding={f.pk}"
+
+
+def letter_rows(p: Persona, q: str) -> set[str]:
+    """The letters of the units the persona sees: all, the answered ones, or the overdue (none: due in 10 days)."""
+    if q == "overdue=1":
+        return set()
+    rows = RiskLetter.objects.values_list("pk", "unit__code", "status")
+    return {
+        f"/risk-letters/{pk}/" for pk, code, status in rows if sees_unit(p, code) and (not q or status == "answered")
     }
 
 
@@ -1112,6 +1141,34 @@ EXPECTED: dict[str, Any] = {
             ),
         )
     ),
+    # risk letters: seen through the addressee; issued by inspect over it (a finding's letter: the finding's
+    # unit, else 404 as a notice's); acknowledged and answered by its lead; closed or returned by inspect
+    # over it, never its own
+    "web:inspections-letters": Listing(gate="view", queries=("", "status=answered", "overdue=1"), rows=letter_rows),
+    "web:inspections-letter-new": Obj(
+        (
+            Do("finding", "inspect", gate="inspect", refused=404, path_pk=False, query=letter_query),
+            Do("site", "inspect", "POST", gate="inspect", hidden=400, refused=400, ok=302, path_pk=False,
+               body=letter_body, writes=True, to=prefix("/risk-letters/")),
+        )
+    ),
+    "web:inspections-letter": Obj((Do("letter"), Do("letter_answered", label="answered"))),
+    "web:inspections-letter-print": Obj((Do("letter"),)),
+    "web:inspections-letter-pdf": Obj((Do("letter", check=attachment_of("application/pdf")),)),
+    "web:inspections-letter-acknowledge": Obj(
+        (Do("letter", "report", "POST", ok=302, writes=True, to=at("web:inspections-letter")),)
+    ),
+    "web:inspections-letter-answer": Obj(
+        (Do("letter", "report", "POST", ok=302, body=lambda w, n, k: {"text": "矩阵测试防范措施"}, writes=True,
+            to=at("web:inspections-letter")),)
+    ),
+    "web:inspections-letter-close": Obj(
+        (Do("letter_answered", "verify", "POST", ok=302, writes=True, to=at("web:inspections-letter")),)
+    ),
+    "web:inspections-letter-return": Obj(
+        (Do("letter_answered", "verify", "POST", ok=302, body=lambda w, n, k: {"reason": "矩阵测试退回"}, writes=True,
+            to=at("web:inspections-letter")),)
+    ),
     "web:inspections": Listing(
         gate="view",
         queries=("", "status=completed"),
@@ -1193,6 +1250,8 @@ TARGETS = {
     "submitted": SITES,
     "notice": SITES,
     "hotspot": SITES,
+    "letter": SITES,
+    "letter_answered": SITES,
     "site": SITES,
     "message": SITES,
     "doc_draft": SITES,
@@ -1642,7 +1701,7 @@ def test_list_page(world, name, rule, query, persona):
     assert response.status_code == 200, response.content[:300]
     body = response.content.decode()
     assert_in_scope(body, persona, world)
-    shown = set(re.findall(r'href="(/[a-z]+/\d+/)', body))
+    shown = set(re.findall(r'href="(/[a-z-]+/\d+/)', body))
     if rule.rows:
         assert not rule.rows(persona, query) - shown, "rows in scope missing from the list"
     if rule.not_rows:

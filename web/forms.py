@@ -10,7 +10,7 @@ from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from inspections.models import Category, FindingStatus, InspectionKind, Severity
+from inspections.models import Category, FindingStatus, InspectionKind, LetterStatus, Severity
 from tasks.models import AMOUNT_MAX, AMOUNT_PLACES, AMOUNT_TOO_LARGE, AssignmentStatus, CommentKind
 from utilities.params import CodeField, DateField, IdField
 
@@ -50,6 +50,22 @@ class NoticeQuery(Form):
     unit = CodeField()
     inspection = IdField()
     finding = IdField()
+
+
+class LetterQuery(Form):
+    """A risk letter to issue: for the unit, from an inspection or a finding (its source)."""
+
+    unit = CodeField()
+    inspection = IdField()
+    finding = IdField()
+
+
+class LetterFilter(Form):
+    """The risk letters list's filters: status, a unit (and those under it), overdue only."""
+
+    status = forms.ChoiceField(choices=[("", ""), *LetterStatus.choices], required=False)
+    unit = CodeField()
+    overdue = forms.BooleanField(required=False)
 
 
 class InspectionQuery(Form):
@@ -789,3 +805,36 @@ class PolicyForm(Form):
 
 class PolicyResetForm(Form):
     pass
+
+
+class LetterForm(Form):
+    """风险提示函: to whom, what risk, the measures required and by when the unit answers."""
+
+    unit = UnitChoiceField(queryset=None, label=_("To"))
+    title = forms.CharField(label=_("Title"), max_length=200)
+    risk = forms.CharField(label=_("Risk found"), widget=forms.Textarea(attrs={"rows": 4}))
+    requirements = forms.CharField(label=_("Measures required"), widget=forms.Textarea(attrs={"rows": 4}))
+    reply_by = DateField(label=_("Reply by"), widget=DateInput())
+    campaign = forms.TypedChoiceField(label=_("Campaign"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, units, campaigns=(), datalist=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units
+        if datalist:
+            self.fields["unit"].widget = forms.TextInput(attrs={"list": "unit-options", "autocomplete": "off"})
+        self.fields["campaign"].choices = [("", _("None")), *((c.pk, c.name) for c in campaigns)]
+
+
+class LetterAnswerForm(Form):
+    text = forms.CharField(label=_("Measures taken"), widget=forms.Textarea(attrs={"rows": 4}))
+    camera = photo_field(_("Take a photo"), camera=True)
+    files = photo_field(_("Or choose photos or a PDF"), camera=False)
+
+
+class LetterCloseForm(Form):
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class LetterReturnForm(Form):
+    reason = forms.CharField(label=_("Why the answer is returned"), widget=forms.Textarea(attrs={"rows": 2}))
+    reply_by = DateField(label=_("New reply-by date"), required=False, widget=DateInput())

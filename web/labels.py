@@ -10,7 +10,7 @@ from django.utils.formats import localize
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from inspections.models import FindingStatus, Hotspot, InspectionStatus
+from inspections.models import FindingStatus, Hotspot, InspectionStatus, LetterStatus
 from tasks.models import AssignmentStatus
 from tasks.services.workflow import TRANSITIONS, TransitionError
 
@@ -75,6 +75,11 @@ _EVENTS = {
     "finding.rejected": gettext_lazy("Rectification rejected"),
     "notice.issued": gettext_lazy("Notice issued"),
     "notice.acknowledged": gettext_lazy("Receipt acknowledged"),
+    "letter.issued": gettext_lazy("Risk letter issued"),
+    "letter.acknowledged": gettext_lazy("Receipt acknowledged"),
+    "letter.answered": gettext_lazy("Measures taken reported"),
+    "letter.closed": gettext_lazy("Risk letter closed"),
+    "letter.returned": gettext_lazy("Answer returned for a fuller one"),
     "inspection.planned": gettext_lazy("Inspection planned"),
     "inspection.started": gettext_lazy("Inspection started"),
     "inspection.completed": gettext_lazy("Inspection completed"),
@@ -91,13 +96,14 @@ _FIELDS = {
     "role": gettext_lazy("role"),
     "deadline": gettext_lazy("deadline"),
     "rounds": gettext_lazy("rectification round"),
+    "reply_by": gettext_lazy("reply by"),
 }
 _STATUS = {
     **dict(AssignmentStatus.choices),
     **dict(InspectionStatus.choices),
     **dict(Hotspot.Status.choices),
 }
-_STATUS_OF = {"finding": dict(FindingStatus.choices)}
+_STATUS_OF = {"finding": dict(FindingStatus.choices), "letter": dict(LetterStatus.choices)}
 
 
 def _value(field: str, value, statuses: dict) -> str:
@@ -121,7 +127,7 @@ def event(e) -> Event:
     for key, change in (e.changes or {}).items():
         if key in _FIELDS and isinstance(change, list) and len(change) == 2:
             details.append(f"{_FIELDS[key]}：{_value(key, change[0], statuses)} → {_value(key, change[1], statuses)}")
-        elif key in ("note", "text", "reason", "summary", "number", "place") and change:
+        elif key in ("note", "text", "reason", "summary", "number", "place", "title") and change:
             details.append(str(change))
         elif key == "value" and change not in (None, ""):
             details.append(_("amount: %(value)s") % {"value": change})

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import accounts, boards, documents, notifications, pages, stats
-from .inspections import findings, hotspots, inspections, notices
+from .inspections import findings, hotspots, inspections, letters, notices
 from .tasks import assignments, campaigns, items, plans
 
 app_name = "web"
@@ -50,6 +50,15 @@ urlpatterns = [
     path("notices/<int:pk>/print/", notices.notice_print, name="inspections-notice-print"),
     path("notices/<int:pk>/acknowledge/", notices.notice_acknowledge, name="inspections-notice-acknowledge"),
     path("notices/<int:pk>/pdf/", notices.notice_pdf, name="inspections-notice-pdf"),
+    path("risk-letters/", letters.letters, name="inspections-letters"),
+    path("risk-letters/new/", letters.letter_new, name="inspections-letter-new"),
+    path("risk-letters/<int:pk>/", letters.letter, name="inspections-letter"),
+    path("risk-letters/<int:pk>/print/", letters.letter_print, name="inspections-letter-print"),
+    path("risk-letters/<int:pk>/pdf/", letters.letter_pdf_view, name="inspections-letter-pdf"),
+    path("risk-letters/<int:pk>/acknowledge/", letters.letter_acknowledge, name="inspections-letter-acknowledge"),
+    path("risk-letters/<int:pk>/answer/", letters.letter_answer, name="inspections-letter-answer"),
+    path("risk-letters/<int:pk>/close/", letters.letter_close, name="inspections-letter-close"),
+    path("risk-letters/<int:pk>/return/", letters.letter_return, name="inspections-letter-return"),
     path("inspections/", inspections.inspections, name="inspections"),
     path("inspections/new/", inspections.inspection_new, name="inspections-inspection-new"),
     path("inspections/<int:pk>/", inspections.inspection, name="inspections-inspection"),

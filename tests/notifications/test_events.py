@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts.models import Role
+from inspections import letters
 from inspections import services as inspections
 from inspections.models import InspectionKind
 from notifications import delivery
@@ -324,6 +325,30 @@ def test_a_notice_and_its_verdicts_reach_the_units_leads(city, published):
     rejected = Message.objects.get(event__kind="rejected", channel=Channel.INBOX)
     assert "通道仍有杂物" in rejected.body and "7月31日前" in rejected.body
     assert link(rejected) == f"/findings/{second.pk}/"
+
+
+def test_a_risk_letter_reaches_the_units_leads_and_so_do_its_close_and_return(city, published):
+    letter = letters.issue_letter(
+        by=city["inspector"],
+        unit=city.units["33031001"],
+        title="夜市消防风险",
+        risk="通道堵塞",
+        requirements="落实巡查",
+        reply_by=date(2026, 7, 27),
+        campaign=published,
+    )
+    assert told("letter") == {"station_lead": [f"【风险提示】{letter.number}，请于7月27日前反馈"]}
+    message = Message.objects.get(event__kind="letter", channel=Channel.INBOX)
+    assert "《风险提示函》" in message.body and link(message) == f"/risk-letters/{letter.pk}/"
+    letters.answer_letter(letter=letter, by=city["station_lead"], text="已落实")
+    assert set(told()) == {"station_lead"}  # the answer tells nobody: HQ's desk shows it
+    letters.return_letter(letter=letter, by=city["hq"], reason="不具体")
+    assert told("letter_back") == {"station_lead": [f"【风险提示退回】{letter.number}的反馈请补充完善"]}
+    back = Message.objects.get(event__kind="letter_back", channel=Channel.INBOX)
+    assert back.recipient == city["station_lead"] and "理由：不具体" in back.body
+    letters.answer_letter(letter=letter, by=city["station_lead"], text="已逐项落实")
+    letters.close_letter(letter=letter, by=city["inspector"])
+    assert told("letter_done") == {"station_lead": [f"【风险提示办结】{letter.number}已办结"]}
 
 
 # --- Texts, the inbox page -----------------------------------------------------------------------------------------

@@ -256,6 +256,17 @@ PAGE_PARAMS: dict[str, Page] = {
     "web:documents-step": Page(post=("step", "note")),
     "web:documents-pdf": Page(),
     "web:documents-docx": Page(),
+    "web:inspections-letters": Page(("status", "unit", "overdue", "page")),
+    "web:inspections-letter-new": Page(
+        ("unit", "inspection", "finding"), post=("unit", "title", "risk", "requirements", "reply_by", "campaign")
+    ),
+    "web:inspections-letter": Page(),
+    "web:inspections-letter-print": Page(),
+    "web:inspections-letter-pdf": Page(),
+    "web:inspections-letter-acknowledge": Page(post=()),
+    "web:inspections-letter-answer": Page(post=("text",)),
+    "web:inspections-letter-close": Page(post=("note",)),
+    "web:inspections-letter-return": Page(post=("reason", "reply_by")),
     "web:inspections": Page(("status", "page")),
     "web:inspections-inspection-new": Page(
         ("hotspot", "kind"), post=("kind", "planned_on", "units", "hotspot", "campaign")
@@ -389,6 +400,9 @@ def objects(w: World) -> dict[str, int]:
         "new": s.notice[SITE].pk,  # documents/new/notice/<pk>/
         "pdf": w.documents["doc_issued"][SITE].pk,
         "docx": w.documents["doc_issued"][SITE].pk,
+        "letter": s.letter_answered[SITE].pk,
+        "risk-letters": s.letter_answered[SITE].pk,
+        "risk-letter-files": s.letter_file[SITE].pk,
         "inspection": s.tour["tour"].pk,
         "inspections": s.tour["tour"].pk,
         "hotspot": s.hotspot[SITE].pk,
@@ -438,6 +452,10 @@ def real_values(w: World) -> dict[str, list[str]]:
         "description": ["占道"],
         "text": ["整改完毕"],
         "requirements": ["立即整改"],
+        "title": ["夜市风险"],
+        "risk": ["通道堵塞"],
+        "reply_by": ["2026-08-01"],
+        "reason": ["不具体"],
         "criteria": ["无占道经营"],
         "responsible_name": ["赵关"],
         "lead_units": ["330302", "330302 33031001"],

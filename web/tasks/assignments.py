@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from accounts import scope
 from accounts.models import Role, Unit
 from accounts.scope import Action
+from inspections.queries import letters_to_answer, letters_to_review
 from notifications import colours
 from tasks import targets
 from tasks.models import (
@@ -156,6 +157,8 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     # the shares the units under mine submitted, mine to accept as the unit that passed them down
     to_accept = split_reviewable(_listed().filter(status=S.SUBMITTED, is_active=True), user)
     context["to_accept"] = list(to_accept.order_by("submitted_on", "unit__path")[: PAGE_SIZE + 1])
+    # risk letters to acknowledge or answer (风险提示函), the earliest reply-by first
+    context["letters"] = list(letters_to_answer(user)[: PAGE_SIZE + 1]) if scope.scope_for(user, Action.REPORT) else []
     for a in context["to_accept"]:
         a.percent = labels.percent(a.progress, a.target)
     return render(request, "tasks/my_tasks.html", context)
@@ -497,6 +500,8 @@ def _review_page(request: HttpRequest, *, status: int = 200, bulk_form=None, ref
         "refused_rows": refused_rows,
         "checked": checked,
         "query": request.GET.urlencode(),
+        "letters": list(letters_to_review(user)[: PAGE_SIZE + 1]),  # answered risk letters to close or return
+        "today": timezone.localdate(),
     }
     return render(request, "tasks/review.html", context, status=status)
 

@@ -2,7 +2,7 @@
 
 The demo campaign (its code), last year's (``<code>-<year>``) and everything hanging on them go:
 supervision, statistics, reminders and their messages, the files of evidence and photos, the demo
-office's notice numbering, and the audit events of the deleted rows (their ids could be reused).
+office's notice and risk letter numbering, and the audit events of the deleted rows (their ids could be reused).
 Units and users stay: ``load_demo`` updates them in place.
 """
 
@@ -13,7 +13,18 @@ from django.db.models import Q
 
 from audit.models import AuditEvent
 from documents.models import Document, DocumentSequence
-from inspections.models import Answer, Finding, Hotspot, Inspection, Notice, NoticeSequence, Photo, Verdict
+from inspections.models import (
+    Answer,
+    Finding,
+    Hotspot,
+    Inspection,
+    LetterFile,
+    Notice,
+    NoticeSequence,
+    Photo,
+    RiskLetter,
+    Verdict,
+)
 from notifications.models import Digest
 from tasks.models import Assignment, Campaign, Comment, Evidence, Item, LineOfAction
 
@@ -34,10 +45,12 @@ def reset_demo(code: str, *, usernames: list[str]) -> int:
         Finding: list(Finding.objects.filter(campaign__in=campaigns).values_list("pk", flat=True)),
         Notice: list(Notice.objects.filter(campaign__in=campaigns).values_list("pk", flat=True)),
         Hotspot: list(Hotspot.objects.filter(campaign__in=campaigns).values_list("pk", flat=True)),
+        RiskLetter: list(RiskLetter.objects.filter(campaign__in=campaigns).values_list("pk", flat=True)),
     }
     for files in (
         Evidence.objects.filter(assignment__campaign__in=campaigns),
         Photo.objects.filter(finding__campaign__in=campaigns),
+        LetterFile.objects.filter(letter__campaign__in=campaigns),
     ):
         for f in files.only("file"):
             f.file.delete(save=False)
@@ -48,6 +61,7 @@ def reset_demo(code: str, *, usernames: list[str]) -> int:
         d.docx.delete(save=False)
     documents.delete()  # their steps with them
     DocumentSequence.objects.filter(unit__in={c.owner_id for c in campaigns}).delete()
+    RiskLetter.objects.filter(campaign__in=campaigns).delete()  # its attachments with it
     Answer.objects.filter(finding__campaign__in=campaigns).delete()
     Finding.objects.filter(campaign__in=campaigns).delete()
     Notice.objects.filter(campaign__in=campaigns).delete()
