@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "audit.axes_app.SignInLocksConfig",  # django-axes, named in Chinese in the admin
     "audit",
     "tasks",
+    "directives",
     "inspections",
     "notifications",
     "stats",

@@ -78,7 +78,7 @@ class CampaignAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         # owner: ``Campaign.scope_seen_from_below``
         qs = super().get_queryset(request).select_related("owner")
         return qs.annotate(
-            n_items=Count("items", filter=Q(items__is_active=True), distinct=True),
+            n_items=Count("items", filter=Q(items__is_active=True, items__kind="plan"), distinct=True),
         )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

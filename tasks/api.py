@@ -295,7 +295,7 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
     search_fields = ["code", "title", "lead_text"]
 
     def get_queryset(self):
-        qs = Item.objects.filter(campaign__in=campaigns_for(self.request.user)).select_related("action")
+        qs = Item.objects.in_plan().filter(campaign__in=campaigns_for(self.request.user)).select_related("action")
         return qs.order_by("campaign", "seq")
 
     @extend_schema(

@@ -140,7 +140,7 @@ def checklist(campaign: Campaign, *, user=None, progress: bool = False, today: d
     today = today or timezone.localdate()
     counts, overdue = checklist_progress(campaign, user, today) if progress else ({}, {})
     sections = {a.pk: Section(a, []) for a in campaign.actions.order_by("seq", "code")}
-    for it in campaign.items.filter(is_active=True).order_by("seq", "code"):
+    for it in campaign.items.in_plan().filter(is_active=True).order_by("seq", "code"):
         cells = (completion(counts.get(it.pk)), "、".join(overdue.get(it.pk, ()))) if progress else None
         sections[it.action_id].rows.append(Row(it, cells))
     return Checklist(campaign, list(sections.values()), today if progress else None)
