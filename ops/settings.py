@@ -264,6 +264,11 @@ SPECTACULAR_SETTINGS = {
         "HotspotStatusEnum": "inspections.models.Hotspot.Status",
         "UnitKindEnum": "accounts.models.UnitKind",
         "IndicatorKindEnum": "stats.models.Kind",
+        "DirectiveStatusEnum": "directives.models.Status",
+        "DirectiveSourceEnum": "directives.models.Source",
+        "DirectiveLevelEnum": "directives.models.Level",
+        "CaseOutcomeEnum": "directives.models.Outcome",
+        "DirectiveRatingEnum": "directives.models.Rating",
     },
 }
 
