@@ -153,8 +153,14 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     directives = [a for a in rows if a.item.kind == ItemKind.DIRECTIVE]
     plan = [a for a in rows if a.item.kind != ItemKind.DIRECTIVE]
     groups = [(key, title, [a for a in plan if a.group == key]) for key, title in labels.TASK_GROUPS]
-    groups.insert(0, ("directives", _("Directives"), directives))
-    context = {"form": form, "groups": groups, "count": len(rows), "truncated": truncated, "limit": MY_TASKS_LIMIT}
+    context = {
+        "form": form,
+        "groups": groups,
+        "sections": [("directives", _("Directives"), directives), *groups],
+        "count": len(rows),
+        "truncated": truncated,
+        "limit": MY_TASKS_LIMIT,
+    }
     if request.headers.get("HX-Request"):
         return render(request, "tasks/_task_list.html", context)
     # the shares the units under mine submitted, mine to accept as the unit that passed them down
