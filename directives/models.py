@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import ScopedQuerySet
 from tasks.models import Item
@@ -34,7 +35,7 @@ class Level(models.TextChoices):
 class Status(models.TextChoices):
     REGISTERED = "registered", _("Registered")  # 立项
     HANDED_DOWN = "handed_down", _("Handed down")  # 交办
-    CLOSED = "closed", _("Closed")  # 销号
+    CLOSED = "closed", pgettext_lazy("directive", "Closed")  # 销号
 
 
 class Outcome(models.TextChoices):
@@ -77,7 +78,7 @@ class Directive(models.Model):
     decision, a referral, a report, a risk alert or a listed major case (挂牌督办, with a leader in charge
     and a solve-by date). Its units' work is the assignments of its ``item``."""
 
-    item = models.OneToOneField(Item, on_delete=models.PROTECT, related_name="directive", verbose_name=_("item"))
+    item = models.OneToOneField(Item, on_delete=models.CASCADE, related_name="directive", verbose_name=_("item"))
     source = models.CharField(_("source"), max_length=12, choices=Source.choices)
     text = models.TextField(_("what is to be done"), blank=True)
     instruction = models.TextField(_("the instruction's words"), blank=True)

@@ -373,6 +373,38 @@ def follow_transition(assignment: Assignment, name: str, by: User) -> None:
     directive.save(update_fields=["status", "closed_at"])
     changes = {"status": [before, directive.status], "assignment": assignment.pk}
     audit.record([audit.event(directive, verb, actor=by, changes=changes, unit=owner)])
+    count_outcome(directive, assignment, by=by, delta=1 if name == "accept" else -1)
+
+
+# a case's outcome counted in the results statistics: the campaign's indicator of this code, when HQ keeps one
+OUTCOME_INDICATORS = {
+    Outcome.SOLVED: "case_solved",
+    Outcome.ARRESTED: "case_arrested",
+    Outcome.PROSECUTED: "case_prosecuted",
+}
+
+
+def count_outcome(directive: Directive, assignment: Assignment, *, by: User, delta: int) -> bool:
+    """A listed case closed with its outcome adds 1 to the lead unit's figure of the campaign's indicator
+    for that outcome (``OUTCOME_INDICATORS``) on the outcome's day, through ``stats.services.write_figures``
+    (locked, audited, HQ's 代填); reopened, it takes the 1 back. No such indicator (HQ has not named one),
+    a computed rate, or a day outside the campaign: nothing is counted. True when a figure was written."""
+    from stats.models import Figure, Indicator, Kind  # stats imports the tasks models
+    from stats.services import Entry, write_figures
+
+    if not directive.is_case or not directive.outcome or directive.outcome_on is None:
+        return False
+    campaign = assignment.campaign
+    indicator = Indicator.objects.filter(
+        campaign=campaign, code=OUTCOME_INDICATORS[directive.outcome], is_active=True
+    ).first()
+    day = directive.outcome_on
+    if indicator is None or indicator.kind == Kind.RATE or not campaign.start <= day <= campaign.end:
+        return False
+    held = Figure.objects.select_for_update().filter(unit=assignment.unit, indicator=indicator, day=day).first()
+    value = max((held.value if held else Decimal(0)) + delta, Decimal(0))
+    entry = Entry(indicator, day, value)
+    return write_figures(campaign=campaign, entries=[(assignment.unit, entry)], by=by, source="directive") > 0
 
 
 def rate_directive(*, directive: Directive, by: User, rating: str, note: str = "") -> Directive:

@@ -229,7 +229,9 @@ def checklist_download(response, obj, key):
     assert response["Content-Type"] == XLSX and response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"].startswith("attachment;")
     rows = load_workbook(BytesIO(response.content)).active.iter_rows(min_row=3, values_only=True)
-    assert {row[0] for row in rows if row[1]} == set(obj.items.filter(is_active=True).values_list("code", flat=True))
+    assert {row[0] for row in rows if row[1]} == set(
+        obj.items.in_plan().filter(is_active=True).values_list("code", flat=True)
+    )
 
 
 def png_download(response, obj, key):

@@ -28,7 +28,14 @@ from utilities.office import workbook_bytes
 from utilities.uploads import download
 
 from . import labels
-from .forms import DirectiveFilterForm, DirectiveForm, DirectiveRateForm, DirectiveReviewForm, Form
+from .forms import (
+    DirectiveCompleteForm,
+    DirectiveFilterForm,
+    DirectiveForm,
+    DirectiveRateForm,
+    DirectiveReviewForm,
+    Form,
+)
 from .pages import PAGE_SIZE, submit
 
 LEDGER_LIMIT = 5000
@@ -105,12 +112,19 @@ def _page(request: HttpRequest, d: Directive, status: int = 200, **forms) -> Htt
         a.late = is_overdue(a, today)
     manage = services.may_manage(user, d)
     submitted = [a for a in work if a.role == "lead" and a.status == "submitted"]
+    # the lead units' work the user reports for, open: its completion report (办结报告) is sent from here
+    reach = scope.scope_for(user, Action.REPORT)
+    to_complete = [
+        a for a in work if a.role == "lead" and a.status in ("pending", "in_progress") and reach.contains(a.unit)
+    ]
     context = {
         "d": d,
         "item": d.item,
         "work": work,
         "manage": manage,
         "submitted": submitted,
+        "to_complete": to_complete,
+        "complete_form": forms.get("complete_form") or DirectiveCompleteForm(),
         "events": [labels.event(e) for e in queries.timeline(d, work)],
         "review_form": forms.get("review_form")
         or DirectiveReviewForm(initial={"unit": submitted[0].unit.code if submitted else ""}),
@@ -164,6 +178,26 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         return words, reverse("web:directives-directive", args=[d.pk])
 
     return submit(request, form, call, page=lambda status, **f: _page(request, d, status, **f), key="review_form")
+
+
+@login_required
+@require_POST
+def complete(request: HttpRequest, pk: int) -> HttpResponse:
+    """办结报告: the lead unit submits its work for HQ's review, the report as the submit's note."""
+    d = _one(request, pk)
+    form = DirectiveCompleteForm(request.POST)
+
+    def call(data):
+        unit = None
+        if data["unit"]:
+            found, unknown = scope.units_by_code(request.user, Action.REPORT, [data["unit"]])
+            if unknown:
+                raise Refused(_("Unknown unit codes, or out of your scope: %s") % data["unit"])
+            unit = found[data["unit"]]
+        services.complete_directive(directive=d, by=request.user, report=data["report"], unit=unit)
+        return _("Completion report sent for review."), reverse("web:directives-directive", args=[d.pk])
+
+    return submit(request, form, call, page=lambda status, **f: _page(request, d, status, **f), key="complete_form")
 
 
 @login_required
@@ -250,7 +284,9 @@ def ledger(request: HttpRequest) -> HttpResponse:
 
     if not scope.scope_for(request.user, Action.VIEW):
         raise PermissionDenied
-    _form, qs = _filtered(request)
+    form, qs = _filtered(request)
+    if "campaign" in form.errors:  # a campaign the user does not see (or none such): as any page naming it
+        raise Http404
     rows = _rows(qs[:LEDGER_LIMIT])
     book = Workbook()
     sheet = book.active

@@ -812,6 +812,13 @@ class DirectiveReviewForm(Form):
         self.fields["outcome"].choices = Outcome.choices
 
 
+class DirectiveCompleteForm(Form):
+    """办结报告 of a lead unit (``unit``: the code, when the user reports for several named units)."""
+
+    report = forms.CharField(label=_("Completion report"), widget=forms.Textarea(attrs={"rows": 4}))
+    unit = CodeField(widget=forms.HiddenInput())
+
+
 class DirectiveRateForm(Form):
     rating = forms.ChoiceField(label=_("Rating"))
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

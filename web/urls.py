@@ -42,6 +42,7 @@ urlpatterns = [
     path("directives/export/", directives.ledger, name="directives-ledger"),
     path("directives/<int:pk>/", directives.directive, name="directives-directive"),
     path("directives/<int:pk>/hand-down/", directives.hand_down, name="directives-hand-down"),
+    path("directives/<int:pk>/complete/", directives.complete, name="directives-complete"),
     path("directives/<int:pk>/review/", directives.review, name="directives-review"),
     path("directives/<int:pk>/rate/", directives.rate, name="directives-rate"),
     path("findings/", findings.findings, name="inspections-findings"),

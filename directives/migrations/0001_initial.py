@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed at')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
                 ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('item', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='directive', to='tasks.item', verbose_name='item')),
+                ('item', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='directive', to='tasks.item', verbose_name='item')),
                 ('leader', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='directives_led', to=settings.AUTH_USER_MODEL, verbose_name='leader in charge')),
                 ('rated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='rated by')),
             ],

@@ -271,3 +271,31 @@ def test_who_sees_an_open_directive(city, directive, registered):
     assert seen(city["inspector"]).filter(pk=directive.pk).exists()  # over the owner
     assert not seen(city["west_lead"]).filter(pk=directive.pk).exists()
     assert not seen(city["nobody"]).exists()
+
+
+def test_a_closed_case_counts_its_outcome_in_the_statistics(city, published, case):
+    from stats.models import Figure, Indicator
+
+    arrested = Indicator.objects.create(campaign=published, code="case_arrested", name="抓获（挂牌案件）", measure="名")
+    complete_directive(directive=case, by=city["station_lead"], report="抓获2名")
+    review_directive(directive=case, by=city["hq"], accept=True, outcome="arrested")
+    figure = Figure.objects.get(indicator=arrested, unit__code="33031001", day=date(2026, 8, 3))
+    assert figure.value == 1 and figure.on_behalf
+    # reopened, the 1 goes back; closed again, it comes back
+    lead = work(case, "33031001")
+    transition_assignment(assignment=lead, name="reopen", by=city["hq"], note="复核")
+    figure.refresh_from_db()
+    assert figure.value == 0
+    transition_assignment(assignment=lead, name="submit", by=city["station_lead"], confirm_shortfall=True)
+    transition_assignment(assignment=lead, name="accept", by=city["hq"])
+    figure.refresh_from_db()
+    assert figure.value == 1
+
+
+def test_an_outcome_without_its_indicator_counts_nothing(city, published, case):
+    from stats.models import Figure, Indicator
+
+    Indicator.objects.create(campaign=published, code="case_solved", name="破案", measure="起", is_active=False)
+    complete_directive(directive=case, by=city["station_lead"], report="破案")
+    review_directive(directive=case, by=city["hq"], accept=True, outcome="solved", outcome_on=date(2027, 1, 5))
+    assert not Figure.objects.filter(indicator__code__startswith="case_").exists()

@@ -74,7 +74,12 @@ def test_review_return_then_accept_and_rate(city, case):
     hq, lead = login(city["hq"]), login(city["station_lead"])
     a = Assignment.objects.get(item=case.item, unit__code="33031001")
     assert "directive-link" in text(lead.get(f"/assignments/{a.pk}/"))
-    transition_assignment(assignment=a, name="submit", by=city["station_lead"], note="已破案", confirm_shortfall=True)
+    page = text(lead.get(f"/directives/{case.pk}/"))
+    assert 'id="complete-33031001"' in page and 'id="review"' not in page
+    assert lead.post(f"/directives/{case.pk}/complete/", {"report": " ", "unit": "33031001"}).status_code == 400
+    assert lead.post(f"/directives/{case.pk}/complete/", {"report": "x", "unit": "nope"}).status_code == 400
+    sent = lead.post(f"/directives/{case.pk}/complete/", {"report": "已破案", "unit": "33031001"})
+    assert sent.status_code == 302
     page = text(hq.get(f"/directives/{case.pk}/"))
     assert 'id="review"' in page
     refused = hq.post(f"/directives/{case.pk}/review/", {"decision": "return", "unit": "33031001"})

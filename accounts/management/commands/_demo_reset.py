@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
 from audit.models import AuditEvent
+from directives.models import Directive
 from inspections.models import Answer, Finding, Hotspot, Inspection, Notice, NoticeSequence, Photo, Verdict
 from notifications.models import Digest
 from tasks.models import Assignment, Campaign, Comment, Evidence, Item, LineOfAction
@@ -28,6 +29,7 @@ def reset_demo(code: str, *, usernames: list[str]) -> int:
         Campaign: [c.pk for c in campaigns],
         LineOfAction: list(LineOfAction.objects.filter(campaign__in=campaigns).values_list("pk", flat=True)),
         Item: list(Item.objects.filter(campaign__in=campaigns).values_list("pk", flat=True)),
+        Directive: list(Directive.objects.filter(item__campaign__in=campaigns).values_list("pk", flat=True)),
         Assignment: list(Assignment.objects.filter(campaign__in=campaigns).values_list("pk", flat=True)),
         Inspection: list(Inspection.objects.filter(campaign__in=campaigns).values_list("pk", flat=True)),
         Finding: list(Finding.objects.filter(campaign__in=campaigns).values_list("pk", flat=True)),
