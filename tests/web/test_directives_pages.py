@@ -12,12 +12,17 @@ from openpyxl import load_workbook
 from directives.models import Directive, Status
 from tasks.models import Assignment
 from tasks.services.workflow import transition_assignment
-from tests.directives.conftest import DAY, register  # noqa: F401 (DAY: the fixtures' day)
+from tests.directives.conftest import (  # noqa: F401 (fixtures: the directives' own, their day included)
+    _in_the_campaign,
+    case,
+    directive,
+    register,
+    registered,
+    secret,
+)
 from tests.web.pages import login, text
 
 pytestmark = pytest.mark.django_db
-
-pytest_plugins = ["tests.directives.conftest"]
 
 
 def test_hq_registers_and_hands_down_through_the_form(city, published):
@@ -48,7 +53,7 @@ def test_hq_registers_and_hands_down_through_the_form(city, published):
     assert login(city["station_lead"]).get("/directives/new/").status_code == 403
 
 
-def test_the_desk_filters_and_the_ledger(city, directive, secret, case):
+def test_the_desk_filters_and_the_ledger(city, directive, secret, case):  # noqa: F811
     hq = login(city["hq"])
     page = text(hq.get("/directives/"))
     assert all(f'data-directive="{d.pk}"' in page for d in (directive, secret, case))
@@ -70,7 +75,7 @@ def test_the_desk_filters_and_the_ledger(city, directive, secret, case):
     assert login(city["nobody"]).get("/directives/export/").status_code == 403
 
 
-def test_review_return_then_accept_and_rate(city, case):
+def test_review_return_then_accept_and_rate(city, case):  # noqa: F811
     hq, lead = login(city["hq"]), login(city["station_lead"])
     a = Assignment.objects.get(item=case.item, unit__code="33031001")
     assert "directive-link" in text(lead.get(f"/assignments/{a.pk}/"))
@@ -112,14 +117,14 @@ def test_hand_down_from_the_page(city, published):
     assert d.status == Status.HANDED_DOWN
 
 
-def test_the_units_section_on_my_tasks_and_the_leaders_page(city, directive, case):
+def test_the_units_section_on_my_tasks_and_the_leaders_page(city, directive, case):  # noqa: F811
     page = text(login(city["station_lead"]).get("/my/"))
     assert 'data-group="directives"' in page and directive.item.title in page
     leader = text(login(city["east_leader"]).get("/leader/"))
     assert 'id="led"' in leader and case.item.title in leader
 
 
-def test_a_secret_directive_is_404_outside(city, secret):
+def test_a_secret_directive_is_404_outside(city, secret):  # noqa: F811
     for name in ("east_lead", "east_leader", "west_lead", "inspector"):
         assert login(city[name]).get(f"/directives/{secret.pk}/").status_code == 404, name
     assert login(city["station_lead"]).get(f"/directives/{secret.pk}/").status_code == 200
