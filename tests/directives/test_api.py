@@ -55,6 +55,7 @@ def test_hq_registers_and_hands_down_a_major_case(city, published):
     assert api(city["hq"]).post(URL, {**body, "campaign": 2**40}, format="json").status_code == 404
 
 
+@pytest.mark.smoke  # SQLite too
 def test_the_life_through_the_api(city, directive):
     lead, hq = api(city["station_lead"]), api(city["hq"])
     base = f"{URL}{directive.pk}/"

@@ -4,7 +4,7 @@ never touching a directive's item; the reminders and the secret rule."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -102,6 +102,7 @@ def test_handing_down_needs_hq_and_a_published_campaign(city, published, registe
         hand_down(directive=registered, by=city["hq"])
 
 
+@pytest.mark.smoke  # SQLite too
 def test_the_life_through_to_the_rating(city, directive):
     lead, hq = city["station_lead"], city["hq"]
     acknowledge_directive(directive=directive, by=lead)
@@ -273,6 +274,7 @@ def test_who_sees_an_open_directive(city, directive, registered):
     assert not seen(city["nobody"]).exists()
 
 
+@pytest.mark.smoke  # SQLite too
 def test_a_closed_case_counts_its_outcome_in_the_statistics(city, published, case):
     from stats.models import Figure, Indicator
 
@@ -299,3 +301,39 @@ def test_an_outcome_without_its_indicator_counts_nothing(city, published, case):
     complete_directive(directive=case, by=city["station_lead"], report="破案")
     review_directive(directive=case, by=city["hq"], accept=True, outcome="solved", outcome_on=date(2027, 1, 5))
     assert not Figure.objects.filter(indicator__code__startswith="case_").exists()
+
+
+@pytest.mark.smoke  # SQLite too
+def test_a_secret_directive_s_reminders_climb_no_ladder_past_the_unit(city, secret):
+    """Overdue secret work reminds its unit, its leader in charge and HQ over the campaign's owner; never the
+    superior unit's leads nor HQ over the sub-bureau, who do not see it."""
+    from accounts.services import grant_role
+
+    grant_role(user=city["nobody"], role="hq", unit=city.units["330310"])  # HQ over 城东分局 only
+    Assignment.objects.exclude(item=secret.item).update(is_active=False)
+    for day in (1, 3, 7):
+        with time_machine.travel(datetime.combine(DUE + timedelta(days=day), time(9), tzinfo=TZ), tick=False):
+            sweep.run()
+    lead = work(secret, "33031001")
+    told = set(
+        Reminder.objects.filter(subject_type="assignment", subject_id=lead.pk).values_list(
+            "recipient__username", flat=True
+        )
+    )
+    assert {"station_lead", "east_leader", "hq"} <= told
+    assert not told & {"east_lead", "nobody"}
+    # (未签收 reminds a unit's superior of the campaign's unacknowledged work, naming no item)
+    assert not Reminder.objects.filter(audience="superior", subject_type="assignment").exists()
+
+
+def test_open_work_of_a_directive_climbs_the_ladder(city, directive):
+    """The same ladder for a directive that is not secret: the superior's leads are reminded too."""
+    Assignment.objects.exclude(item=directive.item).update(is_active=False)
+    for day in (1, 3):
+        with time_machine.travel(datetime.combine(DUE + timedelta(days=day), time(9), tzinfo=TZ), tick=False):
+            sweep.run()
+    lead = work(directive, "33031001")
+    told = Reminder.objects.filter(subject_type="assignment", subject_id=lead.pk).values_list(
+        "recipient__username", flat=True
+    )
+    assert "east_lead" in set(told)
