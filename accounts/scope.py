@@ -191,7 +191,25 @@ def restrict(qs: QuerySet, user, action: Action | str = Action.VIEW, *, via: str
     if via is None:
         via = path_to_unit(qs.model)
         from_below = Action(action) is Action.VIEW and getattr(qs.model, "scope_seen_from_below", False)
-    return qs.filter(_rows_in(qs.model, via, scope, with_ancestors=from_below))
+    qs = qs.filter(_rows_in(qs.model, via, scope, with_ancestors=from_below))
+    secret = _secret_rows(qs.model, user, action, scope)
+    return qs if secret is None else qs.filter(secret)
+
+
+def _secret_rows(model, user, action: Action | str, scope: Scope) -> Q | None:
+    """For a model that declares ``scope_secret`` (the path to the item a row belongs to): the rows of a
+    secret item (a secret directive's work, ``docs/directives.md``) only where ``user`` holds a grant for
+    ``action`` on the row's unit itself — not above it — or is HQ over the campaign's owner. One more
+    condition in the same query; None for other models and for a superuser."""
+    path = getattr(model, "scope_secret", None)
+    if path is None or scope.everything:
+        return None
+    rows = Q(**{f"{path}__secret": False})
+    if own := grant_paths(user, action):
+        rows |= Q(**{f"{path_to_unit(model)}__path__in": own})
+    if hq := scope_for(user, Action.MANAGE):
+        rows |= hq.q(f"{path}__campaign__owner")
+    return rows
 
 
 def units(user, action: Action | str = Action.VIEW) -> QuerySet[Unit]:

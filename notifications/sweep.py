@@ -49,8 +49,10 @@ RECIPIENTS = {
     Audience.LEAD: f"""
         JOIN accounts_rolegrant g ON g.unit_id = s.unit_id AND {_role_of(Action.REPORT)}
         JOIN accounts_user usr ON usr.id = g.user_id AND usr.is_active""",
+    # a secret directive's work (``s.secret``) climbs no ladder past the unit: its superior's leads and HQ
+    # between the unit and the campaign's owner do not see it (``docs/directives.md``)
     Audience.SUPERIOR: f"""
-        JOIN accounts_unit u ON u.id = s.unit_id
+        JOIN accounts_unit u ON u.id = s.unit_id AND NOT s.secret
         JOIN accounts_unit sup ON sup.path = SUBSTR(u.path, 1, LENGTH(u.path) - {STEP})
         JOIN accounts_rolegrant g ON g.unit_id = sup.id AND {_role_of(Action.REPORT)}
         JOIN accounts_user usr ON usr.id = g.user_id AND usr.is_active""",
@@ -60,6 +62,8 @@ RECIPIENTS = {
         JOIN accounts_unit u ON u.id = s.unit_id
         JOIN accounts_rolegrant g ON {_role_of(Action.MANAGE)}
         JOIN accounts_unit gu ON gu.id = g.unit_id AND u.path LIKE gu.path || '%%'
+            AND (NOT s.secret OR EXISTS (SELECT 1 FROM tasks_campaign oc JOIN accounts_unit ou ON ou.id = oc.owner_id
+                                         WHERE oc.id = s.campaign_id AND ou.path LIKE gu.path || '%%'))
         JOIN accounts_user usr ON usr.id = g.user_id AND usr.is_active""",
     Audience.INSPECTOR: """
         JOIN accounts_user usr ON usr.id = s.owner_id AND usr.is_active""",
@@ -152,7 +156,7 @@ class Source:
 
 ASSIGNMENT_ROWS = f"""
     SELECT s0.id, s0.unit_id, s0.campaign_id, s0.due_date, s0.status = 'returned' AS returned,
-        COALESCE(i.leader_id, act.leader_id) AS leader_id, CAST(NULL AS BIGINT) AS owner_id
+        COALESCE(i.leader_id, act.leader_id) AS leader_id, CAST(NULL AS BIGINT) AS owner_id, i.secret AS secret
     FROM tasks_assignment s0
     JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
     JOIN tasks_item i ON i.id = s0.item_id
@@ -176,7 +180,7 @@ def _checkin_rows() -> str:
     (``tasks.services.checkins``)."""
     return f"""
     SELECT s0.id, s0.unit_id, s0.campaign_id, %(day)s AS due_date, s0.status = 'returned' AS returned,
-        COALESCE(i.leader_id, act.leader_id) AS leader_id, CAST(NULL AS BIGINT) AS owner_id
+        COALESCE(i.leader_id, act.leader_id) AS leader_id, CAST(NULL AS BIGINT) AS owner_id, i.secret AS secret
     FROM tasks_assignment s0
     JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
     JOIN tasks_item i ON i.id = s0.item_id
@@ -193,7 +197,7 @@ def _checkin_rows() -> str:
 
 FINDING_ROWS = """
     SELECT s0.id, s0.unit_id, s0.campaign_id, s0.deadline AS due_date, s0.rounds > 1 AS returned,
-        COALESCE(i.leader_id, act.leader_id) AS leader_id, s0.reported_by_id AS owner_id
+        COALESCE(i.leader_id, act.leader_id) AS leader_id, s0.reported_by_id AS owner_id, FALSE AS secret
     FROM inspections_finding s0
     JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
     LEFT JOIN tasks_item i ON i.id = s0.item_id
@@ -208,7 +212,7 @@ def _hotspot_rows() -> str:
     visited = _days("%(day)s", _local_date("v.completed_at"))
     return f"""
     SELECT s0.id, s0.unit_id, s0.campaign_id, %(day)s AS due_date, FALSE AS returned,
-        s0.responsible_id AS leader_id, s0.listed_by_id AS owner_id
+        s0.responsible_id AS leader_id, s0.listed_by_id AS owner_id, FALSE AS secret
     FROM inspections_hotspot s0
     JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
     WHERE s0.status = 'listed' AND s0.listed_on <= %(day)s AND s0.deadline >= %(day)s {{campaigns}}
@@ -227,7 +231,7 @@ def _round_rows() -> str:
     (unit, indicator, day) index."""
     return f"""
     SELECT s0.id, u.id AS unit_id, s0.campaign_id, {_next_day('s0."end"')} AS due_date, FALSE AS returned,
-        CAST(NULL AS BIGINT) AS leader_id, CAST(NULL AS BIGINT) AS owner_id
+        CAST(NULL AS BIGINT) AS leader_id, CAST(NULL AS BIGINT) AS owner_id, FALSE AS secret
     FROM stats_round s0
     JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
     JOIN accounts_unit u ON u.is_active
@@ -254,7 +258,8 @@ def _unacked_rows() -> str:
         arrived = f"CAST({arrived} AS VARCHAR(10))"
     return f"""
     SELECT s0.campaign_id AS id, s0.unit_id, s0.campaign_id, MIN(s0.due_date) AS due_date, FALSE AS returned,
-        CAST(NULL AS BIGINT) AS leader_id, CAST(NULL AS BIGINT) AS owner_id, {arrived} AS arrived
+        CAST(NULL AS BIGINT) AS leader_id, CAST(NULL AS BIGINT) AS owner_id, {arrived} AS arrived,
+        FALSE AS secret
     FROM tasks_assignment s0
     JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
     WHERE s0.is_active AND s0.status IN {OPEN} AND s0.acknowledged_at IS NULL AND {{when}} {{campaigns}}
@@ -267,7 +272,7 @@ ASSIGNMENT_RECEIVED = """s0.created_at <= %(cutoff)s
 # a notice is received when issued; reminded while its findings are still to be answered or verified
 NOTICE_UNACKED_ROWS = """
     SELECT s0.id, s0.unit_id, s0.campaign_id, s0.deadline AS due_date, FALSE AS returned,
-        CAST(NULL AS BIGINT) AS leader_id, s0.issued_by_id AS owner_id
+        CAST(NULL AS BIGINT) AS leader_id, s0.issued_by_id AS owner_id, FALSE AS secret
     FROM inspections_notice s0
     JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
     WHERE s0.status <> 'closed' AND s0.acknowledged_at IS NULL AND {when} {campaigns}"""

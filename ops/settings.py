@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "audit.axes_app.SignInLocksConfig",  # django-axes, named in Chinese in the admin
     "audit",
     "tasks",
+    "directives",
     "inspections",
     "notifications",
     "stats",
@@ -269,6 +270,11 @@ SPECTACULAR_SETTINGS = {
         "IndicatorKindEnum": "stats.models.Kind",
         "DocumentKindEnum": "documents.models.DocumentKind",
         "DocumentStateEnum": "documents.models.DocumentState",
+        "DirectiveStatusEnum": "directives.models.Status",
+        "DirectiveSourceEnum": "directives.models.Source",
+        "DirectiveLevelEnum": "directives.models.Level",
+        "CaseOutcomeEnum": "directives.models.Outcome",
+        "DirectiveRatingEnum": "directives.models.Rating",
     },
 }
 

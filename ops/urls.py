@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import OwnTokensView, TokenView, UnitViewSet, UserViewSet
 from boards.api import BattleBoardView, ExportViewSet, RankingView
+from directives.api import DirectiveViewSet
 from documents.api import DocumentViewSet
 from inspections.api import (
     FindingViewSet,
@@ -56,6 +57,7 @@ router.register("items", ItemViewSet, basename="item")
 router.register("assignments", AssignmentViewSet, basename="assignment")
 router.register("evidence", EvidenceViewSet, basename="evidence")
 router.register("extension-requests", ExtensionRequestViewSet, basename="extension-request")
+router.register("directives", DirectiveViewSet, basename="directive")
 router.register("inspections", InspectionViewSet, basename="inspection")
 router.register("findings", FindingViewSet, basename="finding")
 router.register("finding-photos", PhotoViewSet, basename="finding-photo")

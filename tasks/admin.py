@@ -51,6 +51,9 @@ class ItemInline(ReadOnlyInline):
     fields = ["code", "action", "title", "target_text", "lead_text", "deadline_text", "is_active"]
     show_change_link = True
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).in_plan()  # the checklist: not the directives' items
+
 
 @admin.register(Campaign)
 class CampaignAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
@@ -78,7 +81,7 @@ class CampaignAdmin(AuditedAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         # owner: ``Campaign.scope_seen_from_below``
         qs = super().get_queryset(request).select_related("owner")
         return qs.annotate(
-            n_items=Count("items", filter=Q(items__is_active=True), distinct=True),
+            n_items=Count("items", filter=Q(items__is_active=True, items__kind="plan"), distinct=True),
         )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -188,7 +191,9 @@ class ItemAdmin(AuditedAdminMixin, ManagedWritesMixin, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user)  # seen from below, as its campaign
+        # seen from below, as its campaign; the checklist's items only: a directive's item (督办事项) is seen
+        # through its assignments' scope, on the directive's page (a secret one from its named units only)
+        return super().get_queryset(request).in_plan().visible_to(request.user)
 
     def save_model(self, request, obj, form, change):
         """A change goes through ``update_item``: a new deadline moves the item's assignments too."""

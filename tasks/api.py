@@ -374,7 +374,7 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
     search_fields = ["code", "title", "lead_text"]
 
     def get_queryset(self):
-        qs = Item.objects.filter(campaign__in=campaigns_for(self.request.user)).select_related("action")
+        qs = Item.objects.in_plan().filter(campaign__in=campaigns_for(self.request.user)).select_related("action")
         each = Prefetch("targets", queryset=Target.objects.select_related("indicator").order_by("seq"))
         return qs.prefetch_related(each).order_by("campaign", "seq")
 

@@ -33,7 +33,7 @@ from utilities import office
 from utilities.cn import cn_date, cn_percent
 from utilities.uploads import OOXML, download, safe_name
 
-from .models import Campaign, Item, LineOfAction
+from .models import DIRECTIVE_LINE, Campaign, Item, LineOfAction
 from .planfile.reader import FIELD_LABELS
 from .planfile.template import COLUMNS as TEMPLATE_COLUMNS
 from .queries import checklist_progress
@@ -139,8 +139,9 @@ def checklist(campaign: Campaign, *, user=None, progress: bool = False, today: d
     item's completion and overdue units over ``user``'s scope."""
     today = today or timezone.localdate()
     counts, overdue = checklist_progress(campaign, user, today) if progress else ({}, {})
-    sections = {a.pk: Section(a, []) for a in campaign.actions.order_by("seq", "code")}
-    for it in campaign.items.filter(is_active=True).order_by("seq", "code"):
+    lines = campaign.actions.exclude(code=DIRECTIVE_LINE)  # the directives' line is not the plan's
+    sections = {a.pk: Section(a, []) for a in lines.order_by("seq", "code")}
+    for it in campaign.items.in_plan().filter(is_active=True).order_by("seq", "code"):
         cells = (completion(counts.get(it.pk)), "、".join(overdue.get(it.pk, ()))) if progress else None
         sections[it.action_id].rows.append(Row(it, cells))
     return Checklist(campaign, list(sections.values()), today if progress else None)

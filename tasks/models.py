@@ -143,10 +143,28 @@ class DeadlineKind(models.TextChoices):
     ONGOING = "ongoing", _("Throughout the campaign")
 
 
+class ItemKind(models.TextChoices):
+    PLAN = "plan", _("Checklist item")
+    DIRECTIVE = "directive", _("Directive")  # 督办事项: ``directives.Directive.item``
+
+
+# the line of action a campaign's directives sit under, created on demand (``directives.services``)
+DIRECTIVE_LINE = "督"
+
+
+class ItemQuerySet(ScopedQuerySet):
+    def in_plan(self) -> "ItemQuerySet":
+        """The checklist's items: not the directives' (the plan import, the checklist and its exports,
+        the copy and the final figures read these only)."""
+        return self.filter(kind=ItemKind.PLAN)
+
+
 class Item(models.Model):
     """A numbered entry of the responsibility checklist (量化责任清单): a task with a measurable target.
 
-    The plan's own words are kept beside what was parsed from them (``*_text`` fields).
+    The plan's own words are kept beside what was parsed from them (``*_text`` fields). A directive
+    (督办事项, ``kind`` directive) is an item too, outside the plan, so that its work per unit is the
+    assignments' one mechanism (``docs/directives.md``).
     """
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="items", verbose_name=_("campaign"))
@@ -196,13 +214,20 @@ class Item(models.Model):
     is_active = models.BooleanField(
         _("in the plan"), default=True, help_text=_("Cleared when a re-imported plan no longer has the item.")
     )
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=ItemKind.choices, default=ItemKind.PLAN, db_default=ItemKind.PLAN
+    )
+    # a secret directive's work is seen only from the named units themselves and by HQ over the owner
+    # (``accounts.scope.restrict``, through the models' ``scope_secret``); kept here, on the row every
+    # assignment list joins already, rather than on the directive one join further
+    secret = models.BooleanField(_("secret"), default=False, db_default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     scope_via = "campaign__owner"
     scope_seen_from_below = True  # as its campaign
 
-    objects = ScopedQuerySet.as_manager()
+    objects = ItemQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("checklist item")
@@ -385,6 +410,7 @@ class Assignment(models.Model):
     )
 
     scope_via = "unit"
+    scope_secret = "item"  # the path to the item whose ``secret`` narrows who sees the row
 
     objects = ScopedQuerySet.as_manager()
 
@@ -520,6 +546,7 @@ class Evidence(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
 
     scope_via = "assignment__unit"
+    scope_secret = "assignment__item"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -568,6 +595,7 @@ class Comment(models.Model):
     )
 
     scope_via = "assignment__unit"
+    scope_secret = "assignment__item"
 
     objects = ScopedQuerySet.as_manager()
 
@@ -624,6 +652,7 @@ class ExtensionRequest(models.Model):
     decision_note = models.TextField(_("decision note"), blank=True)
 
     scope_via = "assignment__unit"
+    scope_secret = "assignment__item"
 
     objects = ScopedQuerySet.as_manager()
 

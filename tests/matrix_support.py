@@ -48,6 +48,8 @@ from django.utils import timezone
 
 from accounts.models import Role, Unit, User
 from audit.models import AuditEvent
+from directives.models import Directive, Source
+from directives.services import complete_directive, hand_down, register_directive
 from inspections import letters as risk_letters
 from inspections import services as supervision
 from inspections.models import (
@@ -462,12 +464,18 @@ class World:
     media_root: Path
     supervision: Supervision
     documents: dict[str, dict[str, Model]]  # by state (doc_draft …), then site: a 通知 issued by the site
+    # directives (督办事项): by site, one naming the site as its only lead unit, handed down, the completion
+    # report sent (its lead work submitted); and one secret one led by 城关派出所 (``SECRET_AT``), pending
+    directive: dict[str, Directive] = field(default_factory=dict)
+    secret: dict[str, Directive] = field(default_factory=dict)
 
     def user(self, persona: Persona) -> User | None:
         return None if persona.anonymous else self.people[persona.name]
 
     def object(self, kind: str, key: str) -> Model:
         """The object a case acts on: ``kind`` (work, review, evidence, …) and its key (site, code, name)."""
+        if kind in ("directive", "secret"):
+            return getattr(self, kind)[key]
         if kind in ("work", "review", "evidence", "extension", "comment", "coop", "coop_extension"):
             return getattr(self, kind)[key]
         if kind in SUPERVISION_KINDS:
@@ -560,6 +568,45 @@ def get(item: str, unit: str, campaign: str = "XJ") -> Assignment:
     )
 
 
+# --- directives (督办事项) ---------------------------------------------------------------------------
+
+DIRECTIVE_IN = {"330310": "XJ", "33031001": "XJ", "330320": "XS", "33032001": "XS"}  # the campaign by site
+OWNER_OF = {"XJ": "3303", "XS": "330320"}
+SECRET_AT = "33031001"
+
+
+def build_directives(people: dict[str, User], units: dict[str, Unit]) -> tuple[dict, dict]:
+    directive = {}
+    for site in SITES:
+        campaign = Campaign.objects.get(code=DIRECTIVE_IN[site])
+        made = register_directive(
+            campaign=campaign, by=people["hq"], title=mark(site, "directive"), source=Source.INSTRUCTION,
+            lead_units=[units[site]], due_date=campaign.end, instruction=mark(site, "instruction"),
+        )  # fmt: skip
+        directive[site] = hand_down(directive=made, by=people["hq"])
+        complete_directive(directive=directive[site], by=people[LEAD_OF[site]], report=mark(site, "completion"))
+    xj = Campaign.objects.get(code="XJ")
+    hidden = register_directive(
+        campaign=xj, by=people["hq"], title=mark(SECRET_AT, "secret"), source=Source.CASE,
+        lead_units=[units[SECRET_AT]], due_date=xj.end, secret=True,
+    )  # fmt: skip
+    return directive, {SECRET_AT: hand_down(directive=hidden, by=people["hq"])}
+
+
+def sees_secret(persona: Persona, code: str, campaign: str = "XJ") -> bool:
+    """A secret directive's work: a view role granted on the named unit itself, or HQ over the campaign's owner."""
+    return any(role in VIEW_ROLES and unit == code for role, unit in persona.grants) or persona.over(
+        {Role.HQ}, OWNER_OF[campaign]
+    )
+
+
+def sees_work(persona: Persona, a: Assignment) -> bool:
+    """An assignment: its unit in view, and a secret directive's only as ``sees_secret`` says."""
+    if not sees_unit(persona, a.unit.code):
+        return False
+    return not a.item.secret or sees_secret(persona, a.unit.code, a.campaign.code)
+
+
 def build_world(tmp: Path, media_root: Path) -> World:
     with override_settings(
         MEDIA_ROOT=str(media_root), PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -606,6 +653,7 @@ def build_world(tmp: Path, media_root: Path) -> World:
             )
             transition_assignment(assignment=coop[unit], name="submit", confirm_shortfall=True, by=lead)
         build_statistics(p, city.units, Campaign.objects.get(code="XJ"))
+        directive, secret = build_directives(p, city.units)
         return World(
             people=p,
             units=city.units,
@@ -620,6 +668,8 @@ def build_world(tmp: Path, media_root: Path) -> World:
             media_root=media_root,
             supervision=build_supervision(p, city.units, Campaign.objects.get(code="XJ")),
             documents=build_documents(p, city.units, Campaign.objects.get(code="XJ")),
+            directive=directive,
+            secret=secret,
         )
 
 

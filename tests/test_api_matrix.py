@@ -49,6 +49,8 @@ from accounts.models import Role, Unit, User
 from accounts.services import issue_token
 from audit.models import AuditEvent
 from boards.models import Export
+from directives.models import Directive
+from directives.queries import directives_for
 from documents.models import Document
 from inspections.models import (
     Answer,
@@ -71,12 +73,15 @@ from .matrix_support import (
     COOP,
     COOP_LEADS,
     DELISTED_AT,
+    DIRECTIVE_IN,
     LEAD_OF,
     NAME,
+    OWNER_OF,
     PARENT,
     PASS_DOWN_TO,
     PERSONAS,
     PNG,
+    SECRET_AT,
     SITES,
     TOUR,
     Persona,
@@ -94,7 +99,9 @@ from .matrix_support import (
     png_upload,
     relation,
     sees_campaign,
+    sees_secret,
     sees_unit,
+    sees_work,
     unit_code_of,
     units_of,
 )
@@ -143,6 +150,7 @@ class Listing:
     unit: Callable[[Any], str | tuple[str, ...] | None]  # the unit code(s) deciding a row's visibility (any)
     from_above: bool = False  # campaigns (and their actions, items) are seen from below the owner too
     filters: tuple[tuple[str, Callable[[World], str], Callable[[World, Any], bool]], ...] = ()
+    seen: Callable[[Persona, Any], bool] | None = None  # the rule instead of the unit's (a secret directive's work)
 
 
 @dataclass(frozen=True)
@@ -225,7 +233,9 @@ def checklist_download(response, obj, key):
     assert response["Content-Type"] == XLSX and response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"].startswith("attachment;")
     rows = load_workbook(BytesIO(response.content)).active.iter_rows(min_row=3, values_only=True)
-    assert {row[0] for row in rows if row[1]} == set(obj.items.filter(is_active=True).values_list("code", flat=True))
+    assert {row[0] for row in rows if row[1]} == set(
+        obj.items.in_plan().filter(is_active=True).values_list("code", flat=True)
+    )
 
 
 def png_download(response, obj, key):
@@ -287,6 +297,29 @@ def acknowledged(response, obj, key):
 
 def report_body(a: Assignment, pk: int):
     return {"value": "2", "text": "矩阵测试填报", "files": [png_upload()]}
+
+
+def directive_site(d: Directive) -> str:
+    return Assignment.objects.filter(item_id=d.item_id, role="lead").values_list("unit__code", flat=True).first()
+
+
+def directive_body(c: Campaign, pk: int):
+    """立项 and 交办 at once in the campaign, led by a station under its owner."""
+    lead = {"XJ": "33031001", "XS": "33032001"}.get(c.code, "33031001")
+    return {"campaign": pk, "title": "矩阵测试督办", "source": "meeting", "lead_units": [lead],
+            "due_date": str(c.end), "hand_down": True}  # fmt: skip
+
+
+def feedback_body(d: Directive, pk: int):
+    return {"text": "矩阵测试反馈", "files": [png_upload()]}
+
+
+def completion(d: Directive, pk: int):
+    return {"report": "矩阵测试办结报告"}
+
+
+def directive_extension(d: Directive, pk: int):
+    return {"requested_due": str(d.item.campaign.end + timedelta(days=7)), "reason": "矩阵测试延期"}
 
 
 def campaigns_scoped(user) -> QuerySet:
@@ -659,8 +692,8 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     ),
     (f"{V1}/actions/{{id}}/", "GET"): Object((Do("action", check=same_id),)),
     (f"{V1}/items/", "GET"): Listing(
-        rows=lambda: Item.objects.select_related("campaign__owner"),
-        scoped=lambda user: Item.objects.filter(campaign__in=campaigns_scoped(user)),
+        rows=lambda: Item.objects.in_plan().select_related("campaign__owner"),  # the checklist: no directive
+        scoped=lambda user: Item.objects.in_plan().filter(campaign__in=campaigns_scoped(user)),
         unit=lambda i: i.campaign.owner.code,
         from_above=True,
         filters=in_campaign_xs(),
@@ -672,12 +705,61 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     ),
     # assignments and everything hanging on one
     (f"{V1}/assignments/", "GET"): Listing(
-        rows=lambda: Assignment.objects.select_related("unit"),
+        rows=lambda: Assignment.objects.select_related("unit", "item", "campaign"),
         scoped=lambda user: scope.restrict(Assignment.objects.all(), user),
         unit=lambda a: a.unit.code,
+        seen=sees_work,
         filters=(("unit=330320", lambda w: "unit=330320", lambda w, a: is_under(a.unit.code, "330320")),),
     ),
     (f"{V1}/assignments/{{id}}/", "GET"): Object((Do("work", check=same_id),)),
+    # directives (督办事项): seen through their units' work (a secret one: from the named unit itself and by
+    # HQ over the owner only); the units act for themselves (report), HQ over the campaign's owner reviews
+    (f"{V1}/directives/", "GET"): Listing(
+        rows=lambda: Directive.objects.select_related("item"),
+        scoped=directives_for,
+        unit=lambda d: d.item.lead_text,
+        seen=lambda persona, d: (
+            sees_secret(persona, SECRET_AT) if d.item.secret else sees_unit(persona, directive_site(d))
+        ),
+        filters=(("source=case", lambda w: "source=case", lambda w, d: d.source == "case"),),
+    ),
+    (f"{V1}/directives/", "POST"): Object(
+        (Do("campaign", "manage", ok=201, body=directive_body, writes=True, check=status_is("handed_down")),)
+    ),
+    (f"{V1}/directives/{{id}}/", "GET"): Object(
+        (Do("directive", check=same_id), Do("secret", check=same_id, label="secret"))
+    ),
+    (f"{V1}/directives/{{id}}/hand-down/", "POST"): Object(
+        (Do("directive", "owner", refusal=lambda key: 400),)  # handed down already
+    ),
+    (f"{V1}/directives/{{id}}/acknowledge/", "POST"): Object(
+        (Do("directive", "report"), Do("secret", "report", writes=True, label="secret"))
+    ),
+    (f"{V1}/directives/{{id}}/feedback/", "POST"): Object(
+        (
+            Do("directive", "report", refusal=lambda key: 400),  # submitted: no more reports
+            Do("secret", "report", ok=201, body=feedback_body, fmt="multipart", writes=True, label="secret"),
+        )
+    ),
+    (f"{V1}/directives/{{id}}/complete/", "POST"): Object(
+        (
+            Do("directive", "report", body=completion, refusal=lambda key: 400),  # submitted already
+            Do("secret", "report", body=completion, writes=True, check=status_is("handed_down"), label="secret"),
+        )
+    ),
+    (f"{V1}/directives/{{id}}/review/", "POST"): Object(
+        (Do("directive", "owner", body=lambda d, pk: {"decision": "accept"}, writes=True, check=status_is("closed")),)
+    ),
+    (f"{V1}/directives/{{id}}/rate/", "POST"): Object(
+        (Do("directive", "owner", body=lambda d, pk: {"rating": "satisfied"}, refusal=lambda key: 400),)  # open
+    ),
+    (f"{V1}/directives/{{id}}/extensions/", "GET"): Object((Do("directive", check=json_list),)),
+    (f"{V1}/directives/{{id}}/extensions/", "POST"): Object(
+        (Do("directive", "report", ok=201, body=directive_extension, writes=True),)
+    ),
+    (f"{V1}/directives/{{id}}/timeline/", "GET"): Object(
+        (Do("directive", check=non_empty), Do("secret", check=non_empty, label="secret"))
+    ),
     (f"{V1}/assignments/{{id}}/transition/", "POST"): Object(
         (
             Do("work", "report", body=transition("submit"), label="submit", writes=True, check=status_is("submitted")),
@@ -1102,6 +1184,8 @@ TARGETS = {
     "doc_checking": SITES,
     "doc_signing": SITES,
     "doc_issued": SITES,
+    "directive": SITES,
+    "secret": (SECRET_AT,),
 }
 CAMPAIGN_KINDS = {"campaign", "action", "item", "indicator", "round"}
 
@@ -1157,6 +1241,8 @@ def short(path: str) -> str:
 
 
 def visible(persona: Persona, kind: str, key: str) -> bool:
+    if kind == "secret":
+        return sees_secret(persona, key)
     if kind == "plan":  # an upload is HQ's: seen with the manage right over the campaign's owner only
         return persona.over({Role.HQ}, unit_code_of(kind, key))
     if kind in CAMPAIGN_KINDS:
@@ -1215,6 +1301,8 @@ def expected_answer(do: Do, persona: Persona, obj: Model, key: str) -> tuple[set
         allowed = persona.over({Role.LEADER}, code)
     elif do.right == "manage":  # HQ over the unit (an item: over its campaign's owner)
         allowed = persona.over({Role.HQ}, code)
+    elif do.right == "owner":  # a directive's HQ: over its campaign's owner, whatever its units
+        allowed = persona.over({Role.HQ}, OWNER_OF[DIRECTIVE_IN[key]])
     else:
         assert do.right == "view", do.right
         allowed = True
@@ -1413,6 +1501,8 @@ def test_list_endpoint(world, path, rule, flt, persona):
         units = rule.unit(row)
         return any(seen(persona, code) for code in (units if isinstance(units, tuple) else (units,)))
 
+    if rule.seen is not None:
+        shown = partial(rule.seen, persona)
     oracle = {row.pk for row in rule.rows() if keep(row) and shown(row)}
     scoped = {row.pk for row in rule.scoped(world.user(persona)) if keep(row)}
     assert set(got) == scoped, (

@@ -13,13 +13,14 @@ from django.urls import reverse
 
 from accounts.models import Unit, User
 from boards import bulletin
+from directives.models import Directive
 from inspections.models import Finding, Inspection, Notice, RiskLetter
 from inspections.services import inspection_windows
 from notifications.inbox import unread
 from notifications.models import Message, Reminder
 from stats.models import Figure
 from tasks.demo import write_plan
-from tasks.models import Assignment, Campaign, Item, ProgressReport, Target
+from tasks.models import DIRECTIVE_LINE, Assignment, Campaign, Item, ProgressReport, Target
 from tasks.services.plans import import_plan
 from tests.matrix_support import kept_for_the_module
 
@@ -152,16 +153,19 @@ def test_the_demo_is_a_campaign_in_progress_on_the_day_it_is_loaded(settings, to
 
 def test_demo_loads_the_city_and_its_77_item_plan(demo):
     assert Unit.objects.count() == 80
-    assert Item.objects.filter(campaign=demo).count() == 77
+    assert Item.objects.in_plan().filter(campaign=demo).count() == 77
     # every target of every cell (34 cells hold two, 2.2 two more with 、); those naming an indicator linked
-    assert Target.objects.filter(item__campaign=demo).count() == 77 + 35
+    assert Target.objects.filter(item__campaign=demo, item__kind="plan").count() == 77 + 35
     linked = Target.objects.filter(item__campaign=demo, indicator__isnull=False)
     assert sorted(linked.values_list("item__code", "seq", "indicator__name")) == [
         ("1.10", 1, "整改隐患"),
         ("1.3", 2, "整改隐患"),
         ("4.7", 1, "抓获逃犯"),
     ]
-    assert demo.actions.count() == 6 and demo.status == "published"
+    assert demo.actions.exclude(code=DIRECTIVE_LINE).count() == 6 and demo.status == "published"
+    # and a few directives (督办事项) beside the plan: a major case, a leader's instruction, a secret one
+    assert Directive.objects.filter(item__campaign=demo).count() == 3
+    assert Directive.objects.filter(item__campaign=demo, is_case=True, item__secret=False).count() == 1
     stations = Unit.objects.filter(kind="station").count()
     assert Assignment.objects.filter(campaign=demo, unit__kind="station").values("unit").distinct().count() == stations
     # supervision: two listed hotspots, weekly inspections with findings, numbered notices, a night inspection coming

@@ -63,6 +63,7 @@ def out_of_scope(w: World, model: type[Model]) -> Model:
         Finding: s.finding[WEST],
         type(s.notice[WEST]): s.notice[WEST],
         type(s.hotspot[WEST]): s.hotspot[WEST],
+        User: w.people["west_lead"],  # a directive's leader in charge (``?leader=``)
     }[model]
 
 

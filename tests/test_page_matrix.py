@@ -70,6 +70,7 @@ from accounts.models import Role, RoleGrant, Unit, User
 from accounts.services import issue_token
 from audit.models import AuditEvent, SecurityEvent
 from boards.models import Export, Weights
+from directives.models import Directive
 from documents.models import Document
 from inspections.models import Answer, Finding, Hotspot, Inspection, LetterFile, Notice, Photo, RiskLetter
 from notifications.models import Message, MessageTemplate, Policy, Preference, Reminder
@@ -88,10 +89,13 @@ from tasks.services.plan_uploads import preview_plan
 
 from . import conftest as city_conftest
 from .matrix_support import (
+    DIRECTIVE_IN,
     LEAD_OF,
     NAME,
+    OWNER_OF,
     PASS_DOWN_TO,
     PNG,
+    SECRET_AT,
     SITES,
     TOUR,
     WEST_CAMPAIGN,
@@ -109,6 +113,7 @@ from .matrix_support import (
     may_verify,
     relation,
     sees_campaign,
+    sees_secret,
     sees_unit,
     unit_code_of,
 )
@@ -177,6 +182,8 @@ def codes_of(kind: str, key: str) -> tuple[str, ...]:
 
 
 def visible(persona: Persona, kind: str, key: str) -> bool:
+    if kind == "secret":  # a secret directive: from the named unit itself, and HQ over the campaign's owner
+        return sees_secret(persona, key)
     if kind in CAMPAIGN_KINDS:
         return sees_campaign(persona, codes_of(kind, key)[0])
     return any(sees_unit(persona, code) for code in codes_of(kind, key))
@@ -413,6 +420,7 @@ def unscoped_rows(hq: User) -> dict[str, Model]:
 
 LINKS = [
     (re.compile(r"^/assignments/(\d+)/"), "assignment"),
+    (re.compile(r"^/directives/(\d+)/"), "directive"),
     (re.compile(r"^/extensions/(\d+)/decide/"), "extension"),
     (re.compile(r"^/items/(\d+)/"), "item"),
     (re.compile(r"^/plans/(\d+)/"), "plan"),
@@ -442,8 +450,20 @@ def link_table() -> dict[str, dict[int, tuple]]:
     inspections: dict[int, tuple] = {}
     for pk, code in Inspection.units.through.objects.values_list("inspection_id", "unit__code"):
         inspections[pk] = (*inspections.get(pk, ()), code)
+
+    def work(qs):
+        """A secret directive's work is marked ("secret", unit): seen as ``sees_secret`` says."""
+        rows = qs.values_list("pk", "unit__code", "item__secret")
+        return {pk: (("secret", code) if hidden else (code,)) for pk, code, hidden in rows}
+
+    directives = {}
+    for pk, code, hidden in Directive.objects.filter(item__assignments__role="lead").values_list(
+        "pk", "item__assignments__unit__code", "item__secret"
+    ):
+        directives[pk] = ("secret", code) if hidden else (code,)
     return {
-        "assignment": by_unit(Assignment.objects),
+        "assignment": work(Assignment.objects),
+        "directive": directives,
         "extension": by_unit(ExtensionRequest.objects, "assignment__unit__code"),
         "item": by_unit(Item.objects, "campaign__owner__code"),
         "plan": by_unit(PlanUpload.objects, "owner__code"),
@@ -471,6 +491,8 @@ def may_follow(persona: Persona, kind: str, owners: tuple) -> bool:
         return sees_campaign(persona, owners[0])
     if kind in ("message", "plan", "campaign"):  # HQ's campaign page: the campaigns it runs
         return may_manage(persona, owners[0])
+    if owners[0] == "secret":  # a secret directive and its work
+        return sees_secret(persona, owners[1])
     return any(sees_unit(persona, code) for code in owners)
 
 
@@ -748,6 +770,21 @@ def weights_body(w, c: Campaign, key):
     }
 
 
+def directive_body(w, c: Campaign, key) -> dict:
+    """立项 and 交办 at once, led by a station under the campaign's owner."""
+    lead = {"XJ": "33031001", "XS": "33032001"}[key]
+    return {"campaign": c.pk, "title": "矩阵测试督办", "source": "meeting", "lead_units": lead,
+            "due_date": str(c.end), "hand_down": "on"}  # fmt: skip
+
+
+def completion_body(w, d: Directive, key) -> dict:
+    return {"report": "矩阵测试办结报告"}
+
+
+def cases() -> set[int]:
+    return set(Directive.objects.filter(source="case").values_list("pk", flat=True))
+
+
 def campaign_query(w, c: Campaign, key) -> str:
     return f"?campaign={c.pk}"
 
@@ -891,6 +928,46 @@ EXPECTED: dict[str, Any] = {
         )
     ),
     "web:tasks-items": Listing(queries=("", "campaign=XS")),
+    # directives (督办事项): seen through their units' work, a secret one from the named unit itself and by HQ
+    # over the owner only; HQ over the campaign's owner registers, hands down, reviews and rates
+    "web:directives": Listing(
+        gate="view",
+        queries=("", "source=case"),
+        rows=lambda p, q: {
+            f"/directives/{pk}/" for pk, owners in link_table()["directive"].items()
+            if may_follow(p, "directive", owners) and (not q or pk in cases())
+        },
+        not_rows=lambda p, q: {
+            f"/directives/{pk}/" for pk, owners in link_table()["directive"].items()
+            if not may_follow(p, "directive", owners)
+        },
+    ),
+    "web:directives-new": Obj(
+        (Do("campaign", "manage", "POST", gate="manage", hidden=400, refused=400, ok=302, path_pk=False,
+            body=directive_body, writes=True, to=prefix("/directives/")),)
+    ),  # GET: the form of a role (FORMS below)
+    "web:directives-ledger": Obj(
+        (Do("campaign", gate="view", path_pk=False, query=campaign_query,
+            check=attachment_of("application/vnd.openxmlformats")),)
+    ),
+    "web:directives-directive": Obj((Do("directive"), Do("secret", label="secret"))),
+    "web:directives-hand-down": Obj(
+        (Do("directive", "owner", "POST", refusal=lambda key: 400),)  # handed down already
+    ),
+    "web:directives-complete": Obj(
+        (
+            Do("directive", "report", "POST", body=completion_body, refusal=lambda key: 400),  # submitted already
+            Do("secret", "report", "POST", ok=302, body=completion_body, writes=True, to=at("web:directives-directive"),
+               label="secret"),
+        )
+    ),
+    "web:directives-review": Obj(
+        (Do("directive", "owner", "POST", ok=302, writes=True, to=at("web:directives-directive"),
+            body=lambda w, d, k: {"decision": "accept", "unit": k}),)
+    ),
+    "web:directives-rate": Obj(
+        (Do("directive", "owner", "POST", body=lambda w, d, k: {"rating": "satisfied"}, refusal=lambda key: 400),)
+    ),
     # the checklist of a campaign seen, as a download (a draft only for HQ managing it: tests/tasks/test_checklist.py)
     "web:tasks-items-export": Obj(
         (Do("campaign", path_pk=False, query=campaign_query, check=attachment_of("application/vnd.openxmlformats")),)
@@ -1221,6 +1298,7 @@ EXPECTED: dict[str, Any] = {
 # GET forms of a role (no object): 200 with it, 403 without; the POSTs are object rules above
 FORMS = {
     "web:tasks-plans": "manage",
+    "web:directives-new": "manage",
     "web:stats-catalogue": "manage",
     "web:inspections-finding-new": "log",
     "web:inspections-inspection-new": "inspect",
@@ -1245,6 +1323,8 @@ TARGETS = {
     "inspection": SITES,
     "tour": ("tour",),
     "past_tour": ("past",),
+    "directive": SITES,
+    "secret": (SECRET_AT,),
     "finding": SITES,
     "ordered": SITES,
     "submitted": SITES,
@@ -1547,6 +1627,8 @@ def allowed(do: Do, persona: Persona, obj: Model, key: str) -> bool:
         return persona.over({Role.LEADER}, codes[0])
     if do.right == "draft_notice":  # a notice's document: HQ or an inspector over the notice's issuing unit
         return persona.over({Role.HQ, Role.INSPECTOR}, obj.issuing_unit.code)
+    if do.right == "owner":  # a directive's HQ: over its campaign's owner, whatever its units
+        return persona.over({Role.HQ}, OWNER_OF[DIRECTIVE_IN[key]])
     assert do.right == "manage", do.right
     return may_manage(persona, codes[0])
 

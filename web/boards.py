@@ -32,6 +32,8 @@ from boards.models import ExportStatus, Weights
 from boards.queries import battle_board, cell_work, trail
 from boards.ranking import MEASURES, ranking, weights_for
 from boards.services import request_export, save_weights
+from directives.models import Status as DirectiveStatus
+from directives.queries import led_by
 from tasks.models import Assignment, AssignmentStatus
 from tasks.services.chase import chase_assignments, may_chase
 from utilities.errors import Refused
@@ -89,7 +91,10 @@ def leader(request: HttpRequest) -> HttpResponse:
     d = None
     if a is not None and a.campaign is not None and a.unit is not None:
         d = desk(request.user, a.campaign, a.unit, today=timezone.localdate())
-    return render(request, "boards/leader.html", {"form": form, "asked": a, "d": d}, status=400 if a is None else 200)
+    # his 包案: the directives naming him as the leader in charge, still open (one query)
+    led = list(led_by(request.user).exclude(status=DirectiveStatus.CLOSED).order_by("item__due_date", "id")[:50])
+    context = {"form": form, "asked": a, "d": d, "led": led}
+    return render(request, "boards/leader.html", context, status=400 if a is None else 200)
 
 
 # --- the work behind a cell, and its 催办 -----------------------------------------------------------

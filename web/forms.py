@@ -838,3 +838,93 @@ class LetterCloseForm(Form):
 class LetterReturnForm(Form):
     reason = forms.CharField(label=_("Why the answer is returned"), widget=forms.Textarea(attrs={"rows": 2}))
     reply_by = DateField(label=_("New reply-by date"), required=False, widget=DateInput())
+
+
+# --- Directives (督办事项) ---------------------------------------------------------------------------
+
+
+class DirectiveFilterForm(Form):
+    """HQ's desk: by campaign, source, level, a unit's subtree (code), status, overdue."""
+
+    campaign = forms.TypedChoiceField(label=_("Campaign"), required=False, coerce=int, empty_value=None)
+    source = forms.ChoiceField(label=_("Source"), required=False)
+    level = forms.ChoiceField(label=_("Level"), required=False)
+    unit = CodeField(label=_("Unit (code)"), widget=forms.TextInput(attrs={"list": "unit-options", "size": 12}))
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+
+    def __init__(self, *args, campaigns=(), **kwargs):
+        from directives.models import Level, Source, Status
+
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].choices = [("", _("All campaigns")), *((c.pk, c.name) for c in campaigns)]
+        self.fields["source"].choices = [("", _("All sources")), *Source.choices]
+        self.fields["level"].choices = [("", _("All levels")), *((v, label) for v, label in Level.choices if v)]
+        self.fields["status"].choices = [("", _("All statuses")), *Status.choices]
+
+
+class DirectiveForm(Form):
+    """立项: what, where from, who leads and helps (unit codes), by when; a case's fields; secret."""
+
+    campaign = forms.TypedChoiceField(label=_("Campaign"), coerce=int)
+    title = forms.CharField(label=_("Title"), max_length=500)
+    source = forms.ChoiceField(label=_("Source"))
+    text = forms.CharField(label=_("What is to be done"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    instruction = forms.CharField(
+        label=_("The instruction's words"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    instructed_by = forms.CharField(label=_("Instructed by"), required=False, max_length=100)
+    instructed_on = DateField(label=_("Instructed on"), required=False, widget=DateInput())
+    lead_units = UnitCodesField(label=_("Lead units (codes)"))
+    cooperating_units = UnitCodesField(label=_("Cooperating units (codes)"), required=False)
+    due_date = DateField(label=_("Deadline (solve by)"), widget=DateInput())
+    level = forms.ChoiceField(label=_("Level"), required=False)
+    leader_name = forms.CharField(label=_("Leader in charge"), required=False, max_length=100)
+    secret = forms.BooleanField(label=_("Secret: only the named units and HQ see it"), required=False)
+    is_case = forms.BooleanField(label=_("Listed major case"), required=False)
+    case_no = forms.CharField(label=_("Case number"), required=False, max_length=60)
+    case_type = forms.CharField(label=_("Case type"), required=False, max_length=60)
+    crime_date = DateField(label=_("Date of the crime"), required=False, widget=DateInput())
+    hand_down = forms.BooleanField(label=_("Hand down at once"), required=False, initial=True)
+
+    def __init__(self, *args, campaigns=(), **kwargs):
+        from directives.models import Level, Source
+
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].choices = [(c.pk, c.name) for c in campaigns]
+        self.fields["source"].choices = Source.choices
+        self.fields["level"].choices = Level.choices
+
+
+class DirectiveReviewForm(Form):
+    """审核 the completion report: accept (销号) or return with the reason; a case's outcome with the accept."""
+
+    decision = forms.ChoiceField(choices=[("accept", _("Accept and close")), ("return", _("Return"))])
+    reason = forms.CharField(label=_("Reason (to return)"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    unit = CodeField(label=_("Lead unit (code)"))
+    outcome = forms.ChoiceField(label=_("Case outcome"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from directives.models import Outcome
+
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].choices = Outcome.choices
+
+
+class DirectiveCompleteForm(Form):
+    """办结报告 of a lead unit (``unit``: the code, when the user reports for several named units)."""
+
+    report = forms.CharField(label=_("Completion report"), widget=forms.Textarea(attrs={"rows": 4}))
+    unit = CodeField(widget=forms.HiddenInput())
+
+
+class DirectiveRateForm(Form):
+    rating = forms.ChoiceField(label=_("Rating"))
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        from directives.models import Rating
+
+        super().__init__(*args, **kwargs)
+        self.fields["rating"].choices = [(v, label) for v, label in Rating.choices if v]

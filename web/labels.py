@@ -10,6 +10,7 @@ from django.utils.formats import localize
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from directives.models import Status as DirectiveStatus
 from inspections.models import FindingStatus, Hotspot, InspectionStatus, LetterStatus
 from tasks.models import AssignmentStatus
 from tasks.services.workflow import TRANSITIONS, TransitionError
@@ -86,6 +87,13 @@ _EVENTS = {
     "hotspot.listed": gettext_lazy("Listed"),
     "hotspot.delisted": gettext_lazy("De-listed after joint acceptance"),
     "hotspot.extended": gettext_lazy("Deadline extended after joint acceptance"),
+    "directive.registered": gettext_lazy("Directive registered"),
+    "directive.handed_down": gettext_lazy("Handed down to the units"),
+    "directive.closed": gettext_lazy("Directive closed"),
+    "directive.reopened": gettext_lazy("Directive reopened"),
+    "directive.rated": gettext_lazy("Rated"),
+    "directive.outcome": gettext_lazy("Case outcome recorded"),
+    "item.updated": gettext_lazy("Item changed"),
 }
 
 _FIELDS = {
@@ -103,7 +111,11 @@ _STATUS = {
     **dict(InspectionStatus.choices),
     **dict(Hotspot.Status.choices),
 }
-_STATUS_OF = {"finding": dict(FindingStatus.choices), "letter": dict(LetterStatus.choices)}
+_STATUS_OF = {
+    "finding": dict(FindingStatus.choices),
+    "letter": dict(LetterStatus.choices),
+    "directive": dict(DirectiveStatus.choices),
+}
 
 
 def _value(field: str, value, statuses: dict) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import accounts, boards, documents, notifications, pages, stats
+from . import accounts, boards, directives, documents, notifications, pages, stats
 from .inspections import findings, hotspots, inspections, letters, notices
 from .tasks import assignments, campaigns, items, plans
 
@@ -37,6 +37,14 @@ urlpatterns = [
     path("plans/<int:pk>/status/", plans.plan_status, name="tasks-plan-status"),
     path("plans/<int:pk>/file/", plans.plan_file, name="tasks-plan-file"),
     # inspections (supervision: findings, notices, inspections, hotspots)
+    path("directives/", directives.directives, name="directives"),
+    path("directives/new/", directives.directive_new, name="directives-new"),
+    path("directives/export/", directives.ledger, name="directives-ledger"),
+    path("directives/<int:pk>/", directives.directive, name="directives-directive"),
+    path("directives/<int:pk>/hand-down/", directives.hand_down, name="directives-hand-down"),
+    path("directives/<int:pk>/complete/", directives.complete, name="directives-complete"),
+    path("directives/<int:pk>/review/", directives.review, name="directives-review"),
+    path("directives/<int:pk>/rate/", directives.rate, name="directives-rate"),
     path("findings/", findings.findings, name="inspections-findings"),
     path("findings/new/", findings.finding_new, name="inspections-finding-new"),
     path("findings/counts/", findings.finding_counts, name="inspections-finding-counts"),

@@ -28,6 +28,7 @@ from accounts import scope
 from accounts.models import User
 from audit import services as audit
 from tasks.models import (
+    DIRECTIVE_LINE,
     Assignment,
     AssignmentStatus,
     Campaign,
@@ -152,11 +153,11 @@ def copy_campaign(*, source: Campaign, by: User, name: str, code: str, start: da
         created_by=by,
     )
     actions = {}
-    for a in source.actions.order_by("seq", "pk"):
+    for a in source.actions.exclude(code=DIRECTIVE_LINE).order_by("seq", "pk"):  # directives stay
         actions[a.pk] = LineOfAction.objects.create(
             campaign=campaign, code=a.code, seq=a.seq, name=a.name, leader_name=a.leader_name, leader=a.leader
         )
-    old_items = list(source.items.filter(is_active=True).order_by("seq", "pk"))
+    old_items = list(source.items.in_plan().filter(is_active=True).order_by("seq", "pk"))
     new_items = [
         Item(
             campaign=campaign,
@@ -260,9 +261,13 @@ def final_summary(campaign: Campaign, by: User) -> dict[str, Any]:
         work.filter(is_active=True).order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n")
     )
     active = Q(assignments__is_active=True)
-    items = Item.objects.filter(campaign=campaign, is_active=True).annotate(
-        n=Count("assignments", filter=active),
-        done=Count("assignments", filter=active & Q(assignments__status=AssignmentStatus.ACCEPTED)),
+    items = (
+        Item.objects.in_plan()
+        .filter(campaign=campaign, is_active=True)
+        .annotate(
+            n=Count("assignments", filter=active),
+            done=Count("assignments", filter=active & Q(assignments__status=AssignmentStatus.ACCEPTED)),
+        )
     )
     late = Assignment.objects.filter(overdue_q(), item=OuterRef("pk"))
     rows = list(items.annotate(late=Exists(late)).values_list("n", "done", "late"))

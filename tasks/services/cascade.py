@@ -100,6 +100,8 @@ def pass_down(
         refuse_closed(parent.campaign)
         if not parent.is_active:
             raise ReportError("该任务已从方案中撤销，不能再分解")
+        if parent.item.secret:  # seen from the named units only: a share's unit would not see it
+            raise ReportError("密级督办事项不能分解下发")
         if parent.status == AssignmentStatus.ACCEPTED:
             raise ReportError(gettext("Accepted work is not passed down any more; reopen it first"))
         units = [s.unit for s in shares]

@@ -27,6 +27,7 @@ from tasks.models import (
     Campaign,
     CampaignStatus,
     Item,
+    ItemKind,
     LineOfAction,
     ProgressReport,
     Responsibility,
@@ -164,7 +165,7 @@ def import_plan(
             progress("counting", 0, 1)
             result.campaign = campaign.code
             result.actions = campaign.actions.count()
-            result.items = campaign.items.filter(is_active=True).count()
+            result.items = campaign.items.in_plan().filter(is_active=True).count()
             kinds = campaign.assignments.filter(is_active=True).values_list("unit__kind").annotate(n=Count("id"))
             result.by_unit_kind = dict(sorted(kinds.order_by()))
             result.assignments = sum(result.by_unit_kind.values())
@@ -268,9 +269,10 @@ def _write(
             result.updated["actions"] += 1
             result.changes.append(f"修改行动 {a.code}：{', '.join(changes)}")
 
-    items = {i.code: i for i in campaign.items.select_related("action", "leader")}
+    # the plan's items only: a directive's item (督办事项) is never updated nor withdrawn by a plan
+    items = {i.code: i for i in campaign.items.in_plan().select_related("action", "leader")}
     named = defaultdict(set)
-    for r in Responsibility.objects.filter(item__campaign=campaign):
+    for r in Responsibility.objects.filter(item__campaign=campaign, item__kind=ItemKind.PLAN):
         named[r.item_id].add((r.role, r.scope, r.unit_id, r.unit_kind, r.text))
     old_due = {i.pk: i.assignment_due() for i in items.values()}
     wanted_named: dict[int, set] = {}

@@ -23,7 +23,7 @@ from audit import services as audit
 from audit.models import AuditEvent
 from notifications import events as tell
 from tasks import targets
-from tasks.models import Assignment, AssignmentRole, AssignmentStatus
+from tasks.models import Assignment, AssignmentRole, AssignmentStatus, ItemKind
 from utilities.errors import Forbidden, InRow, Missing, Refused, RowsRefused
 
 from . import receipts
@@ -232,6 +232,11 @@ def transition_assignment(
         if short:
             changes["shortfall"] = [str(short[0]), str(short[1])]  # submitted short of the target, confirmed
         audit.record([audit.event(locked, f"assignment.{name}", actor=by, changes=changes, unit=locked.unit)])
+        if locked.item.kind == ItemKind.DIRECTIVE:
+            # a directive closes with its lead's accepted work, in this transaction (docs/directives.md)
+            from directives.services import follow_transition  # directives calls this module
+
+            follow_transition(locked, name, by)
         tell.transitioned(locked, name, by=by, note=note)
     return locked
 

@@ -35,6 +35,7 @@ from tasks.models import (
     Evidence,
     ExtensionRequest,
     ExtensionStatus,
+    ItemKind,
     LineOfAction,
 )
 from tasks.queries import campaigns_for, is_overdue
@@ -150,8 +151,18 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     truncated = len(rows) > MY_TASKS_LIMIT
     rows = rows[:MY_TASKS_LIMIT]
     _annotate_due(rows, timezone.localdate())
-    groups = [(key, title, [a for a in rows if a.group == key]) for key, title in labels.TASK_GROUPS]
-    context = {"form": form, "groups": groups, "count": len(rows), "truncated": truncated, "limit": MY_TASKS_LIMIT}
+    # a directive's work (督办事项) is an assignment too: the same rows, shown in their own section
+    directives = [a for a in rows if a.item.kind == ItemKind.DIRECTIVE]
+    plan = [a for a in rows if a.item.kind != ItemKind.DIRECTIVE]
+    groups = [(key, title, [a for a in plan if a.group == key]) for key, title in labels.TASK_GROUPS]
+    context = {
+        "form": form,
+        "groups": groups,
+        "sections": [("directives", _("Directives"), directives), *groups],
+        "count": len(rows),
+        "truncated": truncated,
+        "limit": MY_TASKS_LIMIT,
+    }
     if request.headers.get("HX-Request"):
         return render(request, "tasks/_task_list.html", context)
     # the shares the units under mine submitted, mine to accept as the unit that passed them down

@@ -77,7 +77,7 @@ def _page(request: HttpRequest, campaign: Campaign, status: int = 200, **bound) 
     work = campaign.assignments.all()
     context = {
         "campaign": campaign,
-        "items": campaign.items.filter(is_active=True).count(),
+        "items": campaign.items.in_plan().filter(is_active=True).count(),
         "actions": campaign.actions.count(),
         "totals": progress_counts(work) if campaign.status != CampaignStatus.DRAFT else None,
         "summary": campaign.final_summary or None,

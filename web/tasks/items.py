@@ -61,7 +61,7 @@ def items(request: HttpRequest) -> HttpResponse:
         counts = progress_counts(scope.restrict(campaign.assignments.all(), request.user), by="item_id")
         totals = progress_counts(scope.restrict(campaign.assignments.all(), request.user))
         empty = dict.fromkeys(["total", "accepted", "submitted", "returned", "overdue"], 0)
-        for item in campaign.items.filter(is_active=True).select_related("action").order_by("seq"):
+        for item in campaign.items.in_plan().filter(is_active=True).select_related("action").order_by("seq"):
             item.counts = counts.get(item.pk, empty)
             item.percent = labels.percent(item.counts["accepted"], item.counts["total"])
             rows.append(item)
@@ -124,7 +124,8 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _get_item(request: HttpRequest, pk: int) -> Item:
     found = (
-        Item.objects.select_related("campaign__owner", "action")
+        Item.objects.in_plan()  # a directive's item is shown on the directive's page, in its scope
+        .select_related("campaign__owner", "action")
         .filter(pk=pk, campaign__in=campaigns_for(request.user))
         .first()
     )

@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
 from audit.models import AuditEvent
+from directives.models import Directive
 from documents.models import Document, DocumentSequence
 from inspections.models import (
     Answer,
@@ -40,6 +41,7 @@ def reset_demo(code: str, *, usernames: list[str]) -> int:
         Campaign: [c.pk for c in campaigns],
         LineOfAction: list(LineOfAction.objects.filter(campaign__in=campaigns).values_list("pk", flat=True)),
         Item: list(Item.objects.filter(campaign__in=campaigns).values_list("pk", flat=True)),
+        Directive: list(Directive.objects.filter(item__campaign__in=campaigns).values_list("pk", flat=True)),
         Assignment: list(Assignment.objects.filter(campaign__in=campaigns).values_list("pk", flat=True)),
         Inspection: list(Inspection.objects.filter(campaign__in=campaigns).values_list("pk", flat=True)),
         Finding: list(Finding.objects.filter(campaign__in=campaigns).values_list("pk", flat=True)),

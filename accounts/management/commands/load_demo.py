@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Unit, User
 from accounts.services import grant_role
 from accounts.unitfile import import_units
+from directives.demo import seed_directives
 from documents.demo import seed_documents
 from inspections.demo import on, seed_supervision
 from notifications.demo import seed_reminders
@@ -67,6 +68,7 @@ class Command(BaseCommand):
             seed_supervision(campaign, today=today)
             seed_statistics(campaign, today=today)
             seed_instructions(campaign, today=today)
+            seed_directives(campaign, today=today)
             seed_reminders(today=today)
             seed_documents(campaign, today=today)
         if quiet:
