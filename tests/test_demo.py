@@ -139,6 +139,11 @@ def test_the_demo_is_a_campaign_in_progress_on_the_day_it_is_loaded(settings, to
         week = bulletin.default_period(campaign, today)
         text = bulletin.bulletin_context(hq, campaign, campaign.owner, week, issued=today)["supervision"]
         assert week.end < today and "督导检查0次" not in text and "发现问题0处" not in text, text
+        # as of that week's end the plan was out (the ledger dated by the publication, not by the load)
+        overview = bulletin.bulletin_context(hq, campaign, campaign.owner, week, issued=today)["overview"]
+        planned = Assignment.objects.filter(campaign=campaign, is_active=True, parent=None, item__kind="plan").count()
+        assert f"共承担任务{planned}项" in overview or f"共承担任务{planned + 3}项" in overview, overview
+        assert "-" not in overview and "0个单位" not in overview, overview
         # the inboxes look like a week: HQ a digest a day, the station lead a few lines; no flood
         assert 0 < unread(hq).count() <= HQ_UNREAD_AT_MOST
         assert Reminder.objects.filter(recipient=hq).count() < 150

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Unit, User
 from accounts.services import grant_role
 from accounts.unitfile import import_units
+from boards.models import BoardDelta
 from directives.demo import seed_directives
 from documents.demo import seed_documents
 from inspections.demo import on, seed_supervision
@@ -64,6 +65,9 @@ class Command(BaseCommand):
             campaign = Campaign.objects.get(code=CAMPAIGN["code"])
             Campaign.objects.filter(pk=campaign.pk).update(published_at=published, created_at=published)
             campaign.assignments.update(created_at=published, updated_at=published)
+            # the board's ledger dated the plan's rows by the clock (today): they went out that Friday, so a
+            # bulletin as of any day since counts them (docs/boards.md, "As of a day")
+            BoardDelta.objects.filter(campaign=campaign).update(day=timezone.localdate(published))
             seed_progress(campaign, today=today)
             seed_supervision(campaign, today=today)
             seed_statistics(campaign, today=today)
