@@ -20,7 +20,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.http import HttpResponse
 from django.utils import timezone
@@ -39,7 +39,7 @@ from inspections.models import Finding, FindingStatus, Inspection, InspectionSta
 from stats import queries as stats
 from stats.ranking import firsts as first_words
 from stats.ranking import rankings
-from tasks.models import Assignment, AssignmentStatus, Campaign
+from tasks.models import Assignment, AssignmentRole, AssignmentStatus, Campaign
 from tasks.queries import planned_q, submitted_on_time_q
 from utilities.cn import cn_date, cn_percent, cn_range
 from utilities.uploads import download
@@ -339,6 +339,58 @@ def results_firsts(user, campaign: Campaign, unit: Unit, window: stats.Window, l
     return [text for r in rankings(user, campaign, unit, headline, window) if (text := first_words(r))]
 
 
+CASES_SHOWN = 10
+
+
+def cases_as_of(user, campaign: Campaign, unit: Unit, as_of: date) -> tuple[str, list[dict]]:
+    """挂牌督办案件 (issue 21, ``docs/directives.md``) as of the end of ``as_of``: the major cases of the campaign
+    registered by then whose lead work lies under ``unit``, as ``user`` sees them — how many, how many closed by
+    then (by outcome), how many still open and past their 限期 (the item's due date), and those named. ("", [])
+    when there are none. Two queries."""
+    from directives.models import Directive  # directives read the boards' app nowhere: no cycle, kept local
+
+    lead_under = Assignment.objects.filter(
+        item_id=OuterRef("item_id"), role=AssignmentRole.LEAD, unit__path__startswith=unit.path, is_active=True
+    )
+    cases = list(
+        Directive.objects.visible_to(user)
+        .filter(item__campaign=campaign, is_case=True, created_at__lt=end_of(as_of))
+        .filter(Exists(lead_under))
+        .select_related("item")
+        .order_by("item__due_date", "item__seq", "id")
+    )
+    if not cases:
+        return "", []
+    closed = [d for d in cases if d.closed_at is not None and d.closed_at < end_of(as_of)]
+    still = [d for d in cases if d not in closed]
+    late = [d for d in still if d.item.due_date is not None and d.item.due_date <= as_of]
+    outcomes = {}
+    for d in closed:
+        if d.outcome:
+            outcomes[d.get_outcome_display()] = outcomes.get(d.get_outcome_display(), 0) + 1
+    how = "、".join(f"{word}{n}起" for word, n in outcomes.items())
+    text = (
+        f"挂牌督办案件方面，截至{cn_date(as_of)}共挂牌督办案件{len(cases)}起，已办结{len(closed)}起"
+        + (f"（{how}）" if how else "")
+        + f"，尚未办结{len(still)}起"
+        + (f"，其中超过办案期限{len(late)}起。" if late else "。")
+    )
+    leads = (
+        dict(
+            Assignment.objects.filter(item_id__in=[d.item_id for d in late[:CASES_SHOWN]], role=AssignmentRole.LEAD)
+            .order_by("item_id", "unit__path")
+            .values_list("item_id", "unit__name")
+        )
+        if late
+        else {}
+    )
+    named = [
+        {"code": d.item.code, "title": d.item.title, "unit": leads.get(d.item_id, ""), "due": cn_date(d.item.due_date)}
+        for d in late[:CASES_SHOWN]
+    ]
+    return text, named
+
+
 def bulletin_context(
     user, campaign: Campaign, unit: Unit, period: Period, *, issued: date | None = None, zeros: bool = False
 ) -> dict:
@@ -452,6 +504,7 @@ def bulletin_context(
         {"unit": f.unit.name, "place": f.place, "description": f.description[:60], "deadline": cn_date(f.deadline)}
         for f in findings.filter(late_then).select_related("unit").order_by("deadline", "id")[:FINDINGS_SHOWN]
     ]
+    cases, late_cases = cases_as_of(user, campaign, unit, as_of)
     issuer = f"{campaign.owner.name}专项行动领导小组办公室"
     return {
         "masthead": "专项行动工作通报",
@@ -472,6 +525,8 @@ def bulletin_context(
         "overdue_more": max(counts["overdue"] - len(overdue), 0),
         "supervision": supervision,
         "late_findings": late_findings,
+        "cases": cases,
+        "late_cases": late_cases,
         "requirements": REQUIREMENTS,
         "charts": charts(user, campaign, unit, as_of, (counts["total"], counts["done"])),
         "filename": f"{campaign.name}工作通报（{f'第{period.number}期' if period.number else period.label}）.pdf",
@@ -569,6 +624,12 @@ def render_pdf(ctx: dict) -> bytes:
         p(f"{n}．{f['unit']} {f['place']}：{f['description']}（整改期限{f['deadline']}）", small)
         for n, f in enumerate(ctx["late_findings"], 1)
     ]
+    if ctx.get("cases"):
+        story.append(p(ctx["cases"]))
+        story += [
+            p(f"{n}．{c['code']} {c['title']}（{c['unit']}，限期{c['due']}）", small)
+            for n, c in enumerate(ctx["late_cases"], 1)
+        ]
     for chart in ctx["charts"]:
         story += [
             Spacer(0, 6),

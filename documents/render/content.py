@@ -72,6 +72,7 @@ def bulletin_part(user, campaign, unit, period: bulletin.Period) -> dict:
     blocks: list[dict] = [{"t": "heading", "level": 1, "text": "总体进展"}, {"t": "para", "text": ctx["overview"]}]
     if ctx["results"]:
         blocks += [{"t": "heading", "level": 1, "text": "战果统计"}, {"t": "para", "text": ctx["results"]}]
+        blocks += [{"t": "para", "text": line} for line in ctx.get("firsts", [])]
     blocks.append({"t": "heading", "level": 1, "text": f"综合排名（截至{ctx['as_of']}）"})
     if ctx["standings"]:
         blocks.append(
@@ -111,6 +112,12 @@ def bulletin_part(user, campaign, unit, period: bulletin.Period) -> dict:
         {"t": "para", "text": f"{n}．{f['unit']} {f['place']}：{f['description']}（整改期限{f['deadline']}）"}
         for n, f in enumerate(ctx["late_findings"], 1)
     ]
+    if ctx.get("cases"):  # 挂牌督办案件
+        blocks.append({"t": "para", "text": ctx["cases"]})
+        blocks += [
+            {"t": "para", "text": f"{n}．{c['code']} {c['title']}（{c['unit']}，限期{c['due']}）"}
+            for n, c in enumerate(ctx["late_cases"], 1)
+        ]
     blocks += [{"t": "chart", "chart": asdict(c)} for c in ctx["charts"]]
     return {
         "head": {
