@@ -39,7 +39,7 @@ class StepSerializer(serializers.Serializer):
 class DocumentSerializer(serializers.ModelSerializer):
     issuing_unit = serializers.CharField(source="issuing_unit.code", read_only=True)
     subject_unit = serializers.CharField(source="subject_unit.code", read_only=True)
-    signed_by = serializers.CharField(source="signed_by.username", read_only=True, default=None)
+    signed_by = serializers.CharField(source="signed_by.username", read_only=True, default=None, allow_null=True)
     actions = serializers.SerializerMethodField(help_text="What the caller may do now")
     steps = serializers.SerializerMethodField()
     files = serializers.SerializerMethodField(help_text="The issued PDF and DOCX")
@@ -133,6 +133,9 @@ class DocumentRequest(serializers.Serializer):
         return value
 
 
+STATE_REFUSED = refusal(400, "The document's state does not allow the step (e.g. submitting what is being signed)")
+
+
 class DraftUpdate(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1)
     title = serializers.CharField(required=False, max_length=200)
@@ -213,31 +216,31 @@ class DocumentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def _step(self, call, **extra) -> Response:
         return self._answer(call(document=self.get_object(), by=self.request.user, **extra))
 
-    @extend_schema(request=None, responses={200: DocumentSerializer})
+    @extend_schema(request=None, responses={200: DocumentSerializer, 400: STATE_REFUSED})
     @rest_action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def refresh(self, request, pk=None):
         """The generated part made again (a draft only)."""
         return self._step(svc.refresh_draft)
 
-    @extend_schema(request=None, responses={200: DocumentSerializer})
+    @extend_schema(request=None, responses={200: DocumentSerializer, 400: STATE_REFUSED})
     @rest_action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def submit(self, request, pk=None):
         """送核: the draft goes to the check."""
         return self._step(svc.submit_document)
 
-    @extend_schema(request=None, responses={200: DocumentSerializer})
+    @extend_schema(request=None, responses={200: DocumentSerializer, 400: STATE_REFUSED})
     @rest_action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def check(self, request, pk=None):
         """核稿: checked, to be signed."""
         return self._step(svc.check_document)
 
-    @extend_schema(request=None, responses={200: DocumentSerializer})
+    @extend_schema(request=None, responses={200: DocumentSerializer, 400: STATE_REFUSED})
     @rest_action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def sign(self, request, pk=None):
         """签发: signed and issued under its number; its content and files frozen."""
         return self._step(svc.sign_document)
 
-    @extend_schema(request=ReturnRequest, responses={200: DocumentSerializer})
+    @extend_schema(request=ReturnRequest, responses={200: DocumentSerializer, 400: STATE_REFUSED})
     @rest_action(detail=True, methods=["post"], url_path="return", pagination_class=None, filter_backends=[])
     def send_back(self, request, pk=None):
         """退回: back to the draft with a note."""

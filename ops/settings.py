@@ -258,6 +258,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
+        "ComparatorEnum": "tasks.models.Comparator",
+        "RiskLetterSourceEnum": "inspections.models.LetterSource",
         "CampaignStatusEnum": "tasks.models.CampaignStatus",
         "AssignmentStatusEnum": "tasks.models.AssignmentStatus",
         "InspectionStatusEnum": "inspections.models.InspectionStatus",

@@ -188,7 +188,7 @@ class PlaceSerializer(serializers.Serializer):
     text = serializers.CharField(help_text="The value as a report writes it: 1.1万人次, 95.0%")
 
 
-class RankingSerializer(serializers.Serializer):
+class IndicatorRankingSerializer(serializers.Serializer):
     campaign = serializers.IntegerField()
     unit = UnitRef()
     indicator = inline_serializer("RankedIndicator", indicator_fields())
@@ -209,7 +209,7 @@ class FiguresRankingView(APIView):
 
     @extend_schema(
         parameters=BOARD_PARAMETERS + WINDOW_PARAMETERS + RANKING_PARAMETERS,
-        responses={200: RankingSerializer, **NOT_SEEN},
+        responses={200: IndicatorRankingSerializer, **NOT_SEEN},
     )
     def get(self, request):
         a, refused = asked_or_refused(request, RankingForm)

@@ -32,9 +32,17 @@ def forward(apps, schema_editor):
 
 
 def backward(apps, schema_editor):
+    # ``apps`` is the state before this migration: the item has no such fields there, so they are built
+    # as forward builds them; SQLite drops the columns in place (a rebuild would break the triggers)
     Item = apps.get_model("tasks", "Item")
-    for name in ("secret", "kind"):
-        schema_editor.remove_field(Item, Item._meta.get_field(name))
+    for name, field in (("secret", SECRET), ("kind", KIND)):
+        if schema_editor.connection.vendor == "sqlite":
+            schema_editor.execute(f"ALTER TABLE tasks_item DROP COLUMN {name}")
+            continue
+        field = field.clone()
+        field.set_attributes_from_name(name)
+        field.model = Item
+        schema_editor.remove_field(Item, field)
 
 
 class Migration(migrations.Migration):
