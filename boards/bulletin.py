@@ -47,7 +47,7 @@ from utilities.uploads import download
 from .charts import Chart, Series, png
 from .models import BoardDelta
 from .queries import board_counts
-from .ranking import end_of, finding_sums, ranking, unit_sums
+from .ranking import branch_sums, end_of, finding_sums, ranking
 
 OVERDUE_SHOWN = 20
 S_SUBMITTED = AssignmentStatus.SUBMITTED
@@ -104,8 +104,11 @@ def default_period(campaign: Campaign, today: date | None = None) -> Period:
     return week
 
 
-def round_period(campaign: Campaign, round_) -> Period:
-    rounds = list(campaign.rounds.values_list("pk", flat=True))
+def round_period(campaign: Campaign, round_, rounds: list[int] | None = None) -> Period:
+    """The round as a period, numbered by its place among the campaign's ``rounds`` (their keys in order: read
+    here when not given)."""
+    if rounds is None:
+        rounds = list(campaign.rounds.values_list("pk", flat=True))
     return Period(
         round_.start,
         round_.end,
@@ -405,9 +408,8 @@ def bulletin_context(
         Assignment.objects.filter(planned_q(), campaign=campaign, is_active=True, unit__path__startswith=unit.path),
         user,
     )
-    sums = unit_sums(user, campaign, unit, as_of=as_of)
-    counts = {k: sum(s[k] for s in sums.values()) for k in ("total", "done", "overdue")}
-    counts["units"] = sum(1 for s in sums.values() if s["total"])
+    sums = branch_sums(user, campaign, unit, as_of=as_of)
+    counts = {k: sum(s[k] for s in sums.values()) for k in ("total", "done", "overdue", "units")}
     pct = counts["done"] * 100 / counts["total"] if counts["total"] else None
     overview = (
         f"截至{cn_date(as_of)}，{unit.name}{counts['units']}个单位共承担任务{counts['total']}项，"

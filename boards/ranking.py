@@ -97,15 +97,16 @@ def _branch(unit: Unit, field_name: str = "unit__path"):
     return Substr(field_name, 1, len(unit.path) + STEP)
 
 
-def unit_sums(user, campaign: Campaign, unit: Unit, *, as_of: date | None = None) -> dict[str, dict[str, int]]:
-    """Per unit under ``unit`` (by path, its own work only): total, done, due, in time and overdue, from the
-    rollup — as of the end of day ``as_of`` (the rollup minus the ledger's later changes), else as of now.
-    Two grouped queries at most, bounded by the rollup's rows, not by the assignments."""
+def branch_sums(user, campaign: Campaign, unit: Unit, *, as_of: date | None = None) -> dict[str, dict[str, int]]:
+    """Per branch under ``unit`` (a child's path; the unit's own path for its own work): total, done, due, in
+    time, overdue and ``units`` (how many have work), from the rollup — as of the end of day ``as_of`` (the
+    rollup minus the ledger's later changes), else as of now. One statement, bounded by the rollup's rows
+    and the changes since ``as_of``, not by the assignments (``rollup.branch_sums_as_of``)."""
     today = as_of + timedelta(days=1) if as_of else timezone.localdate()
-    return rollup.sums_as_of(
+    return rollup.branch_sums_as_of(
         board_counts(user, campaign, unit),
         board_changes(user, campaign, unit, after=as_of),
-        F("unit__path"),
+        len(unit.path) + STEP,
         {
             "total": rollup.count("total"),
             "done": rollup.count("accepted"),
@@ -155,15 +156,14 @@ def standings(
     sums: dict[str, dict[str, int]] | None = None,
     findings: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, Standing]:
-    """Raw counts per child of ``unit`` (by path), over each child's subtree: two queries (three as of a
-    past day). ``as_of``: as of the end of that day (a bulletin's period), the findings too; ``sums``: the
-    ``unit_sums`` already read (the bulletin reads them once for its overview and its ranking), ``findings``
+    """Raw counts per child of ``unit`` (by path), over each child's subtree: two queries. ``as_of``: as of
+    the end of that day (a bulletin's period), the findings too; ``sums``: the ``branch_sums`` already read (the bulletin reads them once for its overview and its ranking), ``findings``
     the ``finding_sums``."""
     if as_of is not None:
         today = as_of + timedelta(days=1)
     today = today or timezone.localdate()
     out = {u.path: Standing(u) for u in scope.children(user, unit)}
-    if as_of is None and sums is None:
+    if as_of is None and sums is None:  # now: the rollup grouped by branch straight away (no units to count)
         sums = {
             row["branch"]: {
                 "total": row["sum_total"],
@@ -186,7 +186,7 @@ def standings(
             )
         }
     elif sums is None:
-        sums = unit_sums(user, campaign, unit, as_of=as_of)
+        sums = branch_sums(user, campaign, unit, as_of=as_of)
     for path, counts in sums.items():
         s = out.get(path[: len(unit.path) + STEP])
         if s is not None:
@@ -240,10 +240,12 @@ def ranking(
     as_of: date | None = None,
     sums: dict[str, dict[str, int]] | None = None,
     findings: dict[str, dict[str, int]] | None = None,
+    setting: Weights | None = None,
 ) -> Ranking:
     """The children of ``unit`` (in the user's scope, checked by the caller) ranked; laggards last. As of now,
-    or of the end of day ``as_of`` (``standings``)."""
-    setting = weights_for(campaign)
+    or of the end of day ``as_of`` (``standings``). ``setting``: the campaign's ``weights_for``, when the
+    caller has read it."""
+    setting = setting or weights_for(campaign)
     weights = weights or setting.as_dict()
     rows = list(standings(user, campaign, unit, today=today, as_of=as_of, sums=sums, findings=findings).values())
     score(rows, weights)

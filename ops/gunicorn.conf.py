@@ -9,6 +9,7 @@ plus the Celery workers': keep that under its max_connections (100 by default).
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -61,3 +62,31 @@ else:
     control_socket_disable = True
 
 proc_name = os.environ.get("GUNICORN_PROC_NAME", "tracker-web")
+
+
+# The garbage collector's full pass walks every tracked object of the worker: the ≈190,000 of Django, the
+# app and its caches cost ≈90–120 ms per pass (measured in-process on the bench province), and a pass
+# comes every 30–60 board requests — a request's time ×2–4 at the tail. Objects made while the worker
+# starts and warms up live as long as the worker: frozen (``gc.freeze``, moved out of the collector's
+# sight) once the app is loaded and again after the first requests have imported the views, templates and
+# serializers they use lazily. Garbage made later is collected as before. (docs/cpu.md, "The collector")
+FREEZE_AFTER_REQUESTS = _int("GUNICORN_GC_FREEZE_AFTER", 50)
+
+
+def _freeze() -> None:
+    gc.collect()
+    gc.freeze()
+
+
+def post_worker_init(worker) -> None:
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (imports every view module now, not on its first request)
+    _freeze()
+
+
+def post_request(worker, req, environ, resp) -> None:
+    worker.served = getattr(worker, "served", 0) + 1  # the threads may race: counted about, frozen once
+    if worker.served >= FREEZE_AFTER_REQUESTS and not getattr(worker, "refrozen", False):
+        worker.refrozen = True
+        _freeze()

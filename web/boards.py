@@ -244,7 +244,7 @@ def ranking_page(request: HttpRequest) -> HttpResponse:
                 return redirect(reverse("web:boards-ranking") + f"?campaign={a.campaign.pk}&unit={a.unit.code}")
         else:
             status = 400
-    r = ranking(request.user, a.campaign, a.unit)
+    r = ranking(request.user, a.campaign, a.unit, setting=weights)
     rows = [
         (s, [s.measures.get(m) for m in MEASURES], f"?campaign={a.campaign.pk}&unit={s.unit.code}") for s in r.standings
     ]
@@ -285,7 +285,7 @@ def _bulletin(request: HttpRequest):
     ctx["periods"] = (
         [(bulletin.so_far_period(campaign, today).key, bulletin.so_far_period(campaign, today).label)]
         + weeks[::-1]
-        + [(r.key, r.label) for r in (bulletin.round_period(campaign, r) for r in rounds)]
+        + [(r.key, r.label) for r in (bulletin.round_period(campaign, r, [x.pk for x in rounds]) for r in rounds)]
         + [(m.key, m.label) for m in bulletin.months(campaign, today)[::-1]]
     )
     if period.key not in dict(ctx["periods"]):  # a range, or the campaign so far to another day

@@ -326,6 +326,29 @@ DATED = st.one_of(
 )
 
 
+def branches_as_of(campaign, day: date, prefix: int) -> dict:
+    """``rollup.branch_sums_as_of``: the same as of the end of ``day``, per branch (path prefix) in one statement."""
+    got = rollup.branch_sums_as_of(
+        BoardCount.objects.filter(campaign=campaign),
+        BoardDelta.objects.filter(campaign=campaign, day__gt=day),
+        prefix,
+        {**AS_OF, "overdue": rollup.overdue(day + timedelta(days=1))},
+    )
+    return {b: row for b, row in got.items() if any(row.values())}
+
+
+def per_branch(counts: dict, prefix: int) -> dict:
+    """``truth``'s per-unit counts added up per branch, with the units that have work."""
+    paths = dict(Unit.objects.filter(pk__in=counts).values_list("pk", "path"))
+    out: dict = {}
+    for unit, row in counts.items():
+        branch = out.setdefault(paths[unit][:prefix], dict.fromkeys([*row, "units"], 0))
+        for name, n in row.items():
+            branch[name] += n
+        branch["units"] += row["total"] > 0
+    return out
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(DATED, min_size=1, max_size=12))
 def test_the_ledger_gives_the_counts_as_of_any_past_day(city, published, root, tmp_path, ops):
@@ -343,8 +366,10 @@ def test_the_ledger_gives_the_counts_as_of_any_past_day(city, published, root, t
             with contextlib.suppress(Refused):
                 run((*op[:-1], moment), campaign=published, root=root, tmp_path=tmp_path)
             seen[when] = truth(published, when)
+        prefix = len(Unit.get_first_root_node().path) + STEP
         for when, counts in seen.items():
             assert as_of(published, when) == counts, (when, ops)
+            assert branches_as_of(published, when, prefix) == per_branch(counts, prefix), (when, ops)
         assert as_of(published, date(2099, 1, 1)) == truth(published, date(2099, 1, 1))
         transaction.set_rollback(True)
 
