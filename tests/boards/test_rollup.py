@@ -366,7 +366,7 @@ def test_the_ledger_gives_the_counts_as_of_any_past_day(city, published, root, t
             with contextlib.suppress(Refused):
                 run((*op[:-1], moment), campaign=published, root=root, tmp_path=tmp_path)
             seen[when] = truth(published, when)
-        prefix = len(Unit.get_first_root_node().path) + STEP
+        prefix = len(Unit.objects.get_first_root_node().path) + STEP
         for when, counts in seen.items():
             assert as_of(published, when) == counts, (when, ops)
             assert branches_as_of(published, when, prefix) == per_branch(counts, prefix), (when, ops)
