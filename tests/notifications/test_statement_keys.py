@@ -5,6 +5,8 @@ migration goes back to PostgreSQL's deferred row keys and forward again."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 
 import pytest
@@ -216,3 +218,53 @@ def test_the_migration_goes_back_to_row_keys_and_forward_again(city, published):
     assert Reminder.objects.count() == 1
     with pytest.raises(IntegrityError, match=r"notifications_reminder\.unit_id names"):
         Reminder.objects.filter(batch="b").update(unit_id=MISSING)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delete_racing_an_insert_waits_for_it_and_is_refused(city, published):
+    """The insert's check locks the user FOR KEY SHARE, as a key does: a concurrent DELETE of him waits
+    for the insert's COMMIT, and its own COMMIT then finds the new reminder naming him."""
+    user = User.objects.create_user("temp", password="x")
+    refused: list[Exception] = []
+    pid: list[int] = []
+
+    def delete_him():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                pid.append(cursor.fetchone()[0])
+                cursor.execute("DELETE FROM accounts_user WHERE id = %s", [user.pk])
+        except IntegrityError as e:
+            refused.append(e)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        Reminder.objects.create(
+            kind="overdue",
+            subject_type="assignment",
+            subject_id=1,
+            occurrence="o",
+            recipient=user,
+            audience="lead",
+            colour="red",
+            unit=city.units["33031001"],
+            campaign=published,
+            due_date=date(2026, 8, 31),
+            batch="b",
+        )
+        other = threading.Thread(target=delete_him)
+        other.start()
+        for _ in range(100):  # until the DELETE waits on the insert's lock
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_stat_clear_snapshot()")  # read anew inside this transaction
+                cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid[0] if pid else 0])
+                row = cursor.fetchone()
+            if row and row[0] == "Lock":
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the DELETE did not wait for the insert")
+    other.join(10)
+    assert refused and f"accounts_user {user.pk} is still named by notifications_reminder" in str(refused[0])
+    assert User.objects.filter(pk=user.pk).exists()
