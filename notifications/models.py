@@ -138,13 +138,22 @@ class Reminder(models.Model):
     subject_type = models.CharField(_("about"), max_length=12, choices=Subject.choices)
     subject_id = models.BigIntegerField(_("subject id"))
     occurrence = models.CharField(_("occurrence"), max_length=40)
+    # its keys are checked per statement on PostgreSQL (notifications/0016, ``utilities.statement_keys``)
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("recipient")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        verbose_name=_("recipient"),
+        db_constraint=False,
     )
     audience = models.CharField(_("as"), max_length=10, choices=Audience.choices)
     colour = models.CharField(_("colour"), max_length=6, choices=Colour.choices)
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", verbose_name=_("unit"))
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="+", verbose_name=_("unit"), db_constraint=False
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"), db_constraint=False
+    )
     due_date = models.DateField(_("due date"))
     batch = models.CharField(max_length=32, db_index=True, editable=False)
     created_at = models.DateTimeField(_("decided at"), default=timezone.now)
@@ -156,6 +165,7 @@ class Reminder(models.Model):
         related_name="reminders",
         editable=False,
         verbose_name=_("in digest"),
+        db_constraint=False,
     )
 
     scope_via = "unit"
@@ -292,10 +302,19 @@ class MessageStatus(models.TextChoices):
 class Message(models.Model):
     """The outbox: one reminder on one channel. Marked sent only after the send."""
 
-    reminder = models.ForeignKey(Reminder, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
-    digest = models.ForeignKey(Digest, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
-    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages")
+    # its keys are checked per statement on PostgreSQL (notifications/0016, ``utilities.statement_keys``)
+    reminder = models.ForeignKey(
+        Reminder, null=True, blank=True, on_delete=models.CASCADE, related_name="messages", db_constraint=False
+    )
+    digest = models.ForeignKey(
+        Digest, null=True, blank=True, on_delete=models.CASCADE, related_name="messages", db_constraint=False
+    )
+    event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.CASCADE, related_name="messages", db_constraint=False
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages", db_constraint=False
+    )
     unit = models.ForeignKey(
         Unit,
         null=True,
@@ -303,6 +322,7 @@ class Message(models.Model):
         related_name="+",
         verbose_name=_("unit"),
         help_text=_("The unit the message is about (for HQ's scoped view)"),
+        db_constraint=False,
     )
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     status = models.CharField(_("status"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
