@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import scope
+from accounts.models import Unit
 from accounts.scope import Action
 from documents import summons as sm
 from documents.models import Document, DocumentKind, SummonsState
@@ -103,8 +104,11 @@ def summonses(request: HttpRequest) -> HttpResponse:
     asked = query.cleaned_data if query.is_valid() else {}
     campaigns = list(campaigns_for(user).order_by("-start", "-id"))
     campaign = next((c for c in campaigns if c.pk == asked.get("campaign")), None)
-    unit = scope.units(user, Action.VIEW).filter(code=asked["unit"]).first() if asked.get("unit") else None
+    # the summonses under a unit (the list is the user's in any case: a unit above one's own narrows to it)
+    unit = Unit.objects.filter(code=asked["unit"]).first() if asked.get("unit") else None
     qs = sm.summonses_for(user, campaign=campaign, state=asked.get("state", ""), unit=unit)
+    if asked.get("unit") and unit is None:  # no such unit: nothing
+        qs = qs.none()
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -196,6 +200,8 @@ def summons_new(request: HttpRequest, pk: int) -> HttpResponse:
 
     user = request.user
     d = get_document(user, pk)
+    if not sm.may_summon(user, d):
+        raise PermissionDenied
     form = SummonForm(request.POST, laggards=sm.laggards_of(d))
 
     def call(data):
