@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Role, ScopedQuerySet, Unit
 from tasks.models import Campaign
@@ -175,7 +176,7 @@ class SignOffRule(models.Model):
 
 
 class SummonsState(models.TextChoices):
-    PLANNED = "planned", _("Planned")  # 拟约谈
+    PLANNED = "planned", pgettext_lazy("summons", "Planned")  # 拟约谈
     HELD = "held", _("Held")  # 已约谈
     CANCELLED = "cancelled", _("Cancelled")  # 已取消
 
@@ -192,7 +193,12 @@ class Summons(models.Model):
         Document, on_delete=models.PROTECT, related_name="summonses", verbose_name=_("bulletin")
     )
     notice = models.OneToOneField(
-        Document, null=True, blank=True, on_delete=models.PROTECT, related_name="summons", verbose_name=_("notice")
+        Document,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="summons",
+        verbose_name=_("summons notice"),
     )
     reasons = models.TextField(_("reasons"))  # the bulletin's laggard line for the unit, as issued
     as_of = models.DateField(_("figures as of"))

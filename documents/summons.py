@@ -359,6 +359,20 @@ def summonses_for(user, *, campaign=None, state: str = "", unit: Unit | None = N
     return qs.order_by("-created_at", "-id")
 
 
+def on_record(qs, limit: int = 20) -> list[Summons]:
+    """A unit's record of 约谈 (the leader's page, the unit's own list): those not cancelled, newest first,
+    each with ``n_commitments`` and ``n_closed`` (their directives closed). One query."""
+    from django.db.models import Count, Q
+
+    from directives.models import Status
+
+    closed = Q(commitments__directive__status=Status.CLOSED)
+    rows = qs.exclude(state=SummonsState.CANCELLED).annotate(
+        n_commitments=Count("commitments"), n_closed=Count("commitments", filter=closed)
+    )
+    return list(rows.order_by("-created_at", "-id")[:limit])
+
+
 def get_summons(user, pk: int) -> Summons:
     qs = Summons.objects.select_related(
         "campaign", "unit", "bulletin__issuing_unit", "notice", "created_by", "recorded_by"

@@ -33,6 +33,13 @@ from .pages import PAGE_SIZE, submit
 COMMITMENT_ROWS = 5  # the hold form's rows of commitments (text, deadline)
 
 
+HISTORY_WORDS = {
+    "summons.created": gettext_lazy("Summoned"),
+    "summons.held": gettext_lazy("Summons recorded"),
+    "summons.cancelled": gettext_lazy("Summons cancelled"),
+}
+
+
 class ListQuery(forms.Form):
     campaign = IdField(required=False)
     state = forms.ChoiceField(choices=SummonsState.choices, required=False)
@@ -127,7 +134,7 @@ def _page(request: HttpRequest, s, status: int = 200, hold_form=None, cancel_for
         "s": s,
         "actions": actions,
         "commitments": sm.commitments(s),
-        "history": sm.history(s),
+        "history": [(e, HISTORY_WORDS.get(e.verb, e.verb)) for e in sm.history(s)],
         "hold_form": hold_form or (HoldForm(initial={"held_on": timezone.localdate()}) if "hold" in actions else None),
         "cancel_form": cancel_form or (CancelForm() if "cancel" in actions else None),
     }

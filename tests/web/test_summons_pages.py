@@ -64,7 +64,7 @@ def test_summoning_from_the_bulletin_page_to_held(city, bulletin, laggard):
     assert d.source == Source.MEETING and d.item.title == "逾期任务清零"
     page = text(hq.get(f"/summons/{s.pk}/"))
     assert 'id="commitments"' in page and f"/directives/{d.pk}/" in page and 'id="hold-form"' not in page
-    assert "summons.held" in page
+    assert "已约谈" in page and "· 发起约谈" in page and "· 登记约谈<" in page  # the state, the history in words
     # the list, HQ's, filtered; the branch sees none of the city's detachment
     listing = text(hq.get("/summons/?state=held"))
     assert f"/summons/{s.pk}/" in listing and "治安支队" in listing
@@ -85,3 +85,24 @@ def test_cancelling_on_the_page(city, bulletin, laggard):
     s.refresh_from_db()
     assert s.state == SummonsState.CANCELLED
     assert 'id="summon-form"' in text(hq.get(f"/documents/{bulletin.pk}/"))  # may be summoned again
+
+
+def test_the_unit_and_the_leader_see_the_summons_on_their_record(city, bulletin, laggard, city_leader):
+    from accounts.models import Role
+    from documents import summons as sm
+    from tests.conftest import make_user
+
+    (s,) = sm.summon_units(
+        by=city["hq"], bulletin=bulletin, units=[laggard], scheduled_at=bulletin.issued_at, place="市局三楼会议室"
+    )
+    sm.hold_summons(
+        summons=s, by=city["hq"], held_on=s.as_of.replace(day=1, month=9), attendees="张三", chaired_by="王",
+        minutes="谈话", commitments=[sm.Commitment("逾期任务清零", s.as_of.replace(day=10, month=9))],
+    )  # fmt: skip
+    head = make_user("zhi_lead", laggard, (Role.UNIT_LEAD, laggard), name="张支")
+    mine = text(login(head).get("/my/"))
+    assert 'id="summons-record"' in mine and f"/summons/{s.pk}/" in mine and "承诺1项，已办结0项" in mine
+    assert 'id="summons-record"' not in text(login(city["east_lead"]).get("/my/"))  # not its unit
+    desk = text(login(city_leader).get(f"/leader/?campaign={s.campaign_id}"))
+    assert 'id="summons-record"' in desk and f"/summons/{s.pk}/" in desk and s.reasons in desk
+    assert f"/summons/{s.pk}/" in text(login(head).get(f"/summons/{s.pk}/"))  # the unit opens its own
