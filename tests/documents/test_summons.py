@@ -4,6 +4,8 @@ directives handed down to the unit, a cancel; who may; the next bulletin's parag
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -11,7 +13,7 @@ import time_machine
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from boards.bulletin import bulletin_context, range_period, week_of
+from boards.bulletin import bulletin_context, range_period, render_pdf, week_of
 from directives.models import Source, Status
 from directives.services import complete_directive, review_directive
 from documents import services as svc
@@ -19,6 +21,7 @@ from documents import summons as sm
 from documents.models import Document, DocumentKind, DocumentState, Summons, SummonsState
 from documents.render import content as build
 from tasks.models import Assignment, AssignmentRole
+from tests.web.pages import login
 from utilities.errors import Forbidden
 
 from .conftest import WEEK
@@ -201,7 +204,7 @@ def test_cancelling(city, summoned):
     assert verbs(done) == ["summons.created", "summons.cancelled"]
 
 
-def test_the_next_bulletin_tells_the_summons_held_as_of_its_period(city, worked, summoned, laggard):
+def test_the_next_bulletin_tells_the_summons_held_as_of_its_period(city, worked, summoned, laggard, tmp_path):
     zhi = make_zhi(city, laggard)
     sm.hold_summons(
         summons=summoned, by=city["hq"], held_on=TODAY, attendees="张三", chaired_by="王", minutes="谈话",
@@ -217,6 +220,14 @@ def test_the_next_bulletin_tells_the_summons_held_as_of_its_period(city, worked,
     # into the documents' bulletin content too
     draft = svc.draft_bulletin(by=city["hq"], campaign=worked, unit=unit, period=week)
     assert ctx["summoned"] in [b.get("text") for b in draft.generated["blocks"]]
+    # on the print page and in the PDF
+    page = login(city["hq"]).get(f"/board/bulletin/?campaign={worked.pk}&unit=3303&period={week.key}")
+    assert 'id="summoned"' in page.content.decode() and ctx["summoned"] in page.content.decode()
+    if shutil.which("pdftotext"):
+        pdf = tmp_path / "b.pdf"
+        pdf.write_bytes(render_pdf(ctx))
+        words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        assert "承诺事项2项，已办结1项" in "".join(words.split())
     # the week before: none held in it
     assert bulletin_context(city["hq"], worked, unit, week_of(worked, WEEK))["summoned"] == ""
     # the second commitment closed two days later: a bulletin as of today still says 1, one as of then 2
