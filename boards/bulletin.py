@@ -458,7 +458,7 @@ def bulletin_context(
         for s in r.standings
         if s.rank
     ]
-    laggards = [{"unit": s.unit.name, "reasons": "，".join(s.reasons())} for s in r.laggards]
+    laggards = [{"unit": s.unit.name, "code": s.unit.code, "reasons": "，".join(s.reasons())} for s in r.laggards]
     called = (
         f"经综合评分，{'、'.join(x['unit'] for x in laggards)}排名靠后，予以通报。请上述单位主要负责人于"
         f"{cn_date(issued + timedelta(days=3))}前到领导小组办公室说明情况，并书面报送整改措施。"
@@ -507,6 +507,9 @@ def bulletin_context(
         for f in findings.filter(late_then).select_related("unit").order_by("deadline", "id")[:FINDINGS_SHOWN]
     ]
     cases, late_cases = cases_as_of(user, campaign, unit, as_of)
+    from documents.summons import summonses_held  # documents read the bulletin: kept local, no cycle
+
+    summoned = summonses_held(user, campaign, unit, period.start, as_of, label=period.label)
     issuer = f"{campaign.owner.name}专项行动领导小组办公室"
     return {
         "masthead": "专项行动工作通报",
@@ -514,6 +517,7 @@ def bulletin_context(
         "issuer": issuer,
         "issue_date": cn_date(issued),
         "as_of": cn_date(as_of),
+        "as_of_day": as_of,
         "title": f"关于{campaign.name}{period.label}工作情况的通报",
         "addressee": f"{unit.name}各单位：",
         "opening": f"现将{campaign.name}{period.label}工作情况通报如下：",
@@ -523,6 +527,7 @@ def bulletin_context(
         "standings": standings,
         "laggards": laggards,
         "called": called,
+        "summoned": summoned,
         "overdue": overdue,
         "overdue_more": max(counts["overdue"] - len(overdue), 0),
         "supervision": supervision,
@@ -614,6 +619,8 @@ def render_pdf(ctx: dict) -> bytes:
     if ctx["called"]:
         story += [Spacer(0, 6), p(ctx["called"])]
         story += [p(f"{n}．{x['unit']}：{x['reasons']}。") for n, x in enumerate(ctx["laggards"], start=1)]
+    if ctx.get("summoned"):
+        story.append(p(ctx["summoned"]))
     story.append(p("四、逾期未完成任务", heading))
     if ctx["overdue"]:
         story += [p(f"{n}．{o['unit']}：{o['item']}（时限{o['due']}）", small) for n, o in enumerate(ctx["overdue"], 1)]

@@ -1,16 +1,18 @@
 """The demo's documents: last week's bulletin of the campaign issued (drafted by HQ's office, checked by
 its head, signed by the bureau's leader: a 发文字号 and 第1期, its DOCX and PDF stored), and the week
-before's as a draft the clerk can open, edit and send for checking."""
+before's as a draft the clerk can open, edit and send for checking; the issued bulletin's first laggard
+summoned (约谈: planned three days after the issue, its 约谈通知 a draft)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from accounts.models import User
+from accounts.models import Unit, User
 from boards.bulletin import default_period, week_of
 from tasks.models import Campaign
 
 from . import services as svc
+from .summons import default_when, laggards_of, summon_units
 
 
 def seed_documents(campaign: Campaign, *, today: date) -> int:
@@ -25,5 +27,10 @@ def seed_documents(campaign: Campaign, *, today: date) -> int:
     doc = svc.draft_bulletin(by=hq, campaign=campaign, unit=campaign.owner, period=period)
     doc = svc.update_draft(document=doc, by=hq, cc="省公安厅治安管理总队", next_steps="下周将开展第二轮集中统一行动。")
     doc = svc.check_document(document=svc.submit_document(document=doc, by=hq), by=hq)
-    svc.sign_document(document=doc, by=leader)
+    doc = svc.sign_document(document=doc, by=leader)
+    named = laggards_of(doc)
+    unit = Unit.objects.filter(code=named[0]["code"]).first() if named else None
+    if unit is not None:
+        summon_units(by=hq, bulletin=doc, units=[unit], scheduled_at=default_when(doc), place="市局三楼会议室")
+        made += 1
     return made + 1

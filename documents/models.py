@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Role, ScopedQuerySet, Unit
 from tasks.models import Campaign
@@ -169,3 +170,93 @@ class SignOffRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} {self.kind} {self.step}: {self.user_id or self.role}"
+
+
+# --- 约谈 (issue 22.5): a laggard named in an issued bulletin, summoned ---------------------------------
+
+
+class SummonsState(models.TextChoices):
+    PLANNED = "planned", pgettext_lazy("summons", "Planned")  # 拟约谈
+    HELD = "held", _("Held")  # 已约谈
+    CANCELLED = "cancelled", _("Cancelled")  # 已取消
+
+
+class Summons(models.Model):
+    """约谈: a unit named among the laggards of an issued bulletin, called in. The reasons are the bulletin's
+    own line for the unit, frozen when the summons is made; its 约谈通知 is a ``summons`` document; once held,
+    the record (date, who attended, who chaired, what was said) and the commitments, each followed up as a
+    directive handed down to the unit. Seen with the view right over the unit summoned (HQ above it too)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="summonses")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="summonses", verbose_name=_("unit"))
+    bulletin = models.ForeignKey(
+        Document, on_delete=models.PROTECT, related_name="summonses", verbose_name=_("bulletin")
+    )
+    notice = models.OneToOneField(
+        Document,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="summons",
+        verbose_name=_("summons notice"),
+    )
+    reasons = models.TextField(_("reasons"))  # the bulletin's laggard line for the unit, as issued
+    as_of = models.DateField(_("figures as of"))
+    scheduled_at = models.DateTimeField(_("scheduled at"))
+    place = models.CharField(_("place"), max_length=200)
+    attendance = models.CharField(_("who must attend"), max_length=200)
+    state = models.CharField(_("state"), max_length=10, choices=SummonsState.choices, default=SummonsState.PLANNED)
+    # the record of the 约谈 held
+    held_on = models.DateField(_("held on"), null=True, blank=True)
+    attendees = models.TextField(_("attendees"), blank=True)
+    chaired_by = models.CharField(_("chaired by"), max_length=100, blank=True)
+    minutes = models.TextField(_("what was said"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    cancelled_note = models.TextField(_("why cancelled"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    scope_via = "unit"
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("summons")
+        verbose_name_plural = _("summonses")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["campaign", "state", "held_on"], name="summons_campaign_held")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bulletin", "unit"],
+                condition=~models.Q(state="cancelled"),
+                name="one_summons_per_bulletin_unit",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"约谈 {self.unit_id} ({self.bulletin_id})"
+
+
+class SummonsCommitment(models.Model):
+    """One thing the summoned unit committed to at the 约谈, with its deadline: registered and handed down
+    to the unit as a directive (``directive``), so its follow-up is the directives' own."""
+
+    summons = models.ForeignKey(Summons, on_delete=models.CASCADE, related_name="commitments")
+    seq = models.PositiveSmallIntegerField()
+    text = models.TextField(_("commitment"))
+    deadline = models.DateField(_("deadline"))
+    directive = models.OneToOneField(
+        "directives.Directive", null=True, blank=True, on_delete=models.PROTECT, related_name="commitment"
+    )
+
+    scope_via = "summons__unit"
+
+    class Meta:
+        ordering = ["seq", "id"]
+        constraints = [models.UniqueConstraint(fields=["summons", "seq"], name="one_commitment_per_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.summons_id}.{self.seq}"

@@ -20,7 +20,16 @@ from boards.bulletin import Period
 from tasks.models import Campaign
 from utilities.errors import Forbidden, Refused
 
-from .models import Document, DocumentKind, DocumentSequence, DocumentState, DocumentStep, SignOffRule, SignOffStep
+from .models import (
+    Document,
+    DocumentKind,
+    DocumentSequence,
+    DocumentState,
+    DocumentStep,
+    SignOffRule,
+    SignOffStep,
+    Summons,
+)
 from .render import content as build
 from .render.docx import render_docx
 from .render.pdf import render_pdf
@@ -114,6 +123,10 @@ def _generate(document: Document, by: User) -> dict:
         return build.bulletin_part(by, document.campaign, document.subject_unit, period)
     if document.kind == K.RECTIFICATION:
         return build.notice_part(document.notice)
+    if document.kind == K.SUMMONS and (summons := Summons.objects.filter(notice=document).first()) is not None:
+        from .summons import summons_part  # 约谈 (documents/summons.py) imports this module
+
+        return summons_part(summons)
     return {"head": {}, "blocks": [], "tail": []}
 
 

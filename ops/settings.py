@@ -277,6 +277,7 @@ SPECTACULAR_SETTINGS = {
         "DirectiveLevelEnum": "directives.models.Level",
         "CaseOutcomeEnum": "directives.models.Outcome",
         "DirectiveRatingEnum": "directives.models.Rating",
+        "SummonsStateEnum": "documents.models.SummonsState",
     },
 }
 

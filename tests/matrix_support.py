@@ -468,13 +468,16 @@ class World:
     # report sent (its lead work submitted); and one secret one led by 城关派出所 (``SECRET_AT``), pending
     directive: dict[str, Directive] = field(default_factory=dict)
     secret: dict[str, Directive] = field(default_factory=dict)
+    # 约谈 (documents.Summons): by site, the site summoned on its own issued document (standing in for a
+    # bulletin: the rights are HQ's over its issuing unit, the site), planned
+    summons: dict[str, Model] = field(default_factory=dict)
 
     def user(self, persona: Persona) -> User | None:
         return None if persona.anonymous else self.people[persona.name]
 
     def object(self, kind: str, key: str) -> Model:
         """The object a case acts on: ``kind`` (work, review, evidence, …) and its key (site, code, name)."""
-        if kind in ("directive", "secret"):
+        if kind in ("directive", "secret", "summons"):
             return getattr(self, kind)[key]
         if kind in ("work", "review", "evidence", "extension", "comment", "coop", "coop_extension"):
             return getattr(self, kind)[key]
@@ -667,10 +670,32 @@ def build_world(tmp: Path, media_root: Path) -> World:
             coop_extension=coop_extension,
             media_root=media_root,
             supervision=build_supervision(p, city.units, Campaign.objects.get(code="XJ")),
-            documents=build_documents(p, city.units, Campaign.objects.get(code="XJ")),
+            documents=(documents := build_documents(p, city.units, Campaign.objects.get(code="XJ"))),
             directive=directive,
             secret=secret,
+            summons=build_summonses(p, city.units, documents["doc_issued"]),
         )
+
+
+def build_summonses(people: dict[str, User], units: dict[str, Unit], issued: dict[str, Model]) -> dict[str, Model]:
+    """On each site, a planned 约谈 of the site on the site's issued document (the rows as the service writes
+    them: a world's bulletins would name laggards the matrix cannot choose)."""
+    from documents.models import Summons
+
+    return {
+        site: Summons.objects.create(
+            campaign=issued[site].campaign,
+            unit=units[site],
+            bulletin=issued[site],
+            reasons=mark(site, "summons"),
+            as_of=timezone.localdate(),
+            scheduled_at=timezone.now() + timedelta(days=3),
+            place="矩阵会议室",
+            attendance="主要负责人",
+            created_by=people["hq"],
+        )
+        for site in SITES
+    }
 
 
 def build_documents(people: dict[str, User], units: dict[str, Unit], campaign: Campaign) -> dict[str, dict]:

@@ -51,7 +51,7 @@ from audit.models import AuditEvent
 from boards.models import Export
 from directives.models import Directive
 from directives.queries import directives_for
-from documents.models import Document
+from documents.models import Document, Summons
 from inspections.models import (
     Answer,
     Finding,
@@ -446,6 +446,21 @@ def answer_body(finding: Finding, pk: int):
 def document_body(unit: Unit, pk: int):
     """A free 通知 of the site, in campaign XJ."""
     return {"kind": "notice", "campaign": Campaign.objects.get(code="XJ").pk, "unit": unit.code, "title": "矩阵通知"}
+
+
+def summons_body(document: Document, pk: int):
+    """约谈 the site on its issued document (``pk``: the document named, or a ghost)."""
+    day = (timezone.localdate() + timedelta(days=3)).isoformat()
+    return {"bulletin": pk, "unit": document.issuing_unit.code, "scheduled_on": day, "place": "矩阵会议室"}
+
+
+def hold_body(summons, pk: int):
+    return {"held_on": timezone.localdate().isoformat(), "attendees": "矩阵参会人", "minutes": "矩阵约谈内容"}
+
+
+def held(response, obj, key):
+    got = response.json()
+    assert got["state"] == "held" and got["unit"] == key and got["commitments"] == [], got
 
 
 def drafted(response, obj, key):
@@ -1013,6 +1028,23 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     ),
     (f"{V1}/documents/{{id}}/pdf/", "GET"): Object((Do("doc_issued", check=stored_file("pdf")),)),
     (f"{V1}/documents/{{id}}/docx/", "GET"): Object((Do("doc_issued", check=stored_file("docx")),)),
+    # 约谈 (documents/summons.py): seen with the view right over the unit summoned; made, held and cancelled
+    # by HQ over the bulletin's issuing unit (the world's: the site's own issued document, which is not a
+    # bulletin — so the making is refused with 400 once the right is there)
+    (f"{V1}/summons/", "GET"): Listing(
+        rows=lambda: Summons.objects.select_related("unit"),
+        scoped=lambda user: scope.restrict(Summons.objects.all(), user),
+        unit=lambda s: s.unit.code,
+        filters=(("state=planned", lambda w: "state=planned", lambda w, s: s.state == "planned"),),
+    ),
+    (f"{V1}/summons/", "POST"): Object(
+        (Do("doc_issued", "manage", ok=201, body=summons_body, refusal=lambda key: 400),)
+    ),
+    (f"{V1}/summons/{{id}}/", "GET"): Object((Do("summons", check=contains("summons")),)),
+    (f"{V1}/summons/{{id}}/hold/", "POST"): Object((Do("summons", "manage", body=hold_body, writes=True, check=held),)),
+    (f"{V1}/summons/{{id}}/cancel/", "POST"): Object(
+        (Do("summons", "manage", body=lambda s, pk: {"note": "矩阵取消"}, writes=True),)
+    ),
     # risk letters: seen by their addressee's unit; issued by inspect over it (the campaign looked up
     # first), acknowledged and answered by its lead, closed or returned by inspect over it (never its own)
     (f"{V1}/risk-letters/", "GET"): Listing(
@@ -1184,6 +1216,7 @@ TARGETS = {
     "doc_checking": SITES,
     "doc_signing": SITES,
     "doc_issued": SITES,
+    "summons": SITES,
     "directive": SITES,
     "secret": (SECRET_AT,),
 }

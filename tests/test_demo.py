@@ -190,7 +190,11 @@ def test_demo_loads_the_city_and_its_77_item_plan(demo):
     # documents: last week's bulletin issued (第1期, a number, its files), the week before's a draft
     issued = demo.documents.get(state="issued")
     assert issued.issue_no == 1 and issued.number.endswith(f"〔{issued.year}〕1号") and issued.pdf and issued.docx
-    assert demo.documents.filter(state="draft").count() <= 1
+    assert demo.documents.filter(state="draft", kind="bulletin").count() <= 1
+    # its first laggard summoned (约谈), the notice a draft quoting the bulletin's reasons
+    summons = demo.summonses.get()
+    assert summons.bulletin == issued and summons.state == "planned" and summons.notice.state == "draft"
+    assert summons.reasons in "".join(b.get("text", "") for b in summons.notice.generated["blocks"])
 
 
 @pytest.mark.parametrize("seed", ["plan.docx", "plan.yaml"])

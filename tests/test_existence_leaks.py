@@ -20,6 +20,7 @@ from django.db.models import Model
 from django.test import Client
 
 from accounts.models import User
+from documents.models import Document
 from inspections.models import Finding, Inspection
 from ops.urls import router
 from tasks.models import Assignment, Campaign, Item, LineOfAction
@@ -64,6 +65,7 @@ def out_of_scope(w: World, model: type[Model]) -> Model:
         type(s.notice[WEST]): s.notice[WEST],
         type(s.hotspot[WEST]): s.hotspot[WEST],
         User: w.people["west_lead"],  # a directive's leader in charge (``?leader=``)
+        Document: w.documents["doc_issued"][WEST],  # a summons' bulletin (``/summons/?bulletin=``)
     }[model]
 
 

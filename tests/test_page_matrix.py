@@ -71,7 +71,7 @@ from accounts.services import issue_token
 from audit.models import AuditEvent, SecurityEvent
 from boards.models import Export, Weights
 from directives.models import Directive
-from documents.models import Document
+from documents.models import Document, Summons
 from inspections.models import Answer, Finding, Hotspot, Inspection, LetterFile, Notice, Photo, RiskLetter
 from notifications.models import Message, MessageTemplate, Policy, Preference, Reminder
 from stats.models import Figure, Indicator, Round
@@ -432,6 +432,7 @@ LINKS = [
     (re.compile(r"^/inspections/(\d+)/"), "inspection"),
     (re.compile(r"^/hotspots/(\d+)/"), "hotspot"),
     (re.compile(r"^/documents/(\d+)/"), "document"),
+    (re.compile(r"^/summons/(\d+)/"), "summons"),
     (re.compile(r"^/outbox/(\d+)/"), "message"),
     (re.compile(r"^/exports/(\d+)/download/"), "export"),
     (re.compile(r"^/inbox/(\d+)/read/"), "inbox"),
@@ -476,6 +477,7 @@ def link_table() -> dict[str, dict[int, tuple]]:
         "inspection": inspections,
         "hotspot": by_unit(Hotspot.objects),
         "document": by_unit(Document.objects, "issuing_unit__code"),
+        "summons": by_unit(Summons.objects),
         "message": by_unit(Message.objects),
         "evidence": by_unit(Evidence.objects, "assignment__unit__code"),
         "photo": by_unit(Photo.objects, "finding__unit__code"),
@@ -796,6 +798,21 @@ def export_body(w, c: Campaign, key):
 def bulletin_draft_body(w, unit: Unit, key) -> dict:
     """The bulletin page's 起草 form: the site's bulletin of campaign XJ, the default week."""
     return {"campaign": xj_pk(w), "unit": unit.code}
+
+
+def summon_body(w, d: Document, key) -> dict:
+    day = timezone.localdate() + timedelta(days=3)
+    return {
+        "units": [d.issuing_unit.code],
+        "day": day.isoformat(),
+        "at": "09:00",
+        "place": "矩阵",
+        "attendance": "主要负责人",
+    }
+
+
+def hold_body(w, s, key) -> dict:
+    return {"held_on": timezone.localdate().isoformat(), "attendees": "矩阵参会人", "minutes": "矩阵约谈内容"}
 
 
 def draft_body(w, d: Document, key) -> dict:
@@ -1218,6 +1235,30 @@ EXPECTED: dict[str, Any] = {
             ),
         )
     ),
+    # 约谈 (documents/summons.py): seen with the view right over the unit summoned; made (from an issued
+    # bulletin's page), held and cancelled by HQ over the bulletin's issuing unit — the world's summonses are
+    # the sites' own, on their issued document, which is not a bulletin: the making is refused (400, the form
+    # offers no laggard) once the right is there
+    "web:summons": Listing(
+        gate="view",
+        queries=("", "state=planned", "unit=330310"),
+        rows=lambda p, q: {
+            f"/summons/{pk}/"
+            for pk, code, path in Summons.objects.values_list("pk", "unit__code", "unit__path")
+            if sees_unit(p, code) and (q != "unit=330310" or path.startswith(Unit.objects.get(code="330310").path))
+        },
+    ),
+    "web:summons-new": Obj(
+        (Do("doc_issued", "manage", "POST", ok=302, body=summon_body, refusal=lambda key: 400),)
+    ),
+    "web:summons-summons": Obj((Do("summons"),)),
+    "web:summons-hold": Obj(
+        (Do("summons", "manage", "POST", ok=302, body=hold_body, writes=True, to=at("web:summons-summons")),)
+    ),
+    "web:summons-cancel": Obj(
+        (Do("summons", "manage", "POST", ok=302, body=lambda w, s, k: {"note": "矩阵取消"}, writes=True,
+            to=at("web:summons-summons")),)
+    ),
     # risk letters: seen through the addressee; issued by inspect over it (a finding's letter: the finding's
     # unit, else 404 as a notice's); acknowledged and answered by its lead; closed or returned by inspect
     # over it, never its own
@@ -1338,6 +1379,7 @@ TARGETS = {
     "doc_checking": SITES,
     "doc_signing": SITES,
     "doc_issued": SITES,
+    "summons": SITES,
 }
 
 

@@ -34,6 +34,7 @@ from boards.ranking import MEASURES, ranking, weights_for
 from boards.services import request_export, save_weights
 from directives.models import Status as DirectiveStatus
 from directives.queries import led_by
+from documents import summons
 from tasks.models import Assignment, AssignmentStatus
 from tasks.services.chase import chase_assignments, may_chase
 from utilities.errors import Refused
@@ -94,6 +95,8 @@ def leader(request: HttpRequest) -> HttpResponse:
     # his 包案: the directives naming him as the leader in charge, still open (one query)
     led = list(led_by(request.user).exclude(status=DirectiveStatus.CLOSED).order_by("item__due_date", "id")[:50])
     context = {"form": form, "asked": a, "d": d, "led": led}
+    if d is not None:  # 约谈 of the units under the desk's unit, their commitments (documents/summons.py)
+        context["summonses"] = summons.on_record(summons.summonses_for(request.user, campaign=d.campaign, unit=d.unit))
     return render(request, "boards/leader.html", context, status=400 if a is None else 200)
 
 

@@ -30,6 +30,7 @@ from utilities.params import IdField
 
 from .forms import PeriodForm
 from .pages import PAGE_SIZE, submit
+from .summons import summons_context
 
 STEP_WORDS = {
     "drafted": gettext_lazy("Drafted"),
@@ -106,7 +107,9 @@ def documents(request: HttpRequest) -> HttpResponse:
     return render(request, "documents/documents.html", context)
 
 
-def _document_page(request: HttpRequest, d: Document, status: int = 200, draft_form=None, step_form=None):
+def _document_page(
+    request: HttpRequest, d: Document, status: int = 200, draft_form=None, step_form=None, summon_form=None
+):
     user = request.user
     actions = svc.allowed_actions(user, d)
     content = d.content if d.is_issued else compose(d)
@@ -119,6 +122,7 @@ def _document_page(request: HttpRequest, d: Document, status: int = 200, draft_f
         "form": draft_form or (DraftForm(initial=initial) if "edit" in actions else None),
         "step_form": step_form,
     }
+    context |= summons_context(user, d, summon_form)  # 约谈 of an issued bulletin's laggards (web/summons.py)
     return render(request, "documents/document.html", context, status=status)
 
 

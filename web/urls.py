@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import accounts, boards, directives, documents, notifications, pages, stats
+from . import accounts, boards, directives, documents, notifications, pages, stats, summons
 from .inspections import findings, hotspots, inspections, letters, notices
 from .tasks import assignments, campaigns, items, plans
 
@@ -114,6 +114,12 @@ urlpatterns = [
     path("documents/<int:pk>/step/", documents.document_step, name="documents-step"),
     path("documents/<int:pk>/pdf/", documents.document_pdf, name="documents-pdf"),
     path("documents/<int:pk>/docx/", documents.document_docx, name="documents-docx"),
+    # 约谈 (documents/summons.py)
+    path("summons/", summons.summonses, name="summons"),
+    path("summons/new/<int:pk>/", summons.summons_new, name="summons-new"),
+    path("summons/<int:pk>/", summons.summons, name="summons-summons"),
+    path("summons/<int:pk>/hold/", summons.summons_hold, name="summons-hold"),
+    path("summons/<int:pk>/cancel/", summons.summons_cancel, name="summons-cancel"),
     # accounts
     path("account/tokens/", accounts.api_tokens, name="accounts-tokens"),
 ]

@@ -97,6 +97,8 @@ def bulletin_part(user, campaign, unit, period: bulletin.Period) -> dict:
         blocks += [
             {"t": "para", "text": f"{n}．{x['unit']}：{x['reasons']}。"} for n, x in enumerate(ctx["laggards"], 1)
         ]
+    if ctx.get("summoned"):  # the 约谈 held in the period (documents/summons.py)
+        blocks.append({"t": "para", "text": ctx["summoned"]})
     blocks.append({"t": "heading", "level": 1, "text": "逾期未完成任务"})
     if ctx["overdue"]:
         blocks += [
@@ -130,6 +132,9 @@ def bulletin_part(user, campaign, unit, period: bulletin.Period) -> dict:
         },
         "blocks": blocks,
         "tail": [],
+        # the laggards named, by unit: what a 约谈 is made from (``documents.summons``)
+        "laggards": [{"code": x["code"], "unit": x["unit"], "reasons": x["reasons"]} for x in ctx["laggards"]],
+        "as_of": ctx["as_of_day"].isoformat(),
     }
 
 

@@ -256,6 +256,11 @@ PAGE_PARAMS: dict[str, Page] = {
     "web:documents-step": Page(post=("step", "note")),
     "web:documents-pdf": Page(),
     "web:documents-docx": Page(),
+    "web:summons": Page(("campaign", "state", "unit", "page")),
+    "web:summons-new": Page(post=("units", "day", "at", "place", "attendance")),
+    "web:summons-summons": Page(),
+    "web:summons-hold": Page(post=("held_on", "attendees", "chaired_by", "minutes", "text_1", "deadline_1")),
+    "web:summons-cancel": Page(post=("note",)),
     "web:inspections-letters": Page(("status", "unit", "overdue", "page")),
     "web:inspections-letter-new": Page(
         ("unit", "inspection", "finding"), post=("unit", "title", "risk", "requirements", "reply_by", "campaign")

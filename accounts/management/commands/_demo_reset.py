@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from audit.models import AuditEvent
 from directives.models import Directive
-from documents.models import Document, DocumentSequence
+from documents.models import Document, DocumentSequence, Summons
 from inspections.models import (
     Answer,
     Finding,
@@ -56,6 +56,9 @@ def reset_demo(code: str, *, usernames: list[str]) -> int:
     ):
         for f in files.only("file"):
             f.file.delete(save=False)
+    summonses = Summons.objects.filter(campaign__in=campaigns)  # 约谈: they hold their bulletin and notice
+    ids[Summons] = list(summonses.values_list("pk", flat=True))
+    summonses.delete()  # their commitments with them
     documents = Document.objects.filter(campaign__in=campaigns)
     ids[Document] = list(documents.values_list("pk", flat=True))
     for d in documents.only("pdf", "docx"):
