@@ -177,7 +177,7 @@ def issue(document: Document, by: User) -> int:
 
 
 def recipients(document: Document) -> QuerySet[DocumentRecipient]:
-    return document.distribution.select_related("unit", "acknowledged_by", "sent_by").order_by("role", "seq", "id")
+    return document.distribution.select_related("unit", "acknowledged_by", "sent_by").order_by("seq", "id")
 
 
 def receipts(document: Document) -> Receipts:
@@ -196,6 +196,24 @@ def received_by(user: User) -> QuerySet[DocumentRecipient]:
         .select_related("document", "document__issuing_unit", "unit", "acknowledged_by")
         .order_by("acknowledged_at", "-document__issued_at", "id")
     )
+
+
+def actions(user: User, document: Document) -> list[str]:
+    """What ``user`` may do with ``document``'s distribution now (the page's forms, the API's ``actions``)."""
+    out = []
+    if document.state == S.DRAFT:
+        from .services import may_draft
+
+        if may_draft(user, document.kind, document.issuing_unit):
+            out.append("edit")
+        return out
+    if may_acknowledge(user, document):
+        out.append("acknowledge")
+    if may_chase(user, document):
+        out.append("chase")
+    if may_record_sent(user, document):
+        out.append("record_sent")
+    return out
 
 
 def may_acknowledge(user: User, document: Document) -> bool:
@@ -243,7 +261,7 @@ def acknowledge(*, document: Document, by: User, unit: Unit | None = None) -> Do
         mine = waiting or mine
     row = mine[0]
     with transaction.atomic():
-        locked = DocumentRecipient.objects.select_for_update().select_related("unit").get(pk=row.pk)
+        locked = DocumentRecipient.objects.select_for_update(of=("self",)).select_related("unit").get(pk=row.pk)
         if locked.acknowledged_at is None:
             now = timezone.now()
             locked.acknowledged_at, locked.acknowledged_by = now, by

@@ -203,7 +203,7 @@ class DocumentRecipient(models.Model):
     scope_via = "document__issuing_unit"
 
     class Meta:
-        ordering = ["document", "role", "seq", "id"]
+        ordering = ["document", "seq", "id"]
         indexes = [models.Index(fields=["unit", "document"], name="recipient_unit")]
         constraints = [
             models.UniqueConstraint(

@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 ('unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.unit')),
             ],
             options={
-                'ordering': ['document', 'role', 'seq', 'id'],
+                'ordering': ['document', 'seq', 'id'],
                 'indexes': [models.Index(fields=['unit', 'document'], name='recipient_unit')],
                 'constraints': [models.UniqueConstraint(condition=models.Q(('unit__isnull', False)), fields=('document', 'unit'), name='one_recipient_per_unit'), models.UniqueConstraint(condition=models.Q(('unit__isnull', True)), fields=('document', 'body'), name='one_recipient_per_body'), models.CheckConstraint(condition=models.Q(models.Q(('unit__isnull', False), ('body', '')), models.Q(('unit__isnull', True), models.Q(('body', ''), _negated=True)), _connector='OR'), name='recipient_unit_or_body')],
             },
