@@ -172,8 +172,8 @@ class SignOffRule(models.Model):
 
 
 class RecipientRole(models.TextChoices):
-    MAIN = "main", _("Addressee")  # 主送
-    COPY = "copy", _("Copy")  # 抄送
+    MAIN = "main", _("Addressed (主送)")
+    COPY = "copy", _("Copied (抄送)")
 
 
 class DocumentRecipient(models.Model):
@@ -184,7 +184,7 @@ class DocumentRecipient(models.Model):
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="distribution")
     unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     body = models.CharField(_("outside body"), max_length=100, blank=True)
-    role = models.CharField(_("as"), max_length=4, choices=RecipientRole.choices, default=RecipientRole.MAIN)
+    role = models.CharField(_("sent as"), max_length=4, choices=RecipientRole.choices, default=RecipientRole.MAIN)
     # an outside body: how and when it was sent (机要交换, 传真, 电子公文系统 …)
     channel = models.CharField(_("channel"), max_length=40, blank=True)
     sent_on = models.DateField(_("sent on"), null=True, blank=True)

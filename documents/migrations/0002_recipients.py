@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('body', models.CharField(blank=True, max_length=100, verbose_name='outside body')),
-                ('role', models.CharField(choices=[('main', 'Addressee'), ('copy', 'Copy')], default='main', max_length=4, verbose_name='as')),
+                ('role', models.CharField(choices=[('main', 'Addressed (主送)'), ('copy', 'Copied (抄送)')], default='main', max_length=4, verbose_name='sent as')),
                 ('channel', models.CharField(blank=True, max_length=40, verbose_name='channel')),
                 ('sent_on', models.DateField(blank=True, null=True, verbose_name='sent on')),
                 ('acknowledged_at', models.DateTimeField(blank=True, null=True, verbose_name='acknowledged at')),

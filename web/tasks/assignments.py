@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from accounts import scope
 from accounts.models import Role, Unit
 from accounts.scope import Action
+from documents.distribution import received_by
 from inspections.queries import letters_to_answer, letters_to_review
 from notifications import colours
 from tasks import targets
@@ -170,6 +171,8 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     context["to_accept"] = list(to_accept.order_by("submitted_on", "unit__path")[: PAGE_SIZE + 1])
     # risk letters to acknowledge or answer (风险提示函), the earliest reply-by first
     context["letters"] = list(letters_to_answer(user)[: PAGE_SIZE + 1]) if scope.scope_for(user, Action.REPORT) else []
+    # documents sent to my units not yet acknowledged (公文签收), the newest first
+    context["documents_to_ack"] = list(received_by(user).filter(acknowledged_at=None)[: PAGE_SIZE + 1])
     for a in context["to_accept"]:
         a.percent = labels.percent(a.progress, a.target)
     return render(request, "tasks/my_tasks.html", context)
