@@ -443,6 +443,11 @@ def answer_body(finding: Finding, pk: int):
     return {"text": "矩阵测试整改情况", "files": [png_upload("整改后.png")]}
 
 
+def receipts_of_one_unit(response, obj, key):
+    got = response.json()
+    assert (got["units"], got["waiting"]) == (1, 1) and [r["unit"] for r in got["recipients"]] == [key, None]
+
+
 def outside_sent(d: Document, pk: int) -> dict:
     """The issued document's outside body recorded as sent today (issued when the world was built)."""
     from django.utils import timezone
@@ -1021,7 +1026,7 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     ),
     # distribution: the receipts seen with the document; a draft's recipients set by HQ over the issuing
     # unit; 签收 by the recipient's leads; 催办 by HQ or a leader over the issuing unit; an outside body sent
-    (f"{V1}/documents/{{id}}/recipients/", "GET"): Object((Do("doc_issued", check=contains("units")),)),
+    (f"{V1}/documents/{{id}}/recipients/", "GET"): Object((Do("doc_issued", check=receipts_of_one_unit),)),
     (f"{V1}/documents/{{id}}/recipients/", "PUT"): Object(
         (Do("doc_draft", "manage", body=lambda d, pk: {"units": [d.issuing_unit.code]}, writes=True),)
     ),
