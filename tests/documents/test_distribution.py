@@ -194,3 +194,20 @@ def test_distribution_through_the_api(city, draft, city_leader):
     assert east.post(f"{URL}{pk}/sent/", sent, format="json").status_code == 403
     assert ok(hq.post(f"{URL}{pk}/sent/", sent, format="json"))["channel"] == "机要交换"
     assert hq.post(f"{URL}{pk}/sent/", sent | {"recipient": 0}, format="json").status_code == 404
+
+
+def test_the_messages_read_as_an_office_writes_them_and_open_the_document(city, draft, city_leader):
+    from notifications import delivery
+    from notifications.inbox import link
+
+    hq = city["hq"]
+    doc = issue(draft, hq, city_leader)
+    dist.chase(document=doc, by=hq, note="请今日内签收")
+    delivery.drain()
+    got = Message.objects.filter(recipient=city["west_lead"], channel="inbox").order_by("id")
+    issued, chased = list(got)
+    assert issued.subject == f"【公文】江城市公安局：{doc.title}（{doc.number}）"
+    assert "城西分局为发送单位" in issued.body and "签收" in issued.body
+    assert chased.subject == f"【催办】请签收{doc.number}"
+    assert "城西分局尚未签收" in chased.body and "请今日内签收" in chased.body
+    assert link(issued) == link(chased) == f"/documents/{doc.pk}/"
