@@ -26,6 +26,9 @@ class RecipientSerializer(serializers.ModelSerializer):
     acknowledged_by = serializers.CharField(
         source="acknowledged_by.get_full_name", read_only=True, default=None, allow_null=True, help_text="签收: who"
     )
+    sent_as = serializers.ChoiceField(
+        source="role", choices=RecipientRole.choices, read_only=True, help_text="主送 or 抄送"
+    )
 
     class Meta:
         model = DocumentRecipient
@@ -34,7 +37,7 @@ class RecipientSerializer(serializers.ModelSerializer):
             "unit",
             "body",
             "name",
-            "role",
+            "sent_as",
             "channel",
             "sent_on",
             "acknowledged_at",
@@ -55,7 +58,9 @@ class ReceiptsSerializer(serializers.Serializer):
 
 class BodyRow(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    role = serializers.ChoiceField(choices=RecipientRole.choices, default=RecipientRole.MAIN)
+    sent_as = serializers.ChoiceField(
+        choices=RecipientRole.choices, default=RecipientRole.MAIN, help_text="主送 or 抄送"
+    )
 
 
 class RecipientsUpdate(serializers.Serializer):
@@ -118,7 +123,7 @@ class DistributionMixin:
         data = body.validated_data
         units = _units(request.user, data["units"])
         copies = _units(request.user, data["copies"])
-        bodies = [(b["name"], b["role"]) for b in data["bodies"]]
+        bodies = [(b["name"], b["sent_as"]) for b in data["bodies"]]
         dist.set_recipients(
             document=document, by=request.user, units=units, copies=copies, bodies=bodies, version=data.get("version")
         )

@@ -170,7 +170,7 @@ def test_distribution_through_the_api(city, draft, city_leader):
     hq, pk = api(city["hq"]), draft.pk
     got = ok(hq.get(f"{URL}{pk}/recipients/"))
     assert got["units"] == 3 and got["actions"] == ["edit"]
-    body = {"units": ["330310", "330320"], "bodies": [{"name": "江城市人民政府", "role": "copy"}]}
+    body = {"units": ["330310", "330320"], "bodies": [{"name": "江城市人民政府", "sent_as": "copy"}]}
     assert api(city["east_lead"]).put(f"{URL}{pk}/recipients/", body, format="json").status_code == 404
     assert hq.put(f"{URL}{pk}/recipients/", {"units": ["nope"]}, format="json").status_code == 404
     got = ok(hq.put(f"{URL}{pk}/recipients/", body, format="json"))
