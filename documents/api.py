@@ -25,6 +25,7 @@ from utilities.errors import Refused
 from utilities.params import ApiDateField, ScopedFilterSet
 
 from . import services as svc
+from .distribution_api import DistributionMixin
 from .models import Document, DocumentKind, DocumentState
 from .queries import CONTENT_TYPES, bulletin_period, documents_for, file_response, steps
 
@@ -160,7 +161,7 @@ class DocumentFilter(ScopedFilterSet):
     state = filters.ChoiceFilter(choices=DocumentState.choices)
 
 
-class DocumentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class DocumentViewSet(DistributionMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Documents (公文) whose issuing unit the caller sees: drafts, their sign-off, the issued files."""
 
     filterset_class = DocumentFilter

@@ -260,3 +260,59 @@ class SummonsCommitment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.summons_id}.{self.seq}"
+
+
+class RecipientRole(models.TextChoices):
+    MAIN = "main", _("Addressed (主送)")
+    COPY = "copy", _("Copied (抄送)")
+
+
+class DocumentRecipient(models.Model):
+    """Where a document goes (分发): a unit of the tree — it receives the issued document in its inbox and
+    acknowledges it (签收), HQ seeing who has not and chasing them (催办) — or a named outside body (区市党委、
+    政府 for a 双通报), recorded as sent with the channel and the date. Chosen on the draft, fixed at issue."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="distribution")
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    body = models.CharField(_("outside body"), max_length=100, blank=True)
+    role = models.CharField(_("sent as"), max_length=4, choices=RecipientRole.choices, default=RecipientRole.MAIN)
+    # an outside body: how and when it was sent (机要交换, 传真, 电子公文系统 …)
+    channel = models.CharField(_("channel"), max_length=40, blank=True)
+    sent_on = models.DateField(_("sent on"), null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # a unit: its receipt (签收) and the chases (催办) while it has none
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    chased = models.PositiveIntegerField(default=0)
+    chased_at = models.DateTimeField(null=True, blank=True)
+    seq = models.PositiveIntegerField(default=0)  # the order printed
+
+    scope_via = "document__issuing_unit"
+
+    class Meta:
+        ordering = ["document", "seq", "id"]
+        indexes = [models.Index(fields=["unit", "document"], name="recipient_unit")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "unit"], condition=models.Q(unit__isnull=False), name="one_recipient_per_unit"
+            ),
+            models.UniqueConstraint(
+                fields=["document", "body"], condition=models.Q(unit__isnull=True), name="one_recipient_per_body"
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(unit__isnull=False) & models.Q(body=""))
+                | (models.Q(unit__isnull=True) & ~models.Q(body="")),
+                name="recipient_unit_or_body",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} → {self.unit_id or self.body}"
+
+    @property
+    def name(self) -> str:
+        return self.unit.name if self.unit_id else self.body

@@ -20,6 +20,7 @@ from boards.bulletin import Period
 from tasks.models import Campaign
 from utilities.errors import Forbidden, Refused
 
+from . import distribution
 from .models import (
     Document,
     DocumentKind,
@@ -141,6 +142,7 @@ def _create(by: User, **fields) -> Document:
         document.recipients = document.recipients or head.get("addressee", "")
         document.opening = head.get("opening", "")
         document.requirements = head.get("requirements", "")
+        distribution.seed(document)
         document.save()
         _step(document, by, "drafted", kind=document.kind, title=document.title)
     return document
@@ -342,7 +344,16 @@ def sign_document(*, document: Document, by: User) -> Document:
                 stored.append(field.name)
             locked.version += 1
             locked.save()
-            _step(locked, by, "signed", number=locked.number, hash=locked.text_hash, state=[S.SIGNING, S.ISSUED])
+            told = distribution.issue(locked, by)
+            _step(
+                locked,
+                by,
+                "signed",
+                number=locked.number,
+                hash=locked.text_hash,
+                state=[S.SIGNING, S.ISSUED],
+                recipients=told,
+            )
     except BaseException:
         for name in stored:
             document.pdf.storage.delete(name)

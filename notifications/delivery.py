@@ -184,6 +184,11 @@ def _event_facts(messages: list[Message]) -> dict[tuple, dict]:
     letters = RiskLetter.objects.filter(pk__in=wanted.get(EventSubject.LETTER, ())).select_related("issuing_unit")
     for letter in letters:
         found[("event", EventSubject.LETTER, letter.pk)] = {"letter": letter}
+    from documents.models import Document
+
+    documents = Document.objects.filter(pk__in=wanted.get(EventSubject.DOCUMENT, ())).select_related("issuing_unit")
+    for document in documents:
+        found[("event", EventSubject.DOCUMENT, document.pk)] = {"document": document}
     return found
 
 

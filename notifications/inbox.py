@@ -42,6 +42,7 @@ EVENT_PAGES = {
     EventSubject.NOTICE: "web:inspections-notice",
     EventSubject.FINDING: "web:inspections-finding",
     EventSubject.LETTER: "web:inspections-letter",
+    EventSubject.DOCUMENT: "web:documents-document",
 }
 
 

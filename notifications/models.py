@@ -234,6 +234,8 @@ class EventKind(models.TextChoices):
     LETTER = "letter", _("Risk letter issued")
     LETTER_CLOSED = "letter_done", _("Risk letter closed")
     LETTER_BACK = "letter_back", _("Risk letter answer returned")
+    DOCUMENT = "document", _("Document received")  # 公文下发: a recipient unit's copy of an issued document
+    DOC_CHASED = "doc_chased", _("Document receipt chased")  # 催签收
 
 
 class EventSubject(models.TextChoices):
@@ -244,6 +246,7 @@ class EventSubject(models.TextChoices):
     NOTICE = "notice", _("Rectification notice")
     FINDING = "finding", _("Finding")
     LETTER = "letter", _("Risk letter")
+    DOCUMENT = "document", _("Document")
 
 
 class Event(models.Model):

@@ -289,6 +289,16 @@ EVENT_TEXTS: dict[tuple[str, str, str], tuple[str, str]] = {
         HI + BY + "对{{ unit.name }}承担的" + ITEM + SEVERAL + "进行催办。"
         "{% if reason %}催办意见：“{{ reason }}”。{% endif %}请抓紧推进，按时限报送进展。",
     ),
+    ("event", "document", "lead"): (  # 公文下发: a recipient unit of an issued document
+        "【公文】{{ document.issuing_unit.name }}：{{ document.title }}（{{ document.number }}）",
+        HI + "{{ document.issuing_unit.name }}印发《{{ document.title }}》（{{ document.number }}），"
+        "{{ unit.name }}为发送单位。请登录系统查阅并签收，按文件要求抓好落实。",
+    ),
+    ("event", "doc_chased", "lead"): (  # 催签收: HQ chases a recipient that has not acknowledged
+        "【催办】请签收{{ document.number }}",
+        HI + BY + "印发的《{{ document.title }}》（{{ document.number }}），{{ unit.name }}尚未签收。"
+        "{% if reason %}催办意见：“{{ reason }}”。{% endif %}请及时查阅签收，按文件要求抓好落实。",
+    ),
     ("event", "submitted", "reviewer"): (  # a share submitted: the leads of the unit that split it
         "【待验收】{{ unit.name }}提交了{{ item.code }}项分解任务",
         HI + "{{ unit.name }}已将" + ITEM + "的分解任务办理情况提交验收"

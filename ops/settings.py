@@ -272,6 +272,7 @@ SPECTACULAR_SETTINGS = {
         "IndicatorKindEnum": "stats.models.Kind",
         "DocumentKindEnum": "documents.models.DocumentKind",
         "DocumentStateEnum": "documents.models.DocumentState",
+        "RecipientRoleEnum": "documents.models.RecipientRole",
         "DirectiveStatusEnum": "directives.models.Status",
         "DirectiveSourceEnum": "directives.models.Source",
         "DirectiveLevelEnum": "directives.models.Level",

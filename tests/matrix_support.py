@@ -701,7 +701,9 @@ def build_summonses(people: dict[str, User], units: dict[str, Unit], issued: dic
 def build_documents(people: dict[str, User], units: dict[str, Unit], campaign: Campaign) -> dict[str, dict]:
     """On each site, a free notice (通知) issued by the site, drafted by HQ, in each state of its sign-off: a
     draft, awaiting the check, awaiting the signature, issued (signed by HQ through a rule of the campaign,
-    dropped again: the world's signers are the default, a leader over the site)."""
+    dropped again: the world's signers are the default, a leader over the site) — the issued one sent to
+    the site itself (its leads acknowledge it) and to an outside body."""
+    from documents import distribution
     from documents import services as docs
     from documents.models import SignOffRule
 
@@ -714,6 +716,10 @@ def build_documents(people: dict[str, User], units: dict[str, Unit], campaign: C
                 by=hq, campaign=campaign, kind="notice", unit=units[site], title=mark(site, "document")
             )
             d = docs.update_draft(document=d, by=hq, requirements=mark(site, "paragraph"), recipients="各单位")
+            if kind == "doc_issued":  # sent to the site itself and to an outside body (docs/documents.md)
+                d = distribution.set_recipients(
+                    document=d, by=hq, units=[units[site]], bodies=[(mark(site, "outside"), "copy")]
+                )
             if kind != "doc_draft":
                 d = docs.submit_document(document=d, by=hq)
             if kind in ("doc_signing", "doc_issued"):

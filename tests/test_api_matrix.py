@@ -443,6 +443,19 @@ def answer_body(finding: Finding, pk: int):
     return {"text": "矩阵测试整改情况", "files": [png_upload("整改后.png")]}
 
 
+def receipts_of_one_unit(response, obj, key):
+    got = response.json()
+    assert (got["units"], got["waiting"]) == (1, 1) and [r["unit"] for r in got["recipients"]] == [key, None]
+
+
+def outside_sent(d: Document, pk: int) -> dict:
+    """The issued document's outside body recorded as sent today (issued when the world was built)."""
+    from django.utils import timezone
+
+    body = d.distribution.get(unit=None)
+    return {"recipient": body.pk, "channel": "机要交换", "sent_on": timezone.localdate().isoformat()}
+
+
 def document_body(unit: Unit, pk: int):
     """A free 通知 of the site, in campaign XJ."""
     return {"kind": "notice", "campaign": Campaign.objects.get(code="XJ").pk, "unit": unit.code, "title": "矩阵通知"}
@@ -1026,6 +1039,17 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
             Do("doc_signing", "sign", body=lambda d, pk: {"note": "退回矩阵"}, writes=True),
         )
     ),
+    # distribution: the receipts seen with the document; a draft's recipients set by HQ over the issuing
+    # unit; 签收 by the recipient's leads; 催办 by HQ or a leader over the issuing unit; an outside body sent
+    (f"{V1}/documents/{{id}}/recipients/", "GET"): Object((Do("doc_issued", check=receipts_of_one_unit),)),
+    (f"{V1}/documents/{{id}}/recipients/", "PUT"): Object(
+        (Do("doc_draft", "manage", body=lambda d, pk: {"units": [d.issuing_unit.code]}, writes=True),)
+    ),
+    (f"{V1}/documents/{{id}}/acknowledge/", "POST"): Object((Do("doc_issued", "report", writes=True),)),
+    (f"{V1}/documents/{{id}}/chase/", "POST"): Object(
+        (Do("doc_issued", "chase", body=lambda d, pk: {"note": "矩阵催办"}, writes=True),)
+    ),
+    (f"{V1}/documents/{{id}}/sent/", "POST"): Object((Do("doc_issued", "manage", body=outside_sent, writes=True),)),
     (f"{V1}/documents/{{id}}/pdf/", "GET"): Object((Do("doc_issued", check=stored_file("pdf")),)),
     (f"{V1}/documents/{{id}}/docx/", "GET"): Object((Do("doc_issued", check=stored_file("docx")),)),
     # 约谈 (documents/summons.py): seen with the view right over the unit summoned; made, held and cancelled

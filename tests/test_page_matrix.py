@@ -815,6 +815,14 @@ def hold_body(w, s, key) -> dict:
     return {"held_on": timezone.localdate().isoformat(), "attendees": "矩阵参会人", "minutes": "矩阵约谈内容"}
 
 
+def outside_sent_body(w, d: Document, key) -> dict:
+    """The issued document's outside body recorded as sent today (it was issued when the world was built)."""
+    from django.utils import timezone
+
+    body = d.distribution.get(unit=None)
+    return {"recipient": body.pk, "channel": "机要交换", "sent_on": timezone.localdate().isoformat()}
+
+
 def draft_body(w, d: Document, key) -> dict:
     return {
         "version": d.version,
@@ -1225,6 +1233,24 @@ EXPECTED: dict[str, Any] = {
             Do("doc_signing", "sign", "POST", ok=302, body=lambda w, d, k: {"step": "return", "note": "退回"},
                writes=True, to=prefix("/documents/"), label="return"),
         )
+    ),
+    # distribution: HQ over the issuing unit sets a draft's recipients and records an outside body sent; the
+    # recipient unit's leads acknowledge (签收); HQ or a leader over the issuing unit chases (催办)
+    "web:documents-recipients": Obj(
+        (
+            Do("doc_draft", "manage", "POST", ok=302, body=lambda w, d, k: {"version": d.version, "units": k},
+               writes=True, to=prefix("/documents/")),
+        )
+    ),
+    "web:documents-acknowledge": Obj(
+        (Do("doc_issued", "report", "POST", ok=302, writes=True, to=prefix("/documents/")),)
+    ),
+    "web:documents-chase": Obj(
+        (Do("doc_issued", "chase", "POST", ok=302, body=lambda w, d, k: {"note": "矩阵催办"}, writes=True,
+            to=prefix("/documents/")),)
+    ),
+    "web:documents-sent": Obj(
+        (Do("doc_issued", "manage", "POST", ok=302, body=outside_sent_body, writes=True, to=prefix("/documents/")),)
     ),
     "web:documents-pdf": Obj((Do("doc_issued", check=attachment_of("application/pdf")),)),
     "web:documents-docx": Obj(

@@ -112,6 +112,10 @@ urlpatterns = [
     path("documents/new/notice/<int:pk>/", documents.document_new_notice, name="documents-new-notice"),
     path("documents/<int:pk>/", documents.document, name="documents-document"),
     path("documents/<int:pk>/step/", documents.document_step, name="documents-step"),
+    path("documents/<int:pk>/recipients/", documents.document_recipients, name="documents-recipients"),
+    path("documents/<int:pk>/acknowledge/", documents.document_acknowledge, name="documents-acknowledge"),
+    path("documents/<int:pk>/chase/", documents.document_chase, name="documents-chase"),
+    path("documents/<int:pk>/sent/", documents.document_sent, name="documents-sent"),
     path("documents/<int:pk>/pdf/", documents.document_pdf, name="documents-pdf"),
     path("documents/<int:pk>/docx/", documents.document_docx, name="documents-docx"),
     # 约谈 (documents/summons.py)

@@ -76,7 +76,8 @@ def test_a_bulletin_through_the_api(city, worked, city_leader):
     assert "attachment" in word["Content-Disposition"]
     listed = ok(hq.get(URL, {"campaign": worked.pk, "state": "issued"}))
     assert [d["number"] for d in listed["results"]] == ["江城市通〔2026〕1号"]
-    assert ok(api(city["east_lead"]).get(URL))["results"] == []
+    # the units under the city with work were sent it (docs/documents.md, "Distribution"): their people see it
+    assert [d["id"] for d in ok(api(city["east_lead"]).get(URL))["results"]] == [pk]
 
 
 def test_drafting_refusals_and_other_kinds(city, worked, notice, city_leader):

@@ -76,7 +76,8 @@ def test_a_bulletin_from_the_board_to_issued(city, worked, city_leader):
     listing = text(hq.get(f"/documents/?campaign={worked.pk}&state=issued"))
     assert doc.number in listing and "陈局长" in listing
     assert doc.number not in text(hq.get(f"/documents/?campaign={worked.pk}&state=draft"))
-    assert doc.number not in text(login(city["east_lead"]).get("/documents/"))
+    assert doc.number in text(login(city["east_lead"]).get("/documents/"))  # sent to 城东分局
+    assert doc.number not in text(login(city["station_lead"]).get("/documents/"))
     assert login(city["nobody"]).get("/documents/").status_code == 403
 
 
@@ -99,3 +100,49 @@ def test_a_notice_document_from_the_notice_page(city, notice):
     doc = Document.objects.get()
     assert 'id="document-link"' in text(inspector.get(f"/notices/{notice.pk}/"))
     assert "1．夜宵摊聚集区：消防通道堵塞，灭火器过期。" in text(inspector.get(f"/documents/{doc.pk}/"))
+
+
+def test_distribution_on_the_pages(city, worked, city_leader):
+    """The clerk names the recipients; at issue the units see it in /my/ and acknowledge it; HQ sees who has
+    not and chases them; an outside body is recorded as sent."""
+    from django.utils import timezone
+
+    from tests.documents.test_distribution import issue
+
+    hq = login(city["hq"])
+    hq.post("/documents/new/bulletin/", {"campaign": worked.pk, "unit": "3303", "period": f"w{WEEK.isoformat()}"})
+    doc = Document.objects.get()
+    url = f"/documents/{doc.pk}/"
+    page = text(hq.get(url))
+    assert 'id="recipients-form"' in page and 'data-recipient="330302"' in page
+    form = {
+        "version": doc.version,
+        "units": "330310\n330320",
+        "copies": "",
+        "bodies": "",
+        "body_copies": "江城市人民政府",
+    }
+    assert hq.post(f"{url}recipients/", form | {"units": "999"}).status_code == 400
+    assert login(city["east_lead"]).post(f"{url}recipients/", form).status_code == 404  # a draft: out of its sight
+    assert hq.post(f"{url}recipients/", form).status_code == 302
+    doc.refresh_from_db()
+    assert (doc.recipients, doc.cc) == ("城东分局，城西分局", "江城市人民政府")
+    doc = issue(doc, city["hq"], city_leader)
+    east, west = login(city["east_lead"]), login(city["west_lead"])
+    assert f'data-document="{doc.pk}"' in text(west.get("/my/"))
+    assert 'id="do-acknowledge"' in text(east.get(url)) and 'id="do-chase"' not in text(east.get(url))
+    assert login(city["station_lead"]).post(f"{url}acknowledge/").status_code == 404
+    assert east.post(f"{url}acknowledge/").status_code == 302
+    assert 'id="do-acknowledge"' not in text(east.get(url))
+    page = text(hq.get(url))
+    assert 'id="receipt-counts"' in page and 'id="do-chase"' in page
+    assert east.post(f"{url}chase/", {"note": ""}).status_code == 403
+    assert hq.post(f"{url}chase/", {"note": "请今日签收"}).status_code == 302
+    assert hq.post(f"{url}chase/", {"note": ""}).status_code == 409
+    body = doc.distribution.get(unit=None)
+    sent = {"recipient": body.pk, "channel": "机要交换", "sent_on": timezone.localdate(doc.issued_at).isoformat()}
+    assert east.post(f"{url}sent/", sent).status_code == 403
+    assert hq.post(f"{url}sent/", sent).status_code == 302
+    assert "机要交换" in text(hq.get(url))
+    assert west.post(f"{url}acknowledge/", {"unit": "330320"}).status_code == 302
+    assert f'data-document="{doc.pk}"' not in text(west.get("/my/"))

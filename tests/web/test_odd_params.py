@@ -254,6 +254,10 @@ PAGE_PARAMS: dict[str, Page] = {
         post=("version", "title", "recipients", "opening", "requirements", "next_steps", "attachments", "cc")
     ),
     "web:documents-step": Page(post=("step", "note")),
+    "web:documents-recipients": Page(post=("version", "units", "copies", "bodies", "body_copies")),
+    "web:documents-acknowledge": Page(post=("unit",)),
+    "web:documents-chase": Page(post=("note",)),
+    "web:documents-sent": Page(post=("recipient", "channel", "sent_on")),
     "web:documents-pdf": Page(),
     "web:documents-docx": Page(),
     "web:summons": Page(("campaign", "state", "unit", "page")),

@@ -25,6 +25,7 @@ from accounts import scope
 from accounts.models import Role, Unit
 from accounts.scope import Action
 from documents import summons
+from documents.distribution import received_by
 from inspections.queries import letters_to_answer, letters_to_review
 from notifications import colours
 from tasks import targets
@@ -173,6 +174,8 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     context["letters"] = list(letters_to_answer(user)[: PAGE_SIZE + 1]) if scope.scope_for(user, Action.REPORT) else []
     # 约谈 of the user's own unit and what it committed to (documents/summons.py)
     context["summonses"] = summons.on_record(summons.summonses_for(user).mine(user))
+    # documents sent to my units not yet acknowledged (公文签收), the newest first
+    context["documents_to_ack"] = list(received_by(user).filter(acknowledged_at=None)[: PAGE_SIZE + 1])
     for a in context["to_accept"]:
         a.percent = labels.percent(a.progress, a.target)
     return render(request, "tasks/my_tasks.html", context)
