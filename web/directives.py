@@ -23,12 +23,14 @@ from accounts.scope import Action
 from directives import queries, services
 from directives.models import Directive, Level, Outcome, Rating, Source, Status
 from tasks.queries import campaigns_for, is_overdue
+from tasks.services import checkins
 from utilities.errors import Refused
 from utilities.office import workbook_bytes
 from utilities.uploads import download
 
 from . import labels
 from .forms import (
+    WEEKDAYS,
     DirectiveCompleteForm,
     DirectiveFilterForm,
     DirectiveForm,
@@ -104,12 +106,24 @@ def _one(request: HttpRequest, pk: int) -> Directive:
     return found
 
 
+def _weekday_label(weekday: int | None) -> str:
+    return str(dict(WEEKDAYS).get(weekday or 5, ""))
+
+
 def _page(request: HttpRequest, d: Directive, status: int = 200, **forms) -> HttpResponse:
     user = request.user
     work = queries.work(d, user)
     today = timezone.localdate()
     for a in work:
         a.late = is_overdue(a, today)
+    # 每周反馈: each unit's check-ins (from the day its work was handed down), missed ones counted
+    weekly = checkins.has_cadence(d.item)
+    if weekly:
+        reported = checkins.reported_periods(work)
+        for a in work:
+            series = checkins.checkins(a, reported=reported.get(a.pk, {}), today=today)
+            a.missed = sum(c.status == checkins.CheckInStatus.MISSED for c in series)
+            a.next_due = next((c.due for c in series if c.status == checkins.CheckInStatus.DUE), None)
     manage = services.may_manage(user, d)
     submitted = [a for a in work if a.role == "lead" and a.status == "submitted"]
     # the lead units' work the user reports for, open: its completion report (办结报告) is sent from here
@@ -121,6 +135,8 @@ def _page(request: HttpRequest, d: Directive, status: int = 200, **forms) -> Htt
         "d": d,
         "item": d.item,
         "work": work,
+        "weekly": weekly,
+        "feedback_weekday": _weekday_label(d.item.cadence_weekday) if weekly else "",
         "manage": manage,
         "submitted": submitted,
         "to_complete": to_complete,
@@ -262,6 +278,7 @@ def directive_new(request: HttpRequest) -> HttpResponse:
             leader_name=data["leader_name"],
             secret=data["secret"],
             case=case,
+            feedback_weekday=data["feedback_weekday"],
         )
         if data["hand_down"]:
             services.hand_down(directive=made, by=user)
