@@ -37,6 +37,7 @@ class Subject(models.TextChoices):
     ROUND = "round", _("Round statistics")
     UNACKED = "unacked", _("Assignment not acknowledged")
     NOTICE_UNACKED = "notice_unack", _("Rectification notice not acknowledged")
+    LETTER_UNACKED = "letter_unack", _("Risk letter not acknowledged")
     EVENT = "event", _("Event (work reaches people)")
 
 

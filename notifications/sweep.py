@@ -287,6 +287,15 @@ NOTICE_UNACKED_ROWS = """
     JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
     WHERE s0.status <> 'closed' AND s0.acknowledged_at IS NULL AND {when} {campaigns}"""
 
+# a risk letter (风险提示函) likewise, while not closed; its reply-by date is the date its texts quote. A
+# letter of no campaign has no campaign's rules and is not reminded (``docs/risk-letters.md``)
+LETTER_UNACKED_ROWS = """
+    SELECT s0.id, s0.unit_id, s0.campaign_id, s0.reply_by AS due_date, FALSE AS returned,
+        CAST(NULL AS BIGINT) AS leader_id, s0.issued_by_id AS owner_id, FALSE AS secret
+    FROM inspections_riskletter s0
+    JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
+    WHERE s0.status <> 'closed' AND s0.acknowledged_at IS NULL AND {when} {campaigns}"""
+
 # the sources with a due date column (``Source.dated``)
 DATED = [Subject.ASSIGNMENT, Subject.FINDING, Subject.ROUND]
 
@@ -300,6 +309,7 @@ def sources() -> list[Source]:
         Source(Subject.ROUND, _round_rows(), due=_next_day('s0."end"'), per_unit=True),
         Source(Subject.UNACKED, _unacked_rows(), received=ASSIGNMENT_RECEIVED, per_unit=True, arrival=True),
         Source(Subject.NOTICE_UNACKED, NOTICE_UNACKED_ROWS, received="s0.issued_at <= %(cutoff)s"),
+        Source(Subject.LETTER_UNACKED, LETTER_UNACKED_ROWS, received="s0.issued_at <= %(cutoff)s"),
     ]
 
 
@@ -430,6 +440,7 @@ READS = {
     Subject.UNACKED: _WORK,
     # a notice is received when issued, after the last sweep's cutoff: it waits for the cutoff to move
     Subject.NOTICE_UNACKED: {"tasks_campaign"},
+    Subject.LETTER_UNACKED: {"tasks_campaign"},  # as a notice
 }
 
 
