@@ -433,6 +433,7 @@ def build_ranking(user, params: dict, progress: Progress, *, today: date | None 
     labels = {
         "completion": "完成率",
         "on_time": "按时完成率",
+        "directives": "督办事项按时办结率",
         "overdue": "无逾期率",
         "rectification": "整改及时率",
         "findings": "问题少（相对）",

@@ -21,13 +21,16 @@ class Weights(models.Model):
     overdue = models.PositiveSmallIntegerField(_("nothing overdue"), default=20)
     rectification = models.PositiveSmallIntegerField(_("rectified in time"), default=10)
     findings = models.PositiveSmallIntegerField(_("few findings"), default=10)
+    # 督办事项按时办结: counted only for units holding directive work due (``boards.ranking``), so a campaign
+    # without directives ranks as before
+    directives = models.PositiveSmallIntegerField(_("directives done in time"), default=10)
     laggards = models.PositiveSmallIntegerField(
         _("laggards called in"), default=3, help_text=_("How many of the lowest-ranked units the bulletin names")
     )
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    MEASURES = ("completion", "on_time", "overdue", "rectification", "findings")
+    MEASURES = ("completion", "on_time", "overdue", "rectification", "findings", "directives")
 
     class Meta:
         verbose_name = _("ranking weights")

@@ -9,11 +9,14 @@ unit's path prefix), whatever the number of units:
 - nothing overdue: 100 − the overdue share;
 - rectified in time: of the findings whose deadline has passed or that are closed, the share closed
   by the deadline;
-- few findings: findings per 100 assignments, scaled against the unit with the most (the most → 0).
+- few findings: findings per 100 assignments, scaled against the unit with the most (the most → 0);
+- directives done in time (督办事项): of the directives' work (the line "督办事项") due by today, the share
+  submitted by its due date — read in the same grouped query as the rest.
 
 The score is the weighted mean of the measures a unit has (a unit with no findings due has no
 rectification measure: its weight is left out rather than counted as 0 or 100). Ties go to the higher
-completion, then to the unit's code.
+completion, then to the unit's code. A unit holding no directive work due has no directives measure,
+so a campaign without directives ranks exactly as before.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from django.utils import timezone
 from accounts import scope
 from accounts.models import Unit
 from inspections.models import Finding, FindingStatus
-from tasks.models import Campaign
+from tasks.models import DIRECTIVE_LINE, Campaign
 
 from . import rollup
 from .models import Weights
@@ -50,6 +53,8 @@ class Standing:
     findings_due: int = 0
     rectified_in_time: int = 0
     open_findings: int = 0
+    directives_due: int = 0
+    directives_in_time: int = 0
     measures: dict[str, float | None] = field(default_factory=dict)
     score: float | None = None
     rank: int | None = None
@@ -97,6 +102,18 @@ def _branch(unit: Unit, field_name: str = "unit__path"):
     return Substr(field_name, 1, len(unit.path) + STEP)
 
 
+def _directive_sums(today: date) -> dict:
+    """The directives' work due before ``today`` and, of it, what went in by its due date: the rollup's
+    rows of the line "督办事项" (its code ``DIRECTIVE_LINE``)."""
+    line = Q(action__code=DIRECTIVE_LINE)
+    return {
+        "directives_due": rollup.count("total", Q(due_date__lt=today) & line),
+        "directives_in_time": rollup.count(
+            F("submitted_on_time") + F("accepted_on_time"), Q(due_date__lt=today) & line
+        ),
+    }
+
+
 def branch_sums(user, campaign: Campaign, unit: Unit, *, as_of: date | None = None) -> dict[str, dict[str, int]]:
     """Per branch under ``unit`` (a child's path; the unit's own path for its own work): total, done, due, in
     time, overdue and ``units`` (how many have work), from the rollup — as of the end of day ``as_of`` (the
@@ -113,6 +130,7 @@ def branch_sums(user, campaign: Campaign, unit: Unit, *, as_of: date | None = No
             "due": rollup.due(today),
             "in_time": rollup.in_time(today),
             "overdue": rollup.overdue(today),
+            **_directive_sums(today),
         },
     )
 
@@ -157,8 +175,8 @@ def standings(
     findings: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, Standing]:
     """Raw counts per child of ``unit`` (by path), over each child's subtree: two queries. ``as_of``: as of
-    the end of that day (a bulletin's period), the findings too; ``sums``: the ``branch_sums`` already read (the bulletin reads them once for its overview and its ranking), ``findings``
-    the ``finding_sums``."""
+    the end of that day (a bulletin's period), the findings too; ``sums``: the ``branch_sums`` already read
+    (the bulletin reads them once for its overview and its ranking), ``findings`` the ``finding_sums``."""
     if as_of is not None:
         today = as_of + timedelta(days=1)
     today = today or timezone.localdate()
@@ -171,6 +189,8 @@ def standings(
                 "due": row["sum_due"],
                 "in_time": row["sum_in_time"],
                 "overdue": row["sum_overdue"],
+                "directives_due": row["sum_directives_due"],
+                "directives_in_time": row["sum_directives_in_time"],
             }
             for row in board_counts(user, campaign, unit)
             .order_by()
@@ -183,6 +203,7 @@ def standings(
                 sum_due=rollup.due(today),
                 sum_in_time=rollup.in_time(today),
                 sum_overdue=rollup.overdue(today),
+                **{f"sum_{k}": v for k, v in _directive_sums(today).items()},
             )
         }
     elif sums is None:
@@ -195,6 +216,8 @@ def standings(
             s.due += counts["due"]
             s.in_time += counts["in_time"]
             s.overdue += counts["overdue"]
+            s.directives_due += counts.get("directives_due", 0)
+            s.directives_in_time += counts.get("directives_in_time", 0)
     if findings is None:
         findings = finding_sums(user, campaign, unit, as_of=as_of, today=today)
     for branch, row in findings.items():
@@ -224,6 +247,7 @@ def score(rows: list[Standing], weights: dict[str, int]) -> None:
             "overdue": 100 - s.overdue * 100 / s.total,
             "rectification": _pct(s.rectified_in_time, s.findings_due),
             "findings": 100 - density[id(s)] * 100 / worst if worst else 100.0,
+            "directives": _pct(s.directives_in_time, s.directives_due),
         }
         counted = [(weights[m], v) for m, v in s.measures.items() if v is not None and weights[m]]
         total_weight = sum(w for w, _ in counted)

@@ -22,19 +22,21 @@ from .models import Export, ExportStatus, Weights
 
 
 def save_weights(*, campaign: Campaign, by: User, values: dict[str, int]) -> Weights:
-    """Set the ranking weights (0–100 each, not all 0) and how many laggards the bulletin names."""
+    """Set the ranking weights (0–100 each, not all 0) and how many laggards the bulletin names; a weight
+    not given (None or absent) keeps its value."""
     if not scope.can(by, scope.Action.MANAGE, campaign.owner):
         raise Forbidden("只有行动牵头的领导小组办公室可以设置排名权重")
     fields = [*Weights.MEASURES, "laggards"]
-    if any(not 0 <= int(values[f]) <= 100 for f in fields):
+    given = {f: values[f] for f in fields if values.get(f) is not None}
+    if any(not 0 <= int(v) <= 100 for v in given.values()):
         raise Refused("权重应为0至100的整数")
-    if not any(int(values[m]) for m in Weights.MEASURES):
-        raise Refused("权重不能全部为0")
     with transaction.atomic():
         weights, _ = Weights.objects.select_for_update().get_or_create(campaign=campaign)
+        if not any(int(given.get(m, getattr(weights, m))) for m in Weights.MEASURES):
+            raise Refused("权重不能全部为0")
         before = {f: getattr(weights, f) for f in fields}
-        for f in fields:
-            setattr(weights, f, int(values[f]))
+        for f, v in given.items():
+            setattr(weights, f, int(v))
         weights.updated_by = by
         weights.save()
         changes = audit.diff(before, {f: getattr(weights, f) for f in fields})

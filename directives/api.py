@@ -24,6 +24,7 @@ from tasks.api import (
     ProgressReportSerializer,
     amount_field,
 )
+from tasks.models import DeadlineKind
 from tasks.queries import campaigns_for, is_overdue
 from utilities.errors import Forbidden, Refused
 from utilities.paging import BoundedPagination
@@ -57,6 +58,7 @@ class DirectiveSerializer(serializers.ModelSerializer):
     campaign = serializers.IntegerField(source="item.campaign_id", read_only=True)
     secret = serializers.BooleanField(source="item.secret", read_only=True)
     due_date = serializers.DateField(source="item.due_date", read_only=True)
+    feedback_weekday = serializers.SerializerMethodField(help_text="每周反馈 by this weekday (1 = Monday), else null")
     lead_units = serializers.CharField(source="item.lead_text", read_only=True)
     cooperating_units = serializers.CharField(source="item.cooperating_text", read_only=True)
 
@@ -74,6 +76,7 @@ class DirectiveSerializer(serializers.ModelSerializer):
             "is_case",
             "case_no",
             "due_date",
+            "feedback_weekday",
             "lead_units",
             "cooperating_units",
             "leader_name",
@@ -81,6 +84,10 @@ class DirectiveSerializer(serializers.ModelSerializer):
             "rating",
             "created_at",
         ]
+
+    def get_feedback_weekday(self, obj) -> int | None:
+        item = obj.item
+        return (item.cadence_weekday or 5) if item.deadline_kind == DeadlineKind.WEEKLY else None
 
 
 class DirectiveDetailSerializer(DirectiveSerializer):
@@ -116,6 +123,9 @@ class DirectiveCreateSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=32), required=False, default=list, max_length=500
     )
     due_date = ApiDateField(help_text="办结时限; a major case's solve-by date (限期侦破)")
+    feedback_weekday = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=7, help_text="每周反馈: 1 = Monday … 7"
+    )
     text = serializers.CharField(required=False, allow_blank=True, default="")
     instruction = serializers.CharField(required=False, allow_blank=True, default="", help_text="批示原文")
     instructed_by = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
@@ -244,6 +254,7 @@ class DirectiveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             lead_units=[units[c] for c in data["lead_units"]],
             cooperating_units=[units[c] for c in data["cooperating_units"]],
             due_date=data["due_date"],
+            feedback_weekday=data["feedback_weekday"],
             text=data["text"],
             instruction=data["instruction"],
             instructed_by=data["instructed_by"],

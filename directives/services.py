@@ -78,6 +78,17 @@ class Case:
     crime_date: date | None = None
 
 
+WEEKDAYS = "一二三四五六日"
+
+
+def _deadline_text(due_date: date, feedback_weekday: int | None) -> str:
+    """As a plan writes it: "9月30日前", with a cadence "每周五前反馈，9月30日前办结"."""
+    due = f"{due_date.month}月{due_date.day}日前"
+    if feedback_weekday is None:
+        return due
+    return f"每周{WEEKDAYS[feedback_weekday - 1]}前反馈，{due}办结"
+
+
 def register_directive(
     *,
     campaign: Campaign,
@@ -97,11 +108,15 @@ def register_directive(
     secret: bool = False,
     case: Case | None = None,
     milestones: Iterable[date] = (),
+    feedback_weekday: int | None = None,
 ) -> Directive:
     """立项: a directive in ``campaign`` with its item (督N, under the line "督办事项", created on demand)
     naming the lead and cooperating units, out of force until handed down. HQ over the campaign's owner
     (``Forbidden``); a unit must be active and under the owner; at least one lead; the deadline inside the
-    campaign's reach. A ``case`` makes it a listed major case whose solve-by date is ``due_date``."""
+    campaign's reach. A ``case`` makes it a listed major case whose solve-by date is ``due_date``.
+    ``feedback_weekday`` (1 = Monday … 7) asks the units for 每周反馈 by that weekday: the item's weekly
+    cadence, i.e. its check-ins (``tasks.services.checkins``, counted from the day the work is handed
+    down) reminded by the reminder sweep like any cadence item's."""
     title = (title or "").strip()
     if not title:
         raise DirectiveError("请填写督办事项的标题")
@@ -113,6 +128,8 @@ def register_directive(
     cooperating = [u for u in dict.fromkeys(cooperating_units) if u not in lead]
     if not lead:
         raise DirectiveError("请至少指定一个牵头单位")
+    if feedback_weekday is not None and feedback_weekday not in range(1, 8):
+        raise DirectiveError("每周反馈的星期不正确")
     with transaction.atomic():
         locked = Campaign.objects.select_for_update(of=("self",)).select_related("owner").get(pk=campaign.pk)
         _require_manage(by, locked.owner)
@@ -137,8 +154,9 @@ def register_directive(
             cooperating_text="、".join(u.name for u in cooperating)[:500],
             leader_name=(leader_name or (leader.get_full_name() if leader else ""))[:100],
             leader=leader,
-            deadline_text=f"{due_date.month}月{due_date.day}日前",
-            deadline_kind=DeadlineKind.DATE,
+            deadline_text=_deadline_text(due_date, feedback_weekday),
+            deadline_kind=DeadlineKind.DATE if feedback_weekday is None else DeadlineKind.WEEKLY,
+            cadence_weekday=feedback_weekday,
             due_date=due_date,
             milestones=[d.isoformat() for d in stages],
         )
@@ -175,6 +193,8 @@ def register_directive(
         }
         if case is not None:
             changes["case_no"] = directive.case_no
+        if feedback_weekday is not None:
+            changes["feedback_weekday"] = feedback_weekday
         audit.record([audit.event(directive, "directive.registered", actor=by, changes=changes, unit=locked.owner)])
     return directive
 

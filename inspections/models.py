@@ -352,12 +352,11 @@ def photo_path(instance: Photo, filename: str) -> str:
     return f"findings/{instance.finding.campaign_id}/{instance.finding_id}/{uuid.uuid4().hex}{instance.extension}"
 
 
-class Photo(models.Model):
-    """A photo or PDF of a finding (at discovery) or of its rectification (with an answer)."""
+class StoredFile(models.Model):
+    """What every stored upload keeps beside its file (``utilities.uploads``: checked, named, hashed): the
+    name as uploaded, its type, size and SHA-256, who uploaded it and when. Each kind declares its own
+    ``file`` (where it is stored) and what it belongs to."""
 
-    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="photos")
-    answer = models.ForeignKey(Answer, null=True, blank=True, on_delete=models.CASCADE, related_name="photos")
-    file = models.FileField(upload_to=photo_path, max_length=200)
     name = models.CharField(max_length=150)
     content_type = models.CharField(max_length=100)
     extension = models.CharField(max_length=8)
@@ -366,17 +365,28 @@ class Photo(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
 
-    scope_via = "finding__unit"
-
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("photo")
-        verbose_name_plural = _("photos")
+        abstract = True
         ordering = ["uploaded_at", "id"]
 
     def __str__(self) -> str:
         return self.name
+
+
+class Photo(StoredFile):
+    """A photo or PDF of a finding (at discovery) or of its rectification (with an answer)."""
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="photos")
+    answer = models.ForeignKey(Answer, null=True, blank=True, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(upload_to=photo_path, max_length=200)
+
+    scope_via = "finding__unit"
+
+    class Meta(StoredFile.Meta):
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
 
 
 class LetterStatus(models.TextChoices):
@@ -469,28 +479,15 @@ def letter_file_path(instance: LetterFile, filename: str) -> str:
     return f"letters/{instance.letter.year}/{instance.letter_id}/{uuid.uuid4().hex}{instance.extension}"
 
 
-class LetterFile(models.Model):
+class LetterFile(StoredFile):
     """An attachment of a risk letter's answer (measures taken): an image or a PDF, per answer round."""
 
     letter = models.ForeignKey(RiskLetter, on_delete=models.CASCADE, related_name="files")
     round = models.PositiveSmallIntegerField(default=1)
     file = models.FileField(upload_to=letter_file_path, max_length=200)
-    name = models.CharField(max_length=150)
-    content_type = models.CharField(max_length=100)
-    extension = models.CharField(max_length=8)
-    size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(default=timezone.now)
 
     scope_via = "letter__unit"
 
-    objects = ScopedQuerySet.as_manager()
-
-    class Meta:
+    class Meta(StoredFile.Meta):
         verbose_name = _("risk letter attachment")
         verbose_name_plural = _("risk letter attachments")
-        ordering = ["uploaded_at", "id"]
-
-    def __str__(self) -> str:
-        return self.name

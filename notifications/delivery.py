@@ -122,6 +122,9 @@ def _facts(messages: list[Message]) -> dict[tuple, dict]:
     notices = Notice.objects.filter(pk__in=wanted.get(Subject.NOTICE_UNACKED, ()))
     for n in notices.select_related("unit", "campaign", "issuing_unit"):
         found[(Subject.NOTICE_UNACKED, n.pk)] = {"notice": n, "unit": n.unit, "campaign": n.campaign}
+    letters = RiskLetter.objects.filter(pk__in=wanted.get(Subject.LETTER_UNACKED, ()))
+    for x in letters.select_related("unit", "campaign", "issuing_unit"):
+        found[(Subject.LETTER_UNACKED, x.pk)] = {"letter": x, "unit": x.unit, "campaign": x.campaign}
     for f in Finding.objects.filter(pk__in=wanted.get(Subject.FINDING, ())).select_related(
         "unit", "campaign", "notice"
     ):

@@ -26,7 +26,7 @@ from django.utils.formats import date_format
 
 from accounts.models import User
 from accounts.scope import OVERSEERS, scopes_of_roles
-from inspections.models import Finding, FindingStatus, Hotspot, Notice
+from inspections.models import Finding, FindingStatus, Hotspot, Notice, RiskLetter
 from stats.models import Round
 from tasks.models import Assignment, AssignmentStatus, Campaign, CampaignStatus
 from tasks.queries import overdue_q, planned_q
@@ -102,6 +102,8 @@ def _labels(rows: list[Reminder]) -> dict[tuple[str, int], str]:
         found[("unacked", pk)] = f"《{name}》任务"
     for pk, number in Notice.objects.filter(pk__in=ids["notice_unack"]).values_list("pk", "number"):
         found[("notice_unack", pk)] = f"整改通知书{number}"
+    for pk, number in RiskLetter.objects.filter(pk__in=ids["letter_unack"]).values_list("pk", "number"):
+        found[("letter_unack", pk)] = f"风险提示函{number}"
     for pk, place in Finding.objects.filter(pk__in=ids["finding"]).values_list("pk", "place"):
         found[("finding", pk)] = f"{place}问题整改"
     for pk, name in Hotspot.objects.filter(pk__in=ids["hotspot"]).values_list("pk", "name"):

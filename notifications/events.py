@@ -123,15 +123,16 @@ def _people(audiences: Collection[str]) -> str:
     return f"({' UNION '.join(parts)})"
 
 
-def _push_from(campaign_id: int, now: datetime) -> datetime:
-    """The end of the quiet hours of the campaign's rules (else the default ones), as for reminders."""
+def _push_from(campaign_id: int | None, now: datetime) -> datetime:
+    """The end of the quiet hours of the campaign's rules (else the default ones; no campaign: the default
+    ones), as for reminders."""
     from .sweep import quiet_until
 
     rules = {p.campaign_id: p for p in Policy.objects.filter(Q(campaign_id=campaign_id) | Q(campaign=None))}
     return quiet_until(rules.get(campaign_id) or rules.get(None) or Policy(), now)
 
 
-def _queue(kind: str, batch: str, campaign_id: int, now: datetime, audiences: Collection[str]) -> None:
+def _queue(kind: str, batch: str, campaign_id: int | None, now: datetime, audiences: Collection[str]) -> None:
     """The messages of the batch's events: one statement per channel (``sweep.queue``)."""
     from .sweep import queue
 
@@ -189,7 +190,7 @@ def emit(
     subject_type: str,
     subject_id: int,
     unit_id: int,
-    campaign_id: int,
+    campaign_id: int | None,
     by,
     reason: str = "",
     person=None,
@@ -412,11 +413,8 @@ def finding_verified(finding, *, by, accept: bool, note: str = "") -> None:
 
 
 def letter_issued(letter, *, by) -> None:
-    """``inspections.letters.issue_letter``: the addressed unit's leads. An event belongs to a campaign
-    (its rules' quiet hours, HQ's outbox by campaign): a letter of no campaign is not pushed; the unit
-    sees it on its /my/ page and in the letters list."""
-    if letter.campaign_id is None:
-        return
+    """``inspections.letters.issue_letter``: the addressed unit's leads. A letter of no campaign (分析研判
+    outside any operation) is pushed too, under the default rules' quiet hours."""
     emit(
         K.LETTER,
         subject_type=EventSubject.LETTER,
@@ -431,8 +429,6 @@ def letter_issued(letter, *, by) -> None:
 
 def letter_judged(letter, *, by, closed: bool, note: str = "") -> None:
     """``inspections.letters.close_letter`` / ``return_letter``: the unit's leads hear it (returned: why)."""
-    if letter.campaign_id is None:
-        return
     emit(
         K.LETTER_CLOSED if closed else K.LETTER_BACK,
         subject_type=EventSubject.LETTER,

@@ -34,6 +34,7 @@ PAGES = {
     Subject.HOTSPOT: "web:inspections-hotspot",
     Subject.ROUND: "web:stats-round-report",
     Subject.NOTICE_UNACKED: "web:inspections-notice",
+    Subject.LETTER_UNACKED: "web:inspections-letter",
 }
 
 

@@ -37,6 +37,7 @@ class Subject(models.TextChoices):
     ROUND = "round", _("Round statistics")
     UNACKED = "unacked", _("Assignment not acknowledged")
     NOTICE_UNACKED = "notice_unack", _("Rectification notice not acknowledged")
+    LETTER_UNACKED = "letter_unack", _("Risk letter not acknowledged")
     EVENT = "event", _("Event (work reaches people)")
 
 
@@ -258,7 +259,10 @@ class Event(models.Model):
     subject_type = models.CharField(_("about"), max_length=12, choices=EventSubject.choices)
     subject_id = models.BigIntegerField(_("subject id"))
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", verbose_name=_("unit"))
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    # empty for work of no campaign (a risk letter by analysis): the default rules' quiet hours apply
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign")
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -173,11 +173,21 @@ def _behind() -> str:
         AND s0.progress * {_days("s0.due_date", "c.start")} < {target} * {_days("%(day)s", "c.start")}"""
 
 
+def work_began() -> str:
+    """SQL for ``tasks.services.checkins.work_began`` of the assignment ``s0`` in the campaign ``c``: the
+    campaign's start, or the local day the assignment was added when after the publication's day and
+    the start."""
+    created = _local_date("s0.created_at")
+    return f"""(CASE WHEN c.published_at IS NOT NULL AND {created} > {_local_date("c.published_at")}
+        AND {created} > c.start THEN {created} ELSE c.start END)"""
+
+
 def _checkin_rows() -> str:
     """A check-in falls on %(day)s: daily items every day, weekly ones on their weekday (Friday when not
     given) once the first week is long enough (``checkins.FIRST_WEEK_MIN_DAYS``), monthly ones on their
     day (the month's last when not given or past it); answered by a progress report for that period
-    (``tasks.services.checkins``)."""
+    (``tasks.services.checkins``). The periods run from the day the unit's work began (``work_began``)."""
+    began = work_began()
     return f"""
     SELECT s0.id, s0.unit_id, s0.campaign_id, %(day)s AS due_date, s0.status = 'returned' AS returned,
         COALESCE(i.leader_id, act.leader_id) AS leader_id, CAST(NULL AS BIGINT) AS owner_id, i.secret AS secret
@@ -185,10 +195,10 @@ def _checkin_rows() -> str:
     JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
     JOIN tasks_item i ON i.id = s0.item_id
     JOIN tasks_lineofaction act ON act.id = i.action_id
-    WHERE s0.is_active AND s0.status IN {OPEN} AND c.start <= %(day)s AND s0.due_date >= %(day)s {{campaigns}}
+    WHERE s0.is_active AND s0.status IN {OPEN} AND {began} <= %(day)s AND s0.due_date >= %(day)s {{campaigns}}
         AND ((i.deadline_kind = 'daily' AND %(daily)s)
              OR (i.deadline_kind = 'weekly' AND COALESCE(i.cadence_weekday, 5) = %(weekday)s
-                 AND {_days("%(day)s", "c.start")} >= {checkins.FIRST_WEEK_MIN_DAYS - 1})
+                 AND {_days("%(day)s", began)} >= {checkins.FIRST_WEEK_MIN_DAYS - 1})
              OR (i.deadline_kind = 'monthly' AND (i.cadence_day = %(monthday)s
                  OR (%(last_day)s AND (COALESCE(i.cadence_day, 0) = 0 OR i.cadence_day > %(monthday)s)))))
         AND NOT EXISTS (SELECT 1 FROM tasks_progressreport p WHERE p.assignment_id = s0.id AND p.period = %(day)s)
@@ -277,6 +287,15 @@ NOTICE_UNACKED_ROWS = """
     JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
     WHERE s0.status <> 'closed' AND s0.acknowledged_at IS NULL AND {when} {campaigns}"""
 
+# a risk letter (风险提示函) likewise, while not closed; its reply-by date is the date its texts quote. A
+# letter of no campaign has no campaign's rules and is not reminded (``docs/risk-letters.md``)
+LETTER_UNACKED_ROWS = """
+    SELECT s0.id, s0.unit_id, s0.campaign_id, s0.reply_by AS due_date, FALSE AS returned,
+        CAST(NULL AS BIGINT) AS leader_id, s0.issued_by_id AS owner_id, FALSE AS secret
+    FROM inspections_riskletter s0
+    JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
+    WHERE s0.status <> 'closed' AND s0.acknowledged_at IS NULL AND {when} {campaigns}"""
+
 # the sources with a due date column (``Source.dated``)
 DATED = [Subject.ASSIGNMENT, Subject.FINDING, Subject.ROUND]
 
@@ -290,6 +309,7 @@ def sources() -> list[Source]:
         Source(Subject.ROUND, _round_rows(), due=_next_day('s0."end"'), per_unit=True),
         Source(Subject.UNACKED, _unacked_rows(), received=ASSIGNMENT_RECEIVED, per_unit=True, arrival=True),
         Source(Subject.NOTICE_UNACKED, NOTICE_UNACKED_ROWS, received="s0.issued_at <= %(cutoff)s"),
+        Source(Subject.LETTER_UNACKED, LETTER_UNACKED_ROWS, received="s0.issued_at <= %(cutoff)s"),
     ]
 
 
@@ -420,6 +440,7 @@ READS = {
     Subject.UNACKED: _WORK,
     # a notice is received when issued, after the last sweep's cutoff: it waits for the cutoff to move
     Subject.NOTICE_UNACKED: {"tasks_campaign"},
+    Subject.LETTER_UNACKED: {"tasks_campaign"},  # as a notice
 }
 
 

@@ -171,6 +171,16 @@ TEXTS: dict[tuple[str, str, str], tuple[str, str]] = {
         HI + "{{ notice.issuing_unit.name }}向下级单位{{ unit.name }}下发的《责令整改通知书》（{{ notice.number }}）"
         "经提醒仍未签收，整改期限为{{ due }}，请督促其及时签收并按期整改。",
     ),
+    ("letter_unack", "unacked", "lead"): (
+        "【签收提醒】风险提示函{{ letter.number }}尚未签收",
+        HI + "{{ letter.issuing_unit.name }}向{{ unit.name }}发出的《风险提示函》（{{ letter.number }}）"
+        "至今尚未签收。请及时签收，并于{{ due }}前书面反馈采取的防范措施。",
+    ),
+    ("letter_unack", "unacked", "superior"): (
+        "【签收督办】下级单位{{ unit.name }}风险提示函{{ letter.number }}尚未签收",
+        HI + "{{ letter.issuing_unit.name }}向下级单位{{ unit.name }}发出的《风险提示函》（{{ letter.number }}）"
+        "经提醒仍未签收，反馈时限为{{ due }}，请督促其及时签收并落实防范措施。",
+    ),
 }
 
 FIRST = {"hotspot": "inspector"}  # who a subject's reminders go to first (else the unit lead)

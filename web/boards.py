@@ -50,6 +50,7 @@ MEASURE_LABELS = {
     "overdue": gettext_lazy("Nothing overdue"),
     "rectification": gettext_lazy("Rectified in time"),
     "findings": gettext_lazy("Few findings"),
+    "directives": gettext_lazy("Directives done in time"),
 }
 
 
@@ -220,6 +221,10 @@ class WeightsForm(forms.ModelForm):
         model = Weights
         fields = [*Weights.MEASURES, "laggards"]
         widgets = {f: forms.NumberInput(attrs={"min": 0, "max": 100, "class": "narrow"}) for f in fields}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["directives"].required = False  # left empty: kept (a form of before the measure)
 
 
 @login_required

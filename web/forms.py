@@ -879,6 +879,9 @@ class DirectiveForm(Form):
     lead_units = UnitCodesField(label=_("Lead units (codes)"))
     cooperating_units = UnitCodesField(label=_("Cooperating units (codes)"), required=False)
     due_date = DateField(label=_("Deadline (solve by)"), widget=DateInput())
+    feedback_weekday = forms.TypedChoiceField(
+        label=_("Weekly feedback by"), required=False, coerce=int, empty_value=None, choices=()
+    )
     level = forms.ChoiceField(label=_("Level"), required=False)
     leader_name = forms.CharField(label=_("Leader in charge"), required=False, max_length=100)
     secret = forms.BooleanField(label=_("Secret: only the named units and HQ see it"), required=False)
@@ -895,6 +898,7 @@ class DirectiveForm(Form):
         self.fields["campaign"].choices = [(c.pk, c.name) for c in campaigns]
         self.fields["source"].choices = Source.choices
         self.fields["level"].choices = Level.choices
+        self.fields["feedback_weekday"].choices = [("", _("No weekly feedback")), *WEEKDAYS[1:]]
 
 
 class DirectiveReviewForm(Form):

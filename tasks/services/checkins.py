@@ -1,8 +1,8 @@
 """Periodic check-ins of cadence items (每周五前报送, 每月5日前, 每日).
 
 An item with a cadence asks each of its units for one report per period. The periods are a pure
-function of the item's cadence and the assignment's window (campaign start → assignment due date),
-so nothing is generated at publish time and an extension lengthens the series by itself. A period is
+function of the item's cadence and the assignment's window (the day the unit's work began → the
+assignment's due date: ``work_began``), so nothing is generated at publish time and an extension lengthens the series by itself. A period is
 answered by a progress report carrying its due date in ``ProgressReport.period``; its status is
 derived: reported, reported late, missed, due now or upcoming.
 """
@@ -127,8 +127,24 @@ def target_periods(item: Item, start: date, end: date) -> int:
     return len(periods(Item(deadline_kind=item.target_per), start, end))
 
 
+def work_began(assignment: Assignment) -> date:
+    """The first day the unit's work can be asked for a check-in: the campaign's start for the work the
+    plan gave at publication, else the day the assignment was added (an item added or a directive
+    handed down mid-campaign, a sync, a share passed down) when later — a directive handed down in week
+    10 of a yearly ledger has missed nothing before. Added on the publication's own day counts as at
+    publication. The reminder sweep computes the same in SQL (``notifications.sweep.work_began``)."""
+    campaign = assignment.campaign
+    start = campaign.start
+    if campaign.published_at is None or assignment.created_at is None:
+        return start
+    created = timezone.localdate(assignment.created_at)
+    if created > timezone.localdate(campaign.published_at) and created > start:
+        return created
+    return start
+
+
 def assignment_periods(assignment: Assignment) -> list[Period]:
-    return periods(assignment.item, assignment.campaign.start, assignment.due_date)
+    return periods(assignment.item, work_began(assignment), assignment.due_date)
 
 
 def _status(period: Period, reported_at: datetime | None, today: date) -> CheckInStatus:

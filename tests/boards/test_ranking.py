@@ -121,7 +121,8 @@ def test_weights_are_set_by_the_owning_hq_and_audited(city, worked):
         save_weights(
             campaign=worked,
             by=city["hq"],
-            values=values | {"completion": 0, "on_time": 0, "overdue": 0, "rectification": 0, "findings": 0},
+            values=values
+            | {"completion": 0, "on_time": 0, "overdue": 0, "rectification": 0, "findings": 0, "directives": 0},
         )
     save_weights(campaign=worked, by=city["hq"], values=values)
     (event,) = AuditEvent.objects.filter(verb="ranking.weights")
@@ -169,3 +170,50 @@ def test_the_page_ranks_drills_and_saves_weights(city, worked):
     leader = login(city["east_leader"])
     assert leader.get("/board/ranking/").context["weights_form"] is None
     assert leader.post("/board/ranking/", post | {"unit": "330310"}).status_code == 403
+
+
+def test_directives_done_in_time_weigh_as_hq_sets(city, worked):
+    """督办事项: a unit's directive work due is a measure of its own, weighted by HQ (default 10); units
+    without directive work due are ranked as before (the measure left out)."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from boards.models import Weights
+    from directives.services import complete_directive, hand_down, register_directive
+
+    tz = ZoneInfo("Asia/Shanghai")
+    with time_machine.travel(datetime(2026, 8, 10, 10, tzinfo=tz), tick=False):
+        d = register_directive(
+            campaign=worked,
+            by=city["hq"],
+            title="督办：城西夜市噪音",
+            source="instruction",
+            lead_units=[city.units["330320"]],
+            due_date=date(2026, 8, 20),
+        )
+        hand_down(directive=d, by=city["hq"])
+
+    def scores(**weights):
+        r = ranking(city["hq"], worked, city.units["3303"], weights=(Weights().as_dict() | weights))
+        return r, {s.unit.code: s for s in r.standings}
+
+    _r, by = scores()
+    assert Weights().directives == 10 and ranking(city["hq"], worked, city.units["3303"]).weights["directives"] == 10
+    west, east = by["330320"], by["330310"]
+    assert (west.directives_due, west.directives_in_time, west.measures["directives"]) == (1, 0, 0.0)
+    # a unit without directive work due is ranked as before: the measure is left out, whatever its weight
+    assert east.measures["directives"] is None and east.score == scores(directives=0)[1]["330310"].score
+    assert west.score < scores(directives=0)[1]["330320"].score  # a directive missed weighs it down
+    with time_machine.travel(datetime(2026, 8, 19, 10, tzinfo=tz), tick=False):
+        complete_directive(directive=d, by=city["west_lead"], report="已整治")
+    assert scores()[1]["330320"].measures["directives"] == 100.0
+    # HQ sets it (audited), the ranking uses it, the API reports it and the page offers it
+    save_weights(campaign=worked, by=city["hq"], values={"directives": 30})
+    event = AuditEvent.objects.filter(verb="ranking.weights").latest("at")
+    assert event.changes["directives"] == [10, 30]
+    assert ranking(city["hq"], worked, city.units["3303"]).weights["directives"] == 30
+    got = login(city["hq"]).get(f"/api/v1/boards/ranking/?campaign={worked.pk}&unit=3303").json()
+    assert got["weights"]["directives"] == 30
+    assert 'name="directives"' in login(city["hq"]).get("/board/ranking/").content.decode()

@@ -121,12 +121,18 @@ def test_source_inspection_or_finding(city, published):
         issue(city, inspection=other, finding=finding)
 
 
-def test_no_campaign_no_event(city):
+def test_a_letter_of_no_campaign_is_pushed_under_the_default_rules(city):
+    from notifications.models import Channel, Message
+
     letter = issue(city)
-    assert letter.campaign is None and not Event.objects.filter(subject_id=letter.pk, kind=EventKind.LETTER).exists()
+    event = Event.objects.get(subject_id=letter.pk, kind=EventKind.LETTER)
+    assert letter.campaign is None and event.campaign is None and event.unit == letter.unit
+    told = Message.objects.filter(event=event, recipient=city["station_lead"], channel=Channel.INBOX)
+    assert told.exists()
     letters.answer_letter(letter=letter, by=city["station_lead"], text="已落实")
     letters.return_letter(letter=letter, by=city["inspector"], reason="不具体")
-    assert not Event.objects.filter(kind=EventKind.LETTER_BACK).exists()
+    back = Event.objects.get(kind=EventKind.LETTER_BACK, subject_id=letter.pk)
+    assert back.campaign is None and back.reason == "不具体"
 
 
 def test_numbers_per_issuer_year_and_kind(city, published):

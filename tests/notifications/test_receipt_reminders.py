@@ -253,3 +253,53 @@ def test_a_lead_who_chose_a_digest_reads_what_is_not_acknowledged_in_it(city, wo
     body = Digest.objects.get(recipient=city["station_lead"]).body
     assert f"城关派出所 《{work.campaign.name}》任务，尚未签收" in body
     assert f"城关派出所 整改通知书{notice.number}，尚未签收" in body
+
+
+# --- risk letters (风险提示函): 未签收 as a notice's ------------------------------------------------------
+
+
+@pytest.fixture
+def letter(city, published):
+    from inspections.letters import issue_letter
+
+    return issue_letter(
+        by=city["inspector"],
+        unit=city.units["33031001"],
+        title="夜市消防通道堵塞风险",
+        risk="夜市摊位占用消防通道",
+        requirements="落实每日巡查",
+        reply_by=date(2026, 7, 31),
+        campaign=published,
+    )
+
+
+def test_a_risk_letter_not_acknowledged_reminds_the_lead_then_the_superior(city, letter):
+    run(at(21, 10, 10))
+    assert told(Subject.LETTER_UNACKED, letter) == {"station_lead": "unacked"}
+    run(at(22, 10, 10))
+    assert told(Subject.LETTER_UNACKED, letter) == {"station_lead": "unacked", "east_lead": "unacked superior"}
+    run(at(22, 11, 10))  # once each, however often the sweep runs
+    assert Reminder.objects.filter(subject_type=Subject.LETTER_UNACKED, subject_id=letter.pk).count() == 2
+    with time_machine.travel(at(22, 10, 15), tick=False):
+        delivery.drain()
+    lead = Message.objects.get(
+        reminder__subject_type=Subject.LETTER_UNACKED, recipient=city["station_lead"], channel=Channel.INBOX
+    )
+    assert lead.subject == f"【签收提醒】风险提示函{letter.number}尚未签收" and "7月31日" in lead.body
+    assert inbox.link(lead) == reverse("web:inspections-letter", args=[letter.pk])
+    boss = Message.objects.get(
+        reminder__subject_type=Subject.LETTER_UNACKED, recipient=city["east_lead"], channel=Channel.INBOX
+    )
+    assert boss.subject.startswith("【签收督办】下级单位城关派出所风险提示函")
+
+
+def test_an_acknowledged_or_closed_letter_is_left_alone(city, letter):
+    from inspections.letters import acknowledge_letter
+    from inspections.models import RiskLetter
+
+    acknowledge_letter(letter=letter, by=city["station_lead"])
+    run(at(22, 10, 10))
+    assert told(Subject.LETTER_UNACKED, letter) == {}
+    RiskLetter.objects.filter(pk=letter.pk).update(acknowledged_at=None, status="closed")
+    run(at(23, 10, 10))
+    assert told(Subject.LETTER_UNACKED, letter) == {}

@@ -80,7 +80,12 @@ def test_an_assignment_changed_between_two_sweeps_is_reminded(city, published):
     idle(day)
     Assignment.objects.filter(pk=work.pk).update(status=AssignmentStatus.IN_PROGRESS)  # returned to work
     again = run(day)
-    assert again.skipped == {Subject.FINDING, Subject.HOTSPOT, Subject.NOTICE_UNACKED}  # they read no assignment
+    assert again.skipped == {
+        Subject.FINDING,
+        Subject.HOTSPOT,
+        Subject.NOTICE_UNACKED,
+        Subject.LETTER_UNACKED,
+    }  # no assignment read
     assert reminded(Subject.ASSIGNMENT, work.pk) == {"overdue"}
     idle(day)
 

@@ -206,3 +206,57 @@ def test_the_reminder_sweep_keeps_the_first_week_rule(city, tmp_path):
             sweep.run()
     reminded = Reminder.objects.filter(subject_type=Subject.CHECKIN, subject_id__in=weekly, kind="due_today")
     assert sorted({r.due_date for r in reminded}) == [date(2026, 7, 10)]
+
+
+# --- work added mid-campaign: its check-ins run from the day it was added -------------------------------
+
+
+def _added_on(a: Assignment, day: date, published: date) -> Assignment:
+    """``a`` as if added on ``day`` (an item added, a directive handed down) to a campaign published earlier."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+    a.campaign.published_at = datetime(published.year, published.month, published.day, 9, tzinfo=tz)
+    a.campaign.save(update_fields=["published_at"])
+    # the rest of the campaign's work was given at publication
+    Assignment.objects.filter(campaign=a.campaign).update(created_at=a.campaign.published_at)
+    Assignment.objects.filter(pk=a.pk).update(created_at=datetime(day.year, day.month, day.day, 10, tzinfo=tz))
+    return Assignment.objects.select_related("item", "campaign").get(pk=a.pk)
+
+
+@pytest.mark.django_db
+def test_work_added_mid_campaign_misses_nothing_before_it_began(city, weekly):
+    late = _added_on(weekly, date(2026, 7, 20), published=date(2026, 6, 30))  # a Monday, week 4
+    assert checkins.work_began(late) == date(2026, 7, 20)
+    with time_machine.travel(date(2026, 7, 29), tick=False):
+        rows = checkins.checkins(late)
+    assert rows[0].start == date(2026, 7, 20) and rows[0].due == date(2026, 7, 24)
+    assert [c.status for c in rows[:3]] == ["missed", "due", "upcoming"]
+    # the plan's work, given at publication (before the start), still runs from the campaign's start
+    other = Assignment.objects.select_related("item", "campaign").get(item__code="2.1", unit__code="330320")
+    assert checkins.work_began(other) == START
+    # added on the publication's own day counts as at publication
+    same_day = _added_on(weekly, date(2026, 7, 2), published=date(2026, 7, 2))
+    assert checkins.work_began(same_day) == START
+
+
+@pytest.mark.django_db
+def test_the_sweep_reminds_work_added_mid_campaign_from_the_day_it_was_added(city, published):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from notifications import sweep
+    from notifications.models import Reminder, Subject
+
+    weekly = Assignment.objects.select_related("item", "campaign").filter(item__code="2.1")
+    late = _added_on(weekly[0], date(2026, 7, 15), published=date(2026, 6, 30))  # a Wednesday
+    tz = ZoneInfo("Asia/Shanghai")
+    for day in (date(2026, 7, 10), date(2026, 7, 17)):
+        with time_machine.travel(datetime(day.year, day.month, day.day, 9, tzinfo=tz), tick=False):
+            sweep.run()
+    reminded = Reminder.objects.filter(subject_type=Subject.CHECKIN, kind="due_today")
+    assert {r.due_date for r in reminded.filter(subject_id=late.pk)} == {date(2026, 7, 17)}
+    others = reminded.exclude(subject_id=late.pk).filter(subject_id__in=weekly)
+    assert {r.due_date for r in others} == {date(2026, 7, 10), date(2026, 7, 17)}
+    assert [p.due for p in checkins.assignment_periods(late)][:1] == [date(2026, 7, 17)]

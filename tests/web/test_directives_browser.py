@@ -1,7 +1,8 @@
 """Issue 21 in a real headless Chromium: HQ registers a listed major case and hands it down; the station
 lead, on a phone, finds it on /my/, acknowledges it (签收), reports progress (反馈) and sends the completion
 report (办结报告); HQ returns it once with a reason, the lead sends it again, HQ accepts it (销号) with
-the case's outcome.
+the case's outcome, and the bulletin counts it solved. Registered with 每周反馈: the phone's report answers
+the week's check-in, and no week before the hand-down is missed.
 
 Needs /usr/bin/chromium (``apt-get install chromium``; scripts/test installs it).
 """
@@ -60,12 +61,15 @@ def test_a_major_case_from_registration_to_closing(live_server, browser, demo): 
     hq.select_option("#id_level", "city")
     hq.check("#id_is_case")
     hq.fill("#id_case_no", "A3303002026080100031")
+    hq.select_option("#id_feedback_weekday", "5")  # 每周五前反馈
     hq.click("#directive-form button[type=submit]")
     hq.wait_for_load_state("networkidle")
     directive = Directive.objects.get(item__title=TITLE)
     assert hq.url.endswith(f"/directives/{directive.pk}/")
     assert "已交办" in hq.locator("#status").inner_text()
     assert "未签收" in hq.locator("#work").inner_text()
+    assert "星期五" in hq.locator("#cadence").inner_text()
+    assert "无漏报" in hq.locator("#work").inner_text()  # nothing missed before the hand-down
     work = Assignment.objects.get(item=directive.item)
 
     # --- the station lead, on a phone: /my/, 签收, 反馈, 办结报告 ---
@@ -82,6 +86,7 @@ def test_a_major_case_from_registration_to_closing(live_server, browser, demo): 
     lead.click("#report button[type=submit]")
     lead.wait_for_load_state("networkidle")
     assert "进度已填报" in lead.locator(".messages").inner_text()
+    assert work.reports.get().period is not None  # the week's check-in answered
     send_completion(lead, base, directive, "已抓获嫌疑人2名，追回电动车6辆")
 
     # --- HQ returns it once, with the reason ---
@@ -103,3 +108,12 @@ def test_a_major_case_from_registration_to_closing(live_server, browser, demo): 
 
     directive.refresh_from_db()
     assert directive.status == Status.CLOSED and directive.outcome == "solved"
+
+    # --- the bulletin of the campaign so far counts it solved ---
+    bulletin = browser.new_context(viewport=DESK, locale="zh-CN").new_page()
+    sign_in(bulletin, base, "hq_wang")
+    as_of = min(campaign.end, timezone.localdate())
+    shown = bulletin.goto(f"{base}/board/bulletin/?campaign={campaign.pk}&unit={campaign.owner.code}&period=c{as_of}")
+    text = bulletin.locator("body").inner_text()
+    assert shown.status == 200, text[:500]
+    assert "挂牌督办案件方面" in text and "破案1起" in text
