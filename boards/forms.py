@@ -85,7 +85,10 @@ def asked(user, data, form_class: type[BoardForm] = BoardForm) -> tuple[BoardFor
         return form, None
     d = form.cleaned_data
     campaigns = list(
-        campaigns_for(user).exclude(status=CampaignStatus.DRAFT).select_related("owner").order_by("-start")
+        campaigns_for(user)
+        .exclude(status=CampaignStatus.DRAFT)
+        .select_related("owner", "compare_to")  # 同比 of the statistics reads the compared campaign
+        .order_by("-start")
     )
     if d["campaign"]:
         campaign = next((c for c in campaigns if c.pk == d["campaign"]), None)
