@@ -12,6 +12,7 @@ import statistics
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +21,8 @@ from django.db import connection
 from accounts.models import Unit
 from bench.timing import WARMUP, ms, nearest_rank
 from inspections.models import Finding, FindingStatus
-from stats.models import Figure, Indicator, Round
+from stats.models import Figure, Indicator, Kind, Round
+from stats.queries import ratio
 from tasks.models import Assignment, AssignmentStatus, Campaign, Item
 from tasks.queries import overdue_sql, planned_sql
 from utilities.db import fast_paths
@@ -250,15 +252,42 @@ def bare_numbers(ask: Ask, rows: list[tuple], columns: dict[str, int]) -> dict:
         for part, indicator, branch, total in rows:
             line = out.setdefault(indicator, {"total": 0, "last_year": None, "previous": None, "by_unit": {}})
             if part == "now" and branch in columns:
-                line["by_unit"][columns[branch]] = int(total)
-                line["total"] += int(total)
+                line["by_unit"][columns[branch]] = Decimal(total)
+                line["total"] += Decimal(total)
             elif part != "now":
-                line[part] = int(total)
+                line[part] = Decimal(total)
         _, _, _, previous = totals_windows(ask)
         if previous:
             for line in out.values():
                 line["previous"] = line["previous"] or 0
+        _rates(ask, out)
     return out
+
+
+def _exact(value) -> Decimal | None:
+    """A number of either side as a Decimal (a count's int, money's "950.00", a rate's long decimal), a
+    rate to 6 places: the same numbers compare equal."""
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.000001"))
+
+
+def _rates(ask: Ask, out: dict) -> None:
+    """The campaign's computed rates from their parts' sums, as ``stats.queries.ratio`` takes them: the
+    bare SQL sums the parts (the same aggregate), the division is the rate's (100 × Σ numerator ÷ Σ
+    denominator per column and window, none without a denominator)."""
+    empty = {"total": 0, "last_year": None, "previous": None, "by_unit": {}}
+    for rate in Indicator.objects.filter(campaign=ask.campaign, kind=Kind.RATE, numerator__isnull=False):
+        num, den = out.get(rate.numerator_id, empty), out.get(rate.denominator_id, empty)
+        line = {
+            key: ratio(num[key], den[key]) if den[key] is not None else None
+            for key in ("total", "last_year", "previous")
+        }
+        line["by_unit"] = {u: ratio(num["by_unit"].get(u, 0), d) for u, d in den["by_unit"].items()}
+        if line["total"] or line["last_year"] or line["previous"]:
+            out[rate.pk] = line
+    for line in out.values():
+        for key in ("total", "last_year", "previous"):
+            line[key] = _exact(line[key])
+        line["by_unit"] = {u: _exact(v) for u, v in line["by_unit"].items()}
 
 
 def api_numbers(ask: Ask, body: dict) -> dict:
@@ -270,13 +299,13 @@ def api_numbers(ask: Ask, body: dict) -> dict:
         return {s["unit"]["id"]: tuple(s[k] for k in keys) for s in body["standings"] if any(s[k] for k in keys)}
     return {
         line["indicator"]["id"]: {
-            "total": line["total"],
-            "last_year": line["last_year"],
-            "previous": line["previous"],
-            "by_unit": {int(k): v for k, v in line["by_unit"].items()},
+            "total": _exact(line["total"]),
+            "last_year": _exact(line["last_year"]),
+            "previous": _exact(line["previous"]),
+            "by_unit": {int(k): _exact(v) for k, v in line["by_unit"].items()},
         }
         for line in body["lines"]
-        if line["total"] or line["last_year"] or line["previous"]
+        if _exact(line["total"]) or _exact(line["last_year"]) or _exact(line["previous"])
     }
 
 

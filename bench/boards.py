@@ -91,7 +91,7 @@ from bench.timing import (
 from boards.models import Export, Weights
 from inspections.models import Finding
 from stats.demo import CATALOGUE as DEMO_CATALOGUE
-from stats.models import Figure, Indicator, Round
+from stats.models import Figure, Indicator, Kind, Round
 from tasks.models import Assignment, Campaign, CampaignStatus, Item
 from utilities.db import fast_paths
 
@@ -127,7 +127,13 @@ CATALOGUE = (  # the demo's indicators (one catalogue), then four more a provinc
     ("suspects", "抓获犯罪嫌疑人", "名", 0.9, 0.92),
     ("disputes", "化解矛盾纠纷", "起", 2, 1.05),
     ("checks", "盘查可疑人员", "人次", 15, 0.97),
+    # issue 20: money (stored in 元, shown in 万元) and the denominator of a computed rate
+    ("funds", "涉案资金", "万元", 2400, 0.9),
+    ("filed", "刑事立案", "起", 0.8, 1.0),
 )
+MONEY = {"funds"}
+# a computed rate (破案率 = 破获刑事案件 ÷ 刑事立案): no figures of its own, the ratio of its parts' sums
+RATES = (("solve_rate", "破案率", "cases", "filed"),)
 ROUNDS = (
     ("第一轮集中统一行动", (7, 7), (7, 9)),
     ("第二轮集中统一行动", (8, 4), (8, 6)),
@@ -143,14 +149,14 @@ IN_TIME_PCT = 75  # of the past-due work that was submitted, the share submitted
 @dataclass(frozen=True)
 class Size:
     """What to build: the province of bench_plan_import, 20,000 findings (bench_supervision's size),
-    10 indicators reported daily by every unit."""
+    12 indicators reported daily by every unit (a money one among them), and a computed rate."""
 
     cities: int = 11
     subbureaus: int = 120
     stations: int = 1500
     items: int = 77
     findings: int = 20_000
-    indicators: int = 10
+    indicators: int = 12
 
     @property
     def supervision(self) -> SupervisionSize:
@@ -249,12 +255,36 @@ def seed_findings(campaign: Campaign, users: dict[str, User], size: Size, today:
 
 
 def catalogue(campaign: Campaign, n: int) -> list[Indicator]:
-    return Indicator.objects.bulk_create(
+    """The first ``n`` of ``CATALOGUE`` (money as money), then each rate of ``RATES`` whose parts are in."""
+    made = Indicator.objects.bulk_create(
         [
-            Indicator(campaign=campaign, code=code, name=name, measure=measure, seq=seq)
+            Indicator(
+                campaign=campaign,
+                code=code,
+                name=name,
+                measure=measure,
+                seq=seq,
+                kind=Kind.MONEY if code in MONEY else Kind.COUNT,
+            )
             for seq, (code, name, measure, _mean, _ly) in enumerate(CATALOGUE[:n], start=1)
         ]
     )
+    codes = {i.code: i for i in made}
+    rates = [
+        Indicator(
+            campaign=campaign,
+            code=code,
+            name=name,
+            measure="%",
+            seq=len(made) + k,
+            kind=Kind.RATE,
+            numerator=codes[num],
+            denominator=codes[den],
+        )
+        for k, (code, name, num, den) in enumerate(RATES, start=1)
+        if num in codes and den in codes
+    ]
+    return made + Indicator.objects.bulk_create(rates)
 
 
 def last_year(campaign: Campaign) -> Campaign:
@@ -291,7 +321,7 @@ def figure_rows(
     ``ROUND_INTENSITY``; each ±40%. Every day is reported, the rounds' days included."""
     draw = random.Random(seed)
     daily = {code: mean for code, _n, _m, mean, _ly in CATALOGUE}
-    means = {i.pk: daily[i.code] * level[i.code] for i in indicators}
+    means = {i.pk: daily[i.code] * level[i.code] for i in indicators if i.code in daily}  # a rate: none
     year = campaign.start.year
     in_round = {
         date(year, *a) + timedelta(days=k)

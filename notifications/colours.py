@@ -19,13 +19,19 @@ from .models import Colour
 NEAR_DAYS = 3
 
 
-def slip(a: Assignment, today: date | None = None, near_days: int = NEAR_DAYS) -> str | None:
+def slip(
+    a: Assignment, today: date | None = None, near_days: int = NEAR_DAYS, behind: bool | None = None
+) -> str | None:
+    """``behind``: the pace judged by every target of the item (``tasks.targets``), where the caller has
+    read it; else the row's first target's (``Assignment.is_behind_pace``)."""
     today = today or timezone.localdate()
     if not a.is_active or a.status in (AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED):
         return None
     if is_overdue(a, today):
         return Colour.RED
-    if a.status == AssignmentStatus.RETURNED or a.is_behind_pace(today):
+    if behind is None:
+        behind = a.is_behind_pace(today)
+    if a.status == AssignmentStatus.RETURNED or behind:
         return Colour.YELLOW
     if (a.due_date - today).days <= near_days:
         return Colour.BLUE

@@ -466,6 +466,17 @@ class ItemBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "title", "target_text", "target_value", "deadline_text", "action"]
 
 
+class AssignmentListSerializer(serializers.ListSerializer):
+    """A page of assignments: each one's pace judged by every target of its item, as its page judges it,
+    in one query for the page (``targets.judged``) before the rows are written."""
+
+    def to_representation(self, data):
+        rows = list(data.all() if hasattr(data, "all") else data)
+        context = self.child.context
+        context["_judged"] = targets.judged(rows, today_of(context))
+        return super().to_representation(rows)
+
+
 class AssignmentSerializer(serializers.ModelSerializer):
     item = ItemBriefSerializer(read_only=True)
     unit = UnitSerializer(read_only=True)
@@ -491,6 +502,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
         item, by, context = obj.item, obj.acknowledged_by, self.context
         statuses = once_per_request(context, "_status_labels", AssignmentStatus)
         today = today_of(context)
+        pace = context.get("_judged", {}).get(obj.pk) or targets.judged([obj], today)[obj.pk]
         return {
             "id": obj.pk,
             "campaign": obj.campaign_id,
@@ -512,7 +524,8 @@ class AssignmentSerializer(serializers.ModelSerializer):
             "is_active": obj.is_active,
             "progress": _amount(obj.progress),
             "target": _amount(obj.target),
-            "behind_pace": obj.is_behind_pace(today),
+            # by every target of the item (a linked one from the results statistics), not the first only
+            "behind_pace": pace.behind,
             "parent": obj.parent_id,
             "extensions": obj.extensions,
             "version": obj.version,
@@ -526,6 +539,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Assignment
+        list_serializer_class = AssignmentListSerializer
         fields = [
             "id",
             "campaign",

@@ -7,7 +7,8 @@ progress is ``Assignment.progress``. Another target's progress is the sum of the
 statistics (``Target.indicator``) takes its progress from the figures the unit and its subtree
 reported over the campaign (``stats.queries.subtree_totals``) and is not reported twice
 (``tasks.services.progress.report_progress`` refuses it). ``lines`` reads all of it for many
-assignments in a fixed number of queries.
+assignments in a fixed number of queries; ``judged`` reads what the lists show of it (progress, pace,
+shortfall by every target) for a page of rows in one.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -84,8 +86,11 @@ def _short(target: Target, amount_: Decimal | None, progress: Decimal, assignmen
     return progress <= amount_ if target.comparator == Comparator.GT else progress < amount_
 
 
+RATES = ("%", "‰")  # 回复率100%: a level reached, not an amount done day by day — no linear pace
+
+
 def _behind(target: Target, amount_: Decimal | None, progress: Decimal, assignment: Assignment, today: date) -> bool:
-    if not amount_ or not target.at_least or target.per:
+    if not amount_ or not target.at_least or target.per or target.unit in RATES:
         return False
     if assignment.status == "accepted" or not assignment.is_active:
         return False
@@ -161,3 +166,82 @@ def shortfall(assignment: Assignment) -> tuple[Decimal, Decimal] | None:
         if line.short:
             return line.progress, line.amount
     return None
+
+
+# --- the lists: every target judged, one read per page -------------------------------------------
+
+
+@dataclass
+class Judged:
+    """What a list row shows of an assignment, judged by every target of its item as its page does."""
+
+    progress: Decimal  # the first target's: a linked one's from the results statistics
+    behind: bool  # behind the planned pace on any target
+    short: tuple[Decimal, Decimal] | None  # (progress, amount) of the first target short, as submitting asks
+
+
+def _others_sql() -> str:
+    """Every target of the rows' items that the assignment row alone does not read — any but the first,
+    and a first linked to an indicator — with its progress for that assignment, in one statement: the
+    reports naming it, or the figures of the assignment's unit and its subtree over the campaign (on
+    PostgreSQL the rollup rows and the unit's own figures, else one join on the path prefix)."""
+    from accounts.models import Unit
+    from stats.models import Figure
+    from stats.queries import ROLLUP
+    from utilities.db import fast_paths
+
+    q = connection.ops.quote_name
+    target, assignment, report = (q(m._meta.db_table) for m in (Target, Assignment, ProgressReport))
+    figure, unit = q(Figure._meta.db_table), q(Unit._meta.db_table)
+    if fast_paths():
+        figures = f"""
+            (SELECT COALESCE(SUM(r.total), 0) FROM {q(ROLLUP)} r WHERE r.campaign_id = a.campaign_id
+                AND r.ancestor_id = a.unit_id AND r.indicator_id = t.indicator_id)
+            + (SELECT COALESCE(SUM(f.value), 0) FROM {figure} f WHERE f.campaign_id = a.campaign_id
+                AND f.unit_id = a.unit_id AND f.indicator_id = t.indicator_id)"""  # noqa: S608
+        below = ""
+    else:
+        figures = f"""
+            (SELECT COALESCE(SUM(f.value), 0) FROM {figure} f JOIN {unit} u ON u.id = f.unit_id
+                WHERE f.campaign_id = a.campaign_id AND f.indicator_id = t.indicator_id
+                AND u.path LIKE au.path || '%%')"""  # noqa: S608
+        below = f"JOIN {unit} au ON au.id = a.unit_id"
+    # Only table names (from the models and the migration) are interpolated; the ids are parameters.
+    return f"""
+        SELECT t.*, a.id AS row_id, CASE WHEN t.indicator_id IS NULL
+            THEN (SELECT COALESCE(SUM(p.value), 0) FROM {report} p WHERE p.assignment_id = a.id AND p.target_id = t.id)
+            ELSE {figures} END AS done
+        FROM {target} t JOIN {assignment} a ON a.item_id = t.item_id {below}
+        WHERE a.id IN ({{marks}}) AND (t.seq > 1 OR t.indicator_id IS NOT NULL)
+        ORDER BY a.id, t.seq"""  # noqa: S608
+
+
+def judged(assignments: Sequence[Assignment], today: date | None = None) -> dict[int, Judged]:
+    """Each row's progress, pace and shortfall by every target of its item, as ``lines`` reads them (the
+    item and assignment pages), in ONE query for the page however many rows and targets: the rows'
+    own fields answer for a plain first target, the statement reads the rest (``_others_sql``). The
+    rows come with their item and campaign (``select_related``)."""
+    today = today or timezone.localdate()
+    ids = [a.pk for a in assignments]
+    others: dict[int, list[Target]] = defaultdict(list)
+    if ids:
+        sql = _others_sql().replace("{marks}", ", ".join(["%s"] * len(ids)))
+        for t in Target.objects.raw(sql, ids):
+            others[t.row_id].append(t)
+    out: dict[int, Judged] = {}
+    for a in assignments:
+        rows = others.get(a.pk, [])
+        first_linked = bool(rows) and rows[0].seq == 1
+        progress = a.progress
+        behind = False if first_linked else a.is_behind_pace(today)
+        short = None if first_linked else a.shortfall()
+        for t in rows:
+            done = t.done if isinstance(t.done, Decimal) else Decimal(str(t.done))
+            need = amount(a, t)
+            if t.seq == 1:
+                progress = done
+            behind = behind or _behind(t, need, done, a, today)
+            if short is None and _short(t, need, done, a):
+                short = (done, need)
+        out[a.pk] = Judged(progress, behind, short)
+    return out

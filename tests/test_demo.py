@@ -320,3 +320,40 @@ def test_the_demo_statistics_rank_and_spread_the_rounds(demo, client):
     assert ranking["rows"] and ranking["rows"][0][0].rank == 1 and "第一" in ranking["first"]
     option = page.context["charts"][0][1]
     assert any(s["type"] == "bar" and any(v is not None for v in s["data"]) for s in option["series"])
+
+
+def test_the_lists_judge_the_linked_targets_by_their_figures(demo, client):
+    """Issue 20: 1.10 (整改隐患不少于500处，责令整改通知书回复率100%) and 4.7 (抓获逃犯不少于150名，其中历年逃犯不少于30名)
+    take their first target's progress from the results statistics; the lead's list (/my/ and the API's)
+    judges their pace by every target as the assignment page does, not by the first target's reports."""
+    from accounts.models import Role, RoleGrant
+    from tasks import targets
+
+    work = list(
+        Assignment.objects.filter(campaign=demo, item__code__in=["1.10", "4.7"], is_active=True).select_related(
+            "item", "campaign", "unit"
+        )
+    )
+    pages = targets.lines(work)
+    judged = targets.judged(work)
+    for a in work:  # the list reads every target as the page does
+        assert (judged[a.pk].progress, judged[a.pk].behind) == (
+            pages[a.pk][0].progress,
+            any(line.behind for line in pages[a.pk]),
+        )
+    # 1.10's sub-bureaus: their subtrees' figures meet 整改隐患 (the 回复率100% is a level: no pace) — on track
+    bureaus = [a for a in work if a.item.code == "1.10" and a.unit.kind == "subbureau"]
+    assert bureaus and all(pages[a.pk][0].progress >= 500 and not judged[a.pk].behind for a in bureaus)
+    # 4.7's stations: the reports said on track, the 抓获逃犯 figures (and 历年逃犯, nothing reported) do not
+    stations = [a for a in work if a.item.code == "4.7" and a.status == "in_progress" and not a.is_behind_pace()]
+    assert stations and all(judged[a.pk].behind for a in stations)
+    leads = dict(RoleGrant.objects.filter(role=Role.UNIT_LEAD).values_list("unit_id", "user_id"))
+    for a, behind in (
+        (next(a for a in bureaus if a.unit_id in leads), False),
+        (next(a for a in stations if a.unit_id in leads), True),
+    ):
+        client.force_login(User.objects.get(pk=leads[a.unit_id]))
+        row = next(r for section in client.get("/my/").context["sections"] for r in section[2] if r.pk == a.pk)
+        assert (row.behind, row.done) == (behind, pages[a.pk][0].progress)
+        body = client.get("/api/v1/assignments/", {"mine": "true", "item": a.item_id}).json()
+        assert next(r for r in body["results"] if r["id"] == a.pk)["behind_pace"] is behind

@@ -357,3 +357,93 @@ def test_no_pairs_no_query(django_assert_num_queries):
 
     with django_assert_num_queries(0):
         assert subtree_totals(1, set()) == {}
+
+
+# --- the lists judge every target (issue 20) ----------------------------------------------------------
+
+
+def _listed(client, code="1.1") -> tuple[dict, Assignment]:
+    """The /my/ row and the API list row of 城东分局's assignment of ``code``."""
+    rows = [a for _k, _t, group in client.get("/my/").context["groups"] for a in group]
+    page = next(a for a in rows if a.item.code == code)
+    body = client.get("/api/v1/assignments/?mine=true").json()["results"]
+    return next(r for r in body if r["id"] == page.pk), page
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_the_lists_judge_pace_by_every_target_a_linked_one_by_its_figures(city, plan, settings, client, fast):
+    settings.DB_FAST_PATHS = fast
+    a = east()
+    indicator = places()
+    link_targets(campaign=a.campaign, by=None)
+    for code, value in (("330310", 40), ("33031001", 70)):  # 110 of 300 by 8/1: ahead of 34% (102.2)
+        report_figures(
+            campaign=a.campaign,
+            unit=city.units[code],
+            day=date(2026, 7, 20),
+            values={indicator.pk: value},
+            by=city["hq"],
+        )
+    client.force_login(city["east_lead"])
+    with time_machine.travel(TODAY):
+        assert a.is_behind_pace()  # the row alone: the first target's own reports, none (it is linked)
+        row, page = _listed(client)
+        # the second target (整改隐患不少于20处) has nothing reported: behind 6.81 by 8/1
+        assert (row["behind_pace"], page.behind, page.done, page.slip) == (True, True, Decimal(110), "yellow")
+        report_progress(
+            assignment=a, by=city["east_lead"], value=Decimal(7), target=Target.objects.get(item=a.item, seq=2)
+        )
+        row, page = _listed(client)
+        assert (row["behind_pace"], page.behind, page.slip) == (False, False, None)  # the first target's 0: not read
+        Target.objects.filter(item=a.item, seq=1).update(indicator=None)  # unlinked: its reports' 0 is behind
+        row, page = _listed(client)
+        assert (row["behind_pace"], page.behind, page.done) == (True, True, Decimal(0))
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_judged_reads_as_the_assignment_page_for_every_row(city, plan, settings, fast, django_assert_num_queries):
+    """``judged`` (the lists, one query) and ``lines`` (the pages) agree on progress, pace and shortfall for
+    every row: linked first and second targets, reports on a second one, shares, an item without targets."""
+    settings.DB_FAST_PATHS = fast
+    a = east()
+    indicator = places()
+    Indicator.objects.create(campaign=a.campaign, code="fix", name="整改隐患", measure="处", seq=2)
+    link_targets(campaign=a.campaign, by=None)
+    report_figures(
+        campaign=a.campaign,
+        unit=city.units["33031001"],
+        day=date(2026, 7, 3),
+        values={indicator.pk: 200},
+        by=city["hq"],
+    )
+    report_progress(
+        assignment=east("1.2"),
+        by=city["east_lead"],
+        value=Decimal(1),
+        target=Target.objects.get(item__code="1.2", seq=2),
+    )
+    Target.objects.filter(item__code="1.2", seq=1).delete()
+    rows = list(Assignment.objects.select_related("item", "campaign", "unit"))
+    with time_machine.travel(TODAY):
+        with django_assert_num_queries(1):
+            found = targets.judged(rows)
+        pages = targets.lines(rows)
+        for r in rows:
+            lines = pages[r.pk]
+            expected = (
+                lines[0].progress if lines and lines[0].target.seq == 1 else r.progress,
+                any(line.behind for line in lines) if lines else r.is_behind_pace(),
+                targets.shortfall(r),
+            )
+            assert (found[r.pk].progress, found[r.pk].behind, found[r.pk].short) == expected, r
+    # 200 of 300: ahead; the second (整改隐患, linked too) has no figure: behind; the first is short of 300
+    assert (found[a.pk].progress, found[a.pk].behind, found[a.pk].short) == (200, True, (200, 300))
+
+
+def test_a_rate_target_has_no_pace_but_can_be_short(city, plan):
+    a = east()
+    Target.objects.filter(item=a.item, seq=2).update(text="回复率100%", metric="回复率", value=100, unit="%")
+    with time_machine.travel(TODAY):
+        first, second = targets.lines([a])[a.pk]
+        assert (second.behind, second.short) == (False, True)  # a level reached, not an amount done day by day
+        assert first.behind and targets.judged([a])[a.pk].behind

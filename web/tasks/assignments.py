@@ -106,10 +106,13 @@ def _annotate_due(rows: list[Assignment], today) -> None:
     reported = checkins.reported_periods([a for a in rows if checkins.has_cadence(a.item)])
     week_end = today + timedelta(days=6 - today.weekday())
     statuses = dict(S.choices)
+    # progress and pace by every target of the item, as the item page reads them: one query for the page
+    judged = targets.judged(rows, today)
     for a in rows:
         a.status_label = statuses.get(a.status, a.status)
         a.target_amount = a.target
-        a.behind = a.is_behind_pace(today)
+        a.done = judged[a.pk].progress  # a linked first target's from the results statistics
+        a.behind = judged[a.pk].behind
         a.missed = 0
         a.next_due = a.due_date
         if checkins.has_cadence(a.item):
@@ -129,7 +132,7 @@ def _annotate_due(rows: list[Assignment], today) -> None:
             a.group = "later"
         # ``tasks.queries.overdue_q``: an on-time submission waiting for acceptance is not late
         a.days_late = (today - a.due_date).days if is_overdue(a, today) else 0
-        a.slip = colours.slip(a, today)
+        a.slip = colours.slip(a, today, behind=a.behind)
 
 
 @login_required
@@ -176,8 +179,10 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     context["summonses"] = summons.on_record(summons.summonses_for(user).mine(user))
     # documents sent to my units not yet acknowledged (公文签收), the newest first
     context["documents_to_ack"] = list(received_by(user).filter(acknowledged_at=None)[: PAGE_SIZE + 1])
+    shares = targets.judged(context["to_accept"])
     for a in context["to_accept"]:
-        a.percent = labels.percent(a.progress, a.target)
+        a.done = shares[a.pk].progress
+        a.percent = labels.percent(a.done, a.target)
     return render(request, "tasks/my_tasks.html", context)
 
 
@@ -250,7 +255,7 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
         "expected_percent": round(a.expected_share() * 100) if a.target else None,
         "behind": any(line.behind for line in target_lines) if target_lines else a.is_behind_pace(),
         "shortfall": _shortfall(a) if not target_lines else _short_line(short),
-        "slip": colours.slip(a),
+        "slip": colours.slip(a, behind=any(line.behind for line in target_lines) if target_lines else None),
     }
     return render(request, "tasks/assignment.html", context, status=status)
 
@@ -454,11 +459,14 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _desk_rows(qs):
-    """The desk's rows with what each shows: evidence or not (one EXISTS), progress against the target."""
+    """The desk's rows with what each shows: evidence or not (one EXISTS), progress against the target
+    and a shortfall on any target (``targets.judged``: one query for the page)."""
     rows = list(qs)
+    judged = targets.judged(rows)
     for a in rows:
-        a.percent = labels.percent(a.progress, a.target)
-        short = a.shortfall()
+        a.done = judged[a.pk].progress
+        a.percent = labels.percent(a.done, a.target)
+        short = judged[a.pk].short
         a.short_percent = shortfall_percent(*short) if short else None
     return rows
 
