@@ -692,7 +692,13 @@ def build_documents(people: dict[str, User], units: dict[str, Unit], campaign: C
             if kind != "doc_draft":
                 d = docs.submit_document(document=d, by=hq)
             if kind in ("doc_signing", "doc_issued"):
-                d = docs.check_document(document=d, by=hq)
+                # the checker is not the drafter while another HQ may check (guan_hq over 城东分局)
+                checker = hq
+                if docs.drafter_may_not_check(hq, d):
+                    checker = next(
+                        p for p in people.values() if p != hq and not p.is_superuser and docs.may_step(p, d, "check")
+                    )
+                d = docs.check_document(document=d, by=checker)
             if kind == "doc_issued":
                 d = docs.sign_document(document=d, by=hq)
             made[kind][site] = d

@@ -1003,7 +1003,7 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     ),
     (f"{V1}/documents/{{id}}/refresh/", "POST"): Object((Do("doc_draft", "manage", writes=True),)),
     (f"{V1}/documents/{{id}}/submit/", "POST"): Object((Do("doc_draft", "manage", writes=True),)),
-    (f"{V1}/documents/{{id}}/check/", "POST"): Object((Do("doc_checking", "manage", writes=True),)),
+    (f"{V1}/documents/{{id}}/check/", "POST"): Object((Do("doc_checking", "check", writes=True),)),
     (f"{V1}/documents/{{id}}/sign/", "POST"): Object((Do("doc_signing", "sign", writes=True, check=signed),)),
     (f"{V1}/documents/{{id}}/return/", "POST"): Object(
         (
@@ -1299,6 +1299,8 @@ def expected_answer(do: Do, persona: Persona, obj: Model, key: str) -> tuple[set
         allowed = persona.over({Role.HQ, Role.LEADER}, code)
     elif do.right == "sign":  # 签发 of a document: a leader over its issuing unit
         allowed = persona.over({Role.LEADER}, code)
+    elif do.right == "check":  # 核稿: HQ over the issuing unit, not the drafter (hq) while another HQ may
+        allowed = persona.over({Role.HQ}, code) and not (persona.name == "hq" and is_under(code, "330310"))
     elif do.right == "manage":  # HQ over the unit (an item: over its campaign's owner)
         allowed = persona.over({Role.HQ}, code)
     elif do.right == "owner":  # a directive's HQ: over its campaign's owner, whatever its units
