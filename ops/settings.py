@@ -272,6 +272,8 @@ SPECTACULAR_SETTINGS = {
         "IndicatorKindEnum": "stats.models.Kind",
         "DocumentKindEnum": "documents.models.DocumentKind",
         "DocumentStateEnum": "documents.models.DocumentState",
+        "AccountRoleEnum": "accounts.models.Role",  # a sign-off rule's role (document-rules)
+        "RoleEnum": "tasks.models.AssignmentRole",  # as before the rules came: lead | coop
         "DirectiveStatusEnum": "directives.models.Status",
         "DirectiveSourceEnum": "directives.models.Source",
         "DirectiveLevelEnum": "directives.models.Level",

@@ -169,7 +169,7 @@ def holds(persona: Persona, right: str) -> bool:
     )
 
 
-CAMPAIGN_KINDS = {"campaign", "item", "round", "plan", "draft", "closed"}
+CAMPAIGN_KINDS = {"campaign", "item", "round", "plan", "draft", "closed", "doc_rule"}
 
 
 def codes_of(kind: str, key: str) -> tuple[str, ...]:
@@ -1200,6 +1200,18 @@ EXPECTED: dict[str, Any] = {
         (Do("campaign", gate="view", path_pk=False, query=campaign_query,
             check=attachment_of("application/vnd.openxmlformats")),)
     ),
+    # sign-off rules: seen with the campaign; added and removed by HQ over its owner
+    "web:documents-rules": Obj(
+        (
+            Do("campaign", gate="view", path_pk=False, query=campaign_query),
+            Do("campaign", "manage", "POST", gate="view", ok=302, path_pk=False, query=campaign_query,
+               body=lambda w, c, k: {"kind": "summons", "step": "check", "role": "inspector"}, writes=True,
+               to=prefix("/documents/rules/")),
+        )
+    ),
+    "web:documents-rule-delete": Obj(
+        (Do("doc_rule", "manage", "POST", ok=302, writes=True, to=prefix("/documents/rules/")),)
+    ),
     "web:documents-new-bulletin": Obj(
         (
             Do("site", "manage", "POST", ok=302, path_pk=False, body=bulletin_draft_body, writes=True,
@@ -1336,6 +1348,7 @@ TARGETS = {
     "item": ("XJ", "XS"),
     "campaign": ("XJ", "XS"),
     "round": ("XJ", "XS"),
+    "doc_rule": ("XJ", "XS"),
     "plan": ("XJ", "XS"),
     "draft": ("XJ", "XS"),
     "closed": ("XJ", "XS"),
