@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from ops.openapi import refusal
 
-from .exports import XLSX_TYPE, download_response, exports_of, title_of
+from .exports import XLSX_TYPE, ZIP_TYPE, download_response, exports_of, title_of
 from .forms import BoardForm, StatsForm, asked
 from .models import Export, ExportStatus
 from .queries import Board, Cell, battle_board
@@ -235,11 +235,14 @@ class ExportSerializer(serializers.ModelSerializer):
 
 
 class ExportRequestSerializer(serializers.Serializer):
-    kind = serializers.CharField(max_length=40, help_text="battle (挂图作战) or ledger (任务台账)")
+    kind = serializers.CharField(
+        max_length=40,
+        help_text="battle (挂图作战), ledger (任务台账), ranking, stats, or document_archive (公文归档 ZIP)",
+    )
     params = serializers.DictField(
         required=False,
         default=dict,
-        help_text="battle: campaign, unit (code), action, due_by — as for /api/v1/boards/battle/; ledger: campaign. "
+        help_text="battle: campaign, unit (code), action, due_by — as for /api/v1/boards/battle/; ledger, document_archive: campaign. "
         "Checked against the caller's scope now: a campaign or unit out of it is a 404.",
     )
 
@@ -274,6 +277,7 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         responses={
             (200, XLSX_TYPE): OpenApiTypes.BINARY,
+            (200, ZIP_TYPE): OpenApiTypes.BINARY,
             409: OpenApiResponse(description="Not done yet (or failed): see status and message"),
         },
         description="The spreadsheet as an attachment (nosniff); only its owner's — anyone else gets a 404.",

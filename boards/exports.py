@@ -59,6 +59,9 @@ from .ranking import MEASURES, ranking
 log = logging.getLogger(__name__)
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ZIP_TYPE = "application/zip"
+# what a build may make, by its file name's ending: a spreadsheet, or an archive (documents.archive)
+FILE_TYPES = {"xlsx": XLSX_TYPE, "zip": ZIP_TYPE}
 PROGRESS_STEP = 5  # percent between two progress writes
 MAX_PENDING = 3  # exports one user may have waiting or being prepared at once
 SOFT_TIME_LIMIT = 600  # seconds: the job stops the build and says so (boards/jobs.py)
@@ -78,7 +81,7 @@ class ExportError(Refused):
 class Kind:
     slug: str
     title: str | Promise  # lazily translated
-    build: Build  # (user, params, progress) -> (file name, xlsx bytes); runs in the job
+    build: Build  # (user, params, progress) -> (file name, xlsx or zip bytes); runs in the job
     validate: Validate | None = None  # (user, raw params) -> the params to keep (JSON); raises
 
 
@@ -174,7 +177,7 @@ def make_export(*, export_id: int) -> str:
         with translation.override(settings.LANGUAGE_CODE):  # the office's document language
             filename, data = kind.build(user, dict(export.params), _Reporter(export_id, lease))
         filename = safe_name(filename)
-        name = Export._meta.get_field("file").generate_filename(export, f"{uuid.uuid4().hex}.xlsx")
+        name = Export._meta.get_field("file").generate_filename(export, f"{uuid.uuid4().hex}.{_ext(filename)}")
         stored = storage.save(name, ContentFile(data))
         with transaction.atomic():
             if not mine.update(
@@ -203,6 +206,12 @@ def make_export(*, export_id: int) -> str:
                     [audit.event(export, "export.failed", changes={"message": message}, source="boards.run_export")]
                 )
         return "failed"
+
+
+def _ext(filename: str) -> str:
+    """The stored file's ending: the build's own when it is one of ``FILE_TYPES``, else xlsx."""
+    ext = filename.rsplit(".", 1)[-1].lower()
+    return ext if ext in FILE_TYPES else "xlsx"
 
 
 class _Superseded(Exception):
@@ -234,8 +243,9 @@ def expire_exports(*, now: datetime | None = None) -> int:
 
 def download_response(export: Export) -> FileResponse:
     """The file as a download the browser will not render. Call it only for the export's owner."""
-    response = FileResponse(open_stored(export.file), content_type=XLSX_TYPE)
-    return download(response, export.filename, fallback=f"export-{export.pk}.xlsx")
+    ext = _ext(export.file.name)
+    response = FileResponse(open_stored(export.file), content_type=FILE_TYPES[ext])
+    return download(response, export.filename, fallback=f"export-{export.pk}.{ext}")
 
 
 # --- the kinds: the battle board and the task ledger -------------------------------------------------

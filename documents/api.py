@@ -165,7 +165,7 @@ class DocumentViewSet(DistributionMixin, mixins.CreateModelMixin, viewsets.ReadO
     """Documents (公文) whose issuing unit the caller sees: drafts, their sign-off, the issued files."""
 
     filterset_class = DocumentFilter
-    search_fields = ["number", "title"]
+    search_fields = ["number", "title", "recipients", "cc", "opening", "requirements", "next_steps"]
 
     def get_serializer_class(self):
         return DocumentListSerializer if self.action == "list" else DocumentSerializer

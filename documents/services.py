@@ -90,6 +90,37 @@ def may_step(user, document: Document, step: str) -> bool:
     return any(r.user_id == user.pk or (r.role and scope.of_role(user, r.role).contains(unit)) for r in rules)
 
 
+def _ancestor_paths(unit: Unit) -> list[str]:
+    step = Unit.steplen
+    return [unit.path[:n] for n in range(step, len(unit.path) + 1, step)]
+
+
+def others_may_check(document: Document, user) -> bool:
+    """Someone other than ``user`` (active, not a superuser: the system's administrator is no office
+    head) may check ``document``: a user a rule names, one holding a rule's role over the issuing unit,
+    or without a rule HQ over it."""
+    from accounts.models import RoleGrant
+
+    rules = _rules(document, SignOffStep.CHECK)
+    others = User.objects.filter(is_active=True, is_superuser=False).exclude(pk=user.pk)
+    if any(r.user_id and others.filter(pk=r.user_id).exists() for r in rules):
+        return True
+    roles = {r.role for r in rules if r.role} if rules else {Role.HQ}
+    return (
+        RoleGrant.objects.filter(
+            role__in=roles, unit__path__in=_ancestor_paths(document.issuing_unit), user__in=others
+        ).exists()
+        if roles
+        else False
+    )
+
+
+def drafter_may_not_check(user, document: Document) -> bool:
+    """The checker is not the drafter (核稿 is a second pair of eyes): the one who drafted the document
+    may check it only when no one else may."""
+    return document.created_by_id == user.pk and others_may_check(document, user)
+
+
 def allowed_actions(user, document: Document) -> list[str]:
     """What ``user`` may do now with ``document`` (the page's buttons, the API's ``actions``)."""
     out = []
@@ -97,7 +128,7 @@ def allowed_actions(user, document: Document) -> list[str]:
     if state == S.DRAFT and may_draft(user, document.kind, document.issuing_unit):
         out += ["edit", "refresh", "submit"]
     if state == S.CHECKING and may_step(user, document, SignOffStep.CHECK):
-        out += ["check", "return"]
+        out += ["return"] if drafter_may_not_check(user, document) else ["check", "return"]
     if state == S.SIGNING and may_step(user, document, SignOffStep.SIGN):
         out += ["sign", "return"]
     return out
@@ -267,6 +298,8 @@ def check_document(*, document: Document, by: User) -> Document:
         if not may_step(by, locked, SignOffStep.CHECK):
             raise Forbidden("无权核稿：您不是该类公文的核稿人")
         _in_state(locked, S.CHECKING)
+        if drafter_may_not_check(by, locked):
+            raise Forbidden("起草人不能核稿自己起草的公文，请由其他核稿人核稿")
         locked.state, locked.checked_by, locked.checked_at = S.SIGNING, by, timezone.now()
         locked.version += 1
         locked.save()

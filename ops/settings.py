@@ -273,6 +273,8 @@ SPECTACULAR_SETTINGS = {
         "DocumentKindEnum": "documents.models.DocumentKind",
         "DocumentStateEnum": "documents.models.DocumentState",
         "RecipientRoleEnum": "documents.models.RecipientRole",
+        "AccountRoleEnum": "accounts.models.Role",  # a sign-off rule's role (document-rules)
+        "RoleEnum": "tasks.models.AssignmentRole",  # as before the rules came: lead | coop
         "DirectiveStatusEnum": "directives.models.Status",
         "DirectiveSourceEnum": "directives.models.Source",
         "DirectiveLevelEnum": "directives.models.Level",

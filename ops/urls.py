@@ -10,6 +10,7 @@ from accounts.api import OwnTokensView, TokenView, UnitViewSet, UserViewSet
 from boards.api import BattleBoardView, ExportViewSet, RankingView
 from directives.api import DirectiveViewSet
 from documents.api import DocumentViewSet
+from documents.rule_api import RuleViewSet
 from documents.summons_api import SummonsViewSet
 from inspections.api import (
     FindingViewSet,
@@ -66,6 +67,7 @@ router.register("notices", NoticeViewSet, basename="notice")
 router.register("hotspots", HotspotViewSet, basename="hotspot")
 router.register("documents", DocumentViewSet, basename="document")
 router.register("summons", SummonsViewSet, basename="summons")
+router.register("document-rules", RuleViewSet, basename="document-rule")
 router.register("risk-letters", RiskLetterViewSet, basename="risk-letter")
 router.register("risk-letter-files", LetterFileViewSet, basename="risk-letter-file")
 router.register("inbox", InboxViewSet, basename="inbox")

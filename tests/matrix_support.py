@@ -499,6 +499,13 @@ class World:
             return Indicator.objects.filter(campaign=self.campaigns[key]).order_by("seq", "id").first()
         if kind == "round":
             return Round.objects.filter(campaign=self.campaigns[key]).order_by("start").first()
+        if kind == "doc_rule":  # a sign-off rule of the campaign (a leader signs its bulletins: the default's)
+            from documents.models import SignOffRule
+
+            rule, _ = SignOffRule.objects.get_or_create(
+                campaign=self.campaigns[key], kind="bulletin", step="sign", role=Role.LEADER
+            )
+            return rule
         if kind == "plan":  # HQ's kept upload of the campaign's plan, previewed (its job done)
             campaign = self.campaigns[key]
             upload, _ = PlanUpload.objects.get_or_create(
@@ -541,7 +548,7 @@ def unit_code_of(kind: str, key: str) -> str:
     """The unit deciding the visibility of an object of ``kind``/``key``, known without the database."""
     if kind == "user":
         return {"hq": "3303", "east_lead": "330310", "station_lead": "33031001", "west_lead": "330320"}[key]
-    if kind in ("campaign", "action", "item", "indicator", "round", "plan"):
+    if kind in ("campaign", "action", "item", "indicator", "round", "plan", "doc_rule"):
         return {"XJ": "3303", "XS": "330320"}[key]
     if kind == "tour":
         return TOUR[0]  # the first; see units_of
@@ -723,7 +730,13 @@ def build_documents(people: dict[str, User], units: dict[str, Unit], campaign: C
             if kind != "doc_draft":
                 d = docs.submit_document(document=d, by=hq)
             if kind in ("doc_signing", "doc_issued"):
-                d = docs.check_document(document=d, by=hq)
+                # the checker is not the drafter while another HQ may check (guan_hq over 城东分局)
+                checker = hq
+                if docs.drafter_may_not_check(hq, d):
+                    checker = next(
+                        p for p in people.values() if p != hq and not p.is_superuser and docs.may_step(p, d, "check")
+                    )
+                d = docs.check_document(document=d, by=checker)
             if kind == "doc_issued":
                 d = docs.sign_document(document=d, by=hq)
             made[kind][site] = d

@@ -51,7 +51,7 @@ from audit.models import AuditEvent
 from boards.models import Export
 from directives.models import Directive
 from directives.queries import directives_for
-from documents.models import Document, Summons
+from documents.models import Document, SignOffRule, Summons
 from inspections.models import (
     Answer,
     Finding,
@@ -635,6 +635,14 @@ def round_body(campaign: Campaign, pk: int):
     return {"campaign": pk, "name": "矩阵测试轮次", "start": str(end - timedelta(days=1)), "end": str(end)}
 
 
+def rule_body(campaign: Campaign, pk: int):
+    return {"campaign": pk, "kind": "summons", "step": "check", "role": "inspector"}
+
+
+def created_rule(response, campaign: Campaign, key):
+    assert response.json()["campaign"] == campaign.pk and response.json()["role"] == "inspector"
+
+
 def created_in_campaign(response, campaign: Campaign, key):
     assert response.json()["campaign"] == campaign.pk and response.json()["name"].startswith("矩阵测试")
 
@@ -1031,7 +1039,20 @@ EXPECTED: dict[tuple[str, str], Object | Listing | Figures | TokenAuth | Root | 
     ),
     (f"{V1}/documents/{{id}}/refresh/", "POST"): Object((Do("doc_draft", "manage", writes=True),)),
     (f"{V1}/documents/{{id}}/submit/", "POST"): Object((Do("doc_draft", "manage", writes=True),)),
-    (f"{V1}/documents/{{id}}/check/", "POST"): Object((Do("doc_checking", "manage", writes=True),)),
+    # sign-off rules: seen with the campaign; added and removed by HQ over its owner
+    (f"{V1}/document-rules/", "GET"): Listing(
+        rows=lambda: SignOffRule.objects.select_related("campaign__owner"),
+        scoped=lambda user: SignOffRule.objects.filter(campaign__in=campaigns_scoped(user)),
+        unit=lambda r: r.campaign.owner.code,
+        from_above=True,
+        filters=in_campaign_xs(),
+    ),
+    (f"{V1}/document-rules/", "POST"): Object(
+        (Do("campaign", "manage", ok=201, body=rule_body, writes=True, check=created_rule),)
+    ),
+    (f"{V1}/document-rules/{{id}}/", "GET"): Object((Do("doc_rule", check=same_id),)),
+    (f"{V1}/document-rules/{{id}}/", "DELETE"): Object((Do("doc_rule", "manage", ok=204, writes=True),)),
+    (f"{V1}/documents/{{id}}/check/", "POST"): Object((Do("doc_checking", "check", writes=True),)),
     (f"{V1}/documents/{{id}}/sign/", "POST"): Object((Do("doc_signing", "sign", writes=True, check=signed),)),
     (f"{V1}/documents/{{id}}/return/", "POST"): Object(
         (
@@ -1222,6 +1243,7 @@ TARGETS = {
     "item": ("XJ", "XS"),
     "indicator": ("XJ", "XS"),
     "round": ("XJ", "XS"),
+    "doc_rule": ("XJ", "XS"),
     "plan": ("XJ", "XS"),
     # supervision (matrix_support.Supervision), and the units where a creation is tried
     "inspection": SITES,
@@ -1244,7 +1266,7 @@ TARGETS = {
     "directive": SITES,
     "secret": (SECRET_AT,),
 }
-CAMPAIGN_KINDS = {"campaign", "action", "item", "indicator", "round"}
+CAMPAIGN_KINDS = {"campaign", "action", "item", "indicator", "round", "doc_rule"}
 
 
 # --- the world, built once per module (see matrix_support) ----------------------------------------
@@ -1356,6 +1378,8 @@ def expected_answer(do: Do, persona: Persona, obj: Model, key: str) -> tuple[set
         allowed = persona.over({Role.HQ, Role.LEADER}, code)
     elif do.right == "sign":  # 签发 of a document: a leader over its issuing unit
         allowed = persona.over({Role.LEADER}, code)
+    elif do.right == "check":  # 核稿: HQ over the issuing unit, not the drafter (hq) while another HQ may
+        allowed = persona.over({Role.HQ}, code) and not (persona.name == "hq" and is_under(code, "330310"))
     elif do.right == "manage":  # HQ over the unit (an item: over its campaign's owner)
         allowed = persona.over({Role.HQ}, code)
     elif do.right == "owner":  # a directive's HQ: over its campaign's owner, whatever its units

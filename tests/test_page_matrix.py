@@ -169,7 +169,7 @@ def holds(persona: Persona, right: str) -> bool:
     )
 
 
-CAMPAIGN_KINDS = {"campaign", "item", "round", "plan", "draft", "closed"}
+CAMPAIGN_KINDS = {"campaign", "item", "round", "plan", "draft", "closed", "doc_rule"}
 
 
 def codes_of(kind: str, key: str) -> tuple[str, ...]:
@@ -1206,6 +1206,37 @@ EXPECTED: dict[str, Any] = {
             if sees_unit(p, code)
         },
     ),
+    # the archive: a campaign's issued documents (a campaign not seen: 404), the list as XLSX
+    "web:documents-archive": Listing(
+        gate="view",
+        queries=("", "campaign=XJ"),
+        rows=lambda p, q: {
+            f"/documents/{pk}/"
+            for pk, code in Document.objects.filter(state="issued", campaign__code="XJ").values_list(
+                "pk", "issuing_unit__code"
+            )
+            if q == "campaign=XJ" and sees_unit(p, code)
+        },
+        not_rows=lambda p, q: {
+            f"/documents/{pk}/" for pk in Document.objects.exclude(state="issued").values_list("pk", flat=True)
+        },
+    ),
+    "web:documents-archive-xlsx": Obj(
+        (Do("campaign", gate="view", path_pk=False, query=campaign_query,
+            check=attachment_of("application/vnd.openxmlformats")),)
+    ),
+    # sign-off rules: seen with the campaign; added and removed by HQ over its owner
+    "web:documents-rules": Obj(
+        (
+            Do("campaign", gate="view", path_pk=False, query=campaign_query),
+            Do("campaign", "manage", "POST", gate="view", ok=302, path_pk=False, query=campaign_query,
+               body=lambda w, c, k: {"kind": "summons", "step": "check", "role": "inspector"}, writes=True,
+               to=prefix("/documents/rules/")),
+        )
+    ),
+    "web:documents-rule-delete": Obj(
+        (Do("doc_rule", "manage", "POST", ok=302, writes=True, to=prefix("/documents/rules/")),)
+    ),
     "web:documents-new-bulletin": Obj(
         (
             Do("site", "manage", "POST", ok=302, path_pk=False, body=bulletin_draft_body, writes=True,
@@ -1226,7 +1257,7 @@ EXPECTED: dict[str, Any] = {
         (
             Do("doc_draft", "manage", "POST", ok=302, body=lambda w, d, k: {"step": "submit"}, writes=True,
                to=prefix("/documents/")),
-            Do("doc_checking", "manage", "POST", ok=302, body=lambda w, d, k: {"step": "check"}, writes=True,
+            Do("doc_checking", "check", "POST", ok=302, body=lambda w, d, k: {"step": "check"}, writes=True,
                to=prefix("/documents/")),
             Do("doc_signing", "sign", "POST", ok=302, body=lambda w, d, k: {"step": "sign"}, writes=True,
                to=prefix("/documents/")),
@@ -1384,6 +1415,7 @@ TARGETS = {
     "item": ("XJ", "XS"),
     "campaign": ("XJ", "XS"),
     "round": ("XJ", "XS"),
+    "doc_rule": ("XJ", "XS"),
     "plan": ("XJ", "XS"),
     "draft": ("XJ", "XS"),
     "closed": ("XJ", "XS"),
@@ -1693,6 +1725,8 @@ def allowed(do: Do, persona: Persona, obj: Model, key: str) -> bool:
         return persona.over({Role.HQ, Role.LEADER}, codes[0])
     if do.right == "sign":  # 签发 of a document: a leader over its issuing unit
         return persona.over({Role.LEADER}, codes[0])
+    if do.right == "check":  # 核稿: HQ over the issuing unit, not the drafter (hq) while another HQ may
+        return may_manage(persona, codes[0]) and not (persona.name == "hq" and is_under(codes[0], "330310"))
     if do.right == "draft_notice":  # a notice's document: HQ or an inspector over the notice's issuing unit
         return persona.over({Role.HQ, Role.INSPECTOR}, obj.issuing_unit.code)
     if do.right == "owner":  # a directive's HQ: over its campaign's owner, whatever its units
@@ -1842,6 +1876,7 @@ def list_cases():
 def test_list_page(world, name, rule, query, persona):
     """A list shows exactly the rows in the persona's scope; a page of a role is a 403 without it."""
     asked = query.replace("campaign=XS", f"campaign={world.base.campaigns['XS'].pk}")
+    asked = asked.replace("campaign=XJ", f"campaign={world.base.campaigns['XJ'].pk}")
     response = client_for(world, persona).get(reverse(name) + (f"?{asked}" if asked else ""))
     if persona.anonymous:
         return to_login(response, name)

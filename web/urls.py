@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import accounts, boards, directives, documents, notifications, pages, stats, summons
+from . import accounts, archive, boards, directives, docrules, documents, notifications, pages, stats, summons
 from .inspections import findings, hotspots, inspections, letters, notices
 from .tasks import assignments, campaigns, items, plans
 
@@ -108,6 +108,10 @@ urlpatterns = [
     path("board/bulletin/pdf/", boards.bulletin_pdf, name="boards-bulletin-pdf"),
     # documents
     path("documents/", documents.documents, name="documents"),
+    path("documents/archive/", archive.documents_archive, name="documents-archive"),
+    path("documents/archive/xlsx/", archive.documents_archive_xlsx, name="documents-archive-xlsx"),
+    path("documents/rules/", docrules.document_rules, name="documents-rules"),
+    path("documents/rules/<int:pk>/delete/", docrules.document_rule_delete, name="documents-rule-delete"),
     path("documents/new/bulletin/", documents.document_new_bulletin, name="documents-new-bulletin"),
     path("documents/new/notice/<int:pk>/", documents.document_new_notice, name="documents-new-notice"),
     path("documents/<int:pk>/", documents.document, name="documents-document"),

@@ -248,6 +248,10 @@ PAGE_PARAMS: dict[str, Page] = {
     "web:inspections-notice-acknowledge": Page(post=("next",)),
     "web:inspections-notice-pdf": Page(),
     "web:documents": Page(("campaign", "kind", "state", "page")),
+    "web:documents-archive": Page(("campaign", "q", "page")),
+    "web:documents-archive-xlsx": Page(("campaign", "q")),
+    "web:documents-rules": Page(("campaign",), post=("kind", "step", "username", "role")),
+    "web:documents-rule-delete": Page(post=()),
     "web:documents-new-bulletin": Page(post=("campaign", "unit", "period")),
     "web:documents-new-notice": Page(post=()),
     "web:documents-document": Page(
