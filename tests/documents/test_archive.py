@@ -62,9 +62,13 @@ def test_the_archive_lists_issued_documents_only_and_searches(city, issued):
     assert list(archive.issued(city["hq"], campaign, "夜间巡查")) == [notice]  # the clerk's text
     assert list(archive.issued(city["hq"], campaign, "江城市通")) == [bulletin]  # the number
     assert list(archive.issued(city["hq"], campaign, "夜间 草稿")) == []  # every word must match
-    assert list(archive.issued(city["west_lead"], campaign)) == []  # the city's documents are not the branch's
+    # the city's documents are not a station's; a branch the bulletin was sent to sees it (distribution)
+    assert list(archive.issued(city["station_lead"], campaign)) == []
+    assert list(archive.issued(city["west_lead"], campaign)) == [bulletin]
     rows = archive.rows(archive.issued(city["hq"], campaign))
-    assert [r.recipients for r in rows] == [1, 3]
+    # the bulletin's rows (the three units under the city with work, printed 各单位), the notice's printed names
+    assert [r.recipients for r in rows] == [3, 3]
+    assert [r.receipts for r in rows] == [0, None]  # the notice has no rows: its receipts are not known
 
 
 def test_the_archive_page_and_its_xlsx(city, issued):
@@ -81,8 +85,8 @@ def test_the_archive_page_and_its_xlsx(city, issued):
     values = [[c for c in row] for row in ws.iter_rows(values_only=True)]
     numbers = [row[1] for row in values[3:] if row and isinstance(row[0], int)]
     assert numbers == [bulletin.number, notice.number]
-    assert login(city["west_lead"]).get(f"/documents/archive/?campaign={bulletin.campaign.pk}").status_code == 200
-    assert bulletin.number not in text(login(city["west_lead"]).get("/documents/archive/"))
+    assert login(city["station_lead"]).get(f"/documents/archive/?campaign={bulletin.campaign.pk}").status_code == 200
+    assert bulletin.number not in text(login(city["station_lead"]).get("/documents/archive/"))
 
 
 def test_the_api_searches_issued_documents(city, issued):

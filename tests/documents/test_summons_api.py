@@ -31,7 +31,7 @@ def ok(response, code=200):
 def test_a_summons_through_the_api(city, bulletin, laggard):  # noqa: F811
     hq = api(city["hq"])
     body = {"bulletin": bulletin.pk, "unit": laggard.code, "scheduled_on": "2026-09-04", "place": "市局三楼会议室"}
-    assert api(city["east_lead"]).post(URL, body, format="json").status_code == 404  # the city's bulletin: unseen
+    assert api(city["station_lead"]).post(URL, body, format="json").status_code == 404  # the city's bulletin: unseen
     assert hq.post(URL, body | {"unit": "330310"}, format="json").status_code == 400  # not named a laggard
     assert hq.post(URL, body | {"scheduled_on": "9999-12-31"}, format="json").status_code == 400
     s = ok(hq.post(URL, body, format="json"), 201)

@@ -32,7 +32,8 @@ def test_summoning_from_the_bulletin_page_to_held(city, bulletin, laggard):
     }
     assert hq.post(f"/summons/new/{bulletin.pk}/", form | {"place": ""}).status_code == 400
     assert login(city["inspector"]).post(f"/summons/new/{bulletin.pk}/", form).status_code == 403
-    assert login(city["east_lead"]).post(f"/summons/new/{bulletin.pk}/", form).status_code == 404
+    assert login(city["station_lead"]).post(f"/summons/new/{bulletin.pk}/", form).status_code == 404  # unseen
+    assert login(city["east_lead"]).post(f"/summons/new/{bulletin.pk}/", form).status_code == 403  # sent to it
     response = hq.post(f"/summons/new/{bulletin.pk}/", form)
     assert response.status_code == 302
     s = Summons.objects.get()
