@@ -1877,7 +1877,8 @@ def test_list_page(world, name, rule, query, persona):
     """A list shows exactly the rows in the persona's scope; a page of a role is a 403 without it."""
     asked = query.replace("campaign=XS", f"campaign={world.base.campaigns['XS'].pk}")
     asked = asked.replace("campaign=XJ", f"campaign={world.base.campaigns['XJ'].pk}")
-    response = client_for(world, persona).get(reverse(name) + (f"?{asked}" if asked else ""))
+    client = client_for(world, persona)
+    response = client.get(reverse(name) + (f"?{asked}" if asked else ""))
     if persona.anonymous:
         return to_login(response, name)
     if rule.gate and not holds(persona, rule.gate):
@@ -1887,6 +1888,12 @@ def test_list_page(world, name, rule, query, persona):
     body = response.content.decode()
     assert_in_scope(body, persona, world)
     shown = set(re.findall(r'href="(/[a-z-]+/\d+/)', body))
+    page = 1
+    while f"page={page + 1}" in body and page < 20:  # a list longer than a page: every page's rows
+        page += 1
+        body = client.get(reverse(name) + f"?{asked}{'&' if asked else ''}page={page}").content.decode()
+        assert_in_scope(body, persona, world)
+        shown |= set(re.findall(r'href="(/[a-z-]+/\d+/)', body))
     if rule.rows:
         assert not rule.rows(persona, query) - shown, "rows in scope missing from the list"
     if rule.not_rows:
