@@ -16,17 +16,22 @@ from .summons import default_when, laggards_of, summon_units
 
 
 def seed_documents(campaign: Campaign, *, today: date) -> int:
-    """Two bulletins of the campaign's owner as of ``today``; returns how many documents."""
-    hq, leader = User.objects.get(username="hq_wang"), User.objects.get(username="leader_chen")
+    """Two bulletins of the campaign's owner as of ``today``; returns how many documents. The office's clerk
+    (hq_zhou) drafts, its head (hq_wang) checks — the drafter may not check her own draft — and the bureau's
+    chief signs."""
+    clerk, hq = User.objects.get(username="hq_zhou"), User.objects.get(username="hq_wang")
+    leader = User.objects.get(username="leader_chen")
     period = default_period(campaign, today)
     made = 0
     if period.start > campaign.start:
         earlier = week_of(campaign, period.start - timedelta(days=1))
-        svc.draft_bulletin(by=hq, campaign=campaign, unit=campaign.owner, period=earlier)
+        svc.draft_bulletin(by=clerk, campaign=campaign, unit=campaign.owner, period=earlier)
         made += 1
-    doc = svc.draft_bulletin(by=hq, campaign=campaign, unit=campaign.owner, period=period)
-    doc = svc.update_draft(document=doc, by=hq, cc="省公安厅治安管理总队", next_steps="下周将开展第二轮集中统一行动。")
-    doc = svc.check_document(document=svc.submit_document(document=doc, by=hq), by=hq)
+    doc = svc.draft_bulletin(by=clerk, campaign=campaign, unit=campaign.owner, period=period)
+    doc = svc.update_draft(
+        document=doc, by=clerk, cc="省公安厅治安管理总队", next_steps="下周将开展第二轮集中统一行动。"
+    )
+    doc = svc.check_document(document=svc.submit_document(document=doc, by=clerk), by=hq)
     doc = svc.sign_document(document=doc, by=leader)
     named = laggards_of(doc)
     unit = Unit.objects.filter(code=named[0]["code"]).first() if named else None
