@@ -106,6 +106,7 @@ def _facts(messages: list[Message]) -> dict[tuple, dict]:
     wanted: dict[str, set[int]] = {}
     round_units: set[tuple[int, int]] = set()
     unacked: set[tuple[int, int]] = set()
+    document_units: set[tuple[int, int]] = set()
     for m in messages:
         if m.reminder_id:
             wanted.setdefault(m.reminder.subject_type, set()).add(m.reminder.subject_id)
@@ -113,6 +114,8 @@ def _facts(messages: list[Message]) -> dict[tuple, dict]:
                 round_units.add((m.reminder.subject_id, m.reminder.unit_id))
             if m.reminder.subject_type == Subject.UNACKED:
                 unacked.add((m.reminder.subject_id, m.reminder.unit_id))
+            if m.reminder.subject_type == Subject.DOC_UNACKED:
+                document_units.add((m.reminder.subject_id, m.reminder.unit_id))
     found: dict[tuple[str, int], dict] = {}
     ids = wanted.get(Subject.ASSIGNMENT, set()) | wanted.get(Subject.CHECKIN, set())
     for a in Assignment.objects.filter(pk__in=ids).select_related("item", "unit", "campaign"):
@@ -144,8 +147,25 @@ def _facts(messages: list[Message]) -> dict[tuple, dict]:
                     "period": cn_range(r.start, r.end),
                     "day": cn_day(r.end),
                 }
+    found.update(_document_facts(document_units))
     found.update(_event_facts(messages))
     return found
+
+
+def _document_facts(pairs: set[tuple[int, int]]) -> dict[tuple, dict]:
+    """未签收 of an issued document by one of its recipient units, by (subject type, document id, unit id):
+    a document is shared by its recipients, as a round is. Two queries per batch."""
+    if not pairs:
+        return {}
+    from documents.models import Document
+
+    documents = Document.objects.select_related("issuing_unit", "campaign").in_bulk({d for d, _ in pairs})
+    units = Unit.objects.in_bulk({u for _, u in pairs})
+    return {
+        (Subject.DOC_UNACKED, d, u): {"document": documents[d], "unit": units[u], "campaign": documents[d].campaign}
+        for d, u in pairs
+        if d in documents and u in units
+    }
 
 
 def _unacked_facts(pairs: set[tuple[int, int]]) -> dict[tuple, dict]:

@@ -104,6 +104,10 @@ def _labels(rows: list[Reminder]) -> dict[tuple[str, int], str]:
         found[("notice_unack", pk)] = f"整改通知书{number}"
     for pk, number in RiskLetter.objects.filter(pk__in=ids["letter_unack"]).values_list("pk", "number"):
         found[("letter_unack", pk)] = f"风险提示函{number}"
+    from documents.models import Document  # documents is above notifications: not at import
+
+    for pk, number in Document.objects.filter(pk__in=ids["doc_unack"]).values_list("pk", "number"):
+        found[("doc_unack", pk)] = f"公文{number}"
     for pk, place in Finding.objects.filter(pk__in=ids["finding"]).values_list("pk", "place"):
         found[("finding", pk)] = f"{place}问题整改"
     for pk, name in Hotspot.objects.filter(pk__in=ids["hotspot"]).values_list("pk", "name"):

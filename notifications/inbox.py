@@ -35,6 +35,7 @@ PAGES = {
     Subject.ROUND: "web:stats-round-report",
     Subject.NOTICE_UNACKED: "web:inspections-notice",
     Subject.LETTER_UNACKED: "web:inspections-letter",
+    Subject.DOC_UNACKED: "web:documents-document",
 }
 
 

@@ -38,6 +38,7 @@ class Subject(models.TextChoices):
     UNACKED = "unacked", _("Assignment not acknowledged")
     NOTICE_UNACKED = "notice_unack", _("Rectification notice not acknowledged")
     LETTER_UNACKED = "letter_unack", _("Risk letter not acknowledged")
+    DOC_UNACKED = "doc_unack", _("Document not acknowledged")
     EVENT = "event", _("Event (work reaches people)")
 
 
@@ -152,8 +153,15 @@ class Reminder(models.Model):
     unit = models.ForeignKey(
         Unit, on_delete=models.CASCADE, related_name="+", verbose_name=_("unit"), db_constraint=False
     )
+    # none for a risk letter of no campaign (reminded under the default rules)
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"), db_constraint=False
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("campaign"),
+        db_constraint=False,
     )
     due_date = models.DateField(_("due date"))
     batch = models.CharField(max_length=32, db_index=True, editable=False)

@@ -288,13 +288,29 @@ NOTICE_UNACKED_ROWS = """
     WHERE s0.status <> 'closed' AND s0.acknowledged_at IS NULL AND {when} {campaigns}"""
 
 # a risk letter (风险提示函) likewise, while not closed; its reply-by date is the date its texts quote. A
-# letter of no campaign has no campaign's rules and is not reminded (``docs/risk-letters.md``)
+# letter of no campaign (分析研判 outside any operation) follows the default rules: the default's group takes
+# the rows of no campaign (``_groups``), and its reminders carry none (``docs/risk-letters.md``)
 LETTER_UNACKED_ROWS = """
     SELECT s0.id, s0.unit_id, s0.campaign_id, s0.reply_by AS due_date, FALSE AS returned,
         CAST(NULL AS BIGINT) AS leader_id, s0.issued_by_id AS owner_id, FALSE AS secret
     FROM inspections_riskletter s0
-    JOIN tasks_campaign c ON c.id = s0.campaign_id AND c.status = 'published'
-    WHERE s0.status <> 'closed' AND s0.acknowledged_at IS NULL AND {when} {campaigns}"""
+    LEFT JOIN tasks_campaign c ON c.id = s0.campaign_id
+    WHERE s0.status <> 'closed' AND s0.acknowledged_at IS NULL AND (s0.campaign_id IS NULL OR c.status = 'published')
+        AND {when} {campaigns}"""
+
+
+def _document_unacked_rows() -> str:
+    """An issued official document (公文) not acknowledged by a recipient unit (``DocumentRecipient``), while
+    its campaign is published: received when issued, reminded per recipient unit (the document is the
+    subject, the unit in the occurrence, as for rounds). Outside bodies (no unit) are recorded as sent, not
+    acknowledged: never reminded. The issue day is the date its texts quote."""
+    return f"""
+    SELECT s0.document_id AS id, s0.unit_id, d.campaign_id, {_local_date("d.issued_at")} AS due_date,
+        FALSE AS returned, CAST(NULL AS BIGINT) AS leader_id, d.signed_by_id AS owner_id, FALSE AS secret
+    FROM documents_documentrecipient s0
+    JOIN documents_document d ON d.id = s0.document_id AND d.state = 'issued'
+    JOIN tasks_campaign c ON c.id = d.campaign_id AND c.status = 'published'
+    WHERE s0.unit_id IS NOT NULL AND s0.acknowledged_at IS NULL AND {{when}} {{campaigns}}"""
 
 # the sources with a due date column (``Source.dated``)
 DATED = [Subject.ASSIGNMENT, Subject.FINDING, Subject.ROUND]
@@ -310,6 +326,13 @@ def sources() -> list[Source]:
         Source(Subject.UNACKED, _unacked_rows(), received=ASSIGNMENT_RECEIVED, per_unit=True, arrival=True),
         Source(Subject.NOTICE_UNACKED, NOTICE_UNACKED_ROWS, received="s0.issued_at <= %(cutoff)s"),
         Source(Subject.LETTER_UNACKED, LETTER_UNACKED_ROWS, received="s0.issued_at <= %(cutoff)s"),
+        Source(
+            Subject.DOC_UNACKED,
+            _document_unacked_rows(),
+            campaign="d.campaign_id",
+            received="d.issued_at <= %(cutoff)s",
+            per_unit=True,
+        ),
     ]
 
 
@@ -341,6 +364,16 @@ def _policies() -> tuple[Policy, dict[int, Policy]]:
     rules = list(Policy.objects.all())
     default = next((p for p in rules if p.campaign_id is None), None) or Policy()
     return default, {p.campaign_id: p for p in rules if p.campaign_id is not None}
+
+
+def _groups() -> list[tuple[Policy, str]]:
+    """The rules and the rows they cover, as a condition on a campaign column (``{column}``): campaigns with
+    their own rules are swept by them; the default covers all the others and the rows of no campaign (a
+    risk letter outside any operation)."""
+    default, own = _policies()
+    ids = ",".join(str(int(cid)) for cid in own)
+    groups = [(default, f"AND ({{column}} IS NULL OR {{column}} NOT IN ({ids}))" if own else "")]
+    return groups + [(policy, f"AND {{column}} = {int(cid)}") for cid, policy in own.items()]
 
 
 def receipt_steps(policy: Policy, now: datetime) -> list[Step]:
@@ -441,6 +474,9 @@ READS = {
     # a notice is received when issued, after the last sweep's cutoff: it waits for the cutoff to move
     Subject.NOTICE_UNACKED: {"tasks_campaign"},
     Subject.LETTER_UNACKED: {"tasks_campaign"},  # as a notice
+    # a document is received when issued, as a notice; its tables are watched all the same (notifications
+    # 0020), so that a recipient row written after the issue (a correction) is not left to the clock
+    Subject.DOC_UNACKED: {"documents_document", "documents_documentrecipient", "tasks_campaign"},
 }
 
 
@@ -505,11 +541,7 @@ def run(now: datetime | None = None) -> Outcome:
     outcome = Outcome(batch=uuid.uuid4().hex)
     with transaction.atomic(), connection.cursor() as cursor:
         since = changed_since_last(today)
-        default, own = _policies()
-        # campaigns with their own rules are swept by them; the default covers all the others
-        ids = ",".join(str(int(cid)) for cid in own)
-        groups = [(default, f"AND {{column}} NOT IN ({ids})" if own else "")]
-        groups += [(policy, f"AND {{column}} = {int(cid)}") for cid, policy in own.items()]
+        groups = _groups()
         for policy, campaigns in groups:
             for source in sources():
                 if _unchanged(source, since, policy, now):

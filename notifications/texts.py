@@ -6,7 +6,8 @@ its own text, to the first person reminded's).
 Each is Django template syntax over: ``recipient``, ``reminder``, ``colour``, ``unit``, ``campaign``,
 ``due`` (e.g. 7月15日), ``days_late``, and per subject ``item``/``assignment`` (checklist items and
 check-ins, with ``expected`` for the planned pace), ``finding``/``notice``, ``hotspot``, or ``round`` with
-``period`` (7月7日至9日) and ``day`` (its last day, the date its totals are reported under).
+``period`` (7月7日至9日) and ``day`` (its last day, the date its totals are reported under), ``letter``
+(a risk letter) or ``document`` (an issued document, ``due`` its issue day).
 """
 
 from __future__ import annotations
@@ -180,6 +181,17 @@ TEXTS: dict[tuple[str, str, str], tuple[str, str]] = {
         "【签收督办】下级单位{{ unit.name }}风险提示函{{ letter.number }}尚未签收",
         HI + "{{ letter.issuing_unit.name }}向下级单位{{ unit.name }}发出的《风险提示函》（{{ letter.number }}）"
         "经提醒仍未签收，反馈时限为{{ due }}，请督促其及时签收并落实防范措施。",
+    ),
+    # an issued document (公文) not acknowledged by a recipient unit: ``document``, ``due`` its issue day
+    ("doc_unack", "unacked", "lead"): (
+        "【签收提醒】公文{{ document.number }}尚未签收",
+        HI + "{{ document.issuing_unit.name }}{{ due }}印发的《{{ document.title }}》（{{ document.number }}）"
+        "已发送{{ unit.name }}，至今尚未签收。请及时签收，并按文件要求抓好贯彻落实。",
+    ),
+    ("doc_unack", "unacked", "superior"): (
+        "【签收督办】下级单位{{ unit.name }}公文{{ document.number }}尚未签收",
+        HI + "{{ document.issuing_unit.name }}{{ due }}印发的《{{ document.title }}》（{{ document.number }}）"
+        "已发送下级单位{{ unit.name }}，经提醒仍未签收，请督促其及时签收并抓好贯彻落实。",
     ),
 }
 

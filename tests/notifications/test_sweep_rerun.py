@@ -85,6 +85,7 @@ def test_an_assignment_changed_between_two_sweeps_is_reminded(city, published):
         Subject.HOTSPOT,
         Subject.NOTICE_UNACKED,
         Subject.LETTER_UNACKED,
+        Subject.DOC_UNACKED,
     }  # no assignment read
     assert reminded(Subject.ASSIGNMENT, work.pk) == {"overdue"}
     idle(day)
@@ -160,3 +161,28 @@ def test_another_day_runs_in_full_and_the_changes_are_consumed(city, published):
     assert run(date(2026, 9, 2)).skipped == set()
     assert not SweepChange.objects.exists()
     idle(date(2026, 9, 2))
+
+
+def test_a_document_recipient_not_acknowledged_again_between_two_sweeps_is_reminded(city, published):
+    """The documents' tables are watched (notifications 0020): a receipt undone between two sweeps at the
+    same moment (the cutoff where it was) is picked up by the second."""
+    import time_machine
+
+    from documents.models import DocumentRecipient
+
+    from .test_document_reminders import _issue
+    from .test_receipt_reminders import at
+
+    with time_machine.travel(at(20, 10, 5), tick=False):
+        document = _issue(city, published, units=["33031001"])
+    row = DocumentRecipient.objects.get(document=document, unit__code="33031001")
+    DocumentRecipient.objects.filter(pk=row.pk).update(acknowledged_at=at(20, 11))
+    moment = at(21, 10, 10)
+    with time_machine.travel(moment, tick=False):
+        assert sweep.run().skipped == set()  # the first of the day
+        assert reminded(Subject.DOC_UNACKED, document.pk) == set()
+        assert sweep.run().skipped == EVERY  # nothing written, the cutoff where it was
+        DocumentRecipient.objects.filter(pk=row.pk).update(acknowledged_at=None)
+        again = sweep.run()
+    assert again.skipped == EVERY - {Subject.DOC_UNACKED}
+    assert reminded(Subject.DOC_UNACKED, document.pk) == {"unacked"}
