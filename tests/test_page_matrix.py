@@ -71,7 +71,7 @@ from accounts.services import issue_token
 from audit.models import AuditEvent, SecurityEvent
 from boards.models import Export, Weights
 from directives.models import Directive
-from documents.models import Document, Summons
+from documents.models import Document, Summons, SummonsCommitment
 from inspections.models import Answer, Finding, Hotspot, Inspection, LetterFile, Notice, Photo, RiskLetter
 from notifications.models import Message, MessageTemplate, Policy, Preference, Reminder
 from stats.models import Figure, Indicator, Round
@@ -1532,11 +1532,36 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "notifications.reminder": AdminModel(
         "unit", NONE, NONE, SITES, lambda w, k: w.messages[k].reminder, lambda r: r.unit.code
     ),
+    # read-only, for a superuser: the rows change only through their services (docs/documents.md, directives.md)
+    "documents.documentrecipient": AdminModel(
+        "unit", NONE, NONE, SITES, lambda w, k: _site_recipient(w, k), lambda r: r.document.issuing_unit.code
+    ),
+    "documents.summons": AdminModel("unit", NONE, NONE, SITES, lambda w, k: w.base.summons[k], lambda s: s.unit.code),
+    "documents.summonscommitment": AdminModel(
+        "unit", NONE, NONE, SITES, lambda w, k: _site_commitment(w, k), lambda c: c.summons.unit.code
+    ),
+    "directives.directive": AdminModel(
+        "unit", NONE, NONE, SITES, lambda w, k: w.base.directive[k], lambda d: d.item.assignments.get().unit.code
+    ),
     **{
         label: AdminModel(None, NONE, NONE, ("any",), lambda w, k, label=label: w.extra[label], lambda r: None)
         for label in UNSCOPED
     },
 }
+
+
+def _site_recipient(w: PageWorld, site: str) -> Model:
+    """The site's issued document's unit recipient: the site itself (its issuing unit too)."""
+    return w.base.documents["doc_issued"][site].distribution.get(unit__isnull=False)
+
+
+def _site_commitment(w: PageWorld, site: str) -> SummonsCommitment:
+    """A commitment on the site's planned 约谈, made in the case's own savepoint (a world's would change what
+    the summons pages show and hold)."""
+    row, _ = SummonsCommitment.objects.get_or_create(
+        summons=w.base.summons[site], seq=99, defaults={"text": mark(site, "commitment"), "deadline": timezone.localdate()}
+    )
+    return row
 ADMIN_VIEWS = ("changelist", "add", "change", "delete", "history", "object")
 
 

@@ -120,3 +120,17 @@ class AuditedAdminMixin(AuditedDeletesMixin):
                 audit.record(
                     [audit.event(obj, verb, actor=request.user, changes=changes, unit=_unit_of(obj), source="admin")]
                 )
+
+
+class ReadOnlyAdminMixin:
+    """Rows the domain keeps and changes only through its services (a document's distribution, a 约谈 and
+    its commitments, a directive): shown in the admin for reading, never added, changed or deleted there."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
