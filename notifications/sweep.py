@@ -312,6 +312,7 @@ def _document_unacked_rows() -> str:
     JOIN tasks_campaign c ON c.id = d.campaign_id AND c.status = 'published'
     WHERE s0.unit_id IS NOT NULL AND s0.acknowledged_at IS NULL AND {{when}} {{campaigns}}"""
 
+
 # the sources with a due date column (``Source.dated``)
 DATED = [Subject.ASSIGNMENT, Subject.FINDING, Subject.ROUND]
 

@@ -1559,9 +1559,13 @@ def _site_commitment(w: PageWorld, site: str) -> SummonsCommitment:
     """A commitment on the site's planned 约谈, made in the case's own savepoint (a world's would change what
     the summons pages show and hold)."""
     row, _ = SummonsCommitment.objects.get_or_create(
-        summons=w.base.summons[site], seq=99, defaults={"text": mark(site, "commitment"), "deadline": timezone.localdate()}
+        summons=w.base.summons[site],
+        seq=99,
+        defaults={"text": mark(site, "commitment"), "deadline": timezone.localdate()},
     )
     return row
+
+
 ADMIN_VIEWS = ("changelist", "add", "change", "delete", "history", "object")
 
 

@@ -62,15 +62,19 @@ def drop_triggers(apps, schema_editor):
 
 
 def _alter_campaign(apps, schema_editor, *, null: bool):
+    Reminder = apps.get_model("notifications", "Reminder")
+    if not null:  # back: the reminders of no campaign (letters outside any operation) cannot stay
+        Reminder.objects.filter(campaign=None).delete()
     if schema_editor.connection.vendor == "postgresql":
         verb = "DROP" if null else "SET"
         schema_editor.execute(f"ALTER TABLE notifications_reminder ALTER COLUMN campaign_id {verb} NOT NULL")
         return
-    Reminder = apps.get_model("notifications", "Reminder")
     for name in KEYS:  # this historical model only (the state is rendered again after this migration)
         Reminder._meta.get_field(name).db_constraint = True
-    old = Reminder._meta.get_field("campaign")
-    new = copy.copy(old)
+    # the state given here is the one before the migration both ways (SeparateDatabaseAndState's database
+    # operations see no state operation): the column's two sides are said here
+    old, new = copy.copy(Reminder._meta.get_field("campaign")), copy.copy(Reminder._meta.get_field("campaign"))
+    old.null = old.blank = not null
     new.null = new.blank = null
     schema_editor.alter_field(Reminder, old, new)
 

@@ -28,7 +28,9 @@ pytestmark = pytest.mark.django_db
 def rows(city, published) -> dict[str, object]:
     hq = city["hq"]
     leader = make_user("city_leader", city.units["3303"], (Role.LEADER, city.units["3303"]), name="陈局长")
-    d = docs.draft_document(by=hq, campaign=published, kind="notice", unit=city.units["3303"], title="关于夜市巡查的通知")
+    d = docs.draft_document(
+        by=hq, campaign=published, kind="notice", unit=city.units["3303"], title="关于夜市巡查的通知"
+    )
     d = docs.update_draft(document=d, by=hq, requirements="各单位要加强夜市巡查。")
     d = distribution.set_recipients(
         document=d, by=hq, units=[city.units["330310"]], bodies=[("江城市委政法委", "copy")]

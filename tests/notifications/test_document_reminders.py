@@ -39,7 +39,9 @@ def _issue(city, campaign: Campaign, *, units: list[str], copies: list[str] = ()
     leader = User.objects.filter(username="city_leader").first() or make_user(
         "city_leader", city.units["3303"], (Role.LEADER, city.units["3303"]), name="陈局长"
     )
-    d = docs.draft_document(by=hq, campaign=campaign, kind="notice", unit=city.units["3303"], title="关于加强夜市巡查的通知")
+    d = docs.draft_document(
+        by=hq, campaign=campaign, kind="notice", unit=city.units["3303"], title="关于加强夜市巡查的通知"
+    )
     d = docs.update_draft(document=d, by=hq, requirements="各单位要加强夜市巡查。")
     d = distribution.set_recipients(
         document=d,
