@@ -5,7 +5,8 @@ In one transaction rolled back at the end (nothing stays but nothing is needed e
 HQ's bulletin drafted for the last week, all the units named as its recipients (主送), submitted, checked;
 then the signature timed — 签发 = issue: the number, the frozen content, the PDF and DOCX, the recipient
 rows fixed, one event per unit and one inbox message per lead (and mail for those with an address) —
-with its query count; then a 催办 of every unit and one 签收. Prints the figures as JSON.
+with its query count; then a 催办 of every unit and one 签收, and a week on the sweep's 未签收 reminders of the
+units that have not acknowledged (one each, to its leads). Prints the figures as JSON.
 
     manage.py bench_distribution [--units 1650]
 """
@@ -26,7 +27,8 @@ from accounts.models import Role, RoleGrant, Unit, UnitKind, User
 from boards.bulletin import default_period
 from documents import distribution as dist
 from documents import services as svc
-from notifications.models import Event, Message
+from notifications import sweep
+from notifications.models import Event, Message, Subject
 from tasks.models import Campaign, CampaignStatus
 
 GOAL_S = 2.0
@@ -131,6 +133,17 @@ class Command(BaseCommand):
                 started = time.perf_counter()
                 dist.acknowledge(document=doc, by=User.objects.get(username=f"{PREFIX}lead_{made[0].code}"))
                 figures["acknowledge_s"] = round(time.perf_counter() - started, 3)
+                # a week on, the others not acknowledged: the sweep's 未签收 of the document, one reminder per
+                # unit to its leads (the whole sweep, in full: the first of its day)
+                with CaptureQueriesContext(connection) as ctx:
+                    started = time.perf_counter()
+                    swept = sweep.run(now=doc.issued_at + timedelta(days=7))
+                    figures["sweep_s"] = round(time.perf_counter() - started, 3)
+                figures["sweep_queries"] = len(ctx.captured_queries)
+                figures["sweep_reminders"] = sum(
+                    n for (subject, _kind, _to), n in swept.reminders.items() if subject == Subject.DOC_UNACKED
+                )
+                figures["sweep_messages"] = sum(swept.messages.values())
                 with CaptureQueriesContext(connection) as ctx:
                     started = time.perf_counter()
                     chased = dist.chase(document=doc, by=hq, note="请及时签收")
