@@ -24,7 +24,7 @@ def drop_trigger(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0019_event_of_no_campaign"),
+        ("notifications", "0020_document_receipt_reminders"),
         ("tasks", "0019_targets"),  # the table exists
     ]
 
