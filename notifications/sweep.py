@@ -22,6 +22,8 @@ from django.utils import timezone
 
 from accounts.models import Unit
 from accounts.scope import ROLES_FOR, Action
+from tasks import targets
+from tasks.models import RATES
 from tasks.services import checkins
 from utilities import workhours
 
@@ -165,12 +167,28 @@ ASSIGNMENT_ROWS = f"""
 
 
 def _behind() -> str:
-    """序时进度: less done than the linear share of an "at least" target by %(day)s, compared
-    multiplied out (``Assignment.is_behind_pace`` rounds the share to cents; the edge can differ)."""
-    target = "COALESCE(s0.target_share, i.target_value)"
-    return f"""s0.due_date > %(day)s AND c.start < %(day)s AND i.target_comparator IN ('ge', 'gt')
-        AND i.target_basis = '' AND i.target_per = '' AND {target} > 0
-        AND s0.progress * {_days("s0.due_date", "c.start")} < {target} * {_days("%(day)s", "c.start")}"""
+    """序时进度: less done than the linear share of an "at least" target by %(day)s, on ANY target of the
+    item, as ``tasks.targets.judged`` reads them (the lists, the assignment page), compared multiplied
+    out (``judged`` rounds the share to cents; the edge can differ). The first target from the row's
+    own fields (``Assignment.is_behind_pace``) unless it is linked to an indicator; then, as every
+    later target, one EXISTS over the item's targets with ``_behind``'s rules (``targets.paced_sql``),
+    the amount (``targets.amount_sql``) and the progress (``targets.progress_sql``: the reports
+    naming it, or the unit's subtree figures) of ``tasks.targets``."""
+    total, elapsed = _days("s0.due_date", "c.start"), _days("%(day)s", "c.start")
+    first = "COALESCE(s0.target_share, i.target_value)"
+    rates = ", ".join("'" + r.replace("%", "%%") + "'" for r in RATES)
+    need = targets.amount_sql(target="t", assignment="s0", item="i")
+    done, join = targets.progress_sql(target="t", assignment="s0", unit="au")
+    return f"""s0.due_date > %(day)s AND c.start < %(day)s AND (
+        (i.target_comparator IN ('ge', 'gt') AND i.target_basis = '' AND i.target_per = ''
+            AND i.target_unit NOT IN ({rates}) AND {first} > 0
+            AND s0.progress * {total} < {first} * {elapsed}
+            AND NOT EXISTS (SELECT 1 FROM tasks_target t1
+                            WHERE t1.item_id = s0.item_id AND t1.seq = 1 AND t1.indicator_id IS NOT NULL))
+        OR EXISTS (SELECT 1 FROM tasks_target t {join}
+                   WHERE t.item_id = s0.item_id AND (t.seq > 1 OR t.indicator_id IS NOT NULL)
+                   AND {targets.paced_sql("t")} AND {need} > 0
+                   AND ({done}) * {total} < {need} * {elapsed}))"""
 
 
 def work_began() -> str:
@@ -460,9 +478,9 @@ def _db(value: datetime):
 
 # What each subject's statements read, besides what every subject reads (``EVERYONE``): a sweep on the
 # day of the last one re-runs a subject only when one of its tables was written since (``SweepChange``,
-# kept by the triggers of migration notifications 0011, which watch exactly these tables). Nothing else
-# moves a reminder on the same day: the steps depend on the day and the policies alone — except the
-# receipt sources', whose cutoff moves with the working hours (``_unchanged`` compares it too).
+# kept by the triggers of migrations notifications 0013 and 0020, which watch exactly these tables).
+# Nothing else moves a reminder on the same day: the steps depend on the day and the policies alone —
+# except the receipt sources', whose cutoff moves with the working hours (``_unchanged`` compares it too).
 EVERYONE = {"accounts_unit", "accounts_rolegrant", "accounts_user", "notifications_policy", "notifications_reminder"}
 _WORK = {"tasks_assignment", "tasks_campaign", "tasks_item", "tasks_lineofaction"}
 READS = {
@@ -479,6 +497,12 @@ READS = {
     # 0020), so that a recipient row written after the issue (a correction) is not left to the clock
     Subject.DOC_UNACKED: {"documents_document", "documents_documentrecipient", "tasks_campaign"},
 }
+# What one kind of step reads besides its subject's tables: behind the pace (``_behind``) judges every
+# target of the item, by the reports naming it or the figures of the unit's subtree. ``stats_rollup`` is
+# not watched: only the triggers of ``stats_figure`` write it, and its rebuild follows a change of the
+# units' paths (``accounts_unit``, in ``EVERYONE``). So on another weekday than the rules' a figure
+# reported re-runs no assignment statement, and on that weekday only the behind-pace one.
+STEP_READS = {Kind.BEHIND: {"tasks_target", "tasks_progressreport", "stats_figure"}}
 
 
 @dataclass(frozen=True)
@@ -519,13 +543,15 @@ def _swept(cursor, today: date, now: datetime) -> None:
         )
 
 
-def _unchanged(source: Source, since: Since, policy: Policy, now: datetime) -> bool:
-    """Whether nothing the source reads was written since the last sweep of the day. A receipt source
+def _unchanged(source: Source, since: Since, policy: Policy, now: datetime, step: Step | None = None) -> bool:
+    """Whether nothing the source reads — with ``step``, nothing that one of its statements reads
+    (``STEP_READS``) — was written since the last sweep of the day. A receipt source
     (未签收) also needs its cutoffs where they were at the last sweep: they move with the working hours,
     so rows become due within a day without any write — but not at night, at lunch or at the weekend,
     when the re-runs cost nothing again. (A row received since the last sweep was received after the
     cutoff, so it waits for the cutoff to move.)"""
-    if since.changed is None or since.changed & (EVERYONE | READS[source.subject_type]):
+    reads = EVERYONE | READS[source.subject_type] | (STEP_READS.get(step.kind, set()) if step else set())
+    if since.changed is None or since.changed & reads:
         return False
     if source.received:
         return [s.cutoff for s in receipt_steps(policy, now)] == [
@@ -536,7 +562,8 @@ def _unchanged(source: Source, since: Since, policy: Policy, now: datetime) -> b
 
 def run(now: datetime | None = None) -> Outcome:
     """Decide every reminder due at ``now`` and queue its messages; safe to run any number of times.
-    Again on the same day, only the subjects whose tables were written since the last sweep are run."""
+    Again on the same day, only the statements whose tables were written since the last sweep are run
+    (of a subject, those of its steps: ``STEP_READS``)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     outcome = Outcome(batch=uuid.uuid4().hex)
@@ -545,10 +572,11 @@ def run(now: datetime | None = None) -> Outcome:
         groups = _groups()
         for policy, campaigns in groups:
             for source in sources():
-                if _unchanged(source, since, policy, now):
+                todo = [s for s in steps(policy, today, source, now) if not _unchanged(source, since, policy, now, s)]
+                if not todo and _unchanged(source, since, policy, now):
                     outcome.skipped.add(source.subject_type)
                     continue
-                for step in steps(policy, today, source, now):
+                for step in todo:
                     sql = INSERT_REMINDERS.format(
                         source=source.sql(step, campaigns),
                         joins=RECIPIENTS[step.audience],

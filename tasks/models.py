@@ -135,6 +135,9 @@ class Comparator(models.TextChoices):
     EQ = "eq", "="
 
 
+RATES = ("%", "‰")  # 回复率100%: a level reached, not an amount done day by day — no linear pace (序时进度)
+
+
 class DeadlineKind(models.TextChoices):
     DATE = "date", _("By a date")
     WEEKLY = "weekly", _("Weekly")
@@ -466,6 +469,8 @@ class Assignment(models.Model):
         if not target or self.item.target_comparator not in (Comparator.GE, Comparator.GT) or self.item.target_basis:
             return False
         if self.item.target_per:  # a target per period is checked at each check-in, not on a line
+            return False
+        if self.item.target_unit in RATES:  # a rate has no linear pace (``tasks.targets._behind``)
             return False
         if self.status == AssignmentStatus.ACCEPTED or not self.is_active:
             return False

@@ -24,7 +24,7 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
-from tasks.models import Assignment, Comparator, DeadlineKind, ProgressReport, Target
+from tasks.models import RATES, Assignment, Comparator, DeadlineKind, ProgressReport, Target
 
 CADENCES = (DeadlineKind.DAILY, DeadlineKind.WEEKLY, DeadlineKind.MONTHLY)
 
@@ -84,9 +84,6 @@ def _short(target: Target, amount_: Decimal | None, progress: Decimal, assignmen
     if not amount_ or not target.at_least or target.per or assignment.item.deadline_kind in CADENCES:
         return False
     return progress <= amount_ if target.comparator == Comparator.GT else progress < amount_
-
-
-RATES = ("%", "‰")  # 回复率100%: a level reached, not an amount done day by day — no linear pace
 
 
 def _behind(target: Target, amount_: Decimal | None, progress: Decimal, assignment: Assignment, today: date) -> bool:
@@ -180,38 +177,71 @@ class Judged:
     short: tuple[Decimal, Decimal] | None  # (progress, amount) of the first target short, as submitting asks
 
 
-def _others_sql() -> str:
-    """Every target of the rows' items that the assignment row alone does not read — any but the first,
-    and a first linked to an indicator — with its progress for that assignment, in one statement: the
-    reports naming it, or the figures of the assignment's unit and its subtree over the campaign (on
-    PostgreSQL the rollup rows and the unit's own figures, else one join on the path prefix)."""
+def amount_sql(*, target: str = "t", assignment: str = "a", item: str = "i") -> str:
+    """SQL for ``amount``: what the unit of the assignment row ``assignment`` (its item row ``item``) must
+    reach for the target row ``target``, for a target not per period (the only ones with a pace). The ONE
+    place the statements read it: the first target's passed-down share or the item's value, another
+    target's value."""
+    return f"(CASE WHEN {target}.seq = 1 THEN COALESCE({assignment}.target_share, {item}.target_value) ELSE {target}.value END)"
+
+
+def paced_sql(target: str = "t") -> str:
+    """SQL for ``_behind``'s rules on the target row ``target``: an amount to reach ("at least", no
+    basis), not per period, not a rate. For a statement run with parameters (``%`` doubled)."""
+    rates = ", ".join("'" + r.replace("%", "%%") + "'" for r in RATES)
+    at_least = ", ".join(f"'{c}'" for c in (Comparator.GE, Comparator.GT))
+    t = target
+    return f"""({t}.value IS NOT NULL AND {t}.comparator IN ({at_least}) AND {t}.basis = '' AND {t}.per = ''
+        AND {t}.unit NOT IN ({rates}))"""
+
+
+def progress_sql(*, target: str = "t", assignment: str = "a", unit: str = "au") -> tuple[str, str]:
+    """SQL for the progress of the target row ``target`` for the assignment row ``assignment``, as
+    ``lines`` reads it for any target but a plain first one: the sum of the reports naming it, or —
+    linked to an indicator — the figures of the assignment's unit and its subtree over the campaign (on
+    PostgreSQL the rollup rows of the unit plus its own figures, else one join on the path prefix).
+    With it, the join the expression needs after the target's table (``unit``: the assignment's unit
+    row, on the portable path; empty on PostgreSQL's). Only table names and the aliases given are
+    interpolated."""
     from accounts.models import Unit
     from stats.models import Figure
     from stats.queries import ROLLUP
     from utilities.db import fast_paths
 
     q = connection.ops.quote_name
-    target, assignment, report = (q(m._meta.db_table) for m in (Target, Assignment, ProgressReport))
-    figure, unit = q(Figure._meta.db_table), q(Unit._meta.db_table)
+    report, figure = q(ProgressReport._meta.db_table), q(Figure._meta.db_table)
+    t, a = target, assignment
     if fast_paths():
         figures = f"""
-            (SELECT COALESCE(SUM(r.total), 0) FROM {q(ROLLUP)} r WHERE r.campaign_id = a.campaign_id
-                AND r.ancestor_id = a.unit_id AND r.indicator_id = t.indicator_id)
-            + (SELECT COALESCE(SUM(f.value), 0) FROM {figure} f WHERE f.campaign_id = a.campaign_id
-                AND f.unit_id = a.unit_id AND f.indicator_id = t.indicator_id)"""  # noqa: S608
-        below = ""
+            (SELECT COALESCE(SUM(r.total), 0) FROM {q(ROLLUP)} r WHERE r.campaign_id = {a}.campaign_id
+                AND r.ancestor_id = {a}.unit_id AND r.indicator_id = {t}.indicator_id)
+            + (SELECT COALESCE(SUM(f.value), 0) FROM {figure} f WHERE f.campaign_id = {a}.campaign_id
+                AND f.unit_id = {a}.unit_id AND f.indicator_id = {t}.indicator_id)"""  # noqa: S608
+        join = ""
     else:
+        units = q(Unit._meta.db_table)
         figures = f"""
-            (SELECT COALESCE(SUM(f.value), 0) FROM {figure} f JOIN {unit} u ON u.id = f.unit_id
-                WHERE f.campaign_id = a.campaign_id AND f.indicator_id = t.indicator_id
-                AND u.path LIKE au.path || '%%')"""  # noqa: S608
-        below = f"JOIN {unit} au ON au.id = a.unit_id"
+            (SELECT COALESCE(SUM(f.value), 0) FROM {figure} f JOIN {units} u ON u.id = f.unit_id
+                WHERE f.campaign_id = {a}.campaign_id AND f.indicator_id = {t}.indicator_id
+                AND u.path LIKE {unit}.path || '%%')"""  # noqa: S608
+        join = f"JOIN {units} {unit} ON {unit}.id = {a}.unit_id"
+    done = f"""CASE WHEN {t}.indicator_id IS NULL
+            THEN (SELECT COALESCE(SUM(p.value), 0) FROM {report} p WHERE p.assignment_id = {a}.id AND p.target_id = {t}.id)
+            ELSE {figures} END"""  # noqa: S608
+    return done, join
+
+
+def _others_sql() -> str:
+    """Every target of the rows' items that the assignment row alone does not read — any but the first,
+    and a first linked to an indicator — with its progress for that assignment (``progress_sql``), in
+    one statement."""
+    q = connection.ops.quote_name
+    target, assignment = (q(m._meta.db_table) for m in (Target, Assignment))
+    done, join = progress_sql(target="t", assignment="a", unit="au")
     # Only table names (from the models and the migration) are interpolated; the ids are parameters.
     return f"""
-        SELECT t.*, a.id AS row_id, CASE WHEN t.indicator_id IS NULL
-            THEN (SELECT COALESCE(SUM(p.value), 0) FROM {report} p WHERE p.assignment_id = a.id AND p.target_id = t.id)
-            ELSE {figures} END AS done
-        FROM {target} t JOIN {assignment} a ON a.item_id = t.item_id {below}
+        SELECT t.*, a.id AS row_id, {done} AS done
+        FROM {target} t JOIN {assignment} a ON a.item_id = t.item_id {join}
         WHERE a.id IN ({{marks}}) AND (t.seq > 1 OR t.indicator_id IS NOT NULL)
         ORDER BY a.id, t.seq"""  # noqa: S608
 

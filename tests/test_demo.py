@@ -149,7 +149,9 @@ def test_the_demo_is_a_campaign_in_progress_on_the_day_it_is_loaded(settings, to
         assert Reminder.objects.filter(recipient=hq).count() < 150
         lead = User.objects.get(username="lead_chengguan")
         lines = Message.objects.filter(recipient=lead, channel="inbox", status="sent")
-        assert 1 <= lines.count() <= 15 and lines.filter(reminder__colour="red").exists()
+        # (most of them Monday's behind-pace reminders, every target judged as on /my/: the demo reports
+        # progress on its items' first targets, not on their later ones)
+        assert 1 <= lines.count() <= 20 and lines.filter(reminder__colour="red").exists()
     # loading it again gives the same picture (once: a load takes ten seconds)
     if today == TODAY:
         before = picture(campaign)

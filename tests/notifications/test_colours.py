@@ -38,3 +38,15 @@ def test_the_slip_shows_on_the_page_and_the_list(city, work):
         mine = client.get("/my/").content.decode()
     assert 'data-slip="red"' in page and "红色督办" in page
     assert 'class="slip red" data-slip="red"' in mine
+
+
+def test_a_slip_without_the_callers_judgement_reads_every_target(work, django_assert_num_queries):
+    """Behind on a later target only (nothing reported of 整改隐患不少于20处): yellow, as the lists and the
+    sweep's reminder say — one statement for the row."""
+    from tasks.models import Target
+
+    work.progress = work.target  # the first target reached
+    Target.objects.create(item_id=work.item_id, seq=2, text="整改隐患不少于20处", comparator="ge", value=20)
+    with django_assert_num_queries(1):
+        assert slip(work, date(2026, 8, 3)) == "yellow"
+    assert slip(work, date(2026, 8, 3), behind=False) is None

@@ -210,6 +210,9 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
     allowed = allowed_transitions(user, a)
     target_lines = targets.lines([a]).get(a.pk, [])
     short = next((line for line in target_lines if line.short), None)
+    # behind the planned pace on any target (the lists', the slip's and the reminder's rule); an item without
+    # target rows by its own fields
+    behind = any(line.behind for line in target_lines) if target_lines else a.is_behind_pace()
     context = {
         "a": a,
         "item": a.item,
@@ -253,9 +256,9 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
         "done": target_lines[0].progress if target_lines else a.progress,
         "percent": labels.percent(target_lines[0].progress if target_lines else a.progress, a.target),
         "expected_percent": round(a.expected_share() * 100) if a.target else None,
-        "behind": any(line.behind for line in target_lines) if target_lines else a.is_behind_pace(),
+        "behind": behind,
         "shortfall": _shortfall(a) if not target_lines else _short_line(short),
-        "slip": colours.slip(a, behind=any(line.behind for line in target_lines) if target_lines else None),
+        "slip": colours.slip(a, behind=behind),
     }
     return render(request, "tasks/assignment.html", context, status=status)
 
