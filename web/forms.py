@@ -633,6 +633,12 @@ class ItemEditForm(Form):
 # --- Pass-down (逐级分解) ----------------------------------------------------------------------------
 
 
+def target_label(target) -> str:
+    """A pass-down column for one target: its metric and unit (整改隐患（处）), else the plan's words."""
+    name = target.metric or target.text
+    return f"{name}（{target.unit}）" if target.unit and target.metric else name
+
+
 class ShareRowForm(Form):
     """One row of a pass-down: a unit under the lead's (typed by code from a datalist), its share of the
     target, its due date (the parent's unless changed) and a word to the unit. A row left as it came is
@@ -643,13 +649,25 @@ class ShareRowForm(Form):
     due_date = DateField(label=_("Due"), required=False, widget=DateInput())
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
 
-    def __init__(self, *args, units=None, parent_due: date | None = None, **kwargs):
+    def __init__(self, *args, units=None, parent_due: date | None = None, later=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.units = units  # the units under the lead's, a queryset
+        self.later = list(later)  # the item's later targets: one amount each (``Share.targets``)
         self.fields["due_date"].initial = parent_due
         self.fields["unit"].widget.attrs["list"] = "share-units"
+        for target in self.later:
+            self.fields[f"target_{target.seq}"] = amount_field(target_label(target))
         for field in self.fields.values():  # laid out as a table: the column heads are the labels
             field.widget.attrs["aria-label"] = field.label
+
+    def later_fields(self) -> list:
+        """The bound fields of the later targets' shares, in the targets' order (the row's columns)."""
+        return [self[f"target_{t.seq}"] for t in self.later]
+
+    @staticmethod
+    def targets_of(data: dict, later) -> dict[int, object]:
+        """A filled row's shares of the later targets: seq → amount, those left empty left out."""
+        return {t.seq: data[f"target_{t.seq}"] for t in later if data.get(f"target_{t.seq}") is not None}
 
     def clean_unit(self):
         code = self.cleaned_data["unit"]
@@ -669,9 +687,11 @@ class PassDownForm(Form):
     EMPTY_ROWS = 4
     keep_remainder = forms.BooleanField(label=_("The remainder is kept by this unit"), required=False)
 
-    def __init__(self, data=None, *, units, parent_due: date, **kwargs):
+    def __init__(self, data=None, *, units, parent_due: date, later=(), first_label: str = "", **kwargs):
         super().__init__(data, **kwargs)
-        kwargs = {"units": units, "parent_due": parent_due}
+        self.later = list(later)  # the item's targets after the first: a column each
+        self.first_label = first_label  # the first target's column head where there are later ones
+        kwargs = {"units": units, "parent_due": parent_due, "later": self.later}
         if data is None:
             self.rows = ShareRows(prefix="share", form_kwargs=kwargs, initial=None)
             self.rows.extra = self.EMPTY_ROWS
