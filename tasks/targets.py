@@ -48,6 +48,13 @@ def indicator_for(target, indicators: Iterable) -> object | None:
     return found[0] if len(found) == 1 else None
 
 
+def label(target: Target) -> str:
+    """A target in a few words, as a column head or a refusal names it: its metric and unit (整改隐患（处）),
+    else the words of the plan."""
+    name = target.metric or target.text
+    return f"{name}（{target.unit}）" if target.unit and target.metric else name
+
+
 @dataclass
 class Line:
     """One target as one unit's work."""

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inspections.models import Category, FindingStatus, InspectionKind, LetterStatus, Severity
 from tasks.models import AMOUNT_MAX, AMOUNT_PLACES, AMOUNT_TOO_LARGE, AssignmentStatus, CommentKind
+from tasks.targets import label as target_label
 from utilities.params import CodeField, DateField, IdField
 
 # What the evidence picker offers; utilities.uploads decides from the bytes what is actually accepted.
@@ -633,12 +634,6 @@ class ItemEditForm(Form):
 # --- Pass-down (逐级分解) ----------------------------------------------------------------------------
 
 
-def target_label(target) -> str:
-    """A pass-down column for one target: its metric and unit (整改隐患（处）), else the plan's words."""
-    name = target.metric or target.text
-    return f"{name}（{target.unit}）" if target.unit and target.metric else name
-
-
 class ShareRowForm(Form):
     """One row of a pass-down: a unit under the lead's (typed by code from a datalist), its share of the
     target, its due date (the parent's unless changed) and a word to the unit. A row left as it came is
@@ -691,6 +686,7 @@ class PassDownForm(Form):
         super().__init__(data, **kwargs)
         self.later = list(later)  # the item's targets after the first: a column each
         self.first_label = first_label  # the first target's column head where there are later ones
+        self.heads = [(t.seq, target_label(t)) for t in self.later]  # the later targets' column heads
         kwargs = {"units": units, "parent_due": parent_due, "later": self.later}
         if data is None:
             self.rows = ShareRows(prefix="share", form_kwargs=kwargs, initial=None)

@@ -98,7 +98,7 @@ class RemainderUnconfirmed(Refused):
                 "Does %(unit)s keep the remainder itself?"
             )
         else:  # a later target: named, so that the lead knows which of the item's numbers falls short
-            words["name"] = target_name(of)
+            words["name"] = target_amounts.label(of)
             message = gettext(
                 "The shares of “%(name)s” come to %(shared)s of %(target)s: %(remainder)s remains. "
                 "Does %(unit)s keep the remainder itself?"
@@ -116,12 +116,6 @@ class RemainderUnconfirmed(Refused):
                 "confirm": "keep_remainder",
             }
         )
-
-
-def target_name(target: Target) -> str:
-    """A target as a refusal names it: its metric and unit (整改隐患（处）), else the words of the plan."""
-    name = target.metric or target.text
-    return f"{name}（{target.unit}）" if target.unit and target.metric else name
 
 
 def _amount(value: Decimal) -> str:
@@ -414,7 +408,7 @@ def _check_amount(
                 "The share of “%(unit)s” (%(share)s) may not exceed the target of %(parent)s (%(target)s)"
             )
         else:
-            words["name"] = target_name(target)
+            words["name"] = target_amounts.label(target)
             message = gettext(
                 "The share of “%(unit)s” of “%(name)s” (%(share)s) may not exceed %(parent)s's (%(target)s)"
             )

@@ -79,7 +79,6 @@ from ..forms import (
     ShareRowForm,
     TaskFilterForm,
     TransitionForm,
-    target_label,
 )
 from ..pages import PAGE_SIZE, refused, submit
 
@@ -297,7 +296,7 @@ def _pass_down_form(a: Assignment, data=None, later: list | None = None) -> Pass
     first = ""
     if later:
         item = a.item
-        first = target_label(Target(metric=item.target_metric, unit=item.target_unit, text=item.target_text))
+        first = targets.label(Target(metric=item.target_metric, unit=item.target_unit, text=item.target_text))
     return PassDownForm(data, units=_units_below(a), parent_due=a.due_date, later=later, first_label=first)
 
 
