@@ -313,12 +313,7 @@ class _Later:
     ) -> list[tuple[Target, Decimal, Decimal]]:
         """Each later target whose shares (those named now and those passed down before) leave part of the
         parent's amount, as ``_remainder`` reads the first: (target, the parent's amount, what remains)."""
-        adding = [
-            (t, limit)
-            for t in self.targets.values()
-            if (limit := self.amount(parent, t)) is not None and adds_up_target(t)
-        ]
-        if not adding:
+        if not self._adding(parent):
             return []
         named = {c.pk for c in children}
         others = list(parent.children.filter(is_active=True).exclude(pk__in=named).values_list("pk", flat=True))
@@ -326,8 +321,20 @@ class _Later:
         amounts = {c.pk: split.get(c.pk, {}) for c in children if c.is_active} | {
             pk: before.get(pk, {}) for pk in others
         }
+        return self.left(parent, amounts)
+
+    def _adding(self, parent: Assignment) -> list[tuple[Target, Decimal]]:
+        return [
+            (t, limit)
+            for t in self.targets.values()
+            if (limit := self.amount(parent, t)) is not None and adds_up_target(t)
+        ]
+
+    def left(self, parent: Assignment, amounts: dict[int, dict[int, Decimal]]) -> list[tuple[Target, Decimal, Decimal]]:
+        """What the shares ``amounts`` (each active share: seq → amount) leave of each later target that
+        adds up; nothing for a target one share carries whole (no amount of it)."""
         out = []
-        for target, limit in adding:
+        for target, limit in self._adding(parent):
             numbers = [wanted.get(target.seq) for wanted in amounts.values()]
             if not numbers or None in numbers:
                 continue
@@ -381,6 +388,23 @@ def adds_up(parent: Assignment) -> bool:
 def remainder_of(parent: Assignment) -> Decimal | None:
     """What the unit keeps of its target after passing shares down (the parent's page shows it)."""
     return _remainder(parent, []) if parent.children.exists() else None
+
+
+def remainders_of(parent: Assignment, later: list[Target], children: list[Assignment]) -> list[tuple[str, Decimal]]:
+    """What the unit keeps of each later target after passing shares down (the parent's page shows it):
+    (the target in words, the remainder). ``later`` and ``children`` as the page read them; one query for
+    the shares (and one for the parent's own, when it is a share itself)."""
+    active = [c.pk for c in children if c.is_active]
+    if not later or not active:
+        return []
+    state = _Later({t.seq: t for t in later}, {})
+    if parent.parent_id:
+        state.parent_shares = dict(TargetShare.objects.filter(assignment=parent).values_list("target_id", "amount"))
+    shares = state.shares_of(active)
+    return [
+        (target_amounts.label(t), left)
+        for t, _limit, left in state.left(parent, {pk: shares.get(pk, {}) for pk in active})
+    ]
 
 
 def adds_up_target(target: Target) -> bool:

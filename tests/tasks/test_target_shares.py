@@ -138,8 +138,11 @@ def test_short_shares_of_a_later_target_need_the_remainder_kept(city, plan):
     split(city, parent, (CITY, "150", {2: "5"}), (EAST, "150", {2: "7"}), keep=True)
     event = AuditEvent.objects.get(verb="assignment.passed_down", object_id=parent.pk)
     assert event.changes["remainders_kept"] == {"2": "8.00"} and "remainder_kept" not in event.changes
+    page = text(login(city["east_lead"]).get(f"/assignments/{parent.pk}/"))
+    assert "本单位承担“整改隐患（处）”余量：8" in page  # the parent's page says what it keeps of each
     # a share passed down before counts: the 8 given to 东湖 now (7 → 15) makes the whole 20
     split(city, parent, (EAST, "150", {2: "15"}))
+    assert "data-remainder-of" not in text(login(city["east_lead"]).get(f"/assignments/{parent.pk}/"))
     # one share without a later amount carries the whole: nothing to add up
     split(city, parent, (EAST, "150", {}))
 

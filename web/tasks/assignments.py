@@ -43,7 +43,7 @@ from tasks.models import (
 )
 from tasks.queries import campaigns_for, is_overdue
 from tasks.services import checkins
-from tasks.services.cascade import Share, ShareRefused, adds_up, pass_down, remainder_of
+from tasks.services.cascade import Share, ShareRefused, adds_up, pass_down, remainder_of, remainders_of
 from tasks.services.extensions import decide_extension, request_extension
 from tasks.services.progress import (
     add_comment,
@@ -211,6 +211,7 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
     reviewer = may_review(user, a)
     allowed = allowed_transitions(user, a)
     target_lines = targets.lines([a]).get(a.pk, [])
+    children = _shares(a)
     short = next((line for line in target_lines if line.short), None)
     context = {
         "a": a,
@@ -247,8 +248,9 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
         "request_to": default_leader(a),
         "may_instruct": scope.of_role(user, Role.LEADER).contains(a.unit),
         "extensions": a.extension_requests.select_related("requested_by", "decided_by"),
-        "children": _shares(a),
+        "children": children,
         "remainder": remainder_of(a),
+        "remainders": remainders_of(a, [line.target for line in target_lines if line.target.seq > 1], children),
         **_pass_down_context(user, a, can_report, bound.get("pass_down_form"), target_lines),
         "events": [labels.event(e) for e in timeline(a)],
         # the first target's progress: a linked one's from the results statistics
