@@ -13,6 +13,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import (
     extend_schema,
@@ -726,9 +727,27 @@ TransitionRequest = inline_serializer(
 
 class ShareSerializer(serializers.Serializer):
     unit = serializers.CharField(help_text="Unit code")
-    target = amount_field(required=False, allow_null=True)
+    target = amount_field(
+        required=False, allow_null=True, help_text="The share of the item's first target; empty: its whole target"
+    )
+    targets = serializers.DictField(
+        child=amount_field(min_value=0, allow_null=True),
+        required=False,
+        default=dict,
+        help_text="The shares of the item's later targets, keyed by the target's seq (2, 3, …; `targets[].seq` "
+        'of the assignment), e.g. {"2": "30"}; a target left out (or null) carries the item\'s whole value '
+        "of it. Each is at most the parent's amount of that target; passing down again replaces them",
+    )
     due_date = ApiDateField(required=False, allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+    def validate_targets(self, value: dict) -> dict[int, Decimal | None]:
+        out = {}
+        for key, amount in value.items():
+            if not (isinstance(key, str) and key.isascii() and key.isdigit() and 2 <= int(key) <= 100):
+                raise serializers.ValidationError({key: [gettext("Not the seq of a later target (2, 3, …)")]})
+            out[int(key)] = amount
+        return out
 
 
 class PassDownQuery(serializers.Serializer):
@@ -925,7 +944,9 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     # a list body is JSON only: a form cannot carry one (DRF read it as no shares at all)
     @action(detail=True, methods=["post"], url_path="pass-down", parser_classes=[JSONParser], **WHOLE)
     def pass_down(self, request, pk=None):
-        """Split this assignment among units under it (逐级分解): unit code, share of the target, due date."""
+        """Split this assignment among units under it (逐级分解): unit code, share of the first target, shares
+        of the later ones (``targets``: seq → amount), due date. A refused share answers 400 with its
+        ``row`` and, for an amount, its ``field`` (``target``, ``targets.2``)."""
         assignment = self.get_object()
         if not scope.can(request.user, scope.Action.REPORT, assignment.unit):
             # before resolving the share units, which are looked up in the caller's report scope
@@ -938,7 +959,10 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         units, unknown = scope.units_by_code(request.user, scope.Action.REPORT, codes)
         if unknown:
             raise Refused(f"单位不存在或不在您的范围内：{'、'.join(unknown)}")
-        shares = [Share(units[r["unit"]], r.get("target"), r.get("due_date"), r["note"]) for r in body.validated_data]
+        shares = [
+            Share(units[r["unit"]], r.get("target"), r.get("due_date"), r["note"], r["targets"])
+            for r in body.validated_data
+        ]
         children = pass_down(
             assignment=assignment, by=request.user, shares=shares, keep_remainder=query.validated_data["keep_remainder"]
         )

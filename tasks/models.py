@@ -497,6 +497,30 @@ class Assignment(models.Model):
         return is_overdue(self)
 
 
+class TargetShare(models.Model):
+    """A share's amount of a later target of its item (分解 of every target): the first target's share is
+    ``Assignment.target_share``; without a row here the share carries the item's whole value of that
+    target. Written by ``tasks.services.cascade.pass_down``, read by ``tasks.targets``."""
+
+    assignment = models.ForeignKey(
+        Assignment,
+        on_delete=models.CASCADE,
+        related_name="target_shares",
+        verbose_name=_("assignment"),
+        db_index=False,  # the unique constraint leads with it
+    )
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="shares", verbose_name=_("target"))
+    amount = amount_field(_("share of the target"))
+
+    class Meta:
+        verbose_name = _("share of a target")
+        verbose_name_plural = _("shares of a target")
+        constraints = [models.UniqueConstraint(fields=["assignment", "target"], name="uniq_target_share")]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id} · {self.target_id}: {self.amount}"
+
+
 class ProgressReport(models.Model):
     """A unit's report on its assignment: how much more was done toward the target, and what."""
 

@@ -1,8 +1,9 @@
 """An assignment's targets (issue 20): what the unit must reach for each target of its item, how far
 it is, and whether it is short or behind the planned pace (序时进度).
 
-The first target is the one the item's ``target_*`` fields hold: a share passed down splits it and its
-progress is ``Assignment.progress``. Another target's progress is the sum of the reports naming it
+The first target is the one the item's ``target_*`` fields hold: a share passed down splits it
+(``Assignment.target_share``) and its progress is ``Assignment.progress``. A share's amount of a later
+target is its ``TargetShare`` row, else the item's value. Another target's progress is the sum of the reports naming it
 (``ProgressReport.target``) on the assignment itself. A target linked to an indicator of the results
 statistics (``Target.indicator``) takes its progress from the figures the unit and its subtree
 reported over the campaign (``stats.queries.subtree_totals``) and is not reported twice
@@ -24,7 +25,7 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
-from tasks.models import RATES, Assignment, Comparator, DeadlineKind, ProgressReport, Target
+from tasks.models import RATES, Assignment, Comparator, DeadlineKind, ProgressReport, Target, TargetShare
 
 CADENCES = (DeadlineKind.DAILY, DeadlineKind.WEEKLY, DeadlineKind.MONTHLY)
 
@@ -47,6 +48,13 @@ def indicator_for(target, indicators: Iterable) -> object | None:
     return found[0] if len(found) == 1 else None
 
 
+def label(target: Target) -> str:
+    """A target in a few words, as a column head or a refusal names it: its metric and unit (整改隐患（处）),
+    else the words of the plan."""
+    name = target.metric or target.text
+    return f"{name}（{target.unit}）" if target.unit and target.metric else name
+
+
 @dataclass
 class Line:
     """One target as one unit's work."""
@@ -65,11 +73,24 @@ class Line:
         return min(int(self.progress * 100 / self.amount), 999)
 
 
-def amount(assignment: Assignment, target: Target) -> Decimal | None:
+_UNREAD = object()
+
+
+def amount(assignment: Assignment, target: Target, share: Decimal | object | None = _UNREAD) -> Decimal | None:
     """What ``assignment``'s unit must reach for ``target``: the first as ``Assignment.target`` reads it
-    (a share, or per period × periods); another one's value, times the periods when per period."""
+    (a share, or per period × periods); another one's share passed down to it (``TargetShare``), else its
+    value, times the periods when per period. ``share``: that row's amount (None: no row) where the caller
+    read it for many rows; unread, one query here."""
     if target.seq == 1:
         return assignment.target
+    if share is _UNREAD:
+        share = (
+            TargetShare.objects.filter(assignment_id=assignment.pk, target_id=target.pk)
+            .values_list("amount", flat=True)
+            .first()
+        )
+    if share is not None:
+        return share
     if target.value is None or not target.per:
         return target.value
     from tasks.models import Item
@@ -107,7 +128,8 @@ def targets_of(assignments: Sequence[Assignment]) -> dict[int, list[Target]]:
 
 def lines(assignments: Sequence[Assignment], today: date | None = None) -> dict[int, list[Line]]:
     """Every target of every assignment with its amount, progress and flags: the targets, the reports'
-    sums per target and the linked figures, one query each, however many rows."""
+    sums per target, the shares of the later targets (when the rows' items have any) and the linked
+    figures, one query each, however many rows."""
     from stats.queries import subtree_totals  # stats imports the tasks models
 
     today = today or timezone.localdate()
@@ -119,6 +141,14 @@ def lines(assignments: Sequence[Assignment], today: date | None = None) -> dict[
         .values("assignment_id", "target_id")
         .annotate(total=Sum("value"))
     }
+    shares: dict[tuple[int, int], Decimal] = {}
+    if any(t.seq > 1 for found in by_item.values() for t in found):
+        shares = {
+            (a, t): value
+            for a, t, value in TargetShare.objects.filter(assignment_id__in=ids).values_list(
+                "assignment_id", "target_id", "amount"
+            )
+        }
     wanted: dict[int, set[tuple[int, int]]] = defaultdict(set)  # campaign → (unit, indicator)
     for a in assignments:
         for t in by_item.get(a.item_id, []):
@@ -138,7 +168,7 @@ def lines(assignments: Sequence[Assignment], today: date | None = None) -> dict[
                 progress = a.progress
             else:
                 progress = reported.get((a.pk, t.pk), Decimal(0))
-            need = amount(a, t)
+            need = amount(a, t, shares.get((a.pk, t.pk)))
             rows.append(
                 Line(
                     t,
@@ -181,8 +211,11 @@ def amount_sql(*, target: str = "t", assignment: str = "a", item: str = "i") -> 
     """SQL for ``amount``: what the unit of the assignment row ``assignment`` (its item row ``item``) must
     reach for the target row ``target``, for a target not per period (the only ones with a pace). The ONE
     place the statements read it: the first target's passed-down share or the item's value, another
-    target's value."""
-    return f"(CASE WHEN {target}.seq = 1 THEN COALESCE({assignment}.target_share, {item}.target_value) ELSE {target}.value END)"
+    target's own share passed down (``TargetShare``), else its value."""
+    share = connection.ops.quote_name(TargetShare._meta.db_table)
+    return f"""(CASE WHEN {target}.seq = 1 THEN COALESCE({assignment}.target_share, {item}.target_value)
+        ELSE COALESCE((SELECT ts.amount FROM {share} ts WHERE ts.assignment_id = {assignment}.id
+            AND ts.target_id = {target}.id), {target}.value) END)"""  # noqa: S608
 
 
 def paced_sql(target: str = "t") -> str:
@@ -233,15 +266,17 @@ def progress_sql(*, target: str = "t", assignment: str = "a", unit: str = "au") 
 
 def _others_sql() -> str:
     """Every target of the rows' items that the assignment row alone does not read — any but the first,
-    and a first linked to an indicator — with its progress for that assignment (``progress_sql``), in
-    one statement."""
+    and a first linked to an indicator — with its progress for that assignment (``progress_sql``) and the
+    assignment's share of it (``shared``: its ``TargetShare`` row, a LEFT JOIN; null without one), in one
+    statement."""
     q = connection.ops.quote_name
-    target, assignment = (q(m._meta.db_table) for m in (Target, Assignment))
+    target, assignment, share = (q(m._meta.db_table) for m in (Target, Assignment, TargetShare))
     done, join = progress_sql(target="t", assignment="a", unit="au")
     # Only table names (from the models and the migration) are interpolated; the ids are parameters.
     return f"""
-        SELECT t.*, a.id AS row_id, {done} AS done
+        SELECT t.*, a.id AS row_id, {done} AS done, ts.amount AS shared
         FROM {target} t JOIN {assignment} a ON a.item_id = t.item_id {join}
+        LEFT JOIN {share} ts ON ts.assignment_id = a.id AND ts.target_id = t.id
         WHERE a.id IN ({{marks}}) AND (t.seq > 1 OR t.indicator_id IS NOT NULL)
         ORDER BY a.id, t.seq"""  # noqa: S608
 
@@ -267,7 +302,7 @@ def judged(assignments: Sequence[Assignment], today: date | None = None) -> dict
         short = None if first_linked else a.shortfall()
         for t in rows:
             done = t.done if isinstance(t.done, Decimal) else Decimal(str(t.done))
-            need = amount(a, t)
+            need = amount(a, t, _decimal(t.shared))
             if t.seq == 1:
                 progress = done
             behind = behind or _behind(t, need, done, a, today)
@@ -275,3 +310,10 @@ def judged(assignments: Sequence[Assignment], today: date | None = None) -> dict
                 short = (done, need)
         out[a.pk] = Judged(progress, behind, short)
     return out
+
+
+def _decimal(value) -> Decimal | None:
+    """An amount from a raw column: a ``Decimal`` on PostgreSQL, a number SQLite gives back as it stored it."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)).quantize(Decimal("0.01"))

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inspections.models import Category, FindingStatus, InspectionKind, LetterStatus, Severity
 from tasks.models import AMOUNT_MAX, AMOUNT_PLACES, AMOUNT_TOO_LARGE, AssignmentStatus, CommentKind
+from tasks.targets import label as target_label
 from utilities.params import CodeField, DateField, IdField
 
 # What the evidence picker offers; utilities.uploads decides from the bytes what is actually accepted.
@@ -643,13 +644,25 @@ class ShareRowForm(Form):
     due_date = DateField(label=_("Due"), required=False, widget=DateInput())
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
 
-    def __init__(self, *args, units=None, parent_due: date | None = None, **kwargs):
+    def __init__(self, *args, units=None, parent_due: date | None = None, later=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.units = units  # the units under the lead's, a queryset
+        self.later = list(later)  # the item's later targets: one amount each (``Share.targets``)
         self.fields["due_date"].initial = parent_due
         self.fields["unit"].widget.attrs["list"] = "share-units"
+        for target in self.later:
+            self.fields[f"target_{target.seq}"] = amount_field(target_label(target))
         for field in self.fields.values():  # laid out as a table: the column heads are the labels
             field.widget.attrs["aria-label"] = field.label
+
+    def later_fields(self) -> list:
+        """The bound fields of the later targets' shares, in the targets' order (the row's columns)."""
+        return [self[f"target_{t.seq}"] for t in self.later]
+
+    @staticmethod
+    def targets_of(data: dict, later) -> dict[int, object]:
+        """A filled row's shares of the later targets: seq → amount, those left empty left out."""
+        return {t.seq: data[f"target_{t.seq}"] for t in later if data.get(f"target_{t.seq}") is not None}
 
     def clean_unit(self):
         code = self.cleaned_data["unit"]
@@ -669,9 +682,12 @@ class PassDownForm(Form):
     EMPTY_ROWS = 4
     keep_remainder = forms.BooleanField(label=_("The remainder is kept by this unit"), required=False)
 
-    def __init__(self, data=None, *, units, parent_due: date, **kwargs):
+    def __init__(self, data=None, *, units, parent_due: date, later=(), first_label: str = "", **kwargs):
         super().__init__(data, **kwargs)
-        kwargs = {"units": units, "parent_due": parent_due}
+        self.later = list(later)  # the item's targets after the first: a column each
+        self.first_label = first_label  # the first target's column head where there are later ones
+        self.heads = [(t.seq, target_label(t)) for t in self.later]  # the later targets' column heads
+        kwargs = {"units": units, "parent_due": parent_due, "later": self.later}
         if data is None:
             self.rows = ShareRows(prefix="share", form_kwargs=kwargs, initial=None)
             self.rows.extra = self.EMPTY_ROWS

@@ -101,6 +101,7 @@ _FIELDS = {
     "progress": gettext_lazy("progress"),
     "due_date": gettext_lazy("due date"),
     "target_share": gettext_lazy("share of the target"),
+    "target_shares": gettext_lazy("shares of the other targets"),
     "role": gettext_lazy("role"),
     "deadline": gettext_lazy("deadline"),
     "rounds": gettext_lazy("rectification round"),
@@ -121,6 +122,8 @@ _STATUS_OF = {
 def _value(field: str, value, statuses: dict) -> str:
     if field == "status":
         return str(statuses.get(value, value))
+    if isinstance(value, dict):  # target shares: seq → amount
+        return "；".join(_("target %(seq)s: %(amount)s") % {"seq": k, "amount": v} for k, v in value.items()) or "—"
     return "—" if value in (None, "") else str(value)
 
 

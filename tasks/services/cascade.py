@@ -5,16 +5,21 @@ target, a due date no later than the parent's); the parent's progress rolls up f
 The shares of a parent with an amount to reach come to its target, or more (offices over-assign on purpose), or
 less with the lead's word that it keeps the remainder itself (``keep_remainder``; else
 ``RemainderUnconfirmed``, 409). A share without a number of its own carries the item's whole target.
+
+Every target of the item is split the same way: the first one's share is ``Assignment.target_share``
+(``Share.target``), a later one's a ``TargetShare`` row (``Share.targets``, seq → amount), each checked
+against the parent's amount of that target (``tasks.targets.amount``) and each adding up on its own.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -23,7 +28,17 @@ from accounts.models import Unit, User
 from accounts.scope import Action
 from audit import services as audit
 from notifications import events as tell
-from tasks.models import AMOUNT_TOO_LARGE, Assignment, AssignmentStatus, Comment, Comparator, amount_fits
+from tasks import targets as target_amounts
+from tasks.models import (
+    AMOUNT_TOO_LARGE,
+    Assignment,
+    AssignmentStatus,
+    Comment,
+    Comparator,
+    Target,
+    TargetShare,
+    amount_fits,
+)
 from utilities.errors import Forbidden, Refused
 
 from .errors import AmountTooLarge, ReportError, refuse_closed
@@ -38,17 +53,28 @@ class Share:
     target: Decimal | None
     due_date: date | None = None  # default: the parent's
     note: str = ""  # the lead's word to the unit, kept as a comment on the share
+    # the later targets' shares: seq (2, 3, …) → amount; a target not named carries the item's whole value
+    targets: Mapping[int, Decimal] = field(default_factory=dict)
 
 
 class ShareRefused(ReportError):
-    """One share is refused; ``row`` is its index among the shares given, so that a page shows it there."""
+    """One share is refused; ``row`` is its index among the shares given, so that a page shows it there,
+    and ``field`` the part of it at fault where it is one amount (``target``, ``targets.2``)."""
 
-    def __init__(self, message: str, *, row: int):
+    def __init__(self, message: str, *, row: int, field: str | None = None):
         super().__init__(message)
-        self.row = row
+        self.row, self.field = row, field
 
     def payload(self) -> dict:
-        return {"detail": str(self), "row": self.row}
+        return {"detail": str(self), "row": self.row} | ({"field": self.field} if self.field else {})
+
+
+class TargetRefused(ReportError):
+    """A share's amount of one target refused: ``field`` names it (``target``, ``targets.2``)."""
+
+    def __init__(self, message: str, *, field: str):
+        super().__init__(message)
+        self.field = field
 
 
 class RemainderUnconfirmed(Refused):
@@ -57,24 +83,39 @@ class RemainderUnconfirmed(Refused):
 
     status_code = 409
 
-    def __init__(self, *, unit: str, target: Decimal, shared: Decimal):
+    def __init__(self, *, unit: str, target: Decimal, shared: Decimal, of: Target | None = None):
         self.target, self.shared, self.remainder = target, shared, target - shared
-        super().__init__(
-            gettext(
+        self.seq = of.seq if of is not None else None
+        words = {
+            "shared": _amount(shared),
+            "target": _amount(target),
+            "remainder": _amount(self.remainder),
+            "unit": unit,
+        }
+        if of is None:
+            message = gettext(
                 "The shares come to %(shared)s of the target %(target)s: %(remainder)s remains. "
                 "Does %(unit)s keep the remainder itself?"
             )
-            % {"shared": _amount(shared), "target": _amount(target), "remainder": _amount(self.remainder), "unit": unit}
-        )
+        else:  # a later target: named, so that the lead knows which of the item's numbers falls short
+            words["name"] = target_amounts.label(of)
+            message = gettext(
+                "The shares of “%(name)s” come to %(shared)s of %(target)s: %(remainder)s remains. "
+                "Does %(unit)s keep the remainder itself?"
+            )
+        super().__init__(message % words)
 
     def payload(self) -> dict:
-        return {
-            "detail": str(self),
-            "target": str(self.target),
-            "shared": str(self.shared),
-            "remainder": str(self.remainder),
-            "confirm": "keep_remainder",
-        }
+        return (
+            {"detail": str(self)}
+            | ({"seq": self.seq} if self.seq else {})  # a later target's; the first's has none, as before
+            | {
+                "target": str(self.target),
+                "shared": str(self.shared),
+                "remainder": str(self.remainder),
+                "confirm": "keep_remainder",
+            }
+        )
 
 
 def _amount(value: Decimal) -> str:
@@ -110,13 +151,18 @@ def pass_down(
             if unit.pk in seen:  # the second row naming it is the one refused
                 raise ShareRefused(f"{unit.name}已在前面的行中，同一单位不能重复分解", row=row)
             seen.add(unit.pk)
+        later = _Later.of(parent)
         existing = {a.unit_id: a for a in Assignment.objects.filter(item_id=parent.item_id, unit__in=units)}
+        before = later.shares_of([a.pk for a in existing.values() if a.parent_id == parent.pk])
         now = timezone.now()
-        children, events = [], []
+        children, events, split = [], [], {}
         for row, share in enumerate(shares):
             unit = share.unit
             try:
                 _check_share(parent, share, existing.get(unit.pk))
+                wanted = later.check(parent, share)
+            except TargetRefused as exc:
+                raise ShareRefused(str(exc), row=row, field=exc.field) from exc
             except ReportError as exc:
                 raise ShareRefused(str(exc), row=row) from exc
             due = share.due_date or parent.due_date
@@ -140,13 +186,17 @@ def pass_down(
                         actor=by,
                         unit=unit,
                         changes={"parent": parent.pk, "target_share": share.target, "due_date": due}
+                        | ({"target_shares": _words(wanted)} if wanted else {})
                         | ({"note": share.note.strip()} if share.note.strip() else {}),
                     )
                 )
             else:
+                was = before.get(child.pk, {})
                 changes = audit.diff(
-                    {"target_share": child.target_share, "due_date": child.due_date},
-                    {"target_share": share.target, "due_date": due},
+                    {"target_share": child.target_share, "due_date": child.due_date}
+                    | ({"target_shares": _words(was)} if was or wanted else {}),
+                    {"target_share": share.target, "due_date": due}
+                    | ({"target_shares": _words(wanted)} if was or wanted else {}),
                 )
                 if changes:
                     Assignment.objects.filter(pk=child.pk).update(
@@ -154,9 +204,11 @@ def pass_down(
                     )
                     child.refresh_from_db()
                     events.append(audit.event(child, "assignment.share_changed", actor=by, unit=unit, changes=changes))
+            split[child.pk] = wanted
             if note := share.note.strip():
                 Comment.objects.create(assignment=child, author=by, text=note)
             children.append(child)
+        later.write(split, before)
         changes = {"to": [c.unit.code for c in children]}
         if (remainder := _remainder(parent, children)) is not None:
             if not keep_remainder:
@@ -164,11 +216,132 @@ def pass_down(
                     unit=parent.unit.name, target=parent.target, shared=parent.target - remainder
                 )
             changes["remainder_kept"] = remainder
+        if kept := later.remainders(parent, children, split):
+            if not keep_remainder:
+                target, limit, left = kept[0]
+                raise RemainderUnconfirmed(unit=parent.unit.name, target=limit, shared=limit - left, of=target)
+            changes["remainders_kept"] = {str(t.seq): str(left) for t, _limit, left in kept}
         events.append(audit.event(parent, "assignment.passed_down", actor=by, unit=parent.unit, changes=changes))
         audit.record(events)
         changed = {e.object_id for e in events}  # the new and the changed shares, not those left as they were
         tell.passed_down([c for c in children if c.pk in changed], by=by)
     return children
+
+
+def _words(amounts: Mapping[int, Decimal]) -> dict[str, str]:
+    """Target shares as the audit keeps them: seq → the amount with its two places (30 and 30.00 alike)."""
+    return {str(seq): f"{Decimal(v).quantize(Decimal('0.01')):f}" for seq, v in sorted(amounts.items())}
+
+
+@dataclass
+class _Later:
+    """The item's later targets (seq 2, 3, …) during one pass-down, with the parent's own shares of them."""
+
+    targets: dict[int, Target]  # seq → target
+    parent_shares: dict[int, Decimal]  # target id → the parent's amount of it, where it is a share itself
+
+    @classmethod
+    def of(cls, parent: Assignment) -> _Later:
+        found = {t.seq: t for t in Target.objects.filter(item_id=parent.item_id, seq__gt=1).order_by("seq")}
+        shares = {}
+        if found and parent.parent_id:
+            shares = dict(TargetShare.objects.filter(assignment=parent).values_list("target_id", "amount"))
+        return cls(found, shares)
+
+    def amount(self, parent: Assignment, target: Target) -> Decimal | None:
+        """The parent's amount of ``target`` (its own share, else the item's value, times the periods)."""
+        return target_amounts.amount(parent, target, self.parent_shares.get(target.pk))
+
+    def shares_of(self, ids: list[int]) -> dict[int, dict[int, Decimal]]:
+        """The later-target shares of the children ``ids`` as they are: assignment → seq → amount."""
+        out: dict[int, dict[int, Decimal]] = {}
+        if self.targets and ids:
+            for pk, seq, value in TargetShare.objects.filter(assignment_id__in=ids).values_list(
+                "assignment_id", "target__seq", "amount"
+            ):
+                out.setdefault(pk, {})[seq] = value
+        return out
+
+    def check(self, parent: Assignment, share: Share) -> dict[int, Decimal]:
+        """``share.targets`` checked as the first target's share is: a target of the item, not negative, no
+        more than the parent's amount of it, fitting an amount column. Returns them (seq → amount)."""
+        wanted = {}
+        for seq, value in sorted(share.targets.items()):
+            where = f"targets.{seq}"
+            if seq == 1:
+                raise TargetRefused(gettext("The first target's share is the share of the target"), field=where)
+            target = self.targets.get(seq)
+            if target is None:
+                raise TargetRefused(gettext("The item has no target %(seq)s") % {"seq": seq}, field=where)
+            if value is None:
+                continue
+            try:
+                _check_amount(parent, share.unit, value, self.amount(parent, target), target)
+            except ReportError as exc:
+                raise TargetRefused(str(exc), field=where) from exc
+            wanted[seq] = value
+        return wanted
+
+    def write(self, split: dict[int, dict[int, Decimal]], before: dict[int, dict[int, Decimal]]) -> None:
+        """The children's later-target shares as named now: the rows upserted (one statement), those no
+        longer named deleted (one more, when there are)."""
+        rows = [
+            TargetShare(assignment_id=pk, target_id=self.targets[seq].pk, amount=value)
+            for pk, wanted in split.items()
+            for seq, value in wanted.items()
+            if before.get(pk, {}).get(seq) != value
+        ]
+        if rows:
+            TargetShare.objects.bulk_create(
+                rows, update_conflicts=True, unique_fields=["assignment", "target"], update_fields=["amount"]
+            )
+        gone = [
+            (pk, self.targets[seq].pk)
+            for pk, was in before.items()
+            if pk in split
+            for seq in was
+            if seq not in split[pk]
+        ]
+        if gone:
+            drop = Q()
+            for pk, target_id in gone:
+                drop |= Q(assignment_id=pk, target_id=target_id)
+            TargetShare.objects.filter(drop).delete()
+
+    def remainders(
+        self, parent: Assignment, children: list[Assignment], split: dict[int, dict[int, Decimal]]
+    ) -> list[tuple[Target, Decimal, Decimal]]:
+        """Each later target whose shares (those named now and those passed down before) leave part of the
+        parent's amount, as ``_remainder`` reads the first: (target, the parent's amount, what remains)."""
+        if not self._adding(parent):
+            return []
+        named = {c.pk for c in children}
+        others = list(parent.children.filter(is_active=True).exclude(pk__in=named).values_list("pk", flat=True))
+        before = self.shares_of(others)
+        amounts = {c.pk: split.get(c.pk, {}) for c in children if c.is_active} | {
+            pk: before.get(pk, {}) for pk in others
+        }
+        return self.left(parent, amounts)
+
+    def _adding(self, parent: Assignment) -> list[tuple[Target, Decimal]]:
+        return [
+            (t, limit)
+            for t in self.targets.values()
+            if (limit := self.amount(parent, t)) is not None and adds_up_target(t)
+        ]
+
+    def left(self, parent: Assignment, amounts: dict[int, dict[int, Decimal]]) -> list[tuple[Target, Decimal, Decimal]]:
+        """What the shares ``amounts`` (each active share: seq → amount) leave of each later target that
+        adds up; nothing for a target one share carries whole (no amount of it)."""
+        out = []
+        for target, limit in self._adding(parent):
+            numbers = [wanted.get(target.seq) for wanted in amounts.values()]
+            if not numbers or None in numbers:
+                continue
+            left = limit - sum(numbers, Decimal(0))
+            if left > 0:
+                out.append((target, limit, left))
+        return out
 
 
 def _check_share(parent: Assignment, share: Share, child: Assignment | None) -> None:
@@ -181,7 +354,10 @@ def _check_share(parent: Assignment, share: Share, child: Assignment | None) -> 
     if due > parent.due_date:
         raise ReportError(f"“{unit.name}”的完成时限 {due} 晚于上级的 {parent.due_date}")
     if share.target is not None:
-        _check_share_target(parent, unit, share.target)
+        try:
+            _check_share_target(parent, unit, share.target)
+        except ReportError as exc:
+            raise TargetRefused(str(exc), field="target") from exc
     if child is not None and child.parent_id != parent.pk:
         raise ReportError(f"“{unit.name}”已直接承担此项任务，不能再由{parent.unit.name}分解")
 
@@ -214,19 +390,54 @@ def remainder_of(parent: Assignment) -> Decimal | None:
     return _remainder(parent, []) if parent.children.exists() else None
 
 
+def remainders_of(parent: Assignment, later: list[Target], children: list[Assignment]) -> list[tuple[str, Decimal]]:
+    """What the unit keeps of each later target after passing shares down (the parent's page shows it):
+    (the target in words, the remainder). ``later`` and ``children`` as the page read them; one query for
+    the shares (and one for the parent's own, when it is a share itself)."""
+    active = [c.pk for c in children if c.is_active]
+    if not later or not active:
+        return []
+    state = _Later({t.seq: t for t in later}, {})
+    if parent.parent_id:
+        state.parent_shares = dict(TargetShare.objects.filter(assignment=parent).values_list("target_id", "amount"))
+    shares = state.shares_of(active)
+    return [
+        (target_amounts.label(t), left)
+        for t, _limit, left in state.left(parent, {pk: shares.get(pk, {}) for pk in active})
+    ]
+
+
+def adds_up_target(target: Target) -> bool:
+    """A later target is an amount its shares add up to, as ``adds_up`` reads the first."""
+    return target.value is not None and not target.basis and target.comparator in ADDS_UP
+
+
 def _check_share_target(parent: Assignment, unit: Unit, target: Decimal) -> None:
     """A share is part of its parent's number: no more than the parent's target (its own share, else the
     item's). The shares together may come to more (offices over-assign on purpose), but one unit's share
     above the whole is a typo. Without a number on the parent, the share must still fit an amount column."""
-    if target < 0:
+    _check_amount(parent, unit, target, parent.target)
+
+
+def _check_amount(
+    parent: Assignment, unit: Unit, share: Decimal, limit: Decimal | None, target: Target | None = None
+) -> None:
+    """One share's amount of one target (the first when ``target`` is None) against the parent's ``limit``."""
+    if share < 0:
         raise ReportError("分解的指标不能为负数")
-    limit = parent.target
-    if limit is not None and target > limit:
-        raise ReportError(
-            gettext("The share of “%(unit)s” (%(share)s) may not exceed the target of %(parent)s (%(target)s)")
-            % {"unit": unit.name, "share": f"{target:,.2f}", "parent": parent.unit.name, "target": f"{limit:,.2f}"}
-        )
-    if not amount_fits(target):
+    if limit is not None and share > limit:
+        words = {"unit": unit.name, "share": f"{share:,.2f}", "parent": parent.unit.name, "target": f"{limit:,.2f}"}
+        if target is None:
+            message = gettext(
+                "The share of “%(unit)s” (%(share)s) may not exceed the target of %(parent)s (%(target)s)"
+            )
+        else:
+            words["name"] = target_amounts.label(target)
+            message = gettext(
+                "The share of “%(unit)s” of “%(name)s” (%(share)s) may not exceed %(parent)s's (%(target)s)"
+            )
+        raise ReportError(message % words)
+    if not amount_fits(share):
         raise ReportError(str(AMOUNT_TOO_LARGE))
 
 

@@ -39,10 +39,11 @@ from tasks.models import (
     ExtensionStatus,
     ItemKind,
     LineOfAction,
+    Target,
 )
 from tasks.queries import campaigns_for, is_overdue
 from tasks.services import checkins
-from tasks.services.cascade import Share, ShareRefused, adds_up, pass_down, remainder_of
+from tasks.services.cascade import Share, ShareRefused, adds_up, pass_down, remainder_of, remainders_of
 from tasks.services.extensions import decide_extension, request_extension
 from tasks.services.progress import (
     add_comment,
@@ -75,6 +76,7 @@ from ..forms import (
     ReportForm,
     ReviewBulkForm,
     ReviewFilterForm,
+    ShareRowForm,
     TaskFilterForm,
     TransitionForm,
 )
@@ -209,6 +211,7 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
     reviewer = may_review(user, a)
     allowed = allowed_transitions(user, a)
     target_lines = targets.lines([a]).get(a.pk, [])
+    children = _shares(a)
     short = next((line for line in target_lines if line.short), None)
     # behind the planned pace on any target (the lists', the slip's and the reminder's rule); an item without
     # target rows by its own fields
@@ -248,9 +251,10 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
         "request_to": default_leader(a),
         "may_instruct": scope.of_role(user, Role.LEADER).contains(a.unit),
         "extensions": a.extension_requests.select_related("requested_by", "decided_by"),
-        "children": _shares(a),
+        "children": children,
         "remainder": remainder_of(a),
-        **_pass_down_context(user, a, can_report, bound.get("pass_down_form")),
+        "remainders": remainders_of(a, [line.target for line in target_lines if line.target.seq > 1], children),
+        **_pass_down_context(user, a, can_report, bound.get("pass_down_form"), target_lines),
         "events": [labels.event(e) for e in timeline(a)],
         # the first target's progress: a linked one's from the results statistics
         "done": target_lines[0].progress if target_lines else a.progress,
@@ -275,7 +279,7 @@ def _units_below(a: Assignment):
     return Unit.objects.filter(path__startswith=a.unit.path, depth__gt=a.unit.depth, is_active=True)
 
 
-def _pass_down_context(user, a: Assignment, can_report: bool, form: PassDownForm | None) -> dict:
+def _pass_down_context(user, a: Assignment, can_report: bool, form: PassDownForm | None, lines: list) -> dict:
     """分解下发 for a lead (report rights over the unit) whose unit has units under it, while the work is
     open: not withdrawn, not accepted, its campaign not closed."""
     open_work = a.is_active and a.status != S.ACCEPTED and a.campaign.status != CampaignStatus.CLOSED
@@ -284,9 +288,21 @@ def _pass_down_context(user, a: Assignment, can_report: bool, form: PassDownForm
     return {
         "can_pass_down": True,
         "adds_up": adds_up(a),
-        "pass_down_form": form or PassDownForm(units=_units_below(a), parent_due=a.due_date),
+        "pass_down_form": form or _pass_down_form(a, later=[line.target for line in lines if line.target.seq > 1]),
         "share_units": _units_below(a).only("code", "name").order_by("path"),
     }
+
+
+def _pass_down_form(a: Assignment, data=None, later: list | None = None) -> PassDownForm:
+    """The pass-down form of ``a``: a share column for the first target and one for each later target
+    (``later``: read here unless the page has them)."""
+    if later is None:
+        later = list(Target.objects.filter(item_id=a.item_id, seq__gt=1).order_by("seq"))
+    first = ""
+    if later:
+        item = a.item
+        first = targets.label(Target(metric=item.target_metric, unit=item.target_unit, text=item.target_text))
+    return PassDownForm(data, units=_units_below(a), parent_due=a.due_date, later=later, first_label=first)
 
 
 def _reportable(lines: list) -> list:
@@ -381,15 +397,21 @@ def pass_down_work(request: HttpRequest, pk: int) -> HttpResponse:
     a = _get_assignment(request, pk)
     if not scope.can(request.user, Action.REPORT, a.unit):
         raise PermissionDenied  # before the rows are read against the units under the unit (as the API)
-    form = PassDownForm(request.POST, units=_units_below(a), parent_due=a.due_date)
+    form = _pass_down_form(a, request.POST)
 
     def call(data):
         rows = form.filled()
-        shares = [Share(r["unit"], r["target"], r["due_date"], r["note"]) for _i, r in rows]
+        shares = [
+            Share(r["unit"], r["target"], r["due_date"], r["note"], ShareRowForm.targets_of(r, form.later))
+            for _i, r in rows
+        ]
         try:
             done = pass_down(assignment=a, by=request.user, shares=shares, keep_remainder=data["keep_remainder"])
         except ShareRefused as exc:
-            form.rows.forms[rows[exc.row][0]].add_error(None, labels.refusal(exc))
+            row = form.rows.forms[rows[exc.row][0]]
+            # on the amount at fault (``target``, ``targets.2`` → ``target_2``), else on the row
+            name = (exc.field or "").replace("targets.", "target_")
+            row.add_error(name if name in row.fields else None, labels.refusal(exc))
             raise
         return _("Passed down to %(n)s units.") % {"n": len(done)}
 
