@@ -6,7 +6,7 @@ path that SQLite (the embedded default) uses, and the tests run both on PostgreS
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -59,14 +59,22 @@ class _Reader:
 
 
 def bulk_insert(
-    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence], batch_size: int = 2000
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence],
+    batch_size: int = 2000,
+    constants: Mapping[str, object] | None = None,
 ) -> int:
-    """Insert many rows given as tuples in ``fields`` order; COPY on PostgreSQL, bulk_create elsewhere."""
+    """Insert many rows given as tuples in ``fields`` order; COPY on PostgreSQL, bulk_create elsewhere.
+    ``constants`` (field → value) are the columns every row has the same value in, given once."""
     rows = list(rows)
     if not rows:
         return 0
+    constants = dict(constants or {})
     if fast_paths():
-        columns = [model._meta.get_field(f).column for f in fields]
+        columns = [model._meta.get_field(f).column for f in (*fields, *constants)]
+        # the same in every row: formatted once, the row's end
+        end = "".join(f"\t{_copy_value(v)}" for v in constants.values()) + "\n"
         # Rows repeat the same few values (a campaign id, a date, a timestamp): format each once.
         seen: dict[tuple[type, object], str] = {}
 
@@ -78,7 +86,7 @@ def bulk_insert(
 
         def lines() -> Iterator[str]:
             for start in range(0, len(rows), batch_size):
-                yield "".join("\t".join(map(text, row)) + "\n" for row in rows[start : start + batch_size])
+                yield "".join("\t".join(map(text, row)) + end for row in rows[start : start + batch_size])
 
         quote = connection.ops.quote_name
         sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
@@ -87,7 +95,8 @@ def bulk_insert(
         return len(rows)
     # Elsewhere (SQLite): one prepared INSERT run per row, the values made ready by their fields as a
     # model save does, without building model instances (bulk_create's cost on 100,000 rows).
-    model_fields = [model._meta.get_field(f) for f in fields]
+    model_fields = [model._meta.get_field(f) for f in (*fields, *constants)]
+    same = tuple(constants.values())
     quote = connection.ops.quote_name
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in model_fields)}) "  # noqa: S608
@@ -99,7 +108,7 @@ def bulk_insert(
             cursor.executemany(
                 sql,
                 [
-                    tuple(prep(value, connection) for prep, value in zip(preps, row, strict=True))
+                    tuple(prep(value, connection) for prep, value in zip(preps, (*row, *same), strict=True))
                     for row in rows[start : start + batch_size]
                 ],
             )
