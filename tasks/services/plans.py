@@ -124,6 +124,7 @@ def import_plan(
 
     ``by`` is who imports; ``None`` is the system (the command line, the demo), which checks no right.
     ``progress`` hears each stage (a background job shows it as a bar)."""
+    watched = progress  # the assignments go in chunks only for someone watching (``apply_assignments``)
     progress = progress or _silent
     progress("reading", 0, 1)
     raw = read_plan(path, display_name=display_name)
@@ -156,11 +157,11 @@ def import_plan(
             progress("writing", 0, len(spec.items))
             campaign, old_due = _write(spec, existing, result, by, source)
             if publish and campaign.status == CampaignStatus.DRAFT:
-                publish_campaign(campaign=campaign, by=by, source=source, result=result, progress=progress)
+                publish_campaign(campaign=campaign, by=by, source=source, result=result, progress=watched)
                 campaign.refresh_from_db(fields=["status", "published_at"])
             elif campaign.status == CampaignStatus.PUBLISHED:
                 sync_assignments(
-                    campaign=campaign, by=by, source=source, result=result, old_due=old_due, progress=progress
+                    campaign=campaign, by=by, source=source, result=result, old_due=old_due, progress=watched
                 )
             progress("counting", 0, 1)
             result.campaign = campaign.code
@@ -594,28 +595,27 @@ def apply_assignments(
     old_due = old_due or {}
     now = timezone.now()
     campaign = plan.campaign
-    new_rows = [
-        (campaign.pk, item_id, unit_id, role, plan.due[item_id], "pending", True, 0, 1, now, now)
-        for (item_id, unit_id), role in plan.new.items()
-    ]
-    columns = [
-        "campaign",
-        "item",
-        "unit",
-        "role",
-        "due_date",
-        "status",
-        "is_active",
-        "progress",
-        "version",
-        "created_at",
-        "updated_at",
-    ]
+    new = plan.new.items()
+    if progress:
+        # In chunks, in unit order: the board rollup's keys (campaign, unit, line of action, due date) of
+        # one chunk are then not those of another, so each statement's triggers insert their counts
+        # instead of updating the previous chunk's (boards 0005/0006).
+        new = sorted(new, key=lambda entry: (entry[0][1], entry[0][0]))
+    new_rows = [(item_id, unit_id, role, plan.due[item_id]) for (item_id, unit_id), role in new]
+    same = {
+        "campaign": campaign.pk,
+        "status": "pending",
+        "is_active": True,
+        "progress": 0,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
     step = ASSIGNMENT_CHUNK if progress else max(len(new_rows), 1)
     for done in range(0, len(new_rows), step):
         if progress:
             progress("assignments", done, len(new_rows))
-        bulk_insert(Assignment, columns, new_rows[done : done + step])
+        bulk_insert(Assignment, ["item", "unit", "role", "due_date"], new_rows[done : done + step], constants=same)
     if progress:
         progress("assignments", len(new_rows), len(new_rows))
     result.created["assignments"] += len(new_rows)

@@ -15,6 +15,7 @@ from accounts.models import Unit, UnitKind
 from audit.models import AuditEvent
 from boards import rollup
 from tasks.models import Assignment, AssignmentRole, AssignmentStatus, Campaign, CampaignStatus, Item
+from tasks.services import plans
 from tasks.services.plans import import_plan, publish_campaign
 from tests.zipbombs import docx_bomb, sheet_bomb
 from utilities.errors import Refused
@@ -328,6 +329,25 @@ class TestPublishScale:
         assert set(rows.values_list("status", "is_active", "version")) == {("pending", True, 1)}
         assert rows.filter(role=AssignmentRole.LEAD).count() == 9
         assert rollup.differences(Campaign.objects.get(code="XJ")) == []  # the triggers counted every row
+
+    @pytest.mark.parametrize("fast", [True, False])
+    def test_publish_watched_in_chunks_writes_the_same_rows_and_counts(self, city, xlsx, settings, fast, monkeypatch):
+        """Someone watching the progress gets the rows in chunks (in unit order); nobody watching, one COPY:
+        the same assignments, the rollup and its ledger exact either way."""
+        settings.DB_FAST_PATHS = fast
+        monkeypatch.setattr(plans, "ASSIGNMENT_CHUNK", 5)
+        heard = []
+        import_plan(path=xlsx, publish=True, progress=lambda *stage: heard.append(stage), **OPTS)
+        import_plan(path=xlsx, publish=True, **{**OPTS, "code": "XK"})
+        assert [done for stage, done, _ in heard if stage == "assignments"] == [0, 5, 10, 12]
+        chunked, whole = (Campaign.objects.get(code=code) for code in ("XJ", "XK"))
+        assert assignment_map(chunked) == assignment_map(whole) and len(assignment_map(whole)) == 12
+        for campaign in (chunked, whole):
+            assert rollup.differences(campaign) == []
+            assert rollup.ledger_differences(campaign) == []
+            assert set(campaign.assignments.values_list("status", "is_active", "version", "progress")) == {
+                ("pending", True, 1, 0)
+            }
 
 
 def _refused(write) -> None:
