@@ -589,10 +589,14 @@ class AssignmentDetailSerializer(AssignmentSerializer):
         fields = [*AssignmentSerializer.Meta.fields, "allowed_transitions", "checkins", "targets"]
 
     def to_representation(self, obj):
+        # the item's targets read once for the pace (``judged``: no statement when the item has only a
+        # plain first target) and the lines
+        today, by_item = today_of(self.context), targets.targets_of([obj])
+        self.context.setdefault("_judged", {}).update(targets.judged([obj], today, by_item))
         row = super().to_representation(obj)
         row["allowed_transitions"] = self.get_allowed_transitions(obj)
         row["checkins"] = self.get_checkins(obj)
-        row["targets"] = self.get_targets(obj)
+        row["targets"] = target_lines(targets.lines([obj], today, by_item).get(obj.pk, []))
         return row
 
     @extend_schema_field(TargetLineSerializer(many=True))
@@ -846,6 +850,34 @@ class ChasedSerializer(serializers.Serializer):
 # filters, which would only narrow the lookup of the one assignment named in the path.
 
 
+# A list row reads these and nothing else (``AssignmentSerializer.to_representation``, ``targets.judged``,
+# ``Assignment.target``/``is_behind_pace``/``shortfall``, ``is_overdue``): the related rows' other columns
+# (the item's texts and leaders, the campaign's summary JSON, the user's profile) were compiled into the
+# statement, read and set on 50 × 4 model instances per page for nothing. A test asserts the page's query
+# count, which a column read later (one query per row) would break.
+LIST_COLUMNS = (
+    *(f.name for f in Assignment._meta.concrete_fields),
+    *(
+        f"item__{name}"
+        for name in (
+            "code",
+            "title",
+            "target_text",
+            "target_value",
+            "deadline_text",
+            "action",
+            "target_comparator",
+            "target_basis",
+            "target_per",
+            "deadline_kind",
+        )
+    ),
+    *(f"unit__{name}" for name in ("code", "name", "short_name", "kind", "depth", "is_active")),
+    *(f"campaign__{name}" for name in ("code", "start", "end", "status", "published_at")),
+    *(f"acknowledged_by__{name}" for name in ("name", "first_name", "last_name")),
+)
+
+
 class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = BoundedPagination  # no COUNT(*) over a province's assignments on every page
     filterset_class = AssignmentFilter
@@ -855,6 +887,8 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         qs = Assignment.objects.select_related("item", "unit", "campaign", "acknowledged_by")
+        if self.action == "list":  # the columns a row is written and judged from (``LIST_COLUMNS``)
+            qs = qs.only(*LIST_COLUMNS)
         return scope.restrict(qs, self.request.user).order_by("due_date", "id")
 
     def get_serializer_class(self):

@@ -126,23 +126,33 @@ def targets_of(assignments: Sequence[Assignment]) -> dict[int, list[Target]]:
     return found
 
 
-def lines(assignments: Sequence[Assignment], today: date | None = None) -> dict[int, list[Line]]:
-    """Every target of every assignment with its amount, progress and flags: the targets, the reports'
-    sums per target, the shares of the later targets (when the rows' items have any) and the linked
-    figures, one query each, however many rows."""
+def _read_apart(target: Target) -> bool:
+    """Whether a target's progress is read apart from the assignment row: any but the first, and a first
+    linked to an indicator (the row's ``progress`` answers for a plain first target)."""
+    return target.seq > 1 or bool(target.indicator_id)
+
+
+def lines(
+    assignments: Sequence[Assignment], today: date | None = None, by_item: dict[int, list[Target]] | None = None
+) -> dict[int, list[Line]]:
+    """Every target of every assignment with its amount, progress and flags: the targets (unless given,
+    ``targets_of``), the reports' sums per target, the shares of the later targets and the linked
+    figures, one query each, however many rows — and none for what no target needs (the reports' sums
+    and the shares when every target of the rows' items is a first)."""
     from stats.queries import subtree_totals  # stats imports the tasks models
 
     today = today or timezone.localdate()
-    by_item = targets_of(assignments)
-    ids = [a.pk for a in assignments]
-    reported: dict[tuple[int, int], Decimal] = {
-        (r["assignment_id"], r["target_id"]): r["total"] or Decimal(0)
-        for r in ProgressReport.objects.filter(assignment_id__in=ids, target__isnull=False)
-        .values("assignment_id", "target_id")
-        .annotate(total=Sum("value"))
-    }
+    by_item = targets_of(assignments) if by_item is None else by_item
+    ids = [a.pk for a in assignments if any(t.seq > 1 for t in by_item.get(a.item_id, []))]
+    reported: dict[tuple[int, int], Decimal] = {}
     shares: dict[tuple[int, int], Decimal] = {}
-    if any(t.seq > 1 for found in by_item.values() for t in found):
+    if ids:
+        reported = {
+            (r["assignment_id"], r["target_id"]): r["total"] or Decimal(0)
+            for r in ProgressReport.objects.filter(assignment_id__in=ids, target__isnull=False)
+            .values("assignment_id", "target_id")
+            .annotate(total=Sum("value"))
+        }
         shares = {
             (a, t): value
             for a, t, value in TargetShare.objects.filter(assignment_id__in=ids).values_list(
@@ -281,13 +291,17 @@ def _others_sql() -> str:
         ORDER BY a.id, t.seq"""  # noqa: S608
 
 
-def judged(assignments: Sequence[Assignment], today: date | None = None) -> dict[int, Judged]:
+def judged(
+    assignments: Sequence[Assignment], today: date | None = None, by_item: dict[int, list[Target]] | None = None
+) -> dict[int, Judged]:
     """Each row's progress, pace and shortfall by every target of its item, as ``lines`` reads them (the
     item and assignment pages), in ONE query for the page however many rows and targets: the rows'
-    own fields answer for a plain first target, the statement reads the rest (``_others_sql``). The
-    rows come with their item and campaign (``select_related``)."""
+    own fields answer for a plain first target, the statement reads the rest (``_others_sql``) — and
+    where the items' targets are known already (``by_item``, from ``targets_of``), only for the rows
+    whose item has another, so none for an assignment page of a one-target item. The rows come with
+    their item and campaign (``select_related``)."""
     today = today or timezone.localdate()
-    ids = [a.pk for a in assignments]
+    ids = [a.pk for a in assignments if by_item is None or any(_read_apart(t) for t in by_item.get(a.item_id, []))]
     others: dict[int, list[Target]] = defaultdict(list)
     if ids:
         sql = _others_sql().replace("{marks}", ", ".join(["%s"] * len(ids)))

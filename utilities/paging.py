@@ -74,12 +74,37 @@ class BoundedPaginator(Paginator):
             raise
 
     def page(self, number):
+        if (
+            isinstance(self.object_list, QuerySet)
+            and not self.orphans
+            and "count" not in self.__dict__
+            and str(number) == "1"
+        ):
+            return self._first_page()
         number = self.validate_number(number)
         if not self.estimated:
             return super().page(number)
         bottom = (number - 1) * self.per_page
         rows = list(self.object_list[bottom : bottom + self.per_page + 1])
         return ReadAheadPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
+
+    def _first_page(self) -> Page:
+        """The first page read before the count, one row beyond it: a list that fits on it (a unit's own
+        work, a filtered list) is counted by what was read — one query, not two — and a longer one is
+        counted as any other and served from the rows in hand."""
+        rows = list(self.object_list[: self.per_page + 1])
+        if len(rows) <= min(self.per_page, EXACT_UP_TO):
+            self.__dict__["count"] = len(rows)
+            if not rows and not self.allow_empty_first_page:
+                raise EmptyPage(_("That page contains no results"))
+            return self._get_page(rows, 1, self)
+        if self.estimated_count():
+            return ReadAheadPage(rows[: self.per_page], 1, self, more=len(rows) > self.per_page)
+        return self._get_page(rows[: self.per_page], 1, self)
+
+    def estimated_count(self) -> bool:
+        self.count  # noqa: B018 (counts, and says whether the count is an estimate)
+        return self.estimated
 
 
 class ReadAheadPage(Page):

@@ -102,8 +102,39 @@ class ScopedFilterSet(filters.FilterSet):
         models.DateField: {"filter_class": DateFilter},
     }
 
+    def get_form_class(self):
+        """The form class of this filter set, made once per class rather than per request (each request
+        made every filter's form field and a new class; issue 19's CPU per request). Safe because no
+        filter here builds its field from the request: a foreign key filters by id (``IdFilter``), never
+        by a queryset of choices."""
+        form = type(self).__dict__.get("_form_class")
+        if form is None:
+            form = super().get_form_class()
+            type(self)._form_class = form
+        return form
+
 
 class FilterBackend(filters.DjangoFilterBackend):
     """DRF's django-filter backend with ``ScopedFilterSet`` as the base of the filters it generates."""
 
     filterset_base = ScopedFilterSet
+    _generated: dict[tuple[type, type], type] = {}
+
+    def filter_queryset(self, request, queryset, view):
+        """A list's filters filter lists: the one row a detail route names (``GET …/{id}/``, its actions)
+        is looked up in the view's scoped queryset alone — django-filter's filter set and form made to
+        narrow one lookup by id cost as much as the rest of the lookup (issue 19's CPU per request)."""
+        if getattr(view, "detail", False):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+    def get_filterset_class(self, view, queryset=None):
+        """A view's ``filterset_fields`` become one filter set class per view and model, made on the first
+        request (django-filter makes a new class, its filters and form, on every request)."""
+        if getattr(view, "filterset_class", None) or not getattr(view, "filterset_fields", None) or queryset is None:
+            return super().get_filterset_class(view, queryset)
+        key = (type(view), queryset.model)
+        found = self._generated.get(key)
+        if found is None:
+            found = self._generated[key] = super().get_filterset_class(view, queryset)
+        return found

@@ -63,7 +63,7 @@ def report_progress(
             lock_from_the_top(assignment)  # a share: its parents first, as a pass-down locks them
             locked = (
                 Assignment.objects.select_for_update(of=("self",))
-                .select_related("unit", "campaign")
+                .select_related("unit", "campaign", "item")  # the item: the period's and the target's checks
                 .get(pk=assignment.pk)
             )
             if not scope.can(by, Action.REPORT, locked.unit):

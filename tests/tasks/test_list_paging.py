@@ -156,3 +156,56 @@ def test_the_admins_filters_still_filter(city, published):
     assert by_due.context["cl"].result_count == Assignment.objects.filter(due_date=day).count()
     odd = client.get("/admin/tasks/assignment/?campaign=x")
     assert odd.context["cl"].result_count == Assignment.objects.count()
+
+
+def counts(queries) -> list[str]:
+    return [q["sql"] for q in queries if re.search(r"COUNT\(\*\)", q["sql"], re.I)]
+
+
+@pytest.mark.parametrize(
+    ("rows", "per_page", "counted"),
+    [(0, 5, False), (4, 5, False), (5, 5, False), (6, 5, True), (12, 5, True)],
+    ids=["empty", "fewer", "exactly-one-page", "one-more", "pages"],
+)
+def test_a_first_page_holding_the_whole_list_is_counted_by_its_rows(published, rows, per_page, counted):
+    """The first page reads one row beyond itself: when the list fits on it, that is its count (one query,
+    not two); when it does not, the count is made as before and the page served from the rows read."""
+    ids = list(Assignment.objects.order_by("id").values_list("id", flat=True))[:rows]
+    assert len(ids) == rows
+    pager = paging.BoundedPaginator(Assignment.objects.filter(id__in=ids or [-1]).order_by("id"), per_page)
+    with CaptureQueriesContext(connection) as ctx:
+        page = pager.page(1)
+        assert pager.count == rows and not pager.estimated
+    assert [a.pk for a in page] == ids[:per_page]
+    assert page.has_next() is (rows > per_page)
+    assert bool(counts(ctx.captured_queries)) is counted
+    assert len(ctx.captured_queries) == (2 if counted else 1)
+
+
+def test_a_later_page_is_counted_as_before(published):
+    pager = paging.BoundedPaginator(Assignment.objects.order_by("id"), 5)
+    with CaptureQueriesContext(connection) as ctx:
+        page = pager.page("2")
+    assert pager.count == Assignment.objects.count() and len(page) == 5
+    assert len(counts(ctx.captured_queries)) == 1
+
+
+def test_a_station_leads_whole_list_is_one_query_for_its_rows(city, published):
+    client = APIClient()
+    client.force_login(city["station_lead"])
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get("/api/v1/assignments/?mine=true").json()
+    assert 0 < body["count"] == len(body["results"]) <= 50 and body["next"] is None
+    assert counts(ctx.captured_queries) == []
+
+
+def test_a_detail_route_is_not_narrowed_by_list_filters(city, published):
+    """``?status=`` and the like filter lists; the row a detail route names is found by its id in the
+    user's scope alone (no filter set made for it), and out of scope stays a 404."""
+    client = APIClient()
+    client.force_login(city["station_lead"])
+    mine = Assignment.objects.filter(unit=city["station_lead"].unit).first()
+    other = Assignment.objects.exclude(unit=city["station_lead"].unit).exclude(unit__path__startswith=mine.unit.path)
+    url = f"/api/v1/assignments/{mine.pk}/"
+    assert client.get(f"{url}?status=accepted&campaign=999999").status_code == 200
+    assert client.get(f"/api/v1/assignments/{other.first().pk}/?mine=false").status_code == 404
