@@ -869,6 +869,7 @@ LIST_COLUMNS = (
             "target_comparator",
             "target_basis",
             "target_per",
+            "target_unit",
             "deadline_kind",
         )
     ),
