@@ -10,6 +10,14 @@ random draw, weighted per unit so units differ (about one in eight lags):
 - due later: most in progress about on the planned pace (序时进度), a few behind it, some done early;
 - cadence items (每周五前, 每月5日前, 每日): a report for nearly every past period, a few late or missed.
 
+An item's later targets (查处违法违规场所≥30家 after 检查娱乐场所不少于500家次: ``Target`` seq 2 …) that are
+"at least" a number — not 同比, not linked to an indicator (those take the statistics' figures) — get
+reports naming them (``ProgressReport.target``), one or two per assignment: the whole amount by the
+submission on submitted and accepted work, most of it on overdue work, on open work about the planned
+pace — behind where the first target is, and on its own for one target in fifty (one in ten at a
+lagging unit). A rate (实名登记率100%) has no pace: it is reported once, reached, at the submission.
+Each target draws from its own seeded stream, so the first target's picture is the one it was.
+
 Accepted work has reports adding up to its target, the last one with a photo as evidence. History is
 written as the services write it (``assignment.reported`` / ``.submit`` / ``.accept`` events), dated
 the day the work was done and marked as demo data in the event's source.
@@ -38,7 +46,17 @@ from accounts.models import Role, RoleGrant, Unit, User
 from audit import services as audit
 from utilities.db import fast_paths
 
-from .models import Assignment, AssignmentStatus, Campaign, Comment, Comparator, Evidence, ProgressReport
+from .models import (
+    RATES,
+    Assignment,
+    AssignmentStatus,
+    Campaign,
+    Comment,
+    Comparator,
+    Evidence,
+    ProgressReport,
+    Target,
+)
 from .services import checkins
 
 S = AssignmentStatus
@@ -144,6 +162,7 @@ class _Plan:
     amount: Decimal | None = None  # the progress to reach by today
     submitted_on: date | None = None
     accepted_on: date | None = None
+    behind: bool = False  # drawn behind the planned pace (the later targets follow)
 
 
 def _reporters(campaign: Campaign) -> tuple[dict[int, int], int]:
@@ -201,7 +220,67 @@ def _decide(a: Assignment, draw: random.Random, base: float, today: date) -> _Pl
     behind = draw.random() < (0.15 if laggard else 0.005)
     pace = draw.uniform(0.45, 0.85) if behind else draw.uniform(1.02, 1.3)
     amount = (target * elapsed * Decimal(str(round(pace, 2)))).quantize(Decimal("1"), rounding="ROUND_CEILING")
-    return _Plan(S.IN_PROGRESS, min(amount, target))
+    return _Plan(S.IN_PROGRESS, min(amount, target), behind=behind)
+
+
+def _later_targets(campaign: Campaign) -> dict[int, list[Target]]:
+    """Each item's later targets that its units report toward: "at least" a number (not 同比), neither
+    linked to an indicator nor to be linked by the demo's statistics (``stats.demo`` makes its catalogue
+    after the progress, then links 整改隐患不少于150处 to 整改隐患: its figures are its progress). Two queries."""
+    from stats.demo import CATALOGUE, KINDS  # stats imports the tasks models
+    from stats.models import Indicator
+
+    from .targets import indicator_for
+
+    coming = [Indicator(name=name, measure=m) for _code, name, m, *_rest in CATALOGUE]
+    coming += [Indicator(name=name, measure=m, kind=kind) for _code, name, m, kind, *_rest in KINDS]
+    coming += list(Indicator.objects.filter(campaign=campaign))
+    found: dict[int, list[Target]] = {}
+    for t in Target.objects.filter(item__campaign=campaign, seq__gt=1, indicator=None).order_by("item_id", "seq"):
+        if t.at_least and t.value > 0 and not any(indicator_for(t, [i]) for i in coming):
+            found.setdefault(t.item_id, []).append(t)
+    return found
+
+
+def _later_reports(
+    a: Assignment, plan: _Plan, target: Target, draw: random.Random, base: float, today: date
+) -> list[tuple[datetime, Decimal, date | None, Target]]:
+    """Reports naming ``target`` (a later one) as of ``today``, as ``plan`` decided the assignment's
+    fate: the whole amount by the submission, most of it on overdue work, else about the planned pace."""
+    from .targets import amount as target_amount
+
+    need = target_amount(a, target)
+    if not need:
+        return []
+    start = a.campaign.start
+    if target.unit in RATES:  # a level, not an amount done day by day: reached, as the submission says
+        return (
+            [(_at(plan.submitted_on, 11, _minute(a.pk + target.seq, plan.submitted_on)), need, None, target)]
+            if (plan.submitted_on and not checkins.has_cadence(a.item))
+            else []
+        )
+    if plan.submitted_on:
+        done, last = need, plan.submitted_on
+    elif a.due_date < today:  # overdue: still open, most of it done
+        done, last = (need * Decimal(str(round(draw.uniform(0.55, 0.9), 2)))).quantize(Decimal("1")), today
+    else:
+        elapsed = Decimal((today - start).days) / Decimal(max((a.due_date - start).days, 1))
+        behind = plan.behind or draw.random() < (0.1 if base < 0.5 else 0.02)
+        pace = Decimal(str(round(draw.uniform(0.45, 0.85) if behind else draw.uniform(1.02, 1.3), 2)))
+        done, last = min((need * elapsed * pace).quantize(Decimal("1"), rounding="ROUND_CEILING"), need), today
+    last -= timedelta(days=0 if plan.submitted_on else 1)
+    if done <= 0 or last < start:
+        return []
+    span = (last - start).days
+    days = sorted(
+        {start + timedelta(days=draw.randint(min(2, span), span)) for _ in range(max(1, min(span // 20 + 1, 2)))}
+    )
+    cadence = checkins.has_cadence(a.item)
+    out = []
+    for day, value in _split(done, days, draw):
+        found = checkins.current_period(a, day) if cadence else None
+        out.append((_at(day, 11, _minute(a.pk + target.seq, day)), value, found and found.due, target))
+    return out
 
 
 def _split(total: Decimal | None, days: list[date], draw: random.Random) -> list[tuple[date, Decimal | None]]:
@@ -215,7 +294,13 @@ def _split(total: Decimal | None, days: list[date], draw: random.Random) -> list
     return list(zip(days, parts, strict=True))
 
 
-def _report_text(a: Assignment, value: Decimal | None, period: date | None) -> str:
+def _report_text(a: Assignment, value: Decimal | None, period: date | None, target: Target | None = None) -> str:
+    if target is not None:  # a later target: what was done toward it (1.1万人次, 123.46万元 as offices write)
+        from stats.numbers import scaled
+
+        if target.unit in RATES:
+            return f"{target.metric}达到{scaled(value)}{target.unit}"
+        return f"本阶段{target.metric}{scaled(value)}{target.unit}"
     item = a.item
     what = item.target_metric or item.title[:16]
     if period is not None:
@@ -231,10 +316,11 @@ def _report_text(a: Assignment, value: Decimal | None, period: date | None) -> s
 def seed_progress(campaign: Campaign, *, today: date, seed: int = 2026, evidence: bool = True) -> int:
     """Move the campaign's assignments along as of ``today``; returns how many moved. Run on a fresh campaign."""
     reporters, hq = _reporters(campaign)
+    later = _later_targets(campaign)
     photo = _photo() if evidence else b""
     digest = hashlib.sha256(photo).hexdigest()
     rows = list(Assignment.objects.filter(campaign=campaign, is_active=True).select_related("unit", "item", "campaign"))
-    reported = {}  # assignment pk → [(day, value, period, late)]
+    reported = {}  # assignment pk → [(at, value, period, target)], in time order
     plans: dict[int, _Plan] = {}
     for a in rows:
         # one draw per assignment, whatever order the rows come in: the same demo every time
@@ -245,14 +331,20 @@ def seed_progress(campaign: Campaign, *, today: date, seed: int = 2026, evidence
         if plan.status == S.PENDING:
             continue
         if checkins.has_cadence(a.item):
-            reported[a.pk] = _checkin_reports(a, plan, draw, base, today)
+            found = [
+                (_at(d, 15, _minute(a.pk, d)), v, p, None) for d, v, p in _checkin_reports(a, plan, draw, base, today)
+            ]
         else:
             last = (plan.submitted_on or today - timedelta(days=1)) - campaign.start
             count = max(1, min(last.days // 9 + 1, 4))
             days = sorted({campaign.start + timedelta(days=draw.randint(2, max(2, last.days))) for _ in range(count)})
             if plan.submitted_on:
                 days = [*(d for d in days if d < plan.submitted_on), plan.submitted_on]
-            reported[a.pk] = [(d, v, None) for d, v in _split(plan.amount, days, draw)]
+            found = [(_at(d, 16, _minute(a.pk, d)), v, None, None) for d, v in _split(plan.amount, days, draw)]
+        for target in later.get(a.item_id, ()):  # each its own stream: the first target's draws stay as they were
+            mine = random.Random(f"{seed}:{a.unit.code}:{a.item.code}:{target.seq}")
+            found += _later_reports(a, plan, target, mine, base, today)
+        reported[a.pk] = sorted(found, key=lambda r: r[0])
 
     new_reports, events, files = [], [], []
     for a in rows:
@@ -268,18 +360,19 @@ def seed_progress(campaign: Campaign, *, today: date, seed: int = 2026, evidence
             continue
         lead = reporters.get(a.unit_id) or hq
         progress = Decimal(0)
-        for day, value, period in reported.get(a.pk, []):
-            hour = 16 if period is None else 15
+        for at, value, period, target in reported.get(a.pk, []):
             report = ProgressReport(
                 assignment=a,
                 value=value,
-                text=_report_text(a, value, period),
+                text=_report_text(a, value, period, target),
                 reported_by_id=lead,
-                reported_at=_at(day, hour, _minute(a.pk, day)),
+                reported_at=at,
                 period=period,
+                target=target,
             )
             new_reports.append(report)
-            progress += value or 0
+            if target is None:  # a later target's amount stays on its report (``tasks.targets``)
+                progress += value or 0
         a.progress = progress
         a.status = plan.status
         a.submitted_on = plan.submitted_on
@@ -298,12 +391,15 @@ def seed_progress(campaign: Campaign, *, today: date, seed: int = 2026, evidence
             running, status = Decimal(0), S.PENDING
             for report in by_assignment.get(a.pk, []):
                 before = {"status": status, "progress": running}
-                running += report.value or 0
+                if report.target_id is None:
+                    running += report.value or 0
                 status = S.IN_PROGRESS
                 changes = audit.diff(before, {"status": status, "progress": running})
                 changes.update({"report": report.pk, "value": report.value, "text": report.text, "files": []})
                 if report.period:
                     changes["period"] = report.period
+                if report.target_id is not None:
+                    changes["target"] = report.target.seq
                 events.append(_event(a, "assignment.reported", lead, changes, report.reported_at))
             if plan.submitted_on:
                 events.append(
@@ -319,7 +415,7 @@ def seed_progress(campaign: Campaign, *, today: date, seed: int = 2026, evidence
                 events.append(
                     _event(a, "assignment.accept", hq, {"status": [S.SUBMITTED, S.ACCEPTED]}, _at(plan.accepted_on, 10))
                 )
-                last = by_assignment[a.pk][-1]
+                last = [r for r in by_assignment[a.pk] if r.target_id is None][-1]  # the photo with the last
                 if evidence:
                     files.append(_evidence(a, last, photo, digest))
         _update([a for a in rows if plans[a.pk].status != S.PENDING or a.acknowledged_at])

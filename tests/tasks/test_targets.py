@@ -273,7 +273,8 @@ def test_the_pages_list_every_target_and_the_edit_page_links_one(city, plan, cli
     response = client.post(f"/assignments/{a.pk}/report/", {"value": "5", "text": "", "target": "2"})
     assert response.status_code == 302
     assert ProgressReport.objects.get(assignment=a).target.seq == 2
-    assert 'data-report-target="2"' in client.get(f"/assignments/{a.pk}/").content.decode()
+    page = client.get(f"/assignments/{a.pk}/").content.decode()
+    assert 'data-report-target="2"' in page and "+5处" in page and "+5家次" not in page  # in its own unit
     response = client.post(f"/assignments/{a.pk}/report/", {"value": "5", "text": "", "target": "1"})
     assert response.status_code == 400  # not a choice: linked
 
