@@ -65,6 +65,26 @@ def under(queryset, code: str):
     return queryset.filter(**{f"{prefix}path__startswith": root.path}) if root else queryset.none()
 
 
+SUBTREE = "单位编码：该单位及其全部下级"
+MINE = "只看本单位"
+
+
+class UnitRowsFilter(ScopedFilterSet):
+    """The base of the filters of a list whose rows belong to a unit (their ``scope_via``): a filter declared
+    with ``method="filter_unit"`` narrows to a unit's subtree by code (``under``), ``"filter_mine"`` to the
+    caller's own unit (or, false, the others), ``"filter_overdue"`` to the model's ``overdue_q()`` (or not)."""
+
+    def filter_unit(self, queryset, name, value):
+        return under(queryset, value)
+
+    def filter_mine(self, queryset, name, value):
+        return queryset.mine(self.request.user, value)
+
+    def filter_overdue(self, queryset, name, value):
+        late = queryset.model.overdue_q()
+        return queryset.filter(late) if value else queryset.exclude(late)
+
+
 class UnitFilter(ScopedFilterSet):
     under = filters.CharFilter(method="filter_under", label="单位编码：该单位及其全部下级")
     kind = filters.CharFilter()

@@ -29,11 +29,10 @@ from tasks.queries import campaigns_for, is_overdue
 from utilities.errors import Forbidden, Refused
 from utilities.paging import BoundedPagination
 from utilities.params import ApiDateField, ScopedFilterSet
+from utilities.viewsets import WHOLE, DetailAnswers
 
 from . import queries, services
 from .models import Directive, Level, Outcome, Rating, Source
-
-WHOLE = {"pagination_class": None, "filter_backends": []}
 
 
 class WorkSerializer(serializers.Serializer):
@@ -197,16 +196,15 @@ class DirectiveFilter(ScopedFilterSet):
         return queries.overdue(queryset, value)
 
 
-class DirectiveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class DirectiveViewSet(DetailAnswers, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = BoundedPagination
     filterset_class = DirectiveFilter
     search_fields = ["item__code", "item__title", "case_no"]
+    list_serializer_class = DirectiveSerializer
+    detail_serializer_class = DirectiveDetailSerializer
 
     def get_queryset(self):
         return queries.directives_for(self.request.user).order_by("-created_at", "-id")
-
-    def get_serializer_class(self):
-        return DirectiveSerializer if self.action == "list" else DirectiveDetailSerializer
 
     def _unit(self, code: str) -> Unit | None:
         if not code:
@@ -215,10 +213,6 @@ class DirectiveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if unknown:
             raise Refused(f"单位不存在或不在您的范围内：{code}")
         return found[code]
-
-    def _answer(self, directive, code=status.HTTP_200_OK):
-        fresh = self.get_queryset().get(pk=directive.pk)
-        return Response(DirectiveDetailSerializer(fresh, context={"request": self.request}).data, status=code)
 
     @extend_schema(
         request=DirectiveCreateSerializer,
@@ -267,13 +261,13 @@ class DirectiveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         if data["hand_down"]:
             directive = services.hand_down(directive=directive, by=request.user)
-        return self._answer(directive, status.HTTP_201_CREATED)
+        return self.detail_response(directive, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: DirectiveDetailSerializer})
     @action(detail=True, methods=["post"], url_path="hand-down", **WHOLE)
     def hand_down(self, request, pk=None):
         """交办: the named units get their assignments (HQ over the campaign's owner; once)."""
-        return self._answer(services.hand_down(directive=self.get_object(), by=request.user))
+        return self.detail_response(services.hand_down(directive=self.get_object(), by=request.user))
 
     @extend_schema(request=UnitChoice, responses={200: DirectiveDetailSerializer})
     @action(detail=True, methods=["post"], **WHOLE)
@@ -285,7 +279,7 @@ class DirectiveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         services.acknowledge_directive(
             directive=directive, by=request.user, unit=self._unit(body.validated_data["unit"])
         )
-        return self._answer(directive)
+        return self.detail_response(directive)
 
     @extend_schema(request=FeedbackDoc, responses={201: ProgressReportSerializer})
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser], **WHOLE)
@@ -316,7 +310,7 @@ class DirectiveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         services.complete_directive(
             directive=directive, by=request.user, report=data["report"], unit=self._unit(data["unit"])
         )
-        return self._answer(directive)
+        return self.detail_response(directive)
 
     @extend_schema(request=ReviewSerializer, responses={200: DirectiveDetailSerializer})
     @action(detail=True, methods=["post"], **WHOLE)
@@ -335,7 +329,7 @@ class DirectiveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             outcome=data["outcome"],
             outcome_on=data["outcome_on"],
         )
-        return self._answer(done)
+        return self.detail_response(done)
 
     @extend_schema(request=RateSerializer, responses={200: DirectiveDetailSerializer})
     @action(detail=True, methods=["post"], **WHOLE)
@@ -345,7 +339,7 @@ class DirectiveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         body = RateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        return self._answer(
+        return self.detail_response(
             services.rate_directive(directive=directive, by=request.user, rating=data["rating"], note=data["note"])
         )
 

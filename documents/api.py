@@ -23,6 +23,7 @@ from ops.openapi import download_responses, refusal
 from tasks.queries import campaigns_for
 from utilities.errors import Refused
 from utilities.params import ApiDateField, ScopedFilterSet
+from utilities.viewsets import WHOLE, DetailAnswers
 
 from . import services as svc
 from .distribution_api import DistributionMixin
@@ -161,21 +162,16 @@ class DocumentFilter(ScopedFilterSet):
     state = filters.ChoiceFilter(choices=DocumentState.choices)
 
 
-class DocumentViewSet(DistributionMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class DocumentViewSet(DetailAnswers, DistributionMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Documents (公文) whose issuing unit the caller sees: drafts, their sign-off, the issued files."""
 
     filterset_class = DocumentFilter
     search_fields = ["number", "title", "recipients", "cc", "opening", "requirements", "next_steps"]
-
-    def get_serializer_class(self):
-        return DocumentListSerializer if self.action == "list" else DocumentSerializer
+    list_serializer_class = DocumentListSerializer
+    detail_serializer_class = DocumentSerializer
 
     def get_queryset(self):
         return documents_for(self.request.user)
-
-    def _answer(self, document: Document, status: int = 200) -> Response:
-        fresh = self.get_queryset().get(pk=document.pk)
-        return Response(DocumentSerializer(fresh, context=self.get_serializer_context()).data, status=status)
 
     @extend_schema(
         request=DocumentRequest,
@@ -193,7 +189,7 @@ class DocumentViewSet(DistributionMixin, mixins.CreateModelMixin, viewsets.ReadO
                 pk=data["notice"],
             )
             document = svc.draft_notice_document(by=user, notice=notice)
-            return self._answer(document, 201)
+            return self.detail_response(document, 201)
         if not data.get("campaign") or not data.get("unit"):
             raise Refused("请指定专项行动和发文单位")
         campaign = get_object_or_404(campaigns_for(user), pk=data["campaign"])
@@ -203,7 +199,7 @@ class DocumentViewSet(DistributionMixin, mixins.CreateModelMixin, viewsets.ReadO
             document = svc.draft_bulletin(by=user, campaign=campaign, unit=unit, period=period)
         else:
             document = svc.draft_document(by=user, campaign=campaign, kind=data["kind"], unit=unit, title=data["title"])
-        return self._answer(document, 201)
+        return self.detail_response(document, 201)
 
     @extend_schema(request=DraftUpdate, responses={200: DocumentSerializer, 409: refusal(409)})
     def partial_update(self, request, *args, **kwargs):
@@ -212,37 +208,37 @@ class DocumentViewSet(DistributionMixin, mixins.CreateModelMixin, viewsets.ReadO
         fields = dict(body.validated_data)
         version = fields.pop("version", None)
         document = svc.update_draft(document=self.get_object(), by=request.user, version=version, **fields)
-        return self._answer(document)
+        return self.detail_response(document)
 
     def _step(self, call, **extra) -> Response:
-        return self._answer(call(document=self.get_object(), by=self.request.user, **extra))
+        return self.detail_response(call(document=self.get_object(), by=self.request.user, **extra))
 
     @extend_schema(request=None, responses={200: DocumentSerializer, 400: STATE_REFUSED})
-    @rest_action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    @rest_action(detail=True, methods=["post"], **WHOLE)
     def refresh(self, request, pk=None):
         """The generated part made again (a draft only)."""
         return self._step(svc.refresh_draft)
 
     @extend_schema(request=None, responses={200: DocumentSerializer, 400: STATE_REFUSED})
-    @rest_action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    @rest_action(detail=True, methods=["post"], **WHOLE)
     def submit(self, request, pk=None):
         """送核: the draft goes to the check."""
         return self._step(svc.submit_document)
 
     @extend_schema(request=None, responses={200: DocumentSerializer, 400: STATE_REFUSED})
-    @rest_action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    @rest_action(detail=True, methods=["post"], **WHOLE)
     def check(self, request, pk=None):
         """核稿: checked, to be signed."""
         return self._step(svc.check_document)
 
     @extend_schema(request=None, responses={200: DocumentSerializer, 400: STATE_REFUSED})
-    @rest_action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    @rest_action(detail=True, methods=["post"], **WHOLE)
     def sign(self, request, pk=None):
         """签发: signed and issued under its number; its content and files frozen."""
         return self._step(svc.sign_document)
 
     @extend_schema(request=ReturnRequest, responses={200: DocumentSerializer, 400: STATE_REFUSED})
-    @rest_action(detail=True, methods=["post"], url_path="return", pagination_class=None, filter_backends=[])
+    @rest_action(detail=True, methods=["post"], url_path="return", **WHOLE)
     def send_back(self, request, pk=None):
         """退回: back to the draft with a note."""
         body = ReturnRequest(data=request.data)
@@ -250,13 +246,13 @@ class DocumentViewSet(DistributionMixin, mixins.CreateModelMixin, viewsets.ReadO
         return self._step(svc.return_document, note=body.validated_data["note"])
 
     @extend_schema(responses=download_responses(["application/pdf"]))
-    @rest_action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    @rest_action(detail=True, methods=["get"], **WHOLE)
     def pdf(self, request, pk=None):
         """The issued PDF as stored (404 for a draft)."""
         return file_response(self.get_object(), "pdf")
 
     @extend_schema(responses=download_responses([CONTENT_TYPES["docx"]]))
-    @rest_action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    @rest_action(detail=True, methods=["get"], **WHOLE)
     def docx(self, request, pk=None):
         """The issued DOCX as stored (404 for a draft)."""
         return file_response(self.get_object(), "docx")

@@ -13,19 +13,17 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from accounts import scope
-from accounts.models import Unit
+from accounts.api import SUBTREE, UnitRowsFilter
 from ops.openapi import refusal
 from utilities.errors import Refused
-from utilities.params import ApiDateField, ScopedFilterSet
+from utilities.params import ApiDateField
+from utilities.viewsets import WHOLE, DetailAnswers
 
 from . import summons as sm
 from .models import Summons, SummonsState
 from .queries import documents_for
-
-WHOLE = {"pagination_class": None, "filter_backends": []}
 
 
 class CommitmentSerializer(serializers.Serializer):
@@ -118,34 +116,25 @@ class CancelRequest(serializers.Serializer):
     note = serializers.CharField()
 
 
-class SummonsFilter(ScopedFilterSet):
+class SummonsFilter(UnitRowsFilter):
     state = filters.ChoiceFilter(choices=SummonsState.choices)
-    unit = filters.CharFilter(method="filter_unit", label="单位编码：该单位及其全部下级")
+    unit = filters.CharFilter(method="filter_unit", label=SUBTREE)
 
     class Meta:
         model = Summons
         fields = ["campaign", "bulletin", "state"]
 
-    def filter_unit(self, queryset, name, value):
-        root = Unit.objects.filter(code=value).first()
-        return queryset.filter(unit__path__startswith=root.path) if root else queryset.none()
 
-
-class SummonsViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class SummonsViewSet(DetailAnswers, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """约谈: laggards an issued bulletin named, summoned; the record and the commitments."""
 
     filterset_class = SummonsFilter
     search_fields = ["unit__name", "reasons"]
+    list_serializer_class = SummonsSerializer
+    detail_serializer_class = SummonsDetailSerializer
 
     def get_queryset(self):
         return sm.summonses_for(self.request.user)
-
-    def get_serializer_class(self):
-        return SummonsSerializer if self.action == "list" else SummonsDetailSerializer
-
-    def _answer(self, summons: Summons, code: int = status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().get(pk=summons.pk)
-        return Response(SummonsDetailSerializer(fresh, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(
         request=SummonsRequest,
@@ -169,7 +158,7 @@ class SummonsViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             place=data["place"],
             attendance=data["attendance"],
         )
-        return self._answer(made, status.HTTP_201_CREATED)
+        return self.detail_response(made, status.HTTP_201_CREATED)
 
     @extend_schema(request=HoldRequest, responses={200: SummonsDetailSerializer})
     @action(detail=True, methods=["post"], **WHOLE)
@@ -188,7 +177,7 @@ class SummonsViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             minutes=data["minutes"],
             commitments=[sm.Commitment(c["text"], c["deadline"]) for c in data["commitments"]],
         )
-        return self._answer(done)
+        return self.detail_response(done)
 
     @extend_schema(request=CancelRequest, responses={200: SummonsDetailSerializer})
     @action(detail=True, methods=["post"], **WHOLE)
@@ -197,4 +186,6 @@ class SummonsViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         summons = self.get_object()
         body = CancelRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._answer(sm.cancel_summons(summons=summons, by=request.user, note=body.validated_data["note"]))
+        return self.detail_response(
+            sm.cancel_summons(summons=summons, by=request.user, note=body.validated_data["note"])
+        )

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import scope
-from accounts.api import under
+from accounts.api import MINE, SUBTREE, UnitRowsFilter
 from accounts.models import Unit, User
 from accounts.scope import Action
 from audit.services import history
@@ -26,6 +26,7 @@ from tasks.queries import campaigns_for
 from utilities.errors import Refused
 from utilities.params import ApiDateField, ScopedFilterSet
 from utilities.uploads import attachment
+from utilities.viewsets import WHOLE, DetailAnswers
 
 from . import letters
 from . import services as svc
@@ -65,6 +66,11 @@ def _optional(qs, pk):
 
 def _campaign(user, pk) -> Campaign:
     return get_object_or_404(campaigns_for(user), pk=pk)
+
+
+def acknowledged_filter() -> filters.BooleanFilter:
+    """``?acknowledged=``: 签收 (the notices' and the risk letters' lists)."""
+    return filters.BooleanFilter(field_name="acknowledged_at", lookup_expr="isnull", exclude=True, label="已签收")
 
 
 class PhotoSerializer(serializers.ModelSerializer):
@@ -174,44 +180,34 @@ class VerifyRequest(serializers.Serializer):
     new_deadline = ApiDateField(required=False, allow_null=True, default=None)
 
 
-class FindingFilter(ScopedFilterSet):
+class FindingFilter(UnitRowsFilter):
     # distinct=False: status is the row's own column; DISTINCT over every column of the finding, its
     # unit and its notice made HQ's list hash all 8,000 open findings of a province for one page.
     status = filters.MultipleChoiceFilter(choices=FindingStatus.choices, distinct=False)
-    unit = filters.CharFilter(method="filter_unit", label="单位编码：该单位及其全部下级")
+    unit = filters.CharFilter(method="filter_unit", label=SUBTREE)
     overdue = filters.BooleanFilter(method="filter_overdue", label="整改逾期")
-    mine = filters.BooleanFilter(method="filter_mine", label="只看本单位")
+    mine = filters.BooleanFilter(method="filter_mine", label=MINE)
 
     class Meta:
         model = Finding
         fields = ["campaign", "inspection", "notice", "hotspot", "severity", "category", "status"]
 
-    def filter_unit(self, queryset, name, value):
-        return under(queryset, value)
 
-    def filter_overdue(self, queryset, name, value):
-        return queryset.filter(Finding.overdue_q()) if value else queryset.exclude(Finding.overdue_q())
-
-    def filter_mine(self, queryset, name, value):
-        return queryset.mine(self.request.user, value)
-
-
-class FindingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class FindingViewSet(DetailAnswers, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Findings (发现问题/隐患) of the units in scope; POST logs one (multipart, photos in "photos")."""
 
     filterset_class = FindingFilter
     search_fields = ["place", "description", "unit__name"]
     ordering_fields = ["found_at", "deadline", "status"]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+    list_serializer_class = FindingSerializer
+    detail_serializer_class = FindingDetailSerializer
 
     def get_queryset(self):
         qs = Finding.objects.select_related("unit", "notice")
         if self.action == "retrieve":
             qs = qs.prefetch_related("photos", "answers__answered_by", "answers__verified_by")
         return scope.restrict(qs, self.request.user).order_by("-found_at", "-id")
-
-    def get_serializer_class(self):
-        return FindingDetailSerializer if self.action != "list" else FindingSerializer
 
     @extend_schema(
         request=FindingCreateSerializer,
@@ -240,7 +236,7 @@ class FindingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             hotspot=hotspot,
             photos=request.FILES.getlist("photos"),
         )
-        return Response(FindingDetailSerializer(self.get_queryset().get(pk=finding.pk)).data, status=201)
+        return self.detail_response(finding, 201)
 
     @extend_schema(request=AnswerRequest, responses={201: AnswerSerializer})
     @rest_action(detail=True, methods=["post"])
@@ -262,7 +258,7 @@ class FindingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         body = VerifyRequest(data=request.data)
         body.is_valid(raise_exception=True)
         done = svc.verify_finding(finding=finding, by=request.user, **body.validated_data)
-        return Response(FindingDetailSerializer(self.get_queryset().get(pk=done.pk)).data)
+        return self.detail_response(done)
 
 
 class PhotoViewSet(viewsets.ReadOnlyModelViewSet):
@@ -311,9 +307,7 @@ class NoticeSerializer(serializers.ModelSerializer):
 
 
 class NoticeFilter(ScopedFilterSet):
-    acknowledged = filters.BooleanFilter(
-        field_name="acknowledged_at", lookup_expr="isnull", exclude=True, label="已签收"
-    )
+    acknowledged = acknowledged_filter()
 
     class Meta:
         model = Notice
@@ -370,8 +364,6 @@ class NoticeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 # --- Risk letters (风险提示函) ---------------------------------------------------------------------
-
-WHOLE = {"pagination_class": None, "filter_backends": []}
 
 
 class LetterEventSerializer(serializers.Serializer):
@@ -450,27 +442,16 @@ class RiskLetterDetailSerializer(RiskLetterSerializer):
         fields = [*RiskLetterSerializer.Meta.fields, "files"]
 
 
-class RiskLetterFilter(ScopedFilterSet):
+class RiskLetterFilter(UnitRowsFilter):
     status = filters.MultipleChoiceFilter(choices=LetterStatus.choices, distinct=False)
-    unit = filters.CharFilter(method="filter_unit", label="单位编码：该单位及其全部下级")
+    unit = filters.CharFilter(method="filter_unit", label=SUBTREE)
     overdue = filters.BooleanFilter(method="filter_overdue", label="逾期未反馈")
-    acknowledged = filters.BooleanFilter(
-        field_name="acknowledged_at", lookup_expr="isnull", exclude=True, label="已签收"
-    )
-    mine = filters.BooleanFilter(method="filter_mine", label="只看本单位")
+    acknowledged = acknowledged_filter()
+    mine = filters.BooleanFilter(method="filter_mine", label=MINE)
 
     class Meta:
         model = RiskLetter
         fields = ["campaign", "status", "source", "inspection"]
-
-    def filter_unit(self, queryset, name, value):
-        return under(queryset, value)
-
-    def filter_overdue(self, queryset, name, value):
-        return queryset.filter(RiskLetter.overdue_q()) if value else queryset.exclude(RiskLetter.overdue_q())
-
-    def filter_mine(self, queryset, name, value):
-        return queryset.mine(self.request.user, value)
 
 
 class RiskLetterRequest(serializers.Serializer):
@@ -498,13 +479,15 @@ class LetterReturnRequest(serializers.Serializer):
     reply_by = ApiDateField(required=False, allow_null=True, default=None, help_text="A new reply-by date")
 
 
-class RiskLetterViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class RiskLetterViewSet(DetailAnswers, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Risk letters (风险提示函) to units in scope; POST issues one under the next letter number."""
 
     filterset_class = RiskLetterFilter
     search_fields = ["number", "title", "unit__name"]
     ordering_fields = ["issued_at", "reply_by", "status"]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+    list_serializer_class = RiskLetterSerializer
+    detail_serializer_class = RiskLetterDetailSerializer
 
     def get_queryset(self):
         qs = RiskLetter.objects.select_related(
@@ -513,12 +496,6 @@ class RiskLetterViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if self.action != "list":
             qs = qs.prefetch_related("files")
         return scope.restrict(qs, self.request.user).order_by("-issued_at", "-id")
-
-    def get_serializer_class(self):
-        return RiskLetterSerializer if self.action == "list" else RiskLetterDetailSerializer
-
-    def _answer(self, letter: RiskLetter, status: int = 200) -> Response:
-        return Response(RiskLetterDetailSerializer(self.get_queryset().get(pk=letter.pk)).data, status=status)
 
     @extend_schema(
         request=RiskLetterRequest,
@@ -542,13 +519,13 @@ class RiskLetterViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             inspection=_optional(inspections_for(user), data.get("inspection")),
             finding=_optional(scope.restrict(Finding.objects.all(), user), data.get("finding")),
         )
-        return self._answer(letter, 201)
+        return self.detail_response(letter, 201)
 
     @extend_schema(request=None, responses={200: RiskLetterDetailSerializer})
     @rest_action(detail=True, methods=["post"], **WHOLE)
     def acknowledge(self, request, pk=None):
         """签收: the addressee has received the letter (report rights over it); again, nothing changes."""
-        return self._answer(letters.acknowledge_letter(letter=self.get_object(), by=request.user))
+        return self.detail_response(letters.acknowledge_letter(letter=self.get_object(), by=request.user))
 
     @extend_schema(request=LetterAnswerRequest, responses={200: RiskLetterDetailSerializer})
     @rest_action(detail=True, methods=["post"], **WHOLE)
@@ -560,7 +537,7 @@ class RiskLetterViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         done = letters.answer_letter(
             letter=letter, by=request.user, text=body.validated_data["text"], files=request.FILES.getlist("files")
         )
-        return self._answer(done)
+        return self.detail_response(done)
 
     @extend_schema(request=LetterCloseRequest, responses={200: RiskLetterDetailSerializer})
     @rest_action(detail=True, methods=["post"], **WHOLE)
@@ -569,7 +546,7 @@ class RiskLetterViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         letter = self.get_object()
         body = LetterCloseRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._answer(letters.close_letter(letter=letter, by=request.user, **body.validated_data))
+        return self.detail_response(letters.close_letter(letter=letter, by=request.user, **body.validated_data))
 
     @extend_schema(request=LetterReturnRequest, responses={200: RiskLetterDetailSerializer})
     @rest_action(detail=True, methods=["post"], url_path="return", **WHOLE)
@@ -578,7 +555,7 @@ class RiskLetterViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         letter = self.get_object()
         body = LetterReturnRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._answer(letters.return_letter(letter=letter, by=request.user, **body.validated_data))
+        return self.detail_response(letters.return_letter(letter=letter, by=request.user, **body.validated_data))
 
     @extend_schema(responses=LetterEventSerializer(many=True))
     @rest_action(detail=True, methods=["get"], **WHOLE)

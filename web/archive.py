@@ -6,20 +6,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts import scope
-from accounts.scope import Action
 from boards.exports import XLSX_TYPE, exports_of
 from documents import archive
-from tasks.queries import campaigns_for
 from utilities.params import IdField
 from utilities.uploads import download
 
-from .pages import PAGE_SIZE
+from .pages import list_query, paged
 
 
 class ArchiveQuery(forms.Form):
@@ -28,27 +23,20 @@ class ArchiveQuery(forms.Form):
 
 
 def _asked(request: HttpRequest):
-    user = request.user
-    if not scope.scope_for(user, Action.VIEW):
-        raise PermissionDenied
-    query = ArchiveQuery(request.GET)
-    asked = query.cleaned_data if query.is_valid() else {}
-    campaigns = list(campaigns_for(user).order_by("-start", "-id"))
-    wanted = asked.get("campaign")
-    campaign = next((c for c in campaigns if c.pk == wanted), None) if wanted else None
-    if wanted and campaign is None:
+    asked, campaigns, campaign = list_query(request, ArchiveQuery)
+    if asked.get("campaign") and campaign is None:
         raise Http404  # a campaign out of the scope, or none
     if campaign is None and campaigns:
         campaign = campaigns[0]  # the newest the user sees
     q = (asked.get("q") or "").strip()
-    found = archive.issued(user, campaign, q) if campaign else None
+    found = archive.issued(request.user, campaign, q) if campaign else None
     return campaigns, campaign, q, found
 
 
 @login_required
 def documents_archive(request: HttpRequest) -> HttpResponse:
     campaigns, campaign, q, found = _asked(request)
-    page = Paginator(found if found is not None else [], PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paged(request, found if found is not None else [])
     zips = []
     if campaign:
         zips = [

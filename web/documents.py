@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -31,7 +29,7 @@ from tasks.queries import campaigns_for
 from utilities.params import IdField
 
 from .forms import PeriodForm
-from .pages import PAGE_SIZE, submit
+from .pages import list_query, paged, submit
 from .summons import summons_context
 
 STEP_WORDS = {
@@ -90,17 +88,10 @@ class BulletinDraftForm(PeriodForm):
 
 @login_required
 def documents(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if not scope.scope_for(user, Action.VIEW):
-        raise PermissionDenied
-    query = ListQuery(request.GET)
-    asked = query.cleaned_data if query.is_valid() else {}
-    campaigns = list(campaigns_for(user).order_by("-start", "-id"))
-    campaign = next((c for c in campaigns if c.pk == asked.get("campaign")), None)
-    qs = documents_for(user, campaign=campaign, kind=asked.get("kind", ""), state=asked.get("state", ""))
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    asked, campaigns, campaign = list_query(request, ListQuery)
+    qs = documents_for(request.user, campaign=campaign, kind=asked.get("kind", ""), state=asked.get("state", ""))
     context = {
-        "page": page,
+        "page": paged(request, qs),
         "campaigns": campaigns,
         "campaign": campaign,
         "kinds": DocumentKind.choices,

@@ -1,5 +1,6 @@
-"""What every page module shares: the landing page, the page size, and ``submit`` — the one way a
-page's form reaches its service (a refusal is shown on the page with what was typed kept, never a 500).
+"""What every page module shares: the landing page, the page size, a list page's start (``list_query``) and
+its page (``paged``), and ``submit`` — the one way a page's form reaches its service (a refusal is shown on
+the page with what was typed kept, never a 500).
 
 The pages themselves are one module (or package) per domain, named after its app: ``tasks``,
 ``inspections/``, ``notifications``, ``stats``, ``boards``, ``accounts``.
@@ -7,14 +8,19 @@ The pages themselves are one module (or package) per domain, named after its app
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from accounts import scope
 from accounts.models import Role
 from accounts.scope import Action
+from tasks.models import Campaign
+from tasks.queries import campaigns_for
 from utilities.errors import Refused
 
 from . import labels
@@ -36,6 +42,26 @@ def home(request: HttpRequest) -> HttpResponse:
     if scope.scope_for(user, Action.INSPECT):
         return redirect("web:inspections")
     return redirect("web:tasks-items")
+
+
+def list_query(request: HttpRequest, query: type[forms.Form]) -> tuple[dict, list[Campaign], Campaign | None]:
+    """A list page's start (the documents, 约谈, the archive): 403 to a user who sees no unit; what the
+    ``query`` form reads of ``?…`` (nothing at all when a field is malformed); the campaigns the user sees,
+    newest first (the page's picker); and the one ``?campaign=`` names among them, else None."""
+    user = request.user
+    if not scope.scope_for(user, Action.VIEW):
+        raise PermissionDenied
+    form = query(request.GET)
+    asked = form.cleaned_data if form.is_valid() else {}
+    campaigns = list(campaigns_for(user).order_by("-start", "-id"))
+    campaign = next((c for c in campaigns if c.pk == asked.get("campaign")), None)
+    return asked, campaigns, campaign
+
+
+def paged(request: HttpRequest, rows) -> Page:
+    """The page of ``rows`` that ``?page=`` names, ``PAGE_SIZE`` rows a page (Django's ``get_page``: the
+    first for a malformed number, the last past the end)."""
+    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def refused(request: HttpRequest, exc: Refused) -> int:

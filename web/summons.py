@@ -10,7 +10,6 @@ from datetime import datetime, time
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -25,10 +24,9 @@ from accounts.scope import Action
 from documents import summons as sm
 from documents.models import Document, DocumentKind, SummonsState
 from documents.queries import get_document
-from tasks.queries import campaigns_for
 from utilities.params import CodeField, DateField, IdField
 
-from .pages import PAGE_SIZE, submit
+from .pages import list_query, paged, submit
 
 COMMITMENT_ROWS = 5  # the hold form's rows of commitments (text, deadline)
 
@@ -105,20 +103,14 @@ class CancelForm(forms.Form):
 def summonses(request: HttpRequest) -> HttpResponse:
     """HQ's list of 约谈 (anyone sees those of the units in view: a unit's own)."""
     user = request.user
-    if not scope.scope_for(user, Action.VIEW):
-        raise PermissionDenied
-    query = ListQuery(request.GET)
-    asked = query.cleaned_data if query.is_valid() else {}
-    campaigns = list(campaigns_for(user).order_by("-start", "-id"))
-    campaign = next((c for c in campaigns if c.pk == asked.get("campaign")), None)
+    asked, campaigns, campaign = list_query(request, ListQuery)
     # the summonses under a unit (the list is the user's in any case: a unit above one's own narrows to it)
     unit = Unit.objects.filter(code=asked["unit"]).first() if asked.get("unit") else None
     qs = sm.summonses_for(user, campaign=campaign, state=asked.get("state", ""), unit=unit)
     if asked.get("unit") and unit is None:  # no such unit: nothing
         qs = qs.none()
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "page": page,
+        "page": paged(request, qs),
         "campaigns": campaigns,
         "campaign": campaign,
         "unit": unit,

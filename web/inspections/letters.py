@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -34,7 +33,7 @@ from ..forms import (
     LetterQuery,
     LetterReturnForm,
 )
-from ..pages import PAGE_SIZE, submit
+from ..pages import paged, submit
 from .common import _events, _open_campaigns, _require, _unit_picker
 
 LS = LetterStatus
@@ -60,9 +59,8 @@ def letters(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(unit__path__startswith=unit.path) if unit else qs.none()
     if asked.get("overdue"):
         qs = qs.filter(RiskLetter.overdue_q())
-    page = Paginator(qs.order_by("-issued_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "page": page,
+        "page": paged(request, qs.order_by("-issued_at", "-id")),
         "asked": asked,
         "statuses": LS.choices,
         "today": timezone.localdate(),

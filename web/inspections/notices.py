@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -28,7 +27,7 @@ from inspections.queries import findings_for, inspections_for
 
 from .. import labels
 from ..forms import AcknowledgeForm, NoticeForm, NoticeQuery
-from ..pages import PAGE_SIZE, submit
+from ..pages import paged, submit
 from .common import FS, _events, _require
 
 
@@ -46,8 +45,12 @@ def notices(request: HttpRequest) -> HttpResponse:
     if status in NoticeStatus.values:
         qs = qs.filter(status=status)
     qs = qs.annotate(n_findings=Count("findings")).order_by("-issued_at", "-id")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "status": status, "statuses": NoticeStatus.choices, "today": timezone.localdate()}
+    context = {
+        "page": paged(request, qs),
+        "status": status,
+        "statuses": NoticeStatus.choices,
+        "today": timezone.localdate(),
+    }
     return render(request, "inspections/notices.html", context)
 
 
