@@ -32,6 +32,7 @@ from django.utils.formats import date_format
 from accounts.models import Unit
 from inspections.models import Finding, Hotspot, Notice, RiskLetter
 from stats.models import Round
+from tasks import targets
 from tasks.models import Assignment, AssignmentStatus, Campaign
 from utilities.cn import cn_day, cn_range, nest_quotes
 from utilities.db import fast_paths
@@ -121,6 +122,7 @@ def _facts(messages: list[Message]) -> dict[tuple, dict]:
     for a in Assignment.objects.filter(pk__in=ids).select_related("item", "unit", "campaign"):
         facts = {"assignment": a, "item": a.item, "unit": a.unit, "campaign": a.campaign}
         found[(Subject.ASSIGNMENT, a.pk)] = found[(Subject.CHECKIN, a.pk)] = facts
+    _behind_lines(messages, found)
     found.update(_unacked_facts(unacked))
     notices = Notice.objects.filter(pk__in=wanted.get(Subject.NOTICE_UNACKED, ()))
     for n in notices.select_related("unit", "campaign", "issuing_unit"):
@@ -150,6 +152,33 @@ def _facts(messages: list[Message]) -> dict[tuple, dict]:
     found.update(_document_facts(document_units))
     found.update(_event_facts(messages))
     return found
+
+
+def _behind_lines(messages: list[Message], found: dict[tuple, dict]) -> None:
+    """A behind-pace reminder quotes the target that is behind (the sweep judges every target of the
+    item): its amount, progress and unit of measure, read for the batch's assignments at once
+    (``targets.lines``: a fixed number of queries). Not the first target's figures beside a pace they meet."""
+    ids = {
+        m.reminder.subject_id
+        for m in messages
+        if m.reminder_id and m.reminder.subject_type == Subject.ASSIGNMENT and m.reminder.kind == Kind.BEHIND
+    }
+    rows = [found[(Subject.ASSIGNMENT, pk)]["assignment"] for pk in ids if (Subject.ASSIGNMENT, pk) in found]
+    for pk, lines in (targets.lines(rows) if rows else {}).items():
+        line = next((x for x in lines if x.behind and x.amount), None)
+        if line is not None:
+            found[(Subject.ASSIGNMENT, pk)]["behind_line"] = line
+
+
+class _Quoted:
+    """An object as a text quotes it, with some attributes answered otherwise."""
+
+    def __init__(self, obj, **answers) -> None:
+        self._obj = obj
+        self.__dict__.update(answers)
+
+    def __getattr__(self, name):
+        return getattr(self._obj, name)
 
 
 def _document_facts(pairs: set[tuple[int, int]]) -> dict[tuple, dict]:
@@ -262,9 +291,15 @@ def render(message: Message, facts: dict[tuple, dict], templates: dict) -> tuple
         "days_late": max(0, (today - r.due_date).days),
         **(facts.get((r.subject_type, r.subject_id, r.unit_id)) or facts.get((r.subject_type, r.subject_id), {})),
     }
+    line = context.pop("behind_line", None)
     if r.kind == Kind.BEHIND and "assignment" in context:
         a = context["assignment"]
-        context["expected"] = (a.target or 0) * a.expected_share(today)
+        if line is None:
+            context["expected"] = (a.target or 0) * a.expected_share(today)
+        else:  # the target that is behind, which may be another than the first (``_behind_lines``)
+            context["assignment"] = _Quoted(a, target=line.amount, progress=line.progress)
+            context["item"] = _Quoted(context["item"], target_unit=line.target.unit)
+            context["expected"] = line.amount * a.expected_share(today)
     chosen = templates.get((r.subject_type, r.kind, r.audience)) or templates.get(
         (r.subject_type, r.kind, texts.FIRST.get(r.subject_type, Audience.LEAD))
     )

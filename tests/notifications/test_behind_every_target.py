@@ -252,3 +252,27 @@ def test_the_sweep_and_the_lists_read_amount_and_progress_from_one_place():
     assert done in targets._others_sql()
     assert targets.amount_sql(target="t", assignment="s0", item="i") in sweep._behind()
     assert targets.progress_sql(target="t", assignment="s0", unit="au")[0] in sweep._behind()
+
+
+def test_the_behind_pace_message_quotes_the_target_that_is_behind(city, station):
+    """The first target is met (300 of 300 家次); the second (整改隐患不少于20处, none reported) is behind: the
+    message names the second's amount, progress and unit — not 300 done beside a pace of 163."""
+    import time_machine
+
+    from notifications.delivery import _facts, _templates, render
+    from notifications.models import Message
+
+    Target.objects.create(
+        item_id=station.item_id, seq=2, text="整改隐患不少于20处", comparator="ge", value=20, unit="处"
+    )
+    run(MONDAY)
+    messages = list(
+        Message.objects.filter(
+            reminder__kind=Kind.BEHIND, reminder__subject_id=station.pk, reminder__subject_type=Subject.ASSIGNMENT
+        ).select_related("reminder", "recipient")
+    )
+    assert messages
+    with time_machine.travel(at(MONDAY), tick=False):
+        _subject, body = render(messages[0], _facts(messages), _templates())
+    assert "目标20处" in body and "已完成0，" in body and "按序时进度应完成10.82" in body, body
+    assert "300" not in body, body
