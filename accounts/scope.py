@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Aggregate, Exists, F, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models.functions import Concat
 from django.http import Http404
 
 from .models import Role, RoleGrant, Unit
@@ -115,6 +116,41 @@ def scope_for(user, action: Action | str) -> Scope:
         allowed = ROLES_FOR[action]
         cache[action] = Scope(False, _minimal_roots({path for role, path in cache["grants"] if role in allowed}))
     return cache[action]
+
+
+GRANT_SEP, PAIR_SEP = ";", ":"  # neither is in a role's name nor a treebeard path
+
+
+class _Joined(Aggregate):
+    """The rows' strings joined by ``GRANT_SEP``: PostgreSQL's ``STRING_AGG``, SQLite's ``GROUP_CONCAT``."""
+
+    function = "STRING_AGG"
+    output_field = TextField()
+
+    def __init__(self, expression, **extra):
+        super().__init__(expression, Value(GRANT_SEP), **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
+
+
+def with_grants(queryset: QuerySet, user: str = "pk") -> QuerySet:
+    """``queryset`` annotated with the grants of the user its rows name (``user``: the field holding the
+    user's id), as one string ``prime`` reads: the request's user and its scope in ONE statement
+    instead of two (the token's or the session's user, then its grants)."""
+    grants = (
+        RoleGrant.objects.filter(user_id=OuterRef(user))
+        .values("user_id")
+        .annotate(joined=_Joined(Concat(F("role"), Value(PAIR_SEP), F("unit__path"), output_field=TextField())))
+        .values("joined")
+    )
+    return queryset.annotate(grants_joined=Subquery(grants, output_field=TextField()))
+
+
+def prime(user, joined: str | None) -> None:
+    """Put the grants read by ``with_grants`` where ``scope_for`` would read them, so it reads none."""
+    pairs = [part.split(PAIR_SEP, 1) for part in (joined or "").split(GRANT_SEP) if part]
+    user.__dict__["_scope_cache"] = {"grants": [(role, path) for role, path in pairs]}
 
 
 def of_role(user, role: str) -> Scope:

@@ -130,7 +130,16 @@ def report_progress(
         for evidence in stored:
             evidence.file.delete(save=False)
         raise
+    _known_evidence(report, stored)
     return report
+
+
+def _known_evidence(report: ProgressReport, stored: list[Evidence]) -> None:
+    """The report's evidence is what was just stored: kept as if prefetched (what Django's
+    ``prefetch_related`` leaves), so showing the new report reads none back."""
+    found = report.evidence.all()
+    found._result_cache, found._prefetch_done = stored, True
+    report._prefetched_objects_cache = {"evidence": found}
 
 
 def _check_period(assignment: Assignment, period: date | None, today: date) -> date | None:
