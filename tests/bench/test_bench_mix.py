@@ -1,0 +1,50 @@
+"""``bench_mix``: the capacity run's mix in-process, on a tiny seed of the load test's city — every kind
+answers 2xx, the weighted mix and the ratio come out of the kinds' figures, and a failing kind stops it."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from bench.mix import WEIGHTS, weighted
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def seeded(tmp_path):
+    users = tmp_path / "users.json"
+    call_command("seed_load", out=users, leads=3, inspectors=1, hq=1, items=4, stdout=io.StringIO())
+    return users
+
+
+def test_the_mix_in_process(seeded):
+    out = io.StringIO()
+    call_command("bench_mix", users=seeded, requests=2, leads=3, json=True, stdout=out)
+    summary = json.loads(out.getvalue())
+    kinds = summary["kinds"]
+    assert set(kinds) == {*WEIGHTS, "trivial"}
+    assert all(set(k["statuses"]) <= {200, 201} for k in kinds.values())
+    assert kinds["trivial"]["queries"] == 2  # the token with its user and grants; the tokens listed
+    assert summary["mix_cpu_ms"] == round(weighted(kinds), 2)
+    assert summary["trivial_over_mix"] == round(kinds["trivial"]["cpu_mean_ms"] / summary["mix_cpu_ms"], 3)
+    table = io.StringIO()
+    call_command("bench_mix", users=seeded, requests=1, leads=1, only=["trivial", "inbox"], stdout=table)
+    assert "inbox" in table.getvalue() and "weighted mix" not in table.getvalue()
+    looped = io.StringIO()
+    call_command("bench_mix", users=seeded, leads=1, loop="detail", seconds=0.05, stdout=looped, stderr=looped)
+    assert "requests" in looped.getvalue()
+
+
+def test_a_failing_kind_stops_the_benchmark(seeded, tmp_path):
+    wrong = json.loads(seeded.read_text(encoding="utf-8"))
+    wrong["campaign"] = 999_999  # the HQ reads of a campaign nobody sees: 404
+    other = tmp_path / "wrong.json"
+    other.write_text(json.dumps(wrong), encoding="utf-8")
+    with pytest.raises(CommandError, match="Requests failed"):
+        call_command("bench_mix", users=other, requests=1, leads=1, only=["battle"], stdout=io.StringIO())
+    with pytest.raises(CommandError, match="No users file"):
+        call_command("bench_mix", users=tmp_path / "none.json", stdout=io.StringIO())
