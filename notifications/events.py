@@ -363,10 +363,12 @@ def extension_decided(request, *, by) -> None:
     )
 
 
-def passed_down(children, *, by) -> None:
-    """``cascade.pass_down``: each unit given (or given a changed) share hears of it."""
+def passed_down(children, *, by, words: dict[int, str] | None = None) -> None:
+    """``cascade.pass_down``: each unit given (or given a changed) share hears of it, with what it is given
+    of every target (``words``: assignment → 检查场所30家次；整改隐患5处, ``tasks.targets.share_words``)."""
     for child in children:
-        about_assignment(K.PASSED_DOWN, child, by=by)
+        said = (words or {}).get(child.pk)
+        about_assignment(K.PASSED_DOWN, child, by=by, payload={"shares": said} if said else None)
 
 
 def commented(comment, *, by, leader=None) -> None:

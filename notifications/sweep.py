@@ -501,7 +501,9 @@ READS = {
 # target of the item, by the reports naming it or the figures of the unit's subtree. ``stats_rollup`` is
 # not watched: only the triggers of ``stats_figure`` write it, and its rebuild follows a change of the
 # units' paths (``accounts_unit``, in ``EVERYONE``). So on another weekday than the rules' a figure
-# reported re-runs no assignment statement, and on that weekday only the behind-pace one.
+# reported re-runs no assignment statement, and on that weekday only the behind-pace one. The later
+# targets' running totals (``tasks_targetprogress``, read by ``targets.progress_sql``) are not watched
+# either: they are written only with a report (``tasks_progressreport``), in the same transaction.
 STEP_READS = {Kind.BEHIND: {"tasks_target", "tasks_progressreport", "stats_figure"}}
 
 

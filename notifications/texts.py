@@ -291,8 +291,8 @@ EVENT_TEXTS: dict[tuple[str, str, str], tuple[str, str]] = {
     ("event", "passed_down", "lead"): (
         "【任务分解】{{ assignment.parent.unit.name }}向您单位分解{{ item.code }}项任务",
         HI + ITEM + "，{{ assignment.parent.unit.name }}已分解给{{ unit.name }}"
-        "{% if assignment.target_share %}，分解目标{{ assignment.target_share|floatformat:'-2' }}"
-        "{{ item.target_unit }}{% endif %}，完成时限{{ due }}。请抓紧落实。",
+        "{% if shares %}，分解目标{{ shares }}{% elif assignment.target_share %}，分解目标"
+        "{{ assignment.target_share|floatformat:'-2' }}{{ item.target_unit }}{% endif %}，完成时限{{ due }}。请抓紧落实。",
     ),
     ("event", "commented", "lead"): (
         "【批注】" + BY + "对{{ item.code }}项作了批注",

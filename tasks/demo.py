@@ -58,6 +58,7 @@ from .models import (
     Target,
 )
 from .services import checkins
+from .services.cascade import recount_targets
 
 S = AssignmentStatus
 SEED_START = date(2026, 7, 1)  # the seed plan's dates are written for 2026-07-01 … 2026-10-08
@@ -380,6 +381,7 @@ def seed_progress(campaign: Campaign, *, today: date, seed: int = 2026, evidence
         a.updated_at = _at(plan.accepted_on or plan.submitted_on or (today - timedelta(days=1)))
     with transaction.atomic():
         ProgressReport.objects.bulk_create(new_reports, batch_size=1000)
+        recount_targets(campaign.pk)  # the later targets' running totals (``TargetProgress``), as reports keep them
         by_assignment: dict[int, list[ProgressReport]] = {}
         for report in new_reports:
             by_assignment.setdefault(report.assignment_id, []).append(report)

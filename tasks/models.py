@@ -521,6 +521,32 @@ class TargetShare(models.Model):
         return f"{self.assignment_id} · {self.target_id}: {self.amount}"
 
 
+class TargetProgress(models.Model):
+    """The running total of a later target (seq 2, 3, …) of an assignment: what its unit reported on it
+    and what its shares did, at every level below (bureau → sub-bureau → station), as
+    ``Assignment.progress`` is for the first target. Written with each report in its transaction
+    (``tasks.services.cascade.lock_target_chain`` / ``roll_up_target``), read by ``tasks.targets``; no
+    row is no progress. ``recount_targets`` rebuilds it from the reports."""
+
+    assignment = models.ForeignKey(
+        Assignment,
+        on_delete=models.CASCADE,
+        related_name="target_progress",
+        verbose_name=_("assignment"),
+        db_index=False,  # the unique constraint leads with it
+    )
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="+", verbose_name=_("target"))
+    progress = amount_field(_("progress"), default=0)
+
+    class Meta:
+        verbose_name = _("progress of a target")
+        verbose_name_plural = _("progress of targets")
+        constraints = [models.UniqueConstraint(fields=["assignment", "target"], name="uniq_target_progress")]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id} · {self.target_id}: {self.progress}"
+
+
 class ProgressReport(models.Model):
     """A unit's report on its assignment: how much more was done toward the target, and what."""
 

@@ -3,8 +3,9 @@ it is, and whether it is short or behind the planned pace (序时进度).
 
 The first target is the one the item's ``target_*`` fields hold: a share passed down splits it
 (``Assignment.target_share``) and its progress is ``Assignment.progress``. A share's amount of a later
-target is its ``TargetShare`` row, else the item's value. Another target's progress is the sum of the reports naming it
-(``ProgressReport.target``) on the assignment itself. A target linked to an indicator of the results
+target is its ``TargetShare`` row, else the item's value. Another target's progress is its running total
+(``TargetProgress``): the reports naming it (``ProgressReport.target``) on the assignment and on its
+shares at every level below, rolled up as the first target's progress is. A target linked to an indicator of the results
 statistics (``Target.indicator``) takes its progress from the figures the unit and its subtree
 reported over the campaign (``stats.queries.subtree_totals``) and is not reported twice
 (``tasks.services.progress.report_progress`` refuses it). ``lines`` reads all of it for many
@@ -22,10 +23,9 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Sum
 from django.utils import timezone
 
-from tasks.models import RATES, Assignment, Comparator, DeadlineKind, ProgressReport, Target, TargetShare
+from tasks.models import RATES, Assignment, Comparator, DeadlineKind, Target, TargetProgress, TargetShare
 
 CADENCES = (DeadlineKind.DAILY, DeadlineKind.WEEKLY, DeadlineKind.MONTHLY)
 
@@ -53,6 +53,25 @@ def label(target: Target) -> str:
     else the words of the plan."""
     name = target.metric or target.text
     return f"{name}（{target.unit}）" if target.unit and target.metric else name
+
+
+def amount_words(metric: str, amount_: Decimal, unit: str) -> str:
+    """A target's amount as a message writes it: its metric, the number exact without trailing zeros, its
+    unit (检查场所30家次; 30家次 without a metric)."""
+    number = f"{Decimal(amount_).normalize():f}" if amount_ else "0"
+    return f"{metric}{number}{unit}"
+
+
+def share_words(item, later_targets: Iterable[Target], first: Decimal | None, later: dict[int, Decimal]) -> str:
+    """A share's amounts of every target of its item that it names, in order (检查场所30家次；整改隐患5处):
+    ``first`` the first target's (``Assignment.target_share``, in the item's ``target_*`` words), ``later``
+    a later one's by target id (``TargetShare``). Empty when it names none (it carries the item's whole
+    targets)."""
+    parts = [amount_words(item.target_metric, first, item.target_unit)] if first is not None else []
+    for t in later_targets:
+        if t.seq > 1 and (share := later.get(t.pk)) is not None:
+            parts.append(amount_words(t.metric, share, t.unit))
+    return "；".join(parts)
 
 
 @dataclass
@@ -136,8 +155,8 @@ def lines(
     assignments: Sequence[Assignment], today: date | None = None, by_item: dict[int, list[Target]] | None = None
 ) -> dict[int, list[Line]]:
     """Every target of every assignment with its amount, progress and flags: the targets (unless given,
-    ``targets_of``), the reports' sums per target, the shares of the later targets and the linked
-    figures, one query each, however many rows — and none for what no target needs (the reports' sums
+    ``targets_of``), the later targets' running totals, the shares of the later targets and the linked
+    figures, one query each, however many rows — and none for what no target needs (the totals
     and the shares when every target of the rows' items is a first)."""
     from stats.queries import subtree_totals  # stats imports the tasks models
 
@@ -148,10 +167,10 @@ def lines(
     shares: dict[tuple[int, int], Decimal] = {}
     if ids:
         reported = {
-            (r["assignment_id"], r["target_id"]): r["total"] or Decimal(0)
-            for r in ProgressReport.objects.filter(assignment_id__in=ids, target__isnull=False)
-            .values("assignment_id", "target_id")
-            .annotate(total=Sum("value"))
+            (a, t): value
+            for a, t, value in TargetProgress.objects.filter(assignment_id__in=ids).values_list(
+                "assignment_id", "target_id", "progress"
+            )
         }
         shares = {
             (a, t): value
@@ -240,7 +259,8 @@ def paced_sql(target: str = "t") -> str:
 
 def progress_sql(*, target: str = "t", assignment: str = "a", unit: str = "au") -> tuple[str, str]:
     """SQL for the progress of the target row ``target`` for the assignment row ``assignment``, as
-    ``lines`` reads it for any target but a plain first one: the sum of the reports naming it, or —
+    ``lines`` reads it for any target but a plain first one: its running total (``TargetProgress``: the
+    reports naming it on the assignment and on its shares at every level below), or —
     linked to an indicator — the figures of the assignment's unit and its subtree over the campaign (on
     PostgreSQL the rollup rows of the unit plus its own figures, else one join on the path prefix).
     With it, the join the expression needs after the target's table (``unit``: the assignment's unit
@@ -252,7 +272,7 @@ def progress_sql(*, target: str = "t", assignment: str = "a", unit: str = "au") 
     from utilities.db import fast_paths
 
     q = connection.ops.quote_name
-    report, figure = q(ProgressReport._meta.db_table), q(Figure._meta.db_table)
+    totals, figure = q(TargetProgress._meta.db_table), q(Figure._meta.db_table)
     t, a = target, assignment
     if fast_paths():
         figures = f"""
@@ -269,7 +289,7 @@ def progress_sql(*, target: str = "t", assignment: str = "a", unit: str = "au") 
                 AND u.path LIKE {unit}.path || '%%')"""  # noqa: S608
         join = f"JOIN {units} {unit} ON {unit}.id = {a}.unit_id"
     done = f"""CASE WHEN {t}.indicator_id IS NULL
-            THEN (SELECT COALESCE(SUM(p.value), 0) FROM {report} p WHERE p.assignment_id = {a}.id AND p.target_id = {t}.id)
+            THEN COALESCE((SELECT p.progress FROM {totals} p WHERE p.assignment_id = {a}.id AND p.target_id = {t}.id), 0)
             ELSE {figures} END"""  # noqa: S608
     return done, join
 

@@ -36,6 +36,7 @@ from tasks.models import (
     Comment,
     Comparator,
     Target,
+    TargetProgress,
     TargetShare,
     amount_fits,
 )
@@ -224,7 +225,11 @@ def pass_down(
         events.append(audit.event(parent, "assignment.passed_down", actor=by, unit=parent.unit, changes=changes))
         audit.record(events)
         changed = {e.object_id for e in events}  # the new and the changed shares, not those left as they were
-        tell.passed_down([c for c in children if c.pk in changed], by=by)
+        tell.passed_down(
+            [c for c in children if c.pk in changed],
+            by=by,
+            words={c.pk: later.words(parent, c, split[c.pk]) for c in children},
+        )
     return children
 
 
@@ -247,6 +252,11 @@ class _Later:
         if found and parent.parent_id:
             shares = dict(TargetShare.objects.filter(assignment=parent).values_list("target_id", "amount"))
         return cls(found, shares)
+
+    def words(self, parent: Assignment, child: Assignment, wanted: Mapping[int, Decimal]) -> str:
+        """What the child is given of every target, as its message names it (检查场所30家次；整改隐患5处)."""
+        later = {self.targets[seq].pk: value for seq, value in wanted.items()}
+        return target_amounts.share_words(parent.item, self.targets.values(), child.target_share, later)
 
     def amount(self, parent: Assignment, target: Target) -> Decimal | None:
         """The parent's amount of ``target`` (its own share, else the item's value, times the periods)."""
@@ -455,6 +465,17 @@ def lock_from_the_top(assignment: Assignment) -> None:
     list(Assignment.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk").values_list("pk"))
 
 
+def _locked_chain(assignment: Assignment) -> list[Assignment]:
+    """``assignment`` and the assignments it rolls up into, nearest first, each parent locked (with its
+    unit, for a refusal's words). ``assignment`` is already locked by the caller."""
+    chain, parent_id = [assignment], assignment.parent_id
+    while parent_id:
+        parent = Assignment.objects.select_for_update(of=("self",)).select_related("unit").get(pk=parent_id)
+        chain.append(parent)
+        parent_id = parent.parent_id
+    return chain
+
+
 def lock_chain(assignment: Assignment, delta: Decimal | None) -> list[int]:
     """Lock the assignments ``assignment`` rolls up into (a few levels at most: bureau → sub-bureau →
     station) and check that adding ``delta`` keeps every running total — its own and theirs — within
@@ -463,15 +484,78 @@ def lock_chain(assignment: Assignment, delta: Decimal | None) -> list[int]:
     ``assignment`` is already locked by the caller; the chain is locked upwards, child before parent."""
     if not delta:
         return []
-    chain, parent_id = [assignment], assignment.parent_id
-    while parent_id:
-        parent = Assignment.objects.select_for_update(of=("self",)).select_related("unit").get(pk=parent_id)
-        chain.append(parent)
-        parent_id = parent.parent_id
+    chain = _locked_chain(assignment)
     for a in chain:
         if not amount_fits(a.progress + delta):
             raise AmountTooLarge(unit=a.unit.name, total=a.progress + delta)
     return [a.pk for a in chain[1:]]
+
+
+def lock_target_chain(assignment: Assignment, target: Target, delta: Decimal | None) -> list[TargetProgress]:
+    """``lock_chain`` for a later target: the chain locked the same way, and each running total of
+    ``target`` — the assignment's own and its ancestors' (``TargetProgress``, one read) — checked with
+    ``delta`` added. Returns the totals as they will be, nearest first, for ``roll_up_target``. The
+    locks on the chain's rows make the read-then-write exact: a report on a sibling share waits on the
+    common parent (``lock_from_the_top``)."""
+    if not delta:
+        return []
+    chain = _locked_chain(assignment)
+    have = dict(
+        TargetProgress.objects.filter(assignment_id__in=[a.pk for a in chain], target_id=target.pk).values_list(
+            "assignment_id", "progress"
+        )
+    )
+    rows = []
+    for a in chain:
+        total = (have.get(a.pk, Decimal(0)) + delta).quantize(Decimal("0.01"))  # as the column keeps it
+        if not amount_fits(total):
+            raise AmountTooLarge(unit=a.unit.name, total=total)
+        rows.append(TargetProgress(assignment_id=a.pk, target_id=target.pk, progress=total))
+    return rows
+
+
+def roll_up_target(totals: list[TargetProgress]) -> None:
+    """Write the totals ``lock_target_chain`` returned (and checked): one statement, rows made or moved."""
+    if totals:
+        TargetProgress.objects.bulk_create(
+            totals, update_conflicts=True, unique_fields=["assignment", "target"], update_fields=["progress"]
+        )
+
+
+# The running totals of the later targets rebuilt from the reports: each report's value counted on its
+# assignment and every assignment above it (a recursive walk up ``parent_id``). The migration that made
+# the table (tasks 0022) runs the same statement over every campaign.
+RECOUNT = """
+    WITH RECURSIVE chain(origin, ancestor) AS (
+        SELECT DISTINCT p.assignment_id, p.assignment_id FROM tasks_progressreport p
+            JOIN tasks_assignment a ON a.id = p.assignment_id
+            WHERE p.target_id IS NOT NULL AND p.value IS NOT NULL {where}
+        UNION ALL
+        SELECT c.origin, a.parent_id FROM chain c JOIN tasks_assignment a ON a.id = c.ancestor
+            WHERE a.parent_id IS NOT NULL
+    )
+    INSERT INTO tasks_targetprogress (assignment_id, target_id, progress)
+    SELECT c.ancestor, p.target_id, SUM(p.value) FROM chain c JOIN tasks_progressreport p ON p.assignment_id = c.origin
+        WHERE p.target_id IS NOT NULL AND p.value IS NOT NULL
+        GROUP BY c.ancestor, p.target_id"""
+
+
+def recount_targets(campaign_id: int | None = None) -> None:
+    """Rebuild the later targets' running totals (``TargetProgress``) of a campaign (None: every one)
+    from its reports: for what writes reports in bulk, not through ``report_progress`` (the demo)."""
+    from django.db import connection
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        if campaign_id is None:
+            cursor.execute("DELETE FROM tasks_targetprogress")
+            cursor.execute(RECOUNT.format(where=""))
+        else:
+            cursor.execute(
+                "DELETE FROM tasks_targetprogress WHERE assignment_id IN "
+                "(SELECT id FROM tasks_assignment WHERE campaign_id = %s)",
+                [campaign_id],
+            )
+            cursor.execute(RECOUNT.format(where="AND a.campaign_id = %s"), [campaign_id])
 
 
 def roll_up(ancestors: list[int], delta: Decimal) -> None:

@@ -25,7 +25,7 @@ from utilities.errors import Forbidden
 from utilities.uploads import Checked, check_upload
 
 from . import checkins, receipts
-from .cascade import lock_chain, lock_from_the_top, roll_up
+from .cascade import lock_chain, lock_from_the_top, lock_target_chain, roll_up, roll_up_target
 from .errors import LinkedTarget, ReportError, refuse_closed
 from .workflow import TransitionError, VersionConflict, allowed_transitions
 
@@ -47,8 +47,8 @@ def report_progress(
 
     For an item with a cadence the report answers one check-in period: ``period`` (its due date),
     by default the period running today. ``target``: which of the item's targets the amount counts
-    toward, by default its first (``Assignment.progress``, rolled up the chain of shares); another
-    one's amount stays on the report (``tasks.targets``). A target linked to an indicator takes its
+    toward, by default its first (``Assignment.progress``); another one's running total is its
+    ``TargetProgress`` row. Either rolls up the chain of shares in this transaction. A target linked to an indicator takes its
     progress from the results statistics: an amount reported on it is refused (``LinkedTarget``).
     """
     text = (text or "").strip()
@@ -80,8 +80,10 @@ def report_progress(
             period = _check_period(locked, period, timezone.localdate(now))
             target = _check_target(locked, target, value)
             first = target is None or target.seq == 1
-            # every running total checked before anything is written
-            ancestors = lock_chain(locked, value if first else None)
+            # every running total checked before anything is written: the first target's on the rows, a
+            # later one's in ``TargetProgress``, each up the chain of shares
+            ancestors = lock_chain(locked, value) if first else []
+            totals = [] if first else lock_target_chain(locked, target, value)
             report = ProgressReport.objects.create(
                 assignment=locked,
                 value=value,
@@ -110,6 +112,7 @@ def report_progress(
             if value and first:
                 locked.progress += value
                 roll_up(ancestors, value)
+            roll_up_target(totals)
             if locked.status == AssignmentStatus.PENDING:
                 locked.status = AssignmentStatus.IN_PROGRESS
             locked.version += 1
@@ -125,6 +128,9 @@ def report_progress(
                 changes["period"] = period
             if not first:
                 changes["target"] = target.seq
+                if totals:  # the later target's running total, before → after
+                    total = totals[0].progress
+                    changes.update(audit.diff({"target_progress": total - value}, {"target_progress": total}))
             audit.record([audit.event(locked, "assignment.reported", actor=by, changes=changes, unit=locked.unit)])
     except BaseException:
         for evidence in stored:

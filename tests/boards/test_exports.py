@@ -168,7 +168,18 @@ def test_a_ledger_holds_exactly_the_users_rows(city, spread, django_capture_on_c
     assert {r[3] for r in station} == {"城关派出所"}
     assert [r[0] for r in hq] == list(range(1, len(hq) + 1))
     header = [c.value for c in opened(Export.objects.filter(kind="ledger").first()).active[3]]
-    assert header == ["序号", "行动", "工作任务", "责任单位", "角色", "完成时限", "状态", "进度", "是否逾期"]
+    assert header == [
+        "序号",
+        "行动",
+        "工作任务",
+        "责任单位",
+        "角色",
+        "完成时限",
+        "状态",
+        "进度",
+        "是否逾期",
+        "分解指标",
+    ]
     overdue = everything.filter(due_date__lt=TODAY).exclude(status=AssignmentStatus.ACCEPTED).count()
     assert sum(r[8] == "是" for r in hq) == overdue > 0
     assert {r[4] for r in hq} <= {"牵头", "配合"} and {r[6] for r in hq} <= {"未开始", "已验收"}

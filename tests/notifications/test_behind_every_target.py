@@ -19,6 +19,7 @@ from notifications.models import Audience, Kind, Reminder, Subject
 from stats.models import Figure, Indicator
 from tasks import targets
 from tasks.models import Assignment, Item, ProgressReport, Target
+from tasks.services.cascade import recount_targets
 
 from .test_subjects import at, run
 
@@ -115,6 +116,7 @@ def write(published, hq, items: list[list[dict]], rows: list[dict], figures: lis
         for t, value in zip(made.get(a.item_id, []), r["reports"], strict=False):
             if value and t.indicator_id is None:  # a linked target is not reported on (``LinkedTarget``)
                 ProgressReport.objects.create(assignment=a, target=t, value=value, reported_by=hq)
+    recount_targets()  # the reports written by hand: their running totals (``TargetProgress``) as a report keeps them
     kept = {(code, n, offset): value for code, n, offset, value in figures}  # one figure per unit, indicator, day
     for (code, n, offset), value in kept.items():
         Figure.objects.create(
@@ -184,9 +186,11 @@ def test_a_later_target_behind_and_a_linked_first_one_by_its_figures(city, stati
     second = second_target(station)
     run(MONDAY)
     assert behind_reminded(station)  # the second, nothing reported, is behind (10.82 due of 20)
-    report = lambda value: ProgressReport.objects.create(  # noqa: E731
-        assignment=station, target=second, value=value, reported_by=city["station_lead"]
-    )
+
+    def report(value):
+        ProgressReport.objects.create(assignment=station, target=second, value=value, reported_by=city["station_lead"])
+        recount_targets()
+
     report(11)
     Reminder.objects.all().delete()
     run(MONDAY + timedelta(days=7))  # 13.11 due by 8-10 (40 of 61 days)

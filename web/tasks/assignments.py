@@ -223,6 +223,14 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
         # who may open it (a station lead usually may not see its sub-bureau's own assignment)
         "parent": Assignment.objects.select_related("unit").filter(pk=a.parent_id).first() if a.parent_id else None,
         "parent_link": bool(a.parent_id) and scope.restrict(Assignment.objects.filter(pk=a.parent_id), user).exists(),
+        # a share of an item with several targets: what it is given of each (检查场所30家次；整改隐患5处)
+        "share_words": "；".join(
+            targets.amount_words(line.target.metric, line.amount, line.target.unit)
+            for line in target_lines
+            if line.amount is not None
+        )
+        if a.parent_id and len(target_lines) > 1
+        else "",
         "today": timezone.localdate(),
         "can_report": can_report and a.is_active and a.status in (S.PENDING, S.IN_PROGRESS, S.RETURNED),
         "can_extend": can_report and a.is_active and a.status != S.ACCEPTED,
