@@ -70,7 +70,8 @@ from bench.timing import ScaledBenchCommand, load_line, load_summary, statement_
 from bench.worker import CpuMeter, Receiver, Worker, database_url, postgres_pids
 from notifications import sweep
 from notifications.models import Channel, DeliveryAttempt, Message, MessageStatus, Preference, Reminder
-from tasks.models import Assignment, AssignmentStatus, Campaign, LineOfAction
+from stats.models import Figure, Indicator
+from tasks.models import Assignment, AssignmentStatus, Campaign, Item, LineOfAction, ProgressReport, Target
 
 REDIS_URL = "redis://127.0.0.1:6379/9"  # a database of its own: emptied before and after the run
 CAMPAIGN_NAME = "全省公安机关夏季治安打击整治“百日行动”（提醒基准测试）"
@@ -211,6 +212,44 @@ def _count_due(campaign: Campaign, today: date) -> dict[str, Any]:
         "by_step": {label: got[f"step{n}"] for n, (label, _) in enumerate(STEPS)},
         "due": sum(got.values()),
     }
+
+
+def add_later_targets(campaign: Campaign, reporter: User) -> dict[str, int]:
+    """The behind-pace statement's every-target part at province scale (``--later-targets``, issue 20):
+    every item a second target (整改隐患不少于20处), the first target of each 家次 item linked to an
+    indicator (检查场所), a report on the second target of every tenth assignment and two figures of the
+    indicator per unit (the rollup kept by the figures' triggers). Set-based, a few statements."""
+    items = list(Item.objects.filter(campaign=campaign).order_by("pk"))
+    Target.objects.bulk_create(
+        [
+            Target(item=i, seq=2, text="整改隐患不少于20处", metric="整改隐患", comparator="ge", value=20, unit="处")
+            for i in items
+        ]
+    )
+    places = Indicator.objects.create(campaign=campaign, code="places", name="检查场所", measure="家次", seq=1)
+    linked = Target.objects.filter(item__campaign=campaign, seq=1, item__target_unit="家次").update(indicator=places)
+    q = connection.ops.quote_name
+    report, assignment, target = (q(m._meta.db_table) for m in (ProgressReport, Assignment, Target))
+    figure, unit = q(Figure._meta.db_table), q(Unit._meta.db_table)
+    with connection.cursor() as cursor:
+        # Only table names (from the models) are interpolated; the values are parameters.
+        cursor.execute(
+            f"""INSERT INTO {report} (assignment_id, target_id, value, text, reported_by_id, reported_at, period)
+            SELECT a.id, t.id, 1 + a.id %% 10, '', %s, %s, NULL FROM {assignment} a
+            JOIN {target} t ON t.item_id = a.item_id AND t.seq = 2
+            WHERE a.campaign_id = %s AND a.id %% 10 = 0""",  # noqa: S608
+            [reporter.pk, campaign.published_at, campaign.pk],
+        )
+        reports = cursor.rowcount
+        cursor.execute(
+            f"""INSERT INTO {figure} (campaign_id, indicator_id, unit_id, day, value, reported_by_id, reported_at,
+                on_behalf)
+            SELECT %s, %s, u.id, CAST(%s AS date) + d.n * 10, 1 + u.id %% 7, %s, %s, FALSE
+            FROM {unit} u CROSS JOIN (SELECT 1 AS n UNION ALL SELECT 2) d""",  # noqa: S608
+            [campaign.pk, places.pk, campaign.start, reporter.pk, campaign.published_at],
+        )
+        figures = cursor.rowcount
+    return {"targets": len(items), "linked": linked, "reports": reports, "figures": figures}
 
 
 # --- Sweeping ---------------------------------------------------------------------------------------
@@ -543,6 +582,12 @@ class Command(ScaledBenchCommand):
         )
         parser.add_argument("--timeout", type=float, default=900, help="Seconds a delivery pass may take (default 900)")
         parser.add_argument("--keep", action="store_true", help="Leave the data in place")
+        parser.add_argument(
+            "--later-targets",
+            action="store_true",
+            help="Every item a second target, the 家次 items' first linked to an indicator, reports and figures: "
+            "the behind-pace step's every-target part (a Monday: --today 2026-08-31)",
+        )
         self.scale_arguments(parser)
         self.output_arguments(parser)
 
@@ -638,6 +683,12 @@ class Command(ScaledBenchCommand):
         with connection.cursor() as cursor:
             cursor.execute(_spread_sql(table), _spread_params(campaign, self.today, options["due_pct"]))
             self.progress(f"due dates and statuses spread over {cursor.rowcount:,} assignments (one UPDATE)")
+        if options["later_targets"]:
+            added = add_later_targets(campaign, leaders[0])
+            self.progress(
+                f"later targets: {added['targets']} second targets, {added['linked']} first targets linked, "
+                f"{added['reports']:,} reports, {added['figures']:,} figures"
+            )
         vacuum_analyze()
         report.build_s = time.perf_counter() - started
         report.units = Unit.objects.count()

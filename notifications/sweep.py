@@ -166,6 +166,15 @@ ASSIGNMENT_ROWS = f"""
     WHERE s0.is_active AND s0.status IN {OPEN} AND {{when}} {{campaigns}}"""
 
 
+# The item sets ``_behind`` reads once per statement (uncorrelated subqueries: PostgreSQL hashes each, SQLite
+# builds each into a temporary index): the items whose first target is linked to an indicator (the row's own
+# progress does not answer for it), and the items with a target read apart from the row — a later one, a
+# linked first — that has a pace (``targets.paced_sql``), the only ones whose rows the EXISTS can find behind.
+LINKED_FIRST = "SELECT lf.item_id FROM tasks_target lf WHERE lf.seq = 1 AND lf.indicator_id IS NOT NULL"
+PACED_APART = f"""SELECT pa.item_id FROM tasks_target pa
+            WHERE (pa.seq > 1 OR pa.indicator_id IS NOT NULL) AND {targets.paced_sql("pa")}"""
+
+
 def _behind() -> str:
     """序时进度: less done than the linear share of an "at least" target by %(day)s, on ANY target of the
     item, as ``tasks.targets.judged`` reads them (the lists, the assignment page), compared multiplied
@@ -173,7 +182,12 @@ def _behind() -> str:
     own fields (``Assignment.is_behind_pace``) unless it is linked to an indicator; then, as every
     later target, one EXISTS over the item's targets with ``_behind``'s rules (``targets.paced_sql``),
     the amount (``targets.amount_sql``) and the progress (``targets.progress_sql``: the reports
-    naming it, or the unit's subtree figures) of ``tasks.targets``."""
+    naming it, or the unit's subtree figures) of ``tasks.targets``.
+
+    Only the rows of the items that have such a target with a pace (``PACED_APART``) run the EXISTS, a
+    probe per row through the targets' partial index ``target_apart``; the rows of the one-target items —
+    most of a plan's — are judged on their own fields and two hash probes (``LINKED_FIRST`` too), not a
+    subquery each (issue 19: the first sweep at province scale; ``docs/reminders.md``)."""
     total, elapsed = _days("s0.due_date", "c.start"), _days("%(day)s", "c.start")
     first = "COALESCE(s0.target_share, i.target_value)"
     rates = ", ".join("'" + r.replace("%", "%%") + "'" for r in RATES)
@@ -183,12 +197,12 @@ def _behind() -> str:
         (i.target_comparator IN ('ge', 'gt') AND i.target_basis = '' AND i.target_per = ''
             AND i.target_unit NOT IN ({rates}) AND {first} > 0
             AND s0.progress * {total} < {first} * {elapsed}
-            AND NOT EXISTS (SELECT 1 FROM tasks_target t1
-                            WHERE t1.item_id = s0.item_id AND t1.seq = 1 AND t1.indicator_id IS NOT NULL))
-        OR EXISTS (SELECT 1 FROM tasks_target t {join}
-                   WHERE t.item_id = s0.item_id AND (t.seq > 1 OR t.indicator_id IS NOT NULL)
-                   AND {targets.paced_sql("t")} AND {need} > 0
-                   AND ({done}) * {total} < {need} * {elapsed}))"""
+            AND s0.item_id NOT IN ({LINKED_FIRST}))
+        OR (s0.item_id IN ({PACED_APART})
+            AND EXISTS (SELECT 1 FROM tasks_target t {join}
+                        WHERE t.item_id = s0.item_id AND (t.seq > 1 OR t.indicator_id IS NOT NULL)
+                        AND {targets.paced_sql("t")} AND {need} > 0
+                        AND ({done}) * {total} < {need} * {elapsed})))"""
 
 
 def work_began() -> str:

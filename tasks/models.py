@@ -289,6 +289,15 @@ class Target(models.Model):
         verbose_name_plural = _("targets")
         ordering = ["item", "seq"]
         constraints = [models.UniqueConstraint(fields=["item", "seq"], name="uniq_target_seq")]
+        # the targets read apart from the assignment row (a later one, a linked first): the sweep's behind-pace
+        # EXISTS probes an item's by this, not the item's every target (``notifications.sweep._behind``)
+        indexes = [
+            models.Index(
+                fields=["item"],
+                name="target_apart",
+                condition=models.Q(seq__gt=1) | models.Q(indicator__isnull=False),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.text
@@ -575,7 +584,12 @@ class ProgressReport(models.Model):
         verbose_name = _("progress report")
         verbose_name_plural = _("progress reports")
         ordering = ["assignment", "reported_at", "id"]
-        indexes = [models.Index(fields=["assignment", "period"], name="report_period")]
+        indexes = [
+            models.Index(fields=["assignment", "period"], name="report_period"),
+            # a target's progress on an assignment, the sum of the reports naming it (``tasks.targets.progress_sql``,
+            # per row of the sweep's behind-pace statement): not every report of the assignment (a daily item's 60)
+            models.Index(fields=["assignment", "target"], name="report_target"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.assignment} @ {self.reported_at:%Y-%m-%d}"

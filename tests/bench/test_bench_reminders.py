@@ -115,3 +115,36 @@ def test_the_scale_curve_sweeps_each_size_in_the_same_queries(scale_databases):
         assert a["p95_ms"] > 0 and b["p95_ms"] > 0 and a["queries"] == b["queries"] > 0, (a, b)
     assert [r["problems"] for r in report["runs"]] == [[], []]
     assert all(r["delivery"]["mixed"] is None for r in report["runs"])  # --no-delivery
+
+
+def test_later_targets_give_every_item_a_second_target_that_the_behind_pace_step_judges():
+    """--later-targets (a Monday, the default rules' weekday): every item a second target, the 家次 items'
+    first linked to an indicator, reports and figures; the behind-pace step finds the work behind on them."""
+    from stats.models import Figure
+    from tasks.models import Item, ProgressReport, Target
+
+    out = StringIO()
+    call_command(
+        "bench_reminders",
+        "--cities=1",
+        "--subbureaus=2",
+        "--stations=8",
+        "--items=10",
+        "--today=2026-08-31",
+        f"--redis-url={REDIS}",
+        "--no-delivery",
+        "--fractions=1",
+        "--later-targets",
+        "--keep",
+        "--json",
+        stdout=out,
+        stderr=StringIO(),
+    )
+    report = json.loads(out.getvalue())
+    assert report["problems"] == [] and report["weekday"] == "Monday"
+    items = Item.objects.count()
+    assert Target.objects.filter(seq=2).count() == items > 0
+    linked = Target.objects.filter(seq=1, indicator__isnull=False)
+    assert linked.count() == Item.objects.filter(target_unit="家次").count()
+    assert ProgressReport.objects.filter(target__seq=2).exists() and Figure.objects.exists()
+    assert report["sweep"]["first"]["decided"]["assignment/behind/lead"] > 0

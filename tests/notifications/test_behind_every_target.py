@@ -250,6 +250,39 @@ def test_every_table_the_sweep_reads_is_watched():
     assert read <= watched, read - watched
 
 
+def _loops(plan: dict, alias: str) -> int:
+    """How many times the plan scanned the table under ``alias``: the sum of its nodes' loops."""
+    found = plan.get("Actual Loops", 0) if plan.get("Alias") == alias else 0
+    return found + sum(_loops(child, alias) for child in plan.get("Plans", []))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the plan's loops are PostgreSQL's EXPLAIN")
+def test_only_the_rows_of_an_item_with_a_later_or_linked_target_run_the_every_target_exists(city, station):
+    """The EXISTS over an item's other targets runs per row, so it runs only for the rows of the items that
+    have one (``sweep.PACED_APART``, read once): a one-target item's rows, behind on their first target or
+    not, are judged on their own fields."""
+    import json
+
+    campaign = station.campaign
+    Assignment.objects.filter(campaign=campaign).update(progress=100_000)  # no one behind on a first target
+    second_target(station)
+    day = MONDAY
+    open_rows = Assignment.objects.filter(campaign=campaign, is_active=True, status__in=OPEN, due_date__gt=day)
+    of_the_item = open_rows.filter(item_id=station.item_id).count()
+    assert of_the_item and open_rows.exclude(item_id=station.item_id).exists()
+    source = next(s for s in sweep.sources() if s.subject_type == Subject.ASSIGNMENT)
+    step = sweep.Step(Kind.BEHIND, f"behind {day}", Audience.LEAD, day)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"EXPLAIN (ANALYZE, FORMAT JSON) SELECT s.id FROM ({source.sql(step, '')}) s",
+            sweep._params(step, source, "b", at(day)),
+        )
+        (plan,) = cursor.fetchone()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    assert 0 < _loops(plan[0]["Plan"], "t") <= of_the_item
+    assert behind_selected(day) == {a.pk for a in open_rows.filter(item_id=station.item_id)}  # 0 of 20 by the 2nd
+
+
 def test_the_sweep_and_the_lists_read_amount_and_progress_from_one_place():
     """The lead's shares of every target per assignment will change ``targets.amount_sql`` alone."""
     done, _join = targets.progress_sql(target="t", assignment="a", unit="au")
