@@ -584,12 +584,7 @@ class ProgressReport(models.Model):
         verbose_name = _("progress report")
         verbose_name_plural = _("progress reports")
         ordering = ["assignment", "reported_at", "id"]
-        indexes = [
-            models.Index(fields=["assignment", "period"], name="report_period"),
-            # a target's progress on an assignment, the sum of the reports naming it (``tasks.targets.progress_sql``,
-            # per row of the sweep's behind-pace statement): not every report of the assignment (a daily item's 60)
-            models.Index(fields=["assignment", "target"], name="report_target"),
-        ]
+        indexes = [models.Index(fields=["assignment", "period"], name="report_period")]
 
     def __str__(self) -> str:
         return f"{self.assignment} @ {self.reported_at:%Y-%m-%d}"
