@@ -20,6 +20,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -295,11 +296,11 @@ def render(message: Message, facts: dict[tuple, dict], templates: dict) -> tuple
     if r.kind == Kind.BEHIND and "assignment" in context:
         a = context["assignment"]
         if line is None:
-            context["expected"] = (a.target or 0) * a.expected_share(today)
+            context["expected"] = targets.paced(a.target or Decimal(0), a.expected_share(today), a.item.target_unit)
         else:  # the target that is behind, which may be another than the first (``_behind_lines``)
             context["assignment"] = _Quoted(a, target=line.amount, progress=line.progress)
             context["item"] = _Quoted(context["item"], target_unit=line.target.unit)
-            context["expected"] = line.amount * a.expected_share(today)
+            context["expected"] = targets.paced(line.amount, a.expected_share(today), line.target.unit)
     chosen = templates.get((r.subject_type, r.kind, r.audience)) or templates.get(
         (r.subject_type, r.kind, texts.FIRST.get(r.subject_type, Audience.LEAD))
     )

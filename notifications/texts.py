@@ -53,7 +53,7 @@ TEXTS: dict[tuple[str, str, str], tuple[str, str]] = {
     ("assignment", "behind", "lead"): (
         "【督办·黄】{{ item.code }} 进度落后于序时进度",
         HI + ITEM + "，{{ unit.name }}目标{{ assignment.target|floatformat:'-2' }}{{ item.target_unit }}，"
-        "已完成{{ assignment.progress|floatformat:'-2' }}，按序时进度应完成{{ expected|floatformat:'-2' }}，"
+        "已完成{{ assignment.progress|floatformat:'-2' }}，按序时进度应完成{{ expected|floatformat:'-2' }}{{ item.target_unit }}，"
         "请加快推进。",
     ),
     # periodic check-ins of cadence items (每周/每月报送)

@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from django.db import connection
 from django.utils import timezone
@@ -118,6 +118,22 @@ def amount(assignment: Assignment, target: Target, share: Decimal | object | Non
     return target.value * target_periods(
         Item(deadline_kind=target.per, target_per=target.per), assignment.campaign.start, assignment.due_date
     )
+
+
+# units an amount is measured in, with decimals (27.3公斤, 66.5万元); any other unit counts whole things (处, 家次, 名)
+MEASURED = frozenset(
+    {"克", "千克", "公斤", "吨", "公里", "米", "平方米", "小时", "个月", "工作日", "元", "万元", "亿元"}
+)
+
+
+def paced(amount: Decimal, share: Decimal, unit: str) -> Decimal:
+    """What the planned pace asks of ``amount`` by now (``share``: ``Assignment.expected_share``), as the
+    judgement reads it (to the cent) — and, for an amount of whole things, the next whole number, as an
+    office says it: 20处 by 54% of the time is 10.82, and 11处 is what meets it (10 does not)."""
+    due = (amount * share).quantize(Decimal("0.01"))
+    if unit in MEASURED or unit in RATES or amount != amount.to_integral_value():
+        return due
+    return due.to_integral_value(rounding=ROUND_CEILING)
 
 
 def _short(target: Target, amount_: Decimal | None, progress: Decimal, assignment: Assignment) -> bool:

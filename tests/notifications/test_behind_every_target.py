@@ -7,6 +7,7 @@ statement re-runs when a table only it reads was written (``sweep.STEP_READS``).
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
@@ -311,5 +312,21 @@ def test_the_behind_pace_message_quotes_the_target_that_is_behind(city, station)
     assert messages
     with time_machine.travel(at(MONDAY), tick=False):
         _subject, body = render(messages[0], _facts(messages), _templates())
-    assert "目标20处" in body and "已完成0，" in body and "按序时进度应完成10.82" in body, body
+    assert "目标20处" in body and "已完成0，" in body and "按序时进度应完成11处，" in body, body
     assert "300" not in body, body
+
+
+@pytest.mark.parametrize(
+    ("amount", "unit", "said"),
+    [
+        ("20", "处", "11"),  # 10.82处 asked: 11 meets it, 10 does not
+        ("150", "名", "82"),  # 81.15 → 82
+        ("20", "公斤", "10.82"),  # measured: as judged, to the cent
+        ("20", "万元", "10.82"),
+        ("100", "%", "54.10"),
+        ("20.5", "处", "11.09"),  # an amount that is no whole number of things
+        ("0", "处", "0"),
+    ],
+)
+def test_the_pace_asked_is_said_as_an_office_says_it(amount, unit, said):
+    assert targets.paced(Decimal(amount), Decimal("0.541"), unit) == Decimal(said)
