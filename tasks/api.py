@@ -879,6 +879,11 @@ LIST_COLUMNS = (
 )
 
 
+# what a report's POST reads of the row it names before ``report_progress`` locks it: the id, the item
+# (the target named), the parent (the chain of shares locked from the top)
+REPORTED_COLUMNS = ("id", "item_id", "parent_id", "unit_id")
+
+
 class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = BoundedPagination  # no COUNT(*) over a province's assignments on every page
     filterset_class = AssignmentFilter
@@ -887,6 +892,9 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["due_date", "updated_at"]
 
     def get_queryset(self):
+        if self.action == "reports" and self.request.method == "POST":
+            # whether the caller sees the row: ``report_progress`` reads and locks it with what it needs
+            return scope.restrict(Assignment.objects.only(*REPORTED_COLUMNS), self.request.user)
         qs = Assignment.objects.select_related("item", "unit", "campaign", "acknowledged_by")
         if self.action == "list":  # the columns a row is written and judged from (``LIST_COLUMNS``)
             qs = qs.only(*LIST_COLUMNS)
