@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django import forms
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -69,7 +70,9 @@ def _window(campaign: Campaign, d: dict) -> Window | None:
     if "round" not in d:
         return None
     if d["round"]:
-        chosen = campaign.rounds.filter(pk=d["round"]).first()
+        # the campaign's rounds at once (few): 环比 then finds the round before among them (``previous_window``)
+        prefetch_related_objects([campaign], "rounds")
+        chosen = next((r for r in campaign.rounds.all() if r.pk == d["round"]), None)
         if chosen is None:
             raise Http404
         return window(campaign, round=chosen)

@@ -11,7 +11,8 @@ before a round, else the window of equal length just before.
 On PostgreSQL (``utilities.db.fast_paths()``) the sums read ``stats_rollup`` (stats migration 0002: per unit,
 indicator and day, the sum of the figures below the unit, kept exact by triggers) plus the own
 figures of the chosen unit and its children: a child's subtree is one row per indicator and day,
-whatever its size, where the figures of a province's whole campaign are ≈1.6 million rows. The
+whatever its size, where the figures of a province's whole campaign are ≈1.6 million rows; the
+periods' sums and the 代填 count are then one statement (UNION ALL) instead of one query each. The
 numbers are the same as the portable queries' (SQLite, or the fast paths off).
 """
 
@@ -245,13 +246,48 @@ def _fetch(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _column_sums(campaign: Campaign, unit: Unit, w: Window) -> list[dict]:
-    """Per indicator and column (``branch``: the unit's path or a child's), as the portable query groups
-    them: the children's rollup rows, and the own figures of the unit and of its children."""
+def _subtree_sums(unit: Unit, w: Window, *, campaign: Campaign) -> list[tuple]:
+    """(indicator id, day, sum) over the unit's whole subtree (its rollup rows and its own figures) in
+    ``w`` (the charts' series and the rounds' sums; the totals read theirs in ``_rollup_totals``)."""
     t = _tables()
-    # Only table names (from the models and the migration) are interpolated; values are parameters.
     sql = f"""
-        SELECT x.indicator_id, x.branch, SUM(x.total) FROM (
+        SELECT x.indicator_id, x.day, SUM(x.total) FROM (
+            SELECT r.indicator_id, r.day, r.total FROM {t["rollup"]} r
+            WHERE r.campaign_id = %s AND r.ancestor_id = %s AND r.day BETWEEN %s AND %s
+            UNION ALL
+            SELECT f.indicator_id, f.day, f.value FROM {t["figure"]} f
+            WHERE f.campaign_id = %s AND f.unit_id = %s AND f.day BETWEEN %s AND %s
+        ) x GROUP BY x.indicator_id, x.day"""  # noqa: S608
+    return _fetch(sql, [campaign.pk, unit.pk, w.start, w.end, campaign.pk, unit.pk, w.start, w.end])
+
+
+def _rollup_totals(campaign: Campaign, unit: Unit, w: Window, before: Window, other: Campaign | None, earlier):
+    """The fast path's figures of ``totals`` in ONE statement (UNION ALL) of rows (part, indicator id,
+    key, number): "now", this window per indicator and column (key: the column's path; the children's
+    rollup rows and the own figures of the unit and its children, grouped as the portable query groups
+    them); "behalf", how many of those HQ entered (key: the column's path; the partial index of the
+    flagged figures); "last_year", the subtree's sums in ``before`` (key: the indicator's code; of
+    ``other``, else of any campaign of the owner); with ``earlier``, "previous", the subtree's sums in
+    it. Each part is the query it replaced: one round trip and one plan instead of four."""
+    t = _tables()
+    below, depth, width = unit.path + "%", unit.depth + 1, len(unit.path) + STEP
+    if other is not None:
+        then, chosen = "= %s", [other.pk]
+    else:  # any campaign of the owner (同比 when none is compared with)
+        then, chosen = f"IN (SELECT id FROM {t['campaign']} WHERE owner_id = %s)", [campaign.owner_id]  # noqa: S608
+
+    def subtree(campaigns: str, ids: list, span: Window) -> tuple[str, list]:
+        sql = f"""(
+            SELECT r.indicator_id, r.total FROM {t["rollup"]} r
+            WHERE r.campaign_id {campaigns} AND r.ancestor_id = %s AND r.day BETWEEN %s AND %s
+            UNION ALL
+            SELECT f.indicator_id, f.value FROM {t["figure"]} f
+            WHERE f.campaign_id {campaigns} AND f.unit_id = %s AND f.day BETWEEN %s AND %s)"""  # noqa: S608
+        return sql, [*ids, unit.pk, span.start, span.end, *ids, unit.pk, span.start, span.end]
+
+    # Only table names (from the models and the migration) are interpolated; values are parameters.
+    now = f"""
+        SELECT 'now', x.indicator_id, x.branch, SUM(x.total) FROM (
             SELECT r.indicator_id, c.path AS branch, r.total
             FROM {t["rollup"]} r JOIN {t["unit"]} c ON c.id = r.ancestor_id
             WHERE r.campaign_id = %s AND r.day BETWEEN %s AND %s AND c.path LIKE %s AND c.depth = %s
@@ -259,54 +295,60 @@ def _column_sums(campaign: Campaign, unit: Unit, w: Window) -> list[dict]:
             SELECT f.indicator_id, u.path, f.value
             FROM {t["figure"]} f JOIN {t["unit"]} u ON u.id = f.unit_id
             WHERE f.campaign_id = %s AND f.day BETWEEN %s AND %s AND u.path LIKE %s AND u.depth <= %s
-        ) x GROUP BY x.indicator_id, x.branch"""  # noqa: S608
-    below = unit.path + "%"
-    params = [campaign.pk, w.start, w.end, below, unit.depth + 1, campaign.pk, w.start, w.end, below, unit.depth + 1]
-    return [{"indicator_id": i, "branch": b, "total": n} for i, b, n in _fetch(sql, params)]
-
-
-def _subtree_sums(unit: Unit, w: Window, *, campaign: Campaign | None, owner: Unit | None = None, by: str):
-    """Sums over the unit's whole subtree (its rollup rows and its own figures) in ``w``, by ``by``:
-    "indicator" (its id), "day" (indicator id and day) or "code" (the indicator's code)."""
-    t = _tables()
-    if campaign is not None:
-        campaigns, chosen = "= %s", [campaign.pk]
-    else:  # any campaign of the owner (同比 when none is compared with)
-        campaigns, chosen = f"IN (SELECT id FROM {t['campaign']} WHERE owner_id = %s)", [owner.pk]  # noqa: S608
-    keys = {"indicator": "x.indicator_id", "day": "x.indicator_id, x.day", "code": "i.code"}[by]
-    join = f"JOIN {t['indicator']} i ON i.id = x.indicator_id" if by == "code" else ""
-    sql = f"""
-        SELECT {keys}, SUM(x.total) FROM (
-            SELECT r.indicator_id, r.day, r.total FROM {t["rollup"]} r
-            WHERE r.campaign_id {campaigns} AND r.ancestor_id = %s AND r.day BETWEEN %s AND %s
-            UNION ALL
-            SELECT f.indicator_id, f.day, f.value FROM {t["figure"]} f
-            WHERE f.campaign_id {campaigns} AND f.unit_id = %s AND f.day BETWEEN %s AND %s
-        ) x {join} GROUP BY {keys}"""  # noqa: S608
-    return _fetch(sql, [*chosen, unit.pk, w.start, w.end, *chosen, unit.pk, w.start, w.end])
+        ) x GROUP BY 2, 3"""  # noqa: S608
+    params: list = [campaign.pk, w.start, w.end, below, depth, campaign.pk, w.start, w.end, below, depth]
+    behalf = f"""
+        SELECT 'behalf', f.indicator_id, SUBSTR(u.path, 1, %s), COUNT(*)
+        FROM {t["figure"]} f JOIN {t["unit"]} u ON u.id = f.unit_id
+        WHERE f.campaign_id = %s AND f.on_behalf AND f.day BETWEEN %s AND %s AND u.path LIKE %s
+        GROUP BY 2, 3"""  # noqa: S608
+    params += [width, campaign.pk, w.start, w.end, below]
+    sql, more = subtree(then, chosen, before)
+    last_year = f"""
+        SELECT 'last_year', NULL, i.code, SUM(x.total) FROM {sql} x
+        JOIN {t["indicator"]} i ON i.id = x.indicator_id GROUP BY 3"""  # noqa: S608
+    parts, params = [now, behalf, last_year], params + more
+    if earlier is not None:
+        sql, more = subtree("= %s", [campaign.pk], earlier)
+        parts.append(f"SELECT 'previous', x.indicator_id, '', SUM(x.total) FROM {sql} x GROUP BY 2")  # noqa: S608
+        params += more
+    return _fetch("\nUNION ALL\n".join(parts), params)
 
 
 def previous_window(campaign: Campaign, w: Window) -> Window | None:
     """What 环比 compares ``w`` with: the round before a round, else the equal window just before
     (None when that would start before the campaign)."""
     if w.round is not None:
-        earlier = campaign.rounds.filter(end__lt=w.round.start).order_by("-start").first()
+        # the campaign's rounds (few), as read with the window when it was a round's (``boards.forms``)
+        before = [r for r in campaign.rounds.all() if r.end < w.round.start]
+        earlier = max(before, key=lambda r: (r.start, r.pk), default=None)
         return Window(earlier.start, earlier.end, earlier) if earlier else None
     before = w.before()
     return before if before.start >= campaign.start else None
 
 
 def totals(user, campaign: Campaign, unit: Unit, w: Window) -> Totals:
-    """Totals under ``unit`` (in the user's scope, checked by the caller) in ``w``: 4 queries for the
-    figures (this window per column, how many of them HQ entered, last year, the window before) whatever
-    the number of units, and for entered rates (never summed) one per period for the units' own figures.
-    A computed rate is the ratio of its parts' sums in the same column and period (docs/figures.md)."""
+    """Totals under ``unit`` (in the user's scope, checked by the caller) in ``w``, whatever the number of
+    units: the figures (this window per column, how many of them HQ entered, last year, the window
+    before) in one statement on PostgreSQL's rollup (``_rollup_totals``), in up to 4 portable queries
+    elsewhere; the catalogue and the columns one query each; for entered rates (never summed) one per
+    period for the units' own figures. A computed rate is the ratio of its parts' sums in the same
+    column and period (docs/figures.md)."""
     catalogue = {i.pk: i for i in campaign.indicators.select_related("numerator", "denominator")}
     indicators = [i for i in catalogue.values() if i.is_active]
     lines = {i.pk: Line(i) for i in indicators}
+    other, before = baseline(campaign, w)
+    codes = {i.code: i.pk for i in catalogue.values()}
+    earlier = previous_window(campaign, w)
     fast = _rollup(user, unit)
-    if fast:
-        grouped = _column_sums(campaign, unit, w)
+    if fast:  # one statement for the four
+        got: dict[str, list] = {"now": [], "behalf": [], "last_year": [], "previous": []}
+        for part, indicator, key, n in _rollup_totals(campaign, unit, w, before, other, earlier):
+            got[part].append((indicator, key, n))
+        grouped = [{"indicator_id": i, "branch": b, "total": n} for i, b, n in got["now"]]
+        behalf = [{"indicator_id": i, "branch": b, "n": int(n)} for i, b, n in got["behalf"]]
+        last_year = {code: n for _, code, n in got["last_year"] if code in codes}
+        previous = {i: n for i, _, n in got["previous"]}
     else:
         grouped = (
             _figures(user, unit, w, campaign=campaign)
@@ -314,6 +356,12 @@ def totals(user, campaign: Campaign, unit: Unit, w: Window) -> Totals:
             .values("indicator_id", "branch")
             .annotate(total=Sum("value"))
         )
+        behalf = _behalf(user, campaign, unit, w)
+        last_year = _sums(
+            _figures(user, unit, before, campaign=other, owner=campaign.owner).filter(indicator__code__in=codes),
+            key="indicator__code",
+        )
+        previous = _sums(_figures(user, unit, earlier, campaign=campaign), key="indicator_id") if earlier else {}
     by_path = {u.path: u for u in scope.children(user, unit)}
     own = False
     sums: dict[int, Decimal] = {}  # every indicator's, the parts of a rate included (reported or not)
@@ -338,26 +386,13 @@ def totals(user, campaign: Campaign, unit: Unit, w: Window) -> Totals:
         elif i.summed:
             line.total = _typed(i, sums.get(i.pk, 0))
             line.by_unit = {c: _typed(i, v) for (pk, c), v in column_sums.items() if pk == i.pk}
-    for row in _behalf(user, campaign, unit, w):
+    for row in behalf:
         line = lines.get(row["indicator_id"])
         column = unit if row["branch"] == unit.path else by_path.get(row["branch"])
         if line is None or column is None or not line.indicator.summed:
             continue
         line.behalf_by_unit[column.pk] = line.behalf_by_unit.get(column.pk, 0) + row["n"]
         line.behalf += row["n"]
-    other, before = baseline(campaign, w)
-    codes = {i.code: i.pk for i in catalogue.values()}
-    earlier = previous_window(campaign, w)
-    if fast:
-        found = _subtree_sums(unit, before, campaign=other, owner=campaign.owner, by="code")
-        last_year = {code: n for code, n in found if code in codes}
-        previous = dict(_subtree_sums(unit, earlier, campaign=campaign, by="indicator")) if earlier else {}
-    else:
-        last_year = _sums(
-            _figures(user, unit, before, campaign=other, owner=campaign.owner).filter(indicator__code__in=codes),
-            key="indicator__code",
-        )
-        previous = _sums(_figures(user, unit, earlier, campaign=campaign), key="indicator_id") if earlier else {}
     for line in lines.values():
         i = line.indicator
         if i.computed:
@@ -508,7 +543,7 @@ def daily(user, campaign: Campaign, unit: Unit, w: Window) -> Daily:
 def _by_day(user, campaign: Campaign, unit: Unit, w: Window) -> list[tuple[int, date, Decimal]]:
     """(indicator id, day, total under ``unit``) for each day of ``w`` with figures."""
     if _rollup(user, unit):
-        return _subtree_sums(unit, w, campaign=campaign, by="day")
+        return _subtree_sums(unit, w, campaign=campaign)
     rows = _figures(user, unit, w, campaign=campaign).values("indicator_id", "day").annotate(total=Sum("value"))
     return [(row["indicator_id"], row["day"], row["total"]) for row in rows]
 

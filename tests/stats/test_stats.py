@@ -314,6 +314,37 @@ def test_the_query_count_does_not_depend_on_the_level(city, reported):
     assert len(set(counts)) == 1, counts
 
 
+TOTALS_QUERIES = {  # (fast path, window) → statements of one totals request: session, user, grants, campaigns, unit,
+    # catalogue, columns, then on PostgreSQL's rollup ONE aggregate (this window per column, 代填, 同比, 环比);
+    # a round adds the campaign's rounds (the round and the one before, read at once)
+    (True, "campaign"): 8,
+    (True, "days"): 8,
+    (True, "round"): 9,
+    # the portable queries: this window per column, 代填, 同比, and 环比 when there is a window before
+    (False, "campaign"): 10,
+    (False, "days"): 11,
+    (False, "round"): 12,
+}
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("span", ["campaign", "days", "round"])
+def test_a_totals_request_runs_a_fixed_number_of_statements(city, reported, settings, fast, span):
+    settings.DB_FAST_PATHS = fast
+    second = reported.rounds.get(name="第二轮")
+    asked = {"campaign": "", "days": "&start=2026-08-01&end=2026-08-09", "round": f"&round={second.pk}"}[span]
+    client = login(city["hq"])
+    with CaptureQueriesContext(connection) as ctx:
+        got = client.get(f"/api/v1/stats/totals/?unit=3303{asked}")
+    assert got.status_code == 200
+    assert len(ctx) == TOTALS_QUERIES[fast and connection.vendor == "postgresql", span], [
+        q["sql"][:120] for q in ctx.captured_queries
+    ]
+    lines = {ln["indicator"]["code"]: ln for ln in got.json()["lines"]}
+    assert lines["police"]["last_year"] is not None  # 同比 read in the same statement
+    assert (lines["police"]["previous"] is None) == (span == "campaign")  # 环比: none before the campaign's start
+
+
 # --- API and pages -------------------------------------------------------------------------------
 
 
