@@ -5,6 +5,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
+from utilities.models import FastLoad
+
 if TYPE_CHECKING:
     from .scope import Action
 
@@ -84,7 +86,7 @@ class UnitManager(MP_NodeManager.from_queryset(UnitQuerySet)):
         return UnitQuerySet(self.model, using=self._db).order_by("path")
 
 
-class Unit(MP_Node):
+class Unit(FastLoad, MP_Node):
     """A unit of the police hierarchy: provincial HQ, city bureau, sub-bureau, detachment, station.
 
     The tree is a materialised path (django-treebeard): every unit's ``path`` starts with its
@@ -121,7 +123,7 @@ class Unit(MP_Node):
         return qs if include_self else qs.exclude(pk=self.pk)
 
 
-class User(AbstractUser):
+class User(FastLoad, AbstractUser):
     """A person using the system; belongs to one unit and holds roles scoped to unit subtrees."""
 
     name = models.CharField(_("full name"), max_length=50, blank=True)
@@ -155,7 +157,7 @@ class Role(models.TextChoices):
     LEADER = "leader", _("Leader")
 
 
-class RoleGrant(models.Model):
+class RoleGrant(FastLoad, models.Model):
     """A role a user holds over one unit and everything under it."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="grants", verbose_name=_("user"))

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ScopedQuerySet, Unit
 from tasks.models import Campaign, Item
+from utilities.models import FastLoad
 
 
 class InspectionKind(models.TextChoices):
@@ -32,7 +33,7 @@ class InspectionStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
 
 
-class Hotspot(models.Model):
+class Hotspot(FastLoad, models.Model):
     """A listed area (挂牌整治点) with its problems, a responsible unit and person, and a deadline."""
 
     class Status(models.TextChoices):
@@ -92,13 +93,13 @@ class HotspotCriterion(models.Model):
     class Meta:
         verbose_name = _("acceptance criterion")
         verbose_name_plural = _("acceptance criteria")
-        ordering = ["hotspot", "seq", "id"]
+        ordering = ["hotspot_id", "seq", "id"]
 
     def __str__(self) -> str:
         return self.text
 
 
-class Inspection(models.Model):
+class Inspection(FastLoad, models.Model):
     """A supervision visit by a team of inspectors to one or more units (督导检查)."""
 
     campaign = models.ForeignKey(
@@ -190,7 +191,7 @@ class NoticeStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-class Notice(models.Model):
+class Notice(FastLoad, models.Model):
     """责令整改通知书: one unit ordered to fix the listed findings by a deadline."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="notices")
@@ -252,7 +253,7 @@ class Category(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Finding(models.Model):
+class Finding(FastLoad, models.Model):
     """A problem found (发现问题/隐患), by an inspection or self-reported by the unit (自查)."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="findings")
@@ -323,7 +324,7 @@ class Finding(models.Model):
 UNFIXED = (FindingStatus.OPEN, FindingStatus.ORDERED)
 
 
-class Answer(models.Model):
+class Answer(FastLoad, models.Model):
     """The unit's account of a rectification (整改情况), one per round; the inspector's verdict on it."""
 
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="answers")
@@ -341,7 +342,7 @@ class Answer(models.Model):
     class Meta:
         verbose_name = _("rectification answer")
         verbose_name_plural = _("rectification answers")
-        ordering = ["finding", "round"]
+        ordering = ["finding_id", "round"]
         constraints = [models.UniqueConstraint(fields=["finding", "round"], name="one_answer_per_round")]
 
     def __str__(self) -> str:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ScopedQuerySet, Unit
 from tasks.models import Campaign
+from utilities.models import FastLoad
 
 
 class Kind(models.TextChoices):
@@ -258,7 +259,7 @@ class EventSubject(models.TextChoices):
     DOCUMENT = "document", _("Document")
 
 
-class Event(models.Model):
+class Event(FastLoad, models.Model):
     """Something done to a unit's work that its people must hear of (returned, accepted, a notice…):
     one row per unit concerned and action, its messages one per recipient and channel. Never sent to
     the one who acted (``actor``)."""
@@ -314,7 +315,7 @@ class MessageStatus(models.TextChoices):
     SUPERSEDED = "superseded", _("Superseded")
 
 
-class Message(models.Model):
+class Message(FastLoad, models.Model):
     """The outbox: one reminder on one channel. Marked sent only after the send."""
 
     # its keys are checked per statement on PostgreSQL (notifications/0016, ``utilities.statement_keys``)

@@ -365,13 +365,20 @@ class FiguresView(APIView):
         campaign, unit = _reporting(request, d["campaign"], d["unit"])
         if unit is None:
             return Response(NOT_YOURS, status=400)
-        codes = dict(campaign.indicators.filter(is_active=True).values_list("code", "pk"))
+        indicators = figures.active_indicators(campaign)  # read once: for the codes and for the checks
+        codes = {i.code: pk for pk, i in indicators.items()}
         unknown = sorted(set(d["values"]) - codes.keys())
         if unknown:
             return Response({"values": [f"未知指标：{'、'.join(unknown)}；应为 {'、'.join(codes)}"]}, status=400)
         values = {codes[c]: v for c, v in d["values"].items()}
         changed = figures.report_figures(
-            campaign=campaign, unit=unit, day=d["day"], values=values, by=request.user, source="api"
+            campaign=campaign,
+            unit=unit,
+            day=d["day"],
+            values=values,
+            by=request.user,
+            source="api",
+            indicators=indicators,
         )
         return Response({"changed": changed}, status=status.HTTP_201_CREATED)
 

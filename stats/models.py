@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ScopedQuerySet, Unit
 from tasks.models import Campaign
+from utilities.models import FastLoad
 
 
 class Kind(models.TextChoices):
@@ -32,7 +33,7 @@ class Kind(models.TextChoices):
 MONEY_UNITS = {"元": Decimal(1), "万元": Decimal(10_000), "亿元": Decimal(100_000_000)}
 
 
-class Indicator(models.Model):
+class Indicator(FastLoad, models.Model):
     """One line of the results statistics of a campaign, e.g. 查处违法行为 (起), 缴获毒品 (克),
     涉案资金 (万元), 破案率 (破案数 ÷ 立案数)."""
 
@@ -67,7 +68,7 @@ class Indicator(models.Model):
     class Meta:
         verbose_name = _("indicator")
         verbose_name_plural = _("indicators")
-        ordering = ["campaign", "seq", "id"]
+        ordering = ["-campaign_id", "seq", "id"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "code"], name="uniq_indicator_code"),
             models.UniqueConstraint(fields=["campaign", "name"], name="uniq_indicator_name"),
@@ -98,7 +99,7 @@ class Indicator(models.Model):
         return MONEY_UNITS.get(self.measure, Decimal(1)) if self.kind == Kind.MONEY else Decimal(1)
 
 
-class Round(models.Model):
+class Round(FastLoad, models.Model):
     """A round of concentrated operations (集中统一行动), e.g. 第一轮 7月7日至9日: every unit acts at once
     and reports the round's totals."""
 
@@ -115,7 +116,7 @@ class Round(models.Model):
     class Meta:
         verbose_name = _("round")
         verbose_name_plural = _("rounds")
-        ordering = ["campaign", "start"]
+        ordering = ["-campaign_id", "start"]
         constraints = [
             models.CheckConstraint(condition=models.Q(end__gte=models.F("start")), name="round_period"),
             models.UniqueConstraint(fields=["campaign", "name"], name="uniq_round_name"),
@@ -125,7 +126,7 @@ class Round(models.Model):
         return self.name
 
 
-class Figure(models.Model):
+class Figure(FastLoad, models.Model):
     """One unit's number for one indicator on one day (or, dated its last day, for one round)."""
 
     # campaign is the indicator's, copied so the totals filter one indexed column instead of a join

@@ -147,14 +147,7 @@ def write_figures(*, campaign: Campaign, entries: list[tuple[Unit, Entry]], by: 
             unique_fields=["unit", "indicator", "day"],
             update_fields=["value", "reported_by", "reported_at", "on_behalf"],
         )
-        written = {(u.pk, e.indicator.pk, e.day) for u, e in changed}
-        saved = {
-            (f.unit_id, f.indicator_id, f.day): f
-            for f in Figure.objects.filter(
-                campaign=campaign, unit__in={u.pk for u, _e in changed}, day__in={e.day for _u, e in changed}
-            )
-            if (f.unit_id, f.indicator_id, f.day) in written
-        }
+        saved = _saved(campaign, changed, rows)
         events = []
         for u, e in changed:
             key = (u.pk, e.indicator.pk, e.day)
@@ -170,19 +163,46 @@ def write_figures(*, campaign: Campaign, entries: list[tuple[Unit, Entry]], by: 
     return len(changed)
 
 
+def _saved(campaign: Campaign, changed: list[tuple[Unit, Entry]], rows: list[Figure]) -> dict[tuple, Figure]:
+    """The figures just upserted by key, with their ids for the history: the upsert's own rows where the
+    database returned the ids (``RETURNING``: PostgreSQL, SQLite), else read back."""
+    if all(f.pk is not None for f in rows):
+        return {(f.unit_id, f.indicator_id, f.day): f for f in rows}
+    written = {(u.pk, e.indicator.pk, e.day) for u, e in changed}
+    return {
+        (f.unit_id, f.indicator_id, f.day): f
+        for f in Figure.objects.filter(
+            campaign=campaign, unit__in={u.pk for u, _e in changed}, day__in={e.day for _u, e in changed}
+        )
+        if (f.unit_id, f.indicator_id, f.day) in written
+    }
+
+
+def active_indicators(campaign: Campaign) -> dict[int, Indicator]:
+    """The campaign's indicators reported now, by id, with a rate's parts (what a figure is checked by)."""
+    return {i.pk: i for i in campaign.indicators.filter(is_active=True).select_related("numerator", "denominator")}
+
+
 def report_figures(
-    *, campaign: Campaign, unit: Unit, day: date, values: dict[int, object], by: User, source: str = ""
+    *,
+    campaign: Campaign,
+    unit: Unit,
+    day: date,
+    values: dict[int, object],
+    by: User,
+    source: str = "",
+    indicators: dict[int, Indicator] | None = None,
 ) -> int:
     """A unit's figures for one day (a round: its last day), ``values`` by indicator id; blanks are
-    skipped. Raises StatsError with every wrong field named, or Forbidden."""
+    skipped. ``indicators``: ``active_indicators(campaign)`` when the caller has read them already.
+    Raises StatsError with every wrong field named, or Forbidden."""
     if not may_report(by, unit):
         raise Forbidden("无权为该单位填报战果")
     problem = check_day(campaign, day, list(campaign.rounds.all()))
     if problem:
         raise StatsError(problem)
-    indicators = {
-        i.pk: i for i in campaign.indicators.filter(is_active=True).select_related("numerator", "denominator")
-    }
+    if indicators is None:
+        indicators = active_indicators(campaign)
     entries, wrong = [], []
     for key, raw in values.items():
         indicator = indicators.get(int(key))

@@ -9,6 +9,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ScopedQuerySet, Unit, UnitKind
+from utilities.models import FastLoad
 
 # Every amount (a target, a share of one, a report, a running total) is numeric(14, 2): at most
 # 999,999,999,999.99. PostgreSQL refuses more with "numeric field overflow"; SQLite stores it and then
@@ -37,7 +38,7 @@ class CampaignStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-class Campaign(models.Model):
+class Campaign(FastLoad, models.Model):
     """A time-boxed special operation (专项行动) run by a headquarters, e.g. a 100-day summer campaign."""
 
     code = models.CharField(_("code"), max_length=40, unique=True)
@@ -100,7 +101,7 @@ class Campaign(models.Model):
             return self.end.replace(year=self.end.year + 1, day=28)
 
 
-class LineOfAction(models.Model):
+class LineOfAction(FastLoad, models.Model):
     """A line of action (e.g. “清患”行动) of a campaign, with the leader in charge (分管领导)."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="actions", verbose_name=_("campaign"))
@@ -120,7 +121,7 @@ class LineOfAction(models.Model):
     class Meta:
         verbose_name = _("line of action")
         verbose_name_plural = _("lines of action")
-        ordering = ["campaign", "seq"]
+        ordering = ["-campaign_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["campaign", "code"], name="uniq_action_code")]
 
     def __str__(self) -> str:
@@ -162,7 +163,7 @@ class ItemQuerySet(ScopedQuerySet):
         return self.filter(kind=ItemKind.PLAN)
 
 
-class Item(models.Model):
+class Item(FastLoad, models.Model):
     """A numbered entry of the responsibility checklist (量化责任清单): a task with a measurable target.
 
     The plan's own words are kept beside what was parsed from them (``*_text`` fields). A directive
@@ -235,7 +236,7 @@ class Item(models.Model):
     class Meta:
         verbose_name = _("checklist item")
         verbose_name_plural = _("checklist items")
-        ordering = ["campaign", "seq"]
+        ordering = ["-campaign_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["campaign", "code"], name="uniq_item_code")]
 
     def __str__(self) -> str:
@@ -251,7 +252,7 @@ class TargetBasis(models.TextChoices):
     MOM = "mom", _("period over period")  # 环比
 
 
-class Target(models.Model):
+class Target(FastLoad, models.Model):
     """One target of an item as the plan writes it (盗窃警情同比下降15%，拥挤踩踏事故0起: two rows),
     in the cell's order. The first is also held on the item's ``target_*`` fields, which everything
     before issue 20 reads (a share splits it, the lists show it). ``indicator``: the results
@@ -287,7 +288,7 @@ class Target(models.Model):
     class Meta:
         verbose_name = _("target")
         verbose_name_plural = _("targets")
-        ordering = ["item", "seq"]
+        ordering = ["item_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["item", "seq"], name="uniq_target_seq")]
         # the targets read apart from the assignment row (a later one, a linked first): the sweep's behind-pace
         # EXISTS probes an item's by this, not the item's every target (``notifications.sweep._behind``)
@@ -349,7 +350,7 @@ class AssignmentStatus(models.TextChoices):
     RETURNED = "returned", _("Returned")
 
 
-class Assignment(models.Model):
+class Assignment(FastLoad, models.Model):
     """One checklist item as one unit's work: the row a unit lead updates and HQ tracks.
 
     ``is_active`` is cleared, never deleted, when a corrected plan stops naming the unit, so the
@@ -506,7 +507,7 @@ class Assignment(models.Model):
         return is_overdue(self)
 
 
-class TargetShare(models.Model):
+class TargetShare(FastLoad, models.Model):
     """A share's amount of a later target of its item (分解 of every target): the first target's share is
     ``Assignment.target_share``; without a row here the share carries the item's whole value of that
     target. Written by ``tasks.services.cascade.pass_down``, read by ``tasks.targets``."""
@@ -530,7 +531,7 @@ class TargetShare(models.Model):
         return f"{self.assignment_id} · {self.target_id}: {self.amount}"
 
 
-class TargetProgress(models.Model):
+class TargetProgress(FastLoad, models.Model):
     """The running total of a later target (seq 2, 3, …) of an assignment: what its unit reported on it
     and what its shares did, at every level below (bureau → sub-bureau → station), as
     ``Assignment.progress`` is for the first target. Written with each report in its transaction
@@ -556,7 +557,7 @@ class TargetProgress(models.Model):
         return f"{self.assignment_id} · {self.target_id}: {self.progress}"
 
 
-class ProgressReport(models.Model):
+class ProgressReport(FastLoad, models.Model):
     """A unit's report on its assignment: how much more was done toward the target, and what."""
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="reports")
@@ -583,7 +584,7 @@ class ProgressReport(models.Model):
     class Meta:
         verbose_name = _("progress report")
         verbose_name_plural = _("progress reports")
-        ordering = ["assignment", "reported_at", "id"]
+        ordering = ["assignment_id", "reported_at", "id"]
         indexes = [models.Index(fields=["assignment", "period"], name="report_period")]
 
     def __str__(self) -> str:
@@ -595,7 +596,7 @@ def evidence_path(instance: "Evidence", filename: str) -> str:
     return f"evidence/{instance.assignment.campaign_id}/{instance.assignment_id}/{uuid.uuid4().hex}{instance.extension}"
 
 
-class Evidence(models.Model):
+class Evidence(FastLoad, models.Model):
     """A file proving the work (photo, PDF, Office document). Served only through a permission check."""
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="evidence")
@@ -629,7 +630,7 @@ class CommentKind(models.TextChoices):
     INSTRUCTION = "instruction", _("Leader's instruction")  # 批示
 
 
-class Comment(models.Model):
+class Comment(FastLoad, models.Model):
     """A remark on an assignment by anyone who can see it (HQ's question, the unit's answer); or a request
     for a leader's instruction (报请领导批示, addressed to one leader) made by the unit or HQ, open until
     a leader's instruction (批示) on the same assignment answers it (``tasks.services.progress``)."""
@@ -666,7 +667,7 @@ class Comment(models.Model):
     class Meta:
         verbose_name = _("comment")
         verbose_name_plural = _("comments")
-        ordering = ["assignment", "created_at", "id"]
+        ordering = ["assignment_id", "created_at", "id"]
         indexes = [
             # the requests still waiting, by the leader they are addressed to (his landing page)
             models.Index(
@@ -690,7 +691,7 @@ class ExtensionStatus(models.TextChoices):
     REFUSED = "refused", _("Refused")
 
 
-class ExtensionRequest(models.Model):
+class ExtensionRequest(FastLoad, models.Model):
     """A unit's request for a later deadline (延期申请), decided by HQ or the item's lead unit."""
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="extension_requests")

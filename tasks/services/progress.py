@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts import scope
@@ -64,6 +65,8 @@ def report_progress(
             locked = (
                 Assignment.objects.select_for_update(of=("self",))
                 .select_related("unit", "campaign", "item")  # the item: the period's and the target's checks
+                # whether the first target is linked to an indicator, in the same statement (``_check_target``)
+                .annotate(first_linked=Subquery(FIRST_TARGET.values("indicator_id")[:1]))
                 .get(pk=assignment.pk)
             )
             if not scope.can(by, Action.REPORT, locked.unit):
@@ -167,6 +170,10 @@ def _check_period(assignment: Assignment, period: date | None, today: date) -> d
     return period
 
 
+# the first target of the assignment's item (``report_progress`` reads whether it is linked with the row)
+FIRST_TARGET = Target.objects.filter(item_id=OuterRef("item_id"), seq=1)
+
+
 def _check_target(assignment: Assignment, target: Target | None, value: Decimal | None) -> Target | None:
     """The target the amount counts toward, one of the item's; an amount on one linked to an indicator
     is refused: its progress is what the unit and its subtree report in the results statistics."""
@@ -174,9 +181,15 @@ def _check_target(assignment: Assignment, target: Target | None, value: Decimal 
         raise ReportError("所选量化指标不属于该任务")
     if value is None:
         return target
-    linked = target if target is not None else Target.objects.filter(item_id=assignment.item_id, seq=1).first()
-    if linked is not None and linked.indicator_id:
-        raise LinkedTarget(linked)
+    if target is None:  # the first: whether it is linked was read with the row (``first_linked``), if it was
+        if not getattr(assignment, "first_linked", True):
+            return None
+        target = Target.objects.filter(item_id=assignment.item_id, seq=1).first()
+        if target is not None and target.indicator_id:
+            raise LinkedTarget(target)
+        return None
+    if target.indicator_id:
+        raise LinkedTarget(target)
     return target
 
 

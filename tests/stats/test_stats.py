@@ -48,6 +48,32 @@ def test_a_lead_reports_a_day_and_a_correction_keeps_the_history(city, catalogue
     assert {e.actor for e in history} == {city["station_lead"]}
 
 
+def test_a_figure_sent_reads_the_catalogue_once_and_nothing_back(city, catalogue):
+    """The API's figure: the indicators read once (their codes and their checks), the upserted rows'
+    ids taken from the upsert (RETURNING) for the history, not read back."""
+    api = login(city["station_lead"])
+    c = catalogue["campaign"]
+    body = {"campaign": c.pk, "unit": "33031001", "day": "2026-07-02", "values": {"police": 3}}
+    assert api.post("/api/v1/stats/figures/", body, content_type="application/json").status_code == 201
+    body["values"] = {"police": 4, "places": 2}
+    with CaptureQueriesContext(connection) as ctx:
+        sent = api.post("/api/v1/stats/figures/", body, content_type="application/json")
+    assert sent.status_code == 201 and sent.json() == {"changed": 2}
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert len([s for s in sql if 'FROM "stats_indicator"' in s]) == 1
+    figure_reads = [s for s in sql if s.lstrip().startswith('SELECT "stats_figure"')]
+    assert len(figure_reads) == 1  # the lock (SQLite: the read before the write), never a read back
+    assert "FOR UPDATE" in figure_reads[0] or connection.vendor != "postgresql"
+    police = Figure.objects.get(unit__code="33031001", indicator__code="police", day=date(2026, 7, 2))
+    places = Figure.objects.get(unit__code="33031001", indicator__code="places", day=date(2026, 7, 2))
+    history = AuditEvent.objects.filter(verb="figure.report").order_by("id")
+    assert [(e.object_id, e.changes["value"]) for e in history] == [
+        (police.pk, [None, 3]),
+        (police.pk, [3, 4]),
+        (places.pk, [None, 2]),
+    ]
+
+
 @pytest.mark.parametrize(
     ("who", "unit", "day", "values", "error"),
     [

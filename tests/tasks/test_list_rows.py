@@ -92,3 +92,39 @@ def test_labels_are_built_once_per_request(city, published, monkeypatch):
     units = UnitSerializer(Unit.objects.all(), many=True, context={}).data
     assert len(units) > 1
     assert read == {"status": 1, "kind": 2}
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "UTC", "America/St_Johns"])
+def test_stamps_are_drfs_stamps_in_any_zone(zone):
+    from datetime import UTC, datetime
+
+    from rest_framework.exceptions import ValidationError
+
+    from tasks.api import _STAMP, _stamp
+
+    values = [
+        None,
+        datetime(2026, 12, 6, 3, 59, 26, 546399, tzinfo=UTC),
+        datetime(2026, 7, 1, 0, 0, tzinfo=UTC),
+        datetime(2026, 7, 1, 8, 30),  # naive: DRF makes it aware in the zone
+        datetime(1, 1, 1, 0, 0, tzinfo=UTC),
+    ]
+    with timezone.override(zone):
+        tz = timezone.get_current_timezone()
+        for value in values:
+            try:
+                expected = _STAMP.to_representation(value)
+            except ValidationError as refused:  # year 1 before UTC−3:30: DRF refuses, and so do we
+                with pytest.raises(ValidationError) as ours:
+                    _stamp(value, tz)
+                assert ours.value.detail == refused.detail
+                continue
+            assert _stamp(value, tz) == expected, value
+        late = datetime(9999, 12, 31, 23, 0, tzinfo=UTC)  # past year 9999 in Shanghai
+        try:
+            expected = _STAMP.to_representation(late)
+        except ValidationError:
+            with pytest.raises(ValidationError):
+                _stamp(late, tz)
+        else:
+            assert _stamp(late, tz) == expected

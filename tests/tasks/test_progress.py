@@ -132,3 +132,21 @@ def test_comments_and_the_timeline(city, published, chengguan):
     ]
     assert events[0]["changes"]["progress"] == ["0.00", "10.00"]
     assert api(lead).get(f"/api/v1/assignments/{chengguan.pk}/reports/").json()[0]["text"] == "首批清查"
+
+
+def test_a_report_reads_its_row_once_and_no_target_apart(city, published, chengguan):
+    """The first target's link is read with the locked row: a report on a plain target runs the same
+    statements whatever the item holds, none of them on ``tasks_target``."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lead = city["station_lead"]
+    assert post_report(lead, chengguan, value="1").status_code == 201  # the first report starts the work
+    with CaptureQueriesContext(connection) as ctx:
+        assert post_report(lead, chengguan, value="2", text="又查2家").status_code == 201
+    sql = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert [s for s in sql if s.lstrip().startswith('SELECT "tasks_target"')] == []
+    locked = [s for s in sql if 'FROM "tasks_assignment"' in s and '"tasks_target"' in s]
+    assert len(locked) == 1  # the row locked, with whether its first target is linked
+    chengguan.refresh_from_db()
+    assert chengguan.progress == Decimal("3")
