@@ -246,6 +246,19 @@ def _fetch(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
+# The totals' statement reads a few thousand index rows per column (≈28,000 for a province's whole campaign)
+# and answers in a few ms alone; PostgreSQL plans it with 2 parallel workers, whose start-up cost the
+# request far more than they save (issue 20, docs/figures.md: a round's 15 ms instead of 3). In the same
+# execute (psycopg2 sends one simple query: an implicit transaction, which SET LOCAL ends with), so still one
+# statement; not inside a transaction, where SET LOCAL would hold for the caller's later statements too.
+SERIAL = "SET LOCAL max_parallel_workers_per_gather = 0;\n"
+
+
+def _fetch_serial(sql: str, params: list) -> list[tuple]:
+    """``_fetch``, planned without parallel workers outside a transaction (``SERIAL``)."""
+    return _fetch(sql if connection.in_atomic_block else SERIAL + sql, params)
+
+
 def _subtree_sums(unit: Unit, w: Window, *, campaign: Campaign) -> list[tuple]:
     """(indicator id, day, sum) over the unit's whole subtree (its rollup rows and its own figures) in
     ``w`` (the charts' series and the rounds' sums; the totals read theirs in ``_rollup_totals``)."""
@@ -312,7 +325,7 @@ def _rollup_totals(campaign: Campaign, unit: Unit, w: Window, before: Window, ot
         sql, more = subtree("= %s", [campaign.pk], earlier)
         parts.append(f"SELECT 'previous', x.indicator_id, '', SUM(x.total) FROM {sql} x GROUP BY 2")  # noqa: S608
         params += more
-    return _fetch("\nUNION ALL\n".join(parts), params)
+    return _fetch_serial("\nUNION ALL\n".join(parts), params)
 
 
 def previous_window(campaign: Campaign, w: Window) -> Window | None:
