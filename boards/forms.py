@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from django import forms
-from django.db.models import prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import scope
 from accounts.models import Unit
+from stats.models import Round
 from stats.queries import MONTH, SINCE, WEEK, Window, period_window, window
 from tasks.models import Campaign, CampaignStatus, LineOfAction
 from tasks.queries import campaigns_for
@@ -70,8 +71,9 @@ def _window(campaign: Campaign, d: dict) -> Window | None:
     if "round" not in d:
         return None
     if d["round"]:
-        # the campaign's rounds at once (few): 环比 then finds the round before among them (``previous_window``)
-        prefetch_related_objects([campaign], "rounds")
+        # the campaign's rounds at once (few): 环比 then finds the round before among them (``previous_window``);
+        # in the model's order within one campaign, without its join of the campaign
+        prefetch_related_objects([campaign], Prefetch("rounds", Round.objects.order_by("start", "pk")))
         chosen = next((r for r in campaign.rounds.all() if r.pk == d["round"]), None)
         if chosen is None:
             raise Http404

@@ -246,6 +246,19 @@ def _fetch(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
+# The totals' statement reads a few thousand index rows per column (≈28,000 for a province's whole campaign)
+# and answers in a few ms alone; PostgreSQL plans it with 2 parallel workers, whose start-up cost the
+# request far more than they save (issue 20, docs/figures.md: a round's 15 ms instead of 3). In the same
+# execute (psycopg2 sends one simple query: an implicit transaction, which SET LOCAL ends with), so still one
+# statement; not inside a transaction, where SET LOCAL would hold for the caller's later statements too.
+SERIAL = "SET LOCAL max_parallel_workers_per_gather = 0;\n"
+
+
+def _fetch_serial(sql: str, params: list) -> list[tuple]:
+    """``_fetch``, planned without parallel workers outside a transaction (``SERIAL``)."""
+    return _fetch(sql if connection.in_atomic_block else SERIAL + sql, params)
+
+
 def _subtree_sums(unit: Unit, w: Window, *, campaign: Campaign) -> list[tuple]:
     """(indicator id, day, sum) over the unit's whole subtree (its rollup rows and its own figures) in
     ``w`` (the charts' series and the rounds' sums; the totals read theirs in ``_rollup_totals``)."""
@@ -312,7 +325,7 @@ def _rollup_totals(campaign: Campaign, unit: Unit, w: Window, before: Window, ot
         sql, more = subtree("= %s", [campaign.pk], earlier)
         parts.append(f"SELECT 'previous', x.indicator_id, '', SUM(x.total) FROM {sql} x GROUP BY 2")  # noqa: S608
         params += more
-    return _fetch("\nUNION ALL\n".join(parts), params)
+    return _fetch_serial("\nUNION ALL\n".join(parts), params)
 
 
 def previous_window(campaign: Campaign, w: Window) -> Window | None:
@@ -327,6 +340,20 @@ def previous_window(campaign: Campaign, w: Window) -> Window | None:
     return before if before.start >= campaign.start else None
 
 
+def _catalogue(campaign: Campaign) -> dict[int, Indicator]:
+    """The campaign's indicators by id in their order (seq, id: the model's ordering within one campaign,
+    without its join of the campaign), a computed rate's parts linked from among them (the totals read them
+    there): one query, no join."""
+    catalogue = {i.pk: i for i in campaign.indicators.order_by("seq", "pk")}
+    parts = (Indicator._meta.get_field("numerator"), Indicator._meta.get_field("denominator"))
+    for i in catalogue.values():
+        for part in parts:
+            linked = catalogue.get(getattr(i, part.attname))
+            if linked is not None:
+                part.set_cached_value(i, linked)
+    return catalogue
+
+
 def totals(user, campaign: Campaign, unit: Unit, w: Window) -> Totals:
     """Totals under ``unit`` (in the user's scope, checked by the caller) in ``w``, whatever the number of
     units: the figures (this window per column, how many of them HQ entered, last year, the window
@@ -334,7 +361,7 @@ def totals(user, campaign: Campaign, unit: Unit, w: Window) -> Totals:
     elsewhere; the catalogue and the columns one query each; for entered rates (never summed) one per
     period for the units' own figures. A computed rate is the ratio of its parts' sums in the same
     column and period (docs/figures.md)."""
-    catalogue = {i.pk: i for i in campaign.indicators.select_related("numerator", "denominator")}
+    catalogue = _catalogue(campaign)
     indicators = [i for i in catalogue.values() if i.is_active]
     lines = {i.pk: Line(i) for i in indicators}
     other, before = baseline(campaign, w)
@@ -366,6 +393,7 @@ def totals(user, campaign: Campaign, unit: Unit, w: Window) -> Totals:
     own = False
     sums: dict[int, Decimal] = {}  # every indicator's, the parts of a rate included (reported or not)
     column_sums: dict[tuple[int, int], Decimal] = {}
+    by_indicator: dict[int, dict[int, Decimal]] = {}  # the same per indicator: column unit id → sum
     for row in grouped:
         column = unit if row["branch"] == unit.path else by_path.get(row["branch"])
         if row["indicator_id"] not in catalogue or column is None:
@@ -373,6 +401,7 @@ def totals(user, campaign: Campaign, unit: Unit, w: Window) -> Totals:
         own |= column.pk == unit.pk
         key = (row["indicator_id"], column.pk)
         column_sums[key] = column_sums.get(key, 0) + row["total"]
+        by_indicator.setdefault(row["indicator_id"], {})[column.pk] = column_sums[key]
         sums[row["indicator_id"]] = sums.get(row["indicator_id"], 0) + row["total"]
     columns = ([unit] if own else []) + list(by_path.values())
     for line in lines.values():
@@ -385,7 +414,7 @@ def totals(user, campaign: Campaign, unit: Unit, w: Window) -> Totals:
                     line.by_unit[c.pk] = ratio(column_sums.get((i.numerator_id, c.pk), 0), part)
         elif i.summed:
             line.total = _typed(i, sums.get(i.pk, 0))
-            line.by_unit = {c: _typed(i, v) for (pk, c), v in column_sums.items() if pk == i.pk}
+            line.by_unit = {c: _typed(i, v) for c, v in by_indicator.get(i.pk, {}).items()}
     for row in behalf:
         line = lines.get(row["indicator_id"])
         column = unit if row["branch"] == unit.path else by_path.get(row["branch"])
