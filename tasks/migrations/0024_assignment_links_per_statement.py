@@ -1,19 +1,18 @@
 """An assignment's parent and acknowledged-by checked per statement, not per row (PostgreSQL).
 
 Both are empty on every row a publish writes, yet PostgreSQL queued a check of each for COMMIT, row by
-row (228,000 trigger calls for a province's 114,003 assignments, each fetching its row to find the
-NULL: 0.1 s of the quiet machine, 0.3 s loaded; README, "What the publish checks"). Now, as
+row (228,006 trigger calls for a province's 114,003 assignments, each fetching its row to find the
+NULLs: 0.1 s of a COMMIT at load 5, 0.27–0.36 s at load 7–11; README, "What the publish checks"). Now, as
 notifications/0016 does for the sweep's rows (``utilities.statement_keys``): after each INSERT the
 distinct non-empty parents and acknowledging users are looked up once over the statement's transition
-table, locked FOR KEY SHARE in id order and counted (for a publish: none, one scan of the new rows); an
+table, locked FOR KEY SHARE in id order and counted (for a publish: none, a scan of the new rows per column); an
 UPDATE setting one (a receipt's acknowledging user, a pass-down's parent) is checked row by row, only
-those rows; deleting or re-keying an assignment that shares name as their parent, or a user an
+those rows; deleting or re-keying an assignment that passed-down shares name as their parent, or a user an
 assignment names as its acknowledger, is refused at COMMIT, row by row as PostgreSQL's key did.
 
 PostgreSQL only: Django's state says ``db_constraint=False`` for the two; SQLite (the embedded demo, one
 writer) keeps its row keys (altering them would rebuild ``tasks_assignment`` and lose its triggers).
 """
-# ruff: noqa: S608 (only this module's constants are interpolated into its SQL)
 
 from django.conf import settings
 from django.db import migrations, models
