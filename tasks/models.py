@@ -401,6 +401,9 @@ class Assignment(FastLoad, models.Model):
         on_delete=models.PROTECT,
         related_name="children",
         help_text=_("The superior unit's assignment this share was split from (逐级分解)"),
+        # checked per statement on PostgreSQL, as the acknowledged-by below (migration tasks 0024): empty on
+        # every row a publish writes, yet a row key queued a check of each for COMMIT; SQLite keeps its key
+        db_constraint=False,
     )
     target_share = amount_field(_("share of the target"), null=True, blank=True)
     extensions = models.PositiveSmallIntegerField(_("extensions granted"), default=0, db_default=0)
@@ -420,6 +423,7 @@ class Assignment(FastLoad, models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,  # never looked up by; an index would only slow the publish
+        db_constraint=False,  # checked per statement on PostgreSQL (tasks 0024); SQLite keeps its key
     )
 
     scope_via = "unit"

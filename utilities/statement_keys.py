@@ -52,6 +52,12 @@ class StatementKeys:
     def _fn(self, suffix: str) -> str:
         return f"{self.name}_{suffix}"
 
+    def _ref_trigger(self, ref: str, suffix: str) -> str:
+        """The name of a trigger on the referenced table ``ref``: ``{name}_{suffix}``, or, when the
+        table names its own rows (an assignment's parent), ``{name}_referenced_{suffix}``, not to take
+        the name of the table's own trigger."""
+        return f"{self.name}_referenced_{suffix}" if ref == self.table else f"{self.name}_{suffix}"
+
     def _inserted(self) -> str:
         checks = []
         for column, ref in self.ordered:
@@ -138,9 +144,9 @@ CREATE TRIGGER {self.name}_updated AFTER UPDATE OF {columns} ON {self.table}
     FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION {self._fn("rekeyed")}();""")
         for ref in self.referenced:
             sql.append(f"""
-CREATE CONSTRAINT TRIGGER {self.name}_deleted AFTER DELETE ON {ref} DEFERRABLE INITIALLY DEFERRED
+CREATE CONSTRAINT TRIGGER {self._ref_trigger(ref, "deleted")} AFTER DELETE ON {ref} DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION {ref}_{self._fn("kept")}();
-CREATE CONSTRAINT TRIGGER {self.name}_updated AFTER UPDATE OF id ON {ref} DEFERRABLE INITIALLY DEFERRED
+CREATE CONSTRAINT TRIGGER {self._ref_trigger(ref, "updated")} AFTER UPDATE OF id ON {ref} DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW WHEN (OLD.id <> NEW.id) EXECUTE FUNCTION {ref}_{self._fn("kept")}();""")
         return "\n".join(sql)
 
@@ -152,8 +158,8 @@ CREATE CONSTRAINT TRIGGER {self.name}_updated AFTER UPDATE OF id ON {ref} DEFERR
         ]
         for ref in self.referenced:
             sql += [
-                f"DROP TRIGGER IF EXISTS {self.name}_deleted ON {ref};",
-                f"DROP TRIGGER IF EXISTS {self.name}_updated ON {ref};",
+                f"DROP TRIGGER IF EXISTS {self._ref_trigger(ref, 'deleted')} ON {ref};",
+                f"DROP TRIGGER IF EXISTS {self._ref_trigger(ref, 'updated')} ON {ref};",
                 f"DROP FUNCTION IF EXISTS {ref}_{self._fn('kept')}();",
             ]
         sql += [

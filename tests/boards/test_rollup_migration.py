@@ -1,5 +1,6 @@
 """boards/0008 (the rollup's insert trigger in one pass, its functions without JIT) goes back to 0006's
-function and forward again, and a publish leaves the rollup and its ledger exact either way (PostgreSQL)."""
+function and forward again, boards/0009 (its groups hashed, not sorted) back to 0008's settings and
+forward again, and a publish leaves the rollup and its ledger exact every way (PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -44,8 +45,9 @@ def _publish_is_counted(path, code: str) -> None:
 def test_the_one_pass_trigger_goes_back_and_forward(city, tmp_path):
     plan = write_xlsx(tmp_path / "plan.xlsx")
     tuned = (["jit=off", "work_mem=32MB"], False)
+    hashed = (["jit=off", "work_mem=32MB", "enable_sort=off"], True)
     assert _functions() == {
-        "boards_rollup_inserted": (["jit=off", "work_mem=32MB"], True),
+        "boards_rollup_inserted": hashed,
         "boards_rollup_updated": tuned,
         "boards_rollup_deleted": tuned,
         "boards_rollup_items_moved": tuned,
@@ -53,11 +55,14 @@ def test_the_one_pass_trigger_goes_back_and_forward(city, tmp_path):
     }
     _publish_is_counted(plan, "XA")
     try:
+        _migrate([("boards", "0008_rollup_insert_one_pass")])
+        assert _functions()["boards_rollup_inserted"] == (["jit=off", "work_mem=32MB"], True)
+        _publish_is_counted(plan, "XD")
         _migrate([("boards", "0007_ranking_directives")])
         assert set(_functions().values()) == {(None, False)}
         _publish_is_counted(plan, "XB")
     finally:
         _migrate(None)
-    assert _functions()["boards_rollup_inserted"] == (["jit=off", "work_mem=32MB"], True)
+    assert _functions()["boards_rollup_inserted"] == hashed
     _publish_is_counted(plan, "XC")
     assert rollup.differences() == [] and rollup.ledger_differences() == []
