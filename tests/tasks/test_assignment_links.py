@@ -1,4 +1,4 @@
-"""An assignment's parent and acknowledged-by are checked per statement (PostgreSQL, tasks/0024): a row
+"""An assignment's parent and acknowledged-by are checked per statement (PostgreSQL, tasks/0025): a row
 naming what does not exist fails at its statement; setting one is checked row by row; the parent
 assignment and the acknowledging user cannot be deleted or re-keyed from under the rows naming them; and
 the migration goes back to PostgreSQL's deferred row keys and forward again."""
@@ -121,7 +121,7 @@ def _migrate(target) -> None:
 
 
 def _state() -> tuple[set[str], set[str]]:
-    """The assignment's deferred row keys on the two columns, and the triggers of tasks/0024."""
+    """The assignment's deferred row keys on the two columns, and the triggers of tasks/0025."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT a.attname FROM pg_constraint c "
@@ -150,7 +150,7 @@ def test_the_migration_goes_back_to_row_keys_and_forward_again(published):
         "assignment_links_updated ON accounts_user",
     }
     try:
-        _migrate([("tasks", "0023_target_apart_index")])
+        _migrate([("tasks", "0024_ordering_without_joins")])
         assert _state() == ({"parent_id", "acknowledged_by_id"}, set())
     finally:
         _migrate(None)

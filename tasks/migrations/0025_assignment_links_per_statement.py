@@ -58,7 +58,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tasks", "0023_target_apart_index"),
+        ("tasks", "0024_ordering_without_joins"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
