@@ -25,6 +25,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Aggregate, Exists, F, OuterRef, Q, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Concat
 from django.http import Http404
+from django.utils.functional import LazyObject, empty
 
 from .models import Role, RoleGrant, Unit
 
@@ -102,6 +103,16 @@ def _minimal_roots(paths: set[str]) -> tuple[str, ...]:
     return tuple(roots)
 
 
+def _attrs(user) -> dict:
+    """Where a user's scope is kept: the user's own ``__dict__`` — for a session's ``request.user`` (a lazy
+    wrapper with a dictionary of its own) the wrapped user's, where the session's backend primed it."""
+    if isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        user = user._wrapped
+    return user.__dict__
+
+
 def scope_for(user, action: Action | str) -> Scope:
     """The subtrees ``user`` may act on for ``action``; computed once per user object."""
     if user is None or not user.is_authenticated or not user.is_active:
@@ -109,7 +120,7 @@ def scope_for(user, action: Action | str) -> Scope:
     if user.is_superuser:
         return EVERYTHING
     action = Action(action)
-    cache = user.__dict__.setdefault("_scope_cache", {})
+    cache = _attrs(user).setdefault("_scope_cache", {})
     if "grants" not in cache:
         cache["grants"] = list(RoleGrant.objects.filter(user=user).values_list("role", "unit__path"))
     if action not in cache:
@@ -150,7 +161,7 @@ def with_grants(queryset: QuerySet, user: str = "pk") -> QuerySet:
 def prime(user, joined: str | None) -> None:
     """Put the grants read by ``with_grants`` where ``scope_for`` would read them, so it reads none."""
     pairs = [part.split(PAIR_SEP, 1) for part in (joined or "").split(GRANT_SEP) if part]
-    user.__dict__["_scope_cache"] = {"grants": [(role, path) for role, path in pairs]}
+    _attrs(user)["_scope_cache"] = {"grants": [(role, path) for role, path in pairs]}
 
 
 def of_role(user, role: str) -> Scope:
@@ -158,7 +169,7 @@ def of_role(user, role: str) -> Scope:
     holds); read from the grants ``scope_for`` caches, so no query once the user's scope is known."""
     if not scope_for(user, Action.VIEW) or user.is_superuser:  # a superuser holds no grant
         return NOTHING
-    grants = user.__dict__["_scope_cache"]["grants"]
+    grants = _attrs(user)["_scope_cache"]["grants"]
     return Scope(False, _minimal_roots({path for r, path in grants if r == role}))
 
 
@@ -168,7 +179,7 @@ def grant_paths(user, action: Action | str) -> tuple[str, ...]:
     if not scope_for(user, action) or user.is_superuser:
         return ()
     allowed = ROLES_FOR[Action(action)]
-    return tuple(sorted({path for role, path in user.__dict__["_scope_cache"]["grants"] if role in allowed}))
+    return tuple(sorted({path for role, path in _attrs(user)["_scope_cache"]["grants"] if role in allowed}))
 
 
 def scopes_of_roles(users, roles) -> dict[int, tuple[Scope, int | None]]:
@@ -185,7 +196,7 @@ def scopes_of_roles(users, roles) -> dict[int, tuple[Scope, int | None]]:
 
 def forget(user) -> None:
     """Drop the cached scope, e.g. after the user's grants change."""
-    user.__dict__.pop("_scope_cache", None)
+    _attrs(user).pop("_scope_cache", None)
 
 
 def path_to_unit(model) -> str:

@@ -28,14 +28,14 @@ def is_expired(token: Token, now: datetime | None = None) -> bool:
 
 
 @cache
-def _user_columns() -> tuple[str, ...]:
+def user_columns() -> tuple[str, ...]:
     return tuple(f.attname for f in User._meta.concrete_fields)
 
 
 def _token_user(marker: str):
     """The token named, its user's every column and the user's grants (``scope.with_grants``): one row."""
     users = scope.with_grants(User.objects.filter(auth_token__key=marker))
-    return users.values_list(*_user_columns(), "auth_token__created", "grants_joined")
+    return users.values_list(*user_columns(), "auth_token__created", "grants_joined")
 
 
 TOKEN_USER = Statement(_token_user)
@@ -52,7 +52,7 @@ class ExpiringTokenAuthentication(TokenAuthentication):
         if not found:
             raise AuthenticationFailed(_("Invalid token."))
         *columns, created, grants = found[0]
-        user = User.from_db(DEFAULT_DB_ALIAS, _user_columns(), columns)
+        user = User.from_db(DEFAULT_DB_ALIAS, user_columns(), columns)
         if not user.is_active:
             raise AuthenticationFailed(_("User inactive or deleted."))
         token = Token.from_db(DEFAULT_DB_ALIAS, ["key", "user_id", "created"], [key, user.pk, created])

@@ -126,7 +126,7 @@ GHOST = 2_000_000_007  # an id no row has
 GHOST_UNIT = "99887766"  # a unit code no unit has
 LOGIN = "/accounts/login/"
 ADMIN_LOGIN = "/admin/login/"
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "accounts.backends.ScopedModelBackend"
 
 # The API matrix's personas, and HQ over one branch: the only persona whose HQ rights stop somewhere,
 # so the only one that can tell "HQ" from "HQ over this unit" (review, outbox, weights, admin writes).

@@ -21,6 +21,8 @@ from django.db.models import QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
 MARKER = "\x00statement-parameter\x00"  # no value a caller sends looks like it
+# for a read by an integer (an id): a value no row holds (ids are positive)
+INT_MARKER = -2_147_483_641
 
 
 @dataclass(frozen=True)
@@ -32,27 +34,28 @@ class _Written:
 
 
 class Statement:
-    """A values_list read written once per connection alias: ``build(MARKER)`` returns the queryset with
-    the marker where the call's value goes (as a string parameter: a key, a code); ``rows(value)`` runs
-    it. Written on first use, so the test databases and both vendors each get their own SQL."""
+    """A values_list read written once per connection alias: ``build(marker)`` returns the queryset with
+    the marker where the call's value goes (``MARKER``, a string parameter: a key, a code; or
+    ``INT_MARKER`` for an id); ``rows(value)`` runs it. Written on first use, so the test databases and
+    both vendors each get their own SQL."""
 
-    def __init__(self, build: Callable[[str], QuerySet]) -> None:
-        self.build = build
+    def __init__(self, build: Callable[[Any], QuerySet], marker: str | int = MARKER) -> None:
+        self.build, self.marker = build, marker
         self.written: dict[tuple[str, str], _Written] = {}
 
     def _write(self, using: str) -> _Written:
         key = (using, connections[using].vendor)
         found = self.written.get(key)
         if found is None:
-            compiler = self.build(MARKER).query.get_compiler(using=using)
+            compiler = self.build(self.marker).query.get_compiler(using=using)
             sql, params = compiler.as_sql()
-            slots = [i for i, p in enumerate(params) if p == MARKER]
+            slots = [i for i, p in enumerate(params) if type(p) is type(self.marker) and p == self.marker]
             if len(slots) != 1:
                 raise ImproperlyConfigured(f"A Statement takes its value once; its query holds it {len(slots)} times")
             found = self.written[key] = _Written(compiler, sql, tuple(params), slots[0])
         return found
 
-    def rows(self, value: str, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
+    def rows(self, value: str | int, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
         written = self._write(using)
         params = list(written.params)
         params[written.slot] = value
