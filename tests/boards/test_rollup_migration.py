@@ -6,21 +6,15 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from boards import rollup
 from tasks.models import Campaign
 from tasks.services.plans import import_plan
+from tests.migrating import migrate
 from tests.tasks.planfiles import CAMPAIGN, write_xlsx
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's row triggers are unchanged")
 OPTS = {k: CAMPAIGN[k] for k in ("name", "start", "end", "owner")}
-
-
-def _migrate(target) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes() if target is None else target)
 
 
 def _functions() -> dict[str, tuple[list[str] | None, bool]]:
@@ -55,14 +49,14 @@ def test_the_one_pass_trigger_goes_back_and_forward(city, tmp_path):
     }
     _publish_is_counted(plan, "XA")
     try:
-        _migrate([("boards", "0008_rollup_insert_one_pass")])
+        migrate([("boards", "0008_rollup_insert_one_pass")])
         assert _functions()["boards_rollup_inserted"] == (["jit=off", "work_mem=32MB"], True)
         _publish_is_counted(plan, "XD")
-        _migrate([("boards", "0007_ranking_directives")])
+        migrate([("boards", "0007_ranking_directives")])
         assert set(_functions().values()) == {(None, False)}
         _publish_is_counted(plan, "XB")
     finally:
-        _migrate(None)
+        migrate(None)
     assert _functions()["boards_rollup_inserted"] == hashed
     _publish_is_counted(plan, "XC")
     assert rollup.differences() == [] and rollup.ledger_differences() == []

@@ -11,10 +11,10 @@ from datetime import date
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 
 from accounts.models import User
 from notifications.models import Channel, Message, Reminder
+from tests.migrating import migrate
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps its row keys")
 MISSING = 2_000_000_000
@@ -159,12 +159,6 @@ def test_an_update_changing_a_key_is_checked_and_others_are_not(reminder):
 # the migration both ways
 
 
-def _migrate(target) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes() if target is None else target)
-
-
 def _state() -> tuple[set[str], set[str]]:
     """The deferred row keys and the key triggers of the two tables."""
     with connection.cursor() as cursor:
@@ -201,7 +195,7 @@ def test_the_migration_goes_back_to_row_keys_and_forward_again(city, published):
     assert keys == set()
     assert len(triggers) == 2 + 2 * 4 + 2 + 2 * 5  # two on each table, two on each table it names
     try:
-        _migrate([("notifications", "0015_risk_letter_events")])
+        migrate([("notifications", "0015_risk_letter_events")])
         keys, triggers = _state()
         assert keys == {
             *(f"notifications_reminder.{c}" for c in ("recipient_id", "unit_id", "campaign_id", "digest_id")),
@@ -212,7 +206,7 @@ def test_the_migration_goes_back_to_row_keys_and_forward_again(city, published):
         }
         assert triggers == set()
     finally:
-        _migrate(None)
+        migrate(None)
     keys, triggers = _state()
     assert keys == set() and len(triggers) == 22
     assert Reminder.objects.count() == 1

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from stats.models import Figure, Indicator
+from tests.migrating import migrate
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -29,12 +29,6 @@ def _read(sql: str, params=()) -> list[tuple]:
         return sorted(cursor.fetchall())
 
 
-def _migrate(target) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes() if target is None else target)
-
-
 def test_existing_figures_and_their_rollup_survive_both_ways(city, published):
     police = Indicator.objects.create(campaign=published, code="police", name="出动警力", measure="人次")
     by, day = city["hq"], date(2026, 7, 2)
@@ -48,7 +42,7 @@ def test_existing_figures_and_their_rollup_survive_both_ways(city, published):
     rollup = "SELECT ancestor_id, total, figures FROM stats_rollup ORDER BY 1"
     before_values, before_rollup = _read(figures), _read(rollup)
     try:
-        _migrate(BEFORE)
+        migrate(BEFORE)
         assert _read(figures) == before_values  # integers again, the same
         assert _read(rollup) == before_rollup
         _read(
@@ -58,7 +52,7 @@ def test_existing_figures_and_their_rollup_survive_both_ways(city, published):
         )
         written = _read(figures)
     finally:
-        _migrate(AFTER)
+        migrate(AFTER)
     assert [(u, Decimal(v)) for u, v in _read(figures)] == [(u, Decimal(v)) for u, v in written]
     east = city.units["330310"].pk
     assert dict((a, t) for a, t, _n in _read(rollup))[east] == 15  # 5 + 7 + 3, written before 0005

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from accounts.models import Unit, User
 from tasks.models import Assignment
+from tests.migrating import migrate
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps its row keys")
 MISSING = 2_000_000_000
@@ -114,12 +114,6 @@ def test_the_parent_and_the_acknowledging_user_cannot_go_from_under_the_rows_nam
 # the migration both ways
 
 
-def _migrate(target) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes() if target is None else target)
-
-
 def _state() -> tuple[set[str], set[str]]:
     """The assignment's deferred row keys on the two columns, and the triggers of tasks/0025."""
     with connection.cursor() as cursor:
@@ -150,10 +144,10 @@ def test_the_migration_goes_back_to_row_keys_and_forward_again(published):
         "assignment_links_updated ON accounts_user",
     }
     try:
-        _migrate([("tasks", "0024_ordering_without_joins")])
+        migrate([("tasks", "0024_ordering_without_joins")])
         assert _state() == ({"parent_id", "acknowledged_by_id"}, set())
     finally:
-        _migrate(None)
+        migrate(None)
     assert _state() == (keys, triggers)
     child = Assignment.objects.filter(campaign=published).order_by("pk").last()
     with pytest.raises(IntegrityError, match=r"tasks_assignment\.parent_id names"):
