@@ -33,6 +33,8 @@ from pathlib import Path
 import django
 from django.utils import timezone
 
+from utilities.backends import ENGINES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 FILES = ("db.dump", "media.tar", "counts.json", "manifest.json")
 
@@ -45,7 +47,7 @@ def _settings():
     from django.conf import settings
 
     db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
+    if db["ENGINE"] not in ("django.db.backends.postgresql", ENGINES["django.db.backends.postgresql"]):
         raise BackupError("备份与恢复需要 PostgreSQL（DATABASE_URL=postgres://…）；SQLite 演示库请直接复制 var/ 目录。")
     return db, Path(settings.MEDIA_ROOT)
 

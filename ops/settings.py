@@ -14,6 +14,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from utilities.backends import ENGINES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -141,6 +143,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Django's backend with its SELECT statements written once per shape (utilities.backends.kept, docs/cpu.md);
+# KEPT_SQL=0 gives Django's own backend (to compare).
+if os.environ.get("KEPT_SQL", "1") != "0":
+    DATABASES["default"]["ENGINE"] = ENGINES.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+# the tests write each kept statement in full as well and compare (tests/conftest.py)
+KEPT_SQL_VERIFY = False
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -45,6 +45,14 @@ def _fast_passwords():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _kept_statements_verified():
+    # every SELECT written from a kept shape is also written by Django and compared (utilities.backends.kept):
+    # the whole suite checks that a shape holds everything that writes a statement's text
+    with override_settings(KEPT_SQL_VERIFY=True):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path_factory):
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
