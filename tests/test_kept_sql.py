@@ -63,6 +63,24 @@ def test_the_projects_backends_write_selects_with_the_kept_compiler():
     assert not issubclass(connection.ops.compiler("SQLUpdateCompiler"), KeptSQLCompiler)
 
 
+@pytest.mark.parametrize("engine", ["utilities.backends.postgresql", "utilities.backends.sqlite3"])
+def test_both_backends_are_djangos_own_with_the_kept_select_compiler(engine):
+    """The backend ``ops.settings`` names for either ``DATABASE_URL`` (the other one is not the one this run
+    connects to: loaded here, not connected)."""
+    from django.db.utils import load_backend
+
+    wrapper = load_backend(engine).DatabaseWrapper
+    django_own = load_backend(engine.replace("utilities.backends", "django.db.backends")).DatabaseWrapper
+    assert issubclass(wrapper, django_own) and wrapper.vendor == django_own.vendor
+    ops = wrapper.ops_class
+    assert issubclass(ops, django_own.ops_class)
+    module = __import__(ops.compiler_module, fromlist=["SQLCompiler"])
+    djangos = __import__(django_own.ops_class.compiler_module, fromlist=["SQLCompiler"])
+    assert issubclass(module.SQLCompiler, KeptSQLCompiler) and module.SQLCompiler.written_by is djangos.SQLCompiler
+    for name in ("SQLInsertCompiler", "SQLUpdateCompiler", "SQLDeleteCompiler", "SQLAggregateCompiler"):
+        assert getattr(module, name) is getattr(djangos, name), name
+
+
 @pytest.mark.django_db
 def test_a_shape_is_written_once_and_then_only_its_where_clause(city, published, monkeypatch):
     lead = city["station_lead"]
