@@ -242,13 +242,7 @@ def _columns(info: dict | None):
     return (info["model"], tuple(info["select_fields"]), tuple(_columns(r) for r in below))
 
 
-_classes: dict[type, type] = {}
-
-
 def kept_compiler(base: type) -> type:
-    """``base`` (a backend's SELECT compiler) with its statements kept by shape."""
-    found = _classes.get(base)
-    if found is None:
-        attrs = {"__module__": __name__, "written_by": base}
-        found = _classes[base] = type(f"Kept{base.__name__}", (KeptSQLCompiler, base), attrs)
-    return found
+    """``base`` (a backend's SELECT compiler) with its statements kept by shape (made once, by the backend's
+    compiler module)."""
+    return type(f"Kept{base.__name__}", (KeptSQLCompiler, base), {"__module__": __name__, "written_by": base})
