@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q, Value
+from django.db.models import Count, IntegerField, Q, Value
+from django.db.models.expressions import RawSQL
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from accounts.models import Unit
@@ -160,6 +161,29 @@ def test_shapes_with_values_outside_the_where_clause_are_written_every_time(city
     key = _key(everything)
     assert len(list(everything)) == len(city.units)
     assert KEPT.get(key) is UNKEPT
+
+
+@pytest.mark.django_db
+def test_raw_sql_without_a_value_is_kept_by_its_text_and_with_one_is_not(city):
+    table = connection.ops.quote_name(Unit._meta.db_table)
+    below = f"SELECT COUNT(*) FROM {table} c WHERE c.depth > "  # the units deeper than this one
+
+    def deeper(sql, params=()):
+        return Unit.objects.annotate(deeper=RawSQL(below + sql, params, output_field=IntegerField()))
+
+    plain = deeper(f"{table}.depth").filter(code="3303")
+    key = _key(plain)
+    assert key is not None
+    first = list(plain)
+    assert KEPT.get(key) not in (None, UNKEPT)
+    again = deeper(f"{table}.depth").filter(code="330310")
+    assert _key(again) == key  # the same text: the same shape, only its WHERE clause written
+    assert [u.deeper for u in again] == list(
+        deeper(f"{table}.depth + 0").filter(code="330310").values_list("deeper", flat=True)
+    )
+    assert first[0].deeper > again[0].deeper > 0
+    assert _key(deeper(f"{table}.depth + 0").filter(code="3303")) != key  # another text, another shape
+    assert _key(deeper("%s", (1,)).filter(code="3303")) is None  # a value in it: written every time
 
 
 @pytest.mark.django_db

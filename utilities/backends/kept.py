@@ -65,12 +65,15 @@ _VALUED = (Value, RawSQL, Lookup, WhereNode)
 def _plain(expressions) -> bool:
     """No value in ``expressions`` (a column's or an ordering's): no parameter, no subquery, no condition.
     One with a value would be written with a parameter outside the WHERE clause anyway — and would be a
-    shape of its own for every value (a subquery, hashed by its query object, for every query)."""
+    shape of its own for every value (a subquery, hashed by its query object, for every query). Raw SQL
+    without parameters is plain: the same text every time, compared by it."""
     stack = list(expressions)
     while stack:
         e = stack.pop()
         if e is None or isinstance(e, str):
             continue
+        if type(e) is RawSQL and not e.params:
+            continue  # SQL without a value: its text is in the shape (an expression's identity)
         if isinstance(e, _VALUED) or hasattr(e, "query"):
             return False
         sources = getattr(e, "get_source_expressions", None)
