@@ -29,7 +29,7 @@ def unit_row(unit: Unit, kinds: dict[str, str]) -> dict:
     """A unit as ``UnitSerializer`` writes it, ``kinds`` the words of ``once_per_request``: the rows of a
     list call this, not a serializer made per row."""
     return {
-        "id": unit.pk,
+        "id": unit.id,
         "code": unit.code,
         "name": unit.name,
         "short_name": unit.short_name,

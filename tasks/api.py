@@ -65,6 +65,7 @@ from .models import (
     Target,
 )
 from .queries import campaigns_for, is_overdue, overdue_q
+from .rows import rows
 from .services import checkins
 from .services.campaigns import close_campaign, copy_campaign, reopen_campaign
 from .services.cascade import Share, pass_down
@@ -524,15 +525,15 @@ class AssignmentSerializer(serializers.ModelSerializer):
         # compare it with the generic one row by row).
         # The words, the unit kinds' and "today" once per request, in the context; the unit row without
         # a serializer of its own per row.
-        item, by, context = obj.item, obj.acknowledged_by, self.context
+        item, by, context = obj.item, obj.acknowledged_by, self.context  # a model or a row (``tasks.rows``)
         statuses = once_per_request(context, "_status_labels", AssignmentStatus)
         today, zone = today_of(context), zone_of(context)
-        pace = context.get("_judged", {}).get(obj.pk) or targets.judged([obj], today)[obj.pk]
+        pace = context.get("_judged", {}).get(obj.id) or targets.judged([obj], today)[obj.id]
         return {
-            "id": obj.pk,
+            "id": obj.id,
             "campaign": obj.campaign_id,
             "item": {
-                "id": item.pk,
+                "id": item.id,
                 "code": item.code,
                 "title": item.title,
                 "target_text": item.target_text,
@@ -874,35 +875,6 @@ class ChasedSerializer(serializers.Serializer):
 # filters, which would only narrow the lookup of the one assignment named in the path.
 
 
-# A list row reads these and nothing else (``AssignmentSerializer.to_representation``, ``targets.judged``,
-# ``Assignment.target``/``is_behind_pace``/``shortfall``, ``is_overdue``): the related rows' other columns
-# (the item's texts and leaders, the campaign's summary JSON, the user's profile) were compiled into the
-# statement, read and set on 50 × 4 model instances per page for nothing. A test asserts the page's query
-# count, which a column read later (one query per row) would break.
-LIST_COLUMNS = (
-    *(f.name for f in Assignment._meta.concrete_fields),
-    *(
-        f"item__{name}"
-        for name in (
-            "code",
-            "title",
-            "target_text",
-            "target_value",
-            "deadline_text",
-            "action",
-            "target_comparator",
-            "target_basis",
-            "target_per",
-            "target_unit",
-            "deadline_kind",
-        )
-    ),
-    *(f"unit__{name}" for name in ("code", "name", "short_name", "kind", "depth", "is_active")),
-    *(f"campaign__{name}" for name in ("code", "start", "end", "status", "published_at")),
-    *(f"acknowledged_by__{name}" for name in ("name", "first_name", "last_name")),
-)
-
-
 # what a report's POST reads of the row it names before ``report_progress`` locks it: the id, the item
 # (the target named), the parent (the chain of shares locked from the top)
 REPORTED_COLUMNS = ("id", "item_id", "parent_id", "unit_id")
@@ -919,9 +891,9 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         if self.action == "reports" and self.request.method == "POST":
             # whether the caller sees the row: ``report_progress`` reads and locks it with what it needs
             return scope.restrict(Assignment.objects.only(*REPORTED_COLUMNS), self.request.user)
+        if self.action == "list":  # plain rows of the columns a row is written and judged from (``tasks.rows``)
+            return scope.restrict(rows(), self.request.user).order_by("due_date", "id")
         qs = Assignment.objects.select_related("item", "unit", "campaign", "acknowledged_by")
-        if self.action == "list":  # the columns a row is written and judged from (``LIST_COLUMNS``)
-            qs = qs.only(*LIST_COLUMNS)
         return scope.restrict(qs, self.request.user).order_by("due_date", "id")
 
     def get_serializer_class(self):

@@ -337,7 +337,7 @@ def judged(
     whose item has another, so none for an assignment page of a one-target item. The rows come with
     their item and campaign (``select_related``)."""
     today = today or timezone.localdate()
-    ids = [a.pk for a in assignments if by_item is None or any(_read_apart(t) for t in by_item.get(a.item_id, []))]
+    ids = [a.id for a in assignments if by_item is None or any(_read_apart(t) for t in by_item.get(a.item_id, []))]
     others: dict[int, list[Target]] = defaultdict(list)
     if ids:
         sql = _others_sql().replace("{marks}", ", ".join(["%s"] * len(ids)))
@@ -345,7 +345,7 @@ def judged(
             others[t.row_id].append(t)
     out: dict[int, Judged] = {}
     for a in assignments:
-        rows = others.get(a.pk, [])
+        rows = others.get(a.id, [])
         first_linked = bool(rows) and rows[0].seq == 1
         progress = a.progress
         behind = False if first_linked else a.is_behind_pace(today)
@@ -358,7 +358,7 @@ def judged(
             behind = behind or _behind(t, need, done, a, today)
             if short is None and _short(t, need, done, a):
                 short = (done, need)
-        out[a.pk] = Judged(progress, behind, short)
+        out[a.id] = Judged(progress, behind, short)
     return out
 
 

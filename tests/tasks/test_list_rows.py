@@ -57,6 +57,57 @@ def test_assignment_rows_are_drfs_rows(city, published, tmp_path):
             assert list(detail) == AssignmentDetailSerializer.Meta.fields
 
 
+def test_plain_rows_write_what_model_instances_write(city, published, tmp_path):
+    """A list read as ``tasks.rows`` (tuples, the model's rules borrowed) writes every row as the model
+    instances do — targets per week and per month (the cadence read), a second target, a first linked to
+    an indicator, shares, a signer, every status — and judges pace and shortfall alike."""
+    from decimal import Decimal
+
+    from stats.models import Indicator
+    from tasks.models import Item, Target
+    from tasks.rows import AssignmentRow, rows
+
+    grow(city, published, tmp_path)
+    spread_statuses()
+    acknowledge_assignment(assignment=Assignment.objects.filter(unit__code="330310").first(), by=city["east_lead"])
+    items = list(Item.objects.filter(target_value__isnull=False).order_by("id"))  # both campaigns
+    Item.objects.filter(pk=items[0].pk).update(deadline_kind="weekly", target_per="weekly", cadence_weekday=3)
+    Item.objects.filter(pk=items[1].pk).update(deadline_kind="monthly", target_per="monthly", cadence_day=15)
+    Target.objects.create(item=items[2], seq=2, text="整改隐患不少于5处", comparator="ge", value=Decimal(5), unit="处")
+    linked = Indicator.objects.create(campaign=items[3].campaign, code="places", name="检查场所", measure="家次", seq=1)
+    Target.objects.filter(item=items[3], seq=1).update(indicator=linked)
+
+    models = list(Assignment.objects.select_related("item", "unit", "campaign", "acknowledged_by").order_by("id"))
+    plain = list(rows().order_by("id"))
+    assert [type(r) for r in plain] == [AssignmentRow] * len(models) and len(models) > 20
+    assert any(r.acknowledged_by for r in plain) and any(r.parent_id for r in plain)
+    context = {"request": None}
+    with time_machine.travel(TODAY):
+        for row, model in zip(plain, models, strict=True):
+            assert (row.target, row.is_behind_pace(), row.shortfall()) == (
+                model.target,
+                model.is_behind_pace(),
+                model.shortfall(),
+            ), model.pk
+            assert AssignmentSerializer(context=context).to_representation(row) == AssignmentSerializer(
+                context=context
+            ).to_representation(model)
+        # the list's way: the page judged in one statement, by every target
+        written = AssignmentSerializer(plain, many=True, context={}).data
+        assert written == AssignmentSerializer(models, many=True, context={}).data
+    weekly = next(r for r in plain if r.item_id == items[0].pk)
+    assert weekly.target > items[0].target_value  # per week, times the weeks
+    assert {r.item_id for r in plain if r.item.cadence_day == 15} == {items[1].pk}
+
+
+def test_a_column_the_rows_need_missing_from_the_read_fails_before_any_row(city, published):
+    from tasks.rows import rows
+
+    assert list(rows().filter(pk=-1)) == []
+    with pytest.raises(KeyError):
+        list(rows().defer("item__deadline_kind"))
+
+
 def test_unit_rows_are_drfs_rows(city):
     Unit.objects.filter(code="330320").update(is_active=False, short_name="")
     for unit in Unit.objects.order_by("path"):
