@@ -273,9 +273,14 @@ class Explained:
 
 
 def explain(sql: str, params: list[Any] | None = None) -> list[str]:
-    """The plan of ``sql`` as run (EXPLAIN ANALYZE, BUFFERS); without ``params``, SQL as a capture logged it."""
+    """The plan of ``sql`` as run (EXPLAIN ANALYZE, BUFFERS); without ``params``, SQL as a capture logged it.
+    Settings the statement starts with (``SET LOCAL …;``, as the totals' serial read) are kept before it."""
+    settings, statement = "", sql
+    while statement.lstrip().upper().startswith("SET "):
+        setting, statement = statement.split(";", 1)
+        settings += setting + ";\n"
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        cursor.execute(settings + "EXPLAIN (ANALYZE, BUFFERS) " + statement.lstrip(), params)
         return [row[0] for row in cursor.fetchall()]
 
 

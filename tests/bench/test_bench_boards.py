@@ -115,3 +115,24 @@ def test_several_clients_at_once_each_get_every_board(settings):
     assert s["problems"] == []
     with pytest.raises(CommandError, match="--clients must be at least 1"):
         call_command("bench_boards", "--clients", "-1", stdout=StringIO(), **TINY)
+
+
+def test_explain_plans_every_statement_of_a_request_and_keeps_a_statements_settings():
+    """``--explain`` on the totals: each of its statements' plans and the bare SQL's (or on SQLite the
+    refusal); a statement that starts with ``SET LOCAL`` (the totals' serial read outside a transaction)
+    is explained under that setting."""
+    from django.db import connection
+
+    from bench.timing import explain
+
+    if connection.vendor != "postgresql":
+        with pytest.raises(CommandError, match="--explain needs PostgreSQL"):
+            call_command("bench_boards", "--explain", "5", stdout=StringIO(), **TINY)
+        return
+    out = StringIO()
+    call_command("bench_boards", "--explain", "5", "--json", stdout=out, stderr=StringIO(), **TINY)
+    explained = json.loads(out.getvalue())["explain"]
+    assert {e["n"] for e in explained} == {5} and any(e["what"] == "bare SQL" for e in explained)
+    assert all(any("Execution Time" in line for line in e["plan"]) for e in explained)
+    plan = explain('SET LOCAL max_parallel_workers_per_gather = 0;\nSELECT COUNT(*) FROM "accounts_unit"')
+    assert plan[0].startswith("Aggregate") and any("Execution Time" in line for line in plan)
