@@ -57,6 +57,7 @@ def test_assignment_rows_are_drfs_rows(city, published, tmp_path):
             assert list(detail) == AssignmentDetailSerializer.Meta.fields
 
 
+@pytest.mark.smoke  # both databases: SQLite's columns come back through converters
 def test_plain_rows_write_what_model_instances_write(city, published, tmp_path):
     """A list read as ``tasks.rows`` (tuples, the model's rules borrowed) writes every row as the model
     instances do — targets per week and per month (the cadence read), a second target, a first linked to
