@@ -49,36 +49,27 @@ USER = ("id", "name", "first_name", "last_name")
 OWN = tuple(f.attname for f in Assignment._meta.concrete_fields)
 
 
-class ItemRow(namedtuple("ItemRow", ITEM)):
+def _row(name: str, fields: tuple[str, ...]) -> type:
+    """A named tuple of ``fields`` (the first the id) that answers ``pk`` as a model does."""
+    return type(name, (namedtuple(name, fields),), {"__slots__": (), "pk": property(itemgetter(0))})
+
+
+ItemRow, UnitRow, CampaignRow = _row("ItemRow", ITEM), _row("UnitRow", UNIT), _row("CampaignRow", CAMPAIGN)
+
+
+class UserRow(_row("UserRowFields", USER)):
     __slots__ = ()
-    pk = property(itemgetter(0))
-
-
-class UnitRow(namedtuple("UnitRow", UNIT)):
-    __slots__ = ()
-    pk = property(itemgetter(0))
-
-
-class CampaignRow(namedtuple("CampaignRow", CAMPAIGN)):
-    __slots__ = ()
-    pk = property(itemgetter(0))
-
-
-class UserRow(namedtuple("UserRow", USER)):
-    __slots__ = ()
-    pk = property(itemgetter(0))
 
     def get_full_name(self) -> str:
         # ``User.get_full_name``: the name, else Django's "first last"
         return self.name or f"{self.first_name} {self.last_name}".strip()
 
 
-class AssignmentRow(namedtuple("AssignmentRow", (*OWN, "item", "unit", "campaign", "acknowledged_by"))):
+class AssignmentRow(_row("AssignmentRowFields", (*OWN, "item", "unit", "campaign", "acknowledged_by"))):
     """An assignment of a list: its own columns by attribute name, its item, unit, campaign and signer as
     rows, and the model's rules over them."""
 
     __slots__ = ()
-    pk = property(itemgetter(0))
     target = Assignment.target
     expected_share = Assignment.expected_share
     is_behind_pace = Assignment.is_behind_pace
