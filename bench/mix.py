@@ -16,9 +16,11 @@ sends are written)::
 
 from __future__ import annotations
 
+import cProfile
 import itertools
 import json
 import os
+import pstats
 import random
 import statistics
 import time
@@ -121,8 +123,10 @@ class Mix:
         }
 
 
-def measure(call: Callable[[], Any], n: int) -> dict[str, Any]:
-    """``n`` timed calls (after ``WARMUP``), then one with its queries captured."""
+def measure(call: Callable[[], Any], n: int, count_calls: bool = False) -> dict[str, Any]:
+    """``n`` timed calls (after ``WARMUP``), then one with its queries captured; with ``count_calls``, ``n``
+    more under ``cProfile``: the Python function calls a request makes (the same every run, where the CPU
+    time moves with the host)."""
     statuses: set[int] = set()
     for _ in range(WARMUP):
         statuses.add(call().status_code)
@@ -134,13 +138,22 @@ def measure(call: Callable[[], Any], n: int) -> dict[str, Any]:
             cpu.append(ms(time.process_time() - used))
     with CaptureQueriesContext(connection) as ctx:
         statuses.add(call().status_code)
-    return {
+    found = {
         "cpu_mean_ms": round(statistics.fmean(cpu), 2),
         "cpu_p50_ms": round(statistics.median(cpu), 2),
         "cpu_p95_ms": round(nearest_rank(cpu, 95), 2),
         "queries": len(ctx.captured_queries),
         "statuses": sorted(statuses),
     }
+    if count_calls:
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(n):
+            statuses.add(call().status_code)
+        profile.disable()
+        found["calls"] = round(pstats.Stats(profile).total_calls / n)
+        found["statuses"] = sorted(statuses)
+    return found
 
 
 def weighted(out: dict[str, dict[str, Any]]) -> float:
@@ -161,6 +174,11 @@ class Command(BenchCommand):
         parser.add_argument("--only", nargs="+", choices=[*WEIGHTS, "trivial"])
         parser.add_argument("--loop", choices=[*WEIGHTS, "trivial"], help="Request this kind for --seconds")
         parser.add_argument("--seconds", type=float, default=20.0)
+        parser.add_argument(
+            "--calls",
+            action="store_true",
+            help="Also count Python function calls per request (cProfile; deterministic)",
+        )
         parser.add_argument("--json", action="store_true", help="Print one JSON object instead of the table")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -179,7 +197,7 @@ class Command(BenchCommand):
             names = options["only"] or ["trivial", *WEIGHTS, "trivial"]
             out: dict[str, dict[str, Any]] = {}
             for name in names:  # the trivial view first and last: the drift of the run shows
-                found = measure(calls[name], options["requests"])
+                found = measure(calls[name], options["requests"], options["calls"])
                 if name in out:
                     found["cpu_mean_ms"] = round((out[name]["cpu_mean_ms"] + found["cpu_mean_ms"]) / 2, 2)
                 out[name] = found
@@ -191,6 +209,11 @@ class Command(BenchCommand):
         if set(WEIGHTS) <= set(out) and "trivial" in out:
             summary["mix_cpu_ms"] = round(weighted(out), 2)
             summary["trivial_over_mix"] = round(out["trivial"]["cpu_mean_ms"] / summary["mix_cpu_ms"], 3)
+            if options["calls"]:
+                summary["mix_calls"] = round(
+                    sum(out[k]["calls"] * w for k, w in WEIGHTS.items()) / sum(WEIGHTS.values())
+                )
+                summary["trivial_over_mix_calls"] = round(out["trivial"]["calls"] / summary["mix_calls"], 3)
         if self.printed_json(summary):
             return
         lines = [
@@ -198,12 +221,13 @@ class Command(BenchCommand):
             f"authentication, DEBUG off, heap frozen), {options['leads']} leads in turn; CPU = time.process_time",
             load_line(summary["loadavg_before_after"]),
             "",
-            f"{'request':10}{'weight':>8}{'CPU mean':>10}{'CPU p50':>9}{'CPU p95':>9}{'queries':>9}",
+            f"{'request':10}{'weight':>8}{'CPU mean':>10}{'CPU p50':>9}{'CPU p95':>9}{'queries':>9}"
+            + (f"{'calls':>9}" if options["calls"] else ""),
         ]
         for name, r in out.items():
             lines.append(
                 f"{name:10}{WEIGHTS.get(name, 0):>8}{r['cpu_mean_ms']:>10.2f}{r['cpu_p50_ms']:>9.2f}"
-                f"{r['cpu_p95_ms']:>9.2f}{r['queries']:>9}"
+                f"{r['cpu_p95_ms']:>9.2f}{r['queries']:>9}" + (f"{r['calls']:>9,}" if "calls" in r else "")
             )
         if "mix_cpu_ms" in summary:
             lines += [
@@ -211,6 +235,11 @@ class Command(BenchCommand):
                 f"weighted mix {summary['mix_cpu_ms']:.2f} ms of CPU a request; trivial ÷ mix "
                 f"{summary['trivial_over_mix']:.3f} (goal of the capacity run: ≥ 0.5 of the trivial view's rps)",
             ]
+            if "mix_calls" in summary:
+                lines.append(
+                    f"weighted mix {summary['mix_calls']:,} function calls a request; trivial ÷ mix "
+                    f"{summary['trivial_over_mix_calls']:.3f}"
+                )
         self.stdout.write("\n".join(lines))
 
     def _loop(self, call: Callable[[], Any], seconds: float) -> None:

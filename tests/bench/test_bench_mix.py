@@ -23,7 +23,7 @@ def seeded(tmp_path):
 
 def test_the_mix_in_process(seeded):
     out = io.StringIO()
-    call_command("bench_mix", users=seeded, requests=2, leads=3, json=True, stdout=out)
+    call_command("bench_mix", users=seeded, requests=2, leads=3, json=True, calls=True, stdout=out)
     summary = json.loads(out.getvalue())
     kinds = summary["kinds"]
     assert set(kinds) == {*WEIGHTS, "trivial"}
@@ -31,9 +31,15 @@ def test_the_mix_in_process(seeded):
     assert kinds["trivial"]["queries"] == 2  # the token with its user and grants; the tokens listed
     assert summary["mix_cpu_ms"] == round(weighted(kinds), 2)
     assert summary["trivial_over_mix"] == round(kinds["trivial"]["cpu_mean_ms"] / summary["mix_cpu_ms"], 3)
+    # function calls per request (cProfile): the trivial view makes the fewest, the mix weighs them
+    assert all(k["calls"] > 500 for k in kinds.values()) and kinds["trivial"]["calls"] < kinds["list"]["calls"]
+    weighed = sum(kinds[k]["calls"] * w for k, w in WEIGHTS.items()) / sum(WEIGHTS.values())
+    assert summary["mix_calls"] == round(weighed)
+    assert summary["trivial_over_mix_calls"] == round(kinds["trivial"]["calls"] / summary["mix_calls"], 3)
     table = io.StringIO()
-    call_command("bench_mix", users=seeded, requests=1, leads=1, only=["trivial", "inbox"], stdout=table)
+    call_command("bench_mix", users=seeded, requests=1, leads=1, only=["trivial", "inbox"], calls=True, stdout=table)
     assert "inbox" in table.getvalue() and "weighted mix" not in table.getvalue()
+    assert "calls" in table.getvalue().splitlines()[3]  # the table's heading has the column
     looped = io.StringIO()
     call_command("bench_mix", users=seeded, leads=1, loop="detail", seconds=0.05, stdout=looped, stderr=looped)
     assert "requests" in looped.getvalue()
