@@ -4,8 +4,8 @@ A lead's list writes 50 assignments, each with its item, unit, campaign and the 
 built as model instances that was 250 objects a page, each read back through Django's descriptors — the
 largest part of the request's CPU left. ``rows`` runs the same statement as the model read
 (``select_related`` of the item, unit and campaign, the columns ``only`` names) and makes each row a tuple
-with names (``AssignmentRow``, with ``ItemRow``, ``UnitRow``, ``CampaignRow``; the signer a ``UserRow``
-read apart, one statement for the page's few), built and read in C. The model's own rules are the rows'
+with names (``AssignmentRow``, with ``ItemRow``, ``UnitRow``, ``CampaignRow``; the signer a ``User`` read
+apart, one statement for the page's few), built and read in C. The model's own rules are the rows'
 rules: ``AssignmentRow`` borrows ``Assignment``'s ``target``, ``expected_share``, ``is_behind_pace`` and
 ``shortfall`` (the same functions, not copies), so the list's pace, overdue and shortfall are what an
 assignment's page says; ``tests/tasks/test_list_rows.py`` compares rows with instances over every kind of
@@ -45,7 +45,7 @@ ITEM = (
 )
 UNIT = ("id", "code", "name", "short_name", "kind", "depth", "is_active")
 CAMPAIGN = ("id", "code", "start", "end", "status", "published_at")
-USER = ("id", "name", "first_name", "last_name")
+USER = ("id", "name", "first_name", "last_name")  # what ``User.get_full_name`` reads
 OWN = tuple(f.attname for f in Assignment._meta.concrete_fields)
 
 
@@ -55,14 +55,6 @@ def _row(name: str, fields: tuple[str, ...]) -> type:
 
 
 ItemRow, UnitRow, CampaignRow = _row("ItemRow", ITEM), _row("UnitRow", UNIT), _row("CampaignRow", CAMPAIGN)
-
-
-class UserRow(_row("UserRowFields", USER)):
-    __slots__ = ()
-
-    def get_full_name(self) -> str:
-        # ``User.get_full_name``: the name, else Django's "first last"
-        return self.name or f"{self.first_name} {self.last_name}".strip()
 
 
 class AssignmentRow(_row("AssignmentRowFields", (*OWN, "item", "unit", "campaign", "acknowledged_by"))):
@@ -84,10 +76,10 @@ ONLY = (
 )
 
 
-def _maker(compiler) -> Callable[[tuple, dict], AssignmentRow]:
+def _maker(compiler) -> tuple[Callable[[tuple, dict], AssignmentRow], itemgetter]:
     """A row of ``compiler``'s statement (the columns where its ``select_related`` put them) and the signers
-    by id made into an ``AssignmentRow``; a column the statement lacks is a ``KeyError`` here, before any
-    row."""
+    by id made into an ``AssignmentRow``, and the getter of a row's signer id; a column the statement lacks
+    is a ``KeyError`` here, before any row."""
     select, info = compiler.select, compiler.klass_info
 
     def getter(klass_info, names) -> itemgetter:
@@ -96,7 +88,7 @@ def _maker(compiler) -> Callable[[tuple, dict], AssignmentRow]:
 
     related = {r["field"].name: r for r in info["related_klass_infos"]}
     own, item, unit, campaign = (getter(info, OWN), *(getter(related[name], names) for name, names in RELATED.items()))
-    by = getter(info, ("acknowledged_by_id",))
+    signer = getter(info, ("acknowledged_by_id",))
     new = tuple.__new__
 
     def make(r: tuple, signers: dict) -> AssignmentRow:
@@ -107,23 +99,20 @@ def _maker(compiler) -> Callable[[tuple, dict], AssignmentRow]:
                 new(ItemRow, item(r)),
                 new(UnitRow, unit(r)),
                 new(CampaignRow, campaign(r)),
-                signers.get(by(r)),
+                signers.get(signer(r)),
             ),
         )
 
-    make.signer = by
-    return make
+    return make, signer
 
 
 def _signers(ids: set) -> dict:
     """The users who signed for the rows, by id: one statement for a page's few (most rows are signed by
-    their unit's lead, or by nobody yet). Read apart rather than joined: PostgreSQL hashed every user for
-    the join, half the statement's time (1.5 of 3.0 ms for a station's list of 77, 1,530 users)."""
+    their unit's lead, or by nobody yet), as users (their ``get_full_name``). Read apart rather than joined:
+    PostgreSQL hashed every user for the join, half the statement's time (1.5 of 3.0 ms for a station's list
+    of 77, 1,530 users)."""
     ids.discard(None)
-    if not ids:
-        return {}
-    found = User.objects.filter(id__in=ids).values_list(*USER)
-    return {r[0]: tuple.__new__(UserRow, r) for r in found}
+    return {u.id: u for u in User.objects.filter(id__in=ids).only(*USER)} if ids else {}
 
 
 class RowIterable(BaseIterable):
@@ -135,11 +124,12 @@ class RowIterable(BaseIterable):
         qs = self.queryset
         compiler = qs.query.get_compiler(using=qs.db)
         results = compiler.execute_sql(chunked_fetch=self.chunked_fetch, chunk_size=self.chunk_size)
-        make = None
+        make = signer = None
         for chunk in results:
             chunk = list(compiler.results_iter([chunk]))
-            make = make or _maker(compiler)
-            signers = _signers(set(map(make.signer, chunk)))
+            if make is None:  # the statement's columns are known once it has run
+                make, signer = _maker(compiler)
+            signers = _signers(set(map(signer, chunk)))
             for r in chunk:
                 yield make(r, signers)
 
