@@ -248,7 +248,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "utilities.paging.StableOrdering",  # ?ordering=, the id breaking ties
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "utilities.paging.Pagination",  # the first page read before a count
     "PAGE_SIZE": 50,
     # drf-spectacular's, plus the refusals (400/403/404/415) every operation can answer: ops/openapi.py
     "DEFAULT_SCHEMA_CLASS": "ops.openapi.AutoSchema",

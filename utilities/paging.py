@@ -46,8 +46,40 @@ def bounded_count(queryset: QuerySet, exact_up_to: int | None = None) -> tuple[i
     return max(estimate, counted), True
 
 
-class BoundedPaginator(Paginator):
-    """Django's paginator over ``bounded_count``; ``estimated`` says whether ``count`` is an estimate.
+class FirstPageFirst(Paginator):
+    """Django's paginator that reads the first page before it counts, one row beyond it: a list that fits on
+    the page (a unit's own work, a filtered list, an inbox with nothing unread) is counted by the rows read —
+    one statement, not a ``COUNT`` and a read — and a longer one is counted as Django counts and served from
+    the rows in hand. Later pages, and a count asked first, are Django's."""
+
+    def page(self, number):
+        return self._first_page() if self._reads_first(number) else super().page(number)
+
+    def _reads_first(self, number) -> bool:
+        return (
+            isinstance(self.object_list, QuerySet)
+            and not self.orphans
+            and "count" not in self.__dict__
+            and str(number) == "1"
+        )
+
+    def _first_page(self) -> Page:
+        rows = list(self.object_list[: self.per_page + 1])
+        if len(rows) <= min(self.per_page, EXACT_UP_TO):
+            self.__dict__["count"] = len(rows)
+            if not rows and not self.allow_empty_first_page:
+                raise EmptyPage(_("That page contains no results"))
+            return self._get_page(rows, 1, self)
+        return self._longer(rows)
+
+    def _longer(self, rows: list) -> Page:
+        """The first page of a list longer than it can count by its rows (``rows``: the page and the one row
+        beyond, if there is one)."""
+        return self._get_page(rows[: self.per_page], 1, self)
+
+
+class BoundedPaginator(FirstPageFirst):
+    """``FirstPageFirst`` over ``bounded_count``; ``estimated`` says whether ``count`` is an estimate.
 
     Past an estimate the pages cannot trust it for where the rows end: a page reads one row more than
     it shows and has a next page when that row exists ("next page exists" paging), and a page number
@@ -74,33 +106,19 @@ class BoundedPaginator(Paginator):
             raise
 
     def page(self, number):
-        if (
-            isinstance(self.object_list, QuerySet)
-            and not self.orphans
-            and "count" not in self.__dict__
-            and str(number) == "1"
-        ):
+        if self._reads_first(number):
             return self._first_page()
         number = self.validate_number(number)
         if not self.estimated:
-            return super().page(number)
+            return Paginator.page(self, number)
         bottom = (number - 1) * self.per_page
         rows = list(self.object_list[bottom : bottom + self.per_page + 1])
         return ReadAheadPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
 
-    def _first_page(self) -> Page:
-        """The first page read before the count, one row beyond it: a list that fits on it (a unit's own
-        work, a filtered list) is counted by what was read — one query, not two — and a longer one is
-        counted as any other and served from the rows in hand."""
-        rows = list(self.object_list[: self.per_page + 1])
-        if len(rows) <= min(self.per_page, EXACT_UP_TO):
-            self.__dict__["count"] = len(rows)
-            if not rows and not self.allow_empty_first_page:
-                raise EmptyPage(_("That page contains no results"))
-            return self._get_page(rows, 1, self)
+    def _longer(self, rows: list) -> Page:
         if self.estimated_count():
             return ReadAheadPage(rows[: self.per_page], 1, self, more=len(rows) > self.per_page)
-        return self._get_page(rows[: self.per_page], 1, self)
+        return super()._longer(rows)
 
     def estimated_count(self) -> bool:
         self.count  # noqa: B018 (counts, and says whether the count is an estimate)
@@ -121,6 +139,13 @@ class ReadAheadPage(Page):
         if not self.more:
             raise EmptyPage(_("That page contains no results"))
         return self.number + 1
+
+
+class Pagination(PageNumberPagination):
+    """The API's default pages (``REST_FRAMEWORK``): DRF's, the first one read before it is counted
+    (``FirstPageFirst``)."""
+
+    django_paginator_class = FirstPageFirst
 
 
 class BoundedPagination(PageNumberPagination):

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
-from accounts.models import User
+from accounts.models import Unit, User
 from tasks.models import Assignment
 from utilities import paging
 
@@ -163,32 +163,56 @@ def counts(queries) -> list[str]:
     return [q["sql"] for q in queries if re.search(r"COUNT\(\*\)", q["sql"], re.I)]
 
 
+@pytest.mark.parametrize("paginator", [paging.BoundedPaginator, paging.FirstPageFirst])
 @pytest.mark.parametrize(
     ("rows", "per_page", "counted"),
     [(0, 5, False), (4, 5, False), (5, 5, False), (6, 5, True), (12, 5, True)],
     ids=["empty", "fewer", "exactly-one-page", "one-more", "pages"],
 )
-def test_a_first_page_holding_the_whole_list_is_counted_by_its_rows(published, rows, per_page, counted):
+def test_a_first_page_holding_the_whole_list_is_counted_by_its_rows(published, paginator, rows, per_page, counted):
     """The first page reads one row beyond itself: when the list fits on it, that is its count (one query,
-    not two); when it does not, the count is made as before and the page served from the rows read."""
+    not two); when it does not, the count is made as before and the page served from the rows read. The
+    API's default pages (``FirstPageFirst``) as the assignment lists' (``BoundedPaginator``)."""
     ids = list(Assignment.objects.order_by("id").values_list("id", flat=True))[:rows]
     assert len(ids) == rows
-    pager = paging.BoundedPaginator(Assignment.objects.filter(id__in=ids or [-1]).order_by("id"), per_page)
+    pager = paginator(Assignment.objects.filter(id__in=ids or [-1]).order_by("id"), per_page)
     with CaptureQueriesContext(connection) as ctx:
         page = pager.page(1)
-        assert pager.count == rows and not pager.estimated
+        assert pager.count == rows and not getattr(pager, "estimated", False)
     assert [a.pk for a in page] == ids[:per_page]
     assert page.has_next() is (rows > per_page)
     assert bool(counts(ctx.captured_queries)) is counted
     assert len(ctx.captured_queries) == (2 if counted else 1)
 
 
-def test_a_later_page_is_counted_as_before(published):
-    pager = paging.BoundedPaginator(Assignment.objects.order_by("id"), 5)
+@pytest.mark.parametrize("paginator", [paging.BoundedPaginator, paging.FirstPageFirst])
+def test_a_later_page_is_counted_as_before(published, paginator):
+    pager = paginator(Assignment.objects.order_by("id"), 5)
     with CaptureQueriesContext(connection) as ctx:
         page = pager.page("2")
     assert pager.count == Assignment.objects.count() and len(page) == 5
     assert len(counts(ctx.captured_queries)) == 1
+    assert [a.pk for a in page] == list(Assignment.objects.order_by("id").values_list("id", flat=True)[5:10])
+
+
+def test_the_apis_default_pages_read_a_short_list_without_a_count(city, published, settings, monkeypatch):
+    """Every list's pages (``REST_FRAMEWORK``'s default, ``utilities.paging.Pagination``): a list that fits
+    on its first page is one statement, no COUNT; a longer one is counted exactly, with its next page."""
+    client = APIClient()
+    client.force_login(city["hq"])
+    assert settings.REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] == "utilities.paging.Pagination"
+    total = Unit.objects.count()
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get("/api/v1/units/").json()
+    assert body["count"] == len(body["results"]) == total and body["next"] is None
+    assert counts(ctx.captured_queries) == []
+    monkeypatch.setattr(paging.Pagination, "page_size", 2)
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get("/api/v1/units/").json()
+    assert body["count"] == total > 2 and len(body["results"]) == 2 and body["next"].endswith("?page=2")
+    assert len(counts(ctx.captured_queries)) == 1
+    later = client.get(body["next"]).json()
+    assert later["count"] == total and {u["id"] for u in later["results"]}.isdisjoint(u["id"] for u in body["results"])
 
 
 def test_a_station_leads_whole_list_is_one_query_for_its_rows(city, published):
