@@ -180,3 +180,69 @@ def test_stamps_are_drfs_stamps_in_any_zone(zone):
                 _stamp(late, tz)
         else:
             assert _stamp(late, tz) == expected
+
+
+@pytest.mark.smoke  # both databases: SQLite's amounts and dates come back through converters
+def test_report_rows_are_drfs_rows(city, published):
+    """A progress report's answer (the report POST's 201, an assignment's reports) written by hand is DRF's:
+    with and without evidence, value, period and a later target, in any zone."""
+    from decimal import Decimal
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db.models import Prefetch
+
+    from tasks.api import EvidenceSerializer, ProgressReportSerializer
+    from tasks.models import Evidence, ProgressReport, Target
+    from tasks.services.progress import report_progress
+
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
+    work = Assignment.objects.select_related("item").get(item__code="1.1", unit__code="33031001")
+    second = Target.objects.create(item=work.item, seq=2, text="整改隐患不少于5处", comparator="ge", value=5, unit="处")
+    lead = city["station_lead"]
+    made = [
+        report_progress(
+            assignment=work,
+            by=lead,
+            value=Decimal("180.5"),
+            text="清查 =1+1",
+            files=[SimpleUploadedFile("现场.jpg", jpeg), SimpleUploadedFile("二.jpg", jpeg + b"2")],
+        ),
+        report_progress(assignment=work, by=lead, value=None, text="说明"),
+        report_progress(assignment=work, by=lead, value=Decimal(3), text="整改", target=second),
+    ]
+    ProgressReport.objects.filter(pk=made[1].pk).update(period=TODAY)
+    for zone in ("Asia/Shanghai", "UTC"):
+        with timezone.override(zone):
+            fresh = ProgressSerializerCase(made[0])  # as the POST answers: the evidence just stored
+            assert fresh.fast == fresh.slow and len(fresh.fast["evidence"]) == 2
+            read = ProgressReport.objects.select_related("reported_by", "target").prefetch_related(
+                Prefetch("evidence", queryset=Evidence.objects.order_by("id"))
+            )
+            for report in read.order_by("id"):
+                case = ProgressSerializerCase(report)
+                assert case.fast == case.slow, report.pk
+                assert list(case.fast) == ProgressReportSerializer.Meta.fields
+            assert [r["target"] for r in ProgressReportSerializer(read.order_by("id"), many=True).data] == [
+                None,
+                None,
+                2,
+            ]
+            for evidence in Evidence.objects.all():
+                fast = EvidenceSerializer(context={}).to_representation(evidence)
+                assert fast == generic(EvidenceSerializer, evidence, {})
+                assert list(fast) == EvidenceSerializer.Meta.fields
+
+
+class ProgressSerializerCase:
+    """A report written by hand and by DRF (its nested evidence by DRF's own nested serializer)."""
+
+    def __init__(self, report) -> None:
+        from tasks.api import ProgressReportSerializer
+
+        self.fast = ProgressReportSerializer(context={}).to_representation(report)
+        slow = generic(ProgressReportSerializer, report, {})
+        # DRF's nested rows go through the evidence serializer, itself by hand: write those by DRF too
+        from tasks.api import EvidenceSerializer
+
+        slow["evidence"] = [generic(EvidenceSerializer, e, {}) for e in report.evidence.all()]
+        self.slow = slow
