@@ -32,6 +32,30 @@ def whole_counts(queries) -> list[str]:
     ]
 
 
+@pytest.mark.smoke
+def test_a_count_up_to_a_limit_is_djangos_sliced_count(city, published):
+    """``count_up_to`` writes what Django writes for ``qs.order_by()[:limit].count()`` (its inner read kept by
+    shape): over joins, a scope, DISTINCT, an annotation, an empty IN and ``none()``, under and over the limit."""
+    from django.db.models import Count
+
+    from accounts import scope
+
+    lead = city["station_lead"]
+    sets = [
+        Assignment.objects.all(),
+        Assignment.objects.filter(item__code__startswith="1.").order_by("-due_date"),
+        scope.restrict(Assignment.objects.select_related("item", "unit"), lead).order_by("due_date", "id"),
+        scope.restrict(Assignment.objects.all(), city["hq"]).filter(unit__path__startswith="0001").distinct(),
+        Assignment.objects.annotate(n=Count("reports")).filter(n=0),
+        Assignment.objects.filter(id__in=[]),
+        Assignment.objects.none(),
+    ]
+    for i, qs in enumerate(sets):
+        for limit in (1, 3, 10_001):
+            assert paging.count_up_to(qs, limit) == qs.order_by()[:limit].count(), (i, limit)
+    assert paging.count_up_to(Assignment.objects.all(), 10_001) == Assignment.objects.count() > 3
+
+
 def test_bounded_count_is_exact_below_the_bound_and_estimated_above(published):
     rows = Assignment.objects.all()
     total = rows.count()
