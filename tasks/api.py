@@ -10,7 +10,7 @@ import tempfile
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -912,6 +912,18 @@ class ChasedSerializer(serializers.Serializer):
 REPORTED_COLUMNS = ("id", "item_id", "parent_id", "unit_id")
 
 
+def _reported() -> QuerySet:
+    return Assignment.objects.only(*REPORTED_COLUMNS)
+
+
+def _listed() -> QuerySet:
+    return rows().order_by("due_date", "id")
+
+
+def _shown() -> QuerySet:
+    return Assignment.objects.select_related("item", "unit", "campaign", "acknowledged_by").order_by("due_date", "id")
+
+
 class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = BoundedPagination  # no COUNT(*) over a province's assignments on every page
     filterset_class = AssignmentFilter
@@ -920,13 +932,13 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["due_date", "updated_at"]
 
     def get_queryset(self):
+        # each narrowed to the caller's scope once per process for each set of grants (``scope.restricted``)
         if self.action == "reports" and self.request.method == "POST":
             # whether the caller sees the row: ``report_progress`` reads and locks it with what it needs
-            return scope.restrict(Assignment.objects.only(*REPORTED_COLUMNS), self.request.user)
+            return scope.restricted(_reported, self.request.user)
         if self.action == "list":  # plain rows of the columns a row is written and judged from (``tasks.rows``)
-            return scope.restrict(rows(), self.request.user).order_by("due_date", "id")
-        qs = Assignment.objects.select_related("item", "unit", "campaign", "acknowledged_by")
-        return scope.restrict(qs, self.request.user).order_by("due_date", "id")
+            return scope.restricted(_listed, self.request.user)
+        return scope.restricted(_shown, self.request.user)
 
     def get_serializer_class(self):
         return AssignmentDetailSerializer if self.action != "list" else AssignmentSerializer
