@@ -259,23 +259,33 @@ def _grants_key(user) -> tuple | None:
     return tuple(sorted(_attrs(user)["_scope_cache"]["grants"]))
 
 
-def restricted(make, user, action: Action | str = Action.VIEW) -> QuerySet:
-    """``restrict(make(), user, action)``, built once per process for each ``make`` (a module-level function
-    returning the same unevaluated queryset every call), action and set of grants, then copied per request
-    as any queryset is chained (docs/cpu.md, "Narrowings built once"). Django builds a filter's conditions
-    anew on every call — the scope's subtrees and the secret items' OR, ≈ 700 function calls of every
-    scoped API read — where a station's users all hold the same grants. The kept queryset is never
-    evaluated, only copied (``all()``), so its rows are never shared."""
-    key = _grants_key(user)
-    if key is None:
-        return restrict(make(), user, action)
-    key = (make, Action(action), key)
+def by_grants(build, user, *args) -> QuerySet:
+    """``build(user, *args)``, built once per process for each ``build`` (a module-level function whose
+    queryset depends on the user only through its grants: its scope), arguments and set of grants, then
+    copied per request as any queryset is chained (docs/cpu.md, "Narrowings built once"). Django builds a
+    filter's conditions anew on every call — the scope's subtrees and the secret items' OR, ≈ 700
+    function calls of every scoped API read — where a station's users all hold the same grants. The kept
+    queryset is never evaluated, only copied (``all()``), so its rows are never shared."""
+    grants = _grants_key(user)
+    if grants is None:
+        return build(user, *args)
+    key = (build, args, grants)
     found = BUILT.get(key)
     if found is None:
         if len(BUILT) >= BUILT_LIMIT:
             BUILT.clear()
-        found = BUILT[key] = restrict(make(), user, action)
+        found = BUILT[key] = build(user, *args)
     return found.all()
+
+
+def restricted(make, user, action: Action | str = Action.VIEW) -> QuerySet:
+    """``restrict(make(), user, action)`` built once per set of grants (``by_grants``); ``make`` a
+    module-level function returning the same unevaluated queryset every call."""
+    return by_grants(_restricted, user, make, Action(action))
+
+
+def _restricted(user, make, action: Action) -> QuerySet:
+    return restrict(make(), user, action)
 
 
 def _secret_rows(model, user, action: Action | str, scope: Scope) -> Q | None:
@@ -295,7 +305,11 @@ def _secret_rows(model, user, action: Action | str, scope: Scope) -> Q | None:
 
 
 def units(user, action: Action | str = Action.VIEW) -> QuerySet[Unit]:
-    return Unit.objects.visible_to(user, action)
+    return restricted(_units, user, action)  # built once per set of grants
+
+
+def _units() -> QuerySet[Unit]:
+    return Unit.objects.all()
 
 
 def units_by_code(user, action: Action | str, codes: list[str]) -> tuple[dict[str, Unit], list[str]]:

@@ -330,11 +330,14 @@ class ReportSerializer(serializers.Serializer):
 def _campaign(request, campaign_pk):
     """The published campaign named, 404 when not seen; with the campaign it compares with (同比: the totals
     read it, one query less per request)."""
-    seen = campaigns_for(request.user).exclude(status=CampaignStatus.DRAFT).select_related("compare_to")
-    campaign = seen.filter(pk=campaign_pk).first()
+    campaign = scope.by_grants(_published, request.user).filter(pk=campaign_pk).first()
     if campaign is None:
         raise Http404
     return campaign
+
+
+def _published(user):
+    return campaigns_for(user).exclude(status=CampaignStatus.DRAFT).select_related("compare_to")
 
 
 def _reporting(request, campaign_pk, unit_code):

@@ -15,6 +15,10 @@ def campaigns_for(user) -> QuerySet[Campaign]:
     """Campaigns that concern the user: owned inside, or above, the user's scope
     (``Campaign.scope_seen_from_below``); a draft only for HQ managing its owner — a plan being written is
     nobody else's business until it is published (its items, units and leaders included)."""
+    return scope.by_grants(_campaigns_for, user)  # built once per set of grants
+
+
+def _campaigns_for(user) -> QuerySet[Campaign]:
     seen = Campaign.objects.visible_to(user)
     manage = scope.scope_for(user, scope.Action.MANAGE)
     return seen if manage.everything else seen.filter(~Q(status=CampaignStatus.DRAFT) | manage.q("owner"))

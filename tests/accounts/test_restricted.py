@@ -4,17 +4,20 @@ again only for other grants; the kept queryset is copied, never evaluated."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.core.exceptions import EmptyResultSet
 
 from accounts import scope
-from accounts.models import Role, User
+from accounts.models import Role, Unit, User
 from accounts.scope import Action
 from tasks.models import Assignment
 from tasks.rows import rows
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
+TODAY = date(2026, 12, 6)
 
 
 def shown():
@@ -113,3 +116,22 @@ def test_the_kept_ones_are_forgotten_past_the_limit(city, published, monkeypatch
     assert [a.pk for a in scope.restricted(shown, fresh(city["hq"]))] == [
         a.pk for a in scope.restrict(shown(), fresh(city["hq"]))
     ]
+
+
+def test_the_campaigns_and_units_seen_are_built_once_per_set_of_grants(city, published):
+    """``campaigns_for`` and ``scope.units`` (the statistics' every request) through ``by_grants``: what
+    each persona sees, a draft only by HQ over its owner, as built directly."""
+    from tasks.models import Campaign, CampaignStatus
+    from tasks.queries import _campaigns_for, campaigns_for
+
+    Campaign.objects.create(
+        code="draft", name="草案", owner=city.units["3303"], status=CampaignStatus.DRAFT, start=TODAY, end=TODAY
+    )
+    for name, person in city.people.items():
+        for _ in range(2):
+            seen = {c.code for c in campaigns_for(fresh(person))}
+            assert seen == {c.code for c in _campaigns_for(fresh(person))}, name
+            assert ("draft" in seen) is (name == "hq"), name
+            units = {u.code for u in scope.units(fresh(person), Action.REPORT)}
+            assert units == {u.code for u in scope.restrict(Unit.objects.all(), fresh(person), Action.REPORT)}
+    assert campaigns_for(fresh(city["station_lead"])).get().pk == published.pk
