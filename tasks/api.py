@@ -7,7 +7,7 @@ outside the user's scope is a 404.
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
@@ -455,6 +455,13 @@ def _amount(value):
     return _AMOUNT.to_representation(value)
 
 
+def _date(value):
+    """``_DATE``'s string: DRF's ISO format is the date's own ``isoformat``; anything else through DRF."""
+    if type(value) is date:
+        return value.isoformat()
+    return _DATE.to_representation(value)
+
+
 def _stamp(value, tz):
     """``_STAMP``'s string, the time zone read once per request (``zone_of``): DRF reads the current zone
     per value, a twentieth of a lead's list. Same text as DRF's (``Z`` for UTC); anything unusual (naive,
@@ -500,7 +507,10 @@ class AssignmentListSerializer(serializers.ListSerializer):
         rows = list(data.all() if hasattr(data, "all") else data)
         context = self.child.context
         context["_judged"] = targets.judged(rows, today_of(context))
-        return super().to_representation(rows)
+        if type(self.child) is not AssignmentSerializer:  # a subclass writes its rows its own way
+            return super().to_representation(rows)
+        write = self.child.writer()  # the page's words, day and zone read once, not per row
+        return [write(row) for row in rows]
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
@@ -520,45 +530,54 @@ class AssignmentSerializer(serializers.ModelSerializer):
         return once_per_request(self.context, "_status_labels", AssignmentStatus).get(obj.status, obj.status)
 
     def to_representation(self, obj):
-        # By hand, as ``UnitSerializer``: DRF's generic loop over 19 fields and two nested serializers
-        # was most of a lead's list request. Same keys, order and formats as ``Meta.fields`` (tests
-        # compare it with the generic one row by row).
-        # The words, the unit kinds' and "today" once per request, in the context; the unit row without
-        # a serializer of its own per row.
-        item, by, context = obj.item, obj.acknowledged_by, self.context  # a model or a row (``tasks.rows``)
+        return self.writer()(obj)
+
+    def writer(self):
+        """The row writer: ``to_representation`` by hand, as ``UnitSerializer``'s. DRF's generic loop over
+        19 fields and two nested serializers was most of a lead's list request. Same keys, order and
+        formats as ``Meta.fields`` (tests compare it with the generic one row by row). The words, the unit
+        kinds', the day and the zone are read once (a list writes every row with one writer); a row is a
+        model or a plain row (``tasks.rows``)."""
+        context = self.context
         statuses = once_per_request(context, "_status_labels", AssignmentStatus)
-        today, zone = today_of(context), zone_of(context)
-        pace = context.get("_judged", {}).get(obj.id) or targets.judged([obj], today)[obj.id]
-        return {
-            "id": obj.id,
-            "campaign": obj.campaign_id,
-            "item": {
-                "id": item.id,
-                "code": item.code,
-                "title": item.title,
-                "target_text": item.target_text,
-                "target_value": _amount(item.target_value),
-                "deadline_text": item.deadline_text,
-                "action": item.action_id,
-            },
-            "unit": unit_row(obj.unit, once_per_request(context, "_kind_labels", UnitKind)),
-            "role": obj.role,
-            "due_date": _DATE.to_representation(obj.due_date),
-            "status": obj.status,
-            "status_display": statuses.get(obj.status, obj.status),
-            "is_overdue": is_overdue(obj, today),
-            "is_active": obj.is_active,
-            "progress": _amount(obj.progress),
-            "target": _amount(obj.target),
-            # by every target of the item (a linked one from the results statistics), not the first only
-            "behind_pace": pace.behind,
-            "parent": obj.parent_id,
-            "extensions": obj.extensions,
-            "version": obj.version,
-            "updated_at": _stamp(obj.updated_at, zone),
-            "acknowledged_at": _stamp(obj.acknowledged_at, zone),
-            "acknowledged_by": None if by is None else by.get_full_name(),
-        }
+        kinds = once_per_request(context, "_kind_labels", UnitKind)
+        today, zone, judged = today_of(context), zone_of(context), context.get("_judged", {})
+
+        def write(obj) -> dict:
+            item, by = obj.item, obj.acknowledged_by
+            pace = judged.get(obj.id) or targets.judged([obj], today)[obj.id]
+            return {
+                "id": obj.id,
+                "campaign": obj.campaign_id,
+                "item": {
+                    "id": item.id,
+                    "code": item.code,
+                    "title": item.title,
+                    "target_text": item.target_text,
+                    "target_value": _amount(item.target_value),
+                    "deadline_text": item.deadline_text,
+                    "action": item.action_id,
+                },
+                "unit": unit_row(obj.unit, kinds),
+                "role": obj.role,
+                "due_date": _date(obj.due_date),
+                "status": obj.status,
+                "status_display": statuses.get(obj.status, obj.status),
+                "is_overdue": is_overdue(obj, today),
+                "is_active": obj.is_active,
+                "progress": _amount(obj.progress),
+                "target": _amount(obj.target),
+                # by every target of the item (a linked one from the results statistics), not the first only
+                "behind_pace": pace.behind,
+                "parent": obj.parent_id,
+                "extensions": obj.extensions,
+                "version": obj.version,
+                "updated_at": _stamp(obj.updated_at, zone),
+                "acknowledged_at": _stamp(obj.acknowledged_at, zone),
+                "acknowledged_by": None if by is None else by.get_full_name(),
+            }
+
+        return write
 
     def get_behind_pace(self, obj) -> bool:
         return obj.is_behind_pace()
@@ -696,7 +715,7 @@ class ProgressReportSerializer(serializers.ModelSerializer):
             "id": obj.id,
             "value": _amount(obj.value),
             "text": obj.text,
-            "period": _DATE.to_representation(obj.period),
+            "period": _date(obj.period),
             "target": None if obj.target_id is None else obj.target.seq,
             "reported_by": obj.reported_by.get_full_name(),
             "reported_at": _stamp(obj.reported_at, zone),
