@@ -342,7 +342,13 @@ def judged(
     whose item has another, so none for an assignment page of a one-target item. The rows come with
     their item and campaign (``select_related``)."""
     today = today or timezone.localdate()
-    ids = [a.id for a in assignments if by_item is None or any(_read_apart(t) for t in by_item.get(a.item_id, []))]
+    ids = [
+        a.id
+        for a in assignments
+        # a list's row says whether its item has such a target (``tasks.rows``); a model instance does not
+        if getattr(a, "targets_apart", True)
+        and (by_item is None or any(_read_apart(t) for t in by_item.get(a.item_id, [])))
+    ]
     others = _others(ids) if ids else {}
     out: dict[int, Judged] = {}
     for a in assignments:

@@ -96,9 +96,38 @@ def test_plain_rows_write_what_model_instances_write(city, published, tmp_path):
         # the list's way: the page judged in one statement, by every target
         written = AssignmentSerializer(plain, many=True, context={}).data
         assert written == AssignmentSerializer(models, many=True, context={}).data
+    apart = {items[2].pk, items[3].pk}  # a second target; a first linked to an indicator
+    assert {r.item_id for r in plain if r.targets_apart} == apart
     weekly = next(r for r in plain if r.item_id == items[0].pk)
     assert weekly.target > items[0].target_value  # per week, times the weeks
     assert {r.item_id for r in plain if r.item.cadence_day == 15} == {items[1].pk}
+
+
+@pytest.mark.smoke
+def test_a_page_without_a_target_read_apart_is_not_judged_by_a_statement(city, published):
+    """The judging statement (``targets._others_sql``) runs for a page only when one of its rows' items
+    has a target read apart, and then for those rows alone; the rows say so (``targets_apart``)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tasks.models import Target
+    from tasks.rows import rows
+
+    def judging(qs) -> list[str]:
+        page = list(qs)
+        with CaptureQueriesContext(connection) as ctx:
+            AssignmentSerializer(page, many=True, context={}).data
+        return [q["sql"] for q in ctx.captured_queries if "row_id" in q["sql"]]
+
+    assert Target.objects.filter(seq__gt=1).count() == 0 == Target.objects.filter(indicator__isnull=False).count()
+    assert judging(rows().order_by("id")) == []
+    one = Assignment.objects.filter(item__code="1.1").order_by("id").first()
+    Target.objects.create(item=one.item, seq=2, text="整改隐患不少于5处", comparator="ge", value=5, unit="处")
+    found = judging(rows().order_by("id"))
+    assert len(found) == 1
+    assert judging(rows().exclude(item=one.item).order_by("id")) == []
+    # a page of model instances (the web pages') is judged as before: it cannot tell
+    assert len(judging(Assignment.objects.select_related("item", "campaign").order_by("id"))) == 1
 
 
 def test_a_column_the_rows_need_missing_from_the_read_fails_before_any_row(city, published):
