@@ -44,3 +44,35 @@ def test_a_method_filter_filters_by_its_own_requests_user(city, published):
     assert mine and theirs and not mine & theirs
     assert {a.unit_id for a in mine} == {east.unit_id}
     assert {a.unit_id for a in theirs} == {west.unit_id}
+
+
+def test_only_the_filters_a_request_names_are_cleaned(city, published):
+    """``asked_only``: a list's filter form cleans the fields its parameters name (a range's suffixed ones
+    too); a filter not named filters nothing, as before; a named one with a bad value is still a 400 naming
+    it."""
+    from django import forms as django_forms
+    from rest_framework.test import APIClient
+
+    from utilities.params import asked_only
+
+    lead = _filterset(city["station_lead"], "overdue=true&page=2&ordering=-due_date")
+    asked_only(lead.form)
+    assert list(lead.form.fields) == ["overdue"]
+    assert lead.is_valid() and list(lead.form.cleaned_data) == ["overdue"]
+    whole = _filterset(city["station_lead"], "overdue=true")
+    assert whole.is_valid() and len(whole.form.cleaned_data) == len(AssignmentFilter.base_filters) > 10
+    assert [a.pk for a in lead.qs.order_by("id")] == [a.pk for a in whole.qs.order_by("id")]
+
+    class Ranged(django_forms.Form):
+        size = django_forms.IntegerField(required=False)
+        due = django_forms.DateField(required=False)
+
+    ranged = Ranged(QueryDict("due_after=2026-01-01&sizes=3"))
+    asked_only(ranged)
+    assert list(ranged.fields) == ["due"]  # "due_after" is the range's; "sizes" is no field's
+
+    client = APIClient()
+    client.force_login(city["hq"])
+    refused = client.get("/api/v1/assignments/?due_before=2026-13-01&mine=true")
+    assert refused.status_code == 400 and list(refused.json()) == ["due_before"]
+    assert client.get("/api/v1/assignments/?mine=true").status_code == 200
