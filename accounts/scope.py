@@ -13,7 +13,9 @@ manage     headquarters work: plans, publishing, accept   hq
 inspect    inspections, findings, notices, verification   inspector, hq
 =========  =====================================================================
 
-Outside the scope an object does not exist for the user (views answer 404, not 403).
+Outside the scope an object does not exist for the user (views answer 404, not 403). A hot read's
+narrowing depends on the user only through its grants: ``by_grants`` builds it once per process for each
+set of grants (``restricted``: ``restrict`` so built).
 """
 
 from __future__ import annotations
