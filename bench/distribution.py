@@ -40,7 +40,9 @@ class Rollback(Exception):
 
 
 def build(n: int) -> tuple[Unit, list[Unit], dict[str, User], Campaign]:
-    root = Unit.add_root(code=f"{PREFIX}root", name="基准市公安局", kind=UnitKind.CITY, doc_prefix="基准督")
+    root = Unit.objects.add_root(
+        instance=Unit(code=f"{PREFIX}root", name="基准市公安局", kind=UnitKind.CITY, doc_prefix="基准督")
+    )
     units = Unit.objects.bulk_create(
         [
             Unit(
