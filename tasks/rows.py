@@ -159,6 +159,13 @@ def _apart() -> RawSQL:
     )
 
 
+def with_targets_apart(qs: QuerySet) -> QuerySet:
+    """``qs`` (assignments, read as model instances) with ``targets_apart`` on each row, as ``rows`` has it:
+    ``targets.judged`` then reads the later targets of those rows only. For a read run as it is, at the top
+    (the raw ``EXISTS`` names the assignments' table: not inside another query as a subquery)."""
+    return qs.annotate(**{APART: _apart()})
+
+
 def rows() -> QuerySet:
     """The assignments read as ``AssignmentRow``s: narrow (``scope.restrict``), filter, order, count and
     page it as any queryset of assignments."""

@@ -99,6 +99,24 @@ def test_my_tasks_queries_do_not_grow_with_rows(city, published):
     assert len(many) <= 13
 
 
+def test_my_tasks_and_the_desk_judge_later_targets_only_when_an_item_has_one(city, published):
+    """The pages' rows say whether their item has a target read apart (``with_targets_apart``): a page of
+    one-target items runs no judging statement; one item with a second target, one statement."""
+    from tasks.models import Target
+
+    def judging(client, url) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return sum("row_id" in q["sql"] for q in ctx.captured_queries)
+
+    lead, hq = login(city["east_lead"]), login(city["hq"])
+    Assignment.objects.filter(item__code="1.1").update(status=AssignmentStatus.SUBMITTED, submitted_on=date(2026, 7, 1))
+    assert judging(lead, "/my/?below=on") == 0 and judging(hq, "/review/") == 0
+    item = Assignment.objects.filter(item__code="1.1").first().item
+    Target.objects.create(item=item, seq=2, text="整改隐患不少于5处", comparator="ge", value=5, unit="处")
+    assert judging(lead, "/my/?below=on") == 1 and judging(hq, "/review/") == 1
+
+
 def test_assignment_page_is_scoped(city, chengguan):
     assert login(city["station_lead"]).get(f"/assignments/{chengguan.pk}/").status_code == 200
     assert login(city["hq"]).get(f"/assignments/{chengguan.pk}/").status_code == 200

@@ -42,6 +42,7 @@ from tasks.models import (
     Target,
 )
 from tasks.queries import campaigns_for, is_overdue
+from tasks.rows import with_targets_apart
 from tasks.services import checkins
 from tasks.services.cascade import Share, ShareRefused, adds_up, pass_down, remainder_of, remainders_of
 from tasks.services.extensions import decide_extension, request_extension
@@ -154,7 +155,9 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status=data["status"])
     if data.get("campaign"):
         qs = qs.filter(campaign_id=data["campaign"])
-    rows = list(qs.order_by("due_date", "item__seq", "unit__path")[: MY_TASKS_LIMIT + 1])
+    # each row says whether its item has a target read apart: a page of one-target items is judged without a
+    # statement (``tasks.rows.with_targets_apart``)
+    rows = list(with_targets_apart(qs).order_by("due_date", "item__seq", "unit__path")[: MY_TASKS_LIMIT + 1])
     truncated = len(rows) > MY_TASKS_LIMIT
     rows = rows[:MY_TASKS_LIMIT]
     _annotate_due(rows, timezone.localdate())
@@ -174,7 +177,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
         return render(request, "tasks/_task_list.html", context)
     # the shares the units under mine submitted, mine to accept as the unit that passed them down
     to_accept = split_reviewable(_listed().filter(status=S.SUBMITTED, is_active=True), user)
-    context["to_accept"] = list(to_accept.order_by("submitted_on", "unit__path")[: PAGE_SIZE + 1])
+    context["to_accept"] = list(with_targets_apart(to_accept).order_by("submitted_on", "unit__path")[: PAGE_SIZE + 1])
     # risk letters to acknowledge or answer (风险提示函), the earliest reply-by first
     context["letters"] = list(letters_to_answer(user)[: PAGE_SIZE + 1]) if scope.scope_for(user, Action.REPORT) else []
     # 约谈 of the user's own unit and what it committed to (documents/summons.py)
@@ -535,7 +538,9 @@ def _review_page(request: HttpRequest, *, status: int = 200, bulk_form=None, ref
         submitted = submitted.none()
     if data.get("since"):
         submitted = submitted.filter(submitted_on__gte=data["since"])
-    submitted = submitted.annotate(has_evidence=Exists(Evidence.objects.filter(assignment=OuterRef("pk"))))
+    submitted = with_targets_apart(
+        submitted.annotate(has_evidence=Exists(Evidence.objects.filter(assignment=OuterRef("pk"))))
+    )
     if data.get("evidence") is not None:
         submitted = submitted.filter(has_evidence=data["evidence"])
     order = ReviewFilterForm.ORDERS.get(data.get("order") or "oldest")
