@@ -172,7 +172,7 @@ ASSIGNMENT_ROWS = f"""
 # linked first — that has a pace (``targets.paced_sql``), the only ones whose rows the EXISTS can find behind.
 LINKED_FIRST = "SELECT lf.item_id FROM tasks_target lf WHERE lf.seq = 1 AND lf.indicator_id IS NOT NULL"
 PACED_APART = f"""SELECT pa.item_id FROM tasks_target pa
-            WHERE (pa.seq > 1 OR pa.indicator_id IS NOT NULL) AND {targets.paced_sql("pa")}"""
+            WHERE {targets.read_apart_sql("pa")} AND {targets.paced_sql("pa")}"""
 
 
 def _behind() -> str:
@@ -200,7 +200,7 @@ def _behind() -> str:
             AND s0.item_id NOT IN ({LINKED_FIRST}))
         OR (s0.item_id IN ({PACED_APART})
             AND EXISTS (SELECT 1 FROM tasks_target t {join}
-                        WHERE t.item_id = s0.item_id AND (t.seq > 1 OR t.indicator_id IS NOT NULL)
+                        WHERE t.item_id = s0.item_id AND {targets.read_apart_sql("t")}
                         AND {targets.paced_sql("t")} AND {need} > 0
                         AND ({done}) * {total} < {need} * {elapsed})))"""
 

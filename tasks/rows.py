@@ -26,6 +26,7 @@ from django.db.models.query import BaseIterable
 
 from accounts.models import User
 from tasks.models import Assignment, Target
+from tasks.targets import read_apart_sql
 
 # the related rows' columns: what a list row is written and judged from (the pace reads the item's
 # target words and cadence, the campaign's start)
@@ -145,16 +146,15 @@ APART = "targets_apart"
 
 
 def _apart() -> RawSQL:
-    """Whether the row's item has a target ``targets.judged`` reads apart (``targets._read_apart``: any but
+    """Whether the row's item has a target ``targets.judged`` reads apart (``targets.read_apart_sql``: any but
     the first, or a first linked to an indicator), as a column of the list's statement: an index probe a
-    row (the item's targets by ``(item, seq)``), where the judging statement cost a page a round trip and
+    row (the targets' partial index ``target_apart``), where the judging statement cost a page a round trip and
     its planning (0.3–0.5 ms of PostgreSQL's CPU) even when, as for most items, there was nothing to read.
     Written without a value, so the statement is kept by shape (``utilities.backends.kept``)."""
     q = connection.ops.quote_name
     target, assignment = q(Target._meta.db_table), q(Assignment._meta.db_table)
     return RawSQL(  # noqa: S611 (table and column names only, no value)
-        f"EXISTS (SELECT 1 FROM {target} t WHERE t.{q('item_id')} = {assignment}.{q('item_id')}"  # noqa: S608
-        f" AND (t.{q('seq')} > 1 OR t.{q('indicator_id')} IS NOT NULL))",
+        f"EXISTS (SELECT 1 FROM {target} t WHERE t.item_id = {assignment}.item_id AND {read_apart_sql('t')})",  # noqa: S608
         (),
     )
 

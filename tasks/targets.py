@@ -167,6 +167,12 @@ def _read_apart(target: Target) -> bool:
     return target.seq > 1 or bool(target.indicator_id)
 
 
+def read_apart_sql(alias: str) -> str:
+    """``_read_apart`` in SQL over the target row ``alias`` (the condition of the targets' partial index
+    ``target_apart``, which serves it)."""
+    return f"({alias}.seq > 1 OR {alias}.indicator_id IS NOT NULL)"
+
+
 def lines(
     assignments: Sequence[Assignment], today: date | None = None, by_item: dict[int, list[Target]] | None = None
 ) -> dict[int, list[Line]]:
@@ -328,7 +334,7 @@ def _others_sql() -> str:
         SELECT {columns}, a.id AS row_id, {done} AS done, ts.amount AS shared
         FROM {target} t JOIN {assignment} a ON a.item_id = t.item_id {join}
         LEFT JOIN {share} ts ON ts.assignment_id = a.id AND ts.target_id = t.id
-        WHERE a.id IN ({{marks}}) AND (t.seq > 1 OR t.indicator_id IS NOT NULL)
+        WHERE a.id IN ({{marks}}) AND {read_apart_sql("t")}
         ORDER BY a.id, t.seq"""  # noqa: S608
 
 
