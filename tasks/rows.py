@@ -147,8 +147,8 @@ APART = "targets_apart"
 
 def _apart() -> RawSQL:
     """Whether the row's item has a target ``targets.judged`` reads apart (``targets.read_apart_sql``: any but
-    the first, or a first linked to an indicator), as a column of the list's statement: an index probe a
-    row (a handful of targets an item), where the judging statement cost a page a round trip and
+    the first, or a first linked to an indicator), as a column of the list's statement: a probe a row over
+    the item's few targets, where the judging statement cost a page a round trip and
     its planning (0.3–0.5 ms of PostgreSQL's CPU) even when, as for most items, there was nothing to read.
     Written without a value, so the statement is kept by shape (``utilities.backends.kept``)."""
     q = connection.ops.quote_name
