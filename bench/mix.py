@@ -123,19 +123,35 @@ class Mix:
         }
 
 
+def database_cpu() -> tuple[int, float] | None:
+    """The database server's process serving this connection and the CPU time (s) it has used, where it
+    runs on this host and says (PostgreSQL, Linux's ``/proc/<pid>/schedstat``); else None."""
+    if connection.vendor != "postgresql":
+        return None
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    try:
+        with open(f"/proc/{pid}/schedstat", encoding="ascii") as stat:
+            return pid, int(stat.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def measure(call: Callable[[], Any], n: int, count_calls: bool = False) -> dict[str, Any]:
     """``n`` timed calls (after ``WARMUP``), then one with its queries captured; with ``count_calls``, ``n``
     more under ``cProfile``: the Python function calls a request makes (the same every run, where the CPU
-    time moves with the host)."""
+    time moves with the host). The database's CPU a request, where it can be read (``database_cpu``)."""
     statuses: set[int] = set()
     for _ in range(WARMUP):
         statuses.add(call().status_code)
     cpu: list[float] = []
     with server_heap():
+        db_before = database_cpu()
         for _ in range(n):
             used = time.process_time()
             statuses.add(call().status_code)
             cpu.append(ms(time.process_time() - used))
+        db_after = database_cpu()
     with CaptureQueriesContext(connection) as ctx:
         statuses.add(call().status_code)
     found = {
@@ -145,6 +161,8 @@ def measure(call: Callable[[], Any], n: int, count_calls: bool = False) -> dict[
         "queries": len(ctx.captured_queries),
         "statuses": sorted(statuses),
     }
+    if db_before is not None and db_after is not None and db_before[0] == db_after[0]:  # one server process
+        found["db_cpu_mean_ms"] = round(ms(db_after[1] - db_before[1]) / n, 2)
     if count_calls:
         profile = cProfile.Profile()
         profile.enable()
@@ -156,9 +174,10 @@ def measure(call: Callable[[], Any], n: int, count_calls: bool = False) -> dict[
     return found
 
 
-def weighted(out: dict[str, dict[str, Any]]) -> float:
-    """The mix's CPU per request: each request's mean, weighted as the capacity run sends them."""
-    return sum(out[name]["cpu_mean_ms"] * w for name, w in WEIGHTS.items()) / sum(WEIGHTS.values())
+def weighted(out: dict[str, dict[str, Any]], key: str = "cpu_mean_ms") -> float:
+    """The mix's CPU per request (or the database's, ``key``): each request's mean, weighted as the capacity
+    run sends them."""
+    return sum(out[name][key] * w for name, w in WEIGHTS.items()) / sum(WEIGHTS.values())
 
 
 class Command(BenchCommand):
@@ -199,7 +218,9 @@ class Command(BenchCommand):
             for name in names:  # the trivial view first and last: the drift of the run shows
                 found = measure(calls[name], options["requests"], options["calls"])
                 if name in out:
-                    found["cpu_mean_ms"] = round((out[name]["cpu_mean_ms"] + found["cpu_mean_ms"]) / 2, 2)
+                    for key in ("cpu_mean_ms", "db_cpu_mean_ms"):
+                        if key in found and key in out[name]:
+                            found[key] = round((out[name][key] + found[key]) / 2, 2)
                 out[name] = found
             load.append(os.getloadavg())
         if failed := {name: r["statuses"] for name, r in out.items() if not set(r["statuses"]) <= {200, 201}}:
@@ -209,6 +230,12 @@ class Command(BenchCommand):
         if set(WEIGHTS) <= set(out) and "trivial" in out:
             summary["mix_cpu_ms"] = round(weighted(out), 2)
             summary["trivial_over_mix"] = round(out["trivial"]["cpu_mean_ms"] / summary["mix_cpu_ms"], 3)
+            if all("db_cpu_mean_ms" in r for r in out.values()):
+                summary["mix_db_cpu_ms"] = round(weighted(out, "db_cpu_mean_ms"), 2)
+                both = out["trivial"]["cpu_mean_ms"] + out["trivial"]["db_cpu_mean_ms"]
+                summary["trivial_over_mix_with_db"] = round(
+                    both / (summary["mix_cpu_ms"] + summary["mix_db_cpu_ms"]), 3
+                )
             if options["calls"]:
                 summary["mix_calls"] = round(
                     sum(out[k]["calls"] * w for k, w in WEIGHTS.items()) / sum(WEIGHTS.values())
@@ -221,13 +248,14 @@ class Command(BenchCommand):
             f"authentication, DEBUG off, heap frozen), {options['leads']} leads in turn; CPU = time.process_time",
             load_line(summary["loadavg_before_after"]),
             "",
-            f"{'request':10}{'weight':>8}{'CPU mean':>10}{'CPU p50':>9}{'CPU p95':>9}{'queries':>9}"
+            f"{'request':10}{'weight':>8}{'CPU mean':>10}{'CPU p50':>9}{'CPU p95':>9}{'DB CPU':>8}{'queries':>9}"
             + (f"{'calls':>9}" if options["calls"] else ""),
         ]
         for name, r in out.items():
+            db = f"{r['db_cpu_mean_ms']:>8.2f}" if "db_cpu_mean_ms" in r else f"{'–':>8}"
             lines.append(
                 f"{name:10}{WEIGHTS.get(name, 0):>8}{r['cpu_mean_ms']:>10.2f}{r['cpu_p50_ms']:>9.2f}"
-                f"{r['cpu_p95_ms']:>9.2f}{r['queries']:>9}" + (f"{r['calls']:>9,}" if "calls" in r else "")
+                f"{r['cpu_p95_ms']:>9.2f}{db}{r['queries']:>9}" + (f"{r['calls']:>9,}" if "calls" in r else "")
             )
         if "mix_cpu_ms" in summary:
             lines += [
@@ -235,6 +263,11 @@ class Command(BenchCommand):
                 f"weighted mix {summary['mix_cpu_ms']:.2f} ms of CPU a request; trivial ÷ mix "
                 f"{summary['trivial_over_mix']:.3f} (goal of the capacity run: ≥ 0.5 of the trivial view's rps)",
             ]
+            if "mix_db_cpu_ms" in summary:
+                lines.append(
+                    f"the database's CPU: {summary['mix_db_cpu_ms']:.2f} ms a mix request; with it, trivial ÷ mix "
+                    f"{summary['trivial_over_mix_with_db']:.3f} (the database on this host: its CPU counts)"
+                )
             if "mix_calls" in summary:
                 lines.append(
                     f"weighted mix {summary['mix_calls']:,} function calls a request; trivial ÷ mix "

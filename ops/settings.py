@@ -149,6 +149,9 @@ if os.environ.get("KEPT_SQL", "1") != "0":
     DATABASES["default"]["ENGINE"] = ENGINES.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 # the tests write each kept statement in full as well and compare (tests/conftest.py)
 KEPT_SQL_VERIFY = False
+# PostgreSQL: kept statements run as prepared statements (utilities.backends.postgresql.prepared, docs/cpu.md);
+# PREPARED_SQL=0 sends every statement as text (behind a pooler that shares connections between clients)
+PREPARED_SQL = os.environ.get("PREPARED_SQL", "1") != "0"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

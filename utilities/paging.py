@@ -18,6 +18,8 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from utilities.backends.postgresql import prepared
+
 EXACT_UP_TO = 10_000
 
 
@@ -44,8 +46,10 @@ def count_up_to(queryset: QuerySet, limit: int) -> int:
         sql, params = inner.query.get_compiler(using=queryset.db).as_sql()
     except EmptyResultSet:  # .none(), an empty IN: nothing to count
         return 0
+    counted = f"SELECT COUNT(*) FROM ({sql}) subquery"  # noqa: S608 (the ORM's SQL)
+    prepared.wrapped(sql, counted)  # prepared as the read it counts is (PostgreSQL)
     with connections[queryset.db].cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) subquery", params)  # noqa: S608 (the ORM's SQL)
+        cursor.execute(counted, params)
         return cursor.fetchone()[0]
 
 

@@ -6,7 +6,7 @@ through the ORM, 0.2 ms for the same SQL on a cursor). ``Statement`` lets the OR
 database connection alias, then runs the kept SQL with each call's value and gives back the rows with
 the ORM's own conversions (``SQLCompiler.results_iter``: dates, booleans and decimals as the fields
 read them on either database). Only for reads of a fixed shape whose one varying parameter is the
-marker; everything else goes through the ORM as usual.
+marker; everything else goes through the ORM as usual. On PostgreSQL each runs as a prepared statement.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.db.models.sql.compiler import SQLCompiler
+
+from utilities.backends.postgresql import prepared
 
 MARKER = "\x00statement-parameter\x00"  # no value a caller sends looks like it
 # for a read by an integer (an id): a value no row holds (ids are positive)
@@ -53,6 +55,8 @@ class Statement:
             if len(slots) != 1:
                 raise ImproperlyConfigured(f"A Statement takes its value once; its query holds it {len(slots)} times")
             found = self.written[key] = _Written(compiler, sql, tuple(params), slots[0])
+            if key[1] == "postgresql":
+                prepared.always(sql)  # run as a prepared statement (utilities.backends.postgresql.prepared)
         return found
 
     def rows(self, value: str | int, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:

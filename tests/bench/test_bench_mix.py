@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from bench.mix import WEIGHTS, weighted
 
@@ -36,6 +37,16 @@ def test_the_mix_in_process(seeded):
     weighed = sum(kinds[k]["calls"] * w for k, w in WEIGHTS.items()) / sum(WEIGHTS.values())
     assert summary["mix_calls"] == round(weighed)
     assert summary["trivial_over_mix_calls"] == round(kinds["trivial"]["calls"] / summary["mix_calls"], 3)
+    # the database server's CPU a request, read from /proc where it runs on this host (PostgreSQL)
+    if connection.vendor == "postgresql":
+        assert all(k["db_cpu_mean_ms"] > 0 for k in kinds.values())
+        assert summary["mix_db_cpu_ms"] == round(weighted(kinds, "db_cpu_mean_ms"), 2)
+        both = kinds["trivial"]["cpu_mean_ms"] + kinds["trivial"]["db_cpu_mean_ms"]
+        assert summary["trivial_over_mix_with_db"] == round(
+            both / (summary["mix_cpu_ms"] + summary["mix_db_cpu_ms"]), 3
+        )
+    else:
+        assert "db_cpu_mean_ms" not in kinds["list"] and "mix_db_cpu_ms" not in summary
     table = io.StringIO()
     call_command("bench_mix", users=seeded, requests=1, leads=1, only=["trivial", "inbox"], calls=True, stdout=table)
     assert "inbox" in table.getvalue() and "weighted mix" not in table.getvalue()

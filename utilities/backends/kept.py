@@ -150,6 +150,7 @@ class KeptSQLCompiler:
 
     _kept_converters = None
     written_by: type  # the backend's own SELECT compiler (``kept_compiler``)
+    marks = None  # told each kept statement written, with its compiler (``kept_compiler``): PostgreSQL's prepares them
 
     def as_sql(self, with_limits=True, with_col_aliases=False):
         key = shape(self, with_limits, with_col_aliases)
@@ -182,6 +183,8 @@ class KeptSQLCompiler:
         sql, params = kept.head + where_sql + kept.tail, tuple(where_params)
         if settings.KEPT_SQL_VERIFY:
             self._verify(sql, params, with_limits, with_col_aliases)
+        if self.marks is not None:
+            self.marks(self, sql)
         return sql, params
 
     def _keep(self, sql: str, params) -> Kept | object:
@@ -245,7 +248,8 @@ def _columns(info: dict | None):
     return (info["model"], tuple(info["select_fields"]), tuple(_columns(r) for r in below))
 
 
-def kept_compiler(base: type) -> type:
+def kept_compiler(base: type, marks=None) -> type:
     """``base`` (a backend's SELECT compiler) with its statements kept by shape (made once, by the backend's
-    compiler module)."""
-    return type(f"Kept{base.__name__}", (KeptSQLCompiler, base), {"__module__": __name__, "written_by": base})
+    compiler module); ``marks(compiler, sql)`` is told each kept statement as written."""
+    attrs = {"__module__": __name__, "written_by": base, "marks": None if marks is None else staticmethod(marks)}
+    return type(f"Kept{base.__name__}", (KeptSQLCompiler, base), attrs)
