@@ -6,7 +6,7 @@ shown as written, and off with ``PREPARED_SQL=0``."""
 from __future__ import annotations
 
 import pytest
-from django.db import DataError, connection, connections, transaction
+from django.db import DataError, NotSupportedError, connection, connections, transaction
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
@@ -265,3 +265,31 @@ def test_a_count_of_a_prepared_read_is_prepared_too(city, published):
     assert got == [expected] * 3 and expected[0] > 0
     held = [text for text, _, _ in _held().values()]
     assert len(held) == 1 and "COUNT(*)" in held[0] and '"tasks_assignment"."unit_id" = $' in held[0]
+
+
+def test_a_statement_whose_columns_changed_under_it_is_dropped_and_runs_as_text(city):
+    from utilities.backends.postgresql.prepared import ALWAYS
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE prepared_probe (id integer PRIMARY KEY, v integer)")
+        cursor.execute("INSERT INTO prepared_probe VALUES (1, 10), (2, 20)")
+    read = "SELECT v FROM prepared_probe WHERE id = %s"
+    ALWAYS.add(read)
+    try:
+
+        def value(pk):
+            with connection.cursor() as cursor:
+                cursor.execute(read, [pk])
+                return cursor.fetchone()[0]
+
+        assert [value(1), value(2), value(1)] == [10, 20, 10]
+        assert connection.connection.prepared[read]
+        with connection.cursor() as cursor:  # as another process's migration would, unseen by this connection
+            cursor.execute("ALTER TABLE prepared_probe ALTER v TYPE text")
+        with pytest.raises(NotSupportedError, match="result type"), transaction.atomic():
+            value(2)
+        assert read not in connection.connection.prepared
+        assert value(2) == "20"  # as text, then prepared anew
+        assert [value(1), value(2)] == ["10", "20"] and connection.connection.prepared[read]
+    finally:
+        ALWAYS.discard(read)

@@ -32,14 +32,14 @@ import psycopg2
 from django.db.models.expressions import Col
 from django.db.models.lookups import Exact
 from django.db.models.sql.where import AND, WhereNode
-from psycopg2 import extensions
+from psycopg2 import errors, extensions
 
 LIMIT = 256  # prepared statements a connection holds
-SEEN_LIMIT = 2048  # statements met once that a connection remembers
+SEEN_LIMIT = 512  # statements met once that a connection remembers
 PREPARABLE: set[str] = set()  # the kept compiler's statements (texts with %s), across connections
 UNANCHORED: set[str] = set()  # kept statements filtering by a pattern with no anchor: never prepared
 ALWAYS: set[str] = set()  # statements written once per process (``utilities.statements``), each reviewed
-PREPARABLE_LIMIT = 8192
+PREPARABLE_LIMIT = 2048  # texts of ≈1–4 KB each: a few MB a process at most
 
 _PLACEHOLDER = re.compile(r"%[%s]")
 
@@ -126,7 +126,13 @@ class PreparingCursor(extensions.cursor):
         if not run:
             return super().execute(query, vars)
         self.sent = (query, vars)
-        return super().execute(run, vars)
+        try:
+            return super().execute(run, vars)
+        except (errors.FeatureNotSupported, errors.InvalidSqlStatementName):
+            # its table's columns changed under it (a migration by another process: "cached plan must not
+            # change result type"), or the server forgot it: run as text when met again
+            conn.lost(query)
+            raise
 
 
 class PreparingConnection(extensions.connection):
@@ -176,6 +182,12 @@ class PreparingConnection(extensions.connection):
         self.prepared[query] = run
         self.seen.discard(query)
         return run
+
+    def lost(self, query: str) -> None:
+        """The statement prepared for ``query`` failed as such: never run again (its name is not reused), and
+        ``query`` is met anew."""
+        self.prepared.pop(query, None)
+        self.seen.discard(query)
 
     def forget(self, cursor=None) -> None:
         """Deallocate every statement prepared on this connection (left to the connection's end when its
