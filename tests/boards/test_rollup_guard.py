@@ -40,7 +40,11 @@ def _exact(campaign) -> None:
 @pytest.mark.django_db
 def test_the_update_trigger_checks_the_counted_columns_first_and_keeps_its_settings():
     source, config = _updated_function()
-    assert source.split("BEGIN", 1)[1].lstrip().startswith("IF NOT EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id")
+    assert (
+        source.split("BEGIN", 1)[1]
+        .lstrip()
+        .startswith("IF NOT EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id")
+    )
     for column in ("status", "due_date", "unit_id", "item_id", "submitted_on", "is_active"):
         assert f"o.{column}" in source and f"n.{column}" in source
     assert config == ["jit=off", "work_mem=32MB"]
