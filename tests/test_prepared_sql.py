@@ -157,6 +157,16 @@ def test_outside_a_transaction_a_refused_statement_runs_as_text_too():
     assert connection.connection.prepared[untyped] == ""
 
 
+def test_a_statement_whose_values_do_not_match_its_placeholders_is_never_prepared(city):
+    wrong = "SELECT %s, %s"
+    PREPARABLE.add(wrong)
+    for _ in range(2):  # met once, then refused before PostgreSQL sees it; psycopg2 refuses it both times
+        with pytest.raises((TypeError, IndexError)), connection.cursor() as cursor:
+            cursor.execute(wrong, [1])
+    assert connection.connection.prepared[wrong] == ""
+    assert _held() == {}
+
+
 def test_a_failed_transaction_prepares_nothing(city):
     raw = connection.connection
     _by_code("33031001")

@@ -94,3 +94,14 @@ def test_the_api_answers_through_it():
     from rest_framework.settings import api_settings
 
     assert api_settings.DEFAULT_RENDERER_CLASSES[0] is JSONRenderer
+
+
+def test_a_renderer_told_not_to_be_compact_writes_as_drf_does():
+    class Loose(JSONRenderer):
+        compact = False
+
+    class DrfLoose(renderers.JSONRenderer):
+        compact = False
+
+    data = {"a": [1, "二"], "b": None}
+    assert Loose().render(data) == DrfLoose().render(data) == '{"a": [1, "二"], "b": null}'.encode()

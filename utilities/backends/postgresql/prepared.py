@@ -9,17 +9,19 @@ After five runs PostgreSQL plans it once for all values (a generic plan) when th
 the ones made for each value; else it goes on planning each run, as before.
 
 Which statements: those written once per process (``utilities.statements``: the token's or the session's
-user with its grants, on every request), and those the kept compiler marks (``PREPARABLE``): every value in the WHERE clause, so
-PostgreSQL infers each ``$n``'s type from the column it is compared with, as it does a written value; and
+user with its grants, on every request, ``ALWAYS``), a count of a prepared read (``wrapped``) and those the
+kept compiler marks (``PREPARABLE``): every value in the WHERE clause, so PostgreSQL infers each ``$n``'s type from the column it is compared with, as it does a written value; and
 not one filtering by a pattern (``LIKE``: a unit's subtree by its path), whose index can be used only when
 the pattern is known at planning — a generic plan for it could scan a province to list a station's work —
 unless an equality anchors it to a row or a unit (``anchored``).
 
 Safety: ``PREPARE`` is not transactional (a rollback keeps it), so what a connection holds is known here;
 inside a transaction it runs under a savepoint, and a statement PostgreSQL refuses to prepare (a value whose
-type it cannot infer) is run as text from then on. A connection holds at most ``LIMIT`` (past it, all are
-deallocated and prepared again as met); DDL on the connection (a migration) deallocates them. The debug
-cursor, and so the tests' captured queries, see the statement as written, not the ``EXECUTE``.
+type it cannot infer) is run as text from then on; nothing is prepared in a failed transaction. A
+connection holds at most ``LIMIT`` (past it, all are deallocated and prepared again as met); DDL on the
+connection (a migration) deallocates them; one whose columns changed under it (another process's migration)
+fails once and is met anew. The debug cursor, and so the tests' captured queries, see the statement as
+written, not the ``EXECUTE``.
 
 The switch: ``PREPARED_SQL=0`` (settings) runs every statement as text.
 """
@@ -109,7 +111,7 @@ def numbered(sql: str) -> tuple[str, int]:
 
 
 class PreparingCursor(extensions.cursor):
-    """psycopg2's cursor, running the statements in ``PREPARABLE`` as prepared statements."""
+    """psycopg2's cursor, running the statements in ``PREPARABLE`` and ``ALWAYS`` as prepared statements."""
 
     sent: tuple | None = None  # the statement and values of the last EXECUTE (``last_executed_query``)
 
@@ -140,7 +142,7 @@ class PreparingConnection(extensions.connection):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.prepared: dict[str, str] = {}  # statement → "EXECUTE name(%s, …)", or "" for one run as text
+        self.prepared: dict[str, str] = {}  # statement → "EXECUTE name(%s, …)", or "" for one always run as text
         self.seen: set[str] = set()
         self.made = 0
 
@@ -163,7 +165,7 @@ class PreparingConnection(extensions.connection):
             self.forget(cursor)
         self.made += 1
         name = f"kept_{self.made}"
-        in_transaction = not self.autocommit
+        in_transaction = not self.autocommit or status == extensions.TRANSACTION_STATUS_INTRANS
         try:
             if in_transaction:
                 extensions.cursor.execute(
@@ -171,9 +173,8 @@ class PreparingConnection(extensions.connection):
                 )
             else:
                 extensions.cursor.execute(cursor, f"PREPARE {name} AS {text}")
-        except (psycopg2.OperationalError, psycopg2.InterfaceError):
-            raise
-        except psycopg2.DatabaseError:
+        except (psycopg2.ProgrammingError, psycopg2.NotSupportedError, psycopg2.DataError):
+            # refused as a statement (a value whose type it cannot infer); a lost connection is not caught
             if in_transaction:
                 extensions.cursor.execute(cursor, f"ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}")
             self.prepared[query] = ""
