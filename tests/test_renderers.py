@@ -6,12 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections import OrderedDict, namedtuple
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import models
+from django.forms.utils import ErrorDict, ErrorList
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy, override
 from rest_framework import renderers
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
 from tasks.models import AssignmentStatus
 from utilities.renderers import JSONRenderer
@@ -19,6 +25,12 @@ from utilities.renderers import JSONRenderer
 pytestmark = pytest.mark.smoke
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+Pair = namedtuple("Pair", "n text")
+
+
+class Weekday(models.IntegerChoices):
+    MON = 1, "周一"
+
 
 VALUES = {
     "text": "城关派出所 “专项行动” 第（一）项 — ①②③ 𠮷",
@@ -43,6 +55,13 @@ VALUES = {
     "bytes": b"raw",
     "tuple": (1, "二"),
     "set": {3},
+    "form_errors": ErrorDict(start=ErrorList(["Enter a date between 2000-01-01 and 2099-12-31."])),
+    "error_list": ErrorList([ErrorDetail("无效", code="invalid")]),
+    "drf_answers": ReturnDict({"a": ReturnList([1, 2], serializer=None)}, serializer=None),
+    "ordered": OrderedDict(b=1, a=2),
+    "int_choice": Weekday.MON,
+    "named_tuple": Pair(1, "二"),
+    "safe": mark_safe("<b>粗</b>"),
 }
 
 
