@@ -376,6 +376,17 @@ class Worker(CeleryProcess):
             lambda: len(r := self.results(task)) >= count and r, f"{count} × {task} done in {self.log}", timeout
         )
 
+    def settled_results(self, task: str, at_least: int, quiet: float = 3, timeout: float = 60) -> list[dict]:
+        """The results of ``task`` once there are ``at_least`` and no other has come for ``quiet`` seconds
+        (how many will come is not known: a scheduler killed may not have sent its last)."""
+        found = self.wait_results(task, at_least, timeout)
+        calm = time.monotonic() + quiet
+        while time.monotonic() < calm:
+            time.sleep(0.2)
+            if len(now := self.results(task)) != len(found):
+                found, calm = now, time.monotonic() + quiet
+        return found
+
     def children(self) -> list[int]:
         return [int(pid) for pid in Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()]
 

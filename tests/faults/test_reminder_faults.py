@@ -193,7 +193,9 @@ def test_two_schedulers_by_mistake_send_nothing_twice(
     for beat in beats:
         beat.kill()
     sent = [b.sent("notifications.sweep") for b in beats]
-    sweeps = worker.wait_results("notifications.sweep", sum(sent), timeout=60)
+    # a scheduler logs a send before it puts it in the queue: killed in between, its last one never left
+    sweeps = worker.settled_results("notifications.sweep", sum(sent) - len(beats))
+    assert sum(sent) - len(beats) <= len(sweeps) <= sum(sent)
     until(lambda: not Message.objects.exclude(status=MessageStatus.SENT).exists(), "all sent", timeout=60)
     # one sweep decided everything; every other one (the second scheduler's too) found it decided
     assert sorted(s["reminders"] for s in sweeps) == [0] * (len(sweeps) - 1) + [len(overdue_everywhere)]
