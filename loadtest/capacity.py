@@ -9,6 +9,13 @@
     endpoint at the highest level. Exit status 1 if a file is missing or a request failed; a missed
     goal is reported, not an error (the figure is what the run is for).
 
+``python -m loadtest.capacity medians --runs DIR DIR DIR --levels 10 50 230 [--json OUT] [--goal 0.5]``
+    The issue's measure: per level, the median over several runs (each a ``summary``'s directory) of
+    the ratio, of each side's requests a second, and of each side's CPU per request — gunicorn's,
+    PostgreSQL's and the load generator's (locust, on the same cores: its CPU is taken from both sides'
+    throughput) — with each run's ratio beside it. Exit status 1 if a run's file is missing or a
+    request failed.
+
 ``python -m loadtest.capacity cpu [PID …] [--database NAME [--since FILE]]``
     CPU seconds (user + system) used so far by the processes of the given sessions (the process groups
     ``scripts/loadtest`` starts with ``setsid``), from ``/proc``. With ``--database``: PostgreSQL's
@@ -23,6 +30,7 @@ import argparse
 import csv
 import json
 import os
+import statistics
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -55,6 +63,10 @@ class Side:
     @property
     def db_cpu_ms_per_request(self) -> float | None:
         return self._per_request(self.db_cpu_s)
+
+    @property
+    def client_cpu_ms_per_request(self) -> float | None:
+        return self._per_request(self.client_cpu_s)
 
     def _per_request(self, seconds: float | None) -> float | None:
         return None if seconds is None or not self.requests else seconds * 1000 / self.requests
@@ -194,7 +206,69 @@ def _side_summary(side: Side) -> dict[str, Any]:
     return asdict(side) | {
         "web_cpu_ms_per_request": side.web_cpu_ms_per_request,
         "db_cpu_ms_per_request": side.db_cpu_ms_per_request,
+        "client_cpu_ms_per_request": side.client_cpu_ms_per_request,
     }
+
+
+CPU_PARTS = ("web", "db", "client")
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
+
+
+def medians(runs: list[list[Level]], goal: float = GOAL) -> dict[str, Any]:
+    """Per level, the medians over ``runs`` (each a run's levels, in the same order): the ratio, each
+    side's requests a second and its CPU per request by part; and each run's ratio."""
+    out = []
+    for at in zip(*runs, strict=True):
+        ratio = statistics.median(lv.ratio for lv in at)
+        level: dict[str, Any] = {
+            "users": at[0].users,
+            "ratios": [round(lv.ratio, 3) for lv in at],
+            "ratio": round(ratio, 3),
+            "goal_met": ratio >= goal,
+        }
+        for target in TARGETS:
+            sides = [getattr(lv, target) for lv in at]
+            level[target] = {
+                "rps": round(statistics.median(s.rps for s in sides), 1),
+                **{
+                    f"{part}_cpu_ms_per_request": _round(
+                        _median([getattr(s, f"{part}_cpu_ms_per_request") for s in sides])
+                    )
+                    for part in CPU_PARTS
+                },
+            }
+        out.append(level)
+    return {"goal_ratio": goal, "runs": len(runs), "levels": out}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def medians_lines(result: dict[str, Any]) -> list[str]:
+    goal = result["goal_ratio"]
+    lines = [
+        f"medians of {result['runs']} runs; CPU ms a request: gunicorn + PostgreSQL + locust (the load generator, "
+        "on the same cores)",
+        f"{'users':>5} | {'mix req/s':>9} {'CPU ms/req':>16} | {'trivial req/s':>13} {'CPU ms/req':>16} | "
+        f"{'mix ÷ trivial':>13}  goal ≥ {goal:.0%}  (each run)",
+    ]
+
+    def cpu(side: dict[str, Any]) -> str:
+        return "+".join(_ms(side[f"{part}_cpu_ms_per_request"]) for part in CPU_PARTS)
+
+    for lv in result["levels"]:
+        verdict = "met" if lv["goal_met"] else "MISSED"
+        each = " / ".join(f"{r:.0%}" for r in lv["ratios"])
+        lines.append(
+            f"{lv['users']:>5} | {lv['mix']['rps']:>9.1f} {cpu(lv['mix']):>16} | {lv['trivial']['rps']:>13.1f} "
+            f"{cpu(lv['trivial']):>16} | {lv['ratio']:>13.0%}  {verdict:6}  ({each})"
+        )
+    return lines
 
 
 def _cpu_ticks(stat: str) -> tuple[int, int]:
@@ -257,6 +331,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--levels", type=int, nargs="+", required=True, help="the numbers of users, e.g. 10 50 230")
     s.add_argument("--goal", type=float, default=GOAL, help=f"mix ÷ trivial throughput to reach (default {GOAL})")
     s.add_argument("--json", type=Path, help="write the figures here too")
+    m = sub.add_parser("medians", help="the medians of several runs' levels (the issue's measure)")
+    m.add_argument("--runs", type=Path, nargs="+", required=True, help="the runs' directories")
+    m.add_argument("--levels", type=int, nargs="+", required=True, help="the numbers of users, e.g. 10 50 230")
+    m.add_argument("--goal", type=float, default=GOAL, help=f"mix ÷ trivial throughput to reach (default {GOAL})")
+    m.add_argument("--json", type=Path, help="write the figures here too")
     c = sub.add_parser("cpu", help="CPU seconds of process sessions")
     c.add_argument("sessions", type=int, nargs="*", metavar="PID")
     c.add_argument("--database", help="PostgreSQL's backends serving this database instead")
@@ -282,15 +361,19 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < args.goal <= 1:
         parser.error(f"--goal: a share between 0 and 1, not {args.goal}")
     try:
-        levels = read_run(args.run, args.levels)
+        runs = [read_run(run, args.levels) for run in (args.runs if args.command == "medians" else [args.run])]
     except (OSError, ValueError, KeyError) as e:
         print(f"capacity: {e}", file=sys.stderr)
         return 1
-    print("\n".join(table_lines(levels, args.goal)))
-    result = summary(levels, args.goal)
+    if args.command == "medians":
+        result = medians(runs, args.goal)
+        print("\n".join(medians_lines(result)))
+    else:
+        print("\n".join(table_lines(runs[0], args.goal)))
+        result = summary(runs[0], args.goal)
     if args.json:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-    failed = sum(lv.mix.failures + lv.trivial.failures for lv in levels)
+    failed = sum(lv.mix.failures + lv.trivial.failures for levels in runs for lv in levels)
     if failed:
         print(f"capacity: {failed} request(s) failed", file=sys.stderr)
     return 1 if failed else 0

@@ -31,9 +31,10 @@ def _stats(path: Path, rows: list[tuple[str, int, int, float, int, int, int]]) -
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _run(tmp_path: Path, *, mix_failures: int = 0) -> Path:
-    # 10 users: the mix at 60% of the trivial view; 50 users: at 40%
-    for users, mix_rps, trivial_rps in ((10, 60.0, 100.0), (50, 80.0, 200.0)):
+def _run(tmp_path: Path, *, mix_failures: int = 0, rates=((10, 60.0, 100.0), (50, 80.0, 200.0))) -> Path:
+    # by default 10 users: the mix at 60% of the trivial view; 50 users: at 40%
+    tmp_path.mkdir(exist_ok=True)
+    for users, mix_rps, trivial_rps in rates:
         _stats(
             tmp_path / f"capacity-mix-{users}_stats.csv",
             [
@@ -89,6 +90,38 @@ def test_a_failed_request_or_a_missing_level_makes_the_summary_fail(tmp_path, ca
     with pytest.raises(SystemExit):
         capacity.main(["summary", "--run", str(run), "--levels", "0"])
     assert "at least 1" in capsys.readouterr().err
+
+
+def test_the_medians_of_several_runs_are_the_issues_measure(tmp_path, capsys):
+    """Per level the median ratio (with each run's), each side's median throughput and CPU per request by
+    part — the load generator's too: an odd run does not decide the verdict."""
+    runs = [
+        _run(tmp_path / "a", rates=((10, 60.0, 100.0), (50, 80.0, 200.0))),
+        _run(tmp_path / "b", rates=((10, 40.0, 100.0), (50, 110.0, 200.0))),
+        _run(tmp_path / "c", rates=((10, 45.0, 100.0), (50, 120.0, 200.0))),
+    ]
+    out = tmp_path / "medians.json"
+    argv = ["medians", "--runs", *map(str, runs), "--levels", "10", "50", "--json", str(out)]
+    assert capacity.main(argv) == 0
+    text = capsys.readouterr().out
+    rows = {line.split("|")[0].strip(): line for line in text.splitlines() if "|" in line}
+    assert "45%  MISSED" in rows["10"] and "(60% / 40% / 45%)" in rows["10"], rows["10"]
+    assert "55%  met" in rows["50"] and "(40% / 55% / 60%)" in rows["50"], rows["50"]
+    assert "medians of 3 runs" in text
+    m = json.loads(out.read_text())
+    assert [(lv["users"], lv["ratio"], lv["goal_met"]) for lv in m["levels"]] == [(10, 0.45, False), (50, 0.55, True)]
+    ten = m["levels"][0]
+    assert ten["mix"]["rps"] == 45.0 and ten["trivial"]["rps"] == 100.0
+    # each run's mix: 660 requests, web 13.2 s, db 6.6 s, client 4.5 s
+    assert ten["mix"]["web_cpu_ms_per_request"] == 20.0 and ten["mix"]["client_cpu_ms_per_request"] == 6.82
+    assert ten["trivial"]["web_cpu_ms_per_request"] is None  # no .cpu file: unknown, not 0
+    assert "20.0+10.0+6.8" in rows["10"]
+    # a run without a level, or with a failed request, fails the whole
+    assert capacity.main(["medians", "--runs", *map(str, runs), "--levels", "10", "230"]) == 1
+    assert "capacity-mix-230_stats.csv: missing" in capsys.readouterr().err
+    failed = _run(tmp_path / "d", mix_failures=2)
+    assert capacity.main(["medians", "--runs", str(runs[0]), str(failed), "--levels", "10"]) == 1
+    assert "2 request(s) failed" in capsys.readouterr().err
 
 
 def test_the_cpu_of_a_session_counts_its_processes():
