@@ -124,6 +124,70 @@ def test_assignment_page_is_scoped(city, chengguan):
     assert login(city["west_lead"]).post(f"/assignments/{chengguan.pk}/report/", {"text": "x"}).status_code == 404
 
 
+def test_assignment_page_shows_the_newest_reports_and_history_and_all_on_asking(city, chengguan):
+    """A cadence item reported daily gathers hundreds of reports and events: the page shows the newest
+    ``HISTORY_SHOWN`` of each, says how many older ones are left out and links to them all; its statements
+    do not grow with them."""
+    from datetime import timedelta
+
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+
+    from audit.models import AuditEvent
+    from web.tasks.assignments import HISTORY_SHOWN
+
+    lead, start = city["station_lead"], timezone.now() - timedelta(days=400)
+
+    def add(n: int, first: int) -> None:
+        ProgressReport.objects.bulk_create(
+            ProgressReport(
+                assignment=chengguan,
+                value=1,
+                text=f"第{i}次填报",
+                reported_by=lead,
+                reported_at=start + timedelta(hours=i),
+            )
+            for i in range(first, first + n)
+        )
+        AuditEvent.objects.bulk_create(
+            AuditEvent(
+                at=start + timedelta(hours=i),
+                actor=lead,
+                verb="assignment.reported",
+                content_type=ContentType.objects.get_for_model(Assignment),
+                object_id=chengguan.pk,
+                object_repr=str(chengguan),
+                changes={"value": "1", "text": f"记录{i}"},
+            )
+            for i in range(first, first + n)
+        )
+
+    client, url = login(lead), f"/assignments/{chengguan.pk}/"
+    add(HISTORY_SHOWN, 0)
+    page = client.get(url)
+    assert len(page.context["reports"]) == HISTORY_SHOWN and not page.context["reports_hidden"]
+    assert "较早的" not in text(page)  # exactly as many as shown: nothing left out, nothing counted
+    add(3, HISTORY_SHOWN)
+    with CaptureQueriesContext(connection) as few:
+        page = client.get(url)
+    body = text(page)
+    shown = [r.text for r in page.context["reports"]]
+    assert shown[0] == f"第{HISTORY_SHOWN + 2}次填报" and shown[-1] == "第3次填报" and len(shown) == HISTORY_SHOWN
+    assert "另有3条较早的填报未显示" in body and "另有3条较早的记录未显示" in body
+    assert f'href="/assignments/{chengguan.pk}/?history=all#reports"' in body
+    assert f'href="/assignments/{chengguan.pk}/?history=all#timeline"' in body
+    events = page.context["events"]
+    assert len(events) == HISTORY_SHOWN and "第0次填报" not in body and "第3次填报" in body
+    whole = client.get(url, {"history": "all"})
+    assert len(whole.context["reports"]) == HISTORY_SHOWN + 3 and len(whole.context["events"]) == HISTORY_SHOWN + 3
+    assert "第0次填报" in text(whole) and "较早的" not in text(whole)
+    add(200, HISTORY_SHOWN + 3)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url)
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert "另有203条较早的填报未显示" in text(page)
+
+
 def test_report_with_evidence_then_submit_then_accept(city, chengguan):
     lead = login(city["station_lead"])
     page = lead.get(f"/assignments/{chengguan.pk}/")

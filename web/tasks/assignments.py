@@ -85,6 +85,9 @@ from ..pages import PAGE_SIZE, refused, submit
 
 S = AssignmentStatus
 MY_TASKS_LIMIT = 300
+# the assignment page shows the newest reports and history events, this many of each, unless ?history=all:
+# a cadence item reported daily for a campaign gathers hundreds, and the page grew with them (docs/cpu.md)
+HISTORY_SHOWN = 50
 
 
 def _assignments():
@@ -206,9 +209,26 @@ def _period_choices(a: Assignment):
     return series, choices[::-1], current.due if current else None
 
 
+def _newest(qs, newest_first: tuple[str, ...], whole: bool) -> tuple[list, int]:
+    """The newest ``HISTORY_SHOWN`` rows of ``qs`` by ``newest_first`` (all when ``whole``), and how many
+    older ones were left out: counted only when there are more than those shown."""
+    if whole:
+        return list(qs.order_by(*newest_first)), 0
+    rows = list(qs.order_by(*newest_first)[: HISTORY_SHOWN + 1])
+    if len(rows) <= HISTORY_SHOWN:
+        return rows, 0
+    return rows[:HISTORY_SHOWN], qs.count() - HISTORY_SHOWN
+
+
 def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> HttpResponse:
-    """Render the assignment page; ``bound`` carries a refused form back with what was typed."""
+    """Render the assignment page; ``bound`` carries a refused form back with what was typed. The reports
+    and the history show their newest ``HISTORY_SHOWN`` (``?history=all``: everything)."""
     user = request.user
+    whole = request.GET.get("history") == "all"
+    reports, reports_hidden = _newest(
+        a.reports.select_related("reported_by", "target").prefetch_related("evidence"), ("-reported_at", "-id"), whole
+    )
+    events, events_hidden = _newest(timeline(a), ("-at", "-id"), whole)
     can_report = scope.can(user, Action.REPORT, a.unit)
     series, period_choices, current = _period_choices(a) if checkins.has_cadence(a.item) else ([], [], None)
     reviewer = may_review(user, a)
@@ -253,9 +273,8 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
         "comment_form": bound.get("comment_form") or CommentForm(),
         "extension_form": bound.get("extension_form") or ExtensionForm(),
         "checkins": series,
-        "reports": a.reports.select_related("reported_by", "target")
-        .prefetch_related("evidence")
-        .order_by("-reported_at"),
+        "reports": reports,
+        "reports_hidden": reports_hidden,
         "comments": a.comments.select_related("author", "addressed_to"),
         # 报请领导批示 by the unit or HQ over it, to the item's (else the line's) leader; 批示 by a leader over it
         "may_request": can_report or scope.can(user, Action.MANAGE, a.unit),
@@ -266,7 +285,9 @@ def _page(request: HttpRequest, a: Assignment, status: int = 200, **bound) -> Ht
         "remainder": remainder_of(a),
         "remainders": remainders_of(a, [line.target for line in target_lines if line.target.seq > 1], children),
         **_pass_down_context(user, a, can_report, bound.get("pass_down_form"), target_lines),
-        "events": [labels.event(e) for e in timeline(a)],
+        "events": [labels.event(e) for e in reversed(events)],  # oldest first, as the history reads
+        "events_hidden": events_hidden,
+        "history_all_url": f"{reverse('web:tasks-assignment', args=[a.pk])}?history=all",
         # the first target's progress: a linked one's from the results statistics
         "done": target_lines[0].progress if target_lines else a.progress,
         "percent": labels.percent(target_lines[0].progress if target_lines else a.progress, a.target),
