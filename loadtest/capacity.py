@@ -328,14 +328,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("summary", help="the table of a run's levels")
     s.add_argument("--run", type=Path, required=True, help="the run's directory (var/loadtest/<time>-capacity)")
-    s.add_argument("--levels", type=int, nargs="+", required=True, help="the numbers of users, e.g. 10 50 230")
-    s.add_argument("--goal", type=float, default=GOAL, help=f"mix ÷ trivial throughput to reach (default {GOAL})")
-    s.add_argument("--json", type=Path, help="write the figures here too")
     m = sub.add_parser("medians", help="the medians of several runs' levels (the issue's measure)")
     m.add_argument("--runs", type=Path, nargs="+", required=True, help="the runs' directories")
-    m.add_argument("--levels", type=int, nargs="+", required=True, help="the numbers of users, e.g. 10 50 230")
-    m.add_argument("--goal", type=float, default=GOAL, help=f"mix ÷ trivial throughput to reach (default {GOAL})")
-    m.add_argument("--json", type=Path, help="write the figures here too")
+    for tabled in (s, m):
+        tabled.add_argument("--levels", type=int, nargs="+", required=True, help="the numbers of users, e.g. 10 50 230")
+        tabled.add_argument(
+            "--goal", type=float, default=GOAL, help=f"mix ÷ trivial throughput to reach (default {GOAL})"
+        )
+        tabled.add_argument("--json", type=Path, help="write the figures here too")
     c = sub.add_parser("cpu", help="CPU seconds of process sessions")
     c.add_argument("sessions", type=int, nargs="*", metavar="PID")
     c.add_argument("--database", help="PostgreSQL's backends serving this database instead")
